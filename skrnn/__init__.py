@@ -1,4 +1,4 @@
-"""skrnn: recurrent neural network text classifiers in numpy, with a scikit-learn API."""
+"""skrnn: recurrent neural network text classifiers in numpy, for scikit-learn."""
 
 __version__ = "0.1.0.dev0"
 

@@ -3,3 +3,16 @@
 Nothing in this subpackage imports scikit-learn: it works on dictionaries of
 named parameter arrays and on padded, length-sorted integer batches.
 """
+
+from ._cells import CELLS
+from ._network import NetworkConfig, forward, init_params, loss_and_grad
+from ._recurrent import POOLINGS
+
+__all__ = [
+    "CELLS",
+    "POOLINGS",
+    "NetworkConfig",
+    "forward",
+    "init_params",
+    "loss_and_grad",
+]

@@ -1,0 +1,77 @@
+"""Padding, sorting and length-bucketed minibatches of token-id sequences."""
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+
+def pad_batch(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Stack sequences, sorted by decreasing length, into a time-major batch.
+
+    Parameters
+    ----------
+    sequences : sequence of 1-D int arrays
+        Token ids, already in decreasing order of length.
+
+    Returns
+    -------
+    ids : ndarray of shape (n_steps, n_samples)
+        ``ids[t, b]`` is the t-th token of sequence b, padding (0) after its
+        end; ``n_steps`` is the longest length.
+    lengths : ndarray of shape (n_samples,)
+        Length of each sequence.
+    """
+    lengths = np.fromiter(
+        (len(s) for s in sequences), dtype=np.intp, count=len(sequences)
+    )
+    n_steps = int(lengths.max(initial=0))
+    ids = np.zeros((len(sequences), n_steps), dtype=np.intp)
+    for row, seq in zip(ids, sequences, strict=True):
+        row[: len(seq)] = seq
+    return np.ascontiguousarray(ids.T), lengths
+
+
+def length_sorted(lengths: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Reorder ``indices`` by decreasing length, ties kept in their order."""
+    return indices[np.argsort(-lengths[indices], kind="stable")]
+
+
+def minibatches(
+    lengths: np.ndarray,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    rng: np.random.Generator | None = None,
+) -> Iterator[np.ndarray]:
+    """Indices of the minibatches of one epoch, bucketed by length.
+
+    Sequences of similar length are grouped so that little time is spent on
+    padding: with ``shuffle``, the order is shuffled, stably sorted by length
+    into runs of ``batch_size``, and the runs are visited in random order;
+    without it, batches are consecutive runs of the data in its order.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths.
+    batch_size : int
+        Number of sequences per batch (the last one may be smaller).
+    shuffle : bool
+        Whether to shuffle (and bucket) the data.
+    rng : numpy.random.Generator, optional
+        Source of randomness; required when ``shuffle``.
+
+    Yields
+    ------
+    ndarray of int
+        The indices of one batch, in decreasing order of length.
+    """
+    n_samples = len(lengths)
+    order = np.arange(n_samples)
+    if shuffle:
+        order = length_sorted(lengths, rng.permutation(n_samples))
+    starts = np.arange(0, n_samples, batch_size)
+    if shuffle:
+        starts = rng.permutation(starts)
+    for start in starts:
+        yield length_sorted(lengths, order[start : start + batch_size])

@@ -1,0 +1,613 @@
+"""Stochastic optimizers and gradient clipping over named parameter arrays.
+
+The optimizers mirror scikit-learn's
+``sklearn/neural_network/_stochastic_optimizers.py`` (same names, same update
+formulas, same learning-rate schedules and stopping hooks) but work on
+``dict[str, np.ndarray]`` keyed by parameter name, such as ``"embed.E"``,
+``"layer0.fwd.W_hh"`` or ``"head.W_hy"``. Optimizer state (velocities,
+moment estimates) is keyed by the same names.
+
+Parameters are updated in place: the training loop and the network keep
+references to the same array objects. State arrays take the dtype of their
+parameter and every scalar factor is a Python ``float``, so float32 training
+stays float32.
+
+Only the keys present in ``grads`` are updated, which is how frozen
+parameters are excluded: the caller leaves them out of ``grads``.
+"""
+
+# Authors: The skrnn developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = [
+    "LR_SCHEDULES",
+    "OPTIMIZERS",
+    "AdamOptimizer",
+    "BaseOptimizer",
+    "SGDOptimizer",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "global_norm",
+]
+
+LR_SCHEDULES = ("constant", "invscaling", "adaptive")
+"""Learning-rate schedules understood by :class:`SGDOptimizer`."""
+
+OptimizerState = dict[str, np.ndarray | float | int]
+
+
+class BaseOptimizer:
+    """Base stochastic gradient descent optimizer over named parameters.
+
+    Subclasses implement :meth:`_update_param` for one parameter and list
+    their mutable state in ``_buffer_names`` (dicts of arrays keyed by
+    parameter name) and ``_scalar_names`` (Python scalars).
+
+    Parameters
+    ----------
+    learning_rate_init : float, default=0.1
+        The initial learning rate. It controls the step size in updating the
+        parameters.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The current learning rate.
+    """
+
+    _buffer_names: tuple[str, ...] = ()
+    _scalar_names: tuple[str, ...] = ("learning_rate",)
+
+    def __init__(self, learning_rate_init: float = 0.1) -> None:
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+
+    def update_params(
+        self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]
+    ) -> None:
+        """Update parameters in place with the given gradients.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            Parameter arrays keyed by name. May hold more keys than ``grads``
+            (frozen parameters); those are left untouched. The arrays are
+            modified in place.
+
+        grads : dict of str to ndarray
+            Gradients of the loss keyed by parameter name, each of the same
+            shape as its parameter. Only these keys are updated.
+
+        Raises
+        ------
+        KeyError
+            If a key of ``grads`` has no optimizer state (it was not among the
+            parameters the optimizer was created with) or is not in ``params``.
+        ValueError
+            If a gradient's shape differs from its parameter's shape.
+        """
+        self._begin_step()
+        for name, grad in grads.items():
+            param = params[name]
+            if grad.shape != param.shape:
+                raise ValueError(
+                    f"Gradient {name!r} has shape {grad.shape}, "
+                    f"but its parameter has shape {param.shape}."
+                )
+            self._update_param(name, param, grad)
+
+    def _begin_step(self) -> None:
+        """Update per-step scalars before the parameters are updated."""
+
+    def _update_param(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _buffer(self, buffer_name: str, name: str) -> np.ndarray:
+        try:
+            return getattr(self, buffer_name)[name]
+        except KeyError:
+            raise KeyError(
+                f"No optimizer state for parameter {name!r}: the optimizer was "
+                "created without it."
+            ) from None
+
+    def iteration_ends(self, time_step: int) -> None:
+        """Update the learning rate and other state at the end of an epoch.
+
+        Parameters
+        ----------
+        time_step : int
+            Number of training samples seen so far.
+        """
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        """Decide whether it is time to stop training.
+
+        Called when training stopped improving.
+
+        Parameters
+        ----------
+        msg : str
+            Message for verbose output.
+
+        verbose : bool
+            Print the message to stdout if True.
+
+        Returns
+        -------
+        is_stopping : bool
+            True if training needs to stop.
+        """
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+    def get_state(self) -> OptimizerState:
+        """Return the mutable optimizer state as plain arrays and scalars.
+
+        Returns
+        -------
+        state : dict of str to ndarray, float or int
+            Copies of the state arrays under ``"<buffer>.<parameter name>"``
+            (for example ``"velocities.head.W_hy"`` or ``"ms.embed.E"``) and
+            the scalars (``"learning_rate"``, and ``"t"`` for Adam) as Python
+            ``float``/``int``. Hyperparameters given to the constructor are
+            not included.
+
+        See Also
+        --------
+        set_state : Restore a state returned by this method.
+        """
+        state: OptimizerState = {}
+        for scalar_name in self._scalar_names:
+            state[scalar_name] = getattr(self, scalar_name)
+        for buffer_name in self._buffer_names:
+            for name, array in getattr(self, buffer_name).items():
+                state[f"{buffer_name}.{name}"] = array.copy()
+        return state
+
+    def set_state(self, state: Mapping[str, np.ndarray | float | int]) -> None:
+        """Restore a state returned by :meth:`get_state`.
+
+        State arrays are copied into the existing buffers, which keep their
+        dtype. After ``set_state(other.get_state())`` this optimizer continues
+        exactly as ``other`` would.
+
+        Parameters
+        ----------
+        state : dict of str to ndarray, float or int
+            The state, with exactly the keys :meth:`get_state` returns.
+
+        Raises
+        ------
+        ValueError
+            If keys are missing or unexpected, or an array has the wrong shape.
+        """
+        expected = set(self._scalar_names)
+        for buffer_name in self._buffer_names:
+            expected.update(
+                f"{buffer_name}.{name}" for name in getattr(self, buffer_name)
+            )
+        missing, unexpected = expected - set(state), set(state) - expected
+        if missing or unexpected:
+            raise ValueError(
+                "Optimizer state does not match the optimizer's parameters: "
+                f"missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}."
+            )
+        # Validate every shape before mutating anything.
+        for buffer_name in self._buffer_names:
+            for name, array in getattr(self, buffer_name).items():
+                key = f"{buffer_name}.{name}"
+                shape = np.shape(state[key])
+                if shape != array.shape:
+                    raise ValueError(
+                        f"Optimizer state {key!r} has shape {shape}, "
+                        f"expected {array.shape}."
+                    )
+        for buffer_name in self._buffer_names:
+            for name, array in getattr(self, buffer_name).items():
+                np.copyto(array, state[f"{buffer_name}.{name}"], casting="same_kind")
+        for scalar_name in self._scalar_names:
+            current = getattr(self, scalar_name)
+            setattr(self, scalar_name, type(current)(state[scalar_name]))
+
+
+class SGDOptimizer(BaseOptimizer):
+    r"""Stochastic gradient descent with momentum over named parameters.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        Parameter arrays keyed by name, used to allocate one velocity per
+        parameter (same shape and dtype).
+
+    learning_rate_init : float, default=0.1
+        The initial learning rate.
+
+    lr_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule.
+
+        - "constant": ``learning_rate_init`` throughout.
+        - "invscaling": decreased by :meth:`iteration_ends` to
+          ``learning_rate_init / (t + 1) ** power_t``, where ``t`` is the
+          number of training samples seen so far.
+        - "adaptive": kept at ``learning_rate_init`` as long as training
+          improves; each call to :meth:`trigger_stopping` divides it by 5,
+          and training stops once it is at most 1e-6.
+
+    momentum : float, default=0.9
+        Momentum, at least 0.
+
+    nesterov : bool, default=True
+        Whether to use Nesterov's momentum.
+
+    power_t : float, default=0.5
+        Exponent of the time step in the "invscaling" schedule.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The current learning rate.
+
+    velocities : dict of str to ndarray
+        Velocities keyed by parameter name.
+
+    See Also
+    --------
+    AdamOptimizer : Adam, with bias-corrected moment estimates.
+    sklearn.neural_network._stochastic_optimizers.SGDOptimizer :
+        The list-based original this class mirrors.
+
+    Notes
+    -----
+    With learning rate :math:`\eta`, momentum :math:`\mu` and gradient
+    :math:`g`, each step updates the velocity and the parameter as
+
+    .. math::
+
+        v \leftarrow \mu v - \eta g, \qquad
+        \theta \leftarrow \theta + v
+
+    or, with Nesterov's momentum,
+
+    .. math::
+
+        v \leftarrow \mu v - \eta g, \qquad
+        \theta \leftarrow \theta + \mu v - \eta g.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn._optimizers import SGDOptimizer
+    >>> params = {"head.W_hy": np.ones((2, 2))}
+    >>> opt = SGDOptimizer(params, learning_rate_init=0.1, momentum=0.0)
+    >>> opt.update_params(params, {"head.W_hy": np.ones((2, 2))})
+    >>> params["head.W_hy"]
+    array([[0.9, 0.9],
+           [0.9, 0.9]])
+    """
+
+    _buffer_names = ("velocities",)
+
+    def __init__(
+        self,
+        params: Mapping[str, np.ndarray],
+        learning_rate_init: float = 0.1,
+        lr_schedule: str = "constant",
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        power_t: float = 0.5,
+    ) -> None:
+        super().__init__(learning_rate_init)
+        if lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {LR_SCHEDULES}, got {lr_schedule!r}."
+            )
+        self.lr_schedule = lr_schedule
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.power_t = float(power_t)
+        self.velocities = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def iteration_ends(self, time_step: int) -> None:
+        """Update the learning rate at the end of an epoch.
+
+        Parameters
+        ----------
+        time_step : int
+            Number of training samples seen so far, used by the
+            "invscaling" schedule.
+        """
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = (
+                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        """Decide whether to stop training, or lower the learning rate.
+
+        With the "adaptive" schedule the learning rate is divided by 5 and
+        training continues, unless it is already at most 1e-6. Any other
+        schedule stops.
+
+        Parameters
+        ----------
+        msg : str
+            Message for verbose output.
+
+        verbose : bool
+            Print the message to stdout if True.
+
+        Returns
+        -------
+        is_stopping : bool
+            True if training needs to stop.
+        """
+        if self.lr_schedule != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+    def _update_param(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        velocity = self._buffer("velocities", name)
+        step = self.learning_rate * grad
+        # v <- mu v - eta g, in the same operation order as scikit-learn.
+        velocity *= self.momentum
+        velocity -= step
+        if self.nesterov:
+            update = self.momentum * velocity
+            update -= step
+            param += update
+        else:
+            param += velocity
+
+
+class AdamOptimizer(BaseOptimizer):
+    r"""Adam over named parameters.
+
+    Default values are those of the original Adam paper.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        Parameter arrays keyed by name, used to allocate the moment estimates
+        (same shape and dtype).
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+
+    beta_1 : float, default=0.9
+        Exponential decay rate of the first moment estimates, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Exponential decay rate of the second moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Value for numerical stability.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The bias-corrected step size of the last update.
+
+    t : int
+        Number of updates made so far.
+
+    ms : dict of str to ndarray
+        First moment estimates keyed by parameter name.
+
+    vs : dict of str to ndarray
+        Second moment estimates keyed by parameter name.
+
+    See Also
+    --------
+    SGDOptimizer : Stochastic gradient descent with momentum.
+    sklearn.neural_network._stochastic_optimizers.AdamOptimizer :
+        The list-based original this class mirrors.
+
+    Notes
+    -----
+    At step :math:`t` (counted from 1) with gradient :math:`g`:
+
+    .. math::
+
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2,
+
+        \eta_t = \eta_0 \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}, \qquad
+        \theta \leftarrow \theta - \eta_t \frac{m}{\sqrt{v} + \epsilon}.
+
+    As in scikit-learn, the bias correction is folded into the step size
+    :math:`\eta_t` and :math:`\epsilon` is added to the uncorrected
+    :math:`\sqrt{v}`. The step counter :math:`t` advances once per call to
+    :meth:`update_params`, whichever parameters that call updates.
+
+    References
+    ----------
+    Kingma, Diederik, and Jimmy Ba (2014). "Adam: A method for stochastic
+    optimization." arXiv:1412.6980.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn._optimizers import AdamOptimizer
+    >>> params = {"embed.E": np.zeros(3, dtype=np.float32)}
+    >>> opt = AdamOptimizer(params, learning_rate_init=0.1)
+    >>> opt.update_params(params, {"embed.E": np.array([1, -2, 0], np.float32)})
+    >>> params["embed.E"].round(4)
+    array([-0.1,  0.1,  0. ], dtype=float32)
+    """
+
+    _buffer_names = ("ms", "vs")
+    _scalar_names = ("learning_rate", "t")
+
+    def __init__(
+        self,
+        params: Mapping[str, np.ndarray],
+        learning_rate_init: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        super().__init__(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.ms = {name: np.zeros_like(p) for name, p in params.items()}
+        self.vs = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def _begin_step(self) -> None:
+        self.t += 1
+        # A Python float (math.sqrt, not np.sqrt) so float32 stays float32.
+        self.learning_rate = (
+            self.learning_rate_init
+            * math.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+
+    def _update_param(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        m = self._buffer("ms", name)
+        v = self._buffer("vs", name)
+        m *= self.beta_1
+        m += (1 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1 - self.beta_2) * np.square(grad)
+        denom = np.sqrt(v)
+        denom += self.epsilon
+        update = m * -self.learning_rate
+        update /= denom
+        param += update
+
+
+OPTIMIZERS: dict[str, type[BaseOptimizer]] = {
+    "sgd": SGDOptimizer,
+    "adam": AdamOptimizer,
+}
+"""Optimizer classes keyed by the option string that selects them."""
+
+
+def clip_by_value(grads: Mapping[str, np.ndarray], clip_value: float) -> None:
+    r"""Clip every gradient element to ``[-clip_value, clip_value]`` in place.
+
+    Parameters
+    ----------
+    grads : dict of str to ndarray
+        Gradients keyed by parameter name, modified in place.
+
+    clip_value : float
+        Largest absolute value allowed, at least 0.
+
+    See Also
+    --------
+    clip_by_global_norm : Rescale all gradients together instead.
+
+    Notes
+    -----
+    Element-wise, :math:`g \leftarrow \min(\max(g, -c), c)`. Unlike
+    clipping by norm, this changes the direction of the gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn._optimizers import clip_by_value
+    >>> grads = {"cell.W_hh": np.array([-3.0, 0.5, 2.0])}
+    >>> clip_by_value(grads, 1.0)
+    >>> grads["cell.W_hh"]
+    array([-1. ,  0.5,  1. ])
+    """
+    if clip_value < 0:
+        raise ValueError(f"clip_value must be at least 0, got {clip_value}.")
+    for grad in grads.values():
+        np.clip(grad, -clip_value, clip_value, out=grad)
+
+
+def global_norm(grads: Mapping[str, np.ndarray]) -> float:
+    r"""Return the Euclidean norm of all gradients taken together.
+
+    Parameters
+    ----------
+    grads : dict of str to ndarray
+        Gradients keyed by parameter name.
+
+    Returns
+    -------
+    norm : float
+        :math:`\sqrt{\sum_k \lVert g_k \rVert_2^2}`, accumulated in float64
+        whatever the dtype of the gradients; 0.0 if there are none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn._optimizers import global_norm
+    >>> global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
+    5.0
+    """
+    total = 0.0
+    for grad in grads.values():
+        flat = np.ravel(grad).astype(np.float64, copy=False)
+        total += float(flat @ flat)
+    return math.sqrt(total)
+
+
+def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> float:
+    r"""Rescale all gradients in place so their global norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    grads : dict of str to ndarray
+        Gradients keyed by parameter name, modified in place.
+
+    max_norm : float
+        Largest global norm allowed, greater than 0.
+
+    Returns
+    -------
+    norm : float
+        The global norm before clipping. If it is not finite the gradients
+        are left untouched, so the caller can detect divergence.
+
+    See Also
+    --------
+    global_norm : The norm that is clipped.
+    clip_by_value : Clip element-wise instead.
+
+    Notes
+    -----
+    With :math:`N = \sqrt{\sum_k \lVert g_k \rVert_2^2}`, every gradient is
+    scaled as :math:`g_k \leftarrow g_k \, c / N` when :math:`N > c`, which
+    keeps the direction of the full gradient (Pascanu et al., 2013).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn._optimizers import clip_by_global_norm
+    >>> grads = {"a": np.array([3.0]), "b": np.array([4.0])}
+    >>> clip_by_global_norm(grads, 1.0)
+    5.0
+    >>> grads["a"], grads["b"]
+    (array([0.6]), array([0.8]))
+    """
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be greater than 0, got {max_norm}.")
+    norm = global_norm(grads)
+    if math.isfinite(norm) and norm > max_norm:
+        scale = max_norm / norm
+        for grad in grads.values():
+            grad *= scale
+    return norm

@@ -1,0 +1,600 @@
+"""Text to integer sequences: input checking, tokenizing and the vocabulary.
+
+Tokenizing is scikit-learn's own: :class:`SequenceVectorizer` builds its
+analyzer with :meth:`sklearn.feature_extraction.text.CountVectorizer.build_analyzer`,
+so ``lowercase``, ``preprocessor``, ``tokenizer``, ``token_pattern``,
+``strip_accents`` and ``stop_words`` mean exactly what they mean there. What is
+added is the order of the tokens: a document becomes a 1-D array of token ids
+instead of a row of counts.
+"""
+
+# Authors: The skrnn developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import accumulate
+from numbers import Integral
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "PAD_ID",
+    "PAD_TOKEN",
+    "UNK_ID",
+    "UNK_TOKEN",
+    "SequenceVectorizer",
+    "check_text",
+]
+
+PAD_ID = 0
+"""Token id reserved for padding; no word ever maps to it."""
+
+UNK_ID = 1
+"""Token id of every word outside the vocabulary."""
+
+PAD_TOKEN = "<pad>"
+"""Name of :data:`PAD_ID` in ``get_feature_names_out``."""
+
+UNK_TOKEN = "<unk>"
+"""Name of :data:`UNK_ID` in ``get_feature_names_out`` and ``inverse_transform``."""
+
+_N_RESERVED = 2  # ids 0 and 1; the first word gets id 2
+
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w+\b|[^\w\s]"
+"""Words of one or more characters, and each punctuation mark as its own token."""
+
+_STOP_WORDS_WARNING = "Your stop_words may be inconsistent"
+
+
+def _type_name(obj: Any) -> str:
+    return type(obj).__name__
+
+
+def check_text(
+    X: Iterable[str], *, name: str = "X", allow_empty: bool = True
+) -> list[str]:
+    """Check that `X` is a collection of text documents and return it as a list.
+
+    Parameters
+    ----------
+    X : iterable of str
+        The documents: a list or tuple, a 1-D numpy array of str or object
+        dtype, a pandas Series, or any other iterable (a generator is consumed).
+    name : str, default="X"
+        How `X` is called in error messages.
+    allow_empty : bool, default=True
+        Whether zero documents are accepted.
+
+    Returns
+    -------
+    documents : list of str
+        The documents, in order.
+
+    Raises
+    ------
+    ValueError
+        If `X` is a single ``str`` rather than a collection of them, if it is an
+        array that is not 1-D, or if it is empty and `allow_empty` is False.
+    TypeError
+        If `X` is ``bytes``, a sparse matrix or not iterable, or if a document
+        is not a ``str`` (``bytes``, ``None``, ``NaN``, a number, a list of
+        tokens...). The message gives the position of the first bad document.
+
+    Examples
+    --------
+    >>> from skrnn._text import check_text
+    >>> check_text(("good film", "bad film"))
+    ['good film', 'bad film']
+    >>> check_text("good film")
+    Traceback (most recent call last):
+        ...
+    ValueError: X must be an iterable of str documents, got a single string; wrap it in a list: [text]
+    """  # noqa: E501
+    if isinstance(X, str):
+        raise ValueError(
+            f"{name} must be an iterable of str documents, got a single string; "
+            "wrap it in a list: [text]"
+        )
+    if isinstance(X, (bytes, bytearray)):
+        raise TypeError(
+            f"{name} must be an iterable of str documents, got a single "
+            f"{_type_name(X)} object; decode it and wrap it in a list: "
+            "[data.decode('utf-8')]"
+        )
+    # Sparse matrices (scipy, or anything else with a dense view): these are
+    # already vectorized features, not text.
+    if hasattr(X, "toarray"):
+        raise TypeError(
+            f"{name} must be an iterable of str documents, got a sparse matrix "
+            f"({_type_name(X)}); pass the raw text, not vectorized features"
+        )
+    ndim = getattr(X, "ndim", None)
+    if ndim is not None and ndim != 1:
+        shape = getattr(X, "shape", None)
+        hint = (
+            "; select the single text column, e.g. X[:, 0] or df['text']"
+            if ndim == 2
+            else "; wrap the document in a list"
+            if ndim == 0
+            else ""
+        )
+        raise ValueError(
+            f"{name} must be a 1-D collection of str documents, got a {ndim}-D "
+            f"{_type_name(X)} of shape {shape}{hint}"
+        )
+    try:
+        iter(X)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an iterable of str documents, got {_type_name(X)}"
+        ) from None
+
+    # numpy arrays and pandas Series: tolist() gives plain Python objects fast.
+    documents = X.tolist() if ndim == 1 and hasattr(X, "tolist") else list(X)
+
+    if not all(isinstance(doc, str) for doc in documents):
+        for i, doc in enumerate(documents):
+            if isinstance(doc, str):
+                continue
+            if isinstance(doc, (bytes, bytearray)):
+                raise TypeError(
+                    f"{name}[{i}] is {_type_name(doc)}; decode documents to str "
+                    "first, e.g. doc.decode('utf-8')"
+                )
+            raise TypeError(
+                f"{name}[{i}] is {_type_name(doc)} ({doc!r:.40}), expected str; "
+                "replace missing values (None, NaN) with '' or drop them"
+            )
+    if not documents and not allow_empty:
+        raise ValueError(f"{name} is empty: at least one document is required")
+    return documents
+
+
+class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    r"""Turn text documents into sequences of integer token ids.
+
+    A scikit-learn :class:`~sklearn.feature_extraction.text.CountVectorizer`
+    that keeps the order of the words: each document becomes a 1-D array of
+    token ids instead of a row of counts. The tokenizing parameters and the
+    ``min_df`` / ``max_df`` / ``max_features`` pruning mean exactly what they
+    mean for ``CountVectorizer``.
+
+    Two ids are reserved: :data:`PAD_ID` (0) for padding, which no word maps to,
+    and :data:`UNK_ID` (1) for every word outside the vocabulary. Words have ids
+    2, 3, ... ``n_vocab_ - 1``.
+
+    Parameters
+    ----------
+    lowercase : bool, default=True
+        Convert all characters to lowercase before tokenizing.
+    preprocessor : callable, default=None
+        Override the preprocessing (strip_accents and lowercase) stage while
+        preserving the tokenizing and stop-word stages.
+    tokenizer : callable, default=None
+        Override the string tokenization step while preserving the
+        preprocessing and stop-word stages. ``token_pattern`` is then unused
+        (a warning says so unless ``token_pattern=None``).
+    token_pattern : str or None, default=r"(?u)\b\w+\b|[^\w\s]"
+        Regular expression denoting what constitutes a token. The default keeps
+        words of a single character (``"i"``, ``"a"``) and makes each
+        punctuation mark a token of its own (``"bad!"`` gives ``"bad"``,
+        ``"!"``), unlike ``CountVectorizer``'s default, which drops both.
+    strip_accents : {"ascii", "unicode"} or callable, default=None
+        Remove accents and perform other character normalization during
+        preprocessing, as in ``CountVectorizer``.
+    stop_words : {"english"}, list, default=None
+        Words removed from the documents before they are turned into ids
+        (they leave no UNK behind), as in ``CountVectorizer``.
+    min_df : float in range [0.0, 1.0] or int, default=1
+        Ignore words that occur in fewer documents than this (a proportion of
+        the documents if float, a count if int).
+    max_df : float in range [0.0, 1.0] or int, default=1.0
+        Ignore words that occur in more documents than this (a proportion of
+        the documents if float, a count if int).
+    max_features : int, default=None
+        Keep only the ``max_features`` words of highest frequency in the corpus
+        among those that pass ``min_df`` and ``max_df``.
+    vocabulary : Mapping or iterable, default=None
+        A fixed vocabulary; fit then learns nothing from the text (``min_df``,
+        ``max_df`` and ``max_features`` are unused). Either a mapping from word
+        to id whose ids are exactly 2, 3, ..., ``len(vocabulary) + 1`` (such as
+        the ``vocabulary_`` of a fitted vectorizer), or an iterable of distinct
+        words, which get ids 2, 3, ... in iteration order (a set is sorted
+        first).
+    max_length : int, default=None
+        Truncate documents longer than this many tokens (after stop words are
+        removed); None keeps every token.
+    truncating : {"pre", "post"}, default="post"
+        Which end of a long document to cut: ``"post"`` keeps the first
+        ``max_length`` tokens, ``"pre"`` keeps the last ``max_length`` tokens.
+    dtype : integer dtype, default=np.int32
+        Type of the token id arrays returned by transform.
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Mapping from word to id (words only; the reserved ids are not in it).
+        Learned words are numbered by decreasing number of occurrences in the
+        training documents, ties broken in alphabetical (code point) order, so
+        id 2 is the most frequent word.
+    n_vocab_ : int
+        Number of ids, the two reserved ones included: ``len(vocabulary_) + 2``.
+        The size of an embedding table indexed by these ids.
+    fixed_vocabulary_ : bool
+        True if the vocabulary was given with the ``vocabulary`` parameter.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.CountVectorizer : Bag of words counts, with
+        the same tokenizing parameters.
+    check_text : The input check used by fit and transform.
+
+    Notes
+    -----
+    An empty learned vocabulary is not an error (``CountVectorizer`` raises):
+    when the training documents hold no word that survives ``stop_words``,
+    ``min_df`` and ``max_df``, every word maps to :data:`UNK_ID`, and a model
+    trained on the ids can only learn from the lengths of the documents.
+
+    Words that are themselves ``"<pad>"`` or ``"<unk>"`` (impossible with the
+    default ``token_pattern``) would be ambiguous in the output of
+    :meth:`get_feature_names_out` and :meth:`inverse_transform`.
+
+    Examples
+    --------
+    >>> from skrnn._text import SequenceVectorizer
+    >>> docs = ["I liked it a lot!", "I did not like it.", "A lot of fun."]
+    >>> vectorizer = SequenceVectorizer().fit(docs)
+    >>> vectorizer.transform(["I liked it, a LOT."])
+    [array([ 4, 11,  5,  1,  3,  6,  2], dtype=int32)]
+    >>> vectorizer.get_feature_names_out()[:7].tolist()
+    ['<pad>', '<unk>', '.', 'a', 'i', 'it', 'lot']
+    >>> vectorizer.inverse_transform([[4, 11, 5, 1, 3, 6, 2, 0, 0]])
+    [['i', 'liked', 'it', '<unk>', 'a', 'lot', '.']]
+    >>> SequenceVectorizer(max_length=2, truncating="pre").fit(docs).transform(
+    ...     ["a lot of fun"]
+    ... )
+    [array([13,  9], dtype=int32)]
+    """
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "lowercase": ["boolean"],
+        "preprocessor": [callable, None],
+        "tokenizer": [callable, None],
+        "token_pattern": [str, None],
+        "strip_accents": [StrOptions({"ascii", "unicode"}), None, callable],
+        "stop_words": [StrOptions({"english"}), list, None],
+        "min_df": [
+            Interval(RealNotInt, 0, 1, closed="both"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_df": [
+            Interval(RealNotInt, 0, 1, closed="both"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "vocabulary": [Mapping, HasMethods("__iter__"), None],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "truncating": [StrOptions({"pre", "post"})],
+        "dtype": "no_validation",  # delegated to numpy, checked in fit
+    }
+
+    def __init__(
+        self,
+        *,
+        lowercase=True,
+        preprocessor=None,
+        tokenizer=None,
+        token_pattern=DEFAULT_TOKEN_PATTERN,
+        strip_accents=None,
+        stop_words=None,
+        min_df=1,
+        max_df=1.0,
+        max_features=None,
+        vocabulary=None,
+        max_length=None,
+        truncating="post",
+        dtype=np.int32,
+    ):
+        self.lowercase = lowercase
+        self.preprocessor = preprocessor
+        self.tokenizer = tokenizer
+        self.token_pattern = token_pattern
+        self.strip_accents = strip_accents
+        self.stop_words = stop_words
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.vocabulary = vocabulary
+        self.max_length = max_length
+        self.truncating = truncating
+        self.dtype = dtype
+
+    def build_analyzer(self) -> Callable[[str], list[str]]:
+        """Return the callable that turns one document into its list of tokens.
+
+        It is ``CountVectorizer.build_analyzer()`` with this vectorizer's
+        tokenizing parameters: preprocessing, tokenizing and stop-word removal.
+
+        Returns
+        -------
+        analyzer : callable
+            Maps a str to a list of str tokens.
+        """
+        return CountVectorizer(
+            lowercase=self.lowercase,
+            preprocessor=self.preprocessor,
+            tokenizer=self.tokenizer,
+            token_pattern=self.token_pattern,
+            strip_accents=self.strip_accents,
+            stop_words=self.stop_words,
+        ).build_analyzer()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Iterable[str], y: None = None) -> "SequenceVectorizer":
+        """Learn the vocabulary of the documents.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training documents, see :func:`check_text`; at least one.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SequenceVectorizer
+            The fitted vectorizer.
+        """
+        self._fit(check_text(X, allow_empty=False))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: Iterable[str], y: None = None) -> list[np.ndarray]:
+        """Learn the vocabulary and return the documents as token ids.
+
+        The same as ``fit(X).transform(X)``, but each document is tokenized
+        once.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training documents, see :func:`check_text`; at least one.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        sequences : list of ndarray of shape (n_tokens,)
+            One array of ids of type ``dtype`` per document.
+        """
+        documents = check_text(X, allow_empty=False)
+        token_lists = self._fit(documents)
+        if token_lists is None:  # a fixed vocabulary was fitted without them
+            return self.transform(documents)
+        return self._encode(token_lists)
+
+    def transform(self, X: Iterable[str]) -> list[np.ndarray]:
+        """Turn each document into the array of its token ids.
+
+        Words outside the vocabulary give :data:`UNK_ID`; documents longer
+        than ``max_length`` are truncated as ``truncating`` says.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Documents, see :func:`check_text`; may be empty.
+
+        Returns
+        -------
+        sequences : list of ndarray of shape (n_tokens,)
+            One array of ids of type ``dtype`` per document, in order; a
+            document without tokens gives an empty array. The arrays are views
+            into one buffer shared by all the documents.
+        """
+        check_is_fitted(self)
+        documents = check_text(X)
+        # fit has already warned about inconsistent stop words, if need be.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_STOP_WORDS_WARNING)
+            analyze = self.build_analyzer()
+        return self._encode([analyze(doc) for doc in documents])
+
+    def inverse_transform(self, sequences: Iterable[Sequence[int]]) -> list[list[str]]:
+        """Return the tokens of sequences of ids.
+
+        Parameters
+        ----------
+        sequences : iterable of array-like of int
+            Sequences of ids, such as the output of :meth:`transform`, or a 2-D
+            padded array (one row per document).
+
+        Returns
+        -------
+        tokens : list of list of str
+            The tokens of each sequence: :data:`PAD_ID` is skipped and
+            :data:`UNK_ID` gives ``"<unk>"``.
+        """
+        check_is_fitted(self)
+        names = self.get_feature_names_out()
+        tokens = []
+        for i, sequence in enumerate(sequences):
+            ids = np.asarray(sequence)
+            if ids.ndim != 1:
+                raise ValueError(
+                    f"sequences[{i}] must be 1-D, got an array of shape {ids.shape}"
+                )
+            if ids.size == 0:
+                tokens.append([])
+                continue
+            if ids.dtype.kind not in "iu":
+                raise TypeError(
+                    f"sequences[{i}] must hold integer ids, got dtype {ids.dtype}"
+                )
+            if ids.max() >= self.n_vocab_:
+                raise ValueError(
+                    f"sequences[{i}] holds ids outside [0, {self.n_vocab_ - 1}]"
+                )
+            tokens.append(names[ids[ids != PAD_ID]].tolist())
+        return tokens
+
+    def get_feature_names_out(self, input_features: None = None) -> np.ndarray:
+        """Return the token of each id.
+
+        Parameters
+        ----------
+        input_features : None
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects of shape (n_vocab_,)
+            Position ``i`` holds the token of id ``i``: ``"<pad>"``,
+            ``"<unk>"``, then the words.
+        """
+        check_is_fitted(self)
+        names = np.empty(self.n_vocab_, dtype=object)
+        names[PAD_ID] = PAD_TOKEN
+        names[UNK_ID] = UNK_TOKEN
+        for word, index in self.vocabulary_.items():
+            names[index] = word
+        return names
+
+    def __sklearn_tags__(self):
+        """Declare text input, as ``CountVectorizer`` does."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def _fit(self, documents: list[str]) -> list[list[str]] | None:
+        """Set the fitted attributes; return the tokens of each document.
+
+        With a fixed vocabulary the documents are not tokenized, and None is
+        returned.
+        """
+        dtype = np.dtype(self.dtype)
+        if dtype.kind not in "iu":
+            raise ValueError(f"dtype must be an integer type, got {dtype}")
+        self._warn_for_unused_params()
+        # Built even when unused, so that bad tokenizing parameters fail in fit.
+        analyze = self.build_analyzer()
+
+        if self.vocabulary is not None:
+            token_lists = None
+            vocabulary = self._validate_vocabulary()
+            self.fixed_vocabulary_ = True
+        else:
+            token_lists = [analyze(doc) for doc in documents]
+            vocabulary = self._learn_vocabulary(token_lists)
+            self.fixed_vocabulary_ = False
+
+        n_vocab = len(vocabulary) + _N_RESERVED
+        if n_vocab - 1 > np.iinfo(dtype).max:
+            raise ValueError(
+                f"dtype {dtype} cannot hold {n_vocab} ids; use a wider integer type"
+            )
+        self.vocabulary_ = vocabulary
+        self.n_vocab_ = n_vocab
+        return token_lists
+
+    def _learn_vocabulary(self, token_lists: list[list[str]]) -> dict[str, int]:
+        """Select words as CountVectorizer does, numbered by frequency."""
+        term_counts: Counter[str] = Counter()
+        doc_counts: Counter[str] = Counter()
+        for tokens in token_lists:
+            term_counts.update(tokens)
+            doc_counts.update(set(tokens))
+
+        # The document-frequency bounds of CountVectorizer.fit_transform.
+        n_documents = len(token_lists)
+        max_df, min_df = self.max_df, self.min_df
+        high = max_df if isinstance(max_df, Integral) else max_df * n_documents
+        low = min_df if isinstance(min_df, Integral) else min_df * n_documents
+        if high < low:
+            raise ValueError("max_df corresponds to < documents than min_df")
+
+        words = [word for word, count in doc_counts.items() if low <= count <= high]
+        words.sort(key=lambda word: (-term_counts[word], word))
+        # The order makes max_features CountVectorizer's "top by term
+        # frequency", with ties at the cut broken alphabetically.
+        if self.max_features is not None:
+            words = words[: self.max_features]
+        return {word: index for index, word in enumerate(words, start=_N_RESERVED)}
+
+    def _validate_vocabulary(self) -> dict[str, int]:
+        """Check the ``vocabulary`` parameter; return it as a word -> id dict."""
+        vocabulary = self.vocabulary
+        if isinstance(vocabulary, str):
+            raise ValueError(
+                "vocabulary must be a mapping or an iterable of words, got a "
+                "single string"
+            )
+        if isinstance(vocabulary, Mapping):
+            words = dict(vocabulary)
+            expected = range(_N_RESERVED, len(words) + _N_RESERVED)
+            ids = words.values()
+            if not all(isinstance(i, Integral) for i in ids) or sorted(ids) != list(
+                expected
+            ):
+                raise ValueError(
+                    "the ids of a vocabulary mapping must be exactly 2, 3, ..., "
+                    f"{len(words) + 1} (0 and 1 are reserved for padding and "
+                    "unknown words)"
+                )
+            words = {word: int(index) for word, index in words.items()}
+        else:
+            if isinstance(vocabulary, (set, frozenset)):
+                vocabulary = sorted(vocabulary)
+            words = {}
+            for index, word in enumerate(vocabulary, start=_N_RESERVED):
+                if words.setdefault(word, index) != index:
+                    raise ValueError(f"Duplicate term in vocabulary: {word!r}")
+        for word in words:
+            if not isinstance(word, str):
+                raise TypeError(
+                    f"vocabulary words must be str, got {_type_name(word)} {word!r}"
+                )
+        if self.lowercase and any(word != word.lower() for word in words):
+            warnings.warn(
+                "Upper case characters found in vocabulary while 'lowercase' is "
+                "True. These entries will not be matched with any documents",
+                stacklevel=5,
+            )
+        return words
+
+    def _warn_for_unused_params(self) -> None:
+        """Warn as CountVectorizer does when token_pattern will be ignored."""
+        if self.tokenizer is not None and self.token_pattern is not None:
+            warnings.warn(
+                "The parameter 'token_pattern' will not be used since 'tokenizer' "
+                "is not None'",
+                stacklevel=5,
+            )
+
+    def _encode(self, token_lists: list[list[str]]) -> list[np.ndarray]:
+        """Truncate token lists and map them to arrays of ids."""
+        max_length = self.max_length
+        if max_length is not None:
+            if self.truncating == "post":
+                token_lists = [tokens[:max_length] for tokens in token_lists]
+            else:
+                token_lists = [tokens[-max_length:] for tokens in token_lists]
+        lookup = self.vocabulary_.get
+        # One array for the whole corpus, cut into one view per document:
+        # several times faster than one np.array call per (short) document.
+        ids = np.array(
+            [lookup(token, UNK_ID) for tokens in token_lists for token in tokens],
+            dtype=np.dtype(self.dtype),
+        )
+        ends = list(accumulate(map(len, token_lists)))
+        starts = [0, *ends][:-1]
+        return [ids[start:end] for start, end in zip(starts, ends, strict=True)]

@@ -1,0 +1,295 @@
+"""Recurrent cells: the seed's tanh RNN, the LSTM and the GRU.
+
+Each cell is unrolled over a whole batch of padded sequences by a forward
+function and differentiated by a backward function written beside it, one
+short comment per backward step naming what it undoes.  Conventions shared by
+all cells:
+
+* Row vectors: a batch of hidden states is ``h`` of shape (n_samples,
+  hidden_size), and ``h @ W_hh`` is the seed's ``W_hh h`` transposed.
+* ``xproj`` of shape (n_steps, n_samples, n_gates * hidden_size) is the input
+  projection ``x_t @ W_xh + b_h`` of every time step, computed by the caller in
+  one matrix product before the loop; its gradient is what backward returns.
+* Sequences are sorted by decreasing length and ``n_active[t]`` is the number
+  of sequences still running at step ``t``, so that step ``t`` updates only the
+  first ``n_active[t]`` rows.  Padding is never computed, and a finished
+  sequence's state is never touched again.  Outputs at padded positions are 0.
+* ``h_0 = 0`` (and ``c_0 = 0`` for the LSTM).
+
+The cells are registered in :data:`CELLS` under the option strings that the
+estimator's ``cell`` parameter accepts.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._functional import dsigmoid_from_output, dtanh_from_output, sigmoid
+from ._init import orthogonal
+
+Params = dict[str, np.ndarray]
+Cache = dict[str, np.ndarray]
+
+
+def _recurrent_weights(
+    rng: np.random.Generator, hidden_size: int, n_gates: int, dtype: np.dtype
+) -> np.ndarray:
+    """One orthogonal ``(hidden_size, hidden_size)`` block per gate, side by side."""
+    return np.concatenate(
+        [orthogonal(rng, hidden_size, dtype) for _ in range(n_gates)], axis=1
+    )
+
+
+# --------------------------------------------------------------------------- rnn
+
+
+def rnn_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Params:
+    """Recurrent parameters of the tanh RNN: ``W_hh`` and the bias ``b_h``."""
+    return {
+        "W_hh": _recurrent_weights(rng, hidden_size, 1, dtype),
+        "b_h": np.zeros(hidden_size, dtype=dtype),
+    }
+
+
+def rnn_forward(
+    xproj: np.ndarray, n_active: np.ndarray, params: Params, training: bool
+) -> tuple[np.ndarray, Cache]:
+    """Unroll ``h_t = tanh(xproj_t + h_{t-1} @ W_hh)`` over time.
+
+    Returns the outputs ``h_1..h_T`` of shape (n_steps, n_samples,
+    hidden_size) and the cache for :func:`rnn_backward`.
+    """
+    n_steps, n_samples, hidden_size = xproj.shape
+    W_hh = params["W_hh"]
+    hs = np.zeros((n_steps + 1, n_samples, hidden_size), dtype=xproj.dtype)
+    for t in range(n_steps):
+        n = n_active[t]
+        h = hs[t + 1, :n]
+        np.matmul(hs[t, :n], W_hh, out=h)
+        h += xproj[t, :n]
+        np.tanh(h, out=h)
+    return hs[1:], {"hs": hs}
+
+
+def rnn_backward(
+    doutputs: np.ndarray, cache: Cache, n_active: np.ndarray, params: Params
+) -> tuple[np.ndarray, Params]:
+    """Backpropagation through time for :func:`rnn_forward`."""
+    hs = cache["hs"]
+    n_steps, n_samples, hidden_size = doutputs.shape
+    W_hh_T = params["W_hh"].T
+    dxproj = np.zeros_like(doutputs)
+    dh = np.zeros((n_samples, hidden_size), dtype=doutputs.dtype)
+    for t in range(n_steps - 1, -1, -1):
+        n = n_active[t]
+        da = dxproj[t, :n]
+        # h_t feeds the output at t and the next step.
+        np.add(doutputs[t, :n], dh[:n], out=da)
+        # undo tanh
+        da *= dtanh_from_output(hs[t + 1, :n])
+        # undo h_{t-1} @ W_hh
+        np.matmul(da, W_hh_T, out=dh[:n])
+    # dW_hh = sum_t h_{t-1}^T da_t, one product over all steps (padding is 0).
+    dW_hh = hs[:-1].reshape(-1, hidden_size).T @ dxproj.reshape(-1, hidden_size)
+    return dxproj, {"W_hh": dW_hh}
+
+
+# -------------------------------------------------------------------------- lstm
+
+
+def lstm_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Params:
+    """Recurrent parameters of the LSTM, gates in the order i, f, o, g.
+
+    The forget-gate bias starts at 1 so that the cell remembers by default
+    (Jozefowicz et al., 2015).
+    """
+    b_h = np.zeros(4 * hidden_size, dtype=dtype)
+    b_h[hidden_size : 2 * hidden_size] = 1.0
+    return {"W_hh": _recurrent_weights(rng, hidden_size, 4, dtype), "b_h": b_h}
+
+
+def lstm_forward(
+    xproj: np.ndarray, n_active: np.ndarray, params: Params, training: bool
+) -> tuple[np.ndarray, Cache]:
+    """Unroll the LSTM over time.
+
+    With ``a = xproj_t + h_{t-1} @ W_hh`` split into four blocks::
+
+        i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)
+        g = tanh(a_g)
+        c_t = f * c_{t-1} + i * g
+        h_t = o * tanh(c_t)
+    """
+    n_steps, n_samples, width = xproj.shape
+    H = width // 4
+    W_hh = params["W_hh"]
+    hs = np.zeros((n_steps + 1, n_samples, H), dtype=xproj.dtype)
+    cs = np.zeros((n_steps + 1, n_samples, H), dtype=xproj.dtype)
+    gates = np.empty_like(xproj) if training else None
+    tanh_cs = np.zeros((n_steps, n_samples, H), dtype=xproj.dtype)
+    buf = np.empty((n_samples, width), dtype=xproj.dtype)
+    for t in range(n_steps):
+        n = n_active[t]
+        a = gates[t, :n] if training else buf[:n]
+        np.matmul(hs[t, :n], W_hh, out=a)
+        a += xproj[t, :n]
+        sigmoid(a[:, : 3 * H], out=a[:, : 3 * H])
+        np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])
+        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        c = cs[t + 1, :n]
+        np.multiply(f, cs[t, :n], out=c)
+        c += i * g
+        tc = tanh_cs[t, :n]
+        np.tanh(c, out=tc)
+        np.multiply(o, tc, out=hs[t + 1, :n])
+    return hs[1:], {"hs": hs, "cs": cs, "gates": gates, "tanh_cs": tanh_cs}
+
+
+def lstm_backward(
+    doutputs: np.ndarray, cache: Cache, n_active: np.ndarray, params: Params
+) -> tuple[np.ndarray, Params]:
+    """Backpropagation through time for :func:`lstm_forward`."""
+    hs, cs, gates, tanh_cs = cache["hs"], cache["cs"], cache["gates"], cache["tanh_cs"]
+    n_steps, n_samples, H = doutputs.shape
+    W_hh_T = params["W_hh"].T
+    dxproj = np.zeros((n_steps, n_samples, 4 * H), dtype=doutputs.dtype)
+    dh = np.zeros((n_samples, H), dtype=doutputs.dtype)
+    dc = np.zeros((n_samples, H), dtype=doutputs.dtype)
+    for t in range(n_steps - 1, -1, -1):
+        n = n_active[t]
+        a = gates[t, :n]
+        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        tc = tanh_cs[t, :n]
+        da = dxproj[t, :n]
+        dh_t = doutputs[t, :n] + dh[:n]
+        # undo h = o * tanh(c)
+        da[:, 2 * H : 3 * H] = dh_t * tc
+        dc_t = dc[:n]
+        dc_t += dh_t * o * dtanh_from_output(tc)
+        # undo c = f * c_prev + i * g
+        da[:, :H] = dc_t * g
+        da[:, H : 2 * H] = dc_t * cs[t, :n]
+        da[:, 3 * H :] = dc_t * i
+        dc_t *= f
+        # undo the gate non-linearities
+        da[:, : 3 * H] *= dsigmoid_from_output(a[:, : 3 * H])
+        da[:, 3 * H :] *= dtanh_from_output(g)
+        # undo h_{t-1} @ W_hh
+        np.matmul(da, W_hh_T, out=dh[:n])
+    dW_hh = hs[:-1].reshape(-1, H).T @ dxproj.reshape(-1, 4 * H)
+    return dxproj, {"W_hh": dW_hh}
+
+
+# --------------------------------------------------------------------------- gru
+
+
+def gru_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Params:
+    """Recurrent parameters of the GRU, gates in the order r, z, n.
+
+    ``b_h`` is the input-side bias of all three blocks and ``b_hn`` the
+    hidden-side bias of the candidate, which the reset gate scales.
+    """
+    return {
+        "W_hh": _recurrent_weights(rng, hidden_size, 3, dtype),
+        "b_h": np.zeros(3 * hidden_size, dtype=dtype),
+        "b_hn": np.zeros(hidden_size, dtype=dtype),
+    }
+
+
+def gru_forward(
+    xproj: np.ndarray, n_active: np.ndarray, params: Params, training: bool
+) -> tuple[np.ndarray, Cache]:
+    """Unroll the GRU over time (the formulation of cuDNN and PyTorch).
+
+    With ``x = xproj_t`` and ``u = h_{t-1} @ W_hh``, each split into r, z, n::
+
+        r = sigmoid(x_r + u_r)
+        z = sigmoid(x_z + u_z)
+        n = tanh(x_n + r * (u_n + b_hn))
+        h_t = (1 - z) * n + z * h_{t-1}
+    """
+    n_steps, n_samples, width = xproj.shape
+    H = width // 3
+    W_hh, b_hn = params["W_hh"], params["b_hn"]
+    dtype = xproj.dtype
+    hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
+    rzn = np.empty_like(xproj) if training else None
+    uns = np.empty((n_steps, n_samples, H), dtype=dtype) if training else None
+    buf_u = np.empty((n_samples, width), dtype=dtype)
+    buf_rzn = np.empty((n_samples, width), dtype=dtype)
+    for t in range(n_steps):
+        n = n_active[t]
+        h_prev = hs[t, :n]
+        u = buf_u[:n]
+        np.matmul(h_prev, W_hh, out=u)
+        gate = rzn[t, :n] if training else buf_rzn[:n]
+        np.add(xproj[t, :n, : 2 * H], u[:, : 2 * H], out=gate[:, : 2 * H])
+        sigmoid(gate[:, : 2 * H], out=gate[:, : 2 * H])
+        r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
+        u_n = u[:, 2 * H :]
+        u_n += b_hn
+        if training:
+            uns[t, :n] = u_n
+        np.multiply(r, u_n, out=cand)
+        cand += xproj[t, :n, 2 * H :]
+        np.tanh(cand, out=cand)
+        h = hs[t + 1, :n]
+        np.subtract(h_prev, cand, out=h)
+        h *= z
+        h += cand
+    return hs[1:], {"hs": hs, "rzn": rzn, "uns": uns}
+
+
+def gru_backward(
+    doutputs: np.ndarray, cache: Cache, n_active: np.ndarray, params: Params
+) -> tuple[np.ndarray, Params]:
+    """Backpropagation through time for :func:`gru_forward`."""
+    hs, rzn, uns = cache["hs"], cache["rzn"], cache["uns"]
+    n_steps, n_samples, H = doutputs.shape
+    W_hh_T = params["W_hh"].T
+    dtype = doutputs.dtype
+    dxproj = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
+    du = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
+    dh = np.zeros((n_samples, H), dtype=dtype)
+    for t in range(n_steps - 1, -1, -1):
+        n = n_active[t]
+        gate = rzn[t, :n]
+        r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
+        h_prev = hs[t, :n]
+        dh_t = doutputs[t, :n] + dh[:n]
+        dx, du_t = dxproj[t, :n], du[t, :n]
+        # undo h = (1 - z) * n + z * h_prev
+        dcand = dh_t * (1.0 - z)
+        dz = dh_t * (h_prev - cand)
+        # undo n = tanh(x_n + r * u_n)
+        dx[:, 2 * H :] = dcand * dtanh_from_output(cand)
+        np.multiply(dx[:, 2 * H :], r, out=du_t[:, 2 * H :])
+        dr = dx[:, 2 * H :] * uns[t, :n]
+        # undo the sigmoids of r and z; x and u enter them alike
+        dx[:, :H] = dr * dsigmoid_from_output(r)
+        dx[:, H : 2 * H] = dz * dsigmoid_from_output(z)
+        du_t[:, : 2 * H] = dx[:, : 2 * H]
+        # undo u = h_prev @ W_hh, plus the direct path through z * h_prev
+        np.matmul(du_t, W_hh_T, out=dh[:n])
+        dh[:n] += dh_t * z
+    dW_hh = hs[:-1].reshape(-1, H).T @ du.reshape(-1, 3 * H)
+    db_hn = du[:, :, 2 * H :].sum(axis=(0, 1))
+    return dxproj, {"W_hh": dW_hh, "b_hn": db_hn}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A recurrent cell: its gate count and its init, forward and backward."""
+
+    n_gates: int
+    init: Callable[[np.random.Generator, int, np.dtype], Params]
+    forward: Callable[..., tuple[np.ndarray, Cache]]
+    backward: Callable[..., tuple[np.ndarray, Params]]
+
+
+CELLS: dict[str, Cell] = {
+    "rnn": Cell(1, rnn_init, rnn_forward, rnn_backward),
+    "lstm": Cell(4, lstm_init, lstm_forward, lstm_backward),
+    "gru": Cell(3, gru_init, gru_forward, gru_backward),
+}

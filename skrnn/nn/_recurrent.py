@@ -1,0 +1,309 @@
+"""Unrolling cells over padded batches: directions, stacked layers, pooling.
+
+A batch is a time-major integer array ``ids`` of shape (n_steps, n_samples)
+with the lengths of its sequences in decreasing order (see
+:mod:`skrnn._batching`).  Every layer computes the input projection of all its
+time steps in one product and hands it to the cell; the backward direction of a
+bidirectional layer reads each sequence from its own last real token to its
+first, never from the padding.
+"""
+
+import numpy as np
+
+from ._cells import CELLS, Params
+from ._embedding import embedding_backward
+from ._functional import dropout_mask
+
+POOLINGS = ("last", "mean", "max")
+
+
+def active_counts(lengths: np.ndarray, n_steps: int) -> np.ndarray:
+    """Number of sequences still running at each step.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths, in decreasing order.
+    n_steps : int
+        Number of time steps of the padded batch.
+
+    Returns
+    -------
+    ndarray of shape (n_steps,)
+        ``n_active[t] = #{b : lengths[b] > t}``.
+    """
+    return (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1)
+
+
+def reverse_index(lengths: np.ndarray, n_steps: int) -> np.ndarray:
+    """Time index that reverses each sequence within its own length.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths.
+    n_steps : int
+        Number of time steps of the padded batch.
+
+    Returns
+    -------
+    ndarray of shape (n_steps, n_samples)
+        ``rev[t, b] = lengths[b] - 1 - t`` where ``t < lengths[b]``, else
+        ``t``.  ``x[rev, arange(n_samples)]`` reverses every sequence and
+        leaves padding in place; applied twice it is the identity.
+    """
+    t = np.arange(n_steps)[:, None]
+    return np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+
+
+def _reverse(x: np.ndarray, rev: np.ndarray) -> np.ndarray:
+    return x[rev, np.arange(rev.shape[1])]
+
+
+def directions(bidirectional: bool) -> tuple[str, ...]:
+    """Names of the directions of a layer: ``("fwd",)`` or ``("fwd", "bwd")``."""
+    return ("fwd", "bwd") if bidirectional else ("fwd",)
+
+
+def recurrent_forward(
+    params: Params,
+    inputs: np.ndarray,
+    lengths: np.ndarray,
+    *,
+    cell: str,
+    num_layers: int,
+    bidirectional: bool,
+    dropout: float,
+    one_hot: bool,
+    rng: np.random.Generator | None = None,
+    training: bool = False,
+) -> tuple[np.ndarray, dict]:
+    """Run the stacked, possibly bidirectional, recurrent layers.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        Parameters named ``layer{l}.{direction}.{W_xh,W_hh,b_h,...}``.
+    inputs : ndarray
+        Token ids of shape (n_steps, n_samples) when ``one_hot`` (the first
+        layer's ``W_xh`` has one row per token id and is gathered, never
+        multiplied by one-hot vectors), else embedded inputs of shape
+        (n_steps, n_samples, embedding_dim).
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths in decreasing order.
+    cell : {"rnn", "lstm", "gru"}
+        The recurrent cell.
+    num_layers : int
+        Number of stacked layers.
+    bidirectional : bool
+        Whether each layer also reads the sequences backwards.
+    dropout : float
+        Dropout rate on the inputs of layers after the first.
+    one_hot : bool
+        Whether ``inputs`` are token ids.
+    rng : numpy.random.Generator, optional
+        Source of the dropout masks; None disables dropout.
+    training : bool
+        Whether to keep what :func:`recurrent_backward` needs.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_steps, n_samples, n_directions * hidden_size)
+        Hidden states of the last layer, both directions aligned with the
+        input positions; 0 at padded positions.
+    cache : dict
+        What :func:`recurrent_backward` needs (empty unless ``training``).
+    """
+    n_steps = inputs.shape[0]
+    n_active = active_counts(lengths, n_steps)
+    rev = reverse_index(lengths, n_steps) if bidirectional else None
+    spec = CELLS[cell]
+    x = inputs
+    layer_caches = []
+    for layer in range(num_layers):
+        mask = None
+        if layer > 0:
+            mask = dropout_mask(rng, x.shape, dropout, x.dtype)
+            if mask is not None:
+                x = x * mask
+        outs, dir_caches = [], []
+        for direction in directions(bidirectional):
+            p = {k: params[f"layer{layer}.{direction}.{k}"] for k in _cell_keys(cell)}
+            W_xh = params[f"layer{layer}.{direction}.W_xh"]
+            xproj = W_xh[x] if (one_hot and layer == 0) else x @ W_xh
+            xproj += p["b_h"]
+            if direction == "bwd":
+                xproj = _reverse(xproj, rev)
+            out, cache = spec.forward(xproj, n_active, p, training)
+            if direction == "bwd":
+                out = _reverse(out, rev)
+            outs.append(out)
+            dir_caches.append(cache)
+        layer_caches.append({"x": x, "mask": mask, "dirs": dir_caches})
+        x = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
+    cache = {}
+    if training:
+        cache = {"layers": layer_caches, "n_active": n_active, "rev": rev}
+    return x, cache
+
+
+def recurrent_backward(
+    doutputs: np.ndarray,
+    cache: dict,
+    params: Params,
+    *,
+    cell: str,
+    num_layers: int,
+    bidirectional: bool,
+    one_hot: bool,
+    n_vocab: int,
+) -> tuple[Params, np.ndarray | None]:
+    """Gradients of :func:`recurrent_forward`.
+
+    Parameters
+    ----------
+    doutputs : ndarray of shape (n_steps, n_samples, n_directions * hidden_size)
+        Gradient of the loss in the outputs.
+    cache : dict
+        The cache returned by :func:`recurrent_forward` with ``training=True``.
+    params : dict of ndarray
+        The parameters used in the forward pass.
+    cell, num_layers, bidirectional, one_hot
+        As given to :func:`recurrent_forward`.
+    n_vocab : int
+        Number of token ids (rows of the first ``W_xh`` when ``one_hot``).
+
+    Returns
+    -------
+    grads : dict of ndarray
+        Gradients of every recurrent parameter.
+    dinputs : ndarray or None
+        Gradient in the embedded inputs; None when ``one_hot``.
+    """
+    spec = CELLS[cell]
+    n_active, rev = cache["n_active"], cache["rev"]
+    grads: Params = {}
+    dx_out = doutputs
+    for layer in range(num_layers - 1, -1, -1):
+        lc = cache["layers"][layer]
+        x = lc["x"]
+        hidden = dx_out.shape[2] // (2 if bidirectional else 1)
+        dx = None
+        for k, direction in enumerate(directions(bidirectional)):
+            name = f"layer{layer}.{direction}."
+            p = {key: params[name + key] for key in _cell_keys(cell)}
+            dout = dx_out[:, :, k * hidden : (k + 1) * hidden]
+            if direction == "bwd":
+                dout = _reverse(dout, rev)
+            dxproj, cell_grads = spec.backward(
+                np.ascontiguousarray(dout), lc["dirs"][k], n_active, p
+            )
+            if direction == "bwd":
+                dxproj = _reverse(dxproj, rev)
+            for key, g in cell_grads.items():
+                grads[name + key] = g
+            # undo xproj = x @ W_xh + b_h (or the row gather of W_xh)
+            W_xh = params[name + "W_xh"]
+            flat = dxproj.reshape(-1, dxproj.shape[2])
+            grads[name + "b_h"] = flat.sum(axis=0)
+            if one_hot and layer == 0:
+                grads[name + "W_xh"] = embedding_backward(dxproj, x, n_vocab)
+            else:
+                grads[name + "W_xh"] = x.reshape(-1, x.shape[2]).T @ flat
+                d = dxproj @ W_xh.T
+                dx = d if dx is None else dx + d
+        if dx is not None and lc["mask"] is not None:
+            dx *= lc["mask"]
+        dx_out = dx
+    return grads, dx_out
+
+
+def _cell_keys(cell: str) -> tuple[str, ...]:
+    return ("W_hh", "b_h", "b_hn") if cell == "gru" else ("W_hh", "b_h")
+
+
+def pool_forward(
+    outputs: np.ndarray, lengths: np.ndarray, pooling: str, bidirectional: bool
+) -> tuple[np.ndarray, dict]:
+    """Turn the sequence of hidden states into one vector per sequence.
+
+    Parameters
+    ----------
+    outputs : ndarray of shape (n_steps, n_samples, width)
+        Hidden states, exactly 0 at padded positions.
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths.
+    pooling : {"last", "mean", "max"}
+        ``"last"``: the state after the last real token (the seed's ``h_n``);
+        for a bidirectional layer, the forward half at the last token and the
+        backward half at the first, each having read the whole sequence.
+        ``"mean"``, ``"max"``: over the real positions only.
+    bidirectional : bool
+        Whether ``outputs`` holds two directions side by side.
+
+    Returns
+    -------
+    pooled : ndarray of shape (n_samples, width)
+        One vector per sequence.  An empty sequence pools to 0: it only has
+        padded positions, whose states are 0.
+    cache : dict
+        What :func:`pool_backward` needs.
+    """
+    n_steps, n_samples, width = outputs.shape
+    if n_steps == 0:
+        return np.zeros((n_samples, width), dtype=outputs.dtype), {}
+    if pooling == "last":
+        last = np.maximum(lengths - 1, 0)
+        pooled = outputs[last, np.arange(n_samples)]
+        if bidirectional:
+            pooled[:, width // 2 :] = outputs[0, :, width // 2 :]
+        return pooled, {"last": last}
+    if pooling == "mean":
+        denom = np.maximum(lengths, 1).astype(outputs.dtype)[:, None]
+        return outputs.sum(axis=0) / denom, {"denom": denom}
+    padded = np.arange(n_steps)[:, None] >= lengths[None, :]
+    argmax = np.where(padded[:, :, None], -np.inf, outputs).argmax(axis=0)
+    pooled = np.take_along_axis(outputs, argmax[None], axis=0)[0]
+    return pooled, {"argmax": argmax}
+
+
+def pool_backward(
+    dpooled: np.ndarray, cache: dict, n_steps: int, pooling: str, bidirectional: bool
+) -> np.ndarray:
+    """Gradient of :func:`pool_forward` in the hidden states.
+
+    Parameters
+    ----------
+    dpooled : ndarray of shape (n_samples, width)
+        Gradient in the pooled vectors.
+    cache : dict
+        Returned by :func:`pool_forward`.
+    n_steps : int
+        Number of time steps of the batch.
+    pooling, bidirectional
+        As given to :func:`pool_forward`.
+
+    Returns
+    -------
+    ndarray of shape (n_steps, n_samples, width)
+        Gradient in the hidden states.  Entries at padded positions may be
+        nonzero (an empty sequence's "last" state is its padding); the cells
+        never read them.
+    """
+    n_samples, width = dpooled.shape
+    doutputs = np.zeros((n_steps, n_samples, width), dtype=dpooled.dtype)
+    if n_steps == 0:
+        return doutputs
+    if pooling == "last":
+        cols = np.arange(n_samples)
+        if bidirectional:
+            half = width // 2
+            doutputs[cache["last"], cols, :half] = dpooled[:, :half]
+            doutputs[0, :, half:] += dpooled[:, half:]
+        else:
+            doutputs[cache["last"], cols] = dpooled
+    elif pooling == "mean":
+        doutputs[:] = dpooled / cache["denom"]
+    else:
+        np.put_along_axis(doutputs, cache["argmax"][None], dpooled[None], axis=0)
+    return doutputs

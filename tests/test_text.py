@@ -1,0 +1,534 @@
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils import estimator_checks
+from sklearn.utils._tags import get_tags
+
+from skrnn._text import (
+    DEFAULT_TOKEN_PATTERN,
+    PAD_ID,
+    UNK_ID,
+    SequenceVectorizer,
+    check_text,
+)
+
+CORPUS = [
+    "The cat sat on the mat.",
+    "The dog sat on the log!",
+    "A café: the Dog and the cat.",
+    "I saw a cat; the cat saw me.",
+    "Naïve dogs AND cats, naive cats.",
+    "The END",
+]
+
+
+def _ids(vectorizer, words):
+    return [vectorizer.vocabulary_.get(word, UNK_ID) for word in words]
+
+
+# Tokenizing
+
+
+def test_default_tokens_keep_one_letter_words_and_split_punctuation():
+    analyze = SequenceVectorizer().build_analyzer()
+    assert analyze("I liked it, a LOT!") == ["i", "liked", "it", ",", "a", "lot", "!"]
+
+
+def test_build_analyzer_is_count_vectorizers():
+    params = dict(stop_words="english", strip_accents="ascii", lowercase=False)
+    ours = SequenceVectorizer(**params).build_analyzer()
+    theirs = CountVectorizer(token_pattern=DEFAULT_TOKEN_PATTERN, **params)
+    theirs = theirs.build_analyzer()
+    for doc in CORPUS:
+        assert ours(doc) == theirs(doc)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lowercase": False},
+        {"stop_words": "english"},
+        {"stop_words": ["the", "a", "and"]},
+        {"strip_accents": "unicode"},
+        {"strip_accents": "ascii"},
+        {"tokenizer": str.split, "token_pattern": None},
+        {"token_pattern": r"(?u)\b\w\w+\b"},
+        {"preprocessor": str.upper},
+        {"min_df": 2},
+        {"min_df": 0.5},
+        {"max_df": 3},
+        {"max_df": 0.5},
+        {"max_features": 3},
+        {"max_features": 4, "min_df": 2},
+        {"min_df": 2, "max_df": 0.9},
+    ],
+    ids=repr,
+)
+def test_vocabulary_is_count_vectorizers(params):
+    ours = SequenceVectorizer(**params).fit(CORPUS)
+    theirs = CountVectorizer(**{"token_pattern": DEFAULT_TOKEN_PATTERN, **params})
+    theirs.fit(CORPUS)
+    assert set(ours.vocabulary_) == set(theirs.vocabulary_)
+    # The parameter matters on this corpus, so the comparison means something.
+    assert set(ours.vocabulary_) != set(SequenceVectorizer().fit(CORPUS).vocabulary_)
+
+
+def test_tokenizer_without_token_pattern_none_warns_as_sklearn():
+    with pytest.warns(UserWarning, match="'token_pattern' will not be used"):
+        SequenceVectorizer(tokenizer=str.split).fit(CORPUS)
+
+
+def test_inconsistent_stop_words_warn_in_fit_only():
+    vectorizer = SequenceVectorizer(stop_words=["don't"])
+    with pytest.warns(UserWarning, match="stop_words may be inconsistent"):
+        vectorizer.fit(CORPUS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vectorizer.transform(CORPUS)
+
+
+# Ids
+
+
+def test_ids_by_decreasing_frequency_then_alphabetical():
+    vectorizer = SequenceVectorizer().fit(["b a c b", "c b", "y x", "x y"])
+    assert vectorizer.vocabulary_ == {"b": 2, "c": 3, "x": 4, "y": 5, "a": 6}
+    assert vectorizer.n_vocab_ == 7
+
+
+def test_max_features_keeps_most_frequent_with_alphabetical_ties():
+    vectorizer = SequenceVectorizer(max_features=3).fit(["d b a", "c d"])
+    assert vectorizer.vocabulary_ == {"d": 2, "a": 3, "b": 4}
+
+
+def test_ids_are_contiguous_after_reserved():
+    vectorizer = SequenceVectorizer().fit(CORPUS)
+    assert sorted(vectorizer.vocabulary_.values()) == list(
+        range(2, vectorizer.n_vocab_)
+    )
+    assert PAD_ID == 0
+    assert UNK_ID == 1
+
+
+def test_transform_gives_ids_in_document_order():
+    vectorizer = SequenceVectorizer().fit(CORPUS)
+    (sequence,) = vectorizer.transform(["The cat sat."])
+    assert sequence.tolist() == _ids(vectorizer, ["the", "cat", "sat", "."])
+    assert sequence.dtype == np.int32
+    assert sequence.ndim == 1
+
+
+def test_unknown_words_map_to_unk():
+    vectorizer = SequenceVectorizer().fit(CORPUS)
+    (sequence,) = vectorizer.transform(["the zebra cat xylophone"])
+    assert sequence.tolist() == [
+        vectorizer.vocabulary_["the"],
+        UNK_ID,
+        vectorizer.vocabulary_["cat"],
+        UNK_ID,
+    ]
+
+
+def test_pruned_words_map_to_unk_but_stop_words_vanish():
+    vectorizer = SequenceVectorizer(min_df=2, stop_words=["on"]).fit(CORPUS)
+    (sequence,) = vectorizer.transform(["the mat on the cat"])
+    the, cat = vectorizer.vocabulary_["the"], vectorizer.vocabulary_["cat"]
+    assert sequence.tolist() == [the, UNK_ID, the, cat]
+
+
+@pytest.mark.parametrize(
+    ("truncating", "kept"),
+    [("post", ["the", "cat", "sat"]), ("pre", ["the", "mat", "."])],
+)
+def test_max_length_truncates_either_end(truncating, kept):
+    vectorizer = SequenceVectorizer(max_length=3, truncating=truncating).fit(CORPUS)
+    short, long = vectorizer.transform(["a cat", "The cat sat on the mat."])
+    assert short.tolist() == _ids(vectorizer, ["a", "cat"])
+    assert long.tolist() == _ids(vectorizer, kept)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint16, "int16"])
+def test_dtype(dtype):
+    sequences = SequenceVectorizer(dtype=dtype).fit_transform(CORPUS)
+    assert all(sequence.dtype == np.dtype(dtype) for sequence in sequences)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "match"),
+    [(np.float32, "integer type"), (np.int8, "cannot hold"), (None, "integer type")],
+)
+def test_bad_dtype(dtype, match):
+    corpus = [" ".join(f"w{i}" for i in range(200))]
+    with pytest.raises(ValueError, match=match):
+        SequenceVectorizer(dtype=dtype).fit(corpus)
+
+
+def test_fit_transform_equals_fit_then_transform():
+    params = dict(max_length=4, truncating="pre", min_df=2)
+    expected = SequenceVectorizer(**params).fit(CORPUS).transform(CORPUS)
+    got = SequenceVectorizer(**params).fit_transform(CORPUS)
+    assert len(got) == len(expected) == len(CORPUS)
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+def test_refit_forgets_old_vocabulary():
+    vectorizer = SequenceVectorizer().fit(["alpha beta"])
+    vectorizer.fit(["gamma"])
+    assert vectorizer.vocabulary_ == {"gamma": 2}
+    assert vectorizer.n_vocab_ == 3
+    assert vectorizer.transform(["alpha gamma"])[0].tolist() == [UNK_ID, 2]
+
+
+def test_fit_ignores_y():
+    a = SequenceVectorizer().fit(CORPUS, [0, 1] * 3)
+    assert a.vocabulary_ == SequenceVectorizer().fit(CORPUS).vocabulary_
+
+
+# Fixed vocabulary
+
+
+@pytest.mark.parametrize(
+    "vocabulary",
+    [["cat", "dog"], ("cat", "dog"), {"dog", "cat"}, {"cat": 2, "dog": 3}],
+    ids=lambda v: type(v).__name__,
+)
+def test_fixed_vocabulary(vocabulary):
+    vectorizer = SequenceVectorizer(vocabulary=vocabulary, min_df=3)
+    sequences = vectorizer.fit_transform(["the dog and the cat"])
+    assert vectorizer.vocabulary_ == {"cat": 2, "dog": 3}
+    assert vectorizer.fixed_vocabulary_ is True
+    assert vectorizer.n_vocab_ == 4
+    assert sequences[0].tolist() == [UNK_ID, 3, UNK_ID, UNK_ID, 2]
+
+
+def test_fixed_vocabulary_from_a_fitted_vectorizer_round_trips():
+    fitted = SequenceVectorizer().fit(CORPUS)
+    assert fitted.fixed_vocabulary_ is False
+    fixed = SequenceVectorizer(vocabulary=fitted.vocabulary_).fit(["unrelated text"])
+    assert fixed.vocabulary_ == fitted.vocabulary_
+    for a, b in zip(fixed.transform(CORPUS), fitted.transform(CORPUS), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fixed_vocabulary_is_not_mutated_or_aliased():
+    vocabulary = {"cat": 2}
+    vectorizer = SequenceVectorizer(vocabulary=vocabulary).fit(["cat"])
+    vectorizer.vocabulary_["dog"] = 3
+    assert vocabulary == {"cat": 2}
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "error", "match"),
+    [
+        (["cat", "dog", "cat"], ValueError, "Duplicate term in vocabulary: 'cat'"),
+        ({"cat": 0, "dog": 1}, ValueError, "exactly 2, 3, ..., 3"),
+        ({"cat": 2, "dog": 4}, ValueError, "0 and 1 are reserved"),
+        ({"cat": 2, "dog": 2}, ValueError, "exactly 2, 3"),
+        ({"cat": "2"}, ValueError, "exactly 2"),
+        ("cat", ValueError, "single string"),
+        ([1, 2], TypeError, "vocabulary words must be str, got int"),
+    ],
+)
+def test_bad_fixed_vocabulary(vocabulary, error, match):
+    with pytest.raises(error, match=re.escape(match)):
+        SequenceVectorizer(vocabulary=vocabulary).fit(["cat"])
+
+
+def test_upper_case_fixed_vocabulary_warns_when_lowercasing():
+    with pytest.warns(UserWarning, match="Upper case characters"):
+        SequenceVectorizer(vocabulary=["Cat"]).fit(["cat"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequenceVectorizer(vocabulary=["Cat"], lowercase=False).fit(["cat"])
+
+
+# Empty documents and empty vocabularies
+
+
+def test_empty_documents_give_empty_arrays():
+    vectorizer = SequenceVectorizer().fit(CORPUS)
+    sequences = vectorizer.transform(["", "cat", "   "])
+    assert [s.tolist() for s in sequences] == [[], _ids(vectorizer, ["cat"]), []]
+    assert all(s.dtype == np.int32 for s in sequences)
+
+
+@pytest.mark.parametrize(
+    ("params", "corpus"),
+    [
+        ({}, ["", "  \n\t "]),
+        ({"stop_words": "english"}, ["the", "and it is"]),
+        ({"min_df": 2}, ["one", "two"]),
+        ({"max_df": 1}, ["same", "same"]),
+        ({"vocabulary": []}, ["cat"]),
+    ],
+)
+def test_empty_vocabulary_maps_everything_to_unk(params, corpus):
+    vectorizer = SequenceVectorizer(**params)
+    assert [s.tolist() for s in vectorizer.fit_transform(corpus)] == [
+        [UNK_ID] * len(vectorizer.build_analyzer()(doc)) for doc in corpus
+    ]
+    assert vectorizer.vocabulary_ == {}
+    assert vectorizer.n_vocab_ == 2
+    assert vectorizer.transform(["cat dog"])[0].tolist() == [UNK_ID, UNK_ID]
+    assert vectorizer.get_feature_names_out().tolist() == ["<pad>", "<unk>"]
+
+
+def test_max_df_below_min_df_raises_as_sklearn():
+    with pytest.raises(ValueError, match="max_df corresponds to < documents than"):
+        SequenceVectorizer(min_df=3, max_df=2).fit(CORPUS)
+
+
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_fit_on_no_documents_raises(method):
+    with pytest.raises(ValueError, match="X is empty: at least one document"):
+        getattr(SequenceVectorizer(), method)([])
+
+
+def test_transform_of_no_documents():
+    assert SequenceVectorizer().fit(CORPUS).transform([]) == []
+
+
+# Names and inverse transform
+
+
+def test_get_feature_names_out_indexes_tokens_by_id():
+    vectorizer = SequenceVectorizer().fit(CORPUS)
+    names = vectorizer.get_feature_names_out()
+    assert names.dtype == object
+    assert names.shape == (vectorizer.n_vocab_,)
+    assert names[PAD_ID] == "<pad>"
+    assert names[UNK_ID] == "<unk>"
+    for word, index in vectorizer.vocabulary_.items():
+        assert names[index] == word
+
+
+def test_inverse_transform_round_trip():
+    vectorizer = SequenceVectorizer(min_df=2).fit(CORPUS)
+    analyze = vectorizer.build_analyzer()
+    expected = [
+        [t if t in vectorizer.vocabulary_ else "<unk>" for t in analyze(doc)]
+        for doc in CORPUS
+    ]
+    assert "<unk>" in expected[0]
+    assert vectorizer.inverse_transform(vectorizer.transform(CORPUS)) == expected
+
+
+def test_inverse_transform_skips_padding_in_a_2d_batch():
+    vectorizer = SequenceVectorizer().fit(["a b"])
+    padded = np.array([[2, 3, 0, 0], [1, 2, PAD_ID, 0], [0, 0, 0, 0]])
+    assert vectorizer.inverse_transform(padded) == [["a", "b"], ["<unk>", "a"], []]
+    assert vectorizer.inverse_transform([[], np.array([3])]) == [[], ["b"]]
+
+
+@pytest.mark.parametrize(
+    ("sequences", "error", "match"),
+    [
+        ([[2, 4]], ValueError, r"sequences\[0\] holds ids outside \[0, 3\]"),
+        ([[2], [-1]], ValueError, r"sequences\[1\] holds ids outside"),
+        ([[2.0]], TypeError, "integer ids"),
+        ([[[2]]], ValueError, "must be 1-D"),
+    ],
+)
+def test_inverse_transform_bad_ids(sequences, error, match):
+    vectorizer = SequenceVectorizer().fit(["a b"])
+    with pytest.raises(error, match=match):
+        vectorizer.inverse_transform(sequences)
+
+
+# scikit-learn API
+
+
+@pytest.mark.parametrize(
+    "method", ["transform", "inverse_transform", "get_feature_names_out"]
+)
+def test_not_fitted(method):
+    args = {"transform": (CORPUS,), "inverse_transform": ([[2]],)}.get(method, ())
+    with pytest.raises(NotFittedError):
+        getattr(SequenceVectorizer(vocabulary=["cat"]), method)(*args)
+
+
+def test_clone_get_params_set_params():
+    vectorizer = SequenceVectorizer(max_length=5, stop_words="english").fit(CORPUS)
+    cloned = clone(vectorizer)
+    assert cloned.get_params() == vectorizer.get_params()
+    assert not hasattr(cloned, "vocabulary_")
+    cloned.set_params(max_length=2, truncating="pre")
+    assert cloned.get_params()["max_length"] == 2
+    assert vectorizer.get_params()["max_length"] == 5
+    assert [len(s) for s in cloned.fit_transform(["a b c"])] == [2]
+
+
+def test_init_stores_parameters_untouched():
+    vocabulary = {"cat": 2}
+    stop_words = ["the"]
+    vectorizer = SequenceVectorizer(vocabulary=vocabulary, stop_words=stop_words)
+    assert vectorizer.vocabulary is vocabulary
+    assert vectorizer.stop_words is stop_words
+    vectorizer.fit(CORPUS)
+    assert vectorizer.vocabulary is vocabulary
+    assert vectorizer.stop_words is stop_words
+
+
+def test_pickle_round_trip():
+    vectorizer = SequenceVectorizer(min_df=2, max_length=4).fit(CORPUS)
+    restored = pickle.loads(pickle.dumps(vectorizer))
+    assert restored.vocabulary_ == vectorizer.vocabulary_
+    assert restored.n_vocab_ == vectorizer.n_vocab_
+    for a, b in zip(
+        restored.transform(CORPUS), vectorizer.transform(CORPUS), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_tags():
+    tags = get_tags(SequenceVectorizer())
+    assert tags.input_tags.string is True
+    assert tags.input_tags.two_d_array is False
+    assert tags.requires_fit is True
+
+
+def test_output_is_never_wrapped_in_a_dataframe():
+    pytest.importorskip("pandas")
+    vectorizer = SequenceVectorizer().fit(CORPUS)
+    assert not hasattr(vectorizer, "set_output")
+    with config_context(transform_output="pandas"):
+        sequences = vectorizer.transform(CORPUS)
+    assert isinstance(sequences, list)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        estimator_checks.check_get_params_invariance,
+        estimator_checks.check_set_params,
+        estimator_checks.check_no_attributes_set_in_init,
+        estimator_checks.check_parameters_default_constructible,
+        estimator_checks.check_estimator_cloneable,
+        estimator_checks.check_estimator_repr,
+        estimator_checks.check_valid_tag_types,
+        estimator_checks.check_estimator_tags_renamed,
+        estimator_checks.check_mixin_order,
+        estimator_checks.check_do_not_raise_errors_in_init_or_set_params,
+        estimator_checks.check_get_feature_names_out_error,
+        # Parameters are validated before X, so the numeric X it uses is fine.
+        estimator_checks.check_param_validation,
+    ],
+    ids=lambda check: check.__name__,
+)
+def test_sklearn_data_free_checks(check):
+    check("SequenceVectorizer", SequenceVectorizer())
+
+
+def test_fit_returns_self_and_is_idempotent():
+    vectorizer = SequenceVectorizer()
+    assert vectorizer.fit(CORPUS) is vectorizer
+    first = vectorizer.transform(CORPUS)
+    second = vectorizer.fit(CORPUS).transform(CORPUS)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# Input checking
+
+
+def _as_generator(docs):
+    return (doc for doc in docs)
+
+
+@pytest.mark.parametrize(
+    "make_input",
+    [
+        tuple,
+        _as_generator,
+        np.array,
+        lambda docs: np.array(docs, dtype=object),
+        lambda docs: pytest.importorskip("pandas").Series(docs),
+        lambda docs: pytest.importorskip("pandas").Series(
+            docs, index=range(10, 10 + len(docs)), dtype="string"
+        ),
+    ],
+    ids=["tuple", "generator", "str array", "object array", "Series", "StringDtype"],
+)
+def test_input_containers_give_same_output(make_input):
+    vectorizer = SequenceVectorizer().fit(CORPUS)
+    expected = vectorizer.transform(CORPUS)
+    got = vectorizer.transform(make_input(CORPUS))
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert SequenceVectorizer().fit(make_input(CORPUS)).vocabulary_ == (
+        vectorizer.vocabulary_
+    )
+
+
+def test_check_text_returns_plain_str_list():
+    documents = check_text(np.array(["a", "b"]))
+    assert documents == ["a", "b"]
+    assert all(type(doc) is str for doc in documents)
+
+
+def _sparse():
+    import scipy.sparse
+
+    return scipy.sparse.csr_matrix(np.ones((2, 2)))
+
+
+def _series_with_nan():
+    pd = pytest.importorskip("pandas")
+    return pd.Series(["fine", "also fine", np.nan])
+
+
+BAD_INPUTS = [
+    ("one document", ValueError, "got a single string; wrap it in a list: [text]"),
+    (b"one document", TypeError, "got a single bytes object; decode it"),
+    ([b"one", b"two"], TypeError, "X[0] is bytes; decode documents to str first"),
+    (np.array([b"one"]), TypeError, "X[0] is bytes; decode"),
+    (["fine", None], TypeError, "X[1] is NoneType"),
+    (["fine", "fine", float("nan")], TypeError, "X[2] is float (nan), expected str"),
+    ([1, 2], TypeError, "X[0] is int (1), expected str"),
+    ([["pre", "tokenized"]], TypeError, "X[0] is list"),
+    (np.array([[1.0, 2.0]]), ValueError, "1-D collection of str documents"),
+    (np.array([["a"], ["b"]]), ValueError, "select the single text column"),
+    (np.array("one document"), ValueError, "got a 0-D ndarray"),
+    (None, TypeError, "must be an iterable of str documents, got NoneType"),
+    (42, TypeError, "must be an iterable of str documents, got int"),
+]
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "match"),
+    [
+        *BAD_INPUTS,
+        (_sparse, TypeError, "got a sparse matrix (csr_matrix); pass the raw text"),
+        (_series_with_nan, TypeError, "X[2] is float (nan)"),
+    ],
+)
+@pytest.mark.parametrize("method", ["check_text", "fit", "fit_transform", "transform"])
+def test_bad_inputs(X, error, match, method):
+    if callable(X):
+        X = X()
+    if method == "check_text":
+        call = check_text
+    elif method == "transform":
+        call = SequenceVectorizer().fit(CORPUS).transform
+    else:
+        call = getattr(SequenceVectorizer(), method)
+    with pytest.raises(error, match=re.escape(match)):
+        call(X)
+
+
+def test_check_text_name_and_allow_empty():
+    with pytest.raises(TypeError, match=re.escape("docs[0] is NoneType")):
+        check_text([None], name="docs")
+    with pytest.raises(ValueError, match="docs is empty"):
+        check_text((), name="docs", allow_empty=False)
+    assert check_text(()) == []
