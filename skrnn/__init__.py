@@ -1,5 +1,8 @@
 """skrnn: recurrent neural network text classifiers in numpy, for scikit-learn."""
 
+from ._classifier import RNNTextClassifier
+from ._text import SequenceVectorizer
+
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = ["RNNTextClassifier", "SequenceVectorizer", "__version__"]

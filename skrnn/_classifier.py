@@ -1,0 +1,676 @@
+"""RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
+
+import copy
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+)
+from threadpoolctl import threadpool_limits
+
+from ._optimizers import LR_SCHEDULES, OPTIMIZERS, AdamOptimizer, SGDOptimizer
+from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
+from ._training import (
+    Dataset,
+    TrainingDivergedError,
+    TrainingSettings,
+    TrainingState,
+    fit_epochs,
+    predict_logits,
+)
+from .nn import CELLS, POOLINGS, NetworkConfig, init_params
+from .nn._functional import log_softmax, softmax
+
+#: Parameters handed to the :class:`SequenceVectorizer` unchanged.
+_TEXT_PARAMS = (
+    "lowercase",
+    "preprocessor",
+    "tokenizer",
+    "token_pattern",
+    "strip_accents",
+    "stop_words",
+    "min_df",
+    "max_df",
+    "max_features",
+    "vocabulary",
+    "max_length",
+)
+#: Parameters that shape the network; a warm start requires them unchanged.
+_ARCHITECTURE_PARAMS = (
+    "cell",
+    "hidden_size",
+    "embedding_dim",
+    "num_layers",
+    "bidirectional",
+    "pooling",
+    "dtype",
+)
+
+
+class RNNTextClassifier(ClassifierMixin, BaseEstimator):
+    """Recurrent neural network classifier of raw text.
+
+    The network reads a document one token at a time (Elman, 1990)::
+
+        h_t = tanh(x_t @ W_xh + h_{t-1} @ W_hh + b_h)
+        y = h_n @ W_hy + b_y,   p = softmax(y)
+
+    and is trained by minimising the cross-entropy with backpropagation
+    through time, over minibatches of padded, length-bucketed documents.
+    Text goes straight in: a :class:`SequenceVectorizer` learns the
+    vocabulary in ``fit`` and turns every document into token ids.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}, default="rnn"
+        Recurrent cell: the tanh RNN above, the LSTM (gates i, f, o, g,
+        forget bias 1) or the GRU (gates r, z, n as in cuDNN).
+    hidden_size : int, default=64
+        Width of the hidden state of each direction of each layer.
+    embedding_dim : int or None, default=64
+        Width of the learned word embedding.  None feeds one-hot token
+        vectors to the first layer, as the seed post does; skrnn never
+        builds them but gathers the rows of ``W_xh`` instead.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    bidirectional : bool, default=False
+        Whether each layer also reads every document backwards, from its last
+        token to its first.
+    pooling : {"last", "mean", "max"}, default="last"
+        How the hidden states become the vector fed to the output layer: the
+        state after the last token (``h_n``), or the mean or the element-wise
+        maximum over the document's tokens.
+    dropout : float, default=0.0
+        Inverted-dropout rate between recurrent layers and before the output
+        layer, applied while training only.
+    lowercase, preprocessor, tokenizer, token_pattern, strip_accents, \
+stop_words, min_df, max_df, max_features, vocabulary, max_length
+        Passed to the :class:`SequenceVectorizer` that turns text into token
+        ids; see there.  They mean what they mean in
+        :class:`~sklearn.feature_extraction.text.CountVectorizer`, except
+        that the default ``token_pattern`` keeps one-letter words and splits
+        punctuation into tokens of its own.
+    solver : {"adam", "sgd"}, default="adam"
+        The optimizer, as in :class:`~sklearn.neural_network.MLPClassifier`.
+    learning_rate_init : float, default=0.001
+        Initial learning rate.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of the "sgd" solver, as in ``MLPClassifier``.
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    momentum : float, default=0.9
+        Momentum of the "sgd" solver.
+    nesterovs_momentum : bool, default=True
+        Whether the "sgd" solver uses Nesterov's momentum.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    alpha : float, default=0.0
+        L2 penalty on the weight matrices (biases excluded), scaled as in
+        ``MLPClassifier``.
+    clip_value : float or None, default=1.0
+        Clip every gradient entry to ``[-clip_value, clip_value]`` before the
+        update (the seed's ``np.clip(d, -1, 1)``); None turns it off.
+    clip_norm : float or None, default=None
+        Rescale the gradients when their global L2 norm exceeds this.
+    batch_size : int, default=32
+        Documents per minibatch.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Whether to shuffle the documents (in length buckets) every epoch.
+    tol : float, default=1e-4
+        Minimum improvement of the training loss (or validation score with
+        early stopping) that counts as progress.
+    n_iter_no_change : int, default=10
+        Epochs without progress after which training stops.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when its accuracy stops improving, and keep the weights of the
+        best epoch.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into the sample weights, as in
+        :func:`sklearn.utils.class_weight.compute_sample_weight`.
+    warm_start : bool, default=False
+        Continue from the fitted weights, vocabulary and optimizer state when
+        ``fit`` is called again.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split, the shuffling and
+        dropout.  An int gives the same model for the same data, bit for bit.
+    verbose : int, default=0
+        Print one line per epoch (epoch, training loss and accuracy,
+        validation accuracy, seconds) when positive.
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float32
+        Floating point type of the weights and computations.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    vectorizer_ : SequenceVectorizer
+        The fitted vectorizer.
+    weights_ : dict of str to ndarray
+        The network's weights by name: ``embed.E``,
+        ``layer{l}.{fwd,bwd}.{W_xh,W_hh,b_h}`` (and ``b_hn`` for the GRU),
+        ``head.W_hy``, ``head.b_y``.  Matrices act on row vectors, so
+        ``W_xh`` is the seed's ``Wxh`` transposed.
+    n_iter_ : int
+        Number of epochs run.
+    t_ : int
+        Number of training samples seen.
+    loss_curve_ : list of float
+        Mean training loss of every epoch.
+    best_loss_ : float or None
+        Lowest training loss (None with early stopping).
+    validation_scores_ : list of float or None
+        Validation accuracy of every epoch (None without early stopping).
+    best_validation_score_ : float or None
+        Best validation accuracy (None without early stopping).
+
+    See Also
+    --------
+    SequenceVectorizer : The text-to-token-ids transformer used inside.
+    sklearn.neural_network.MLPClassifier : The feed-forward network whose
+        training parameters this estimator shares.
+
+    Examples
+    --------
+    >>> from skrnn import RNNTextClassifier
+    >>> X = ["i am good", "i am bad", "this is good", "this is bad"] * 5
+    >>> y = ["pos", "neg", "pos", "neg"] * 5
+    >>> clf = RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
+    >>> clf.predict(["good", "bad"]).tolist()
+    ['pos', 'neg']
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "cell": [StrOptions(set(CELLS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lowercase": ["boolean"],
+        "preprocessor": [callable, None],
+        "tokenizer": [callable, None],
+        "token_pattern": [str, None],
+        "strip_accents": [StrOptions({"ascii", "unicode"}), callable, None],
+        "stop_words": [StrOptions({"english"}), list, None],
+        "min_df": [
+            Interval(Real, 0, 1, closed="both"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_df": [
+            Interval(Real, 0, 1, closed="both"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "vocabulary": [HasMethods("__iter__"), None],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(LR_SCHEDULES))],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "clip_value": [Interval(Real, 0, None, closed="neither"), None],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "dtype": "no_validation",
+    }
+
+    def __init__(
+        self,
+        *,
+        cell="rnn",
+        hidden_size=64,
+        embedding_dim=64,
+        num_layers=1,
+        bidirectional=False,
+        pooling="last",
+        dropout=0.0,
+        lowercase=True,
+        preprocessor=None,
+        tokenizer=None,
+        token_pattern=DEFAULT_TOKEN_PATTERN,
+        strip_accents=None,
+        stop_words=None,
+        min_df=1,
+        max_df=1.0,
+        max_features=None,
+        vocabulary=None,
+        max_length=None,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0,
+        clip_value=1.0,
+        clip_norm=None,
+        batch_size=32,
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        dtype=np.float32,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.pooling = pooling
+        self.dropout = dropout
+        self.lowercase = lowercase
+        self.preprocessor = preprocessor
+        self.tokenizer = tokenizer
+        self.token_pattern = token_pattern
+        self.strip_accents = strip_accents
+        self.stop_words = stop_words
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.vocabulary = vocabulary
+        self.max_length = max_length
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.clip_value = clip_value
+        self.clip_norm = clip_norm
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------ fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Learn the vocabulary and train the network on raw text.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents: a list, 1-D array or pandas Series of strings.
+        y : array-like of shape (n_samples,)
+            Class labels of any hashable type; two classes or more.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the documents in the loss; None weighs them all 1.
+
+        Returns
+        -------
+        self : RNNTextClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on a chunk of documents.
+
+        The first call fixes the classes (``classes`` is then required) and
+        the vocabulary: pass ``vocabulary=`` to the estimator to fix it in
+        advance, otherwise it is learned from the first chunk and words first
+        seen in later chunks are unknown words.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that any call will see; required on the first
+            call, ignored after.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the documents in the loss.
+
+        Returns
+        -------
+        self : RNNTextClassifier
+            The updated estimator.
+        """
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: "
+                    "every class that any call will see, e.g. classes=[0, 1]."
+                )
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: "
+                    "the class frequencies of later chunks are unknown. Pass a "
+                    "dict of class weights instead."
+                )
+        return self._fit(
+            X, y, sample_weight=sample_weight, incremental=True, classes=classes
+        )
+
+    def _fit(self, X, y, *, sample_weight, incremental, classes=None):
+        documents = check_text(X, allow_empty=False)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(documents, y)
+        check_classification_targets(y)
+        dtype = self._check_dtype()
+        first_call = not hasattr(self, "weights_") or not (
+            incremental or self.warm_start
+        )
+        if first_call:
+            classes_ = np.unique(y if classes is None else column_or_1d(classes))
+            if len(classes_) < 2:
+                raise ValueError(
+                    "RNNTextClassifier needs samples of at least 2 classes; got "
+                    f"only {classes_.tolist()!r}."
+                )
+            rng = np.random.default_rng(
+                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            )
+            vectorizer = SequenceVectorizer(
+                **{name: getattr(self, name) for name in _TEXT_PARAMS}
+            )
+            sequences = vectorizer.fit_transform(documents)
+            config = self._network_config(vectorizer.n_vocab_, len(classes_))
+            weights = init_params(config, rng, dtype, zero_ids=(PAD_ID, UNK_ID))
+            optimizer = self._make_optimizer(weights)
+            state = TrainingState()
+        else:
+            self._check_warm_start_compatible()
+            classes_, vectorizer, config = self.classes_, self.vectorizer_, self._config
+            unseen = np.setdiff1d(y, classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y holds labels not seen in the first fit: {unseen.tolist()!r}; "
+                    f"the classes are {classes_.tolist()!r}."
+                )
+            sequences = vectorizer.transform(documents)
+            weights = copy.deepcopy(self.weights_)
+            optimizer = copy.deepcopy(self._optimizer)
+            state = copy.deepcopy(self._training_state)
+            rng = copy.deepcopy(self._rng)
+            if not incremental:
+                state.restart_stopping()
+        y_index = np.searchsorted(classes_, y)
+        sample_weight = _check_sample_weight(sample_weight, documents, dtype=dtype)
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(
+                self.class_weight, y
+            ).astype(dtype)
+        train = Dataset(sequences, y_index, sample_weight)
+        validation = None
+        if self.early_stopping and not incremental:
+            train, validation = self._split_validation(train, rng)
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                stopped = fit_epochs(
+                    weights,
+                    optimizer,
+                    train,
+                    config,
+                    self._training_settings(),
+                    state,
+                    rng,
+                    max_epochs=1 if incremental else self.max_iter,
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    validation=validation,
+                    verbose=self.verbose,
+                )
+        except TrainingDivergedError as exc:
+            raise ValueError(
+                f"Training diverged: {exc} at epoch {state.n_iter + 1}. The "
+                f"learning rate (learning_rate_init={self.learning_rate_init}) is "
+                "probably too large for this data; lower it, or bound the steps "
+                "with clip_value or clip_norm. The estimator was left as it was "
+                "before this call."
+            ) from exc
+        if validation is not None and state.best_params is not None:
+            weights = state.best_params
+        state.best_params = None
+        if not (incremental or stopped):
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.classes_ = classes_
+        self.vectorizer_ = vectorizer
+        self.weights_ = weights
+        self._config = config
+        self._architecture = {
+            name: getattr(self, name) for name in _ARCHITECTURE_PARAMS
+        }
+        self._optimizer = optimizer
+        self._training_state = state
+        self._rng = rng
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.loss_curve_ = state.loss_curve
+        if validation is not None:
+            self.validation_scores_ = state.validation_scores
+            self.best_validation_score_ = state.best_validation_score
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = state.best_loss
+        return self
+
+    def _check_dtype(self):
+        dtype = np.dtype(self.dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(
+                f"dtype must be numpy.float32 or numpy.float64; got {self.dtype!r}."
+            )
+        return dtype
+
+    def _network_config(self, n_vocab, n_classes):
+        return NetworkConfig(
+            n_vocab=n_vocab,
+            n_classes=n_classes,
+            cell=self.cell,
+            hidden_size=self.hidden_size,
+            embedding_dim=self.embedding_dim,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            pooling=self.pooling,
+            dropout=self.dropout,
+        )
+
+    def _check_warm_start_compatible(self):
+        changed = [
+            name
+            for name in _ARCHITECTURE_PARAMS
+            if getattr(self, name) != self._architecture[name]
+        ]
+        if changed:
+            raise ValueError(
+                f"warm_start and partial_fit continue the fitted network, but "
+                f"{', '.join(changed)} changed since it was fitted; set "
+                "warm_start=False to train a new one."
+            )
+
+    def _make_optimizer(self, weights):
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                weights,
+                learning_rate_init=self.learning_rate_init,
+                lr_schedule=self.learning_rate,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                power_t=self.power_t,
+            )
+        return AdamOptimizer(
+            weights,
+            learning_rate_init=self.learning_rate_init,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    def _training_settings(self):
+        return TrainingSettings(
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            alpha=self.alpha,
+            clip_value=self.clip_value,
+            clip_norm=self.clip_norm,
+        )
+
+    def _split_validation(self, data, rng):
+        indices = np.arange(len(data.y))
+        counts = np.bincount(data.y)
+        stratify = data.y if counts[counts > 0].min() >= 2 else None
+        train_idx, val_idx = train_test_split(
+            indices,
+            test_size=self.validation_fraction,
+            random_state=int(rng.integers(np.iinfo(np.int32).max)),
+            stratify=stratify,
+        )
+        if len(train_idx) == 0 or len(val_idx) == 0:
+            raise ValueError(
+                f"early_stopping needs enough samples to hold out "
+                f"validation_fraction={self.validation_fraction} of them; got "
+                f"{len(indices)}."
+            )
+
+        def subset(idx):
+            return Dataset(
+                [data.sequences[i] for i in idx], data.y[idx], data.sample_weight[idx]
+            )
+
+        return subset(train_idx), subset(val_idx)
+
+    # --------------------------------------------------------------- predicting
+
+    def decision_function(self, X):
+        """Logits of the output layer for each document.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the logit of ``classes_[1]`` minus that of
+            ``classes_[0]``; otherwise one logit per class.
+        """
+        logits = self._logits(X)
+        if len(self.classes_) == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities of each document.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to one.
+        """
+        return softmax(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of each document.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``, computed stably.
+        """
+        return log_softmax(self._logits(X))
+
+    def predict(self, X):
+        """Most probable class of each document.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[self._logits(X).argmax(axis=1)]
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        sequences = self.vectorizer_.transform(check_text(X))
+        with threadpool_limits(limits=1, user_api="blas"):
+            return predict_logits(self.weights_, sequences, self._config)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
