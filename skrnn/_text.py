@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, St
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
+    "DEFAULT_TOKEN_PATTERN",
     "PAD_ID",
     "PAD_TOKEN",
     "UNK_ID",
@@ -118,13 +119,10 @@ def check_text(
     ndim = getattr(X, "ndim", None)
     if ndim is not None and ndim != 1:
         shape = getattr(X, "shape", None)
-        hint = (
-            "; select the single text column, e.g. X[:, 0] or df['text']"
-            if ndim == 2
-            else "; wrap the document in a list"
-            if ndim == 0
-            else ""
-        )
+        hint = {
+            0: "; wrap the document in a list",
+            2: "; select the single text column, e.g. X[:, 0] or df['text']",
+        }.get(ndim, "")
         raise ValueError(
             f"{name} must be a 1-D collection of str documents, got a {ndim}-D "
             f"{_type_name(X)} of shape {shape}{hint}"
@@ -200,7 +198,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         the documents if float, a count if int).
     max_features : int, default=None
         Keep only the ``max_features`` words of highest frequency in the corpus
-        among those that pass ``min_df`` and ``max_df``.
+        among those that pass ``min_df`` and ``max_df``; words tied at the cut
+        are kept in alphabetical order (``CountVectorizer`` leaves this
+        unspecified).
     vocabulary : Mapping or iterable, default=None
         A fixed vocabulary; fit then learns nothing from the text (``min_df``,
         ``max_df`` and ``max_features`` are unused). Either a mapping from word
@@ -223,7 +223,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Mapping from word to id (words only; the reserved ids are not in it).
         Learned words are numbered by decreasing number of occurrences in the
         training documents, ties broken in alphabetical (code point) order, so
-        id 2 is the most frequent word.
+        id 2 is the most frequent word. A fixed vocabulary keeps its ids.
     n_vocab_ : int
         Number of ids, the two reserved ones included: ``len(vocabulary_) + 2``.
         The size of an embedding table indexed by these ids.
@@ -242,6 +242,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     when the training documents hold no word that survives ``stop_words``,
     ``min_df`` and ``max_df``, every word maps to :data:`UNK_ID`, and a model
     trained on the ids can only learn from the lengths of the documents.
+
+    Unlike ``CountVectorizer``, transform needs fit even with a fixed
+    ``vocabulary``, and fit needs at least one document.
 
     Words that are themselves ``"<pad>"`` or ``"<unk>"`` (impossible with the
     default ``token_pattern``) would be ambiguous in the output of
@@ -438,7 +441,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 raise TypeError(
                     f"sequences[{i}] must hold integer ids, got dtype {ids.dtype}"
                 )
-            if ids.max() >= self.n_vocab_:
+            if ids.min() < 0 or ids.max() >= self.n_vocab_:
                 raise ValueError(
                     f"sequences[{i}] holds ids outside [0, {self.n_vocab_ - 1}]"
                 )
