@@ -1,8 +1,26 @@
-"""skrnn: recurrent neural network text classifiers in numpy, for scikit-learn."""
+"""skrnn: recurrent neural network text classifiers in numpy, for scikit-learn.
 
-from ._classifier import RNNTextClassifier
-from ._text import SequenceVectorizer
+The public names are imported on first use, so that the numpy-only core
+(``skrnn.nn``) can be imported without scikit-learn.
+"""
+
+import importlib
 
 __version__ = "0.1.0.dev0"
 
+_PUBLIC = {
+    "RNNTextClassifier": "._classifier",
+    "SequenceVectorizer": "._text",
+}
+
 __all__ = ["RNNTextClassifier", "SequenceVectorizer", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

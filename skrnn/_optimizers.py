@@ -365,6 +365,12 @@ class SGDOptimizer(BaseOptimizer):
 
     def _update_param(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
         velocity = self._buffer("velocities", name)
+        if self.momentum == 0.0:
+            # Plain SGD: v = -eta g whatever v was, and Nesterov's look-ahead
+            # adds nothing; two operations instead of six.
+            np.multiply(grad, -self.learning_rate, out=velocity)
+            param += velocity
+            return
         step = self.learning_rate * grad
         # v <- mu v - eta g, in the same operation order as scikit-learn.
         velocity *= self.momentum
@@ -534,7 +540,9 @@ def clip_by_value(grads: Mapping[str, np.ndarray], clip_value: float) -> None:
     if clip_value < 0:
         raise ValueError(f"clip_value must be at least 0, got {clip_value}.")
     for grad in grads.values():
-        np.clip(grad, -clip_value, clip_value, out=grad)
+        # two ufuncs: several times faster than np.clip's wrapper on small arrays
+        np.minimum(grad, clip_value, out=grad)
+        np.maximum(grad, -clip_value, out=grad)
 
 
 def global_norm(grads: Mapping[str, np.ndarray]) -> float:

@@ -42,6 +42,8 @@ class Dataset:
 
     def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Padded ids and lengths of the sequences at ``indices`` (length-sorted)."""
+        if len(indices) == 1:
+            return self.sequences[indices[0]][:, None], self.lengths[indices]
         return pad_batch([self.sequences[i] for i in indices])
 
 

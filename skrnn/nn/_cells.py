@@ -20,7 +20,7 @@ The cells are registered in :data:`CELLS` under the option strings that the
 estimator's ``cell`` parameter accepts.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,13 @@ def _recurrent_weights(
     )
 
 
+def _zero_padding(x: np.ndarray, n_active: Sequence[int]) -> None:
+    """Set the padded positions of a (n_steps, n_samples, width) array to 0."""
+    n_samples = x.shape[1]
+    if n_active and n_active[-1] < n_samples:
+        x *= (np.arange(n_samples)[None, :] < np.asarray(n_active)[:, None])[..., None]
+
+
 # --------------------------------------------------------------------------- rnn
 
 
@@ -53,7 +60,7 @@ def rnn_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Par
 
 
 def rnn_forward(
-    xproj: np.ndarray, n_active: np.ndarray, params: Params, training: bool
+    xproj: np.ndarray, n_active: Sequence[int], params: Params, training: bool
 ) -> tuple[np.ndarray, Cache]:
     """Unroll ``h_t = tanh(xproj_t + h_{t-1} @ W_hh)`` over time.
 
@@ -63,8 +70,7 @@ def rnn_forward(
     n_steps, n_samples, hidden_size = xproj.shape
     W_hh = params["W_hh"]
     hs = np.zeros((n_steps + 1, n_samples, hidden_size), dtype=xproj.dtype)
-    for t in range(n_steps):
-        n = n_active[t]
+    for t, n in enumerate(n_active):
         h = hs[t + 1, :n]
         np.matmul(hs[t, :n], W_hh, out=h)
         h += xproj[t, :n]
@@ -73,23 +79,23 @@ def rnn_forward(
 
 
 def rnn_backward(
-    doutputs: np.ndarray, cache: Cache, n_active: np.ndarray, params: Params
+    doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
     """Backpropagation through time for :func:`rnn_forward`."""
     hs = cache["hs"]
     n_steps, n_samples, hidden_size = doutputs.shape
     W_hh_T = params["W_hh"].T
-    dxproj = np.zeros_like(doutputs)
+    # tanh' of every step at once, from the outputs
+    dxproj = dtanh_from_output(hs[1:])
     dh = np.zeros((n_samples, hidden_size), dtype=doutputs.dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
         da = dxproj[t, :n]
-        # h_t feeds the output at t and the next step.
-        np.add(doutputs[t, :n], dh[:n], out=da)
-        # undo tanh
-        da *= dtanh_from_output(hs[t + 1, :n])
+        # h_t feeds the output at t and the next step; undo tanh
+        da *= doutputs[t, :n] + dh[:n]
         # undo h_{t-1} @ W_hh
         np.matmul(da, W_hh_T, out=dh[:n])
+    _zero_padding(dxproj, n_active)
     # dW_hh = sum_t h_{t-1}^T da_t, one product over all steps (padding is 0).
     dW_hh = hs[:-1].reshape(-1, hidden_size).T @ dxproj.reshape(-1, hidden_size)
     return dxproj, {"W_hh": dW_hh}
@@ -110,7 +116,7 @@ def lstm_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Pa
 
 
 def lstm_forward(
-    xproj: np.ndarray, n_active: np.ndarray, params: Params, training: bool
+    xproj: np.ndarray, n_active: Sequence[int], params: Params, training: bool
 ) -> tuple[np.ndarray, Cache]:
     """Unroll the LSTM over time.
 
@@ -147,7 +153,7 @@ def lstm_forward(
 
 
 def lstm_backward(
-    doutputs: np.ndarray, cache: Cache, n_active: np.ndarray, params: Params
+    doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
     """Backpropagation through time for :func:`lstm_forward`."""
     hs, cs, gates, tanh_cs = cache["hs"], cache["cs"], cache["gates"], cache["tanh_cs"]
@@ -198,7 +204,7 @@ def gru_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Par
 
 
 def gru_forward(
-    xproj: np.ndarray, n_active: np.ndarray, params: Params, training: bool
+    xproj: np.ndarray, n_active: Sequence[int], params: Params, training: bool
 ) -> tuple[np.ndarray, Cache]:
     """Unroll the GRU over time (the formulation of cuDNN and PyTorch).
 
@@ -242,7 +248,7 @@ def gru_forward(
 
 
 def gru_backward(
-    doutputs: np.ndarray, cache: Cache, n_active: np.ndarray, params: Params
+    doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
     """Backpropagation through time for :func:`gru_forward`."""
     hs, rzn, uns = cache["hs"], cache["rzn"], cache["uns"]

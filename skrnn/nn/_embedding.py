@@ -43,14 +43,6 @@ def embedding_backward(
         that occurs several times accumulates all its gradients.
     """
     width = doutput.shape[-1]
-    flat_ids = ids.reshape(-1)
-    flat = doutput.reshape(-1, width)
-    # Sort once, then add each id's run of rows with one reduceat: this is the
-    # scatter-add of np.add.at, several times faster for many repeated ids.
-    order = np.argsort(flat_ids, kind="stable")
-    sorted_ids = flat_ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
     grad = np.zeros((n_vocab, width), dtype=doutput.dtype)
-    if len(sorted_ids):
-        grad[sorted_ids[starts]] = np.add.reduceat(flat[order], starts, axis=0)
+    np.add.at(grad, ids.reshape(-1), doutput.reshape(-1, width))
     return grad

@@ -79,8 +79,9 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     ndarray of shape (n_samples, n_classes)
         ``z - logsumexp(z)`` for each row.
     """
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
+    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
+    return shifted
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -130,10 +131,9 @@ def cross_entropy(
     """
     rows = np.arange(len(y))
     logp = log_softmax(z)
-    total = sample_weight.sum()
-    scale = (sample_weight / total).astype(z.dtype, copy=False)
+    scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
     loss = -float(np.dot(scale, logp[rows, y]))
-    dz = np.exp(logp)
+    dz = np.exp(logp, out=logp)
     dz[rows, y] -= 1.0
     dz *= scale[:, None]
     return loss, dz

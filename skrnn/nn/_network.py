@@ -249,7 +249,7 @@ def loss_and_grad(
     grads: Params = {}
     # undo logits = features @ W_hy + b_y
     grads["head.W_hy"] = cache["features"].T @ dlogits
-    grads["head.b_y"] = dlogits.sum(axis=0)
+    grads["head.b_y"] = np.add.reduce(dlogits, axis=0)
     dpooled = dlogits @ params["head.W_hy"].T
     # undo the dropout before the output layer
     if cache["mask"] is not None:

@@ -32,7 +32,7 @@ def active_counts(lengths: np.ndarray, n_steps: int) -> np.ndarray:
     ndarray of shape (n_steps,)
         ``n_active[t] = #{b : lengths[b] > t}``.
     """
-    return (lengths[None, :] > np.arange(n_steps)[:, None]).sum(axis=1)
+    return len(lengths) - np.searchsorted(lengths[::-1], np.arange(n_steps), "right")
 
 
 def reverse_index(lengths: np.ndarray, n_steps: int) -> np.ndarray:
@@ -115,7 +115,7 @@ def recurrent_forward(
         What :func:`recurrent_backward` needs (empty unless ``training``).
     """
     n_steps = inputs.shape[0]
-    n_active = active_counts(lengths, n_steps)
+    n_active = active_counts(lengths, n_steps).tolist()
     rev = reverse_index(lengths, n_steps) if bidirectional else None
     spec = CELLS[cell]
     x = inputs
@@ -205,7 +205,7 @@ def recurrent_backward(
             # undo xproj = x @ W_xh + b_h (or the row gather of W_xh)
             W_xh = params[name + "W_xh"]
             flat = dxproj.reshape(-1, dxproj.shape[2])
-            grads[name + "b_h"] = flat.sum(axis=0)
+            grads[name + "b_h"] = np.add.reduce(flat, axis=0)
             if one_hot and layer == 0:
                 grads[name + "W_xh"] = embedding_backward(dxproj, x, n_vocab)
             else:
