@@ -11,9 +11,15 @@ __version__ = "0.1.0.dev0"
 _PUBLIC = {
     "RNNTextClassifier": "._classifier",
     "SequenceVectorizer": "._text",
+    "load_word_vectors": "._embeddings",
 }
 
-__all__ = ["RNNTextClassifier", "SequenceVectorizer", "__version__"]
+__all__ = [
+    "RNNTextClassifier",
+    "SequenceVectorizer",
+    "__version__",
+    "load_word_vectors",
+]
 
 
 def __getattr__(name: str):

@@ -1,7 +1,9 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
 import copy
+import os
 import warnings
+from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -25,6 +27,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
+from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, AdamOptimizer, SGDOptimizer
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._training import (
@@ -100,6 +103,15 @@ class RNNTextClassifier(ClassifierMixin, BaseEstimator):
     dropout : float, default=0.0
         Inverted-dropout rate between recurrent layers and before the output
         layer, applied while training only.
+    embeddings : dict, str, path-like or None, default=None
+        Pre-trained word vectors that initialise the embedding table: a dict
+        from word to vector, or the path of a word2vec or GloVe text file
+        (see :func:`load_word_vectors`).  Words without a vector start at
+        random values of the same scale; padding and unknown words at 0.
+        The table's width is the vectors' length, so ``embedding_dim`` must
+        be None or equal to it.
+    freeze_embeddings : bool, default=False
+        Keep the whole embedding table fixed during training.
     lowercase, preprocessor, tokenizer, token_pattern, strip_accents, \
 stop_words, min_df, max_df, max_features, vocabulary, max_length
         Passed to the :class:`SequenceVectorizer` that turns text into token
@@ -186,6 +198,9 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         Validation accuracy of every epoch (None without early stopping).
     best_validation_score_ : float or None
         Best validation accuracy (None without early stopping).
+    embeddings_coverage_ : float
+        Share of the vocabulary that found a pre-trained vector (only when
+        ``embeddings`` is given).
 
     See Also
     --------
@@ -211,6 +226,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         "bidirectional": ["boolean"],
         "pooling": [StrOptions(set(POOLINGS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "embeddings": [Mapping, str, os.PathLike, None],
+        "freeze_embeddings": ["boolean"],
         "lowercase": ["boolean"],
         "preprocessor": [callable, None],
         "tokenizer": [callable, None],
@@ -264,6 +281,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         bidirectional=False,
         pooling="last",
         dropout=0.0,
+        embeddings=None,
+        freeze_embeddings=False,
         lowercase=True,
         preprocessor=None,
         tokenizer=None,
@@ -307,6 +326,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         self.bidirectional = bidirectional
         self.pooling = pooling
         self.dropout = dropout
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
         self.lowercase = lowercase
         self.preprocessor = preprocessor
         self.tokenizer = tokenizer
@@ -430,8 +451,21 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
                 **{name: getattr(self, name) for name in _TEXT_PARAMS}
             )
             sequences = vectorizer.fit_transform(documents)
-            config = self._network_config(vectorizer.n_vocab_, len(classes_))
+            vectors = self._pretrained_vectors(vectorizer.vocabulary_)
+            config = self._network_config(
+                vectorizer.n_vocab_, len(classes_), vectors=vectors
+            )
             weights = init_params(config, rng, dtype, zero_ids=(PAD_ID, UNK_ID))
+            if vectors is not None:
+                n_found = embedding_table(
+                    vectors,
+                    vectorizer.vocabulary_,
+                    weights["embed.E"],
+                    (PAD_ID, UNK_ID),
+                )
+                self.embeddings_coverage_ = n_found / max(
+                    1, len(vectorizer.vocabulary_)
+                )
             optimizer = self._make_optimizer(weights)
             state = TrainingState()
         else:
@@ -525,13 +559,36 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
             )
         return dtype
 
-    def _network_config(self, n_vocab, n_classes):
+    def _pretrained_vectors(self, vocabulary):
+        """The pre-trained vectors of ``embeddings`` for the vocabulary, or None."""
+        if self.embeddings is None:
+            return None
+        if isinstance(self.embeddings, Mapping):
+            vectors = self.embeddings
+        else:
+            words = set(vocabulary) | {word.lower() for word in vocabulary}
+            vectors = load_word_vectors(self.embeddings, vocabulary=words)
+            if not vectors:
+                raise ValueError(
+                    f"No word of the vocabulary has a vector in {self.embeddings!r}."
+                )
+        width = vectors_width(vectors)
+        if self.embedding_dim not in (None, width):
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim}, but the pre-trained vectors "
+                f"have {width} components; set embedding_dim={width} or None."
+            )
+        return vectors
+
+    def _network_config(self, n_vocab, n_classes, vectors=None):
         return NetworkConfig(
             n_vocab=n_vocab,
             n_classes=n_classes,
             cell=self.cell,
             hidden_size=self.hidden_size,
-            embedding_dim=self.embedding_dim,
+            embedding_dim=(
+                self.embedding_dim if vectors is None else vectors_width(vectors)
+            ),
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
             pooling=self.pooling,
@@ -576,6 +633,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
             alpha=self.alpha,
             clip_value=self.clip_value,
             clip_norm=self.clip_norm,
+            frozen=frozenset({"embed.E"} if self.freeze_embeddings else ()),
         )
 
     def _split_validation(self, data, rng):
