@@ -49,6 +49,8 @@ class SeedRNN:
             d_bh += temp
             d_Whh += temp @ self.last_hs[t].T
             d_Wxh += temp @ self.last_inputs[t].T
+            # As published; the exact gradient is Whh.T @ temp (the benchmark
+            # keeps the post's algorithm, whose cost is the same either way).
             d_h = self.Whh @ temp
         for d in (d_Wxh, d_Whh, d_Why, d_bh, d_by):
             np.clip(d, -1, 1, out=d)

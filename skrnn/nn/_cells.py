@@ -44,7 +44,7 @@ def _recurrent_weights(
 def _zero_padding(x: np.ndarray, n_active: Sequence[int]) -> None:
     """Set the padded positions of a (n_steps, n_samples, width) array to 0."""
     n_samples = x.shape[1]
-    if n_active and n_active[-1] < n_samples:
+    if len(n_active) and n_active[-1] < n_samples:
         x *= (np.arange(n_samples)[None, :] < np.asarray(n_active)[:, None])[..., None]
 
 

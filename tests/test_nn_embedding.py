@@ -1,0 +1,74 @@
+"""Tests for skrnn.nn._embedding: row gather forward, scatter-add backward."""
+
+import numpy as np
+import pytest
+from _gradcheck import assert_gradients_match
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skrnn.nn._embedding import embedding_backward, embedding_forward
+
+N_VOCAB = 6
+WIDTH = 3
+
+
+def reference_backward(doutput, ids, n_vocab):
+    grad = np.zeros((n_vocab, doutput.shape[-1]), dtype=doutput.dtype)
+    np.add.at(grad, ids.reshape(-1), doutput.reshape(-1, doutput.shape[-1]))
+    return grad
+
+
+@pytest.mark.parametrize(
+    "shape", [(7, 5), (40,), (2, 3, 4), (1, 1), (0, 5), (0,), (5, 0)]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_equals_add_at(shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    ids = rng.integers(0, N_VOCAB, size=shape)  # many repeats
+    doutput = rng.normal(size=(*shape, WIDTH)).astype(dtype)
+    grad = embedding_backward(doutput, ids, N_VOCAB)
+    assert grad.shape == (N_VOCAB, WIDTH)
+    assert grad.dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(grad, reference_backward(doutput, ids, N_VOCAB), rtol=rtol)
+    if ids.size == 0:
+        assert_array_equal(grad, 0.0)
+
+
+def test_backward_of_a_single_repeated_id():
+    ids = np.full((4, 3), 2)
+    doutput = np.arange(4 * 3 * WIDTH, dtype=float).reshape(4, 3, WIDTH)
+    grad = embedding_backward(doutput, ids, N_VOCAB)
+    assert_array_equal(grad[2], doutput.reshape(-1, WIDTH).sum(axis=0))
+    assert_array_equal(np.delete(grad, 2, axis=0), 0.0)
+
+
+def test_backward_ids_in_any_order_and_at_the_ends_of_the_table():
+    ids = np.array([5, 0, 5, 3, 0, 5])
+    doutput = np.random.default_rng(0).normal(size=(6, WIDTH))
+    grad = embedding_backward(doutput, ids, N_VOCAB)
+    assert_allclose(grad, reference_backward(doutput, ids, N_VOCAB), rtol=1e-12)
+    assert_array_equal(grad[[1, 2, 4]], 0.0)
+
+
+def test_forward_gathers_rows():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(N_VOCAB, WIDTH))
+    ids = rng.integers(0, N_VOCAB, size=(4, 5))
+    out = embedding_forward(table, ids)
+    assert out.shape == (4, 5, WIDTH)
+    # the same as one-hot vectors times the table
+    assert_allclose(out, np.eye(N_VOCAB)[ids] @ table, rtol=1e-15)
+    assert embedding_forward(table, np.zeros((0, 5), dtype=int)).shape == (0, 5, WIDTH)
+
+
+def test_backward_is_the_gradient_of_forward():
+    rng = np.random.default_rng(1)
+    params = {"E": rng.normal(size=(N_VOCAB, WIDTH))}
+    ids = rng.integers(0, N_VOCAB, size=(5, 4))
+    weights = rng.normal(size=(5, 4, WIDTH))
+
+    def loss(p):
+        return float(np.sum(weights * embedding_forward(p["E"], ids)))
+
+    grads = {"E": embedding_backward(weights, ids, N_VOCAB)}
+    assert_gradients_match(loss, params, grads)

@@ -1,0 +1,658 @@
+"""Tests for skrnn.nn._network (and skrnn.nn._init, which it drives).
+
+Gradient checks first (central differences in float64 over every entry of
+every parameter, on padded batches of mixed lengths), then equivalence (a
+padded batch equals the per-document loop, the seed's equations), then
+behaviour (padding invariance, dtypes, initialisation).
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from _gradcheck import assert_gradients_match
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skrnn._batching import pad_batch
+from skrnn.nn import (
+    CELLS,
+    POOLINGS,
+    NetworkConfig,
+    forward,
+    init_params,
+    loss_and_grad,
+)
+from skrnn.nn._init import glorot_uniform, orthogonal, uniform
+from skrnn.nn._network import _forward
+
+N_VOCAB = 10
+HIDDEN = 3
+EMBED = 3
+LENGTHS = (5, 3, 3, 1, 0)
+ALPHA = 0.1
+DROPOUT = 0.4
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def make_config(**kwargs):
+    kwargs = {"n_vocab": N_VOCAB, "n_classes": 3, "hidden_size": HIDDEN, **kwargs}
+    return NetworkConfig(**kwargs)
+
+
+def make_params(config, seed=0, dtype=np.float64):
+    """Initial weights plus noise, so that biases are nonzero too."""
+    rng = np.random.default_rng(seed)
+    params = init_params(config, rng, np.float64)
+    return {
+        name: (value + 0.3 * rng.standard_normal(value.shape)).astype(dtype)
+        for name, value in params.items()
+    }
+
+
+def make_docs(lengths=LENGTHS, seed=0):
+    """Random token ids (never the padding id 0), one array per length."""
+    rng = np.random.default_rng(seed + 1000)
+    return [rng.integers(1, N_VOCAB, size=n) for n in lengths]
+
+
+def make_batch(n_classes, lengths=LENGTHS, seed=0):
+    docs = make_docs(lengths, seed)
+    ids, lengths = pad_batch(docs)
+    rng = np.random.default_rng(seed + 2000)
+    y = rng.permutation(np.arange(len(docs)) % n_classes)
+    sample_weight = rng.uniform(0.3, 2.0, size=len(docs))
+    return ids, lengths, y, sample_weight
+
+
+def is_weight(name):
+    return not name.rsplit(".", 1)[1].startswith("b_")
+
+
+def reference_loss(config, ids, lengths, y, sample_weight, alpha, dropout_seed):
+    """The documented loss, written out, through the cache-free forward pass.
+
+    Used for the finite differences because it costs a third of
+    ``loss_and_grad``; every check first asserts that both agree at the point.
+    A fresh Generator with the same seed per evaluation gives identical
+    dropout masks (``_forward`` draws them in the same order as training).
+    """
+    total = sample_weight.sum()
+    rows = np.arange(len(y))
+    weights = None
+
+    def loss(params):
+        nonlocal weights
+        if weights is None:
+            weights = [name for name in params if is_weight(name)]
+        rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
+        z, _ = _forward(params, ids, lengths, config, rng, training=False)
+        m = z.max(axis=1, keepdims=True)
+        logp = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+        penalty = sum(np.vdot(params[name], params[name]) for name in weights)
+        return (np.dot(sample_weight, -logp[rows, y]) + 0.5 * alpha * penalty) / total
+
+    return loss
+
+
+def check_gradients(config, *, alpha=ALPHA, dropout_seed=None, names=None, seed=0):
+    params = make_params(config, seed)
+    before = {k: v.copy() for k, v in params.items()}
+    ids, lengths, y, w = make_batch(config.n_classes, seed=seed)
+    rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
+    loss, grads = loss_and_grad(
+        params, ids, lengths, y, config, sample_weight=w, alpha=alpha, rng=rng
+    )
+    for name in params:  # read only
+        assert_array_equal(params[name], before[name])
+    assert sorted(grads) == sorted(params)
+    f = reference_loss(config, ids, lengths, y, w, alpha, dropout_seed)
+    assert f(params) == pytest.approx(loss, rel=1e-12)
+    return assert_gradients_match(f, params, grads, names)
+
+
+# ------------------------------------------------------------- gradient checks
+
+
+@pytest.mark.parametrize("embedding_dim", [None, EMBED])
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_gradients_match_finite_differences(
+    cell, bidirectional, num_layers, pooling, embedding_dim
+):
+    config = make_config(
+        cell=cell,
+        bidirectional=bidirectional,
+        num_layers=num_layers,
+        pooling=pooling,
+        embedding_dim=embedding_dim,
+    )
+    check_gradients(config)
+
+
+@pytest.mark.parametrize(
+    ("bidirectional", "pooling", "embedding_dim"),
+    [(False, "last", None), (True, "max", EMBED), (True, "mean", None)],
+)
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_gradients_match_finite_differences_binary(
+    cell, bidirectional, pooling, embedding_dim
+):
+    config = make_config(
+        n_classes=2,
+        cell=cell,
+        bidirectional=bidirectional,
+        pooling=pooling,
+        embedding_dim=embedding_dim,
+    )
+    check_gradients(config, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("bidirectional", "num_layers", "embedding_dim", "pooling"),
+    [(False, 1, None, "last"), (True, 2, EMBED, "max"), (False, 2, None, "mean")],
+)
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_gradients_with_dropout(
+    cell, bidirectional, num_layers, embedding_dim, pooling
+):
+    config = make_config(
+        cell=cell,
+        bidirectional=bidirectional,
+        num_layers=num_layers,
+        pooling=pooling,
+        embedding_dim=embedding_dim,
+        dropout=DROPOUT,
+    )
+    check_gradients(config, dropout_seed=7, seed=2)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_dropout_is_applied_and_reproducible(num_layers):
+    # Guards the dropout gradient checks against passing because no mask was drawn.
+    config = make_config(
+        cell="lstm", num_layers=num_layers, embedding_dim=EMBED, dropout=DROPOUT
+    )
+    params = make_params(config)
+    ids, lengths, y, w = make_batch(3)
+
+    def run(rng):
+        return loss_and_grad(params, ids, lengths, y, config, sample_weight=w, rng=rng)
+
+    loss_a, grads_a = run(np.random.default_rng(3))
+    loss_b, grads_b = run(np.random.default_rng(3))
+    loss_c, _ = run(np.random.default_rng(4))
+    loss_off, _ = run(None)
+    assert loss_a == loss_b
+    for name in grads_a:
+        assert_array_equal(grads_a[name], grads_b[name])
+    assert loss_a != loss_c
+    assert loss_a != loss_off
+    # forward never drops
+    assert_array_equal(
+        forward(params, ids, lengths, config),
+        forward(params, ids, lengths, make_config(**{**vars(config), "dropout": 0.0})),
+    )
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_gradients_with_frozen_embedding(cell):
+    # A caller that freezes embed.E only drops its gradient; the others are
+    # unchanged, so the check over every other parameter still passes.
+    config = make_config(cell=cell, embedding_dim=EMBED, bidirectional=True)
+    names = [name for name in make_params(config) if name != "embed.E"]
+    errors = check_gradients(config, names=names, seed=3)
+    assert sorted(errors) == sorted(names)
+
+
+def test_finite_differences_of_loss_and_grad_itself():
+    # The other checks difference a written-out loss through ``_forward``;
+    # here the loss returned by ``loss_and_grad`` is differentiated directly.
+    config = make_config(cell="gru", embedding_dim=EMBED, pooling="mean", dropout=0.3)
+    params = make_params(config, seed=4)
+    ids, lengths, y, w = make_batch(3, seed=4)
+
+    def loss(p):
+        rng = np.random.default_rng(5)
+        return loss_and_grad(
+            p, ids, lengths, y, config, sample_weight=w, alpha=ALPHA, rng=rng
+        )[0]
+
+    _, grads = loss_and_grad(
+        params,
+        ids,
+        lengths,
+        y,
+        config,
+        sample_weight=w,
+        alpha=ALPHA,
+        rng=np.random.default_rng(5),
+    )
+    assert_gradients_match(loss, params, grads)
+
+
+@pytest.mark.parametrize("embedding_dim", [None, EMBED])
+def test_padding_id_gets_no_gradient(embedding_dim):
+    # Id 0 occurs only as padding here, which the cells never read.
+    config = make_config(
+        cell="lstm", embedding_dim=embedding_dim, bidirectional=True, pooling="mean"
+    )
+    params = make_params(config)
+    ids, lengths, y, w = make_batch(3)
+    _, grads = loss_and_grad(params, ids, lengths, y, config, sample_weight=w)
+    names = ["embed.E"] if embedding_dim else ["layer0.fwd.W_xh", "layer0.bwd.W_xh"]
+    for name in names:
+        assert_array_equal(grads[name][0], 0.0)
+        assert np.abs(grads[name][1:]).max() > 0
+
+
+# ----------------------------------------------------------------- equivalence
+
+
+@pytest.mark.parametrize("embedding_dim", [None, EMBED])
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_batch_equals_weighted_mean_of_documents(
+    cell, bidirectional, pooling, embedding_dim
+):
+    config = make_config(
+        cell=cell,
+        bidirectional=bidirectional,
+        num_layers=2,
+        pooling=pooling,
+        embedding_dim=embedding_dim,
+    )
+    params = make_params(config)
+    docs = make_docs()
+    ids, lengths = pad_batch(docs)
+    _, _, y, w = make_batch(3)
+    loss, grads = loss_and_grad(params, ids, lengths, y, config, sample_weight=w)
+
+    expected_loss = 0.0
+    expected = {name: np.zeros_like(value) for name, value in params.items()}
+    for doc, target, weight in zip(docs, y, w, strict=True):
+        doc_ids, doc_lengths = pad_batch([doc])
+        doc_loss, doc_grads = loss_and_grad(
+            params, doc_ids, doc_lengths, np.array([target]), config
+        )
+        expected_loss += weight * doc_loss / w.sum()
+        for name in expected:
+            expected[name] += weight * doc_grads[name] / w.sum()
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    for name in params:
+        assert_allclose(grads[name], expected[name], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_l2_penalty_on_weights_only_scaled_by_total_weight(cell):
+    config = make_config(cell=cell, embedding_dim=EMBED, bidirectional=True)
+    params = make_params(config)
+    ids, lengths, y, w = make_batch(3)
+    loss0, grads0 = loss_and_grad(params, ids, lengths, y, config, sample_weight=w)
+    loss1, grads1 = loss_and_grad(
+        params, ids, lengths, y, config, sample_weight=w, alpha=0.7
+    )
+    weights = [name for name in params if is_weight(name)]
+    assert "embed.E" in weights
+    assert "head.W_hy" in weights
+    penalty = sum(np.vdot(params[name], params[name]) for name in weights)
+    assert loss1 - loss0 == pytest.approx(0.5 * 0.7 * penalty / w.sum(), rel=1e-10)
+    for name in params:
+        extra = 0.7 / w.sum() * params[name] if is_weight(name) else 0.0
+        assert_allclose(grads1[name] - grads0[name], extra, rtol=1e-10, atol=1e-14)
+
+
+def test_default_sample_weight_is_ones():
+    config = make_config(cell="gru")
+    params = make_params(config)
+    ids, lengths, y, _ = make_batch(3)
+    # Without a penalty a uniform weight cancels out; with one it would not,
+    # since the penalty is divided by the total weight.
+    loss_a, grads_a = loss_and_grad(params, ids, lengths, y, config)
+    loss_b, grads_b = loss_and_grad(
+        params, ids, lengths, y, config, sample_weight=np.full(5, 2.5)
+    )
+    assert loss_a == pytest.approx(loss_b, rel=1e-12)
+    for name in params:
+        assert_allclose(grads_a[name], grads_b[name], rtol=1e-12)
+
+
+class SeedRNN:
+    """The seed's many-to-one RNN (intro-to-rnns.md), column vectors, no update.
+
+    ``backprop`` is the seed's BPTT without the clipping and the update, with
+    one correction: the seed writes ``d_h = self.Whh @ temp``; the adjoint of
+    ``Whh @ h`` is ``Whh.T @ temp`` (``transpose_fix=False`` keeps the seed's
+    line, see ``test_seed_backprop_verbatim_is_wrong``).
+    """
+
+    def __init__(self, Wxh, Whh, Why, bh, by, transpose_fix=True):
+        self.Wxh, self.Whh, self.Why, self.bh, self.by = Wxh, Whh, Why, bh, by
+        self.transpose_fix = transpose_fix
+
+    def forward(self, inputs):
+        h = np.zeros((self.Whh.shape[0], 1))
+        self.last_inputs = inputs
+        self.last_hs = {0: h}
+        for i, x in enumerate(inputs):
+            h = np.tanh(self.Wxh @ x + self.Whh @ h + self.bh)
+            self.last_hs[i + 1] = h
+        y = self.Why @ h + self.by
+        return y, h
+
+    def backprop(self, d_y):
+        n = len(self.last_inputs)
+        d_Why = d_y @ self.last_hs[n].T
+        d_by = d_y
+        d_Whh = np.zeros(self.Whh.shape)
+        d_Wxh = np.zeros(self.Wxh.shape)
+        d_bh = np.zeros(self.bh.shape)
+        d_h = self.Why.T @ d_y
+        for t in reversed(range(n)):
+            temp = (1 - self.last_hs[t + 1] ** 2) * d_h
+            d_bh += temp
+            d_Whh += temp @ self.last_hs[t].T
+            d_Wxh += temp @ self.last_inputs[t].T
+            d_h = (self.Whh.T if self.transpose_fix else self.Whh) @ temp
+        return d_Wxh, d_Whh, d_Why, d_bh, d_by
+
+
+def seed_inputs(doc):
+    inputs = []
+    for token in doc:
+        v = np.zeros((N_VOCAB, 1))
+        v[token] = 1
+        inputs.append(v)
+    return inputs
+
+
+def seed_softmax(xs):
+    return np.exp(xs) / sum(np.exp(xs))
+
+
+def seed_rnn_from(params, transpose_fix=True):
+    """The seed's weights are skrnn's transposed (column vs row vectors)."""
+    return SeedRNN(
+        params["layer0.fwd.W_xh"].T,
+        params["layer0.fwd.W_hh"].T,
+        params["head.W_hy"].T,
+        params["layer0.fwd.b_h"][:, None],
+        params["head.b_y"][:, None],
+        transpose_fix,
+    )
+
+
+SEED_CONFIG = make_config(cell="rnn", n_classes=2, pooling="last")
+
+
+def test_seed_forward_equals_forward():
+    params = make_params(SEED_CONFIG)
+    docs = make_docs((7, 5, 3, 3, 1, 0))
+    rnn = seed_rnn_from(params)
+    expected = np.stack([rnn.forward(seed_inputs(doc))[0][:, 0] for doc in docs])
+    logits = forward(params, *pad_batch(docs), SEED_CONFIG)
+    assert_allclose(logits, expected, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("length", [7, 3, 1, 0])
+def test_seed_backprop_equals_loss_and_grad(length):
+    params = make_params(SEED_CONFIG)
+    (doc,) = make_docs((length,), seed=length)
+    target = length % 2
+    rnn = seed_rnn_from(params)
+    out, _ = rnn.forward(seed_inputs(doc))
+    probs = seed_softmax(out)
+    seed_loss = -np.log(probs[target, 0])
+    d_L_d_y = probs
+    d_L_d_y[target] -= 1
+    d_Wxh, d_Whh, d_Why, d_bh, d_by = rnn.backprop(d_L_d_y)
+
+    loss, grads = loss_and_grad(
+        params, *pad_batch([doc]), np.array([target]), SEED_CONFIG
+    )
+    assert loss == pytest.approx(seed_loss, rel=1e-12)
+    assert_allclose(grads["layer0.fwd.W_xh"], d_Wxh.T, rtol=1e-12, atol=1e-15)
+    assert_allclose(grads["layer0.fwd.W_hh"], d_Whh.T, rtol=1e-12, atol=1e-15)
+    assert_allclose(grads["layer0.fwd.b_h"], d_bh[:, 0], rtol=1e-12, atol=1e-15)
+    assert_allclose(grads["head.W_hy"], d_Why.T, rtol=1e-12, atol=1e-15)
+    assert_allclose(grads["head.b_y"], d_by[:, 0], rtol=1e-12, atol=1e-15)
+
+
+def test_seed_backprop_verbatim_is_wrong():
+    # Documents the correction in SeedRNN: the seed's ``d_h = self.Whh @ temp``
+    # disagrees with skrnn (and with finite differences) once a sequence has
+    # two tokens and W_hh is not symmetric.
+    params = make_params(SEED_CONFIG)
+    (doc,) = make_docs((4,))
+    rnn = seed_rnn_from(params, transpose_fix=False)
+    out, _ = rnn.forward(seed_inputs(doc))
+    d_L_d_y = seed_softmax(out)
+    d_L_d_y[0] -= 1
+    d_Whh = rnn.backprop(d_L_d_y)[1]
+    _, grads = loss_and_grad(params, *pad_batch([doc]), np.array([0]), SEED_CONFIG)
+    assert np.abs(grads["layer0.fwd.W_hh"] - d_Whh.T).max() > 1e-3
+
+
+# ------------------------------------------------------------------- behaviour
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("embedding_dim", [None, EMBED])
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_document_alone_equals_its_row_in_a_padded_batch(
+    cell, bidirectional, pooling, embedding_dim, dtype, atol
+):
+    config = make_config(
+        cell=cell,
+        bidirectional=bidirectional,
+        num_layers=2,
+        pooling=pooling,
+        embedding_dim=embedding_dim,
+    )
+    params = make_params(config, dtype=dtype)
+    docs = make_docs((8, 6, 4, 4, 2, 1, 0))
+    logits = forward(params, *pad_batch(docs), config)
+    assert logits.dtype == dtype
+    for row, doc in enumerate(docs):
+        alone = forward(params, *pad_batch([doc]), config)
+        assert_allclose(alone[0], logits[row], rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("embedding_dim", [None, EMBED])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_padding_contents_are_never_read(cell, embedding_dim):
+    config = make_config(
+        cell=cell,
+        bidirectional=True,
+        num_layers=2,
+        pooling="max",
+        embedding_dim=embedding_dim,
+    )
+    params = make_params(config)
+    ids, lengths, y, w = make_batch(3)
+    noisy = ids.copy()
+    padding = np.arange(ids.shape[0])[:, None] >= lengths[None, :]
+    noisy[padding] = np.random.default_rng(0).integers(1, N_VOCAB, padding.sum())
+    assert (noisy != ids).any()
+    assert_allclose(
+        forward(params, noisy, lengths, config),
+        forward(params, ids, lengths, config),
+        rtol=0,
+        atol=1e-13,
+    )
+    loss, grads = loss_and_grad(params, ids, lengths, y, config, sample_weight=w)
+    loss_n, grads_n = loss_and_grad(params, noisy, lengths, y, config, sample_weight=w)
+    assert loss_n == pytest.approx(loss, rel=1e-13)
+    for name in params:
+        assert_allclose(grads_n[name], grads[name], rtol=0, atol=1e-13)
+
+
+def test_all_empty_batch():
+    config = make_config(cell="lstm", bidirectional=True, embedding_dim=EMBED)
+    params = make_params(config)
+    ids, lengths = pad_batch([np.array([], dtype=int)] * 3)
+    assert ids.shape == (0, 3)
+    logits = forward(params, ids, lengths, config)
+    assert_allclose(logits, np.broadcast_to(params["head.b_y"], (3, 3)))
+    _, grads = loss_and_grad(params, ids, lengths, np.array([0, 1, 2]), config)
+    for name, grad in grads.items():
+        if name != "head.b_y":
+            assert_array_equal(grad, 0.0)
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("embedding_dim", [None, EMBED])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_float32_stays_float32(cell, embedding_dim, pooling):
+    config = make_config(
+        cell=cell,
+        embedding_dim=embedding_dim,
+        pooling=pooling,
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.3,
+    )
+    params32 = make_params(config, dtype=np.float32)
+    params64 = {name: value.astype(np.float64) for name, value in params32.items()}
+    ids, lengths, y, w = make_batch(3)  # float64 sample_weight
+    assert forward(params32, ids, lengths, config).dtype == np.float32
+
+    def run(params):
+        return loss_and_grad(
+            params,
+            ids,
+            lengths,
+            y,
+            config,
+            sample_weight=w,
+            alpha=ALPHA,
+            rng=np.random.default_rng(0),
+        )
+
+    loss32, grads32 = run(params32)
+    loss64, grads64 = run(params64)
+    assert isinstance(loss32, float)
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    for name in params32:
+        assert grads32[name].dtype == np.float32, name
+        scale = np.abs(grads64[name]).max()
+        assert_allclose(grads32[name], grads64[name], rtol=0, atol=1e-4 * scale)
+
+
+# ------------------------------------------------------------------ _init
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 4, 9])
+def test_orthogonal(n, dtype):
+    q = orthogonal(np.random.default_rng(n), n, np.dtype(dtype))
+    assert q.shape == (n, n)
+    assert q.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(q.T @ q, np.eye(n), atol=tol)
+    assert_allclose(q @ q.T, np.eye(n), atol=tol)
+
+
+def test_orthogonal_is_not_always_the_same_matrix():
+    rng = np.random.default_rng(0)
+    a, b = orthogonal(rng, 4, np.dtype(float)), orthogonal(rng, 4, np.dtype(float))
+    assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize(("fan_in", "fan_out"), [(30, 50), (200, 1)])
+def test_glorot_uniform_limits(fan_in, fan_out):
+    w = glorot_uniform(np.random.default_rng(0), fan_in, fan_out, np.dtype(np.float32))
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    assert w.shape == (fan_in, fan_out)
+    assert w.dtype == np.float32
+    assert np.abs(w).max() <= limit
+    assert np.abs(w).max() > 0.9 * limit
+    assert abs(w.mean()) < 0.1 * limit
+
+
+def test_uniform_limits():
+    u = uniform(np.random.default_rng(0), (40, 30), 0.5, np.dtype(np.float64))
+    assert u.shape == (40, 30)
+    assert u.dtype == np.float64
+    assert np.abs(u).max() <= 0.5
+    assert np.abs(u).max() > 0.45
+
+
+def expected_shapes(config):
+    G = CELLS[config.cell].n_gates
+    H = config.hidden_size
+    shapes = {}
+    if config.embedding_dim is not None:
+        shapes["embed.E"] = (config.n_vocab, config.embedding_dim)
+    for layer in range(config.num_layers):
+        for direction in ("fwd", "bwd") if config.bidirectional else ("fwd",):
+            name = f"layer{layer}.{direction}."
+            if layer == 0:
+                width = config.embedding_dim or config.n_vocab
+            else:
+                width = config.output_width
+            shapes[name + "W_xh"] = (width, G * H)
+            shapes[name + "W_hh"] = (H, G * H)
+            shapes[name + "b_h"] = (G * H,)
+            if config.cell == "gru":
+                shapes[name + "b_hn"] = (H,)
+    shapes["head.W_hy"] = (config.output_width, config.n_classes)
+    shapes["head.b_y"] = (config.n_classes,)
+    return shapes
+
+
+CONFIGS = [
+    make_config(cell=cell, bidirectional=bidi, num_layers=layers, embedding_dim=emb)
+    for cell, bidi, layers, emb in itertools.product(
+        sorted(CELLS), [False, True], [1, 2], [None, EMBED]
+    )
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=repr)
+def test_init_params_names_shapes_and_dtype(config):
+    params = init_params(config, np.random.default_rng(0), np.float32)
+    assert {k: v.shape for k, v in params.items()} == expected_shapes(config)
+    for value in params.values():
+        assert value.dtype == np.float32
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=repr)
+def test_init_params_reproducible(config):
+    a = init_params(config, np.random.default_rng(42), np.float64)
+    b = init_params(config, np.random.default_rng(42), np.float64)
+    c = init_params(config, np.random.default_rng(43), np.float64)
+    assert sorted(a) == sorted(b)
+    for name in a:
+        assert_array_equal(a[name], b[name])
+    assert not np.array_equal(a["head.W_hy"], c["head.W_hy"])
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=repr)
+def test_init_params_biases_and_zero_ids(config):
+    params = init_params(config, np.random.default_rng(0), np.float64, zero_ids=(0, 1))
+    H = config.hidden_size
+    first = (
+        ["embed.E"]
+        if config.embedding_dim
+        else [name for name in params if name.startswith("layer0.") and "W_xh" in name]
+    )
+    for name in first:
+        assert_array_equal(params[name][[0, 1]], 0.0)
+        assert (params[name][2:] != 0).all()
+    for name, value in params.items():
+        if name.endswith(".b_h") and config.cell == "lstm":
+            # gates i, f, o, g: the forget bias starts at one
+            assert_array_equal(value[H : 2 * H], 1.0)
+            assert_array_equal(np.delete(value, np.s_[H : 2 * H]), 0.0)
+        elif not is_weight(name):
+            assert_array_equal(value, 0.0)
+        elif name.endswith("W_hh"):
+            for block in np.split(value, value.shape[1] // H, axis=1):
+                assert_allclose(block.T @ block, np.eye(H), atol=1e-12)
