@@ -41,6 +41,14 @@ from ._training import (
 from .nn import CELLS, POOLINGS, NetworkConfig, init_params
 from .nn._functional import log_softmax, softmax
 
+try:
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # scikit-learn < 1.9 has no callback protocol
+
+    class CallbackSupportMixin:
+        """Stand-in for scikit-learn's callback support, absent before 1.9."""
+
+
 #: Parameters handed to the :class:`SequenceVectorizer` unchanged.
 _TEXT_PARAMS = (
     "lowercase",
@@ -67,7 +75,7 @@ _ARCHITECTURE_PARAMS = (
 )
 
 
-class RNNTextClassifier(ClassifierMixin, BaseEstimator):
+class RNNTextClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Recurrent neural network classifier of raw text.
 
     The network reads a document one token at a time (Elman, 1990)::
@@ -494,6 +502,10 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         validation = None
         if self.early_stopping and not incremental:
             train, validation = self._split_validation(train, rng)
+        max_epochs = 1 if incremental else self.max_iter
+        hooks = self._callback_hooks(
+            max_epochs, documents, y, classes_, vectorizer, config, weights
+        )
         try:
             with threadpool_limits(limits=1, user_api="blas"):
                 stopped = fit_epochs(
@@ -504,11 +516,13 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
                     self._training_settings(),
                     state,
                     rng,
-                    max_epochs=1 if incremental else self.max_iter,
+                    max_epochs=max_epochs,
                     tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
                     validation=validation,
                     verbose=self.verbose,
+                    on_epoch_begin=hooks and hooks[0],
+                    on_epoch_end=hooks and hooks[1],
                 )
         except TrainingDivergedError as exc:
             raise ValueError(
@@ -521,6 +535,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         if validation is not None and state.best_params is not None:
             weights = state.best_params
         state.best_params = None
+        if hooks:
+            hooks[2](weights)
         if not (incremental or stopped):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -550,6 +566,45 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
             self.best_validation_score_ = None
             self.best_loss_ = state.best_loss
         return self
+
+    def _callback_hooks(self, max_epochs, X, y, classes_, vectorizer, config, weights):
+        """Epoch hooks for scikit-learn's callbacks (scikit-learn >= 1.9), or None.
+
+        The fit is the root task and every epoch a sub-task; a callback can
+        evaluate the model as it stands at the end of any epoch.
+        """
+        if not hasattr(self, "_init_callback_context"):
+            return None
+        root = self._init_callback_context(max_subtasks=max_epochs)
+        root.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        epoch = []
+
+        def snapshot(params):
+            return lambda: {
+                "classes_": classes_,
+                "vectorizer_": vectorizer,
+                "_config": config,
+                "weights_": copy.deepcopy(params),
+            }
+
+        def begin():
+            epoch[:] = [root.subcontext(task_name="epoch")]
+            epoch[0].call_on_fit_task_begin(estimator=self, X=X, y=y)
+
+        def end():
+            return epoch[0].call_on_fit_task_end(
+                estimator=self, X=X, y=y, reconstruction_attributes=snapshot(weights)
+            )
+
+        def finish(final_weights):
+            root.call_on_fit_task_end(
+                estimator=self,
+                X=X,
+                y=y,
+                reconstruction_attributes=snapshot(final_weights),
+            )
+
+        return begin, end, finish
 
     def _check_dtype(self):
         dtype = np.dtype(self.dtype)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ._batching import length_sorted, minibatches, pad_batch
 from ._optimizers import BaseOptimizer, clip_by_global_norm, clip_by_value
+from ._progress import batch_progress
 from .nn import NetworkConfig, forward, loss_and_grad
 
 Params = dict[str, np.ndarray]
@@ -269,6 +270,8 @@ def fit_epochs(
     n_iter_no_change: int,
     validation: Dataset | None = None,
     verbose: int = 0,
+    on_epoch_begin: Callable[[], None] | None = None,
+    on_epoch_end: Callable[[], bool] | None = None,
 ) -> bool:
     """Train for up to ``max_epochs`` epochs, stopping as ``MLPClassifier`` does.
 
@@ -299,7 +302,13 @@ def fit_epochs(
     validation : Dataset, optional
         Held-out data scored after every epoch (early stopping).
     verbose : int
-        Print one line per epoch when positive.
+        Print one line per epoch when positive; from 2 on, also show the
+        progress within each epoch.
+    on_epoch_begin : callable, optional
+        Called before each epoch.
+    on_epoch_end : callable, optional
+        Called after each epoch (after ``state`` is updated); training stops
+        when it returns True.
 
     Returns
     -------
@@ -307,8 +316,17 @@ def fit_epochs(
         Whether a stopping rule ended training before ``max_epochs``.
     """
     for _ in range(max_epochs):
+        if on_epoch_begin is not None:
+            on_epoch_begin()
         elapsed = epoch_timer()
-        loss = run_epoch(params, optimizer, train, config, settings, rng)
+        on_batch, close = None, None
+        if verbose >= 2:
+            on_batch, close = batch_progress(state.n_iter + 1, len(train.y))
+        try:
+            loss = run_epoch(params, optimizer, train, config, settings, rng, on_batch)
+        finally:
+            if close is not None:
+                close()
         state.n_iter += 1
         state.t += len(train.y)
         state.loss_curve.append(loss)
@@ -322,6 +340,8 @@ def fit_epochs(
             logits = predict_logits(params, train.sequences, config)
             train_accuracy = accuracy(logits, train.y, train.sample_weight)
             print(format_epoch(state, train_accuracy, elapsed()))
+        if on_epoch_end is not None and on_epoch_end():
+            return True
         if state.no_improvement_count > n_iter_no_change:
             what = "Validation score" if validation is not None else "Training loss"
             msg = (
