@@ -63,6 +63,19 @@ _TEXT_PARAMS = (
     "vocabulary",
     "max_length",
 )
+#: Parameters of the optimizer: a warm start with any of them changed starts a
+#: new optimizer (from the fitted weights), as MLPClassifier does.
+_OPTIMIZER_PARAMS = (
+    "solver",
+    "learning_rate_init",
+    "learning_rate",
+    "power_t",
+    "momentum",
+    "nesterovs_momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+)
 #: Parameters that shape the network; a warm start requires them unchanged.
 _ARCHITECTURE_PARAMS = (
     "cell",
@@ -445,6 +458,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         first_call = not hasattr(self, "weights_") or not (
             incremental or self.warm_start
         )
+        coverage = getattr(self, "embeddings_coverage_", None)
         if first_call:
             classes_ = np.unique(y if classes is None else column_or_1d(classes))
             if len(classes_) < 2:
@@ -459,41 +473,33 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
                 **{name: getattr(self, name) for name in _TEXT_PARAMS}
             )
             sequences = vectorizer.fit_transform(documents)
-            vectors = self._pretrained_vectors(vectorizer.vocabulary_)
-            config = self._network_config(
-                vectorizer.n_vocab_, len(classes_), vectors=vectors
+            weights, config, coverage = self._init_network(
+                vectorizer, len(classes_), rng, dtype
             )
-            weights = init_params(config, rng, dtype, zero_ids=(PAD_ID, UNK_ID))
-            if vectors is not None:
-                n_found = embedding_table(
-                    vectors,
-                    vectorizer.vocabulary_,
-                    weights["embed.E"],
-                    (PAD_ID, UNK_ID),
-                )
-                self.embeddings_coverage_ = n_found / max(
-                    1, len(vectorizer.vocabulary_)
-                )
             optimizer = self._make_optimizer(weights)
             state = TrainingState()
         else:
             self._check_warm_start_compatible()
             classes_, vectorizer, config = self.classes_, self.vectorizer_, self._config
-            unseen = np.setdiff1d(y, classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"y holds labels not seen in the first fit: {unseen.tolist()!r}; "
-                    f"the classes are {classes_.tolist()!r}."
-                )
             sequences = vectorizer.transform(documents)
             weights = copy.deepcopy(self.weights_)
-            optimizer = copy.deepcopy(self._optimizer)
             state = copy.deepcopy(self._training_state)
             rng = copy.deepcopy(self._rng)
+            optimizer = copy.deepcopy(self._optimizer)
             if not incremental:
                 state.restart_stopping()
+                if self._optimizer_params() != self._fitted_optimizer_params:
+                    optimizer = self._make_optimizer(weights)
+        unseen = np.setdiff1d(y, classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y holds labels that are not among the classes: {unseen.tolist()!r}; "
+                f"the classes are {classes_.tolist()!r}."
+            )
         y_index = np.searchsorted(classes_, y)
-        sample_weight = _check_sample_weight(sample_weight, documents, dtype=dtype)
+        sample_weight = _check_sample_weight(
+            sample_weight, documents, dtype=dtype, ensure_non_negative=True
+        )
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(
                 self.class_weight, y
@@ -551,6 +557,11 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         self._architecture = {
             name: getattr(self, name) for name in _ARCHITECTURE_PARAMS
         }
+        self._fitted_optimizer_params = self._optimizer_params()
+        if coverage is None:
+            self.__dict__.pop("embeddings_coverage_", None)
+        else:
+            self.embeddings_coverage_ = coverage
         self._optimizer = optimizer
         self._training_state = state
         self._rng = rng
@@ -607,12 +618,30 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         return begin, end, finish
 
     def _check_dtype(self):
-        dtype = np.dtype(self.dtype)
+        try:
+            dtype = None if self.dtype is None else np.dtype(self.dtype)
+        except TypeError:
+            dtype = None
         if dtype not in (np.float32, np.float64):
             raise ValueError(
                 f"dtype must be numpy.float32 or numpy.float64; got {self.dtype!r}."
             )
         return dtype
+
+    def _init_network(self, vectorizer, n_classes, rng, dtype):
+        """Initial weights and architecture, and the pre-trained coverage or None."""
+        vectors = self._pretrained_vectors(vectorizer.vocabulary_)
+        config = self._network_config(vectorizer.n_vocab_, n_classes, vectors=vectors)
+        weights = init_params(config, rng, dtype, zero_ids=(PAD_ID, UNK_ID))
+        if vectors is None:
+            return weights, config, None
+        n_found = embedding_table(
+            vectors, vectorizer.vocabulary_, weights["embed.E"], (PAD_ID, UNK_ID)
+        )
+        return weights, config, n_found / max(1, len(vectorizer.vocabulary_))
+
+    def _optimizer_params(self):
+        return {name: getattr(self, name) for name in _OPTIMIZER_PARAMS}
 
     def _pretrained_vectors(self, vocabulary):
         """The pre-trained vectors of ``embeddings`` for the vocabulary, or None."""
@@ -695,18 +724,20 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         indices = np.arange(len(data.y))
         counts = np.bincount(data.y)
         stratify = data.y if counts[counts > 0].min() >= 2 else None
-        train_idx, val_idx = train_test_split(
-            indices,
-            test_size=self.validation_fraction,
-            random_state=int(rng.integers(np.iinfo(np.int32).max)),
-            stratify=stratify,
-        )
-        if len(train_idx) == 0 or len(val_idx) == 0:
-            raise ValueError(
-                f"early_stopping needs enough samples to hold out "
-                f"validation_fraction={self.validation_fraction} of them; got "
-                f"{len(indices)}."
+        try:
+            train_idx, val_idx = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                random_state=int(rng.integers(np.iinfo(np.int32).max)),
+                stratify=stratify,
             )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {len(indices)} samples ({exc}); "
+                "pass more samples, a larger validation_fraction, or "
+                "early_stopping=False."
+            ) from exc
 
         def subset(idx):
             return Dataset(

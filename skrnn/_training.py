@@ -27,6 +27,11 @@ Params = dict[str, np.ndarray]
 PREDICT_BATCH_POSITIONS = 2**16
 
 
+#: An epoch whose mean loss exceeds this many times that of a uniform guess,
+#: ``log(n_classes)``, has diverged even if every number is still finite.
+DIVERGED_LOSS_FACTOR = 1000.0
+
+
 @dataclass
 class Dataset:
     """Token-id sequences with their class indices and sample weights."""
@@ -330,6 +335,8 @@ def fit_epochs(
         state.n_iter += 1
         state.t += len(train.y)
         state.loss_curve.append(loss)
+        if loss > DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
+            raise TrainingDivergedError(f"the training loss exploded to {loss:.4g}")
         score = None
         if validation is not None:
             logits = predict_logits(params, validation.sequences, config)

@@ -1,0 +1,854 @@
+"""Tests for skrnn._classifier: the behaviour of RNNTextClassifier.
+
+Fitted state first, then predictions and their consistency, learning,
+input handling and errors, reproducibility and invariances, persistence,
+warm starts and partial_fit, stopping rules, divergence and sample weights.
+The networks are tiny and the corpora a few documents, so that the whole file
+runs in seconds.
+"""
+
+import copy
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import recall_score
+from sklearn.utils._param_validation import InvalidParameterError
+
+import skrnn._classifier as classifier_module
+from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn._training import TrainingDivergedError, fit_epochs
+from skrnn.datasets import load_toy_sentiment
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X_BIN = [
+    "good film",
+    "bad film",
+    "a good story",
+    "a bad story",
+    "very good acting",
+    "very bad acting",
+    "good",
+    "bad",
+]
+Y_BIN = ["pos", "neg"] * 4
+
+X_MULTI = [
+    "red apple",
+    "green leaf",
+    "blue sky",
+    "a red car",
+    "a green tree",
+    "a blue sea",
+    "red",
+    "green",
+    "blue",
+]
+Y_MULTI = ["red", "green", "blue"] * 3
+
+#: Tiny network, few epochs: most tests check properties, not accuracy.
+FAST = {"hidden_size": 8, "embedding_dim": 8, "max_iter": 5, "random_state": 0}
+
+
+def _fit(X=X_BIN, y=Y_BIN, **params):
+    return RNNTextClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def _copy_weights(clf):
+    return {name: value.copy() for name, value in clf.weights_.items()}
+
+
+def _assert_weights_equal(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name].dtype == b[name].dtype, name
+        assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def _assert_same_state(a, b, path="clf"):
+    """Recursively compare two snapshots of an object's state, exactly."""
+    assert type(a) is type(b), path
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, path
+        assert_array_equal(a, b, err_msg=path)
+    elif isinstance(a, np.random.Generator):
+        assert a.bit_generator.state == b.bit_generator.state, path
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            _assert_same_state(a[key], b[key], f"{path}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (u, v) in enumerate(zip(a, b, strict=True)):
+            _assert_same_state(u, v, f"{path}[{i}]")
+    elif hasattr(a, "__dict__") and not isinstance(a, type) and not callable(a):
+        _assert_same_state(vars(a), vars(b), path)
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), path
+    else:
+        assert a == b, path
+
+
+# ------------------------------------------------------------- fitted state
+
+
+def test_fit_returns_self_and_sets_fitted_attributes():
+    clf = RNNTextClassifier(**FAST)
+    assert clf.fit(X_BIN, Y_BIN) is clf
+
+    assert isinstance(clf.classes_, np.ndarray)
+    assert_array_equal(clf.classes_, ["neg", "pos"])
+    assert isinstance(clf.vectorizer_, SequenceVectorizer)
+    assert {"good", "bad", "film"} <= set(clf.vectorizer_.vocabulary_)
+
+    assert isinstance(clf.weights_, dict)
+    assert all(isinstance(k, str) for k in clf.weights_)
+    assert all(isinstance(v, np.ndarray) for v in clf.weights_.values())
+    assert clf.weights_["embed.E"].shape == (clf.vectorizer_.n_vocab_, 8)
+    assert clf.weights_["head.W_hy"].shape == (8, 2)
+    assert clf.weights_["head.b_y"].shape == (2,)
+
+    assert isinstance(clf.n_iter_, int)
+    assert 1 <= clf.n_iter_ <= FAST["max_iter"]
+    assert clf.t_ == clf.n_iter_ * len(X_BIN)
+    assert len(clf.loss_curve_) == clf.n_iter_
+    assert all(np.isfinite(clf.loss_curve_))
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None
+    assert clf.best_validation_score_ is None
+
+
+def test_fitted_attribute_shapes_follow_the_architecture():
+    clf = _fit(
+        X_MULTI, Y_MULTI, cell="lstm", bidirectional=True, num_layers=2, hidden_size=4
+    )
+    # LSTM: 4 gates; the second layer reads both directions of the first.
+    assert clf.weights_["layer0.fwd.W_xh"].shape == (8, 16)
+    assert clf.weights_["layer1.bwd.W_xh"].shape == (8, 16)
+    assert clf.weights_["layer1.bwd.W_hh"].shape == (4, 16)
+    assert clf.weights_["head.W_hy"].shape == (8, 3)
+
+
+# ------------------------------------------------------------- predictions
+
+LABEL_CASES = {
+    "str-binary": (X_BIN, Y_BIN),
+    "int-binary": (X_BIN, [1, 0] * 4),
+    "pm1-binary": (X_BIN, np.array([1, -1] * 4)),
+    "str-3-classes": (X_MULTI, Y_MULTI),
+    "int-3-classes": (X_MULTI, np.array([7, 2, 5] * 3)),
+    "object-3-classes": (X_MULTI, np.array(Y_MULTI, dtype=object)),
+}
+
+
+@pytest.mark.parametrize("X, y", LABEL_CASES.values(), ids=LABEL_CASES.keys())
+def test_prediction_methods_are_consistent(X, y):
+    clf = _fit(X, y)
+    y = np.asarray(y)
+    n_classes = len(np.unique(y))
+    assert_array_equal(clf.classes_, np.unique(y))
+
+    test = [*X, "unseen words here", "good red"]
+    pred = clf.predict(test)
+    assert pred.shape == (len(test),)
+    assert pred.dtype == y.dtype
+    assert set(pred) <= set(clf.classes_)
+
+    proba = clf.predict_proba(test)
+    assert proba.shape == (len(test), n_classes)
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert_allclose(clf.predict_log_proba(test), np.log(proba), rtol=1e-5, atol=1e-6)
+    assert_array_equal(pred, clf.classes_[proba.argmax(axis=1)])
+
+    scores = clf.decision_function(test)
+    if n_classes == 2:
+        assert scores.shape == (len(test),)
+        assert_array_equal(pred == clf.classes_[1], scores > 0)
+        # the binary score is the log-odds of classes_[1]
+        assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]), rtol=1e-4, atol=1e-5)
+    else:
+        assert scores.shape == (len(test), n_classes)
+        assert_array_equal(scores.argmax(axis=1), proba.argmax(axis=1))
+
+
+def test_predict_on_no_documents_gives_empty_outputs():
+    clf = _fit(X_MULTI, Y_MULTI)
+    assert clf.predict([]).shape == (0,)
+    assert clf.predict_proba([]).shape == (0, 3)
+    assert clf.decision_function([]).shape == (0, 3)
+
+
+# ------------------------------------------------------------- it learns
+
+
+@pytest.mark.parametrize("embedding_dim", [8, None], ids=["embedding", "one-hot"])
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_learns_the_toy_sentiment_training_set(cell, embedding_dim):
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(
+        cell=cell,
+        hidden_size=16,
+        embedding_dim=embedding_dim,
+        learning_rate_init=0.03,
+        batch_size=10,
+        max_iter=200,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.score(X, y) == 1.0
+    assert clf.loss_curve_[-1] < 0.1 * clf.loss_curve_[0]
+
+
+# ------------------------------------------------------------- input types
+
+
+def _containers(docs):
+    return {
+        "list": list(docs),
+        "tuple": tuple(docs),
+        "str-array": np.array(docs),
+        "object-array": np.array(docs, dtype=object),
+        "series": pd.Series(docs, index=np.arange(len(docs)) * 10 + 3),
+    }
+
+
+def test_list_array_and_series_give_identical_predictions():
+    test = ["good story", "bad acting film", "unknown"]
+    reference = _fit().predict_proba(test)
+    for name, X in _containers(X_BIN).items():
+        clf = _fit(X, pd.Series(Y_BIN, index=np.arange(8)[::-1]))
+        for test_name, T in _containers(test).items():
+            assert_array_equal(
+                clf.predict_proba(T), reference, err_msg=(name, test_name)
+            )
+
+
+def test_unseen_words_and_empty_documents_predict():
+    clf = _fit(X_MULTI, Y_MULTI)
+    test = ["zebra quartz", "", "   ", "\n\t", "!!!", "red zebra"]
+    proba = clf.predict_proba(test)
+    assert np.isfinite(proba).all()
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.isfinite(clf.decision_function(test)).all()
+    assert set(clf.predict(test)) <= set(clf.classes_)
+    # whitespace leaves no token: all three are the empty sequence
+    assert_array_equal(proba[2], proba[1])
+    assert_array_equal(proba[3], proba[1])
+
+
+def test_empty_documents_in_training_data():
+    clf = _fit([*X_BIN, "", " "], [*Y_BIN, "pos", "neg"])
+    assert np.isfinite(clf.predict_proba(["", "good"])).all()
+
+
+def test_refit_forgets_the_old_vocabulary():
+    clf = _fit(X_BIN, Y_BIN)
+    old = set(clf.vectorizer_.vocabulary_)
+    old_vectorizer = clf.vectorizer_
+    clf.fit(X_MULTI, Y_MULTI)
+    new = set(clf.vectorizer_.vocabulary_)
+    assert clf.vectorizer_ is not old_vectorizer
+    assert new != old
+    assert not (old - {"a"}) & new
+    assert {"red", "green", "blue"} <= new
+    assert_array_equal(clf.classes_, ["blue", "green", "red"])
+    assert clf.weights_["embed.E"].shape[0] == clf.vectorizer_.n_vocab_
+
+
+def test_refit_without_embeddings_forgets_their_coverage():
+    vectors = {"good": [0.5] * 8, "bad": [-0.5] * 8}
+    clf = _fit(embeddings=vectors)
+    assert 0 < clf.embeddings_coverage_ < 1
+    clf.set_params(embeddings=None).fit(X_BIN, Y_BIN)
+    assert not hasattr(clf, "embeddings_coverage_")
+
+
+# ------------------------------------------------------------- reproducibility
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_same_seed_gives_identical_models(cell):
+    params = {"cell": cell, "dropout": 0.2, "num_layers": 2, "batch_size": 3}
+    a = _fit(**params)
+    b = _fit(**params)
+    _assert_weights_equal(a.weights_, b.weights_)
+    assert_array_equal(a.predict_proba(X_BIN), b.predict_proba(X_BIN))
+    assert a.loss_curve_ == b.loss_curve_
+
+    c = _fit(**params, random_state=1)
+    assert any(
+        not np.array_equal(a.weights_[name], c.weights_[name]) for name in a.weights_
+    )
+
+
+def test_random_state_instance_is_accepted():
+    a = _fit(random_state=np.random.RandomState(3))
+    b = _fit(random_state=np.random.RandomState(3))
+    _assert_weights_equal(a.weights_, b.weights_)
+
+
+# ------------------------------------------------------------- batching
+
+
+ARCHITECTURES = [
+    {"cell": "rnn"},
+    {"cell": "gru", "bidirectional": True},
+    {"cell": "lstm", "pooling": "mean", "num_layers": 2},
+    {"cell": "gru", "pooling": "max", "embedding_dim": None},
+    {"cell": "lstm", "bidirectional": True, "pooling": "last", "num_layers": 2},
+]
+
+
+@pytest.mark.parametrize(
+    "dtype, rtol", [(np.float32, 1e-5), (np.float64, 1e-12)], ids=["f32", "f64"]
+)
+@pytest.mark.parametrize(
+    "arch", ARCHITECTURES, ids=lambda arch: "-".join(map(str, arch.values()))
+)
+def test_padding_and_batching_change_nothing(arch, dtype, rtol):
+    clf = _fit(X_BIN, Y_BIN, max_iter=2, dtype=dtype, **arch)
+    docs = [
+        "good",
+        "a very good good good story film , not a bad acting at all " * 3,
+        "",
+        "bad film",
+        "film",
+        "a bad story",
+    ]
+    together = clf.predict_proba(docs)
+    alone = np.vstack([clf.predict_proba([doc]) for doc in docs])
+    assert together.dtype == dtype
+    assert_allclose(together, alone, rtol=rtol, atol=0)
+    # and in the reverse order
+    assert_allclose(clf.predict_proba(docs[::-1])[::-1], alone, rtol=rtol, atol=0)
+
+
+# ------------------------------------------------------------- dtype
+
+
+def test_float32_is_the_default_and_kept_everywhere():
+    clf = _fit()
+    assert {v.dtype for v in clf.weights_.values()} == {np.dtype(np.float32)}
+    assert clf.predict_proba(X_BIN).dtype == np.float32
+    assert clf.decision_function(X_BIN).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, "float64", np.dtype("float64")])
+def test_float64_weights(dtype):
+    clf = _fit(dtype=dtype)
+    assert {v.dtype for v in clf.weights_.values()} == {np.dtype(np.float64)}
+    assert clf.predict_proba(X_BIN).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        np.int32,
+        np.float16,
+        "complex128",
+        "foo",
+        None,
+    ],
+)
+def test_bad_dtype_raises_value_error(dtype):
+    with pytest.raises(
+        ValueError, match=r"dtype must be numpy\.float32 or numpy\.float64"
+    ):
+        _fit(dtype=dtype)
+
+
+# ------------------------------------------------------------- not fitted
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "decision_function",
+        "predict_proba",
+        "predict_log_proba",
+        "predict",
+        "score",
+    ],
+)
+def test_methods_raise_not_fitted_error_before_fit(method):
+    clf = RNNTextClassifier(**FAST)
+    args = (X_BIN, Y_BIN) if method == "score" else (X_BIN,)
+    with pytest.raises(NotFittedError):
+        getattr(clf, method)(*args)
+
+
+# ------------------------------------------------------------- input errors
+
+INPUT_ERRORS = {
+    "single-string": ("good film", ["pos"], ValueError, "got a single string"),
+    "bytes": (b"good film", ["pos"], TypeError, "decode"),
+    "None-inside": (["good", None, "bad"], [1, 0, 1], TypeError, r"X\[1\] is NoneType"),
+    "nan-inside": (["good", np.nan, "bad"], [1, 0, 1], TypeError, r"X\[1\] is float"),
+    "number-inside": (["good", 3, "bad"], [1, 0, 1], TypeError, r"X\[1\] is int"),
+    "2d-array": (np.array([["a", "b"], ["c", "d"]]), [0, 1], ValueError, "1-D"),
+    "no-documents": ([], [], ValueError, "empty"),
+    "length-mismatch": (X_BIN, Y_BIN[:-1], ValueError, "inconsistent numbers"),
+    "one-class": (X_BIN, ["pos"] * 8, ValueError, "at least 2 classes"),
+    "continuous-y": (X_BIN, np.linspace(0, 1, 8), ValueError, "Unknown label type"),
+    "multilabel-y": (X_BIN, np.eye(8, 2, dtype=int), ValueError, "1d array"),
+}
+
+
+@pytest.mark.parametrize(
+    "X, y, error, match", INPUT_ERRORS.values(), ids=INPUT_ERRORS.keys()
+)
+def test_fit_input_errors_are_clear(X, y, error, match):
+    with pytest.raises(error, match=match):
+        RNNTextClassifier(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        ("good film", ValueError, "wrap it in a list"),
+        (["good", None], TypeError, r"X\[1\] is NoneType"),
+        (np.array([["good"], ["bad"]]), ValueError, "1-D"),
+    ],
+)
+def test_predict_input_errors_are_clear(X, error, match):
+    clf = _fit()
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(error, match=match):
+            getattr(clf, method)(X)
+
+
+def test_unseen_label_in_warm_start_is_an_error():
+    clf = _fit(warm_start=True)
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.fit(X_BIN, ["pos", "neg", "meh"] * 2 + ["pos", "neg"])
+
+
+def test_first_partial_fit_rejects_labels_outside_classes():
+    clf = RNNTextClassifier(**FAST)
+    with pytest.raises(ValueError, match="meh"):
+        clf.partial_fit(X_BIN, ["pos", "neg", "meh", "neg"] * 2, classes=["neg", "pos"])
+
+
+# ------------------------------------------------------------- parameters
+
+BAD_PARAMS = [
+    ("hidden_size", -1),
+    ("hidden_size", 0),
+    ("hidden_size", 2.5),
+    ("embedding_dim", 0),
+    ("num_layers", 0),
+    ("cell", "foo"),
+    ("pooling", "min"),
+    ("solver", "lbfgs"),
+    ("learning_rate", "cosine"),
+    ("learning_rate_init", 0),
+    ("learning_rate_init", -0.1),
+    ("dropout", 1.0),
+    ("momentum", 1.5),
+    ("clip_value", 0),
+    ("batch_size", 0),
+    ("max_iter", 0),
+    ("validation_fraction", 1.0),
+    ("class_weight", "auto"),
+    ("bidirectional", "yes"),
+    ("min_df", -1),
+    ("max_df", 1.5),
+]
+
+
+@pytest.mark.parametrize("name, value", BAD_PARAMS)
+def test_invalid_parameters_are_named(name, value):
+    clf = RNNTextClassifier(**{**FAST, name: value})
+    match = f"'{name}' parameter of RNNTextClassifier"
+    with pytest.raises(InvalidParameterError, match=match):
+        clf.fit(X_BIN, Y_BIN)
+    with pytest.raises(InvalidParameterError, match=match):
+        clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+    assert issubclass(InvalidParameterError, ValueError)
+    assert not hasattr(clf, "weights_")
+
+
+# ------------------------------------------------------------- persistence
+
+
+def test_pickle_round_trip():
+    clf = _fit(X_MULTI, Y_MULTI, cell="gru")
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(X_MULTI), clf.predict_proba(X_MULTI))
+    assert_array_equal(restored.classes_, clf.classes_)
+    _assert_weights_equal(restored.weights_, clf.weights_)
+
+
+def test_joblib_round_trip(tmp_path):
+    clf = _fit(X_MULTI, Y_MULTI, cell="lstm", bidirectional=True)
+    path = tmp_path / "clf.joblib"
+    joblib.dump(clf, path)
+    restored = joblib.load(path)
+    assert_array_equal(restored.predict_proba(X_MULTI), clf.predict_proba(X_MULTI))
+    assert restored.get_params()["cell"] == "lstm"
+
+
+def test_unpickled_estimator_can_warm_start():
+    clf = _fit(warm_start=True, max_iter=2, shuffle=False)
+    restored = pickle.loads(pickle.dumps(clf))
+    clf.fit(X_BIN, Y_BIN)
+    restored.fit(X_BIN, Y_BIN)
+    _assert_weights_equal(restored.weights_, clf.weights_)
+    assert restored.n_iter_ == clf.n_iter_ == 4
+
+
+# ------------------------------------------------------------- no side effects
+
+
+def test_prediction_does_not_mutate_the_estimator():
+    clf = _fit(X_MULTI, Y_MULTI, dropout=0.3, num_layers=2)
+    snapshot = copy.deepcopy(vars(clf))
+    test = [*X_MULTI, "never seen", ""]
+    clf.predict(test)
+    clf.predict_proba(test)
+    clf.predict_log_proba(test)
+    clf.decision_function(test)
+    clf.score(X_MULTI, Y_MULTI)
+    _assert_same_state(snapshot, vars(clf))
+
+
+def test_predictions_are_deterministic_with_dropout():
+    clf = _fit(X_MULTI, Y_MULTI, dropout=0.5)
+    assert_array_equal(clf.predict_proba(X_MULTI), clf.predict_proba(X_MULTI))
+
+
+def test_concurrent_predictions_equal_sequential_ones():
+    clf = _fit(X_MULTI, Y_MULTI, cell="lstm")
+    batches = [
+        [doc * (i % 4 + 1) for doc in X_MULTI] + ["new words " * i] for i in range(8)
+    ]
+    sequential = [clf.predict_proba(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        concurrent = list(pool.map(clf.predict_proba, batches))
+    for seq, con in zip(sequential, concurrent, strict=True):
+        assert_array_equal(seq, con)
+
+
+def test_fit_does_not_modify_its_inputs():
+    X = np.array(X_BIN, dtype=object)
+    y = np.array(Y_BIN)
+    sample_weight = np.linspace(1, 2, 8)
+    X0, y0, sw0 = X.copy(), y.copy(), sample_weight.copy()
+    _fit(X, y, class_weight="balanced").fit(X, y, sample_weight=sample_weight)
+    assert_array_equal(X, X0)
+    assert_array_equal(y, y0)
+    assert_array_equal(sample_weight, sw0)
+
+
+# ------------------------------------------------------------- warm start
+
+
+def test_warm_start_continues_training():
+    clf = _fit(warm_start=True, max_iter=3, learning_rate_init=0.01, shuffle=False)
+    first_curve = list(clf.loss_curve_)
+    first_vocabulary = clf.vectorizer_
+    clf.fit(X_BIN, Y_BIN)
+    assert clf.n_iter_ == 6
+    assert clf.t_ == 6 * len(X_BIN)
+    assert len(clf.loss_curve_) == 6
+    assert clf.loss_curve_[:3] == first_curve
+    assert clf.loss_curve_[-1] < first_curve[-1]
+    assert clf.vectorizer_ is first_vocabulary
+
+
+def test_without_warm_start_fit_starts_over():
+    clf = _fit(max_iter=3)
+    clf.fit(X_BIN, Y_BIN)
+    assert clf.n_iter_ == 3
+    assert len(clf.loss_curve_) == 3
+
+
+EQUIVALENCE = {"shuffle": False, "dropout": 0.0, "learning_rate_init": 0.01}
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_two_warm_fits_of_one_epoch_equal_one_fit_of_two(solver):
+    once = _fit(max_iter=2, solver=solver, **EQUIVALENCE)
+    twice = _fit(max_iter=1, solver=solver, warm_start=True, **EQUIVALENCE)
+    twice.fit(X_BIN, Y_BIN)
+    assert twice.n_iter_ == once.n_iter_ == 2
+    assert twice.t_ == once.t_
+    for name in once.weights_:
+        assert_allclose(
+            twice.weights_[name], once.weights_[name], rtol=1e-6, err_msg=name
+        )
+    assert_allclose(twice.loss_curve_, once.loss_curve_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_two_partial_fits_equal_one_fit_of_two_epochs(solver):
+    once = _fit(max_iter=2, solver=solver, **EQUIVALENCE)
+    incremental = RNNTextClassifier(**{**FAST, **EQUIVALENCE}, solver=solver)
+    assert incremental.partial_fit(X_BIN, Y_BIN, classes=["pos", "neg"]) is incremental
+    assert incremental.n_iter_ == 1
+    incremental.partial_fit(X_BIN, Y_BIN)
+    assert incremental.n_iter_ == 2
+    assert_array_equal(incremental.classes_, once.classes_)
+    for name in once.weights_:
+        assert_allclose(
+            incremental.weights_[name], once.weights_[name], rtol=1e-6, err_msg=name
+        )
+
+
+def test_partial_fit_with_a_subset_of_classes_in_a_chunk():
+    clf = RNNTextClassifier(**FAST)
+    clf.partial_fit(X_MULTI[:2], Y_MULTI[:2], classes=["red", "green", "blue"])
+    assert_array_equal(clf.classes_, ["blue", "green", "red"])
+    assert clf.predict_proba(X_MULTI).shape == (9, 3)
+    clf.partial_fit(X_MULTI[2:], Y_MULTI[2:])
+    assert clf.n_iter_ == 2
+
+
+def test_partial_fit_needs_classes_on_the_first_call():
+    with pytest.raises(ValueError, match="classes must be passed"):
+        RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN)
+
+
+def test_partial_fit_rejects_balanced_class_weight():
+    clf = RNNTextClassifier(**FAST, class_weight="balanced")
+    with pytest.raises(ValueError, match="balanced"):
+        clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+
+
+@pytest.mark.parametrize(
+    "change", [{"hidden_size": 4}, {"cell": "gru"}, {"bidirectional": True}]
+)
+def test_changing_the_architecture_between_warm_starts_is_an_error(change):
+    clf = _fit(warm_start=True)
+    weights = _copy_weights(clf)
+    clf.set_params(**change)
+    (name,) = change
+    with pytest.raises(ValueError, match=f"{name} changed"):
+        clf.fit(X_BIN, Y_BIN)
+    with pytest.raises(ValueError, match=f"{name} changed"):
+        clf.partial_fit(X_BIN, Y_BIN)
+    _assert_weights_equal(clf.weights_, weights)
+
+
+# ------------------------------------------------------------- stopping
+
+
+def test_early_stopping_records_validation_scores():
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(
+        **{**FAST, "max_iter": 30},
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=3,
+        learning_rate_init=0.03,
+    ).fit(X, y)
+    assert isinstance(clf.validation_scores_, list)
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.loss_curve_)
+    assert all(0.0 <= s <= 1.0 for s in clf.validation_scores_)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+    # 40 documents trained on, 10 held out
+    assert clf.t_ == clf.n_iter_ * 40
+
+
+@pytest.mark.parametrize("validation_fraction", [0.1, 0.99])
+def test_early_stopping_too_few_samples_names_validation_fraction(validation_fraction):
+    # 0.1 of 8 documents holds out 1, fewer than the 2 classes (stratified);
+    # 0.99 leaves nothing to train on.
+    with pytest.raises(ValueError, match="validation_fraction"):
+        _fit(early_stopping=True, validation_fraction=validation_fraction)
+
+
+def test_stopping_on_a_training_loss_plateau():
+    # As MLPClassifier: the first epoch always improves on an infinite best
+    # loss; training stops once the epochs without a gain of tol (none can
+    # gain 10.0 here) outnumber n_iter_no_change.
+    for n_iter_no_change in (1, 3):
+        clf = _fit(max_iter=100, n_iter_no_change=n_iter_no_change, tol=10.0)
+        assert clf.n_iter_ == n_iter_no_change + 2
+
+
+@pytest.mark.filterwarnings("default::sklearn.exceptions.ConvergenceWarning")
+def test_convergence_warning_when_max_iter_is_reached():
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(2\)"):
+        _fit(max_iter=2)
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+def test_no_convergence_warning_when_stopped_or_partial():
+    _fit(max_iter=100, n_iter_no_change=1, tol=10.0)
+    RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+
+
+# ------------------------------------------------------------- divergence
+
+#: float32 cannot hold this learning rate: the first step makes weights inf.
+ABSURD = {"solver": "sgd", "learning_rate_init": 1e300, "clip_value": None}
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_divergence_raises_a_value_error_naming_the_learning_rate():
+    clf = RNNTextClassifier(**FAST, **ABSURD)
+    with pytest.raises(ValueError, match="learning rate"):
+        clf.fit(X_BIN, Y_BIN)
+    with pytest.raises(NotFittedError):
+        clf.predict_proba(X_BIN)
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_divergence_leaves_a_fitted_estimator_unchanged():
+    clf = _fit()
+    proba = clf.predict_proba(X_BIN)
+    clf.set_params(**ABSURD)
+    snapshot = copy.deepcopy(vars(clf))
+    with pytest.raises(ValueError, match="learning rate"):
+        clf.fit(X_BIN, Y_BIN)
+    _assert_same_state(snapshot, vars(clf))
+    assert all(np.isfinite(w).all() for w in clf.weights_.values())
+    assert_array_equal(clf.predict_proba(X_BIN), proba)
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_divergence_with_embeddings_leaves_the_estimator_unchanged():
+    clf = _fit()
+    clf.set_params(embeddings={"good": [0.5] * 8}, **ABSURD)
+    snapshot = copy.deepcopy(vars(clf))
+    with pytest.raises(ValueError, match="learning rate"):
+        clf.fit(X_BIN, Y_BIN)
+    _assert_same_state(snapshot, vars(clf))
+
+
+@pytest.mark.parametrize("how", ["fit", "warm_start", "partial_fit"])
+def test_divergence_midway_rolls_back_everything(how, monkeypatch):
+    # Train one real epoch (mutating weights, optimizer, state and rng in
+    # place), then diverge: the estimator must not keep any of it.
+    def one_epoch_then_diverge(*args, **kwargs):
+        fit_epochs(*args, **{**kwargs, "max_epochs": 1})
+        raise TrainingDivergedError("the training loss became nan")
+
+    clf = _fit(warm_start=how == "warm_start", dropout=0.2)
+    snapshot = copy.deepcopy(vars(clf))
+    monkeypatch.setattr(classifier_module, "fit_epochs", one_epoch_then_diverge)
+    with pytest.raises(ValueError, match=r"learning rate.*left as it was"):
+        if how == "partial_fit":
+            clf.partial_fit(X_BIN, Y_BIN)
+        else:
+            clf.fit(X_BIN, Y_BIN)
+    _assert_same_state(snapshot, vars(clf))
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_warm_start_fit_uses_the_current_learning_rate():
+    clf = _fit(warm_start=True)
+    weights = _copy_weights(clf)
+    clf.set_params(**ABSURD)
+    with pytest.raises(ValueError, match="learning rate"):
+        clf.fit(X_BIN, Y_BIN)
+    _assert_weights_equal(clf.weights_, weights)
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+def test_huge_learning_rate_is_reported_as_divergence():
+    clf = RNNTextClassifier(
+        **{**FAST, "max_iter": 20},
+        solver="sgd",
+        learning_rate_init=1e6,
+        clip_value=None,
+    )
+    with pytest.raises(ValueError, match="learning rate"):
+        clf.fit(X_BIN, Y_BIN)
+
+
+# ------------------------------------------------------------- sample weights
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_weight_two_equals_a_duplicated_sample_for_full_batch_sgd(cell):
+    params = {
+        **FAST,
+        "cell": cell,
+        "solver": "sgd",
+        "momentum": 0.0,
+        "learning_rate_init": 0.5,
+        "batch_size": 64,
+        "shuffle": False,
+        "dtype": np.float64,
+        "max_iter": 4,
+        # ids are ordered by frequency, which duplicating a document can change
+        "vocabulary": sorted({word for doc in X_BIN for word in doc.split()}),
+    }
+    i = 2
+    weighted = RNNTextClassifier(**params).fit(
+        X_BIN, Y_BIN, sample_weight=np.where(np.arange(8) == i, 2.0, 1.0)
+    )
+    duplicated = RNNTextClassifier(**params).fit([*X_BIN, X_BIN[i]], [*Y_BIN, Y_BIN[i]])
+    unweighted = RNNTextClassifier(**params).fit(X_BIN, Y_BIN)
+    assert weighted.vectorizer_.vocabulary_ == duplicated.vectorizer_.vocabulary_
+    for name in weighted.weights_:
+        assert_allclose(
+            weighted.weights_[name], duplicated.weights_[name], rtol=1e-9, atol=1e-12
+        )
+    # and the weight does something
+    assert not np.allclose(
+        weighted.weights_["head.W_hy"], unweighted.weights_["head.W_hy"]
+    )
+
+
+def test_unit_sample_weights_equal_none():
+    a = _fit()
+    b = RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=np.ones(8))
+    _assert_weights_equal(a.weights_, b.weights_)
+
+
+def test_all_zero_sample_weights_are_an_error():
+    with pytest.raises(ValueError, match="non-zero"):
+        RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=np.zeros(8))
+
+
+#: "film" is ambiguous (6 negative, 3 positive); "boring" always negative, so
+#: the classes are 16 to 3 and "balanced" weighs each positive 16/3 times more.
+X_IMBALANCED = ["film"] * 6 + ["film"] * 3 + ["boring"] * 10
+Y_IMBALANCED = [0] * 6 + [1] * 3 + [0] * 10
+
+
+def test_balanced_class_weight_raises_minority_recall():
+    params = {**FAST, "max_iter": 60, "learning_rate_init": 0.05, "batch_size": 19}
+    plain = RNNTextClassifier(**params).fit(X_IMBALANCED, Y_IMBALANCED)
+    balanced = RNNTextClassifier(**params, class_weight="balanced").fit(
+        X_IMBALANCED, Y_IMBALANCED
+    )
+    recall_plain = recall_score(Y_IMBALANCED, plain.predict(X_IMBALANCED))
+    recall_balanced = recall_score(Y_IMBALANCED, balanced.predict(X_IMBALANCED))
+    assert recall_balanced > recall_plain
+    p_balanced = balanced.predict_proba(["film"])[0, 1]
+    p_plain = plain.predict_proba(["film"])[0, 1]
+    assert p_balanced > 0.5 > p_plain
+
+
+def test_class_weight_dict_equals_sample_weight():
+    params = {**FAST, "shuffle": False, "dtype": np.float64}
+    by_class = RNNTextClassifier(**params, class_weight={"pos": 3.0, "neg": 1.0})
+    by_class.fit(X_BIN, Y_BIN)
+    by_sample = RNNTextClassifier(**params).fit(
+        X_BIN, Y_BIN, sample_weight=[3.0 if label == "pos" else 1.0 for label in Y_BIN]
+    )
+    for name in by_class.weights_:
+        assert_allclose(by_class.weights_[name], by_sample.weights_[name], rtol=1e-12)
+
+
+def test_clone_of_fitted_estimator_is_unfitted():
+    clf = _fit()
+    fresh = clone(clf)
+    assert not hasattr(fresh, "weights_")
+    assert fresh.get_params() == clf.get_params()

@@ -1,0 +1,392 @@
+"""RNNTextClassifier against scikit-learn's estimator contract.
+
+scikit-learn skips its common checks for estimators that take text
+(``input_tags.two_d_array=False``, as for ``CountVectorizer``), so this file
+carries our own: the data-free checks are called directly, and the checks
+that need data are rewritten here with text input.  Then the integration
+with pipelines, cross-validation, grid search and metadata routing.
+"""
+
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import (
+    DataConversionWarning,
+    NotFittedError,
+    UnsetMetadataPassedError,
+)
+from sklearn.model_selection import GridSearchCV, cross_val_predict, cross_val_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import estimator_checks, get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from skrnn import RNNTextClassifier
+from skrnn.datasets import load_toy_sentiment
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X_TEXT = [
+    "good film",
+    "bad film",
+    "a good story",
+    "a bad story",
+    "very good acting",
+    "very bad acting",
+    "good",
+    "bad",
+]
+Y_TEXT = np.array(["pos", "neg"] * 4)
+
+FAST = {"hidden_size": 8, "embedding_dim": 8, "max_iter": 5, "random_state": 0}
+#: Enough steps to fit X_TEXT, still a fraction of a second.
+LEARNS = {**FAST, "max_iter": 25, "learning_rate_init": 0.05}
+
+#: Parameters given non-default, mutable or callable values, to see that
+#: nothing in fit touches them.
+UNUSUAL = {
+    "stop_words": ["the"],
+    "class_weight": {"pos": 2.0, "neg": 1.0},
+    "vocabulary": ["good", "bad", "film", "story"],
+    "preprocessor": str.lower,
+    "token_pattern": r"\w+",
+    "dtype": np.float64,
+    "max_length": 3,
+    "pooling": "mean",
+    "embeddings": {"good": [0.5] * 8, "bad": [-0.5] * 8},
+}
+
+
+def _lowercase(documents):
+    return [doc.lower() for doc in documents]
+
+
+# ------------------------------------------------------ sklearn's own checks
+
+DATA_FREE_CHECKS = [
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+    "check_mixin_order",
+    "check_estimator_sparse_tag",
+    "check_estimators_unfitted",
+    "check_param_validation",
+]
+
+
+@pytest.mark.parametrize("check_name", DATA_FREE_CHECKS)
+@pytest.mark.parametrize("params", [{}, UNUSUAL], ids=["default", "unusual-params"])
+def test_sklearn_data_free_check(check_name, params):
+    # These checks never reach the input validation of fit with their
+    # numeric arrays, so they apply to a text estimator as they are.
+    check = getattr(estimator_checks, check_name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check("RNNTextClassifier", RNNTextClassifier(**FAST, **params))
+
+
+def test_is_classifier_and_tags_say_text():
+    clf = RNNTextClassifier()
+    assert is_classifier(clf)
+    tags = get_tags(clf)
+    assert tags.estimator_type == "classifier"
+    assert tags.input_tags.string is True
+    assert tags.input_tags.two_d_array is False
+    assert tags.input_tags.sparse is False
+    assert tags.target_tags.required is True
+    assert tags.classifier_tags.multi_class is True
+    assert tags.requires_fit is True
+
+
+# ------------------------------------------------------ text versions
+
+
+def test_init_stores_every_parameter_unmodified():
+    clf = RNNTextClassifier(**FAST, **UNUSUAL)
+    params = clf.get_params(deep=False)
+    for name, value in {**FAST, **UNUSUAL}.items():
+        assert params[name] is value, name
+    # nothing but the parameters is set before fit
+    assert set(vars(clf)) == set(params)
+
+
+@pytest.mark.parametrize("params", [FAST, {**FAST, **UNUSUAL}], ids=["fast", "unusual"])
+def test_fit_returns_self_and_does_not_overwrite_parameters(params):
+    clf = RNNTextClassifier(**params)
+    before = {name: joblib.hash(value) for name, value in clf.get_params().items()}
+    attributes_before = set(vars(clf))
+    assert clf.fit(X_TEXT, Y_TEXT) is clf
+    after = {name: joblib.hash(value) for name, value in clf.get_params().items()}
+    assert after == before
+    # fit adds only fitted attributes (trailing "_") or private ones
+    added = set(vars(clf)) - attributes_before
+    assert added
+    public = {name for name in added if not name.startswith("_")}
+    assert all(name.endswith("_") for name in public), public
+    assert {"classes_", "vectorizer_", "weights_", "n_iter_"} <= public
+
+
+def test_fitted_attributes_are_only_set_in_fit():
+    clf = RNNTextClassifier(**FAST)
+    assert not [name for name in vars(clf) if name.endswith("_")]
+    for name in ("classes_", "n_iter_", "weights_", "vectorizer_", "t_"):
+        assert not hasattr(clf, name), name
+    clf.set_params(hidden_size=4)
+    assert not [name for name in vars(clf) if name.endswith("_")]
+    clf.fit(X_TEXT, Y_TEXT)
+    assert hasattr(clf, "classes_") and hasattr(clf, "n_iter_")
+
+
+def test_fit_check_is_fitted():
+    clf = RNNTextClassifier(**FAST)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    clf.fit(X_TEXT, Y_TEXT)
+    check_is_fitted(clf)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_fit_idempotent(method):
+    # As sklearn's check_fit_idempotent: fit, fit again on other data, fit
+    # again on the first: the same seed gives the same model each time.
+    test = ["good story", "bad acting", "unseen"]
+
+    def train(clf, X, y):
+        if method == "partial_fit":
+            return clf.partial_fit(X, y, classes=np.unique(Y_TEXT))
+        return clf.fit(X, y)
+
+    clf = train(RNNTextClassifier(**FAST), X_TEXT, Y_TEXT)
+    results = {m: getattr(clf, m)(test) for m in ("predict", "predict_proba")}
+    results["decision_function"] = clf.decision_function(test)
+    if method == "fit":
+        clf.fit(X_TEXT[::-1][:6], Y_TEXT[::-1][:6])
+    else:
+        clf = clone(clf)
+    train(clf, X_TEXT, Y_TEXT)
+    for name, expected in results.items():
+        assert_array_equal(getattr(clf, name)(test), expected, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array(["one", "two", "three"] * 3),
+        np.array(["one", "two"] * 4 + ["one"]),
+        np.array(["one", "two", "three"] * 3, dtype=object),
+        np.array([10, -3, 7] * 3),
+        np.array([True, False, False] * 3),
+    ],
+    ids=["str-3", "str-2", "object-3", "int-3", "bool-2"],
+)
+def test_classifiers_classes(y):
+    X = [*X_TEXT, "good bad"]
+    clf = RNNTextClassifier(**LEARNS).fit(X, y)
+    assert_array_equal(clf.classes_, np.unique(y))
+    assert clf.classes_.dtype == y.dtype
+    pred = clf.predict(X)
+    assert pred.dtype == y.dtype
+    assert set(pred.tolist()) <= set(y.tolist())
+    # the fitted model knows the classes it was taught, not more
+    assert clf.predict_proba(X).shape == (len(X), len(np.unique(y)))
+
+
+def test_classifiers_one_label_is_an_error():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        RNNTextClassifier(**FAST).fit(X_TEXT, ["pos"] * len(X_TEXT))
+
+
+def test_supervised_y_2d_column_warns_and_is_raveled():
+    one_d = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT)
+    with pytest.warns(DataConversionWarning):
+        two_d = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT[:, None])
+    assert_array_equal(two_d.predict_proba(X_TEXT), one_d.predict_proba(X_TEXT))
+    assert two_d.predict(X_TEXT).ndim == 1
+
+
+def test_methods_sample_order_and_subset_invariance():
+    clf = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT)
+    X = np.array([*X_TEXT, "a much longer document about a good film and acting"])
+    order = np.random.default_rng(0).permutation(len(X))
+    for method in ("predict", "predict_proba", "decision_function"):
+        full = getattr(clf, method)(X)
+        compare = assert_array_equal if method == "predict" else assert_allclose
+        kwargs = {} if method == "predict" else {"rtol": 1e-6}
+        compare(getattr(clf, method)(X[order]), full[order], **kwargs)
+        compare(getattr(clf, method)(X[::3]), full[::3], **kwargs)
+
+
+def test_decision_function_ranks_like_predict_proba():
+    clf = RNNTextClassifier(**LEARNS).fit(X_TEXT, Y_TEXT)
+    X = [*X_TEXT, "good bad", "film story", "very"]
+    scores = clf.decision_function(X)
+    proba = clf.predict_proba(X)[:, 1]
+    assert_array_equal(
+        np.argsort(scores, kind="stable"), np.argsort(proba, kind="stable")
+    )
+
+
+@pytest.mark.parametrize(
+    "make", [list, pd.Series, np.asarray], ids=["list", "series", "ndarray"]
+)
+def test_sample_weight_containers(make):
+    weights = [1.0, 2.0] * 4
+    expected = RNNTextClassifier(**FAST).fit(
+        X_TEXT, Y_TEXT, sample_weight=np.array(weights)
+    )
+    clf = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT, sample_weight=make(weights))
+    assert_array_equal(clf.predict_proba(X_TEXT), expected.predict_proba(X_TEXT))
+
+
+def test_sample_weight_of_the_wrong_shape_is_an_error():
+    with pytest.raises(ValueError, match="sample_weight"):
+        RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT, sample_weight=np.ones(3))
+
+
+# ------------------------------------------------------ pipelines
+
+
+def test_in_a_pipeline_it_behaves_as_alone():
+    alone = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT)
+    pipe = Pipeline([("clf", RNNTextClassifier(**FAST))]).fit(X_TEXT, Y_TEXT)
+    assert is_classifier(pipe)
+    assert_array_equal(pipe.classes_, alone.classes_)
+    test = ["good acting", "unseen", ""]
+    assert_array_equal(pipe.predict(test), alone.predict(test))
+    assert_array_equal(pipe.predict_proba(test), alone.predict_proba(test))
+    assert_array_equal(pipe.decision_function(test), alone.decision_function(test))
+    assert pipe.score(X_TEXT, Y_TEXT) == alone.score(X_TEXT, Y_TEXT)
+
+
+def test_pipeline_with_a_text_transformer_in_front():
+    X_upper = [doc.upper() if i % 2 else doc for i, doc in enumerate(X_TEXT)]
+    pipe = make_pipeline(
+        FunctionTransformer(_lowercase), RNNTextClassifier(**FAST, lowercase=False)
+    ).fit(X_upper, Y_TEXT)
+    vocabulary = pipe[-1].vectorizer_.vocabulary_
+    assert all(word == word.lower() for word in vocabulary)
+    # the same as letting the classifier lowercase on its own
+    builtin = RNNTextClassifier(**FAST, lowercase=True).fit(X_upper, Y_TEXT)
+    test = ["GOOD Film", "bad STORY"]
+    assert_array_equal(pipe.predict_proba(test), builtin.predict_proba(test))
+    # and not the same as never lowercasing
+    raw = RNNTextClassifier(**FAST, lowercase=False).fit(X_upper, Y_TEXT)
+    assert not np.array_equal(raw.predict_proba(test), builtin.predict_proba(test))
+
+
+# ------------------------------------------------------ model selection
+
+
+def test_cross_val_score_on_the_toy_corpus():
+    X, y = load_toy_sentiment(subset="all", return_X_y=True)
+    clf = RNNTextClassifier(
+        **{**FAST, "max_iter": 30}, cell="gru", learning_rate_init=0.03, batch_size=10
+    )
+    scores = cross_val_score(clf, X, y, cv=3)
+    assert scores.shape == (3,)
+    assert np.all((scores >= 0) & (scores <= 1))
+    # well above the 52% of always answering the majority class
+    assert scores.mean() > 0.75
+    assert not hasattr(clf, "classes_")  # the folds fitted clones
+
+
+def test_cross_val_predict_probabilities():
+    X, y = load_toy_sentiment(subset="all", return_X_y=True)
+    proba = cross_val_predict(
+        RNNTextClassifier(**FAST), X, y, cv=3, method="predict_proba"
+    )
+    assert proba.shape == (len(X), 2)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_grid_search_in_parallel():
+    X, y = load_toy_sentiment(return_X_y=True)
+    search = GridSearchCV(
+        RNNTextClassifier(**FAST),
+        {"hidden_size": [4, 8], "cell": ["rnn", "gru"]},
+        cv=2,
+        n_jobs=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_
+    assert best.hidden_size == search.best_params_["hidden_size"]
+    assert best.cell == search.best_params_["cell"]
+    assert best.weights_["layer0.fwd.W_hh"].shape[0] == best.hidden_size
+    assert set(search.predict(X)) <= {0, 1}
+    assert search.predict_proba(X).shape == (len(X), 2)
+
+
+def test_grid_search_over_bidirectional():
+    search = GridSearchCV(
+        RNNTextClassifier(**FAST), {"bidirectional": [False, True]}, cv=2
+    ).fit(X_TEXT, Y_TEXT)
+    best = search.best_estimator_
+    directions = {name.split(".")[1] for name in best.weights_ if "layer0" in name}
+    assert directions == ({"fwd", "bwd"} if best.bidirectional else {"fwd"})
+    assert best.predict(X_TEXT).shape == (len(X_TEXT),)
+
+
+# ------------------------------------------------------ metadata routing
+
+#: Every "neg" document weighs 0: a model that sees them cannot learn "neg".
+NEG_IGNORED = np.where(Y_TEXT == "neg", 0.0, 1.0)
+
+
+def _neg_probability_on_neg_documents(model):
+    classes = list(model.classes_)
+    proba = model.predict_proba(np.array(X_TEXT)[Y_TEXT == "neg"])
+    return proba[:, classes.index("neg")].mean()
+
+
+def test_metadata_routing_through_a_pipeline():
+    with config_context(enable_metadata_routing=True):
+        pipe = Pipeline(
+            [("clf", RNNTextClassifier(**LEARNS).set_fit_request(sample_weight=True))]
+        )
+        weighted = clone(pipe).fit(X_TEXT, Y_TEXT, sample_weight=NEG_IGNORED)
+        uniform = clone(pipe).fit(X_TEXT, Y_TEXT, sample_weight=np.ones(8))
+        unweighted = clone(pipe).fit(X_TEXT, Y_TEXT)
+    assert_array_equal(uniform.predict_proba(X_TEXT), unweighted.predict_proba(X_TEXT))
+    assert _neg_probability_on_neg_documents(weighted) < 0.5
+    assert _neg_probability_on_neg_documents(uniform) > 0.5
+
+
+def test_metadata_routing_requires_a_request():
+    with config_context(enable_metadata_routing=True):
+        pipe = Pipeline([("clf", RNNTextClassifier(**FAST))])
+        with pytest.raises(UnsetMetadataPassedError, match="sample_weight"):
+            pipe.fit(X_TEXT, Y_TEXT, sample_weight=NEG_IGNORED)
+
+
+def test_metadata_routing_through_grid_search():
+    with config_context(enable_metadata_routing=True):
+        clf = (
+            RNNTextClassifier(**LEARNS)
+            .set_fit_request(sample_weight=True)
+            .set_score_request(sample_weight=False)
+        )
+        search = GridSearchCV(clf, {"cell": ["rnn", "gru"]}, cv=2)
+        weighted = clone(search).fit(X_TEXT, Y_TEXT, sample_weight=NEG_IGNORED)
+        uniform = clone(search).fit(X_TEXT, Y_TEXT, sample_weight=np.ones(8))
+    assert _neg_probability_on_neg_documents(weighted.best_estimator_) < 0.5
+    assert _neg_probability_on_neg_documents(uniform.best_estimator_) > 0.5
+
+
+def test_routing_is_off_by_default_and_sample_weight_still_works():
+    weighted = RNNTextClassifier(**LEARNS).fit(
+        X_TEXT, Y_TEXT, sample_weight=NEG_IGNORED
+    )
+    assert _neg_probability_on_neg_documents(weighted) < 0.5
