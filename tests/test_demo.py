@@ -1,0 +1,54 @@
+"""The seed reproduction: ``python -m skrnn demo`` and the seed's settings."""
+
+import warnings
+
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skrnn import RNNTextClassifier
+from skrnn._demo import DEMO_RANDOM_STATE, SEED_PARAMS, run_demo
+from skrnn.datasets import load_toy_sentiment
+
+
+def _test_accuracy(random_state, max_iter):
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    X_test, y_test = load_toy_sentiment(subset="test", return_X_y=True)
+    params = {**SEED_PARAMS, "max_iter": max_iter}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNTextClassifier(**params, random_state=random_state).fit(X, y)
+    return clf.score(X_test, y_test)
+
+
+def test_demo_reaches_full_test_accuracy(capsys):
+    clf = run_demo(epochs=1000, every=100)
+    out = capsys.readouterr().out
+    assert clf.n_iter_ == 1000
+    assert out.count("--- Epoch") == 10
+    last_test_line = [line for line in out.splitlines() if line.startswith("Test:")][-1]
+    assert last_test_line.endswith("Accuracy: 1.000")
+
+
+def test_seed_params_mirror_the_post():
+    assert SEED_PARAMS["cell"] == "rnn"
+    assert SEED_PARAMS["embedding_dim"] is None
+    assert SEED_PARAMS["hidden_size"] == 64
+    assert SEED_PARAMS["solver"] == "sgd"
+    assert SEED_PARAMS["momentum"] == 0.0
+    assert SEED_PARAMS["batch_size"] == 1
+    assert SEED_PARAMS["learning_rate_init"] == 0.02
+    assert SEED_PARAMS["clip_value"] == 1.0
+
+
+def test_seed_params_reach_full_accuracy_in_most_random_states():
+    # In the seed post's own runs 5 of 10 seeds reach 100% (ANCHORS.md); every
+    # run that gets there with these settings does so well before epoch 200.
+    hits = [_test_accuracy(seed, max_iter=200) == 1.0 for seed in range(10)]
+    assert sum(hits) >= 5, hits
+    assert _test_accuracy(DEMO_RANDOM_STATE, max_iter=200) == 1.0
+
+
+@pytest.mark.slow
+def test_seed_params_full_length_in_most_random_states():
+    hits = [_test_accuracy(seed, max_iter=1000) == 1.0 for seed in range(10)]
+    assert sum(hits) >= 5, hits
