@@ -12,13 +12,17 @@ _PUBLIC = {
     "RNNTextClassifier": "._classifier",
     "SequenceVectorizer": "._text",
     "load_word_vectors": "._embeddings",
+    "save": "._persistence",
+    "load": "._persistence",
 }
 
 __all__ = [
     "RNNTextClassifier",
     "SequenceVectorizer",
     "__version__",
+    "load",
     "load_word_vectors",
+    "save",
 ]
 
 

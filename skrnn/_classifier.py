@@ -25,9 +25,9 @@ from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
 )
-from threadpoolctl import threadpool_limits
 
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
+from ._explain import explain_document, staged_predict_proba
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, AdamOptimizer, SGDOptimizer
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._training import (
@@ -37,6 +37,7 @@ from ._training import (
     TrainingState,
     fit_epochs,
     predict_logits,
+    single_threaded_blas,
 )
 from .nn import CELLS, POOLINGS, NetworkConfig, init_params
 from .nn._functional import log_softmax, softmax
@@ -513,7 +514,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
             max_epochs, documents, y, classes_, vectorizer, config, weights
         )
         try:
-            with threadpool_limits(limits=1, user_api="blas"):
+            with single_threaded_blas():
                 stopped = fit_epochs(
                     weights,
                     optimizer,
@@ -813,10 +814,113 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         logits = self._logits(X)
         return self.classes_[logits.argmax(axis=1)]
 
+    # ------------------------------------------------------------- explaining
+
+    def staged_predict_proba(self, X):
+        """Class probabilities after each token of each document.
+
+        The belief of the network as it reads: row ``t`` of a document's array
+        is ``predict_proba`` of the document's first ``t + 1`` tokens, so the
+        last row is ``predict_proba`` of the whole document.  Unlike the
+        ``staged_*`` methods of boosting, the stages are the tokens of each
+        document, so one array is returned per document.
+
+        A unidirectional network reads all the prefixes in one pass: with
+        ``pooling="last"`` row ``t`` is the output layer applied to ``h_t``,
+        with ``"mean"`` and ``"max"`` to the running mean and the running
+        maximum of ``h_1..h_t``, which is what pooling the prefix gives.  The
+        backward direction of a bidirectional network reads each prefix from
+        its own end, so every prefix is run through the network, in batches: a
+        document of ``n`` tokens then costs ``n (n + 1) / 2`` token steps
+        instead of ``n``.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+
+        Returns
+        -------
+        list of ndarray of shape (n_tokens, n_classes)
+            One array per document, columns in the order of ``classes_``.
+            ``n_tokens`` counts the tokens the network reads (after stop words
+            and ``max_length`` truncation); a document without tokens gives
+            an array of shape (0, n_classes).
+
+        See Also
+        --------
+        explain : The staged probabilities of one document, with the
+            importance of each of its tokens.
+
+        Examples
+        --------
+        >>> from skrnn import RNNTextClassifier
+        >>> X = ["i am good", "i am bad", "this is good", "this is bad"] * 5
+        >>> y = ["pos", "neg", "pos", "neg"] * 5
+        >>> clf = RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
+        >>> [p.shape for p in clf.staged_predict_proba(["this is good", ""])]
+        [(3, 2), (0, 2)]
+        """
+        return staged_predict_proba(self, X)
+
+    def explain(self, text, *, method="occlusion"):
+        """Explain the prediction of one document, token by token.
+
+        Two views of the prediction: the class probabilities after each
+        token (see :meth:`staged_predict_proba`), and the importance of each
+        token by leave-one-out occlusion: the attribution of token ``i`` is
+        ``p(c | doc) - p(c | doc without token i)`` for the predicted class
+        ``c``, the token being deleted rather than replaced.  Positive values
+        mark tokens that pushed the prediction towards ``c``; values near 1
+        mark tokens without which the prediction would flip.  Occlusion needs
+        forward passes only, so it works for every cell, pooling and direction;
+        the ``n_tokens`` variants of the document are predicted in one
+        batch.  (Gradient methods such as integrated gradients would need
+        input gradients, which the network does not expose.)
+
+        Parameters
+        ----------
+        text : str
+            One document.
+        method : {"occlusion"}, default="occlusion"
+            How the attributions are computed.
+
+        Returns
+        -------
+        Explanation
+            A dataclass with the fields ``tokens`` (list of str, as the
+            vectorizer sees them after truncation; unknown words as written),
+            ``token_ids`` (n_tokens,), ``staged_proba`` (n_tokens, n_classes),
+            ``prediction`` (the predicted label), ``proba`` (n_classes,),
+            ``attributions`` (n_tokens,), ``method`` and ``classes``.
+            ``str(explanation)`` is a table of them, and
+            :func:`skrnn.plotting.plot_explanation` draws it.
+
+        See Also
+        --------
+        staged_predict_proba : The class probabilities after each token of
+            many documents.
+
+        Examples
+        --------
+        >>> from skrnn import RNNTextClassifier
+        >>> X = ["i am good", "i am bad", "this is good", "this is bad"] * 5
+        >>> y = ["pos", "neg", "pos", "neg"] * 5
+        >>> clf = RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
+        >>> explanation = clf.explain("this is good")
+        >>> explanation.tokens
+        ['this', 'is', 'good']
+        >>> str(explanation.prediction)
+        'pos'
+        >>> int(explanation.attributions.argmax())
+        2
+        """
+        return explain_document(self, text, method=method)
+
     def _logits(self, X):
         check_is_fitted(self)
         sequences = self.vectorizer_.transform(check_text(X))
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return predict_logits(self.weights_, sequences, self._config)
 
     def __sklearn_tags__(self):

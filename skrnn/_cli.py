@@ -443,9 +443,17 @@ def _train(args: argparse.Namespace) -> int:
     if "verbose" not in params:
         params["verbose"] = 0 if args.quiet else 1
     clf = RNNTextClassifier(**params)
+    try:
+        clf._validate_params()  # before reading the data; fit checks them again
+    except InvalidParameterError as exc:
+        raise UsageError(str(exc)) from exc
     documents, labels = read_dataset(args)
     n_classes = len(set(labels))
-    _note(f"read {len(documents)} documents of {n_classes} classes from {args.data}")
+    if not args.quiet:
+        _note(
+            f"read {_plural(len(documents), 'document')} of "
+            f"{_plural(n_classes, 'class', 'classes')} from {args.data}"
+        )
     try:
         from ._persistence import save
     except ImportError as exc:
@@ -463,10 +471,11 @@ def _train(args: argparse.Namespace) -> int:
         save(clf, args.output)
     except (OSError, ValueError, TypeError) as exc:
         raise CommandError(f"cannot save to {args.output}: {_reason(exc)}") from exc
-    _note(
-        f"trained {clf.n_iter_} epochs in {seconds:.1f} s "
-        f"(vocabulary of {clf.vectorizer_.n_vocab_} ids); saved to {args.output}"
-    )
+    if not args.quiet:
+        _note(
+            f"trained {_plural(clf.n_iter_, 'epoch')} in {seconds:.1f} s "
+            f"(vocabulary of {clf.vectorizer_.n_vocab_} ids); saved to {args.output}"
+        )
     return EXIT_OK
 
 
@@ -566,6 +575,10 @@ def _warnings_as_notes():
                 if message not in seen:
                     seen.add(message)
                     _note(f"warning: {message}")
+
+
+def _plural(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
 def _reason(exc: BaseException) -> str:
@@ -679,7 +692,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
             "-q",
             "--quiet",
             action="store_true",
-            help="no per-epoch progress on stderr (same as --verbose 0)",
+            help="no progress or notes on stderr, only warnings and errors",
         ),
     ]
     train.set_defaults(handler=_train)
@@ -709,7 +722,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     evaluate = commands.add_parser(
         "evaluate",
         help="score a model on labelled text",
-        description="Print the accuracy of MODEL on DATA, scikit-learn's "
+        description="Print the accuracy of MODEL on DATA, scikit-learn's\n"
         "classification report and the confusion matrix.\n\n" + _DATA_HELP,
         formatter_class=formatter,
     )

@@ -22,7 +22,6 @@ of all the documents are run as length-bucketed batches of the cache-free
 forward pass, like ``predict_logits``.
 """
 
-import functools
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,11 +29,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
 from ._batching import length_sorted, pad_batch
 from ._text import _STOP_WORDS_WARNING, SequenceVectorizer, check_text
-from ._training import PREDICT_BATCH_POSITIONS, predict_logits
+from ._training import PREDICT_BATCH_POSITIONS, predict_logits, single_threaded_blas
 from .nn import NetworkConfig
 from .nn._embedding import embedding_forward
 from .nn._functional import softmax
@@ -110,12 +108,11 @@ class Explanation:
         """
         k = self.predicted_index
         width = max([5, *map(len, self.tokens)])
-        lines = [
-            f"{'#':>3}  {'token':<{width}}  p({self.prediction})  {self.method}",
-        ]
+        belief = f"p({self.prediction})"
+        lines = [f"{'#':>3}  {'token':<{width}}  {belief:>9}  {self.method:>9}"]
         for t, token in enumerate(self.tokens):
             lines.append(
-                f"{t:>3}  {token:<{width}}  {self.staged_proba[t, k]:>7.3f}  "
+                f"{t:>3}  {token:<{width}}  {self.staged_proba[t, k]:>9.3f}  "
                 f"{self.attributions[t]:>+9.3f}"
             )
         lines.append(f"prediction: {self.prediction} (p = {self.proba[k]:.3f})")
@@ -241,8 +238,7 @@ def occlusion_attributions(
     sizes = [1 + len(seq) for seq in sequences]
     starts = np.cumsum([0, *sizes])[:-1]
     proba = proba_all[starts]
-    if targets is None:
-        targets = proba.argmax(axis=1)
+    targets = proba.argmax(axis=1) if targets is None else np.asarray(targets, int)
     attributions = [
         proba[k, c] - proba_all[start + 1 : start + size, c]
         for k, (start, size, c) in enumerate(zip(starts, sizes, targets, strict=True))
@@ -319,7 +315,7 @@ def staged_predict_proba(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
     """
     check_is_fitted(estimator)
     sequences = estimator.vectorizer_.transform(check_text(X))
-    with _single_threaded_blas():
+    with single_threaded_blas():
         logits = staged_logits(estimator.weights_, sequences, estimator._config)
     return [_softmax_rows(block) for block in logits]
 
@@ -357,7 +353,7 @@ def explain_documents(
     # Truncated already, so the ids are exactly those of vectorizer.transform.
     sequences = vectorizer._encode(token_lists)
     params, config = estimator.weights_, estimator._config
-    with _single_threaded_blas():
+    with single_threaded_blas():
         staged = staged_logits(params, sequences, config)
         proba, attributions = occlusion_attributions(params, sequences, config)
     classes = estimator.classes_
@@ -403,17 +399,6 @@ def explain_document(
             "explain many documents, call explain on each of them."
         )
     return explain_documents(estimator, [text], method=method)[0]
-
-
-@functools.cache
-def _blas_controller() -> ThreadpoolController:
-    """The BLAS libraries, found once: ``threadpool_limits`` searches each time."""
-    return ThreadpoolController()
-
-
-def _single_threaded_blas():
-    """Context in which BLAS runs one thread, as the estimator predicts."""
-    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _tokens(vectorizer: SequenceVectorizer, documents: list[str]) -> list[list[str]]:

@@ -9,11 +9,13 @@ weights of the best validation epoch are kept.
 """
 
 import copy
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ._batching import length_sorted, minibatches, pad_batch
 from ._optimizers import BaseOptimizer, clip_by_global_norm, clip_by_value
@@ -30,6 +32,21 @@ PREDICT_BATCH_POSITIONS = 2**16
 #: An epoch whose mean loss exceeds this many times that of a uniform guess,
 #: ``log(n_classes)``, has diverged even if every number is still finite.
 DIVERGED_LOSS_FACTOR = 1000.0
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once; ``threadpool_limits`` searches anew."""
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Context in which BLAS uses one thread.
+
+    The products of one time step are small: a second thread brings little
+    and, on a busy machine, costs a lot in synchronisation.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 @dataclass

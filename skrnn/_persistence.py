@@ -1,0 +1,1117 @@
+"""Safe persistence of fitted models: arrays and JSON, never pickle.
+
+:func:`save` writes a fitted :class:`~skrnn.RNNTextClassifier` to a file that
+holds only numeric and string arrays and JSON, and :func:`load` reads it
+back. Unlike :mod:`pickle` or :mod:`joblib`, loading such a file cannot run
+code from it, so models can be exchanged between people who do not trust
+each other. Pickle stays fine for files you made yourself;
+:class:`VersionedPickleMixin` makes those pickles warn when another version
+of skrnn loads them.
+
+File format, version 1
+----------------------
+A model file is a ZIP archive with exactly two members.
+
+``metadata.json``
+    One JSON object, UTF-8, strict JSON (no ``NaN`` or ``Infinity``
+    literals), with exactly these keys:
+
+    ``format``
+        ``"skrnn-model"``.
+    ``format_version``
+        ``1``. Readers refuse files of a newer version.
+    ``skrnn_version``, ``sklearn_version``, ``numpy_version``
+        The versions that wrote the file. :func:`load` warns with
+        :class:`SkrnnVersionWarning` when ``skrnn_version`` is not the
+        running version.
+    ``estimator``
+        ``"RNNTextClassifier"``.
+    ``params``
+        ``get_params()`` by parameter name. Pre-trained ``embeddings`` given as
+        a dict are written as ``null``: their vectors are in the weights.
+    ``classes``
+        ``{"object": bool}``: whether ``classes_`` had object dtype; its
+        values are then rebuilt as Python objects from the stored array.
+    ``vectorizer``
+        ``{"params": {...}, "vocabulary": [...], "fixed_vocabulary": bool}``:
+        the parameters of ``vectorizer_``, its words in the order of their
+        ids (the word of id ``i`` at position ``i - 2``; ids 0 and 1 are
+        padding and unknown words) and its ``fixed_vocabulary_``.
+    ``network``
+        The fields of the network's ``NetworkConfig``: ``n_vocab``,
+        ``n_classes``, ``cell``, ``hidden_size``, ``embedding_dim``,
+        ``num_layers``, ``bidirectional``, ``pooling``, ``dropout``.
+    ``architecture``
+        The architecture parameters at fit time (``cell``, ``hidden_size``,
+        ``embedding_dim``, ``num_layers``, ``bidirectional``, ``pooling``,
+        ``dtype``), which a warm start compares with the current ones.
+    ``dtype``
+        ``"float32"`` or ``"float64"``: the type of every weight and
+        optimizer array.
+    ``optimizer``
+        ``{"solver": "adam" or "sgd", "hyperparameters": {...},
+        "scalars": {...}}``: the optimizer's constructor arguments (other
+        than the parameters) and its scalar state, ``learning_rate`` (and
+        ``t`` for Adam).
+    ``optimizer_params``
+        The optimizer parameters of the estimator at fit time (``solver``,
+        ``learning_rate_init``, ``learning_rate``, ``power_t``, ``momentum``,
+        ``nesterovs_momentum``, ``beta_1``, ``beta_2``, ``epsilon``): a warm
+        start with any of them changed starts a new optimizer.
+    ``training_state``
+        ``n_iter``, ``t``, ``loss_curve``, ``validation_scores``,
+        ``best_loss``, ``best_validation_score``, ``no_improvement_count``:
+        what ``partial_fit`` and warm starts continue from.
+    ``rng``
+        ``bit_generator.state`` of the estimator's ``numpy.random.Generator``
+        as numpy gives it (PCG64: ``state`` and ``inc`` are 128-bit JSON
+        integers).
+    ``attributes``
+        ``n_iter_``, ``t_``, ``loss_curve_``, ``best_loss_``,
+        ``validation_scores_``, ``best_validation_score_`` and, when set,
+        ``embeddings_coverage_``.
+
+    The values inside ``params``, ``vectorizer.params``, ``architecture``,
+    ``optimizer``, ``optimizer_params``, ``training_state`` and
+    ``attributes`` are JSON, except
+    that what JSON cannot hold is written as a one-key object:
+    ``{"__float__": "inf"}`` (or ``"-inf"``, ``"nan"``),
+    ``{"__tuple__": [...]}``, ``{"__set__": [...]}``,
+    ``{"__dict__": [[key, value], ...]}`` (every dict, so that keys keep
+    their type), ``{"__dtype__": "float32"}`` (a numpy scalar type such as
+    ``numpy.float32``) and ``{"__random_state__": {"key": [...], "pos": int,
+    "has_gauss": int, "gauss": float}}`` (a ``numpy.random.RandomState``).
+    Any other JSON object there is an error.
+
+``arrays.npz``
+    A NumPy ``.npz`` archive (as :func:`numpy.savez` writes it), read with
+    ``allow_pickle=False``, holding exactly
+
+    ``classes_``
+        The class labels: a 1-D boolean, integer, float, bytes or unicode
+        array, sorted.
+    ``weights/<name>``
+        Every array of ``weights_``, such as ``weights/embed.E`` or
+        ``weights/layer0.fwd.W_hh``, with the shapes that the ``network``
+        configuration gives.
+    ``optimizer/<key>``
+        Every array of the optimizer's ``get_state()``, such as
+        ``optimizer/ms.head.W_hy`` (Adam) or ``optimizer/velocities.embed.E``
+        (SGD).
+
+Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
+not to the model.
+"""
+
+# Authors: The skrnn developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import dataclasses
+import inspect
+import io
+import json
+import math
+import os
+import warnings
+import zipfile
+import zlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
+import sklearn
+from sklearn.utils.validation import check_is_fitted
+
+from . import __version__
+from ._optimizers import OPTIMIZERS, BaseOptimizer
+from ._text import _N_RESERVED, SequenceVectorizer
+from ._training import TrainingState
+from .nn import CELLS, POOLINGS, NetworkConfig, init_params
+
+if TYPE_CHECKING:
+    from ._classifier import RNNTextClassifier
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SkrnnVersionWarning",
+    "VersionedPickleMixin",
+    "load",
+    "save",
+]
+
+FORMAT = "skrnn-model"
+"""Value of ``format`` in ``metadata.json``."""
+
+FORMAT_VERSION = 1
+"""Version of the file format that :func:`save` writes; :func:`load` reads it
+and every older one."""
+
+_METADATA = "metadata.json"
+_ARRAYS = "arrays.npz"
+_ESTIMATOR = "RNNTextClassifier"
+_METADATA_KEYS = frozenset(
+    {
+        "format",
+        "format_version",
+        "skrnn_version",
+        "sklearn_version",
+        "numpy_version",
+        "estimator",
+        "params",
+        "classes",
+        "vectorizer",
+        "network",
+        "architecture",
+        "dtype",
+        "optimizer",
+        "optimizer_params",
+        "training_state",
+        "rng",
+        "attributes",
+    }
+)
+_TRAINING_FIELDS = (
+    "n_iter",
+    "t",
+    "loss_curve",
+    "validation_scores",
+    "best_loss",
+    "best_validation_score",
+    "no_improvement_count",
+)
+_ATTRIBUTES = (
+    "n_iter_",
+    "t_",
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+)
+_OPTIONAL_ATTRIBUTES = ("embeddings_coverage_",)
+#: Bit generators whose state is plain JSON (integers and strings).
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM")
+#: dtype kinds of the class labels that npz stores without pickle.
+_CLASS_KINDS = "biufSU"
+_WEIGHT_DTYPES = ("float32", "float64")
+#: The callable parameters: what they do is code, which the file never holds.
+_CALLABLE_HINT = (
+    "a skrnn model file holds only arrays and JSON, never code. Set it to "
+    "None or a built-in option before saving, or, for files you trust, use "
+    "pickle or joblib instead."
+)
+
+
+class SkrnnVersionWarning(UserWarning):
+    """A model is loaded by another version of skrnn than the one that saved it.
+
+    Raised by :func:`load` and when unpickling an estimator that uses
+    :class:`VersionedPickleMixin`. The model is loaded anyway: it may work,
+    give different results or fail later.
+
+    Parameters
+    ----------
+    estimator_name : str
+        Class name of the loaded estimator.
+    current_version : str
+        The running version of skrnn.
+    original_version : str
+        The version of skrnn that saved the model, or ``"unknown"``.
+    """
+
+    def __init__(
+        self, *, estimator_name: str, current_version: str, original_version: str
+    ) -> None:
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+
+    def __str__(self) -> str:
+        return (
+            f"Trying to load {self.estimator_name} saved with skrnn "
+            f"{self.original_version} when using skrnn {self.current_version}. "
+            "This might lead to breaking code or invalid results; refit the "
+            f"model with skrnn {self.current_version} or load it with skrnn "
+            f"{self.original_version}."
+        )
+
+
+class VersionedPickleMixin:
+    """Record the skrnn version in pickles; warn when another version loads them.
+
+    Put it first among the bases of an estimator. ``__getstate__`` adds the
+    running skrnn version to the pickled state under ``"_skrnn_version"``;
+    ``__setstate__`` removes it and warns with :class:`SkrnnVersionWarning`
+    when it differs from the running version, then hands the rest to the next
+    class (scikit-learn's ``BaseEstimator``, which does the same for
+    scikit-learn's own estimators).
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        parent = getattr(super(), "__getstate__", None)
+        state = parent() if parent is not None else None
+        if state is None:
+            state = self.__dict__.copy()
+        return {**state, "_skrnn_version": __version__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        original_version = state.pop("_skrnn_version", "unknown")
+        if original_version != __version__:
+            warnings.warn(
+                SkrnnVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=original_version,
+                ),
+                stacklevel=2,
+            )
+        parent = getattr(super(), "__setstate__", None)
+        if parent is None:
+            self.__dict__.update(state)
+        else:
+            parent(state)
+
+
+class _CorruptFileError(Exception):
+    """What is wrong with a model file; :func:`load` re-raises it as ValueError."""
+
+
+# ------------------------------------------------------------------- saving
+
+
+def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None:
+    """Save a fitted :class:`~skrnn.RNNTextClassifier` without pickle.
+
+    The file holds only arrays and JSON (see Notes), so that :func:`load`
+    cannot run code from it, whoever wrote it. It keeps everything needed to
+    predict as the model does and to continue training it with
+    ``partial_fit`` or ``warm_start`` exactly as the model itself would: the
+    weights, the vocabulary, the optimizer's state, the training history and
+    the state of the random generator.
+
+    Parameters
+    ----------
+    model : RNNTextClassifier
+        A fitted classifier.
+    file : str, path-like or binary file object
+        Where to write; an existing file is replaced.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the model is not fitted.
+    TypeError
+        If ``model`` is not an ``RNNTextClassifier``, or a parameter (such as
+        a callable ``tokenizer``, ``preprocessor`` or ``strip_accents``) or
+        the class labels cannot be written as arrays and JSON. Nothing is
+        written then.
+    sklearn.utils._param_validation.InvalidParameterError
+        If a parameter has a value that ``fit`` would refuse (set with
+        ``set_params`` after fitting): the file could not be loaded.
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Notes
+    -----
+    The file is a ZIP archive with two members. ``metadata.json`` holds the
+    format name (``"skrnn-model"``) and version (1), the versions of skrnn,
+    scikit-learn and numpy that wrote it, ``get_params()``, the vectorizer's
+    parameters and its words in id order, the network configuration, the
+    optimizer's solver, hyperparameters and scalars, the training state, the
+    random generator's state and the fitted scalar attributes.
+    ``arrays.npz``, an ``.npz`` archive read with ``allow_pickle=False``,
+    holds ``classes_``, every weight as ``weights/<name>`` and every optimizer
+    array as ``optimizer/<key>``. The module docstring of
+    ``skrnn._persistence`` describes every key.
+
+    Some things are not stored. Callable parameters are code, so ``save``
+    refuses models that have them. Callbacks set with ``set_callbacks``
+    belong to a fit, not to the model. Pre-trained ``embeddings`` given as a
+    dict are stored as None: the fitted model does not need them, since their
+    vectors already are in the embedding weights, but a new ``fit`` (without
+    ``warm_start``) of the loaded model starts from random embeddings. A path
+    to a vectors file is stored as the path.
+
+    Examples
+    --------
+    >>> import io
+    >>> import skrnn
+    >>> X = ["a good film", "a bad film", "good", "bad"] * 3
+    >>> y = ["pos", "neg", "pos", "neg"] * 3
+    >>> clf = skrnn.RNNTextClassifier(max_iter=30, random_state=0).fit(X, y)
+    >>> buffer = io.BytesIO()
+    >>> skrnn.save(clf, buffer)
+    >>> clone = skrnn.load(io.BytesIO(buffer.getvalue()))
+    >>> bool((clone.predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    # Imported here: _classifier imports this module for VersionedPickleMixin.
+    from ._classifier import RNNTextClassifier
+
+    if type(model) is not RNNTextClassifier:
+        raise TypeError(
+            f"skrnn.save writes RNNTextClassifier models; got "
+            f"{type(model).__qualname__}. Use pickle or joblib for other objects."
+        )
+    check_is_fitted(model)
+    model._validate_params()
+    metadata, arrays = _encode_classifier(model)
+    # Everything is encoded before the file is opened: a model that cannot
+    # be saved leaves no file behind.
+    text = json.dumps(metadata, allow_nan=False, ensure_ascii=False, indent=1)
+    npz = _npz_bytes(arrays)
+    with zipfile.ZipFile(file, "w") as archive:
+        archive.writestr(
+            _zip_info(_METADATA), text.encode("utf-8"), zipfile.ZIP_DEFLATED
+        )
+        # The arrays are mostly floats, which deflate shrinks by a few
+        # percent only, at the price of a slower load: store them as they are.
+        archive.writestr(_zip_info(_ARRAYS), npz, zipfile.ZIP_STORED)
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An uncompressed npz archive, as numpy.savez writes it, but reproducible."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as npz:
+        for key, array in arrays.items():
+            with npz.open(_zip_info(f"{key}.npy"), "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    """A member with a fixed date, so that a model gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _encode_classifier(
+    model: "RNNTextClassifier",
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The metadata and the arrays of a fitted classifier."""
+    params = model.get_params(deep=False)
+    if isinstance(params["embeddings"], Mapping):
+        params["embeddings"] = None
+    elif isinstance(params["embeddings"], os.PathLike):
+        params["embeddings"] = os.fspath(params["embeddings"])
+    vectorizer = model.vectorizer_
+    words = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    # The file lists the words in id order, which needs ids 2, 3, ...
+    if [vectorizer.vocabulary_[word] for word in words] != list(
+        range(_N_RESERVED, len(words) + _N_RESERVED)
+    ):
+        raise ValueError(
+            "Cannot save: the ids of vectorizer_.vocabulary_ are not 2, 3, ..., "
+            f"{len(words) + _N_RESERVED - 1}."
+        )
+    classes, classes_as_object = _encode_classes(model.classes_)
+    optimizer = model._optimizer
+    solver = next(name for name, cls in OPTIMIZERS.items() if type(optimizer) is cls)
+    optimizer_state = optimizer.get_state()
+    state = model._training_state
+    rng_state = model._rng.bit_generator.state
+    if rng_state["bit_generator"] not in _BIT_GENERATORS:
+        raise TypeError(
+            f"Cannot save a model whose random generator is "
+            f"{rng_state['bit_generator']}; skrnn model files store "
+            f"{' or '.join(_BIT_GENERATORS)} states only."
+        )
+    attributes = {name: getattr(model, name) for name in _ATTRIBUTES}
+    for name in _OPTIONAL_ATTRIBUTES:
+        if hasattr(model, name):
+            attributes[name] = getattr(model, name)
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skrnn_version": __version__,
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "estimator": _ESTIMATOR,
+        "params": _encode_mapping(params, "parameter"),
+        "classes": {"object": classes_as_object},
+        "vectorizer": {
+            "params": _encode_mapping(
+                vectorizer.get_params(deep=False), "vectorizer_ parameter"
+            ),
+            "vocabulary": words,
+            "fixed_vocabulary": bool(vectorizer.fixed_vocabulary_),
+        },
+        "network": dataclasses.asdict(model._config),
+        "architecture": _encode_mapping(model._architecture, "architecture"),
+        "dtype": next(iter(model.weights_.values())).dtype.name,
+        "optimizer": {
+            "solver": solver,
+            "hyperparameters": _encode_mapping(
+                {
+                    name: getattr(optimizer, name)
+                    for name in _optimizer_hyperparameters(type(optimizer))
+                },
+                "optimizer",
+            ),
+            "scalars": _encode_mapping(
+                {
+                    key: value
+                    for key, value in optimizer_state.items()
+                    if not isinstance(value, np.ndarray)
+                },
+                "optimizer",
+            ),
+        },
+        "optimizer_params": _encode_mapping(
+            model._fitted_optimizer_params, "fitted optimizer parameter"
+        ),
+        "training_state": _encode_mapping(
+            {name: getattr(state, name) for name in _TRAINING_FIELDS},
+            "training state",
+        ),
+        "rng": rng_state,
+        "attributes": _encode_mapping(attributes, "attribute"),
+    }
+    arrays = {"classes_": classes}
+    arrays.update({f"weights/{name}": w for name, w in model.weights_.items()})
+    arrays.update(
+        {
+            f"optimizer/{key}": value
+            for key, value in optimizer_state.items()
+            if isinstance(value, np.ndarray)
+        }
+    )
+    return metadata, arrays
+
+
+def _encode_classes(classes: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``classes_`` as an array npz stores without pickle, and whether it was object."""
+    as_object = classes.dtype == object
+    array = np.asarray(classes.tolist()) if as_object else classes
+    if (
+        array.ndim != 1
+        or array.dtype.kind not in _CLASS_KINDS
+        or array.tolist() != classes.tolist()
+        or [type(c) for c in array.tolist()] != [type(c) for c in classes.tolist()]
+    ):
+        raise TypeError(
+            f"Cannot save a model with the class labels {classes.tolist()[:5]!r}: "
+            "a skrnn model file stores the labels as a plain array of numbers, "
+            "booleans or strings, all of one type. Refit with such labels, or, "
+            "for files you trust, use pickle or joblib instead."
+        )
+    return array, bool(as_object)
+
+
+def _encode_mapping(values: Mapping[str, Any], what: str) -> dict[str, Any]:
+    return {name: _to_json(value, f"{what} {name!r}") for name, value in values.items()}
+
+
+def _is_numpy_type(value: Any) -> bool:
+    """Whether ``value`` is a dtype or a scalar type, such as ``numpy.float32``."""
+    if isinstance(value, np.dtype):
+        return True
+    return isinstance(value, type) and issubclass(
+        value, (np.generic, bool, int, float, complex)
+    )
+
+
+def _to_json(value: Any, where: str) -> Any:
+    """Encode a value as JSON, tagging what JSON cannot hold (module docstring)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if _is_numpy_type(value) and np.dtype(value).kind in "biufc":
+        return {"__dtype__": np.dtype(value).name}
+    if callable(value):
+        raise TypeError(
+            f"Cannot save: {where} is the callable {value!r}; {_CALLABLE_HINT}"
+        )
+    if isinstance(value, list):
+        return [_to_json(item, where) for item in value]
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_json(item, where) for item in value]}
+    if isinstance(value, (set, frozenset)):
+        try:
+            items = sorted(value)
+        except TypeError:
+            items = list(value)
+        return {"__set__": [_to_json(item, where) for item in items]}
+    if isinstance(value, Mapping):
+        return {
+            "__dict__": [
+                [_to_json(key, where), _to_json(item, where)]
+                for key, item in value.items()
+            ]
+        }
+    if isinstance(value, np.random.RandomState):
+        _, key, pos, has_gauss, gauss = value.get_state(legacy=True)
+        return {
+            "__random_state__": {
+                "key": key.tolist(),
+                "pos": int(pos),
+                "has_gauss": int(has_gauss),
+                "gauss": float(gauss),
+            }
+        }
+    raise TypeError(
+        f"Cannot save: {where} is a {type(value).__qualname__} ({value!r:.60}), "
+        "which a skrnn model file cannot store (it holds numbers, strings, "
+        "booleans, None and lists, tuples, sets and dicts of them). Set it to "
+        "such a value before saving, or, for files you trust, use pickle or "
+        "joblib instead."
+    )
+
+
+def _optimizer_hyperparameters(cls: type[BaseOptimizer]) -> list[str]:
+    """Constructor arguments of an optimizer class, its parameters excepted.
+
+    Every optimizer keeps them as attributes of the same names.
+    """
+    return [name for name in inspect.signature(cls).parameters if name != "params"]
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
+    """Load a model written by :func:`save`, without running code from the file.
+
+    Every part of the file is checked before it is used: the archive's
+    members, the JSON metadata, the arrays (read with ``allow_pickle=False``:
+    an array of pickled objects is refused), the name, shape and dtype of
+    every weight against the network configuration, and that the weights are
+    finite.
+
+    Parameters
+    ----------
+    file : str, path-like or binary file object
+        The file to read.
+
+    Returns
+    -------
+    model : RNNTextClassifier
+        The fitted classifier. It predicts exactly as the saved one did, and
+        ``partial_fit`` or a ``warm_start`` fit continue its training exactly
+        as they would have continued the saved one.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a skrnn model file, or it is corrupt or was
+        tampered with (the message starts with "corrupt or tampered skrnn
+        model file"), or it has a newer format version than this skrnn reads.
+
+    Warns
+    -----
+    SkrnnVersionWarning
+        If another version of skrnn wrote the file.
+
+    See Also
+    --------
+    save : Write the file, and the description of its format.
+    """
+    try:
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "rb") as opened:
+                metadata, arrays = _read_archive(opened)
+        else:
+            metadata, arrays = _read_archive(file)
+        _check_header(metadata)
+        return _decode_classifier(metadata, arrays)
+    except _CorruptFileError as exc:
+        raise ValueError(f"corrupt or tampered skrnn model file: {exc}") from (
+            exc.__cause__
+        )
+
+
+def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
+    """The parsed ``metadata.json`` and the arrays of ``arrays.npz``."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = archive.namelist()
+            if sorted(names) != sorted([_METADATA, _ARRAYS]):
+                raise _CorruptFileError(
+                    f"the archive holds {sorted(names)!r}; a model file holds "
+                    f"exactly {_METADATA!r} and {_ARRAYS!r}"
+                )
+            metadata_bytes = archive.read(_METADATA)
+            arrays_bytes = archive.read(_ARRAYS)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        zlib.error,
+        NotImplementedError,
+    ) as exc:
+        raise _CorruptFileError(f"not a readable ZIP archive ({exc})") from exc
+    try:
+        metadata = json.loads(
+            metadata_bytes.decode("utf-8"), parse_constant=_reject_constant
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _CorruptFileError(f"{_METADATA} is not valid JSON ({exc})") from exc
+    return metadata, _read_npz(arrays_bytes)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    """Every array of an npz archive, refusing pickled objects."""
+    try:
+        npz = np.load(io.BytesIO(data), allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise _CorruptFileError(f"{_ARRAYS} is not an npz archive")
+        with npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise _CorruptFileError(
+                f"{_ARRAYS} holds pickled Python objects (an object array), "
+                "which could run code when loaded; they were refused: a skrnn "
+                "model file holds only numeric and string arrays"
+            ) from exc
+        raise _CorruptFileError(f"{_ARRAYS} is unreadable ({exc})") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
+        raise _CorruptFileError(f"{_ARRAYS} is unreadable ({exc})") from exc
+
+
+def _check_header(metadata: Any) -> None:
+    """Check the format and its version; warn if another skrnn wrote the file."""
+    if not isinstance(metadata, dict):
+        raise _CorruptFileError(f"{_METADATA} is not a JSON object")
+    if metadata.get("format") != FORMAT:
+        raise _CorruptFileError(
+            f"format is {metadata.get('format')!r}, not {FORMAT!r}: this is not "
+            "a skrnn model file"
+        )
+    version = metadata.get("format_version")
+    if type(version) is not int or version < 1:
+        raise _CorruptFileError(f"format_version is {version!r}, not an int >= 1")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"This skrnn model file has format version {version}, but skrnn "
+            f"{__version__} reads versions up to {FORMAT_VERSION}. Upgrade skrnn "
+            "to load it (pip install --upgrade skrnn); it was written by skrnn "
+            f"{metadata.get('skrnn_version')!r}."
+        )
+    _check_keys(metadata, _METADATA_KEYS, _METADATA)
+    for key in ("skrnn_version", "sklearn_version", "numpy_version", "estimator"):
+        _expect(metadata[key], str, key)
+    if metadata["estimator"] != _ESTIMATOR:
+        raise _CorruptFileError(
+            f"estimator is {metadata['estimator']!r}, not {_ESTIMATOR!r}"
+        )
+    if metadata["skrnn_version"] != __version__:
+        warnings.warn(
+            SkrnnVersionWarning(
+                estimator_name=_ESTIMATOR,
+                current_version=__version__,
+                original_version=metadata["skrnn_version"],
+            ),
+            stacklevel=3,
+        )
+
+
+def _decode_classifier(
+    metadata: dict, arrays: dict[str, np.ndarray]
+) -> "RNNTextClassifier":
+    """Build the fitted classifier; every inconsistency is a _CorruptFileError."""
+    try:
+        return _build_classifier(metadata, arrays)
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
+        raise _CorruptFileError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _build_classifier(
+    metadata: dict, arrays: dict[str, np.ndarray]
+) -> "RNNTextClassifier":
+    from ._classifier import (
+        _ARCHITECTURE_PARAMS,
+        _OPTIMIZER_PARAMS,
+        RNNTextClassifier,
+    )
+
+    params = _decode_mapping(
+        metadata["params"], RNNTextClassifier().get_params(), "params"
+    )
+    model = RNNTextClassifier(**params)
+    model._validate_params()
+
+    classes = _decode_classes(arrays, metadata["classes"])
+    vectorizer = _decode_vectorizer(metadata["vectorizer"])
+    config = _decode_config(metadata["network"], vectorizer.n_vocab_, len(classes))
+    dtype = metadata["dtype"]
+    if dtype not in _WEIGHT_DTYPES:
+        raise _CorruptFileError(f"dtype is {dtype!r}, not one of {_WEIGHT_DTYPES}")
+    dtype = np.dtype(dtype)
+    weights = _decode_weights(arrays, config, dtype)
+    optimizer = _decode_optimizer(metadata["optimizer"], arrays, weights, dtype)
+    optimizer_params = _decode_mapping(
+        metadata["optimizer_params"], _OPTIMIZER_PARAMS, "optimizer_params"
+    )
+    if optimizer_params["solver"] != metadata["optimizer"]["solver"]:
+        raise _CorruptFileError(
+            f"optimizer_params.solver is {optimizer_params['solver']!r}, but the "
+            f"optimizer is {metadata['optimizer']['solver']!r}"
+        )
+    expected = {"classes_", *(f"weights/{name}" for name in weights)}
+    expected.update(key for key in arrays if key.startswith("optimizer/"))
+    if unexpected := sorted(set(arrays) - expected):
+        raise _CorruptFileError(f"{_ARRAYS} holds unexpected arrays {unexpected}")
+    architecture = _decode_mapping(
+        metadata["architecture"], _ARCHITECTURE_PARAMS, "architecture"
+    )
+    _check_architecture(architecture, config, dtype)
+    state = _decode_training_state(metadata["training_state"])
+
+    model.classes_ = classes
+    model.vectorizer_ = vectorizer
+    model.weights_ = weights
+    model._config = config
+    model._architecture = architecture
+    model._fitted_optimizer_params = optimizer_params
+    model._optimizer = optimizer
+    model._training_state = state
+    model._rng = _decode_rng(metadata["rng"])
+    for name, value in _decode_attributes(metadata["attributes"], state).items():
+        setattr(model, name, value)
+    return model
+
+
+def _decode_classes(arrays: dict[str, np.ndarray], section: Any) -> np.ndarray:
+    _check_keys(section, {"object"}, "classes")
+    as_object = _expect(section["object"], bool, "classes.object")
+    if "classes_" not in arrays:
+        raise _CorruptFileError(f"{_ARRAYS} has no 'classes_' array")
+    classes = arrays["classes_"]
+    if classes.ndim != 1 or classes.dtype.kind not in _CLASS_KINDS:
+        raise _CorruptFileError(
+            f"classes_ is a {classes.ndim}-D {classes.dtype} array; expected "
+            "1-D booleans, numbers or strings"
+        )
+    if len(classes) < 2 or not np.array_equal(np.unique(classes), classes):
+        raise _CorruptFileError(
+            "classes_ must hold at least 2 distinct labels, sorted; got "
+            f"{classes.tolist()[:5]!r}"
+        )
+    if as_object:
+        # Python objects (str, int, ...) as np.unique gives them for object y.
+        array = np.empty(len(classes), dtype=object)
+        array[:] = classes.tolist()
+        return array
+    return classes
+
+
+def _decode_vectorizer(section: Any) -> SequenceVectorizer:
+    _check_keys(section, {"params", "vocabulary", "fixed_vocabulary"}, "vectorizer")
+    params = _decode_mapping(
+        section["params"], SequenceVectorizer().get_params(), "vectorizer.params"
+    )
+    vectorizer = SequenceVectorizer(**params)
+    vectorizer._validate_params()
+    if np.dtype(vectorizer.dtype).kind not in "iu":
+        raise _CorruptFileError(
+            f"vectorizer.params.dtype is {vectorizer.dtype!r}, not an integer type"
+        )
+    words = _expect(section["vocabulary"], list, "vectorizer.vocabulary")
+    if not all(isinstance(word, str) for word in words):
+        raise _CorruptFileError("vectorizer.vocabulary must be a list of str")
+    vocabulary = {word: index for index, word in enumerate(words, _N_RESERVED)}
+    if len(vocabulary) != len(words):
+        raise _CorruptFileError("vectorizer.vocabulary has duplicate words")
+    vectorizer.vocabulary_ = vocabulary
+    vectorizer.n_vocab_ = len(vocabulary) + _N_RESERVED
+    vectorizer.fixed_vocabulary_ = _expect(
+        section["fixed_vocabulary"], bool, "vectorizer.fixed_vocabulary"
+    )
+    return vectorizer
+
+
+def _decode_config(section: Any, n_vocab: int, n_classes: int) -> NetworkConfig:
+    fields = {field.name for field in dataclasses.fields(NetworkConfig)}
+    _check_keys(section, fields, "network")
+    for name in ("n_vocab", "n_classes", "hidden_size", "num_layers"):
+        if type(section[name]) is not int or section[name] < 1:
+            raise _CorruptFileError(
+                f"network.{name} is {section[name]!r}, not an int >= 1"
+            )
+    embedding_dim = section["embedding_dim"]
+    if embedding_dim is not None and (
+        type(embedding_dim) is not int or embedding_dim < 1
+    ):
+        raise _CorruptFileError(
+            f"network.embedding_dim is {embedding_dim!r}, not None or an int >= 1"
+        )
+    _expect(section["bidirectional"], bool, "network.bidirectional")
+    if section["cell"] not in CELLS or section["pooling"] not in POOLINGS:
+        raise _CorruptFileError(
+            f"network.cell {section['cell']!r} or network.pooling "
+            f"{section['pooling']!r} is unknown"
+        )
+    dropout = section["dropout"]
+    if type(dropout) not in (int, float) or not 0 <= dropout < 1:
+        raise _CorruptFileError(f"network.dropout is {dropout!r}, not in [0, 1)")
+    if section["n_vocab"] != n_vocab or section["n_classes"] != n_classes:
+        raise _CorruptFileError(
+            f"network has n_vocab={section['n_vocab']} and "
+            f"n_classes={section['n_classes']}, but the vocabulary has "
+            f"{n_vocab} ids and classes_ {n_classes} labels"
+        )
+    return NetworkConfig(**section)
+
+
+def _min_n_weights(config: NetworkConfig) -> int:
+    """A lower bound on the number of weights of a network, without allocating.
+
+    Checked before :func:`init_params` allocates the network of an untrusted
+    configuration, so that a forged one cannot make it allocate much more
+    than the file holds (at most a few times more, whatever the cell).
+    """
+    H = config.hidden_size
+    if config.one_hot:
+        inputs = config.n_vocab * H
+    else:
+        inputs = (config.n_vocab + H) * config.embedding_dim
+    n_directions = 2 if config.bidirectional else 1
+    return (
+        inputs
+        + config.num_layers * n_directions * H * H
+        + config.output_width * config.n_classes
+    )
+
+
+def _decode_weights(
+    arrays: dict[str, np.ndarray], config: NetworkConfig, dtype: np.dtype
+) -> dict[str, np.ndarray]:
+    stored = {
+        key.removeprefix("weights/"): array
+        for key, array in arrays.items()
+        if key.startswith("weights/")
+    }
+    n_stored = sum(array.size for array in stored.values())
+    if _min_n_weights(config) > n_stored:
+        raise _CorruptFileError(
+            f"the network configuration needs more weights than the "
+            f"{n_stored} the file holds"
+        )
+    # The reference shapes come from the initialiser itself, so that they
+    # cannot drift from the network's definition.
+    reference = init_params(config, np.random.default_rng(0), dtype)
+    missing = sorted(set(reference) - set(stored))
+    unexpected = sorted(set(stored) - set(reference))
+    if missing or unexpected:
+        raise _CorruptFileError(
+            f"the weights do not match the network: missing {missing}, "
+            f"unexpected {unexpected}"
+        )
+    weights = {}
+    for name, expected in reference.items():
+        array = stored[name]
+        _check_array(array, expected.shape, dtype, f"weight {name!r}")
+        weights[name] = np.array(array, order="C")
+    return weights
+
+
+def _check_array(
+    array: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, what: str
+) -> None:
+    if array.shape != shape or array.dtype != dtype:
+        raise _CorruptFileError(
+            f"{what} is a {array.dtype} array of shape {array.shape}; the network "
+            f"needs {dtype} of shape {shape}"
+        )
+    if not np.isfinite(array).all():
+        raise _CorruptFileError(f"{what} holds NaN or infinite values")
+
+
+def _decode_optimizer(
+    section: Any,
+    arrays: dict[str, np.ndarray],
+    weights: dict[str, np.ndarray],
+    dtype: np.dtype,
+) -> BaseOptimizer:
+    _check_keys(section, {"solver", "hyperparameters", "scalars"}, "optimizer")
+    solver = section["solver"]
+    if solver not in OPTIMIZERS:
+        raise _CorruptFileError(f"optimizer.solver {solver!r} is unknown")
+    cls = OPTIMIZERS[solver]
+    names = _optimizer_hyperparameters(cls)
+    hyperparameters = _decode_mapping(
+        section["hyperparameters"], names, "optimizer.hyperparameters"
+    )
+    optimizer = cls(weights, **hyperparameters)
+    for name, value in hyperparameters.items():
+        # The constructor converts (float(), bool()): what it kept must be
+        # what the file says.
+        if type(value) not in (bool, int, float, str) or (
+            getattr(optimizer, name) != value
+        ):
+            raise _CorruptFileError(f"optimizer.hyperparameters.{name} is {value!r}")
+    scalars = _decode_mapping(
+        section["scalars"], optimizer._scalar_names, "optimizer.scalars"
+    )
+    for name, value in scalars.items():
+        if type(value) not in (int, float) or not math.isfinite(value):
+            raise _CorruptFileError(f"optimizer.scalars.{name} is {value!r}")
+    state: dict[str, Any] = dict(scalars)
+    for key, array in arrays.items():
+        if key.startswith("optimizer/"):
+            key = key.removeprefix("optimizer/")
+            name = key.partition(".")[2]
+            shape = weights[name].shape if name in weights else array.shape
+            _check_array(array, shape, dtype, f"optimizer array {key!r}")
+            state[key] = array
+    optimizer.set_state(state)
+    return optimizer
+
+
+def _check_architecture(
+    architecture: dict[str, Any], config: NetworkConfig, dtype: np.dtype
+) -> None:
+    """The architecture parameters must describe the network they made."""
+    for name in ("cell", "hidden_size", "num_layers", "bidirectional", "pooling"):
+        if architecture[name] != getattr(config, name):
+            raise _CorruptFileError(
+                f"architecture.{name} is {architecture[name]!r}, but the network "
+                f"has {getattr(config, name)!r}"
+            )
+    if np.dtype(architecture["dtype"]) != dtype:
+        raise _CorruptFileError(
+            f"architecture.dtype is {architecture['dtype']!r}, but the weights "
+            f"are {dtype}"
+        )
+
+
+def _decode_training_state(section: Any) -> TrainingState:
+    values = _decode_mapping(section, _TRAINING_FIELDS, "training_state")
+    for name in ("n_iter", "t", "no_improvement_count"):
+        _check_count(values[name], f"training_state.{name}")
+    for name in ("loss_curve", "validation_scores"):
+        values[name] = _floats(values[name], f"training_state.{name}")
+    for name in ("best_loss", "best_validation_score"):
+        values[name] = _float(values[name], f"training_state.{name}")
+    return TrainingState(**values)
+
+
+def _decode_attributes(section: Any, state: TrainingState) -> dict[str, Any]:
+    optional = [name for name in _OPTIONAL_ATTRIBUTES if name in section]
+    values = _decode_mapping(section, (*_ATTRIBUTES, *optional), "attributes")
+    for name in ("n_iter_", "t_"):
+        _check_count(values[name], f"attributes.{name}")
+    values["loss_curve_"] = _floats(values["loss_curve_"], "attributes.loss_curve_")
+    for name in ("best_loss_", "best_validation_score_", *optional):
+        if values[name] is not None:
+            values[name] = _float(values[name], f"attributes.{name}")
+    if values["validation_scores_"] is not None:
+        values["validation_scores_"] = _floats(
+            values["validation_scores_"], "attributes.validation_scores_"
+        )
+    # The fitted model shares these lists with its training state.
+    if values["loss_curve_"] == state.loss_curve:
+        values["loss_curve_"] = state.loss_curve
+    if values["validation_scores_"] == state.validation_scores:
+        values["validation_scores_"] = state.validation_scores
+    return values
+
+
+def _decode_rng(state: Any) -> np.random.Generator:
+    if not isinstance(state, dict) or state.get("bit_generator") not in (
+        _BIT_GENERATORS
+    ):
+        raise _CorruptFileError(
+            f"rng must be the state of a {' or '.join(_BIT_GENERATORS)} generator"
+        )
+    bit_generator = getattr(np.random, state["bit_generator"])()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+# -------------------------------------------------------- decoding helpers
+
+
+def _check_keys(section: Any, keys: Any, where: str) -> None:
+    if not isinstance(section, dict):
+        raise _CorruptFileError(f"{where} is not a JSON object")
+    missing = sorted(set(keys) - set(section))
+    unexpected = sorted(set(section) - set(keys))
+    if missing or unexpected:
+        raise _CorruptFileError(
+            f"{where} has missing keys {missing} and unexpected keys {unexpected}"
+        )
+
+
+def _expect(value: Any, kind: type, where: str) -> Any:
+    if type(value) is not kind:
+        raise _CorruptFileError(f"{where} is {value!r}, not a JSON {kind.__name__}")
+    return value
+
+
+def _check_count(value: Any, where: str) -> None:
+    if type(value) is not int or value < 0:
+        raise _CorruptFileError(f"{where} is {value!r}, not an int >= 0")
+
+
+def _float(value: Any, where: str) -> float:
+    if type(value) not in (int, float):
+        raise _CorruptFileError(f"{where} is {value!r}, not a number")
+    return float(value)
+
+
+def _floats(values: Any, where: str) -> list[float]:
+    if not isinstance(values, list):
+        raise _CorruptFileError(f"{where} is {values!r:.40}, not a list")
+    return [_float(value, where) for value in values]
+
+
+def _decode_mapping(section: Any, names: Any, where: str) -> dict[str, Any]:
+    """Decode the values of a JSON object that has exactly the keys ``names``."""
+    _check_keys(section, names, where)
+    return {name: _from_json(section[name], f"{where}.{name}") for name in section}
+
+
+def _from_json(value: Any, where: str) -> Any:
+    """Decode a value written by :func:`_to_json`."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_from_json(item, where) for item in value]
+    if not (isinstance(value, dict) and len(value) == 1):
+        raise _CorruptFileError(f"{where}: unexpected JSON object {value!r:.60}")
+    ((tag, content),) = value.items()
+    if tag == "__float__" and content in ("inf", "-inf", "nan"):
+        return float(content)
+    if tag in ("__tuple__", "__set__", "__dict__") and isinstance(content, list):
+        items = [_from_json(item, where) for item in content]
+        if tag == "__tuple__":
+            return tuple(items)
+        if tag == "__set__":
+            return set(items)
+        if all(isinstance(item, list) and len(item) == 2 for item in items):
+            return {key: item for key, item in items}
+    if tag == "__dtype__" and isinstance(content, str):
+        dtype = np.dtype(content)
+        if dtype.kind in "biufc":
+            return dtype.type
+    if tag == "__random_state__" and isinstance(content, dict):
+        _check_keys(content, {"key", "pos", "has_gauss", "gauss"}, where)
+        random_state = np.random.RandomState()
+        random_state.set_state(
+            (
+                "MT19937",
+                np.asarray(content["key"], dtype=np.uint32),
+                content["pos"],
+                content["has_gauss"],
+                content["gauss"],
+            )
+        )
+        return random_state
+    raise _CorruptFileError(f"{where}: unknown or malformed tag {tag!r}")

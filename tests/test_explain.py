@@ -1,0 +1,332 @@
+"""Tests for skrnn._explain and skrnn.plotting: staged probabilities, occlusion.
+
+Array functions first (the one-pass staged logits against the prefix
+definition, on random networks of every architecture), then the estimator
+functions on tiny fitted models (last stage equals predict_proba, occlusion
+against a brute-force loop, token alignment, empty documents, errors), the
+seed's toy network (the flip at "not"), and the plot.
+"""
+
+import copy
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import NotFittedError
+
+from skrnn import RNNTextClassifier
+from skrnn._demo import SEED_PARAMS
+from skrnn._explain import (
+    Explanation,
+    _running_logits,
+    explain_document,
+    explain_documents,
+    occlusion_attributions,
+    prefix_logits,
+    staged_logits,
+    staged_predict_proba,
+)
+from skrnn._text import UNK_ID
+from skrnn._training import predict_logits
+from skrnn.datasets import load_toy_sentiment
+from skrnn.nn import CELLS, POOLINGS, NetworkConfig, init_params
+from skrnn.nn._functional import softmax
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X_BIN = [
+    "good film",
+    "bad film",
+    "a good story",
+    "a bad story",
+    "very good acting",
+    "very bad acting",
+    "not bad at all",
+    "not good at all",
+]
+Y_BIN = [1, 0, 1, 0, 1, 0, 1, 0]
+X_MULTI = ["good film", "bad film", "long film", "good story", "bad story", "long"]
+Y_MULTI = ["pos", "neg", "mid", "pos", "neg", "mid"]
+TINY = {"hidden_size": 5, "embedding_dim": 3, "max_iter": 3, "random_state": 0}
+
+
+def tiny(X=X_BIN, y=Y_BIN, **params):
+    return RNNTextClassifier(**{**TINY, **params}).fit(X, y)
+
+
+def random_network(seed=0, n_vocab=7, n_classes=3, **architecture):
+    config = NetworkConfig(n_vocab=n_vocab, n_classes=n_classes, **architecture)
+    rng = np.random.default_rng(seed)
+    params = init_params(config, rng, np.float64)
+    # Nonzero output biases, so that the empty sequence is not uniform.
+    params["head.b_y"][:] = rng.normal(size=n_classes)
+    lengths = [5, 0, 1, 3, 5, 2]
+    sequences = [rng.integers(1, n_vocab, size=n) for n in lengths]
+    return params, config, sequences
+
+
+# ------------------------------------------------------------ array functions
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("embedding_dim", [None, 3])
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_one_pass_equals_prefix_definition(cell, pooling, embedding_dim, num_layers):
+    params, config, sequences = random_network(
+        cell=cell,
+        pooling=pooling,
+        embedding_dim=embedding_dim,
+        num_layers=num_layers,
+        hidden_size=4,
+    )
+    fast = _running_logits(params, sequences, config)
+    general = prefix_logits(params, sequences, config)
+    for seq, a, b in zip(sequences, fast, general, strict=True):
+        assert a.shape == b.shape == (len(seq), config.n_classes)
+        assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert len({id(block) for block in fast}) == len(fast)  # no shared arrays
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_staged_logits_last_row_is_the_prediction(pooling, bidirectional):
+    params, config, sequences = random_network(
+        cell="gru", pooling=pooling, bidirectional=bidirectional, hidden_size=4
+    )
+    staged = staged_logits(params, sequences, config)
+    full = predict_logits(params, sequences, config)
+    for seq, block, row in zip(sequences, staged, full, strict=True):
+        assert block.shape == (len(seq), config.n_classes)
+        if len(seq):
+            assert_allclose(block[-1], row, rtol=1e-10, atol=1e-12)
+
+
+def test_one_pass_refuses_a_bidirectional_network():
+    params, config, sequences = random_network(bidirectional=True, hidden_size=4)
+    with pytest.raises(ValueError, match="unidirectional"):
+        _running_logits(params, sequences, config)
+
+
+def test_occlusion_of_a_constructed_network_blames_the_last_token_only():
+    # W_hh = 0 and "last" pooling: the prediction reads the last token alone,
+    # so deleting any other token changes nothing.
+    params, config, _ = random_network(hidden_size=4, embedding_dim=3)
+    params["layer0.fwd.W_hh"][:] = 0.0
+    seq = np.array([2, 3, 4, 5])
+    proba, (attributions,) = occlusion_attributions(params, [seq], config)
+    c = proba[0].argmax()
+    expected_last = proba[0, c] - softmax(predict_logits(params, [seq[:-1]], config))
+    assert_array_equal(attributions[:-1], 0.0)
+    assert_allclose(attributions[-1], expected_last[0, c])
+
+
+def test_occlusion_of_one_token_compares_with_the_empty_sequence():
+    params, config, _ = random_network(hidden_size=4)
+    proba, (attributions,) = occlusion_attributions(params, [np.array([3])], config)
+    empty = softmax(params["head.b_y"][None])[0]
+    c = proba[0].argmax()
+    assert_allclose(attributions, [proba[0, c] - empty[c]])
+
+
+def test_occlusion_targets_and_ranges():
+    params, config, sequences = random_network(n_classes=2, hidden_size=4)
+    n_samples = len(sequences)
+    zeros, ones = np.zeros(n_samples, dtype=int), np.ones(n_samples, dtype=int)
+    proba, a0 = occlusion_attributions(params, sequences, config, zeros)
+    _, a1 = occlusion_attributions(params, sequences, config, ones)
+    _, a_predicted = occlusion_attributions(params, sequences, config)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    predicted = proba.argmax(axis=1)
+    for seq, x, y, z, c in zip(sequences, a0, a1, a_predicted, predicted, strict=True):
+        assert x.shape == (len(seq),)
+        assert np.all(np.abs(x) <= 1.0)
+        # With two classes, what one class gains the other loses.
+        assert_allclose(x, -y, atol=1e-12)
+        assert_allclose(z, (x, y)[c])
+
+
+# ------------------------------------------------------- estimator functions
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_staged_proba_ends_at_predict_proba(pooling, bidirectional):
+    clf = tiny(pooling=pooling, bidirectional=bidirectional, cell="lstm")
+    X = [*X_BIN, "good but bad", "unseen words only", ""]
+    staged = staged_predict_proba(clf, X)
+    proba = clf.predict_proba(X)
+    assert len(staged) == len(X)
+    for doc, block, row in zip(X, staged, proba, strict=True):
+        n_tokens = len(clf.vectorizer_.transform([doc])[0])
+        assert block.shape == (n_tokens, 2)
+        if n_tokens:
+            assert_allclose(block[-1], row, rtol=1e-5, atol=1e-6)
+            assert_allclose(block.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_staged_proba_is_predict_proba_of_each_prefix(bidirectional):
+    clf = tiny(pooling="mean", bidirectional=bidirectional, num_layers=2)
+    doc = "not a good film at all"
+    tokens = doc.split()
+    prefixes = [" ".join(tokens[: t + 1]) for t in range(len(tokens))]
+    (staged,) = staged_predict_proba(clf, [doc])
+    assert_allclose(staged, clf.predict_proba(prefixes), rtol=1e-5, atol=1e-6)
+
+
+def test_empty_documents():
+    clf = tiny(X=X_MULTI, y=Y_MULTI)
+    staged = staged_predict_proba(clf, ["", "good", ""])
+    assert [block.shape for block in staged] == [(0, 3), (1, 3), (0, 3)]
+    assert staged_predict_proba(clf, []) == []
+    assert explain_documents(clf, []) == []
+    explanation = explain_document(clf, "")
+    assert explanation.tokens == []
+    assert explanation.token_ids.shape == (0,)
+    assert explanation.staged_proba.shape == (0, 3)
+    assert explanation.attributions.shape == (0,)
+    assert_allclose(explanation.proba, clf.predict_proba([""])[0], rtol=1e-6)
+    assert explanation.prediction == clf.predict([""])[0]
+
+
+@pytest.mark.parametrize(
+    "X, y, params",
+    [
+        (X_BIN, Y_BIN, {}),
+        (X_BIN, Y_BIN, {"bidirectional": True, "pooling": "max", "cell": "gru"}),
+        (X_MULTI, Y_MULTI, {"pooling": "mean"}),
+    ],
+)
+def test_occlusion_equals_a_brute_force_loop(X, y, params):
+    clf = tiny(X, y, **params)
+    text = "a very good film , not bad at all"
+    explanation = explain_document(clf, text)
+    tokens = explanation.tokens
+    k = explanation.predicted_index
+    removed = [" ".join(tokens[:i] + tokens[i + 1 :]) for i in range(len(tokens))]
+    p_removed = clf.predict_proba(removed)[:, k]
+    p_full = clf.predict_proba([text])[0]
+    assert_allclose(explanation.proba, p_full, rtol=1e-6)
+    assert_allclose(explanation.attributions, p_full[k] - p_removed, atol=1e-6)
+    # The top-attributed token is the one whose removal lowers p(prediction)
+    # most among all single-token removals.
+    top = int(np.argmax(explanation.attributions))
+    assert p_removed[top] == pytest.approx(p_removed.min(), abs=1e-6)
+
+
+def test_explanation_fields():
+    clf = tiny(X=X_MULTI, y=Y_MULTI, bidirectional=True)
+    text = "Good ZEBRA film!"
+    explanation = explain_document(clf, text)
+    assert isinstance(explanation, Explanation)
+    assert explanation.tokens == ["good", "zebra", "film", "!"]
+    assert_array_equal(explanation.token_ids, clf.vectorizer_.transform([text])[0])
+    assert explanation.token_ids[1] == UNK_ID
+    assert explanation.method == "occlusion"
+    assert_array_equal(explanation.classes, clf.classes_)
+    assert explanation.prediction == clf.predict([text])[0]
+    assert explanation.classes[explanation.predicted_index] == explanation.prediction
+    assert explanation.proba.shape == (3,)
+    assert explanation.staged_proba.shape == (4, 3)
+    assert explanation.attributions.shape == (4,)
+    assert_allclose(explanation.staged_proba[-1], explanation.proba, rtol=1e-5)
+    text_table = str(explanation)
+    assert all(token in text_table for token in explanation.tokens)
+    assert f"prediction: {explanation.prediction}" in text_table
+
+
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+def test_tokens_are_truncated_as_the_ids(truncating):
+    clf = tiny(max_length=3)
+    clf.vectorizer_ = copy.deepcopy(clf.vectorizer_).set_params(truncating=truncating)
+    text = "a good film , not bad at all"
+    explanation = explain_document(clf, text)
+    words = text.split()
+    assert explanation.tokens == (words[:3] if truncating == "post" else words[-3:])
+    assert_array_equal(explanation.token_ids, clf.vectorizer_.transform([text])[0])
+
+
+def test_explain_documents_equals_one_at_a_time():
+    clf = tiny()
+    X = ["good film", "", "not bad at all"]
+    for batch, text in zip(explain_documents(clf, X), X, strict=True):
+        single = explain_document(clf, text)
+        assert batch.tokens == single.tokens
+        assert_allclose(batch.attributions, single.attributions, atol=1e-6)
+        assert_allclose(batch.staged_proba, single.staged_proba, atol=1e-6)
+
+
+def test_errors():
+    with pytest.raises(NotFittedError):
+        staged_predict_proba(RNNTextClassifier(), ["good"])
+    with pytest.raises(NotFittedError):
+        explain_document(RNNTextClassifier(), "good")
+    clf = tiny()
+    with pytest.raises(ValueError, match="method must be one of"):
+        explain_document(clf, "good", method="integrated_gradients")
+    with pytest.raises(TypeError, match="one str document"):
+        explain_document(clf, ["good"])
+    with pytest.raises(ValueError, match="single string"):
+        staged_predict_proba(clf, "good film")
+
+
+# ----------------------------------------------------------- the seed's model
+
+
+@pytest.fixture(scope="module")
+def toy_model():
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    return RNNTextClassifier(**{**SEED_PARAMS, "max_iter": 300}, random_state=0).fit(
+        X, y
+    )
+
+
+def test_the_flip_at_not_is_visible(toy_model):
+    # Robust directions only (they hold for random_state 0, 1 and 2): "bad"
+    # lowers p(positive) after "this is", but raises it after "this is not".
+    positive = list(toy_model.classes_).index(1)
+    not_bad, bad = staged_predict_proba(toy_model, ["this is not bad", "this is bad"])
+    assert not_bad[2, positive] < not_bad[3, positive]
+    assert not_bad[3, positive] > 0.5 > bad[2, positive]
+    explanation = explain_document(toy_model, "this is not bad")
+    assert explanation.prediction == 1
+    # Deleting "not" flips the prediction.
+    assert explanation.attributions[explanation.tokens.index("not")] > 0.5
+
+
+# ------------------------------------------------------------------- plotting
+
+
+def test_plot_explanation():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skrnn.plotting import plot_explanation
+
+    explanation = explain_document(tiny(), "not a good film at all")
+    ax = plot_explanation(explanation)
+    try:
+        assert [text.get_text() for text in ax.texts] == explanation.tokens
+        (line,) = ax.lines[:1]
+        assert_allclose(
+            line.get_ydata(), explanation.staged_proba[:, explanation.predicted_index]
+        )
+        _, ax2 = plt.subplots()
+        assert plot_explanation(explanation, ax=ax2, colorbar=False) is ax2
+    finally:
+        plt.close("all")
+
+
+def test_plot_explanation_without_matplotlib(monkeypatch):
+    from skrnn.plotting import plot_explanation
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    explanation = explain_document(tiny(), "good film")
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        plot_explanation(explanation)
