@@ -549,7 +549,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         self.classes_ = classes_
         self.vectorizer_ = vectorizer

@@ -46,7 +46,7 @@ def load_word_vectors(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = os.path.join(tmp, "vectors.txt")
     ...     with open(path, "w") as f:
-    ...         _ = f.write("2 3\\ngood 0.1 0.2 0.3\\nbad -0.1 -0.2 -0.3\\n")
+    ...         _ = f.write("2 3\ngood 0.1 0.2 0.3\nbad -0.1 -0.2 -0.3\n")
     ...     vectors = load_word_vectors(path)
     >>> vectors["bad"]
     array([-0.1, -0.2, -0.3], dtype=float32)
