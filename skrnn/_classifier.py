@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._explain import explain_document, staged_predict_proba
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, AdamOptimizer, SGDOptimizer
+from ._persistence import VersionedPickleMixin
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._training import (
     Dataset,
@@ -89,7 +90,9 @@ _ARCHITECTURE_PARAMS = (
 )
 
 
-class RNNTextClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+class RNNTextClassifier(
+    VersionedPickleMixin, CallbackSupportMixin, ClassifierMixin, BaseEstimator
+):
     """Recurrent neural network classifier of raw text.
 
     The network reads a document one token at a time (Elman, 1990)::

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .nn._embedding import RowGrad
+
 __all__ = [
     "LR_SCHEDULES",
     "OPTIMIZERS",
@@ -44,7 +46,7 @@ OptimizerState = dict[str, np.ndarray | float | int]
 class BaseOptimizer:
     """Base stochastic gradient descent optimizer over named parameters.
 
-    Subclasses implement :meth:`_update_param` for one parameter and list
+    Subclasses implement :meth:`_step` for one parameter and list
     their mutable state in ``_buffer_names`` (dicts of arrays keyed by
     parameter name) and ``_scalar_names`` (Python scalars).
 
@@ -99,12 +101,25 @@ class BaseOptimizer:
                     f"Gradient {name!r} has shape {grad.shape}, "
                     f"but its parameter has shape {param.shape}."
                 )
-            self._update_param(name, param, grad)
+            buffers = [self._buffer(buffer, name) for buffer in self._buffer_names]
+            if isinstance(grad, RowGrad):
+                # Lazy update: only the rows that have a gradient, and their
+                # state, take a step (as torch's SparseAdam, TF's LazyAdam).
+                ids = grad.ids
+                param_rows = param[ids]
+                buffer_rows = [buffer[ids] for buffer in buffers]
+                self._step(param_rows, grad.rows, *buffer_rows)
+                param[ids] = param_rows
+                for buffer, rows in zip(buffers, buffer_rows, strict=True):
+                    buffer[ids] = rows
+            else:
+                self._step(param, grad, *buffers)
 
     def _begin_step(self) -> None:
         """Update per-step scalars before the parameters are updated."""
 
-    def _update_param(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, *buffers: np.ndarray) -> None:
+        """Update ``param`` and its state ``buffers`` in place from ``grad``."""
         raise NotImplementedError
 
     def _buffer(self, buffer_name: str, name: str) -> np.ndarray:
@@ -363,8 +378,7 @@ class SGDOptimizer(BaseOptimizer):
             print(msg + f" Setting learning rate to {self.learning_rate:f}")
         return False
 
-    def _update_param(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
-        velocity = self._buffer("velocities", name)
+    def _step(self, param: np.ndarray, grad: np.ndarray, velocity: np.ndarray) -> None:
         if self.momentum == 0.0:
             # Plain SGD: v = -eta g whatever v was, and Nesterov's look-ahead
             # adds nothing; two operations instead of six.
@@ -487,9 +501,9 @@ class AdamOptimizer(BaseOptimizer):
             / (1 - self.beta_1**self.t)
         )
 
-    def _update_param(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
-        m = self._buffer("ms", name)
-        v = self._buffer("vs", name)
+    def _step(
+        self, param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray
+    ) -> None:
         m *= self.beta_1
         m += (1 - self.beta_1) * grad
         v *= self.beta_2
@@ -541,8 +555,9 @@ def clip_by_value(grads: Mapping[str, np.ndarray], clip_value: float) -> None:
         raise ValueError(f"clip_value must be at least 0, got {clip_value}.")
     for grad in grads.values():
         # two ufuncs: several times faster than np.clip's wrapper on small arrays
-        np.minimum(grad, clip_value, out=grad)
-        np.maximum(grad, -clip_value, out=grad)
+        values = _values(grad)
+        np.minimum(values, clip_value, out=values)
+        np.maximum(values, -clip_value, out=values)
 
 
 def global_norm(grads: Mapping[str, np.ndarray]) -> float:
@@ -568,7 +583,7 @@ def global_norm(grads: Mapping[str, np.ndarray]) -> float:
     """
     total = 0.0
     for grad in grads.values():
-        flat = np.ravel(grad).astype(np.float64, copy=False)
+        flat = np.ravel(_values(grad)).astype(np.float64, copy=False)
         total += float(flat @ flat)
     return math.sqrt(total)
 
@@ -617,5 +632,10 @@ def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> flo
     if math.isfinite(norm) and norm > max_norm:
         scale = max_norm / norm
         for grad in grads.values():
-            grad *= scale
+            _values(grad)[...] *= scale
     return norm
+
+
+def _values(grad: np.ndarray | RowGrad) -> np.ndarray:
+    """The stored entries of a gradient: the array, or a RowGrad's rows."""
+    return grad.rows if isinstance(grad, RowGrad) else grad

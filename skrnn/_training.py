@@ -200,6 +200,7 @@ def run_epoch(
                 sample_weight=weight,
                 alpha=settings.alpha,
                 rng=dropout_rng,
+                sparse=True,
             )
             if not np.isfinite(loss):
                 raise TrainingDivergedError(f"the training loss became {loss}")

@@ -1,5 +1,7 @@
 """Embedding lookup: a row gather forward, a scatter-add of rows backward."""
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -46,3 +48,63 @@ def embedding_backward(
     grad = np.zeros((n_vocab, width), dtype=doutput.dtype)
     np.add.at(grad, ids.reshape(-1), doutput.reshape(-1, width))
     return grad
+
+
+@dataclass(frozen=True)
+class RowGrad:
+    """Gradient of a lookup table that is zero but for a few rows.
+
+    A batch reads a few hundred rows of a table that may have hundreds of
+    thousands: keeping only those rows saves building, clipping and applying
+    a dense gradient of the whole table at every step.
+
+    Parameters
+    ----------
+    ids : ndarray of int of shape (n_rows,)
+        The rows, each once, in increasing order.
+    rows : ndarray of shape (n_rows, width)
+        Their gradients.
+    n_vocab : int
+        Number of rows of the whole table.
+    """
+
+    ids: np.ndarray
+    rows: np.ndarray
+    n_vocab: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape of the whole table."""
+        return (self.n_vocab, self.rows.shape[1])
+
+    def toarray(self) -> np.ndarray:
+        """The dense gradient of the whole table."""
+        dense = np.zeros(self.shape, dtype=self.rows.dtype)
+        dense[self.ids] = self.rows
+        return dense
+
+
+def embedding_backward_rows(
+    doutput: np.ndarray, ids: np.ndarray, n_vocab: int
+) -> RowGrad:
+    """Gradient of the table, as :func:`embedding_backward`, kept row-sparse.
+
+    Parameters
+    ----------
+    doutput : ndarray of shape ids.shape + (width,)
+        Gradient of the loss in ``table[ids]``.
+    ids : ndarray of int
+        Token ids used in the forward pass.
+    n_vocab : int
+        Number of rows of the table.
+
+    Returns
+    -------
+    RowGrad
+        The summed gradient of every row that was read.
+    """
+    width = doutput.shape[-1]
+    unique, inverse = np.unique(ids.reshape(-1), return_inverse=True)
+    rows = np.zeros((len(unique), width), dtype=doutput.dtype)
+    np.add.at(rows, inverse.reshape(-1), doutput.reshape(-1, width))
+    return RowGrad(unique, rows, n_vocab)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cells import CELLS, Params
-from ._embedding import embedding_backward, embedding_forward
+from ._embedding import embedding_backward, embedding_backward_rows, embedding_forward
 from ._functional import cross_entropy, dropout_mask
 from ._init import glorot_uniform, uniform
 from ._recurrent import (
@@ -74,6 +74,13 @@ class NetworkConfig:
     def one_hot(self) -> bool:
         """Whether the first layer reads token ids directly."""
         return self.embedding_dim is None
+
+    @property
+    def lookup_tables(self) -> frozenset[str]:
+        """Names of the parameters read by row lookup, one row per token id."""
+        if self.one_hot:
+            return frozenset(f"layer0.{d}.W_xh" for d in directions(self.bidirectional))
+        return frozenset({"embed.E"})
 
     @property
     def output_width(self) -> int:
@@ -212,6 +219,7 @@ def loss_and_grad(
     sample_weight: np.ndarray | None = None,
     alpha: float = 0.0,
     rng: np.random.Generator | None = None,
+    sparse: bool = False,
 ) -> tuple[float, Params]:
     """Loss of a batch and its gradient in every parameter.
 
@@ -230,10 +238,15 @@ def loss_and_grad(
     sample_weight : ndarray of shape (n_samples,), optional
         Weights of the samples; None weighs them all 1.
     alpha : float
-        L2 penalty on the weight matrices (not on the biases), scaled as in
-        scikit-learn's MLP: ``0.5 * alpha * ||W||^2 / sum(sample_weight)``.
+        L2 penalty on the weight matrices, scaled as in scikit-learn's MLP:
+        ``0.5 * alpha * ||W||^2 / sum(sample_weight)``.  Biases and lookup
+        tables (``config.lookup_tables``) are not penalised.
     rng : numpy.random.Generator, optional
         Source of dropout masks; None turns dropout off.
+    sparse : bool
+        Return the gradients of the lookup tables as
+        :class:`~skrnn.nn._embedding.RowGrad` (only the rows the batch read)
+        instead of dense arrays.
 
     Returns
     -------
@@ -264,17 +277,19 @@ def loss_and_grad(
         cache["rec"],
         params,
         n_vocab=config.n_vocab,
+        sparse=sparse,
         **config._recurrent_kwargs(),
     )
     grads.update(rec_grads)
     # undo the embedding lookup
     if not config.one_hot:
-        grads["embed.E"] = embedding_backward(dinputs, ids, config.n_vocab)
+        table_backward = embedding_backward_rows if sparse else embedding_backward
+        grads["embed.E"] = table_backward(dinputs, ids, config.n_vocab)
     if alpha:
         total = float(sample_weight.sum())
         penalty = 0.0
         for name, value in params.items():
-            if _is_weight(name):
+            if _is_weight(name) and name not in config.lookup_tables:
                 penalty += float(np.vdot(value, value))
                 grads[name] += (alpha / total) * value
         loss += 0.5 * alpha * penalty / total

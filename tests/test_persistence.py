@@ -1,0 +1,685 @@
+"""Tests for skrnn._persistence: safe save and load, and versioned pickles.
+
+Round trips first (predictions, fitted state, parameters, labels), then
+training continued after a load, then what save refuses, then files that
+load must refuse (broken archives, tampered metadata and arrays, pickle
+payloads), then versions, in model files and in pickles.
+"""
+
+import copy
+import io
+import json
+import pickle
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import skrnn
+import skrnn._persistence as persistence
+from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn._persistence import (
+    FORMAT,
+    FORMAT_VERSION,
+    SkrnnVersionWarning,
+    VersionedPickleMixin,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X = [
+    "good film",
+    "bad film",
+    "a good story",
+    "a bad story",
+    "very good acting!",
+    "very bad acting.",
+    "good",
+    "bad",
+]
+Y = ["pos", "neg"] * 4
+
+#: Tiny network, few epochs: these tests check state, not accuracy.
+TINY = {"hidden_size": 4, "embedding_dim": 4, "max_iter": 2, "random_state": 0}
+
+CORRUPT = "corrupt or tampered skrnn model file"
+
+
+def _fit(X=X, y=Y, **params):
+    return RNNTextClassifier(**{**TINY, **params}).fit(X, y)
+
+
+def _round_trip(model):
+    buffer = io.BytesIO()
+    skrnn.save(model, buffer)
+    return skrnn.load(io.BytesIO(buffer.getvalue()))
+
+
+def _same_param(a, b):
+    if isinstance(a, np.random.RandomState):
+        return isinstance(b, np.random.RandomState) and all(
+            np.array_equal(u, v)
+            for u, v in zip(a.get_state(), b.get_state(), strict=True)
+        )
+    return type(a) is type(b) and a == b
+
+
+def assert_same_fitted_state(loaded, model):
+    """Everything that predicting and continuing training read is equal."""
+    assert type(loaded) is type(model)
+    assert_array_equal(loaded.classes_, model.classes_)
+    assert loaded.classes_.dtype == model.classes_.dtype
+    assert loaded.vectorizer_.get_params() == model.vectorizer_.get_params()
+    assert loaded.vectorizer_.vocabulary_ == model.vectorizer_.vocabulary_
+    assert loaded.vectorizer_.n_vocab_ == model.vectorizer_.n_vocab_
+    assert loaded.vectorizer_.fixed_vocabulary_ == model.vectorizer_.fixed_vocabulary_
+    assert list(loaded.weights_) == list(model.weights_)
+    for name, weight in model.weights_.items():
+        assert loaded.weights_[name].dtype == weight.dtype
+        assert_array_equal(loaded.weights_[name], weight)
+    assert loaded._config == model._config
+    assert loaded._architecture == model._architecture
+    assert loaded._fitted_optimizer_params == model._fitted_optimizer_params
+    assert type(loaded._optimizer) is type(model._optimizer)
+    expected_state = model._optimizer.get_state()
+    loaded_state = loaded._optimizer.get_state()
+    assert list(loaded_state) == list(expected_state)
+    for key, value in expected_state.items():
+        assert_array_equal(loaded_state[key], value)
+        assert type(loaded_state[key]) is type(value)
+    assert vars(loaded._training_state) == vars(model._training_state)
+    assert loaded._rng.bit_generator.state == model._rng.bit_generator.state
+    for name in (
+        "n_iter_",
+        "t_",
+        "loss_curve_",
+        "best_loss_",
+        "validation_scores_",
+        "best_validation_score_",
+    ):
+        assert getattr(loaded, name) == getattr(model, name), name
+    assert loaded.loss_curve_ is loaded._training_state.loss_curve
+    # Nothing else: a fitted attribute added to the estimator must be added
+    # to the file format too.
+    assert set(vars(loaded)) == set(vars(model))
+
+
+# --------------------------------------------------------------- round trips
+
+ARCHITECTURES = [
+    {},
+    {"bidirectional": True, "pooling": "mean"},
+    {"num_layers": 2, "pooling": "max", "dropout": 0.2},
+    {"embedding_dim": None},
+    {"dtype": np.float64, "solver": "sgd", "learning_rate": "invscaling"},
+]
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES, ids=str)
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_round_trip_predicts_identically(cell, architecture):
+    model = _fit(cell=cell, **architecture)
+    loaded = _round_trip(model)
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert_array_equal(
+        loaded.predict(["good", "unseen words"]),
+        model.predict(["good", "unseen words"]),
+    )
+    assert_same_fitted_state(loaded, model)
+    for name, value in model.get_params().items():
+        assert _same_param(loaded.get_params()[name], value), name
+
+
+def test_save_and_load_a_path(tmp_path):
+    model = _fit()
+    path = tmp_path / "model.skrnn"
+    skrnn.save(model, path)
+    loaded = skrnn.load(str(path))
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array(Y),
+        np.array([0, 1] * 4),
+        np.array([-1.0, 2.0] * 4),
+        np.array([True, False] * 4),
+        np.array(Y, dtype=object),
+        np.array(["red", "green", "blue", "red"] * 2),
+    ],
+    ids=["str", "int", "float", "bool", "object-str", "3-classes"],
+)
+def test_round_trip_keeps_the_labels(y):
+    model = _fit(y=y)
+    loaded = _round_trip(model)
+    assert loaded.classes_.dtype == model.classes_.dtype
+    assert loaded.classes_.tolist() == model.classes_.tolist()
+    assert [type(c) for c in loaded.classes_] == [type(c) for c in model.classes_]
+    predicted = loaded.predict(X)
+    assert predicted.dtype == model.predict(X).dtype
+    assert_array_equal(predicted, model.predict(X))
+    assert_array_equal(loaded.decision_function(X), model.decision_function(X))
+
+
+def test_round_trip_keeps_parameters_json_cannot_hold():
+    params = {
+        "class_weight": {0: 1.0, 1: 2.5},  # int keys: JSON keys are str
+        "vocabulary": ("good", "bad", "film"),
+        "stop_words": ["a"],
+        "min_df": 0.0,
+        "max_length": 3,
+        "dtype": "float64",
+        "random_state": np.random.RandomState(3),
+    }
+    model = _fit(y=np.array([0, 1] * 4), **params)
+    loaded = _round_trip(model)
+    for name, value in model.get_params().items():
+        assert _same_param(loaded.get_params()[name], value), name
+    assert_same_fitted_state(loaded, model)
+    # A fresh fit of either gives the same model.
+    refit, refit_loaded = (clone(m).fit(X, [0, 1] * 4) for m in (model, loaded))
+    for name, weight in refit.weights_.items():
+        assert_array_equal(refit_loaded.weights_[name], weight)
+
+
+def test_dtype_parameter_forms():
+    for dtype in (np.float32, np.dtype("float64"), "float32"):
+        loaded = _round_trip(_fit(dtype=dtype))
+        assert np.dtype(loaded.dtype) == np.dtype(dtype)
+
+
+def test_pretrained_embeddings_dict_is_stored_as_none():
+    vectors = {"good": np.ones(4), "bad": -np.ones(4), "film": np.zeros(4)}
+    model = _fit(embeddings=vectors, embedding_dim=None)
+    loaded = _round_trip(model)
+    assert loaded.embeddings is None
+    assert loaded.embeddings_coverage_ == model.embeddings_coverage_
+    assert_array_equal(loaded.weights_["embed.E"], model.weights_["embed.E"])
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_pretrained_embeddings_path_is_stored_as_str(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("good 1 1 1 1\nbad -1 -1 -1 -1\n", encoding="utf-8")
+    model = _fit(embeddings=path, embedding_dim=None)
+    loaded = _round_trip(model)
+    assert loaded.embeddings == str(path)
+    assert_same_fitted_state(loaded, model)
+
+
+def test_model_fitted_with_early_stopping_and_partial_fit():
+    for model in (
+        _fit(early_stopping=True, validation_fraction=0.25, max_iter=3),
+        RNNTextClassifier(**TINY).partial_fit(X, Y, classes=["neg", "pos"]),
+        _fit(vocabulary={"good": 2, "bad": 3}),
+    ):
+        assert_same_fitted_state(_round_trip(model), model)
+
+
+def test_file_layout_and_metadata():
+    model = _fit()
+    buffer = io.BytesIO()
+    skrnn.save(model, buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        assert archive.namelist() == ["metadata.json", "arrays.npz"]
+
+        def refuse(constant):
+            raise AssertionError(f"{constant} is not strict JSON")
+
+        metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
+        npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
+    assert metadata["format"] == FORMAT == "skrnn-model"
+    assert metadata["format_version"] == FORMAT_VERSION == 1
+    assert metadata["skrnn_version"] == skrnn.__version__
+    assert {"sklearn_version", "numpy_version"} <= set(metadata)
+    assert metadata["optimizer"]["solver"] == "adam"
+    assert metadata["rng"]["bit_generator"] == "PCG64"
+    assert metadata["params"]["dtype"] == {"__dtype__": "float32"}
+    assert metadata["training_state"]["best_validation_score"] == {"__float__": "-inf"}
+    words = metadata["vectorizer"]["vocabulary"]
+    assert {word: i for i, word in enumerate(words, 2)} == model.vectorizer_.vocabulary_
+    assert set(npz.files) == {
+        "classes_",
+        *(f"weights/{name}" for name in model.weights_),
+        *(
+            f"optimizer/{moment}.{name}"
+            for moment in ("ms", "vs")
+            for name in model.weights_
+        ),
+    }
+
+
+def test_saving_twice_gives_the_same_bytes():
+    model = _fit()
+    first, second = io.BytesIO(), io.BytesIO()
+    skrnn.save(model, first)
+    skrnn.save(model, second)
+    assert first.getvalue() == second.getvalue()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("inf"),
+        -float("inf"),
+        (1, "a", None),
+        {"b", "a"},
+        {0: 1.5, "x": [True, None], (1, 2): frozenset()},
+        np.float32,
+        np.int64,
+        [np.int64(3), np.float32(0.5), np.bool_(True), np.str_("s")],
+    ],
+    ids=repr,
+)
+def test_values_json_cannot_hold_are_tagged(value):
+    encoded = persistence._to_json(value, "parameter 'x'")
+    decoded = persistence._from_json(json.loads(json.dumps(encoded)), "x")
+    assert decoded == value
+    assert type(decoded) is type(value) or isinstance(value, (frozenset, list))
+
+
+def test_nan_and_random_state_are_tagged():
+    encoded = json.loads(json.dumps(persistence._to_json(float("nan"), "x")))
+    assert encoded == {"__float__": "nan"}
+    assert np.isnan(persistence._from_json(encoded, "x"))
+    random_state = np.random.RandomState(0)
+    random_state.normal()  # caches a Gaussian
+    encoded = json.loads(json.dumps(persistence._to_json(random_state, "x")))
+    decoded = persistence._from_json(encoded, "x")
+    assert decoded.normal() == random_state.normal()
+    assert_array_equal(decoded.rand(3), random_state.rand(3))
+
+
+# ------------------------------------------------------- continued training
+
+CONTINUATIONS = [
+    {},
+    {"solver": "sgd", "learning_rate": "invscaling", "momentum": 0.5},
+    {"cell": "lstm", "dropout": 0.3, "bidirectional": True},
+    {"cell": "gru", "dtype": np.float64, "embedding_dim": None},
+    {"early_stopping": True, "validation_fraction": 0.25, "batch_size": 3},
+]
+
+
+@pytest.mark.parametrize("params", CONTINUATIONS, ids=str)
+def test_partial_fit_after_load_continues_as_without_saving(params):
+    model = _fit(**params)
+    loaded = _round_trip(model)
+    model.partial_fit(X, Y)
+    loaded.partial_fit(X, Y)
+    assert_same_fitted_state(loaded, model)
+
+
+@pytest.mark.parametrize("params", CONTINUATIONS, ids=str)
+def test_warm_start_after_load_continues_as_without_saving(params):
+    model = _fit(**params)
+    loaded = _round_trip(model)
+    for estimator in (model, loaded):
+        estimator.set_params(warm_start=True, max_iter=2).fit(X, Y)
+    assert_same_fitted_state(loaded, model)
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_warm_start_with_new_optimizer_params_after_load():
+    model = _fit()
+    loaded = _round_trip(model)
+    for estimator in (model, loaded):
+        estimator.set_params(warm_start=True, learning_rate_init=0.01).fit(X, Y)
+    assert_same_fitted_state(loaded, model)
+
+
+# ----------------------------------------------------- what save refuses
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"tokenizer": str.split, "token_pattern": None},
+        {"preprocessor": str.lower},
+        {"strip_accents": lambda text: text},
+    ],
+    ids=["tokenizer", "preprocessor", "strip_accents"],
+)
+def test_save_refuses_callable_parameters(params, tmp_path):
+    model = _fit(**params)
+    (name,) = set(params) - {"token_pattern"}
+    path = tmp_path / "model.skrnn"
+    with pytest.raises(TypeError, match=rf"(?s)'{name}' is the callable.*pickle"):
+        skrnn.save(model, path)
+    assert not path.exists()
+
+
+def test_save_refuses_unstorable_parameter_values(tmp_path):
+    model = _fit()
+    model.set_params(class_weight={"pos": object(), "neg": 1.0})
+    with pytest.raises(TypeError, match="'class_weight' is a object"):
+        skrnn.save(model, tmp_path / "model.skrnn")
+
+
+def test_save_refuses_unfitted_models(tmp_path):
+    path = tmp_path / "model.skrnn"
+    with pytest.raises(NotFittedError):
+        skrnn.save(RNNTextClassifier(), path)
+    assert not path.exists()
+
+
+def test_save_refuses_other_objects(tmp_path):
+    with pytest.raises(TypeError, match="RNNTextClassifier"):
+        skrnn.save(SequenceVectorizer().fit(X), tmp_path / "model.skrnn")
+
+
+def test_save_refuses_labels_of_other_types(tmp_path):
+    model = _fit()
+    labels = np.empty(2, dtype=object)
+    labels[:] = [("neg",), ("pos",)]
+    model.classes_ = labels
+    with pytest.raises(TypeError, match="class labels"):
+        skrnn.save(model, tmp_path / "model.skrnn")
+
+
+# ------------------------------------------------ what load refuses
+
+
+def _saved_bytes(model=None):
+    buffer = io.BytesIO()
+    skrnn.save(_fit() if model is None else model, buffer)
+    return buffer.getvalue()
+
+
+def _read(data):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+        with np.load(io.BytesIO(archive.read("arrays.npz"))) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    return metadata, arrays
+
+
+def _archive(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _write(metadata, arrays):
+    npz = io.BytesIO()
+    np.savez(npz, **arrays)  # allows object arrays: a forger's file
+    return _archive(
+        {"metadata.json": json.dumps(metadata), "arrays.npz": npz.getvalue()}
+    )
+
+
+def _tampered(edit):
+    metadata, arrays = _read(_saved_bytes())
+    edit(metadata, arrays)
+    return _write(metadata, arrays)
+
+
+def _set(section, key, value):
+    def edit(metadata, arrays):
+        target = metadata if section is None else metadata[section]
+        target[key] = value
+
+    return edit
+
+
+def _edit_array(key, change):
+    def edit(metadata, arrays):
+        arrays[key] = change(arrays[key])
+
+    return edit
+
+
+def _nan_at_origin(array):
+    array = array.copy()
+    array.flat[0] = np.nan
+    return array
+
+
+TAMPERINGS = {
+    "missing weight": lambda m, a: a.pop("weights/head.b_y"),
+    "extra weight": lambda m, a: a.update({"weights/head.W_extra": np.zeros(2)}),
+    "extra array": lambda m, a: a.update({"notes": np.zeros(2)}),
+    "missing classes": lambda m, a: a.pop("classes_"),
+    "missing optimizer array": lambda m, a: a.pop("optimizer/ms.head.b_y"),
+    "wrong shape": _edit_array("weights/head.W_hy", lambda w: w[:, :1]),
+    "wrong optimizer shape": _edit_array("optimizer/vs.embed.E", lambda w: w[:3]),
+    "wrong dtype": _edit_array("weights/embed.E", lambda w: w.astype(np.float64)),
+    "NaN weight": _edit_array("weights/layer0.fwd.W_hh", _nan_at_origin),
+    "NaN optimizer state": _edit_array("optimizer/ms.head.W_hy", _nan_at_origin),
+    "unsorted classes": _edit_array("classes_", lambda c: c[::-1]),
+    "2-D classes": _edit_array("classes_", lambda c: c[:, None]),
+    "missing key": lambda m, a: m.pop("rng"),
+    "extra key": _set(None, "code", "import os"),
+    "wrong format": _set(None, "format", "other-model"),
+    "format_version as str": _set(None, "format_version", "1"),
+    "other estimator": _set(None, "estimator", "MLPClassifier"),
+    "bad dtype": _set(None, "dtype", "float16"),
+    "invalid parameter": _set("params", "cell", "evil"),
+    "unknown parameter": _set("params", "evil", 1),
+    "missing parameter": lambda m, a: m["params"].pop("alpha"),
+    "unknown tag": _set("params", "alpha", {"__code__": "os.system('ls')"}),
+    "plain JSON object": _set("params", "vocabulary", {"good": 2}),
+    "object dtype tag": _set("params", "dtype", {"__dtype__": "object"}),
+    "wider network": _set("network", "hidden_size", 5),
+    "huge network": _set("network", "hidden_size", 10**9),
+    "deep network": _set("network", "num_layers", 10**9),
+    "unknown cell": _set("network", "cell", "transformer"),
+    "bool as int": _set("network", "bidirectional", 0),
+    "fewer words": lambda m, a: m["vectorizer"]["vocabulary"].pop(),
+    "duplicate words": lambda m, a: m["vectorizer"]["vocabulary"].append("good"),
+    "architecture mismatch": lambda m, a: m["architecture"].update(cell="lstm"),
+    "unknown solver": lambda m, a: m["optimizer"].update(solver="lbfgs"),
+    "solver mismatch": lambda m, a: m["optimizer_params"].update(solver="sgd"),
+    "optimizer hyperparameter": lambda m, a: m["optimizer"]["hyperparameters"].update(
+        beta_1="0.9"
+    ),
+    "optimizer scalar": lambda m, a: m["optimizer"]["scalars"].update(t="3"),
+    "negative epochs": lambda m, a: m["training_state"].update(n_iter=-1),
+    "loss as str": lambda m, a: m["attributes"].update(loss_curve_=["0.5"]),
+    "other bit generator": lambda m, a: m["rng"].update(bit_generator="MT19937"),
+    "bad rng state": lambda m, a: m["rng"]["state"].update(state="x"),
+}
+
+
+@pytest.mark.parametrize("edit", TAMPERINGS.values(), ids=TAMPERINGS.keys())
+def test_load_refuses_tampered_files(edit):
+    data = _tampered(edit)
+    with pytest.raises(ValueError, match=CORRUPT):
+        skrnn.load(io.BytesIO(data))
+
+
+def test_the_tampering_helpers_keep_a_valid_file_valid():
+    loaded = skrnn.load(io.BytesIO(_tampered(lambda m, a: None)))
+    assert_array_equal(loaded.predict_proba(X), _fit().predict_proba(X))
+
+
+def _npy_bytes():
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros(3))
+    return buffer.getvalue()
+
+
+def _replace(name, data):
+    return lambda file, members: _archive({**members, name: data})
+
+
+#: Each makes a broken file out of a valid one and its members.
+BROKEN_ARCHIVES = {
+    "empty file": lambda file, members: b"",
+    "not a zip": lambda file, members: b"hello, world",
+    "truncated": lambda file, members: file[: len(file) // 2],
+    "truncated end": lambda file, members: file[:-10],
+    "missing metadata": lambda file, members: _archive(
+        {"arrays.npz": members["arrays.npz"]}
+    ),
+    "missing arrays": lambda file, members: _archive(
+        {"metadata.json": members["metadata.json"]}
+    ),
+    "extra member": _replace("setup.py", b"import os"),
+    "bad JSON": _replace("metadata.json", b'{"format": '),
+    "not UTF-8": _replace("metadata.json", b"\xff\xfe"),
+    "NaN literal": _replace("metadata.json", b'{"format": NaN}'),
+    "JSON list": _replace("metadata.json", b"[]"),
+    "arrays not npz": _replace("arrays.npz", b"garbage"),
+    "arrays a single npy": lambda file, members: _archive(
+        {**members, "arrays.npz": _npy_bytes()}
+    ),
+}
+
+
+@pytest.mark.parametrize("break_", BROKEN_ARCHIVES.values(), ids=BROKEN_ARCHIVES.keys())
+def test_load_refuses_broken_archives(break_):
+    data = _saved_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with pytest.raises(ValueError, match=CORRUPT):
+        skrnn.load(io.BytesIO(break_(data, members)))
+
+
+def test_load_of_a_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        skrnn.load(tmp_path / "missing.skrnn")
+
+
+def test_load_refuses_newer_format_versions():
+    data = _tampered(_set(None, "format_version", FORMAT_VERSION + 1))
+    with pytest.raises(ValueError, match="Upgrade skrnn") as info:
+        skrnn.load(io.BytesIO(data))
+    assert CORRUPT not in str(info.value)
+
+
+#: Set by _Payload when unpickled: the code a forged file would run.
+EXECUTED = []
+
+
+def _mark_executed():
+    EXECUTED.append(True)
+    return np.zeros(1)
+
+
+class _Payload:
+    def __reduce__(self):
+        return (_mark_executed, ())
+
+
+def _object_array():
+    array = np.empty(1, dtype=object)
+    array[0] = _Payload()
+    return array
+
+
+@pytest.mark.parametrize("key", ["weights/head.b_y", "classes_", "extra"])
+def test_load_refuses_pickled_objects_without_running_them(key):
+    data = _tampered(lambda m, a: a.update({key: _object_array()}))
+    EXECUTED.clear()
+    with pytest.raises(ValueError, match=f"{CORRUPT}.*pickled Python objects"):
+        skrnn.load(io.BytesIO(data))
+    assert EXECUTED == []
+    # The payload is real: pickle would have run it.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=True)
+        npz[key]
+    assert EXECUTED == [True]
+    EXECUTED.clear()
+
+
+def test_load_refuses_a_pickle_in_place_of_the_arrays():
+    data = _saved_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        metadata = archive.read("metadata.json")
+    forged = _archive(
+        {"metadata.json": metadata, "arrays.npz": pickle.dumps(_Payload())}
+    )
+    EXECUTED.clear()
+    with pytest.raises(ValueError, match=f"{CORRUPT}.*pickled Python objects"):
+        skrnn.load(io.BytesIO(forged))
+    assert EXECUTED == []
+
+
+# ----------------------------------------------------------------- versions
+
+
+def test_load_warns_when_another_skrnn_version_saved_the_file(monkeypatch):
+    model = _fit()
+    with monkeypatch.context() as patch:
+        patch.setattr(persistence, "__version__", "0.0.1")
+        data = _saved_bytes(model)
+    with pytest.warns(SkrnnVersionWarning, match="skrnn 0.0.1") as record:
+        loaded = skrnn.load(io.BytesIO(data))
+    (warning,) = record
+    assert warning.message.original_version == "0.0.1"
+    assert warning.message.current_version == skrnn.__version__
+    assert isinstance(warning.message, UserWarning)
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_load_of_the_same_version_does_not_warn():
+    data = _saved_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        skrnn.load(io.BytesIO(data))
+
+
+def test_classifier_pickles_with_the_skrnn_version():
+    assert issubclass(RNNTextClassifier, VersionedPickleMixin)
+    model = _fit()
+    assert model.__getstate__()["_skrnn_version"] == skrnn.__version__
+    assert "_skrnn_version" not in vars(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = pickle.loads(pickle.dumps(model))
+        copied = copy.deepcopy(model)
+        clone(model)
+    assert "_skrnn_version" not in vars(loaded)
+    for other in (loaded, copied):
+        assert_array_equal(other.predict_proba(X), model.predict_proba(X))
+
+
+def test_unpickling_with_another_skrnn_version_warns(monkeypatch):
+    model = _fit()
+    data = pickle.dumps(model)
+    monkeypatch.setattr(persistence, "__version__", "9.9.9")
+    with pytest.warns(SkrnnVersionWarning, match="saved with skrnn 0") as record:
+        loaded = pickle.loads(data)
+    assert record[0].message.current_version == "9.9.9"
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_unpickling_a_pickle_without_version_warns():
+    state = _fit().__getstate__()
+    del state["_skrnn_version"]
+    model = RNNTextClassifier.__new__(RNNTextClassifier)
+    with pytest.warns(SkrnnVersionWarning, match="unknown"):
+        model.__setstate__(state)
+    assert model.predict(X).shape == (len(X),)
+
+
+class _Plain(VersionedPickleMixin):
+    """The mixin also works without scikit-learn's BaseEstimator after it."""
+
+    def __init__(self):
+        self.value = 3
+
+
+def test_mixin_on_a_plain_class(monkeypatch):
+    data = pickle.dumps(_Plain())
+    assert pickle.loads(data).value == 3
+    monkeypatch.setattr(persistence, "__version__", "9.9.9")
+    with pytest.warns(SkrnnVersionWarning):
+        assert pickle.loads(data).value == 3
+
+
+def test_skops_round_trip(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    model = _fit(cell="lstm")
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
