@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._functional import dsigmoid_from_output, dtanh_from_output, sigmoid
+from ._functional import dsigmoid_from_output, dtanh_from_output
 from ._init import orthogonal
 
 Params = dict[str, np.ndarray]
@@ -115,6 +115,26 @@ def lstm_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Pa
     return {"W_hh": _recurrent_weights(rng, hidden_size, 4, dtype), "b_h": b_h}
 
 
+def _half_sigmoid_columns(x: np.ndarray, n_sigmoid: int) -> np.ndarray:
+    """Copy of ``x`` with its first ``n_sigmoid`` columns halved.
+
+    ``sigmoid(a) = (1 + tanh(a / 2)) / 2``: with the inputs of the sigmoid
+    gates halved once, before the loop, every step needs a single ``tanh``
+    over all gates.
+    """
+    x = x.copy()
+    x[..., :n_sigmoid] *= 0.5
+    return x
+
+
+def _gate_activations(a: np.ndarray, n_sigmoid: int) -> None:
+    """In place: ``tanh`` of every column, then ``(1 + t) / 2`` for the sigmoids."""
+    np.tanh(a, out=a)
+    s = a[:, :n_sigmoid]
+    s *= 0.5
+    s += 0.5
+
+
 def lstm_forward(
     xproj: np.ndarray, n_active: Sequence[int], params: Params, training: bool
 ) -> tuple[np.ndarray, Cache]:
@@ -129,23 +149,23 @@ def lstm_forward(
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 4
-    W_hh = params["W_hh"]
+    W_hh = _half_sigmoid_columns(params["W_hh"], 3 * H)
+    xproj = _half_sigmoid_columns(xproj, 3 * H)
     hs = np.zeros((n_steps + 1, n_samples, H), dtype=xproj.dtype)
     cs = np.zeros((n_steps + 1, n_samples, H), dtype=xproj.dtype)
-    gates = np.empty_like(xproj) if training else None
+    gates = np.zeros_like(xproj) if training else None
     tanh_cs = np.zeros((n_steps, n_samples, H), dtype=xproj.dtype)
     buf = np.empty((n_samples, width), dtype=xproj.dtype)
-    for t in range(n_steps):
-        n = n_active[t]
+    ig = np.empty((n_samples, H), dtype=xproj.dtype)
+    for t, n in enumerate(n_active):
         a = gates[t, :n] if training else buf[:n]
         np.matmul(hs[t, :n], W_hh, out=a)
         a += xproj[t, :n]
-        sigmoid(a[:, : 3 * H], out=a[:, : 3 * H])
-        np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])
+        _gate_activations(a, 3 * H)
         i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         c = cs[t + 1, :n]
         np.multiply(f, cs[t, :n], out=c)
-        c += i * g
+        c += np.multiply(i, g, out=ig[:n])
         tc = tanh_cs[t, :n]
         np.tanh(c, out=tc)
         np.multiply(o, tc, out=hs[t + 1, :n])
@@ -159,28 +179,34 @@ def lstm_backward(
     hs, cs, gates, tanh_cs = cache["hs"], cache["cs"], cache["gates"], cache["tanh_cs"]
     n_steps, n_samples, H = doutputs.shape
     W_hh_T = params["W_hh"].T
+    # Derivatives that do not depend on the incoming gradient, for all steps
+    # at once: of the gate non-linearities, and of h = o * tanh(c) in c.
+    dgates = np.empty_like(gates)
+    dgates[..., : 3 * H] = dsigmoid_from_output(gates[..., : 3 * H])
+    dgates[..., 3 * H :] = dtanh_from_output(gates[..., 3 * H :])
+    dh_dc = gates[..., 2 * H : 3 * H] * dtanh_from_output(tanh_cs)
     dxproj = np.zeros((n_steps, n_samples, 4 * H), dtype=doutputs.dtype)
     dh = np.zeros((n_samples, H), dtype=doutputs.dtype)
     dc = np.zeros((n_samples, H), dtype=doutputs.dtype)
+    dh_t = np.empty((n_samples, H), dtype=doutputs.dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
         a = gates[t, :n]
-        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        tc = tanh_cs[t, :n]
+        i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 3 * H :]
         da = dxproj[t, :n]
-        dh_t = doutputs[t, :n] + dh[:n]
+        dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
         # undo h = o * tanh(c)
-        da[:, 2 * H : 3 * H] = dh_t * tc
+        np.multiply(dht, tanh_cs[t, :n], out=da[:, 2 * H : 3 * H])
         dc_t = dc[:n]
-        dc_t += dh_t * o * dtanh_from_output(tc)
+        dht *= dh_dc[t, :n]
+        dc_t += dht
         # undo c = f * c_prev + i * g
-        da[:, :H] = dc_t * g
-        da[:, H : 2 * H] = dc_t * cs[t, :n]
-        da[:, 3 * H :] = dc_t * i
+        np.multiply(dc_t, g, out=da[:, :H])
+        np.multiply(dc_t, cs[t, :n], out=da[:, H : 2 * H])
+        np.multiply(dc_t, i, out=da[:, 3 * H :])
         dc_t *= f
         # undo the gate non-linearities
-        da[:, : 3 * H] *= dsigmoid_from_output(a[:, : 3 * H])
-        da[:, 3 * H :] *= dtanh_from_output(g)
+        da *= dgates[t, :n]
         # undo h_{t-1} @ W_hh
         np.matmul(da, W_hh_T, out=dh[:n])
     dW_hh = hs[:-1].reshape(-1, H).T @ dxproj.reshape(-1, 4 * H)
@@ -217,26 +243,26 @@ def gru_forward(
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 3
-    W_hh, b_hn = params["W_hh"], params["b_hn"]
+    W_hh = _half_sigmoid_columns(params["W_hh"], 2 * H)
+    xproj = _half_sigmoid_columns(xproj, 2 * H)
+    b_hn = params["b_hn"]
     dtype = xproj.dtype
     hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
-    rzn = np.empty_like(xproj) if training else None
-    uns = np.empty((n_steps, n_samples, H), dtype=dtype) if training else None
+    rzn = np.zeros_like(xproj) if training else None
+    uns = np.zeros((n_steps, n_samples, H), dtype=dtype) if training else None
     buf_u = np.empty((n_samples, width), dtype=dtype)
     buf_rzn = np.empty((n_samples, width), dtype=dtype)
-    for t in range(n_steps):
-        n = n_active[t]
+    for t, n in enumerate(n_active):
         h_prev = hs[t, :n]
         u = buf_u[:n]
         np.matmul(h_prev, W_hh, out=u)
         gate = rzn[t, :n] if training else buf_rzn[:n]
-        np.add(xproj[t, :n, : 2 * H], u[:, : 2 * H], out=gate[:, : 2 * H])
-        sigmoid(gate[:, : 2 * H], out=gate[:, : 2 * H])
+        rz = gate[:, : 2 * H]
+        np.add(xproj[t, :n, : 2 * H], u[:, : 2 * H], out=rz)
+        _gate_activations(rz, 2 * H)
         r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
-        u_n = u[:, 2 * H :]
-        u_n += b_hn
-        if training:
-            uns[t, :n] = u_n
+        u_n = uns[t, :n] if training else u[:, 2 * H :]
+        np.add(u[:, 2 * H :], b_hn, out=u_n)
         np.multiply(r, u_n, out=cand)
         cand += xproj[t, :n, 2 * H :]
         np.tanh(cand, out=cand)
@@ -255,30 +281,34 @@ def gru_backward(
     n_steps, n_samples, H = doutputs.shape
     W_hh_T = params["W_hh"].T
     dtype = doutputs.dtype
+    r, z, cand = rzn[..., :H], rzn[..., H : 2 * H], rzn[..., 2 * H :]
+    # Derivatives that do not depend on the incoming gradient, for all steps
+    # at once: of h in the candidate's pre-activation, of h in z's
+    # pre-activation, and of the reset gate's sigmoid.
+    dh_dan = (1.0 - z) * dtanh_from_output(cand)
+    dh_daz = (hs[:-1] - cand) * dsigmoid_from_output(z)
+    dr_dar = dsigmoid_from_output(r)
     dxproj = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
     du = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
     dh = np.zeros((n_samples, H), dtype=dtype)
+    dh_t = np.empty((n_samples, H), dtype=dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
-        gate = rzn[t, :n]
-        r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
-        h_prev = hs[t, :n]
-        dh_t = doutputs[t, :n] + dh[:n]
+        dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
         dx, du_t = dxproj[t, :n], du[t, :n]
-        # undo h = (1 - z) * n + z * h_prev
-        dcand = dh_t * (1.0 - z)
-        dz = dh_t * (h_prev - cand)
-        # undo n = tanh(x_n + r * u_n)
-        dx[:, 2 * H :] = dcand * dtanh_from_output(cand)
-        np.multiply(dx[:, 2 * H :], r, out=du_t[:, 2 * H :])
-        dr = dx[:, 2 * H :] * uns[t, :n]
-        # undo the sigmoids of r and z; x and u enter them alike
-        dx[:, :H] = dr * dsigmoid_from_output(r)
-        dx[:, H : 2 * H] = dz * dsigmoid_from_output(z)
+        # undo n = tanh(x_n + r * u_n) and h = (1 - z) * n + z * h_prev in n
+        dan = np.multiply(dht, dh_dan[t, :n], out=dx[:, 2 * H :])
+        np.multiply(dan, r[t, :n], out=du_t[:, 2 * H :])
+        # undo r = sigmoid(x_r + u_r)
+        dar = np.multiply(dan, uns[t, :n], out=dx[:, :H])
+        dar *= dr_dar[t, :n]
+        # undo z = sigmoid(x_z + u_z)
+        np.multiply(dht, dh_daz[t, :n], out=dx[:, H : 2 * H])
         du_t[:, : 2 * H] = dx[:, : 2 * H]
         # undo u = h_prev @ W_hh, plus the direct path through z * h_prev
         np.matmul(du_t, W_hh_T, out=dh[:n])
-        dh[:n] += dh_t * z
+        dht *= z[t, :n]
+        dh[:n] += dht
     dW_hh = hs[:-1].reshape(-1, H).T @ du.reshape(-1, 3 * H)
     db_hn = du[:, :, 2 * H :].sum(axis=(0, 1))
     return dxproj, {"W_hh": dW_hh, "b_hn": db_hn}
