@@ -547,7 +547,14 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         state.best_params = None
         if hooks:
             hooks[2](weights)
-        if not (incremental or stopped):
+        if state.interrupted:
+            state.interrupted = False
+            warnings.warn(
+                "Training interrupted by user: the estimator keeps the weights "
+                f"of the last completed epoch (n_iter_={state.n_iter}).",
+                stacklevel=4,
+            )
+        elif not (incremental or stopped):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",

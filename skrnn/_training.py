@@ -94,6 +94,7 @@ class TrainingState:
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
     best_params: Params | None = None
+    interrupted: bool = False
 
     def restart_stopping(self) -> None:
         """Forget the stopping history, as a new ``fit`` on a warm start does."""
@@ -279,6 +280,21 @@ def epoch_timer() -> Callable[[], float]:
     return lambda: time.perf_counter() - start
 
 
+class _Checkpoint:
+    """Copies of what an epoch changes, to undo an interrupted epoch."""
+
+    def __init__(self, params, optimizer, rng):
+        self.params = {name: value.copy() for name, value in params.items()}
+        self.optimizer = optimizer.get_state()
+        self.rng = copy.deepcopy(rng.bit_generator.state)
+
+    def restore(self, params, optimizer, rng):
+        for name, value in self.params.items():
+            params[name][...] = value
+        optimizer.set_state(self.optimizer)
+        rng.bit_generator.state = self.rng
+
+
 def fit_epochs(
     params: Params,
     optimizer: BaseOptimizer,
@@ -337,8 +353,56 @@ def fit_epochs(
     -------
     bool
         Whether a stopping rule ended training before ``max_epochs``.
+
+    Notes
+    -----
+    A ``KeyboardInterrupt`` during an epoch puts the parameters, the
+    optimizer and the random generator back as they were after the last
+    completed epoch, sets ``state.interrupted`` and returns False, as
+    scikit-learn's MLP keeps its weights when interrupted.
     """
+    try:
+        return _fit_epochs(
+            params,
+            optimizer,
+            train,
+            config,
+            settings,
+            state,
+            rng,
+            max_epochs=max_epochs,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            validation=validation,
+            verbose=verbose,
+            on_epoch_begin=on_epoch_begin,
+            on_epoch_end=on_epoch_end,
+        )
+    except KeyboardInterrupt:
+        state.interrupted = True
+        return False
+
+
+def _fit_epochs(
+    params,
+    optimizer,
+    train,
+    config,
+    settings,
+    state,
+    rng,
+    *,
+    max_epochs,
+    tol,
+    n_iter_no_change,
+    validation,
+    verbose,
+    on_epoch_begin,
+    on_epoch_end,
+):
+    """:func:`fit_epochs` without the handling of interrupts."""
     for _ in range(max_epochs):
+        checkpoint = _Checkpoint(params, optimizer, rng)
         if on_epoch_begin is not None:
             on_epoch_begin()
         elapsed = epoch_timer()
@@ -347,6 +411,9 @@ def fit_epochs(
             on_batch, close = batch_progress(state.n_iter + 1, len(train.y))
         try:
             loss = run_epoch(params, optimizer, train, config, settings, rng, on_batch)
+        except KeyboardInterrupt:
+            checkpoint.restore(params, optimizer, rng)
+            raise
         finally:
             if close is not None:
                 close()
