@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _assert_all_finite,
     _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
@@ -443,6 +444,12 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
                     "classes must be passed on the first call to partial_fit: "
                     "every class that any call will see, e.g. classes=[0, 1]."
                 )
+            if self.early_stopping:
+                raise ValueError(
+                    "partial_fit does not support early_stopping=True, as in "
+                    "MLPClassifier: there is no held-out set across chunks. Set "
+                    "early_stopping=False, or score held-out data yourself."
+                )
             if self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight='balanced' is not supported by partial_fit: "
@@ -456,6 +463,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
     def _fit(self, X, y, *, sample_weight, incremental, classes=None):
         documents = check_text(X, allow_empty=False)
         y = column_or_1d(y, warn=True)
+        _assert_all_finite(y, input_name="y")
         check_consistent_length(documents, y)
         check_classification_targets(y)
         dtype = self._check_dtype()
@@ -668,6 +676,14 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
                     f"No word of the vocabulary has a vector in {self.embeddings!r}."
                 )
         width = vectors_width(vectors)
+        bad = [
+            word for word, vector in vectors.items() if not np.isfinite(vector).all()
+        ]
+        if bad:
+            raise ValueError(
+                f"embeddings hold NaN or infinite components for {len(bad)} "
+                f"word(s), e.g. {bad[:5]!r}; drop or repair those vectors."
+            )
         if self.embedding_dim not in (None, width):
             raise ValueError(
                 f"embedding_dim={self.embedding_dim}, but the pre-trained vectors "

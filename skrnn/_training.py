@@ -262,14 +262,17 @@ def update_stopping(
 
 
 def format_epoch(
-    state: TrainingState, train_accuracy: float | None, seconds: float
+    state: TrainingState,
+    train_accuracy: float | None,
+    validation_score: float | None,
+    seconds: float,
 ) -> str:
     """One line of progress: epoch, training loss and accuracy, validation, time."""
     parts = [f"Epoch {state.n_iter}", f"loss = {state.loss_curve[-1]:.6f}"]
     if train_accuracy is not None:
         parts.append(f"train accuracy = {train_accuracy:.4f}")
-    if state.validation_scores:
-        parts.append(f"validation accuracy = {state.validation_scores[-1]:.4f}")
+    if validation_score is not None:
+        parts.append(f"validation accuracy = {validation_score:.4f}")
     parts.append(f"{seconds:.2f} s")
     return ", ".join(parts)
 
@@ -409,29 +412,31 @@ def _fit_epochs(
         on_batch, close = None, None
         if verbose >= 2:
             on_batch, close = batch_progress(state.n_iter + 1, len(train.y))
+        # The epoch counts once its steps and its validation score are done;
+        # an interrupt before that undoes it whole.
         try:
             loss = run_epoch(params, optimizer, train, config, settings, rng, on_batch)
+            score = None
+            if validation is not None:
+                logits = predict_logits(params, validation.sequences, config)
+                score = accuracy(logits, validation.y, validation.sample_weight)
         except KeyboardInterrupt:
             checkpoint.restore(params, optimizer, rng)
             raise
         finally:
             if close is not None:
                 close()
+        if loss > DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
+            raise TrainingDivergedError(f"the training loss exploded to {loss:.4g}")
         state.n_iter += 1
         state.t += len(train.y)
         state.loss_curve.append(loss)
-        if loss > DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
-            raise TrainingDivergedError(f"the training loss exploded to {loss:.4g}")
-        score = None
-        if validation is not None:
-            logits = predict_logits(params, validation.sequences, config)
-            score = accuracy(logits, validation.y, validation.sample_weight)
         update_stopping(state, params, tol=tol, validation_score=score)
         optimizer.iteration_ends(state.t)
         if verbose:
             logits = predict_logits(params, train.sequences, config)
             train_accuracy = accuracy(logits, train.y, train.sample_weight)
-            print(format_epoch(state, train_accuracy, elapsed()))
+            print(format_epoch(state, train_accuracy, score, elapsed()))
         if on_epoch_end is not None and on_epoch_end():
             return True
         if state.no_improvement_count > n_iter_no_change:

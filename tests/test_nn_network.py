@@ -653,8 +653,9 @@ def test_init_params_biases_and_zero_ids(config):
         assert_array_equal(params[name][[0, 1]], 0.0)
         assert (params[name][2:] != 0).all()
     for name, value in params.items():
-        if name.endswith(".b_h") and config.cell == "lstm":
-            # gates i, f, o, g: the forget bias starts at one
+        if name.endswith(".b_h") and config.cell in ("lstm", "gru"):
+            # LSTM gates i, f, o, g: the forget bias starts at one; GRU gates
+            # r, z, n: the update bias starts at one
             assert_array_equal(value[H : 2 * H], 1.0)
             assert_array_equal(np.delete(value, np.s_[H : 2 * H]), 0.0)
         elif not is_weight(name):

@@ -79,7 +79,10 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     ndarray of shape (n_samples, n_classes)
         ``z - logsumexp(z)`` for each row.
     """
-    shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
+    # Logits further apart than the float range overflow to -inf here, which
+    # is the right log-probability; the warning would only be noise.
+    with np.errstate(over="ignore"):
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
     shifted -= np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
     return shifted
 
@@ -97,7 +100,8 @@ def softmax(z: np.ndarray) -> np.ndarray:
     ndarray of shape (n_samples, n_classes)
         Probabilities; each row sums to one.
     """
-    e = np.exp(z - z.max(axis=1, keepdims=True))
+    with np.errstate(over="ignore"):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
     return e
 

@@ -1,0 +1,255 @@
+"""Tests for skrnn._embeddings: reading word vectors, starting a network from them.
+
+First :func:`skrnn.load_word_vectors` on small word2vec and GloVe files
+written by the tests, then ``RNNTextClassifier(embeddings=...)``: which rows
+of the embedding table the vectors fill, the coverage, the lowercase
+fallback, freezing, and the errors.  (The gradient of the embedding lookup is
+checked in test_nn_embedding.py.)
+"""
+
+import gzip
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from skrnn import RNNTextClassifier, load_word_vectors
+from skrnn._text import PAD_ID, UNK_ID
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+VECTORS = {
+    "good": np.array([0.25, -1.5, 3.0], dtype=np.float32),
+    "bad": np.array([-0.125, 2.0, -0.5], dtype=np.float32),
+    "film": np.array([1e-3, 0.0, -7.75], dtype=np.float32),
+}
+
+X = ["good film", "bad film", "a good story", "a bad story", "good", "bad"]
+Y = [1, 0, 1, 0, 1, 0]
+
+#: Tiny network; embedding_dim=None takes the width of the vectors.
+FAST = {"hidden_size": 4, "embedding_dim": None, "max_iter": 3, "random_state": 0}
+
+
+def _line(word, vector):
+    return " ".join([word, *(repr(float(v)) for v in vector)]) + "\n"
+
+
+def _write(path, text, opener=open, encoding="utf-8"):
+    with opener(path, "wt", encoding=encoding) as f:
+        f.write(text)
+    return path
+
+
+def _assert_vectors_equal(actual, expected):
+    assert actual.keys() == expected.keys()
+    for word, vector in expected.items():
+        assert actual[word].dtype == np.float32, word
+        assert_array_equal(actual[word], vector, err_msg=word)
+
+
+def _clf(**params):
+    return RNNTextClassifier(**{**FAST, **params})
+
+
+def _row(clf, word):
+    return clf.weights_["embed.E"][clf.vectorizer_.vocabulary_[word]]
+
+
+# ------------------------------------------------------------- the loader
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["word2vec", "glove"])
+def test_word2vec_and_glove_text_files(tmp_path, header):
+    text = "".join(_line(word, vector) for word, vector in VECTORS.items())
+    if header:
+        text = f"{len(VECTORS)} 3\n" + text
+    vectors = load_word_vectors(_write(tmp_path / "vectors.txt", text))
+    _assert_vectors_equal(vectors, VECTORS)
+
+
+def test_gzip_file_and_str_path(tmp_path):
+    text = "3 3\n" + "".join(_line(w, v) for w, v in VECTORS.items())
+    path = _write(tmp_path / "vectors.txt.gz", text, opener=gzip.open)
+    _assert_vectors_equal(load_word_vectors(str(path)), VECTORS)
+
+
+def test_vocabulary_keeps_only_the_given_words(tmp_path):
+    text = "".join(_line(w, v) for w, v in VECTORS.items())
+    path = _write(tmp_path / "vectors.txt", text)
+    vectors = load_word_vectors(path, vocabulary={"good", "film", "absent"})
+    _assert_vectors_equal(vectors, {"good": VECTORS["good"], "film": VECTORS["film"]})
+    assert load_word_vectors(path, vocabulary=[]) == {}
+
+
+def test_words_with_spaces_take_all_but_the_last_dim_fields(tmp_path):
+    # GloVe 840B holds such words; the header (or the first line) fixes dim.
+    text = "3 2\nnew york 1 2\ngood 3 4\n. . . 5 6\n"
+    vectors = load_word_vectors(_write(tmp_path / "w2v.txt", text))
+    _assert_vectors_equal(
+        vectors,
+        {
+            "new york": np.array([1, 2], np.float32),
+            "good": np.array([3, 4], np.float32),
+            ". . .": np.array([5, 6], np.float32),
+        },
+    )
+    glove = load_word_vectors(
+        _write(tmp_path / "glove.txt", "good 3 4\nnew york 1 2\n")
+    )
+    assert_array_equal(glove["new york"], [1, 2])
+
+
+def test_blank_lines_trailing_spaces_and_crlf_are_tolerated(tmp_path):
+    # gensim writes a space before the newline; Windows tools write CRLF.
+    text = "2 3\r\ngood 0.25 -1.5 3.0 \r\n\r\nbad -0.125 2.0 -0.5\r\n\n"
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(text.encode())
+    vectors = load_word_vectors(path)
+    _assert_vectors_equal(vectors, {w: VECTORS[w] for w in ("good", "bad")})
+
+
+def test_encoding(tmp_path):
+    path = _write(tmp_path / "latin1.txt", "café 1 2\n", encoding="latin-1")
+    assert_array_equal(load_word_vectors(path, encoding="latin-1")["café"], [1, 2])
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("good 1 2 3\nbad 1 2\n", 2),  # too few components
+        ("2 3\ngood 1 2 3\nbad 1 x 3\n", 3),  # not a number
+        ("good 1 2\nbad 1 2\n\nfilm 1 nan? 2\n", 4),  # word with a space, or junk
+        ("good\t1\t2\n", 1),  # tab-separated: one field, no vector
+        ("2 3\ngood 1 2\n", 2),  # fewer components than the header says
+    ],
+)
+def test_malformed_lines_raise_value_error_naming_the_line(tmp_path, text, line):
+    path = _write(tmp_path / "broken.txt", text)
+    with pytest.raises(ValueError, match=rf"broken\.txt, line {line}\b"):
+        load_word_vectors(path)
+
+
+# ------------------------------------------------------------- the estimator
+
+
+@pytest.mark.parametrize("source", ["dict", "str", "path"])
+def test_covered_rows_start_at_the_vectors(tmp_path, source):
+    path = _write(
+        tmp_path / "vectors.txt", "".join(_line(w, v) for w, v in VECTORS.items())
+    )
+    embeddings = {"dict": VECTORS, "str": str(path), "path": path}[source]
+    clf = _clf(embeddings=embeddings, freeze_embeddings=True, max_iter=1).fit(X, Y)
+    table = clf.weights_["embed.E"]
+    assert table.shape == (clf.vectorizer_.n_vocab_, 3)
+    for word, vector in VECTORS.items():
+        assert_array_equal(_row(clf, word), vector, err_msg=word)
+    assert_array_equal(table[[PAD_ID, UNK_ID]], 0.0)
+    # "a" and "story" have no vector: random, nonzero rows
+    for word in ("a", "story"):
+        assert np.all(_row(clf, word) != 0), word
+    # 3 of the 5 words of the vocabulary
+    assert clf.embeddings_coverage_ == pytest.approx(3 / 5)
+
+
+def test_uncovered_rows_start_on_the_scale_of_the_vectors():
+    # 200 uncovered words, vectors of standard deviation about 5: the random
+    # rows are rescaled to it (they start at U(-0.5, 0.5), std 0.29).
+    rng = np.random.default_rng(0)
+    vectors = {"good": rng.normal(0, 5, 8), "bad": rng.normal(0, 5, 8)}
+    words = [f"w{i}" for i in range(200)]
+    docs = [*X, " ".join(words)]
+    clf = _clf(embeddings=vectors, max_iter=1).fit(docs, [*Y, 1])
+    uncovered = np.array([_row(clf, w) for w in words])
+    pretrained_std = np.std([vectors["good"], vectors["bad"]])
+    assert 0.7 * pretrained_std < uncovered.std() < 1.3 * pretrained_std
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_frozen_embeddings_do_not_change_while_the_rest_trains(dtype):
+    params = {"embeddings": VECTORS, "dtype": dtype, "learning_rate_init": 0.1}
+    one = _clf(**params, freeze_embeddings=True, max_iter=1).fit(X, Y)
+    five = _clf(**params, freeze_embeddings=True, max_iter=5).fit(X, Y)
+    assert five.weights_["embed.E"].dtype == dtype
+    assert_array_equal(five.weights_["embed.E"], one.weights_["embed.E"])
+    assert not np.array_equal(five.weights_["head.W_hy"], one.weights_["head.W_hy"])
+    for word, vector in VECTORS.items():
+        assert_array_equal(_row(five, word), vector.astype(dtype), err_msg=word)
+
+
+def test_unfrozen_embeddings_are_fine_tuned():
+    clf = _clf(embeddings=VECTORS, learning_rate_init=0.1, max_iter=5).fit(X, Y)
+    for word, vector in VECTORS.items():
+        assert not np.array_equal(_row(clf, word), vector), word
+    # padding and unknown words never occur in training: their rows stay 0
+    assert_array_equal(clf.weights_["embed.E"][[PAD_ID, UNK_ID]], 0.0)
+
+
+@pytest.mark.parametrize("source", ["dict", "file"])
+def test_lowercase_fallback_when_the_vocabulary_keeps_case(tmp_path, source):
+    vectors = {
+        "good": np.array([1.0, 2.0], np.float32),
+        "Bad": np.array([3.0, 4.0], np.float32),
+        "bad": np.array([5.0, 6.0], np.float32),
+    }
+    path = _write(tmp_path / "v.txt", "".join(_line(w, v) for w, v in vectors.items()))
+    clf = _clf(
+        embeddings=vectors if source == "dict" else path,
+        lowercase=False,
+        freeze_embeddings=True,
+        max_iter=1,
+    ).fit(["Good film", "Bad film", "GOOD", "bad"], [1, 0, 1, 0])
+    assert_array_equal(_row(clf, "Good"), vectors["good"])  # lowercased
+    assert_array_equal(_row(clf, "GOOD"), vectors["good"])
+    assert_array_equal(_row(clf, "Bad"), vectors["Bad"])  # exact match first
+    assert_array_equal(_row(clf, "bad"), vectors["bad"])
+    # Good, GOOD, Bad, bad of Good, film, Bad, GOOD, bad
+    assert clf.embeddings_coverage_ == pytest.approx(4 / 5)
+
+
+def test_embedding_dim_equal_to_the_width_is_accepted():
+    clf = _clf(embedding_dim=3, embeddings=VECTORS)
+    assert clf.fit(X, Y).weights_["embed.E"].shape[1] == 3
+
+
+@pytest.mark.parametrize("source", ["dict", "file"])
+def test_embedding_dim_mismatch_names_embedding_dim(tmp_path, source):
+    path = _write(tmp_path / "v.txt", "".join(_line(w, v) for w, v in VECTORS.items()))
+    clf = _clf(
+        embedding_dim=8,
+        embeddings=VECTORS if source == "dict" else path,
+    )
+    with pytest.raises(ValueError, match=r"embedding_dim=8.*3 components"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "weights_")
+
+
+def test_file_without_any_word_of_the_vocabulary_is_an_error(tmp_path):
+    path = _write(tmp_path / "v.txt", "zebra 1 2\nquartz 3 4\n")
+    clf = _clf(embeddings=path)
+    with pytest.raises(ValueError, match="No word of the vocabulary"):
+        clf.fit(X, Y)
+
+
+def test_vectors_of_different_lengths_are_an_error():
+    clf = _clf(embeddings={"good": [1.0, 2.0], "bad": [1.0]})
+    with pytest.raises(ValueError, match="one common length"):
+        clf.fit(X, Y)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_vectors_are_rejected_naming_the_word(bad):
+    clf = _clf(embeddings={"good": [bad, 0.0, 1.0], "bad": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="good") as excinfo:
+        clf.fit(X, Y)
+    assert "learning rate" not in str(excinfo.value)
+
+
+def test_partial_fit_starts_from_the_vectors():
+    clf = _clf(embeddings=VECTORS, freeze_embeddings=True)
+    clf.partial_fit(X, Y, classes=[0, 1])
+    clf.partial_fit(X, Y)
+    for word, vector in VECTORS.items():
+        assert_array_equal(_row(clf, word), vector, err_msg=word)
+    assert clf.embeddings_coverage_ == pytest.approx(3 / 5)

@@ -1,0 +1,570 @@
+"""Tests for skrnn._training: training the way MLPClassifier trains.
+
+Every solver and schedule lowers the loss; the schedules follow
+scikit-learn's formulas and stopping rules (checked against MLPClassifier and
+its SGDOptimizer); the L2 penalty and both kinds of clipping bound what a step
+does; early stopping keeps the weights of the best validation epoch; progress
+is reported on stdout (verbose=1 and 2, with and without tqdm) and to
+scikit-learn's callbacks, also inside a Pipeline and a GridSearchCV; and the
+ConvergenceWarning tells a run that hit max_iter from one that stopped.
+
+Warm starts, partial_fit, sample and class weights, divergence and the
+plain-loss stopping rule are tested in test_classifier.py.
+"""
+
+import re
+import sys
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network._stochastic_optimizers import (
+    SGDOptimizer as SklearnSGDOptimizer,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skrnn import RNNTextClassifier
+from skrnn._training import accuracy, predict_logits
+from skrnn.datasets import load_toy_sentiment
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X_TOY, Y_TOY = load_toy_sentiment(return_X_y=True)
+N_TOY = len(X_TOY)
+
+#: Tiny network, few epochs.
+FAST = {"hidden_size": 8, "embedding_dim": 8, "max_iter": 10, "random_state": 0}
+
+
+def _fit(X=X_TOY, y=Y_TOY, **params):
+    return RNNTextClassifier(**{**FAST, **params}).fit(X, y)
+
+
+@contextmanager
+def no_convergence_warning():
+    """Fail if the block warns ConvergenceWarning.
+
+    A filterwarnings("error::...") mark cannot do it in this module: pytest
+    applies the module's pytestmark after the test's own marks, so the
+    module's "ignore" wins.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    messages = [
+        str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)
+    ]
+    assert not messages, messages
+
+
+def _flat(weights):
+    return np.concatenate([weights[name].ravel() for name in sorted(weights)])
+
+
+# ------------------------------------------------------------- solvers
+
+
+SOLVERS = {"adam": {"solver": "adam", "learning_rate_init": 0.01}} | {
+    f"sgd-{name}-{schedule}": {
+        "solver": "sgd",
+        "learning_rate_init": 0.1,
+        "learning_rate": schedule,
+        **momentum,
+    }
+    for name, momentum in {
+        "plain": {"momentum": 0.0},
+        "momentum": {"momentum": 0.9, "nesterovs_momentum": False},
+        "nesterov": {"momentum": 0.9, "nesterovs_momentum": True},
+    }.items()
+    for schedule in ("constant", "invscaling", "adaptive")
+}
+
+
+@pytest.mark.parametrize("params", SOLVERS.values(), ids=SOLVERS.keys())
+def test_every_solver_and_schedule_lowers_the_training_loss(params):
+    clf = _fit(batch_size=10, **params)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 10
+    assert all(np.isfinite(clf.loss_curve_))
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def test_momentum_descends_faster_than_plain_sgd():
+    plain = _fit(solver="sgd", learning_rate_init=0.1, momentum=0.0, batch_size=10)
+    for nesterov in (False, True):
+        heavy = _fit(
+            solver="sgd",
+            learning_rate_init=0.1,
+            momentum=0.9,
+            nesterovs_momentum=nesterov,
+            batch_size=10,
+        )
+        assert heavy.loss_curve_[-1] < plain.loss_curve_[-1]
+
+
+# ------------------------------------------------------------- schedules
+
+
+def _adaptive_n_triggers(n_epochs, n_iter_no_change):
+    """How many times the learning rate is divided after ``n_epochs``.
+
+    With a tol no epoch can meet, the first epoch still improves on the
+    infinite best loss; after it every epoch adds one to the count, the rate
+    is divided when the count exceeds ``n_iter_no_change`` (epoch
+    ``n_iter_no_change + 2``), and the count starts again from 0: one
+    division every ``n_iter_no_change + 1`` epochs.
+    """
+    return (n_epochs - 1) // (n_iter_no_change + 1)
+
+
+ADAPTIVE = {
+    "solver": "sgd",
+    "learning_rate": "adaptive",
+    "learning_rate_init": 0.01,
+    "tol": 10.0,
+}
+
+
+@pytest.mark.parametrize("n_iter_no_change, max_iter", [(1, 8), (2, 9), (1, 2)])
+def test_adaptive_divides_the_learning_rate_by_5(n_iter_no_change, max_iter):
+    clf = _fit(**ADAPTIVE, n_iter_no_change=n_iter_no_change, max_iter=max_iter)
+    assert clf.n_iter_ == max_iter
+    k = _adaptive_n_triggers(max_iter, n_iter_no_change)
+    assert clf._optimizer.learning_rate == pytest.approx(0.01 / 5**k, rel=1e-12)
+
+
+def test_adaptive_stops_once_the_learning_rate_is_at_most_1e_6(capsys):
+    # 0.01 / 5**5 = 3.2e-6 > 1e-6 >= 0.01 / 5**6: six divisions, and the
+    # seventh trigger (epoch 1 + 7 * 2 = 15) stops.
+    with no_convergence_warning():
+        clf = _fit(**ADAPTIVE, n_iter_no_change=1, max_iter=100, verbose=1)
+    assert clf.n_iter_ == 15
+    assert clf._optimizer.learning_rate == pytest.approx(0.01 / 5**6, rel=1e-12)
+    out = capsys.readouterr().out
+    assert out.count("Setting learning rate to") == 6
+    assert "Learning rate too small. Stopping." in out
+
+
+def test_adaptive_agrees_with_mlpclassifier():
+    # The same rule on MLPClassifier: stop epoch and final learning rate.
+    rng = np.random.default_rng(0)
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(2,),
+        **ADAPTIVE,
+        n_iter_no_change=1,
+        max_iter=100,
+        random_state=0,
+    ).fit(rng.normal(size=(20, 2)), np.arange(20) % 2)
+    clf = _fit(**ADAPTIVE, n_iter_no_change=1, max_iter=100)
+    assert clf.n_iter_ == mlp.n_iter_
+    assert clf._optimizer.learning_rate == pytest.approx(mlp._optimizer.learning_rate)
+
+
+@pytest.mark.parametrize("power_t", [0.5, 0.25])
+@pytest.mark.parametrize("max_iter", [1, 3])
+def test_invscaling_follows_sklearns_sgd_optimizer(power_t, max_iter):
+    clf = _fit(
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.2,
+        power_t=power_t,
+        max_iter=max_iter,
+    )
+    assert clf.t_ == max_iter * N_TOY
+    expected = 0.2 / (clf.t_ + 1) ** power_t
+    assert clf._optimizer.learning_rate == pytest.approx(expected, rel=1e-12)
+    reference = SklearnSGDOptimizer(
+        [np.zeros(1)], learning_rate_init=0.2, lr_schedule="invscaling", power_t=power_t
+    )
+    reference.iteration_ends(clf.t_)
+    assert clf._optimizer.learning_rate == pytest.approx(
+        reference.learning_rate, rel=1e-12
+    )
+
+
+def test_invscaling_counts_only_the_training_part_with_early_stopping():
+    clf = _fit(
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.2,
+        max_iter=2,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=5,
+    )
+    assert clf.t_ == 2 * 40
+    assert clf._optimizer.learning_rate == pytest.approx(0.2 / 81**0.5, rel=1e-12)
+
+
+def test_constant_schedule_keeps_the_learning_rate():
+    clf = _fit(solver="sgd", learning_rate="constant", learning_rate_init=0.05)
+    assert clf._optimizer.learning_rate == 0.05
+
+
+# ------------------------------------------------------------- penalty
+
+
+def _sum_of_squared_weights(clf):
+    # weight matrices only: biases are b_h, b_hn, b_y
+    return sum(
+        float(np.vdot(value, value))
+        for name, value in clf.weights_.items()
+        if not name.rsplit(".", 1)[1].startswith("b_")
+    )
+
+
+def test_larger_alpha_gives_smaller_weights():
+    norms = [
+        _sum_of_squared_weights(
+            _fit(alpha=alpha, learning_rate_init=0.01, max_iter=20, batch_size=10)
+        )
+        for alpha in (0.0, 0.1, 1.0)
+    ]
+    assert norms[0] > norms[1] > norms[2]
+
+
+# ------------------------------------------------------------- clipping
+
+#: One full-batch step of plain SGD: the change of the weights is
+#: -learning_rate * (clipped gradient).  float64 so that rounding the weights
+#: (of order 1) does not blur a change of order 1e-4.
+ONE_STEP = {
+    "solver": "sgd",
+    "momentum": 0.0,
+    "learning_rate_init": 0.1,
+    "batch_size": N_TOY,
+    "max_iter": 1,
+    "dtype": np.float64,
+}
+
+
+def _one_step_change(**params):
+    # A step of learning rate 1e-300 leaves the initial weights as they are
+    # (in float64, 0.1 + 1e-301 == 0.1): the initialisation, without private API.
+    before = _flat(
+        _fit(**{**ONE_STEP, **params, "learning_rate_init": 1e-300}).weights_
+    )
+    after = _flat(_fit(**ONE_STEP, **params).weights_)
+    return after - before
+
+
+def test_clip_norm_bounds_the_global_norm_of_the_step():
+    change = _one_step_change(clip_norm=1e-3, clip_value=None)
+    # the gradient is far larger than 1e-3, so the step has exactly that norm
+    assert np.linalg.norm(change) <= 0.1 * 1e-3 * (1 + 1e-5)
+    assert np.linalg.norm(change) == pytest.approx(0.1 * 1e-3, rel=1e-5)
+
+
+def test_clip_value_bounds_every_entry_of_the_step():
+    change = _one_step_change(clip_value=1e-4, clip_norm=None)
+    assert np.abs(change).max() <= 0.1 * 1e-4 * (1 + 1e-9)
+    # some entries were clipped, and the clipping kept their sign
+    assert np.abs(change).max() == pytest.approx(0.1 * 1e-4, rel=1e-9)
+    assert (change > 0).any() and (change < 0).any()
+
+
+def test_without_clipping_the_same_step_is_larger():
+    change = _one_step_change(clip_value=None, clip_norm=None)
+    assert np.linalg.norm(change) > 10 * 0.1 * 1e-3
+
+
+# ------------------------------------------------------------- early stopping
+
+#: Ten flipped labels: the network cannot fit the validation set and its
+#: validation accuracy goes up and down.
+Y_NOISY = np.array(Y_TOY).copy()
+Y_NOISY[np.random.default_rng(0).choice(N_TOY, 10, replace=False)] ^= 1
+EARLY = {
+    "early_stopping": True,
+    "validation_fraction": 0.3,
+    "n_iter_no_change": 5,
+    "learning_rate_init": 0.03,
+    "batch_size": 10,
+    "max_iter": 60,
+    "random_state": 2,
+}
+
+
+def test_early_stopping_keeps_the_weights_of_the_best_epoch(monkeypatch):
+    # Two checks that need no copy of the private split logic:
+    # 1. Training is deterministic and max_iter does not change the first
+    #    epochs, so a run cut at the best epoch ends with that epoch's weights;
+    #    the full run, which went on for n_iter_no_change + 1 more epochs,
+    #    must return exactly those.
+    # 2. A spy around _split_validation (calling the real one) records the
+    #    held-out documents; the returned model scores best_validation_score_
+    #    on them, not the score of the last epoch.
+    held_out = []
+    split = RNNTextClassifier._split_validation
+
+    def spy(self, data, rng):
+        train, validation = split(self, data, rng)
+        held_out.append(validation)
+        return train, validation
+
+    monkeypatch.setattr(RNNTextClassifier, "_split_validation", spy)
+    clf = _fit(y=Y_NOISY, **EARLY)
+    scores = clf.validation_scores_
+    best_epoch = int(np.argmax(scores)) + 1
+    assert clf.best_validation_score_ == max(scores)
+    # the set-up makes the test meaningful: the last epoch is not the best
+    assert scores[-1] < clf.best_validation_score_, scores
+    assert clf.n_iter_ > best_epoch
+
+    cut = _fit(y=Y_NOISY, **{**EARLY, "max_iter": best_epoch})
+    assert cut.validation_scores_ == scores[:best_epoch]
+    for name in clf.weights_:
+        assert_array_equal(clf.weights_[name], cut.weights_[name], err_msg=name)
+
+    validation = held_out[0]
+    logits = predict_logits(clf.weights_, validation.sequences, clf._config)
+    score = accuracy(logits, validation.y, validation.sample_weight)
+    assert score == clf.best_validation_score_
+    assert score != scores[-1]
+
+
+# ------------------------------------------------------------- verbose
+
+EPOCH_LINE = re.compile(
+    r"^Epoch (\d+), loss = \d+\.\d{6}, train accuracy = [01]\.\d{4}"
+    r"(, validation accuracy = [01]\.\d{4})?, \d+\.\d\d s$"
+)
+
+
+def _epoch_lines(out):
+    lines = re.split(r"[\r\n]", out)
+    return [match for line in lines if (match := EPOCH_LINE.match(line))]
+
+
+def test_verbose_1_prints_one_line_per_epoch(capsys):
+    clf = _fit(max_iter=4, verbose=1)
+    out = capsys.readouterr().out
+    lines = _epoch_lines(out)
+    assert [int(m[1]) for m in lines] == [1, 2, 3, 4] == list(range(1, clf.n_iter_ + 1))
+    assert not any(m[2] for m in lines)
+    first = f"Epoch 1, loss = {clf.loss_curve_[0]:.6f}, train accuracy = "
+    assert out.startswith(first)
+
+
+def test_verbose_1_with_early_stopping_prints_validation_accuracy(capsys):
+    clf = _fit(max_iter=3, verbose=1, early_stopping=True, validation_fraction=0.2)
+    lines = _epoch_lines(capsys.readouterr().out)
+    assert len(lines) == clf.n_iter_ == 3
+    for match, score in zip(lines, clf.validation_scores_, strict=True):
+        assert match[2] == f", validation accuracy = {score:.4f}"
+
+
+def test_verbose_1_reports_why_training_stopped(capsys):
+    _fit(max_iter=100, n_iter_no_change=1, tol=10.0, verbose=1)
+    assert (
+        capsys.readouterr()
+        .out.rstrip()
+        .endswith(
+            "Training loss did not improve more than tol=10.000000 for 1 consecutive "
+            "epochs. Stopping."
+        )
+    )
+
+
+def test_partial_fit_after_early_stopping_prints_no_stale_validation(capsys):
+    clf = _fit(max_iter=2, early_stopping=True, validation_fraction=0.2)
+    capsys.readouterr()
+    clf.set_params(early_stopping=False, verbose=1).partial_fit(X_TOY, Y_TOY)
+    assert clf.validation_scores_ is None
+    (line,) = _epoch_lines(capsys.readouterr().out)
+    assert line[1] == "3"
+    assert line[2] is None, line[0]
+
+
+def test_verbose_0_prints_nothing(capsys):
+    _fit(max_iter=2)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_verbose_2_without_tqdm_prints_plain_progress(capsys, monkeypatch):
+    # None in sys.modules makes `from tqdm.auto import tqdm` raise ImportError.
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    clf = _fit(max_iter=3, verbose=2, batch_size=16)
+    out = capsys.readouterr().out
+    for epoch in (1, 2, 3):
+        assert f"\rEpoch {epoch}: {N_TOY}/{N_TOY} samples" in out
+    assert len(_epoch_lines(out)) == clf.n_iter_ == 3
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def test_verbose_2_with_tqdm(capsys):
+    pytest.importorskip("tqdm")
+    clf = _fit(max_iter=3, verbose=2, batch_size=16)
+    out = capsys.readouterr().out
+    assert "Epoch 1" in out and "Epoch 3" in out
+    assert len(_epoch_lines(out)) == clf.n_iter_ == 3
+
+
+def test_verbose_2_gives_the_same_model_as_verbose_0():
+    quiet = _fit(max_iter=3)
+    loud = _fit(max_iter=3, verbose=2)
+    for name in quiet.weights_:
+        assert_array_equal(quiet.weights_[name], loud.weights_[name], err_msg=name)
+
+
+def test_grid_search_verbose_still_prints_its_own_lines(capsys):
+    search = GridSearchCV(
+        RNNTextClassifier(**{**FAST, "max_iter": 2}, verbose=1),
+        {"cell": ["rnn", "gru"]},
+        cv=2,
+        verbose=1,
+    ).fit(X_TOY, Y_TOY)
+    out = capsys.readouterr().out
+    assert "Fitting 2 folds for each of 2 candidates, totalling 4 fits" in out
+    # 4 fits and the refit, 2 epochs each
+    assert len(_epoch_lines(out)) == 5 * 2
+    assert search.best_estimator_.n_iter_ == 2
+
+
+# ------------------------------------------------------------- callbacks
+
+
+@pytest.fixture
+def callback_module():
+    return pytest.importorskip("sklearn.callback")
+
+
+def _rows(log, task_name):
+    return [row for row in log.data if row["task_name"] == task_name]
+
+
+def test_scoring_monitor_logs_the_fit_and_every_epoch(callback_module):
+    monitor = callback_module.ScoringMonitor(scoring="accuracy")
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 3}).set_callbacks(monitor)
+    clf.fit(X_TOY, Y_TOY)
+    log = monitor.get_logs()
+    assert log.estimator_name == "RNNTextClassifier"
+    (fit,) = _rows(log, "fit")
+    epochs = _rows(log, "epoch")
+    assert len(epochs) == clf.n_iter_ == 3
+    assert [row["task_id_path"] for row in epochs] == [(0, 0), (0, 1), (0, 2)]
+    # the root task scores the returned model, every epoch the model so far
+    assert fit["accuracy"] == clf.score(X_TOY, Y_TOY)
+    for i, row in enumerate(epochs):
+        after = _fit(max_iter=i + 1)
+        assert row["accuracy"] == after.score(X_TOY, Y_TOY), i
+
+
+def test_scoring_monitor_with_early_stopping_scores_the_kept_weights(
+    callback_module,
+):
+    monitor = callback_module.ScoringMonitor(scoring="accuracy")
+    clf = RNNTextClassifier(**{**FAST, **EARLY}).set_callbacks(monitor)
+    clf.fit(X_TOY, Y_NOISY)
+    log = monitor.get_logs()
+    assert len(_rows(log, "epoch")) == clf.n_iter_
+    (fit,) = _rows(log, "fit")
+    assert fit["accuracy"] == clf.score(X_TOY, Y_NOISY)
+
+
+def test_scoring_monitor_inside_a_pipeline(callback_module):
+    monitor = callback_module.ScoringMonitor(scoring="accuracy")
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 2}).set_callbacks(monitor)
+    pipe = make_pipeline(
+        FunctionTransformer(lambda docs: [d.upper() for d in docs]), clf
+    )
+    pipe.fit(X_TOY, Y_TOY)
+    log = monitor.get_logs()
+    assert log.estimator_name == "Pipeline"
+    (fit,) = _rows(log, "fit")
+    assert fit["estimator_name"] == "RNNTextClassifier"
+    # the classifier's fit is the pipeline's second task
+    assert fit["task_id_path"] == (0, 1)
+    assert [row["task_id_path"] for row in _rows(log, "epoch")] == [
+        (0, 1, 0),
+        (0, 1, 1),
+    ]
+    assert fit["accuracy"] == pipe.score(X_TOY, Y_TOY)
+
+
+def test_scoring_monitor_inside_grid_search(callback_module):
+    monitor = callback_module.ScoringMonitor(scoring="accuracy")
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 2}).set_callbacks(monitor)
+    search = GridSearchCV(clf, {"cell": ["rnn", "gru"]}, cv=2).fit(X_TOY, Y_TOY)
+    log = monitor.get_logs()
+    assert log.estimator_name == "GridSearchCV"
+    # 2 candidates x 2 folds, then the refit: one fit and 2 epochs each
+    assert len(_rows(log, "fit")) == 5
+    assert len(_rows(log, "epoch")) == 10
+    assert search.best_estimator_.n_iter_ == 2
+
+
+def test_progress_bar(callback_module):
+    pytest.importorskip("rich")
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 2})
+    search = GridSearchCV(clf, {"cell": ["rnn", "gru"]}, cv=2)
+    search.set_callbacks(callback_module.ProgressBar())
+    search.fit(X_TOY, Y_TOY)
+    assert search.best_estimator_.n_iter_ == 2
+
+
+# ------------------------------------------------------------- convergence
+
+
+class _StopAfter:
+    """A callback that asks training to stop at the end of epoch ``n``."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        return context.task_name == "epoch" and context.task_id == self.n - 1
+
+
+def test_callback_can_stop_training_without_a_convergence_warning(callback_module):
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 50}).set_callbacks(_StopAfter(3))
+    with no_convergence_warning():
+        clf.fit(X_TOY, Y_TOY)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 3
+
+
+STOPPED = {
+    "early-stopping": {
+        **EARLY,
+        "max_iter": 100,
+        "n_iter_no_change": 2,
+    },
+    "adaptive": {**ADAPTIVE, "n_iter_no_change": 1, "max_iter": 100},
+}
+
+
+@pytest.mark.parametrize("params", STOPPED.values(), ids=STOPPED.keys())
+def test_no_convergence_warning_when_a_stopping_rule_ends_training(params):
+    with no_convergence_warning():
+        clf = _fit(y=Y_NOISY, **params)
+    assert clf.n_iter_ < 100
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"early_stopping": True, "validation_fraction": 0.2},
+        {"solver": "sgd", "learning_rate": "adaptive", "learning_rate_init": 0.01},
+    ],
+    ids=["early-stopping", "adaptive"],
+)
+def test_convergence_warning_when_max_iter_ends_training(params):
+    # pytest.warns records the warning whatever the filters say
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)"):
+        clf = _fit(max_iter=3, **params)
+    assert clf.n_iter_ == 3
