@@ -19,60 +19,42 @@ from skrnn import RNNTextClassifier
 from skrnn.datasets import load_sst2, load_trec
 
 BASE = {
+    "cell": "gru",
     "embedding_dim": 64,
     "hidden_size": 64,
     "batch_size": 32,
     "solver": "adam",
-    "learning_rate_init": 2e-3,
     "early_stopping": True,
-    "n_iter_no_change": 3,
+    "n_iter_no_change": 5,
     "max_iter": 30,
     "random_state": 0,
 }
 CANDIDATES = {
-    "bigru-max-d0.3": {
-        "cell": "gru",
-        "bidirectional": True,
+    "gru-last-lr5e-3": {"pooling": "last", "learning_rate_init": 5e-3},
+    "gru-last-lr5e-3-d0.2": {
+        "pooling": "last",
+        "learning_rate_init": 5e-3,
+        "dropout": 0.2,
+    },
+    "gru-max-lr5e-3-d0.2": {
         "pooling": "max",
+        "learning_rate_init": 5e-3,
+        "dropout": 0.2,
+    },
+    "gru-last-lr2e-3": {"pooling": "last", "learning_rate_init": 2e-3},
+    "gru-max-lr2e-3-d0.3": {
+        "pooling": "max",
+        "learning_rate_init": 2e-3,
         "dropout": 0.3,
     },
-    "bilstm-max-d0.3": {
-        "cell": "lstm",
-        "bidirectional": True,
+    "bigru-max-lr2e-3-d0.3": {
         "pooling": "max",
+        "learning_rate_init": 2e-3,
         "dropout": 0.3,
-    },
-    "gru-max-d0.3": {
-        "cell": "gru",
-        "bidirectional": False,
-        "pooling": "max",
-        "dropout": 0.3,
-    },
-    "birnn-max-d0.3": {
-        "cell": "rnn",
         "bidirectional": True,
-        "pooling": "max",
-        "dropout": 0.3,
     },
-    "bigru-mean-d0.3": {
-        "cell": "gru",
-        "bidirectional": True,
-        "pooling": "mean",
-        "dropout": 0.3,
-    },
-    "bigru-max-d0.5": {
-        "cell": "gru",
-        "bidirectional": True,
-        "pooling": "max",
-        "dropout": 0.5,
-    },
-    "bigru-max-d0.3-e128": {
-        "cell": "gru",
-        "bidirectional": True,
-        "pooling": "max",
-        "dropout": 0.3,
-        "embedding_dim": 128,
-    },
+    "lstm-last-lr5e-3": {"cell": "lstm", "pooling": "last", "learning_rate_init": 5e-3},
+    "rnn-last-lr5e-3": {"cell": "rnn", "pooling": "last", "learning_rate_init": 5e-3},
 }
 
 

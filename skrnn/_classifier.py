@@ -66,6 +66,10 @@ _TEXT_PARAMS = (
     "vocabulary",
     "max_length",
 )
+#: Number of training documents from which ``early_stopping="auto"`` holds out
+#: a validation set.
+EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
+
 #: Parameters of the optimizer: a warm start with any of them changed starts a
 #: new optimizer (from the fitted weights), as MLPClassifier does.
 _OPTIMIZER_PARAMS = (
@@ -108,7 +112,7 @@ class RNNTextClassifier(
 
     Parameters
     ----------
-    cell : {"rnn", "lstm", "gru"}, default="rnn"
+    cell : {"rnn", "lstm", "gru"}, default="gru"
         Recurrent cell: the tanh RNN above, the LSTM (gates i, f, o, g,
         forget bias 1) or the GRU (gates r, z, n as in cuDNN).
     hidden_size : int, default=64
@@ -126,7 +130,7 @@ class RNNTextClassifier(
         How the hidden states become the vector fed to the output layer: the
         state after the last token (``h_n``), or the mean or the element-wise
         maximum over the document's tokens.
-    dropout : float, default=0.0
+    dropout : float, default=0.2
         Inverted-dropout rate between recurrent layers and before the output
         layer, applied while training only.
     embeddings : dict, str, path-like or None, default=None
@@ -147,7 +151,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         punctuation into tokens of its own.
     solver : {"adam", "sgd"}, default="adam"
         The optimizer, as in :class:`~sklearn.neural_network.MLPClassifier`.
-    learning_rate_init : float, default=0.001
+    learning_rate_init : float, default=0.005
         Initial learning rate.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Learning-rate schedule of the "sgd" solver, as in ``MLPClassifier``.
@@ -178,12 +182,16 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
     tol : float, default=1e-4
         Minimum improvement of the training loss (or validation score with
         early stopping) that counts as progress.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=5
         Epochs without progress after which training stops.
-    early_stopping : bool, default=False
+    early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its accuracy stops improving, and keep the weights of the
-        best epoch.
+        best epoch.  "auto", as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, turns it on
+        when there are at least 1000 training documents (then a held-out tenth
+        is a reliable judge and epochs are costly) and off below, where the
+        training loss decides.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     class_weight : dict, "balanced" or None, default=None
@@ -288,7 +296,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "warm_start": ["boolean"],
@@ -300,13 +308,13 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
     def __init__(
         self,
         *,
-        cell="rnn",
+        cell="gru",
         hidden_size=64,
         embedding_dim=64,
         num_layers=1,
         bidirectional=False,
         pooling="last",
-        dropout=0.0,
+        dropout=0.2,
         embeddings=None,
         freeze_embeddings=False,
         lowercase=True,
@@ -321,7 +329,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         vocabulary=None,
         max_length=None,
         solver="adam",
-        learning_rate_init=0.001,
+        learning_rate_init=0.005,
         learning_rate="constant",
         power_t=0.5,
         momentum=0.9,
@@ -336,8 +344,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         max_iter=200,
         shuffle=True,
         tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
+        n_iter_no_change=5,
+        early_stopping="auto",
         validation_fraction=0.1,
         class_weight=None,
         warm_start=False,
@@ -444,7 +452,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
                     "classes must be passed on the first call to partial_fit: "
                     "every class that any call will see, e.g. classes=[0, 1]."
                 )
-            if self.early_stopping:
+            if self.early_stopping is True:
                 raise ValueError(
                     "partial_fit does not support early_stopping=True, as in "
                     "MLPClassifier: there is no held-out set across chunks. Set "
@@ -518,7 +526,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
             ).astype(dtype)
         train = Dataset(sequences, y_index, sample_weight)
         validation = None
-        if self.early_stopping and not incremental:
+        if self._uses_early_stopping(len(documents)) and not incremental:
             train, validation = self._split_validation(train, rng)
         max_epochs = 1 if incremental else self.max_iter
         hooks = self._callback_hooks(
@@ -635,6 +643,11 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
             )
 
         return begin, end, finish
+
+    def _uses_early_stopping(self, n_samples):
+        if self.early_stopping == "auto":
+            return n_samples >= EARLY_STOPPING_AUTO_MIN_SAMPLES
+        return self.early_stopping
 
     def _check_dtype(self):
         try:

@@ -458,7 +458,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         Returns
         -------
-        feature_names_out : ndarray of str objects of shape (n_vocab_,)
+        feature_names_out : ndarray of str objects of shape ``(n_vocab_,)``
             Position ``i`` holds the token of id ``i``: ``"<pad>"``,
             ``"<unk>"``, then the words.
         """

@@ -124,8 +124,9 @@ def test_init(cell):
     for block in np.split(params["W_hh"], G, axis=1):
         assert_allclose(block.T @ block, np.eye(H), atol=1e-6)
     b_h = params["b_h"]
-    if cell == "lstm":
-        # gates i, f, o, g: the forget gate starts open
+    if cell in ("lstm", "gru"):
+        # LSTM gates i, f, o, g: the forget gate starts open; GRU gates r, z,
+        # n: the update gate starts carrying the state
         assert_array_equal(b_h[H : 2 * H], 1.0)
         assert_array_equal(np.delete(b_h, np.s_[H : 2 * H]), 0.0)
     else:

@@ -298,12 +298,12 @@ def load_toy_sentiment(
     recurrent networks from scratch in numpy. Read more in the ``DESCR``
     field.
 
-    =================   ======================
-    Classes                                  2
-    Samples total                           75
-    Samples train/test                 50 / 25
-    Features            text (1 to 10 words)
-    =================   ======================
+    ======================   ======================
+    Classes                                       2
+    Samples total                                75
+    Samples train/test                      50 / 25
+    Features                   text (1 to 10 words)
+    ======================   ======================
 
     Parameters
     ----------
@@ -369,12 +369,12 @@ def load_movie_reviews(
     cross-validation. Shuffle before splitting: the file is sorted by class.
     Read more in the ``DESCR`` field.
 
-    =================   ===============
-    Classes                           2
-    Samples total                10,662
-    Samples per class             5,331
-    Features                       text
-    =================   ===============
+    ======================   ===============
+    Classes                                2
+    Samples total                     10,662
+    Samples per class                  5,331
+    Features                            text
+    ======================   ===============
 
     Parameters
     ----------
@@ -448,12 +448,12 @@ def load_trec(
     (human), 4 LOC (location), 5 NUM (numeric value). Read more in the
     ``DESCR`` field.
 
-    =================   ===============
-    Classes                           6
-    Samples total                 5,952
-    Samples train/test        5,452/500
-    Features                       text
-    =================   ===============
+    ======================   ===============
+    Classes                                6
+    Samples total                      5,952
+    Samples train/test             5,452/500
+    Features                            text
+    ======================   ===============
 
     Parameters
     ----------
@@ -519,12 +519,12 @@ def load_sst2(
     sentences are included, not the treebank's labelled phrases. Read more
     in the ``DESCR`` field.
 
-    =================   ==================
-    Classes                              2
-    Samples total                    9,613
-    Samples train/dev/test   6,920/872/1,821
-    Features                          text
-    =================   ==================
+    ======================   ==================
+    Classes                                   2
+    Samples total                         9,613
+    Samples train/dev/test      6,920/872/1,821
+    Features                               text
+    ======================   ==================
 
     Parameters
     ----------

@@ -1,0 +1,533 @@
+"""Test accuracy of skrnn beside the usual baselines and the published numbers.
+
+Usage::
+
+    python benchmarks/accuracy.py                        # MR, TREC, SST-2, toy
+    python benchmarks/accuracy.py --corpora trec,sst2    # ~5-10 min
+    python benchmarks/accuracy.py --folds 3 --jobs 2     # quicker, parallel MR
+    python benchmarks/accuracy.py --quick                # checks that it runs
+    python benchmarks/accuracy.py --tuned '{"cell": "lstm", "pooling": "max"}'
+
+Models, all fitted by this script on the same splits:
+
+* ``skrnn defaults``: ``RNNTextClassifier(random_state=0)``, with whatever the
+  defaults are when the script runs (they are printed in the header);
+* ``skrnn tuned`` (only with ``--tuned JSON``): ``RNNTextClassifier`` with the
+  given parameters, ``random_state=0`` unless the JSON sets it.  The script
+  selects nothing: the parameters must have been chosen on training or
+  development data only (e.g. with ``benchmarks/tune_defaults.py``), never on
+  the test sets reported here;
+* ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) +
+  LogisticRegression(max_iter=1000)``;
+* ``CountVectorizer() + MultinomialNB()``.
+
+Protocols (those of Kim, 2014):
+
+* MR: ``StratifiedKFold(--folds, shuffle=True, random_state=0)`` (10 folds by
+  default), mean ± standard deviation of the fold accuracies;
+* TREC: fit on the 5,452 training questions, score on the 500 test questions;
+* SST-2: fit on the 6,920 training sentences, score on the 1,821 test
+  sentences.  The dev set is not read (no selection is made here).
+
+Fit time is the mean wall-clock time of one ``fit`` (tokenizing included), in
+seconds; the machine may be shared, so the load averages are printed at the
+start and the end.  The toy set (``load_toy_sentiment``) is fitted with
+``random_state`` 0 to 9, and the table counts how many reach 100% test
+accuracy (``--no-toy`` skips it).
+
+``--quick`` only checks that the script runs: MR is cut to 2,000 sentences and
+2 folds, the TREC and SST-2 training sets to 1,000 sentences (test sets whole)
+and the toy set to 2 random states.  Its numbers are not comparable.
+
+The published numbers are copied from the papers (see ``PUBLISHED``); they
+were not reproduced here.  Kim's and Tai et al.'s SST-2 models were trained on
+the treebank's phrases as well as its sentences, and the CNN-non-static and
+Tai et al. models start from pre-trained word vectors; the models above see
+the training sentences only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.pipeline import make_pipeline
+
+import skrnn
+from skrnn import RNNTextClassifier
+from skrnn.datasets import (
+    load_movie_reviews,
+    load_sst2,
+    load_toy_sentiment,
+    load_trec,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+CORPORA = ("mr", "trec", "sst2")
+CORPUS_TITLES = {
+    "mr": "MR ({folds}-fold CV)",
+    "trec": "TREC (train -> test)",
+    "sst2": "SST-2 (train -> test)",
+}
+SKRNN_DEFAULTS = "skrnn defaults"
+SKRNN_TUNED = "skrnn tuned"
+TFIDF_LR = "TF-IDF (1-2 grams, sublinear) + LogisticRegression"
+COUNT_NB = "CountVectorizer + MultinomialNB"
+TOY_SEEDS = range(10)
+QUICK_MR_SIZE = 2000
+QUICK_TRAIN_SIZE = 1000
+
+KIM_2014 = (
+    "Kim, Y. (2014). Convolutional neural networks for sentence "
+    "classification. EMNLP 2014, pages 1746-1751, Tables 2 and 3."
+)
+TAI_2015 = (
+    "Tai, K. S., Socher, R. and Manning, C. D. (2015). Improved semantic "
+    "representations from tree-structured long short-term memory networks. "
+    "ACL-IJCNLP 2015, pages 1556-1566, Table 2."
+)
+#: Published test accuracies (%), as listed in ``data/README.md``: model name
+#: -> (citation, {corpus: accuracy}).  Kim (2014) reports NBSVM and MNB from
+#: Wang and Manning (2012) and RAE from Socher et al. (2011).
+PUBLISHED = {
+    "CNN-rand": (KIM_2014, {"mr": 76.1, "trec": 91.2, "sst2": 82.7}),
+    "CNN-non-static (word2vec)": (KIM_2014, {"mr": 81.5, "trec": 93.6, "sst2": 87.2}),
+    "NBSVM": (KIM_2014, {"mr": 79.4}),
+    "MNB": (KIM_2014, {"mr": 79.0}),
+    "RAE": (KIM_2014, {"mr": 77.7}),
+    "LSTM (pre-trained vectors)": (TAI_2015, {"sst2": 84.9}),
+    "Bi-LSTM (pre-trained vectors)": (TAI_2015, {"sst2": 87.5}),
+}
+CITATION_KEYS = {KIM_2014: "Kim 2014", TAI_2015: "Tai et al. 2015"}
+
+
+def make_model(name: str, tuned: dict | None, random_state: int | None = None):
+    """A fresh, unfitted model by its name in the table."""
+    if name == SKRNN_DEFAULTS:
+        return RNNTextClassifier(
+            random_state=0 if random_state is None else random_state
+        )
+    if name == SKRNN_TUNED:
+        params = {"random_state": 0, **tuned}
+        if random_state is not None:
+            params["random_state"] = random_state
+        return RNNTextClassifier(**params)
+    if name == TFIDF_LR:
+        return make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            LogisticRegression(max_iter=1000),
+        )
+    if name == COUNT_NB:
+        return make_pipeline(CountVectorizer(), MultinomialNB())
+    raise ValueError(name)
+
+
+def fit_and_score(name, tuned, X_train, y_train, X_test, y_test, seed=None):
+    """Fit one model, return its test accuracy, fit time and epochs."""
+    model = make_model(name, tuned, seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        fit_seconds = time.perf_counter() - start
+    n_iter = getattr(model, "n_iter_", None)
+    return {
+        "accuracy": float(np.mean(model.predict(X_test) == np.asarray(y_test))),
+        "fit_seconds": fit_seconds,
+        "n_iter": None if n_iter is None else int(np.max(n_iter)),
+        "converged": not any(
+            issubclass(w.category, ConvergenceWarning) for w in caught
+        ),
+        "other_warnings": sorted(
+            {
+                f"{w.category.__name__}: {w.message}"
+                for w in caught
+                if not issubclass(w.category, ConvergenceWarning)
+            }
+        ),
+    }
+
+
+def progress(label: str, name: str, result: dict) -> dict:
+    """Print one fit's result to stderr, return it."""
+    line = (
+        f"[{label}] {name}: accuracy {result['accuracy']:.4f}, "
+        f"fit {result['fit_seconds']:.1f} s"
+    )
+    if result["n_iter"] is not None:
+        line += f", {result['n_iter']} epochs"
+    if not result["converged"]:
+        line += ", ConvergenceWarning"
+    for message in result["other_warnings"]:
+        line += f"\n    {message}"
+    print(line, file=sys.stderr, flush=True)
+    return result
+
+
+def stratified_subset(X, y, size):
+    """A stratified random subset of ``size`` examples (random_state=0)."""
+    if size >= len(y):
+        return X, y
+    X_sub, _, y_sub, _ = train_test_split(
+        X, y, train_size=size, stratify=y, random_state=0
+    )
+    return X_sub, y_sub
+
+
+def run_mr(models, tuned, folds, quick, jobs):
+    """10-fold (``folds``-fold) cross-validation on MR."""
+    X, y = load_movie_reviews(return_X_y=True)
+    if quick:
+        X, y = stratified_subset(X, y, QUICK_MR_SIZE)
+    X = np.asarray(X, dtype=object)
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    tasks = [
+        (name, fold, train, test)
+        for fold, (train, test) in enumerate(cv.split(X, y), start=1)
+        for name in models
+    ]
+    results = joblib.Parallel(n_jobs=jobs, return_as="generator")(
+        joblib.delayed(fit_and_score)(
+            name, tuned, list(X[train]), y[train], list(X[test]), y[test]
+        )
+        for name, fold, train, test in tasks
+    )
+    by_model = {name: [] for name in models}
+    for (name, fold, *_), result in zip(tasks, results, strict=True):
+        by_model[name].append(progress(f"mr fold {fold}/{folds}", name, result))
+    return by_model, f"{len(y):,} sentences, {folds} folds"
+
+
+def run_split(corpus, models, tuned, quick):
+    """Fit on the training set, score on the test set."""
+    loader = {"trec": load_trec, "sst2": load_sst2}[corpus]
+    X_train, y_train = loader(subset="train", return_X_y=True)
+    X_test, y_test = loader(subset="test", return_X_y=True)
+    if quick:
+        X_train, y_train = stratified_subset(X_train, y_train, QUICK_TRAIN_SIZE)
+    by_model = {
+        name: [
+            progress(
+                corpus,
+                name,
+                fit_and_score(name, tuned, X_train, y_train, X_test, y_test),
+            )
+        ]
+        for name in models
+    }
+    return by_model, f"{len(y_train):,} train, {len(y_test):,} test"
+
+
+def run_toy(models, tuned, seeds):
+    """Fit every skrnn setting on the toy set with each random state."""
+    X_train, y_train = load_toy_sentiment(subset="train", return_X_y=True)
+    X_test, y_test = load_toy_sentiment(subset="test", return_X_y=True)
+    return {
+        name: [
+            progress(
+                f"toy random_state={seed}",
+                name,
+                fit_and_score(name, tuned, X_train, y_train, X_test, y_test, seed),
+            )
+            for seed in seeds
+        ]
+        for name in models
+    }
+
+
+def fmt_accuracy(results) -> str:
+    """Accuracy in %: one value, or mean ± std over folds."""
+    accs = [100 * r["accuracy"] for r in results]
+    if len(accs) == 1:
+        return f"{accs[0]:.1f}"
+    return f"{statistics.mean(accs):.1f} ± {statistics.stdev(accs):.1f}"
+
+
+def fmt_seconds(seconds: float) -> str:
+    """Seconds with two or three significant digits."""
+    if seconds < 10:
+        return f"{seconds:.2f}"
+    if seconds < 100:
+        return f"{seconds:.1f}"
+    return f"{seconds:.0f}"
+
+
+def fmt_epochs(results) -> str:
+    """Epochs run: one value, or mean (min-max); * when not converged."""
+    epochs = [r["n_iter"] for r in results]
+    if epochs[0] is None:
+        return "-"
+    text = (
+        str(epochs[0])
+        if len(epochs) == 1
+        else f"{statistics.mean(epochs):.1f} ({min(epochs)}-{max(epochs)})"
+    )
+    n_warned = sum(not r["converged"] for r in results)
+    if n_warned:
+        text += f", ConvergenceWarning in {n_warned}/{len(results)}"
+    return text
+
+
+def markdown_table(header, rows) -> str:
+    """A markdown table."""
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def report(results, sizes, corpora, models, folds) -> str:
+    """The accuracy table, the published numbers and the epochs table."""
+    titles = {c: CORPUS_TITLES[c].format(folds=folds) for c in corpora}
+    header = ["model"]
+    for corpus in corpora:
+        header += [f"{titles[corpus]} accuracy %", "fit s"]
+    rows = []
+    for name in models:
+        row = [name]
+        for corpus in corpora:
+            res = results[corpus][name]
+            mean_fit = statistics.mean(r["fit_seconds"] for r in res)
+            row += [fmt_accuracy(res), fmt_seconds(mean_fit)]
+        rows.append(row)
+    for name, (citation, numbers) in PUBLISHED.items():
+        if not any(corpus in numbers for corpus in corpora):
+            continue
+        row = [f"{name}, {CITATION_KEYS[citation]} (published)"]
+        for corpus in corpora:
+            row += [f"{numbers[corpus]:.1f}" if corpus in numbers else "", ""]
+        rows.append(row)
+    parts = [markdown_table(header, rows)]
+    parts.append(
+        "Data: "
+        + "; ".join(f"{titles[c]}: {sizes[c]}" for c in corpora)
+        + ". Fit s: mean wall-clock seconds per fit."
+    )
+    skrnn_models = [m for m in models if m.startswith("skrnn")]
+    epoch_rows = [
+        [name] + [fmt_epochs(results[c][name]) for c in corpora]
+        for name in skrnn_models
+    ]
+    parts.append(
+        "Epochs run by skrnn (n_iter_):\n\n"
+        + markdown_table(["model"] + [titles[c] for c in corpora], epoch_rows)
+    )
+    cited = {
+        PUBLISHED[n][0] for n in PUBLISHED if any(c in PUBLISHED[n][1] for c in corpora)
+    }
+    parts.append(
+        "Published numbers (not reproduced here):\n\n"
+        + "\n".join(f"- {CITATION_KEYS[c]}: {c}" for c in sorted(cited))
+        + "\n- Kim (2014) reports NBSVM and MNB from Wang and Manning (2012) and "
+        "RAE from Socher et al. (2011). Its SST-2 models, and Tai et al.'s, were "
+        "trained on the treebank's phrases as well as its sentences; "
+        "CNN-non-static and Tai et al.'s LSTMs start from pre-trained word vectors."
+    )
+    return "\n\n".join(parts)
+
+
+def report_toy(toy, seeds) -> str:
+    """How many random states reach 100% test accuracy on the toy set."""
+    n = len(seeds)
+    rows = []
+    for name, res in toy.items():
+        accs = [r["accuracy"] for r in res]
+        n_perfect = sum(a == 1.0 for a in accs)
+        rows.append(
+            [
+                name,
+                f"{n_perfect}/{n} reach 1.000",
+                f"{statistics.mean(accs):.3f}",
+                " ".join(f"{a:.3f}" for a in accs),
+                fmt_seconds(statistics.mean(r["fit_seconds"] for r in res)),
+                fmt_epochs(res),
+            ]
+        )
+    header = [
+        "model",
+        "test accuracy",
+        "mean",
+        f"per random state ({seeds[0]}..{seeds[-1]})",
+        "fit s",
+        "epochs",
+    ]
+    return (
+        f"Toy sentiment set (50 train, 25 test), random_state {seeds[0]}..{seeds[-1]}:"
+        "\n\n" + markdown_table(header, rows)
+    )
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    try:
+        return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def git_state() -> str:
+    """Commit, and whether skrnn/ has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "skrnn"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "n/a"
+    if not dirty:
+        return f"{head}, skrnn/ clean"
+    return f"{head} + uncommitted changes in {len(dirty)} file(s) under skrnn/"
+
+
+def fmt_params(params: dict) -> str:
+    """``key=value`` pairs, numpy types by name."""
+    return ", ".join(
+        f"{k}={v.__name__ if isinstance(v, type) else repr(v)}"
+        for k, v in sorted(params.items())
+    )
+
+
+def header(args, tuned) -> str:
+    """Command line, date, versions, machine, the skrnn settings."""
+    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    lines = [
+        f"command: `{command}`",
+        f"date: {now}",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {load_average()}",
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}, joblib {joblib.__version__}, "
+        f"skrnn {skrnn.__version__} ({git_state()}), "
+        f"from {Path(skrnn.__file__).parent}",
+        "skrnn defaults (read at run time): "
+        + fmt_params(RNNTextClassifier(random_state=0).get_params()),
+    ]
+    if tuned is not None:
+        lines.append(
+            "skrnn tuned: the defaults with "
+            + fmt_params({"random_state": 0, **tuned})
+            + " (given with --tuned; chosen beforehand on training/dev data, "
+            "nothing is selected here)"
+        )
+    if args.quick:
+        lines.append(
+            f"**--quick**: MR {QUICK_MR_SIZE:,} sentences and 2 folds, TREC and "
+            f"SST-2 training sets cut to {QUICK_TRAIN_SIZE:,}; checks the script, "
+            "numbers not comparable"
+        )
+    lines.append(f"MR folds run with joblib n_jobs={args.jobs}")
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def parse_tuned(text: str | None) -> dict | None:
+    """The ``--tuned`` JSON, checked by ``set_params``."""
+    if text is None:
+        return None
+    tuned = json.loads(text)
+    if not isinstance(tuned, dict):
+        raise SystemExit("--tuned must be a JSON object of parameters")
+    if isinstance(tuned.get("dtype"), str):
+        tuned["dtype"] = np.dtype(tuned["dtype"]).type
+    RNNTextClassifier().set_params(**tuned)  # unknown names fail here
+    return tuned
+
+
+def main(argv=None) -> None:
+    """Parse the options, run every corpus, print the tables."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--corpora",
+        default=",".join(CORPORA),
+        help="comma-separated subset of mr,trec,sst2 (default: all)",
+    )
+    parser.add_argument(
+        "--folds", type=int, default=10, help="MR cross-validation folds (10)"
+    )
+    parser.add_argument(
+        "--tuned",
+        default=None,
+        metavar="JSON",
+        help='RNNTextClassifier parameters, e.g. \'{"cell": "lstm"}\', chosen '
+        "on training/dev data only",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small subsets: checks that it runs"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="parallel MR fits with joblib (1)"
+    )
+    parser.add_argument("--no-toy", action="store_true", help="skip the toy set")
+    args = parser.parse_args(argv)
+    corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
+    unknown = set(corpora) - set(CORPORA)
+    if unknown or not corpora:
+        parser.error(f"--corpora: choose among {','.join(CORPORA)}")
+    corpora = [c for c in CORPORA if c in corpora]
+    if args.folds < 2:
+        parser.error("--folds must be at least 2")
+    folds = 2 if args.quick else args.folds
+    tuned = parse_tuned(args.tuned)
+
+    start = time.perf_counter()
+    print(header(args, tuned), end="\n\n", flush=True)
+    models = [SKRNN_DEFAULTS]
+    if tuned is not None:
+        models.append(SKRNN_TUNED)
+    models += [TFIDF_LR, COUNT_NB]
+
+    results, sizes = {}, {}
+    for corpus in corpora:
+        if corpus == "mr":
+            results[corpus], sizes[corpus] = run_mr(
+                models, tuned, folds, args.quick, args.jobs
+            )
+        else:
+            results[corpus], sizes[corpus] = run_split(
+                corpus, models, tuned, args.quick
+            )
+    print(report(results, sizes, corpora, models, folds), end="\n\n")
+    if not args.no_toy:
+        seeds = list(TOY_SEEDS)[:2] if args.quick else list(TOY_SEEDS)
+        toy = run_toy([m for m in models if m.startswith("skrnn")], tuned, seeds)
+        print(report_toy(toy, seeds), end="\n\n")
+    total = time.perf_counter() - start
+    print(
+        f"Total run time: {total:.0f} s ({total / 60:.1f} min); "
+        f"load average at the end {load_average()}"
+    )
+
+
+if __name__ == "__main__":
+    main()

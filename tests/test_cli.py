@@ -1,0 +1,318 @@
+"""The ``skrnn`` command line, driven through ``main([...])`` and capsys."""
+
+import gzip
+import io
+import subprocess
+import sys
+
+import pytest
+
+from skrnn._cli import main, parse_value, read_labelled_lines, read_table
+
+ROWS = [
+    ("good movie", "pos"),
+    ("bad movie", "neg"),
+    ("really good fun", "pos"),
+    ("really bad , awful", "neg"),
+    ("great", "pos"),
+    ("boring and bad", "neg"),
+]
+FAST = ["--hidden-size", "4", "--embedding-dim", "4", "--max-iter", "2"]
+
+
+@pytest.fixture
+def persistence():
+    """skrnn.save/skrnn.load, written elsewhere; skip until they exist."""
+    return pytest.importorskip("skrnn._persistence")
+
+
+@pytest.fixture
+def data_csv(tmp_path):
+    path = tmp_path / "data.csv"
+    lines = ["text,label", *(f'"{text}",{label}' for text, label in ROWS)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(capsys, *argv):
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err, *fragments):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# ------------------------------------------------------------------ help
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["train"], ["predict"], ["evaluate"], ["demo"]]
+)
+def test_help(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert out.startswith("usage: skrnn")
+
+
+def test_train_help_lists_the_parameters(capsys):
+    _, out, _ = run(capsys, "train", "--help")
+    for name in ("hidden_size", "max_iter", "early_stopping", "token_pattern"):
+        assert name in out
+
+
+def test_python_m_skrnn_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "skrnn", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ("train", "predict", "evaluate", "demo"):
+        assert command in result.stdout
+
+
+def test_usage_errors_exit_2(capsys):
+    assert run(capsys, "frobnicate")[0] == 2
+    assert run(capsys, "train")[0] == 2
+    assert run(capsys, "predict", "--no-such-option", "m")[0] == 2
+
+
+# ------------------------------------------------------------ parameters
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("64", 64),
+        ("1e-3", 0.001),
+        ("gru", "gru"),
+        ("True", True),
+        ("false", False),
+        ("None", None),
+        ("null", None),
+        ("[1, 2]", [1, 2]),
+        ("{'pos': 2.0}", {"pos": 2.0}),
+        (r"(?u)\b\w+\b", r"(?u)\b\w+\b"),
+        ("english", "english"),
+    ],
+)
+def test_parse_value(text, value):
+    assert parse_value(text) == value
+
+
+@pytest.mark.parametrize(
+    ("option", "fragment"),
+    [
+        (["--hiden-size", "4"], "did you mean 'hidden_size'"),
+        (["--param", "hiden_size=4"], "did you mean 'hidden_size'"),
+        (["--param", "hidden_size"], "name=value"),
+        (["--hidden-size"], "needs a value"),
+        (["--hidden-size", "0"], "hidden_size"),
+        (["--cell", "lstn"], "'cell' parameter"),
+    ],
+)
+def test_bad_parameters_exit_2_with_one_line(
+    capsys, data_csv, tmp_path, option, fragment
+):
+    code, out, err = run(capsys, "train", data_csv, "-o", tmp_path / "m", *option)
+    assert code == 2
+    assert out == ""
+    assert_one_line_error(err, "skrnn train: error:", fragment)
+    assert not (tmp_path / "m").exists()
+
+
+# ------------------------------------------------------------------- data
+
+
+def test_read_table_by_header_names():
+    text = "id,review,stars\n1,good movie,5\n2,bad movie,1\n"
+    documents, labels = read_table(
+        text, "x.csv", text_column="review", label_column="stars"
+    )
+    assert documents == ["good movie", "bad movie"]
+    assert labels == ["5", "1"]
+
+
+def test_read_table_detects_a_usual_header_and_quoting():
+    text = 'label,text\npos,"good, really"\nneg,"bad ""film"""\n'
+    assert read_table(text, "x.csv") == (["good, really", 'bad "film"'], ["pos", "neg"])
+
+
+def test_read_table_detects_a_header_over_numeric_labels():
+    text = "polarity\tsentence\n1\tgood movie\n0\tbad movie\n"
+    assert read_table(text, "x.tsv") == (["good movie", "bad movie"], ["1", "0"])
+
+
+def test_read_table_without_header_takes_the_label_from_fewer_values():
+    text = "good movie,pos\nbad movie,neg\ngreat,pos\n"
+    documents, labels = read_table(text, "x.csv")
+    assert documents == ["good movie", "bad movie", "great"]
+    assert labels == ["pos", "neg", "pos"]
+    by_index = read_table(text, "x.csv", text_column="0", label_column="1")
+    assert by_index == (documents, labels)
+
+
+def test_read_table_no_header_keeps_the_first_row():
+    text = "text,label\ngood,pos\n"
+    documents, labels = read_table(
+        text, "x.csv", header=False, text_column="0", label_column="1"
+    )
+    assert documents == ["text", "good"]
+    assert labels == ["label", "pos"]
+
+
+def test_read_table_delimiter_option_and_sniffing():
+    by_option = read_table("a;x\nb;y\n", "x.txt", delimiter=";", label_column="1")
+    assert by_option == (["a", "b"], ["x", "y"])
+    assert read_table("label|text\npos|good\n", "x.dat") == (["good"], ["pos"])
+
+
+def test_read_labelled_lines_splits_at_the_first_space_or_tab():
+    text = "pos good  movie\nneg\tbad\tmovie\r\n\nNUM how many ?\n"
+    documents, labels = read_labelled_lines(text, "x.txt")
+    assert labels == ["pos", "neg", "NUM"]
+    assert documents == ["good  movie", "bad\tmovie", "how many ?"]
+
+
+def test_read_labelled_lines_splits_on_newline_only():
+    documents, _ = read_labelled_lines("0 a\x85b\n1 c\u2028d\n", "x.txt")
+    assert documents == ["a\x85b", "c\u2028d"]
+
+
+def test_read_labelled_lines_rejects_a_line_without_text():
+    with pytest.raises(Exception, match="line 2"):
+        read_labelled_lines("pos good\nneg\n", "x.txt")
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "fragments"),
+    [
+        ("text,label\ngood,pos\n", ["--text-column", "txt"], ["no column 'txt'"]),
+        ("a,b,c\nx,y,z\n", [], ["3 columns", "--text-column"]),
+        ("good,pos\nbad\n", ["--no-header"], ["row 2", "expected at least 2"]),
+        ("", [], ["no data"]),
+        ("good,pos\n", ["--format", "lines"], ["line 1"]),
+    ],
+)
+def test_bad_data_exits_1_with_one_line(capsys, tmp_path, content, options, fragments):
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    code, out, err = run(capsys, "train", path, "-o", tmp_path / "m", *options)
+    assert code == 1
+    assert out == ""
+    assert_one_line_error(err, "skrnn train: error:", *fragments)
+
+
+def test_one_class_exits_1(capsys, persistence, tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("good,pos\nbad,pos\n")
+    code, _, err = run(capsys, "train", path, "-o", tmp_path / "m", "-q", *FAST)
+    assert code == 1
+    assert_one_line_error(err, "skrnn train: error:", "at least 2 classes")
+
+
+def test_missing_files_exit_1(capsys, tmp_path):
+    code, _, err = run(capsys, "train", tmp_path / "nope.csv", "-o", tmp_path / "m")
+    assert code == 1
+    assert_one_line_error(err, "cannot read", "nope.csv")
+    code, _, err = run(capsys, "predict", tmp_path / "nope.skrnn", "-")
+    assert code == 1
+    assert_one_line_error(err, "skrnn predict: error:")
+    code, _, err = run(capsys, "evaluate", tmp_path / "nope.skrnn", tmp_path / "d.csv")
+    assert code == 1
+    assert_one_line_error(err, "skrnn evaluate: error:")
+
+
+# ------------------------------------------------- train, predict, evaluate
+
+
+@pytest.fixture
+def model(persistence, capsys, data_csv, tmp_path):
+    path = tmp_path / "model.skrnn"
+    options = [*FAST, "--param", "random_state=0"]
+    code, out, err = run(capsys, "train", data_csv, "-o", path, *options)
+    assert code == 0, err
+    assert out == ""  # progress and notes go to stderr
+    assert "Epoch 2" in err
+    assert "saved to" in err
+    return path
+
+
+def test_train_then_predict(capsys, model, tmp_path):
+    docs = tmp_path / "docs.txt"
+    docs.write_text("good movie\nbad movie\n\nreally awful\n")
+    code, out, err = run(capsys, "predict", model, docs)
+    assert code == 0, err
+    labels = out.splitlines()
+    assert len(labels) == 4  # one label per line, the empty line included
+    assert set(labels) <= {"pos", "neg"}
+
+
+def test_predict_proba_reads_stdin(capsys, model, monkeypatch):
+    stdin = io.TextIOWrapper(io.BytesIO(b"good movie\nbad movie\n"), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, out, _ = run(capsys, "predict", model, "--proba")
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header == "label\tneg\tpos"
+    assert len(rows) == 2
+    for row in rows:
+        label, p_neg, p_pos = row.split("\t")
+        assert label == ("neg" if float(p_neg) > float(p_pos) else "pos")
+        assert float(p_neg) + float(p_pos) == pytest.approx(1, abs=1e-5)
+
+
+def test_evaluate(capsys, model, data_csv):
+    code, out, err = run(capsys, "evaluate", model, data_csv)
+    assert code == 0, err
+    assert out.startswith("accuracy: ")
+    assert "(6 documents)" in out
+    assert "precision" in out
+    assert "recall" in out
+    assert "confusion matrix" in out
+    matrix = out.split("confusion matrix")[1].splitlines()[2:]
+    assert [line.split()[0] for line in matrix] == ["neg", "pos"]
+    assert sum(int(v) for line in matrix for v in line.split()[1:]) == 6
+
+
+def test_train_lines_format_gzip_latin1(capsys, persistence, tmp_path):
+    path = tmp_path / "data.txt.gz"
+    lines = [f"{label} {text}" for text, label in ROWS] + ["pos caf\xe9 ok"]
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("latin-1")))
+    out_path = tmp_path / "m"
+    options = ["--format", "lines", "-q", *FAST]
+    code, _, err = run(capsys, "train", path, "-o", out_path, *options)
+    assert code == 0, err
+    assert "Epoch" not in err
+    clf = persistence.load(out_path)
+    assert "café" in clf.vectorizer_.vocabulary_
+    assert sorted(clf.classes_) == ["neg", "pos"]
+
+
+def test_train_parameters_reach_the_model(capsys, persistence, data_csv, tmp_path):
+    out_path = tmp_path / "m"
+    options = [
+        *("-q", "--cell=gru", "--param", "bidirectional=true"),
+        *("--class-weight", "{'pos': 2.0, 'neg': 1.0}"),
+    ]
+    code, _, err = run(capsys, "train", data_csv, "-o", out_path, *FAST, *options)
+    assert code == 0, err
+    clf = persistence.load(out_path)
+    assert clf.cell == "gru"
+    assert clf.bidirectional is True
+    assert clf.hidden_size == 4
+    assert clf.class_weight == {"pos": 2.0, "neg": 1.0}
+    assert clf.n_iter_ == 2
+
+
+def test_demo_still_runs(capsys):
+    code, out, _ = run(capsys, "demo", "--epochs", "2", "--every", "1")
+    assert code == 0
+    assert "--- Epoch 2" in out
