@@ -39,7 +39,14 @@ X_TOY, Y_TOY = load_toy_sentiment(return_X_y=True)
 N_TOY = len(X_TOY)
 
 #: Tiny network, few epochs.
-FAST = {"hidden_size": 8, "embedding_dim": 8, "max_iter": 10, "random_state": 0}
+FAST = {
+    "cell": "rnn",
+    "dropout": 0.0,
+    "hidden_size": 8,
+    "embedding_dim": 8,
+    "max_iter": 10,
+    "random_state": 0,
+}
 
 
 def _fit(X=X_TOY, y=Y_TOY, **params):

@@ -104,7 +104,13 @@ def embedding_backward_rows(
         The summed gradient of every row that was read.
     """
     width = doutput.shape[-1]
-    unique, inverse = np.unique(ids.reshape(-1), return_inverse=True)
-    rows = np.zeros((len(unique), width), dtype=doutput.dtype)
-    np.add.at(rows, inverse.reshape(-1), doutput.reshape(-1, width))
-    return RowGrad(unique, rows, n_vocab)
+    flat_ids = ids.reshape(-1)
+    if len(flat_ids) == 0:
+        return RowGrad(flat_ids, np.zeros((0, width), doutput.dtype), n_vocab)
+    # Sort once and sum each id's run of rows with one reduceat: several times
+    # faster than np.add.at for the thousands of rows of a batch.
+    order = np.argsort(flat_ids, kind="stable")
+    sorted_ids = flat_ids[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+    rows = np.add.reduceat(doutput.reshape(-1, width)[order], starts, axis=0)
+    return RowGrad(sorted_ids[starts], rows, n_vocab)
