@@ -53,6 +53,18 @@ CANDIDATES = {
         "dropout": 0.3,
         "bidirectional": True,
     },
+    "gru-last-lr5e-3-d0.2-patience10": {
+        "pooling": "last",
+        "learning_rate_init": 5e-3,
+        "dropout": 0.2,
+        "n_iter_no_change": 10,
+    },
+    "gru-last-lr5e-3-d0.2-h128": {
+        "pooling": "last",
+        "learning_rate_init": 5e-3,
+        "dropout": 0.2,
+        "hidden_size": 128,
+    },
     "lstm-last-lr5e-3": {"cell": "lstm", "pooling": "last", "learning_rate_init": 5e-3},
     "rnn-last-lr5e-3": {"cell": "rnn", "pooling": "last", "learning_rate_init": 5e-3},
 }
