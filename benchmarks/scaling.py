@@ -1,0 +1,276 @@
+"""How skrnn's epoch time and memory grow with the corpus and the document length.
+
+Usage::
+
+    python benchmarks/scaling.py               # ~5 min
+    python benchmarks/scaling.py --quick       # ~1 min: a 2,400-sentence base
+    python benchmarks/scaling.py --config a    # configuration a of speed.py
+    python benchmarks/scaling.py --full-fit    # the memory row fits to the end
+
+Every measurement runs in a fresh Python process, so that the peak resident
+memory it reports (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is its own:
+
+* corpus size: the token ids of MR's 9,595 training sentences (the split of
+  ``speed.py``), replicated 1, 4 and 16 times;
+* document length: synthetic documents of 20, 200 and 2,000 random token ids
+  (MR's vocabulary, random labels) with as many tokens in all as MR's training
+  part;
+* a baseline process that imports skrnn and tokenizes MR but trains nothing:
+  the floor under every peak;
+* a default ``RNNTextClassifier()`` fitted on MR's raw training sentences,
+  then ``predict_proba`` on the held-out ones: the whole process's peak (target:
+  under 300 MB).  The weights and caches do not grow from one epoch to the
+  next, so by default it stops after ``max_iter=3`` epochs; ``--full-fit``
+  keeps the estimator's own ``max_iter`` and stopping rule.
+
+Epochs are timed as in ``speed.py``: skrnn's training internals, as
+``RNNTextClassifier._fit`` runs them after tokenizing, under
+``single_threaded_blas()``.  The network is the estimator's current defaults
+(``--config default``) or configuration a (rnn, embedding 64, hidden 128,
+batch 64).  Seconds per epoch are medians over ``--epochs`` epochs.
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import (  # a sibling script, not a package
+    SkrnnTrainer,
+    bench_configs,
+    environment_lines,
+    git_state,
+    load_average,
+    markdown_table,
+    mr_split,
+    tokenize_mr,
+)
+
+CORPUS_FACTORS = (1, 4, 16)
+DOCUMENT_LENGTHS = (20, 200, 2000)
+MEMORY_TARGET_MB = 300
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+# ------------------------------------------------------------------- workers
+
+
+def network_params(config: str) -> dict:
+    """Estimator parameters of the network being scaled."""
+    return bench_configs()["e" if config == "default" else config].params
+
+
+def work_epochs(task: dict) -> dict:
+    """Time epochs on a replicated or synthetic corpus; report the peak."""
+    params = network_params(task["config"])
+    corpus = tokenize_mr(params, task["quick"])
+    if task["kind"] == "baseline":
+        return {"documents": len(corpus.train), "tokens": corpus.train_tokens}
+    if task["kind"] == "corpus":
+        sequences = corpus.train * task["factor"]
+        y = np.tile(corpus.y_train, task["factor"])
+    else:
+        length = task["length"]
+        rng = np.random.default_rng(0)
+        n_docs = max(1, corpus.train_tokens // length)
+        ids = rng.integers(2, corpus.n_vocab, size=(n_docs, length), dtype=np.int32)
+        sequences = list(ids)
+        y = rng.integers(0, corpus.n_classes, size=n_docs)
+    trainer = SkrnnTrainer(params, sequences, y, corpus.n_vocab, corpus.n_classes)
+    seconds = [trainer.epoch() for _ in range(task["epochs"])]
+    n_tokens = sum(len(s) for s in sequences)
+    return {"documents": len(sequences), "tokens": n_tokens, "seconds": seconds}
+
+
+def work_fit(task: dict) -> dict:
+    """A default ``RNNTextClassifier`` fitted on raw MR, then predict_proba."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skrnn import RNNTextClassifier
+
+    X_train, X_test, y_train, _ = mr_split(task["quick"])
+    clf = RNNTextClassifier(random_state=0)
+    if task["max_iter"] is not None:
+        clf.set_params(max_iter=task["max_iter"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        clf.fit(X_train, y_train)
+        fit_seconds = time.perf_counter() - start
+    fit_peak = peak_rss_mb()
+    clf.predict_proba(X_test)
+    return {
+        "documents": len(X_train),
+        "epochs": clf.n_iter_,
+        "fit": fit_seconds,
+        "fit_peak_mb": fit_peak,
+    }
+
+
+def worker(task: dict) -> None:
+    """Run one measurement and print its result, peak memory included, as JSON."""
+    result = work_fit(task) if task["kind"] == "fit" else work_epochs(task)
+    result["peak_mb"] = peak_rss_mb()
+    print(json.dumps(result))
+
+
+def measure(task: dict) -> dict:
+    """Run one measurement in a fresh Python process."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(task)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode:
+        sys.stderr.write(completed.stderr)
+        raise RuntimeError(f"the measurement {task} failed")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["load"] = load_average()
+    what = {k: v for k, v in task.items() if k in ("kind", "factor", "length")}
+    print(f"  [{what}: {result}]", file=sys.stderr, flush=True)
+    return result
+
+
+# ----------------------------------------------------------------- reporting
+
+
+def epoch_row(label, result, relative) -> list:
+    """One table row: sizes, seconds per epoch, throughput, peak memory."""
+    seconds = statistics.median(result["seconds"])
+    return [
+        label,
+        f"{result['documents']:,}",
+        f"{result['tokens']:,}",
+        f"{result['tokens'] / result['documents']:.0f}",
+        f"{seconds:.2f}",
+        relative,
+        f"{result['tokens'] / seconds:,.0f}",
+        f"{result['peak_mb']:.0f}",
+        result["load"],
+    ]
+
+
+HEADERS = [
+    "corpus",
+    "documents",
+    "tokens",
+    "tokens/doc",
+    "s/epoch",
+    "s/epoch relative to the first row",
+    "tokens/s",
+    "peak RSS (MB)",
+    "load average after",
+]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    parser.add_argument("--config", choices=("default", "a"), default="default")
+    parser.add_argument("--epochs", type=int, default=None, help="default 2 (quick 1)")
+    parser.add_argument(
+        "--full-fit",
+        action="store_true",
+        help="let the memory row's fit run to its own max_iter",
+    )
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(json.loads(args.worker))
+        return
+
+    epochs = args.epochs or (1 if args.quick else 2)
+    common = {"config": args.config, "quick": args.quick, "epochs": epochs}
+    print("# skrnn scaling: epoch time and peak memory\n")
+    print("\n".join(f"- {line}" for line in environment_lines()))
+    key = "e" if args.config == "default" else args.config
+    print(f"- network: {bench_configs()[key].describe()} (`--config {args.config}`)")
+    print(
+        f"- base corpus: MR training part{' (first 2,400, --quick)' * args.quick}; "
+        f"each row a fresh process; medians over {epochs} epoch(s)",
+        flush=True,
+    )
+
+    baseline = measure({**common, "kind": "baseline"})
+    rows = []
+    first = None
+    for factor in CORPUS_FACTORS:
+        result = measure({**common, "kind": "corpus", "factor": factor})
+        seconds = statistics.median(result["seconds"])
+        first = first or (seconds, factor)
+        relative = f"{seconds / first[0]:.2f} (linear: {factor / first[1]:.0f})"
+        rows.append(epoch_row(f"MR x {factor}", result, relative))
+    print("\n## Corpus size (MR replicated)\n")
+    print(markdown_table(HEADERS, rows), flush=True)
+
+    rows = []
+    first = None
+    for length in DOCUMENT_LENGTHS:
+        result = measure({**common, "kind": "length", "length": length})
+        seconds = statistics.median(result["seconds"])
+        first = first or seconds
+        relative = f"{seconds / first:.2f} (ideal: 1)"
+        rows.append(epoch_row(f"{length} tokens/doc", result, relative))
+    print("\n## Document length (synthetic random ids, as many tokens as MR x 1)\n")
+    print(markdown_table(HEADERS, rows), flush=True)
+
+    max_iter = None if args.full_fit else (1 if args.quick else 3)
+    fit = measure({**common, "kind": "fit", "max_iter": max_iter})
+    verdict = "under" if fit["peak_mb"] < MEMORY_TARGET_MB else "OVER"
+    what = "its own max_iter" if max_iter is None else f"max_iter={max_iter}"
+    print("\n## Peak memory of a default fit, whole process\n")
+    print(
+        markdown_table(
+            ["process", "documents", "epochs", "seconds", "peak RSS (MB)"],
+            [
+                [
+                    "import skrnn, load and tokenize MR (floor)",
+                    f"{baseline['documents']:,}",
+                    "",
+                    "",
+                    f"{baseline['peak_mb']:.0f}",
+                ],
+                [
+                    f"`RNNTextClassifier(random_state=0, {what}).fit` on raw MR",
+                    f"{fit['documents']:,}",
+                    fit["epochs"],
+                    f"{fit['fit']:.1f}",
+                    f"{fit['fit_peak_mb']:.0f}",
+                ],
+                [
+                    "... then `predict_proba` on the held-out part",
+                    "",
+                    "",
+                    "",
+                    f"{fit['peak_mb']:.0f}",
+                ],
+            ],
+        )
+    )
+    print(
+        f"\nPeak {fit['peak_mb']:.0f} MB: {verdict} the {MEMORY_TARGET_MB} MB "
+        f"target. Load average at the end: {load_average()}; code at the end: "
+        f"{git_state()} (every row imports skrnn afresh: a change during the run "
+        "shows here)."
+    )
+
+
+if __name__ == "__main__":
+    main()
