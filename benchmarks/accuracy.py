@@ -18,7 +18,9 @@ Models, all fitted by this script on the same splits:
   development data only (e.g. with ``benchmarks/tune_defaults.py``), never on
   the test sets reported here;
 * ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) +
-  LogisticRegression(max_iter=1000)``;
+  LogisticRegression(C=10, max_iter=1000)``; ``C`` from {1, 3, 10, 30}, the
+  best on SST-2 dev and on a 10% hold-out of TREC train (scikit-learn's
+  ``C=1`` is 1-5 points worse on both);
 * ``CountVectorizer() + MultinomialNB()``.
 
 Protocols (those of Kim, 2014):
@@ -87,7 +89,7 @@ CORPUS_TITLES = {
 }
 SKRNN_DEFAULTS = "skrnn defaults"
 SKRNN_TUNED = "skrnn tuned"
-TFIDF_LR = "TF-IDF (1-2 grams, sublinear) + LogisticRegression"
+TFIDF_LR = "TF-IDF (1-2 grams, sublinear) + LogisticRegression (C=10)"
 COUNT_NB = "CountVectorizer + MultinomialNB"
 TOY_SEEDS = range(10)
 QUICK_MR_SIZE = 2000
@@ -131,7 +133,7 @@ def make_model(name: str, tuned: dict | None, random_state: int | None = None):
     if name == TFIDF_LR:
         return make_pipeline(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-            LogisticRegression(max_iter=1000),
+            LogisticRegression(C=10, max_iter=1000),
         )
     if name == COUNT_NB:
         return make_pipeline(CountVectorizer(), MultinomialNB())
