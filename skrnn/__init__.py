@@ -14,11 +14,13 @@ _PUBLIC = {
     "load_word_vectors": "._embeddings",
     "save": "._persistence",
     "load": "._persistence",
+    "SkrnnVersionWarning": "._persistence",
 }
 
 __all__ = [
     "RNNTextClassifier",
     "SequenceVectorizer",
+    "SkrnnVersionWarning",
     "__version__",
     "load",
     "load_word_vectors",
