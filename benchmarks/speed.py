@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/speed.py                  # every configuration, ~5-10 min
+    python benchmarks/speed.py                  # every configuration, ~7-10 min
     python benchmarks/speed.py --quick          # 2,400 training sentences, ~1-2 min
     python benchmarks/speed.py --configs a,e,seed --repeats 5
 
@@ -39,7 +39,9 @@ runs after tokenizing, built the way ``_fit`` builds them: ``NetworkConfig``,
 ``OPTIMIZERS``, ``TrainingSettings``, a ``Dataset`` with unit sample weights,
 and ``run_epoch`` under ``single_threaded_blas()``.  (For configuration e a
 whole ``fit(max_iter=1)`` on the raw sentences is also timed, to show what the
-estimator adds around the epoch: tokenizing, validation, copies.)
+estimator adds around the epoch: tokenizing, validation, copies.)  The timed
+epoch trains on all 9,595 sentences: early stopping's held-out split and its
+scoring after every epoch are not part of it.
 
 PyTorch's twin is what a competent user writes: ``nn.Embedding(padding_idx=0)``
 + ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (time-major, as skrnn's batches) +
@@ -66,8 +68,13 @@ every training epoch: skrnn's ``predict_logits`` + softmax (what
 torch in ``eval()`` mode under ``no_grad()`` in length-sorted batches of 256,
 padded and packed.  Ratios are skrnn / torch: above 1, skrnn is faster.
 
-Without torch installed, skrnn's figures are reported alone.  The machine may
-be shared: compare the ratios, and read the load averages printed with them.
+Without torch installed, skrnn's figures are reported alone.  The run times
+above are for a quiet 2-core machine.  On a shared one, compare the ratios and
+read the load averages printed with them: when other processes take a core,
+torch's OpenMP threads spin-wait for each other and a 2-thread torch can slow
+down tenfold (runners whose fastest epoch is more than twice their slowest are
+flagged **unstable**); ``--torch-threads 1,2`` or ``OMP_WAIT_POLICY=PASSIVE``
+shows how much of a gap is contention.
 """
 
 import argparse
@@ -673,10 +680,13 @@ def fmt_rate(values) -> str:
 
 
 def fmt_spread(values) -> str:
-    """Median and range of tokens/s values."""
+    """Median and range of tokens/s values; flagged when the range is wide."""
     if not values:
         return "n/a"
-    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+    text = f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+    if max(values) > 2 * min(values):
+        text += " **unstable**"
+    return text
 
 
 def best_torch(rates: dict) -> tuple[str, list] | tuple[None, None]:
@@ -816,7 +826,8 @@ def report_networks(results, configs, repeats) -> str:
             summary,
         ),
         "",
-        "Every run, median (min-max) tokens/s:",
+        "Every runner, median (min-max) tokens/s; **unstable**: max > 2 x min, "
+        "usually contention for the cores:",
         "",
         markdown_table(
             [
