@@ -55,7 +55,6 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -64,6 +63,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import sklearn
+from _env import git_state, load_average
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -375,38 +375,6 @@ def report_toy(toy, seeds) -> str:
         f"Toy sentiment set (50 train, 25 test), random_state {seeds[0]}..{seeds[-1]}:"
         "\n\n" + markdown_table(header, rows)
     )
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    try:
-        return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def git_state() -> str:
-    """Commit, and whether skrnn/ has uncommitted changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "skrnn"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return "n/a"
-    if not dirty:
-        return f"{head}, skrnn/ clean"
-    return f"{head} + uncommitted changes in {len(dirty)} file(s) under skrnn/"
 
 
 def fmt_params(params: dict) -> str:

@@ -83,7 +83,6 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -91,6 +90,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from _env import git_state, load_average
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -543,14 +543,6 @@ def tokens_per_second(predict, sequences, n_tokens, min_seconds) -> float:
             return n_calls * n_tokens / elapsed
 
 
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    try:
-        return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def bench_network(cfg, corpus, torch, repeats, min_predict_seconds, torch_threads):
     """Alternate training epochs and predictions of skrnn and its torch twins."""
     p = cfg.params
@@ -703,31 +695,6 @@ def ratio(a, b) -> str:
     if not a or not b:
         return "n/a"
     return f"{statistics.median(a) / statistics.median(b):.2f}"
-
-
-def git_state() -> str:
-    """Commit and the number of uncommitted changes under skrnn/."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "skrnn"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return "n/a"
-    if not dirty:
-        return f"{head}, skrnn/ clean"
-    names = ", ".join(line[3:] for line in dirty[:5])
-    return f"{head} + uncommitted changes in skrnn/ ({names})"
 
 
 def environment_lines() -> list[str]:
