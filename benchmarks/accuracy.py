@@ -80,7 +80,6 @@ from skrnn.datasets import (
     load_trec,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 CORPORA = ("mr", "trec", "sst2")
 CORPUS_TITLES = {
     "mr": "MR ({folds}-fold CV)",

@@ -113,7 +113,6 @@ from skrnn.datasets import load_movie_reviews, load_toy_sentiment
 from skrnn.nn import NetworkConfig, init_params
 from skrnn.nn._functional import softmax
 
-REPO = Path(__file__).resolve().parent.parent
 TORCH_THREADS = 2
 PREDICT_BATCH = 256
 QUICK_TRAIN_SIZE = 2400
