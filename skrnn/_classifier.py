@@ -65,6 +65,7 @@ _TEXT_PARAMS = (
     "max_features",
     "vocabulary",
     "max_length",
+    "truncating",
 )
 #: Number of training documents from which ``early_stopping="auto"`` holds out
 #: a validation set.
@@ -143,12 +144,14 @@ class RNNTextClassifier(
     freeze_embeddings : bool, default=False
         Keep the whole embedding table fixed during training.
     lowercase, preprocessor, tokenizer, token_pattern, strip_accents, \
-stop_words, min_df, max_df, max_features, vocabulary, max_length
+stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         Passed to the :class:`SequenceVectorizer` that turns text into token
         ids; see there.  They mean what they mean in
         :class:`~sklearn.feature_extraction.text.CountVectorizer`, except
         that the default ``token_pattern`` keeps one-letter words and splits
-        punctuation into tokens of its own.
+        punctuation into tokens of its own.  Documents longer than
+        ``max_length`` tokens keep their first ``max_length`` tokens
+        (``truncating="post"``) or their last (``"pre"``).
     solver : {"adam", "sgd"}, default="adam"
         The optimizer, as in :class:`~sklearn.neural_network.MLPClassifier`.
     learning_rate_init : float, default=0.005
@@ -279,6 +282,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "vocabulary": [HasMethods("__iter__"), None],
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "truncating": [StrOptions({"pre", "post"})],
         "solver": [StrOptions(set(OPTIMIZERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions(set(LR_SCHEDULES))],
@@ -328,6 +332,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         max_features=None,
         vocabulary=None,
         max_length=None,
+        truncating="post",
         solver="adam",
         learning_rate_init=0.005,
         learning_rate="constant",
@@ -373,6 +378,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length
         self.max_features = max_features
         self.vocabulary = vocabulary
         self.max_length = max_length
+        self.truncating = truncating
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate

@@ -867,3 +867,13 @@ def test_clone_of_fitted_estimator_is_unfitted():
     fresh = clone(clf)
     assert not hasattr(fresh, "weights_")
     assert fresh.get_params() == clf.get_params()
+
+
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+def test_truncating_is_passed_to_the_vectorizer(truncating):
+    clf = _fit(max_length=2, truncating=truncating)
+    assert clf.vectorizer_.truncating == truncating
+    kept = clf.vectorizer_.inverse_transform(
+        clf.vectorizer_.transform(["a good bad film"])
+    )[0]
+    assert kept == (["a", "good"] if truncating == "post" else ["bad", "film"])
