@@ -484,38 +484,21 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         first_call = not hasattr(self, "weights_") or not (
             incremental or self.warm_start
         )
-        coverage = getattr(self, "embeddings_coverage_", None)
-        if first_call:
-            classes_ = np.unique(y if classes is None else column_or_1d(classes))
-            if len(classes_) < 2:
-                raise ValueError(
-                    "RNNTextClassifier needs samples of at least 2 classes; got "
-                    f"only {classes_.tolist()!r}."
-                )
-            rng = np.random.default_rng(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            )
-            vectorizer = SequenceVectorizer(
-                **{name: getattr(self, name) for name in _TEXT_PARAMS}
-            )
-            sequences = vectorizer.fit_transform(documents)
-            weights, config, coverage = self._init_network(
-                vectorizer, len(classes_), rng, dtype
-            )
-            optimizer = self._make_optimizer(weights)
-            state = TrainingState()
-        else:
-            self._check_warm_start_compatible()
-            classes_, vectorizer, config = self.classes_, self.vectorizer_, self._config
-            sequences = vectorizer.transform(documents)
-            weights = copy.deepcopy(self.weights_)
-            state = copy.deepcopy(self._training_state)
-            rng = copy.deepcopy(self._rng)
-            optimizer = copy.deepcopy(self._optimizer)
-            if not incremental:
-                state.restart_stopping()
-                if self._optimizer_params() != self._fitted_optimizer_params:
-                    optimizer = self._make_optimizer(weights)
+        (
+            classes_,
+            vectorizer,
+            config,
+            sequences,
+            weights,
+            optimizer,
+            state,
+            rng,
+            coverage,
+        ) = (
+            self._new_training(documents, y, classes, dtype)
+            if first_call
+            else self._continued_training(documents, incremental)
+        )
         unseen = np.setdiff1d(y, classes_)
         if len(unseen):
             raise ValueError(
@@ -610,6 +593,66 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             self.best_validation_score_ = None
             self.best_loss_ = state.best_loss
         return self
+
+    def _new_training(self, documents, y, classes, dtype):
+        """Vocabulary, network, optimizer and state of a first fit."""
+        classes_ = np.unique(y if classes is None else column_or_1d(classes))
+        if len(classes_) < 2:
+            raise ValueError(
+                "RNNTextClassifier needs samples of at least 2 classes; got "
+                f"only {classes_.tolist()!r}."
+            )
+        rng = np.random.default_rng(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+        vectorizer = SequenceVectorizer(
+            **{name: getattr(self, name) for name in _TEXT_PARAMS}
+        )
+        sequences = vectorizer.fit_transform(documents)
+        weights, config, coverage = self._init_network(
+            vectorizer, len(classes_), rng, dtype
+        )
+        optimizer = self._make_optimizer(weights)
+        state = TrainingState()
+        return (
+            classes_,
+            vectorizer,
+            config,
+            sequences,
+            weights,
+            optimizer,
+            state,
+            rng,
+            coverage,
+        )
+
+    def _continued_training(self, documents, incremental):
+        """Copies of the fitted state, for warm_start and partial_fit.
+
+        Training works on copies, so that a failed or diverged call leaves the
+        estimator as it was.
+        """
+        self._check_warm_start_compatible()
+        sequences = self.vectorizer_.transform(documents)
+        weights = copy.deepcopy(self.weights_)
+        state = copy.deepcopy(self._training_state)
+        rng = copy.deepcopy(self._rng)
+        optimizer = copy.deepcopy(self._optimizer)
+        if not incremental:
+            state.restart_stopping()
+            if self._optimizer_params() != self._fitted_optimizer_params:
+                optimizer = self._make_optimizer(weights)
+        return (
+            self.classes_,
+            self.vectorizer_,
+            self._config,
+            sequences,
+            weights,
+            optimizer,
+            state,
+            rng,
+            getattr(self, "embeddings_coverage_", None),
+        )
 
     def _callback_hooks(self, max_epochs, X, y, classes_, vectorizer, config, weights):
         """Epoch hooks for scikit-learn's callbacks (scikit-learn >= 1.9), or None.
