@@ -8,10 +8,10 @@ import pytest
 from _gradcheck import assert_gradients_match
 from numpy.testing import assert_allclose, assert_array_equal
 
+from skrnn.nn._cells import _gate_derivatives
 from skrnn.nn._functional import (
     cross_entropy,
     dropout_mask,
-    dsigmoid_from_output,
     dtanh_from_output,
     log_softmax,
     sigmoid,
@@ -160,7 +160,12 @@ def test_derivatives_from_outputs_match_finite_differences():
     num_tanh = (np.tanh(x + eps) - np.tanh(x - eps)) / (2 * eps)
     num_sig = (sigmoid(x + eps) - sigmoid(x - eps)) / (2 * eps)
     assert_allclose(dtanh_from_output(np.tanh(x)), num_tanh, rtol=1e-8, atol=1e-10)
-    assert_allclose(dsigmoid_from_output(sigmoid(x)), num_sig, rtol=1e-8, atol=1e-10)
+    # the gated cells' derivatives: sigmoid columns first, then tanh columns
+    gates = np.stack([sigmoid(x), sigmoid(-x), np.tanh(x)], axis=1)
+    deriv = _gate_derivatives(gates, 2, np.empty_like(gates))
+    assert_allclose(deriv[:, 0], num_sig, rtol=1e-8, atol=1e-10)
+    assert_allclose(deriv[:, 1], num_sig[::-1], rtol=1e-8, atol=1e-10)
+    assert_allclose(deriv[:, 2], num_tanh, rtol=1e-8, atol=1e-10)
 
 
 def test_dropout_mask_none_when_off():

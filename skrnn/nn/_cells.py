@@ -10,6 +10,8 @@ all cells:
 * ``xproj`` of shape (n_steps, n_samples, n_gates * hidden_size) is the input
   projection ``x_t @ W_xh + b_h`` of every time step, computed by the caller in
   one matrix product before the loop; its gradient is what backward returns.
+  The forward pass owns ``xproj``: the gated cells overwrite it with their gate
+  activations, which saves allocating and filling another array of its size.
 * Sequences are sorted by decreasing length and ``n_active[t]`` is the number
   of sequences still running at step ``t``, so that step ``t`` updates only the
   first ``n_active[t]`` rows.  Padding is never computed, and a finished
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._functional import dsigmoid_from_output, dtanh_from_output
+from ._functional import dtanh_from_output
 from ._init import orthogonal
 
 Params = dict[str, np.ndarray]
@@ -135,6 +137,14 @@ def _gate_activations(a: np.ndarray, n_sigmoid: int) -> None:
     s += 0.5
 
 
+def _gate_derivatives(a: np.ndarray, n_sigmoid: int, out: np.ndarray) -> np.ndarray:
+    """Derivatives of the gate activations ``a``: ``s (1 - s)``, then ``1 - t**2``."""
+    np.multiply(a, a, out=out)
+    np.subtract(a[:, :n_sigmoid], out[:, :n_sigmoid], out=out[:, :n_sigmoid])
+    np.subtract(1.0, out[:, n_sigmoid:], out=out[:, n_sigmoid:])
+    return out
+
+
 def lstm_forward(
     xproj: np.ndarray, n_active: Sequence[int], params: Params, training: bool
 ) -> tuple[np.ndarray, Cache]:
@@ -146,30 +156,31 @@ def lstm_forward(
         g = tanh(a_g)
         c_t = f * c_{t-1} + i * g
         h_t = o * tanh(c_t)
+
+    The gate activations overwrite ``xproj``.
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 4
+    dtype = xproj.dtype
     W_hh = _half_sigmoid_columns(params["W_hh"], 3 * H)
-    xproj = _half_sigmoid_columns(xproj, 3 * H)
-    hs = np.zeros((n_steps + 1, n_samples, H), dtype=xproj.dtype)
-    cs = np.zeros((n_steps + 1, n_samples, H), dtype=xproj.dtype)
-    gates = np.zeros_like(xproj) if training else None
-    tanh_cs = np.zeros((n_steps, n_samples, H), dtype=xproj.dtype)
-    buf = np.empty((n_samples, width), dtype=xproj.dtype)
-    ig = np.empty((n_samples, H), dtype=xproj.dtype)
+    xproj[..., : 3 * H] *= 0.5
+    hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
+    cs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
+    tanh_cs = np.zeros((n_steps if training else 1, n_samples, H), dtype=dtype)
+    buf = np.empty((n_samples, width), dtype=dtype)
+    ig = np.empty((n_samples, H), dtype=dtype)
     for t, n in enumerate(n_active):
-        a = gates[t, :n] if training else buf[:n]
-        np.matmul(hs[t, :n], W_hh, out=a)
-        a += xproj[t, :n]
+        a = xproj[t, :n]
+        a += np.matmul(hs[t, :n], W_hh, out=buf[:n])
         _gate_activations(a, 3 * H)
         i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         c = cs[t + 1, :n]
         np.multiply(f, cs[t, :n], out=c)
         c += np.multiply(i, g, out=ig[:n])
-        tc = tanh_cs[t, :n]
+        tc = tanh_cs[t if training else 0, :n]
         np.tanh(c, out=tc)
         np.multiply(o, tc, out=hs[t + 1, :n])
-    return hs[1:], {"hs": hs, "cs": cs, "gates": gates, "tanh_cs": tanh_cs}
+    return hs[1:], {"hs": hs, "cs": cs, "gates": xproj, "tanh_cs": tanh_cs}
 
 
 def lstm_backward(
@@ -178,35 +189,36 @@ def lstm_backward(
     """Backpropagation through time for :func:`lstm_forward`."""
     hs, cs, gates, tanh_cs = cache["hs"], cache["cs"], cache["gates"], cache["tanh_cs"]
     n_steps, n_samples, H = doutputs.shape
+    dtype = doutputs.dtype
     W_hh_T = params["W_hh"].T
-    # Derivatives that do not depend on the incoming gradient, for all steps
-    # at once: of the gate non-linearities, and of h = o * tanh(c) in c.
-    dgates = np.empty_like(gates)
-    dgates[..., : 3 * H] = dsigmoid_from_output(gates[..., : 3 * H])
-    dgates[..., 3 * H :] = dtanh_from_output(gates[..., 3 * H :])
-    dh_dc = gates[..., 2 * H : 3 * H] * dtanh_from_output(tanh_cs)
-    dxproj = np.zeros((n_steps, n_samples, 4 * H), dtype=doutputs.dtype)
-    dh = np.zeros((n_samples, H), dtype=doutputs.dtype)
-    dc = np.zeros((n_samples, H), dtype=doutputs.dtype)
-    dh_t = np.empty((n_samples, H), dtype=doutputs.dtype)
+    dxproj = np.zeros((n_steps, n_samples, 4 * H), dtype=dtype)
+    dh = np.zeros((n_samples, H), dtype=dtype)
+    dc = np.zeros((n_samples, H), dtype=dtype)
+    dh_t = np.empty((n_samples, H), dtype=dtype)
+    dtc = np.empty((n_samples, H), dtype=dtype)
+    deriv = np.empty((n_samples, 4 * H), dtype=dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
         a = gates[t, :n]
-        i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 3 * H :]
+        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        tc = tanh_cs[t, :n]
         da = dxproj[t, :n]
         dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
         # undo h = o * tanh(c)
-        np.multiply(dht, tanh_cs[t, :n], out=da[:, 2 * H : 3 * H])
+        np.multiply(dht, tc, out=da[:, 2 * H : 3 * H])
+        d = np.multiply(tc, tc, out=dtc[:n])
+        np.subtract(1.0, d, out=d)
+        d *= o
+        d *= dht
         dc_t = dc[:n]
-        dht *= dh_dc[t, :n]
-        dc_t += dht
+        dc_t += d
         # undo c = f * c_prev + i * g
         np.multiply(dc_t, g, out=da[:, :H])
         np.multiply(dc_t, cs[t, :n], out=da[:, H : 2 * H])
         np.multiply(dc_t, i, out=da[:, 3 * H :])
         dc_t *= f
         # undo the gate non-linearities
-        da *= dgates[t, :n]
+        da *= _gate_derivatives(a, 3 * H, deriv[:n])
         # undo h_{t-1} @ W_hh
         np.matmul(da, W_hh_T, out=dh[:n])
     dW_hh = hs[:-1].reshape(-1, H).T @ dxproj.reshape(-1, 4 * H)
@@ -245,37 +257,35 @@ def gru_forward(
         z = sigmoid(x_z + u_z)
         n = tanh(x_n + r * (u_n + b_hn))
         h_t = (1 - z) * n + z * h_{t-1}
+
+    The gate activations r, z, n overwrite ``xproj``.
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 3
-    W_hh = _half_sigmoid_columns(params["W_hh"], 2 * H)
-    xproj = _half_sigmoid_columns(xproj, 2 * H)
-    b_hn = params["b_hn"]
     dtype = xproj.dtype
+    W_hh = _half_sigmoid_columns(params["W_hh"], 2 * H)
+    xproj[..., : 2 * H] *= 0.5
+    b_hn = params["b_hn"]
     hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
-    rzn = np.zeros_like(xproj) if training else None
-    uns = np.zeros((n_steps, n_samples, H), dtype=dtype) if training else None
+    uns = np.zeros((n_steps if training else 1, n_samples, H), dtype=dtype)
     buf_u = np.empty((n_samples, width), dtype=dtype)
-    buf_rzn = np.empty((n_samples, width), dtype=dtype)
+    buf_ru = np.empty((n_samples, H), dtype=dtype)
     for t, n in enumerate(n_active):
         h_prev = hs[t, :n]
-        u = buf_u[:n]
-        np.matmul(h_prev, W_hh, out=u)
-        gate = rzn[t, :n] if training else buf_rzn[:n]
+        u = np.matmul(h_prev, W_hh, out=buf_u[:n])
+        gate = xproj[t, :n]
         rz = gate[:, : 2 * H]
-        np.add(xproj[t, :n, : 2 * H], u[:, : 2 * H], out=rz)
+        rz += u[:, : 2 * H]
         _gate_activations(rz, 2 * H)
         r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
-        u_n = uns[t, :n] if training else u[:, 2 * H :]
-        np.add(u[:, 2 * H :], b_hn, out=u_n)
-        np.multiply(r, u_n, out=cand)
-        cand += xproj[t, :n, 2 * H :]
+        u_n = np.add(u[:, 2 * H :], b_hn, out=uns[t if training else 0, :n])
+        cand += np.multiply(r, u_n, out=buf_ru[:n])
         np.tanh(cand, out=cand)
         h = hs[t + 1, :n]
         np.subtract(h_prev, cand, out=h)
         h *= z
         h += cand
-    return hs[1:], {"hs": hs, "rzn": rzn, "uns": uns}
+    return hs[1:], {"hs": hs, "rzn": xproj, "uns": uns}
 
 
 def gru_backward(
@@ -286,34 +296,36 @@ def gru_backward(
     n_steps, n_samples, H = doutputs.shape
     W_hh_T = params["W_hh"].T
     dtype = doutputs.dtype
-    r, z, cand = rzn[..., :H], rzn[..., H : 2 * H], rzn[..., 2 * H :]
-    # Derivatives that do not depend on the incoming gradient, for all steps
-    # at once: of h in the candidate's pre-activation, of h in z's
-    # pre-activation, and of the reset gate's sigmoid.
-    dh_dan = (1.0 - z) * dtanh_from_output(cand)
-    dh_daz = (hs[:-1] - cand) * dsigmoid_from_output(z)
-    dr_dar = dsigmoid_from_output(r)
     dxproj = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
     du = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
     dh = np.zeros((n_samples, H), dtype=dtype)
     dh_t = np.empty((n_samples, H), dtype=dtype)
+    tmp = np.empty((n_samples, H), dtype=dtype)
+    deriv = np.empty((n_samples, 3 * H), dtype=dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
+        gate = rzn[t, :n]
+        r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
+        h_prev = hs[t, :n]
         dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
         dx, du_t = dxproj[t, :n], du[t, :n]
-        # undo n = tanh(x_n + r * u_n) and h = (1 - z) * n + z * h_prev in n
-        dan = np.multiply(dht, dh_dan[t, :n], out=dx[:, 2 * H :])
-        np.multiply(dan, r[t, :n], out=du_t[:, 2 * H :])
+        d = _gate_derivatives(gate, 2 * H, deriv[:n])
+        # undo h = (1 - z) * n + z * h_prev in n, and n = tanh(x_n + r * u_n)
+        dan = np.subtract(1.0, z, out=dx[:, 2 * H :])
+        dan *= dht
+        dan *= d[:, 2 * H :]
+        np.multiply(dan, r, out=du_t[:, 2 * H :])
         # undo r = sigmoid(x_r + u_r)
         dar = np.multiply(dan, uns[t, :n], out=dx[:, :H])
-        dar *= dr_dar[t, :n]
+        dar *= d[:, :H]
         # undo z = sigmoid(x_z + u_z)
-        np.multiply(dht, dh_daz[t, :n], out=dx[:, H : 2 * H])
+        daz = np.subtract(h_prev, cand, out=dx[:, H : 2 * H])
+        daz *= dht
+        daz *= d[:, H : 2 * H]
         du_t[:, : 2 * H] = dx[:, : 2 * H]
         # undo u = h_prev @ W_hh, plus the direct path through z * h_prev
         np.matmul(du_t, W_hh_T, out=dh[:n])
-        dht *= z[t, :n]
-        dh[:n] += dht
+        dh[:n] += np.multiply(dht, z, out=tmp[:n])
     dW_hh = hs[:-1].reshape(-1, H).T @ du.reshape(-1, 3 * H)
     db_hn = du[:, :, 2 * H :].sum(axis=(0, 1))
     return dxproj, {"W_hh": dW_hh, "b_hn": db_hn}

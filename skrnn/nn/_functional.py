@@ -50,22 +50,6 @@ def dtanh_from_output(y: np.ndarray) -> np.ndarray:
     return 1.0 - y * y
 
 
-def dsigmoid_from_output(y: np.ndarray) -> np.ndarray:
-    """Derivative of the sigmoid at the point whose output is ``y``: ``y (1 - y)``.
-
-    Parameters
-    ----------
-    y : ndarray
-        Output of :func:`sigmoid`.
-
-    Returns
-    -------
-    ndarray
-        ``y * (1 - y)``.
-    """
-    return y * (1.0 - y)
-
-
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise log-softmax, stable for logits of any magnitude.
 

@@ -60,6 +60,12 @@ def _reverse(x: np.ndarray, rev: np.ndarray) -> np.ndarray:
     return x[rev, np.arange(rev.shape[1])]
 
 
+def _project(x: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``x @ W`` for a (n_steps, n_samples, width) ``x``, as one 2-D product."""
+    n_steps, n_samples, width = x.shape
+    return (x.reshape(-1, width) @ W).reshape(n_steps, n_samples, W.shape[1])
+
+
 def directions(bidirectional: bool) -> tuple[str, ...]:
     """Names of the directions of a layer: ``("fwd",)`` or ``("fwd", "bwd")``."""
     return ("fwd", "bwd") if bidirectional else ("fwd",)
@@ -130,7 +136,7 @@ def recurrent_forward(
         for direction in directions(bidirectional):
             p = {k: params[f"layer{layer}.{direction}.{k}"] for k in _cell_keys(cell)}
             W_xh = params[f"layer{layer}.{direction}.W_xh"]
-            xproj = W_xh[x] if (one_hot and layer == 0) else x @ W_xh
+            xproj = W_xh[x] if (one_hot and layer == 0) else _project(x, W_xh)
             xproj += p["b_h"]
             if direction == "bwd":
                 xproj = _reverse(xproj, rev)
@@ -217,7 +223,7 @@ def recurrent_backward(
                 grads[name + "W_xh"] = table_backward(dxproj, x, n_vocab)
             else:
                 grads[name + "W_xh"] = x.reshape(-1, x.shape[2]).T @ flat
-                d = dxproj @ W_xh.T
+                d = _project(dxproj, W_xh.T)
                 dx = d if dx is None else dx + d
         if dx is not None and lc["mask"] is not None:
             dx *= lc["mask"]
