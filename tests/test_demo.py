@@ -5,7 +5,7 @@ import warnings
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skrnn import RNNTextClassifier
+from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._demo import DEMO_RANDOM_STATE, SEED_PARAMS, run_demo
 from skrnn.datasets import load_toy_sentiment
 
@@ -38,6 +38,31 @@ def test_seed_params_mirror_the_post():
     assert SEED_PARAMS["batch_size"] == 1
     assert SEED_PARAMS["learning_rate_init"] == 0.02
     assert SEED_PARAMS["clip_value"] == 1.0
+    assert SEED_PARAMS["dropout"] == 0.0
+
+
+def test_seed_params_do_not_depend_on_the_defaults():
+    # Regression: SEED_PARAMS once left dropout to the estimator's default,
+    # so the seed's network silently gained dropout 0.2 when the defaults
+    # changed.  Everything but the text handling and the bookkeeping is pinned.
+    not_network = {
+        "embeddings",
+        "freeze_embeddings",
+        "random_state",
+        "verbose",
+        "warm_start",
+        "dtype",
+        "class_weight",
+        "validation_fraction",
+        "beta_1",
+        "beta_2",
+        "epsilon",
+        "nesterovs_momentum",
+        "power_t",
+    }
+    text = set(SequenceVectorizer().get_params()) | {"truncating"}
+    params = set(RNNTextClassifier().get_params())
+    assert params - not_network - text - set(SEED_PARAMS) == set()
 
 
 def test_seed_params_reach_full_accuracy_in_most_random_states():
