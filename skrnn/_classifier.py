@@ -203,6 +203,16 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
     warm_start : bool, default=False
         Continue from the fitted weights, vocabulary and optimizer state when
         ``fit`` is called again.
+    n_jobs : int, default=None
+        Number of threads that compute the gradients of a minibatch and the
+        predictions.  A minibatch of more than 64 documents is split into
+        shards of at most 64, whose gradients the threads compute side by side
+        (numpy releases the GIL in its products and loops); prediction batches
+        are shared out in the same way.  The shards do not depend on
+        ``n_jobs``, so neither does the model.  ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context; ``-1`` means all processors.
+        Each thread's BLAS runs single-threaded, so this is the way to use a
+        second core.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         dropout.  An int gives the same model for the same data, bit for bit.
@@ -304,6 +314,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "warm_start": ["boolean"],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "dtype": "no_validation",
@@ -354,6 +365,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         validation_fraction=0.1,
         class_weight=None,
         warm_start=False,
+        n_jobs=None,
         random_state=None,
         verbose=0,
         dtype=np.float32,
@@ -400,6 +412,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.dtype = dtype
@@ -807,6 +820,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             clip_value=self.clip_value,
             clip_norm=self.clip_norm,
             frozen=frozenset({"embed.E"} if self.freeze_embeddings else ()),
+            n_jobs=self.n_jobs,
         )
 
     def _split_validation(self, data, rng):
@@ -1009,7 +1023,9 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         check_is_fitted(self)
         sequences = self.vectorizer_.transform(check_text(X))
         with single_threaded_blas():
-            return predict_logits(self.weights_, sequences, self._config)
+            return predict_logits(
+                self.weights_, sequences, self._config, n_jobs=self.n_jobs
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

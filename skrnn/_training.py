@@ -8,19 +8,29 @@ consecutive epochs; with it, when the validation accuracy has not, and the
 weights of the best validation epoch are kept.
 """
 
+import contextlib
 import copy
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
 from ._batching import length_sorted, minibatches, pad_batch
 from ._optimizers import BaseOptimizer, clip_by_global_norm, clip_by_value
 from ._progress import batch_progress
-from .nn import NetworkConfig, forward, loss_and_grad
+from .nn import (
+    NetworkConfig,
+    RowGrad,
+    add_l2_penalty,
+    forward,
+    loss_and_grad,
+    sum_row_grads,
+)
 
 Params = dict[str, np.ndarray]
 
@@ -28,6 +38,13 @@ Params = dict[str, np.ndarray]
 #: for a step's gate arrays to stay in cache (4x faster than 2**16 for the LSTM)
 #: and for memory to stay bounded whatever the document lengths.
 PREDICT_BATCH_POSITIONS = 2**12
+
+#: Minibatches of more documents than this are split into interleaved shards of
+#: at most this many, whose gradients are computed independently (on ``n_jobs``
+#: threads: numpy releases the GIL in its loops and products) and summed.  The
+#: split depends on the batch alone, so that the model does not depend on
+#: ``n_jobs``.
+SHARD_SIZE = 64
 
 
 #: An epoch whose mean loss exceeds this many times that of a uniform guess,
@@ -48,6 +65,37 @@ def single_threaded_blas():
     and, on a busy machine, costs a lot in synchronisation.
     """
     return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@contextlib.contextmanager
+def thread_pool(n_jobs: int | None, n_tasks: int) -> Iterator[Executor | None]:
+    """Threads for ``n_tasks`` independent tasks, or None to run them in turn.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        As scikit-learn's ``n_jobs``: None means 1 unless in a
+        :func:`joblib.parallel_config` context, -1 means all processors.
+    n_tasks : int
+        The most tasks that will run at once.
+
+    Yields
+    ------
+    concurrent.futures.Executor or None
+        None when one thread is all there is to use.
+    """
+    n_threads = min(effective_n_jobs(n_jobs), n_tasks)
+    if n_threads <= 1:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=n_threads) as executor:
+        yield executor
+
+
+def _map(executor: Executor | None, func: Callable, items: Sequence) -> list:
+    if executor is None:
+        return [func(item) for item in items]
+    return list(executor.map(func, items))
 
 
 @dataclass
@@ -81,6 +129,7 @@ class TrainingSettings:
     clip_value: float | None
     clip_norm: float | None
     frozen: frozenset[str] = frozenset()
+    n_jobs: int | None = None
 
 
 @dataclass
@@ -109,7 +158,10 @@ class TrainingDivergedError(FloatingPointError):
 
 
 def predict_logits(
-    params: Params, sequences: Sequence[np.ndarray], config: NetworkConfig
+    params: Params,
+    sequences: Sequence[np.ndarray],
+    config: NetworkConfig,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """Logits of many sequences, batched by length, in their original order.
 
@@ -121,6 +173,8 @@ def predict_logits(
         Token ids of each document.
     config : NetworkConfig
         The architecture.
+    n_jobs : int or None
+        Number of threads that run the batches.
 
     Returns
     -------
@@ -130,13 +184,19 @@ def predict_logits(
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_classes), params["head.b_y"].dtype)
+    batches = []
     start = 0
     while start < len(order):
         size = max(1, PREDICT_BATCH_POSITIONS // max(1, lengths[order[start]]))
-        idx = order[start : start + size]
+        batches.append(order[start : start + size])
+        start += size
+
+    def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
         logits[idx] = forward(params, ids, batch_lengths, config)
-        start += size
+
+    with thread_pool(n_jobs, len(batches)) as executor:
+        _map(executor, run, batches)
     return logits
 
 
@@ -186,40 +246,135 @@ def run_epoch(
     total_loss = 0.0
     total_weight = 0.0
     dropout_rng = rng if config.dropout > 0 else None
-    for idx in minibatches(
-        data.lengths, settings.batch_size, shuffle=settings.shuffle, rng=rng
-    ):
-        weight = data.sample_weight[idx]
-        batch_weight = float(weight.sum())
-        if batch_weight > 0:
-            ids, lengths = data.batch(idx)
-            loss, grads = loss_and_grad(
-                params,
-                ids,
-                lengths,
-                data.y[idx],
-                config,
-                sample_weight=weight,
-                alpha=settings.alpha,
-                rng=dropout_rng,
-                sparse=True,
-            )
-            if not np.isfinite(loss):
-                raise TrainingDivergedError(f"the training loss became {loss}")
-            for name in settings.frozen:
-                grads.pop(name, None)
-            if settings.clip_value is not None:
-                clip_by_value(grads, settings.clip_value)
-            if settings.clip_norm is not None:
-                clip_by_global_norm(grads, settings.clip_norm)
-            optimizer.update_params(params, grads)
-            total_loss += loss * batch_weight
-            total_weight += batch_weight
-        if on_batch is not None:
-            on_batch(len(idx))
+    n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
+    with thread_pool(settings.n_jobs, n_shards) as pool:
+        for idx in minibatches(
+            data.lengths, settings.batch_size, shuffle=settings.shuffle, rng=rng
+        ):
+            batch_weight = float(data.sample_weight[idx].sum())
+            if batch_weight > 0:
+                loss = _train_step(
+                    params, optimizer, data, idx, config, settings, dropout_rng, pool
+                )
+                total_loss += loss * batch_weight
+                total_weight += batch_weight
+            if on_batch is not None:
+                on_batch(len(idx))
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
     return total_loss / max(total_weight, np.finfo(float).tiny)
+
+
+def _train_step(
+    params: Params,
+    optimizer: BaseOptimizer,
+    data: Dataset,
+    idx: np.ndarray,
+    config: NetworkConfig,
+    settings: TrainingSettings,
+    dropout_rng: np.random.Generator | None,
+    executor: Executor | None,
+) -> float:
+    """One update from the minibatch ``idx``; returns its loss."""
+    loss, grads = batch_loss_and_grad(
+        params, data, idx, config, settings.alpha, dropout_rng, executor
+    )
+    if not np.isfinite(loss):
+        raise TrainingDivergedError(f"the training loss became {loss}")
+    for name in settings.frozen:
+        grads.pop(name, None)
+    if settings.clip_value is not None:
+        clip_by_value(grads, settings.clip_value)
+    if settings.clip_norm is not None:
+        clip_by_global_norm(grads, settings.clip_norm)
+    optimizer.update_params(params, grads)
+    return loss
+
+
+def batch_loss_and_grad(
+    params: Params,
+    data: Dataset,
+    idx: np.ndarray,
+    config: NetworkConfig,
+    alpha: float,
+    dropout_rng: np.random.Generator | None,
+    executor: Executor | None = None,
+) -> tuple[float, Params]:
+    """Loss and gradients of the minibatch ``idx``, shard by shard.
+
+    A batch of more than :data:`SHARD_SIZE` documents is split into
+    interleaved shards (each still sorted by length, and of similar lengths),
+    whose gradients are weighted by their share of the batch's sample weight
+    and summed: the gradient of the batch's weighted mean loss.  Each shard
+    draws its dropout masks from its own generator, seeded from
+    ``dropout_rng``.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The network's parameters (read only).
+    data : Dataset
+        The training data.
+    idx : ndarray of int
+        The batch, in decreasing order of length, with a positive total weight.
+    config : NetworkConfig
+        The architecture.
+    alpha : float
+        L2 penalty, added once for the whole batch.
+    dropout_rng : numpy.random.Generator or None
+        Source of the dropout masks; None turns dropout off.
+    executor : concurrent.futures.Executor, optional
+        Runs the shards; None runs them in turn.
+
+    Returns
+    -------
+    loss : float
+        The batch's loss.
+    grads : dict of ndarray
+        Its gradients, lookup tables as :class:`~skrnn.nn.RowGrad`.
+    """
+    n_shards = -(-len(idx) // SHARD_SIZE)
+    shards = [idx[k::n_shards] for k in range(n_shards)]
+    shards = [shard for shard in shards if data.sample_weight[shard].sum() > 0]
+    rngs = [dropout_rng] * len(shards)
+    if dropout_rng is not None and len(shards) > 1:
+        seeds = dropout_rng.integers(np.iinfo(np.int64).max, size=len(shards))
+        rngs = [np.random.default_rng(seed) for seed in seeds]
+
+    def shard_loss_and_grad(k: int) -> tuple[float, Params]:
+        shard = shards[k]
+        ids, lengths = data.batch(shard)
+        return loss_and_grad(
+            params,
+            ids,
+            lengths,
+            data.y[shard],
+            config,
+            sample_weight=data.sample_weight[shard],
+            alpha=alpha if len(shards) == 1 else 0.0,
+            rng=rngs[k],
+            sparse=True,
+        )
+
+    results = _map(executor, shard_loss_and_grad, range(len(shards)))
+    if len(shards) == 1:
+        return results[0]
+    weights = [float(data.sample_weight[shard].sum()) for shard in shards]
+    total = sum(weights)
+    scales = [weight / total for weight in weights]
+    loss = sum(scale * result[0] for scale, result in zip(scales, results, strict=True))
+    grads = {}
+    for name, first in results[0][1].items():
+        parts = [result[1][name] for result in results]
+        if isinstance(first, RowGrad):
+            grads[name] = sum_row_grads(parts, scales)
+            continue
+        grads[name] = first * first.dtype.type(scales[0])
+        for part, scale in zip(parts[1:], scales[1:], strict=True):
+            grads[name] += part * part.dtype.type(scale)
+    if alpha:
+        loss += add_l2_penalty(params, grads, config, alpha, total)
+    return loss, grads
 
 
 def update_stopping(

@@ -51,6 +51,7 @@ def test_seed_params_do_not_depend_on_the_defaults():
         "random_state",
         "verbose",
         "warm_start",
+        "n_jobs",
         "dtype",
         "class_weight",
         "validation_fraction",

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
@@ -30,8 +30,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skrnn import RNNTextClassifier
-from skrnn._training import accuracy, predict_logits
+from skrnn._batching import length_sorted
+from skrnn._training import (
+    SHARD_SIZE,
+    Dataset,
+    accuracy,
+    batch_loss_and_grad,
+    predict_logits,
+)
 from skrnn.datasets import load_toy_sentiment
+from skrnn.nn import NetworkConfig, RowGrad, init_params, loss_and_grad
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -575,3 +583,96 @@ def test_convergence_warning_when_max_iter_ends_training(params):
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)"):
         clf = _fit(max_iter=3, **params)
     assert clf.n_iter_ == 3
+
+
+# ------------------------------------------------------------ shards and threads
+
+
+def _sharding_problem(one_hot, dtype=np.float64):
+    rng = np.random.default_rng(0)
+    n_docs = 2 * SHARD_SIZE + 6  # three shards
+    sequences = [rng.integers(2, 30, size=n) for n in rng.integers(0, 9, size=n_docs)]
+    y = rng.integers(0, 3, size=n_docs)
+    weight = rng.uniform(0.5, 2.0, size=n_docs).astype(dtype)
+    config = NetworkConfig(
+        n_vocab=30,
+        n_classes=3,
+        cell="gru",
+        hidden_size=5,
+        embedding_dim=None if one_hot else 4,
+        bidirectional=True,
+        pooling="mean",
+    )
+    params = init_params(config, rng, np.dtype(dtype), zero_ids=(0, 1))
+    return Dataset(sequences, y, weight), config, params
+
+
+def _dense(grads):
+    return {k: g.toarray() if isinstance(g, RowGrad) else g for k, g in grads.items()}
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_sharded_batch_has_the_gradient_of_the_whole_batch(one_hot):
+    data, config, params = _sharding_problem(one_hot)
+    idx = length_sorted(data.lengths, np.arange(len(data.y)))
+    assert -(-len(idx) // SHARD_SIZE) == 3
+    ids, lengths = data.batch(idx)
+    expected_loss, expected = loss_and_grad(
+        params,
+        ids,
+        lengths,
+        data.y[idx],
+        config,
+        sample_weight=data.sample_weight[idx],
+        alpha=0.3,
+    )
+    loss, grads = batch_loss_and_grad(params, data, idx, config, 0.3, None)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert sorted(grads) == sorted(expected)
+    for name, grad in _dense(grads).items():
+        assert_allclose(grad, expected[name], rtol=1e-10, atol=1e-14, err_msg=name)
+
+
+def test_a_shard_without_weight_is_left_out():
+    data, config, params = _sharding_problem(one_hot=False)
+    idx = length_sorted(data.lengths, np.arange(len(data.y)))
+    data.sample_weight[idx[1::3]] = 0.0
+    ids, lengths = data.batch(idx)
+    expected_loss, expected = loss_and_grad(
+        params,
+        ids,
+        lengths,
+        data.y[idx],
+        config,
+        sample_weight=data.sample_weight[idx],
+    )
+    loss, grads = batch_loss_and_grad(params, data, idx, config, 0.0, None)
+    assert np.isfinite(loss)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    for name, grad in _dense(grads).items():
+        assert_allclose(grad, expected[name], rtol=1e-10, atol=1e-14, err_msg=name)
+
+
+def test_n_jobs_does_not_change_the_model():
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    X = X * 3
+    y = np.concatenate([y] * 3)
+    # batches of 100 are split into 2 shards; dropout and alpha take their
+    # shard-by-shard paths
+    assert SHARD_SIZE < 100
+    params = dict(batch_size=100, dropout=0.3, alpha=1e-3, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = RNNTextClassifier(n_jobs=1, **params).fit(X, y)
+        two = RNNTextClassifier(n_jobs=2, **params).fit(X, y)
+    for name, value in one.weights_.items():
+        assert_array_equal(two.weights_[name], value, err_msg=name)
+    assert_array_equal(two.predict_proba(X), one.predict_proba(X))
+
+
+def test_predict_logits_on_threads_matches_one_thread():
+    data, config, params = _sharding_problem(one_hot=False)
+    sequences = data.sequences * 40  # several prediction batches
+    one = predict_logits(params, sequences, config)
+    two = predict_logits(params, sequences, config, n_jobs=2)
+    assert_array_equal(two, one)

@@ -5,14 +5,24 @@ named parameter arrays and on padded, length-sorted integer batches.
 """
 
 from ._cells import CELLS
-from ._network import NetworkConfig, forward, init_params, loss_and_grad
+from ._embedding import RowGrad, sum_row_grads
+from ._network import (
+    NetworkConfig,
+    add_l2_penalty,
+    forward,
+    init_params,
+    loss_and_grad,
+)
 from ._recurrent import POOLINGS
 
 __all__ = [
     "CELLS",
     "POOLINGS",
     "NetworkConfig",
+    "RowGrad",
+    "add_l2_penalty",
     "forward",
     "init_params",
     "loss_and_grad",
+    "sum_row_grads",
 ]

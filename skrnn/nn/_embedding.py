@@ -1,5 +1,6 @@
 """Embedding lookup: a row gather forward, a scatter-add of rows backward."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,13 +105,38 @@ def embedding_backward_rows(
         The summed gradient of every row that was read.
     """
     width = doutput.shape[-1]
-    flat_ids = ids.reshape(-1)
-    if len(flat_ids) == 0:
-        return RowGrad(flat_ids, np.zeros((0, width), doutput.dtype), n_vocab)
+    return _sum_rows(ids.reshape(-1), doutput.reshape(-1, width), n_vocab)
+
+
+def sum_row_grads(grads: Sequence[RowGrad], scales: Sequence[float]) -> RowGrad:
+    """The weighted sum ``sum_k scales[k] * grads[k]`` of row-sparse gradients.
+
+    Parameters
+    ----------
+    grads : sequence of RowGrad
+        Gradients of the same table.
+    scales : sequence of float
+        The weight of each.
+
+    Returns
+    -------
+    RowGrad
+        Every row that any of ``grads`` holds, once.
+    """
+    ids = np.concatenate([g.ids for g in grads])
+    rows = np.concatenate(
+        [g.rows * g.rows.dtype.type(s) for g, s in zip(grads, scales, strict=True)]
+    )
+    return _sum_rows(ids, rows, grads[0].n_vocab)
+
+
+def _sum_rows(ids: np.ndarray, rows: np.ndarray, n_vocab: int) -> RowGrad:
+    """Sum the ``rows`` that share an id into a :class:`RowGrad`."""
+    if len(ids) == 0:
+        return RowGrad(ids, rows, n_vocab)
     # Sort once and sum each id's run of rows with one reduceat: several times
     # faster than np.add.at for the thousands of rows of a batch.
-    order = np.argsort(flat_ids, kind="stable")
-    sorted_ids = flat_ids[order]
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
     starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
-    rows = np.add.reduceat(doutput.reshape(-1, width)[order], starts, axis=0)
-    return RowGrad(sorted_ids[starts], rows, n_vocab)
+    return RowGrad(sorted_ids[starts], np.add.reduceat(rows[order], starts), n_vocab)

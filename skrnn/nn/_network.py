@@ -286,14 +286,40 @@ def loss_and_grad(
         table_backward = embedding_backward_rows if sparse else embedding_backward
         grads["embed.E"] = table_backward(dinputs, ids, config.n_vocab)
     if alpha:
-        total = float(sample_weight.sum())
-        penalty = 0.0
-        for name, value in params.items():
-            if _is_weight(name) and name not in config.lookup_tables:
-                penalty += float(np.vdot(value, value))
-                grads[name] += (alpha / total) * value
-        loss += 0.5 * alpha * penalty / total
+        loss += add_l2_penalty(params, grads, config, alpha, float(sample_weight.sum()))
     return loss, grads
+
+
+def add_l2_penalty(
+    params: Params, grads: Params, config: NetworkConfig, alpha: float, total: float
+) -> float:
+    """Add the gradient of the L2 penalty to ``grads``, in place.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The network's parameters (read only).
+    grads : dict of ndarray
+        Gradients of the unpenalised loss, updated in place.
+    config : NetworkConfig
+        The architecture: its lookup tables are not penalised.
+    alpha : float
+        Strength of the penalty.
+    total : float
+        Total sample weight of the batch, which scales the penalty as in
+        scikit-learn's MLP.
+
+    Returns
+    -------
+    float
+        The penalty's share of the loss, ``0.5 * alpha * ||W||^2 / total``.
+    """
+    penalty = 0.0
+    for name, value in params.items():
+        if _is_weight(name) and name not in config.lookup_tables:
+            penalty += float(np.vdot(value, value))
+            grads[name] += (alpha / total) * value
+    return 0.5 * alpha * penalty / total
 
 
 def _is_weight(name: str) -> bool:
