@@ -37,7 +37,10 @@ skrnn's training is timed through the internals that ``RNNTextClassifier._fit``
 runs after tokenizing, built the way ``_fit`` builds them: ``NetworkConfig``,
 ``init_params`` (padding and unknown rows at zero), an optimizer from
 ``OPTIMIZERS``, ``TrainingSettings``, a ``Dataset`` with unit sample weights,
-and ``run_epoch`` under ``single_threaded_blas()``.  (For configuration e a
+and ``run_epoch`` under ``single_threaded_blas()``, with ``n_jobs`` equal to
+torch's thread count (2: the shards of batches over 64 documents, and the
+prediction batches, run on 2 threads) and again with ``n_jobs=1``.  (For
+configuration e a
 whole ``fit(max_iter=1)`` on the raw sentences is also timed, to show what the
 estimator adds around the epoch: tokenizing, validation, copies.)  The timed
 epoch trains on all 9,595 sentences: early stopping's held-out split and its
@@ -270,9 +273,14 @@ class SkrnnTrainer:
         Vocabulary size (reserved ids included) and number of classes.
     random_state : int
         Seed of the weights and of the shuffling.
+    n_jobs : int
+        The estimator's ``n_jobs``: threads for the shards of a minibatch and
+        for prediction batches.
     """
 
-    def __init__(self, params, sequences, y, n_vocab, n_classes, random_state=0):
+    def __init__(
+        self, params, sequences, y, n_vocab, n_classes, random_state=0, n_jobs=1
+    ):
         self.params = params
         dtype = np.dtype(params["dtype"])
         self.rng = np.random.default_rng(
@@ -315,6 +323,7 @@ class SkrnnTrainer:
             clip_value=params["clip_value"],
             clip_norm=params["clip_norm"],
             frozen=frozenset({"embed.E"} if params["freeze_embeddings"] else ()),
+            n_jobs=n_jobs,
         )
         self.data = self.dataset(sequences, y)
         self.t = 0
@@ -347,7 +356,11 @@ class SkrnnTrainer:
     def predict_proba(self, sequences) -> np.ndarray:
         """What ``predict_proba`` runs after tokenizing."""
         with single_threaded_blas():
-            return softmax(predict_logits(self.weights, sequences, self.config))
+            return softmax(
+                predict_logits(
+                    self.weights, sequences, self.config, self.settings.n_jobs
+                )
+            )
 
 
 # ---------------------------------------------------------------------- torch
@@ -546,7 +559,12 @@ def bench_network(cfg, corpus, torch, repeats, min_predict_seconds, torch_thread
     """Alternate training epochs and predictions of skrnn and its torch twins."""
     p = cfg.params
     args = (corpus.train, corpus.y_train, corpus.n_vocab, corpus.n_classes)
-    runners = {"skrnn": SkrnnTrainer(p, *args, random_state=0)}
+    # skrnn gets as many threads as the most torch gets (n_jobs), and also runs
+    # on one thread when that is more than one.
+    n_jobs = max(torch_threads)
+    runners = {"skrnn": SkrnnTrainer(p, *args, random_state=0, n_jobs=n_jobs)}
+    if n_jobs > 1:
+        runners["skrnn, 1 thread"] = SkrnnTrainer(p, *args, random_state=0)
     skipped = torch_supports(p) if torch is not None else "n/a: torch not installed"
     if skipped is None:
         variants = (True,) if p["bidirectional"] else (False, True)
@@ -742,7 +760,7 @@ def header(torch) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def report_networks(results, configs, repeats) -> str:
+def report_networks(results, configs, repeats, n_jobs) -> str:
     """Summary table and detail table of configurations a-e."""
     summary, detail = [], []
     for name, res in results.items():
@@ -759,6 +777,8 @@ def report_networks(results, configs, repeats) -> str:
                 fmt_rate(predict["skrnn"]),
                 f"{fmt_rate(p_rates)} ({p_variant})" if p_rates else "n/a",
                 ratio(predict["skrnn"], p_rates),
+                ratio(train.get("skrnn, 1 thread"), t_rates),
+                ratio(predict.get("skrnn, 1 thread"), p_rates),
             ]
         )
         for runner in train:
@@ -776,7 +796,9 @@ def report_networks(results, configs, repeats) -> str:
         f"Training on {len(corpus.train):,} MR sentences ({corpus.train_tokens:,} "
         f"tokens, vocabulary {corpus.n_vocab:,}); predicting {len(corpus.test):,} "
         f"({corpus.test_tokens:,} tokens). Medians over {repeats} alternating "
-        "epochs; tokens per second; ratio = skrnn / torch (above 1: skrnn faster).",
+        "epochs; tokens per second; ratio = skrnn / torch (above 1: skrnn faster). "
+        f"skrnn runs with n_jobs={n_jobs}, as many threads as torch; the last two "
+        "columns are its ratios on one thread.",
         "",
         markdown_table(
             [
@@ -788,6 +810,8 @@ def report_networks(results, configs, repeats) -> str:
                 "skrnn predict tok/s",
                 "torch predict tok/s (variant)",
                 "predict ratio",
+                "train ratio, skrnn 1 thread",
+                "predict ratio, skrnn 1 thread",
             ],
             summary,
         ),
@@ -831,7 +855,7 @@ def run_networks(names, args, torch, repeats, min_predict_seconds):
             flush=True,
         )
     print("\n## Training and prediction on MR\n")
-    print(report_networks(results, configs, repeats))
+    print(report_networks(results, configs, repeats, max(args.torch_threads)))
     if "e" in names:
         t = fit_overhead(configs["e"].params, results["e"]["corpus"], repeats)
         print(
