@@ -227,7 +227,7 @@ def run_epoch(
     config : NetworkConfig
         The architecture.
     settings : TrainingSettings
-        Batch size, shuffling, penalty, clipping, frozen parameters.
+        Batch size, shuffling, penalty, clipping, frozen parameters, threads.
     rng : numpy.random.Generator
         Source of shuffling and dropout.
     on_batch : callable, optional
