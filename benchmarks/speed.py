@@ -21,9 +21,9 @@ toy   fit time of ``RNNTextClassifier(random_state=0)`` to 100% test
 ====  ================================================================
 
 Configurations a-d are unidirectional, one layer, last-state pooling, no
-dropout; every other training parameter (Adam, learning rate 1e-3, betas,
-epsilon, ``clip_value``, ``clip_norm``, ``alpha``, float32) is the estimator's
-default, and the PyTorch twin is given the same (it clips gradients with
+dropout of any kind; every other training parameter (Adam, learning rate 1e-3,
+betas, epsilon, ``clip_value``, ``clip_norm``, ``alpha``, float32) is the
+estimator's default, and the PyTorch twin is given the same (it clips gradients with
 ``clip_grad_value_`` when ``clip_value`` is set, as skrnn does by default).
 
 Data. MR (``load_movie_reviews``) split once with ``train_test_split(X, y,
@@ -150,6 +150,8 @@ class BenchConfig:
             parts.append(f"{p['pooling']} pooling")
         if p["dropout"]:
             parts.append(f"dropout {p['dropout']}")
+        if p["input_dropout"]:
+            parts.append(f"input dropout {p['input_dropout']}")
         if np.dtype(p["dtype"]) != np.float32:
             parts.append(np.dtype(p["dtype"]).name)
         if p["solver"] != "adam" or p["learning_rate_init"] != 1e-3:
@@ -171,6 +173,7 @@ def bench_configs() -> dict[str, BenchConfig]:
         "bidirectional": False,
         "pooling": "last",
         "dropout": 0.0,
+        "input_dropout": 0.0,
         "solver": "adam",
         "learning_rate_init": 1e-3,
         "dtype": np.float32,
@@ -409,12 +412,13 @@ def make_torch_twin(torch, params, n_vocab, n_classes):
                 dropout=params["dropout"] if params["num_layers"] > 1 else 0.0,
             )
             self.dropout = nn.Dropout(params["dropout"])
+            self.input_dropout = nn.Dropout(params["input_dropout"])
             self.head = nn.Linear(width, n_classes)
 
         def forward(self, ids, lengths, packed):
             # ids: (n_steps, n_samples) int64; lengths: (n_samples,) int64 on
             # the CPU, in decreasing order.
-            x = self.embed(ids)
+            x = self.input_dropout(self.embed(ids))
             n_samples = ids.shape[1]
             if packed:
                 out, h_n = self.rnn(pack(x, lengths, enforce_sorted=True))

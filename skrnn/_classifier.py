@@ -134,6 +134,10 @@ class RNNTextClassifier(
     dropout : float, default=0.2
         Inverted-dropout rate between recurrent layers and before the output
         layer, applied while training only.
+    input_dropout : float, default=0.5
+        Inverted-dropout rate on the embedded words fed to the first layer:
+        each unit of each position's embedding, while training only.  Only
+        used when ``embedding_dim`` is not None.
     embeddings : dict, str, path-like or None, default=None
         Pre-trained word vectors that initialise the embedding table: a dict
         from word to vector, or the path of a word2vec or GloVe text file
@@ -273,6 +277,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         "bidirectional": ["boolean"],
         "pooling": [StrOptions(set(POOLINGS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "embeddings": [Mapping, str, os.PathLike, None],
         "freeze_embeddings": ["boolean"],
         "lowercase": ["boolean"],
@@ -330,6 +335,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         bidirectional=False,
         pooling="last",
         dropout=0.2,
+        input_dropout=0.5,
         embeddings=None,
         freeze_embeddings=False,
         lowercase=True,
@@ -377,6 +383,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         self.bidirectional = bidirectional
         self.pooling = pooling
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.lowercase = lowercase
@@ -779,6 +786,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             bidirectional=self.bidirectional,
             pooling=self.pooling,
             dropout=self.dropout,
+            input_dropout=self.input_dropout,
         )
 
     def _check_warm_start_compatible(self):

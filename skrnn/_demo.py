@@ -22,6 +22,7 @@ SEED_PARAMS = {
     "bidirectional": False,
     "pooling": "last",
     "dropout": 0.0,
+    "input_dropout": 0.0,
     "alpha": 0.0,
     "solver": "sgd",
     "momentum": 0.0,

@@ -40,7 +40,8 @@ A model file is a ZIP archive with exactly two members.
     ``network``
         The fields of the network's ``NetworkConfig``: ``n_vocab``,
         ``n_classes``, ``cell``, ``hidden_size``, ``embedding_dim``,
-        ``num_layers``, ``bidirectional``, ``pooling``, ``dropout``.
+        ``num_layers``, ``bidirectional``, ``pooling``, ``dropout``,
+        ``input_dropout``.
     ``architecture``
         The architecture parameters at fit time (``cell``, ``hidden_size``,
         ``embedding_dim``, ``num_layers``, ``bidirectional``, ``pooling``,
@@ -341,7 +342,7 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
     >>> import skrnn
     >>> X = ["a good film", "a bad film", "good", "bad"] * 3
     >>> y = ["pos", "neg", "pos", "neg"] * 3
-    >>> clf = skrnn.RNNTextClassifier(max_iter=30, random_state=0).fit(X, y)
+    >>> clf = skrnn.RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
     >>> buffer = io.BytesIO()
     >>> skrnn.save(clf, buffer)
     >>> clone = skrnn.load(io.BytesIO(buffer.getvalue()))
@@ -857,9 +858,10 @@ def _decode_config(section: Any, n_vocab: int, n_classes: int) -> NetworkConfig:
             f"network.cell {section['cell']!r} or network.pooling "
             f"{section['pooling']!r} is unknown"
         )
-    dropout = section["dropout"]
-    if type(dropout) not in (int, float) or not 0 <= dropout < 1:
-        raise _CorruptFileError(f"network.dropout is {dropout!r}, not in [0, 1)")
+    for name in ("dropout", "input_dropout"):
+        rate = section[name]
+        if type(rate) not in (int, float) or not 0 <= rate < 1:
+            raise _CorruptFileError(f"network.{name} is {rate!r}, not in [0, 1)")
     if section["n_vocab"] != n_vocab or section["n_classes"] != n_classes:
         raise _CorruptFileError(
             f"network has n_vocab={section['n_vocab']} and "

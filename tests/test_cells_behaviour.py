@@ -44,6 +44,7 @@ MEMORY = {
     "solver": "adam",
     "learning_rate_init": 0.01,
     "pooling": "last",
+    "input_dropout": 0.0,
     "batch_size": 32,
     "random_state": 0,
 }

@@ -171,15 +171,23 @@ def test_gradients_with_dropout(
         pooling=pooling,
         embedding_dim=embedding_dim,
         dropout=DROPOUT,
+        input_dropout=DROPOUT,
     )
     check_gradients(config, dropout_seed=7, seed=2)
 
 
-@pytest.mark.parametrize("num_layers", [1, 2])
-def test_dropout_is_applied_and_reproducible(num_layers):
+@pytest.mark.parametrize(
+    "num_layers, dropout, input_dropout",
+    [(1, DROPOUT, 0.0), (2, DROPOUT, 0.0), (1, 0.0, DROPOUT)],
+)
+def test_dropout_is_applied_and_reproducible(num_layers, dropout, input_dropout):
     # Guards the dropout gradient checks against passing because no mask was drawn.
     config = make_config(
-        cell="lstm", num_layers=num_layers, embedding_dim=EMBED, dropout=DROPOUT
+        cell="lstm",
+        num_layers=num_layers,
+        embedding_dim=EMBED,
+        dropout=dropout,
+        input_dropout=input_dropout,
     )
     params = make_params(config)
     ids, lengths, y, w = make_batch(3)
@@ -199,7 +207,12 @@ def test_dropout_is_applied_and_reproducible(num_layers):
     # forward never drops
     assert_array_equal(
         forward(params, ids, lengths, config),
-        forward(params, ids, lengths, make_config(**{**vars(config), "dropout": 0.0})),
+        forward(
+            params,
+            ids,
+            lengths,
+            make_config(**{**vars(config), "dropout": 0.0, "input_dropout": 0.0}),
+        ),
     )
 
 

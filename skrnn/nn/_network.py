@@ -58,6 +58,9 @@ class NetworkConfig:
         How the hidden states become one vector (see ``pool_forward``).
     dropout : float
         Inverted-dropout rate between layers and before the output layer.
+    input_dropout : float
+        Inverted-dropout rate on the embedded inputs of the first layer: each
+        unit of each position's embedding.  Unused with one-hot inputs.
     """
 
     n_vocab: int
@@ -69,6 +72,7 @@ class NetworkConfig:
     bidirectional: bool = False
     pooling: str = "last"
     dropout: float = 0.0
+    input_dropout: float = 0.0
 
     @property
     def one_hot(self) -> bool:
@@ -159,7 +163,14 @@ def init_params(
 
 def _forward(params, ids, lengths, config, rng, training):
     """Forward pass through the output layer, keeping the cache when training."""
-    inputs = ids if config.one_hot else embedding_forward(params["embed.E"], ids)
+    input_mask = None
+    if config.one_hot:
+        inputs = ids
+    else:
+        inputs = embedding_forward(params["embed.E"], ids)
+        input_mask = dropout_mask(rng, inputs.shape, config.input_dropout, inputs.dtype)
+        if input_mask is not None:
+            inputs *= input_mask
     outputs, rec_cache = recurrent_forward(
         params,
         inputs,
@@ -179,6 +190,7 @@ def _forward(params, ids, lengths, config, rng, training):
         "rec": rec_cache,
         "pool": pool_cache,
         "mask": mask,
+        "input_mask": input_mask,
         "features": features,
         "n_steps": ids.shape[0],
     }
@@ -284,6 +296,8 @@ def loss_and_grad(
     # undo the embedding lookup
     if not config.one_hot:
         table_backward = embedding_backward_rows if sparse else embedding_backward
+        if cache["input_mask"] is not None:
+            dinputs *= cache["input_mask"]
         grads["embed.E"] = table_backward(dinputs, ids, config.n_vocab)
     if alpha:
         loss += add_l2_penalty(params, grads, config, alpha, float(sample_weight.sum()))
