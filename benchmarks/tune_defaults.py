@@ -28,6 +28,8 @@ BASE = {
     "n_iter_no_change": 5,
     "max_iter": 30,
     "random_state": 0,
+    # The first two rounds ran before input dropout existed.
+    "input_dropout": 0.0,
 }
 CANDIDATES = {
     "gru-last-lr5e-3": {"pooling": "last", "learning_rate_init": 5e-3},
@@ -67,6 +69,13 @@ CANDIDATES = {
     },
     "lstm-last-lr5e-3": {"cell": "lstm", "pooling": "last", "learning_rate_init": 5e-3},
     "rnn-last-lr5e-3": {"cell": "rnn", "pooling": "last", "learning_rate_init": 5e-3},
+    # Round 3: the default with dropout on the embedded words.
+    "gru-last-lr5e-3-d0.2-in0.5": {
+        "pooling": "last",
+        "learning_rate_init": 5e-3,
+        "dropout": 0.2,
+        "input_dropout": 0.5,
+    },
 }
 
 
