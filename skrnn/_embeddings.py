@@ -2,9 +2,14 @@
 
 import gzip
 import os
+import re
 from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
+
+#: The field separators of word-vector text files: ASCII whitespace only, so
+#: that words keep other whitespace, such as the no-break spaces of fastText's.
+_SEPARATORS = re.compile(r"\s+", re.ASCII)
 
 
 def load_word_vectors(
@@ -15,9 +20,19 @@ def load_word_vectors(
 ) -> dict[str, np.ndarray]:
     r"""Read word vectors from a word2vec or GloVe text file.
 
-    Each line holds a word and its vector's components separated by spaces;
-    word2vec files start with a header line ``n_words dim``, which is
-    recognised and skipped.  Files ending in ``.gz`` are decompressed.
+    Each line holds a word and then its vector's components, separated by
+    spaces or tabs (runs of ASCII whitespace; leading and trailing ones are
+    ignored, and so are blank lines). word2vec files start with a header line
+    ``n_words dim``, which is recognised and skipped.  Files ending in ``.gz``
+    are decompressed.
+
+    Every vector has the same number of components, ``dim``: the header's,
+    or, without a header, the number of fields that end the first non-blank
+    line with numbers (its first field excepted, which always belongs to the
+    word).  The components of a line are its last ``dim`` fields, and its
+    word is made of the fields before them, joined by single spaces: a word
+    may hold spaces, as a few of GloVe's 840B file do, but if its last field
+    is a number, the line has more than ``dim`` components.
 
     Parameters
     ----------
@@ -36,8 +51,10 @@ def load_word_vectors(
     Raises
     ------
     ValueError
-        If the lines do not all have the same number of components, or a
-        component is not a number; the message names the line.
+        If a line has fewer or more components than ``dim``, the first
+        non-blank line has none, or a component of a kept word (every word, without
+        ``vocabulary``) is not a number; the message names the line, and the
+        counts of components.
 
     Examples
     --------
@@ -51,35 +68,65 @@ def load_word_vectors(
     >>> vectors["bad"]
     array([-0.1, -0.2, -0.3], dtype=float32)
     """
-    opener = gzip.open if os.fspath(path).endswith(".gz") else open
+    name = os.fspath(path)
+    opener = gzip.open if name.endswith(".gz") else open
     vectors: dict[str, np.ndarray] = {}
     dim = None
     with opener(path, "rt", encoding=encoding) as lines:
         for number, line in enumerate(lines, start=1):
-            fields = line.rstrip("\n").rstrip(" ").split(" ")
+            fields = _SEPARATORS.split(line.strip(" \t\n\r\f\v"))
             if number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
-                dim = int(fields[1])
+                dim, source = int(fields[1]), "the header gives"
+                if dim < 1:
+                    raise ValueError(f"{name}, line 1: the header gives dim={dim}.")
                 continue
             if fields == [""]:
                 continue
             if dim is None:
-                dim = len(fields) - 1
-            if len(fields) < dim + 1 or dim < 1:
+                dim, source = _n_components(fields, 0), f"line {number} has"
+                if dim == 0:
+                    raise ValueError(
+                        f"{name}, line {number}: expected a word and numbers "
+                        f"separated by spaces or tabs, got {line.strip()!r:.60}."
+                    )
+            n_components = len(fields) - 1
+            if n_components > dim:  # more numbers, or a word of several fields
+                n_components = _n_components(fields, dim)
+            if n_components != dim:
                 raise ValueError(
-                    f"{os.fspath(path)}, line {number}: expected a word and {dim} "
-                    f"numbers separated by spaces, got {len(fields)} fields."
+                    f"{name}, line {number}: {n_components} components after the "
+                    f"word, but {source} {dim}; every vector must have as many."
                 )
-            word = " ".join(fields[: len(fields) - dim])
+            word = " ".join(fields[:-dim])
             if vocabulary is not None and word not in vocabulary:
                 continue
             try:
-                vectors[word] = np.array(fields[len(fields) - dim :], dtype=np.float32)
+                vectors[word] = np.array(fields[-dim:], dtype=np.float32)
             except ValueError as exc:
                 raise ValueError(
-                    f"{os.fspath(path)}, line {number}: {exc}; is this a word2vec "
-                    "or GloVe text file?"
+                    f"{name}, line {number}: {exc}; is this a word2vec or GloVe "
+                    "text file?"
                 ) from None
     return vectors
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _n_components(fields: list[str], known: int) -> int:
+    """How many fields end a line with numbers, given that the last ``known`` do.
+
+    The first field is never counted: it is (a part of) the word.
+    """
+    count = known
+    while count < len(fields) - 1 and _is_number(fields[-count - 1]):
+        count += 1
+    return count
 
 
 def vectors_width(vectors: Mapping[str, np.ndarray]) -> int:

@@ -109,6 +109,19 @@ def test_blank_lines_trailing_spaces_and_crlf_are_tolerated(tmp_path):
     _assert_vectors_equal(vectors, {w: VECTORS[w] for w in ("good", "bad")})
 
 
+def test_tabs_and_runs_of_whitespace_separate_fields(tmp_path):
+    text = "good\t0.25\t-1.5\t3.0\n  bad -0.125 \t 2.0  -0.5\t\n"
+    vectors = load_word_vectors(_write(tmp_path / "vectors.tsv", text))
+    _assert_vectors_equal(vectors, {w: VECTORS[w] for w in ("good", "bad")})
+
+
+def test_other_whitespace_belongs_to_the_word(tmp_path):
+    # fastText's words may hold no-break spaces; only ASCII whitespace splits.
+    text = "good 1 2\nnew\u00a0york 3 4\n"
+    vectors = load_word_vectors(_write(tmp_path / "vectors.txt", text))
+    assert_array_equal(vectors["new\u00a0york"], [3, 4])
+
+
 def test_encoding(tmp_path):
     path = _write(tmp_path / "latin1.txt", "café 1 2\n", encoding="latin-1")
     assert_array_equal(load_word_vectors(path, encoding="latin-1")["café"], [1, 2])
@@ -119,14 +132,40 @@ def test_encoding(tmp_path):
     [
         ("good 1 2 3\nbad 1 2\n", 2),  # too few components
         ("2 3\ngood 1 2 3\nbad 1 x 3\n", 3),  # not a number
-        ("good 1 2\nbad 1 2\n\nfilm 1 nan? 2\n", 4),  # word with a space, or junk
-        ("good\t1\t2\n", 1),  # tab-separated: one field, no vector
+        ("good 1 2\nbad 1 2\n\nfilm 1 nan? 2\n", 4),  # a third number, or junk
+        ("good\n", 1),  # no vector
+        ("2 0\ngood\n", 1),  # a header without components
         ("2 3\ngood 1 2\n", 2),  # fewer components than the header says
+        ("good 1 2 3\nbad 1 2 3 4\n", 2),  # more components than line 1
+        ("2 2\ngood 1 2\nnew york 1 2 3\n", 3),  # more than the header says
     ],
 )
 def test_malformed_lines_raise_value_error_naming_the_line(tmp_path, text, line):
     path = _write(tmp_path / "broken.txt", text)
     with pytest.raises(ValueError, match=rf"broken\.txt, line {line}\b"):
+        load_word_vectors(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "good 1 2 3\nbad 1 2 3 4\n",
+            "line 2: 4 components after the word, but line 1 has 3",
+        ),
+        (
+            "\ngood 1 2 3\nbad 1 2\n",
+            "line 3: 2 components after the word, but line 2 has 3",
+        ),
+        (
+            "2 3\ngood 1 2 3 4\n",
+            "line 2: 4 components after the word, but the header gives 3",
+        ),
+    ],
+)
+def test_component_count_errors_give_the_counts(tmp_path, text, message):
+    path = _write(tmp_path / "broken.txt", text)
+    with pytest.raises(ValueError, match=message):
         load_word_vectors(path)
 
 
