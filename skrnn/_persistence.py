@@ -296,14 +296,18 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
     model : RNNTextClassifier
         A fitted classifier.
     file : str, path-like or binary file object
-        Where to write; an existing file is replaced.
+        Where to write: a path (an existing file is replaced) or a file
+        object opened for writing bytes, such as ``open(path, "wb")`` or
+        :class:`io.BytesIO`.
 
     Raises
     ------
     sklearn.exceptions.NotFittedError
         If the model is not fitted.
     TypeError
-        If ``model`` is not an ``RNNTextClassifier``, or a parameter (such as
+        If ``file`` is neither a path nor a binary file object (``bytes``, a
+        text file object), if ``model`` is not an ``RNNTextClassifier``, or
+        a parameter (such as
         a callable ``tokenizer``, ``preprocessor`` or ``strip_accents``) or
         the class labels cannot be written as arrays and JSON. Nothing is
         written then.
@@ -357,6 +361,8 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
             f"skrnn.save writes RNNTextClassifier models; got "
             f"{type(model).__qualname__}. Use pickle or joblib for other objects."
         )
+    if not isinstance(file, (str, os.PathLike)):
+        _check_file_object(file, writing=True)
     check_is_fitted(model)
     model._validate_params()
     metadata, arrays = _encode_classifier(model)
@@ -592,7 +598,9 @@ def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
     Parameters
     ----------
     file : str, path-like or binary file object
-        The file to read.
+        The file to read: a path, or a seekable file object opened for
+        reading bytes, such as ``open(path, "rb")`` or
+        ``io.BytesIO(data)``.
 
     Returns
     -------
@@ -603,6 +611,10 @@ def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
 
     Raises
     ------
+    TypeError
+        If ``file`` is neither a path nor a seekable binary file object, such
+        as the file's content as ``bytes`` (wrap it in :class:`io.BytesIO`)
+        or a text file object.
     ValueError
         If the file is not a skrnn model file, or it is corrupt or was
         tampered with (the message starts with "corrupt or tampered skrnn
@@ -617,6 +629,8 @@ def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
     --------
     save : Write the file, and the description of its format.
     """
+    if not isinstance(file, (str, os.PathLike)):
+        _check_file_object(file, writing=False)
     try:
         if isinstance(file, (str, os.PathLike)):
             with open(file, "rb") as opened:
@@ -628,6 +642,53 @@ def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
     except _CorruptFileError as exc:
         raise ValueError(f"corrupt or tampered skrnn model file: {exc}") from (
             exc.__cause__
+        )
+
+
+def _check_file_object(file: Any, *, writing: bool) -> None:
+    """Raise TypeError unless ``file`` is a binary file object that can be used.
+
+    :func:`save` writes bytes to it; :func:`load` reads bytes from it and
+    seeks in it, as reading a ZIP archive needs.
+    """
+    function, mode = ("save", "wb") if writing else ("load", "rb")
+    accepted = (
+        f"skrnn.{function} takes a path (str or os.PathLike) or a binary file "
+        f"object (such as open(path, {mode!r}) or io.BytesIO"
+        f"{'()' if writing else '(data)'}); got {type(file).__qualname__}"
+    )
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        hint = (
+            "to save to memory, pass an io.BytesIO() and read its getvalue()"
+            if writing
+            else "to load a model held in memory, pass io.BytesIO(data)"
+        )
+        raise TypeError(f"{accepted}: {hint}.")
+    operation = getattr(file, "write" if writing else "read", None)
+    if not callable(operation):
+        raise TypeError(f"{accepted}.")
+    try:
+        # Writing no bytes, or reading none, changes nothing.
+        text = isinstance(operation(b"" if writing else 0), str)
+    except TypeError:
+        text = True
+    except io.UnsupportedOperation:
+        raise TypeError(
+            f"{accepted}, which is not open for {'writing' if writing else 'reading'}."
+        ) from None
+    if isinstance(file, io.TextIOBase) or text:
+        raise TypeError(
+            f"{accepted}, a text file object: open the file in binary mode "
+            f"({mode!r}), or use io.BytesIO rather than io.StringIO."
+        )
+    seekable = getattr(file, "seekable", None)
+    if not writing and (
+        not callable(getattr(file, "seek", None))
+        or (callable(seekable) and not seekable())
+    ):
+        raise TypeError(
+            f"{accepted}, which cannot seek: read it into io.BytesIO(file.read()) "
+            "first."
         )
 
 

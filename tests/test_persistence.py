@@ -9,6 +9,7 @@ payloads), then versions, in model files and in pickles.
 import copy
 import io
 import json
+import os
 import pickle
 import warnings
 import zipfile
@@ -373,6 +374,36 @@ def test_save_refuses_other_objects(tmp_path):
         skrnn.save(SequenceVectorizer().fit(X), tmp_path / "model.skrnn")
 
 
+@pytest.mark.parametrize(
+    "file, message",
+    [
+        (io.StringIO(), r"got StringIO, a text file object: .*binary mode \('wb'\)"),
+        (b"model.skrnn", r"got bytes: .*io\.BytesIO\(\)"),
+        (3, r"got int\.$"),
+    ],
+    ids=["text stream", "bytes", "int"],
+)
+def test_save_refuses_what_is_neither_a_path_nor_a_binary_file(file, message):
+    model = _fit()
+    with pytest.raises(TypeError, match=r"path \(str or os\.PathLike\) or a binary"):
+        skrnn.save(model, file)
+    with pytest.raises(TypeError, match=message):
+        skrnn.save(model, file)
+
+
+def test_save_refuses_a_text_file_and_a_file_open_for_reading(tmp_path):
+    path = tmp_path / "model.skrnn"
+    model = _fit()
+    with open(path, "w") as text, pytest.raises(TypeError, match="text file object"):
+        skrnn.save(model, text)
+    with (
+        open(path, "rb") as read_only,
+        pytest.raises(TypeError, match="not open for writing"),
+    ):
+        skrnn.save(model, read_only)
+    assert path.read_bytes() == b""
+
+
 def test_save_refuses_labels_of_other_types(tmp_path):
     model = _fit()
     labels = np.empty(2, dtype=object)
@@ -541,6 +572,46 @@ def test_load_refuses_broken_archives(break_):
         members = {name: archive.read(name) for name in archive.namelist()}
     with pytest.raises(ValueError, match=CORRUPT):
         skrnn.load(io.BytesIO(break_(data, members)))
+
+
+@pytest.mark.parametrize(
+    "make_file, message",
+    [
+        (lambda data: data, r"got bytes: .*pass io\.BytesIO\(data\)"),
+        (lambda data: bytearray(data), r"got bytearray: .*io\.BytesIO\(data\)"),
+        (lambda data: io.StringIO(data.decode("latin-1")), r"text file object"),
+        (lambda data: 3, r"got int\.$"),
+    ],
+    ids=["bytes", "bytearray", "text stream", "int"],
+)
+def test_load_refuses_what_is_neither_a_path_nor_a_binary_file(make_file, message):
+    file = make_file(_saved_bytes())
+    with pytest.raises(TypeError, match=r"path \(str or os\.PathLike\) or a binary"):
+        skrnn.load(file)
+    with pytest.raises(TypeError, match=message):
+        skrnn.load(file)
+
+
+def test_load_refuses_unreadable_and_unseekable_file_objects(tmp_path):
+    path = tmp_path / "model.skrnn"
+    path.write_bytes(_saved_bytes())
+    with (
+        open(path, encoding="latin-1") as text,
+        pytest.raises(TypeError, match="text file object"),
+    ):
+        skrnn.load(text)
+    with (
+        open(path, "ab") as append_only,
+        pytest.raises(TypeError, match="not open for reading"),
+    ):
+        skrnn.load(append_only)
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    with (
+        open(read_end, "rb") as pipe,
+        pytest.raises(TypeError, match=r"cannot seek: .*io\.BytesIO"),
+    ):
+        skrnn.load(pipe)
 
 
 def test_load_of_a_missing_file_is_file_not_found(tmp_path):
