@@ -1,6 +1,7 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
 import copy
+import dataclasses
 import os
 import warnings
 from collections.abc import Mapping
@@ -94,6 +95,41 @@ _ARCHITECTURE_PARAMS = (
     "pooling",
     "dtype",
 )
+
+
+def _check_classes(classes) -> np.ndarray:
+    """The sorted unique classes of ``partial_fit``'s ``classes`` argument."""
+    try:
+        classes = column_or_1d(classes)
+    except ValueError as exc:
+        raise ValueError(
+            f"classes must be a 1-D array-like of class labels; got {classes!r}."
+        ) from exc
+    _assert_all_finite(classes, input_name="classes")
+    try:
+        check_classification_targets(classes)
+    except ValueError as exc:
+        raise ValueError(f"classes: {exc}") from exc
+    return np.unique(classes)
+
+
+def _same_param(name: str, value, fitted) -> bool:
+    """Whether a parameter still has the value the model was fitted with."""
+    if value is fitted:
+        return True
+    if name == "dtype":
+        try:
+            return np.dtype(value) == np.dtype(fitted)
+        except TypeError:
+            return False
+    if isinstance(value, np.ndarray) or isinstance(fitted, np.ndarray):
+        return np.array_equal(
+            np.asarray(value, dtype=object), np.asarray(fitted, dtype=object)
+        )
+    try:
+        return bool(value == fitted)
+    except (TypeError, ValueError):
+        return False
 
 
 class RNNTextClassifier(
@@ -190,7 +226,10 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         Minimum improvement of the training loss (or validation score with
         early stopping) that counts as progress.
     n_iter_no_change : int, default=5
-        Epochs without progress after which training stops.
+        Training stops once more than ``n_iter_no_change`` consecutive epochs
+        have made no progress (the rule of
+        :class:`~sklearn.neural_network.MLPClassifier`): with the default 5,
+        after the sixth such epoch.
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (stratified),
         stop when its accuracy stops improving, and keep the weights of the
@@ -206,7 +245,11 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         :func:`sklearn.utils.class_weight.compute_sample_weight`.
     warm_start : bool, default=False
         Continue from the fitted weights, vocabulary and optimizer state when
-        ``fit`` is called again.
+        ``fit`` is called again.  The network's shape and the text parameters
+        must then be those it was fitted with (changing one raises an error);
+        the training parameters, ``dropout`` and ``input_dropout`` included,
+        apply from the next call on.  ``embeddings`` only initialises a new
+        network.
     n_jobs : int, default=None
         Number of threads that compute the gradients of a minibatch and the
         predictions.  A minibatch of more than 64 documents is split into
@@ -463,7 +506,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             Class labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes that any call will see; required on the first
-            call, ignored after.
+            call, and equal to those of the first call if given again.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the documents in the loss.
 
@@ -472,24 +515,31 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         self : RNNTextClassifier
             The updated estimator.
         """
+        if self.early_stopping is True:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True, as in "
+                "MLPClassifier: there is no held-out set across chunks. Set "
+                "early_stopping=False, or score held-out data yourself."
+            )
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: "
+                "the class frequencies of later chunks are unknown. Pass a "
+                "dict of class weights instead."
+            )
+        if classes is not None:
+            classes = _check_classes(classes)
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit: "
                     "every class that any call will see, e.g. classes=[0, 1]."
                 )
-            if self.early_stopping is True:
-                raise ValueError(
-                    "partial_fit does not support early_stopping=True, as in "
-                    "MLPClassifier: there is no held-out set across chunks. Set "
-                    "early_stopping=False, or score held-out data yourself."
-                )
-            if self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit: "
-                    "the class frequencies of later chunks are unknown. Pass a "
-                    "dict of class weights instead."
-                )
+        elif classes is not None and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"classes={classes.tolist()!r} is not the same as on the first "
+                f"call to partial_fit, {self.classes_.tolist()!r}."
+            )
         return self._fit(
             X, y, sample_weight=sample_weight, incremental=True, classes=classes
         )
@@ -530,9 +580,12 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             sample_weight, documents, dtype=dtype, ensure_non_negative=True
         )
         if self.class_weight is not None:
-            sample_weight = sample_weight * compute_sample_weight(
-                self.class_weight, y
-            ).astype(dtype)
+            sample_weight = sample_weight * self._class_weights(y, dtype)
+            if not sample_weight.any():
+                raise ValueError(
+                    "Every sample has weight 0 once multiplied by class_weight="
+                    f"{self.class_weight!r}: there is nothing to train on."
+                )
         train = Dataset(sequences, y_index, sample_weight)
         validation = None
         if self._uses_early_stopping(len(documents)) and not incremental:
@@ -616,7 +669,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
 
     def _new_training(self, documents, y, classes, dtype):
         """Vocabulary, network, optimizer and state of a first fit."""
-        classes_ = np.unique(y if classes is None else column_or_1d(classes))
+        classes_ = np.unique(y) if classes is None else classes
         if len(classes_) < 2:
             raise ValueError(
                 "RNNTextClassifier needs samples of at least 2 classes; got "
@@ -662,10 +715,13 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             state.restart_stopping()
             if self._optimizer_params() != self._fitted_optimizer_params:
                 optimizer = self._make_optimizer(weights)
+        config = dataclasses.replace(
+            self._config, dropout=self.dropout, input_dropout=self.input_dropout
+        )
         return (
             self.classes_,
             self.vectorizer_,
-            self._config,
+            config,
             sequences,
             weights,
             optimizer,
@@ -790,10 +846,13 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         )
 
     def _check_warm_start_compatible(self):
+        text = self.vectorizer_.get_params()
+        fitted = [(name, self._architecture[name]) for name in _ARCHITECTURE_PARAMS]
+        fitted += [(name, text[name]) for name in _TEXT_PARAMS]
         changed = [
             name
-            for name in _ARCHITECTURE_PARAMS
-            if getattr(self, name) != self._architecture[name]
+            for name, value in fitted
+            if not _same_param(name, getattr(self, name), value)
         ]
         if changed:
             raise ValueError(
@@ -801,6 +860,16 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
                 f"{', '.join(changed)} changed since it was fitted; set "
                 "warm_start=False to train a new one."
             )
+
+    def _class_weights(self, y, dtype):
+        """The weight of each sample's class, checked like sample weights."""
+        weights = compute_sample_weight(self.class_weight, y)
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise ValueError(
+                "class_weight must give every class a finite, non-negative "
+                f"weight; got {self.class_weight!r}."
+            )
+        return weights.astype(dtype)
 
     def _make_optimizer(self, weights):
         if self.solver == "sgd":
@@ -849,6 +918,15 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
                 "pass more samples, a larger validation_fraction, or "
                 "early_stopping=False."
             ) from exc
+
+        for name, idx in (("validation", val_idx), ("training", train_idx)):
+            if not data.sample_weight[idx].any():
+                raise ValueError(
+                    f"early_stopping held out a {name} part whose samples all "
+                    "have weight 0, so it cannot be scored or trained on; give "
+                    "fewer samples weight 0, change validation_fraction, or set "
+                    "early_stopping=False."
+                )
 
         def subset(idx):
             return Dataset(
@@ -986,7 +1064,10 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         forward passes only, so it works for every cell, pooling and direction;
         the ``n_tokens`` variants of the document are predicted in one
         batch.  (Gradient methods such as integrated gradients would need
-        input gradients, which the network does not expose.)
+        input gradients, which the network does not expose.)  Occlusion's
+        cost grows with the square of the document's length (``n_tokens``
+        passes of ``n_tokens`` steps): a document ten times longer takes a
+        hundred times as long, and ``max_length`` bounds it.
 
         Parameters
         ----------

@@ -207,7 +207,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         to id whose ids are exactly 2, 3, ..., ``len(vocabulary) + 1`` (such as
         the ``vocabulary_`` of a fitted vectorizer), or an iterable of distinct
         words, which get ids 2, 3, ... in iteration order (a set is sorted
-        first).
+        first).  It must hold at least one word.
     max_length : int, default=None
         Truncate documents longer than this many tokens (after stop words are
         removed); None keeps every token.
@@ -561,6 +561,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             for index, word in enumerate(vocabulary, start=_N_RESERVED):
                 if words.setdefault(word, index) != index:
                     raise ValueError(f"Duplicate term in vocabulary: {word!r}")
+        if not words:
+            raise ValueError(
+                "empty vocabulary passed to fit (an iterable such as a generator "
+                "is read once: pass a list to fit more than once)"
+            )
         for word in words:
             if not isinstance(word, str):
                 raise TypeError(

@@ -262,7 +262,7 @@ def run_epoch(
                 on_batch(len(idx))
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
-    return total_loss / max(total_weight, np.finfo(float).tiny)
+    return total_loss / max(total_weight, float(np.finfo(float).tiny))
 
 
 def _train_step(

@@ -23,6 +23,7 @@ from sklearn.metrics import recall_score
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skrnn._classifier as classifier_module
+import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._training import TrainingDivergedError, fit_epochs
 from skrnn.datasets import load_toy_sentiment
@@ -648,6 +649,89 @@ def test_changing_the_architecture_between_warm_starts_is_an_error(change):
     _assert_weights_equal(clf.weights_, weights)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"max_length": 1}, {"min_df": 2}, {"lowercase": False}, {"stop_words": ["a"]}],
+)
+def test_changing_the_text_parameters_between_warm_starts_is_an_error(change):
+    # Regression: the fitted vocabulary was kept and the change ignored.
+    clf = _fit(warm_start=True)
+    clf.set_params(**change)
+    (name,) = change
+    with pytest.raises(ValueError, match=f"{name} changed"):
+        clf.fit(X_BIN, Y_BIN)
+    with pytest.raises(ValueError, match=f"{name} changed"):
+        clf.partial_fit(X_BIN, Y_BIN)
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ({"dtype": "float32"}, {"dtype": np.float32}),
+        ({"dtype": np.float64}, {"dtype": "float64"}),
+        ({"vocabulary": ["good", "bad"]}, {"vocabulary": np.array(["good", "bad"])}),
+        ({"stop_words": ["a"]}, {"stop_words": ["a"]}),
+    ],
+)
+def test_equal_parameter_values_do_not_block_a_warm_start(before, after):
+    # Regression: dtype="float32" and np.float32 were taken for a change.
+    clf = _fit(warm_start=True, **before)
+    clf.set_params(**after).fit(X_BIN, Y_BIN)
+    assert clf.n_iter_ == 2 * FAST["max_iter"]
+
+
+def test_warm_start_applies_new_dropout_rates():
+    # Regression: the rates of the first fit were kept.
+    clf = _fit(cell="gru", warm_start=True, dropout=0.5, input_dropout=0.5)
+    clf.set_params(dropout=0.0, input_dropout=0.0)
+    seen = []
+    original = training.run_epoch
+
+    def spy(params, optimizer, data, config, *args, **kwargs):
+        seen.append((config.dropout, config.input_dropout))
+        return original(params, optimizer, data, config, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "run_epoch", spy)
+        clf.fit(X_BIN, Y_BIN)
+        clf.set_params(dropout=0.3).partial_fit(X_BIN, Y_BIN)
+    assert seen == [(0.0, 0.0)] * FAST["max_iter"] + [(0.3, 0.0)]
+    assert (clf._config.dropout, clf._config.input_dropout) == (0.3, 0.0)
+
+
+@pytest.mark.parametrize(
+    "classes, match",
+    [
+        ([0, 1, np.nan], "NaN"),
+        ([0, 0.5, 1], "classes: Unknown label type"),
+        ([["neg", "pos"]], "classes must be a 1-D"),
+    ],
+)
+def test_partial_fit_checks_its_classes(classes, match):
+    with pytest.raises(ValueError, match=match):
+        RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=classes)
+
+
+def test_partial_fit_rejects_other_classes_on_a_later_call():
+    clf = RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+    clf.partial_fit(X_BIN, Y_BIN, classes=["pos", "neg"])
+    with pytest.raises(ValueError, match="not the same as on the first call"):
+        clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos", "other"])
+    assert clf.n_iter_ == 2
+
+
+@pytest.mark.parametrize(
+    "params", [{"class_weight": "balanced"}, {"early_stopping": True}]
+)
+def test_partial_fit_refuses_unsupported_settings_on_later_calls_too(params):
+    # Regression: only the first call checked them.
+    clf = RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+    clf.set_params(**params)
+    (name,) = params
+    with pytest.raises(ValueError, match=name):
+        clf.partial_fit(X_BIN, Y_BIN)
+
+
 # ------------------------------------------------------------- stopping
 
 
@@ -860,6 +944,47 @@ def test_class_weight_dict_equals_sample_weight():
     )
     for name in by_class.weights_:
         assert_allclose(by_class.weights_[name], by_sample.weights_[name], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "class_weight, match",
+    [
+        ({"pos": 0.0, "neg": 0.0}, "weight 0"),
+        ({"pos": -1.0, "neg": 1.0}, "non-negative"),
+        ({"pos": np.nan, "neg": 1.0}, "finite"),
+        ({"pos": np.inf, "neg": 1.0}, "finite"),
+    ],
+)
+def test_class_weight_is_checked_like_sample_weight(class_weight, match):
+    # Regression: zero weights trained nothing, negative ones were applied.
+    with pytest.raises(ValueError, match=match):
+        _fit(class_weight=class_weight)
+
+
+def test_loss_curve_holds_python_floats_with_class_weight():
+    clf = _fit(class_weight={"pos": 2.0, "neg": 1.0})
+    assert all(type(loss) is float for loss in clf.loss_curve_)
+
+
+def test_early_stopping_on_a_split_with_all_weights_zero_is_a_clear_error():
+    # Regression: np.average raised ZeroDivisionError while scoring.
+    X, y = X_BIN * 3, Y_BIN * 3
+    sample_weight = np.zeros(len(X))
+    sample_weight[:4] = 1.0
+    outcomes = set()
+    for seed in range(6):
+        clf = RNNTextClassifier(
+            **{**FAST, "random_state": seed},
+            early_stopping=True,
+            validation_fraction=0.2,
+        )
+        try:
+            clf.fit(X, y, sample_weight=sample_weight)
+            outcomes.add("fitted")
+        except ValueError as exc:
+            assert "weight 0" in str(exc)
+            outcomes.add("error")
+    assert outcomes == {"fitted", "error"}
 
 
 def test_clone_of_fitted_estimator_is_unfitted():

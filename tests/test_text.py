@@ -239,11 +239,21 @@ def test_fixed_vocabulary_is_not_mutated_or_aliased():
         ({"cat": 2.0}, ValueError, "exactly 2"),
         ("cat", ValueError, "single string"),
         ([1, 2], TypeError, "vocabulary words must be str, got int"),
+        ([], ValueError, "empty vocabulary passed to fit"),
+        ({}, ValueError, "empty vocabulary passed to fit"),
     ],
 )
 def test_bad_fixed_vocabulary(vocabulary, error, match):
     with pytest.raises(error, match=re.escape(match)):
         SequenceVectorizer(vocabulary=vocabulary).fit(["cat"])
+
+
+def test_a_generator_vocabulary_read_twice_is_an_error_not_an_empty_vocabulary():
+    # Regression: the second fit silently mapped every word to UNK_ID.
+    vectorizer = SequenceVectorizer(vocabulary=(word for word in ["cat", "dog"]))
+    assert vectorizer.fit(["cat"]).vocabulary_ == {"cat": 2, "dog": 3}
+    with pytest.raises(ValueError, match="generator is read once"):
+        vectorizer.fit(["cat"])
 
 
 def test_upper_case_fixed_vocabulary_warns_when_lowercasing():
@@ -271,7 +281,6 @@ def test_empty_documents_give_empty_arrays():
         ({"stop_words": "english"}, ["the", "and it is"]),
         ({"min_df": 2}, ["one", "two"]),
         ({"max_df": 1}, ["same", "same"]),
-        ({"vocabulary": []}, ["cat"]),
     ],
 )
 def test_empty_vocabulary_maps_everything_to_unk(params, corpus):
