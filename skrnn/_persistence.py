@@ -28,15 +28,19 @@ A model file is a ZIP archive with exactly two members.
         ``"RNNTextClassifier"``.
     ``params``
         ``get_params()`` by parameter name. Pre-trained ``embeddings`` given as
-        a dict are written as ``null``: their vectors are in the weights.
+        a dict are written as ``null``: their vectors are in the weights. A
+        ``vocabulary`` given as an iterable other than a list, tuple, set or
+        mapping (a numpy array, a pandas Series, ``dict.keys()``) is written
+        as the list of its words, in order.
     ``classes``
         ``{"object": bool}``: whether ``classes_`` had object dtype; its
         values are then rebuilt as Python objects from the stored array.
     ``vectorizer``
         ``{"params": {...}, "vocabulary": [...], "fixed_vocabulary": bool}``:
-        the parameters of ``vectorizer_``, its words in the order of their
-        ids (the word of id ``i`` at position ``i - 2``; ids 0 and 1 are
-        padding and unknown words) and its ``fixed_vocabulary_``.
+        the parameters of ``vectorizer_`` (written as ``params`` are), its
+        words in the order of their ids (the word of id ``i`` at position
+        ``i - 2``; ids 0 and 1 are padding and unknown words) and its
+        ``fixed_vocabulary_``.
     ``network``
         The fields of the network's ``NetworkConfig``: ``n_vocab``,
         ``n_classes``, ``cell``, ``hidden_size``, ``embedding_dim``,
@@ -338,7 +342,10 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
     dict are stored as None: the fitted model does not need them, since their
     vectors already are in the embedding weights, but a new ``fit`` (without
     ``warm_start``) of the loaded model starts from random embeddings. A path
-    to a vectors file is stored as the path.
+    to a vectors file is stored as the path. A ``vocabulary`` given as an
+    iterable other than a list, tuple, set or mapping (a numpy array, a
+    pandas Series, ``dict.keys()``) is stored as the list of its words, in
+    order; an iterator, which ``fit`` has used up, is refused.
 
     Examples
     --------
@@ -405,7 +412,12 @@ def _encode_classifier(
         params["embeddings"] = None
     elif isinstance(params["embeddings"], os.PathLike):
         params["embeddings"] = os.fspath(params["embeddings"])
+    params["vocabulary"] = _storable_vocabulary(params["vocabulary"], "parameter")
     vectorizer = model.vectorizer_
+    vectorizer_params = vectorizer.get_params(deep=False)
+    vectorizer_params["vocabulary"] = _storable_vocabulary(
+        vectorizer_params["vocabulary"], "vectorizer_ parameter"
+    )
     words = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     # The file lists the words in id order, which needs ids 2, 3, ...
     if [vectorizer.vocabulary_[word] for word in words] != list(
@@ -441,9 +453,7 @@ def _encode_classifier(
         "params": _encode_mapping(params, "parameter"),
         "classes": {"object": classes_as_object},
         "vectorizer": {
-            "params": _encode_mapping(
-                vectorizer.get_params(deep=False), "vectorizer_ parameter"
-            ),
+            "params": _encode_mapping(vectorizer_params, "vectorizer_ parameter"),
             "vocabulary": words,
             "fixed_vocabulary": bool(vectorizer.fixed_vocabulary_),
         },
@@ -488,6 +498,27 @@ def _encode_classifier(
         }
     )
     return metadata, arrays
+
+
+def _storable_vocabulary(vocabulary: Any, what: str) -> Any:
+    """The ``vocabulary`` parameter as a value that the file holds.
+
+    ``fit`` takes any iterable of words: one that is not a list, tuple, set
+    or mapping (a numpy array, a pandas Series, ``dict.keys()``) is stored as
+    the list of its words, in order.
+    """
+    if vocabulary is None or isinstance(
+        vocabulary, (str, list, tuple, set, frozenset, Mapping)
+    ):
+        return vocabulary
+    if iter(vocabulary) is vocabulary:
+        raise TypeError(
+            f"Cannot save: {what} 'vocabulary' is an iterator "
+            f"({type(vocabulary).__qualname__}), which fit has used up: its "
+            "words are lost. Fit with a list, tuple, set, dict or array of "
+            "words instead, or, for files you trust, use pickle or joblib."
+        )
+    return list(vocabulary)
 
 
 def _encode_classes(classes: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -15,6 +15,7 @@ import warnings
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
@@ -186,6 +187,46 @@ def test_round_trip_keeps_parameters_json_cannot_hold():
     refit, refit_loaded = (clone(m).fit(X, [0, 1] * 4) for m in (model, loaded))
     for name, weight in refit.weights_.items():
         assert_array_equal(refit_loaded.weights_[name], weight)
+
+
+WORDS = ["good", "bad", "film", "story"]
+
+
+@pytest.mark.parametrize(
+    "vocabulary",
+    [
+        np.array(WORDS),
+        np.array(WORDS, dtype=object),
+        pd.Series(WORDS, index=[3, 2, 1, 0]),
+        pd.Index(WORDS),
+        dict.fromkeys(WORDS).keys(),
+        dict(enumerate(WORDS)).values(),
+    ],
+    ids=["array", "object array", "Series", "Index", "dict keys", "dict values"],
+)
+def test_vocabulary_given_as_another_iterable_is_saved_as_a_list(vocabulary):
+    model = _fit(vocabulary=vocabulary)
+    loaded = _round_trip(model)
+    for params in (loaded.get_params(), loaded.vectorizer_.get_params()):
+        assert params["vocabulary"] == WORDS
+        assert all(type(word) is str for word in params["vocabulary"])
+    assert loaded.vectorizer_.vocabulary_ == model.vectorizer_.vocabulary_
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    # A warm start and a new fit treat the list as they treat the original.
+    for estimator in (model, loaded):
+        estimator.set_params(warm_start=True).fit(X, Y)
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    for estimator in (model, loaded):
+        estimator.set_params(warm_start=False).fit(X, Y)
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_save_refuses_a_vocabulary_iterator_that_fit_used_up(tmp_path):
+    model = _fit(vocabulary=iter(["good", "bad"]))
+    path = tmp_path / "model.skrnn"
+    with pytest.raises(TypeError, match=r"'vocabulary' is an iterator.*used up"):
+        skrnn.save(model, path)
+    assert not path.exists()
 
 
 def test_dtype_parameter_forms():
