@@ -17,6 +17,7 @@ import csv
 import difflib
 import gzip
 import io
+import math
 import os
 import sys
 import textwrap
@@ -502,16 +503,70 @@ def _predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _as_classes_type(labels: list[str], classes) -> list:
-    """Labels read as text, converted to the type of a model's classes."""
+#: Spellings of the labels of a model whose classes are bool, in lower case.
+_BOOL_LABELS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _to_bool(label: str) -> bool:
+    return _BOOL_LABELS[label.strip().lower()]
+
+
+def _to_int(label: str) -> int:
+    try:
+        return int(label)
+    except ValueError:
+        value = float(label)  # "1.0" and "1e3" are integers too
+        if not value.is_integer():
+            raise
+        return int(value)
+
+
+def _to_float(label: str) -> float:
+    value = float(label)
+    if not math.isfinite(value):
+        raise ValueError(label)
+    return value
+
+
+#: How to read a label for a model's classes of each dtype kind, and what it
+#: must look like.
+_LABEL_CONVERTERS = {
+    "b": (_to_bool, "True/False or 1/0"),
+    "i": (_to_int, "an integer"),
+    "u": (_to_int, "an integer"),
+    "f": (_to_float, "a finite number"),
+}
+
+
+def _as_classes_type(labels: list[str], classes, source: str):
+    """Labels read as text, converted to the type of a model's classes.
+
+    Bool classes take ``True`` and ``False`` in any case, and ``1`` and
+    ``0``; integer classes take integers (``1.0`` too); float classes take
+    finite numbers; the labels of other classes stay strings.
+
+    Raises
+    ------
+    CommandError
+        If a label cannot be read as a value of the classes' type, naming the
+        label and the classes.
+    """
     import numpy as np
 
-    if classes.dtype.kind in "iufb":
+    if classes.dtype.kind not in _LABEL_CONVERTERS:
+        return np.asarray(labels)
+    convert, expected = _LABEL_CONVERTERS[classes.dtype.kind]
+    values = []
+    for label in labels:
         try:
-            return np.asarray(labels).astype(classes.dtype).tolist()
-        except ValueError:
-            pass
-    return labels
+            values.append(convert(label))
+        except (KeyError, ValueError):
+            raise CommandError(
+                f"{source}: label {label!r} does not match the model's "
+                f"{classes.dtype.name} classes "
+                f"{', '.join(map(str, classes.tolist()))} (expected {expected})"
+            ) from None
+    return np.asarray(values)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -520,7 +575,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     clf = _load_model(args.model)
     documents, labels = read_dataset(args)
-    y_true = np.asarray(_as_classes_type(labels, clf.classes_))
+    y_true = _as_classes_type(labels, clf.classes_, args.data)
     try:
         y_pred = clf.predict(documents)
     except (ValueError, TypeError) as exc:

@@ -4,6 +4,7 @@ import gzip
 import io
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -316,3 +317,96 @@ def test_demo_still_runs(capsys):
     code, out, _ = run(capsys, "demo", "--epochs", "2", "--every", "1")
     assert code == 0
     assert "--- Epoch 2" in out
+
+
+# ------------------------------------------ evaluate: the type of the classes
+
+DOCUMENTS = [text for text, _ in ROWS]
+POSITIVE = [label == "pos" for _, label in ROWS]
+TYPED_TARGETS = {
+    "bool": POSITIVE,
+    "int": [int(p) for p in POSITIVE],
+    "float": [float(p) for p in POSITIVE],
+    "str": [str(p) for p in POSITIVE],
+}
+
+
+@pytest.fixture(scope="module")
+def typed_models(tmp_path_factory):
+    """Models trained in Python, by the type of their classes (TYPED_TARGETS)."""
+    persistence = pytest.importorskip("skrnn._persistence")
+    from skrnn import RNNTextClassifier
+
+    directory = tmp_path_factory.mktemp("typed_models")
+    models = {}
+    for kind, y in TYPED_TARGETS.items():
+        clf = RNNTextClassifier(
+            hidden_size=4, embedding_dim=4, max_iter=2, random_state=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # not converged
+            clf.fit(DOCUMENTS, y)
+        persistence.save(clf, directory / kind)
+        models[kind] = (directory / kind, clf)
+    return models
+
+
+def write_labelled(path, labels):
+    """A CSV file of the documents of ROWS with other labels."""
+    rows = (f'"{text}",{label}' for text, label in zip(DOCUMENTS, labels, strict=True))
+    path.write_text("\n".join(["text,label", *rows]) + "\n")
+    return path
+
+
+def supports(out):
+    """The support column of a classification report, by class."""
+    report = out.split("support")[1].split("accuracy")[0]
+    return {
+        line.split()[0]: int(line.split()[-1])
+        for line in report.splitlines()
+        if line.strip()
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "labels", "expected"),
+    [
+        ("bool", ["True", "False", "true", "FALSE", "1", "0"], {"False": 3, "True": 3}),
+        ("int", ["1", "0", "+1", "0", "1.0", "0"], {"0": 3, "1": 3}),
+        ("float", ["1", "0", "1.0", "0.0", "1e0", "0e0"], {"0.0": 3, "1.0": 3}),
+        ("str", [str(p) for p in POSITIVE], {"False": 3, "True": 3}),
+    ],
+)
+def test_evaluate_reads_labels_as_the_type_of_the_classes(
+    capsys, typed_models, tmp_path, kind, labels, expected
+):
+    path, clf = typed_models[kind]
+    data = write_labelled(tmp_path / "data.csv", labels)
+    code, out, err = run(capsys, "evaluate", path, data)
+    assert code == 0, err
+    assert err == ""
+    assert supports(out) == expected
+    score = clf.score(DOCUMENTS, TYPED_TARGETS[kind])
+    assert out.startswith(f"accuracy: {score:.4f} ")
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad"),
+    [
+        ("bool", "yes"),
+        ("bool", "2"),
+        ("int", "pos"),
+        ("int", "1.5"),
+        ("float", "pos"),
+        ("float", "nan"),
+    ],
+)
+def test_evaluate_rejects_labels_of_another_type(
+    capsys, typed_models, tmp_path, kind, bad
+):
+    labels = ["1", "0", "1", "0", bad, "0"]
+    data = write_labelled(tmp_path / "data.csv", labels)
+    code, out, err = run(capsys, "evaluate", typed_models[kind][0], data)
+    assert code == 1
+    assert out == ""
+    assert_one_line_error(err, "skrnn evaluate: error:", repr(bad), "classes")
