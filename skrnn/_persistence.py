@@ -117,6 +117,7 @@ import io
 import json
 import math
 import os
+import re
 import warnings
 import zipfile
 import zlib
@@ -125,6 +126,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import sklearn
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
@@ -621,10 +623,11 @@ def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
     """Load a model written by :func:`save`, without running code from the file.
 
     Every part of the file is checked before it is used: the archive's
-    members, the JSON metadata, the arrays (read with ``allow_pickle=False``:
-    an array of pickled objects is refused), the name, shape and dtype of
-    every weight against the network configuration, and that the weights are
-    finite.
+    members, the JSON metadata, the parameters (with the checks of ``fit``,
+    and ``token_pattern`` must compile to a usable regular expression), the
+    arrays (read with ``allow_pickle=False``: an array of pickled objects is
+    refused), the name, shape and dtype of every weight against the network
+    configuration, and that the weights are finite.
 
     Parameters
     ----------
@@ -838,6 +841,7 @@ def _build_classifier(
     )
     model = RNNTextClassifier(**params)
     model._validate_params()
+    _check_token_pattern(model.token_pattern, "params.token_pattern")
 
     classes = _decode_classes(arrays, metadata["classes"])
     vectorizer = _decode_vectorizer(metadata["vectorizer"])
@@ -911,6 +915,7 @@ def _decode_vectorizer(section: Any) -> SequenceVectorizer:
     )
     vectorizer = SequenceVectorizer(**params)
     vectorizer._validate_params()
+    _check_token_pattern(vectorizer.token_pattern, "vectorizer.params.token_pattern")
     if np.dtype(vectorizer.dtype).kind not in "iu":
         raise _CorruptFileError(
             f"vectorizer.params.dtype is {vectorizer.dtype!r}, not an integer type"
@@ -927,6 +932,18 @@ def _decode_vectorizer(section: Any) -> SequenceVectorizer:
         section["fixed_vocabulary"], bool, "vectorizer.fixed_vocabulary"
     )
     return vectorizer
+
+
+def _check_token_pattern(pattern: str | None, where: str) -> None:
+    """The pattern must make a tokenizer, as transform and fit build it."""
+    if pattern is None:
+        return
+    try:
+        CountVectorizer(token_pattern=pattern).build_tokenizer()
+    except (re.error, ValueError, RecursionError) as exc:
+        raise _CorruptFileError(
+            f"{where} {pattern!r:.60} is not a usable regular expression ({exc})"
+        ) from exc
 
 
 def _decode_config(section: Any, n_vocab: int, n_classes: int) -> NetworkConfig:

@@ -544,6 +544,12 @@ TAMPERINGS = {
     "deep network": _set("network", "num_layers", 10**9),
     "unknown cell": _set("network", "cell", "transformer"),
     "bool as int": _set("network", "bidirectional", 0),
+    "unbalanced token pattern": lambda m, a: m["vectorizer"]["params"].update(
+        token_pattern="("
+    ),
+    "token pattern of two groups": lambda m, a: m["vectorizer"]["params"].update(
+        token_pattern=r"(\w)(\w)"
+    ),
     "fewer words": lambda m, a: m["vectorizer"]["vocabulary"].pop(),
     "duplicate words": lambda m, a: m["vectorizer"]["vocabulary"].append("good"),
     "architecture mismatch": lambda m, a: m["architecture"].update(cell="lstm"),
@@ -564,6 +570,18 @@ TAMPERINGS = {
 def test_load_refuses_tampered_files(edit):
     data = _tampered(edit)
     with pytest.raises(ValueError, match=CORRUPT):
+        skrnn.load(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("where", ["params", "vectorizer.params"])
+@pytest.mark.parametrize("pattern", ["(", "[a-", r"(\w)(\w)"])
+def test_load_refuses_token_patterns_that_make_no_tokenizer(where, pattern):
+    def edit(metadata, arrays):
+        section = metadata["vectorizer"] if where == "vectorizer.params" else metadata
+        section["params"]["token_pattern"] = pattern
+
+    data = _tampered(edit)
+    with pytest.raises(ValueError, match=rf"{CORRUPT}: {where}\.token_pattern"):
         skrnn.load(io.BytesIO(data))
 
 
