@@ -166,12 +166,26 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
     return False
 
 
-def _column_index(spec: str, header: list[str] | None, what: str, source: str) -> int:
-    """The index of the column given by name or by 0-based index."""
+def _column_index(
+    spec: str, header: list[str] | None, what: str, source: str, n_columns: int
+) -> int:
+    """The index of the column given by name or by 0-based index.
+
+    A negative index counts from the end (-1 is the last column); the index
+    returned is never negative.
+    """
     try:
-        return int(spec)
+        index = int(spec)
     except ValueError:
         pass
+    else:
+        if not -n_columns <= index < n_columns:
+            raise CommandError(
+                f"--{what}-column {index} is out of range: {source} has "
+                f"{_plural(n_columns, 'column')} (indexes 0 to {n_columns - 1}, "
+                "or negative ones counting from the end)"
+            )
+        return index % n_columns
     if header is None:
         raise UsageError(
             f"--{what}-column {spec!r} is a name, but --no-header says that "
@@ -264,25 +278,33 @@ def read_table(
         header = bool(by_name) or _looks_like_header(rows)
     header_row = rows[0] if header else None
     data_rows = rows[1:] if header else rows
+    n_columns = len(rows[0])
     if text_column is None and label_column is None:
         text_index, label_index = _default_columns(rows, header_row, source)
     elif text_column is None or label_column is None:
         given = text_column if label_column is None else label_column
         what = "text" if label_column is None else "label"
-        index = _column_index(given, header_row, what, source) % len(rows[0])
-        if len(rows[0]) != 2:
+        index = _column_index(given, header_row, what, source, n_columns)
+        if n_columns != 2:
             other = "label" if what == "text" else "text"
             raise CommandError(
-                f"{source} has {len(rows[0])} columns; give --{other}-column too"
+                f"{source} has {n_columns} columns; give --{other}-column too"
             )
         text_index, label_index = (
             (index, 1 - index) if what == "text" else (1 - index, index)
         )
     else:
-        text_index = _column_index(text_column, header_row, "text", source)
-        label_index = _column_index(label_column, header_row, "label", source)
+        text_index = _column_index(text_column, header_row, "text", source, n_columns)
+        label_index = _column_index(
+            label_column, header_row, "label", source, n_columns
+        )
+        if text_index == label_index:
+            raise UsageError(
+                f"--text-column {text_column} and --label-column {label_column} "
+                f"are the same column of {source} (column {text_index})"
+            )
     documents, labels = [], []
-    needed = max(_positive(text_index), _positive(label_index)) + 1
+    needed = max(text_index, label_index) + 1
     first_line = 2 if header else 1
     for number, row in enumerate(data_rows, start=first_line):
         if len(row) < needed:
@@ -303,11 +325,6 @@ def _is_int(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _positive(index: int) -> int:
-    # A negative index needs at least -index fields.
-    return index if index >= 0 else -index - 1
 
 
 def read_dataset(args: argparse.Namespace) -> tuple[list[str], list[str]]:
@@ -684,12 +701,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
         group.add_argument(
             "--text-column",
             metavar="COLUMN",
-            help="name or 0-based index of the text column",
+            help="name or 0-based index of the text column (negative: from the end)",
         ),
         group.add_argument(
             "--label-column",
             metavar="COLUMN",
-            help="name or 0-based index of the label column",
+            help="name or 0-based index of the label column (negative: from the end)",
         ),
         group.add_argument(
             "--delimiter",

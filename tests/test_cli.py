@@ -410,3 +410,52 @@ def test_evaluate_rejects_labels_of_another_type(
     assert code == 1
     assert out == ""
     assert_one_line_error(err, "skrnn evaluate: error:", repr(bad), "classes")
+
+
+# -------------------------------------------------------- column options
+
+
+def test_read_table_negative_indexes_count_from_the_end():
+    text = "id,review,stars\n1,good movie,5\n2,bad movie,1\n"
+    by_index = read_table(text, "x.csv", text_column="-2", label_column="-1")
+    assert by_index == (["good movie", "bad movie"], ["5", "1"])
+    assert read_table("good,pos\nbad,neg\n", "x.csv", label_column="-1") == (
+        ["good", "bad"],
+        ["pos", "neg"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "fragments"),
+    [
+        (["--text-column", "2", "--label-column", "1"], ["--text-column 2"]),
+        (["--text-column", "0", "--label-column", "-3"], ["--label-column -3"]),
+        (["--text-column", "5"], ["--text-column 5"]),
+        (["--label-column", "-3"], ["--label-column -3"]),
+    ],
+)
+def test_column_index_out_of_range_exits_1(
+    capsys, data_csv, tmp_path, options, fragments
+):
+    code, out, err = run(capsys, "train", data_csv, "-o", tmp_path / "m", *options)
+    assert code == 1
+    assert out == ""
+    assert_one_line_error(err, "skrnn train: error:", *fragments, "2 columns")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--text-column", "1", "--label-column", "1"],
+        ["--text-column", "-1", "--label-column", "1"],
+        ["--text-column", "label", "--label-column", "LABEL"],
+    ],
+)
+def test_text_and_label_in_the_same_column_exits_2(capsys, data_csv, tmp_path, options):
+    code, out, err = run(capsys, "train", data_csv, "-o", tmp_path / "m", *options)
+    assert code == 2
+    assert out == ""
+    assert_one_line_error(
+        err, "skrnn train: error:", "--text-column", "--label-column", "same column"
+    )
