@@ -131,7 +131,13 @@ def read_labelled_lines(text: str, source: str) -> tuple[list[str], list[str]]:
 
 def _delimiter(path: str, text: str, delimiter: str | None) -> str:
     if delimiter is not None:
-        return "\t" if delimiter in ("\\t", "tab") else delimiter
+        delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
+        if len(delimiter) != 1:
+            raise UsageError(
+                f"--delimiter must be one character (or tab or \\t for a tab), "
+                f"got {delimiter!r}"
+            )
+        return delimiter
     suffix = Path(path.removesuffix(".gz")).suffix.lower()
     if suffix in _EXTENSION_DELIMITERS:
         return _EXTENSION_DELIMITERS[suffix]

@@ -117,6 +117,8 @@ def test_parse_value(text, value):
         (["--hidden-size"], "needs a value"),
         (["--hidden-size", "0"], "hidden_size"),
         (["--cell", "lstn"], "'cell' parameter"),
+        (["--delimiter", ",,"], "--delimiter"),
+        (["--delimiter", ""], "--delimiter"),
     ],
 )
 def test_bad_parameters_exit_2_with_one_line(
