@@ -19,6 +19,7 @@ import gzip
 import io
 import math
 import os
+import re
 import sys
 import textwrap
 import time
@@ -458,19 +459,74 @@ def _missing_persistence(exc: ImportError) -> str:
     )
 
 
-def _train(args: argparse.Namespace) -> int:
+def _option(name: str) -> str:
+    """The command-line option of a parameter: ``n_jobs`` gives ``--n-jobs``."""
+    return "--" + name.replace("_", "-")
+
+
+def _check_parameters(clf) -> None:
+    """Check the parameters of an unfitted classifier, before reading any data.
+
+    Beside scikit-learn's parameter validation, this catches the values that
+    only training would reject: ``n_jobs=0``, a ``dtype`` other than float32
+    and float64, a ``token_pattern`` that is not a regular expression with at
+    most one group, and an ill-formed ``vocabulary``.
+
+    Parameters
+    ----------
+    clf : RNNTextClassifier
+        The classifier to train.
+
+    Raises
+    ------
+    UsageError
+        For the first invalid parameter, naming it.
+    """
+    from joblib import effective_n_jobs
     from sklearn.utils._param_validation import InvalidParameterError
 
+    from ._classifier import _TEXT_PARAMS
+    from ._text import SequenceVectorizer
+
+    try:
+        clf._validate_params()
+    except InvalidParameterError as exc:
+        raise UsageError(str(exc)) from exc
+    vectorizer = SequenceVectorizer(
+        **{name: getattr(clf, name) for name in _TEXT_PARAMS}
+    )
+    # (parameter, check, what to say instead of the check's message or None)
+    checks = [
+        (
+            "n_jobs",
+            lambda: effective_n_jobs(clf.n_jobs),
+            "give a number of threads, -1 for all processors, or None",
+        ),
+        ("dtype", clf._check_dtype, "give float32 or float64"),
+        ("token_pattern", vectorizer.build_analyzer, None),
+    ]
+    if clf.vocabulary is not None:
+        checks.append(("vocabulary", vectorizer._validate_vocabulary, None))
+    for name, check, advice in checks:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # training warns again
+                check()
+        except (ValueError, TypeError, re.error) as exc:
+            raise UsageError(
+                f"invalid {_option(name)} {_shorten(repr(getattr(clf, name)))}: "
+                f"{advice or _reason(exc)}"
+            ) from exc
+
+
+def _train(args: argparse.Namespace) -> int:
     from ._classifier import RNNTextClassifier
 
     params = parse_params(args.param, classifier_parameters())
     if "verbose" not in params:
         params["verbose"] = 0 if args.quiet else 1
     clf = RNNTextClassifier(**params)
-    try:
-        clf._validate_params()  # before reading the data; fit checks them again
-    except InvalidParameterError as exc:
-        raise UsageError(str(exc)) from exc
+    _check_parameters(clf)
     documents, labels = read_dataset(args)
     n_classes = len(set(labels))
     if not args.quiet:
@@ -486,8 +542,6 @@ def _train(args: argparse.Namespace) -> int:
     try:
         with _warnings_as_notes(), contextlib.redirect_stdout(sys.stderr):
             clf.fit(documents, labels)
-    except InvalidParameterError as exc:
-        raise UsageError(str(exc)) from exc
     except (ValueError, TypeError, OSError) as exc:
         raise CommandError(f"training failed: {_reason(exc)}") from exc
     seconds = time.perf_counter() - start
