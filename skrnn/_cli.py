@@ -519,6 +519,10 @@ def _check_parameters(clf) -> None:
             ) from exc
 
 
+def _embeddings_error(path: str | os.PathLike, exc: OSError) -> CommandError:
+    return CommandError(f"cannot read embeddings {os.fspath(path)}: {_reason(exc)}")
+
+
 def _train(args: argparse.Namespace) -> int:
     from ._classifier import RNNTextClassifier
 
@@ -527,6 +531,12 @@ def _train(args: argparse.Namespace) -> int:
         params["verbose"] = 0 if args.quiet else 1
     clf = RNNTextClassifier(**params)
     _check_parameters(clf)
+    embeddings_file = isinstance(clf.embeddings, str | os.PathLike)
+    if embeddings_file:
+        try:
+            Path(clf.embeddings).open("rb").close()
+        except OSError as exc:
+            raise _embeddings_error(clf.embeddings, exc) from exc
     documents, labels = read_dataset(args)
     n_classes = len(set(labels))
     if not args.quiet:
@@ -542,7 +552,11 @@ def _train(args: argparse.Namespace) -> int:
     try:
         with _warnings_as_notes(), contextlib.redirect_stdout(sys.stderr):
             clf.fit(documents, labels)
-    except (ValueError, TypeError, OSError) as exc:
+    except OSError as exc:
+        if embeddings_file:  # the only file that training reads
+            raise _embeddings_error(clf.embeddings, exc) from exc
+        raise CommandError(f"training failed: {_reason(exc)}") from exc
+    except (ValueError, TypeError) as exc:
         raise CommandError(f"training failed: {_reason(exc)}") from exc
     seconds = time.perf_counter() - start
     try:

@@ -469,3 +469,29 @@ def test_text_and_label_in_the_same_column_exits_2(capsys, data_csv, tmp_path, o
     assert_one_line_error(
         err, "skrnn train: error:", "--text-column", "--label-column", "same column"
     )
+
+
+# ------------------------------------------------------------- embeddings
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("missing.txt", None, "no such file"),
+        ("directory", "", "is a directory"),
+        ("vectors.txt.gz", b"good 0.1 0.2\n", "gzipped file"),
+    ],
+)
+def test_unreadable_embeddings_exit_1_naming_the_file(
+    capsys, data_csv, tmp_path, name, content, fragment
+):
+    path = tmp_path / name
+    if content == "":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    options = ["--embeddings", path, "--embedding-dim", "None", "-q"]
+    code, out, err = run(capsys, "train", data_csv, "-o", tmp_path / "m", *options)
+    assert code == 1
+    assert out == ""
+    assert_one_line_error(err, "skrnn train: error:", str(path), fragment)
