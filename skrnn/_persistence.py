@@ -31,7 +31,9 @@ A model file is a ZIP archive with exactly two members.
         a dict are written as ``null``: their vectors are in the weights. A
         ``vocabulary`` given as an iterable other than a list, tuple, set or
         mapping (a numpy array, a pandas Series, ``dict.keys()``) is written
-        as the list of its words, in order.
+        as the list of its words, in order. The parameters that a warm start
+        requires unchanged have the values that the model was fitted with:
+        those of ``architecture`` and of ``vectorizer.params``.
     ``classes``
         ``{"object": bool}``: whether ``classes_`` had object dtype; its
         values are then rebuilt as Python objects from the stored array.
@@ -320,6 +322,13 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
     sklearn.utils._param_validation.InvalidParameterError
         If a parameter has a value that ``fit`` would refuse (set with
         ``set_params`` after fitting): the file could not be loaded.
+    ValueError
+        If a parameter that shapes the network (``cell``, ``hidden_size``,
+        ``embedding_dim``, ``num_layers``, ``bidirectional``, ``pooling``,
+        ``dtype``) or the vocabulary (the text parameters, such as
+        ``token_pattern`` or ``max_length``) was changed with ``set_params``
+        since the model was fitted, as a warm start would refuse: the file
+        would describe another model than the one it holds.
 
     See Also
     --------
@@ -374,6 +383,14 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
         _check_file_object(file, writing=True)
     check_is_fitted(model)
     model._validate_params()
+    if changed := _changed_since_fit(model):
+        raise ValueError(
+            f"Cannot save: {', '.join(changed)} changed since the model was "
+            "fitted, and the file would describe another network or "
+            "vocabulary than the one it holds. Set "
+            + ", ".join(f"{name}={value!r:.60}" for name, value in changed.items())
+            + " again, or refit, before saving."
+        )
     metadata, arrays = _encode_classifier(model)
     # Everything is encoded before the file is opened: a model that cannot
     # be saved leaves no file behind.
@@ -386,6 +403,25 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
         # The arrays are mostly floats, which deflate shrinks by a few
         # percent only, at the price of a slower load: store them as they are.
         archive.writestr(_zip_info(_ARRAYS), npz, zipfile.ZIP_STORED)
+
+
+def _changed_since_fit(model: "RNNTextClassifier") -> dict[str, Any]:
+    """The parameters changed since the fit that a warm start would refuse.
+
+    By name, with the value that the model was fitted with: the architecture
+    parameters, compared with ``_architecture``, and the text parameters,
+    compared with those of ``vectorizer_``.
+    """
+    from ._classifier import _ARCHITECTURE_PARAMS, _TEXT_PARAMS, _same_param
+
+    text = model.vectorizer_.get_params(deep=False)
+    fitted = {name: model._architecture[name] for name in _ARCHITECTURE_PARAMS}
+    fitted.update((name, text[name]) for name in _TEXT_PARAMS)
+    return {
+        name: value
+        for name, value in fitted.items()
+        if not _same_param(name, getattr(model, name), value)
+    }
 
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
@@ -623,11 +659,13 @@ def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
     """Load a model written by :func:`save`, without running code from the file.
 
     Every part of the file is checked before it is used: the archive's
-    members, the JSON metadata, the parameters (with the checks of ``fit``,
-    and ``token_pattern`` must compile to a usable regular expression), the
-    arrays (read with ``allow_pickle=False``: an array of pickled objects is
-    refused), the name, shape and dtype of every weight against the network
-    configuration, and that the weights are finite.
+    members, the JSON metadata, the parameters (with the checks of ``fit``;
+    ``token_pattern`` must compile to a usable regular expression, and the
+    parameters of the network and of the vocabulary must be those that the
+    stored network and vocabulary were made with), the arrays (read with
+    ``allow_pickle=False``: an array of pickled objects is refused), the
+    name, shape and dtype of every weight against the network configuration,
+    and that the weights are finite.
 
     Parameters
     ----------
@@ -879,6 +917,13 @@ def _build_classifier(
     model._optimizer = optimizer
     model._training_state = state
     model._rng = _decode_rng(metadata["rng"])
+    if changed := _changed_since_fit(model):
+        name, fitted = next(iter(changed.items()))
+        section = "architecture" if name in architecture else "vectorizer.params"
+        raise _CorruptFileError(
+            f"params.{name} is {getattr(model, name)!r:.60}, but {section}.{name}, "
+            f"with which the model was fitted, is {fitted!r:.60}"
+        )
     for name, value in _decode_attributes(metadata["attributes"], state).items():
         setattr(model, name, value)
     return model
@@ -1088,8 +1133,15 @@ def _decode_optimizer(
 def _check_architecture(
     architecture: dict[str, Any], config: NetworkConfig, dtype: np.dtype
 ) -> None:
-    """The architecture parameters must describe the network they made."""
-    for name in ("cell", "hidden_size", "num_layers", "bidirectional", "pooling"):
+    """The architecture parameters must describe the network they made.
+
+    ``embedding_dim=None`` makes a one-hot network, or one as wide as the
+    pre-trained vectors, which the file does not always name: any width.
+    """
+    names = ["cell", "hidden_size", "num_layers", "bidirectional", "pooling"]
+    if architecture["embedding_dim"] is not None:
+        names.append("embedding_dim")
+    for name in names:
         if architecture[name] != getattr(config, name):
             raise _CorruptFileError(
                 f"architecture.{name} is {architecture[name]!r}, but the network "

@@ -24,6 +24,7 @@ from sklearn.exceptions import NotFittedError
 import skrnn
 import skrnn._persistence as persistence
 from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn._classifier import _ARCHITECTURE_PARAMS
 from skrnn._persistence import (
     FORMAT,
     FORMAT_VERSION,
@@ -554,6 +555,9 @@ TAMPERINGS = {
     "fewer words": lambda m, a: m["vectorizer"]["vocabulary"].pop(),
     "duplicate words": lambda m, a: m["vectorizer"]["vocabulary"].append("good"),
     "architecture mismatch": lambda m, a: m["architecture"].update(cell="lstm"),
+    "architecture embedding_dim": lambda m, a: m["architecture"].update(
+        embedding_dim=7
+    ),
     "unknown solver": lambda m, a: m["optimizer"].update(solver="lbfgs"),
     "solver mismatch": lambda m, a: m["optimizer_params"].update(solver="sgd"),
     "optimizer hyperparameter": lambda m, a: m["optimizer"]["hyperparameters"].update(
@@ -584,6 +588,64 @@ def test_load_refuses_token_patterns_that_make_no_tokenizer(where, pattern):
     data = _tampered(edit)
     with pytest.raises(ValueError, match=rf"{CORRUPT}: {where}\.token_pattern"):
         skrnn.load(io.BytesIO(data))
+
+
+#: Parameters of the network or the vocabulary, and a valid value that the
+#: model of _saved_bytes was not fitted with.
+CHANGED_PARAMS = {
+    "cell": "lstm",
+    "hidden_size": 999,
+    "embedding_dim": 7,
+    "num_layers": 2,
+    "bidirectional": True,
+    "pooling": "max",
+    "dtype": {"__dtype__": "float64"},
+    "lowercase": False,
+    "token_pattern": r"\w+",
+    "stop_words": "english",
+    "min_df": 2,
+    "max_features": 3,
+    "vocabulary": ["good", "bad"],
+    "max_length": 5,
+    "truncating": "pre",
+}
+
+
+@pytest.mark.parametrize("name, value", CHANGED_PARAMS.items(), ids=CHANGED_PARAMS)
+def test_load_refuses_parameters_the_model_was_not_fitted_with(name, value):
+    data = _tampered(lambda m, a: m["params"].update({name: value}))
+    section = "architecture" if name in _ARCHITECTURE_PARAMS else "vectorizer.params"
+    with pytest.raises(
+        ValueError, match=rf"{CORRUPT}: params\.{name} is .*, but {section}\.{name}"
+    ):
+        skrnn.load(io.BytesIO(data))
+
+
+def test_load_refuses_vectorizer_parameters_the_estimator_does_not_have():
+    data = _tampered(lambda m, a: m["vectorizer"]["params"].update(max_length=5))
+    with pytest.raises(ValueError, match=rf"{CORRUPT}: params\.max_length is None"):
+        skrnn.load(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("name, value", CHANGED_PARAMS.items(), ids=CHANGED_PARAMS)
+def test_save_refuses_parameters_changed_since_fit(name, value, tmp_path):
+    model = _fit()
+    fitted = model.get_params()[name]
+    model.set_params(**{name: persistence._from_json(value, name)})
+    path = tmp_path / "model.skrnn"
+    with pytest.raises(ValueError, match=rf"Cannot save: {name} changed since"):
+        skrnn.save(model, path)
+    assert not path.exists()
+    model.set_params(**{name: fitted})
+    assert_same_fitted_state(_round_trip(model), model)
+
+
+def test_save_keeps_training_parameters_changed_since_fit():
+    model = _fit()
+    changed = {"dropout": 0.4, "max_iter": 7, "learning_rate_init": 0.1, "alpha": 1.0}
+    loaded = _round_trip(model.set_params(**changed))
+    assert {name: loaded.get_params()[name] for name in changed} == changed
+    assert_same_fitted_state(loaded, model)
 
 
 def test_the_tampering_helpers_keep_a_valid_file_valid():
