@@ -393,8 +393,12 @@ def _unknown_parameter(name: str, known: Sequence[str]) -> UsageError:
 
 
 def parse_params(pairs: Sequence[str], known: Sequence[str]) -> dict:
-    """Turn ``name=value`` strings into RNNTextClassifier parameters."""
-    params = {}
+    """Turn ``name=value`` strings into RNNTextClassifier parameters.
+
+    A parameter given twice, whichever the spellings (``--param max_iter=5
+    --max-iter 9``), is an error.
+    """
+    params, given = {}, {}
     for pair in pairs:
         name, equals, value = pair.partition("=")
         name = name.strip().replace("-", "_")
@@ -402,6 +406,12 @@ def parse_params(pairs: Sequence[str], known: Sequence[str]) -> dict:
             raise UsageError(f"--param expects name=value, got {pair!r}")
         if name not in known:
             raise _unknown_parameter(name, known)
+        if name in given:
+            raise UsageError(
+                f"parameter {name!r} is given twice, as {given[name]!r} and "
+                f"{value!r}; give it once"
+            )
+        given[name] = value
         params[name] = parse_value(value)
     return params
 
@@ -527,8 +537,12 @@ def _train(args: argparse.Namespace) -> int:
     from ._classifier import RNNTextClassifier
 
     params = parse_params(args.param, classifier_parameters())
-    if "verbose" not in params:
-        params["verbose"] = 0 if args.quiet else 1
+    if args.quiet and "verbose" in params:
+        raise UsageError(
+            "-q/--quiet and the verbose parameter both set the training output; "
+            "give one of them"
+        )
+    params.setdefault("verbose", 0 if args.quiet else 1)
     clf = RNNTextClassifier(**params)
     _check_parameters(clf)
     embeddings_file = isinstance(clf.embeddings, str | os.PathLike)
