@@ -59,6 +59,7 @@ _TEXT_PARAMS = (
     "preprocessor",
     "tokenizer",
     "token_pattern",
+    "analyzer",
     "strip_accents",
     "stop_words",
     "min_df",
@@ -183,15 +184,17 @@ class RNNTextClassifier(
         be None or equal to it.
     freeze_embeddings : bool, default=False
         Keep the whole embedding table fixed during training.
-    lowercase, preprocessor, tokenizer, token_pattern, strip_accents, \
+    lowercase, preprocessor, tokenizer, token_pattern, analyzer, strip_accents, \
 stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         Passed to the :class:`SequenceVectorizer` that turns text into token
         ids; see there.  They mean what they mean in
         :class:`~sklearn.feature_extraction.text.CountVectorizer`, except
         that the default ``token_pattern`` keeps one-letter words and splits
-        punctuation into tokens of its own.  Documents longer than
-        ``max_length`` tokens keep their first ``max_length`` tokens
-        (``truncating="post"``) or their last (``"pre"``).
+        punctuation into tokens of its own, and that ``analyzer="char"``
+        reads characters one at a time (for text without spaces between
+        words).  Documents longer than ``max_length`` tokens keep their
+        first ``max_length`` tokens (``truncating="post"``) or their last
+        (``"pre"``).
     solver : {"adam", "sgd"}, default="adam"
         The optimizer, as in :class:`~sklearn.neural_network.MLPClassifier`.
     learning_rate_init : float, default=0.005
@@ -327,6 +330,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         "preprocessor": [callable, None],
         "tokenizer": [callable, None],
         "token_pattern": [str, None],
+        "analyzer": [StrOptions({"word", "char"})],
         "strip_accents": [StrOptions({"ascii", "unicode"}), callable, None],
         "stop_words": [StrOptions({"english"}), list, None],
         "min_df": [
@@ -385,6 +389,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         preprocessor=None,
         tokenizer=None,
         token_pattern=DEFAULT_TOKEN_PATTERN,
+        analyzer="word",
         strip_accents=None,
         stop_words=None,
         min_df=1,
@@ -433,6 +438,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         self.preprocessor = preprocessor
         self.tokenizer = tokenizer
         self.token_pattern = token_pattern
+        self.analyzer = analyzer
         self.strip_accents = strip_accents
         self.stop_words = stop_words
         self.min_df = min_df

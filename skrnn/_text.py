@@ -3,9 +3,9 @@
 Tokenizing is scikit-learn's own: :class:`SequenceVectorizer` builds its
 analyzer with :meth:`sklearn.feature_extraction.text.CountVectorizer.build_analyzer`,
 so ``lowercase``, ``preprocessor``, ``tokenizer``, ``token_pattern``,
-``strip_accents`` and ``stop_words`` mean exactly what they mean there. What is
-added is the order of the tokens: a document becomes a 1-D array of token ids
-instead of a row of counts.
+``analyzer``, ``strip_accents`` and ``stop_words`` mean exactly what they mean
+there. What is added is the order of the tokens: a document becomes a 1-D
+array of token ids instead of a row of counts.
 """
 
 # Authors: The skrnn developers
@@ -184,6 +184,14 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         words of a single character (``"i"``, ``"a"``) and makes each
         punctuation mark a token of its own (``"bad!"`` gives ``"bad"``,
         ``"!"``), unlike ``CountVectorizer``'s default, which drops both.
+    analyzer : {"word", "char"}, default="word"
+        Whether the tokens are words or characters.  With ``"char"`` each
+        character of the preprocessed document is a token, runs of two white
+        space characters or more becoming one space (``CountVectorizer``'s
+        character unigrams), for text
+        without spaces between words (Chinese, Japanese) or spelled freely;
+        ``tokenizer``, ``token_pattern`` and ``stop_words`` are then unused (a
+        warning says so if they are set).
     strip_accents : {"ascii", "unicode"} or callable, default=None
         Remove accents and perform other character normalization during
         preprocessing, as in ``CountVectorizer``.
@@ -272,6 +280,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         "preprocessor": [callable, None],
         "tokenizer": [callable, None],
         "token_pattern": [str, None],
+        "analyzer": [StrOptions({"word", "char"})],
         "strip_accents": [StrOptions({"ascii", "unicode"}), None, callable],
         "stop_words": [StrOptions({"english"}), list, None],
         "min_df": [
@@ -296,6 +305,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         preprocessor=None,
         tokenizer=None,
         token_pattern=DEFAULT_TOKEN_PATTERN,
+        analyzer="word",
         strip_accents=None,
         stop_words=None,
         min_df=1,
@@ -310,6 +320,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self.preprocessor = preprocessor
         self.tokenizer = tokenizer
         self.token_pattern = token_pattern
+        self.analyzer = analyzer
         self.strip_accents = strip_accents
         self.stop_words = stop_words
         self.min_df = min_df
@@ -324,7 +335,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """Return the callable that turns one document into its list of tokens.
 
         It is ``CountVectorizer.build_analyzer()`` with this vectorizer's
-        tokenizing parameters: preprocessing, tokenizing and stop-word removal.
+        tokenizing parameters: preprocessing, tokenizing and stop-word removal
+        (or, with ``analyzer="char"``, preprocessing and splitting into
+        characters).
 
         Returns
         -------
@@ -336,6 +349,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             preprocessor=self.preprocessor,
             tokenizer=self.tokenizer,
             token_pattern=self.token_pattern,
+            analyzer=self.analyzer,
             strip_accents=self.strip_accents,
             stop_words=self.stop_words,
         ).build_analyzer()
@@ -580,8 +594,24 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         return words
 
     def _warn_for_unused_params(self) -> None:
-        """Warn as CountVectorizer does when token_pattern will be ignored."""
-        if self.tokenizer is not None and self.token_pattern is not None:
+        """Warn as CountVectorizer does about parameters that will be ignored."""
+        if self.analyzer != "word":
+            unused = [
+                name
+                for name, value, default in (
+                    ("tokenizer", self.tokenizer, None),
+                    ("token_pattern", self.token_pattern, DEFAULT_TOKEN_PATTERN),
+                    ("stop_words", self.stop_words, None),
+                )
+                if value is not None and value != default
+            ]
+            for name in unused:
+                warnings.warn(
+                    f"The parameter {name!r} will not be used since 'analyzer' "
+                    "!= 'word'",
+                    stacklevel=5,
+                )
+        elif self.tokenizer is not None and self.token_pattern is not None:
             warnings.warn(
                 "The parameter 'token_pattern' will not be used since 'tokenizer' "
                 "is not None'",

@@ -987,6 +987,27 @@ def test_early_stopping_on_a_split_with_all_weights_zero_is_a_clear_error():
     assert outcomes == {"fitted", "error"}
 
 
+def test_char_analyzer_learns_text_without_spaces_between_words():
+    # Chinese has no spaces: as words, every training sentence is one unique
+    # token and the new sentences below are unknown words.
+    X = [
+        "这部电影很好看",
+        "这部电影很难看",
+        "我很喜欢",
+        "我不喜欢",
+        "真好看",
+        "真难看",
+    ] * 3
+    y = [1, 0, 1, 0, 1, 0] * 3
+    params = {**FAST, "max_iter": 60, "learning_rate_init": 0.05}
+    new = ["很好看", "很难看"]
+    by_char = RNNTextClassifier(**params, analyzer="char").fit(X, y)
+    assert by_char.vectorizer_.vocabulary_.keys() == set("".join(X))
+    assert_array_equal(by_char.predict(new), [1, 0])
+    by_word = RNNTextClassifier(**params).fit(X, y)
+    assert (by_word.vectorizer_.transform(new)[0] == 1).all()
+
+
 def test_clone_of_fitted_estimator_is_unfitted():
     clf = _fit()
     fresh = clone(clf)

@@ -169,6 +169,14 @@ def test_round_trip_keeps_the_labels(y):
     assert_array_equal(loaded.decision_function(X), model.decision_function(X))
 
 
+def test_round_trip_of_a_character_model():
+    model = _fit(analyzer="char")
+    loaded = _round_trip(model)
+    assert loaded.analyzer == loaded.vectorizer_.analyzer == "char"
+    assert_same_fitted_state(loaded, model)
+    assert_array_equal(loaded.predict_proba(["gdo"]), model.predict_proba(["gdo"]))
+
+
 def test_round_trip_keeps_parameters_json_cannot_hold():
     params = {
         "class_weight": {0: 1.0, 1: 2.5},  # int keys: JSON keys are str
@@ -602,6 +610,7 @@ CHANGED_PARAMS = {
     "dtype": {"__dtype__": "float64"},
     "lowercase": False,
     "token_pattern": r"\w+",
+    "analyzer": "char",
     "stop_words": "english",
     "min_df": 2,
     "max_features": 3,

@@ -105,6 +105,30 @@ def test_ids_by_decreasing_frequency_then_alphabetical():
     assert vectorizer.n_vocab_ == 7
 
 
+def test_char_analyzer_reads_characters_with_white_space_collapsed():
+    vectorizer = SequenceVectorizer(analyzer="char").fit(["Ab \t b a", "你好"])
+    assert vectorizer.build_analyzer()("Ab \t b a") == ["a", "b", " ", "b", " ", "a"]
+    assert vectorizer.vocabulary_ == {" ": 2, "a": 3, "b": 4, "你": 5, "好": 6}
+    (sequence,) = vectorizer.transform(["好 x"])
+    assert sequence.tolist() == [6, 2, UNK_ID]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"stop_words": "english"}, {"tokenizer": str.split}, {"token_pattern": r"\w+"}],
+)
+def test_char_analyzer_warns_about_the_word_parameters_it_ignores(params):
+    (name,) = params
+    with pytest.warns(UserWarning, match=f"'{name}' will not be used"):
+        SequenceVectorizer(analyzer="char", **params).fit(CORPUS)
+
+
+def test_char_analyzer_with_default_token_pattern_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequenceVectorizer(analyzer="char").fit(CORPUS)
+
+
 def test_max_features_keeps_most_frequent_with_alphabetical_ties():
     vectorizer = SequenceVectorizer(max_features=3).fit(["d b a", "c d"])
     assert vectorizer.vocabulary_ == {"d": 2, "a": 3, "b": 4}
