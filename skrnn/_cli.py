@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._demo import DEMO_RANDOM_STATE, run_demo
+from ._embeddings import is_number
 
 #: Column names taken for the text and the label column of a file with a
 #: header when ``--text-column`` and ``--label-column`` are not given.
@@ -148,14 +149,6 @@ def _delimiter(path: str, text: str, delimiter: str | None) -> str:
         return ","
 
 
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
 def _looks_like_header(rows: list[list[str]]) -> bool:
     """Whether the first row names the columns rather than holding data.
 
@@ -168,7 +161,7 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
         return True
     for j, cell in enumerate(first):
         column = [row[j] for row in rest if j < len(row)]
-        if column and all(map(_is_number, column)) and not _is_number(cell):
+        if column and all(map(is_number, column)) and not is_number(cell):
             return True
     return False
 

@@ -110,7 +110,8 @@ def load_word_vectors(
     return vectors
 
 
-def _is_number(field: str) -> bool:
+def is_number(field: str) -> bool:
+    """Whether ``float`` reads the string (``"1e-3"``, ``"nan"`` and ``"inf"`` too)."""
     try:
         float(field)
     except ValueError:
@@ -124,7 +125,7 @@ def _n_components(fields: list[str], known: int) -> int:
     The first field is never counted: it is (a part of) the word.
     """
     count = known
-    while count < len(fields) - 1 and _is_number(fields[-count - 1]):
+    while count < len(fields) - 1 and is_number(fields[-count - 1]):
         count += 1
     return count
 
