@@ -47,8 +47,9 @@ PREDICT_BATCH_POSITIONS = 2**12
 SHARD_SIZE = 64
 
 
-#: An epoch whose mean loss exceeds this many times that of a uniform guess,
-#: ``log(n_classes)``, has diverged even if every number is still finite.
+#: An epoch whose mean cross-entropy (the loss without the L2 penalty) exceeds
+#: this many times that of a uniform guess, ``log(n_classes)``, has diverged
+#: even if every number is still finite.
 DIVERGED_LOSS_FACTOR = 1000.0
 
 
@@ -241,9 +242,11 @@ def run_epoch(
     Raises
     ------
     TrainingDivergedError
-        If a loss is not finite.
+        If a loss or a weight is not finite, or the mean cross-entropy
+        exceeds :data:`DIVERGED_LOSS_FACTOR` times ``log(n_classes)``.
     """
     total_loss = 0.0
+    total_penalty = 0.0
     total_weight = 0.0
     dropout_rng = rng if config.dropout > 0 else None
     n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
@@ -253,16 +256,23 @@ def run_epoch(
         ):
             batch_weight = float(data.sample_weight[idx].sum())
             if batch_weight > 0:
-                loss = _train_step(
+                loss, penalty = _train_step(
                     params, optimizer, data, idx, config, settings, dropout_rng, pool
                 )
                 total_loss += loss * batch_weight
+                total_penalty += penalty * batch_weight
                 total_weight += batch_weight
             if on_batch is not None:
                 on_batch(len(idx))
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
-    return total_loss / max(total_weight, float(np.finfo(float).tiny))
+    total_weight = max(total_weight, float(np.finfo(float).tiny))
+    cross_entropy = total_loss / total_weight
+    if cross_entropy > DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
+        raise TrainingDivergedError(
+            f"the training loss exploded to {cross_entropy:.4g}"
+        )
+    return (total_loss + total_penalty) / total_weight
 
 
 def _train_step(
@@ -274,13 +284,13 @@ def _train_step(
     settings: TrainingSettings,
     dropout_rng: np.random.Generator | None,
     executor: Executor | None,
-) -> float:
-    """One update from the minibatch ``idx``; returns its loss."""
-    loss, grads = batch_loss_and_grad(
+) -> tuple[float, float]:
+    """One update from the minibatch ``idx``; returns its loss and L2 penalty."""
+    loss, penalty, grads = batch_loss_and_grad(
         params, data, idx, config, settings.alpha, dropout_rng, executor
     )
-    if not np.isfinite(loss):
-        raise TrainingDivergedError(f"the training loss became {loss}")
+    if not np.isfinite(loss + penalty):
+        raise TrainingDivergedError(f"the training loss became {loss + penalty}")
     for name in settings.frozen:
         grads.pop(name, None)
     if settings.clip_value is not None:
@@ -288,7 +298,7 @@ def _train_step(
     if settings.clip_norm is not None:
         clip_by_global_norm(grads, settings.clip_norm)
     optimizer.update_params(params, grads)
-    return loss
+    return loss, penalty
 
 
 def batch_loss_and_grad(
@@ -299,8 +309,8 @@ def batch_loss_and_grad(
     alpha: float,
     dropout_rng: np.random.Generator | None,
     executor: Executor | None = None,
-) -> tuple[float, Params]:
-    """Loss and gradients of the minibatch ``idx``, shard by shard.
+) -> tuple[float, float, Params]:
+    """Loss, L2 penalty and gradients of the minibatch ``idx``, shard by shard.
 
     A batch of more than :data:`SHARD_SIZE` documents is split into
     interleaved shards (each still sorted by length, and of similar lengths),
@@ -329,9 +339,12 @@ def batch_loss_and_grad(
     Returns
     -------
     loss : float
-        The batch's loss.
+        The batch's cross-entropy, weighted by sample weight.
+    penalty : float
+        The L2 penalty's share of the batch's loss (0 without ``alpha``).
     grads : dict of ndarray
-        Its gradients, lookup tables as :class:`~skrnn.nn.RowGrad`.
+        The gradients of their sum, lookup tables as
+        :class:`~skrnn.nn.RowGrad`.
     """
     n_shards = -(-len(idx) // SHARD_SIZE)
     shards = [idx[k::n_shards] for k in range(n_shards)]
@@ -351,30 +364,31 @@ def batch_loss_and_grad(
             data.y[shard],
             config,
             sample_weight=data.sample_weight[shard],
-            alpha=alpha if len(shards) == 1 else 0.0,
             rng=rngs[k],
             sparse=True,
         )
 
     results = _map(executor, shard_loss_and_grad, range(len(shards)))
-    if len(shards) == 1:
-        return results[0]
     weights = [float(data.sample_weight[shard].sum()) for shard in shards]
     total = sum(weights)
-    scales = [weight / total for weight in weights]
-    loss = sum(scale * result[0] for scale, result in zip(scales, results, strict=True))
-    grads = {}
-    for name, first in results[0][1].items():
-        parts = [result[1][name] for result in results]
-        if isinstance(first, RowGrad):
-            grads[name] = sum_row_grads(parts, scales)
-            continue
-        grads[name] = first * first.dtype.type(scales[0])
-        for part, scale in zip(parts[1:], scales[1:], strict=True):
-            grads[name] += part * part.dtype.type(scale)
-    if alpha:
-        loss += add_l2_penalty(params, grads, config, alpha, total)
-    return loss, grads
+    if len(shards) == 1:
+        loss, grads = results[0]
+    else:
+        scales = [weight / total for weight in weights]
+        loss = sum(
+            scale * result[0] for scale, result in zip(scales, results, strict=True)
+        )
+        grads = {}
+        for name, first in results[0][1].items():
+            parts = [result[1][name] for result in results]
+            if isinstance(first, RowGrad):
+                grads[name] = sum_row_grads(parts, scales)
+                continue
+            grads[name] = first * first.dtype.type(scales[0])
+            for part, scale in zip(parts[1:], scales[1:], strict=True):
+                grads[name] += part * part.dtype.type(scale)
+    penalty = add_l2_penalty(params, grads, config, alpha, total) if alpha else 0.0
+    return loss, penalty, grads
 
 
 def update_stopping(
@@ -582,8 +596,6 @@ def _fit_epochs(
         finally:
             if close is not None:
                 close()
-        if loss > DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
-            raise TrainingDivergedError(f"the training loss exploded to {loss:.4g}")
         state.n_iter += 1
         state.t += len(train.y)
         state.loss_curve.append(loss)

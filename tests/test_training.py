@@ -31,12 +31,16 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skrnn import RNNTextClassifier
 from skrnn._batching import length_sorted
+from skrnn._optimizers import SGDOptimizer
 from skrnn._training import (
     SHARD_SIZE,
     Dataset,
+    TrainingDivergedError,
+    TrainingSettings,
     accuracy,
     batch_loss_and_grad,
     predict_logits,
+    run_epoch,
 )
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import NetworkConfig, RowGrad, init_params, loss_and_grad
@@ -632,11 +636,45 @@ def test_sharded_batch_has_the_gradient_of_the_whole_batch(one_hot, alpha, empty
         sample_weight=data.sample_weight[idx],
         alpha=alpha,
     )
-    loss, grads = batch_loss_and_grad(params, data, idx, config, alpha, None)
-    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    loss, penalty, grads = batch_loss_and_grad(params, data, idx, config, alpha, None)
+    assert loss + penalty == pytest.approx(expected_loss, rel=1e-12)
+    assert (penalty > 0) == (alpha > 0)
     assert sorted(grads) == sorted(expected)
     for name, grad in _dense(grads).items():
         assert_allclose(grad, expected[name], rtol=1e-10, atol=1e-14, err_msg=name)
+
+
+def _run_epoch_without_steps(data, config, params, alpha):
+    settings = TrainingSettings(
+        batch_size=64, shuffle=False, alpha=alpha, clip_value=None, clip_norm=None
+    )
+    optimizer = SGDOptimizer(params, learning_rate_init=0.0, momentum=0.0)
+    rng = np.random.default_rng(0)
+    return run_epoch(params, optimizer, data, config, settings, rng)
+
+
+def test_an_exploded_cross_entropy_is_divergence_even_if_finite():
+    data, config, params = _sharding_problem(one_hot=False)
+    # Confident and wrong: a finite cross-entropy of about 1e4 per document.
+    params["head.b_y"][:] = 0.0
+    params["head.b_y"][(data.y[0] + 1) % 3] = 1e4
+    data.y[:] = data.y[0]
+    with pytest.raises(TrainingDivergedError, match="exploded"):
+        _run_epoch_without_steps(data, config, params, alpha=0.0)
+
+
+def test_a_large_l2_penalty_is_not_divergence():
+    # Regression: alpha=100 made the penalty alone exceed the threshold.
+    data, config, params = _sharding_problem(one_hot=False)
+    params["head.W_hy"] *= 1e3
+    loss = _run_epoch_without_steps(data, config, params, alpha=100.0)
+    cross_entropy = _run_epoch_without_steps(data, config, params, alpha=0.0)
+    assert loss > 1000 * np.log(config.n_classes) > cross_entropy
+    X, y = load_toy_sentiment(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNTextClassifier(alpha=100.0, max_iter=3, random_state=0).fit(X, y)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
 
 
 def test_n_jobs_does_not_change_the_model():
