@@ -722,7 +722,9 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             if self._optimizer_params() != self._fitted_optimizer_params:
                 optimizer = self._make_optimizer(weights)
         config = dataclasses.replace(
-            self._config, dropout=self.dropout, input_dropout=self.input_dropout
+            self._config,
+            dropout=float(self.dropout),
+            input_dropout=float(self.input_dropout),
         )
         return (
             self.classes_,
@@ -836,19 +838,22 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         return vectors
 
     def _network_config(self, n_vocab, n_classes, vectors=None):
+        # Python scalars, whatever numpy scalars (from a grid of np.arange,
+        # say) the parameters hold: the configuration is saved as JSON.
+        embedding_dim = (
+            self.embedding_dim if vectors is None else vectors_width(vectors)
+        )
         return NetworkConfig(
-            n_vocab=n_vocab,
-            n_classes=n_classes,
-            cell=self.cell,
-            hidden_size=self.hidden_size,
-            embedding_dim=(
-                self.embedding_dim if vectors is None else vectors_width(vectors)
-            ),
-            num_layers=self.num_layers,
-            bidirectional=self.bidirectional,
-            pooling=self.pooling,
-            dropout=self.dropout,
-            input_dropout=self.input_dropout,
+            n_vocab=int(n_vocab),
+            n_classes=int(n_classes),
+            cell=str(self.cell),
+            hidden_size=int(self.hidden_size),
+            embedding_dim=None if embedding_dim is None else int(embedding_dim),
+            num_layers=int(self.num_layers),
+            bidirectional=bool(self.bidirectional),
+            pooling=str(self.pooling),
+            dropout=float(self.dropout),
+            input_dropout=float(self.input_dropout),
         )
 
     def _check_warm_start_compatible(self):

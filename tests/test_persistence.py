@@ -169,6 +169,22 @@ def test_round_trip_keeps_the_labels(y):
     assert_array_equal(loaded.decision_function(X), model.decision_function(X))
 
 
+def test_round_trip_of_numpy_scalar_parameters():
+    # Regression: numpy scalars (a grid over np.arange) reached the network
+    # configuration, which json could not write.
+    model = _fit(
+        hidden_size=np.int64(4),
+        embedding_dim=np.int32(4),
+        num_layers=np.int64(1),
+        bidirectional=np.bool_(True),
+        dropout=np.float32(0.25),
+        input_dropout=np.float64(0.5),
+    )
+    loaded = _round_trip(model)
+    assert_same_fitted_state(loaded, model)
+    assert loaded.get_params()["hidden_size"] == 4
+
+
 def test_round_trip_of_a_character_model():
     model = _fit(analyzer="char")
     loaded = _round_trip(model)
