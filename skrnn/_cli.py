@@ -62,7 +62,8 @@ class UsageError(CommandError):
 def read_text(path: str) -> str:
     """Read a text file, or stdin for ``"-"``, as UTF-8 or else Latin-1.
 
-    A file whose name ends with ``.gz`` is decompressed first. A UTF-8 byte
+    Gzip data (a name ending with ``.gz``, or the gzip signature at the
+    start, as on a piped standard input) is decompressed first. A UTF-8 byte
     order mark is dropped. Bytes that are not valid UTF-8 make the whole file
     read as Latin-1, which never fails (the encoding of the original movie
     review files).
@@ -78,12 +79,9 @@ def read_text(path: str) -> str:
         The file's text.
     """
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            data = Path(path).read_bytes()
-            if path.endswith(".gz"):
-                data = gzip.decompress(data)
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path.endswith(".gz") or data.startswith(b"\x1f\x8b"):
+            data = gzip.decompress(data)
     except (OSError, EOFError) as exc:
         raise CommandError(f"cannot read {path}: {_reason(exc)}") from exc
     try:
@@ -538,6 +536,14 @@ def _train(args: argparse.Namespace) -> int:
     params.setdefault("verbose", 0 if args.quiet else 1)
     clf = RNNTextClassifier(**params)
     _check_parameters(clf)
+    # Before training, which can take long: can the model be written there?
+    output = Path(args.output)
+    if output.is_dir():
+        raise CommandError(f"cannot save to {args.output}: it is a folder")
+    if not output.parent.is_dir():
+        raise CommandError(
+            f"cannot save to {args.output}: there is no folder {output.parent}"
+        )
     embeddings_file = isinstance(clf.embeddings, str | os.PathLike)
     if embeddings_file:
         try:
@@ -708,6 +714,29 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 # -------------------------------------------------------------- utilities
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer of 1 or more."""
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a ``random_state`` integer, 0 to 2**32 - 1."""
+    value = _int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**32 - 1], got {value}")
+    return value
 
 
 def _note(message: str) -> None:
@@ -892,13 +921,18 @@ def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
             "clipped at 1) trained on 50 sentences and tested on 25."
         ),
     )
-    demo.add_argument("--epochs", type=int, default=1000, help="default: 1000")
     demo.add_argument(
-        "--every", type=int, default=100, help="report every N epochs (default: 100)"
+        "--epochs", type=_positive_int, default=1000, help="default: 1000"
+    )
+    demo.add_argument(
+        "--every",
+        type=_positive_int,
+        default=100,
+        help="report every N epochs (default: 100)",
     )
     demo.add_argument(
         "--random-state",
-        type=int,
+        type=_seed,
         default=DEMO_RANDOM_STATE,
         help=f"seed of the weights and shuffling (default: {DEMO_RANDOM_STATE})",
     )

@@ -285,6 +285,18 @@ def test_predict_proba_reads_stdin(capsys, model, monkeypatch):
         assert float(p_neg) + float(p_pos) == pytest.approx(1, abs=1e-5)
 
 
+def test_predict_reads_gzip_on_stdin(capsys, model, monkeypatch):
+    # Regression: gzip bytes on stdin were read as Latin-1 text.
+    lines = b"good movie\nbad movie\nok\n"
+    piped = io.BytesIO(gzip.compress(lines))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(piped, encoding="utf-8"))
+    code, out, _ = run(capsys, "predict", model)
+    plain = io.BytesIO(lines)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(plain, encoding="utf-8"))
+    assert (code, out) == run(capsys, "predict", model)[:2]
+    assert len(out.splitlines()) == 3
+
+
 def test_evaluate(capsys, model, data_csv):
     code, out, err = run(capsys, "evaluate", model, data_csv)
     assert code == 0, err
@@ -328,10 +340,37 @@ def test_train_parameters_reach_the_model(capsys, persistence, data_csv, tmp_pat
     assert clf.n_iter_ == 2
 
 
+@pytest.mark.parametrize("where", ["missing-folder/model.skrnn", "."])
+def test_train_checks_the_output_path_before_reading_data(capsys, tmp_path, where):
+    # Regression: a missing folder was found only after training.
+    out_path = str(tmp_path / where)
+    code, _, err = run(capsys, "train", str(tmp_path / "no-data.csv"), "-o", out_path)
+    assert code == 1
+    assert err.startswith(f"skrnn train: error: cannot save to {out_path}: ")
+    assert "no-data.csv" not in err
+
+
 def test_demo_still_runs(capsys):
     code, out, _ = run(capsys, "demo", "--epochs", "2", "--every", "1")
     assert code == 0
     assert "--- Epoch 2" in out
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--epochs", "0"], "--epochs: must be 1 or more, got 0"),
+        (["--every", "-1"], "--every: must be 1 or more, got -1"),
+        (["--epochs", "x"], "--epochs: expected an integer, got 'x'"),
+        (["--random-state", "-1"], "--random-state: must be in [0, 2**32 - 1]"),
+    ],
+)
+def test_demo_bad_options_exit_2(capsys, options, message):
+    # Regression: tracebacks (AttributeError, ValueError, InvalidParameterError).
+    code, out, err = run(capsys, "demo", *options)
+    assert code == 2
+    assert out == ""
+    assert err.splitlines()[-1].startswith(f"skrnn demo: error: argument {message}")
 
 
 # ------------------------------------------ evaluate: the type of the classes
