@@ -104,22 +104,35 @@ class Explanation:
         -------
         str
             For each token: its position, the token, ``p(prediction)`` after
-            reading it, and its attribution.
+            reading it, and its attribution.  A token that is white space or
+            holds unprintable characters (such as ``analyzer="char"`` makes)
+            is shown as its Python literal, such as ``' '``.
         """
         k = self.predicted_index
-        width = max([5, *map(len, self.tokens)])
+        tokens = [_displayed(token) for token in self.tokens]
+        width = max([5, *map(len, tokens)])
         belief = f"p({self.prediction})"
-        lines = [f"{'#':>3}  {'token':<{width}}  {belief:>9}  {self.method:>9}"]
-        for t, token in enumerate(self.tokens):
+        p_width = max(9, len(belief))
+        m_width = max(9, len(self.method))
+        header = f"{'#':>3}  {'token':<{width}}  {belief:>{p_width}}  "
+        lines = [header + f"{self.method:>{m_width}}"]
+        for t, token in enumerate(tokens):
             lines.append(
-                f"{t:>3}  {token:<{width}}  {self.staged_proba[t, k]:>9.3f}  "
-                f"{self.attributions[t]:>+9.3f}"
+                f"{t:>3}  {token:<{width}}  {self.staged_proba[t, k]:>{p_width}.3f}  "
+                f"{self.attributions[t]:>+{m_width}.3f}"
             )
         lines.append(f"prediction: {self.prediction} (p = {self.proba[k]:.3f})")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+def _displayed(token: str) -> str:
+    """The token as a table shows it: its literal if it is blank or unprintable."""
+    if token and token.isprintable() and token.strip() == token:
+        return token
+    return repr(token)
 
 
 # ------------------------------------------------------------ array functions

@@ -237,6 +237,21 @@ def test_explanation_fields():
     assert f"prediction: {explanation.prediction}" in text_table
 
 
+def test_text_table_shows_blank_tokens_and_aligns_long_class_names():
+    # Regression: a "\n" token split its row, " " showed as nothing, and a
+    # long class name pushed the header out of line with the numbers.
+    X = ["not bad", "so good", "bad", "good"] * 3
+    y = ["a_rather_long_class_name", "another_long_class_name"] * 6
+    clf = RNNTextClassifier(analyzer="char", max_iter=2, random_state=0).fit(X, y)
+    lines = clf.explain("ab c\nd").to_text().splitlines()
+    assert len(lines) == 1 + 6 + 1
+    shown = ["a", "b", "' '", "c", "'\\n'", "d"]
+    for line, token in zip(lines[1:-1], shown, strict=True):
+        assert line[5:].startswith(token + " "), line
+    widths = {len(line) for line in lines[:-1]}
+    assert len(widths) == 1, lines
+
+
 @pytest.mark.parametrize("truncating", ["post", "pre"])
 def test_tokens_are_truncated_as_the_ids(truncating):
     clf = tiny(max_length=3)
