@@ -502,6 +502,15 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         if dtype.kind not in "iu":
             raise ValueError(f"dtype must be an integer type, got {dtype}")
         self._warn_for_unused_params()
+        if (
+            self.analyzer == "word"
+            and self.tokenizer is None
+            and self.token_pattern is None
+        ):
+            raise ValueError(
+                "token_pattern=None needs a tokenizer: give a token_pattern, a "
+                "tokenizer, or analyzer='char'"
+            )
         # Built even when unused, so that bad tokenizing parameters fail in fit.
         analyze = self.build_analyzer()
 
@@ -585,6 +594,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 raise TypeError(
                     f"vocabulary words must be str, got {_type_name(word)} {word!r}"
                 )
+        if self.analyzer == "char" and any(len(word) != 1 for word in words):
+            warnings.warn(
+                "Entries of more than one character found in vocabulary while "
+                "analyzer='char'. These entries will not be matched with any "
+                "documents",
+                stacklevel=5,
+            )
         if self.lowercase and any(word != word.lower() for word in words):
             warnings.warn(
                 "Upper case characters found in vocabulary while 'lowercase' is "

@@ -153,7 +153,7 @@ def test_bad_subset(name, bad):
 
 
 def test_mr_has_no_train_split():
-    with pytest.raises(ValueError, match="'all'"):
+    with pytest.raises(ValueError, match=r"'all'.*no official train/test split"):
         load_movie_reviews(subset="train")
 
 

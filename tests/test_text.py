@@ -123,6 +123,22 @@ def test_char_analyzer_warns_about_the_word_parameters_it_ignores(params):
         SequenceVectorizer(analyzer="char", **params).fit(CORPUS)
 
 
+def test_char_analyzer_warns_about_vocabulary_entries_longer_than_a_character():
+    vectorizer = SequenceVectorizer(analyzer="char", vocabulary=["ab", "b"])
+    with pytest.warns(UserWarning, match="more than one character"):
+        vectorizer.fit(["x"])
+    assert vectorizer.transform(["abc"])[0].tolist() == [UNK_ID, 3, UNK_ID]
+
+
+def test_no_token_pattern_and_no_tokenizer_is_a_clear_error():
+    # CountVectorizer fails with "first argument must be string or compiled
+    # pattern"; the transform would too.
+    with pytest.raises(ValueError, match="token_pattern=None needs a tokenizer"):
+        SequenceVectorizer(token_pattern=None).fit(CORPUS)
+    SequenceVectorizer(token_pattern=None, tokenizer=str.split).fit(CORPUS)
+    SequenceVectorizer(token_pattern=None, analyzer="char").fit(CORPUS)
+
+
 def test_char_analyzer_with_default_token_pattern_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

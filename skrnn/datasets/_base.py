@@ -265,9 +265,15 @@ def _load(
     """Load ``subset`` of the data set described by ``spec``."""
     valid = spec.subsets()
     if not isinstance(subset, str) or subset not in valid:
+        hint = ""
+        if len(spec.splits) == 1:
+            hint = (
+                " It has no official train/test split: split it yourself, or "
+                "cross-validate."
+            )
         raise ValueError(
             f"subset must be one of {', '.join(map(repr, valid))} for the "
-            f"{spec.name} data set; got {subset!r}."
+            f"{spec.name} data set; got {subset!r}.{hint}"
         )
     splits = spec.splits if subset == "all" else (subset,)
     data: list[str] = []
