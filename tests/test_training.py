@@ -15,6 +15,7 @@ plain-loss stopping rule are tested in test_classifier.py.
 import re
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -28,6 +29,7 @@ from sklearn.neural_network._stochastic_optimizers import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from threadpoolctl import threadpool_info
 
 from skrnn import RNNTextClassifier
 from skrnn._batching import length_sorted
@@ -675,6 +677,29 @@ def test_a_large_l2_penalty_is_not_divergence():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = RNNTextClassifier(alpha=100.0, max_iter=3, random_state=0).fit(X, y)
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def _blas_threads():
+    return {
+        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+    }
+
+
+def test_blas_threads_are_restored_after_overlapping_calls_from_threads():
+    # Regression: each call set and restored the process-wide setting, so
+    # calls overlapping in several threads left BLAS at one thread.
+    X, y = load_toy_sentiment(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNTextClassifier(max_iter=2, random_state=0).fit(X, y)
+    before = _blas_threads()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: clf.predict_proba(X), range(24)))
+    assert _blas_threads() == before
+    # Every call ran with one BLAS thread, as a call alone does.
+    for proba in results:
+        assert_array_equal(proba, results[0])
+    assert_array_equal(clf.predict_proba(X), results[0])
 
 
 def test_n_jobs_does_not_change_the_model():
