@@ -49,6 +49,12 @@ PREDICT_BATCH_POSITIONS = 2**12
 #: ``n_jobs``.
 SHARD_SIZE = 64
 
+#: A shard is padded to its longest document: one of more than this many
+#: padded positions (documents x steps) is cut, longest documents first, so that
+#: one long document does not make the arrays of a whole batch as long.  Memory
+#: then follows the real lengths; ``max_length`` bounds the longest document.
+MAX_SHARD_POSITIONS = 2**15
+
 
 #: An epoch whose mean cross-entropy (the loss without the L2 penalty) exceeds
 #: this many times that of a uniform guess, ``log(n_classes)``, has diverged
@@ -369,10 +375,11 @@ def batch_loss_and_grad(
 
     A batch of more than :data:`SHARD_SIZE` documents is split into
     interleaved shards (each still sorted by length, and of similar lengths),
-    whose gradients are weighted by their share of the batch's sample weight
-    and summed: the gradient of the batch's weighted mean loss.  Each shard
-    draws its dropout masks from its own generator, seeded from
-    ``dropout_rng``.
+    and a shard of more than :data:`MAX_SHARD_POSITIONS` padded positions
+    into runs of consecutive documents within it.  The shards' gradients are
+    weighted by their share of the batch's sample weight and summed: the
+    gradient of the batch's weighted mean loss.  Each shard draws its dropout
+    masks from its own generator, seeded from ``dropout_rng``.
 
     Parameters
     ----------
@@ -402,7 +409,11 @@ def batch_loss_and_grad(
         :class:`~skrnn.nn.RowGrad`.
     """
     n_shards = -(-len(idx) // SHARD_SIZE)
-    shards = [idx[k::n_shards] for k in range(n_shards)]
+    shards = [
+        piece
+        for k in range(n_shards)
+        for piece in _bounded_pieces(idx[k::n_shards], data.lengths)
+    ]
     shards = [shard for shard in shards if data.sample_weight[shard].sum() > 0]
     rngs = [dropout_rng] * len(shards)
     if dropout_rng is not None and len(shards) > 1:
@@ -444,6 +455,17 @@ def batch_loss_and_grad(
                 grads[name] += part * part.dtype.type(scale)
     penalty = add_l2_penalty(params, grads, config, alpha, total) if alpha else 0.0
     return loss, penalty, grads
+
+
+def _bounded_pieces(shard: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    """Cut a length-sorted shard into runs of at most MAX_SHARD_POSITIONS padded."""
+    pieces = []
+    start = 0
+    while start < len(shard):
+        size = max(1, MAX_SHARD_POSITIONS // max(1, int(lengths[shard[start]])))
+        pieces.append(shard[start : start + size])
+        start += size
+    return pieces
 
 
 def update_stopping(

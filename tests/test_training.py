@@ -31,6 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_info
 
+import skrnn._training as training_module
 from skrnn import RNNTextClassifier
 from skrnn._batching import length_sorted
 from skrnn._optimizers import SGDOptimizer
@@ -642,6 +643,39 @@ def test_sharded_batch_has_the_gradient_of_the_whole_batch(one_hot, alpha, empty
     assert loss + penalty == pytest.approx(expected_loss, rel=1e-12)
     assert (penalty > 0) == (alpha > 0)
     assert sorted(grads) == sorted(expected)
+    for name, grad in _dense(grads).items():
+        assert_allclose(grad, expected[name], rtol=1e-10, atol=1e-14, err_msg=name)
+
+
+def test_long_documents_get_shards_of_their_own(monkeypatch):
+    # Regression: a batch was padded whole to its longest document, so one
+    # 50,000-token document made 32 x 50,000 arrays.
+    data, config, params = _sharding_problem(one_hot=False)
+    idx = length_sorted(data.lengths, np.arange(len(data.y)))
+    longest = int(data.lengths[idx[0]])
+    monkeypatch.setattr(training_module, "MAX_SHARD_POSITIONS", 2 * longest)
+    shards = []
+    original = training_module.loss_and_grad
+
+    def spy(params, ids, *args, **kwargs):
+        shards.append(ids.shape)
+        return original(params, ids, *args, **kwargs)
+
+    monkeypatch.setattr(training_module, "loss_and_grad", spy)
+    loss, penalty, grads = batch_loss_and_grad(params, data, idx, config, 0.1, None)
+    assert max(steps * n for steps, n in shards) <= 2 * longest
+    assert sum(n for _, n in shards) == len(idx)
+    ids, lengths = data.batch(idx)
+    expected_loss, expected = original(
+        params,
+        ids,
+        lengths,
+        data.y[idx],
+        config,
+        sample_weight=data.sample_weight[idx],
+        alpha=0.1,
+    )
+    assert loss + penalty == pytest.approx(expected_loss, rel=1e-12)
     for name, grad in _dense(grads).items():
         assert_allclose(grad, expected[name], rtol=1e-10, atol=1e-14, err_msg=name)
 
