@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -240,7 +241,10 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, turns it on
         when there are at least 1000 training documents (then a held-out tenth
         is a reliable judge and epochs are costly) and off below, where the
-        training loss decides.
+        training loss decides; also off when the hold-out would have fewer
+        documents than there are classes.  The held-out accuracy is weighted
+        by the sample and class weights, and a warm start holds out the same
+        documents as the first fit.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     class_weight : dict, "balanced" or None, default=None
@@ -594,8 +598,14 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
                 )
         train = Dataset(sequences, y_index, sample_weight)
         validation = None
-        if self._uses_early_stopping(len(documents)) and not incremental:
-            train, validation = self._split_validation(train, rng)
+        n_classes_seen = int(np.count_nonzero(np.bincount(y_index)))
+        if (
+            self._uses_early_stopping(len(documents), n_classes_seen)
+            and not incremental
+        ):
+            if state.validation_seed is None:
+                state.validation_seed = int(rng.integers(np.iinfo(np.int32).max))
+            train, validation = self._split_validation(train, state.validation_seed)
         max_epochs = 1 if incremental else self.max_iter
         hooks = self._callback_hooks(
             max_epochs, documents, y, classes_, vectorizer, config, weights
@@ -777,9 +787,14 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
 
         return begin, end, finish
 
-    def _uses_early_stopping(self, n_samples):
+    def _uses_early_stopping(self, n_samples, n_classes):
         if self.early_stopping == "auto":
-            return n_samples >= EARLY_STOPPING_AUTO_MIN_SAMPLES
+            # ... and a stratified hold-out must have room for every class.
+            n_validation = math.ceil(self.validation_fraction * n_samples)
+            return (
+                n_samples >= EARLY_STOPPING_AUTO_MIN_SAMPLES
+                and n_validation >= n_classes
+            )
         return self.early_stopping
 
     def _check_dtype(self):
@@ -803,6 +818,11 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         n_found = embedding_table(
             vectors, vectorizer.vocabulary_, weights["embed.E"], (PAD_ID, UNK_ID)
         )
+        if n_found == 0 and vectorizer.vocabulary_:
+            raise ValueError(
+                "No word of the vocabulary has a vector in the embeddings given; "
+                "check that they are for this text (and its case)."
+            )
         return weights, config, n_found / max(1, len(vectorizer.vocabulary_))
 
     def _optimizer_params(self):
@@ -911,7 +931,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             n_jobs=self.n_jobs,
         )
 
-    def _split_validation(self, data, rng):
+    def _split_validation(self, data, seed):
         indices = np.arange(len(data.y))
         counts = np.bincount(data.y)
         stratify = data.y if counts[counts > 0].min() >= 2 else None
@@ -919,7 +939,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             train_idx, val_idx = train_test_split(
                 indices,
                 test_size=self.validation_fraction,
-                random_state=int(rng.integers(np.iinfo(np.int32).max)),
+                random_state=seed,
                 stratify=stratify,
             )
         except ValueError as exc:

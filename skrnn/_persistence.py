@@ -67,8 +67,9 @@ A model file is a ZIP archive with exactly two members.
         start with any of them changed starts a new optimizer.
     ``training_state``
         ``n_iter``, ``t``, ``loss_curve``, ``validation_scores``,
-        ``best_loss``, ``best_validation_score``, ``no_improvement_count``:
-        what ``partial_fit`` and warm starts continue from.
+        ``best_loss``, ``best_validation_score``, ``no_improvement_count``,
+        ``validation_seed`` (null before any fit with early stopping): what
+        ``partial_fit`` and warm starts continue from.
     ``rng``
         ``bit_generator.state`` of the estimator's ``numpy.random.Generator``
         as numpy gives it (PCG64: ``state`` and ``inc`` are 128-bit JSON
@@ -188,6 +189,7 @@ _TRAINING_FIELDS = (
     "best_loss",
     "best_validation_score",
     "no_improvement_count",
+    "validation_seed",
 )
 _ATTRIBUTES = (
     "n_iter_",
@@ -352,7 +354,9 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
     belong to a fit, not to the model. Pre-trained ``embeddings`` given as a
     dict are stored as None: the fitted model does not need them, since their
     vectors already are in the embedding weights, but a new ``fit`` (without
-    ``warm_start``) of the loaded model starts from random embeddings. A path
+    ``warm_start``) of the loaded model starts from random embeddings (with
+    ``embedding_dim=None``, a one-hot network: set ``embeddings`` or
+    ``embedding_dim`` again before refitting). A path
     to a vectors file is stored as the path. A ``vocabulary`` given as an
     iterable other than a list, tuple, set or mapping (a numpy array, a
     pandas Series, ``dict.keys()``) is stored as the list of its words, in
@@ -1162,6 +1166,8 @@ def _decode_training_state(section: Any) -> TrainingState:
         values[name] = _floats(values[name], f"training_state.{name}")
     for name in ("best_loss", "best_validation_score"):
         values[name] = _float(values[name], f"training_state.{name}")
+    if values["validation_seed"] is not None:
+        _check_count(values["validation_seed"], "training_state.validation_seed")
     return TrainingState(**values)
 
 

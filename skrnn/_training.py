@@ -207,6 +207,9 @@ class TrainingState:
     no_improvement_count: int = 0
     best_params: Params | None = None
     interrupted: bool = False
+    #: Seed of early stopping's hold-out split, drawn by the first fit that
+    #: uses one: warm starts hold out the same documents.
+    validation_seed: int | None = None
 
     def restart_stopping(self) -> None:
         """Forget the stopping history, as a new ``fit`` on a warm start does."""

@@ -1004,6 +1004,45 @@ def test_char_analyzer_learns_text_without_spaces_between_words():
     assert (by_word.vectorizer_.transform(new)[0] == 1).all()
 
 
+@pytest.mark.parametrize(
+    "n_classes, uses_it", [(2, True), (100, True), (101, False), (200, False)]
+)
+def test_auto_early_stopping_needs_room_for_every_class(n_classes, uses_it):
+    # Regression: with 1000 documents and more than 100 classes the default
+    # failed, the stratified tenth being too small for every class.
+    n = classifier_module.EARLY_STOPPING_AUTO_MIN_SAMPLES
+    X = [f"w{i % n_classes} x" for i in range(n)]
+    y = [i % n_classes for i in range(n)]
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 1}).fit(X, y)
+    assert (clf.validation_scores_ is not None) == uses_it
+    assert len(clf.classes_) == n_classes
+
+
+def test_warm_starts_hold_out_the_same_documents(monkeypatch):
+    # Regression: every warm fit drew a new split, so the documents held out
+    # by the first fit were trained on by the next and validation was leaky.
+    held_out = []
+    original = classifier_module.train_test_split
+
+    def spy(indices, **kwargs):
+        train, validation = original(indices, **kwargs)
+        held_out.append(sorted(validation))
+        return train, validation
+
+    monkeypatch.setattr(classifier_module, "train_test_split", spy)
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(
+        **FAST, early_stopping=True, validation_fraction=0.2, warm_start=True
+    )
+    clf.fit(X, y).fit(X, y)
+    clf.set_params(max_iter=2).fit(X, y)
+    assert len(held_out) == 3
+    assert held_out[0] == held_out[1] == held_out[2]
+    fresh = clone(clf).set_params(warm_start=False, random_state=1).fit(X, y)
+    assert held_out[-1] != held_out[0]
+    assert fresh._training_state.validation_seed is not None
+
+
 def test_clone_of_fitted_estimator_is_unfitted():
     clf = _fit()
     fresh = clone(clf)

@@ -263,6 +263,13 @@ def test_embedding_dim_mismatch_names_embedding_dim(tmp_path, source):
     assert not hasattr(clf, "weights_")
 
 
+def test_dict_without_any_word_of_the_vocabulary_is_an_error():
+    # Regression: a file raised, a dict trained with coverage 0.
+    clf = _clf(embeddings={"zebra": [1.0, 2.0], "quartz": [3.0, 4.0]})
+    with pytest.raises(ValueError, match="No word of the vocabulary"):
+        clf.fit(X, Y)
+
+
 def test_file_without_any_word_of_the_vocabulary_is_an_error(tmp_path):
     path = _write(tmp_path / "v.txt", "zebra 1 2\nquartz 3 4\n")
     clf = _clf(embeddings=path)
