@@ -587,8 +587,6 @@ def _train(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     clf = _load_model(args.model)
     documents = read_lines(read_text(args.input))
-    if not documents:
-        return EXIT_OK
     try:
         if args.proba:
             proba = clf.predict_proba(documents)
@@ -597,13 +595,17 @@ def _predict(args: argparse.Namespace) -> int:
             labels = clf.predict(documents)
     except (ValueError, TypeError) as exc:
         raise CommandError(f"prediction failed: {_reason(exc)}") from exc
-    out = sys.stdout
+    # Tab-separated; a label holding a tab, a newline or a double quote is
+    # quoted as in CSV, so that every row stays one line.
+    out = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
     if args.proba:
-        out.write("\t".join(["label", *map(str, clf.classes_)]) + "\n")
-        for label, row in zip(labels, proba, strict=True):
-            out.write("\t".join([str(label), *(f"{p:.6f}" for p in row)]) + "\n")
+        out.writerow(["label", *clf.classes_])
+        out.writerows(
+            [label, *(f"{p:.6f}" for p in row)]
+            for label, row in zip(labels, proba, strict=True)
+        )
     else:
-        out.writelines(f"{label}\n" for label in labels)
+        out.writerows([label] for label in labels)
     return EXIT_OK
 
 

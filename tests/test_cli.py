@@ -1,5 +1,6 @@
 """The ``skrnn`` command line, driven through ``main([...])`` and capsys."""
 
+import csv
 import gzip
 import io
 import subprocess
@@ -295,6 +296,40 @@ def test_predict_reads_gzip_on_stdin(capsys, model, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(plain, encoding="utf-8"))
     assert (code, out) == run(capsys, "predict", model)[:2]
     assert len(out.splitlines()) == 3
+
+
+def test_predict_quotes_labels_that_would_break_rows(
+    capsys, persistence, monkeypatch, tmp_path
+):
+    # Regression: a label holding a tab or a newline split its row.
+    from skrnn import RNNTextClassifier
+
+    labels = ["neg\tative" if label == "neg" else 'pos\n"itive"' for _, label in ROWS]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged
+        clf = RNNTextClassifier(hidden_size=4, embedding_dim=4, max_iter=2).fit(
+            DOCUMENTS, labels
+        )
+    path = tmp_path / "odd.skrnn"
+    persistence.save(clf, path)
+    for options in ([], ["--proba"]):
+        stdin = io.TextIOWrapper(io.BytesIO(b"good movie\nbad\n"), encoding="utf-8")
+        monkeypatch.setattr(sys, "stdin", stdin)
+        code, out, _ = run(capsys, "predict", path, *options)
+        assert code == 0
+        rows = list(csv.reader(io.StringIO(out), delimiter="\t"))
+        if options:
+            header, *rows = rows
+            assert header == ["label", *clf.classes_]
+        assert [row[0] for row in rows] == clf.predict(["good movie", "bad"]).tolist()
+
+
+def test_predict_proba_of_no_document_prints_the_header(capsys, model, monkeypatch):
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
+    )
+    code, out, _ = run(capsys, "predict", model, "--proba")
+    assert (code, out) == (0, "label\tneg\tpos\n")
 
 
 def test_evaluate(capsys, model, data_csv):
