@@ -53,7 +53,7 @@ SHARD_SIZE = 64
 #: padded positions (documents x steps) is cut, longest documents first, so that
 #: one long document does not make the arrays of a whole batch as long.  Memory
 #: then follows the real lengths; ``max_length`` bounds the longest document.
-MAX_SHARD_POSITIONS = 2**15
+MAX_SHARD_POSITIONS = 2**16
 
 
 #: An epoch whose mean cross-entropy (the loss without the L2 penalty) exceeds
