@@ -1212,6 +1212,12 @@ def _check_keys(section: Any, keys: Any, where: str) -> None:
         raise _CorruptFileError(f"{where} is not a JSON object")
     missing = sorted(set(keys) - set(section))
     unexpected = sorted(set(section) - set(keys))
+    if missing and not unexpected:
+        raise _CorruptFileError(
+            f"{where} has missing keys {missing}; a file written by an earlier "
+            "development version of skrnn lacks the settings added since: "
+            "refit the model and save it again"
+        )
     if missing or unexpected:
         raise _CorruptFileError(
             f"{where} has missing keys {missing} and unexpected keys {unexpected}"

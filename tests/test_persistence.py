@@ -602,6 +602,16 @@ def test_load_refuses_tampered_files(edit):
         skrnn.load(io.BytesIO(data))
 
 
+def test_a_file_without_settings_added_since_says_to_refit():
+    # Files of earlier development versions lack parameters added since;
+    # "corrupt" alone would mislead.
+    data = _tampered(lambda m, a: m["params"].pop("analyzer"))
+    with pytest.raises(ValueError, match=CORRUPT) as excinfo:
+        skrnn.load(io.BytesIO(data))
+    assert "missing keys ['analyzer']" in str(excinfo.value)
+    assert "refit the model and save it again" in str(excinfo.value)
+
+
 @pytest.mark.parametrize("where", ["params", "vectorizer.params"])
 @pytest.mark.parametrize("pattern", ["(", "[a-", r"(\w)(\w)"])
 def test_load_refuses_token_patterns_that_make_no_tokenizer(where, pattern):
