@@ -5,7 +5,7 @@ import pytest
 from _gradcheck import assert_gradients_match
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn.nn._embedding import embedding_backward, embedding_forward
+from skrnn.nn._embedding import distinct_rows, embedding_backward, embedding_forward
 
 N_VOCAB = 6
 WIDTH = 3
@@ -59,6 +59,19 @@ def test_forward_gathers_rows():
     # the same as one-hot vectors times the table
     assert_allclose(out, np.eye(N_VOCAB)[ids] @ table, rtol=1e-15)
     assert embedding_forward(table, np.zeros((0, 5), dtype=int)).shape == (0, 5, WIDTH)
+
+
+def test_distinct_rows_expand_to_the_gathered_rows():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(N_VOCAB, WIDTH))
+    ids = np.array([[5, 0, 5], [3, 5, 0]])
+    rows = distinct_rows(table, ids)
+    # each row read once, however often the batch reads it
+    assert rows.table.shape == (3, WIDTH)
+    assert rows.shape == (2, 3, WIDTH)
+    assert_array_equal(rows.toarray(), embedding_forward(table, ids))
+    empty = distinct_rows(table, np.zeros((0, 4), dtype=int))
+    assert empty.toarray().shape == (0, 4, WIDTH)
 
 
 def test_backward_is_the_gradient_of_forward():

@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skrnn._batching import pad_batch
 from skrnn.nn import CELLS, POOLINGS, NetworkConfig, init_params
+from skrnn.nn._embedding import distinct_rows
 from skrnn.nn._recurrent import (
     _reverse,
     active_counts,
@@ -57,7 +58,7 @@ def run(params, inputs, lengths, cell, num_layers, bidirectional, **kwargs):
         num_layers=num_layers,
         bidirectional=bidirectional,
         dropout=kwargs.pop("dropout", 0.0),
-        one_hot=inputs.ndim == 2,
+        one_hot=len(inputs.shape) == 2,
         **kwargs,
     )
 
@@ -199,6 +200,41 @@ def test_outputs_are_zero_at_padding(cell, bidirectional, num_layers, embedding_
         assert bool(cache) == training
         pooled, _ = pool_forward(outputs, lengths, "mean", bidirectional)
         assert_array_equal(pooled[-1], 0.0)  # the empty sequence
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_distinct_rows_inputs_match_dense_inputs(cell, bidirectional, num_layers):
+    # The input projection computed once per distinct word gives the outputs
+    # and gradients of the projection of every position.
+    params = make_params(cell, num_layers, bidirectional, EMBED)
+    ids, lengths = pad_batch(make_docs(LENGTHS))
+    dense = params["embed.E"][ids]
+    rows = distinct_rows(params["embed.E"], ids)
+    assert len(rows.table) < ids.size
+    kwargs = {
+        "cell": cell,
+        "num_layers": num_layers,
+        "bidirectional": bidirectional,
+        "one_hot": False,
+        "n_vocab": N_VOCAB,
+    }
+    width = HIDDEN * (2 if bidirectional else 1)
+    doutputs = np.random.default_rng(2).normal(size=(N_STEPS, len(LENGTHS), width))
+    results = []
+    for inputs in (dense, rows):
+        outputs, cache = run(
+            params, inputs, lengths, cell, num_layers, bidirectional, training=True
+        )
+        grads, dinputs = recurrent_backward(doutputs, cache, params, **kwargs)
+        results.append((outputs, grads, dinputs))
+    (out_d, grads_d, dx_d), (out_r, grads_r, dx_r) = results
+    assert_allclose(out_r, out_d, rtol=1e-12, atol=1e-14)
+    assert_allclose(dx_r, dx_d, rtol=1e-12, atol=1e-14)
+    assert grads_r.keys() == grads_d.keys()
+    for name, grad in grads_d.items():
+        assert_allclose(grads_r[name], grad, rtol=1e-12, atol=1e-14, err_msg=name)
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))

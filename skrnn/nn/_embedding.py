@@ -25,6 +25,54 @@ def embedding_forward(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return table[ids]
 
 
+@dataclass(frozen=True)
+class DistinctRows:
+    """Embedded tokens kept as the distinct rows they read: ``table[index]``.
+
+    A batch reads each frequent word many times; a product with the embedded
+    inputs, ``E[ids] @ W``, is then computed once per distinct word as
+    ``(table @ W)[index]``.
+
+    Parameters
+    ----------
+    table : ndarray of shape (n_distinct, width)
+        The distinct rows that the batch reads, each once.
+    index : ndarray of int of shape (n_steps, n_samples)
+        For each position, its row of ``table``.
+    """
+
+    table: np.ndarray
+    index: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the embedded inputs ``table[index]``."""
+        return self.index.shape + self.table.shape[1:]
+
+    def toarray(self) -> np.ndarray:
+        """The embedded inputs ``table[index]``."""
+        return self.table[self.index]
+
+
+def distinct_rows(table: np.ndarray, ids: np.ndarray) -> DistinctRows:
+    """The rows of ``table`` named by ``ids``, each distinct row gathered once.
+
+    Parameters
+    ----------
+    table : ndarray of shape (n_vocab, width)
+        One row per token id.
+    ids : ndarray of int of shape (n_steps, n_samples)
+        Token ids.
+
+    Returns
+    -------
+    DistinctRows
+        Equal to :func:`embedding_forward` once expanded.
+    """
+    rows, index = np.unique(ids, return_inverse=True)
+    return DistinctRows(table[rows], index.reshape(ids.shape))
+
+
 def embedding_backward(
     doutput: np.ndarray, ids: np.ndarray, n_vocab: int
 ) -> np.ndarray:

@@ -21,7 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cells import CELLS, Params
-from ._embedding import embedding_backward, embedding_backward_rows, embedding_forward
+from ._embedding import (
+    distinct_rows,
+    embedding_backward,
+    embedding_backward_rows,
+    embedding_forward,
+)
 from ._functional import cross_entropy, dropout_mask
 from ._init import glorot_uniform, uniform
 from ._recurrent import (
@@ -167,9 +172,13 @@ def _forward(params, ids, lengths, config, rng, training):
     if config.one_hot:
         inputs = ids
     else:
-        inputs = embedding_forward(params["embed.E"], ids)
-        input_mask = dropout_mask(rng, inputs.shape, config.input_dropout, inputs.dtype)
-        if input_mask is not None:
+        E = params["embed.E"]
+        shape = ids.shape + E.shape[1:]
+        input_mask = dropout_mask(rng, shape, config.input_dropout, E.dtype)
+        if input_mask is None:
+            inputs = distinct_rows(E, ids)
+        else:
+            inputs = embedding_forward(E, ids)
             inputs *= input_mask
     outputs, rec_cache = recurrent_forward(
         params,

@@ -11,7 +11,7 @@ first, never from the padding.
 import numpy as np
 
 from ._cells import CELLS, Params
-from ._embedding import embedding_backward, embedding_backward_rows
+from ._embedding import DistinctRows, embedding_backward, embedding_backward_rows
 from ._functional import dropout_mask
 
 POOLINGS = ("last", "mean", "max")
@@ -90,11 +90,13 @@ def recurrent_forward(
     ----------
     params : dict of ndarray
         Parameters named ``layer{l}.{direction}.{W_xh,W_hh,b_h,...}``.
-    inputs : ndarray
+    inputs : ndarray or DistinctRows
         Token ids of shape (n_steps, n_samples) when ``one_hot`` (the first
         layer's ``W_xh`` has one row per token id and is gathered, never
         multiplied by one-hot vectors), else embedded inputs of shape
-        (n_steps, n_samples, embedding_dim).
+        (n_steps, n_samples, embedding_dim), dense or as the
+        :class:`~skrnn.nn._embedding.DistinctRows` they read, whose input
+        projection is computed once per distinct row.
     lengths : ndarray of shape (n_samples,)
         Sequence lengths in decreasing order.
     cell : {"rnn", "lstm", "gru"}
@@ -136,7 +138,12 @@ def recurrent_forward(
         for direction in directions(bidirectional):
             p = {k: params[f"layer{layer}.{direction}.{k}"] for k in _cell_keys(cell)}
             W_xh = params[f"layer{layer}.{direction}.W_xh"]
-            xproj = W_xh[x] if (one_hot and layer == 0) else _project(x, W_xh)
+            if one_hot and layer == 0:
+                xproj = W_xh[x]
+            elif isinstance(x, DistinctRows):
+                xproj = (x.table @ W_xh)[x.index]
+            else:
+                xproj = _project(x, W_xh)
             xproj += p["b_h"]
             if direction == "bwd":
                 xproj = _reverse(xproj, rev)
@@ -145,6 +152,8 @@ def recurrent_forward(
                 out = _reverse(out, rev)
             outs.append(out)
             dir_caches.append(cache)
+        if training and isinstance(x, DistinctRows):
+            x = x.toarray()
         layer_caches.append({"x": x, "mask": mask, "dirs": dir_caches})
         x = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
     cache = {}
