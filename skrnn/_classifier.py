@@ -488,7 +488,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         X : iterable of str of length n_samples
             Documents: a list, 1-D array or pandas Series of strings.
         y : array-like of shape (n_samples,)
-            Class labels of any hashable type; two classes or more.
+            Class labels: numbers, booleans or strings, all of one kind, as for
+            scikit-learn's classifiers; two classes or more.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the documents in the loss; None weighs them all 1.
 
@@ -586,9 +587,14 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
                 f"the classes are {classes_.tolist()!r}."
             )
         y_index = np.searchsorted(classes_, y)
+        # The callbacks score with the caller's weights, as scikit-learn's own
+        # estimators give them: without class_weight.
+        metadata = None if sample_weight is None else {}
         sample_weight = _check_sample_weight(
             sample_weight, documents, dtype=dtype, ensure_non_negative=True
         )
+        if metadata is not None:
+            metadata["sample_weight"] = sample_weight
         if self.class_weight is not None:
             sample_weight = sample_weight * self._class_weights(y, dtype)
             if not sample_weight.any():
@@ -608,7 +614,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             train, validation = self._split_validation(train, state.validation_seed)
         max_epochs = 1 if incremental else self.max_iter
         hooks = self._callback_hooks(
-            max_epochs, documents, y, classes_, vectorizer, config, weights
+            max_epochs, documents, y, metadata, classes_, vectorizer, config, weights
         )
         try:
             with single_threaded_blas():
@@ -748,16 +754,19 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             getattr(self, "embeddings_coverage_", None),
         )
 
-    def _callback_hooks(self, max_epochs, X, y, classes_, vectorizer, config, weights):
+    def _callback_hooks(
+        self, max_epochs, X, y, metadata, classes_, vectorizer, config, weights
+    ):
         """Epoch hooks for scikit-learn's callbacks (scikit-learn >= 1.9), or None.
 
         The fit is the root task and every epoch a sub-task; a callback can
-        evaluate the model as it stands at the end of any epoch.
+        evaluate the model as it stands at the end of any epoch.  ``metadata``
+        holds the ``sample_weight`` given to fit, if any.
         """
         if not hasattr(self, "_init_callback_context"):
             return None
         root = self._init_callback_context(max_subtasks=max_epochs)
-        root.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        root.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         epoch = []
 
         def snapshot(params):
@@ -770,11 +779,17 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
 
         def begin():
             epoch[:] = [root.subcontext(task_name="epoch")]
-            epoch[0].call_on_fit_task_begin(estimator=self, X=X, y=y)
+            epoch[0].call_on_fit_task_begin(
+                estimator=self, X=X, y=y, metadata=metadata
+            )
 
         def end():
             return epoch[0].call_on_fit_task_end(
-                estimator=self, X=X, y=y, reconstruction_attributes=snapshot(weights)
+                estimator=self,
+                X=X,
+                y=y,
+                metadata=metadata,
+                reconstruction_attributes=snapshot(weights),
             )
 
         def finish(final_weights):
@@ -782,6 +797,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
                 estimator=self,
                 X=X,
                 y=y,
+                metadata=metadata,
                 reconstruction_attributes=snapshot(final_weights),
             )
 

@@ -490,6 +490,31 @@ def test_scoring_monitor_with_early_stopping_scores_the_kept_weights(
     assert fit["accuracy"] == clf.score(X_TOY, Y_NOISY)
 
 
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_scoring_monitor_scores_with_the_sample_weight_given_to_fit(
+    callback_module, class_weight
+):
+    # As scikit-learn's own estimators do, the callbacks get the caller's
+    # sample_weight (class_weight is the estimator's business, not the score's).
+    monitor = callback_module.ScoringMonitor(scoring="accuracy")
+    clf = RNNTextClassifier(
+        **{**FAST, "max_iter": 2}, class_weight=class_weight
+    ).set_callbacks(monitor)
+    weights = np.where(np.asarray(Y_TOY) == Y_TOY[0], 10.0, 0.1)
+    clf.fit(X_TOY, Y_TOY, sample_weight=weights)
+    (fit,) = _rows(monitor.get_logs(), "fit")
+    weighted = clf.score(X_TOY, Y_TOY, sample_weight=weights)
+    assert weighted != clf.score(X_TOY, Y_TOY)
+    assert fit["accuracy"] == pytest.approx(weighted)
+    for i, row in enumerate(_rows(monitor.get_logs(), "epoch")):
+        after = RNNTextClassifier(
+            **{**FAST, "max_iter": i + 1}, class_weight=class_weight
+        ).fit(X_TOY, Y_TOY, sample_weight=weights)
+        assert row["accuracy"] == pytest.approx(
+            after.score(X_TOY, Y_TOY, sample_weight=weights)
+        ), i
+
+
 def test_scoring_monitor_inside_a_pipeline(callback_module):
     monitor = callback_module.ScoringMonitor(scoring="accuracy")
     clf = RNNTextClassifier(**{**FAST, "max_iter": 2}).set_callbacks(monitor)
