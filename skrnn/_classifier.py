@@ -779,9 +779,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
 
         def begin():
             epoch[:] = [root.subcontext(task_name="epoch")]
-            epoch[0].call_on_fit_task_begin(
-                estimator=self, X=X, y=y, metadata=metadata
-            )
+            epoch[0].call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
 
         def end():
             return epoch[0].call_on_fit_task_end(
