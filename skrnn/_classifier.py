@@ -115,6 +115,24 @@ def _check_classes(classes) -> np.ndarray:
     return np.unique(classes)
 
 
+def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
+    """Refuse training documents without tokens; warn of an empty vocabulary."""
+    if not any(len(sequence) for sequence in sequences):
+        raise ValueError(
+            "The training documents hold no tokens once tokenized: there is "
+            "nothing to learn from. Check the text parameters (analyzer, "
+            "token_pattern, tokenizer, preprocessor, stop_words)."
+        )
+    if not vectorizer.vocabulary_:
+        warnings.warn(
+            "The learned vocabulary is empty (stop_words, min_df and max_df "
+            "left no word): every word maps to the unknown-word id, and the "
+            "model can only learn from the lengths of the documents.",
+            UserWarning,
+            stacklevel=6,
+        )
+
+
 def _same_param(name: str, value, fitted) -> bool:
     """Whether a parameter still has the value the model was fitted with."""
     if value is fitted:
@@ -704,6 +722,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             **{name: getattr(self, name) for name in _TEXT_PARAMS}
         )
         sequences = vectorizer.fit_transform(documents)
+        _check_tokens(vectorizer, sequences)
         weights, config, coverage = self._init_network(
             vectorizer, len(classes_), rng, dtype
         )

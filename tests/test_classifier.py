@@ -55,7 +55,6 @@ X_MULTI = [
 ]
 Y_MULTI = ["red", "green", "blue"] * 3
 
-#: Tiny network, few epochs: most tests check properties, not accuracy.
 #: Tiny network, few epochs; the seed's cell and no dropout, so that tests of the
 #: training machinery do not depend on the defaults.
 FAST = {
@@ -258,6 +257,41 @@ def test_unseen_words_and_empty_documents_predict():
 def test_empty_documents_in_training_data():
     clf = _fit([*X_BIN, "", " "], [*Y_BIN, "pos", "neg"])
     assert np.isfinite(clf.predict_proba(["", "good"])).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "X"),
+    [
+        ({}, ["", "  ", "\u00a0", "\t"]),
+        ({"stop_words": "english"}, ["the", "and it is", "it", "is the"]),
+        ({"token_pattern": r"\d+"}, ["no", "digits", "at", "all"]),
+    ],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_training_documents_without_any_token_raise(params, X, method):
+    # Regression: such a fit trained on nothing and predicted one class for
+    # any text, with no warning (CountVectorizer raises "empty vocabulary").
+    clf = RNNTextClassifier(**FAST, **params)
+    kwargs = {"classes": [0, 1]} if method == "partial_fit" else {}
+    with pytest.raises(ValueError, match="hold no tokens once tokenized"):
+        getattr(clf, method)(X, [0, 1, 0, 1], **kwargs)
+    assert not hasattr(clf, "weights_")
+
+
+def test_empty_learned_vocabulary_warns_and_learns_from_lengths():
+    X = ["one", "two two two", "three", "four four four"] * 3
+    y = ["short", "long"] * 6
+    with pytest.warns(UserWarning, match="learned vocabulary is empty"):
+        clf = _fit(X, y, min_df=4, max_iter=60, learning_rate_init=0.05)
+    assert clf.vectorizer_.vocabulary_ == {}
+    assert_array_equal(clf.predict(["x", "x y z"]), ["short", "long"])
+
+
+def test_some_documents_without_tokens_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _fit([*X_BIN, "", "!!!"], [*Y_BIN, "pos", "neg"], token_pattern=r"\w+")
 
 
 def test_refit_forgets_the_old_vocabulary():

@@ -33,7 +33,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skrnn._training as training_module
-from skrnn import RNNTextClassifier
+from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._text import check_text
 from skrnn.datasets import load_movie_reviews
 from skrnn.nn._functional import softmax
@@ -424,6 +424,11 @@ def labelled_corpora(draw):
 def test_any_unicode_text_fits_and_predicts(corpus, test):
     X, y = corpus
     clf = RNNTextClassifier(hidden_size=4, embedding_dim=4, max_iter=1, random_state=0)
+    analyzer = SequenceVectorizer().build_analyzer()
+    if not any(analyzer(doc) for doc in X):
+        with pytest.raises(ValueError, match="hold no tokens once tokenized"):
+            clf.fit(X, y)
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
