@@ -183,10 +183,12 @@ class RNNTextClassifier(
     bidirectional : bool, default=False
         Whether each layer also reads every document backwards, from its last
         token to its first.
-    pooling : {"last", "mean", "max"}, default="last"
+    pooling : {"last", "mean", "max"}, default="max"
         How the hidden states become the vector fed to the output layer: the
-        state after the last token (``h_n``), or the mean or the element-wise
-        maximum over the document's tokens.
+        state after the last token (``h_n``, the seed's), or the mean or the
+        element-wise maximum over the document's tokens.  ``"max"`` finds a
+        signal anywhere in a long document, where the last state of a
+        one-directional network forgets the start.
     dropout : float, default=0.2
         Inverted-dropout rate between recurrent layers and before the output
         layer, applied while training only.
@@ -402,7 +404,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         embedding_dim=64,
         num_layers=1,
         bidirectional=False,
-        pooling="last",
+        pooling="max",
         dropout=0.2,
         input_dropout=0.5,
         embeddings=None,

@@ -632,7 +632,7 @@ CHANGED_PARAMS = {
     "embedding_dim": 7,
     "num_layers": 2,
     "bidirectional": True,
-    "pooling": "max",
+    "pooling": "last",
     "dtype": {"__dtype__": "float64"},
     "lowercase": False,
     "token_pattern": r"\w+",
