@@ -74,8 +74,10 @@ print(f"MR held-out accuracy: {mr.score([X[i] for i in held_out], y[held_out]):.
 
 # %%
 # Three short held-out sentences: the belief after each word, and each word's
-# attribution (class 1 is positive). After so little training, the belief of
-# a "last"-pooling RNN still jumps from word to word.
+# attribution (class 1 is positive). With the default max pooling, the belief
+# after a word is that of the element-wise maximum of the hidden states so
+# far: a word moves it only where it pushes some unit above its running
+# maximum.
 sentences = [X[i] for i in held_out if len(X[i].split()) <= 14][:3]
 fig, axes = plt.subplots(3, 1, figsize=(10, 10), layout="constrained")
 for ax, sentence in zip(axes, sentences, strict=True):
