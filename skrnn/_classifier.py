@@ -233,8 +233,9 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
     epsilon : float, default=1e-8
         Adam's numerical-stability term.
     alpha : float, default=0.0
-        L2 penalty on the weight matrices (biases excluded), scaled as in
-        ``MLPClassifier``.
+        L2 penalty on the weight matrices, scaled as in ``MLPClassifier``.
+        Biases and the lookup tables (the embedding, or the one-hot first
+        layer's ``W_xh``) are not penalised.
     clip_value : float or None, default=1.0
         Clip every gradient entry to ``[-clip_value, clip_value]`` before the
         update (the seed's ``np.clip(d, -1, 1)``); None turns it off.
