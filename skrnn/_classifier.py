@@ -194,8 +194,9 @@ class RNNTextClassifier(
         layer, applied while training only.
     input_dropout : float, default=0.5
         Inverted-dropout rate on the embedded words fed to the first layer:
-        each unit of each position's embedding, while training only.  Only
-        used when ``embedding_dim`` is not None.
+        each unit of each position's embedding, while training only.  Not
+        used with one-hot inputs (``embedding_dim=None`` without
+        ``embeddings``).
     embeddings : dict, str, path-like or None, default=None
         Pre-trained word vectors that initialise the embedding table: a dict
         from word to vector, or the path of a word2vec or GloVe text file

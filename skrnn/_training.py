@@ -312,7 +312,7 @@ def run_epoch(
     total_loss = 0.0
     total_penalty = 0.0
     total_weight = 0.0
-    dropout_rng = rng if config.dropout > 0 else None
+    dropout_rng = rng if config.draws_dropout else None
     n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
     with thread_pool(settings.n_jobs, n_shards) as pool:
         for idx in minibatches(

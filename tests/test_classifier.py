@@ -60,6 +60,7 @@ Y_MULTI = ["red", "green", "blue"] * 3
 FAST = {
     "cell": "rnn",
     "dropout": 0.0,
+    "input_dropout": 0.0,
     "hidden_size": 8,
     "embedding_dim": 8,
     "max_iter": 5,
@@ -209,6 +210,7 @@ def test_learns_the_toy_sentiment_training_set(cell, embedding_dim):
         embedding_dim=embedding_dim,
         learning_rate_init=0.03,
         dropout=0.0,
+        input_dropout=0.0,
         batch_size=10,
         max_iter=200,
         random_state=0,
@@ -568,6 +570,20 @@ def test_prediction_does_not_mutate_the_estimator():
 def test_predictions_are_deterministic_with_dropout():
     clf = _fit(X_MULTI, Y_MULTI, dropout=0.5)
     assert_array_equal(clf.predict_proba(X_MULTI), clf.predict_proba(X_MULTI))
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_input_dropout_applies_whatever_the_other_dropout(dropout):
+    # Regression: input_dropout was ignored when dropout was 0.
+    dropped = _fit(dropout=dropout, input_dropout=0.5)
+    kept = _fit(dropout=dropout, input_dropout=0.0)
+    assert not np.array_equal(dropped.weights_["embed.E"], kept.weights_["embed.E"])
+
+
+def test_input_dropout_leaves_one_hot_inputs_alone():
+    dropped = _fit(embedding_dim=None, input_dropout=0.5)
+    kept = _fit(embedding_dim=None, input_dropout=0.0)
+    _assert_weights_equal(_copy_weights(dropped), _copy_weights(kept))
 
 
 def test_concurrent_predictions_equal_sequential_ones():

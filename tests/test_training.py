@@ -57,6 +57,7 @@ N_TOY = len(X_TOY)
 FAST = {
     "cell": "rnn",
     "dropout": 0.0,
+    "input_dropout": 0.0,
     "hidden_size": 8,
     "embedding_dim": 8,
     "max_iter": 10,

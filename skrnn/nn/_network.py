@@ -85,6 +85,15 @@ class NetworkConfig:
         return self.embedding_dim is None
 
     @property
+    def draws_dropout(self) -> bool:
+        """Whether a training pass draws any dropout mask.
+
+        True if units are dropped between layers or before the output layer,
+        or if the embedded inputs are (one-hot inputs never are).
+        """
+        return self.dropout > 0 or (self.input_dropout > 0 and not self.one_hot)
+
+    @property
     def lookup_tables(self) -> frozenset[str]:
         """Names of the parameters read by row lookup, one row per token id."""
         if self.one_hot:
