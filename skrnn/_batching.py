@@ -25,15 +25,45 @@ def pad_batch(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         (len(s) for s in sequences), dtype=np.intp, count=len(sequences)
     )
     n_steps = int(lengths.max(initial=0))
-    ids = np.zeros((len(sequences), n_steps), dtype=np.intp)
-    for row, seq in zip(ids, sequences, strict=True):
-        row[: len(seq)] = seq
-    return np.ascontiguousarray(ids.T), lengths
+    ids = np.zeros((n_steps, len(sequences)), dtype=np.intp)
+    if len(sequences):
+        real = np.arange(n_steps)[:, None] < lengths
+        ids.T[real.T] = np.concatenate(sequences)
+    return ids, lengths
 
 
 def length_sorted(lengths: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """Reorder ``indices`` by decreasing length, ties kept in their order."""
     return indices[np.argsort(-lengths[indices], kind="stable")]
+
+
+def capped_runs(
+    order: np.ndarray, lengths: np.ndarray, max_positions: int
+) -> list[np.ndarray]:
+    """Cut a length-sorted order into runs of at most ``max_positions`` padded.
+
+    Parameters
+    ----------
+    order : ndarray of int
+        Indices of sequences, in decreasing order of length.
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths.
+    max_positions : int
+        Largest number of padded positions (longest length times run size)
+        in a run; a sequence longer than that makes a run of its own.
+
+    Returns
+    -------
+    list of ndarray of int
+        Consecutive runs of ``order``.
+    """
+    runs = []
+    start = 0
+    while start < len(order):
+        size = max(1, max_positions // max(1, int(lengths[order[start]])))
+        runs.append(order[start : start + size])
+        start += size
+    return runs
 
 
 def minibatches(

@@ -22,7 +22,6 @@ of all the documents are run as length-bucketed batches of the cache-free
 forward pass, like ``predict_logits``.
 """
 
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,13 +29,11 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._batching import length_sorted, pad_batch
-from ._text import _STOP_WORDS_WARNING, SequenceVectorizer, check_text
+from ._batching import capped_runs, length_sorted, pad_batch
+from ._text import check_text
 from ._training import PREDICT_BATCH_POSITIONS, predict_logits, single_threaded_blas
-from .nn import NetworkConfig
-from .nn._embedding import embedding_forward
+from .nn import NetworkConfig, staged_forward
 from .nn._functional import softmax
-from .nn._recurrent import recurrent_forward
 
 __all__ = [
     "EXPLAIN_METHODS",
@@ -262,50 +259,22 @@ def occlusion_attributions(
 def _running_logits(
     params: Params, sequences: Sequence[np.ndarray], config: NetworkConfig
 ) -> list[np.ndarray]:
-    """One-pass staged logits of a unidirectional network."""
-    if config.bidirectional:
-        raise ValueError("the one-pass staged logits need a unidirectional network")
-    W_hy, b_y = params["head.W_hy"], params["head.b_y"]
+    """One-pass staged logits of a unidirectional network, batched by length."""
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
-    result = [np.empty((0, config.n_classes), b_y.dtype) for _ in sequences]
+    dtype = params["head.b_y"].dtype
+    result = [np.empty((0, config.n_classes), dtype) for _ in sequences]
     order = length_sorted(lengths, np.flatnonzero(lengths))
-    start = 0
-    while start < len(order):
-        size = max(1, PREDICT_BATCH_POSITIONS // lengths[order[start]])
-        idx = order[start : start + size]
+    for idx in capped_runs(order, lengths, PREDICT_BATCH_POSITIONS):
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
-        inputs = ids if config.one_hot else embedding_forward(params["embed.E"], ids)
-        outputs, _ = recurrent_forward(
-            params,
-            inputs,
-            batch_lengths,
-            cell=config.cell,
-            num_layers=config.num_layers,
-            bidirectional=False,
-            dropout=0.0,
-            one_hot=config.one_hot,
-        )
-        # Pool h_1..h_t for every t at once; padded positions are never read.
-        if config.pooling == "mean":
-            steps = np.arange(1, len(outputs) + 1, dtype=outputs.dtype)
-            outputs = np.cumsum(outputs, axis=0) / steps[:, None, None]
-        elif config.pooling == "max":
-            outputs = np.maximum.accumulate(outputs, axis=0)
-        logits = outputs @ W_hy + b_y
+        logits = staged_forward(params, ids, batch_lengths, config)
         for column, i in enumerate(idx):
             result[i] = np.ascontiguousarray(logits[: lengths[i], column])
-        start += size
     return result
 
 
 def _split(rows: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
     """Cut the rows of an array into consecutive blocks of the given sizes."""
     return np.split(rows, np.cumsum(sizes)[:-1]) if len(sizes) else []
-
-
-def _softmax_rows(logits: np.ndarray) -> np.ndarray:
-    """Softmax of a (n_tokens, n_classes) block, empty blocks included."""
-    return softmax(logits) if len(logits) else logits.copy()
 
 
 # ---------------------------------------------------------- estimator functions
@@ -330,7 +299,7 @@ def staged_predict_proba(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
     sequences = estimator.vectorizer_.transform(check_text(X))
     with single_threaded_blas():
         logits = staged_logits(estimator.weights_, sequences, estimator._config)
-    return [_softmax_rows(block) for block in logits]
+    return [softmax(block) for block in logits]
 
 
 def explain_documents(
@@ -362,8 +331,7 @@ def explain_documents(
         )
     documents = check_text(X)
     vectorizer = estimator.vectorizer_
-    token_lists = _tokens(vectorizer, documents)
-    # Truncated already, so the ids are exactly those of vectorizer.transform.
+    token_lists = vectorizer._tokenize(documents)
     sequences = vectorizer._encode(token_lists)
     params, config = estimator.weights_, estimator._config
     with single_threaded_blas():
@@ -374,7 +342,7 @@ def explain_documents(
         Explanation(
             tokens=tokens,
             token_ids=np.asarray(ids),
-            staged_proba=_softmax_rows(logits),
+            staged_proba=softmax(logits),
             prediction=classes[p.argmax()],
             proba=p,
             attributions=a,
@@ -412,16 +380,3 @@ def explain_document(
             "explain many documents, call explain on each of them."
         )
     return explain_documents(estimator, [text], method=method)[0]
-
-
-def _tokens(vectorizer: SequenceVectorizer, documents: list[str]) -> list[list[str]]:
-    """The tokens of each document, truncated as the vectorizer truncates."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_STOP_WORDS_WARNING)
-        analyze = vectorizer.build_analyzer()
-    token_lists = [analyze(doc) for doc in documents]
-    n = vectorizer.max_length
-    if n is not None:
-        keep = slice(None, n) if vectorizer.truncating == "post" else slice(-n, None)
-        token_lists = [tokens[keep] for tokens in token_lists]
-    return token_lists

@@ -396,7 +396,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         token_lists = self._fit(documents)
         if token_lists is None:  # a fixed vocabulary was fitted without them
             return self.transform(documents)
-        return self._encode(token_lists)
+        return self._encode(self._truncate(token_lists))
 
     def transform(self, X: Iterable[str]) -> list[np.ndarray]:
         """Turn each document into the array of its token ids.
@@ -417,12 +417,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             into one buffer shared by all the documents.
         """
         check_is_fitted(self)
-        documents = check_text(X)
-        # fit has already warned about inconsistent stop words, if need be.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_STOP_WORDS_WARNING)
-            analyze = self.build_analyzer()
-        return self._encode([analyze(doc) for doc in documents])
+        return self._encode(self._tokenize(check_text(X)))
 
     def inverse_transform(self, sequences: Iterable[Sequence[int]]) -> list[list[str]]:
         """Return the tokens of sequences of ids.
@@ -634,14 +629,24 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 stacklevel=5,
             )
 
+    def _tokenize(self, documents: list[str]) -> list[list[str]]:
+        """The tokens of each document, truncated to ``max_length``."""
+        # fit has already warned about inconsistent stop words, if need be.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_STOP_WORDS_WARNING)
+            analyze = self.build_analyzer()
+        return self._truncate([analyze(doc) for doc in documents])
+
+    def _truncate(self, token_lists: list[list[str]]) -> list[list[str]]:
+        """Keep the first (or last) ``max_length`` tokens of each list."""
+        n = self.max_length
+        if n is None:
+            return token_lists
+        keep = slice(None, n) if self.truncating == "post" else slice(-n, None)
+        return [tokens[keep] for tokens in token_lists]
+
     def _encode(self, token_lists: list[list[str]]) -> list[np.ndarray]:
-        """Truncate token lists and map them to arrays of ids."""
-        max_length = self.max_length
-        if max_length is not None:
-            if self.truncating == "post":
-                token_lists = [tokens[:max_length] for tokens in token_lists]
-            else:
-                token_lists = [tokens[-max_length:] for tokens in token_lists]
+        """Map token lists, already truncated, to arrays of ids."""
         lookup = self.vocabulary_.get
         # One array for the whole corpus, cut into one view per document:
         # several times faster than one np.array call per (short) document.

@@ -23,7 +23,7 @@ import threadpoolctl
 from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
-from ._batching import length_sorted, minibatches, pad_batch
+from ._batching import capped_runs, length_sorted, minibatches, pad_batch
 from ._optimizers import BaseOptimizer, clip_by_global_norm, clip_by_value
 from ._progress import batch_progress
 from .nn import (
@@ -249,12 +249,7 @@ def predict_logits(
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_classes), params["head.b_y"].dtype)
-    batches = []
-    start = 0
-    while start < len(order):
-        size = max(1, PREDICT_BATCH_POSITIONS // max(1, lengths[order[start]]))
-        batches.append(order[start : start + size])
-        start += size
+    batches = capped_runs(order, lengths, PREDICT_BATCH_POSITIONS)
 
     def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
@@ -415,7 +410,7 @@ def batch_loss_and_grad(
     shards = [
         piece
         for k in range(n_shards)
-        for piece in _bounded_pieces(idx[k::n_shards], data.lengths)
+        for piece in capped_runs(idx[k::n_shards], data.lengths, MAX_SHARD_POSITIONS)
     ]
     shards = [shard for shard in shards if data.sample_weight[shard].sum() > 0]
     rngs = [dropout_rng] * len(shards)
@@ -458,17 +453,6 @@ def batch_loss_and_grad(
                 grads[name] += part * part.dtype.type(scale)
     penalty = add_l2_penalty(params, grads, config, alpha, total) if alpha else 0.0
     return loss, penalty, grads
-
-
-def _bounded_pieces(shard: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
-    """Cut a length-sorted shard into runs of at most MAX_SHARD_POSITIONS padded."""
-    pieces = []
-    start = 0
-    while start < len(shard):
-        size = max(1, MAX_SHARD_POSITIONS // max(1, int(lengths[shard[start]])))
-        pieces.append(shard[start : start + size])
-        start += size
-    return pieces
 
 
 def update_stopping(

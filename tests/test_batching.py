@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from skrnn._batching import length_sorted, minibatches, pad_batch
+from skrnn._batching import capped_runs, length_sorted, minibatches, pad_batch
 
 
 def test_pad_batch_shape_contents_and_lengths():
@@ -119,3 +119,20 @@ def test_minibatches_successive_epochs_differ():
         len(x) == len(y) and np.array_equal(x, y)
         for x, y in zip(first, second, strict=False)
     )
+
+
+@pytest.mark.parametrize("max_positions", [1, 6, 10, 100])
+def test_capped_runs_cover_the_order_within_the_cap(max_positions):
+    lengths = np.array([5, 0, 3, 9, 3, 1, 12, 2])
+    order = length_sorted(lengths, np.arange(len(lengths)))
+    runs = capped_runs(order, lengths, max_positions)
+    assert_array_equal(np.concatenate(runs), order)
+    for run in runs:
+        assert len(run) == 1 or lengths[run[0]] * len(run) <= max_positions
+        # as many as fit: one more would pass the cap
+        longest = max(1, lengths[run[0]])
+        assert len(run) == max(1, max_positions // longest) or run[-1] == order[-1]
+
+
+def test_capped_runs_of_nothing():
+    assert capped_runs(np.array([], dtype=int), np.array([], dtype=int), 8) == []

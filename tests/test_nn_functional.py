@@ -8,13 +8,16 @@ import pytest
 from _gradcheck import assert_gradients_match
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn.nn._cells import _gate_derivatives
+from skrnn.nn._cells import (
+    _gate_activations,
+    _gate_derivatives,
+    _half_sigmoid_columns,
+)
 from skrnn.nn._functional import (
     cross_entropy,
     dropout_mask,
     dtanh_from_output,
     log_softmax,
-    sigmoid,
     softmax,
 )
 
@@ -123,45 +126,44 @@ def test_cross_entropy_gradient_matches_finite_differences(n_classes):
     assert_gradients_match(lambda p: cross_entropy(p["z"], y, w)[0], params, {"z": dz})
 
 
+def _gates(x, n_sigmoid):
+    """The gated cells' activations of pre-activations ``x``, sigmoids first."""
+    a = _half_sigmoid_columns(x, n_sigmoid)
+    _gate_activations(a, n_sigmoid)
+    return a
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sigmoid_of_extreme_inputs_is_exactly_zero_or_one(dtype):
-    x = np.array([1e4, -1e4, 50.0, -50.0], dtype=dtype)
+def test_gate_activations_of_extreme_inputs_are_exactly_saturated(dtype):
+    x = np.array([[1e4, -1e4, 50.0, -50.0, 1e4, -1e4]], dtype=dtype)
     with strict_floating_point(), np.errstate(under="raise"):
-        s = sigmoid(x)
-    assert s.dtype == dtype
-    assert_array_equal(s[:2], [1.0, 0.0])
-    assert ((s >= 0) & (s <= 1)).all()
+        a = _gates(x, 4)
+    assert a.dtype == dtype
+    assert_array_equal(a[0, [0, 1, 4, 5]], [1.0, 0.0, 1.0, -1.0])
+    assert ((a[0, :4] >= 0) & (a[0, :4] <= 1)).all()
 
 
-def test_sigmoid_matches_definition():
+def test_gate_activations_match_their_definitions():
     x = np.linspace(-20, 20, 81)
-    assert_allclose(sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-12, atol=1e-15)
-    assert sigmoid(np.zeros(1))[0] == 0.5
-
-
-def test_sigmoid_out_argument():
-    x = np.linspace(-3, 3, 7)
-    expected = 1 / (1 + np.exp(-x))
-    out = np.empty_like(x)
-    assert sigmoid(x, out=out) is out
-    assert_allclose(out, expected, rtol=1e-12)
-    y = x.copy()
-    sigmoid(y, out=y)  # in place
-    assert_allclose(y, expected, rtol=1e-12)
-    # without out, the input is left alone
-    z = x.copy()
-    sigmoid(z)
-    assert_array_equal(z, x)
+    a = _gates(np.stack([x, -x, x], axis=1), 2)
+    assert_allclose(a[:, 0], _sigmoid(x), rtol=1e-12, atol=1e-15)
+    assert_allclose(a[:, 1], _sigmoid(-x), rtol=1e-12, atol=1e-15)
+    assert_allclose(a[:, 2], np.tanh(x), rtol=1e-12, atol=1e-15)
+    assert_array_equal(x, np.linspace(-20, 20, 81))
 
 
 def test_derivatives_from_outputs_match_finite_differences():
     x = np.linspace(-4, 4, 33)
     eps = 1e-6
     num_tanh = (np.tanh(x + eps) - np.tanh(x - eps)) / (2 * eps)
-    num_sig = (sigmoid(x + eps) - sigmoid(x - eps)) / (2 * eps)
+    num_sig = (_sigmoid(x + eps) - _sigmoid(x - eps)) / (2 * eps)
     assert_allclose(dtanh_from_output(np.tanh(x)), num_tanh, rtol=1e-8, atol=1e-10)
     # the gated cells' derivatives: sigmoid columns first, then tanh columns
-    gates = np.stack([sigmoid(x), sigmoid(-x), np.tanh(x)], axis=1)
+    gates = np.stack([_sigmoid(x), _sigmoid(-x), np.tanh(x)], axis=1)
     deriv = _gate_derivatives(gates, 2, np.empty_like(gates))
     assert_allclose(deriv[:, 0], num_sig, rtol=1e-8, atol=1e-10)
     assert_allclose(deriv[:, 1], num_sig[::-1], rtol=1e-8, atol=1e-10)

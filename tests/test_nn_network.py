@@ -21,6 +21,7 @@ from skrnn.nn import (
     forward,
     init_params,
     loss_and_grad,
+    staged_forward,
 )
 from skrnn.nn._init import glorot_uniform, orthogonal, uniform
 from skrnn.nn._network import _forward
@@ -481,6 +482,29 @@ def test_document_alone_equals_its_row_in_a_padded_batch(
     for row, doc in enumerate(docs):
         alone = forward(params, *pad_batch([doc]), config)
         assert_allclose(alone[0], logits[row], rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("embedding_dim", [None, EMBED])
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_staged_forward_gives_the_logits_of_every_prefix(cell, pooling, embedding_dim):
+    config = make_config(
+        cell=cell, num_layers=2, pooling=pooling, embedding_dim=embedding_dim
+    )
+    params = make_params(config)
+    docs = make_docs((6, 4, 4, 1))
+    staged = staged_forward(params, *pad_batch(docs), config)
+    assert staged.shape == (6, len(docs), 3)
+    for column, doc in enumerate(docs):
+        prefixes = [doc[:t] for t in range(len(doc), 0, -1)]  # longest first
+        expected = forward(params, *pad_batch(prefixes), config)[::-1]
+        assert_allclose(staged[: len(doc), column], expected, rtol=0, atol=1e-12)
+
+
+def test_staged_forward_refuses_a_bidirectional_network():
+    config = make_config(bidirectional=True)
+    with pytest.raises(ValueError, match="unidirectional"):
+        staged_forward(make_params(config), *pad_batch(make_docs()), config)
 
 
 @pytest.mark.parametrize("embedding_dim", [None, EMBED])

@@ -12,6 +12,7 @@ from ._network import (
     forward,
     init_params,
     loss_and_grad,
+    staged_forward,
 )
 from ._recurrent import POOLINGS
 
@@ -24,5 +25,6 @@ __all__ = [
     "forward",
     "init_params",
     "loss_and_grad",
+    "staged_forward",
     "sum_row_grads",
 ]

@@ -9,31 +9,6 @@ finite input of any magnitude and never emits an overflow warning.
 import numpy as np
 
 
-def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x/2)) / 2``.
-
-    The tanh form never overflows, so large inputs give exactly 0 or 1
-    without a warning.
-
-    Parameters
-    ----------
-    x : ndarray
-        Input.
-    out : ndarray, optional
-        Where to write the result (may be ``x`` itself).
-
-    Returns
-    -------
-    ndarray
-        The sigmoid of ``x``.
-    """
-    out = np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-
-
 def dtanh_from_output(y: np.ndarray) -> np.ndarray:
     """Derivative of tanh at the point whose output is ``y``: ``1 - y**2``.
 

@@ -289,6 +289,32 @@ def pool_forward(
     return pooled, {"argmax": argmax}
 
 
+def running_pool(outputs: np.ndarray, pooling: str) -> np.ndarray:
+    """Pool every prefix of one direction's hidden states at once.
+
+    Parameters
+    ----------
+    outputs : ndarray of shape (n_steps, n_samples, hidden_size)
+        Hidden states of a unidirectional network.
+    pooling : {"last", "mean", "max"}
+        As for :func:`pool_forward`.
+
+    Returns
+    -------
+    ndarray of shape (n_steps, n_samples, hidden_size)
+        Row ``t`` is what :func:`pool_forward` gives on the states
+        ``h_1..h_{t+1}``: the states themselves for ``"last"``, their running
+        mean or running element-wise maximum.  Rows past a sequence's length
+        pool padding and mean nothing.
+    """
+    if pooling == "mean":
+        steps = np.arange(1, len(outputs) + 1, dtype=outputs.dtype)
+        return np.cumsum(outputs, axis=0) / steps[:, None, None]
+    if pooling == "max":
+        return np.maximum.accumulate(outputs, axis=0)
+    return outputs
+
+
 def pool_backward(
     dpooled: np.ndarray, cache: dict, n_steps: int, pooling: str, bidirectional: bool
 ) -> np.ndarray:
