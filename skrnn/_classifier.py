@@ -257,7 +257,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         :class:`~sklearn.neural_network.MLPClassifier`): with the default 5,
         after the sixth such epoch.
     early_stopping : "auto" or bool, default="auto"
-        Hold out ``validation_fraction`` of the training data (stratified),
+        Hold out ``validation_fraction`` of the training data (stratified,
+        unless a class has a single sample: a warning then says so),
         stop when its accuracy stops improving, and keep the weights of the
         best epoch.  "auto", as in
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`, turns it on
@@ -624,6 +625,13 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
                     "Every sample has weight 0 once multiplied by class_weight="
                     f"{self.class_weight!r}: there is nothing to train on."
                 )
+        with np.errstate(over="ignore"):
+            total_weight = sample_weight.sum()
+        if not np.isfinite(total_weight):
+            raise ValueError(
+                f"The sample weights sum to more than {dtype.name} can hold; "
+                "scale them down, or pass dtype=numpy.float64."
+            )
         train = Dataset(sequences, y_index, sample_weight)
         validation = None
         n_classes_seen = int(np.count_nonzero(np.bincount(y_index)))
@@ -690,7 +698,9 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         self._architecture = {
             name: getattr(self, name) for name in _ARCHITECTURE_PARAMS
         }
-        self._fitted_optimizer_params = self._optimizer_params()
+        if first_call or not incremental:
+            # partial_fit keeps the optimizer it continues, settings and all.
+            self._fitted_optimizer_params = self._optimizer_params()
         if coverage is None:
             self.__dict__.pop("embeddings_coverage_", None)
         else:
@@ -971,7 +981,16 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
     def _split_validation(self, data, seed):
         indices = np.arange(len(data.y))
         counts = np.bincount(data.y)
-        stratify = data.y if counts[counts > 0].min() >= 2 else None
+        stratify = data.y
+        if counts[counts > 0].min() < 2:
+            stratify = None
+            warnings.warn(
+                "early_stopping holds out a validation part that is not "
+                "stratified: some class has a single training sample, which "
+                "either the training part or the validation part will lack.",
+                UserWarning,
+                stacklevel=5,
+            )
         try:
             train_idx, val_idx = train_test_split(
                 indices,

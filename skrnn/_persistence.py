@@ -130,6 +130,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 import sklearn
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
@@ -893,15 +894,17 @@ def _build_classifier(
         raise _CorruptFileError(f"dtype is {dtype!r}, not one of {_WEIGHT_DTYPES}")
     dtype = np.dtype(dtype)
     weights = _decode_weights(arrays, config, dtype)
-    optimizer = _decode_optimizer(metadata["optimizer"], arrays, weights, dtype)
     optimizer_params = _decode_mapping(
         metadata["optimizer_params"], _OPTIMIZER_PARAMS, "optimizer_params"
     )
-    if optimizer_params["solver"] != metadata["optimizer"]["solver"]:
-        raise _CorruptFileError(
-            f"optimizer_params.solver is {optimizer_params['solver']!r}, but the "
-            f"optimizer is {metadata['optimizer']['solver']!r}"
-        )
+    fitted = RNNTextClassifier(**optimizer_params)
+    try:
+        fitted._validate_params()
+    except InvalidParameterError as exc:
+        raise _CorruptFileError(f"optimizer_params: {exc}") from None
+    optimizer = _decode_optimizer(
+        metadata["optimizer"], arrays, weights, dtype, fitted._make_optimizer({})
+    )
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
     expected.update(key for key in arrays if key.startswith("optimizer/"))
     if unexpected := sorted(set(arrays) - expected):
@@ -1098,29 +1101,44 @@ def _decode_optimizer(
     arrays: dict[str, np.ndarray],
     weights: dict[str, np.ndarray],
     dtype: np.dtype,
+    expected: BaseOptimizer,
 ) -> BaseOptimizer:
+    """The optimizer of the file, which must have the settings of ``expected``.
+
+    ``expected`` is made, without parameters, from the estimator's fitted
+    optimizer parameters (``optimizer_params`` in the file).
+    """
     _check_keys(section, {"solver", "hyperparameters", "scalars"}, "optimizer")
     solver = section["solver"]
-    if solver not in OPTIMIZERS:
-        raise _CorruptFileError(f"optimizer.solver {solver!r} is unknown")
-    cls = OPTIMIZERS[solver]
+    cls = type(expected)
+    if OPTIMIZERS.get(solver) is not cls:
+        raise _CorruptFileError(
+            f"optimizer.solver is {solver!r}, but optimizer_params make a "
+            f"{cls.__name__}"
+        )
     names = _optimizer_hyperparameters(cls)
     hyperparameters = _decode_mapping(
         section["hyperparameters"], names, "optimizer.hyperparameters"
     )
-    optimizer = cls(weights, **hyperparameters)
     for name, value in hyperparameters.items():
-        # The constructor converts (float(), bool()): what it kept must be
-        # what the file says.
         if type(value) not in (bool, int, float, str) or (
-            getattr(optimizer, name) != value
+            getattr(expected, name) != value
         ):
-            raise _CorruptFileError(f"optimizer.hyperparameters.{name} is {value!r}")
+            raise _CorruptFileError(
+                f"optimizer.hyperparameters.{name} is {value!r}, but "
+                f"optimizer_params make it {getattr(expected, name)!r}"
+            )
+    optimizer = cls(weights, **hyperparameters)
     scalars = _decode_mapping(
         section["scalars"], optimizer._scalar_names, "optimizer.scalars"
     )
     for name, value in scalars.items():
-        if type(value) not in (int, float) or not math.isfinite(value):
+        valid = (
+            type(value) is int and value >= 0
+            if name == "t"
+            else type(value) in (int, float) and 0 < value < math.inf
+        )
+        if not valid:
             raise _CorruptFileError(f"optimizer.scalars.{name} is {value!r}")
     state: dict[str, Any] = dict(scalars)
     for key, array in arrays.items():

@@ -301,8 +301,8 @@ def run_epoch(
     Raises
     ------
     TrainingDivergedError
-        If a loss or a weight is not finite, or the mean cross-entropy
-        exceeds :data:`DIVERGED_LOSS_FACTOR` times ``log(n_classes)``.
+        If a loss or a weight is not finite, or the mean cross-entropy is
+        NaN or exceeds :data:`DIVERGED_LOSS_FACTOR` times ``log(n_classes)``.
     """
     total_loss = 0.0
     total_penalty = 0.0
@@ -327,7 +327,7 @@ def run_epoch(
         raise TrainingDivergedError("the weights became NaN or infinite")
     total_weight = max(total_weight, float(np.finfo(float).tiny))
     cross_entropy = total_loss / total_weight
-    if cross_entropy > DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
+    if not cross_entropy <= DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
         raise TrainingDivergedError(
             f"the training loss exploded to {cross_entropy:.4g}"
         )

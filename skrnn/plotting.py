@@ -74,7 +74,7 @@ def plot_explanation(
     ax.set_xticks(steps)
     ax.set_xticklabels([str(t + 1) for t in steps])
     ax.set_xlabel("tokens read")
-    ax.set_ylabel(f"p({explanation.prediction})")
+    ax.set_ylabel(f"p({explanation.prediction})", parse_math=False)
     rotation = 0 if n_tokens <= 12 else 60
     for t, token in enumerate(tokens):
         face = colormap(norm(attributions[t]))
@@ -83,6 +83,7 @@ def plot_explanation(
             t,
             1.04,
             token,
+            parse_math=False,
             transform=ax.get_xaxis_transform(),
             ha="center" if rotation == 0 else "left",
             va="bottom",

@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 import skrnn._classifier as classifier_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn._optimizers import AdamOptimizer, SGDOptimizer
 from skrnn._training import TrainingDivergedError, fit_epochs
 from skrnn.datasets import load_toy_sentiment
 
@@ -745,6 +746,18 @@ def test_warm_start_applies_new_dropout_rates():
     assert (clf._config.dropout, clf._config.input_dropout) == (0.3, 0.0)
 
 
+def test_a_warm_fit_after_partial_fit_builds_the_changed_optimizer():
+    # Regression: partial_fit, which continues its optimizer as MLPClassifier
+    # does, marked the changed settings as applied, so no later warm fit
+    # applied them.
+    clf = _fit(warm_start=True)
+    clf.set_params(solver="sgd", learning_rate_init=0.5).partial_fit(X_BIN, Y_BIN)
+    assert isinstance(clf._optimizer, AdamOptimizer)
+    clf.fit(X_BIN, Y_BIN)
+    assert isinstance(clf._optimizer, SGDOptimizer)
+    assert clf._optimizer.learning_rate_init == 0.5
+
+
 @pytest.mark.parametrize(
     "classes, match",
     [
@@ -797,6 +810,16 @@ def test_early_stopping_records_validation_scores():
     assert clf.best_loss_ is None
     # 40 documents trained on, 10 held out
     assert clf.t_ == clf.n_iter_ * 40
+
+
+def test_early_stopping_says_when_it_cannot_stratify():
+    # Regression: a class of one sample made the split unstratified silently.
+    X, y = [*X_BIN, "a lone document"], [*Y_BIN, "other"]
+    with pytest.warns(UserWarning, match="not stratified"):
+        _fit(X, y, early_stopping=True, validation_fraction=0.3)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*not stratified")
+        _fit(early_stopping=True, validation_fraction=0.3)
 
 
 @pytest.mark.parametrize("validation_fraction", [0.1, 0.99])
@@ -954,6 +977,15 @@ def test_unit_sample_weights_equal_none():
     a = _fit()
     b = RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=np.ones(8))
     _assert_weights_equal(a.weights_, b.weights_)
+
+
+def test_sample_weights_whose_sum_overflows_are_an_error():
+    # Regression: fit trained nothing, every loss NaN, without an error.
+    huge = np.full(8, 1e38)
+    with pytest.raises(ValueError, match="sum to more than float32"):
+        RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=huge)
+    clf = RNNTextClassifier(**FAST, dtype=np.float64)
+    assert np.isfinite(clf.fit(X_BIN, Y_BIN, sample_weight=huge).loss_curve_).all()
 
 
 def test_all_zero_sample_weights_are_an_error():

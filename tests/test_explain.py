@@ -8,6 +8,7 @@ seed's toy network (the flip at "not"), and the plot.
 """
 
 import copy
+import io
 import sys
 
 import numpy as np
@@ -333,6 +334,28 @@ def test_plot_explanation():
         )
         _, ax2 = plt.subplots()
         assert plot_explanation(explanation, ax=ax2, colorbar=False) is ax2
+    finally:
+        plt.close("all")
+
+
+def test_plot_explanation_draws_dollar_signs_literally():
+    # Regression: matplotlib read "$...$" tokens and labels as TeX, and
+    # drawing failed on "$\\bad$".
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skrnn.plotting import plot_explanation
+
+    X = [*X_BIN, "price $\\bad$ x", "costs $5$"]
+    y = [*Y_BIN, "$\\pos$", "$\\pos$"]
+    explanation = explain_document(tiny(X, y, token_pattern=r"\S+"), X[-2])
+    ax = plot_explanation(explanation)
+    try:
+        ax.figure.savefig(io.BytesIO(), format="png")
+        assert [text.get_text() for text in ax.texts] == ["price", "$\\bad$", "x"]
     finally:
         plt.close("all")
 

@@ -588,6 +588,22 @@ TAMPERINGS = {
         beta_1="0.9"
     ),
     "optimizer scalar": lambda m, a: m["optimizer"]["scalars"].update(t="3"),
+    # Regression: these loaded, and partial_fit then failed deep inside.
+    "negative optimizer step": lambda m, a: m["optimizer"]["scalars"].update(t=-1),
+    "fractional optimizer step": lambda m, a: m["optimizer"]["scalars"].update(t=1.5),
+    "zero learning rate": lambda m, a: m["optimizer"]["scalars"].update(
+        learning_rate=0.0
+    ),
+    "huge beta_1": lambda m, a: m["optimizer"]["hyperparameters"].update(beta_1=1e308),
+    "negative learning_rate_init": lambda m, a: m["optimizer"][
+        "hyperparameters"
+    ].update(learning_rate_init=-1.0),
+    "optimizer unlike its parameters": lambda m, a: m["optimizer"][
+        "hyperparameters"
+    ].update(epsilon=1e-3),
+    "invalid optimizer parameter": lambda m, a: m["optimizer_params"].update(
+        beta_2=2.0
+    ),
     "negative epochs": lambda m, a: m["training_state"].update(n_iter=-1),
     "loss as str": lambda m, a: m["attributes"].update(loss_curve_=["0.5"]),
     "other bit generator": lambda m, a: m["rng"].update(bit_generator="MT19937"),

@@ -720,6 +720,15 @@ def test_an_exploded_cross_entropy_is_divergence_even_if_finite():
         _run_epoch_without_steps(data, config, params, alpha=0.0)
 
 
+def test_a_nan_cross_entropy_is_divergence():
+    # Regression: weights whose sum overflows scale every gradient to 0 and
+    # the epoch's loss to NaN, which passed the check.
+    data, config, params = _sharding_problem(one_hot=False)
+    data.sample_weight[:] = np.finfo(data.sample_weight.dtype).max
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError):
+        _run_epoch_without_steps(data, config, params, alpha=0.0)
+
+
 def test_a_large_l2_penalty_is_not_divergence():
     # Regression: alpha=100 made the penalty alone exceed the threshold.
     data, config, params = _sharding_problem(one_hot=False)
