@@ -310,8 +310,13 @@ def read_table(
                 f"{source}, row {number}: expected at least {needed} fields "
                 f"(delimiter {delimiter!r}), found {len(row)}"
             )
+        label = row[label_index].strip()
+        if not label:
+            raise CommandError(
+                f"{source}, row {number}: the label (column {label_index}) is empty"
+            )
         documents.append(row[text_index])
-        labels.append(row[label_index].strip())
+        labels.append(label)
     if not documents:
         raise CommandError(f"{source} has a header but no data rows")
     return documents, labels

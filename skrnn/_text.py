@@ -343,7 +343,22 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         -------
         analyzer : callable
             Maps a str to a list of str tokens.
+
+        Raises
+        ------
+        ValueError
+            If words are to be found with neither a ``token_pattern`` nor a
+            ``tokenizer``.
         """
+        if (
+            self.analyzer == "word"
+            and self.tokenizer is None
+            and self.token_pattern is None
+        ):
+            raise ValueError(
+                "token_pattern=None needs a tokenizer: give a token_pattern, a "
+                "tokenizer, or analyzer='char'"
+            )
         return CountVectorizer(
             lowercase=self.lowercase,
             preprocessor=self.preprocessor,
@@ -497,15 +512,6 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         if dtype.kind not in "iu":
             raise ValueError(f"dtype must be an integer type, got {dtype}")
         self._warn_for_unused_params()
-        if (
-            self.analyzer == "word"
-            and self.tokenizer is None
-            and self.token_pattern is None
-        ):
-            raise ValueError(
-                "token_pattern=None needs a tokenizer: give a token_pattern, a "
-                "tokenizer, or analyzer='char'"
-            )
         # Built even when unused, so that bad tokenizing parameters fail in fit.
         analyze = self.build_analyzer()
 

@@ -124,6 +124,7 @@ def test_parse_value(text, value):
         (["--dtype", "float16"], "--dtype"),
         (["--token-pattern", "(unclosed"], "--token-pattern"),
         (["--token-pattern", r"(\w)(\w+)"], "--token-pattern"),
+        (["--token-pattern", "None"], "needs a tokenizer"),
         (["--vocabulary", "good"], "--vocabulary"),
         (["--vocabulary", "['good', 2]"], "--vocabulary"),
         (["--param", "random_state=1", "--random-state", "2"], "'random_state'"),
@@ -214,6 +215,8 @@ def test_read_labelled_lines_rejects_a_line_without_text():
         ("text,label\ngood,pos\n", ["--text-column", "txt"], ["no column 'txt'"]),
         ("a,b,c\nx,y,z\n", [], ["3 columns", "--text-column"]),
         ("good,pos\nbad\n", ["--no-header"], ["row 2", "expected at least 2"]),
+        # Regression: an empty label became a class "" silently.
+        ("text,label\ngood,pos\nbad, \n", [], ["row 3", "label", "empty"]),
         ("", [], ["no data"]),
         ("good,pos\n", ["--format", "lines"], ["line 1"]),
     ],
