@@ -1,6 +1,6 @@
 """Padding, sorting and length-bucketed minibatches of token-id sequences."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -37,10 +37,10 @@ def length_sorted(lengths: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return indices[np.argsort(-lengths[indices], kind="stable")]
 
 
-def capped_runs(
-    order: np.ndarray, lengths: np.ndarray, max_positions: int
+def length_runs(
+    order: np.ndarray, lengths: np.ndarray, run_size: Callable[[int], int]
 ) -> list[np.ndarray]:
-    """Cut a length-sorted order into runs of at most ``max_positions`` padded.
+    """Cut a length-sorted order into consecutive runs sized by their length.
 
     Parameters
     ----------
@@ -48,9 +48,9 @@ def capped_runs(
         Indices of sequences, in decreasing order of length.
     lengths : ndarray of shape (n_samples,)
         Sequence lengths.
-    max_positions : int
-        Largest number of padded positions (longest length times run size)
-        in a run; a sequence longer than that makes a run of its own.
+    run_size : callable
+        Maps the length of a run's first (longest) sequence to the number of
+        sequences in the run, at least 1.
 
     Returns
     -------
@@ -60,7 +60,7 @@ def capped_runs(
     runs = []
     start = 0
     while start < len(order):
-        size = max(1, max_positions // max(1, int(lengths[order[start]])))
+        size = max(1, run_size(int(lengths[order[start]])))
         runs.append(order[start : start + size])
         start += size
     return runs

@@ -29,9 +29,13 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._batching import capped_runs, length_sorted, pad_batch
+from ._batching import length_runs, length_sorted, pad_batch
 from ._text import check_text
-from ._training import PREDICT_BATCH_POSITIONS, predict_logits, single_threaded_blas
+from ._training import (
+    predict_logits,
+    prediction_batch_size,
+    single_threaded_blas,
+)
 from .nn import NetworkConfig, staged_forward
 from .nn._functional import softmax
 
@@ -264,7 +268,7 @@ def _running_logits(
     dtype = params["head.b_y"].dtype
     result = [np.empty((0, config.n_classes), dtype) for _ in sequences]
     order = length_sorted(lengths, np.flatnonzero(lengths))
-    for idx in capped_runs(order, lengths, PREDICT_BATCH_POSITIONS):
+    for idx in length_runs(order, lengths, prediction_batch_size):
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
         logits = staged_forward(params, ids, batch_lengths, config)
         for column, i in enumerate(idx):

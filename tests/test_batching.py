@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from skrnn._batching import capped_runs, length_sorted, minibatches, pad_batch
+from skrnn._batching import length_runs, length_sorted, minibatches, pad_batch
 
 
 def test_pad_batch_shape_contents_and_lengths():
@@ -122,17 +122,22 @@ def test_minibatches_successive_epochs_differ():
 
 
 @pytest.mark.parametrize("max_positions", [1, 6, 10, 100])
-def test_capped_runs_cover_the_order_within_the_cap(max_positions):
+def test_length_runs_cover_the_order_in_runs_of_the_given_size(max_positions):
     lengths = np.array([5, 0, 3, 9, 3, 1, 12, 2])
     order = length_sorted(lengths, np.arange(len(lengths)))
-    runs = capped_runs(order, lengths, max_positions)
+    sizes = []
+
+    def run_size(length):
+        sizes.append(length)
+        return max_positions // max(1, length)
+
+    runs = length_runs(order, lengths, run_size)
     assert_array_equal(np.concatenate(runs), order)
-    for run in runs:
-        assert len(run) == 1 or lengths[run[0]] * len(run) <= max_positions
-        # as many as fit: one more would pass the cap
-        longest = max(1, lengths[run[0]])
-        assert len(run) == max(1, max_positions // longest) or run[-1] == order[-1]
+    # Each run is sized by its first (longest) length, never empty.
+    assert sizes == [lengths[run[0]] for run in runs]
+    for run in runs[:-1]:
+        assert len(run) == max(1, max_positions // max(1, lengths[run[0]]))
 
 
-def test_capped_runs_of_nothing():
-    assert capped_runs(np.array([], dtype=int), np.array([], dtype=int), 8) == []
+def test_length_runs_of_nothing():
+    assert length_runs(np.array([], dtype=int), np.array([], dtype=int), len) == []

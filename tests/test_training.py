@@ -43,6 +43,7 @@ from skrnn._training import (
     accuracy,
     batch_loss_and_grad,
     predict_logits,
+    prediction_batch_size,
     run_epoch,
 )
 from skrnn.datasets import load_toy_sentiment
@@ -789,3 +790,18 @@ def test_predict_logits_on_threads_matches_one_thread():
     one = predict_logits(params, sequences, config)
     two = predict_logits(params, sequences, config, n_jobs=2)
     assert_array_equal(two, one)
+
+
+@pytest.mark.parametrize(
+    ("length", "size"),
+    [
+        (0, 2**12),  # empty documents: as many as the cache-sized batch holds
+        (23, 2**12 // 23),  # sentences: the cache-sized batch
+        (200, 32),  # long documents: at least 32 at a time ...
+        (1000, 32),
+        (5000, 2**15 // 5000),  # ... within 2**15 positions
+        (10**6, 1),
+    ],
+)
+def test_prediction_batch_size(length, size):
+    assert prediction_batch_size(length) == size
