@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ._demo import DEMO_RANDOM_STATE, run_demo
 from ._embeddings import is_number
+from ._persistence import load, save
 
 #: Column names taken for the text and the label column of a file with a
 #: header when ``--text-column`` and ``--label-column`` are not given.
@@ -446,23 +447,12 @@ def _expand_parameter_options(
 
 
 def _load_model(path: str):
-    try:
-        from ._persistence import load
-    except ImportError as exc:
-        raise CommandError(_missing_persistence(exc)) from exc
     if not os.path.exists(path):
         raise CommandError(f"cannot read model {path}: no such file")
     try:
         return load(path)
     except Exception as exc:
         raise CommandError(f"cannot load model {path}: {_reason(exc)}") from exc
-
-
-def _missing_persistence(exc: ImportError) -> str:
-    return (
-        "saving and loading models needs skrnn.save and skrnn.load "
-        f"(skrnn._persistence), which this installation lacks: {exc}"
-    )
 
 
 def _option(name: str) -> str:
@@ -562,10 +552,6 @@ def _train(args: argparse.Namespace) -> int:
             f"read {_plural(len(documents), 'document')} of "
             f"{_plural(n_classes, 'class', 'classes')} from {args.data}"
         )
-    try:
-        from ._persistence import save
-    except ImportError as exc:
-        raise CommandError(_missing_persistence(exc)) from exc
     start = time.perf_counter()
     try:
         with _warnings_as_notes(), contextlib.redirect_stdout(sys.stderr):
@@ -946,11 +932,6 @@ def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     demo.set_defaults(handler=_demo)
     train_options = {flag for action in actions for flag in action.option_strings}
     return parser, train_options | {"-h", "--help"}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``skrnn`` command and its sub-commands."""
-    return _build_parser()[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -209,13 +209,13 @@ def occlusion_attributions(
     params: Params,
     sequences: Sequence[np.ndarray],
     config: NetworkConfig,
-    targets: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Leave-one-out occlusion: how much each token raises a class's probability.
+    """Leave-one-out occlusion: how much each token raises the predicted class.
 
     Every sequence and its ``n`` variants without one token are predicted in
-    one batched pass; the attribution of token ``i`` for class ``c`` is
-    ``p(c | seq) - p(c | seq without token i)``.  Deleting a token shifts the
+    one batched pass; the attribution of token ``i`` is
+    ``p(c | seq) - p(c | seq without token i)`` for the class ``c`` predicted
+    for the whole sequence.  Deleting a token shifts the
     later ones one step earlier, which is what "the document without that
     word" means to a recurrent network; the attributions need not sum to
     anything in particular.  Removing the only token of a one-token sequence
@@ -229,9 +229,6 @@ def occlusion_attributions(
         Token ids of each document.
     config : NetworkConfig
         The architecture.
-    targets : ndarray of int of shape (n_samples,), optional
-        Index of the class to explain for each sequence; None explains the
-        predicted class.
 
     Returns
     -------
@@ -252,7 +249,7 @@ def occlusion_attributions(
     sizes = [1 + len(seq) for seq in sequences]
     starts = np.cumsum([0, *sizes])[:-1]
     proba = proba_all[starts]
-    targets = proba.argmax(axis=1) if targets is None else np.asarray(targets, int)
+    targets = proba.argmax(axis=1)
     attributions = [
         proba[k, c] - proba_all[start + 1 : start + size, c]
         for k, (start, size, c) in enumerate(zip(starts, sizes, targets, strict=True))

@@ -131,21 +131,17 @@ def test_occlusion_of_one_token_compares_with_the_empty_sequence():
     assert_allclose(attributions, [proba[0, c] - empty[c]])
 
 
-def test_occlusion_targets_and_ranges():
-    params, config, sequences = random_network(n_classes=2, hidden_size=4)
-    n_samples = len(sequences)
-    zeros, ones = np.zeros(n_samples, dtype=int), np.ones(n_samples, dtype=int)
-    proba, a0 = occlusion_attributions(params, sequences, config, zeros)
-    _, a1 = occlusion_attributions(params, sequences, config, ones)
-    _, a_predicted = occlusion_attributions(params, sequences, config)
+def test_occlusion_is_the_drop_in_the_predicted_probability():
+    params, config, sequences = random_network(n_classes=3, hidden_size=4)
+    proba, attributions = occlusion_attributions(params, sequences, config)
     assert_allclose(proba.sum(axis=1), 1.0)
-    predicted = proba.argmax(axis=1)
-    for seq, x, y, z, c in zip(sequences, a0, a1, a_predicted, predicted, strict=True):
-        assert x.shape == (len(seq),)
-        assert np.all(np.abs(x) <= 1.0)
-        # With two classes, what one class gains the other loses.
-        assert_allclose(x, -y, atol=1e-12)
-        assert_allclose(z, (x, y)[c])
+    for seq, p, a in zip(sequences, proba, attributions, strict=True):
+        assert a.shape == (len(seq),)
+        assert np.all(np.abs(a) <= 1.0)
+        if len(seq):
+            without = [np.delete(seq, i) for i in range(len(seq))]
+            p_without = softmax(predict_logits(params, without, config))
+            assert_allclose(a, p[p.argmax()] - p_without[:, p.argmax()], atol=1e-12)
 
 
 # ------------------------------------------------------- estimator functions

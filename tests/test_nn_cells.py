@@ -55,6 +55,13 @@ def make_cell_inputs(cell, seed=0):
     return params, xproj
 
 
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_a_cells_param_names_are_what_its_init_returns(cell):
+    spec = CELLS[cell]
+    params = spec.init(np.random.default_rng(0), H, np.dtype(np.float32))
+    assert tuple(params) == spec.param_names
+
+
 def reference_forward(cell, xproj, lengths, params):
     """One sequence at a time, one step at a time, from h_0 = c_0 = 0."""
     outputs = np.zeros((xproj.shape[0], xproj.shape[1], H))

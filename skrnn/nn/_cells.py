@@ -333,16 +333,21 @@ def gru_backward(
 
 @dataclass(frozen=True)
 class Cell:
-    """A recurrent cell: its gate count and its init, forward and backward."""
+    """A recurrent cell: its gates, its parameters, init, forward and backward.
+
+    ``param_names`` are the keys of what ``init`` returns; the input weights
+    ``W_xh`` belong to the layer, which projects all the steps' inputs at once.
+    """
 
     n_gates: int
+    param_names: tuple[str, ...]
     init: Callable[[np.random.Generator, int, np.dtype], Params]
     forward: Callable[..., tuple[np.ndarray, Cache]]
     backward: Callable[..., tuple[np.ndarray, Params]]
 
 
 CELLS: dict[str, Cell] = {
-    "rnn": Cell(1, rnn_init, rnn_forward, rnn_backward),
-    "lstm": Cell(4, lstm_init, lstm_forward, lstm_backward),
-    "gru": Cell(3, gru_init, gru_forward, gru_backward),
+    "rnn": Cell(1, ("W_hh", "b_h"), rnn_init, rnn_forward, rnn_backward),
+    "lstm": Cell(4, ("W_hh", "b_h"), lstm_init, lstm_forward, lstm_backward),
+    "gru": Cell(3, ("W_hh", "b_h", "b_hn"), gru_init, gru_forward, gru_backward),
 }

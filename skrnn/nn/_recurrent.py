@@ -136,7 +136,10 @@ def recurrent_forward(
                 x = x * mask
         outs, dir_caches = [], []
         for direction in directions(bidirectional):
-            p = {k: params[f"layer{layer}.{direction}.{k}"] for k in _cell_keys(cell)}
+            p = {
+                k: params[f"layer{layer}.{direction}.{k}"]
+                for k in CELLS[cell].param_names
+            }
             W_xh = params[f"layer{layer}.{direction}.W_xh"]
             if one_hot and layer == 0:
                 xproj = W_xh[x]
@@ -210,7 +213,7 @@ def recurrent_backward(
         dx = None
         for k, direction in enumerate(directions(bidirectional)):
             name = f"layer{layer}.{direction}."
-            p = {key: params[name + key] for key in _cell_keys(cell)}
+            p = {key: params[name + key] for key in CELLS[cell].param_names}
             dout = dx_out[:, :, k * hidden : (k + 1) * hidden]
             if direction == "bwd":
                 dout = _reverse(dout, rev)
@@ -238,10 +241,6 @@ def recurrent_backward(
             dx *= lc["mask"]
         dx_out = dx
     return grads, dx_out
-
-
-def _cell_keys(cell: str) -> tuple[str, ...]:
-    return ("W_hh", "b_h", "b_hn") if cell == "gru" else ("W_hh", "b_h")
 
 
 def pool_forward(
