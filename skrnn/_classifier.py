@@ -15,9 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
-    HasMethods,
     Interval,
-    RealNotInt,
     StrOptions,
 )
 from sklearn.utils.class_weight import compute_sample_weight
@@ -353,25 +351,10 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "embeddings": [Mapping, str, os.PathLike, None],
         "freeze_embeddings": ["boolean"],
-        "lowercase": ["boolean"],
-        "preprocessor": [callable, None],
-        "tokenizer": [callable, None],
-        "token_pattern": [str, None],
-        "analyzer": [StrOptions({"word", "char"})],
-        "strip_accents": [StrOptions({"ascii", "unicode"}), callable, None],
-        "stop_words": [StrOptions({"english"}), list, None],
-        "min_df": [
-            Interval(RealNotInt, 0, 1, closed="both"),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "max_df": [
-            Interval(RealNotInt, 0, 1, closed="both"),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "max_features": [Interval(Integral, 1, None, closed="left"), None],
-        "vocabulary": [HasMethods("__iter__"), None],
-        "max_length": [Interval(Integral, 1, None, closed="left"), None],
-        "truncating": [StrOptions({"pre", "post"})],
+        **{
+            name: SequenceVectorizer._parameter_constraints[name]
+            for name in _TEXT_PARAMS
+        },
         "solver": [StrOptions(set(OPTIMIZERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions(set(LR_SCHEDULES))],
@@ -732,9 +715,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         rng = np.random.default_rng(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
-        vectorizer = SequenceVectorizer(
-            **{name: getattr(self, name) for name in _TEXT_PARAMS}
-        )
+        vectorizer = self._make_vectorizer()
         sequences = vectorizer.fit_transform(documents)
         _check_tokens(vectorizer, sequences)
         weights, config, coverage = self._init_network(
@@ -872,6 +853,12 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             )
         return weights, config, n_found / max(1, len(vectorizer.vocabulary_))
 
+    def _make_vectorizer(self):
+        """An unfitted vectorizer with the estimator's text parameters."""
+        return SequenceVectorizer(
+            **{name: getattr(self, name) for name in _TEXT_PARAMS}
+        )
+
     def _optimizer_params(self):
         return {name: getattr(self, name) for name in _OPTIMIZER_PARAMS}
 
@@ -923,16 +910,25 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             input_dropout=float(self.input_dropout),
         )
 
-    def _check_warm_start_compatible(self):
-        text = self.vectorizer_.get_params()
-        fitted = [(name, self._architecture[name]) for name in _ARCHITECTURE_PARAMS]
-        fitted += [(name, text[name]) for name in _TEXT_PARAMS]
-        changed = [
-            name
-            for name, value in fitted
+    def _changed_since_fit(self):
+        """The parameters that fixed the network and changed since, by name.
+
+        Each with the value it was fitted with: the architecture parameters,
+        compared with ``_architecture``, and the text parameters, compared
+        with those of ``vectorizer_``.  A warm start refuses to continue if
+        any changed, and so does :func:`skrnn.save`.
+        """
+        text = self.vectorizer_.get_params(deep=False)
+        fitted = {name: self._architecture[name] for name in _ARCHITECTURE_PARAMS}
+        fitted.update((name, text[name]) for name in _TEXT_PARAMS)
+        return {
+            name: value
+            for name, value in fitted.items()
             if not _same_param(name, getattr(self, name), value)
-        ]
-        if changed:
+        }
+
+    def _check_warm_start_compatible(self):
+        if changed := self._changed_since_fit():
             raise ValueError(
                 f"warm_start and partial_fit continue the fitted network, but "
                 f"{', '.join(changed)} changed since it was fitted; set "

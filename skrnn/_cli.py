@@ -481,16 +481,11 @@ def _check_parameters(clf) -> None:
     from joblib import effective_n_jobs
     from sklearn.utils._param_validation import InvalidParameterError
 
-    from ._classifier import _TEXT_PARAMS
-    from ._text import SequenceVectorizer
-
     try:
         clf._validate_params()
     except InvalidParameterError as exc:
         raise UsageError(str(exc)) from exc
-    vectorizer = SequenceVectorizer(
-        **{name: getattr(clf, name) for name in _TEXT_PARAMS}
-    )
+    vectorizer = clf._make_vectorizer()
     # (parameter, check, what to say instead of the check's message or None)
     checks = [
         (

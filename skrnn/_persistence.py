@@ -388,7 +388,7 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
         _check_file_object(file, writing=True)
     check_is_fitted(model)
     model._validate_params()
-    if changed := _changed_since_fit(model):
+    if changed := model._changed_since_fit():
         raise ValueError(
             f"Cannot save: {', '.join(changed)} changed since the model was "
             "fitted, and the file would describe another network or "
@@ -408,25 +408,6 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
         # The arrays are mostly floats, which deflate shrinks by a few
         # percent only, at the price of a slower load: store them as they are.
         archive.writestr(_zip_info(_ARRAYS), npz, zipfile.ZIP_STORED)
-
-
-def _changed_since_fit(model: "RNNTextClassifier") -> dict[str, Any]:
-    """The parameters changed since the fit that a warm start would refuse.
-
-    By name, with the value that the model was fitted with: the architecture
-    parameters, compared with ``_architecture``, and the text parameters,
-    compared with those of ``vectorizer_``.
-    """
-    from ._classifier import _ARCHITECTURE_PARAMS, _TEXT_PARAMS, _same_param
-
-    text = model.vectorizer_.get_params(deep=False)
-    fitted = {name: model._architecture[name] for name in _ARCHITECTURE_PARAMS}
-    fitted.update((name, text[name]) for name in _TEXT_PARAMS)
-    return {
-        name: value
-        for name, value in fitted.items()
-        if not _same_param(name, getattr(model, name), value)
-    }
 
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
@@ -924,7 +905,7 @@ def _build_classifier(
     model._optimizer = optimizer
     model._training_state = state
     model._rng = _decode_rng(metadata["rng"])
-    if changed := _changed_since_fit(model):
+    if changed := model._changed_since_fit():
         name, fitted = next(iter(changed.items()))
         section = "architecture" if name in architecture else "vectorizer.params"
         raise _CorruptFileError(
