@@ -449,7 +449,6 @@ def batch_loss_and_grad(
             config,
             sample_weight=data.sample_weight[shard],
             rng=rngs[k],
-            sparse=True,
         )
 
     results = _map(executor, shard_loss_and_grad, range(len(shards)))

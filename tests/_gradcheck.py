@@ -22,6 +22,8 @@ above the ``1e-6`` tolerance.
 
 import numpy as np
 
+from skrnn.nn import RowGrad
+
 EPS = 1e-6
 FLOOR = 1e-4
 RTOL = 1e-6
@@ -60,14 +62,21 @@ def relative_error(num, ana, floor=FLOOR):
     return float(np.abs(num - ana).max() / scale)
 
 
+def dense(grads):
+    """The gradients with every :class:`~skrnn.nn.RowGrad` made a full array."""
+    return {k: g.toarray() if isinstance(g, RowGrad) else g for k, g in grads.items()}
+
+
 def assert_gradients_match(loss, params, grads, names=None, eps=EPS, rtol=RTOL):
     """Assert that ``grads`` are the derivative of ``loss`` at ``params``.
 
     Every entry of every parameter in ``names`` (default: all of ``params``)
-    is checked; the message lists every parameter that fails.
+    is checked; the message lists every parameter that fails.  Row-sparse
+    gradients are checked in every row, those they hold and those they omit.
     """
     names = list(params) if names is None else list(names)
     assert set(names) <= set(grads), sorted(set(names) - set(grads))
+    grads = dense(grads)
     numerical = numerical_gradient(loss, params, names, eps)
     errors = {}
     for name in names:

@@ -73,32 +73,6 @@ def distinct_rows(table: np.ndarray, ids: np.ndarray) -> DistinctRows:
     return DistinctRows(table[rows], index.reshape(ids.shape))
 
 
-def embedding_backward(
-    doutput: np.ndarray, ids: np.ndarray, n_vocab: int
-) -> np.ndarray:
-    """Gradient of the table from the gradient of the gathered rows.
-
-    Parameters
-    ----------
-    doutput : ndarray of shape ids.shape + (width,)
-        Gradient of the loss in ``table[ids]``.
-    ids : ndarray of int
-        Token ids used in the forward pass.
-    n_vocab : int
-        Number of rows of the table.
-
-    Returns
-    -------
-    ndarray of shape (n_vocab, width)
-        Rows of ``doutput`` summed into the rows they were read from; an id
-        that occurs several times accumulates all its gradients.
-    """
-    width = doutput.shape[-1]
-    grad = np.zeros((n_vocab, width), dtype=doutput.dtype)
-    np.add.at(grad, ids.reshape(-1), doutput.reshape(-1, width))
-    return grad
-
-
 @dataclass(frozen=True)
 class RowGrad:
     """Gradient of a lookup table that is zero but for a few rows.
@@ -133,10 +107,8 @@ class RowGrad:
         return dense
 
 
-def embedding_backward_rows(
-    doutput: np.ndarray, ids: np.ndarray, n_vocab: int
-) -> RowGrad:
-    """Gradient of the table, as :func:`embedding_backward`, kept row-sparse.
+def embedding_backward(doutput: np.ndarray, ids: np.ndarray, n_vocab: int) -> RowGrad:
+    """Gradient of the table from the gradient of the gathered rows.
 
     Parameters
     ----------
@@ -150,7 +122,9 @@ def embedding_backward_rows(
     Returns
     -------
     RowGrad
-        The summed gradient of every row that was read.
+        The rows that were read, each once, with the sum of their rows of
+        ``doutput`` (an id read several times accumulates all its
+        gradients); every other row's gradient is 0.
     """
     width = doutput.shape[-1]
     return _sum_rows(ids.reshape(-1), doutput.reshape(-1, width), n_vocab)

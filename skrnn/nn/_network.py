@@ -24,7 +24,6 @@ from ._cells import CELLS, Params
 from ._embedding import (
     distinct_rows,
     embedding_backward,
-    embedding_backward_rows,
     embedding_forward,
 )
 from ._functional import cross_entropy, dropout_mask
@@ -250,7 +249,6 @@ def loss_and_grad(
     sample_weight: np.ndarray | None = None,
     alpha: float = 0.0,
     rng: np.random.Generator | None = None,
-    sparse: bool = False,
 ) -> tuple[float, Params]:
     """Loss of a batch and its gradient in every parameter.
 
@@ -274,17 +272,15 @@ def loss_and_grad(
         tables (``config.lookup_tables``) are not penalised.
     rng : numpy.random.Generator, optional
         Source of dropout masks; None turns dropout off.
-    sparse : bool
-        Return the gradients of the lookup tables as
-        :class:`~skrnn.nn._embedding.RowGrad` (only the rows the batch read)
-        instead of dense arrays.
 
     Returns
     -------
     loss : float
         ``(sum_i w_i * -log p(y_i | x_i) + 0.5 * alpha * ||W||^2) / sum_i w_i``.
     grads : dict of ndarray
-        Gradient of the loss in every parameter, under the parameter's name.
+        Gradient of the loss in every parameter, under the parameter's name;
+        those of the lookup tables as :class:`~skrnn.nn.RowGrad`, the rows
+        the batch read.
     """
     if sample_weight is None:
         sample_weight = np.ones(len(y), dtype=params["head.b_y"].dtype)
@@ -308,16 +304,14 @@ def loss_and_grad(
         cache["rec"],
         params,
         n_vocab=config.n_vocab,
-        sparse=sparse,
         **config._recurrent_kwargs(),
     )
     grads.update(rec_grads)
     # undo the embedding lookup
     if not config.one_hot:
-        table_backward = embedding_backward_rows if sparse else embedding_backward
         if cache["input_mask"] is not None:
             dinputs *= cache["input_mask"]
-        grads["embed.E"] = table_backward(dinputs, ids, config.n_vocab)
+        grads["embed.E"] = embedding_backward(dinputs, ids, config.n_vocab)
     if alpha:
         loss += add_l2_penalty(params, grads, config, alpha, float(sample_weight.sum()))
     return loss, grads

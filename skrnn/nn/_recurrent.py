@@ -11,7 +11,7 @@ first, never from the padding.
 import numpy as np
 
 from ._cells import CELLS, Params
-from ._embedding import DistinctRows, embedding_backward, embedding_backward_rows
+from ._embedding import DistinctRows, embedding_backward
 from ._functional import dropout_mask
 
 POOLINGS = ("last", "mean", "max")
@@ -175,7 +175,6 @@ def recurrent_backward(
     bidirectional: bool,
     one_hot: bool,
     n_vocab: int,
-    sparse: bool = False,
 ) -> tuple[Params, np.ndarray | None]:
     """Gradients of :func:`recurrent_forward`.
 
@@ -191,14 +190,12 @@ def recurrent_backward(
         As given to :func:`recurrent_forward`.
     n_vocab : int
         Number of token ids (rows of the first ``W_xh`` when ``one_hot``).
-    sparse : bool
-        Return the gradient of a one-hot first layer's ``W_xh`` as a
-        :class:`~skrnn.nn._embedding.RowGrad`.
 
     Returns
     -------
     grads : dict of ndarray
-        Gradients of every recurrent parameter.
+        Gradients of every recurrent parameter; a one-hot first layer's
+        ``W_xh`` as a :class:`~skrnn.nn.RowGrad`.
     dinputs : ndarray or None
         Gradient in the embedded inputs; None when ``one_hot``.
     """
@@ -229,10 +226,7 @@ def recurrent_backward(
             flat = dxproj.reshape(-1, dxproj.shape[2])
             grads[name + "b_h"] = np.add.reduce(flat, axis=0)
             if one_hot and layer == 0:
-                table_backward = (
-                    embedding_backward_rows if sparse else embedding_backward
-                )
-                grads[name + "W_xh"] = table_backward(dxproj, x, n_vocab)
+                grads[name + "W_xh"] = embedding_backward(dxproj, x, n_vocab)
             else:
                 grads[name + "W_xh"] = x.reshape(-1, x.shape[2]).T @ flat
                 d = _project(dxproj, W_xh.T)
