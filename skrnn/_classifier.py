@@ -5,11 +5,12 @@ import dataclasses
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -28,7 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
-from ._explain import explain_document, staged_predict_proba
+from ._explain import Explanation, explain_document, staged_predict_proba
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, AdamOptimizer, SGDOptimizer
 from ._persistence import VersionedPickleMixin
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
@@ -155,14 +156,17 @@ class RNNTextClassifier(
 ):
     """Recurrent neural network classifier of raw text.
 
-    The network reads a document one token at a time (Elman, 1990)::
+    The network reads a document one token at a time.  With ``cell="rnn"``
+    and ``pooling="last"`` it is the Elman (1990) network of the seed post::
 
         h_t = tanh(x_t @ W_xh + h_{t-1} @ W_hh + b_h)
         y = h_n @ W_hy + b_y,   p = softmax(y)
 
-    and is trained by minimising the cross-entropy with backpropagation
-    through time, over minibatches of padded, length-bucketed documents.
-    Text goes straight in: a :class:`SequenceVectorizer` learns the
+    By default the cell is a GRU, and the element-wise maximum of its states
+    ``h_1..h_n`` is fed to the output layer instead of ``h_n``.  The network
+    is trained by minimising the cross-entropy with backpropagation through
+    time, over minibatches of padded, length-bucketed documents.  Text goes
+    straight in: a :class:`SequenceVectorizer` learns the
     vocabulary in ``fit`` and turns every document into token ids.
 
     Parameters
@@ -293,7 +297,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         dropout.  An int gives the same model for the same data, bit for bit.
     verbose : int, default=0
         Print one line per epoch (epoch, training loss and accuracy,
-        validation accuracy, seconds) when positive.
+        validation accuracy, seconds) when positive; from 2, also a progress
+        bar within each epoch (tqdm's when installed).
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
         Floating point type of the weights and computations.
 
@@ -486,7 +491,12 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
     # ------------------------------------------------------------------ fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self,
+        X: Iterable[str],
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+    ) -> "RNNTextClassifier":
         """Learn the vocabulary and train the network on raw text.
 
         Parameters
@@ -507,7 +517,13 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: Iterable[str],
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> "RNNTextClassifier":
         """Train for one epoch on a chunk of documents.
 
         The first call fixes the classes (``classes`` is then required) and
@@ -1020,7 +1036,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
 
     # --------------------------------------------------------------- predicting
 
-    def decision_function(self, X):
+    def decision_function(self, X: Iterable[str]) -> np.ndarray:
         """Logits of the output layer for each document.
 
         Parameters
@@ -1039,7 +1055,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             return logits[:, 1] - logits[:, 0]
         return logits
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Class probabilities of each document.
 
         Parameters
@@ -1054,7 +1070,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         """
         return softmax(self._logits(X))
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: Iterable[str]) -> np.ndarray:
         """Logarithm of the class probabilities of each document.
 
         Parameters
@@ -1069,7 +1085,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         """
         return log_softmax(self._logits(X))
 
-    def predict(self, X):
+    def predict(self, X: Iterable[str]) -> np.ndarray:
         """Most probable class of each document.
 
         Parameters
@@ -1087,7 +1103,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
 
     # ------------------------------------------------------------- explaining
 
-    def staged_predict_proba(self, X):
+    def staged_predict_proba(self, X: Iterable[str]) -> list[np.ndarray]:
         """Class probabilities after each token of each document.
 
         The belief of the network as it reads: row ``t`` of a document's array
@@ -1134,7 +1150,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         """
         return staged_predict_proba(self, X)
 
-    def explain(self, text, *, method="occlusion"):
+    def explain(self, text: str, *, method: str = "occlusion") -> Explanation:
         """Explain the prediction of one document, token by token.
 
         Two views of the prediction: the class probabilities after each

@@ -83,7 +83,7 @@ def rnn_forward(
 def rnn_backward(
     doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
-    """Backpropagation through time for :func:`rnn_forward`."""
+    """Backpropagation through time for :func:`rnn_forward` (see :class:`Cell`)."""
     hs = cache["hs"]
     n_steps, n_samples, hidden_size = doutputs.shape
     W_hh_T = params["W_hh"].T
@@ -186,7 +186,7 @@ def lstm_forward(
 def lstm_backward(
     doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
-    """Backpropagation through time for :func:`lstm_forward`."""
+    """Backpropagation through time for :func:`lstm_forward` (see :class:`Cell`)."""
     hs, cs, gates, tanh_cs = cache["hs"], cache["cs"], cache["gates"], cache["tanh_cs"]
     n_steps, n_samples, H = doutputs.shape
     dtype = doutputs.dtype
@@ -291,7 +291,7 @@ def gru_forward(
 def gru_backward(
     doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
-    """Backpropagation through time for :func:`gru_forward`."""
+    """Backpropagation through time for :func:`gru_forward` (see :class:`Cell`)."""
     hs, rzn, uns = cache["hs"], cache["rzn"], cache["uns"]
     n_steps, n_samples, H = doutputs.shape
     W_hh_T = params["W_hh"].T
@@ -335,8 +335,25 @@ def gru_backward(
 class Cell:
     """A recurrent cell: its gates, its parameters, init, forward and backward.
 
-    ``param_names`` are the keys of what ``init`` returns; the input weights
-    ``W_xh`` belong to the layer, which projects all the steps' inputs at once.
+    Every cell's three functions share these signatures (shapes follow the
+    module's conventions; ``G = n_gates``, ``H = hidden_size``).
+
+    ``init(rng, hidden_size, dtype) -> params``
+        The cell's own parameters, named by ``param_names``: ``W_hh`` of
+        shape (H, G * H), ``b_h`` of shape (G * H,) and, for the GRU,
+        ``b_hn`` of shape (H,).  The input weights ``W_xh`` belong to the
+        layer, which projects all the steps' inputs at once.
+    ``forward(xproj, n_active, params, training) -> (outputs, cache)``
+        ``xproj`` of shape (n_steps, n_samples, G * H), overwritten;
+        ``n_active[t]`` the number of sequences still running at step ``t``;
+        ``training`` whether backward will follow (without it, the gated
+        cells keep one step of what only backward needs, not all of them).
+        ``outputs`` of shape (n_steps, n_samples, H) holds ``h_1..h_T``, 0 at
+        padded positions; ``cache`` is what backward needs.
+    ``backward(doutputs, cache, n_active, params) -> (dxproj, grads)``
+        ``doutputs``, the gradient in ``outputs``; ``dxproj``, the gradient
+        in ``xproj``; ``grads``, those of ``W_hh`` (and ``b_hn``).  The
+        gradient of ``b_h`` is the sum of ``dxproj``, taken by the layer.
     """
 
     n_gates: int

@@ -123,7 +123,9 @@ def init_params(
     """Draw the initial weights of a network.
 
     Input weights are Glorot-uniform, recurrent weights orthogonal per gate,
-    biases zero (the LSTM's forget bias one), the embedding ``U(-0.5, 0.5)``;
+    biases zero but for the LSTM's forget gate and the GRU's update gate
+    (one, so that the cells start out remembering), the embedding
+    ``U(-0.5, 0.5)``;
     a one-hot first layer's ``W_xh`` is initialised like an embedding of width
     ``n_gates * hidden_size`` (each token adds one row, so its fan-in is 1).
 
