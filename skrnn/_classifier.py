@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -22,7 +22,6 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _assert_all_finite,
     _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
@@ -106,7 +105,7 @@ def _check_classes(classes) -> np.ndarray:
         raise ValueError(
             f"classes must be a 1-D array-like of class labels; got {classes!r}."
         ) from exc
-    _assert_all_finite(classes, input_name="classes")
+    assert_all_finite(classes, input_name="classes")
     try:
         check_classification_targets(classes)
     except ValueError as exc:
@@ -580,7 +579,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
     def _fit(self, X, y, *, sample_weight, incremental, classes=None):
         documents = check_text(X, allow_empty=False)
         y = column_or_1d(y, warn=True)
-        _assert_all_finite(y, input_name="y")
+        assert_all_finite(y, input_name="y")
         check_consistent_length(documents, y)
         check_classification_targets(y)
         dtype = self._check_dtype()
