@@ -241,6 +241,54 @@ def forward(
     return _forward(params, ids, lengths, config, None, training=False)[0]
 
 
+def staged_forward(
+    params: Params, ids: np.ndarray, lengths: np.ndarray, config: NetworkConfig
+) -> np.ndarray:
+    """Logits of every prefix of a batch, in one pass, without dropout.
+
+    A unidirectional network's state ``h_t`` depends on the first ``t``
+    tokens only, so pooling the states as they come gives, at each step, the
+    pooled vector that :func:`forward` computes for that prefix.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The network's parameters (read only).
+    ids : ndarray of int of shape (n_steps, n_samples)
+        Padded, time-major token ids.
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths in decreasing order.
+    config : NetworkConfig
+        The architecture; unidirectional.
+
+    Returns
+    -------
+    ndarray of shape (n_steps, n_samples, n_classes)
+        Row ``t`` holds the logits of the prefixes of ``t + 1`` tokens; rows
+        past a sequence's length mean nothing.
+
+    Raises
+    ------
+    ValueError
+        If the network is bidirectional: its backward direction reads each
+        prefix from the prefix's own end.
+    """
+    if config.bidirectional:
+        raise ValueError("staged_forward needs a unidirectional network.")
+    inputs = ids if config.one_hot else distinct_rows(params["embed.E"], ids)
+    outputs, _ = recurrent_forward(
+        params,
+        inputs,
+        lengths,
+        dropout=0.0,
+        rng=None,
+        training=False,
+        **config._recurrent_kwargs(),
+    )
+    pooled = running_pool(outputs, config.pooling)
+    return pooled @ params["head.W_hy"] + params["head.b_y"]
+
+
 def loss_and_grad(
     params: Params,
     ids: np.ndarray,
@@ -354,51 +402,3 @@ def add_l2_penalty(
 def _is_weight(name: str) -> bool:
     """Whether a parameter is a weight matrix (penalised), not a bias."""
     return not name.rsplit(".", 1)[1].startswith("b_")
-
-
-def staged_forward(
-    params: Params, ids: np.ndarray, lengths: np.ndarray, config: NetworkConfig
-) -> np.ndarray:
-    """Logits of every prefix of a batch, in one pass, without dropout.
-
-    A unidirectional network's state ``h_t`` depends on the first ``t``
-    tokens only, so pooling the states as they come gives, at each step, the
-    pooled vector that :func:`forward` computes for that prefix.
-
-    Parameters
-    ----------
-    params : dict of ndarray
-        The network's parameters (read only).
-    ids : ndarray of int of shape (n_steps, n_samples)
-        Padded, time-major token ids.
-    lengths : ndarray of shape (n_samples,)
-        Sequence lengths in decreasing order.
-    config : NetworkConfig
-        The architecture; unidirectional.
-
-    Returns
-    -------
-    ndarray of shape (n_steps, n_samples, n_classes)
-        Row ``t`` holds the logits of the prefixes of ``t + 1`` tokens; rows
-        past a sequence's length mean nothing.
-
-    Raises
-    ------
-    ValueError
-        If the network is bidirectional: its backward direction reads each
-        prefix from the prefix's own end.
-    """
-    if config.bidirectional:
-        raise ValueError("staged_forward needs a unidirectional network.")
-    inputs = ids if config.one_hot else distinct_rows(params["embed.E"], ids)
-    outputs, _ = recurrent_forward(
-        params,
-        inputs,
-        lengths,
-        dropout=0.0,
-        rng=None,
-        training=False,
-        **config._recurrent_kwargs(),
-    )
-    pooled = running_pool(outputs, config.pooling)
-    return pooled @ params["head.W_hy"] + params["head.b_y"]
