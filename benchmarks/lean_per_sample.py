@@ -5,9 +5,10 @@ words, hidden 64, plain SGD one sentence at a time, gradients clipped to
 [-1, 1]) run through skrnn's general minibatch machinery: a dict of
 parameters through the optimizer and the clipping, the loss, length sorting,
 row-sparse gradients.  This script times the same math written as one bare
-function per sentence (row vectors, float32, in-place updates), beside the
-seed's own loop (``seed_rnn.py``), to show what a dedicated per-sample path
-could reach.  It is a measurement, not part of skrnn::
+function per sentence (row vectors, float32, in-place updates, every weight
+and gradient a view into one flat buffer), beside the seed's own loop
+(``seed_rnn.py``), to show what a dedicated per-sample path could reach.
+It is a measurement, not part of skrnn::
 
     python benchmarks/lean_per_sample.py --epochs 200
 """
@@ -23,75 +24,104 @@ from skrnn import SequenceVectorizer
 from skrnn.datasets import load_toy_sentiment
 
 HIDDEN = 64
-LEARNING_RATE = 0.02
+LEARNING_RATE = np.float32(0.02)
 CLIP = 1.0
+MAX_STEPS = 64
 
 
-def init(n_vocab: int, n_classes: int, rng: np.random.Generator) -> dict:
-    """Weights of the seed's network, row-vector convention, float32."""
-    f = np.float32
-    return {
-        "W_xh": rng.uniform(-0.5, 0.5, (n_vocab, HIDDEN)).astype(f),
-        "W_hh": np.linalg.qr(rng.normal(size=(HIDDEN, HIDDEN)))[0].astype(f),
-        "b_h": np.zeros(HIDDEN, f),
-        "W_hy": rng.uniform(-0.3, 0.3, (HIDDEN, n_classes)).astype(f),
-        "b_y": np.zeros(n_classes, f),
-    }
+class LeanRNN:
+    """The seed's network, row-vector convention, float32, in flat buffers.
+
+    Every weight is a view into one buffer and every gradient a view into
+    another, so that clipping and the SGD update are three numpy calls for
+    all of them.  The gradient of ``W_xh`` is dense: fine for the toy set's
+    18 words, not for a real vocabulary.
+    """
+
+    def __init__(self, n_vocab: int, n_classes: int, rng: np.random.Generator):
+        shapes = {
+            "W_xh": (n_vocab, HIDDEN),
+            "W_hh": (HIDDEN, HIDDEN),
+            "b_h": (HIDDEN,),
+            "W_hy": (HIDDEN, n_classes),
+            "b_y": (n_classes,),
+        }
+        size = sum(int(np.prod(shape)) for shape in shapes.values())
+        self.flat = np.zeros(size, np.float32)
+        self.gflat = np.zeros(size, np.float32)
+        self.w, self.g = {}, {}
+        offset = 0
+        for name, shape in shapes.items():
+            n = int(np.prod(shape))
+            self.w[name] = self.flat[offset : offset + n].reshape(shape)
+            self.g[name] = self.gflat[offset : offset + n].reshape(shape)
+            offset += n
+        self.w["W_xh"][:] = rng.uniform(-0.5, 0.5, shapes["W_xh"])
+        self.w["W_hh"][:] = np.linalg.qr(rng.normal(size=(HIDDEN, HIDDEN)))[0]
+        self.w["W_hy"][:] = rng.uniform(-0.3, 0.3, shapes["W_hy"])
+        self.hs = np.zeros((MAX_STEPS + 1, HIDDEN), np.float32)
+        self.da = np.zeros((MAX_STEPS, HIDDEN), np.float32)
+
+    def predict(self, ids: np.ndarray) -> int:
+        """The class of one sentence."""
+        h = np.zeros(HIDDEN, np.float32)
+        for x in self.w["W_xh"][ids] + self.w["b_h"]:
+            h = np.tanh(h @ self.w["W_hh"] + x)
+        return int(np.argmax(h @ self.w["W_hy"] + self.w["b_y"]))
+
+    def sgd_step(self, ids: np.ndarray, target: int) -> None:
+        """Forward, backpropagation through time, clipping and update, in place."""
+        w, g, n_steps = self.w, self.g, len(ids)
+        hs, W_hh = self.hs[: n_steps + 1], w["W_hh"]
+        xs = w["W_xh"][ids]
+        xs += w["b_h"]
+        for t in range(n_steps):
+            h = hs[t + 1]
+            np.matmul(hs[t], W_hh, out=h)
+            h += xs[t]
+            np.tanh(h, out=h)
+        z = hs[n_steps] @ w["W_hy"]
+        z += w["b_y"]
+        z -= z.max()
+        np.exp(z, out=z)
+        z /= z.sum()
+        z[target] -= 1.0
+        self.gflat.fill(0.0)
+        np.outer(hs[n_steps], z, out=g["W_hy"])
+        g["b_y"][:] = z
+        dh = w["W_hy"] @ z
+        da = self.da[:n_steps]
+        np.multiply(hs[1:], hs[1:], out=da)
+        np.subtract(1.0, da, out=da)
+        for t in range(n_steps - 1, -1, -1):
+            d = da[t]
+            d *= dh
+            dh = W_hh @ d
+        np.matmul(hs[:-1].T, da, out=g["W_hh"])
+        da.sum(axis=0, out=g["b_h"])
+        np.add.at(g["W_xh"], ids, da)
+        np.clip(self.gflat, -CLIP, CLIP, out=self.gflat)
+        self.gflat *= LEARNING_RATE
+        self.flat -= self.gflat
 
 
-def sgd_step(w: dict, ids: np.ndarray, target: int) -> None:
-    """Forward, backpropagation through time, clipping and update, in place."""
-    n_steps = len(ids)
-    hs = np.zeros((n_steps + 1, HIDDEN), np.float32)
-    xs = w["W_xh"][ids]
-    xs += w["b_h"]
-    for t in range(n_steps):
-        h = hs[t + 1]
-        np.matmul(hs[t], w["W_hh"], out=h)
-        h += xs[t]
-        np.tanh(h, out=h)
-    z = hs[n_steps] @ w["W_hy"]
-    z += w["b_y"]
-    z -= z.max()
-    dz = np.exp(z)
-    dz /= dz.sum()
-    dz[target] -= 1.0
-    d_hy = np.outer(hs[n_steps], dz)
-    dh = w["W_hy"] @ dz
-    da = hs[1:] * hs[1:]
-    np.subtract(1.0, da, out=da)
-    for t in range(n_steps - 1, -1, -1):
-        d = da[t]
-        d *= dh
-        dh = w["W_hh"] @ d
-    d_hh = hs[:-1].T @ da
-    d_bh = da.sum(axis=0)
-    rows, inverse = np.unique(ids, return_inverse=True)
-    d_xh = np.zeros((len(rows), HIDDEN), np.float32)
-    np.add.at(d_xh, inverse, da)
-    for grad in (d_hy, dz, d_hh, d_bh, d_xh):
-        np.clip(grad, -CLIP, CLIP, out=grad)
-    w["W_hy"] -= LEARNING_RATE * d_hy
-    w["b_y"] -= LEARNING_RATE * dz
-    w["W_hh"] -= LEARNING_RATE * d_hh
-    w["b_h"] -= LEARNING_RATE * d_bh
-    w["W_xh"][rows] -= LEARNING_RATE * d_xh
-
-
-def train_lean(epochs: int, seed: int) -> float:
-    """Seconds to train the bare loop for ``epochs`` on the toy set."""
+def train_lean(epochs: int, seed: int) -> tuple[float, float]:
+    """Seconds to train the bare loop for ``epochs`` on the toy set; accuracy."""
     X, y = load_toy_sentiment(subset="train", return_X_y=True)
-    vectorizer = SequenceVectorizer().fit(X)
+    vectorizer = SequenceVectorizer(max_length=MAX_STEPS).fit(X)
     sequences = vectorizer.transform(X)
     rng = np.random.default_rng(seed)
-    w = init(vectorizer.n_vocab_, 2, rng)
+    network = LeanRNN(vectorizer.n_vocab_, 2, rng)
     order = np.arange(len(sequences))
     start = time.perf_counter()
     for _ in range(epochs):
         rng.shuffle(order)
         for i in order:
-            sgd_step(w, sequences[i], y[i])
-    return time.perf_counter() - start
+            network.sgd_step(sequences[i], y[i])
+    seconds = time.perf_counter() - start
+    X_test, y_test = load_toy_sentiment(subset="test", return_X_y=True)
+    predicted = [network.predict(ids) for ids in vectorizer.transform(X_test)]
+    return seconds, float(np.mean(np.asarray(predicted) == y_test))
 
 
 def main() -> None:
@@ -102,13 +132,16 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from seed_rnn import train_seed
 
-    lean, seed = [], []
+    lean, accuracies, seed = [], [], []
     for r in range(args.repeats):
-        lean.append(train_lean(args.epochs, r))
+        seconds, accuracy = train_lean(args.epochs, r)
+        lean.append(seconds)
+        accuracies.append(f"{accuracy:.2f}")
         seed.append(train_seed(epochs=args.epochs, seed=r)["seconds"])
     lean_s, seed_s = float(np.median(lean)), float(np.median(seed))
     print(f"{args.epochs} epochs on the toy set, medians of {args.repeats}:")
-    print(f"  bare per-sample loop: {lean_s:.2f} s")
+    print(f"  bare per-sample loop: {lean_s:.2f} s", end=" ")
+    print(f"(test accuracy {', '.join(accuracies)})")
     print(f"  the seed's loop:      {seed_s:.2f} s")
     print(f"  ratio seed / bare:    {seed_s / lean_s:.2f}")
 
