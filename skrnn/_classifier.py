@@ -339,7 +339,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
     >>> from skrnn import RNNTextClassifier
     >>> X = ["i am good", "i am bad", "this is good", "this is bad"] * 5
     >>> y = ["pos", "neg", "pos", "neg"] * 5
-    >>> clf = RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
+    >>> clf = RNNTextClassifier(random_state=0).fit(X, y)
     >>> clf.predict(["good", "bad"]).tolist()
     ['pos', 'neg']
     """
@@ -1143,7 +1143,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         >>> from skrnn import RNNTextClassifier
         >>> X = ["i am good", "i am bad", "this is good", "this is bad"] * 5
         >>> y = ["pos", "neg", "pos", "neg"] * 5
-        >>> clf = RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
+        >>> clf = RNNTextClassifier(random_state=0).fit(X, y)
         >>> [p.shape for p in clf.staged_predict_proba(["this is good", ""])]
         [(3, 2), (0, 2)]
         """
@@ -1195,7 +1195,7 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         >>> from skrnn import RNNTextClassifier
         >>> X = ["i am good", "i am bad", "this is good", "this is bad"] * 5
         >>> y = ["pos", "neg", "pos", "neg"] * 5
-        >>> clf = RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
+        >>> clf = RNNTextClassifier(random_state=0).fit(X, y)
         >>> explanation = clf.explain("this is good")
         >>> explanation.tokens
         ['this', 'is', 'good']

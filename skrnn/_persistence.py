@@ -369,7 +369,7 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
     >>> import skrnn
     >>> X = ["a good film", "a bad film", "good", "bad"] * 3
     >>> y = ["pos", "neg", "pos", "neg"] * 3
-    >>> clf = skrnn.RNNTextClassifier(max_iter=50, random_state=0).fit(X, y)
+    >>> clf = skrnn.RNNTextClassifier(random_state=0).fit(X, y)
     >>> buffer = io.BytesIO()
     >>> skrnn.save(clf, buffer)
     >>> clone = skrnn.load(io.BytesIO(buffer.getvalue()))
