@@ -206,7 +206,8 @@ class RNNTextClassifier(
         The table's width is the vectors' length, so ``embedding_dim`` must
         be None or equal to it.
     freeze_embeddings : bool, default=False
-        Keep the whole embedding table fixed during training.
+        Keep the whole embedding table fixed during training.  With one-hot
+        inputs there is no table: a warning says it has no effect.
     lowercase, preprocessor, tokenizer, token_pattern, analyzer, strip_accents, \
 stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         Passed to the :class:`SequenceVectorizer` that turns text into token
@@ -629,6 +630,14 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
             raise ValueError(
                 f"The sample weights sum to more than {dtype.name} can hold; "
                 "scale them down, or pass dtype=numpy.float64."
+            )
+        if self.freeze_embeddings and config.one_hot:
+            warnings.warn(
+                "freeze_embeddings=True has no effect: with embedding_dim=None "
+                "and no embeddings, the network reads one-hot words and has "
+                "no embedding table to freeze.",
+                UserWarning,
+                stacklevel=4,
             )
         train = Dataset(sequences, y_index, sample_weight)
         validation = None

@@ -15,13 +15,13 @@ tokens), and what the tests assert:
 * 30 tokens: the tanh RNN (orthogonal ``W_hh``) and the LSTM (forget bias 1)
   reach 1.0 for every seed, the RNN in as few epochs as the LSTM (20-26), so
   this task shows no advantage of the gated cells over the RNN.  The GRU
-  reaches 1.0 for seeds 0, 2, 4 only; for 1, 3, 5 it fits the training set
-  and stays at chance (0.44-0.50) on fresh documents.  Its update gate starts
-  at sigmoid(0) = 0.5: at initialisation, the first token's effect on the
-  last state is 200 to 1000 times smaller than with the RNN or the LSTM, and
-  the gradient finds the distractors first.  (Starting the update-gate bias
-  at 1, as the LSTM's forget bias, made it reach 1.0 for all six seeds.)
-  Hence the xfail below, not strict because it depends on the seed.
+  once reached 1.0 for seeds 0, 2, 4 only: for 1, 3, 5 it fitted the
+  training set and stayed at chance (0.44-0.50) on fresh documents, its
+  update gate starting at sigmoid(0) = 0.5, which made the first token's
+  effect on the last state 200 to 1000 times smaller than with the RNN or
+  the LSTM.  Its update-gate bias now starts at 1, as the LSTM's forget
+  bias, and it reaches 1.0 for all six seeds; the GRU test runs seed 1, one
+  of those that failed before.
 * Reading backwards, the first token is the last one read: a bidirectional
   network solves the task at 40 tokens in 6 epochs with every cell (1.0 for
   every seed), while a unidirectional GRU is still at chance (0.48-0.53).

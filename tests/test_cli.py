@@ -9,7 +9,14 @@ import warnings
 
 import pytest
 
-from skrnn._cli import main, parse_value, read_labelled_lines, read_table
+import skrnn._persistence as skrnn_persistence
+from skrnn._cli import (
+    CommandError,
+    main,
+    parse_value,
+    read_labelled_lines,
+    read_table,
+)
 
 ROWS = [
     ("good movie", "pos"),
@@ -24,8 +31,8 @@ FAST = ["--hidden-size", "4", "--embedding-dim", "4", "--max-iter", "2"]
 
 @pytest.fixture
 def persistence():
-    """skrnn.save/skrnn.load, written elsewhere; skip until they exist."""
-    return pytest.importorskip("skrnn._persistence")
+    """The module of skrnn.save and skrnn.load."""
+    return skrnn_persistence
 
 
 @pytest.fixture
@@ -205,7 +212,7 @@ def test_read_labelled_lines_splits_on_newline_only():
 
 
 def test_read_labelled_lines_rejects_a_line_without_text():
-    with pytest.raises(Exception, match="line 2"):
+    with pytest.raises(CommandError, match="line 2"):
         read_labelled_lines("pos good\nneg\n", "x.txt")
 
 

@@ -6,7 +6,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNTextClassifier, SequenceVectorizer
-from skrnn._demo import DEMO_RANDOM_STATE, SEED_PARAMS, run_demo
+from skrnn._demo import SEED_PARAMS, run_demo
 from skrnn.datasets import load_toy_sentiment
 
 
@@ -20,13 +20,25 @@ def _test_accuracy(random_state, max_iter):
     return clf.score(X_test, y_test)
 
 
+def _last_test_line(out):
+    return [line for line in out.splitlines() if line.startswith("Test:")][-1]
+
+
+def test_demo_prints_the_posts_progress_and_learns(capsys):
+    clf = run_demo(epochs=200, every=100)
+    out = capsys.readouterr().out
+    assert clf.n_iter_ == 200
+    assert out.count("--- Epoch") == 2
+    assert _last_test_line(out).endswith("Accuracy: 1.000")
+
+
+@pytest.mark.slow  # about 25 s: the README's main job, in full
 def test_demo_reaches_full_test_accuracy(capsys):
     clf = run_demo(epochs=1000, every=100)
     out = capsys.readouterr().out
     assert clf.n_iter_ == 1000
     assert out.count("--- Epoch") == 10
-    last_test_line = [line for line in out.splitlines() if line.startswith("Test:")][-1]
-    assert last_test_line.endswith("Accuracy: 1.000")
+    assert _last_test_line(out).endswith("Accuracy: 1.000")
 
 
 def test_seed_params_mirror_the_post():
@@ -66,12 +78,12 @@ def test_seed_params_do_not_depend_on_the_defaults():
     assert params - not_network - text - set(SEED_PARAMS) == set()
 
 
+@pytest.mark.slow  # about 50 s: ten fits one sentence at a time
 def test_seed_params_reach_full_accuracy_in_most_random_states():
     # In the seed post's own runs 5 of 10 seeds reach 100% (ANCHORS.md); every
     # run that gets there with these settings does so well before epoch 200.
     hits = [_test_accuracy(seed, max_iter=200) == 1.0 for seed in range(10)]
     assert sum(hits) >= 5, hits
-    assert _test_accuracy(DEMO_RANDOM_STATE, max_iter=200) == 1.0
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ from skrnn._optimizers import (
     clip_by_value,
     global_norm,
 )
+from skrnn.nn import RowGrad
 
 SHAPES = {"embed.E": (7, 3), "layer0.fwd.W_hh": (4, 4), "head.b_y": (2,)}
 N_STEPS = 6
@@ -243,6 +244,42 @@ def test_only_keys_in_grads_are_updated(name):
     for key, value in state.items():
         if key.endswith("layer0.fwd.W_hh"):
             assert_array_equal(value, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("sgd", {"momentum": 0.9}),
+        ("sgd", {"momentum": 0.9, "nesterov": True}),
+        ("adam", {}),
+    ],
+)
+def test_row_gradients_step_only_their_rows(name, kwargs):
+    # The lazy update of lookup tables: the rows a batch read, and their
+    # state, take the step the dense optimizer takes on those rows alone; the
+    # other rows, and their state, do not move.
+    params = make_params()
+    rows = np.array([1, 4, 6])
+    others = np.setdiff1d(np.arange(SHAPES["embed.E"][0]), rows)
+    lazy = OPTIMIZERS[name](params, **kwargs)
+    alone = {"E": params["embed.E"][rows].copy()}
+    dense = OPTIMIZERS[name](alone, **kwargs)
+    before = params["embed.E"].copy()
+    for grads in make_grads_sequence(names=["embed.E"]):
+        grad = grads["embed.E"][rows]
+        n_vocab = SHAPES["embed.E"][0]
+        lazy.update_params(params, {"embed.E": RowGrad(rows, grad.copy(), n_vocab)})
+        dense.update_params(alone, {"E": grad.copy()})
+    assert_allclose(params["embed.E"][rows], alone["E"], rtol=1e-12)
+    assert_array_equal(params["embed.E"][others], before[others])
+    dense_state = dense.get_state()
+    buffers = [key for key in lazy.get_state() if key.endswith(".embed.E")]
+    assert buffers
+    for key, value in lazy.get_state().items():
+        if key in buffers:
+            assert_array_equal(value[others], 0)
+            expected = dense_state[key.removesuffix(".embed.E") + ".E"]
+            assert_allclose(value[rows], expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

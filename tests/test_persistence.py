@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pickle
+import re
 import warnings
 import zipfile
 
@@ -890,7 +891,8 @@ def test_unpickling_with_another_skrnn_version_warns(monkeypatch):
     model = _fit()
     data = pickle.dumps(model)
     monkeypatch.setattr(persistence, "__version__", "9.9.9")
-    with pytest.warns(SkrnnVersionWarning, match="saved with skrnn 0") as record:
+    saved_with = f"saved with skrnn {re.escape(skrnn.__version__)}"
+    with pytest.warns(SkrnnVersionWarning, match=saved_with) as record:
         loaded = pickle.loads(data)
     assert record[0].message.current_version == "9.9.9"
     assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))

@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,3 @@ def test_ruff(command):
         ["ruff", *command, "."], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_python_m_skrnn_help():
-    result = subprocess.run(
-        [sys.executable, "-m", "skrnn", "--help"], capture_output=True, text=True
-    )
-    assert result.returncode == 0
-    assert "demo" in result.stdout

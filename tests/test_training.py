@@ -428,6 +428,8 @@ def test_verbose_2_with_tqdm(capsys):
     clf = _fit(max_iter=3, verbose=2, batch_size=16)
     out = capsys.readouterr().out
     assert "Epoch 1" in out and "Epoch 3" in out
+    assert "%|" in out  # tqdm's bar, not the plain line
+    assert "samples" not in out
     assert len(_epoch_lines(out)) == clf.n_iter_ == 3
 
 
