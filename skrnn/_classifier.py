@@ -280,7 +280,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         ``fit`` is called again.  The network's shape and the text parameters
         must then be those it was fitted with (changing one raises an error);
         the training parameters, ``dropout`` and ``input_dropout`` included,
-        apply from the next call on.  ``embeddings`` only initialises a new
+        apply from the next call on, changed optimizer settings (``solver``,
+        ``learning_rate_init``, ...) with a new optimizer.  ``embeddings`` only initialises a new
         network.
     n_jobs : int, default=None
         Number of threads that compute the gradients of a minibatch and the
@@ -529,7 +530,11 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         The first call fixes the classes (``classes`` is then required) and
         the vocabulary: pass ``vocabulary=`` to the estimator to fix it in
         advance, otherwise it is learned from the first chunk and words first
-        seen in later chunks are unknown words.
+        seen in later chunks are unknown words.  Later calls continue the
+        optimizer of the first, its settings included, as
+        :class:`~sklearn.neural_network.MLPClassifier`'s ``partial_fit``
+        does; a ``fit`` with ``warm_start=True`` applies changed optimizer
+        settings with a new optimizer.
 
         Parameters
         ----------
