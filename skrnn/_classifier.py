@@ -281,8 +281,8 @@ stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
         must then be those it was fitted with (changing one raises an error);
         the training parameters, ``dropout`` and ``input_dropout`` included,
         apply from the next call on, changed optimizer settings (``solver``,
-        ``learning_rate_init``, ...) with a new optimizer.  ``embeddings`` only initialises a new
-        network.
+        ``learning_rate_init``, ...) with a new optimizer.  ``embeddings``
+        only initialises a new network.
     n_jobs : int, default=None
         Number of threads that compute the gradients of a minibatch and the
         predictions.  A minibatch of more than 64 documents is split into
