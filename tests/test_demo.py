@@ -20,25 +20,17 @@ def _test_accuracy(random_state, max_iter):
     return clf.score(X_test, y_test)
 
 
-def _last_test_line(out):
-    return [line for line in out.splitlines() if line.startswith("Test:")][-1]
-
-
-def test_demo_prints_the_posts_progress_and_learns(capsys):
-    clf = run_demo(epochs=200, every=100)
+@pytest.mark.parametrize(
+    "epochs",
+    [200, pytest.param(1000, marks=pytest.mark.slow, id="the README's main job")],
+)
+def test_demo_prints_the_posts_progress_and_reaches_full_accuracy(capsys, epochs):
+    clf = run_demo(epochs=epochs, every=100)
     out = capsys.readouterr().out
-    assert clf.n_iter_ == 200
-    assert out.count("--- Epoch") == 2
-    assert _last_test_line(out).endswith("Accuracy: 1.000")
-
-
-@pytest.mark.slow  # about 25 s: the README's main job, in full
-def test_demo_reaches_full_test_accuracy(capsys):
-    clf = run_demo(epochs=1000, every=100)
-    out = capsys.readouterr().out
-    assert clf.n_iter_ == 1000
-    assert out.count("--- Epoch") == 10
-    assert _last_test_line(out).endswith("Accuracy: 1.000")
+    assert clf.n_iter_ == epochs
+    assert out.count("--- Epoch") == epochs // 100
+    last_test_line = [line for line in out.splitlines() if line.startswith("Test:")][-1]
+    assert last_test_line.endswith("Accuracy: 1.000")
 
 
 def test_seed_params_mirror_the_post():

@@ -252,12 +252,8 @@ def staged_forward(
 
     Parameters
     ----------
-    params : dict of ndarray
-        The network's parameters (read only).
-    ids : ndarray of int of shape (n_steps, n_samples)
-        Padded, time-major token ids.
-    lengths : ndarray of shape (n_samples,)
-        Sequence lengths in decreasing order.
+    params, ids, lengths
+        As for :func:`forward`.
     config : NetworkConfig
         The architecture; unidirectional.
 
