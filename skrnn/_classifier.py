@@ -208,8 +208,9 @@ class RNNTextClassifier(
     freeze_embeddings : bool, default=False
         Keep the whole embedding table fixed during training.  With one-hot
         inputs there is no table: a warning says it has no effect.
-    lowercase, preprocessor, tokenizer, token_pattern, analyzer, strip_accents, \
-stop_words, min_df, max_df, max_features, vocabulary, max_length, truncating
+    lowercase, preprocessor, tokenizer, token_pattern, analyzer, \
+strip_accents, stop_words, min_df, max_df, max_features, vocabulary, \
+max_length, truncating : see SequenceVectorizer
         Passed to the :class:`SequenceVectorizer` that turns text into token
         ids; see there.  They mean what they mean in
         :class:`~sklearn.feature_extraction.text.CountVectorizer`, except

@@ -46,7 +46,7 @@ def load_word_vectors(
     Returns
     -------
     dict of str to ndarray of shape (dim,)
-        float32 vectors by word.
+        The float32 vector of each word.
 
     Raises
     ------
