@@ -279,7 +279,10 @@ def test_train_then_predict(capsys, model, tmp_path):
     assert code == 0, err
     labels = out.splitlines()
     assert len(labels) == 4  # one label per line, the empty line included
-    assert set(labels) <= {"pos", "neg"}
+    expected = skrnn_persistence.load(model).predict(
+        ["good movie", "bad movie", "", "really awful"]
+    )
+    assert labels == expected.tolist()
 
 
 def test_predict_proba_reads_stdin(capsys, model, monkeypatch):
