@@ -104,14 +104,10 @@ from skrnn._batching import length_sorted, minibatches, pad_batch
 from skrnn._classifier import _TEXT_PARAMS
 from skrnn._demo import SEED_PARAMS
 from skrnn._optimizers import OPTIMIZERS
+from skrnn._prediction import predict_logits
 from skrnn._text import PAD_ID, UNK_ID
-from skrnn._training import (
-    Dataset,
-    TrainingSettings,
-    predict_logits,
-    run_epoch,
-    single_threaded_blas,
-)
+from skrnn._threads import single_threaded_blas
+from skrnn._training import Dataset, TrainingSettings, run_epoch
 from skrnn.datasets import load_movie_reviews, load_toy_sentiment
 from skrnn.nn import NetworkConfig, init_params
 from skrnn.nn._functional import softmax

@@ -14,7 +14,7 @@ _PUBLIC = {
     "load_word_vectors": "._embeddings",
     "save": "._persistence",
     "load": "._persistence",
-    "SkrnnVersionWarning": "._persistence",
+    "SkrnnVersionWarning": "._versioning",
 }
 
 __all__ = [

@@ -1,6 +1,5 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
-import copy
 import dataclasses
 import math
 import os
@@ -29,18 +28,19 @@ from sklearn.utils.validation import (
 
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._explain import Explanation, explain_document, staged_predict_proba
-from ._optimizers import LR_SCHEDULES, OPTIMIZERS, AdamOptimizer, SGDOptimizer
-from ._persistence import VersionedPickleMixin
+from ._fitted import FittedModel
+from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
+from ._prediction import predict_logits
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
+from ._threads import single_threaded_blas
 from ._training import (
     Dataset,
     TrainingDivergedError,
     TrainingSettings,
     TrainingState,
     fit_epochs,
-    predict_logits,
-    single_threaded_blas,
 )
+from ._versioning import VersionedPickleMixin
 from .nn import CELLS, POOLINGS, NetworkConfig, init_params
 from .nn._functional import log_softmax, softmax
 
@@ -128,6 +128,38 @@ def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
             "model can only learn from the lengths of the documents.",
             UserWarning,
             stacklevel=6,
+        )
+
+
+class _FittedAttribute:
+    """A fitted ``*_`` attribute: a read-only view of the fitted state.
+
+    Absent (AttributeError) before ``fit``, as scikit-learn's fitted
+    attributes are, and when ``read`` gives None if ``optional``.
+    """
+
+    def __init__(self, read, *, optional=False):
+        self.read = read
+        self.optional = optional
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, estimator, owner=None):
+        if estimator is None:
+            return self
+        model = estimator.__dict__.get("_fitted")
+        value = None if model is None else self.read(model)
+        if model is None or (self.optional and value is None):
+            raise AttributeError(
+                f"{type(estimator).__name__!r} object has no attribute {self.name!r}"
+            )
+        return value
+
+    def __set__(self, estimator, value):
+        raise AttributeError(
+            f"{self.name} is read-only: it is part of the fitted model, which "
+            "fit and partial_fit replace whole."
         )
 
 
@@ -590,24 +622,14 @@ max_length, truncating : see SequenceVectorizer
         check_consistent_length(documents, y)
         check_classification_targets(y)
         dtype = self._check_dtype()
-        first_call = not hasattr(self, "weights_") or not (
-            incremental or self.warm_start
-        )
-        (
-            classes_,
-            vectorizer,
-            config,
-            sequences,
-            weights,
-            optimizer,
-            state,
-            rng,
-            coverage,
-        ) = (
-            self._new_training(documents, y, classes, dtype)
-            if first_call
-            else self._continued_training(documents, incremental)
-        )
+        previous = self.__dict__.get("_fitted")
+        if previous is None or not (incremental or self.warm_start):
+            start, sequences = self._new_training(documents, y, classes, dtype)
+        else:
+            start, sequences = self._continued_training(
+                previous, documents, incremental
+            )
+        classes_ = start.classes
         unseen = np.setdiff1d(y, classes_)
         if len(unseen):
             raise ValueError(
@@ -637,7 +659,7 @@ max_length, truncating : see SequenceVectorizer
                 f"The sample weights sum to more than {dtype.name} can hold; "
                 "scale them down, or pass dtype=numpy.float64."
             )
-        if self.freeze_embeddings and config.one_hot:
+        if self.freeze_embeddings and start.config.one_hot:
             warnings.warn(
                 "freeze_embeddings=True has no effect: with embedding_dim=None "
                 "and no embeddings, the network reads one-hot words and has "
@@ -647,28 +669,28 @@ max_length, truncating : see SequenceVectorizer
             )
         train = Dataset(sequences, y_index, sample_weight)
         validation = None
+        state = start.training
         n_classes_seen = int(np.count_nonzero(np.bincount(y_index)))
         if (
             self._uses_early_stopping(len(documents), n_classes_seen)
             and not incremental
         ):
             if state.validation_seed is None:
-                state.validation_seed = int(rng.integers(np.iinfo(np.int32).max))
+                state.validation_seed = int(start.rng.integers(np.iinfo(np.int32).max))
             train, validation = self._split_validation(train, state.validation_seed)
         max_epochs = 1 if incremental else self.max_iter
-        hooks = self._callback_hooks(
-            max_epochs, documents, y, metadata, classes_, vectorizer, config, weights
-        )
+        hooks = self._callback_hooks(max_epochs, documents, y, metadata, start)
+        weights = start.weights
         try:
             with single_threaded_blas():
                 stopped = fit_epochs(
                     weights,
-                    optimizer,
+                    start.optimizer,
                     train,
-                    config,
+                    start.config,
                     self._training_settings(),
                     state,
-                    rng,
+                    start.rng,
                     max_epochs=max_epochs,
                     tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
@@ -688,8 +710,11 @@ max_length, truncating : see SequenceVectorizer
         if validation is not None and state.best_params is not None:
             weights = state.best_params
         state.best_params = None
+        fitted = dataclasses.replace(
+            start, weights=weights, held_out=validation is not None
+        )
         if hooks:
-            hooks[2](weights)
+            hooks[2](fitted)
         if state.interrupted:
             state.interrupted = False
             warnings.warn(
@@ -704,38 +729,12 @@ max_length, truncating : see SequenceVectorizer
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        self.classes_ = classes_
-        self.vectorizer_ = vectorizer
-        self.weights_ = weights
-        self._config = config
-        self._architecture = {
-            name: getattr(self, name) for name in _ARCHITECTURE_PARAMS
-        }
-        if first_call or not incremental:
-            # partial_fit keeps the optimizer it continues, settings and all.
-            self._fitted_optimizer_params = self._optimizer_params()
-        if coverage is None:
-            self.__dict__.pop("embeddings_coverage_", None)
-        else:
-            self.embeddings_coverage_ = coverage
-        self._optimizer = optimizer
-        self._training_state = state
-        self._rng = rng
-        self.n_iter_ = state.n_iter
-        self.t_ = state.t
-        self.loss_curve_ = state.loss_curve
-        if validation is not None:
-            self.validation_scores_ = state.validation_scores
-            self.best_validation_score_ = state.best_validation_score
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = state.best_loss
+        # One assignment: a concurrent reader sees the old model or this one.
+        self._fitted = fitted
         return self
 
     def _new_training(self, documents, y, classes, dtype):
-        """Vocabulary, network, optimizer and state of a first fit."""
+        """The untrained model of a first fit, and the documents' token ids."""
         classes_ = np.unique(y) if classes is None else classes
         if len(classes_) < 2:
             raise ValueError(
@@ -751,61 +750,60 @@ max_length, truncating : see SequenceVectorizer
         weights, config, coverage = self._init_network(
             vectorizer, len(classes_), rng, dtype
         )
-        optimizer = self._make_optimizer(weights)
-        state = TrainingState()
-        return (
-            classes_,
-            vectorizer,
-            config,
-            sequences,
-            weights,
-            optimizer,
-            state,
-            rng,
-            coverage,
+        start = FittedModel(
+            classes=classes_,
+            vectorizer=vectorizer,
+            config=config,
+            weights=weights,
+            optimizer=build_optimizer(weights, self._optimizer_params()),
+            training=TrainingState(),
+            rng=rng,
+            fitted_params=self._fitted_params(),
+            embeddings_coverage=coverage,
         )
+        return start, sequences
 
-    def _continued_training(self, documents, incremental):
-        """Copies of the fitted state, for warm_start and partial_fit.
+    def _continued_training(self, previous, documents, incremental):
+        """A copy of the fitted model to train on, for warm_start and partial_fit.
 
         Training works on copies, so that a failed or diverged call leaves the
-        estimator as it was.
+        estimator as it was.  ``partial_fit`` continues the optimizer, settings
+        and all; a warm ``fit`` applies changed optimizer settings with a new
+        optimizer.
         """
         self._check_warm_start_compatible()
-        sequences = self.vectorizer_.transform(documents)
-        weights = copy.deepcopy(self.weights_)
-        state = copy.deepcopy(self._training_state)
-        rng = copy.deepcopy(self._rng)
-        optimizer = copy.deepcopy(self._optimizer)
+        sequences = previous.vectorizer.transform(documents)
+        weights, optimizer, state, rng = previous.thaw()
+        fitted_params = previous.fitted_params
         if not incremental:
             state.restart_stopping()
-            if self._optimizer_params() != self._fitted_optimizer_params:
-                optimizer = self._make_optimizer(weights)
+            if self._optimizer_params() != self._optimizer_params(fitted_params):
+                optimizer = build_optimizer(weights, self._optimizer_params())
+                fitted_params = self._fitted_params()
         config = dataclasses.replace(
-            self._config,
+            previous.config,
             dropout=float(self.dropout),
             input_dropout=float(self.input_dropout),
         )
-        return (
-            self.classes_,
-            self.vectorizer_,
-            config,
-            sequences,
-            weights,
-            optimizer,
-            state,
-            rng,
-            getattr(self, "embeddings_coverage_", None),
+        start = dataclasses.replace(
+            previous,
+            config=config,
+            weights=weights,
+            optimizer=optimizer,
+            training=state,
+            rng=rng,
+            fitted_params=fitted_params,
         )
+        return start, sequences
 
-    def _callback_hooks(
-        self, max_epochs, X, y, metadata, classes_, vectorizer, config, weights
-    ):
+    def _callback_hooks(self, max_epochs, X, y, metadata, model):
         """Epoch hooks for scikit-learn's callbacks (scikit-learn >= 1.9), or None.
 
         The fit is the root task and every epoch a sub-task; a callback can
-        evaluate the model as it stands at the end of any epoch.  ``metadata``
-        holds the ``sample_weight`` given to fit, if any.
+        evaluate the model as it stands at the end of any epoch: ``model`` is
+        the fitted state being trained, and the fitted state handed to the
+        callback a copy of it.  ``metadata`` holds the ``sample_weight`` given
+        to fit, if any.
         """
         if not hasattr(self, "_init_callback_context"):
             return None
@@ -813,13 +811,20 @@ max_length, truncating : see SequenceVectorizer
         root.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         epoch = []
 
-        def snapshot(params):
-            return lambda: {
-                "classes_": classes_,
-                "vectorizer_": vectorizer,
-                "_config": config,
-                "weights_": copy.deepcopy(params),
-            }
+        def snapshot(fitted):
+            def copy_of_the_model():
+                weights, optimizer, training, rng = fitted.thaw()
+                return {
+                    "_fitted": dataclasses.replace(
+                        fitted,
+                        weights=weights,
+                        optimizer=optimizer,
+                        training=training,
+                        rng=rng,
+                    )
+                }
+
+            return copy_of_the_model
 
         def begin():
             epoch[:] = [root.subcontext(task_name="epoch")]
@@ -831,16 +836,16 @@ max_length, truncating : see SequenceVectorizer
                 X=X,
                 y=y,
                 metadata=metadata,
-                reconstruction_attributes=snapshot(weights),
+                reconstruction_attributes=snapshot(model),
             )
 
-        def finish(final_weights):
+        def finish(fitted):
             root.call_on_fit_task_end(
                 estimator=self,
                 X=X,
                 y=y,
                 metadata=metadata,
-                reconstruction_attributes=snapshot(final_weights),
+                reconstruction_attributes=snapshot(fitted),
             )
 
         return begin, end, finish
@@ -889,8 +894,17 @@ max_length, truncating : see SequenceVectorizer
             **{name: getattr(self, name) for name in _TEXT_PARAMS}
         )
 
-    def _optimizer_params(self):
-        return {name: getattr(self, name) for name in _OPTIMIZER_PARAMS}
+    def _optimizer_params(self, params=None):
+        """The optimizer's parameters, of the estimator or of ``params``."""
+        params = self.get_params(deep=False) if params is None else params
+        return {name: params[name] for name in _OPTIMIZER_PARAMS}
+
+    def _fitted_params(self):
+        """The parameters that make the network and the optimizer, now."""
+        return {
+            name: getattr(self, name)
+            for name in (*_ARCHITECTURE_PARAMS, *_OPTIMIZER_PARAMS)
+        }
 
     def _pretrained_vectors(self, vocabulary):
         """The pre-trained vectors of ``embeddings`` for the vocabulary, or None."""
@@ -944,12 +958,13 @@ max_length, truncating : see SequenceVectorizer
         """The parameters that fixed the network and changed since, by name.
 
         Each with the value it was fitted with: the architecture parameters,
-        compared with ``_architecture``, and the text parameters, compared
-        with those of ``vectorizer_``.  A warm start refuses to continue if
-        any changed, and so does :func:`skrnn.save`.
+        compared with those the fitted state records, and the text
+        parameters, compared with those of ``vectorizer_``.  A warm start
+        refuses to continue if any changed, and so does :func:`skrnn.save`.
         """
-        text = self.vectorizer_.get_params(deep=False)
-        fitted = {name: self._architecture[name] for name in _ARCHITECTURE_PARAMS}
+        model = self._fitted
+        text = model.vectorizer.get_params(deep=False)
+        fitted = {name: model.fitted_params[name] for name in _ARCHITECTURE_PARAMS}
         fitted.update((name, text[name]) for name in _TEXT_PARAMS)
         return {
             name: value
@@ -974,24 +989,6 @@ max_length, truncating : see SequenceVectorizer
                 f"weight; got {self.class_weight!r}."
             )
         return weights.astype(dtype)
-
-    def _make_optimizer(self, weights):
-        if self.solver == "sgd":
-            return SGDOptimizer(
-                weights,
-                learning_rate_init=self.learning_rate_init,
-                lr_schedule=self.learning_rate,
-                momentum=self.momentum,
-                nesterov=self.nesterovs_momentum,
-                power_t=self.power_t,
-            )
-        return AdamOptimizer(
-            weights,
-            learning_rate_init=self.learning_rate_init,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-        )
 
     def _training_settings(self):
         return TrainingSettings(
@@ -1065,7 +1062,7 @@ max_length, truncating : see SequenceVectorizer
             ``classes_[0]``; otherwise one logit per class.
         """
         logits = self._logits(X)
-        if len(self.classes_) == 2:
+        if logits.shape[1] == 2:
             return logits[:, 1] - logits[:, 0]
         return logits
 
@@ -1112,8 +1109,8 @@ max_length, truncating : see SequenceVectorizer
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        logits = self._logits(X)
-        return self.classes_[logits.argmax(axis=1)]
+        model = self._model()
+        return model.classes[self._logits(X, model).argmax(axis=1)]
 
     # ------------------------------------------------------------- explaining
 
@@ -1221,13 +1218,54 @@ max_length, truncating : see SequenceVectorizer
         """
         return explain_document(self, text, method=method)
 
-    def _logits(self, X):
+    def _model(self) -> FittedModel:
+        """The fitted state, read once: a concurrent refit replaces it whole."""
         check_is_fitted(self)
-        sequences = self.vectorizer_.transform(check_text(X))
+        return self._fitted
+
+    def _logits(self, X, model=None):
+        model = self._model() if model is None else model
+        sequences = model.vectorizer.transform(check_text(X))
         with single_threaded_blas():
             return predict_logits(
-                self.weights_, sequences, self._config, n_jobs=self.n_jobs
+                model.weights, sequences, model.config, n_jobs=self.n_jobs
             )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "_fitted" in self.__dict__
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "_fitted" in state:
+            state["_fitted"] = state["_fitted"].to_dict()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if "_fitted" in state:
+            state["_fitted"] = FittedModel.from_dict(state["_fitted"])
+        super().__setstate__(state)
+
+    # ------------------------------------------------------- fitted attributes
+
+    classes_ = _FittedAttribute(lambda model: model.classes)
+    vectorizer_ = _FittedAttribute(lambda model: model.vectorizer)
+    weights_ = _FittedAttribute(lambda model: model.weights)
+    n_iter_ = _FittedAttribute(lambda model: model.training.n_iter)
+    t_ = _FittedAttribute(lambda model: model.training.t)
+    loss_curve_ = _FittedAttribute(lambda model: model.training.loss_curve)
+    best_loss_ = _FittedAttribute(
+        lambda model: None if model.held_out else model.training.best_loss
+    )
+    validation_scores_ = _FittedAttribute(
+        lambda model: model.training.validation_scores if model.held_out else None
+    )
+    best_validation_score_ = _FittedAttribute(
+        lambda model: model.training.best_validation_score if model.held_out else None
+    )
+    embeddings_coverage_ = _FittedAttribute(
+        lambda model: model.embeddings_coverage, optional=True
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -27,15 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 from ._batching import length_runs, length_sorted, pad_batch
+from ._prediction import predict_logits, prediction_batch_size
 from ._text import check_text
-from ._training import (
-    predict_logits,
-    prediction_batch_size,
-    single_threaded_blas,
-)
+from ._threads import single_threaded_blas
 from .nn import NetworkConfig, staged_forward
 from .nn._functional import softmax
 
@@ -296,10 +292,10 @@ def staged_predict_proba(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
     list of ndarray of shape (n_tokens, n_classes)
         See :meth:`RNNTextClassifier.staged_predict_proba`.
     """
-    check_is_fitted(estimator)
-    sequences = estimator.vectorizer_.transform(check_text(X))
+    model = estimator._model()
+    sequences = model.vectorizer.transform(check_text(X))
     with single_threaded_blas():
-        logits = staged_logits(estimator.weights_, sequences, estimator._config)
+        logits = staged_logits(model.weights, sequences, model.config)
     return [softmax(block) for block in logits]
 
 
@@ -325,20 +321,20 @@ def explain_documents(
     list of Explanation
         One per document, in order.
     """
-    check_is_fitted(estimator)
+    model = estimator._model()
     if method not in EXPLAIN_METHODS:
         raise ValueError(
             f"method must be one of {list(EXPLAIN_METHODS)}; got {method!r}."
         )
     documents = check_text(X)
-    vectorizer = estimator.vectorizer_
+    vectorizer = model.vectorizer
     token_lists = vectorizer._tokenize(documents)
     sequences = vectorizer._encode(token_lists)
-    params, config = estimator.weights_, estimator._config
+    params, config = model.weights, model.config
     with single_threaded_blas():
         staged = staged_logits(params, sequences, config)
         proba, attributions = occlusion_attributions(params, sequences, config)
-    classes = estimator.classes_
+    classes = model.classes
     return [
         Explanation(
             tokens=tokens,

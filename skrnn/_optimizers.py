@@ -21,6 +21,7 @@ parameters are excluded: the caller leaves them out of ``grads``.
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -639,3 +640,41 @@ def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> flo
 def _values(grad: np.ndarray | RowGrad) -> np.ndarray:
     """The stored entries of a gradient: the array, or a RowGrad's rows."""
     return grad.rows if isinstance(grad, RowGrad) else grad
+
+
+def build_optimizer(
+    params: Mapping[str, np.ndarray], settings: Mapping[str, Any]
+) -> BaseOptimizer:
+    """The optimizer that the estimator's parameters ``settings`` describe.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The parameters it will update (its state arrays take their shapes).
+    settings : mapping
+        The estimator's optimizer parameters by name: ``solver``,
+        ``learning_rate_init`` and those of the solver (``learning_rate``,
+        ``momentum``, ``nesterovs_momentum`` and ``power_t`` for SGD;
+        ``beta_1``, ``beta_2`` and ``epsilon`` for Adam).
+
+    Returns
+    -------
+    BaseOptimizer
+        A new optimizer, with no steps taken.
+    """
+    if settings["solver"] == "sgd":
+        return SGDOptimizer(
+            params,
+            learning_rate_init=settings["learning_rate_init"],
+            lr_schedule=settings["learning_rate"],
+            momentum=settings["momentum"],
+            nesterov=settings["nesterovs_momentum"],
+            power_t=settings["power_t"],
+        )
+    return AdamOptimizer(
+        params,
+        learning_rate_init=settings["learning_rate_init"],
+        beta_1=settings["beta_1"],
+        beta_2=settings["beta_2"],
+        epsilon=settings["epsilon"],
+    )

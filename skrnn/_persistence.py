@@ -125,7 +125,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import sklearn
@@ -134,19 +134,17 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from ._optimizers import OPTIMIZERS, BaseOptimizer
+from ._classifier import _ARCHITECTURE_PARAMS, _OPTIMIZER_PARAMS, RNNTextClassifier
+from ._fitted import TRAINING_FIELDS, FittedModel
+from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._text import _N_RESERVED, SequenceVectorizer
 from ._training import TrainingState
+from ._versioning import SkrnnVersionWarning
 from .nn import CELLS, POOLINGS, NetworkConfig, init_params
-
-if TYPE_CHECKING:
-    from ._classifier import RNNTextClassifier
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "SkrnnVersionWarning",
-    "VersionedPickleMixin",
     "load",
     "save",
 ]
@@ -182,16 +180,6 @@ _METADATA_KEYS = frozenset(
         "attributes",
     }
 )
-_TRAINING_FIELDS = (
-    "n_iter",
-    "t",
-    "loss_curve",
-    "validation_scores",
-    "best_loss",
-    "best_validation_score",
-    "no_improvement_count",
-    "validation_seed",
-)
 _ATTRIBUTES = (
     "n_iter_",
     "t_",
@@ -214,77 +202,6 @@ _CALLABLE_HINT = (
 )
 
 
-class SkrnnVersionWarning(UserWarning):
-    """A model is loaded by another version of skrnn than the one that saved it.
-
-    Raised by :func:`load` and when unpickling an estimator that uses
-    :class:`VersionedPickleMixin`. The model is loaded anyway: it may work,
-    give different results or fail later.
-
-    Parameters
-    ----------
-    estimator_name : str
-        Class name of the loaded estimator.
-    current_version : str
-        The running version of skrnn.
-    original_version : str
-        The version of skrnn that saved the model, or ``"unknown"``.
-    """
-
-    def __init__(
-        self, *, estimator_name: str, current_version: str, original_version: str
-    ) -> None:
-        self.estimator_name = estimator_name
-        self.current_version = current_version
-        self.original_version = original_version
-
-    def __str__(self) -> str:
-        return (
-            f"Trying to load {self.estimator_name} saved with skrnn "
-            f"{self.original_version} when using skrnn {self.current_version}. "
-            "This might lead to breaking code or invalid results; refit the "
-            f"model with skrnn {self.current_version} or load it with skrnn "
-            f"{self.original_version}."
-        )
-
-
-class VersionedPickleMixin:
-    """Record the skrnn version in pickles; warn when another version loads them.
-
-    Put it first among the bases of an estimator. ``__getstate__`` adds the
-    running skrnn version to the pickled state under ``"_skrnn_version"``;
-    ``__setstate__`` removes it and warns with :class:`SkrnnVersionWarning`
-    when it differs from the running version, then hands the rest to the next
-    class (scikit-learn's ``BaseEstimator``, which does the same for
-    scikit-learn's own estimators).
-    """
-
-    def __getstate__(self) -> dict[str, Any]:
-        parent = getattr(super(), "__getstate__", None)
-        state = parent() if parent is not None else None
-        if state is None:
-            state = self.__dict__.copy()
-        return {**state, "_skrnn_version": __version__}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        original_version = state.pop("_skrnn_version", "unknown")
-        if original_version != __version__:
-            warnings.warn(
-                SkrnnVersionWarning(
-                    estimator_name=type(self).__name__,
-                    current_version=__version__,
-                    original_version=original_version,
-                ),
-                stacklevel=2,
-            )
-        parent = getattr(super(), "__setstate__", None)
-        if parent is None:
-            self.__dict__.update(state)
-        else:
-            parent(state)
-
-
 class _CorruptFileError(Exception):
     """What is wrong with a model file; :func:`load` re-raises it as ValueError."""
 
@@ -292,7 +209,7 @@ class _CorruptFileError(Exception):
 # ------------------------------------------------------------------- saving
 
 
-def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None:
+def save(model: RNNTextClassifier, file: str | os.PathLike | BinaryIO) -> None:
     """Save a fitted :class:`~skrnn.RNNTextClassifier` without pickle.
 
     The file holds only arrays and JSON (see Notes), so that :func:`load`
@@ -376,9 +293,6 @@ def save(model: "RNNTextClassifier", file: str | os.PathLike | BinaryIO) -> None
     >>> bool((clone.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    # Imported here: _classifier imports this module for VersionedPickleMixin.
-    from ._classifier import RNNTextClassifier
-
     if type(model) is not RNNTextClassifier:
         raise TypeError(
             f"skrnn.save writes RNNTextClassifier models; got "
@@ -428,7 +342,7 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
 
 
 def _encode_classifier(
-    model: "RNNTextClassifier",
+    model: RNNTextClassifier,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The metadata and the arrays of a fitted classifier."""
     params = model.get_params(deep=False)
@@ -451,12 +365,13 @@ def _encode_classifier(
             "Cannot save: the ids of vectorizer_.vocabulary_ are not 2, 3, ..., "
             f"{len(words) + _N_RESERVED - 1}."
         )
-    classes, classes_as_object = _encode_classes(model.classes_)
-    optimizer = model._optimizer
-    solver = next(name for name, cls in OPTIMIZERS.items() if type(optimizer) is cls)
-    optimizer_state = optimizer.get_state()
-    state = model._training_state
-    rng_state = model._rng.bit_generator.state
+    fitted = model._fitted
+    state = fitted.to_dict()
+    classes, classes_as_object = _encode_classes(state["classes"])
+    optimizer = fitted.optimizer
+    solver = state["fitted_params"]["solver"]
+    optimizer_state = state["optimizer_state"]
+    rng_state = state["rng"]
     if rng_state["bit_generator"] not in _BIT_GENERATORS:
         raise TypeError(
             f"Cannot save a model whose random generator is "
@@ -481,9 +396,12 @@ def _encode_classifier(
             "vocabulary": words,
             "fixed_vocabulary": bool(vectorizer.fixed_vocabulary_),
         },
-        "network": dataclasses.asdict(model._config),
-        "architecture": _encode_mapping(model._architecture, "architecture"),
-        "dtype": next(iter(model.weights_.values())).dtype.name,
+        "network": state["network"],
+        "architecture": _encode_mapping(
+            {name: state["fitted_params"][name] for name in _ARCHITECTURE_PARAMS},
+            "architecture",
+        ),
+        "dtype": next(iter(state["weights"].values())).dtype.name,
         "optimizer": {
             "solver": solver,
             "hyperparameters": _encode_mapping(
@@ -503,17 +421,15 @@ def _encode_classifier(
             ),
         },
         "optimizer_params": _encode_mapping(
-            model._fitted_optimizer_params, "fitted optimizer parameter"
+            {name: state["fitted_params"][name] for name in _OPTIMIZER_PARAMS},
+            "fitted optimizer parameter",
         ),
-        "training_state": _encode_mapping(
-            {name: getattr(state, name) for name in _TRAINING_FIELDS},
-            "training state",
-        ),
+        "training_state": _encode_mapping(state["training"], "training state"),
         "rng": rng_state,
         "attributes": _encode_mapping(attributes, "attribute"),
     }
     arrays = {"classes_": classes}
-    arrays.update({f"weights/{name}": w for name, w in model.weights_.items()})
+    arrays.update({f"weights/{name}": w for name, w in state["weights"].items()})
     arrays.update(
         {
             f"optimizer/{key}": value
@@ -641,7 +557,7 @@ def _optimizer_hyperparameters(cls: type[BaseOptimizer]) -> list[str]:
 # ------------------------------------------------------------------ loading
 
 
-def load(file: str | os.PathLike | BinaryIO) -> "RNNTextClassifier":
+def load(file: str | os.PathLike | BinaryIO) -> RNNTextClassifier:
     """Load a model written by :func:`save`, without running code from the file.
 
     Every part of the file is checked before it is used: the archive's
@@ -843,7 +759,7 @@ def _check_header(metadata: Any) -> None:
 
 def _decode_classifier(
     metadata: dict, arrays: dict[str, np.ndarray]
-) -> "RNNTextClassifier":
+) -> RNNTextClassifier:
     """Build the fitted classifier; every inconsistency is a _CorruptFileError."""
     try:
         return _build_classifier(metadata, arrays)
@@ -853,13 +769,7 @@ def _decode_classifier(
 
 def _build_classifier(
     metadata: dict, arrays: dict[str, np.ndarray]
-) -> "RNNTextClassifier":
-    from ._classifier import (
-        _ARCHITECTURE_PARAMS,
-        _OPTIMIZER_PARAMS,
-        RNNTextClassifier,
-    )
-
+) -> RNNTextClassifier:
     params = _decode_mapping(
         metadata["params"], RNNTextClassifier().get_params(), "params"
     )
@@ -878,13 +788,16 @@ def _build_classifier(
     optimizer_params = _decode_mapping(
         metadata["optimizer_params"], _OPTIMIZER_PARAMS, "optimizer_params"
     )
-    fitted = RNNTextClassifier(**optimizer_params)
     try:
-        fitted._validate_params()
+        RNNTextClassifier(**optimizer_params)._validate_params()
     except InvalidParameterError as exc:
         raise _CorruptFileError(f"optimizer_params: {exc}") from None
     optimizer = _decode_optimizer(
-        metadata["optimizer"], arrays, weights, dtype, fitted._make_optimizer({})
+        metadata["optimizer"],
+        arrays,
+        weights,
+        dtype,
+        build_optimizer({}, optimizer_params),
     )
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
     expected.update(key for key in arrays if key.startswith("optimizer/"))
@@ -895,16 +808,19 @@ def _build_classifier(
     )
     _check_architecture(architecture, config, dtype)
     state = _decode_training_state(metadata["training_state"])
-
-    model.classes_ = classes
-    model.vectorizer_ = vectorizer
-    model.weights_ = weights
-    model._config = config
-    model._architecture = architecture
-    model._fitted_optimizer_params = optimizer_params
-    model._optimizer = optimizer
-    model._training_state = state
-    model._rng = _decode_rng(metadata["rng"])
+    held_out, coverage = _decode_attributes(metadata["attributes"], state)
+    model._fitted = FittedModel(
+        classes=classes,
+        vectorizer=vectorizer,
+        config=config,
+        weights=weights,
+        optimizer=optimizer,
+        training=state,
+        rng=_decode_rng(metadata["rng"]),
+        fitted_params={**architecture, **optimizer_params},
+        held_out=held_out,
+        embeddings_coverage=coverage,
+    )
     if changed := model._changed_since_fit():
         name, fitted = next(iter(changed.items()))
         section = "architecture" if name in architecture else "vectorizer.params"
@@ -912,8 +828,6 @@ def _build_classifier(
             f"params.{name} is {getattr(model, name)!r:.60}, but {section}.{name}, "
             f"with which the model was fitted, is {fitted!r:.60}"
         )
-    for name, value in _decode_attributes(metadata["attributes"], state).items():
-        setattr(model, name, value)
     return model
 
 
@@ -1158,7 +1072,7 @@ def _check_architecture(
 
 
 def _decode_training_state(section: Any) -> TrainingState:
-    values = _decode_mapping(section, _TRAINING_FIELDS, "training_state")
+    values = _decode_mapping(section, TRAINING_FIELDS, "training_state")
     for name in ("n_iter", "t", "no_improvement_count"):
         _check_count(values[name], f"training_state.{name}")
     for name in ("loss_curve", "validation_scores"):
@@ -1170,7 +1084,12 @@ def _decode_training_state(section: Any) -> TrainingState:
     return TrainingState(**values)
 
 
-def _decode_attributes(section: Any, state: TrainingState) -> dict[str, Any]:
+def _decode_attributes(section: Any, state: TrainingState) -> tuple[bool, float | None]:
+    """Whether the last fit held out a validation set, and the embeddings' coverage.
+
+    The other attributes are views of the training state: each must agree
+    with it.
+    """
     optional = [name for name in _OPTIONAL_ATTRIBUTES if name in section]
     values = _decode_mapping(section, (*_ATTRIBUTES, *optional), "attributes")
     for name in ("n_iter_", "t_"):
@@ -1179,16 +1098,26 @@ def _decode_attributes(section: Any, state: TrainingState) -> dict[str, Any]:
     for name in ("best_loss_", "best_validation_score_", *optional):
         if values[name] is not None:
             values[name] = _float(values[name], f"attributes.{name}")
-    if values["validation_scores_"] is not None:
+    held_out = values["validation_scores_"] is not None
+    if held_out:
         values["validation_scores_"] = _floats(
             values["validation_scores_"], "attributes.validation_scores_"
         )
-    # The fitted model shares these lists with its training state.
-    if values["loss_curve_"] == state.loss_curve:
-        values["loss_curve_"] = state.loss_curve
-    if values["validation_scores_"] == state.validation_scores:
-        values["validation_scores_"] = state.validation_scores
-    return values
+    expected = {
+        "n_iter_": state.n_iter,
+        "t_": state.t,
+        "loss_curve_": state.loss_curve,
+        "best_loss_": None if held_out else state.best_loss,
+        "validation_scores_": state.validation_scores if held_out else None,
+        "best_validation_score_": state.best_validation_score if held_out else None,
+    }
+    for name, value in expected.items():
+        if values[name] != value:
+            raise _CorruptFileError(
+                f"attributes.{name} is {values[name]!r:.60}, but the training "
+                f"state makes it {value!r:.60}"
+            )
+    return held_out, values.get("embeddings_coverage_")
 
 
 def _decode_rng(state: Any) -> np.random.Generator:

@@ -8,45 +8,28 @@ consecutive epochs; with it, when the validation accuracy has not, and the
 weights of the best validation epoch are kept.
 """
 
-import contextlib
 import copy
-import functools
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
-import threadpoolctl
-from joblib import effective_n_jobs
-from threadpoolctl import ThreadpoolController
 
-from ._batching import length_runs, length_sorted, minibatches, pad_batch
+from ._batching import length_runs, minibatches, pad_batch
 from ._optimizers import BaseOptimizer, clip_by_global_norm, clip_by_value
+from ._prediction import predict_logits
 from ._progress import batch_progress
+from ._threads import map_tasks, thread_pool
 from .nn import (
     NetworkConfig,
     RowGrad,
     add_l2_penalty,
-    forward,
     loss_and_grad,
     sum_row_grads,
 )
 
 Params = dict[str, np.ndarray]
-
-#: Padded positions (``n_steps * n_samples``) of a prediction batch: few enough
-#: for a step's gate arrays to stay in cache (4x faster than 2**16 for the LSTM
-#: on sentences) and for memory to stay bounded whatever the document lengths.
-PREDICT_BATCH_POSITIONS = 2**12
-
-#: ... except that long documents are batched at least this many at a time,
-#: up to ``PREDICT_MAX_POSITIONS``: a batch of 4 documents spends its steps on
-#: per-call overhead (1,000-token documents predict 2.4 times faster in 32s).
-PREDICT_MIN_BATCH = 32
-PREDICT_MAX_POSITIONS = 2**15
 
 #: Minibatches of more documents than this are split into interleaved shards of
 #: at most this many, whose gradients are computed independently (on ``n_jobs``
@@ -66,104 +49,6 @@ MAX_SHARD_POSITIONS = 2**16
 #: this many times that of a uniform guess, ``log(n_classes)``, has diverged
 #: even if every number is still finite.
 DIVERGED_LOSS_FACTOR = 1000.0
-
-
-@functools.cache
-def _blas_controller() -> ThreadpoolController:
-    """The loaded BLAS libraries, found once; ``threadpool_limits`` searches anew."""
-    return ThreadpoolController()
-
-
-class _SingleThreadedBLAS:
-    """Shared by all threads: BLAS at one thread while any of them is inside.
-
-    The BLAS thread count is a setting of the whole process.  Contexts that
-    each set it and restore what they found would, entered and left by
-    several threads in overlapping order, restore one another's setting and
-    leave the process at one thread.  So the first thread in limits BLAS and
-    the last one out restores it.  threadpoolctl (from 3.8) lets only one
-    Python thread change OpenBLAS's setting, the first to change it, until it
-    gives up control; the last thread out may not be the first in, so control
-    is released before and after the restore.
-    """
-
-    def __init__(self) -> None:
-        self._reset()
-        # A forked child has none of the parent's threads, maybe inside.
-        os.register_at_fork(after_in_child=self._reset)
-
-    def _reset(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._limiter = None
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
-            self._depth += 1
-
-    def __exit__(self, *exc_info) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                _release_openblas_control()
-                self._limiter.restore_original_limits()
-                _release_openblas_control()
-                self._limiter = None
-
-
-def _release_openblas_control() -> None:
-    """Let any thread set OpenBLAS's thread count (threadpoolctl >= 3.8)."""
-    controller = getattr(threadpoolctl, "OpenBLASController", None)
-    clear = getattr(controller, "clear_controlling_thread", None)
-    if clear is not None:
-        clear(force=True)
-
-
-_SINGLE_THREADED_BLAS = _SingleThreadedBLAS()
-
-
-def single_threaded_blas() -> _SingleThreadedBLAS:
-    """Context in which BLAS uses one thread.
-
-    The products of one time step are small: a second thread brings little
-    and, on a busy machine, costs a lot in synchronisation.  The setting is
-    the process's: it holds while any thread is inside the context, and the
-    last thread to leave restores the original one.
-    """
-    return _SINGLE_THREADED_BLAS
-
-
-@contextlib.contextmanager
-def thread_pool(n_jobs: int | None, n_tasks: int) -> Iterator[Executor | None]:
-    """Threads for ``n_tasks`` independent tasks, or None to run them in turn.
-
-    Parameters
-    ----------
-    n_jobs : int or None
-        As scikit-learn's ``n_jobs``: None means 1 unless in a
-        :func:`joblib.parallel_config` context, -1 means all processors.
-    n_tasks : int
-        The most tasks that will run at once.
-
-    Yields
-    ------
-    concurrent.futures.Executor or None
-        None when one thread is all there is to use.
-    """
-    n_threads = min(effective_n_jobs(n_jobs), n_tasks)
-    if n_threads <= 1:
-        yield None
-        return
-    with ThreadPoolExecutor(max_workers=n_threads) as executor:
-        yield executor
-
-
-def _map(executor: Executor | None, func: Callable, items: Sequence) -> list:
-    if executor is None:
-        return [func(item) for item in items]
-    return list(executor.map(func, items))
 
 
 @dataclass
@@ -228,56 +113,8 @@ class TrainingDivergedError(FloatingPointError):
     """The loss or the weights became NaN or infinite during training."""
 
 
-def prediction_batch_size(length: int) -> int:
-    """Number of documents of at most ``length`` tokens to predict at once."""
-    length = max(1, length)
-    return max(
-        PREDICT_BATCH_POSITIONS // length,
-        min(PREDICT_MIN_BATCH, PREDICT_MAX_POSITIONS // length),
-        1,
-    )
-
-
 def _shard_piece_size(length: int) -> int:
     return MAX_SHARD_POSITIONS // max(1, length)
-
-
-def predict_logits(
-    params: Params,
-    sequences: Sequence[np.ndarray],
-    config: NetworkConfig,
-    n_jobs: int | None = None,
-) -> np.ndarray:
-    """Logits of many sequences, batched by length, in their original order.
-
-    Parameters
-    ----------
-    params : dict of ndarray
-        The network's parameters (read only).
-    sequences : sequence of 1-D int arrays
-        Token ids of each document.
-    config : NetworkConfig
-        The architecture.
-    n_jobs : int or None
-        Number of threads that run the batches.
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_classes)
-        Logits, row i for ``sequences[i]``.
-    """
-    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
-    order = length_sorted(lengths, np.arange(len(sequences)))
-    logits = np.empty((len(sequences), config.n_classes), params["head.b_y"].dtype)
-    batches = length_runs(order, lengths, prediction_batch_size)
-
-    def run(idx: np.ndarray) -> None:
-        ids, batch_lengths = pad_batch([sequences[i] for i in idx])
-        logits[idx] = forward(params, ids, batch_lengths, config)
-
-    with thread_pool(n_jobs, len(batches)) as executor:
-        _map(executor, run, batches)
-    return logits
 
 
 def accuracy(logits: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> float:
@@ -451,7 +288,7 @@ def batch_loss_and_grad(
             rng=rngs[k],
         )
 
-    results = _map(executor, shard_loss_and_grad, range(len(shards)))
+    results = map_tasks(executor, shard_loss_and_grad, range(len(shards)))
     weights = [float(data.sample_weight[shard].sum()) for shard in shards]
     total = sum(weights)
     if len(shards) == 1:

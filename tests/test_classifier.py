@@ -743,7 +743,7 @@ def test_warm_start_applies_new_dropout_rates():
         clf.fit(X_BIN, Y_BIN)
         clf.set_params(dropout=0.3).partial_fit(X_BIN, Y_BIN)
     assert seen == [(0.0, 0.0)] * FAST["max_iter"] + [(0.3, 0.0)]
-    assert (clf._config.dropout, clf._config.input_dropout) == (0.3, 0.0)
+    assert (clf._fitted.config.dropout, clf._fitted.config.input_dropout) == (0.3, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -757,10 +757,10 @@ def test_warm_start_applies_new_dropout_rates():
 def test_the_optimizer_has_the_estimators_settings(params):
     clf = _fit(learning_rate_init=0.02, **params)
     names = {"nesterovs_momentum": "nesterov", "learning_rate": "lr_schedule"}
-    assert clf._optimizer.learning_rate_init == 0.02
+    assert clf._fitted.optimizer.learning_rate_init == 0.02
     for name, value in params.items():
         if name != "solver":
-            assert getattr(clf._optimizer, names.get(name, name)) == value, name
+            assert getattr(clf._fitted.optimizer, names.get(name, name)) == value, name
 
 
 def test_freezing_one_hot_inputs_warns_that_it_does_nothing():
@@ -774,10 +774,10 @@ def test_a_warm_fit_after_partial_fit_builds_the_changed_optimizer():
     # applied them.
     clf = _fit(warm_start=True)
     clf.set_params(solver="sgd", learning_rate_init=0.5).partial_fit(X_BIN, Y_BIN)
-    assert isinstance(clf._optimizer, AdamOptimizer)
+    assert isinstance(clf._fitted.optimizer, AdamOptimizer)
     clf.fit(X_BIN, Y_BIN)
-    assert isinstance(clf._optimizer, SGDOptimizer)
-    assert clf._optimizer.learning_rate_init == 0.5
+    assert isinstance(clf._fitted.optimizer, SGDOptimizer)
+    assert clf._fitted.optimizer.learning_rate_init == 0.5
 
 
 @pytest.mark.parametrize(
@@ -1140,7 +1140,7 @@ def test_warm_starts_hold_out_the_same_documents(monkeypatch):
     assert held_out[0] == held_out[1] == held_out[2]
     fresh = clone(clf).set_params(warm_start=False, random_state=1).fit(X, y)
     assert held_out[-1] != held_out[0]
-    assert fresh._training_state.validation_seed is not None
+    assert fresh._fitted.training.validation_seed is not None
 
 
 def test_clone_of_fitted_estimator_is_unfitted():

@@ -8,6 +8,7 @@ seed's toy network (the flip at "not"), and the plot.
 """
 
 import copy
+import dataclasses
 import io
 import sys
 
@@ -28,8 +29,8 @@ from skrnn._explain import (
     staged_logits,
     staged_predict_proba,
 )
+from skrnn._prediction import predict_logits
 from skrnn._text import UNK_ID
-from skrnn._training import predict_logits
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import CELLS, POOLINGS, NetworkConfig, init_params
 from skrnn.nn._functional import softmax
@@ -252,7 +253,8 @@ def test_text_table_shows_blank_tokens_and_aligns_long_class_names():
 @pytest.mark.parametrize("truncating", ["post", "pre"])
 def test_tokens_are_truncated_as_the_ids(truncating):
     clf = tiny(max_length=3)
-    clf.vectorizer_ = copy.deepcopy(clf.vectorizer_).set_params(truncating=truncating)
+    vectorizer = copy.deepcopy(clf.vectorizer_).set_params(truncating=truncating)
+    clf._fitted = dataclasses.replace(clf._fitted, vectorizer=vectorizer)
     text = "a good film , not bad at all"
     explanation = explain_document(clf, text)
     words = text.split()

@@ -7,6 +7,7 @@ payloads), then versions, in model files and in pickles.
 """
 
 import copy
+import dataclasses
 import io
 import json
 import os
@@ -24,14 +25,11 @@ from sklearn.exceptions import NotFittedError
 
 import skrnn
 import skrnn._persistence as persistence
+import skrnn._versioning as versioning
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._classifier import _ARCHITECTURE_PARAMS
-from skrnn._persistence import (
-    FORMAT,
-    FORMAT_VERSION,
-    SkrnnVersionWarning,
-    VersionedPickleMixin,
-)
+from skrnn._persistence import FORMAT, FORMAT_VERSION
+from skrnn._versioning import SkrnnVersionWarning, VersionedPickleMixin
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -85,18 +83,19 @@ def assert_same_fitted_state(loaded, model):
     for name, weight in model.weights_.items():
         assert loaded.weights_[name].dtype == weight.dtype
         assert_array_equal(loaded.weights_[name], weight)
-    assert loaded._config == model._config
-    assert loaded._architecture == model._architecture
-    assert loaded._fitted_optimizer_params == model._fitted_optimizer_params
-    assert type(loaded._optimizer) is type(model._optimizer)
-    expected_state = model._optimizer.get_state()
-    loaded_state = loaded._optimizer.get_state()
+    assert loaded._fitted.config == model._fitted.config
+    assert loaded._fitted.fitted_params == model._fitted.fitted_params
+    assert type(loaded._fitted.optimizer) is type(model._fitted.optimizer)
+    expected_state = model._fitted.optimizer.get_state()
+    loaded_state = loaded._fitted.optimizer.get_state()
     assert list(loaded_state) == list(expected_state)
     for key, value in expected_state.items():
         assert_array_equal(loaded_state[key], value)
         assert type(loaded_state[key]) is type(value)
-    assert vars(loaded._training_state) == vars(model._training_state)
-    assert loaded._rng.bit_generator.state == model._rng.bit_generator.state
+    assert vars(loaded._fitted.training) == vars(model._fitted.training)
+    assert (
+        loaded._fitted.rng.bit_generator.state == model._fitted.rng.bit_generator.state
+    )
     for name in (
         "n_iter_",
         "t_",
@@ -106,7 +105,7 @@ def assert_same_fitted_state(loaded, model):
         "best_validation_score_",
     ):
         assert getattr(loaded, name) == getattr(model, name), name
-    assert loaded.loss_curve_ is loaded._training_state.loss_curve
+    assert loaded.loss_curve_ is loaded._fitted.training.loss_curve
     # Nothing else: a fitted attribute added to the estimator must be added
     # to the file format too.
     assert set(vars(loaded)) == set(vars(model))
@@ -476,7 +475,7 @@ def test_save_refuses_labels_of_other_types(tmp_path):
     model = _fit()
     labels = np.empty(2, dtype=object)
     labels[:] = [("neg",), ("pos",)]
-    model.classes_ = labels
+    model._fitted = dataclasses.replace(model._fitted, classes=labels)
     with pytest.raises(TypeError, match="class labels"):
         skrnn.save(model, tmp_path / "model.skrnn")
 
@@ -890,7 +889,7 @@ def test_classifier_pickles_with_the_skrnn_version():
 def test_unpickling_with_another_skrnn_version_warns(monkeypatch):
     model = _fit()
     data = pickle.dumps(model)
-    monkeypatch.setattr(persistence, "__version__", "9.9.9")
+    monkeypatch.setattr(versioning, "__version__", "9.9.9")
     saved_with = f"saved with skrnn {re.escape(skrnn.__version__)}"
     with pytest.warns(SkrnnVersionWarning, match=saved_with) as record:
         loaded = pickle.loads(data)
@@ -917,7 +916,7 @@ class _Plain(VersionedPickleMixin):
 def test_mixin_on_a_plain_class(monkeypatch):
     data = pickle.dumps(_Plain())
     assert pickle.loads(data).value == 3
-    monkeypatch.setattr(persistence, "__version__", "9.9.9")
+    monkeypatch.setattr(versioning, "__version__", "9.9.9")
     with pytest.warns(SkrnnVersionWarning):
         assert pickle.loads(data).value == 3
 

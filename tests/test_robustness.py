@@ -489,7 +489,9 @@ def test_interrupt_keeps_the_last_completed_epoch(monkeypatch, solver_params):
     assert clf.t_ == reference.t_ == 2 * len(X12)
     assert clf.loss_curve_ == reference.loss_curve_
     _assert_weights_equal(clf.weights_, reference.weights_)
-    assert clf._rng.bit_generator.state == reference._rng.bit_generator.state
+    assert (
+        clf._fitted.rng.bit_generator.state == reference._fitted.rng.bit_generator.state
+    )
     proba = clf.predict_proba(X12)
     _assert_valid_proba(clf, proba)
     assert_array_equal(proba, reference.predict_proba(X12))

@@ -130,12 +130,11 @@ def test_fit_returns_self_and_does_not_overwrite_parameters(params):
     assert clf.fit(X_TEXT, Y_TEXT) is clf
     after = {name: joblib.hash(value) for name, value in clf.get_params().items()}
     assert after == before
-    # fit adds only fitted attributes (trailing "_") or private ones
-    added = set(vars(clf)) - attributes_before
-    assert added
-    public = {name for name in added if not name.startswith("_")}
-    assert all(name.endswith("_") for name in public), public
-    assert {"classes_", "vectorizer_", "weights_", "n_iter_"} <= public
+    # fit stores one private value, the fitted state, which the fitted
+    # attributes (trailing "_") show
+    assert set(vars(clf)) - attributes_before == {"_fitted"}
+    for name in ("classes_", "vectorizer_", "weights_", "n_iter_"):
+        assert hasattr(clf, name), name
 
 
 def test_fitted_attributes_are_only_set_in_fit():

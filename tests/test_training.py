@@ -14,9 +14,7 @@ plain-loss stopping rule are tested in test_classifier.py.
 
 import re
 import sys
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -31,13 +29,12 @@ from sklearn.neural_network._stochastic_optimizers import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from threadpoolctl import threadpool_info
 
-import skrnn._classifier as classifier_module
 import skrnn._training as training_module
 from skrnn import RNNTextClassifier
 from skrnn._batching import length_sorted
 from skrnn._optimizers import SGDOptimizer
+from skrnn._prediction import predict_logits
 from skrnn._training import (
     SHARD_SIZE,
     Dataset,
@@ -45,8 +42,6 @@ from skrnn._training import (
     TrainingSettings,
     accuracy,
     batch_loss_and_grad,
-    predict_logits,
-    prediction_batch_size,
     run_epoch,
 )
 from skrnn.datasets import load_toy_sentiment
@@ -162,7 +157,7 @@ def test_adaptive_divides_the_learning_rate_by_5(n_iter_no_change, max_iter):
     clf = _fit(**ADAPTIVE, n_iter_no_change=n_iter_no_change, max_iter=max_iter)
     assert clf.n_iter_ == max_iter
     k = _adaptive_n_triggers(max_iter, n_iter_no_change)
-    assert clf._optimizer.learning_rate == pytest.approx(0.01 / 5**k, rel=1e-12)
+    assert clf._fitted.optimizer.learning_rate == pytest.approx(0.01 / 5**k, rel=1e-12)
 
 
 def test_adaptive_stops_once_the_learning_rate_is_at_most_1e_6(capsys):
@@ -171,7 +166,7 @@ def test_adaptive_stops_once_the_learning_rate_is_at_most_1e_6(capsys):
     with no_convergence_warning():
         clf = _fit(**ADAPTIVE, n_iter_no_change=1, max_iter=100, verbose=1)
     assert clf.n_iter_ == 15
-    assert clf._optimizer.learning_rate == pytest.approx(0.01 / 5**6, rel=1e-12)
+    assert clf._fitted.optimizer.learning_rate == pytest.approx(0.01 / 5**6, rel=1e-12)
     out = capsys.readouterr().out
     assert out.count("Setting learning rate to") == 6
     assert "Learning rate too small. Stopping." in out
@@ -189,7 +184,9 @@ def test_adaptive_agrees_with_mlpclassifier():
     ).fit(rng.normal(size=(20, 2)), np.arange(20) % 2)
     clf = _fit(**ADAPTIVE, n_iter_no_change=1, max_iter=100)
     assert clf.n_iter_ == mlp.n_iter_
-    assert clf._optimizer.learning_rate == pytest.approx(mlp._optimizer.learning_rate)
+    assert clf._fitted.optimizer.learning_rate == pytest.approx(
+        mlp._optimizer.learning_rate
+    )
 
 
 @pytest.mark.parametrize("power_t", [0.5, 0.25])
@@ -204,12 +201,12 @@ def test_invscaling_follows_sklearns_sgd_optimizer(power_t, max_iter):
     )
     assert clf.t_ == max_iter * N_TOY
     expected = 0.2 / (clf.t_ + 1) ** power_t
-    assert clf._optimizer.learning_rate == pytest.approx(expected, rel=1e-12)
+    assert clf._fitted.optimizer.learning_rate == pytest.approx(expected, rel=1e-12)
     reference = SklearnSGDOptimizer(
         [np.zeros(1)], learning_rate_init=0.2, lr_schedule="invscaling", power_t=power_t
     )
     reference.iteration_ends(clf.t_)
-    assert clf._optimizer.learning_rate == pytest.approx(
+    assert clf._fitted.optimizer.learning_rate == pytest.approx(
         reference.learning_rate, rel=1e-12
     )
 
@@ -225,12 +222,14 @@ def test_invscaling_counts_only_the_training_part_with_early_stopping():
         n_iter_no_change=5,
     )
     assert clf.t_ == 2 * 40
-    assert clf._optimizer.learning_rate == pytest.approx(0.2 / 81**0.5, rel=1e-12)
+    assert clf._fitted.optimizer.learning_rate == pytest.approx(
+        0.2 / 81**0.5, rel=1e-12
+    )
 
 
 def test_constant_schedule_keeps_the_learning_rate():
     clf = _fit(solver="sgd", learning_rate="constant", learning_rate_init=0.05)
-    assert clf._optimizer.learning_rate == 0.05
+    assert clf._fitted.optimizer.learning_rate == 0.05
 
 
 # ------------------------------------------------------------- penalty
@@ -349,7 +348,7 @@ def test_early_stopping_keeps_the_weights_of_the_best_epoch(monkeypatch):
         assert_array_equal(clf.weights_[name], cut.weights_[name], err_msg=name)
 
     validation = held_out[0]
-    logits = predict_logits(clf.weights_, validation.sequences, clf._config)
+    logits = predict_logits(clf.weights_, validation.sequences, clf._fitted.config)
     score = accuracy(logits, validation.y, validation.sample_weight)
     assert score == clf.best_validation_score_
     assert score != scores[-1]
@@ -746,42 +745,6 @@ def test_a_large_l2_penalty_is_not_divergence():
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
 
 
-def _blas_threads():
-    return {
-        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
-    }
-
-
-def test_blas_threads_are_restored_after_overlapping_calls_from_threads(monkeypatch):
-    # Regression: each call set and restored the process-wide setting, so
-    # calls overlapping in several threads left BLAS at one thread.
-    X, y = load_toy_sentiment(return_X_y=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = RNNTextClassifier(max_iter=2, random_state=0).fit(X, y)
-    before = _blas_threads()
-    if before == {1}:
-        pytest.skip("BLAS runs one thread already: nothing to restore")
-    n_threads = 4
-    overlap = threading.Barrier(n_threads, timeout=30)
-    seen = []
-    original = classifier_module.predict_logits
-
-    def overlapping(*args, **kwargs):
-        overlap.wait()  # every call is inside the context at once
-        seen.append(_blas_threads())
-        overlap.wait()  # ... until all have looked
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(classifier_module, "predict_logits", overlapping)
-    with ThreadPoolExecutor(n_threads) as pool:
-        results = list(pool.map(lambda _: clf.predict_proba(X), range(n_threads)))
-    assert seen == [{1}] * n_threads
-    assert _blas_threads() == before
-    for proba in results:
-        assert_array_equal(proba, results[0])
-
-
 def test_n_jobs_does_not_change_the_model():
     X, y = load_toy_sentiment(subset="train", return_X_y=True)
     X = X * 3
@@ -797,26 +760,3 @@ def test_n_jobs_does_not_change_the_model():
     for name, value in one.weights_.items():
         assert_array_equal(two.weights_[name], value, err_msg=name)
     assert_array_equal(two.predict_proba(X), one.predict_proba(X))
-
-
-def test_predict_logits_on_threads_matches_one_thread():
-    data, config, params = _sharding_problem(one_hot=False)
-    sequences = data.sequences * 40  # several prediction batches
-    one = predict_logits(params, sequences, config)
-    two = predict_logits(params, sequences, config, n_jobs=2)
-    assert_array_equal(two, one)
-
-
-@pytest.mark.parametrize(
-    ("length", "size"),
-    [
-        (0, 2**12),  # empty documents: as many as the cache-sized batch holds
-        (23, 2**12 // 23),  # sentences: the cache-sized batch
-        (200, 32),  # long documents: at least 32 at a time ...
-        (1000, 32),
-        (5000, 2**15 // 5000),  # ... within 2**15 positions
-        (10**6, 1),
-    ],
-)
-def test_prediction_batch_size(length, size):
-    assert prediction_batch_size(length) == size

@@ -1,0 +1,150 @@
+"""The fitted state of an estimator: everything ``fit`` learns, as one value.
+
+``fit`` and ``partial_fit`` build a new :class:`FittedModel` and store it in
+one assignment; prediction, explanation and persistence read it.  A thread
+that predicts while another refits sees the old model or the new one, never
+a mix of the two.  Training works on copies (:meth:`FittedModel.thaw`), so a
+failed or interrupted call leaves the stored model as it was.
+
+:meth:`FittedModel.to_dict` gives the state as numpy arrays and builtins
+(and the public :class:`~skrnn.SequenceVectorizer`), which is what pickle,
+joblib and skops store and what :mod:`skrnn._persistence` lays out in a model
+file; :meth:`FittedModel.from_dict` builds it back.
+"""
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._optimizers import BaseOptimizer, build_optimizer
+from ._text import SequenceVectorizer
+from ._training import TrainingState
+from .nn import NetworkConfig
+
+Params = dict[str, np.ndarray]
+
+__all__ = ["TRAINING_FIELDS", "FittedModel"]
+
+#: The fields of :class:`TrainingState` that a fitted model keeps: those that
+#: live only during one call (the best weights so far, an interrupt) are not.
+TRAINING_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(TrainingState)
+    if f.name not in ("best_params", "interrupted")
+)
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """What a fitted estimator knows.
+
+    Parameters
+    ----------
+    classes : ndarray of shape (n_classes,)
+        The sorted class labels.
+    vectorizer : SequenceVectorizer
+        The fitted vocabulary.
+    config : NetworkConfig
+        The network's architecture.
+    weights : dict of ndarray
+        The network's parameters by name.
+    optimizer : BaseOptimizer
+        The optimizer, with its state, that training continues.
+    training : TrainingState
+        Epochs, samples seen, loss curve and stopping counters.
+    rng : numpy.random.Generator
+        The source of shuffling and dropout that training continues.
+    fitted_params : dict
+        The estimator's parameters that made the network and the optimizer,
+        by name, as they were when each was made: a warm start compares
+        them with the current ones.
+    held_out : bool
+        Whether the last call held out a validation set (early stopping).
+    embeddings_coverage : float or None
+        The share of the vocabulary found in pre-trained embeddings, or None
+        without them.
+    """
+
+    classes: np.ndarray
+    vectorizer: SequenceVectorizer
+    config: NetworkConfig
+    weights: Params
+    optimizer: BaseOptimizer
+    training: TrainingState
+    rng: np.random.Generator
+    fitted_params: dict[str, Any]
+    held_out: bool = False
+    embeddings_coverage: float | None = None
+
+    def thaw(self) -> tuple[Params, BaseOptimizer, TrainingState, np.random.Generator]:
+        """Copies of what training changes: weights, optimizer, state, generator."""
+        return (
+            copy.deepcopy(self.weights),
+            copy.deepcopy(self.optimizer),
+            copy.deepcopy(self.training),
+            copy.deepcopy(self.rng),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as numpy arrays, builtins and the fitted vectorizer.
+
+        Returns
+        -------
+        dict
+            ``classes``, ``vectorizer``, ``network`` (the configuration's
+            fields), ``weights``, ``optimizer_state`` (the optimizer's
+            ``get_state()``; its settings are in ``fitted_params``),
+            ``training`` (:data:`TRAINING_FIELDS`), ``rng`` (the bit
+            generator's state), ``fitted_params``, ``held_out`` and
+            ``embeddings_coverage``.
+        """
+        return {
+            "classes": self.classes,
+            "vectorizer": self.vectorizer,
+            "network": dataclasses.asdict(self.config),
+            "weights": dict(self.weights),
+            "optimizer_state": self.optimizer.get_state(),
+            "training": {
+                name: getattr(self.training, name) for name in TRAINING_FIELDS
+            },
+            "rng": self.rng.bit_generator.state,
+            "fitted_params": dict(self.fitted_params),
+            "held_out": self.held_out,
+            "embeddings_coverage": self.embeddings_coverage,
+        }
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> "FittedModel":
+        """Build the fitted state back from :meth:`to_dict`'s output.
+
+        Parameters
+        ----------
+        state : mapping
+            As :meth:`to_dict` returns it.
+
+        Returns
+        -------
+        FittedModel
+            The fitted state, with a new optimizer holding the stored state.
+        """
+        weights = dict(state["weights"])
+        optimizer = build_optimizer(weights, state["fitted_params"])
+        optimizer.set_state(state["optimizer_state"])
+        bit_generator = getattr(np.random, state["rng"]["bit_generator"])()
+        bit_generator.state = state["rng"]
+        return cls(
+            classes=state["classes"],
+            vectorizer=state["vectorizer"],
+            config=NetworkConfig(**state["network"]),
+            weights=weights,
+            optimizer=optimizer,
+            training=TrainingState(**state["training"]),
+            rng=np.random.Generator(bit_generator),
+            fitted_params=dict(state["fitted_params"]),
+            held_out=bool(state["held_out"]),
+            embeddings_coverage=state["embeddings_coverage"],
+        )

@@ -1,0 +1,118 @@
+"""Threads and BLAS limits: what runs where, and on how many cores.
+
+The networks' steps are many small products: a second BLAS thread brings
+little to one of them and, on a busy machine, costs a lot in
+synchronisation.  So skrnn runs BLAS on one thread and spreads independent
+work (the shards of a minibatch, the batches of a prediction) over threads
+of its own: numpy releases the GIL in its loops and products.
+"""
+
+import contextlib
+import functools
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+import threadpoolctl
+from joblib import effective_n_jobs
+from threadpoolctl import ThreadpoolController
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once; ``threadpool_limits`` searches anew."""
+    return ThreadpoolController()
+
+
+class _SingleThreadedBLAS:
+    """Shared by all threads: BLAS at one thread while any of them is inside.
+
+    The BLAS thread count is a setting of the whole process.  Contexts that
+    each set it and restore what they found would, entered and left by
+    several threads in overlapping order, restore one another's setting and
+    leave the process at one thread.  So the first thread in limits BLAS and
+    the last one out restores it.  threadpoolctl (from 3.8) lets only one
+    Python thread change OpenBLAS's setting, the first to change it, until it
+    gives up control; the last thread out may not be the first in, so control
+    is released before and after the restore.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        # A forked child has none of the parent's threads, maybe inside.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limiter = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
+            self._depth += 1
+
+    def __exit__(self, *exc_info) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                _release_openblas_control()
+                self._limiter.restore_original_limits()
+                _release_openblas_control()
+                self._limiter = None
+
+
+def _release_openblas_control() -> None:
+    """Let any thread set OpenBLAS's thread count (threadpoolctl >= 3.8)."""
+    controller = getattr(threadpoolctl, "OpenBLASController", None)
+    clear = getattr(controller, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+
+
+_SINGLE_THREADED_BLAS = _SingleThreadedBLAS()
+
+
+def single_threaded_blas() -> _SingleThreadedBLAS:
+    """Context in which BLAS uses one thread.
+
+    The products of one time step are small: a second thread brings little
+    and, on a busy machine, costs a lot in synchronisation.  The setting is
+    the process's: it holds while any thread is inside the context, and the
+    last thread to leave restores the original one.
+    """
+    return _SINGLE_THREADED_BLAS
+
+
+@contextlib.contextmanager
+def thread_pool(n_jobs: int | None, n_tasks: int) -> Iterator[Executor | None]:
+    """Threads for ``n_tasks`` independent tasks, or None to run them in turn.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        As scikit-learn's ``n_jobs``: None means 1 unless in a
+        :func:`joblib.parallel_config` context, -1 means all processors.
+    n_tasks : int
+        The most tasks that will run at once.
+
+    Yields
+    ------
+    concurrent.futures.Executor or None
+        None when one thread is all there is to use.
+    """
+    n_threads = min(effective_n_jobs(n_jobs), n_tasks)
+    if n_threads <= 1:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=n_threads) as executor:
+        yield executor
+
+
+def map_tasks(executor: Executor | None, func: Callable, items: Sequence) -> list:
+    """``[func(item) for item in items]``, on ``executor``'s threads if given."""
+    if executor is None:
+        return [func(item) for item in items]
+    return list(executor.map(func, items))

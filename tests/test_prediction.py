@@ -1,0 +1,57 @@
+"""Tests for skrnn._prediction: batched prediction in the documents' order."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skrnn._prediction import predict_logits, prediction_batch_size
+from skrnn.nn import NetworkConfig, forward, init_params
+
+
+def _problem():
+    rng = np.random.default_rng(0)
+    sequences = [rng.integers(2, 30, size=n) for n in rng.integers(0, 9, size=300)]
+    config = NetworkConfig(
+        n_vocab=30,
+        n_classes=3,
+        cell="gru",
+        hidden_size=5,
+        embedding_dim=4,
+        bidirectional=True,
+        pooling="mean",
+    )
+    params = init_params(config, rng, np.dtype(np.float64), zero_ids=(0, 1))
+    return sequences, config, params
+
+
+def test_predict_logits_keeps_the_order_of_the_documents():
+    sequences, config, params = _problem()
+    logits = predict_logits(params, sequences, config)
+    for i in (0, 7, 150, 299):
+        one = forward(
+            params, sequences[i][:, None], np.array([len(sequences[i])]), config
+        )
+        assert_allclose(logits[i], one[0], rtol=1e-12, atol=1e-12)
+
+
+def test_predict_logits_on_threads_matches_one_thread():
+    sequences, config, params = _problem()
+    sequences = sequences * 40  # several prediction batches
+    one = predict_logits(params, sequences, config)
+    two = predict_logits(params, sequences, config, n_jobs=2)
+    assert_array_equal(two, one)
+
+
+@pytest.mark.parametrize(
+    ("length", "size"),
+    [
+        (0, 2**12),  # empty documents: as many as the cache-sized batch holds
+        (23, 2**12 // 23),  # sentences: the cache-sized batch
+        (200, 32),  # long documents: at least 32 at a time ...
+        (1000, 32),
+        (5000, 2**15 // 5000),  # ... within 2**15 positions
+        (10**6, 1),
+    ],
+)
+def test_prediction_batch_size(length, size):
+    assert prediction_batch_size(length) == size
