@@ -17,7 +17,18 @@ _PUBLIC = {
     "SkrnnVersionWarning": "._versioning",
 }
 
+#: The types that :func:`skops.io.load` must be told to trust to load a fitted
+#: skrnn estimator: the estimators and the vectorizer.  The fitted state they
+#: hold is numpy arrays and builtins, which skops trusts already::
+#:
+#:     skops.io.load(path, trusted=skrnn.SKOPS_TRUSTED_TYPES)
+SKOPS_TRUSTED_TYPES = (
+    "skrnn._classifier.RNNTextClassifier",
+    "skrnn._text.SequenceVectorizer",
+)
+
 __all__ = [
+    "SKOPS_TRUSTED_TYPES",
     "RNNTextClassifier",
     "SequenceVectorizer",
     "SkrnnVersionWarning",

@@ -900,11 +900,17 @@ max_length, truncating : see SequenceVectorizer
         return {name: params[name] for name in _OPTIMIZER_PARAMS}
 
     def _fitted_params(self):
-        """The parameters that make the network and the optimizer, now."""
-        return {
+        """The parameters that make the network and the optimizer, now.
+
+        ``dtype`` as the name of the type (``"float32"``), so that the fitted
+        state holds builtins only.
+        """
+        params = {
             name: getattr(self, name)
             for name in (*_ARCHITECTURE_PARAMS, *_OPTIMIZER_PARAMS)
         }
+        params["dtype"] = self._check_dtype().name
+        return params
 
     def _pretrained_vectors(self, vocabulary):
         """The pre-trained vectors of ``embeddings`` for the vocabulary, or None."""

@@ -27,7 +27,19 @@ from .nn import NetworkConfig
 
 Params = dict[str, np.ndarray]
 
-__all__ = ["TRAINING_FIELDS", "FittedModel"]
+__all__ = ["BIT_GENERATORS", "TRAINING_FIELDS", "FittedModel"]
+
+#: The bit generators a fitted model's generator may have, by name.
+BIT_GENERATORS = {
+    cls.__name__: cls
+    for cls in (
+        np.random.PCG64,
+        np.random.PCG64DXSM,
+        np.random.MT19937,
+        np.random.Philox,
+        np.random.SFC64,
+    )
+}
 
 #: The fields of :class:`TrainingState` that a fitted model keeps: those that
 #: live only during one call (the best weights so far, an interrupt) are not.
@@ -134,7 +146,13 @@ class FittedModel:
         weights = dict(state["weights"])
         optimizer = build_optimizer(weights, state["fitted_params"])
         optimizer.set_state(state["optimizer_state"])
-        bit_generator = getattr(np.random, state["rng"]["bit_generator"])()
+        name = state["rng"]["bit_generator"]
+        if name not in BIT_GENERATORS:
+            raise ValueError(
+                f"Unknown bit generator {name!r}: a fitted model's generator is "
+                f"one of {sorted(BIT_GENERATORS)}."
+            )
+        bit_generator = BIT_GENERATORS[name]()
         bit_generator.state = state["rng"]
         return cls(
             classes=state["classes"],

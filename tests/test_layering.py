@@ -4,8 +4,12 @@ Each check runs in a fresh interpreter (``sys.executable -c``), since this
 process has long imported scikit-learn.
 """
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 CORE = [
     "skrnn.nn",
@@ -63,3 +67,85 @@ def test_the_check_can_fail():
     result = run_check(CORE, forbidden="numpy", prelude=WITHOUT_PARENT_INIT)
     assert result.returncode != 0
     assert "numpy" in result.stderr
+
+
+# --------------------------------------------------- imports point one way
+
+PACKAGE = Path(__file__).resolve().parents[1] / "skrnn"
+
+#: Modules below the estimators: none may import an estimator, persistence or
+#: the command line, even inside a function.
+BELOW_THE_ESTIMATORS = (
+    "skrnn._batching",
+    "skrnn._embeddings",
+    "skrnn._explain",
+    "skrnn._fitted",
+    "skrnn._optimizers",
+    "skrnn._prediction",
+    "skrnn._progress",
+    "skrnn._text",
+    "skrnn._threads",
+    "skrnn._training",
+    "skrnn._versioning",
+    *CORE,
+)
+ABOVE = ("skrnn._classifier", "skrnn._persistence", "skrnn._cli", "skrnn._demo")
+
+
+def _module_name(path):
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path):
+    """The skrnn modules a module imports, at any depth of its code."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            target = node.module or ""
+            if node.level:
+                target = f"{base}.{target}" if target else base
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return {module for module in found if module in MODULES and module != name}
+
+
+MODULES = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+GRAPH = {name: _imports(path) for name, path in MODULES.items()}
+
+
+def _reachable(start):
+    seen, todo = set(), [start]
+    while todo:
+        for module in GRAPH[todo.pop()]:
+            if module not in seen:
+                seen.add(module)
+                todo.append(module)
+    return seen
+
+
+def test_no_module_imports_itself_through_others():
+    # The package's __init__ files re-export their submodules: a submodule
+    # importing its package is not a circle of the code.
+    circles = [
+        name
+        for name in GRAPH
+        if name in _reachable(name) and not name.endswith(("skrnn", ".nn", "datasets"))
+    ]
+    assert not circles, circles
+
+
+@pytest.mark.parametrize("module", BELOW_THE_ESTIMATORS)
+def test_modules_below_the_estimators_do_not_import_them(module):
+    assert module in MODULES, module
+    assert not set(ABOVE) & _reachable(module)
+

@@ -919,12 +919,3 @@ def test_mixin_on_a_plain_class(monkeypatch):
     monkeypatch.setattr(versioning, "__version__", "9.9.9")
     with pytest.warns(SkrnnVersionWarning):
         assert pickle.loads(data).value == 3
-
-
-def test_skops_round_trip(tmp_path):
-    sio = pytest.importorskip("skops.io")
-    model = _fit(cell="lstm")
-    path = tmp_path / "model.skops"
-    sio.dump(model, path)
-    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
-    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
