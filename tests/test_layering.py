@@ -148,4 +148,3 @@ def test_no_module_imports_itself_through_others():
 def test_modules_below_the_estimators_do_not_import_them(module):
     assert module in MODULES, module
     assert not set(ABOVE) & _reachable(module)
-
