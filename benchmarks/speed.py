@@ -36,7 +36,7 @@ read these same ids, so tokenizing is timed by neither.
 skrnn's training is timed through the internals that ``RNNTextClassifier._fit``
 runs after tokenizing, built the way ``_fit`` builds them: ``NetworkConfig``,
 ``init_params`` (padding and unknown rows at zero), an optimizer from
-``OPTIMIZERS``, ``TrainingSettings``, a ``Dataset`` with unit sample weights,
+``build_optimizer``, ``TrainingSettings``, a ``Dataset`` with unit sample weights,
 and ``run_epoch`` under ``single_threaded_blas()``, with ``n_jobs`` equal to
 torch's thread count (2: the shards of batches over 64 documents, and the
 prediction batches, run on 2 threads) and again with ``n_jobs=1``.  (For
@@ -103,7 +103,7 @@ from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._batching import length_sorted, minibatches, pad_batch
 from skrnn._classifier import _TEXT_PARAMS
 from skrnn._demo import SEED_PARAMS
-from skrnn._optimizers import OPTIMIZERS
+from skrnn._optimizers import build_optimizer
 from skrnn._prediction import predict_logits
 from skrnn._text import PAD_ID, UNK_ID
 from skrnn._threads import single_threaded_blas
@@ -299,22 +299,7 @@ class SkrnnTrainer:
         self.weights = init_params(
             self.config, self.rng, dtype, zero_ids=(PAD_ID, UNK_ID)
         )
-        if params["solver"] == "sgd":
-            options = {
-                "learning_rate_init": params["learning_rate_init"],
-                "lr_schedule": params["learning_rate"],
-                "momentum": params["momentum"],
-                "nesterov": params["nesterovs_momentum"],
-                "power_t": params["power_t"],
-            }
-        else:
-            options = {
-                "learning_rate_init": params["learning_rate_init"],
-                "beta_1": params["beta_1"],
-                "beta_2": params["beta_2"],
-                "epsilon": params["epsilon"],
-            }
-        self.optimizer = OPTIMIZERS[params["solver"]](self.weights, **options)
+        self.optimizer = build_optimizer(self.weights, params)
         self.settings = TrainingSettings(
             batch_size=params["batch_size"],
             shuffle=params["shuffle"],

@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._explain import Explanation, explain_document, staged_predict_proba
-from ._fitted import FittedModel
+from ._fitted import FittedModel, _penalized_names
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import predict_logits
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
@@ -72,19 +72,6 @@ _TEXT_PARAMS = (
 #: a validation set.
 EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
 
-#: Parameters of the optimizer: a warm start with any of them changed starts a
-#: new optimizer (from the fitted weights), as MLPClassifier does.
-_OPTIMIZER_PARAMS = (
-    "solver",
-    "learning_rate_init",
-    "learning_rate",
-    "power_t",
-    "momentum",
-    "nesterovs_momentum",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-)
 #: Parameters that shape the network; a warm start requires them unchanged.
 _ARCHITECTURE_PARAMS = (
     "cell",
@@ -252,8 +239,11 @@ max_length, truncating : see SequenceVectorizer
         words).  Documents longer than ``max_length`` tokens keep their
         first ``max_length`` tokens (``truncating="post"``) or their last
         (``"pre"``).
-    solver : {"adam", "sgd"}, default="adam"
-        The optimizer, as in :class:`~sklearn.neural_network.MLPClassifier`.
+    solver : {"adam", "adamw", "sgd"}, default="adam"
+        The optimizer: "adam" and "sgd" as in
+        :class:`~sklearn.neural_network.MLPClassifier`; "adamw" is Adam with
+        decoupled weight decay (Loshchilov and Hutter, 2019), its decay set
+        by ``alpha``.
     learning_rate_init : float, default=0.005
         Initial learning rate.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
@@ -265,13 +255,17 @@ max_length, truncating : see SequenceVectorizer
     nesterovs_momentum : bool, default=True
         Whether the "sgd" solver uses Nesterov's momentum.
     beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's moment estimates.
+        Decay rates of the moment estimates of "adam" and "adamw".
     epsilon : float, default=1e-8
-        Adam's numerical-stability term.
+        Numerical-stability term of "adam" and "adamw"; it must not round to
+        0 in ``dtype``.
     alpha : float, default=0.0
         L2 penalty on the weight matrices, scaled as in ``MLPClassifier``.
         Biases and the lookup tables (the embedding, or the one-hot first
-        layer's ``W_xh``) are not penalised.
+        layer's ``W_xh``) are not penalised.  With ``solver="adamw"`` it is
+        instead the decoupled weight decay: each step multiplies the same
+        weights by ``1 - learning_rate_init * alpha``, and the loss carries
+        no penalty (``loss_curve_`` is the cross-entropy alone).
     clip_value : float or None, default=1.0
         Clip every gradient entry to ``[-clip_value, clip_value]`` before the
         update (the seed's ``np.clip(d, -1, 1)``); None turns it off.
@@ -755,7 +749,11 @@ max_length, truncating : see SequenceVectorizer
             vectorizer=vectorizer,
             config=config,
             weights=weights,
-            optimizer=build_optimizer(weights, self._optimizer_params()),
+            optimizer=build_optimizer(
+                weights,
+                self._optimizer_params(),
+                penalized=_penalized_names(weights, config),
+            ),
             training=TrainingState(),
             rng=rng,
             fitted_params=self._fitted_params(),
@@ -778,7 +776,11 @@ max_length, truncating : see SequenceVectorizer
         if not incremental:
             state.restart_stopping()
             if self._optimizer_params() != self._optimizer_params(fitted_params):
-                optimizer = build_optimizer(weights, self._optimizer_params())
+                optimizer = build_optimizer(
+                    weights,
+                    self._optimizer_params(),
+                    penalized=_penalized_names(weights, previous.config),
+                )
                 fitted_params = self._fitted_params()
         config = dataclasses.replace(
             previous.config,
@@ -895,9 +897,14 @@ max_length, truncating : see SequenceVectorizer
         )
 
     def _optimizer_params(self, params=None):
-        """The optimizer's parameters, of the estimator or of ``params``."""
+        """The solver and its hyperparameters, of the estimator or of ``params``.
+
+        A warm start with any of them changed starts a new optimizer (from the
+        fitted weights), as MLPClassifier does.
+        """
         params = self.get_params(deep=False) if params is None else params
-        return {name: params[name] for name in _OPTIMIZER_PARAMS}
+        names = OPTIMIZERS[params["solver"]].hyperparameters
+        return {"solver": params["solver"], **{name: params[name] for name in names}}
 
     def _fitted_params(self):
         """The parameters that make the network and the optimizer, now.
@@ -905,10 +912,8 @@ max_length, truncating : see SequenceVectorizer
         ``dtype`` as the name of the type (``"float32"``), so that the fitted
         state holds builtins only.
         """
-        params = {
-            name: getattr(self, name)
-            for name in (*_ARCHITECTURE_PARAMS, *_OPTIMIZER_PARAMS)
-        }
+        params = {name: getattr(self, name) for name in _ARCHITECTURE_PARAMS}
+        params.update(self._optimizer_params())
         params["dtype"] = self._check_dtype().name
         return params
 

@@ -24,6 +24,7 @@ from ._optimizers import BaseOptimizer, build_optimizer
 from ._text import SequenceVectorizer
 from ._training import TrainingState
 from .nn import NetworkConfig
+from .nn._network import _is_weight
 
 Params = dict[str, np.ndarray]
 
@@ -48,6 +49,15 @@ TRAINING_FIELDS = tuple(
     for f in dataclasses.fields(TrainingState)
     if f.name not in ("best_params", "interrupted")
 )
+
+
+def _penalized_names(weights: Params, config: NetworkConfig) -> frozenset[str]:
+    """The weights that ``alpha`` penalises (or, with "adamw", decays)."""
+    return frozenset(
+        name
+        for name in weights
+        if _is_weight(name) and name not in config.lookup_tables
+    )
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,12 @@ class FittedModel:
             The fitted state, with a new optimizer holding the stored state.
         """
         weights = dict(state["weights"])
-        optimizer = build_optimizer(weights, state["fitted_params"])
+        config = NetworkConfig(**state["network"])
+        optimizer = build_optimizer(
+            weights,
+            state["fitted_params"],
+            penalized=_penalized_names(weights, config),
+        )
         optimizer.set_state(state["optimizer_state"])
         name = state["rng"]["bit_generator"]
         if name not in BIT_GENERATORS:
@@ -157,7 +172,7 @@ class FittedModel:
         return cls(
             classes=state["classes"],
             vectorizer=state["vectorizer"],
-            config=NetworkConfig(**state["network"]),
+            config=config,
             weights=weights,
             optimizer=optimizer,
             training=TrainingState(**state["training"]),

@@ -14,13 +14,19 @@ stays float32.
 
 Only the keys present in ``grads`` are updated, which is how frozen
 parameters are excluded: the caller leaves them out of ``grads``.
+
+Each optimizer class declares, in ``hyperparameters``, the parameters of
+:class:`~skrnn.RNNTextClassifier` (which are ``MLPClassifier``'s) that it
+takes, under the same names; :func:`build_optimizer` makes one from the
+:data:`OPTIMIZERS` registry and the estimator's parameters. Adding an
+optimizer is one class and one entry.
 """
 
 # Authors: The skrnn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -31,8 +37,10 @@ __all__ = [
     "LR_SCHEDULES",
     "OPTIMIZERS",
     "AdamOptimizer",
+    "AdamWOptimizer",
     "BaseOptimizer",
     "SGDOptimizer",
+    "build_optimizer",
     "clip_by_global_norm",
     "clip_by_value",
     "global_norm",
@@ -47,9 +55,11 @@ OptimizerState = dict[str, np.ndarray | float | int]
 class BaseOptimizer:
     """Base stochastic gradient descent optimizer over named parameters.
 
-    Subclasses implement :meth:`_step` for one parameter and list
-    their mutable state in ``_buffer_names`` (dicts of arrays keyed by
-    parameter name) and ``_scalar_names`` (Python scalars).
+    Subclasses declare the estimator parameters they take in
+    ``hyperparameters`` (constructor arguments and attributes of the same
+    names), implement :meth:`_step` for one parameter and list their mutable
+    state in ``_buffer_names`` (dicts of arrays keyed by parameter name) and
+    ``_scalar_names`` (Python scalars).
 
     Parameters
     ----------
@@ -59,16 +69,34 @@ class BaseOptimizer:
 
     Attributes
     ----------
-    learning_rate : float
-        The current learning rate.
+    current_learning_rate : float
+        The learning rate of the last update: ``learning_rate_init`` as the
+        schedule or the bias correction changed it.
     """
 
+    #: The parameters of the estimator that the constructor takes, by name.
+    hyperparameters: tuple[str, ...] = ("learning_rate_init",)
+    #: Whether the optimizer applies ``alpha`` itself, as decoupled weight
+    #: decay: the training loop then adds no L2 penalty to the loss.
+    decoupled_weight_decay: bool = False
     _buffer_names: tuple[str, ...] = ()
-    _scalar_names: tuple[str, ...] = ("learning_rate",)
+    _scalar_names: tuple[str, ...] = ("current_learning_rate",)
 
     def __init__(self, learning_rate_init: float = 0.1) -> None:
         self.learning_rate_init = float(learning_rate_init)
-        self.learning_rate = float(learning_rate_init)
+        self.current_learning_rate = float(learning_rate_init)
+
+    def get_hyperparameters(self) -> dict[str, Any]:
+        """Return the hyperparameters, by the estimator's names.
+
+        Returns
+        -------
+        hyperparameters : dict of str to object
+            The value of each name of ``hyperparameters``: with the
+            ``solver``, the settings from which :func:`build_optimizer` makes
+            this optimizer's twin.
+        """
+        return {name: getattr(self, name) for name in self.hyperparameters}
 
     def update_params(
         self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]
@@ -109,18 +137,20 @@ class BaseOptimizer:
                 ids = grad.ids
                 param_rows = param[ids]
                 buffer_rows = [buffer[ids] for buffer in buffers]
-                self._step(param_rows, grad.rows, *buffer_rows)
+                self._step(name, param_rows, grad.rows, *buffer_rows)
                 param[ids] = param_rows
                 for buffer, rows in zip(buffers, buffer_rows, strict=True):
                     buffer[ids] = rows
             else:
-                self._step(param, grad, *buffers)
+                self._step(name, param, grad, *buffers)
 
     def _begin_step(self) -> None:
         """Update per-step scalars before the parameters are updated."""
 
-    def _step(self, param: np.ndarray, grad: np.ndarray, *buffers: np.ndarray) -> None:
-        """Update ``param`` and its state ``buffers`` in place from ``grad``."""
+    def _step(
+        self, name: str, param: np.ndarray, grad: np.ndarray, *buffers: np.ndarray
+    ) -> None:
+        """Update the parameter ``name`` and its state in place from ``grad``."""
         raise NotImplementedError
 
     def _buffer(self, buffer_name: str, name: str) -> np.ndarray:
@@ -171,9 +201,8 @@ class BaseOptimizer:
         state : dict of str to ndarray, float or int
             Copies of the state arrays under ``"<buffer>.<parameter name>"``
             (for example ``"velocities.head.W_hy"`` or ``"ms.embed.E"``) and
-            the scalars (``"learning_rate"``, and ``"t"`` for Adam) as Python
-            ``float``/``int``. Hyperparameters given to the constructor are
-            not included.
+            the scalars (``"current_learning_rate"``, and ``"t"`` for Adam) as
+            Python ``float``/``int``. The hyperparameters are not included.
 
         See Also
         --------
@@ -245,7 +274,7 @@ class SGDOptimizer(BaseOptimizer):
     learning_rate_init : float, default=0.1
         The initial learning rate.
 
-    lr_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Learning-rate schedule.
 
         - "constant": ``learning_rate_init`` throughout.
@@ -256,19 +285,19 @@ class SGDOptimizer(BaseOptimizer):
           improves; each call to :meth:`trigger_stopping` divides it by 5,
           and training stops once it is at most 1e-6.
 
-    momentum : float, default=0.9
-        Momentum, at least 0.
-
-    nesterov : bool, default=True
-        Whether to use Nesterov's momentum.
-
     power_t : float, default=0.5
         Exponent of the time step in the "invscaling" schedule.
 
+    momentum : float, default=0.9
+        Momentum, at least 0.
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum.
+
     Attributes
     ----------
-    learning_rate : float
-        The current learning rate.
+    current_learning_rate : float
+        The learning rate of the schedule now.
 
     velocities : dict of str to ndarray
         Velocities keyed by parameter name.
@@ -277,7 +306,8 @@ class SGDOptimizer(BaseOptimizer):
     --------
     AdamOptimizer : Adam, with bias-corrected moment estimates.
     sklearn.neural_network._stochastic_optimizers.SGDOptimizer :
-        The list-based original this class mirrors.
+        The list-based original this class mirrors (where ``learning_rate``
+        is ``lr_schedule`` and ``nesterovs_momentum`` is ``nesterov``).
 
     Notes
     -----
@@ -308,26 +338,33 @@ class SGDOptimizer(BaseOptimizer):
            [0.9, 0.9]])
     """
 
+    hyperparameters = (
+        "learning_rate_init",
+        "learning_rate",
+        "power_t",
+        "momentum",
+        "nesterovs_momentum",
+    )
     _buffer_names = ("velocities",)
 
     def __init__(
         self,
         params: Mapping[str, np.ndarray],
         learning_rate_init: float = 0.1,
-        lr_schedule: str = "constant",
-        momentum: float = 0.9,
-        nesterov: bool = True,
+        learning_rate: str = "constant",
         power_t: float = 0.5,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
     ) -> None:
         super().__init__(learning_rate_init)
-        if lr_schedule not in LR_SCHEDULES:
+        if learning_rate not in LR_SCHEDULES:
             raise ValueError(
-                f"lr_schedule must be one of {LR_SCHEDULES}, got {lr_schedule!r}."
+                f"learning_rate must be one of {LR_SCHEDULES}, got {learning_rate!r}."
             )
-        self.lr_schedule = lr_schedule
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.learning_rate = learning_rate
         self.power_t = float(power_t)
+        self.momentum = float(momentum)
+        self.nesterovs_momentum = bool(nesterovs_momentum)
         self.velocities = {name: np.zeros_like(p) for name, p in params.items()}
 
     def iteration_ends(self, time_step: int) -> None:
@@ -338,11 +375,24 @@ class SGDOptimizer(BaseOptimizer):
         time_step : int
             Number of training samples seen so far, used by the
             "invscaling" schedule.
+
+        Raises
+        ------
+        ValueError
+            If ``(time_step + 1) ** power_t`` overflows.
         """
-        if self.lr_schedule == "invscaling":
-            self.learning_rate = (
-                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
-            )
+        if self.learning_rate == "invscaling":
+            try:
+                self.current_learning_rate = (
+                    self.learning_rate_init / (time_step + 1) ** self.power_t
+                )
+            except OverflowError:
+                raise ValueError(
+                    "learning_rate='invscaling' divides learning_rate_init by "
+                    f"(t + 1) ** power_t, which overflows with power_t="
+                    f"{self.power_t} after t={time_step} samples; use a smaller "
+                    "power_t, such as the default 0.5."
+                ) from None
 
     def trigger_stopping(self, msg: str, verbose: bool) -> bool:
         """Decide whether to stop training, or lower the learning rate.
@@ -364,33 +414,35 @@ class SGDOptimizer(BaseOptimizer):
         is_stopping : bool
             True if training needs to stop.
         """
-        if self.lr_schedule != "adaptive":
+        if self.learning_rate != "adaptive":
             if verbose:
                 print(msg + " Stopping.")
             return True
 
-        if self.learning_rate <= 1e-6:
+        if self.current_learning_rate <= 1e-6:
             if verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
 
-        self.learning_rate /= 5.0
+        self.current_learning_rate /= 5.0
         if verbose:
-            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+            print(msg + f" Setting learning rate to {self.current_learning_rate:f}")
         return False
 
-    def _step(self, param: np.ndarray, grad: np.ndarray, velocity: np.ndarray) -> None:
+    def _step(
+        self, name: str, param: np.ndarray, grad: np.ndarray, velocity: np.ndarray
+    ) -> None:
         if self.momentum == 0.0:
             # Plain SGD: v = -eta g whatever v was, and Nesterov's look-ahead
             # adds nothing; two operations instead of six.
-            np.multiply(grad, -self.learning_rate, out=velocity)
+            np.multiply(grad, -self.current_learning_rate, out=velocity)
             param += velocity
             return
-        step = self.learning_rate * grad
+        step = self.current_learning_rate * grad
         # v <- mu v - eta g, in the same operation order as scikit-learn.
         velocity *= self.momentum
         velocity -= step
-        if self.nesterov:
+        if self.nesterovs_momentum:
             update = self.momentum * velocity
             update -= step
             param += update
@@ -419,11 +471,12 @@ class AdamOptimizer(BaseOptimizer):
         Exponential decay rate of the second moment estimates, in [0, 1).
 
     epsilon : float, default=1e-8
-        Value for numerical stability.
+        Value for numerical stability. It must not round to 0 in the dtype
+        of the parameters (as 1e-300 does in float32).
 
     Attributes
     ----------
-    learning_rate : float
+    current_learning_rate : float
         The bias-corrected step size of the last update.
 
     t : int
@@ -438,6 +491,7 @@ class AdamOptimizer(BaseOptimizer):
     See Also
     --------
     SGDOptimizer : Stochastic gradient descent with momentum.
+    AdamWOptimizer : Adam with decoupled weight decay.
     sklearn.neural_network._stochastic_optimizers.AdamOptimizer :
         The list-based original this class mirrors.
 
@@ -474,8 +528,9 @@ class AdamOptimizer(BaseOptimizer):
     array([-0.1,  0.1,  0. ], dtype=float32)
     """
 
+    hyperparameters = ("learning_rate_init", "beta_1", "beta_2", "epsilon")
     _buffer_names = ("ms", "vs")
-    _scalar_names = ("learning_rate", "t")
+    _scalar_names = ("current_learning_rate", "t")
 
     def __init__(
         self,
@@ -489,6 +544,16 @@ class AdamOptimizer(BaseOptimizer):
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
+        for dtype in {np.dtype(p.dtype) for p in params.values()}:
+            # sqrt(v) + epsilon is computed in the parameters' dtype: an
+            # epsilon that rounds to 0 there divides 0 by 0 where v is 0.
+            if dtype.type(self.epsilon) == 0:
+                raise ValueError(
+                    f"epsilon={self.epsilon:g} rounds to 0 in {dtype.name}, whose "
+                    "smallest positive value is "
+                    f"{np.finfo(dtype).smallest_subnormal:.1e}; use a larger "
+                    "epsilon (the default is 1e-8) or dtype=numpy.float64."
+                )
         self.t = 0
         self.ms = {name: np.zeros_like(p) for name, p in params.items()}
         self.vs = {name: np.zeros_like(p) for name, p in params.items()}
@@ -496,14 +561,19 @@ class AdamOptimizer(BaseOptimizer):
     def _begin_step(self) -> None:
         self.t += 1
         # A Python float (math.sqrt, not np.sqrt) so float32 stays float32.
-        self.learning_rate = (
+        self.current_learning_rate = (
             self.learning_rate_init
             * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
 
     def _step(
-        self, param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray
+        self,
+        name: str,
+        param: np.ndarray,
+        grad: np.ndarray,
+        m: np.ndarray,
+        v: np.ndarray,
     ) -> None:
         m *= self.beta_1
         m += (1 - self.beta_1) * grad
@@ -511,16 +581,198 @@ class AdamOptimizer(BaseOptimizer):
         v += (1 - self.beta_2) * np.square(grad)
         denom = np.sqrt(v)
         denom += self.epsilon
-        update = m * -self.learning_rate
+        update = m * -self.current_learning_rate
         update /= denom
         param += update
+
+
+class AdamWOptimizer(AdamOptimizer):
+    r"""Adam with decoupled weight decay (AdamW) over named parameters.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        Parameter arrays keyed by name, used to allocate the moment estimates
+        (same shape and dtype).
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+
+    beta_1 : float, default=0.9
+        Exponential decay rate of the first moment estimates, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Exponential decay rate of the second moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Value for numerical stability, as in :class:`AdamOptimizer`.
+
+    alpha : float, default=0.01
+        Weight decay coefficient :math:`\lambda`: every step multiplies the
+        decayed parameters by ``1 - learning_rate_init * alpha``, which must
+        lie in (0, 1].
+
+    penalized : collection of str or None, default=None
+        Names of the parameters that decay (the estimator passes those that
+        its L2 penalty would penalise); None decays every parameter.
+
+    Attributes
+    ----------
+    current_learning_rate : float
+        The bias-corrected step size of the last update.
+
+    t : int
+        Number of updates made so far.
+
+    ms : dict of str to ndarray
+        First moment estimates keyed by parameter name.
+
+    vs : dict of str to ndarray
+        Second moment estimates keyed by parameter name.
+
+    See Also
+    --------
+    AdamOptimizer : The same steps without the decay.
+
+    Notes
+    -----
+    Each step takes :class:`AdamOptimizer`'s step, and shrinks each decayed
+    parameter in proportion to its value rather than through the gradient:
+
+    .. math::
+
+        \theta \leftarrow (1 - \eta_0 \lambda)\, \theta
+            - \eta_t \frac{m}{\sqrt{v} + \epsilon}.
+
+    An L2 penalty :math:`\frac{\lambda}{2} \lVert \theta \rVert^2` added to
+    the loss would instead pass through :math:`m` and be divided by
+    :math:`\sqrt{v}`, so that parameters with large gradients would be
+    regularised less; decoupling the decay regularises all alike
+    (Loshchilov and Hutter, 2019). As in PyTorch's ``AdamW``, the decay is
+    scaled by the learning rate :math:`\eta_0` (this class has no schedule,
+    so the schedule multiplier of the paper is 1). With ``alpha=0`` the steps
+    are exactly :class:`AdamOptimizer`'s.
+
+    References
+    ----------
+    Loshchilov, Ilya, and Frank Hutter (2019). "Decoupled weight decay
+    regularization." International Conference on Learning Representations.
+    arXiv:1711.05101.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn._optimizers import AdamWOptimizer
+    >>> params = {"head.W_hy": np.array([1.0, -2.0]), "head.b_y": np.array([1.0])}
+    >>> opt = AdamWOptimizer(
+    ...     params, learning_rate_init=0.1, alpha=0.5, penalized=["head.W_hy"]
+    ... )
+    >>> opt.update_params(params, {"head.W_hy": np.zeros(2), "head.b_y": np.zeros(1)})
+    >>> params["head.W_hy"], params["head.b_y"]
+    (array([ 0.95, -1.9 ]), array([1.]))
+    """
+
+    hyperparameters = (*AdamOptimizer.hyperparameters, "alpha")
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Mapping[str, np.ndarray],
+        learning_rate_init: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        alpha: float = 0.01,
+        penalized: Collection[str] | None = None,
+    ) -> None:
+        super().__init__(params, learning_rate_init, beta_1, beta_2, epsilon)
+        self.alpha = float(alpha)
+        if not 0 <= self.learning_rate_init * self.alpha < 1:
+            raise ValueError(
+                "AdamW multiplies the weights by 1 - learning_rate_init * alpha "
+                "at every step, which must lie in (0, 1]; got learning_rate_init="
+                f"{self.learning_rate_init:g} and alpha={self.alpha:g}. Lower "
+                "alpha."
+            )
+        self.penalized = frozenset(params if penalized is None else penalized)
+
+    def _step(
+        self,
+        name: str,
+        param: np.ndarray,
+        grad: np.ndarray,
+        m: np.ndarray,
+        v: np.ndarray,
+    ) -> None:
+        if self.alpha and name in self.penalized:
+            # Decoupled decay, from the weights before this step's update.
+            param *= 1.0 - self.learning_rate_init * self.alpha
+        super()._step(name, param, grad, m, v)
 
 
 OPTIMIZERS: dict[str, type[BaseOptimizer]] = {
     "sgd": SGDOptimizer,
     "adam": AdamOptimizer,
+    "adamw": AdamWOptimizer,
 }
-"""Optimizer classes keyed by the option string that selects them."""
+"""Optimizer classes keyed by the option string (``solver``) that selects them."""
+
+
+def build_optimizer(
+    params: Mapping[str, np.ndarray],
+    settings: Mapping[str, Any],
+    *,
+    penalized: Collection[str] | None = None,
+) -> BaseOptimizer:
+    """The optimizer that the estimator's parameters ``settings`` describe.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        The parameter arrays it will update, keyed by name (its state arrays
+        take their shapes).
+
+    settings : mapping of str to object
+        The estimator's parameters by name: ``solver``, a key of
+        :data:`OPTIMIZERS`, and the ``hyperparameters`` that its class
+        declares (``estimator.get_params()`` holds them); other keys are
+        ignored.
+
+    penalized : collection of str or None, default=None
+        The parameters that an optimizer with decoupled weight decay decays:
+        those the L2 penalty would penalise. None decays every parameter.
+        Other optimizers ignore it.
+
+    Returns
+    -------
+    optimizer : BaseOptimizer
+        A new optimizer, with no steps taken.
+
+    Raises
+    ------
+    ValueError
+        If ``settings["solver"]`` is not a key of :data:`OPTIMIZERS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import RNNTextClassifier
+    >>> from skrnn._optimizers import build_optimizer
+    >>> estimator = RNNTextClassifier(solver="sgd", learning_rate="adaptive")
+    >>> params = {"head.W_hy": np.ones((2, 2))}
+    >>> opt = build_optimizer(params, estimator.get_params())
+    >>> opt.get_hyperparameters()  # doctest: +NORMALIZE_WHITESPACE
+    {'learning_rate_init': 0.005, 'learning_rate': 'adaptive', 'power_t': 0.5,
+     'momentum': 0.9, 'nesterovs_momentum': True}
+    """
+    solver = settings["solver"]
+    if solver not in OPTIMIZERS:
+        raise ValueError(f"solver must be one of {sorted(OPTIMIZERS)}, got {solver!r}.")
+    cls = OPTIMIZERS[solver]
+    kwargs = {name: settings[name] for name in cls.hyperparameters}
+    if cls.decoupled_weight_decay:
+        kwargs["penalized"] = penalized
+    return cls(params, **kwargs)
 
 
 def clip_by_value(grads: Mapping[str, np.ndarray], clip_value: float) -> None:
@@ -640,41 +892,3 @@ def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> flo
 def _values(grad: np.ndarray | RowGrad) -> np.ndarray:
     """The stored entries of a gradient: the array, or a RowGrad's rows."""
     return grad.rows if isinstance(grad, RowGrad) else grad
-
-
-def build_optimizer(
-    params: Mapping[str, np.ndarray], settings: Mapping[str, Any]
-) -> BaseOptimizer:
-    """The optimizer that the estimator's parameters ``settings`` describe.
-
-    Parameters
-    ----------
-    params : dict of ndarray
-        The parameters it will update (its state arrays take their shapes).
-    settings : mapping
-        The estimator's optimizer parameters by name: ``solver``,
-        ``learning_rate_init`` and those of the solver (``learning_rate``,
-        ``momentum``, ``nesterovs_momentum`` and ``power_t`` for SGD;
-        ``beta_1``, ``beta_2`` and ``epsilon`` for Adam).
-
-    Returns
-    -------
-    BaseOptimizer
-        A new optimizer, with no steps taken.
-    """
-    if settings["solver"] == "sgd":
-        return SGDOptimizer(
-            params,
-            learning_rate_init=settings["learning_rate_init"],
-            lr_schedule=settings["learning_rate"],
-            momentum=settings["momentum"],
-            nesterov=settings["nesterovs_momentum"],
-            power_t=settings["power_t"],
-        )
-    return AdamOptimizer(
-        params,
-        learning_rate_init=settings["learning_rate_init"],
-        beta_1=settings["beta_1"],
-        beta_2=settings["beta_2"],
-        epsilon=settings["epsilon"],
-    )

@@ -56,15 +56,23 @@ A model file is a ZIP archive with exactly two members.
         ``"float32"`` or ``"float64"``: the type of every weight and
         optimizer array.
     ``optimizer``
-        ``{"solver": "adam" or "sgd", "hyperparameters": {...},
-        "scalars": {...}}``: the optimizer's constructor arguments (other
-        than the parameters) and its scalar state, ``learning_rate`` (and
-        ``t`` for Adam).
+        ``{"solver": "adam", "adamw" or "sgd", "hyperparameters": {...},
+        "scalars": {...}}``: the optimizer's ``get_hyperparameters()``, by the
+        estimator's names (``learning_rate_init``, and ``learning_rate``,
+        ``power_t``, ``momentum``, ``nesterovs_momentum`` for SGD, ``beta_1``,
+        ``beta_2``, ``epsilon`` for Adam, those and ``alpha`` for AdamW), and
+        its scalar state, ``current_learning_rate`` (and ``t`` for Adam and
+        AdamW).
     ``optimizer_params``
-        The optimizer parameters of the estimator at fit time (``solver``,
-        ``learning_rate_init``, ``learning_rate``, ``power_t``, ``momentum``,
-        ``nesterovs_momentum``, ``beta_1``, ``beta_2``, ``epsilon``): a warm
-        start with any of them changed starts a new optimizer.
+        ``solver`` and its hyperparameters, as the estimator's parameters were
+        at fit time: a warm start with any of them changed starts a new
+        optimizer.
+
+        Files written by skrnn up to 2c130fb name the scalar
+        ``learning_rate``, SGD's ``learning_rate`` and ``nesterovs_momentum``
+        ``lr_schedule`` and ``nesterov``, and hold all nine optimizer
+        parameters of the estimator in ``optimizer_params``; :func:`load`
+        reads them too.
     ``training_state``
         ``n_iter``, ``t``, ``loss_curve``, ``validation_scores``,
         ``best_loss``, ``best_validation_score``, ``no_improvement_count``,
@@ -115,7 +123,6 @@ not to the model.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import dataclasses
-import inspect
 import io
 import json
 import math
@@ -134,8 +141,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from ._classifier import _ARCHITECTURE_PARAMS, _OPTIMIZER_PARAMS, RNNTextClassifier
-from ._fitted import TRAINING_FIELDS, FittedModel
+from ._classifier import _ARCHITECTURE_PARAMS, RNNTextClassifier
+from ._fitted import TRAINING_FIELDS, FittedModel, _penalized_names
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._text import _N_RESERVED, SequenceVectorizer
 from ._training import TrainingState
@@ -155,6 +162,13 @@ FORMAT = "skrnn-model"
 FORMAT_VERSION = 1
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
+
+#: The names that files of 2c130fb and earlier gave to the optimizer's
+#: hyperparameters where they differed from the estimator's.
+_OLD_OPTIMIZER_NAMES = {
+    "lr_schedule": "learning_rate",
+    "nesterov": "nesterovs_momentum",
+}
 
 _METADATA = "metadata.json"
 _ARRAYS = "arrays.npz"
@@ -405,11 +419,7 @@ def _encode_classifier(
         "optimizer": {
             "solver": solver,
             "hyperparameters": _encode_mapping(
-                {
-                    name: getattr(optimizer, name)
-                    for name in _optimizer_hyperparameters(type(optimizer))
-                },
-                "optimizer",
+                optimizer.get_hyperparameters(), "optimizer"
             ),
             "scalars": _encode_mapping(
                 {
@@ -421,7 +431,11 @@ def _encode_classifier(
             ),
         },
         "optimizer_params": _encode_mapping(
-            {name: state["fitted_params"][name] for name in _OPTIMIZER_PARAMS},
+            {
+                name: value
+                for name, value in state["fitted_params"].items()
+                if name not in _ARCHITECTURE_PARAMS
+            },
             "fitted optimizer parameter",
         ),
         "training_state": _encode_mapping(state["training"], "training state"),
@@ -544,14 +558,6 @@ def _to_json(value: Any, where: str) -> Any:
         "such a value before saving, or, for files you trust, use pickle or "
         "joblib instead."
     )
-
-
-def _optimizer_hyperparameters(cls: type[BaseOptimizer]) -> list[str]:
-    """Constructor arguments of an optimizer class, its parameters excepted.
-
-    Every optimizer keeps them as attributes of the same names.
-    """
-    return [name for name in inspect.signature(cls).parameters if name != "params"]
 
 
 # ------------------------------------------------------------------ loading
@@ -785,8 +791,15 @@ def _build_classifier(
         raise _CorruptFileError(f"dtype is {dtype!r}, not one of {_WEIGHT_DTYPES}")
     dtype = np.dtype(dtype)
     weights = _decode_weights(arrays, config, dtype)
+    _rename_old_optimizer_names(metadata)
+    section = metadata["optimizer_params"]
+    solver = section.get("solver") if isinstance(section, dict) else None
+    if not isinstance(solver, str) or solver not in OPTIMIZERS:
+        raise _CorruptFileError(
+            f"optimizer_params.solver is {solver!r}, not one of {sorted(OPTIMIZERS)}"
+        )
     optimizer_params = _decode_mapping(
-        metadata["optimizer_params"], _OPTIMIZER_PARAMS, "optimizer_params"
+        section, ("solver", *OPTIMIZERS[solver].hyperparameters), "optimizer_params"
     )
     try:
         RNNTextClassifier(**optimizer_params)._validate_params()
@@ -797,7 +810,9 @@ def _build_classifier(
         arrays,
         weights,
         dtype,
-        build_optimizer({}, optimizer_params),
+        build_optimizer(
+            weights, optimizer_params, penalized=_penalized_names(weights, config)
+        ),
     )
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
     expected.update(key for key in arrays if key.startswith("optimizer/"))
@@ -996,34 +1011,31 @@ def _decode_optimizer(
     arrays: dict[str, np.ndarray],
     weights: dict[str, np.ndarray],
     dtype: np.dtype,
-    expected: BaseOptimizer,
+    optimizer: BaseOptimizer,
 ) -> BaseOptimizer:
-    """The optimizer of the file, which must have the settings of ``expected``.
+    """``optimizer`` with the state of the file, whose settings must be its own.
 
-    ``expected`` is made, without parameters, from the estimator's fitted
+    ``optimizer`` is new, made for ``weights`` from the estimator's fitted
     optimizer parameters (``optimizer_params`` in the file).
     """
     _check_keys(section, {"solver", "hyperparameters", "scalars"}, "optimizer")
     solver = section["solver"]
-    cls = type(expected)
+    cls = type(optimizer)
     if OPTIMIZERS.get(solver) is not cls:
         raise _CorruptFileError(
             f"optimizer.solver is {solver!r}, but optimizer_params make a "
             f"{cls.__name__}"
         )
-    names = _optimizer_hyperparameters(cls)
     hyperparameters = _decode_mapping(
-        section["hyperparameters"], names, "optimizer.hyperparameters"
+        section["hyperparameters"], cls.hyperparameters, "optimizer.hyperparameters"
     )
+    expected = optimizer.get_hyperparameters()
     for name, value in hyperparameters.items():
-        if type(value) not in (bool, int, float, str) or (
-            getattr(expected, name) != value
-        ):
+        if type(value) not in (bool, int, float, str) or expected[name] != value:
             raise _CorruptFileError(
                 f"optimizer.hyperparameters.{name} is {value!r}, but "
-                f"optimizer_params make it {getattr(expected, name)!r}"
+                f"optimizer_params make it {expected[name]!r}"
             )
-    optimizer = cls(weights, **hyperparameters)
     scalars = _decode_mapping(
         section["scalars"], optimizer._scalar_names, "optimizer.scalars"
     )
@@ -1045,6 +1057,38 @@ def _decode_optimizer(
             state[key] = array
     optimizer.set_state(state)
     return optimizer
+
+
+def _rename_old_optimizer_names(metadata: dict[str, Any]) -> None:
+    """Give the optimizer sections of a file of 2c130fb or earlier today's names.
+
+    Such a file calls the learning rate of the last step ``learning_rate`` in
+    ``optimizer.scalars``, two hyperparameters by names of their own in
+    ``optimizer.hyperparameters`` (see :data:`_OLD_OPTIMIZER_NAMES`), and
+    holds every optimizer parameter of the estimator in ``optimizer_params``,
+    where a file now holds the solver and its hyperparameters. Renamed in
+    place; any other file is left as it is.
+    """
+    optimizer, fitted = metadata["optimizer"], metadata["optimizer_params"]
+    if not (
+        isinstance(optimizer, dict)
+        and isinstance(optimizer.get("scalars"), dict)
+        and isinstance(optimizer.get("hyperparameters"), dict)
+        and isinstance(fitted, dict)
+        and "learning_rate" in optimizer["scalars"]
+    ):
+        return
+    scalars = optimizer["scalars"]
+    scalars["current_learning_rate"] = scalars.pop("learning_rate")
+    hyperparameters = optimizer["hyperparameters"]
+    for old, new in _OLD_OPTIMIZER_NAMES.items():
+        if old in hyperparameters:
+            hyperparameters[new] = hyperparameters.pop(old)
+    solver = fitted.get("solver")
+    if isinstance(solver, str) and solver in OPTIMIZERS:
+        keep = {"solver", *OPTIMIZERS[solver].hyperparameters}
+        for name in set(fitted) - keep:
+            del fitted[name]
 
 
 def _check_architecture(

@@ -202,8 +202,10 @@ def _train_step(
     executor: Executor | None,
 ) -> tuple[float, float]:
     """One update from the minibatch ``idx``; returns its loss and L2 penalty."""
+    # An optimizer with decoupled weight decay applies alpha itself.
+    alpha = 0.0 if optimizer.decoupled_weight_decay else settings.alpha
     loss, penalty, grads = batch_loss_and_grad(
-        params, data, idx, config, settings.alpha, dropout_rng, executor
+        params, data, idx, config, alpha, dropout_rng, executor
     )
     if not np.isfinite(loss + penalty):
         raise TrainingDivergedError(f"the training loss became {loss + penalty}")

@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 import skrnn._classifier as classifier_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
-from skrnn._optimizers import AdamOptimizer, SGDOptimizer
+from skrnn._optimizers import OPTIMIZERS, AdamOptimizer, SGDOptimizer
 from skrnn._training import TrainingDivergedError, fit_epochs
 from skrnn.datasets import load_toy_sentiment
 
@@ -636,7 +636,7 @@ def test_without_warm_start_fit_starts_over():
 EQUIVALENCE = {"shuffle": False, "dropout": 0.0, "learning_rate_init": 0.01}
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
 def test_two_warm_fits_of_one_epoch_equal_one_fit_of_two(solver):
     once = _fit(max_iter=2, solver=solver, **EQUIVALENCE)
     twice = _fit(max_iter=1, solver=solver, warm_start=True, **EQUIVALENCE)
@@ -650,7 +650,7 @@ def test_two_warm_fits_of_one_epoch_equal_one_fit_of_two(solver):
     assert_allclose(twice.loss_curve_, once.loss_curve_, rtol=1e-6)
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
 def test_two_partial_fits_equal_one_fit_of_two_epochs(solver):
     once = _fit(max_iter=2, solver=solver, **EQUIVALENCE)
     incremental = RNNTextClassifier(**{**FAST, **EQUIVALENCE}, solver=solver)
@@ -752,15 +752,16 @@ def test_warm_start_applies_new_dropout_rates():
         {"solver": "adam", "beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-6},
         {"solver": "sgd", "momentum": 0.5, "nesterovs_momentum": False},
         {"solver": "sgd", "learning_rate": "invscaling", "power_t": 0.25},
+        {"solver": "adamw", "alpha": 0.1, "beta_2": 0.95},
     ],
 )
 def test_the_optimizer_has_the_estimators_settings(params):
     clf = _fit(learning_rate_init=0.02, **params)
-    names = {"nesterovs_momentum": "nesterov", "learning_rate": "lr_schedule"}
-    assert clf._fitted.optimizer.learning_rate_init == 0.02
+    hyperparameters = clf._fitted.optimizer.get_hyperparameters()
+    assert hyperparameters["learning_rate_init"] == 0.02
     for name, value in params.items():
         if name != "solver":
-            assert getattr(clf._fitted.optimizer, names.get(name, name)) == value, name
+            assert hyperparameters[name] == value, name
 
 
 def test_freezing_one_hot_inputs_warns_that_it_does_nothing():

@@ -21,6 +21,7 @@ import skrnn
 import skrnn._classifier as classifier_module
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._fitted import FittedModel
+from skrnn._optimizers import OPTIMIZERS
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import CELLS
 
@@ -43,7 +44,7 @@ def _leaves(value):
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
 def test_the_plain_form_is_arrays_and_builtins(cell, solver):
     clf = RNNTextClassifier(cell=cell, solver=solver, **FAST).fit(X, Y)
     state = clf._fitted.to_dict()
@@ -56,6 +57,10 @@ def test_the_plain_form_is_arrays_and_builtins(cell, solver):
     assert back.rng.bit_generator.state == clf._fitted.rng.bit_generator.state
     for key, value in clf._fitted.optimizer.get_state().items():
         assert_array_equal(back.optimizer.get_state()[key], value, err_msg=key)
+    # AdamW decays the same weights again.
+    assert vars(back.optimizer).get("penalized") == vars(clf._fitted.optimizer).get(
+        "penalized"
+    )
 
 
 def test_from_dict_refuses_an_unknown_bit_generator():

@@ -1,10 +1,15 @@
 """Tests for skrnn._optimizers: equivalence with scikit-learn, then behaviour."""
 
+import copy
+import inspect
+import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._stochastic_optimizers import (
     AdamOptimizer as SkAdamOptimizer,
 )
@@ -12,11 +17,14 @@ from sklearn.neural_network._stochastic_optimizers import (
     SGDOptimizer as SkSGDOptimizer,
 )
 
+from skrnn import RNNTextClassifier
 from skrnn._optimizers import (
     LR_SCHEDULES,
     OPTIMIZERS,
     AdamOptimizer,
+    AdamWOptimizer,
     SGDOptimizer,
+    build_optimizer,
     clip_by_global_norm,
     clip_by_value,
     global_norm,
@@ -57,21 +65,22 @@ def run(optimizer, params, grads_sequence, batch_size=5, start=0):
 # Equivalence with scikit-learn's list-based optimizers
 
 
-@pytest.mark.parametrize("lr_schedule", LR_SCHEDULES)
+@pytest.mark.parametrize("learning_rate", LR_SCHEDULES)
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
-@pytest.mark.parametrize("nesterov", [False, True])
-def test_sgd_matches_sklearn(lr_schedule, momentum, nesterov):
+@pytest.mark.parametrize("nesterovs_momentum", [False, True])
+def test_sgd_matches_sklearn(learning_rate, momentum, nesterovs_momentum):
     params = make_params()
     sk_params = [array.copy() for array in params.values()]
-    kwargs = dict(
-        learning_rate_init=0.05,
-        lr_schedule=lr_schedule,
-        momentum=momentum,
-        nesterov=nesterov,
-        power_t=0.3,
+    kwargs = dict(learning_rate_init=0.05, momentum=momentum, power_t=0.3)
+    opt = SGDOptimizer(
+        params,
+        learning_rate=learning_rate,
+        nesterovs_momentum=nesterovs_momentum,
+        **kwargs,
     )
-    opt = SGDOptimizer(params, **kwargs)
-    sk_opt = SkSGDOptimizer(sk_params, **kwargs)
+    sk_opt = SkSGDOptimizer(
+        sk_params, lr_schedule=learning_rate, nesterov=nesterovs_momentum, **kwargs
+    )
 
     for step, grads in enumerate(make_grads_sequence()):
         opt.update_params(params, grads)
@@ -80,7 +89,7 @@ def test_sgd_matches_sklearn(lr_schedule, momentum, nesterov):
         sk_opt.iteration_ends(step * 10)
         if step % 2:
             assert opt.trigger_stopping("", False) == sk_opt.trigger_stopping("", False)
-        assert opt.learning_rate == sk_opt.learning_rate
+        assert opt.current_learning_rate == sk_opt.learning_rate
         for name, sk_param, sk_velocity in zip(
             params, sk_params, sk_opt.velocities, strict=True
         ):
@@ -107,7 +116,7 @@ def test_adam_matches_sklearn(kwargs):
         opt.iteration_ends(step)
         sk_opt.iteration_ends(step)
         assert opt.t == sk_opt.t == step + 1
-        assert_allclose(opt.learning_rate, sk_opt.learning_rate, rtol=1e-15)
+        assert_allclose(opt.current_learning_rate, sk_opt.learning_rate, rtol=1e-15)
         for name, sk_param, sk_m, sk_v in zip(
             params, sk_params, sk_opt.ms, sk_opt.vs, strict=True
         ):
@@ -117,64 +126,230 @@ def test_adam_matches_sklearn(kwargs):
     assert opt.trigger_stopping("", False) is True
 
 
+# AdamW: Adam's step and a decoupled weight decay
+
+
+def test_adamw_matches_the_reference_formula():
+    # Loshchilov and Hutter's AdamW, worked out with Python floats: the
+    # decayed weight w <- (1 - eta alpha) w - eta_t m / (sqrt(v) + eps), the
+    # bias the same without the decay; m, v and eta_t are Adam's.
+    lr, beta_1, beta_2, eps, alpha = 0.1, 0.9, 0.999, 1e-8, 0.2
+    start = {"head.W_hy": [1.0, -2.0], "head.b_y": [0.5]}
+    steps = [
+        {"head.W_hy": [0.5, -1.0], "head.b_y": [0.25]},
+        {"head.W_hy": [-0.2, 0.4], "head.b_y": [0.0]},
+        {"head.W_hy": [1.5, 3.0], "head.b_y": [-1.0]},
+    ]
+    decay = {"head.W_hy": lr * alpha, "head.b_y": 0.0}
+    params = {name: np.array(values) for name, values in start.items()}
+    opt = AdamWOptimizer(
+        params,
+        learning_rate_init=lr,
+        beta_1=beta_1,
+        beta_2=beta_2,
+        epsilon=eps,
+        alpha=alpha,
+        penalized=["head.W_hy"],
+    )
+    expected = {name: list(values) for name, values in start.items()}
+    m = {name: [0.0] * len(values) for name, values in start.items()}
+    v = {name: [0.0] * len(values) for name, values in start.items()}
+    for t, grads in enumerate(steps, start=1):
+        eta_t = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        for name, grad in grads.items():
+            w, m_, v_ = expected[name], m[name], v[name]
+            for i, g in enumerate(grad):
+                m_[i] = beta_1 * m_[i] + (1 - beta_1) * g
+                v_[i] = beta_2 * v_[i] + (1 - beta_2) * g * g
+                w[i] = (1 - decay[name]) * w[i] - eta_t * m_[i] / (
+                    math.sqrt(v_[i]) + eps
+                )
+        opt.update_params(params, {name: np.array(g) for name, g in grads.items()})
+        for name, values in expected.items():
+            assert_allclose(params[name], values, rtol=1e-14, atol=0, err_msg=name)
+        if t == 1:
+            # By hand: Adam's first step is eta * sign(g) (but for eps), so
+            # W = 0.98 * [1, -2] - 0.1 * [1, -1] and b = 0.5 - 0.1.
+            assert_allclose(params["head.W_hy"], [0.88, -1.86], atol=1e-6)
+            assert_allclose(params["head.b_y"], [0.4], atol=1e-6)
+
+
+def test_adamw_without_decay_is_adam():
+    grads_sequence = make_grads_sequence()
+    params, params_adam = make_params(), make_params()
+    adamw = AdamWOptimizer(params, learning_rate_init=0.01, alpha=0.0)
+    adam = AdamOptimizer(params_adam, learning_rate_init=0.01)
+    run(adamw, params, grads_sequence)
+    run(adam, params_adam, grads_sequence)
+    for name in params:
+        assert_array_equal(params[name], params_adam[name])
+
+
+def test_adamw_decays_the_penalized_parameters_it_updates_and_no_others():
+    params = make_params()
+    params["frozen.W"] = np.ones((3, 3))
+    before = copy_params(params)
+    penalized = ["layer0.fwd.W_hh", "frozen.W"]
+    opt = AdamWOptimizer(params, learning_rate_init=0.1, alpha=0.5, penalized=penalized)
+    zeros = {name: np.zeros(shape) for name, shape in SHAPES.items()}
+    for _ in range(3):
+        opt.update_params(params, zeros)
+    # Zero gradients leave Adam's step at 0: only the decay moves a weight.
+    assert_allclose(params["layer0.fwd.W_hh"], before["layer0.fwd.W_hh"] * 0.95**3)
+    for name in ["embed.E", "head.b_y", "frozen.W"]:
+        assert_array_equal(params[name], before[name])
+
+
+def test_adamw_refuses_a_decay_of_a_whole_weight_per_step():
+    with pytest.raises(ValueError, match=r"1 - learning_rate_init \* alpha"):
+        AdamWOptimizer(make_params(), learning_rate_init=0.1, alpha=10.0)
+
+
+@pytest.mark.parametrize("cls", [AdamOptimizer, AdamWOptimizer])
+def test_an_epsilon_that_rounds_to_zero_is_named(cls):
+    # Regression: Adam divided 0 by 0, and the divergence was blamed on the
+    # learning rate.
+    with pytest.raises(ValueError, match="epsilon=1e-300 rounds to 0 in float32"):
+        cls(make_params(dtype=np.float32), epsilon=1e-300)
+    assert cls(make_params(), epsilon=1e-300).epsilon == 1e-300
+    assert cls(make_params(dtype=np.float32), epsilon=1e-44).epsilon == 1e-44
+
+
 # Learning-rate schedules and stopping
 
 
 def test_invscaling_formula():
     opt = SGDOptimizer(
-        make_params(), learning_rate_init=0.2, lr_schedule="invscaling", power_t=0.25
+        make_params(), learning_rate_init=0.2, learning_rate="invscaling", power_t=0.25
     )
-    assert opt.learning_rate == 0.2
+    assert opt.current_learning_rate == 0.2
     for time_step in [0, 1, 10, 1000]:
         opt.iteration_ends(time_step)
-        assert opt.learning_rate == pytest.approx(0.2 / (time_step + 1) ** 0.25)
+        assert opt.current_learning_rate == pytest.approx(0.2 / (time_step + 1) ** 0.25)
 
 
-@pytest.mark.parametrize("lr_schedule", ["constant", "adaptive"])
-def test_iteration_ends_keeps_other_schedules_constant(lr_schedule):
-    opt = SGDOptimizer(make_params(), learning_rate_init=0.2, lr_schedule=lr_schedule)
+def test_invscaling_overflow_names_power_t():
+    # Regression: a bare OverflowError ("Numerical result out of range").
+    opt = SGDOptimizer(make_params(), learning_rate="invscaling", power_t=200.0)
+    opt.iteration_ends(10)
+    with pytest.raises(ValueError, match=r"power_t=200\.0 after t=40 samples"):
+        opt.iteration_ends(40)
+
+
+@pytest.mark.parametrize("learning_rate", ["constant", "adaptive"])
+def test_iteration_ends_keeps_other_schedules_constant(learning_rate):
+    opt = SGDOptimizer(
+        make_params(), learning_rate_init=0.2, learning_rate=learning_rate
+    )
     opt.iteration_ends(100)
-    assert opt.learning_rate == 0.2
+    assert opt.current_learning_rate == 0.2
 
 
 def test_adaptive_divides_by_5_then_stops(capsys):
-    opt = SGDOptimizer(make_params(), learning_rate_init=1e-3, lr_schedule="adaptive")
+    opt = SGDOptimizer(make_params(), learning_rate_init=1e-3, learning_rate="adaptive")
     expected = 1e-3
     n_divisions = 0
     while expected > 1e-6:
         assert opt.trigger_stopping("No improvement.", verbose=True) is False
         expected /= 5.0
         n_divisions += 1
-        assert opt.learning_rate == pytest.approx(expected)
+        assert opt.current_learning_rate == pytest.approx(expected)
     # 1e-3 / 5**4 = 1.6e-6 > 1e-6 and 1e-3 / 5**5 = 3.2e-7 <= 1e-6.
     assert n_divisions == 5
     assert opt.trigger_stopping("No improvement.", verbose=True) is True
-    assert opt.learning_rate == pytest.approx(expected)
+    assert opt.current_learning_rate == pytest.approx(expected)
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "No improvement. Setting learning rate to 0.000200"
     assert lines[-1] == "No improvement. Learning rate too small. Stopping."
 
 
-@pytest.mark.parametrize("lr_schedule", ["constant", "invscaling"])
-def test_other_schedules_stop_at_once(lr_schedule, capsys):
-    opt = SGDOptimizer(make_params(), lr_schedule=lr_schedule)
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
+def test_other_schedules_stop_at_once(learning_rate, capsys):
+    opt = SGDOptimizer(make_params(), learning_rate=learning_rate)
     assert opt.trigger_stopping("Done.", verbose=True) is True
-    assert opt.learning_rate == 0.1
+    assert opt.current_learning_rate == 0.1
     assert capsys.readouterr().out == "Done. Stopping.\n"
     assert opt.trigger_stopping("Done.", verbose=False) is True
     assert capsys.readouterr().out == ""
 
 
-def test_unknown_lr_schedule_raises():
-    with pytest.raises(ValueError, match="lr_schedule"):
-        SGDOptimizer(make_params(), lr_schedule="cosine")
+def test_unknown_learning_rate_schedule_raises():
+    with pytest.raises(ValueError, match="learning_rate must be one of"):
+        SGDOptimizer(make_params(), learning_rate="cosine")
+
+
+# The registry, by the estimator's names
 
 
 def test_registry():
-    assert set(OPTIMIZERS) == {"sgd", "adam"}
+    assert set(OPTIMIZERS) == {"sgd", "adam", "adamw"}
     assert OPTIMIZERS["sgd"] is SGDOptimizer
     assert OPTIMIZERS["adam"] is AdamOptimizer
+    assert OPTIMIZERS["adamw"] is AdamWOptimizer
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_hyperparameters_are_the_constructors_and_the_estimators(name):
+    cls = OPTIMIZERS[name]
+    arguments = list(inspect.signature(cls).parameters)
+    assert arguments[0] == "params"
+    assert arguments[1 : 1 + len(cls.hyperparameters)] == list(cls.hyperparameters)
+    # Anything after them is not a setting of the estimator.
+    assert arguments[1 + len(cls.hyperparameters) :] == (
+        ["penalized"] if cls.decoupled_weight_decay else []
+    )
+    assert set(cls.hyperparameters) <= set(RNNTextClassifier().get_params())
+
+
+def test_the_estimators_solver_constraint_reads_the_registry():
+    (constraint,) = RNNTextClassifier._parameter_constraints["solver"]
+    assert constraint.options == set(OPTIMIZERS)
+
+
+ESTIMATOR_SETTINGS = {
+    "sgd": dict(
+        learning_rate_init=0.02,
+        learning_rate="invscaling",
+        power_t=0.25,
+        momentum=0.5,
+        nesterovs_momentum=False,
+    ),
+    "adam": dict(learning_rate_init=0.02, beta_1=0.8, beta_2=0.95, epsilon=1e-6),
+    "adamw": dict(
+        learning_rate_init=0.02, beta_1=0.8, beta_2=0.95, epsilon=1e-6, alpha=0.3
+    ),
+}
+
+
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
+def test_build_optimizer_takes_the_estimators_parameters(solver):
+    settings = ESTIMATOR_SETTINGS[solver]
+    estimator = RNNTextClassifier(solver=solver, **settings)
+    opt = build_optimizer(make_params(), estimator.get_params())
+    assert type(opt) is OPTIMIZERS[solver]
+    assert opt.get_hyperparameters() == settings
+    # The optimizer made from its own hyperparameters is its twin.
+    twin = build_optimizer(
+        make_params(), {"solver": solver, **opt.get_hyperparameters()}
+    )
+    assert twin.get_hyperparameters() == opt.get_hyperparameters()
+
+
+def test_build_optimizer_refuses_an_unknown_solver():
+    with pytest.raises(ValueError, match=r"solver must be one of \['adam', "):
+        build_optimizer(make_params(), {"solver": "lbfgs"})
+
+
+def test_build_optimizer_passes_the_penalized_names_to_decoupled_decay_only():
+    params = make_params()
+    adamw_settings = {"solver": "adamw", **ESTIMATOR_SETTINGS["adamw"]}
+    adamw = build_optimizer(params, adamw_settings, penalized=["layer0.fwd.W_hh"])
+    assert adamw.penalized == {"layer0.fwd.W_hh"}
+    assert build_optimizer(params, adamw_settings).penalized == set(SHAPES)
+    adam_settings = {"solver": "adam", **ESTIMATOR_SETTINGS["adam"]}
+    adam = build_optimizer(params, adam_settings, penalized=["layer0.fwd.W_hh"])
+    assert not hasattr(adam, "penalized")
 
 
 # In-place updates, dtypes, frozen parameters
@@ -200,11 +375,12 @@ def test_updates_in_place(name):
 @pytest.mark.parametrize(
     "name, kwargs",
     [
-        ("sgd", dict(lr_schedule="invscaling", nesterov=True)),
-        ("sgd", dict(nesterov=False, momentum=np.float64(0.9))),
+        ("sgd", dict(learning_rate="invscaling", nesterovs_momentum=True)),
+        ("sgd", dict(nesterovs_momentum=False, momentum=np.float64(0.9))),
         ("sgd", dict(learning_rate_init=np.float64(0.1), power_t=np.float64(0.5))),
         ("adam", {}),
         ("adam", dict(beta_1=np.float64(0.9), epsilon=np.float64(1e-8))),
+        ("adamw", dict(alpha=np.float64(0.5), learning_rate_init=np.float64(0.01))),
     ],
 )
 def test_float32_stays_float32(name, kwargs):
@@ -222,7 +398,7 @@ def test_float32_stays_float32(name, kwargs):
     for value in opt.get_state().values():
         if isinstance(value, np.ndarray):
             assert value.dtype == np.float32
-    assert isinstance(opt.learning_rate, float)
+    assert isinstance(opt.current_learning_rate, float)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
@@ -250,8 +426,9 @@ def test_only_keys_in_grads_are_updated(name):
     ("name", "kwargs"),
     [
         ("sgd", {"momentum": 0.9}),
-        ("sgd", {"momentum": 0.9, "nesterov": True}),
+        ("sgd", {"momentum": 0.9, "nesterovs_momentum": True}),
         ("adam", {}),
+        ("adamw", {"alpha": 0.5}),
     ],
 )
 def test_row_gradients_step_only_their_rows(name, kwargs):
@@ -309,9 +486,10 @@ def test_adam_step_counter_advances_once_per_update():
 # State read-out, restoring and pickling
 
 OPTIMIZER_CASES = [
-    ("sgd", dict(lr_schedule="adaptive", nesterov=True)),
-    ("sgd", dict(lr_schedule="invscaling", nesterov=False)),
+    ("sgd", dict(learning_rate="adaptive", nesterovs_momentum=True)),
+    ("sgd", dict(learning_rate="invscaling", nesterovs_momentum=False)),
     ("adam", dict(learning_rate_init=0.01)),
+    ("adamw", dict(learning_rate_init=0.01, alpha=0.5)),
 ]
 
 
@@ -336,7 +514,7 @@ def test_get_state_set_state_continues_identically(name, kwargs):
 
     run(opt, params, grads_sequence[4:], start=4)
     run(resumed, resumed_params, grads_sequence[4:], start=4)
-    assert opt.learning_rate == resumed.learning_rate
+    assert opt.current_learning_rate == resumed.current_learning_rate
     for key in params:
         assert_array_equal(resumed_params[key], params[key])
 
@@ -345,10 +523,10 @@ def test_state_keys_and_copies():
     params = make_params()
     opt = AdamOptimizer(params)
     state = opt.get_state()
-    expected = {"learning_rate", "t"}
+    expected = {"current_learning_rate", "t"}
     expected |= {f"ms.{key}" for key in SHAPES} | {f"vs.{key}" for key in SHAPES}
     assert set(state) == expected
-    assert set(SGDOptimizer(params).get_state()) == {"learning_rate"} | {
+    assert set(SGDOptimizer(params).get_state()) == {"current_learning_rate"} | {
         f"velocities.{key}" for key in SHAPES
     }
     # A snapshot does not move with the optimizer.
@@ -409,6 +587,95 @@ def test_pickle_round_trip(name, kwargs):
     run(restored, restored_params, grads_sequence[3:], start=3)
     for key in params:
         assert_array_equal(restored_params[key], params[key])
+
+
+# Through the estimator
+
+X = ["good film", "bad film", "a good story", "a bad story", "good", "bad"]
+Y = ["pos", "neg"] * 3
+SMALL = dict(hidden_size=4, embedding_dim=4, random_state=0)
+
+
+def test_the_estimators_invscaling_overflow_names_power_t():
+    clf = RNNTextClassifier(
+        **SMALL, solver="sgd", learning_rate="invscaling", power_t=500.0, max_iter=2
+    )
+    with pytest.raises(ValueError, match=r"power_t=500\.0 after t="):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "weights_")
+
+
+def test_the_estimators_epsilon_in_float32_is_named_not_the_learning_rate():
+    clf = RNNTextClassifier(**SMALL, epsilon=1e-300, max_iter=2)
+    with pytest.raises(ValueError, match="epsilon=1e-300") as excinfo:
+        clf.fit(X, Y)
+    assert "learning_rate" not in str(excinfo.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.set_params(dtype=np.float64).fit(X, Y)
+    assert np.isfinite(clf.loss_curve_).all()
+
+
+def _one_step(solver, alpha, base):
+    """``base`` after one more full-batch step with a new optimizer."""
+    clf = copy.deepcopy(base).set_params(solver=solver, alpha=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, Y)
+
+
+def test_the_estimators_adamw_decays_the_penalized_weights_outside_the_gradient():
+    # From the same weights, one step of AdamW is Adam's step (the gradient
+    # holds no L2 term) plus -lr * alpha * w on the weights alpha penalises.
+    base = RNNTextClassifier(
+        **SMALL,
+        solver="sgd",
+        batch_size=len(X),
+        shuffle=False,
+        dropout=0.0,
+        input_dropout=0.0,
+        dtype=np.float64,
+        max_iter=1,
+        warm_start=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        base.fit(X, Y)
+    lr, alpha = base.learning_rate_init, 0.5
+    adam, adamw = _one_step("adam", 0.0, base), _one_step("adamw", alpha, base)
+    assert isinstance(adamw._fitted.optimizer, AdamWOptimizer)
+    assert adamw._fitted.optimizer.alpha == alpha
+    penalized = adamw._fitted.optimizer.penalized
+    assert {"head.W_hy", "layer0.fwd.W_hh"} <= penalized
+    assert not penalized & {"embed.E", "head.b_y", "layer0.fwd.b_h"}
+    for name, w0 in base.weights_.items():
+        expected = adam.weights_[name] - (lr * alpha * w0 if name in penalized else 0)
+        assert_allclose(adamw.weights_[name], expected, rtol=1e-12, err_msg=name)
+    # The loss is the cross-entropy alone, as Adam's without alpha.
+    assert adamw.loss_curve_ == adam.loss_curve_
+
+
+def test_the_estimators_adamw_without_alpha_fits_as_adam():
+    fits = {}
+    for solver in ["adam", "adamw"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits[solver] = RNNTextClassifier(**SMALL, solver=solver, max_iter=3).fit(
+                X, Y
+            )
+    for name, weight in fits["adam"].weights_.items():
+        assert_array_equal(fits["adamw"].weights_[name], weight)
+
+
+def test_a_warm_start_with_a_new_alpha_gives_adamw_a_new_decay():
+    clf = RNNTextClassifier(**SMALL, solver="adamw", alpha=0.1, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, Y)
+        clf.set_params(warm_start=True, alpha=0.2).partial_fit(X, Y)
+        assert clf._fitted.optimizer.alpha == 0.1  # partial_fit keeps its optimizer
+        clf.fit(X, Y)
+    assert clf._fitted.optimizer.alpha == 0.2
 
 
 # Gradient clipping

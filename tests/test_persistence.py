@@ -15,11 +15,12 @@ import pickle
 import re
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -28,6 +29,7 @@ import skrnn._persistence as persistence
 import skrnn._versioning as versioning
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._classifier import _ARCHITECTURE_PARAMS
+from skrnn._optimizers import OPTIMIZERS
 from skrnn._persistence import FORMAT, FORMAT_VERSION
 from skrnn._versioning import SkrnnVersionWarning, VersionedPickleMixin
 
@@ -367,6 +369,7 @@ def test_nan_and_random_state_are_tagged():
 CONTINUATIONS = [
     {},
     {"solver": "sgd", "learning_rate": "invscaling", "momentum": 0.5},
+    {"solver": "adamw", "alpha": 0.1, "embedding_dim": None},
     {"cell": "lstm", "dropout": 0.3, "bidirectional": True},
     {"cell": "gru", "dtype": np.float64, "embedding_dim": None},
     {"early_stopping": True, "validation_fraction": 0.25, "batch_size": 3},
@@ -592,7 +595,7 @@ TAMPERINGS = {
     "negative optimizer step": lambda m, a: m["optimizer"]["scalars"].update(t=-1),
     "fractional optimizer step": lambda m, a: m["optimizer"]["scalars"].update(t=1.5),
     "zero learning rate": lambda m, a: m["optimizer"]["scalars"].update(
-        learning_rate=0.0
+        current_learning_rate=0.0
     ),
     "huge beta_1": lambda m, a: m["optimizer"]["hyperparameters"].update(beta_1=1e308),
     "negative learning_rate_init": lambda m, a: m["optimizer"][
@@ -869,6 +872,55 @@ def test_load_of_the_same_version_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         skrnn.load(io.BytesIO(data))
+
+
+#: Model files saved by skrnn at 2c130fb, and what that version predicted.
+OLD_FILES = Path(__file__).parent / "data"
+OLD_MODELS = json.loads((OLD_FILES / "models_2c130fb.json").read_text())
+
+
+@pytest.mark.parametrize("solver", sorted(OLD_MODELS["models"]))
+def test_files_of_2c130fb_load_with_the_estimators_names(solver):
+    # Those files call SGD's learning_rate and nesterovs_momentum lr_schedule
+    # and nesterov, and the learning rate of the last step learning_rate; and
+    # their optimizer_params hold all nine optimizer parameters.
+    entry = OLD_MODELS["models"][solver]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkrnnVersionWarning)
+        model = skrnn.load(OLD_FILES / entry["file"])
+    assert_allclose(
+        model.predict_proba(OLD_MODELS["X"]), entry["predict_proba"], rtol=1e-6
+    )
+    params = RNNTextClassifier(**entry["params"]).get_params()
+    names = OPTIMIZERS[solver].hyperparameters
+    assert model._fitted.optimizer.get_hyperparameters() == {
+        name: params[name] for name in names
+    }
+    fitted = model._fitted.fitted_params
+    assert {
+        name: fitted[name] for name in fitted if name not in _ARCHITECTURE_PARAMS
+    } == {
+        "solver": solver,
+        **{name: params[name] for name in names},
+    }
+    if solver == "sgd":  # invscaling, after t_ documents
+        last = params["learning_rate_init"] / (model.t_ + 1) ** params["power_t"]
+    else:  # Adam's bias-corrected step size after t updates
+        t = model._fitted.optimizer.t
+        last = (
+            params["learning_rate_init"]
+            * (1 - params["beta_2"] ** t) ** 0.5
+            / (1 - params["beta_1"] ** t)
+        )
+    assert model._fitted.optimizer.current_learning_rate == pytest.approx(
+        last, rel=1e-12
+    )
+    # Saved again, the model is written in today's names, and trains on.
+    assert_same_fitted_state(_round_trip(model), model)
+    metadata, _ = _read(_saved_bytes(model))
+    assert list(metadata["optimizer"]["hyperparameters"]) == list(names)
+    model.partial_fit(X, Y)
+    assert model.n_iter_ == OLD_MODELS["fit_params"]["max_iter"] + 1
 
 
 def test_classifier_pickles_with_the_skrnn_version():

@@ -92,7 +92,10 @@ def _flat(weights):
 # ------------------------------------------------------------- solvers
 
 
-SOLVERS = {"adam": {"solver": "adam", "learning_rate_init": 0.01}} | {
+SOLVERS = {
+    "adam": {"solver": "adam", "learning_rate_init": 0.01},
+    "adamw": {"solver": "adamw", "learning_rate_init": 0.01, "alpha": 0.1},
+} | {
     f"sgd-{name}-{schedule}": {
         "solver": "sgd",
         "learning_rate_init": 0.1,
@@ -157,7 +160,9 @@ def test_adaptive_divides_the_learning_rate_by_5(n_iter_no_change, max_iter):
     clf = _fit(**ADAPTIVE, n_iter_no_change=n_iter_no_change, max_iter=max_iter)
     assert clf.n_iter_ == max_iter
     k = _adaptive_n_triggers(max_iter, n_iter_no_change)
-    assert clf._fitted.optimizer.learning_rate == pytest.approx(0.01 / 5**k, rel=1e-12)
+    assert clf._fitted.optimizer.current_learning_rate == pytest.approx(
+        0.01 / 5**k, rel=1e-12
+    )
 
 
 def test_adaptive_stops_once_the_learning_rate_is_at_most_1e_6(capsys):
@@ -166,7 +171,9 @@ def test_adaptive_stops_once_the_learning_rate_is_at_most_1e_6(capsys):
     with no_convergence_warning():
         clf = _fit(**ADAPTIVE, n_iter_no_change=1, max_iter=100, verbose=1)
     assert clf.n_iter_ == 15
-    assert clf._fitted.optimizer.learning_rate == pytest.approx(0.01 / 5**6, rel=1e-12)
+    assert clf._fitted.optimizer.current_learning_rate == pytest.approx(
+        0.01 / 5**6, rel=1e-12
+    )
     out = capsys.readouterr().out
     assert out.count("Setting learning rate to") == 6
     assert "Learning rate too small. Stopping." in out
@@ -184,7 +191,7 @@ def test_adaptive_agrees_with_mlpclassifier():
     ).fit(rng.normal(size=(20, 2)), np.arange(20) % 2)
     clf = _fit(**ADAPTIVE, n_iter_no_change=1, max_iter=100)
     assert clf.n_iter_ == mlp.n_iter_
-    assert clf._fitted.optimizer.learning_rate == pytest.approx(
+    assert clf._fitted.optimizer.current_learning_rate == pytest.approx(
         mlp._optimizer.learning_rate
     )
 
@@ -201,12 +208,14 @@ def test_invscaling_follows_sklearns_sgd_optimizer(power_t, max_iter):
     )
     assert clf.t_ == max_iter * N_TOY
     expected = 0.2 / (clf.t_ + 1) ** power_t
-    assert clf._fitted.optimizer.learning_rate == pytest.approx(expected, rel=1e-12)
+    assert clf._fitted.optimizer.current_learning_rate == pytest.approx(
+        expected, rel=1e-12
+    )
     reference = SklearnSGDOptimizer(
         [np.zeros(1)], learning_rate_init=0.2, lr_schedule="invscaling", power_t=power_t
     )
     reference.iteration_ends(clf.t_)
-    assert clf._fitted.optimizer.learning_rate == pytest.approx(
+    assert clf._fitted.optimizer.current_learning_rate == pytest.approx(
         reference.learning_rate, rel=1e-12
     )
 
@@ -222,14 +231,14 @@ def test_invscaling_counts_only_the_training_part_with_early_stopping():
         n_iter_no_change=5,
     )
     assert clf.t_ == 2 * 40
-    assert clf._fitted.optimizer.learning_rate == pytest.approx(
+    assert clf._fitted.optimizer.current_learning_rate == pytest.approx(
         0.2 / 81**0.5, rel=1e-12
     )
 
 
 def test_constant_schedule_keeps_the_learning_rate():
     clf = _fit(solver="sgd", learning_rate="constant", learning_rate_init=0.05)
-    assert clf._fitted.optimizer.learning_rate == 0.05
+    assert clf._fitted.optimizer.current_learning_rate == 0.05
 
 
 # ------------------------------------------------------------- penalty
