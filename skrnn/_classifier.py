@@ -189,9 +189,10 @@ class RNNTextClassifier(
 
     Parameters
     ----------
-    cell : {"rnn", "lstm", "gru"}, default="gru"
+    cell : {"rnn", "lstm", "gru"} or a registered name, default="gru"
         Recurrent cell: the tanh RNN above, the LSTM (gates i, f, o, g,
-        forget bias 1) or the GRU (gates r, z, n as in cuDNN).
+        forget bias 1) or the GRU (gates r, z, n as in cuDNN); any cell
+        added with :func:`skrnn.nn.register_cell`.
     hidden_size : int, default=64
         Width of the hidden state of each direction of each layer.
     embedding_dim : int or None, default=64
@@ -374,7 +375,7 @@ max_length, truncating : see SequenceVectorizer
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "cell": [StrOptions(set(CELLS))],
+        "cell": [StrOptions(CELLS.keys())],  # a live view: registered cells too
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "num_layers": [Interval(Integral, 1, None, closed="left")],

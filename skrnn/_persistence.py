@@ -147,7 +147,7 @@ from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._text import _N_RESERVED, SequenceVectorizer
 from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
-from .nn import CELLS, POOLINGS, NetworkConfig, init_params
+from .nn import CELLS, POOLINGS, NetworkConfig, n_params, param_shapes
 
 __all__ = [
     "FORMAT",
@@ -598,7 +598,8 @@ def load(file: str | os.PathLike | BinaryIO) -> RNNTextClassifier:
     ValueError
         If the file is not a skrnn model file, or it is corrupt or was
         tampered with (the message starts with "corrupt or tampered skrnn
-        model file"), or it has a newer format version than this skrnn reads.
+        model file"), or it has a newer format version than this skrnn reads,
+        or its cell is not registered (see :func:`skrnn.nn.register_cell`).
 
     Warns
     -----
@@ -618,6 +619,7 @@ def load(file: str | os.PathLike | BinaryIO) -> RNNTextClassifier:
         else:
             metadata, arrays = _read_archive(file)
         _check_header(metadata)
+        _check_cell_is_registered(metadata)
         return _decode_classifier(metadata, arrays)
     except _CorruptFileError as exc:
         raise ValueError(f"corrupt or tampered skrnn model file: {exc}") from (
@@ -760,6 +762,18 @@ def _check_header(metadata: Any) -> None:
                 original_version=metadata["skrnn_version"],
             ),
             stacklevel=3,
+        )
+
+
+def _check_cell_is_registered(metadata: dict) -> None:
+    """Say so when the file's cell is none this process knows (not corruption)."""
+    network = metadata.get("network")
+    cell = network.get("cell") if isinstance(network, dict) else None
+    if isinstance(cell, str) and cell not in CELLS:
+        raise ValueError(
+            f"This model's cell {cell!r} is not registered in this process (the "
+            f"registered cells are {list(CELLS)}). Register it with "
+            f"skrnn.nn.register_cell({cell!r}, cell) before skrnn.load."
         )
 
 
@@ -943,23 +957,13 @@ def _decode_config(section: Any, n_vocab: int, n_classes: int) -> NetworkConfig:
 
 
 def _min_n_weights(config: NetworkConfig) -> int:
-    """A lower bound on the number of weights of a network, without allocating.
+    """The number of weights of a network, counted from its cell's declarations.
 
-    Checked before :func:`init_params` allocates the network of an untrusted
-    configuration, so that a forged one cannot make it allocate much more
-    than the file holds (at most a few times more, whatever the cell).
+    Checked before the shapes of an untrusted configuration are listed, so
+    that a forged one cannot make the loader list more layers than the file
+    holds weights.
     """
-    H = config.hidden_size
-    if config.one_hot:
-        inputs = config.n_vocab * H
-    else:
-        inputs = (config.n_vocab + H) * config.embedding_dim
-    n_directions = 2 if config.bidirectional else 1
-    return (
-        inputs
-        + config.num_layers * n_directions * H * H
-        + config.output_width * config.n_classes
-    )
+    return n_params(config)
 
 
 def _decode_weights(
@@ -976,9 +980,9 @@ def _decode_weights(
             f"the network configuration needs more weights than the "
             f"{n_stored} the file holds"
         )
-    # The reference shapes come from the initialiser itself, so that they
+    # The reference shapes are those the initialiser draws, so that they
     # cannot drift from the network's definition.
-    reference = init_params(config, np.random.default_rng(0), dtype)
+    reference = param_shapes(config)
     missing = sorted(set(reference) - set(stored))
     unexpected = sorted(set(stored) - set(reference))
     if missing or unexpected:
@@ -987,9 +991,9 @@ def _decode_weights(
             f"unexpected {unexpected}"
         )
     weights = {}
-    for name, expected in reference.items():
+    for name, shape in reference.items():
         array = stored[name]
-        _check_array(array, expected.shape, dtype, f"weight {name!r}")
+        _check_array(array, shape, dtype, f"weight {name!r}")
         weights[name] = np.array(array, order="C")
     return weights
 

@@ -1,14 +1,18 @@
-"""Tests for skrnn.nn._cells: each cell against its documented equations."""
+"""Tests for skrnn.nn._cells: each cell against its documented equations.
+
+Then the registry: what a cell declares, and what registering one checks.
+"""
 
 import numpy as np
 import pytest
 from _gradcheck import assert_gradients_match
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn.nn import CELLS
+from skrnn.nn import CELLS, Cell, Param, register_cell, unregister_cell, zeros
 from skrnn.nn._recurrent import active_counts
 
 H = 3
+INPUT_SIZE = 2
 LENGTHS = np.array([5, 3, 3, 1, 0])
 N_STEPS = 5
 # sequences still running at each step, a list as recurrent_forward passes it
@@ -46,20 +50,33 @@ def gru_step(x, h, c, p):
 STEPS = {"rnn": rnn_step, "lstm": lstm_step, "gru": gru_step}
 
 
+def init_cell(spec, rng, dtype):
+    """Every parameter of a cell, drawn by its declared initialiser."""
+    return {
+        name: param.init(rng, param.shape(INPUT_SIZE, H), np.dtype(dtype))
+        for name, param in spec.params.items()
+    }
+
+
 def make_cell_inputs(cell, seed=0):
+    """What the layer hands a cell: its step parameters (plus noise) and xproj."""
     rng = np.random.default_rng(seed)
     spec = CELLS[cell]
-    params = spec.init(rng, H, np.dtype(np.float64))
+    params = init_cell(spec, rng, np.float64)
+    width = params.pop(spec.input_weight).shape[1]
     params = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in params.items()}
-    xproj = rng.normal(size=(N_STEPS, len(LENGTHS), spec.n_gates * H))
+    xproj = rng.normal(size=(N_STEPS, len(LENGTHS), width))
     return params, xproj
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
-def test_a_cells_param_names_are_what_its_init_returns(cell):
+def test_a_cell_steps_with_all_its_parameters_but_the_input_weight(cell):
     spec = CELLS[cell]
-    params = spec.init(np.random.default_rng(0), H, np.dtype(np.float32))
-    assert tuple(params) == spec.param_names
+    assert spec.param_names == tuple(
+        name for name in spec.params if name != spec.input_weight
+    )
+    params = init_cell(spec, np.random.default_rng(0), np.float32)
+    assert {k: v.shape for k, v in params.items()} == spec.shapes(INPUT_SIZE, H)
 
 
 def reference_forward(cell, xproj, lengths, params):
@@ -74,8 +91,9 @@ def reference_forward(cell, xproj, lengths, params):
 
 
 def test_registry():
-    assert sorted(CELLS) == ["gru", "lstm", "rnn"]
-    assert {k: c.n_gates for k, c in CELLS.items()} == {"rnn": 1, "lstm": 4, "gru": 3}
+    assert list(CELLS) == ["rnn", "lstm", "gru"]
+    widths = {k: c.shapes(INPUT_SIZE, H)["W_xh"] for k, c in CELLS.items()}
+    assert widths == {"rnn": (2, H), "lstm": (2, 4 * H), "gru": (2, 3 * H)}
 
 
 @pytest.mark.parametrize("training", [False, True])
@@ -93,11 +111,11 @@ def test_forward_matches_equations(cell, training):
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_backward_matches_finite_differences(cell):
     params, xproj = make_cell_inputs(cell, seed=1)
-    # b_h is added to xproj by the caller (test_nn_recurrent, test_nn_network)
-    del params["b_h"]
+    spec = CELLS[cell]
+    # the layer adds the input bias to xproj (test_nn_recurrent, test_nn_network)
+    del params[spec.input_bias]
     params["xproj"] = xproj
     n_active = N_ACTIVE
-    spec = CELLS[cell]
     weights = np.random.default_rng(2).normal(size=(N_STEPS, len(LENGTHS), H))
     # the loss sees only the real positions, like pooling
     weights[np.arange(N_STEPS)[:, None] >= LENGTHS[None, :]] = 0.0
@@ -118,12 +136,14 @@ def test_backward_matches_finite_differences(cell):
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_init(cell):
     spec = CELLS[cell]
-    params = spec.init(np.random.default_rng(0), H, np.dtype(np.float32))
-    G = spec.n_gates
-    expected = {"W_hh": (H, G * H), "b_h": (G * H,)}
+    params = init_cell(spec, np.random.default_rng(0), np.float32)
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    expected = {"W_xh": (INPUT_SIZE, G * H), "W_hh": (H, G * H), "b_h": (G * H,)}
     if cell == "gru":
         expected["b_hn"] = (H,)
     assert {k: v.shape for k, v in params.items()} == expected
+    # weights are penalised, biases are not
+    assert {k for k, p in spec.params.items() if p.penalized} == {"W_xh", "W_hh"}
     for value in params.values():
         assert value.dtype == np.float32
     # one orthogonal block per gate
@@ -143,8 +163,8 @@ def test_init(cell):
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_init_reproducible(cell):
-    a = CELLS[cell].init(np.random.default_rng(7), H, np.dtype(np.float64))
-    b = CELLS[cell].init(np.random.default_rng(7), H, np.dtype(np.float64))
+    a = init_cell(CELLS[cell], np.random.default_rng(7), np.float64)
+    b = init_cell(CELLS[cell], np.random.default_rng(7), np.float64)
     for name in a:
         assert_array_equal(a[name], b[name])
 
@@ -161,3 +181,112 @@ def test_float32_in_float32_out(cell):
     assert dxproj.dtype == np.float32
     for grad in grads.values():
         assert grad.dtype == np.float32
+
+
+# ---------------------------------------------------------------- registry
+
+
+def declare(**changes):
+    """The tanh RNN's declarations and functions, with ``changes``."""
+    rnn = CELLS["rnn"]
+    fields = {
+        "params": dict(rnn.params),
+        "forward": rnn.forward,
+        "backward": rnn.backward,
+        "input_weight": rnn.input_weight,
+        "input_bias": rnn.input_bias,
+        **changes,
+    }
+    return Cell(**fields)
+
+
+@pytest.fixture
+def registered():
+    """Register a copy of the RNN as "elman"; unregister it after the test."""
+    register_cell("elman", declare())
+    yield "elman"
+    unregister_cell("elman")
+
+
+def test_registering_adds_to_the_read_only_registry(registered):
+    assert list(CELLS)[-1] == "elman"
+    assert CELLS["elman"].shapes(INPUT_SIZE, H) == CELLS["rnn"].shapes(INPUT_SIZE, H)
+    with pytest.raises(TypeError):
+        CELLS["other"] = CELLS["rnn"]
+
+
+def test_a_name_is_registered_once(registered):
+    with pytest.raises(ValueError, match="already registered as 'elman'"):
+        register_cell("elman", declare())
+    with pytest.raises(ValueError, match="already registered as 'gru'"):
+        register_cell("gru", declare())
+
+
+@pytest.mark.parametrize(
+    ("name", "cell", "message"),
+    [
+        (None, "cell", r"non-empty str; got None"),
+        ("", "cell", r"non-empty str; got ''"),
+        ("elman", {"W_xh": None}, r"takes a skrnn.nn.Cell; got dict"),
+    ],
+)
+def test_register_cell_refuses_what_is_no_cell(name, cell, message):
+    cell = declare() if cell == "cell" else cell
+    with pytest.raises(TypeError, match=message):
+        register_cell(name, cell)
+    assert list(CELLS) == ["rnn", "lstm", "gru"]
+
+
+def test_built_in_and_unknown_cells_cannot_be_unregistered():
+    with pytest.raises(ValueError, match="'lstm' is a built-in cell"):
+        unregister_cell("lstm")
+    with pytest.raises(ValueError, match="No cell is registered as 'elman'"):
+        unregister_cell("elman")
+
+
+def _shape(*shape):
+    return lambda n_in, H: shape
+
+
+def test_a_cell_may_add_its_biases_itself():
+    cell = declare(params={"W_xh": Param(_shape(7, 5), zeros, True)}, input_bias=None)
+    assert cell.param_names == ()
+    assert cell.shapes(7, H) == {"W_xh": (7, 5)}
+
+
+NO_BIAS = {"input_bias": None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"input_weight": "W"}, ValueError, r"input_weight 'W' is not one of"),
+        ({"input_bias": "b"}, ValueError, r"input_bias 'b' is not one of"),
+        (
+            {"params": {"W_xh": Param(_shape(3, 7), zeros, True)}, **NO_BIAS},
+            ValueError,
+            r"shape \(3, 7\) for input_size=7: it must be \(input_size, width\)",
+        ),
+        (
+            {
+                "params": {
+                    "W_xh": Param(_shape(7, 5), zeros, True),
+                    "b_h": Param(_shape(4), zeros, False),
+                }
+            },
+            ValueError,
+            r"input_bias 'b_h' has the shape \(4,\) for a projection 5 wide",
+        ),
+        (
+            {"params": {"W_xh": Param(_shape(7, 0), zeros, True)}, **NO_BIAS},
+            ValueError,
+            r"'W_xh' is \(7, 0\), not a tuple of positive ints",
+        ),
+        ({"params": {"a.b": Param(_shape(1), zeros, True)}}, ValueError, "dots"),
+        ({"params": {"W_xh": (7, 5)}}, TypeError, "declare it with skrnn.nn.Param"),
+        ({"forward": None}, TypeError, "forward and backward must be callables"),
+    ],
+)
+def test_a_cell_checks_its_declarations(changes, error, message):
+    with pytest.raises(error, match=message):
+        declare(**changes)

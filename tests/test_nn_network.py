@@ -17,15 +17,23 @@ from skrnn._batching import pad_batch
 from skrnn.nn import (
     CELLS,
     POOLINGS,
+    Cell,
     NetworkConfig,
+    Param,
+    add_l2_penalty,
     forward,
     init_params,
+    n_params,
+    param_shapes,
+    penalized_names,
+    register_cell,
     staged_forward,
+    unregister_cell,
 )
 from skrnn.nn import (
     loss_and_grad as _loss_and_grad,
 )
-from skrnn.nn._init import glorot_uniform, orthogonal, uniform
+from skrnn.nn._init import gate_constants, glorot_uniform, orthogonal, per_gate, uniform
 from skrnn.nn._network import _forward
 
 N_VOCAB = 10
@@ -36,9 +44,18 @@ ALPHA = 0.1
 DROPOUT = 0.4
 
 
-def loss_and_grad(*args, **kwargs):
-    """:func:`skrnn.nn.loss_and_grad` with dense gradients of the lookup tables."""
-    loss, grads = _loss_and_grad(*args, **kwargs)
+def loss_and_grad(params, ids, lengths, y, config, *, alpha=0.0, **kwargs):
+    """The penalised loss as training computes it, with dense gradients.
+
+    :func:`skrnn.nn.loss_and_grad`, then :func:`skrnn.nn.add_l2_penalty`
+    scaled by the batch's total weight; the gradients of the lookup tables
+    as full arrays.
+    """
+    loss, grads = _loss_and_grad(params, ids, lengths, y, config, **kwargs)
+    if alpha:
+        weight = kwargs.get("sample_weight")
+        total = len(y) if weight is None else float(weight.sum())
+        loss += add_l2_penalty(params, grads, config, alpha, total)
     return loss, dense(grads)
 
 
@@ -76,7 +93,8 @@ def make_batch(n_classes, lengths=LENGTHS, seed=0):
 
 
 def is_weight(name):
-    return not name.rsplit(".", 1)[1].startswith("b_")
+    """The built-in cells' and the output layer's weight matrices."""
+    return name.rsplit(".", 1)[1] in {"W_xh", "W_hh", "W_hy", "E"}
 
 
 def is_penalised(name, config):
@@ -326,6 +344,7 @@ def test_l2_penalty_on_weights_only_scaled_by_total_weight(cell):
     assert "embed.E" not in weights
     assert "head.W_hy" in weights
     assert "layer0.fwd.W_xh" in weights
+    assert penalized_names(config) == set(weights)
     penalty = sum(np.vdot(params[name], params[name]) for name in weights)
     assert loss1 - loss0 == pytest.approx(0.5 * 0.7 * penalty / w.sum(), rel=1e-10)
     for name in params:
@@ -601,7 +620,7 @@ def test_float32_stays_float32(cell, embedding_dim, pooling):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, 4, 9])
 def test_orthogonal(n, dtype):
-    q = orthogonal(np.random.default_rng(n), n, np.dtype(dtype))
+    q = orthogonal(np.random.default_rng(n), (n, n), np.dtype(dtype))
     assert q.shape == (n, n)
     assert q.dtype == dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -611,13 +630,15 @@ def test_orthogonal(n, dtype):
 
 def test_orthogonal_is_not_always_the_same_matrix():
     rng = np.random.default_rng(0)
-    a, b = orthogonal(rng, 4, np.dtype(float)), orthogonal(rng, 4, np.dtype(float))
+    a = orthogonal(rng, (4, 4), np.dtype(float))
+    b = orthogonal(rng, (4, 4), np.dtype(float))
     assert not np.allclose(a, b)
 
 
 @pytest.mark.parametrize(("fan_in", "fan_out"), [(30, 50), (200, 1)])
 def test_glorot_uniform_limits(fan_in, fan_out):
-    w = glorot_uniform(np.random.default_rng(0), fan_in, fan_out, np.dtype(np.float32))
+    rng = np.random.default_rng(0)
+    w = glorot_uniform(rng, (fan_in, fan_out), np.dtype(np.float32))
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     assert w.shape == (fan_in, fan_out)
     assert w.dtype == np.float32
@@ -627,15 +648,33 @@ def test_glorot_uniform_limits(fan_in, fan_out):
 
 
 def test_uniform_limits():
-    u = uniform(np.random.default_rng(0), (40, 30), 0.5, np.dtype(np.float64))
+    u = uniform(0.5)(np.random.default_rng(0), (40, 30), np.dtype(np.float64))
     assert u.shape == (40, 30)
     assert u.dtype == np.float64
     assert np.abs(u).max() <= 0.5
     assert np.abs(u).max() > 0.45
 
 
+def test_orthogonal_is_square():
+    with pytest.raises(ValueError, match="square"):
+        orthogonal(np.random.default_rng(0), (3, 4), np.dtype(float))
+
+
+def test_per_gate_draws_the_blocks_left_to_right():
+    blocks = per_gate(glorot_uniform, 3)(np.random.default_rng(0), (5, 6), np.float64)
+    rng = np.random.default_rng(0)
+    expected = [glorot_uniform(rng, (5, 2), np.float64) for _ in range(3)]
+    assert_array_equal(blocks, np.concatenate(expected, axis=1))
+
+
+def test_gate_constants():
+    bias = gate_constants(0.0, 1.0, 0.0, 0.0)(None, (8,), np.dtype(np.float32))
+    assert bias.dtype == np.float32
+    assert_array_equal(bias, [0, 0, 1, 1, 0, 0, 0, 0])
+
+
 def expected_shapes(config):
-    G = CELLS[config.cell].n_gates
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[config.cell]
     H = config.hidden_size
     shapes = {}
     if config.embedding_dim is not None:
@@ -669,8 +708,42 @@ CONFIGS = [
 def test_init_params_names_shapes_and_dtype(config):
     params = init_params(config, np.random.default_rng(0), np.float32)
     assert {k: v.shape for k, v in params.items()} == expected_shapes(config)
+    assert param_shapes(config) == {k: v.shape for k, v in params.items()}
+    assert list(param_shapes(config)) == list(params)
+    assert n_params(config) == sum(value.size for value in params.values())
     for value in params.values():
         assert value.dtype == np.float32
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=repr)
+def test_penalized_names_are_the_weights_but_lookup_tables(config):
+    expected = {name for name in expected_shapes(config) if is_penalised(name, config)}
+    assert penalized_names(config) == expected
+    assert "head.W_hy" in expected
+    assert not any(name.rsplit(".", 1)[1].startswith("b_") for name in expected)
+
+
+def test_n_params_counts_a_deep_network_without_listing_it():
+    # A forged file's num_layers must not cost time in proportion to it.
+    one, two, deep = (
+        n_params(make_config(cell="gru", num_layers=n, bidirectional=True))
+        for n in (1, 2, 10**12)
+    )
+    assert deep == two + (10**12 - 2) * (two - one)
+
+
+def test_init_params_names_an_initialiser_of_the_wrong_shape():
+    # A registered cell's initialisers are the user's: a wrong result is named.
+    rnn = CELLS["rnn"]
+    wrong = Param(lambda n_in, H: (H,), lambda rng, shape, dtype: np.zeros(2), False)
+    register_cell(
+        "wrong", Cell({**rnn.params, "b_h": wrong}, rnn.forward, rnn.backward)
+    )
+    try:
+        with pytest.raises(ValueError, match=r"initialiser of 'layer0.fwd.b_h' gave"):
+            init_params(make_config(cell="wrong"), np.random.default_rng(0), np.float32)
+    finally:
+        unregister_cell("wrong")
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=repr)

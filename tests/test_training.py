@@ -45,7 +45,7 @@ from skrnn._training import (
     run_epoch,
 )
 from skrnn.datasets import load_toy_sentiment
-from skrnn.nn import NetworkConfig, init_params, loss_and_grad
+from skrnn.nn import NetworkConfig, add_l2_penalty, init_params, loss_and_grad
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -675,15 +675,11 @@ def test_sharded_batch_has_the_gradient_of_the_whole_batch(one_hot, alpha, empty
 def _assert_whole_batch_gradient(loss, grads, params, data, idx, config, alpha):
     """The loss and gradients of the batch ``idx`` computed in one piece."""
     ids, lengths = data.batch(idx)
+    weight = data.sample_weight[idx]
     expected_loss, expected = loss_and_grad(
-        params,
-        ids,
-        lengths,
-        data.y[idx],
-        config,
-        sample_weight=data.sample_weight[idx],
-        alpha=alpha,
+        params, ids, lengths, data.y[idx], config, sample_weight=weight
     )
+    expected_loss += add_l2_penalty(params, expected, config, alpha, weight.sum())
     assert loss == pytest.approx(expected_loss, rel=1e-12)
     assert sorted(grads) == sorted(expected)
     expected = dense(expected)

@@ -2,16 +2,24 @@
 
 Nothing in this subpackage imports scikit-learn: it works on dictionaries of
 named parameter arrays and on padded, length-sorted integer batches.
+
+A recurrent cell is one :class:`Cell`, which declares its parameters
+(:class:`Param`) and brings its forward and backward functions;
+:func:`register_cell` makes it an option of ``RNNTextClassifier(cell=...)``.
 """
 
-from ._cells import CELLS
+from ._cells import CELLS, Cell, Param, register_cell, unregister_cell
 from ._embedding import RowGrad, sum_row_grads
+from ._init import gate_constants, glorot_uniform, orthogonal, per_gate, zeros
 from ._network import (
     NetworkConfig,
     add_l2_penalty,
     forward,
     init_params,
     loss_and_grad,
+    n_params,
+    param_shapes,
+    penalized_names,
     staged_forward,
 )
 from ._recurrent import POOLINGS
@@ -19,12 +27,24 @@ from ._recurrent import POOLINGS
 __all__ = [
     "CELLS",
     "POOLINGS",
+    "Cell",
     "NetworkConfig",
+    "Param",
     "RowGrad",
     "add_l2_penalty",
     "forward",
+    "gate_constants",
+    "glorot_uniform",
     "init_params",
     "loss_and_grad",
+    "n_params",
+    "orthogonal",
+    "param_shapes",
+    "penalized_names",
+    "per_gate",
+    "register_cell",
     "staged_forward",
     "sum_row_grads",
+    "unregister_cell",
+    "zeros",
 ]

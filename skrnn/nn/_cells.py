@@ -1,4 +1,4 @@
-"""Recurrent cells: the seed's tanh RNN, the LSTM and the GRU.
+"""Recurrent cells: the seed's tanh RNN, the LSTM and the GRU; their registry.
 
 Each cell is unrolled over a whole batch of padded sequences by a forward
 function and differentiated by a backward function written beside it, one
@@ -8,7 +8,7 @@ all cells:
 * Row vectors: a batch of hidden states is ``h`` of shape (n_samples,
   hidden_size), and ``h @ W_hh`` is the seed's ``W_hh h`` transposed.
 * ``xproj`` of shape (n_steps, n_samples, n_gates * hidden_size) is the input
-  projection ``x_t @ W_xh + b_h`` of every time step, computed by the caller in
+  projection ``x_t @ W_xh + b_h`` of every time step, computed by the layer in
   one matrix product before the loop; its gradient is what backward returns.
   The forward pass owns ``xproj``: the gated cells overwrite it with their gate
   activations, which saves allocating and filling another array of its size.
@@ -18,29 +18,31 @@ all cells:
   sequence's state is never touched again.  Outputs at padded positions are 0.
 * ``h_0 = 0`` (and ``c_0 = 0`` for the LSTM).
 
-The cells are registered in :data:`CELLS` under the option strings that the
-estimator's ``cell`` parameter accepts.
+A :class:`Cell` declares its parameters (:class:`Param`: shape, initialiser,
+whether ``alpha`` penalises it) and which of them the layer uses to project
+the inputs.  The cells are registered in :data:`CELLS` under the option
+strings that the estimator's ``cell`` parameter accepts; :func:`register_cell`
+adds one.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from ._functional import dtanh_from_output
-from ._init import orthogonal
+from ._init import (
+    Initializer,
+    gate_constants,
+    glorot_uniform,
+    orthogonal,
+    per_gate,
+    zeros,
+)
 
 Params = dict[str, np.ndarray]
 Cache = dict[str, np.ndarray]
-
-
-def _recurrent_weights(
-    rng: np.random.Generator, hidden_size: int, n_gates: int, dtype: np.dtype
-) -> np.ndarray:
-    """One orthogonal ``(hidden_size, hidden_size)`` block per gate, side by side."""
-    return np.concatenate(
-        [orthogonal(rng, hidden_size, dtype) for _ in range(n_gates)], axis=1
-    )
 
 
 def _zero_padding(x: np.ndarray, n_active: Sequence[int]) -> None:
@@ -51,14 +53,6 @@ def _zero_padding(x: np.ndarray, n_active: Sequence[int]) -> None:
 
 
 # --------------------------------------------------------------------------- rnn
-
-
-def rnn_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Params:
-    """Recurrent parameters of the tanh RNN: ``W_hh`` and the bias ``b_h``."""
-    return {
-        "W_hh": _recurrent_weights(rng, hidden_size, 1, dtype),
-        "b_h": np.zeros(hidden_size, dtype=dtype),
-    }
 
 
 def rnn_forward(
@@ -104,17 +98,6 @@ def rnn_backward(
 
 
 # -------------------------------------------------------------------------- lstm
-
-
-def lstm_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Params:
-    """Recurrent parameters of the LSTM, gates in the order i, f, o, g.
-
-    The forget-gate bias starts at 1 so that the cell remembers by default
-    (Jozefowicz et al., 2015).
-    """
-    b_h = np.zeros(4 * hidden_size, dtype=dtype)
-    b_h[hidden_size : 2 * hidden_size] = 1.0
-    return {"W_hh": _recurrent_weights(rng, hidden_size, 4, dtype), "b_h": b_h}
 
 
 def _half_sigmoid_columns(x: np.ndarray, n_sigmoid: int) -> np.ndarray:
@@ -228,24 +211,6 @@ def lstm_backward(
 # --------------------------------------------------------------------------- gru
 
 
-def gru_init(rng: np.random.Generator, hidden_size: int, dtype: np.dtype) -> Params:
-    """Recurrent parameters of the GRU, gates in the order r, z, n.
-
-    ``b_h`` is the input-side bias of all three blocks and ``b_hn`` the
-    hidden-side bias of the candidate, which the reset gate scales.  The
-    update-gate bias starts at 1, as the LSTM's forget bias, so that the cell
-    starts out carrying its state (z = 0.73) rather than half-forgetting it
-    at every step: long-range dependencies then train as with the LSTM.
-    """
-    b_h = np.zeros(3 * hidden_size, dtype=dtype)
-    b_h[hidden_size : 2 * hidden_size] = 1.0
-    return {
-        "W_hh": _recurrent_weights(rng, hidden_size, 3, dtype),
-        "b_h": b_h,
-        "b_hn": np.zeros(hidden_size, dtype=dtype),
-    }
-
-
 def gru_forward(
     xproj: np.ndarray, n_active: Sequence[int], params: Params, training: bool
 ) -> tuple[np.ndarray, Cache]:
@@ -331,40 +296,281 @@ def gru_backward(
     return dxproj, {"W_hh": dW_hh, "b_hn": db_hn}
 
 
+# ------------------------------------------------------------------ registry
+
+
 @dataclass(frozen=True)
-class Cell:
-    """A recurrent cell: its gates, its parameters, init, forward and backward.
+class Param:
+    """Declaration of one parameter of a cell.
 
-    Every cell's three functions share these signatures (shapes follow the
-    module's conventions; ``G = n_gates``, ``H = hidden_size``).
-
-    ``init(rng, hidden_size, dtype) -> params``
-        The cell's own parameters, named by ``param_names``: ``W_hh`` of
-        shape (H, G * H), ``b_h`` of shape (G * H,) and, for the GRU,
-        ``b_hn`` of shape (H,).  The input weights ``W_xh`` belong to the
-        layer, which projects all the steps' inputs at once.
-    ``forward(xproj, n_active, params, training) -> (outputs, cache)``
-        ``xproj`` of shape (n_steps, n_samples, G * H), overwritten;
-        ``n_active[t]`` the number of sequences still running at step ``t``;
-        ``training`` whether backward will follow (without it, the gated
-        cells keep one step of what only backward needs, not all of them).
-        ``outputs`` of shape (n_steps, n_samples, H) holds ``h_1..h_T``, 0 at
-        padded positions; ``cache`` is what backward needs.
-    ``backward(doutputs, cache, n_active, params) -> (dxproj, grads)``
-        ``doutputs``, the gradient in ``outputs``; ``dxproj``, the gradient
-        in ``xproj``; ``grads``, those of ``W_hh`` (and ``b_hn``).  The
-        gradient of ``b_h`` is the sum of ``dxproj``, taken by the layer.
+    Parameters
+    ----------
+    shape : callable
+        ``shape(input_size, hidden_size) -> tuple of int``: the parameter's
+        shape in a layer whose inputs are ``input_size`` wide.
+    init : callable
+        ``init(rng, shape, dtype) -> ndarray``, the initialiser (see
+        :func:`glorot_uniform`, :func:`orthogonal`, :func:`zeros`,
+        :func:`per_gate`, :func:`gate_constants`).
+    penalized : bool
+        Whether the L2 penalty ``alpha`` applies to it: weight matrices yes,
+        biases and per-unit gains usually not.
     """
 
-    n_gates: int
-    param_names: tuple[str, ...]
-    init: Callable[[np.random.Generator, int, np.dtype], Params]
+    shape: Callable[[int, int], tuple[int, ...]]
+    init: Initializer
+    penalized: bool
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A recurrent cell: the parameters it declares, its forward and backward.
+
+    A layer of the network owns one set of the cell's parameters per
+    direction, named ``layer{l}.{fwd,bwd}.{name}``.  It projects the inputs
+    of every time step at once, ``xproj = x @ W + b`` with ``W`` the
+    parameter named by ``input_weight`` and ``b`` the one named by
+    ``input_bias``, and hands ``xproj`` to the cell, which unrolls the
+    recurrence over time.  Everything else about the cell is its own.
+
+    Parameters
+    ----------
+    params : dict of str to Param
+        Every parameter of the cell, in the order they are initialised.
+        Names are identifiers without dots, unique within the cell.
+    forward : callable
+        ``forward(xproj, n_active, params, training) -> (outputs, cache)``:
+        ``xproj`` of shape (n_steps, n_samples, width), ``width`` the last
+        dimension of ``input_weight``, which the cell may overwrite;
+        ``n_active[t]`` the number of sequences still running at step ``t``
+        (sorted by decreasing length: step ``t`` updates the first
+        ``n_active[t]`` rows only); ``params`` the cell's parameters but
+        ``input_weight``, by their declared names; ``training`` whether
+        backward will follow.  ``outputs`` of shape (n_steps, n_samples,
+        hidden_size) holds ``h_1..h_T`` from ``h_0 = 0``, 0 at padded
+        positions; ``cache`` is what backward needs.
+    backward : callable
+        ``backward(doutputs, cache, n_active, params) -> (dxproj, grads)``:
+        ``doutputs``, the gradient in ``outputs``, nonzero at real positions
+        only; ``dxproj``, the gradient in ``xproj``, 0 at padded positions;
+        ``grads``, the gradients of every parameter but ``input_weight`` and
+        ``input_bias``, which the layer takes from ``dxproj``.
+    input_weight : str, default="W_xh"
+        The parameter that projects the inputs: its shape is
+        ``(input_size, width)``.  When the network reads one-hot token ids,
+        the first layer gathers its rows instead, and it is initialised as a
+        lookup table and not penalised.
+    input_bias : str or None, default="b_h"
+        The parameter of shape ``(width,)`` that the layer adds to the
+        projection; None if the cell adds its biases itself.
+
+    See Also
+    --------
+    register_cell : Make a cell available under an option string.
+
+    Notes
+    -----
+    The built-in cells (``CELLS["rnn"]``, ``["lstm"]``, ``["gru"]``) show the
+    conventions in ``skrnn/nn/_cells.py``: forward and backward side by side,
+    the cache returned and never stored.  ``tests/test_nn_cells.py`` checks a
+    cell's backward against central finite differences.
+    """
+
+    params: Mapping[str, Param]
     forward: Callable[..., tuple[np.ndarray, Cache]]
     backward: Callable[..., tuple[np.ndarray, Params]]
+    input_weight: str = "W_xh"
+    input_bias: str | None = "b_h"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        for name, param in self.params.items():
+            if not (isinstance(name, str) and name.isidentifier()):
+                raise ValueError(
+                    f"A cell's parameter names are identifiers without dots; "
+                    f"got {name!r}."
+                )
+            if not isinstance(param, Param):
+                raise TypeError(
+                    f"The cell's parameter {name!r} is declared by a "
+                    f"{type(param).__name__}; declare it with skrnn.nn.Param."
+                )
+        if not (callable(self.forward) and callable(self.backward)):
+            raise TypeError("A cell's forward and backward must be callables.")
+        projection = {"input_weight": self.input_weight}
+        if self.input_bias is not None:
+            projection["input_bias"] = self.input_bias
+        for role, name in projection.items():
+            if name not in self.params:
+                raise ValueError(
+                    f"The cell's {role} {name!r} is not one of its declared "
+                    f"parameters {sorted(self.params)}."
+                )
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        """Shapes of positive ints; the projection ``(input_size, width)``."""
+        shapes = self.shapes(7, 5)
+        for name, shape in shapes.items():
+            if not (
+                isinstance(shape, tuple)
+                and all(isinstance(n, int) and n >= 1 for n in shape)
+            ):
+                raise ValueError(
+                    f"The shape of the cell's parameter {name!r} is {shape!r}, "
+                    "not a tuple of positive ints."
+                )
+        weight = shapes[self.input_weight]
+        if len(weight) != 2 or weight[0] != 7:
+            raise ValueError(
+                f"The cell's input_weight {self.input_weight!r} has the shape "
+                f"{weight} for input_size=7: it must be (input_size, width)."
+            )
+        if self.input_bias is not None and shapes[self.input_bias] != weight[1:]:
+            raise ValueError(
+                f"The cell's input_bias {self.input_bias!r} has the shape "
+                f"{shapes[self.input_bias]} for a projection {weight[1]} wide: "
+                "it must be (width,)."
+            )
+
+    def shapes(self, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter, for these widths.
+
+        Parameters
+        ----------
+        input_size : int
+            Width of the layer's inputs (the number of token ids for a
+            first layer that reads one-hot vectors).
+        hidden_size : int
+            Width of the hidden state.
+
+        Returns
+        -------
+        dict of str to tuple of int
+            The shapes, by parameter name, in declaration order.
+        """
+        return {
+            name: tuple(param.shape(input_size, hidden_size))
+            for name, param in self.params.items()
+        }
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of the parameters that forward and backward receive.
+
+        All but ``input_weight``, in declaration order.
+        """
+        return tuple(name for name in self.params if name != self.input_weight)
 
 
-CELLS: dict[str, Cell] = {
-    "rnn": Cell(1, ("W_hh", "b_h"), rnn_init, rnn_forward, rnn_backward),
-    "lstm": Cell(4, ("W_hh", "b_h"), lstm_init, lstm_forward, lstm_backward),
-    "gru": Cell(3, ("W_hh", "b_h", "b_hn"), gru_init, gru_forward, gru_backward),
+def _gated(n_gates: int, bias: Initializer) -> dict[str, Param]:
+    """``W_xh``, ``W_hh`` and ``b_h`` of a cell of ``n_gates`` blocks.
+
+    Input weights are Glorot-uniform and recurrent weights orthogonal, one
+    block per gate; ``bias`` initialises ``b_h``.
+    """
+    G = n_gates
+    return {
+        "W_xh": Param(lambda n_in, H: (n_in, G * H), per_gate(glorot_uniform, G), True),
+        "W_hh": Param(lambda n_in, H: (H, G * H), per_gate(orthogonal, G), True),
+        "b_h": Param(lambda n_in, H: (G * H,), bias, False),
+    }
+
+
+_BUILTIN: dict[str, Cell] = {
+    # h_t = tanh(x_t @ W_xh + h_{t-1} @ W_hh + b_h)
+    "rnn": Cell(_gated(1, zeros), rnn_forward, rnn_backward),
+    # gates i, f, o, g; the forget-gate bias starts at 1 so that the cell
+    # remembers by default (Jozefowicz et al., 2015)
+    "lstm": Cell(_gated(4, gate_constants(0, 1, 0, 0)), lstm_forward, lstm_backward),
+    # gates r, z, n; b_h is the input-side bias of all three blocks and b_hn
+    # the hidden-side bias of the candidate, which the reset gate scales.  The
+    # update-gate bias starts at 1, as the LSTM's forget bias, so that the
+    # cell starts out carrying its state (z = 0.73) rather than half-forgetting
+    # it at every step: long-range dependencies then train as with the LSTM.
+    "gru": Cell(
+        {
+            **_gated(3, gate_constants(0, 1, 0)),
+            "b_hn": Param(lambda n_in, H: (H,), zeros, False),
+        },
+        gru_forward,
+        gru_backward,
+    ),
 }
+
+_REGISTRY: dict[str, Cell] = dict(_BUILTIN)
+
+CELLS: Mapping[str, Cell] = MappingProxyType(_REGISTRY)
+"""The registered cells by option string, read only: see :func:`register_cell`."""
+
+
+def register_cell(name: str, cell: Cell) -> None:
+    """Make a cell available as ``RNNTextClassifier(cell=name)``.
+
+    The estimator, :func:`skrnn.save` and :func:`skrnn.load` read the
+    registry, so a registered cell fits, predicts, saves and loads like a
+    built-in one.  A process that loads a model of the cell must register it
+    first.
+
+    Parameters
+    ----------
+    name : str
+        The option string.
+    cell : Cell
+        The cell's declarations and functions.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string or ``cell`` not a :class:`Cell`.
+    ValueError
+        If a cell is already registered under ``name``.
+
+    See Also
+    --------
+    unregister_cell : Remove it again.
+    Cell : What a cell declares and the signatures of its functions.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"A cell's name is a non-empty str; got {name!r}.")
+    if not isinstance(cell, Cell):
+        raise TypeError(
+            f"register_cell takes a skrnn.nn.Cell; got {type(cell).__name__}."
+        )
+    if name in _REGISTRY:
+        raise ValueError(
+            f"A cell is already registered as {name!r}; choose another name, or "
+            "unregister_cell it first."
+        )
+    _REGISTRY[name] = cell
+
+
+def unregister_cell(name: str) -> None:
+    """Remove a cell added by :func:`register_cell`.
+
+    Parameters
+    ----------
+    name : str
+        The option string it was registered under.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is a built-in cell or no registered cell.
+    """
+    if name in _BUILTIN:
+        raise ValueError(f"{name!r} is a built-in cell; it cannot be unregistered.")
+    if name not in _REGISTRY:
+        raise ValueError(f"No cell is registered as {name!r}.")
+    del _REGISTRY[name]
+
+
+def get_cell(name: str) -> Cell:
+    """The registered cell ``name``, or a ValueError that lists the others."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown cell {name!r}; the registered cells are {list(_REGISTRY)} "
+            "(add one with skrnn.nn.register_cell)."
+        ) from None

@@ -2,32 +2,40 @@
 
 ``forward`` is the cache-free pass used for prediction; ``loss_and_grad`` is
 the single source of truth for gradients that training and the gradient
-checks both go through.  Parameters live in one flat dict of named arrays::
+checks both go through; ``add_l2_penalty`` adds the penalty ``alpha`` once
+per batch.  Parameters live in one flat dict of named arrays::
 
     embed.E                     (n_vocab, embedding_dim), if embedding_dim
-    layer{l}.{fwd,bwd}.W_xh     (input width, n_gates * hidden_size); for the
-                                first layer of a one-hot network, one row per
-                                token id
-    layer{l}.{fwd,bwd}.W_hh     (hidden_size, n_gates * hidden_size)
-    layer{l}.{fwd,bwd}.b_h      (n_gates * hidden_size,)
-    layer{l}.{fwd,bwd}.b_hn     (hidden_size,), GRU only
+    layer{l}.{fwd,bwd}.{name}   every parameter the cell declares, for an
+                                input width of embedding_dim (n_vocab for the
+                                first layer of a one-hot network, whose input
+                                weight has one row per token id), or
+                                n_directions * hidden_size above the first
     head.W_hy                   (n_directions * hidden_size, n_classes)
     head.b_y                    (n_classes,)
+
+For the built-in cells, ``{name}`` is ``W_xh`` (input width, n_gates *
+hidden_size), ``W_hh`` (hidden_size, n_gates * hidden_size), ``b_h``
+(n_gates * hidden_size,) and, for the GRU, ``b_hn`` (hidden_size,).
+:func:`param_shapes` lists them for a configuration, :func:`penalized_names`
+those that ``alpha`` penalises.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from ._cells import CELLS, Params
+from ._cells import Params, get_cell
 from ._embedding import (
     distinct_rows,
     embedding_backward,
     embedding_forward,
 )
 from ._functional import cross_entropy, dropout_mask
-from ._init import glorot_uniform, uniform
+from ._init import Initializer, glorot_uniform, uniform, zeros
 from ._recurrent import (
     directions,
     pool_backward,
@@ -48,8 +56,8 @@ class NetworkConfig:
         Number of token ids, the reserved ones included.
     n_classes : int
         Number of output classes.
-    cell : {"rnn", "lstm", "gru"}
-        Recurrent cell.
+    cell : str
+        Recurrent cell, a key of :data:`~skrnn.nn.CELLS`.
     hidden_size : int
         Width of each direction's hidden state.
     embedding_dim : int or None
@@ -97,7 +105,10 @@ class NetworkConfig:
     def lookup_tables(self) -> frozenset[str]:
         """Names of the parameters read by row lookup, one row per token id."""
         if self.one_hot:
-            return frozenset(f"layer0.{d}.W_xh" for d in directions(self.bidirectional))
+            weight = get_cell(self.cell).input_weight
+            return frozenset(
+                f"layer0.{d}.{weight}" for d in directions(self.bidirectional)
+            )
         return frozenset({"embed.E"})
 
     @property
@@ -114,6 +125,141 @@ class NetworkConfig:
         }
 
 
+class _Declared(NamedTuple):
+    """One parameter of a network: its shape, initialiser and penalty."""
+
+    shape: tuple[int, ...]
+    init: Initializer
+    penalized: bool
+
+
+def _input_size(config: NetworkConfig, layer: int) -> int:
+    """Width of the inputs of a recurrent layer (token ids for one-hot)."""
+    if layer > 0:
+        return config.output_width
+    return config.n_vocab if config.one_hot else config.embedding_dim
+
+
+def _lookup_table(
+    rng: np.random.Generator, shape: tuple[int, int], dtype: np.dtype
+) -> np.ndarray:
+    """A one-hot layer's input weight, initialised like an embedding of its width.
+
+    Each token adds one row, so the fan-in is 1: Glorot-uniform for
+    ``(1, width)``, drawn as for the full shape and rescaled.
+    """
+    table = glorot_uniform(rng, shape, dtype)
+    table *= np.sqrt((shape[0] + shape[1]) / (1 + shape[1]))
+    return table
+
+
+def _declarations(config: NetworkConfig) -> dict[str, _Declared]:
+    """Every parameter of the network, in the order :func:`init_params` draws them.
+
+    The recurrent layers' come from the cell's declarations; the embedding
+    is ``U(-0.5, 0.5)``, the output layer Glorot-uniform with a zero bias.
+    Lookup tables (``config.lookup_tables``) are not penalised.
+    """
+    cell = get_cell(config.cell)
+    declared = {}
+    if not config.one_hot:
+        declared["embed.E"] = _Declared(
+            (config.n_vocab, config.embedding_dim), uniform(0.5), False
+        )
+    for layer in range(config.num_layers):
+        shapes = cell.shapes(_input_size(config, layer), config.hidden_size)
+        for direction in directions(config.bidirectional):
+            prefix = f"layer{layer}.{direction}."
+            for name, param in cell.params.items():
+                if config.one_hot and layer == 0 and name == cell.input_weight:
+                    declared[prefix + name] = _Declared(
+                        shapes[name], _lookup_table, False
+                    )
+                else:
+                    declared[prefix + name] = _Declared(
+                        shapes[name], param.init, param.penalized
+                    )
+    declared["head.W_hy"] = _Declared(
+        (config.output_width, config.n_classes), glorot_uniform, True
+    )
+    declared["head.b_y"] = _Declared((config.n_classes,), zeros, False)
+    return declared
+
+
+def param_shapes(config: NetworkConfig) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every parameter of a network.
+
+    The single description of a network's parameters: :func:`init_params`
+    draws them and :func:`skrnn.load` checks a file's weights against it.
+
+    Parameters
+    ----------
+    config : NetworkConfig
+        The architecture.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        The shapes by parameter name, in the order :func:`init_params`
+        creates them.
+
+    See Also
+    --------
+    n_params : Their total size, counted in constant time.
+    """
+    return {name: d.shape for name, d in _declarations(config).items()}
+
+
+def n_params(config: NetworkConfig) -> int:
+    """The number of scalars in the parameters of a network.
+
+    The total of :func:`param_shapes`, counted without listing the layers:
+    its time does not grow with ``num_layers``, so that an untrusted
+    configuration can be checked before anything is allocated.
+
+    Parameters
+    ----------
+    config : NetworkConfig
+        The architecture.
+
+    Returns
+    -------
+    int
+        ``sum(prod(shape) for shape in param_shapes(config).values())``.
+    """
+    cell = get_cell(config.cell)
+    n_directions = len(directions(config.bidirectional))
+
+    def layer_size(layer: int) -> int:
+        shapes = cell.shapes(_input_size(config, layer), config.hidden_size)
+        return n_directions * sum(math.prod(shape) for shape in shapes.values())
+
+    count = layer_size(0) + (config.num_layers - 1) * layer_size(1)
+    if not config.one_hot:
+        count += config.n_vocab * config.embedding_dim
+    return count + (config.output_width + 1) * config.n_classes
+
+
+def penalized_names(config: NetworkConfig) -> frozenset[str]:
+    """Names of the parameters that the L2 penalty ``alpha`` applies to.
+
+    Those that the cell declares penalised (its weight matrices) and the
+    output layer's ``head.W_hy``; never biases nor lookup tables.  Weight
+    decay applies to the same parameters.
+
+    Parameters
+    ----------
+    config : NetworkConfig
+        The architecture.
+
+    Returns
+    -------
+    frozenset of str
+        Parameter names, as in :func:`param_shapes`.
+    """
+    return frozenset(name for name, d in _declarations(config).items() if d.penalized)
+
+
 def init_params(
     config: NetworkConfig,
     rng: np.random.Generator,
@@ -122,12 +268,13 @@ def init_params(
 ) -> Params:
     """Draw the initial weights of a network.
 
-    Input weights are Glorot-uniform, recurrent weights orthogonal per gate,
-    biases zero but for the LSTM's forget gate and the GRU's update gate
-    (one, so that the cells start out remembering), the embedding
-    ``U(-0.5, 0.5)``;
-    a one-hot first layer's ``W_xh`` is initialised like an embedding of width
-    ``n_gates * hidden_size`` (each token adds one row, so its fan-in is 1).
+    Each parameter of the recurrent layers is drawn by the initialiser its
+    cell declares (for the built-in cells: input weights Glorot-uniform,
+    recurrent weights orthogonal per gate, biases zero but for the LSTM's
+    forget gate and the GRU's update gate, one, so that the cells start out
+    remembering); the embedding is ``U(-0.5, 0.5)``; a one-hot first layer's
+    input weight is initialised like an embedding of its width (each token
+    adds one row, so its fan-in is 1).
 
     Parameters
     ----------
@@ -144,36 +291,21 @@ def init_params(
     Returns
     -------
     dict of ndarray
-        The parameters, named as in the module docstring.
+        The parameters, named and shaped as :func:`param_shapes` says.
     """
     dtype = np.dtype(dtype)
-    spec = CELLS[config.cell]
-    H, G = config.hidden_size, spec.n_gates
+    lookup_tables = config.lookup_tables
     params: Params = {}
-    if not config.one_hot:
-        params["embed.E"] = uniform(
-            rng, (config.n_vocab, config.embedding_dim), 0.5, dtype
-        )
-        params["embed.E"][list(zero_ids)] = 0.0
-    for layer in range(config.num_layers):
-        for direction in directions(config.bidirectional):
-            name = f"layer{layer}.{direction}."
-            if layer == 0 and config.one_hot:
-                W_xh = glorot_uniform(rng, config.n_vocab, G * H, dtype)
-                W_xh *= np.sqrt((config.n_vocab + G * H) / (1 + G * H))
-                W_xh[list(zero_ids)] = 0.0
-            else:
-                width = config.embedding_dim if layer == 0 else config.output_width
-                W_xh = np.concatenate(
-                    [glorot_uniform(rng, width, H, dtype) for _ in range(G)], axis=1
-                )
-            params[name + "W_xh"] = W_xh
-            for key, value in spec.init(rng, H, dtype).items():
-                params[name + key] = value
-    params["head.W_hy"] = glorot_uniform(
-        rng, config.output_width, config.n_classes, dtype
-    )
-    params["head.b_y"] = np.zeros(config.n_classes, dtype=dtype)
+    for name, (shape, init, _) in _declarations(config).items():
+        value = init(rng, shape, dtype)
+        if value.shape != shape or value.dtype != dtype:
+            raise ValueError(
+                f"The initialiser of {name!r} gave a {value.dtype} array of shape "
+                f"{value.shape}; the network needs {dtype} of shape {shape}."
+            )
+        if name in lookup_tables:
+            value[list(zero_ids)] = 0.0
+        params[name] = value
     return params
 
 
@@ -293,10 +425,12 @@ def loss_and_grad(
     config: NetworkConfig,
     *,
     sample_weight: np.ndarray | None = None,
-    alpha: float = 0.0,
     rng: np.random.Generator | None = None,
 ) -> tuple[float, Params]:
-    """Loss of a batch and its gradient in every parameter.
+    """Cross-entropy of a batch and its gradient in every parameter.
+
+    The L2 penalty is not part of it: training adds it once per batch with
+    :func:`add_l2_penalty`, after summing the gradients of the batch's shards.
 
     Parameters
     ----------
@@ -312,17 +446,13 @@ def loss_and_grad(
         The architecture.
     sample_weight : ndarray of shape (n_samples,), optional
         Weights of the samples; None weighs them all 1.
-    alpha : float
-        L2 penalty on the weight matrices, scaled as in scikit-learn's MLP:
-        ``0.5 * alpha * ||W||^2 / sum(sample_weight)``.  Biases and lookup
-        tables (``config.lookup_tables``) are not penalised.
     rng : numpy.random.Generator, optional
         Source of dropout masks; None turns dropout off.
 
     Returns
     -------
     loss : float
-        ``(sum_i w_i * -log p(y_i | x_i) + 0.5 * alpha * ||W||^2) / sum_i w_i``.
+        ``sum_i w_i * -log p(y_i | x_i) / sum_i w_i``.
     grads : dict of ndarray
         Gradient of the loss in every parameter, under the parameter's name;
         those of the lookup tables as :class:`~skrnn.nn.RowGrad`, the rows
@@ -358,8 +488,6 @@ def loss_and_grad(
         if cache["input_mask"] is not None:
             dinputs *= cache["input_mask"]
         grads["embed.E"] = embedding_backward(dinputs, ids, config.n_vocab)
-    if alpha:
-        loss += add_l2_penalty(params, grads, config, alpha, float(sample_weight.sum()))
     return loss, grads
 
 
@@ -368,6 +496,9 @@ def add_l2_penalty(
 ) -> float:
     """Add the gradient of the L2 penalty to ``grads``, in place.
 
+    The penalty applies to the parameters of :func:`penalized_names`, scaled
+    as in scikit-learn's MLP: ``0.5 * alpha * ||W||^2 / total``.
+
     Parameters
     ----------
     params : dict of ndarray
@@ -375,7 +506,7 @@ def add_l2_penalty(
     grads : dict of ndarray
         Gradients of the unpenalised loss, updated in place.
     config : NetworkConfig
-        The architecture: its lookup tables are not penalised.
+        The architecture, which says what is penalised.
     alpha : float
         Strength of the penalty.
     total : float
@@ -387,14 +518,10 @@ def add_l2_penalty(
     float
         The penalty's share of the loss, ``0.5 * alpha * ||W||^2 / total``.
     """
+    penalized = penalized_names(config)
     penalty = 0.0
     for name, value in params.items():
-        if _is_weight(name) and name not in config.lookup_tables:
+        if name in penalized:
             penalty += float(np.vdot(value, value))
             grads[name] += (alpha / total) * value
     return 0.5 * alpha * penalty / total
-
-
-def _is_weight(name: str) -> bool:
-    """Whether a parameter is a weight matrix (penalised), not a bias."""
-    return not name.rsplit(".", 1)[1].startswith("b_")

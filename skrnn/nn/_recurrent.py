@@ -10,7 +10,7 @@ first, never from the padding.
 
 import numpy as np
 
-from ._cells import CELLS, Params
+from ._cells import Params, get_cell
 from ._embedding import DistinctRows, embedding_backward
 from ._functional import dropout_mask
 
@@ -89,18 +89,19 @@ def recurrent_forward(
     Parameters
     ----------
     params : dict of ndarray
-        Parameters named ``layer{l}.{direction}.{W_xh,W_hh,b_h,...}``.
+        Parameters named ``layer{l}.{direction}.{name}``, ``name`` those the
+        cell declares.
     inputs : ndarray or DistinctRows
         Token ids of shape (n_steps, n_samples) when ``one_hot`` (the first
-        layer's ``W_xh`` has one row per token id and is gathered, never
+        layer's input weight has one row per token id and is gathered, never
         multiplied by one-hot vectors), else embedded inputs of shape
         (n_steps, n_samples, embedding_dim), dense or as the
         :class:`~skrnn.nn._embedding.DistinctRows` they read, whose input
         projection is computed once per distinct row.
     lengths : ndarray of shape (n_samples,)
         Sequence lengths in decreasing order.
-    cell : {"rnn", "lstm", "gru"}
-        The recurrent cell.
+    cell : str
+        The recurrent cell, a key of :data:`~skrnn.nn.CELLS`.
     num_layers : int
         Number of stacked layers.
     bidirectional : bool
@@ -125,7 +126,7 @@ def recurrent_forward(
     n_steps = inputs.shape[0]
     n_active = active_counts(lengths, n_steps).tolist()
     rev = reverse_index(lengths, n_steps) if bidirectional else None
-    spec = CELLS[cell]
+    spec = get_cell(cell)
     x = inputs
     layer_caches = []
     for layer in range(num_layers):
@@ -136,18 +137,17 @@ def recurrent_forward(
                 x = x * mask
         outs, dir_caches = [], []
         for direction in directions(bidirectional):
-            p = {
-                k: params[f"layer{layer}.{direction}.{k}"]
-                for k in CELLS[cell].param_names
-            }
-            W_xh = params[f"layer{layer}.{direction}.W_xh"]
+            name = f"layer{layer}.{direction}."
+            p = {key: params[name + key] for key in spec.param_names}
+            W_xh = params[name + spec.input_weight]
             if one_hot and layer == 0:
                 xproj = W_xh[x]
             elif isinstance(x, DistinctRows):
                 xproj = (x.table @ W_xh)[x.index]
             else:
                 xproj = _project(x, W_xh)
-            xproj += p["b_h"]
+            if spec.input_bias is not None:
+                xproj += p[spec.input_bias]
             if direction == "bwd":
                 xproj = _reverse(xproj, rev)
             out, cache = spec.forward(xproj, n_active, p, training)
@@ -195,11 +195,11 @@ def recurrent_backward(
     -------
     grads : dict of ndarray
         Gradients of every recurrent parameter; a one-hot first layer's
-        ``W_xh`` as a :class:`~skrnn.nn.RowGrad`.
+        input weight as a :class:`~skrnn.nn.RowGrad`.
     dinputs : ndarray or None
         Gradient in the embedded inputs; None when ``one_hot``.
     """
-    spec = CELLS[cell]
+    spec = get_cell(cell)
     n_active, rev = cache["n_active"], cache["rev"]
     grads: Params = {}
     dx_out = doutputs
@@ -210,7 +210,7 @@ def recurrent_backward(
         dx = None
         for k, direction in enumerate(directions(bidirectional)):
             name = f"layer{layer}.{direction}."
-            p = {key: params[name + key] for key in CELLS[cell].param_names}
+            p = {key: params[name + key] for key in spec.param_names}
             dout = dx_out[:, :, k * hidden : (k + 1) * hidden]
             if direction == "bwd":
                 dout = _reverse(dout, rev)
@@ -222,13 +222,14 @@ def recurrent_backward(
             for key, g in cell_grads.items():
                 grads[name + key] = g
             # undo xproj = x @ W_xh + b_h (or the row gather of W_xh)
-            W_xh = params[name + "W_xh"]
+            W_xh = params[name + spec.input_weight]
             flat = dxproj.reshape(-1, dxproj.shape[2])
-            grads[name + "b_h"] = np.add.reduce(flat, axis=0)
+            if spec.input_bias is not None:
+                grads[name + spec.input_bias] = np.add.reduce(flat, axis=0)
             if one_hot and layer == 0:
-                grads[name + "W_xh"] = embedding_backward(dxproj, x, n_vocab)
+                grads[name + spec.input_weight] = embedding_backward(dxproj, x, n_vocab)
             else:
-                grads[name + "W_xh"] = x.reshape(-1, x.shape[2]).T @ flat
+                grads[name + spec.input_weight] = x.reshape(-1, x.shape[2]).T @ flat
                 d = _project(dxproj, W_xh.T)
                 dx = d if dx is None else dx + d
         if dx is not None and lc["mask"] is not None:
