@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNTextClassifier
 from skrnn.datasets import load_trec
+from skrnn.nn import CELLS
 
 
 def main():
@@ -20,7 +21,7 @@ def main():
     X_test, y_test = load_trec(subset="test", return_X_y=True)
     print("| cell | bidirectional | TREC test accuracy | epochs | fit s |")
     print("|---|---|---|---|---|")
-    for cell, bidirectional in itertools.product(["rnn", "lstm", "gru"], [False, True]):
+    for cell, bidirectional in itertools.product(CELLS, [False, True]):
         clf = RNNTextClassifier(cell=cell, bidirectional=bidirectional, random_state=0)
         start = time.perf_counter()
         with warnings.catch_warnings():

@@ -33,10 +33,9 @@ from sklearn.model_selection import GridSearchCV
 
 from skrnn import RNNTextClassifier
 from skrnn.datasets import load_toy_sentiment
+from skrnn.nn import CELLS, NetworkConfig, param_shapes
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-CELLS = ["rnn", "gru", "lstm"]
 
 MEMORY = {
     "hidden_size": 16,
@@ -78,7 +77,7 @@ def test_the_task_needs_the_first_token():
     assert 0.3 < y.mean() < 0.7
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", list(CELLS))
 def test_every_cell_remembers_the_first_of_15_tokens(cell):
     assert _memory_score(cell, n_steps=15, max_iter=40) >= 0.9
 
@@ -92,7 +91,7 @@ def test_gru_remembers_the_first_of_30_tokens():
     assert _memory_score("gru", n_steps=30, max_iter=60, random_state=1) >= 0.9
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", list(CELLS))
 def test_bidirectional_reads_the_first_token_last(cell):
     assert _memory_score(cell, n_steps=40, max_iter=6, bidirectional=True) >= 0.95
 
@@ -123,14 +122,14 @@ def test_default_pooling_finds_the_first_of_60_tokens():
 
 def test_grid_search_over_cell_and_direction():
     X, y = load_toy_sentiment(return_X_y=True)
-    grid = {"cell": CELLS, "bidirectional": [False, True]}
+    grid = {"cell": list(CELLS), "bidirectional": [False, True]}
     search = GridSearchCV(
         RNNTextClassifier(hidden_size=4, embedding_dim=4, max_iter=3, random_state=0),
         grid,
         cv=2,
     ).fit(X, y)
     results = search.cv_results_
-    assert len(results["params"]) == 6
+    assert len(results["params"]) == 2 * len(CELLS)
     assert {(p["cell"], p["bidirectional"]) for p in results["params"]} == {
         (cell, direction) for cell in CELLS for direction in (False, True)
     }
@@ -139,7 +138,13 @@ def test_grid_search_over_cell_and_direction():
 
     best = search.best_estimator_
     assert best.get_params()["cell"] == search.best_params_["cell"]
-    n_gates = {"rnn": 1, "gru": 3, "lstm": 4}[search.best_params_["cell"]]
-    assert best.weights_["layer0.fwd.W_hh"].shape == (4, 4 * n_gates)
-    assert ("layer0.bwd.W_hh" in best.weights_) == search.best_params_["bidirectional"]
+    config = NetworkConfig(
+        n_vocab=best.vectorizer_.n_vocab_,
+        n_classes=2,
+        cell=search.best_params_["cell"],
+        hidden_size=4,
+        embedding_dim=4,
+        bidirectional=search.best_params_["bidirectional"],
+    )
+    assert {k: v.shape for k, v in best.weights_.items()} == param_shapes(config)
     assert best.predict(X).shape == (len(X),)

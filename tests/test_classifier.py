@@ -28,6 +28,7 @@ from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._optimizers import OPTIMIZERS, AdamOptimizer, SGDOptimizer
 from skrnn._training import TrainingDivergedError, fit_epochs
 from skrnn.datasets import load_toy_sentiment
+from skrnn.nn import CELLS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -322,7 +323,7 @@ def test_refit_without_embeddings_forgets_their_coverage():
 # ------------------------------------------------------------- reproducibility
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", list(CELLS))
 def test_same_seed_gives_identical_models(cell):
     params = {"cell": cell, "dropout": 0.2, "num_layers": 2, "batch_size": 3}
     a = _fit(**params)

@@ -36,6 +36,7 @@ import skrnn._training as training_module
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._text import check_text
 from skrnn.datasets import load_movie_reviews
+from skrnn.nn import CELLS
 from skrnn.nn._functional import softmax
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -620,7 +621,7 @@ def test_logits_at_the_float_limits_do_not_warn():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", list(CELLS))
 def test_huge_weights_saturate_tanh_and_sigmoid_without_warnings(cell, dtype):
     clf = _fit(cell=cell, dtype=dtype, num_layers=2, bidirectional=True)
     for name, value in clf.weights_.items():
