@@ -12,6 +12,10 @@ import os
 import re
 import warnings
 
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from docutils.statemachine import StringList
+
 import skrnn
 
 project = "skrnn"
@@ -57,9 +61,65 @@ def _unlink_sklearn_roles(app, what, name, obj, options, lines):
         ]
 
 
+def _shape_formula(shape):
+    """A cell parameter's ``shape(input_size, hidden_size)``, written out.
+
+    Each dimension is read as ``a * input_size + b * hidden_size + c`` from
+    three evaluations and checked at a fourth; "?" if it is not linear.
+    """
+    base, input_size, hidden_size, check = (
+        shape(i, h) for i, h in ((0, 0), (1, 0), (0, 1), (3, 5))
+    )
+    dims = []
+    for c, x, h, z in zip(base, input_size, hidden_size, check, strict=True):
+        a, b = x - c, h - c
+        if z != 3 * a + 5 * b + c:
+            dims.append("?")
+            continue
+        terms = [
+            name if k == 1 else f"{k} * {name}"
+            for k, name in ((a, "input_size"), (b, "hidden_size"))
+            if k
+        ]
+        dims.append(" + ".join(terms + [str(c)] * bool(c or not terms)))
+    return f"({', '.join(dims)}{',' * (len(dims) == 1)})"
+
+
+class CellsTable(Directive):
+    """``.. skrnn-cells::``: the registered cells and their parameters' shapes."""
+
+    def run(self):
+        """The table, one row per cell of ``skrnn.nn.CELLS``."""
+        from skrnn.nn import CELLS
+
+        lines = [
+            ".. list-table::",
+            "   :header-rows: 1",
+            "",
+            "   * - ``cell``",
+            "     - parameters of a layer, per direction (shape)",
+            "     - penalised by ``alpha``",
+        ]
+        for name, cell in CELLS.items():
+            shapes = [
+                f"``{param_name}`` {_shape_formula(param.shape)}"
+                for param_name, param in cell.params.items()
+            ]
+            penalised = [f"``{n}``" for n, p in cell.params.items() if p.penalized]
+            lines += [
+                f'   * - ``"{name}"``',
+                f"     - {', '.join(shapes)}",
+                f"     - {', '.join(penalised)}",
+            ]
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines), self.content_offset, container)
+        return container.children
+
+
 def setup(app):
-    """Connect the docstring hook."""
+    """Connect the docstring hook; add the table of the registered cells."""
     app.connect("autodoc-process-docstring", _unlink_sklearn_roles)
+    app.add_directive("skrnn-cells", CellsTable)
 
 
 # -- Examples gallery --------------------------------------------------------
