@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._explain import Explanation, explain_document, staged_predict_proba
-from ._fitted import FittedModel, _penalized_names
+from ._fitted import FittedModel
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import predict_logits
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
@@ -41,7 +41,7 @@ from ._training import (
     fit_epochs,
 )
 from ._versioning import VersionedPickleMixin
-from .nn import CELLS, POOLINGS, NetworkConfig, init_params
+from .nn import CELLS, POOLINGS, NetworkConfig, init_params, penalized_names
 from .nn._functional import log_softmax, softmax
 
 try:
@@ -753,7 +753,7 @@ max_length, truncating : see SequenceVectorizer
             optimizer=build_optimizer(
                 weights,
                 self._optimizer_params(),
-                penalized=_penalized_names(weights, config),
+                penalized=penalized_names(config),
             ),
             training=TrainingState(),
             rng=rng,
@@ -780,7 +780,7 @@ max_length, truncating : see SequenceVectorizer
                 optimizer = build_optimizer(
                     weights,
                     self._optimizer_params(),
-                    penalized=_penalized_names(weights, previous.config),
+                    penalized=penalized_names(previous.config),
                 )
                 fitted_params = self._fitted_params()
         config = dataclasses.replace(

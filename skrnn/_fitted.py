@@ -23,8 +23,7 @@ import numpy as np
 from ._optimizers import BaseOptimizer, build_optimizer
 from ._text import SequenceVectorizer
 from ._training import TrainingState
-from .nn import NetworkConfig
-from .nn._network import _is_weight
+from .nn import NetworkConfig, penalized_names
 
 Params = dict[str, np.ndarray]
 
@@ -49,15 +48,6 @@ TRAINING_FIELDS = tuple(
     for f in dataclasses.fields(TrainingState)
     if f.name not in ("best_params", "interrupted")
 )
-
-
-def _penalized_names(weights: Params, config: NetworkConfig) -> frozenset[str]:
-    """The weights that ``alpha`` penalises (or, with "adamw", decays)."""
-    return frozenset(
-        name
-        for name in weights
-        if _is_weight(name) and name not in config.lookup_tables
-    )
 
 
 @dataclass(frozen=True)
@@ -158,7 +148,7 @@ class FittedModel:
         optimizer = build_optimizer(
             weights,
             state["fitted_params"],
-            penalized=_penalized_names(weights, config),
+            penalized=penalized_names(config),
         )
         optimizer.set_state(state["optimizer_state"])
         name = state["rng"]["bit_generator"]

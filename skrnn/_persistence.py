@@ -142,12 +142,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 from ._classifier import _ARCHITECTURE_PARAMS, RNNTextClassifier
-from ._fitted import TRAINING_FIELDS, FittedModel, _penalized_names
+from ._fitted import TRAINING_FIELDS, FittedModel
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._text import _N_RESERVED, SequenceVectorizer
 from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
-from .nn import CELLS, POOLINGS, NetworkConfig, n_params, param_shapes
+from .nn import (
+    CELLS,
+    POOLINGS,
+    NetworkConfig,
+    n_params,
+    param_shapes,
+    penalized_names,
+)
 
 __all__ = [
     "FORMAT",
@@ -824,9 +831,7 @@ def _build_classifier(
         arrays,
         weights,
         dtype,
-        build_optimizer(
-            weights, optimizer_params, penalized=_penalized_names(weights, config)
-        ),
+        build_optimizer(weights, optimizer_params, penalized=penalized_names(config)),
     )
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
     expected.update(key for key in arrays if key.startswith("optimizer/"))
