@@ -149,7 +149,6 @@ from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
 from .nn import (
     CELLS,
-    POOLINGS,
     NetworkConfig,
     n_params,
     param_shapes,
@@ -930,35 +929,17 @@ def _check_token_pattern(pattern: str | None, where: str) -> None:
 def _decode_config(section: Any, n_vocab: int, n_classes: int) -> NetworkConfig:
     fields = {field.name for field in dataclasses.fields(NetworkConfig)}
     _check_keys(section, fields, "network")
-    for name in ("n_vocab", "n_classes", "hidden_size", "num_layers"):
-        if type(section[name]) is not int or section[name] < 1:
-            raise _CorruptFileError(
-                f"network.{name} is {section[name]!r}, not an int >= 1"
-            )
-    embedding_dim = section["embedding_dim"]
-    if embedding_dim is not None and (
-        type(embedding_dim) is not int or embedding_dim < 1
-    ):
-        raise _CorruptFileError(
-            f"network.embedding_dim is {embedding_dim!r}, not None or an int >= 1"
-        )
-    _expect(section["bidirectional"], bool, "network.bidirectional")
-    if section["cell"] not in CELLS or section["pooling"] not in POOLINGS:
-        raise _CorruptFileError(
-            f"network.cell {section['cell']!r} or network.pooling "
-            f"{section['pooling']!r} is unknown"
-        )
-    for name in ("dropout", "input_dropout"):
-        rate = section[name]
-        if type(rate) not in (int, float) or not 0 <= rate < 1:
-            raise _CorruptFileError(f"network.{name} is {rate!r}, not in [0, 1)")
+    try:
+        config = NetworkConfig(**section)
+    except ValueError as exc:
+        raise _CorruptFileError(f"network: {exc}") from None
     if section["n_vocab"] != n_vocab or section["n_classes"] != n_classes:
         raise _CorruptFileError(
             f"network has n_vocab={section['n_vocab']} and "
             f"n_classes={section['n_classes']}, but the vocabulary has "
             f"{n_vocab} ids and classes_ {n_classes} labels"
         )
-    return NetworkConfig(**section)
+    return config
 
 
 def _min_n_weights(config: NetworkConfig) -> int:

@@ -780,3 +780,23 @@ def test_init_params_biases_and_zero_ids(config):
         elif name.endswith("W_hh"):
             for block in np.split(value, value.shape[1] // H, axis=1):
                 assert_allclose(block.T @ block, np.eye(H), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("n_vocab", 0, "n_vocab must be an int >= 1"),
+        ("n_classes", True, "n_classes must be an int >= 1"),
+        ("hidden_size", 2.0, "hidden_size must be an int >= 1"),
+        ("num_layers", -1, "num_layers must be an int >= 1"),
+        ("embedding_dim", 0, "embedding_dim must be an int >= 1"),
+        ("bidirectional", 1, "bidirectional must be a bool"),
+        ("cell", "nope", "cell 'nope' is not registered"),
+        ("pooling", "sum", "pooling must be one of"),
+        ("dropout", 1.0, r"dropout must be a number in \[0, 1\)"),
+        ("input_dropout", "0.1", r"input_dropout must be a number in \[0, 1\)"),
+    ],
+)
+def test_the_configuration_validates_itself(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        NetworkConfig(**{"n_vocab": 5, "n_classes": 2, field: value})

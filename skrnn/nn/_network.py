@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._cells import Params, get_cell
+from ._cells import CELLS, Params, get_cell
 from ._embedding import (
     distinct_rows,
     embedding_backward,
@@ -37,6 +37,7 @@ from ._embedding import (
 from ._functional import cross_entropy, dropout_mask
 from ._init import Initializer, glorot_uniform, uniform, zeros
 from ._recurrent import (
+    POOLINGS,
     directions,
     pool_backward,
     pool_forward,
@@ -44,6 +45,11 @@ from ._recurrent import (
     recurrent_forward,
     running_pool,
 )
+
+
+def _check_count(name: str, value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,37 @@ class NetworkConfig:
     pooling: str = "last"
     dropout: float = 0.0
     input_dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Refuse a configuration that describes no network.
+
+        Raises
+        ------
+        ValueError
+            If a count is not a positive int (bools are not counts), the
+            cell or the pooling is unknown, or a dropout rate is outside
+            [0, 1).
+        """
+        for name in ("n_vocab", "n_classes", "hidden_size", "num_layers"):
+            _check_count(name, getattr(self, name))
+        if self.embedding_dim is not None:
+            _check_count("embedding_dim", self.embedding_dim)
+        if type(self.bidirectional) is not bool:
+            raise ValueError(
+                f"bidirectional must be a bool; got {self.bidirectional!r}."
+            )
+        if self.cell not in CELLS:
+            raise ValueError(
+                f"cell {self.cell!r} is not registered; the cells are {sorted(CELLS)}."
+            )
+        if self.pooling not in POOLINGS:
+            raise ValueError(
+                f"pooling must be one of {sorted(POOLINGS)}; got {self.pooling!r}."
+            )
+        for name in ("dropout", "input_dropout"):
+            rate = getattr(self, name)
+            if type(rate) not in (int, float) or not 0 <= rate < 1:
+                raise ValueError(f"{name} must be a number in [0, 1); got {rate!r}.")
 
     @property
     def one_hot(self) -> bool:
