@@ -11,11 +11,13 @@ array of token ids instead of a row of counts.
 # Authors: The skrnn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MappingView, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import accumulate
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -58,6 +60,34 @@ def _type_name(obj: Any) -> str:
     return type(obj).__name__
 
 
+#: Text on which a token pattern must find no empty token: words, one-letter
+#: words, digits, punctuation and runs of white space.
+_PATTERN_PROBE = "Word a 42, x_y -- b.\n\t  end!"
+
+
+def _check_token_pattern(token_pattern: str) -> None:
+    r"""Refuse a pattern that is not a regex or that can match the empty string.
+
+    A pattern that matches the empty string (``""``, ``r"x*"``,
+    ``r"\b\w*\b"``) finds empty tokens between the real ones, which would
+    become a word of the vocabulary.
+    """
+    try:
+        pattern = re.compile(token_pattern)
+    except re.error as exc:
+        raise ValueError(
+            f"token_pattern={token_pattern!r} is not a valid regular expression: {exc}"
+        ) from None
+    # With one group, the group is the token (CountVectorizer's rule).
+    tokens = pattern.findall(_PATTERN_PROBE) if pattern.groups <= 1 else ["x"]
+    if pattern.fullmatch("") or "" in tokens:
+        raise ValueError(
+            f"token_pattern={token_pattern!r} matches the empty string, so it "
+            "would find empty tokens; make every match at least one character "
+            r"long, e.g. r'\w+' rather than r'\w*'"
+        )
+
+
 def check_text(
     X: Iterable[str], *, name: str = "X", allow_empty: bool = True
 ) -> list[str]:
@@ -67,7 +97,11 @@ def check_text(
     ----------
     X : iterable of str
         The documents: a list or tuple, a 1-D numpy array of str or object
-        dtype, a pandas Series, or any other iterable (a generator is consumed).
+        dtype, a pandas Series, or any other ordered iterable (a generator is
+        consumed).  A single column of a 2-D input, a one-column DataFrame or
+        an array of shape (n_samples, 1), is read as the documents, so that
+        the output of a :class:`~sklearn.compose.ColumnTransformer` that
+        passes one text column through is accepted.
     name : str, default="X"
         How `X` is called in error messages.
     allow_empty : bool, default=True
@@ -81,17 +115,23 @@ def check_text(
     Raises
     ------
     ValueError
-        If `X` is a single ``str`` rather than a collection of them, if it is an
-        array that is not 1-D, or if it is empty and `allow_empty` is False.
+        If `X` is a single ``str`` rather than a collection of them, if it is
+        2-D with more than one column (the message says which to select) or
+        has more dimensions, or if it is empty and `allow_empty` is False.
     TypeError
-        If `X` is ``bytes``, a sparse matrix or not iterable, or if a document
-        is not a ``str`` (``bytes``, ``None``, ``NaN``, a number, a list of
-        tokens...). The message gives the position of the first bad document.
+        If `X` is ``bytes``, a sparse matrix, an unordered container (a set,
+        a mapping or a view of one, whose order could not match the labels')
+        or not iterable, or if a document is not a ``str`` (``bytes``,
+        ``None``, ``NaN``, a number, a list of tokens, an array of token
+        ids...).  The message gives the position of the first bad document.
 
     Examples
     --------
     >>> from skrnn._text import check_text
     >>> check_text(("good film", "bad film"))
+    ['good film', 'bad film']
+    >>> import numpy as np
+    >>> check_text(np.array([["good film"], ["bad film"]]))
     ['good film', 'bad film']
     >>> check_text("good film")
     Traceback (most recent call last):
@@ -116,16 +156,20 @@ def check_text(
             f"{name} must be an iterable of str documents, got a sparse matrix "
             f"({_type_name(X)}); pass the raw text, not vectorized features"
         )
+    if isinstance(X, (AbstractSet, Mapping, MappingView)):
+        keys = " (iterating a mapping gives its keys)" if isinstance(X, Mapping) else ""
+        raise TypeError(
+            f"{name} is a {_type_name(X)}, an unordered container{keys}: its "
+            "documents could not be matched with labels or predictions. Pass "
+            "the documents as a list or another sequence, in a fixed order."
+        )
+    X = _single_column(X, name)
     ndim = getattr(X, "ndim", None)
     if ndim is not None and ndim != 1:
-        shape = getattr(X, "shape", None)
-        hint = {
-            0: "; wrap the document in a list",
-            2: "; select the single text column, e.g. X[:, 0] or df['text']",
-        }.get(ndim, "")
+        hint = "; wrap the document in a list" if ndim == 0 else ""
         raise ValueError(
             f"{name} must be a 1-D collection of str documents, got a {ndim}-D "
-            f"{_type_name(X)} of shape {shape}{hint}"
+            f"{_type_name(X)} of shape {getattr(X, 'shape', None)}{hint}"
         )
     try:
         iter(X)
@@ -139,20 +183,98 @@ def check_text(
 
     if not all(isinstance(doc, str) for doc in documents):
         for i, doc in enumerate(documents):
-            if isinstance(doc, str):
-                continue
-            if isinstance(doc, (bytes, bytearray)):
-                raise TypeError(
-                    f"{name}[{i}] is {_type_name(doc)}; decode documents to str "
-                    "first, e.g. doc.decode('utf-8')"
-                )
-            raise TypeError(
-                f"{name}[{i}] is {_type_name(doc)} ({doc!r:.40}), expected str; "
-                "replace missing values (None, NaN) with '' or drop them"
-            )
+            if not isinstance(doc, str):
+                raise TypeError(f"{name}[{i}] is {_not_a_document(doc)}")
     if not documents and not allow_empty:
         raise ValueError(f"{name} is empty: at least one document is required")
     return documents
+
+
+def _single_column(X: Any, name: str) -> Any:
+    """The one column of a 2-D input (a DataFrame, an array), else `X` itself.
+
+    Raises a ValueError naming the column to select if there are several.
+    """
+    shape = getattr(X, "shape", None)
+    columns = getattr(X, "columns", None)  # pandas and polars DataFrames
+    if shape is None or len(shape) != 2 or getattr(X, "ndim", 2) != 2:
+        return X
+    if shape[1] == 1:
+        if hasattr(X, "iloc"):  # pandas: a Series, which keeps its dtype
+            return X.iloc[:, 0]
+        return np.asarray(X)[:, 0]
+    if columns is not None:
+        columns = list(columns)
+        shown = ", ".join(map(repr, columns[:10])) + (", ..." if shape[1] > 10 else "")
+        what = f"a DataFrame with {shape[1]} columns ({shown})"
+        pick = f"{name}[{columns[_text_column(X)]!r}]"
+    else:
+        what = f"a 2-D {_type_name(X)} of shape {shape}"
+        if getattr(getattr(X, "dtype", None), "kind", "O") in "biufc":
+            raise ValueError(
+                f"{name} must be a 1-D collection of str documents, got {what} "
+                f"of numbers ({X.dtype}); pass the raw text documents"
+            )
+        pick = f"{name}[:, {_text_column(X)}]"
+    raise ValueError(
+        f"{name} must be a 1-D collection of str documents (or a single column "
+        f"of them), got {what}; select the column of text, e.g. {pick}, or "
+        "pass only that column through a ColumnTransformer"
+    )
+
+
+def _text_column(X: Any) -> int:
+    """Position of the first column of `X` whose first entry is a str, else 0."""
+    n_rows, n_columns = X.shape
+    for j in range(n_columns if n_rows else 0):
+        first = X.iloc[0, j] if hasattr(X, "iloc") else X[0, j]
+        if isinstance(first, str):
+            return j
+    return 0
+
+
+def _not_a_document(doc: Any) -> str:
+    """What `doc` is and what to do instead, for the error of check_text."""
+    if isinstance(doc, (bytes, bytearray)):
+        return (
+            f"{_type_name(doc)}; decode documents to str first, e.g. "
+            "doc.decode('utf-8')"
+        )
+    what = f"{_type_name(doc)} ({doc!r:.40}), expected str"
+    if _is_missing(doc):
+        return f"{what}; replace missing values (None, NaN) with '' or drop them"
+    if _is_token_ids(doc):
+        return (
+            f"{_type_name(doc)} of {len(doc)} integers, token ids such as a "
+            "SequenceVectorizer gives, where raw text (str) is expected. "
+            "RNNTextClassifier tokenizes raw text itself: instead of a "
+            "SequenceVectorizer step before it, set its text parameters, e.g. "
+            "RNNTextClassifier(min_df=2)"
+        )
+    if isinstance(doc, (list, tuple)) and all(isinstance(t, str) for t in doc):
+        return (
+            f"{what}: a list of tokens; join them into one string per "
+            "document, e.g. ' '.join(tokens), with token_pattern=r'\\S+'"
+        )
+    return what
+
+
+def _is_missing(doc: Any) -> bool:
+    """Whether `doc` is None, NaN or pandas' NA or NaT."""
+    if doc is None or _type_name(doc) in ("NAType", "NaTType"):
+        return True
+    return isinstance(doc, Real) and doc != doc
+
+
+def _is_token_ids(doc: Any) -> bool:
+    """Whether `doc` is a 1-D array or list of integers."""
+    if isinstance(doc, np.ndarray):
+        return doc.ndim == 1 and doc.dtype.kind in "iu"
+    return (
+        isinstance(doc, (list, tuple))
+        and len(doc) > 0
+        and all(isinstance(t, Integral) and not isinstance(t, bool) for t in doc)
+    )
 
 
 class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -184,6 +306,8 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         words of a single character (``"i"``, ``"a"``) and makes each
         punctuation mark a token of its own (``"bad!"`` gives ``"bad"``,
         ``"!"``), unlike ``CountVectorizer``'s default, which drops both.
+        A pattern that matches the empty string (``""``, ``r"\w*"``) is
+        refused: it would find empty tokens.
     analyzer : {"word", "char"}, default="word"
         Whether the tokens are words or characters.  With ``"char"`` each
         character of the preprocessed document is a token, runs of two white
@@ -242,7 +366,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     --------
     sklearn.feature_extraction.text.CountVectorizer : Bag of words counts, with
         the same tokenizing parameters.
-    check_text : The input check used by fit and transform.
+    RNNTextClassifier : The classifier that uses it inside, on raw text.
 
     Notes
     -----
@@ -260,7 +384,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     Examples
     --------
-    >>> from skrnn._text import SequenceVectorizer
+    >>> from skrnn import SequenceVectorizer
     >>> docs = ["I liked it a lot!", "I did not like it.", "A lot of fun."]
     >>> vectorizer = SequenceVectorizer().fit(docs)
     >>> vectorizer.transform(["I liked it, a LOT."])
@@ -348,17 +472,16 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         ------
         ValueError
             If words are to be found with neither a ``token_pattern`` nor a
-            ``tokenizer``.
+            ``tokenizer``, or with a ``token_pattern`` that is not a regular
+            expression or that matches the empty string.
         """
-        if (
-            self.analyzer == "word"
-            and self.tokenizer is None
-            and self.token_pattern is None
-        ):
-            raise ValueError(
-                "token_pattern=None needs a tokenizer: give a token_pattern, a "
-                "tokenizer, or analyzer='char'"
-            )
+        if self.analyzer == "word" and self.tokenizer is None:
+            if self.token_pattern is None:
+                raise ValueError(
+                    "token_pattern=None needs a tokenizer: give a token_pattern, "
+                    "a tokenizer, or analyzer='char'"
+                )
+            _check_token_pattern(self.token_pattern)
         return CountVectorizer(
             lowercase=self.lowercase,
             preprocessor=self.preprocessor,
@@ -376,7 +499,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Parameters
         ----------
         X : iterable of str
-            Training documents, see :func:`check_text`; at least one.
+            Training documents, at least one: a list, 1-D array or pandas
+            Series of str, or a single column of them (a one-column
+            DataFrame, an array of shape (n_samples, 1)).
         y : None
             Ignored.
 
@@ -398,7 +523,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Parameters
         ----------
         X : iterable of str
-            Training documents, see :func:`check_text`; at least one.
+            Training documents, at least one: a list, 1-D array or pandas
+            Series of str, or a single column of them (a one-column
+            DataFrame, an array of shape (n_samples, 1)).
         y : None
             Ignored.
 
@@ -422,7 +549,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Parameters
         ----------
         X : iterable of str
-            Documents, see :func:`check_text`; may be empty.
+            Documents, as for :meth:`fit`; may be empty.
 
         Returns
         -------

@@ -1,6 +1,8 @@
 import pickle
 import re
 import warnings
+from collections import Counter
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -549,7 +551,9 @@ BAD_INPUTS = [
     ([1, 2], TypeError, "X[0] is int (1), expected str"),
     ([["pre", "tokenized"]], TypeError, "X[0] is list"),
     (np.array([[1.0, 2.0]]), ValueError, "1-D collection of str documents"),
-    (np.array([["a"], ["b"]]), ValueError, "select the single text column"),
+    (np.array([["a", "b"], ["c", "d"]]), ValueError, "select the column of text"),
+    (np.ones((3, 2)), ValueError, "of numbers (float64); pass the raw text"),
+    (np.array([["a"], ["b"]])[None], ValueError, "got a 3-D ndarray"),
     (np.array("one document"), ValueError, "got a 0-D ndarray"),
     (None, TypeError, "must be an iterable of str documents, got NoneType"),
     (42, TypeError, "must be an iterable of str documents, got int"),
@@ -584,3 +588,186 @@ def test_check_text_name_and_allow_empty():
     with pytest.raises(ValueError, match="docs is empty"):
         check_text((), name="docs", allow_empty=False)
     assert check_text(()) == []
+
+
+# Single columns of 2-D input (a DataFrame's text column, a ColumnTransformer's
+# output) are the documents
+
+
+def _one_column_inputs():
+    pd = pytest.importorskip("pandas")
+    return {
+        "DataFrame": pd.DataFrame({"text": CORPUS}),
+        "string DataFrame": pd.DataFrame({"text": CORPUS}, dtype="string"),
+        "str array": np.array(CORPUS)[:, None],
+        "object array": np.array(CORPUS, dtype=object).reshape(-1, 1),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind", ["DataFrame", "string DataFrame", "str array", "object array"]
+)
+def test_a_single_column_is_read_as_the_documents(kind):
+    X = _one_column_inputs()[kind]
+    assert check_text(X) == CORPUS
+    assert all(type(doc) is str for doc in check_text(X))
+    expected = SequenceVectorizer().fit(CORPUS)
+    vectorizer = SequenceVectorizer().fit(X)
+    assert vectorizer.vocabulary_ == expected.vocabulary_
+    for got, want in zip(
+        vectorizer.transform(X), expected.transform(CORPUS), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(
+        SequenceVectorizer().fit_transform(X), expected.transform(CORPUS), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_column_transformer_output_is_read_as_the_documents():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    df = pd.DataFrame({"n": range(len(CORPUS)), "text": CORPUS, "x": 0.5})
+    pipe = make_pipeline(
+        make_column_transformer(("passthrough", ["text"])), SequenceVectorizer()
+    )
+    expected = SequenceVectorizer().fit_transform(CORPUS)
+    for got, want in zip(pipe.fit_transform(df), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_missing_value_in_a_single_column_is_reported_by_row():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"text": ["fine", None, "fine"]})
+    with pytest.raises(TypeError, match=re.escape("X[1] is")) as info:
+        check_text(X)
+    assert "replace missing values" in str(info.value)
+
+
+def test_a_wider_dataframe_is_an_error_naming_the_text_column():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"stars": [4, 1], "text": ["good", "bad"], "price": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="DataFrame with 3 columns") as info:
+        SequenceVectorizer().fit(df)
+    message = str(info.value)
+    assert "'stars', 'text', 'price'" in message
+    assert "X['text']" in message
+    assert "X[:, 0]" not in message  # which does not work on a DataFrame
+
+
+def test_a_wider_array_is_an_error_naming_the_text_column():
+    X = np.array([[4, "good"], [1, "bad"]], dtype=object)
+    with pytest.raises(ValueError, match=re.escape("e.g. X[:, 1]")):
+        check_text(X)
+    with pytest.raises(ValueError, match=re.escape("e.g. docs[:, 1]")):
+        check_text(X, name="docs")
+
+
+# Unordered containers: their order would not match the labels'
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        set,
+        frozenset,
+        dict.fromkeys,
+        lambda docs: dict.fromkeys(docs).keys(),
+        lambda docs: dict(enumerate(docs)).values(),
+        lambda docs: dict(enumerate(docs)).items(),
+        lambda docs: MappingProxyType(dict(enumerate(docs))),
+        lambda docs: Counter(docs),
+    ],
+    ids=[
+        "set",
+        "frozenset",
+        "dict",
+        "keys",
+        "values",
+        "items",
+        "mappingproxy",
+        "Counter",
+    ],
+)
+@pytest.mark.parametrize("method", ["check_text", "fit", "fit_transform", "transform"])
+def test_unordered_containers_are_refused(make, method):
+    X = make(CORPUS)
+    if method == "check_text":
+        call = check_text
+    elif method == "transform":
+        call = SequenceVectorizer().fit(CORPUS).transform
+    else:
+        call = getattr(SequenceVectorizer(), method)
+    with pytest.raises(TypeError, match="an unordered container") as info:
+        call(X)
+    assert "in a fixed order" in str(info.value)
+
+
+def test_a_mapping_is_refused_saying_iteration_gives_keys():
+    with pytest.raises(TypeError, match="iterating a mapping gives its keys"):
+        check_text({"doc one": 1, "doc two": 0})
+
+
+# What a document that is not a str looks like, and what to do
+
+
+def test_token_ids_say_that_the_classifier_tokenizes_itself():
+    ids = SequenceVectorizer().fit_transform(CORPUS)
+    for X in (ids, [list(map(int, ids[0]))]):
+        with pytest.raises(TypeError, match=re.escape("X[0] is")) as info:
+            check_text(X)
+        message = str(info.value)
+        assert "token ids" in message
+        assert "RNNTextClassifier(min_df=2)" in message
+        assert "missing values" not in message
+
+
+def test_lists_of_tokens_say_to_join_them():
+    with pytest.raises(TypeError, match="join them") as info:
+        check_text([["the", "cat"]])
+    assert "missing values" not in str(info.value)
+
+
+@pytest.mark.parametrize("doc", [None, float("nan"), np.float32("nan")])
+def test_missing_values_say_to_replace_them(doc):
+    with pytest.raises(TypeError, match=re.escape("replace missing values")):
+        check_text(["fine", doc])
+
+
+def test_numbers_do_not_mention_missing_values():
+    with pytest.raises(TypeError) as info:
+        check_text(["fine", 3.5])
+    assert "missing values" not in str(info.value)
+
+
+# Token patterns that match the empty string
+
+
+@pytest.mark.parametrize("pattern", ["", r"x*", r"\w*", r"\b\w*\b", r"(a)|b", r"(?:)"])
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_token_patterns_matching_the_empty_string_are_refused(pattern, method):
+    vectorizer = SequenceVectorizer(token_pattern=pattern)
+    with pytest.raises(ValueError, match="matches the empty string"):
+        getattr(vectorizer, method)(CORPUS)
+
+
+@pytest.mark.parametrize("pattern", [r"\w+", r"\S+", r"(?u)\b\w\w+\b", r"(\w+)\."])
+def test_token_patterns_of_real_tokens_are_accepted(pattern):
+    vectorizer = SequenceVectorizer(token_pattern=pattern).fit(CORPUS)
+    expected = CountVectorizer(token_pattern=pattern).fit(CORPUS).vocabulary_
+    assert set(vectorizer.vocabulary_) == set(expected)
+
+
+def test_a_token_pattern_that_is_not_a_regex_is_a_clear_error():
+    with pytest.raises(ValueError, match="not a valid regular expression"):
+        SequenceVectorizer(token_pattern="(").fit(CORPUS)
+
+
+def test_an_unused_token_pattern_is_not_checked():
+    # With a tokenizer or characters, the pattern is not used (a warning says so).
+    with pytest.warns(UserWarning, match="token_pattern"):
+        SequenceVectorizer(token_pattern="", tokenizer=str.split).fit(CORPUS)
+    with pytest.warns(UserWarning, match="token_pattern"):
+        SequenceVectorizer(token_pattern="", analyzer="char").fit(CORPUS)
