@@ -1,7 +1,9 @@
 """skrnn: recurrent neural network text classifiers in numpy, for scikit-learn.
 
-The public names are imported on first use, so that the numpy-only core
-(``skrnn.nn``) can be imported without scikit-learn.
+The public names and the subpackages (``skrnn.datasets``, ``skrnn.nn``,
+``skrnn.plotting``) are imported on first use, as scikit-learn's are, so
+that ``import skrnn`` is quick and the numpy-only core (``skrnn.nn``) can be
+imported without scikit-learn.
 """
 
 import importlib
@@ -15,7 +17,12 @@ _PUBLIC = {
     "save": "._persistence",
     "load": "._persistence",
     "SkrnnVersionWarning": "._versioning",
+    "SEED_PARAMS": "._demo",
 }
+
+#: Subpackages loaded on first attribute access: ``skrnn.datasets.load_trec()``
+#: works after a plain ``import skrnn``.
+_SUBMODULES = ("datasets", "nn", "plotting")
 
 #: The types that :func:`skops.io.load` must be told to trust to load a fitted
 #: skrnn estimator: the estimators and the vectorizer.  The fitted state they
@@ -28,13 +35,17 @@ SKOPS_TRUSTED_TYPES = (
 )
 
 __all__ = [
+    "SEED_PARAMS",
     "SKOPS_TRUSTED_TYPES",
     "RNNTextClassifier",
     "SequenceVectorizer",
     "SkrnnVersionWarning",
     "__version__",
+    "datasets",
     "load",
     "load_word_vectors",
+    "nn",
+    "plotting",
     "save",
 ]
 
@@ -42,6 +53,8 @@ __all__ = [
 def __getattr__(name: str):
     if name in _PUBLIC:
         return getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
