@@ -31,6 +31,7 @@ from ._explain import Explanation, explain_document, staged_predict_proba
 from ._fitted import FittedModel
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import predict_logits
+from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import single_threaded_blas
 from ._training import (
@@ -326,10 +327,15 @@ max_length, truncating : see SequenceVectorizer
         dropout.  An int gives the same model for the same data, bit for bit.
     verbose : int, default=0
         Print one line per epoch (epoch, training loss and accuracy,
-        validation accuracy, seconds) when positive; from 2, also a progress
-        bar within each epoch (tqdm's when installed).
+        validation accuracy, seconds) when positive, and a progress bar
+        (tqdm's when installed) within a first epoch that runs longer than
+        two seconds; from 2, a progress bar within every epoch, and within
+        predictions that run longer than two seconds.  The bars are erased
+        when done.
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
-        Floating point type of the weights and computations.
+        Floating point type of the weights and computations.  What
+        ``predict_proba``, ``predict_log_proba`` and ``decision_function``
+        return is float64 either way, as for scikit-learn's classifiers.
 
     Attributes
     ----------
@@ -531,7 +537,9 @@ max_length, truncating : see SequenceVectorizer
         Parameters
         ----------
         X : iterable of str of length n_samples
-            Documents: a list, 1-D array or pandas Series of strings.
+            Documents: a list, 1-D array or pandas Series of strings, or a
+            single column of them (a one-column DataFrame, an array of shape
+            (n_samples, 1), such as a ColumnTransformer passes on).
         y : array-like of shape (n_samples,)
             Class labels: numbers, booleans or strings, all of one kind, as for
             scikit-learn's classifiers; two classes or more.
@@ -732,9 +740,11 @@ max_length, truncating : see SequenceVectorizer
         """The untrained model of a first fit, and the documents' token ids."""
         classes_ = np.unique(y) if classes is None else classes
         if len(classes_) < 2:
+            n_samples = len(documents)
             raise ValueError(
                 "RNNTextClassifier needs samples of at least 2 classes; got "
-                f"only {classes_.tolist()!r}."
+                f"only {classes_.tolist()!r} in {n_samples} "
+                f"{'sample' if n_samples == 1 else 'samples'}."
             )
         rng = np.random.default_rng(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -1069,7 +1079,7 @@ max_length, truncating : see SequenceVectorizer
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        ndarray of float64 of shape (n_samples,) or (n_samples, n_classes)
             For two classes, the logit of ``classes_[1]`` minus that of
             ``classes_[0]``; otherwise one logit per class.
         """
@@ -1088,7 +1098,7 @@ max_length, truncating : see SequenceVectorizer
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        ndarray of float64 of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to one.
         """
         return softmax(self._logits(X))
@@ -1103,7 +1113,7 @@ max_length, truncating : see SequenceVectorizer
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        ndarray of float64 of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``, computed stably.
         """
         return log_softmax(self._logits(X))
@@ -1236,12 +1246,33 @@ max_length, truncating : see SequenceVectorizer
         return self._fitted
 
     def _logits(self, X, model=None):
+        """The logits of the documents, as float64 whatever ``dtype``.
+
+        From ``verbose=2``, a prediction that runs longer than
+        ``PROGRESS_DELAY`` (two) seconds shows its progress.
+        """
         model = self._model() if model is None else model
         sequences = model.vectorizer.transform(check_text(X))
-        with single_threaded_blas():
-            return predict_logits(
-                model.weights, sequences, model.config, n_jobs=self.n_jobs
+        on_batch, close = None, None
+        if self.verbose >= 2:
+            on_batch, close = progress(
+                "Predicting", len(sequences), unit="documents", delay=PROGRESS_DELAY
             )
+        try:
+            with single_threaded_blas():
+                logits = predict_logits(
+                    model.weights,
+                    sequences,
+                    model.config,
+                    n_jobs=self.n_jobs,
+                    on_batch=on_batch,
+                )
+        finally:
+            if close is not None:
+                close()
+        # float64 as scikit-learn's classifiers give on text (a TF-IDF and
+        # LogisticRegression pipeline): the cast of float32 logits is exact.
+        return logits.astype(np.float64, copy=False)
 
     def __sklearn_is_fitted__(self) -> bool:
         return "_fitted" in self.__dict__

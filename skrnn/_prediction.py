@@ -6,7 +6,7 @@ threads.  Memory is bounded by the batch sizes below, whatever the number
 of documents.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -43,6 +43,7 @@ def predict_logits(
     sequences: Sequence[np.ndarray],
     config: NetworkConfig,
     n_jobs: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Logits of many sequences, batched by length, in their original order.
 
@@ -56,6 +57,9 @@ def predict_logits(
         The architecture.
     n_jobs : int or None
         Number of threads that run the batches.
+    on_batch : callable, optional
+        Called with the number of sequences of each batch once it is done,
+        from the thread that ran it (a progress display).
 
     Returns
     -------
@@ -70,6 +74,8 @@ def predict_logits(
     def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
         logits[idx] = forward(params, ids, batch_lengths, config)
+        if on_batch is not None:
+            on_batch(len(idx))
 
     with thread_pool(n_jobs, len(batches)) as executor:
         map_tasks(executor, run, batches)

@@ -19,7 +19,7 @@ import numpy as np
 from ._batching import length_runs, minibatches, pad_batch
 from ._optimizers import BaseOptimizer, clip_by_global_norm, clip_by_value
 from ._prediction import predict_logits
-from ._progress import batch_progress
+from ._progress import PROGRESS_DELAY, batch_progress
 from ._threads import map_tasks, thread_pool
 from .nn import (
     NetworkConfig,
@@ -436,8 +436,9 @@ def fit_epochs(
     validation : Dataset, optional
         Held-out data scored after every epoch (early stopping).
     verbose : int
-        Print one line per epoch when positive; from 2 on, also show the
-        progress within each epoch.
+        Print one line per epoch when positive, and the progress within a
+        first epoch that runs longer than ``PROGRESS_DELAY`` seconds; from 2
+        on, the progress within every epoch.
     on_epoch_begin : callable, optional
         Called before each epoch.
     on_epoch_end : callable, optional
@@ -496,14 +497,18 @@ def _fit_epochs(
     on_epoch_end,
 ):
     """:func:`fit_epochs` without the handling of interrupts."""
-    for _ in range(max_epochs):
+    for epoch in range(max_epochs):
         checkpoint = _Checkpoint(params, optimizer, rng)
         if on_epoch_begin is not None:
             on_epoch_begin()
         elapsed = epoch_timer()
         on_batch, close = None, None
-        if verbose >= 2:
-            on_batch, close = batch_progress(state.n_iter + 1, len(train.y))
+        if verbose >= 2 or (verbose and epoch == 0):
+            # verbose=1 shows the progress of a first epoch that runs long.
+            delay = 0.0 if verbose >= 2 else PROGRESS_DELAY
+            on_batch, close = batch_progress(
+                state.n_iter + 1, len(train.y), delay=delay
+            )
         # The epoch counts once its steps and its validation score are done;
         # an interrupt before that undoes it whole.
         try:

@@ -9,6 +9,7 @@ runs in seconds.
 
 import copy
 import pickle
+import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -231,6 +232,11 @@ def _containers(docs):
         "str-array": np.array(docs),
         "object-array": np.array(docs, dtype=object),
         "series": pd.Series(docs, index=np.arange(len(docs)) * 10 + 3),
+        # one column of 2-D input: a DataFrame's, a ColumnTransformer's output
+        "one-column-frame": pd.DataFrame(
+            {"text": docs}, index=np.arange(len(docs))[::-1]
+        ),
+        "column-array": np.array(docs, dtype=object).reshape(-1, 1),
     }
 
 
@@ -374,7 +380,6 @@ def test_padding_and_batching_change_nothing(arch, dtype, rtol):
     ]
     together = clf.predict_proba(docs)
     alone = np.vstack([clf.predict_proba([doc]) for doc in docs])
-    assert together.dtype == dtype
     assert_allclose(together, alone, rtol=rtol, atol=0)
     # and in the reverse order
     assert_allclose(clf.predict_proba(docs[::-1])[::-1], alone, rtol=rtol, atol=0)
@@ -383,11 +388,28 @@ def test_padding_and_batching_change_nothing(arch, dtype, rtol):
 # ------------------------------------------------------------- dtype
 
 
-def test_float32_is_the_default_and_kept_everywhere():
+def test_float32_is_the_default_for_the_weights():
     clf = _fit()
     assert {v.dtype for v in clf.weights_.values()} == {np.dtype(np.float32)}
-    assert clf.predict_proba(X_BIN).dtype == np.float32
-    assert clf.decision_function(X_BIN).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize(
+    "y", [Y_BIN, np.array(["a", "b", "c", "a"] * 2)], ids=["2", "3"]
+)
+def test_predictions_are_float64_whatever_the_dtype(dtype, y):
+    # As scikit-learn's classifiers on text (TF-IDF and LogisticRegression):
+    # float32 probabilities (0.009999999776...) leaked into the thresholds
+    # of TunedThresholdClassifierCV.
+    clf = _fit(X_BIN, y, dtype=dtype)
+    proba = clf.predict_proba(X_BIN)
+    for method in ("predict_proba", "predict_log_proba", "decision_function"):
+        assert getattr(clf, method)(X_BIN).dtype == np.float64, method
+    # the float32 model's logits, exactly, through a float64 softmax
+    logits = clf.decision_function(X_BIN)
+    if len(clf.classes_) == 2:
+        assert_allclose(proba[:, 1], 1 / (1 + np.exp(-logits)), rtol=1e-12)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, "float64", np.dtype("float64")])
@@ -464,7 +486,8 @@ def test_fit_input_errors_are_clear(X, y, error, match):
     [
         ("good film", ValueError, "wrap it in a list"),
         (["good", None], TypeError, r"X\[1\] is NoneType"),
-        (np.array([["good"], ["bad"]]), ValueError, "1-D"),
+        (np.array([["good", "x"], ["bad", "y"]]), ValueError, "1-D"),
+        ({"good", "bad"}, TypeError, "unordered container"),
     ],
 )
 def test_predict_input_errors_are_clear(X, error, match):
@@ -472,6 +495,48 @@ def test_predict_input_errors_are_clear(X, error, match):
     for method in ("predict", "predict_proba", "decision_function"):
         with pytest.raises(error, match=match):
             getattr(clf, method)(X)
+
+
+def test_a_text_column_beside_numeric_ones_through_a_column_transformer():
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    df = pd.DataFrame({"stars": range(8), "text": X_BIN, "price": np.linspace(0, 1, 8)})
+    pipe = make_pipeline(
+        make_column_transformer(("passthrough", ["text"])), RNNTextClassifier(**FAST)
+    ).fit(df, Y_BIN)
+    reference = _fit()
+    for method in ("predict", "predict_proba", "decision_function"):
+        assert_array_equal(
+            getattr(pipe, method)(df), getattr(reference, method)(X_BIN), err_msg=method
+        )
+    # without the column transformer, the error says which column to pick
+    with pytest.raises(
+        ValueError, match=r"select the column of text, e\.g\. X\['text'\]"
+    ):
+        RNNTextClassifier(**FAST).fit(df, Y_BIN)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [set(X_BIN), frozenset(X_BIN), dict.fromkeys(X_BIN), dict.fromkeys(X_BIN).keys()],
+    ids=["set", "frozenset", "dict", "keys"],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_unordered_documents_are_refused(X, method):
+    # Regression: fit(set(docs), y) paired documents with the wrong labels.
+    clf = RNNTextClassifier(**FAST)
+    kwargs = {"classes": ["neg", "pos"]} if method == "partial_fit" else {}
+    with pytest.raises(TypeError, match="unordered container"):
+        getattr(clf, method)(X, Y_BIN[: len(X)], **kwargs)
+    assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("pattern", ["", r"x*", r"\b\w*\b"])
+def test_token_patterns_matching_the_empty_string_are_refused(pattern):
+    # Regression: these trained on empty tokens.
+    with pytest.raises(ValueError, match="matches the empty string"):
+        _fit(token_pattern=pattern)
 
 
 def test_unseen_label_in_warm_start_is_an_error():
@@ -1160,3 +1225,85 @@ def test_truncating_is_passed_to_the_vectorizer(truncating):
         clf.vectorizer_.transform(["a good bad film"])
     )[0]
     assert kept == (["a", "good"] if truncating == "post" else ["bad", "film"])
+
+
+# ------------------------------------------------------------- progress
+
+#: Enough tokens for several prediction batches.
+LONG_DOCS = [
+    " ".join(["good film", "bad story"][i % 2] for _ in range(60)) for i in range(300)
+]
+PREDICTING = ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+
+
+def _without_tqdm(monkeypatch):
+    # None in sys.modules makes `from tqdm.auto import tqdm` raise ImportError.
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+
+
+@pytest.mark.parametrize("method", PREDICTING)
+@pytest.mark.parametrize("n_jobs", [None, 2], ids=["1-thread", "2-threads"])
+def test_verbose_2_shows_the_progress_of_a_long_prediction(
+    method, n_jobs, capsys, monkeypatch
+):
+    _without_tqdm(monkeypatch)
+    monkeypatch.setattr(classifier_module, "PROGRESS_DELAY", 0.0)
+    clf = _fit(n_jobs=n_jobs)
+    quiet = getattr(clf, method)(LONG_DOCS)
+    assert capsys.readouterr().out == ""
+    loud = getattr(clf.set_params(verbose=2), method)(LONG_DOCS)
+    out = capsys.readouterr().out
+    # every batch counted once, from whichever thread ran it; then erased
+    assert f"\rPredicting: {len(LONG_DOCS)}/{len(LONG_DOCS)} documents" in out
+    assert out.endswith("\r") and not out.split("\r")[-2].strip()
+    assert_array_equal(loud, quiet)
+
+
+def test_verbose_2_prediction_progress_with_tqdm(capsys, monkeypatch):
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(classifier_module, "PROGRESS_DELAY", 0.0)
+    clf = _fit(verbose=2)
+    capsys.readouterr()
+    clf.predict(LONG_DOCS)
+    out = capsys.readouterr().out
+    assert "Predicting" in out and "%|" in out
+
+
+def test_a_quick_prediction_prints_nothing_even_at_verbose_2(capsys, monkeypatch):
+    _without_tqdm(monkeypatch)
+    clf = _fit(verbose=2)
+    capsys.readouterr()
+    clf.predict_proba(X_BIN)
+    assert capsys.readouterr().out == ""
+
+
+def test_no_progress_is_made_below_verbose_2(monkeypatch):
+    # The hot path: no progress display, no per-batch callback.
+    def fail(*args, **kwargs):
+        raise AssertionError("progress shown")
+
+    monkeypatch.setattr(classifier_module, "progress", fail)
+    clf = _fit()
+    for verbose in (0, 1):
+        clf.set_params(verbose=verbose)
+        for method in PREDICTING:
+            getattr(clf, method)(LONG_DOCS[:5])
+
+
+def test_verbose_1_shows_the_progress_of_a_long_first_epoch_only(capsys, monkeypatch):
+    _without_tqdm(monkeypatch)
+    monkeypatch.setattr(training, "PROGRESS_DELAY", 0.0)
+    clf = _fit(max_iter=3, verbose=1, batch_size=2)
+    out = capsys.readouterr().out
+    assert f"\rEpoch 1: {len(X_BIN)}/{len(X_BIN)} samples" in out
+    assert "Epoch 2:" not in out and "Epoch 3:" not in out
+    assert clf.n_iter_ == 3 and "Epoch 3, loss" in out
+
+
+def test_verbose_1_says_nothing_within_a_quick_first_epoch(capsys, monkeypatch):
+    _without_tqdm(monkeypatch)
+    _fit(max_iter=2, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1:" not in out
+    assert out.startswith("Epoch 1, loss")

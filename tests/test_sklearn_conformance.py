@@ -16,18 +16,24 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
+from sklearn.compose import make_column_transformer
 from sklearn.exceptions import (
     DataConversionWarning,
     NotFittedError,
     UnsetMetadataPassedError,
 )
-from sklearn.model_selection import GridSearchCV, cross_val_predict, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    TunedThresholdClassifierCV,
+    cross_val_predict,
+    cross_val_score,
+)
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import estimator_checks, get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from skrnn import RNNTextClassifier
+from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn.datasets import load_toy_sentiment
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -202,6 +208,16 @@ def test_classifiers_classes(y):
     assert clf.predict_proba(X).shape == (len(X), len(np.unique(y)))
 
 
+@pytest.mark.parametrize("y", [["pos"], [1]], ids=["str", "int"])
+def test_fit_1sample_says_so(y):
+    # The text version of check_fit2d_1sample: fitting one sample works or
+    # raises a ValueError that mentions the sample count or the classes.
+    messages = "1 sample|n_samples = 1|n_samples=1|one sample|1 class|one class"
+    with pytest.raises(ValueError, match=messages) as info:
+        RNNTextClassifier(**FAST).fit(["good film"], y)
+    assert "1 sample" in str(info.value)
+
+
 def test_classifiers_one_label_is_an_error():
     with pytest.raises(ValueError, match="at least 2 classes"):
         RNNTextClassifier(**FAST).fit(X_TEXT, ["pos"] * len(X_TEXT))
@@ -285,6 +301,47 @@ def test_pipeline_with_a_text_transformer_in_front():
     assert not np.array_equal(raw.predict_proba(test), builtin.predict_proba(test))
 
 
+def test_a_sequence_vectorizer_step_before_it_says_what_to_do_instead():
+    # Regression: the error blamed missing values (None, NaN).
+    pipe = make_pipeline(SequenceVectorizer(), RNNTextClassifier(**FAST))
+    with pytest.raises(TypeError, match="token ids") as info:
+        pipe.fit(X_TEXT, Y_TEXT)
+    message = str(info.value)
+    assert "RNNTextClassifier tokenizes raw text itself" in message
+    assert "RNNTextClassifier(min_df=2)" in message
+    assert "missing values" not in message
+
+
+def test_the_text_parameters_of_the_classifier_are_those_of_the_vectorizer():
+    # What to do instead of a SequenceVectorizer step: give the classifier
+    # the text parameters, which a grid search can tune like any other.
+    params = {"min_df": 2, "stop_words": ["a"], "max_length": 2}
+    clf = RNNTextClassifier(**FAST, **params).fit(X_TEXT, Y_TEXT)
+    alone = SequenceVectorizer(**params).fit(X_TEXT)
+    assert clf.vectorizer_.vocabulary_ == alone.vocabulary_
+    search = GridSearchCV(
+        make_pipeline(RNNTextClassifier(**FAST)),
+        {"rnntextclassifier__min_df": [1, 2]},
+        cv=2,
+    ).fit(X_TEXT, Y_TEXT)
+    assert search.best_params_["rnntextclassifier__min_df"] in (1, 2)
+
+
+def test_a_one_column_dataframe_through_a_column_transformer():
+    df = pd.DataFrame({"n_words": [len(d.split()) for d in X_TEXT], "text": X_TEXT})
+    pipe = make_pipeline(
+        make_column_transformer(("passthrough", ["text"])), RNNTextClassifier(**FAST)
+    )
+    scores = cross_val_score(pipe, df, Y_TEXT, cv=2)
+    assert scores.shape == (2,)
+    # pandas output of the column transformer: a one-column DataFrame
+    pipe[0].set_output(transform="pandas")
+    assert_array_equal(
+        pipe.fit(df, Y_TEXT).predict_proba(df),
+        RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT).predict_proba(X_TEXT),
+    )
+
+
 # ------------------------------------------------------ model selection
 
 
@@ -308,6 +365,16 @@ def test_cross_val_predict_probabilities():
     )
     assert proba.shape == (len(X), 2)
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_tuned_threshold_is_float64():
+    # Regression: float32 probabilities gave best_threshold_ = 0.4571032 as
+    # a numpy.float32.
+    X, y = load_toy_sentiment(subset="all", return_X_y=True)
+    tuned = TunedThresholdClassifierCV(
+        RNNTextClassifier(**FAST), cv=2, random_state=0
+    ).fit(X, y)
+    assert np.asarray(tuned.best_threshold_).dtype == np.float64
 
 
 def test_grid_search_in_parallel():
