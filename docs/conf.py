@@ -126,7 +126,11 @@ def setup(app):
 
 #: Examples run when ``SKRNN_DOCS_QUICK`` is set (each takes a few seconds);
 #: without it every ``plot_*.py`` runs (under a minute each).
-QUICK_EXAMPLES = ("plot_save_load", "plot_partial_fit_streaming")
+QUICK_EXAMPLES = (
+    "plot_save_load",
+    "plot_partial_fit_streaming",
+    "plot_dataframe_text_column",
+)
 if os.environ.get("SKRNN_DOCS_QUICK"):
     filename_pattern = "/(" + "|".join(QUICK_EXAMPLES) + r")\.py$"
 else:

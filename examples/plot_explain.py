@@ -30,9 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skrnn import RNNTextClassifier
-from skrnn._demo import SEED_PARAMS
-from skrnn._explain import explain_document
+from skrnn import SEED_PARAMS, RNNTextClassifier
 from skrnn.datasets import load_movie_reviews, load_toy_sentiment
 from skrnn.plotting import plot_explanation
 
@@ -54,7 +52,7 @@ print(f"toy test accuracy: {toy.score(X_test, y_test):.2f}")
 # largest attribution.
 fig, axes = plt.subplots(2, 1, figsize=(7, 6.5), layout="constrained")
 for ax, sentence in zip(axes, ["i am not at all bad", "this is not bad"], strict=True):
-    explanation = explain_document(toy, sentence)
+    explanation = toy.explain(sentence)
     print(explanation, end="\n\n")
     plot_explanation(explanation, ax=ax)
     ax.set_title(repr(sentence), pad=28)
@@ -81,7 +79,7 @@ print(f"MR held-out accuracy: {mr.score([X[i] for i in held_out], y[held_out]):.
 sentences = [X[i] for i in held_out if len(X[i].split()) <= 14][:3]
 fig, axes = plt.subplots(3, 1, figsize=(10, 10), layout="constrained")
 for ax, sentence in zip(axes, sentences, strict=True):
-    explanation = explain_document(mr, sentence)
+    explanation = mr.explain(sentence)
     print(explanation, end="\n\n")
     plot_explanation(explanation, ax=ax)
 

@@ -7,7 +7,7 @@ for Beginners* (2019), which writes a vanilla RNN in numpy and trains it on 50
 made-up sentences whose sentiment hangs on word order ("this is good not bad"
 against "this is bad not good"). This example rebuilds that experiment with
 :class:`~skrnn.RNNTextClassifier` and the post's settings,
-``skrnn._demo.SEED_PARAMS``, and prints the post's table of losses and
+:data:`skrnn.SEED_PARAMS`, and prints the post's table of losses and
 accuracies every 100 epochs. ``python -m skrnn demo`` runs the same thing.
 """
 
@@ -21,8 +21,7 @@ import matplotlib.pyplot as plt
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
-from skrnn import RNNTextClassifier, SequenceVectorizer
-from skrnn._demo import SEED_PARAMS
+from skrnn import SEED_PARAMS, RNNTextClassifier, SequenceVectorizer
 from skrnn.datasets import load_toy_sentiment
 
 X_train, y_train = load_toy_sentiment(subset="train", return_X_y=True)
