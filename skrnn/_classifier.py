@@ -335,7 +335,8 @@ max_length, truncating : see SequenceVectorizer
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
         Floating point type of the weights and computations.  What
         ``predict_proba``, ``predict_log_proba`` and ``decision_function``
-        return is float64 either way, as for scikit-learn's classifiers.
+        return is float64 either way, as a pipeline of scikit-learn's
+        ``TfidfVectorizer`` and ``LogisticRegression`` returns.
 
     Attributes
     ----------
