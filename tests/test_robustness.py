@@ -137,9 +137,10 @@ BAD_X = [
     ),
     (
         "DataFrame",
-        pd.DataFrame({"text": X4}),
+        pd.DataFrame({"stars": [1, 2, 3, 4], "text": X4}),
         ValueError,
-        "got a 2-D DataFrame of shape (4, 1); select the single text column",
+        "DataFrame with 2 columns ('stars', 'text'); select the column of text, "
+        "e.g. X['text']",
     ),
     (
         "Series-with-NaN",
