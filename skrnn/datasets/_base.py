@@ -16,6 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.utils import Bunch
 
+from .._tables import read_labelled_lines
+
 __all__ = [
     "load_movie_reviews",
     "load_sst2",
@@ -246,17 +248,10 @@ def _read_split(filename: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """
     resource = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR, filename)
     text = gzip.decompress(resource.read_bytes()).decode("utf-8")
-    # Split on "\n" only: str.splitlines() would also break at U+0085.
-    lines = text.split("\n")
-    if lines[-1] != "":
+    if not text.endswith("\n"):
         raise OSError(f"{filename} does not end with a newline; it is damaged.")
-    texts = []
-    labels = []
-    for line in lines[:-1]:
-        label, sentence = line.split("\t", 1)
-        labels.append(int(label))
-        texts.append(sentence)
-    return tuple(texts), tuple(labels)
+    texts, labels = read_labelled_lines(text, filename, separators="\t")
+    return tuple(texts), tuple(map(int, labels))
 
 
 def _load(

@@ -1,0 +1,285 @@
+"""Reading tables of text: CSV and TSV, ``label text`` lines, plain lines."""
+
+import gzip
+import io
+import subprocess
+import sys
+
+import pytest
+
+from skrnn._tables import (
+    TableArgumentError,
+    TableError,
+    is_table,
+    read_labelled_lines,
+    read_table,
+    read_text,
+    split_lines,
+)
+
+# ------------------------------------------------------------------ text
+
+
+def test_read_text_decodes_gzip_latin1_and_a_bom(tmp_path):
+    path = tmp_path / "x.txt.gz"
+    path.write_bytes(gzip.compress("caf\xe9\n".encode("latin-1")))
+    assert read_text(path) == "caf\xe9\n"
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes("\ufefftext,label\n".encode())
+    assert read_text(bom) == "text,label\n"
+
+
+def test_read_text_detects_gzip_on_stdin(monkeypatch):
+    piped = io.BytesIO(gzip.compress(b"good\nbad\n"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(piped))
+    assert read_text("-") == "good\nbad\n"
+
+
+@pytest.mark.parametrize("content", [None, b"\x1f\x8b not gzip"])
+def test_read_text_errors_name_the_file(tmp_path, content):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(TableError, match=r"cannot read .*data\.csv"):
+        read_text(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("a.csv", True), ("a.TSV.gz", True), ("a.tab", True), ("a.txt", False)],
+)
+def test_is_table(name, expected):
+    assert is_table(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("good\nbad\n", ["good", "bad"]),
+        ("good\r\nbad\r\n\r\nok", ["good", "bad", "", "ok"]),
+        # Regression: a file with classic Mac line endings was one line.
+        ("good\rbad\rok\r", ["good", "bad", "ok"]),
+        # U+0085 and U+2028 are inside sentences, not line ends; a stray
+        # carriage return in a file of "\n" lines too.
+        ("a\x85b\nc\u2028d\ne\rf\n", ["a\x85b", "c\u2028d", "e\rf"]),
+        ("", []),
+    ],
+)
+def test_split_lines(text, lines):
+    assert split_lines(text) == lines
+
+
+def test_read_labelled_lines_splits_at_the_first_space_or_tab():
+    text = "pos good  movie\nneg\tbad\tmovie\r\n\nNUM how many ?\n"
+    documents, labels = read_labelled_lines(text, "x.txt")
+    assert labels == ["pos", "neg", "NUM"]
+    assert documents == ["good  movie", "bad\tmovie", "how many ?"]
+
+
+def test_read_labelled_lines_with_tabs_only():
+    documents, labels = read_labelled_lines("1\ta good film\n", "x", separators="\t")
+    assert (documents, labels) == (["a good film"], ["1"])
+    with pytest.raises(TableError, match="line 1: expected a label, a tab"):
+        read_labelled_lines("1 a good film\n", "x", separators="\t")
+
+
+def test_read_labelled_lines_splits_on_newline_only():
+    documents, _ = read_labelled_lines("0 a\x85b\n1 c\u2028d\n", "x.txt")
+    assert documents == ["a\x85b", "c\u2028d"]
+
+
+def test_read_labelled_lines_rejects_a_line_without_text():
+    with pytest.raises(TableError, match=r"x\.txt, line 2"):
+        read_labelled_lines("pos good\nneg\n", "x.txt")
+
+
+# ----------------------------------------------------------------- tables
+
+
+def test_read_table_by_header_names():
+    text = "id,review,stars\n1,good movie,5\n2,bad movie,1\n"
+    documents, labels = read_table(
+        text, "x.csv", text_column="review", label_column="stars"
+    )
+    assert documents == ["good movie", "bad movie"]
+    assert labels == ["5", "1"]
+
+
+def test_read_table_detects_a_usual_header_and_quoting():
+    text = 'label,text\npos,"good, really"\nneg,"bad ""film"""\n'
+    assert read_table(text, "x.csv") == (["good, really", 'bad "film"'], ["pos", "neg"])
+
+
+def test_read_table_detects_a_header_over_numeric_labels():
+    text = "polarity\tsentence\n1\tgood movie\n0\tbad movie\n"
+    assert read_table(text, "x.tsv") == (["good movie", "bad movie"], ["1", "0"])
+
+
+def test_read_table_without_header_takes_the_label_from_fewer_values():
+    text = "good movie,pos\nbad movie,neg\ngreat,pos\n"
+    documents, labels = read_table(text, "x.csv")
+    assert documents == ["good movie", "bad movie", "great"]
+    assert labels == ["pos", "neg", "pos"]
+    by_index = read_table(text, "x.csv", text_column="0", label_column="1")
+    assert by_index == (documents, labels)
+
+
+def test_read_table_no_header_keeps_the_first_row():
+    text = "text,label\ngood,pos\n"
+    documents, labels = read_table(
+        text, "x.csv", header=False, text_column="0", label_column="1"
+    )
+    assert documents == ["text", "good"]
+    assert labels == ["label", "pos"]
+
+
+def test_read_table_delimiter_option_and_sniffing():
+    by_option = read_table("a;x\nb;y\n", "x.txt", delimiter=";", label_column="1")
+    assert by_option == (["a", "b"], ["x", "y"])
+    assert read_table("label|text\npos|good\n", "x.dat") == (["good"], ["pos"])
+    by_tab = read_table("good\tpos\nbad\tneg\nok\tpos\n", "x.csv", delimiter="tab")
+    assert by_tab == (["good", "bad", "ok"], ["pos", "neg", "pos"])
+
+
+def test_read_table_negative_indexes_count_from_the_end():
+    text = "id,review,stars\n1,good movie,5\n2,bad movie,1\n"
+    by_index = read_table(text, "x.csv", text_column="-2", label_column="-1")
+    assert by_index == (["good movie", "bad movie"], ["5", "1"])
+    assert read_table("good,pos\nbad,neg\n", "x.csv", label_column="-1") == (
+        ["good", "bad"],
+        ["pos", "neg"],
+    )
+
+
+def test_read_table_reads_classic_mac_line_endings():
+    text = 'text,label\rgood,pos\r"bad\rfilm",neg\r'
+    assert read_table(text, "x.csv") == (["good", "bad\rfilm"], ["pos", "neg"])
+
+
+def test_read_table_reads_fields_longer_than_the_csv_default_limit():
+    # Regression: fields over 131,072 characters (about 20,000 words) were
+    # refused by the csv module's default limit.
+    long_text = "word " * 50_000
+    documents, labels = read_table(f"text,label\n{long_text},pos\n", "x.csv")
+    assert documents == [long_text]
+    assert labels == ["pos"]
+
+
+def test_read_table_leaves_the_csv_field_limit_as_it_was():
+    import csv
+
+    before = csv.field_size_limit()
+    read_table("text,label\ngood,pos\n", "x.csv")
+    assert csv.field_size_limit() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # Regression: reported as a field-count error on line 2.
+        ('text,label\n"good,pos\nbad,neg\n', 2),
+        # Regression: read as the label 'pos\nbad,neg\nok,pos\n', silently.
+        ('text,label\ngood,"pos\nbad,neg\nok,pos\n', 2),
+        ('text,label\ngood,pos\nbad,"neg\n', 3),
+    ],
+)
+def test_read_table_names_an_unclosed_quote(text, line):
+    with pytest.raises(
+        TableError, match=rf"x\.csv, line {line}: a quote .* never closed"
+    ):
+        read_table(text, "x.csv")
+
+
+def test_read_table_accepts_line_breaks_in_closed_quotes_at_the_end():
+    text = 'text,label\ngood,pos\n"bad\nfilm",neg\n'
+    assert read_table(text, "x.csv") == (["good", "bad\nfilm"], ["pos", "neg"])
+
+
+def test_read_table_hints_at_the_delimiter_of_a_tab_separated_csv():
+    # Regression: "x.csv has 1 columns; choose them with --text-column ...".
+    text = "text\tlabel\ngood movie\tpos\nbad movie\tneg\n"
+    with pytest.raises(TableError, match=r"looks tab-separated.*delimiter tab"):
+        read_table(text, "x.csv")
+    with pytest.raises(TableError, match="--delimiter tab"):
+        read_table(text, "x.csv", option=lambda name: "--" + name.replace("_", "-"))
+    # Said explicitly, the comma reads one column of text.
+    documents, _ = read_table(text, "x.csv", delimiter=",", labelled=False)
+    assert documents == text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "message"),
+    [
+        ("text,label\ngood,pos\n", {"text_column": "txt"}, "no column 'txt'"),
+        ("a,b,c\nx,y,z\n", {}, "3 columns; choose them with text_column"),
+        ("good,pos\nbad\n", {"header": False}, "line 2: expected at least 2"),
+        ("text,label\ngood,pos\nbad, \n", {}, "line 3: the label .* is empty"),
+        ("", {}, "holds no data"),
+        ("text,label\n", {}, "no data rows"),
+        ("a,b\nx,y\n", {"text_column": "5"}, "text_column 5 is out of range"),
+        ("a,b,c\nx,y,z\n", {"text_column": "0"}, "give label_column too"),
+    ],
+)
+def test_read_table_errors(text, kwargs, message):
+    with pytest.raises(TableError, match=message):
+        read_table(text, "x.csv", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"delimiter": ",,"},
+        {"delimiter": ""},
+        {"delimiter": '"'},
+        {"text_column": "1", "label_column": "-1"},
+        {"header": False, "text_column": "text", "label_column": "1"},
+    ],
+)
+def test_read_table_argument_errors(kwargs):
+    with pytest.raises(TableArgumentError):
+        read_table("text,label\ngood,pos\n", "x.csv", **kwargs)
+
+
+# ------------------------------------------------ tables without labels
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "documents"),
+    [
+        ("text,label\ngood,pos\nbad,neg\n", {}, ["good", "bad"]),
+        ("id,review\n1,good\n2,bad\n", {"text_column": "review"}, ["good", "bad"]),
+        ("good,pos\nbad,neg\nok,pos\n", {"label_column": "1"}, ["good", "bad", "ok"]),
+        ("text\ngood\nbad\n", {}, ["good", "bad"]),
+        ("good movie\nbad movie\n", {}, ["good movie", "bad movie"]),
+        # One document per record: a blank row is an empty document, a
+        # quoted line break does not start a document.
+        ('text\ngood\n\n"bad\nfilm"\n', {}, ["good", "", "bad\nfilm"]),
+        ("text\rgood\rbad\r", {}, ["good", "bad"]),
+        ("", {}, []),
+        ("text,label\n", {}, []),
+    ],
+)
+def test_read_table_without_labels_gives_one_document_per_row(text, kwargs, documents):
+    assert read_table(text, "x.csv", labelled=False, **kwargs) == (documents, None)
+
+
+def test_read_table_without_labels_asks_for_a_column_of_a_wide_table():
+    with pytest.raises(TableError, match="3 columns; choose them with text_column"):
+        read_table("a,b,c\nx,y,z\n", "x.csv", labelled=False)
+
+
+# ---------------------------------------------------------------- imports
+
+
+def test_tables_import_the_standard_library_only():
+    # The command line reads its data with this module and answers --help
+    # without numpy or scikit-learn.
+    script = (
+        "import sys, skrnn._tables\n"
+        "third = {m.split('.')[0] for m in sys.modules} & {'numpy', 'sklearn'}\n"
+        "assert not third, third\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
