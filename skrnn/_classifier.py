@@ -15,7 +15,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
+    Hidden,
     Interval,
+    Options,
     StrOptions,
 )
 from sklearn.utils.class_weight import compute_sample_weight
@@ -417,10 +419,18 @@ max_length, truncating : see SequenceVectorizer
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "warm_start": ["boolean"],
-        "n_jobs": [Integral, None],
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "dtype": "no_validation",
+        "dtype": [
+            Options(type, {np.float32, np.float64}),
+            StrOptions({"float32", "float64"}),
+            Hidden(Options(np.dtype, {np.dtype(np.float32), np.dtype(np.float64)})),
+        ],
     }
 
     def __init__(
