@@ -6,8 +6,11 @@ Errors are one line on stderr, without a traceback; the exit code is 0 on
 success, 1 for a problem with the data or the model, and 2 for a usage error
 (a bad option, an unknown parameter or an invalid parameter value).
 
-Data files are read with the standard library only: :mod:`csv` for CSV and
-TSV files, and a plain split for the ``label text`` line format.
+Data are read by :mod:`skrnn._tables`. The options of ``train`` are made from
+the estimator's parameters (:func:`add_parameter_options`) and checked by its
+``_parameter_constraints``. The estimator, and so scikit-learn, is imported
+only when ``train`` is the command: ``skrnn --help``, the other commands'
+help and their usage errors answer without it.
 """
 
 import argparse
@@ -15,34 +18,26 @@ import ast
 import contextlib
 import csv
 import difflib
-import gzip
-import io
+import importlib
+import inspect
 import math
 import os
 import re
 import sys
-import textwrap
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._demo import DEMO_RANDOM_STATE, run_demo
-from ._embeddings import is_number
-from ._persistence import load, save
-
-#: Column names taken for the text and the label column of a file with a
-#: header when ``--text-column`` and ``--label-column`` are not given.
-TEXT_COLUMN_NAMES = ("text", "sentence", "document", "review", "content")
-LABEL_COLUMN_NAMES = ("label", "target", "class", "y", "category", "sentiment")
-
-#: Delimiter implied by a file's extension (before any ``.gz``).
-_EXTENSION_DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
-
-#: Rows read to detect a header and to choose the columns.
-_SNIFF_ROWS = 100
+from . import _tables
+from ._tables import TableArgumentError, TableError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+#: The estimator that ``skrnn train`` fits, as ``module:name`` (imported only
+#: for ``train``).
+TRAIN_ESTIMATOR = "skrnn._classifier:RNNTextClassifier"
 
 
 class CommandError(Exception):
@@ -60,294 +55,72 @@ class UsageError(CommandError):
 # ------------------------------------------------------------------ reading
 
 
-def read_text(path: str) -> str:
-    """Read a text file, or stdin for ``"-"``, as UTF-8 or else Latin-1.
-
-    Gzip data (a name ending with ``.gz``, or the gzip signature at the
-    start, as on a piped standard input) is decompressed first. A UTF-8 byte
-    order mark is dropped. Bytes that are not valid UTF-8 make the whole file
-    read as Latin-1, which never fails (the encoding of the original movie
-    review files).
-
-    Parameters
-    ----------
-    path : str
-        File path, or ``"-"`` for the standard input.
-
-    Returns
-    -------
-    str
-        The file's text.
-    """
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-        if path.endswith(".gz") or data.startswith(b"\x1f\x8b"):
-            data = gzip.decompress(data)
-    except (OSError, EOFError) as exc:
-        raise CommandError(f"cannot read {path}: {_reason(exc)}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+def _option(name: str) -> str:
+    """The command-line option of a parameter: ``n_jobs`` gives ``--n-jobs``."""
+    return "--" + name.replace("_", "-")
 
 
-def read_lines(text: str) -> list[str]:
-    r"""Split text into lines at ``"\n"`` only, dropping a final empty line.
-
-    :meth:`str.splitlines` would also split at characters such as U+0085
-    (the movie review data holds it inside sentences). A ``"\r"`` before the
-    ``"\n"`` is dropped.
-    """
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+#: The options that describe a table's columns, by their argparse dest.
+_TABLE_OPTIONS = ("text_column", "label_column", "delimiter", "no_header")
 
 
-def read_labelled_lines(text: str, source: str) -> tuple[list[str], list[str]]:
-    """Read the ``label text`` line format of the bundled data sets.
+def read_dataset(
+    args: argparse.Namespace, *, labelled: bool = True
+) -> tuple[list[str], list[str] | None]:
+    """Read the documents, and their labels, named by the data options of ``args``.
 
-    Each non-empty line is a label, one space or tab, and the text, which may
-    hold further spaces and tabs.
+    ``--format`` is ``csv`` (CSV or TSV), ``lines`` (``label text``) or, to
+    predict, ``text`` (one document per line). Without it, data with labels
+    are CSV; data to predict are CSV when the name ends with ``.csv``,
+    ``.tsv`` or ``.tab`` (maybe ``.gz``) or when a table option is given,
+    else text.
 
     Returns
     -------
-    documents, labels : list of str
-        The texts and their labels, in file order.
+    documents : list of str
+        The documents, in file order; to predict, one per row or line.
+    labels : list of str or None
+        Their labels, or None when ``labelled`` is False.
+
+    Raises
+    ------
+    CommandError
+        If the data cannot be read; UsageError if the options contradict
+        each other or the file.
     """
-    documents, labels = [], []
-    for number, line in enumerate(read_lines(text), start=1):
-        if not line.strip():
-            continue
-        cut = min((i for i in (line.find(" "), line.find("\t")) if i >= 0), default=-1)
-        if cut <= 0:
-            raise CommandError(
-                f"{source}, line {number}: expected a label, a space or tab, and "
-                f"the text; got {_shorten(line)!r}"
-            )
-        labels.append(line[:cut])
-        documents.append(line[cut + 1 :])
-    return documents, labels
-
-
-def _delimiter(path: str, text: str, delimiter: str | None) -> str:
-    if delimiter is not None:
-        delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
-        if len(delimiter) != 1:
-            raise UsageError(
-                f"--delimiter must be one character (or tab or \\t for a tab), "
-                f"got {delimiter!r}"
-            )
-        return delimiter
-    suffix = Path(path.removesuffix(".gz")).suffix.lower()
-    if suffix in _EXTENSION_DELIMITERS:
-        return _EXTENSION_DELIMITERS[suffix]
-    try:
-        return csv.Sniffer().sniff(text[:8192], delimiters=",\t;|").delimiter
-    except csv.Error:
-        return ","
-
-
-def _looks_like_header(rows: list[list[str]]) -> bool:
-    """Whether the first row names the columns rather than holding data.
-
-    It does when one of its cells is a usual column name, or when a column
-    holds numbers on every later row but not on the first.
-    """
-    first, rest = rows[0], rows[1:_SNIFF_ROWS]
-    usual = {*TEXT_COLUMN_NAMES, *LABEL_COLUMN_NAMES}
-    if any(cell.strip().lower() in usual for cell in first):
-        return True
-    for j, cell in enumerate(first):
-        column = [row[j] for row in rest if j < len(row)]
-        if column and all(map(is_number, column)) and not is_number(cell):
-            return True
-    return False
-
-
-def _column_index(
-    spec: str, header: list[str] | None, what: str, source: str, n_columns: int
-) -> int:
-    """The index of the column given by name or by 0-based index.
-
-    A negative index counts from the end (-1 is the last column); the index
-    returned is never negative.
-    """
-    try:
-        index = int(spec)
-    except ValueError:
-        pass
-    else:
-        if not -n_columns <= index < n_columns:
-            raise CommandError(
-                f"--{what}-column {index} is out of range: {source} has "
-                f"{_plural(n_columns, 'column')} (indexes 0 to {n_columns - 1}, "
-                "or negative ones counting from the end)"
-            )
-        return index % n_columns
-    if header is None:
+    given = [n for n in _TABLE_OPTIONS if getattr(args, n) not in (None, False)]
+    data_format = args.format
+    if data_format is None:
+        table = labelled or bool(given) or _tables.is_table(args.data)
+        data_format = "csv" if table else "text"
+    if data_format != "csv" and given:
         raise UsageError(
-            f"--{what}-column {spec!r} is a name, but --no-header says that "
-            f"{source} has no header; give a 0-based index instead"
+            f"{_option(given[0])} is for CSV and TSV data, not --format {data_format}"
         )
-    names = [name.strip() for name in header]
-    if spec in names:
-        return names.index(spec)
-    lowered = [name.lower() for name in names]
-    if spec.lower() in lowered:
-        return lowered.index(spec.lower())
-    raise CommandError(
-        f"{source} has no column {spec!r}; its columns are "
-        f"{', '.join(map(repr, names))}"
-    )
-
-
-def _default_columns(
-    rows: list[list[str]], header: list[str] | None, source: str
-) -> tuple[int, int]:
-    """Choose the text and label columns when the command line does not."""
-    if header is not None:
-        lowered = [name.strip().lower() for name in header]
-        text = next((lowered.index(n) for n in TEXT_COLUMN_NAMES if n in lowered), None)
-        label = next(
-            (lowered.index(n) for n in LABEL_COLUMN_NAMES if n in lowered), None
-        )
-        if text is not None and label is not None:
-            return text, label
-    n_columns = len(rows[0])
-    if n_columns != 2:
-        raise CommandError(
-            f"{source} has {n_columns} columns; choose them with --text-column "
-            "and --label-column (names or 0-based indexes)"
-        )
-    # Two columns: the label column is the one with fewer distinct values.
-    sample = rows[:_SNIFF_ROWS] if header is None else rows[1 : _SNIFF_ROWS + 1]
-    n_distinct = [len({row[j] for row in sample if len(row) == 2}) for j in (0, 1)]
-    label = 1 if n_distinct[1] < n_distinct[0] else 0
-    return 1 - label, label
-
-
-def read_table(
-    text: str,
-    source: str,
-    *,
-    delimiter: str | None = None,
-    header: bool | None = None,
-    text_column: str | None = None,
-    label_column: str | None = None,
-) -> tuple[list[str], list[str]]:
-    """Read the text and the label column of a CSV or TSV file.
-
-    Parameters
-    ----------
-    text : str
-        The file's contents.
-    source : str
-        The file's name, for messages.
-    delimiter : str, optional
-        Field delimiter; by default from the extension (``.csv`` comma,
-        ``.tsv`` and ``.tab`` tab), else sniffed.
-    header : bool, optional
-        Whether the first row is a header; None detects it (always True when
-        a column is given by name).
-    text_column, label_column : str, optional
-        Column names or 0-based indexes; by default a column with a usual
-        name (``text``, ``label``...), else the two columns of a two-column
-        file, the label being the one with fewer distinct values.
-
-    Returns
-    -------
-    documents, labels : list of str
-        The texts and their labels, in file order.
-    """
-    delimiter = _delimiter(source, text, delimiter)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise CommandError(f"{source} is not valid CSV: {exc}") from exc
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
-        raise CommandError(f"{source} holds no data")
-    by_name = [
-        spec
-        for spec in (text_column, label_column)
-        if spec is not None and not _is_int(spec)
-    ]
-    if header is None:
-        header = bool(by_name) or _looks_like_header(rows)
-    header_row = rows[0] if header else None
-    data_rows = rows[1:] if header else rows
-    n_columns = len(rows[0])
-    if text_column is None and label_column is None:
-        text_index, label_index = _default_columns(rows, header_row, source)
-    elif text_column is None or label_column is None:
-        given = text_column if label_column is None else label_column
-        what = "text" if label_column is None else "label"
-        index = _column_index(given, header_row, what, source, n_columns)
-        if n_columns != 2:
-            other = "label" if what == "text" else "text"
-            raise CommandError(
-                f"{source} has {n_columns} columns; give --{other}-column too"
+        text = _tables.read_text(args.data)
+        if data_format == "text":
+            return _tables.split_lines(text), None
+        if data_format == "lines":
+            documents, labels = _tables.read_labelled_lines(text, args.data)
+        else:
+            documents, labels = _tables.read_table(
+                text,
+                args.data,
+                delimiter=args.delimiter,
+                header=False if args.no_header else None,
+                text_column=args.text_column,
+                label_column=args.label_column,
+                labelled=labelled,
+                option=_option,
             )
-        text_index, label_index = (
-            (index, 1 - index) if what == "text" else (1 - index, index)
-        )
-    else:
-        text_index = _column_index(text_column, header_row, "text", source, n_columns)
-        label_index = _column_index(
-            label_column, header_row, "label", source, n_columns
-        )
-        if text_index == label_index:
-            raise UsageError(
-                f"--text-column {text_column} and --label-column {label_column} "
-                f"are the same column of {source} (column {text_index})"
-            )
-    documents, labels = [], []
-    needed = max(text_index, label_index) + 1
-    first_line = 2 if header else 1
-    for number, row in enumerate(data_rows, start=first_line):
-        if len(row) < needed:
-            raise CommandError(
-                f"{source}, row {number}: expected at least {needed} fields "
-                f"(delimiter {delimiter!r}), found {len(row)}"
-            )
-        label = row[label_index].strip()
-        if not label:
-            raise CommandError(
-                f"{source}, row {number}: the label (column {label_index}) is empty"
-            )
-        documents.append(row[text_index])
-        labels.append(label)
-    if not documents:
-        raise CommandError(f"{source} has a header but no data rows")
-    return documents, labels
-
-
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
-
-
-def read_dataset(args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    """Read the documents and labels named by the data options of ``args``."""
-    text = read_text(args.data)
-    if args.format == "lines":
-        documents, labels = read_labelled_lines(text, args.data)
-    else:
-        documents, labels = read_table(
-            text,
-            args.data,
-            delimiter=args.delimiter,
-            header=False if args.no_header else None,
-            text_column=args.text_column,
-            label_column=args.label_column,
-        )
-    if not documents:
+    except TableArgumentError as exc:
+        raise UsageError(str(exc)) from exc
+    except TableError as exc:
+        raise CommandError(str(exc)) from exc
+    if labelled and not documents:
         raise CommandError(f"{args.data} holds no documents")
-    return documents, labels
+    return documents, labels if labelled else None
 
 
 # ------------------------------------------------------------- parameters
@@ -374,11 +147,177 @@ def parse_value(text: str):
         return text
 
 
-def classifier_parameters() -> list[str]:
-    """The names of the parameters of :class:`RNNTextClassifier`."""
-    from ._classifier import RNNTextClassifier
+def _accepts(estimator_class: type, name: str, value) -> bool:
+    """Whether the estimator's ``_parameter_constraints`` accept the value."""
+    from sklearn.utils._param_validation import (
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
 
-    return sorted(RNNTextClassifier().get_params())
+    constraints = estimator_class._parameter_constraints
+    try:
+        validate_parameter_constraints(
+            {name: constraints.get(name, "no_validation")},
+            {name: value},
+            caller_name=estimator_class.__name__,
+        )
+    except InvalidParameterError:
+        return False
+    return True
+
+
+def parameter_value(estimator_class: type, name: str, text: str):
+    """The value of a parameter given on the command line.
+
+    The text read as a Python literal (:func:`parse_value`), unless the
+    estimator's constraints refuse that and accept the text as it is typed:
+    ``--token-pattern [0-9]`` is a regular expression, not the list ``[-9]``,
+    and ``--embeddings 300`` a file name.
+    """
+    value = parse_value(text)
+    if value is text or _accepts(estimator_class, name, value):
+        return value
+    return text if _accepts(estimator_class, name, text) else value
+
+
+class _ParameterAction(argparse.Action):
+    """Record ``--name VALUE`` or ``--param NAME=VALUE`` in ``parameters``.
+
+    The pairs (name, value as typed, option as typed) are kept in order and
+    checked once parsing is done, by :func:`make_estimator`.
+    """
+
+    def __init__(self, option_strings, dest, parameter=None, **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        self.parameter = parameter
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if self.parameter is None:  # --param NAME=VALUE
+            name, equals, value = values.partition("=")
+            name = name.strip().replace("-", "_")
+            if not equals or not name:
+                raise argparse.ArgumentError(
+                    self, f"expected NAME=VALUE, got {values!r}"
+                )
+        else:
+            name, value = self.parameter, values
+        given = getattr(namespace, self.dest) or []
+        spelled = f"{option_string} {values}"
+        setattr(namespace, self.dest, [*given, (name, value, spelled)])
+
+
+_ROLE = re.compile(r":[\w:]+:`~?(?:[\w.]*\.)?([^`]+)`")
+
+
+def parameter_docs(estimator_class: type) -> dict[str, str]:
+    """The type and the first sentence of each parameter in the class docstring.
+
+    The docstring's numpydoc ``Parameters`` section is read: an entry is a
+    line ``name : type`` (or ``name1, name2 : type``) at the left margin, then
+    its indented description. An entry whose type is ``see Name``, where
+    ``Name`` is a class of the estimator's module, takes the entries of that
+    class. Sphinx roles and double back quotes are dropped.
+
+    Returns
+    -------
+    dict
+        Help text by parameter name, such as ``"int, default=64. Width of
+        the hidden state of each direction of each layer."``.
+    """
+    lines = inspect.cleandoc(estimator_class.__doc__ or "").splitlines()
+    start = lines.index("Parameters") + 2 if "Parameters" in lines else len(lines)
+    docs, names, spec, description = {}, [], "", []
+
+    def add_entry():
+        other = getattr(
+            sys.modules[estimator_class.__module__], spec.removeprefix("see "), None
+        )
+        if (
+            spec.startswith("see ")
+            and isinstance(other, type)
+            and other is not estimator_class
+        ):
+            referred = parameter_docs(other)
+            docs.update({name: referred[name] for name in names if name in referred})
+            return
+        sentence = " ".join(description).split(". ")[0].rstrip(".")
+        text = f"{spec}. {sentence}." if sentence else spec
+        docs.update(dict.fromkeys(names, _ROLE.sub(r"\1", text).replace("``", "")))
+
+    for number in range(start, len(lines)):
+        line = lines[number]
+        if line and not line[0].isspace():
+            if names:
+                add_entry()
+            if lines[number + 1 : number + 2] == ["-" * len(line)]:
+                return docs  # the next section
+            left, _, spec = line.partition(" : ")
+            names = [name.strip() for name in left.split(",")]
+            description = []
+        elif line.strip():
+            description.append(line.strip())
+    if names:
+        add_entry()
+    return docs
+
+
+def add_parameter_options(
+    parser: argparse.ArgumentParser, estimator_class: type
+) -> argparse._ArgumentGroup:
+    """Add an option for each parameter of an estimator, and ``--param``.
+
+    ``hidden_size`` gives ``--hidden-size VALUE`` (``--hidden_size`` works
+    too), with the type, default and first sentence of its docstring entry
+    as help; ``--param NAME=VALUE`` gives any of them. The values are
+    recorded as typed in ``args.parameters``; :func:`make_estimator` turns
+    them into the estimator.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser of the command that fits the estimator.
+    estimator_class : type
+        A scikit-learn estimator class with ``_parameter_constraints``.
+
+    Returns
+    -------
+    argparse._ArgumentGroup
+        The group of the options, titled by the estimator's name.
+    """
+    defaults = estimator_class().get_params(deep=False)
+    docs = parameter_docs(estimator_class)
+    group = parser.add_argument_group(
+        f"{estimator_class.__name__} parameters",
+        "Values are Python literals (64, 1e-3, True, None, [...], {...}) or\n"
+        "else strings; true, false, none and null work in any case.",
+    )
+    # In the order of the signature, which groups them by what they do.
+    for name in inspect.signature(estimator_class).parameters:
+        help_text = docs.get(name) or f"default={defaults[name]!r}"
+        group.add_argument(
+            _option(name),
+            action=_ParameterAction,
+            dest="parameters",
+            parameter=name,
+            metavar="VALUE",
+            help=help_text.replace("%", "%%"),
+        )
+        if "_" in name:  # the parameter's own spelling, not shown in the help
+            group.add_argument(
+                "--" + name,
+                action=_ParameterAction,
+                dest="parameters",
+                parameter=name,
+                help=argparse.SUPPRESS,
+            )
+    group.add_argument(
+        "--param",
+        action=_ParameterAction,
+        dest="parameters",
+        metavar="NAME=VALUE",
+        help="any of the parameters above, by its Python name (repeatable)",
+    )
+    return group
 
 
 def _unknown_parameter(name: str, known: Sequence[str]) -> UsageError:
@@ -389,64 +328,106 @@ def _unknown_parameter(name: str, known: Sequence[str]) -> UsageError:
     )
 
 
-def parse_params(pairs: Sequence[str], known: Sequence[str]) -> dict:
-    """Turn ``name=value`` strings into RNNTextClassifier parameters.
+def make_estimator(
+    estimator_class: type, given: Sequence[tuple[str, str, str]], **defaults
+):
+    """The estimator of the parameters given, checked before any data is read.
 
-    A parameter given twice, whichever the spellings (``--param max_iter=5
-    --max-iter 9``), is an error.
+    Parameters
+    ----------
+    estimator_class : type
+        The estimator to build.
+    given : sequence of (name, value, spelling)
+        The parameters as :func:`add_parameter_options` records them.
+    **defaults
+        Values for the parameters not given.
+
+    Returns
+    -------
+    estimator
+        An unfitted instance, whose parameters its constraints accept.
+
+    Raises
+    ------
+    UsageError
+        For an unknown parameter, one given twice (in whichever spellings),
+        or an invalid value, naming it.
     """
-    params, given = {}, {}
-    for pair in pairs:
-        name, equals, value = pair.partition("=")
-        name = name.strip().replace("-", "_")
-        if not equals or not name:
-            raise UsageError(f"--param expects name=value, got {pair!r}")
+    known = estimator_class().get_params(deep=False)
+    spellings, params = {}, {}
+    for name, text, spelled in given:
         if name not in known:
-            raise _unknown_parameter(name, known)
-        if name in given:
+            raise _unknown_parameter(name, list(known))
+        if name in spellings:
             raise UsageError(
-                f"parameter {name!r} is given twice, as {given[name]!r} and "
-                f"{value!r}; give it once"
+                f"parameter {name!r} is given twice, as {spellings[name]!r} and "
+                f"{spelled!r}; give it once"
             )
-        given[name] = value
-        params[name] = parse_value(value)
-    return params
+        spellings[name] = spelled
+        params[name] = parameter_value(estimator_class, name, text)
+    estimator = estimator_class(**{**defaults, **params})
+    check_parameters(estimator)
+    return estimator
 
 
-def _expand_parameter_options(
-    argv: list[str], own_options: set[str], known: Sequence[str]
-) -> list[str]:
-    """Rewrite ``--hidden-size 64`` as ``--param hidden_size=64``.
+def check_parameters(estimator) -> None:
+    """Check an unfitted estimator's parameters as its ``fit`` will.
 
-    Options of the ``train`` command itself are left alone; any other
-    ``--name`` must be a parameter of the classifier and takes one value,
-    either after ``=`` or as the next argument.
+    Its ``_parameter_constraints`` first, then the text parameters (those
+    of :class:`~skrnn.SequenceVectorizer`, by name) through the public
+    vectorizer: building the analyzer compiles ``token_pattern``, and
+    fitting a fixed ``vocabulary`` checks it without reading any document.
+
+    Raises
+    ------
+    UsageError
+        For the first invalid parameter.
     """
-    expanded = []
-    arguments = iter(argv)
-    for argument in arguments:
-        if argument == "--":
-            expanded += [argument, *arguments]
-            break
-        flag, equals, value = argument.partition("=")
-        if not flag.startswith("--") or flag == "--" or flag in own_options:
-            expanded.append(argument)
-            continue
-        name = flag[2:].replace("-", "_")
-        if name not in known:
-            raise _unknown_parameter(name, known)
-        if not equals:
-            value = next(arguments, None)
-            if value is None:
-                raise UsageError(f"{flag} needs a value")
-        expanded += ["--param", f"{name}={value}"]
-    return expanded
+    from sklearn.utils._param_validation import (
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
+
+    from ._text import SequenceVectorizer
+
+    params = estimator.get_params(deep=False)
+    try:
+        validate_parameter_constraints(
+            type(estimator)._parameter_constraints,
+            params,
+            caller_name=type(estimator).__name__,
+        )
+    except InvalidParameterError as exc:
+        raise UsageError(str(exc)) from exc
+    # dtype is the weights' type for the estimator and the ids' for the
+    # vectorizer, which the estimator gives it.
+    names = set(SequenceVectorizer().get_params(deep=False)) - {"dtype"}
+    vectorizer = SequenceVectorizer(**{n: params[n] for n in names & set(params)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fit warns again
+        try:
+            vectorizer.build_analyzer()
+        except (ValueError, TypeError, re.error) as exc:
+            pattern = _shorten(repr(vectorizer.token_pattern))
+            raise UsageError(
+                f"invalid {_option('token_pattern')} {pattern}: {_reason(exc)}"
+            ) from exc
+        if vectorizer.vocabulary is not None:
+            try:
+                vectorizer.fit([""])
+            except (ValueError, TypeError) as exc:
+                vocabulary = _shorten(repr(vectorizer.vocabulary))
+                raise UsageError(
+                    f"invalid {_option('vocabulary')} {vocabulary}: {_reason(exc)}"
+                ) from exc
 
 
 # --------------------------------------------------------------- commands
 
 
 def _load_model(path: str):
+    from ._persistence import load
+
     if not os.path.exists(path):
         raise CommandError(f"cannot read model {path}: no such file")
     try:
@@ -455,59 +436,47 @@ def _load_model(path: str):
         raise CommandError(f"cannot load model {path}: {_reason(exc)}") from exc
 
 
-def _option(name: str) -> str:
-    """The command-line option of a parameter: ``n_jobs`` gives ``--n-jobs``."""
-    return "--" + name.replace("_", "-")
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
-def _check_parameters(clf) -> None:
-    """Check the parameters of an unfitted classifier, before reading any data.
+def check_output(output: str, inputs: Sequence[str | os.PathLike]) -> None:
+    """Check, before training, that the model can be saved at ``output``.
 
-    Beside scikit-learn's parameter validation, this catches the values that
-    only training would reject: ``n_jobs=0``, a ``dtype`` other than float32
-    and float64, a ``token_pattern`` that is not a regular expression with at
-    most one group, and an ill-formed ``vocabulary``.
-
-    Parameters
-    ----------
-    clf : RNNTextClassifier
-        The classifier to train.
+    The output must not be a folder or one of the input files (writing the
+    model would destroy them), and its folder must exist and take a new
+    file: a temporary one is made and removed there, as saving will.
 
     Raises
     ------
     UsageError
-        For the first invalid parameter, naming it.
+        If the output is one of the inputs.
+    CommandError
+        If the model could not be written there.
     """
-    from joblib import effective_n_jobs
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    try:
-        clf._validate_params()
-    except InvalidParameterError as exc:
-        raise UsageError(str(exc)) from exc
-    vectorizer = clf._make_vectorizer()
-    # (parameter, check, what to say instead of the check's message or None)
-    checks = [
-        (
-            "n_jobs",
-            lambda: effective_n_jobs(clf.n_jobs),
-            "give a number of threads, -1 for all processors, or None",
-        ),
-        ("dtype", clf._check_dtype, "give float32 or float64"),
-        ("token_pattern", vectorizer.build_analyzer, None),
-    ]
-    if clf.vocabulary is not None:
-        checks.append(("vocabulary", vectorizer._validate_vocabulary, None))
-    for name, check, advice in checks:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # training warns again
-                check()
-        except (ValueError, TypeError, re.error) as exc:
+    path = Path(output)
+    for source in inputs:
+        if os.fspath(source) != "-" and _same_file(path, source):
             raise UsageError(
-                f"invalid {_option(name)} {_shorten(repr(getattr(clf, name)))}: "
-                f"{advice or _reason(exc)}"
-            ) from exc
+                f"-o {output} is the input file {os.fspath(source)}: saving the "
+                "model would overwrite it; choose another output"
+            )
+    if path.is_dir():
+        raise CommandError(f"cannot save to {output}: it is a folder")
+    folder = path.parent
+    if not folder.is_dir():
+        raise CommandError(f"cannot save to {output}: there is no folder {folder}")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".skrnn-check-"):
+            pass
+    except OSError as exc:
+        raise CommandError(
+            f"cannot save to {output}: cannot write in the folder {folder} "
+            f"({_reason(exc)})"
+        ) from exc
 
 
 def _embeddings_error(path: str | os.PathLike, exc: OSError) -> CommandError:
@@ -515,26 +484,19 @@ def _embeddings_error(path: str | os.PathLike, exc: OSError) -> CommandError:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ._classifier import RNNTextClassifier
+    from ._persistence import save
 
-    params = parse_params(args.param, classifier_parameters())
-    if args.quiet and "verbose" in params:
+    given = args.parameters or []
+    if args.quiet and any(name == "verbose" for name, _, _ in given):
         raise UsageError(
             "-q/--quiet and the verbose parameter both set the training output; "
             "give one of them"
         )
-    params.setdefault("verbose", 0 if args.quiet else 1)
-    clf = RNNTextClassifier(**params)
-    _check_parameters(clf)
-    # Before training, which can take long: can the model be written there?
-    output = Path(args.output)
-    if output.is_dir():
-        raise CommandError(f"cannot save to {args.output}: it is a folder")
-    if not output.parent.is_dir():
-        raise CommandError(
-            f"cannot save to {args.output}: there is no folder {output.parent}"
-        )
+    clf = make_estimator(args.estimator, given, verbose=0 if args.quiet else 1)
     embeddings_file = isinstance(clf.embeddings, str | os.PathLike)
+    # Before training, which can take long: can the model be written there?
+    inputs = [args.data, clf.embeddings] if embeddings_file else [args.data]
+    check_output(args.output, inputs)
     if embeddings_file:
         try:
             Path(clf.embeddings).open("rb").close()
@@ -572,7 +534,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     clf = _load_model(args.model)
-    documents = read_lines(read_text(args.input))
+    documents, _ = read_dataset(args, labelled=False)
     try:
         if args.proba:
             proba = clf.predict_proba(documents)
@@ -582,7 +544,7 @@ def _predict(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         raise CommandError(f"prediction failed: {_reason(exc)}") from exc
     # Tab-separated; a label holding a tab, a newline or a double quote is
-    # quoted as in CSV, so that every row stays one line.
+    # quoted as in CSV, so that every document has one record.
     out = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
     if args.proba:
         out.writerow(["label", *clf.classes_])
@@ -697,7 +659,10 @@ def _format_matrix(matrix, classes) -> str:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    clf = run_demo(epochs=args.epochs, every=args.every, random_state=args.random_state)
+    from ._demo import run_demo
+
+    seed = {} if args.random_state is None else {"random_state": args.random_state}
+    clf = run_demo(epochs=args.epochs, every=args.every, **seed)
     return 0 if clf.n_iter_ == args.epochs else 1
 
 
@@ -751,11 +716,12 @@ def _plural(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, width: int = 1000) -> str:
+    """The message of an exception, on one line."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[0].lower() + exc.strerror[1:]
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return _shorten(text, width) if text else type(exc).__name__
 
 
 def _shorten(text: str, width: int = 60) -> str:
@@ -771,14 +737,18 @@ label, one space or tab, then the text), as in skrnn's bundled data sets.
 Files are read as UTF-8, or as Latin-1 when they are not valid UTF-8.
 """
 
-_TRAIN_EPILOG = """\
-Any parameter of RNNTextClassifier can be given as --name value (dashes or
-underscores) or --param name=value. Values are Python literals (64, 1e-3,
-True, None, [...], {{...}}) or else strings; true/false/none work in any case.
-Training progress goes to stderr (one line per epoch; --verbose 2 adds a bar).
+_PREDICT_HELP = """\
+DATA is read as by `skrnn train` and `skrnn evaluate`, with the same options:
+a CSV or TSV file when its name ends with .csv, .tsv or .tab (optionally
+.gz), or when --format csv or a column option says so; else, or with
+--format text, one document per line (lines end at \\n, \\r\\n, or \\r in a
+file without \\n). One label is printed per document: per row of a table
+after its header (a blank row is an empty document), per line of text.
+"""
 
-parameters:
-{parameters}
+_TRAIN_EPILOG = """\
+Training progress goes to stderr: one line per epoch (verbose is 1 here, 0
+with -q); --verbose 2 adds a bar within each epoch.
 
 examples:
   skrnn train reviews.csv -o reviews.skrnn --cell gru --max-iter 20
@@ -786,42 +756,65 @@ examples:
 """
 
 
-def _add_data_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+def _add_data_options(
+    parser: argparse.ArgumentParser,
+    formats: Sequence[str],
+    help_text: str,
+    **data: str,
+) -> None:
+    """DATA (``data`` holds more of its add_argument keywords) and its options."""
+    parser.add_argument("data", metavar="DATA", help=help_text, **data)
     group = parser.add_argument_group("data options")
-    return [
-        parser.add_argument("data", metavar="DATA", help="labelled documents"),
-        group.add_argument(
-            "--format",
-            choices=("csv", "lines"),
-            default="csv",
-            help="csv (CSV or TSV, the default) or lines (label, space, text)",
-        ),
-        group.add_argument(
-            "--text-column",
-            metavar="COLUMN",
-            help="name or 0-based index of the text column (negative: from the end)",
-        ),
-        group.add_argument(
-            "--label-column",
-            metavar="COLUMN",
-            help="name or 0-based index of the label column (negative: from the end)",
-        ),
-        group.add_argument(
-            "--delimiter",
-            metavar="CHAR",
-            help=r"field delimiter ('\t' or tab for a tab); by default from the "
-            "extension (.csv comma, .tsv tab), else sniffed",
-        ),
-        group.add_argument(
-            "--no-header",
-            action="store_true",
-            help="the first row is data (by default a header is detected)",
-        ),
-    ]
+    group.add_argument(
+        "--format",
+        choices=formats,
+        help="csv (CSV or TSV), lines (label, space, text)"
+        + (", text (one document per line)" if "text" in formats else "")
+        + "; see above for the default",
+    )
+    group.add_argument(
+        "--text-column",
+        metavar="COLUMN",
+        help="name or 0-based index of the text column (negative: from the end)",
+    )
+    group.add_argument(
+        "--label-column",
+        metavar="COLUMN",
+        help="name or 0-based index of the label column (negative: from the end)",
+    )
+    group.add_argument(
+        "--delimiter",
+        metavar="CHAR",
+        help=r"field delimiter ('\t' or tab for a tab); by default from the "
+        "extension (.csv comma, .tsv tab), else sniffed",
+    )
+    group.add_argument(
+        "--no-header",
+        action="store_true",
+        help="the first row is data (by default a header is detected)",
+    )
 
 
-def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
-    """The parser, and the option strings of the ``train`` command."""
+def _import(spec: str) -> type:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
+    """The parser of the ``skrnn`` command line.
+
+    Parameters
+    ----------
+    estimator : type, optional
+        The estimator whose parameters become options of ``train``. Without
+        it, ``train`` has no parameter options, and nothing imports
+        scikit-learn: enough for every other command and for ``skrnn
+        --help``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="skrnn",
         description="Recurrent neural network text classifiers in numpy.",
@@ -832,54 +825,43 @@ def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
 
     train = commands.add_parser(
         "train",
+        usage="skrnn train [-h] DATA -o MODEL [data options] [-q] "
+        "[--PARAMETER VALUE ...]",
         help="train an RNNTextClassifier on labelled text and save it",
         description="Train an RNNTextClassifier on DATA and save it to MODEL.\n\n"
         + _DATA_HELP,
-        epilog=_TRAIN_EPILOG.format(
-            parameters=textwrap.fill(
-                ", ".join(classifier_parameters()),
-                width=78,
-                initial_indent="  ",
-                subsequent_indent="  ",
-            )
-        ),
+        epilog=_TRAIN_EPILOG,
         formatter_class=formatter,
         allow_abbrev=False,
     )
-    actions = _add_data_options(train)
-    actions += [
-        train.add_argument(
-            "-o", "--output", required=True, metavar="MODEL", help="model file to write"
-        ),
-        train.add_argument(
-            "--param",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="a parameter of RNNTextClassifier (repeatable)",
-        ),
-        train.add_argument(
-            "-q",
-            "--quiet",
-            action="store_true",
-            help="no progress or notes on stderr, only warnings and errors",
-        ),
-    ]
-    train.set_defaults(handler=_train)
+    _add_data_options(train, ("csv", "lines"), "labelled documents")
+    train.add_argument(
+        "-o", "--output", required=True, metavar="MODEL", help="model file to write"
+    )
+    train.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress or notes on stderr, only warnings and errors",
+    )
+    if estimator is not None:
+        add_parameter_options(train, estimator)
+    train.set_defaults(handler=_train, estimator=estimator, parameters=None)
 
     predict = commands.add_parser(
         "predict",
-        help="print the predicted label of each line of text",
-        description="Print the predicted label of every line of FILE (one "
-        "document per line), one label per line.",
+        help="print the predicted label of each document",
+        description="Print the label that MODEL predicts for each document of "
+        "DATA, one per line.\n\n" + _PREDICT_HELP,
+        formatter_class=formatter,
     )
     predict.add_argument("model", metavar="MODEL", help="model file from skrnn train")
-    predict.add_argument(
-        "input",
-        metavar="FILE",
+    _add_data_options(
+        predict,
+        ("csv", "lines", "text"),
+        "documents; - or absent for stdin",
         nargs="?",
         default="-",
-        help="text file, one document per line; - or absent for stdin",
     )
     predict.add_argument(
         "--proba",
@@ -897,7 +879,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
         formatter_class=formatter,
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file from skrnn train")
-    _add_data_options(evaluate)
+    _add_data_options(evaluate, ("csv", "lines"), "labelled documents")
     evaluate.set_defaults(handler=_evaluate)
 
     demo = commands.add_parser(
@@ -921,12 +903,39 @@ def _build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     demo.add_argument(
         "--random-state",
         type=_seed,
-        default=DEMO_RANDOM_STATE,
-        help=f"seed of the weights and shuffling (default: {DEMO_RANDOM_STATE})",
+        help="seed of the weights and shuffling (default: the documented run's)",
     )
     demo.set_defaults(handler=_demo)
-    train_options = {flag for action in actions for flag in action.option_strings}
-    return parser, train_options | {"-h", "--help"}
+    return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named by the arguments: the first that is not an option."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line; the estimator is imported for ``train`` only.
+
+    Raises
+    ------
+    SystemExit
+        When argparse has printed the help or a usage error.
+    UsageError
+        For an unknown option of ``train``, suggesting the closest parameter.
+    """
+    estimator = _import(TRAIN_ESTIMATOR) if _command(argv) == "train" else None
+    parser = build_parser(estimator)
+    args, extras = parser.parse_known_args(argv)
+    if extras and args.command == "train":
+        known = list(estimator().get_params(deep=False))
+        flag = next((extra for extra in extras if extra.startswith("--")), None)
+        if flag is not None:
+            name = flag[2:].partition("=")[0].replace("-", "_")
+            raise _unknown_parameter(name, known)
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -944,15 +953,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         model, 2 for a usage error.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser, train_options = _build_parser()
-    command = "skrnn"
+    command = "skrnn train" if _command(argv) == "train" else "skrnn"
     try:
-        if argv and argv[0] == "train":
-            command = "skrnn train"
-            known = classifier_parameters()
-            argv = ["train", *_expand_parameter_options(argv[1:], train_options, known)]
         try:
-            args = parser.parse_args(argv)
+            args = _parse(argv)
         except SystemExit as exit_:  # argparse has printed the help or the error
             return EXIT_OK if exit_.code in (0, None) else EXIT_USAGE
         command = f"skrnn {args.command}"
@@ -960,6 +964,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"{command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except MemoryError:
+        print(
+            f"{command}: error: out of memory; try a smaller model (hidden_size, "
+            "embedding_dim, batch_size) or shorter documents (max_length)",
+            file=sys.stderr,
+        )
+        return EXIT_DATA
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         return 130

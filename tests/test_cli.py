@@ -3,6 +3,7 @@
 import csv
 import gzip
 import io
+import os
 import subprocess
 import sys
 import warnings
@@ -10,13 +11,7 @@ import warnings
 import pytest
 
 import skrnn._persistence as skrnn_persistence
-from skrnn._cli import (
-    CommandError,
-    main,
-    parse_value,
-    read_labelled_lines,
-    read_table,
-)
+from skrnn._cli import main, parameter_docs, parameter_value, parse_value
 
 ROWS = [
     ("good movie", "pos"),
@@ -71,8 +66,92 @@ def test_help(capsys, command):
 
 def test_train_help_lists_the_parameters(capsys):
     _, out, _ = run(capsys, "train", "--help")
-    for name in ("hidden_size", "max_iter", "early_stopping", "token_pattern"):
-        assert name in out
+    out = " ".join(out.split())  # as wrapped to any width
+    for option in (
+        "--hidden-size",
+        "--max-iter",
+        "--early-stopping",
+        "--token-pattern",
+    ):
+        assert option in out
+    # Each with its type, default and first sentence from the docstring.
+    assert "int, default=64. Width of the hidden state" in out
+    # The text parameters take their entries from SequenceVectorizer's.
+    assert "Regular expression denoting what constitutes a token" in out
+
+
+class Documented:
+    """An estimator-like class with a numpydoc docstring.
+
+    Parameters
+    ----------
+    size : int, default=3
+        How big. A second sentence.
+    a, b : float, default=0.5
+        Two rates, see :class:`~sklearn.base.BaseEstimator` and ``alpha``.
+    text : see Documented
+        Not followed: the class names itself.
+
+    Attributes
+    ----------
+    size_ : int
+        Not a parameter.
+    """
+
+
+def test_parameter_docs_reads_the_numpydoc_parameters():
+    docs = parameter_docs(Documented)
+    assert docs["size"] == "int, default=3. How big."
+    assert (
+        docs["a"]
+        == docs["b"]
+        == ("float, default=0.5. Two rates, see BaseEstimator and alpha.")
+    )
+    assert docs["text"].startswith("see Documented. Not followed")
+    assert "size_" not in docs
+
+
+def test_parameter_value_keeps_the_text_the_constraints_want():
+    from skrnn import RNNTextClassifier
+
+    # Regression: "[0-9]" became the list [-9], a Python literal.
+    assert parameter_value(RNNTextClassifier, "token_pattern", "[0-9]") == "[0-9]"
+    assert parameter_value(RNNTextClassifier, "embeddings", "300") == "300"
+    assert parameter_value(RNNTextClassifier, "hidden_size", "300") == 300
+    assert parameter_value(RNNTextClassifier, "token_pattern", "none") is None
+    # A value that neither reading satisfies stays the literal, for the error.
+    assert parameter_value(RNNTextClassifier, "hidden_size", "[1]") == [1]
+
+
+HELP_WITHOUT_SKLEARN = """
+import sys
+from skrnn._cli import main
+for argv in {argvs!r}:
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+loaded = {{m.split(".")[0] for m in sys.modules}} & {{"numpy", "sklearn", "scipy"}}
+assert not loaded, sorted(loaded)
+"""
+
+
+def test_help_and_usage_errors_do_not_import_sklearn():
+    # Regression: `skrnn --help` took 3-4 s to import scikit-learn.
+    argvs = [
+        ["--help"],
+        ["predict", "--help"],
+        ["evaluate", "--help"],
+        ["demo", "--help"],
+        ["frobnicate"],
+        ["predict"],
+        ["demo", "--epochs", "0"],
+    ]
+    script = HELP_WITHOUT_SKLEARN.format(argvs=argvs)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_python_m_skrnn_help():
@@ -120,15 +199,15 @@ def test_parse_value(text, value):
     ("option", "fragment"),
     [
         (["--hiden-size", "4"], "did you mean 'hidden_size'"),
+        (["--hiden-size=4"], "did you mean 'hidden_size'"),
         (["--param", "hiden_size=4"], "did you mean 'hidden_size'"),
-        (["--param", "hidden_size"], "name=value"),
-        (["--hidden-size"], "needs a value"),
-        (["--hidden-size", "0"], "hidden_size"),
+        (["--hidden-size", "0"], "'hidden_size' parameter"),
         (["--cell", "lstn"], "'cell' parameter"),
-        (["--n-jobs", "0"], "--n-jobs"),
-        (["--param", "n_jobs=0"], "--n-jobs"),
-        (["--dtype", "np.float64"], "--dtype"),
-        (["--dtype", "float16"], "--dtype"),
+        # The checks below are the estimator's _parameter_constraints.
+        (["--n-jobs", "0"], "'n_jobs' parameter"),
+        (["--param", "n_jobs=0"], "'n_jobs' parameter"),
+        (["--dtype", "np.float64"], "'dtype' parameter"),
+        (["--dtype", "float16"], "'dtype' parameter"),
         (["--token-pattern", "(unclosed"], "--token-pattern"),
         (["--token-pattern", r"(\w)(\w+)"], "--token-pattern"),
         (["--token-pattern", "None"], "needs a tokenizer"),
@@ -141,6 +220,7 @@ def test_parse_value(text, value):
         (["--param", "verbose=0", "--quiet"], "--quiet"),
         (["--delimiter", ",,"], "--delimiter"),
         (["--delimiter", ""], "--delimiter"),
+        (["--format", "lines", "--text-column", "0"], "--text-column is for CSV"),
     ],
 )
 def test_bad_parameters_exit_2_with_one_line(
@@ -153,67 +233,25 @@ def test_bad_parameters_exit_2_with_one_line(
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "fragment"),
+    [
+        (["--param", "hidden_size"], "--param: expected NAME=VALUE"),
+        (["--hidden-size"], "--hidden-size: expected one argument"),
+    ],
+)
+def test_malformed_options_exit_2_after_the_usage(
+    capsys, data_csv, tmp_path, option, fragment
+):
+    code, out, err = run(capsys, "train", data_csv, "-o", tmp_path / "m", *option)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("usage: skrnn train")
+    assert err.splitlines()[-1].startswith("skrnn train: error: argument ")
+    assert fragment in err.splitlines()[-1]
+
+
 # ------------------------------------------------------------------- data
-
-
-def test_read_table_by_header_names():
-    text = "id,review,stars\n1,good movie,5\n2,bad movie,1\n"
-    documents, labels = read_table(
-        text, "x.csv", text_column="review", label_column="stars"
-    )
-    assert documents == ["good movie", "bad movie"]
-    assert labels == ["5", "1"]
-
-
-def test_read_table_detects_a_usual_header_and_quoting():
-    text = 'label,text\npos,"good, really"\nneg,"bad ""film"""\n'
-    assert read_table(text, "x.csv") == (["good, really", 'bad "film"'], ["pos", "neg"])
-
-
-def test_read_table_detects_a_header_over_numeric_labels():
-    text = "polarity\tsentence\n1\tgood movie\n0\tbad movie\n"
-    assert read_table(text, "x.tsv") == (["good movie", "bad movie"], ["1", "0"])
-
-
-def test_read_table_without_header_takes_the_label_from_fewer_values():
-    text = "good movie,pos\nbad movie,neg\ngreat,pos\n"
-    documents, labels = read_table(text, "x.csv")
-    assert documents == ["good movie", "bad movie", "great"]
-    assert labels == ["pos", "neg", "pos"]
-    by_index = read_table(text, "x.csv", text_column="0", label_column="1")
-    assert by_index == (documents, labels)
-
-
-def test_read_table_no_header_keeps_the_first_row():
-    text = "text,label\ngood,pos\n"
-    documents, labels = read_table(
-        text, "x.csv", header=False, text_column="0", label_column="1"
-    )
-    assert documents == ["text", "good"]
-    assert labels == ["label", "pos"]
-
-
-def test_read_table_delimiter_option_and_sniffing():
-    by_option = read_table("a;x\nb;y\n", "x.txt", delimiter=";", label_column="1")
-    assert by_option == (["a", "b"], ["x", "y"])
-    assert read_table("label|text\npos|good\n", "x.dat") == (["good"], ["pos"])
-
-
-def test_read_labelled_lines_splits_at_the_first_space_or_tab():
-    text = "pos good  movie\nneg\tbad\tmovie\r\n\nNUM how many ?\n"
-    documents, labels = read_labelled_lines(text, "x.txt")
-    assert labels == ["pos", "neg", "NUM"]
-    assert documents == ["good  movie", "bad\tmovie", "how many ?"]
-
-
-def test_read_labelled_lines_splits_on_newline_only():
-    documents, _ = read_labelled_lines("0 a\x85b\n1 c\u2028d\n", "x.txt")
-    assert documents == ["a\x85b", "c\u2028d"]
-
-
-def test_read_labelled_lines_rejects_a_line_without_text():
-    with pytest.raises(CommandError, match="line 2"):
-        read_labelled_lines("pos good\nneg\n", "x.txt")
 
 
 @pytest.mark.parametrize(
@@ -221,9 +259,13 @@ def test_read_labelled_lines_rejects_a_line_without_text():
     [
         ("text,label\ngood,pos\n", ["--text-column", "txt"], ["no column 'txt'"]),
         ("a,b,c\nx,y,z\n", [], ["3 columns", "--text-column"]),
-        ("good,pos\nbad\n", ["--no-header"], ["row 2", "expected at least 2"]),
+        ("good,pos\nbad\n", ["--no-header"], ["line 2", "expected at least 2"]),
         # Regression: an empty label became a class "" silently.
-        ("text,label\ngood,pos\nbad, \n", [], ["row 3", "label", "empty"]),
+        ("text,label\ngood,pos\nbad, \n", [], ["line 3", "label", "empty"]),
+        # Regression: an unclosed quote was reported as a field-count error.
+        ('text,label\n"good,pos\nbad,neg\n', [], ["line 2", "never closed"]),
+        # Regression: no hint about the delimiter ("1 columns; choose them").
+        ("text\tlabel\ngood\tpos\nbad\tneg\n", [], ["tab", "--delimiter tab"]),
         ("", [], ["no data"]),
         ("good,pos\n", ["--format", "lines"], ["line 1"]),
     ],
@@ -358,6 +400,114 @@ def test_evaluate(capsys, model, data_csv):
     assert sum(int(v) for line in matrix for v in line.split()[1:]) == 6
 
 
+# ------------------------------------ predict reads what train and evaluate read
+
+
+def stdin_of(monkeypatch, data: bytes):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def predicted(model, documents):
+    return skrnn_persistence.load(model).predict(documents).tolist()
+
+
+def test_predict_reads_a_csv_as_train_does(capsys, model, data_csv):
+    # Regression: 6 rows gave 7 labels, the header and the label column read
+    # as text.
+    code, out, err = run(capsys, "predict", model, data_csv)
+    assert code == 0, err
+    assert out.splitlines() == predicted(model, DOCUMENTS)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options", "documents"),
+    [
+        ("d.tsv", "id\treview\n1\tgood movie\n2\tbad\n", [], ["good movie", "bad"]),
+        (
+            "d.csv",
+            "id,review,stars\n1,good movie,5\n2,bad,1\n",
+            ["--text-column", "review"],
+            ["good movie", "bad"],
+        ),
+        ("d.csv", "good,pos\nbad,neg\nok,pos\n", ["--label-column", "1"], None),
+        (
+            "d.txt",
+            "a;good\nb;bad\nc;ok\n",
+            ["--delimiter", ";", "--text-column", "1"],
+            None,
+        ),
+        ("d.csv.gz", "text\ngood\nbad\nok\n", [], None),
+        ("d.txt", "pos good\nneg bad\npos ok\n", ["--format", "lines"], None),
+        # --format text reads a .csv name as lines of text.
+        ("d.csv", "good, really\nbad\n", ["--format", "text"], ["good, really", "bad"]),
+        # One label per record: a quoted line break stays inside its document,
+        # a blank row is an empty document.
+        ("d.csv", 'text\n"good\nmovie"\n\nbad\n', [], ["good\nmovie", "", "bad"]),
+        # Classic Mac line endings.
+        ("d.csv", "text\rgood\rbad\rok\r", [], None),
+        ("d.txt", "good\rbad\rok\r", [], None),
+    ],
+)
+def test_predict_reads_tables_with_the_column_options(
+    capsys, model, tmp_path, name, content, options, documents
+):
+    documents = documents or ["good", "bad", "ok"]
+    path = tmp_path / name
+    data = content.encode()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    code, out, err = run(capsys, "predict", model, path, *options)
+    assert code == 0, err
+    assert out.splitlines() == predicted(model, documents)
+
+
+def test_predict_classic_mac_line_endings_on_stdin(capsys, model, monkeypatch):
+    # Regression: `printf 'good\rbad\rok\r' | skrnn predict m -` printed one
+    # label.
+    stdin_of(monkeypatch, b"good\rbad\rok\r")
+    code, out, err = run(capsys, "predict", model, "-")
+    assert code == 0, err
+    assert out.splitlines() == predicted(model, ["good", "bad", "ok"])
+
+
+def test_predict_reads_csv_on_stdin_when_a_column_is_given(capsys, model, monkeypatch):
+    stdin_of(monkeypatch, b"id,review\n1,good movie\n2,bad\n")
+    code, out, err = run(capsys, "predict", model, "--text-column", "review")
+    assert code == 0, err
+    assert out.splitlines() == predicted(model, ["good movie", "bad"])
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "code", "fragments"),
+    [
+        ("a,b,c\nx,y,z\n", [], 1, ["3 columns", "--text-column"]),
+        ("text,label\ngood,pos\n", ["--text-column", "txt"], 1, ["no column"]),
+        ('text\n"good\nbad\n', [], 1, ["line 2", "never closed"]),
+        ("text\tid\ngood\t1\nbad\t2\n", [], 1, ["--delimiter tab"]),
+        ("good\n", ["--format", "text", "--no-header"], 2, ["--no-header"]),
+    ],
+)
+def test_predict_data_errors(
+    capsys, model, tmp_path, content, options, code, fragments
+):
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    result = run(capsys, "predict", model, path, *options)
+    assert result[:2] == (code, "")
+    assert_one_line_error(result[2], "skrnn predict: error:", *fragments)
+
+
+def test_evaluate_reads_fields_longer_than_the_csv_default_limit(
+    capsys, model, tmp_path
+):
+    # Regression: "field larger than field limit (131072)".
+    long_text = "good movie " * 15_000
+    path = tmp_path / "long.csv"
+    path.write_text(f"text,label\n{long_text},pos\nbad,neg\n")
+    code, out, err = run(capsys, "evaluate", model, path)
+    assert code == 0, err
+    assert "(2 documents)" in out
+
+
 def test_train_lines_format_gzip_latin1(capsys, persistence, tmp_path):
     path = tmp_path / "data.txt.gz"
     lines = [f"{label} {text}" for text, label in ROWS] + ["pos caf\xe9 ok"]
@@ -396,6 +546,102 @@ def test_train_checks_the_output_path_before_reading_data(capsys, tmp_path, wher
     assert code == 1
     assert err.startswith(f"skrnn train: error: cannot save to {out_path}: ")
     assert "no-data.csv" not in err
+
+
+def test_train_refuses_to_overwrite_its_data(capsys, data_csv, tmp_path):
+    # Regression: `skrnn train data.csv -o data.csv` replaced the data with
+    # the model and exited 0.
+    before = data_csv.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(data_csv)
+    for output in (data_csv, link, tmp_path / "." / "data.csv"):
+        code, out, err = run(capsys, "train", data_csv, "-o", output, *FAST)
+        assert (code, out) == (2, "")
+        assert_one_line_error(err, "skrnn train: error:", "input file", "overwrite")
+    assert data_csv.read_bytes() == before
+
+
+def test_train_refuses_to_overwrite_its_embeddings(capsys, data_csv, tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("good 0.1 0.2\nbad 0.3 0.4\n")
+    options = ["--embeddings", vectors, "--embedding-dim", "None"]
+    code, _, err = run(capsys, "train", data_csv, "-o", vectors, *options)
+    assert code == 2
+    assert_one_line_error(err, "vectors.txt", "overwrite")
+    assert vectors.read_text().startswith("good 0.1")
+
+
+def unwritable_folders():
+    """Folders where a file cannot be made, even by root, on this system."""
+    if sys.platform.startswith("linux") and os.path.isdir("/sys/kernel"):
+        yield "/sys/kernel"
+
+
+@pytest.mark.parametrize("folder", ["chmod", *unwritable_folders()])
+def test_train_checks_the_folder_is_writable_before_training(
+    capsys, monkeypatch, data_csv, tmp_path, folder
+):
+    # Regression: found only when saving, after all epochs: the model was lost.
+    if folder == "chmod":
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            pytest.skip("root writes in a read-only folder")
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o500)
+    from skrnn import RNNTextClassifier
+
+    def fit(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(RNNTextClassifier, "fit", fit)
+    output = os.path.join(folder, "model.skrnn")
+    code, out, err = run(capsys, "train", data_csv, "-o", output, *FAST)
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, f"cannot save to {output}", "cannot write in the folder")
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_memory_error_is_one_line(capsys, monkeypatch, model, data_csv, command):
+    # Regression: a traceback (--hidden-size 100000000, a 40 MB line).
+    from skrnn import RNNTextClassifier
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(RNNTextClassifier, "fit", out_of_memory)
+    monkeypatch.setattr(RNNTextClassifier, "predict", out_of_memory)
+    if command == "train":
+        argv = ["train", data_csv, "-o", model.with_name("new"), "-q", *FAST]
+    else:
+        argv = ["predict", model, data_csv]
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, f"skrnn {command}: error: out of memory")
+
+
+def test_a_load_error_is_one_line_with_all_of_its_message(
+    capsys, monkeypatch, persistence, tmp_path
+):
+    # The whole of load's ValueError, such as what to do, on one line.
+    path = tmp_path / "model.joblib"
+    path.write_bytes(b"not a model")
+
+    def load(path):
+        raise ValueError(f"{path} is not a skrnn model.\nLoad it with joblib.load.")
+
+    monkeypatch.setattr(persistence, "load", load)
+    code, out, err = run(capsys, "predict", path, "-")
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, "is not a skrnn model.", "Load it with joblib.load.")
+
+
+def test_a_joblib_pickle_given_as_model_is_a_one_line_error(capsys, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    path = tmp_path / "model.joblib"
+    joblib.dump({"not": "a model"}, path)
+    code, out, err = run(capsys, "predict", path, "-")
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, f"skrnn predict: error: cannot load model {path}")
 
 
 def test_demo_still_runs(capsys):
@@ -515,16 +761,6 @@ def test_evaluate_rejects_labels_of_another_type(
 
 
 # -------------------------------------------------------- column options
-
-
-def test_read_table_negative_indexes_count_from_the_end():
-    text = "id,review,stars\n1,good movie,5\n2,bad movie,1\n"
-    by_index = read_table(text, "x.csv", text_column="-2", label_column="-1")
-    assert by_index == (["good movie", "bad movie"], ["5", "1"])
-    assert read_table("good,pos\nbad,neg\n", "x.csv", label_column="-1") == (
-        ["good", "bad"],
-        ["pos", "neg"],
-    )
 
 
 @pytest.mark.parametrize(
