@@ -401,8 +401,10 @@ def check_parameters(estimator) -> None:
         raise UsageError(str(exc)) from exc
     # dtype is the weights' type for the estimator and the ids' for the
     # vectorizer, which the estimator gives it.
-    names = set(SequenceVectorizer().get_params(deep=False)) - {"dtype"}
-    vectorizer = SequenceVectorizer(**{n: params[n] for n in names & set(params)})
+    names = (set(SequenceVectorizer().get_params(deep=False)) - {"dtype"}) & set(params)
+    if not names:
+        return
+    vectorizer = SequenceVectorizer(**{name: params[name] for name in names})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fit warns again
         try:

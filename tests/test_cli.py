@@ -1,5 +1,6 @@
 """The ``skrnn`` command line, driven through ``main([...])`` and capsys."""
 
+import argparse
 import csv
 import gzip
 import io
@@ -7,11 +8,23 @@ import os
 import subprocess
 import sys
 import warnings
+from numbers import Integral
+from typing import ClassVar
 
 import pytest
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
 
 import skrnn._persistence as skrnn_persistence
-from skrnn._cli import main, parameter_docs, parameter_value, parse_value
+from skrnn._cli import (
+    UsageError,
+    add_parameter_options,
+    main,
+    make_estimator,
+    parameter_docs,
+    parameter_value,
+    parse_value,
+)
 
 ROWS = [
     ("good movie", "pos"),
@@ -121,6 +134,46 @@ def test_parameter_value_keeps_the_text_the_constraints_want():
     assert parameter_value(RNNTextClassifier, "token_pattern", "none") is None
     # A value that neither reading satisfies stays the literal, for the error.
     assert parameter_value(RNNTextClassifier, "hidden_size", "[1]") == [1]
+
+
+class Regressor(BaseEstimator):
+    """Another estimator, as RNNTextRegressor will be: no class_weight.
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+        Width of the hidden state.
+    loss : {"squared_error", "huber"}, default="squared_error"
+        The loss.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions({"squared_error", "huber"})],
+    }
+
+    def __init__(self, *, hidden_size=64, loss="squared_error"):
+        self.hidden_size = hidden_size
+        self.loss = loss
+
+
+def test_parameter_options_serve_another_estimator(capsys):
+    parser = argparse.ArgumentParser(prog="skrnn train-regressor")
+    add_parameter_options(parser, Regressor)
+    args = parser.parse_args(["--hidden-size", "8", "--param", "loss=huber"])
+    estimator = make_estimator(Regressor, args.parameters)
+    assert estimator.get_params() == {"hidden_size": 8, "loss": "huber"}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--class-weight", "balanced"])
+    capsys.readouterr()
+    args = parser.parse_args(["--param", "class_weight=balanced"])
+    with pytest.raises(UsageError, match="unknown parameter 'class_weight'"):
+        make_estimator(Regressor, args.parameters)
+    args = parser.parse_args(["--loss", "absolute_error"])
+    with pytest.raises(UsageError, match="'loss' parameter of Regressor"):
+        make_estimator(Regressor, args.parameters)
+    parser.print_help()
+    assert "int, default=64. Width of the hidden state." in capsys.readouterr().out
 
 
 HELP_WITHOUT_SKLEARN = """
