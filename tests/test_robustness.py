@@ -553,7 +553,7 @@ GRID_FAILURES = {
         {"embedding_dim": [2, 3]},
         "embedding_dim=3, but the pre-trained vectors have 2 components",
     ),
-    "float16": ({}, {"dtype": [np.float32, "float16"]}, "dtype must be numpy.float32"),
+    "float16": ({}, {"dtype": [np.float32, "float16"]}, "'dtype' parameter of"),
 }
 
 
