@@ -10,6 +10,7 @@ from sklearn.utils import Bunch
 from skrnn.datasets import (
     load_movie_reviews,
     load_sst2,
+    load_sst5,
     load_toy_sentiment,
     load_trec,
 )
@@ -19,6 +20,7 @@ LOADERS = {
     "mr": load_movie_reviews,
     "trec": load_trec,
     "sst2": load_sst2,
+    "sst5": load_sst5,
 }
 
 # (loader name, subset) -> (number of examples, examples per class)
@@ -34,6 +36,10 @@ COUNTS = {
     ("sst2", "dev"): (872, [428, 444]),
     ("sst2", "test"): (1821, [912, 909]),
     ("sst2", "all"): (9613, [4650, 4963]),
+    ("sst5", "train"): (8544, [1092, 2218, 1624, 2322, 1288]),
+    ("sst5", "dev"): (1101, [139, 289, 229, 279, 165]),
+    ("sst5", "test"): (2210, [279, 633, 389, 510, 399]),
+    ("sst5", "all"): (11855, [1510, 3140, 2242, 3111, 1852]),
 }
 
 TARGET_NAMES = {
@@ -41,6 +47,7 @@ TARGET_NAMES = {
     "mr": ["negative", "positive"],
     "trec": ["DESC", "ENTY", "ABBR", "HUM", "LOC", "NUM"],
     "sst2": ["negative", "positive"],
+    "sst5": ["very negative", "negative", "neutral", "positive", "very positive"],
 }
 
 VALID_SUBSETS = {
@@ -48,6 +55,7 @@ VALID_SUBSETS = {
     "mr": ("all",),
     "trec": ("train", "test", "all"),
     "sst2": ("train", "dev", "test", "all"),
+    "sst5": ("train", "dev", "test", "all"),
 }
 
 CITATIONS = {
@@ -55,6 +63,7 @@ CITATIONS = {
     "mr": ["Pang, B. and Lee, L. (2005)", "Seeing stars", "Kim, Y. (2014)"],
     "trec": ["Li, X. and Roth, D. (2002)", "Learning question", "Kim, Y. (2014)"],
     "sst2": ["Socher, R.", "(2013)", "sentiment treebank", "Kim, Y. (2014)"],
+    "sst5": ["Socher, R.", "(2013)", "Kim, Y. (2014)", "Iyyer, M.", "(2015)"],
 }
 
 # The shared data folder the package files were made from, if present.
@@ -72,6 +81,9 @@ SOURCE_FILES = {
     ("sst2", "train"): ("sst2/stsa.binary.train", "utf-8", " ", False),
     ("sst2", "dev"): ("sst2/stsa.binary.dev", "utf-8", " ", False),
     ("sst2", "test"): ("sst2/stsa.binary.test", "utf-8", " ", False),
+    ("sst5", "train"): ("sst5/stsa.fine.train", "utf-8", " ", False),
+    ("sst5", "dev"): ("sst5/stsa.fine.dev", "utf-8", " ", False),
+    ("sst5", "test"): ("sst5/stsa.fine.test", "utf-8", " ", False),
 }
 
 
@@ -141,6 +153,7 @@ def test_default_subsets():
     assert len(load_movie_reviews().data) == 10662
     assert len(load_trec().data) == 5452
     assert len(load_sst2().data) == 6920
+    assert len(load_sst5().data) == 8544
 
 
 @pytest.mark.parametrize("name", sorted(LOADERS))
@@ -233,6 +246,17 @@ def test_non_ascii_text():
     )
     sst2 = load_sst2(subset="test").data
     assert any("rancid crème brûlée" in t for t in sst2)
+    sst5 = load_sst5(subset="test").data
+    assert any("rancid crème brûlée" in t for t in sst5)
+
+
+@pytest.mark.parametrize("subset", ["train", "dev", "test"])
+def test_sst2_is_sst5_without_neutral(subset):
+    """SST-2 holds SST-5's non-neutral sentences, 0-1 negative and 3-4 positive."""
+    fine = dict(zip(*load_sst5(subset=subset, return_X_y=True), strict=True))
+    X2, y2 = load_sst2(subset=subset, return_X_y=True)
+    assert [int(fine[x] >= 3) for x in X2] == y2.tolist()
+    assert set(X2) == {x for x, level in fine.items() if level != 2}
 
 
 def test_trec_label_names():
@@ -266,7 +290,7 @@ def test_data_files_are_packaged():
     expected = {f"{name}_{subset}.tsv.gz" for name, subset in SOURCE_FILES}
     assert expected <= names
     total = sum(len(data.joinpath(name).read_bytes()) for name in expected)
-    assert total < 1_500_000
+    assert total < 2_000_000
 
 
 @pytest.mark.parametrize(("name", "subset"), sorted(SOURCE_FILES))

@@ -6,11 +6,18 @@ str), ``target`` (int64 array), ``target_names`` and ``DESCR``, or
 :func:`sklearn.datasets.fetch_20newsgroups`.
 """
 
-from ._base import load_movie_reviews, load_sst2, load_toy_sentiment, load_trec
+from ._base import (
+    load_movie_reviews,
+    load_sst2,
+    load_sst5,
+    load_toy_sentiment,
+    load_trec,
+)
 
 __all__ = [
     "load_movie_reviews",
     "load_sst2",
+    "load_sst5",
     "load_toy_sentiment",
     "load_trec",
 ]

@@ -21,6 +21,7 @@ from .._tables import read_labelled_lines
 __all__ = [
     "load_movie_reviews",
     "load_sst2",
+    "load_sst5",
     "load_toy_sentiment",
     "load_trec",
 ]
@@ -201,6 +202,53 @@ https://nlp.stanford.edu/sentiment/.
 """
 
 
+_SST5_DESCR = f"""\
+.. _sst5_dataset:
+
+Stanford Sentiment Treebank, fine-grained, sentence level (SST-5)
+-----------------------------------------------------------------
+
+**Data Set Characteristics:**
+
+:Number of sentences: 11,855 (8,544 train, 1,101 dev, 2,210 test; the split
+    is given). ``subset="all"`` is train, then dev, then test, concatenated.
+:Classes: 5 ordered sentiment levels, 0 = very negative, 1 = negative,
+    2 = neutral, 3 = positive, 4 = very positive; train 1,092 / 2,218 /
+    1,624 / 2,322 / 1,288, dev 139 / 289 / 229 / 279 / 165, test 279 / 633 /
+    389 / 510 / 399
+
+The sentences of SST-2 with their five-level labels, neutral ones included
+(``stsa.fine.train/dev/test``): SST-2 is this set without the neutral
+sentences, 0 and 1 merged into negative and 3 and 4 into positive. The
+labels are ordered, so they can be read as classes or as a rating to
+regress on. Only whole sentences are included, not the labelled phrases of
+the treebank. The training file holds ten sentences twice, each time with
+the same label.
+
+Published test accuracies (%): Kim (2014) CNN-rand 45.0, CNN-non-static
+(word2vec) 48.0; Iyyer et al. (2015) DAN-RAND 45.4. These models were also
+trained on the treebank's labelled phrases, so a model trained on the 8,544
+sentences alone is expected to do worse.
+
+Encoding: UTF-8 (a few accented letters, as in "crème brûlée").
+{_STORAGE_NOTE}
+
+Source: {_SOURCE_COLLECTION}; original release at
+https://nlp.stanford.edu/sentiment/.
+
+.. rubric:: References
+
+* Socher, R., Perelygin, A., Wu, J., Chuang, J., Manning, C. D., Ng, A. Y.
+  and Potts, C. (2013). Recursive deep models for semantic compositionality
+  over a sentiment treebank. In Proceedings of the 2013 Conference on
+  Empirical Methods in Natural Language Processing (EMNLP), pages 1631-1642.
+* {_KIM_2014}
+* Iyyer, M., Manjunatha, V., Boyd-Graber, J. and Daumé III, H. (2015). Deep
+  unordered composition rivals syntactic methods for text classification. In
+  Proceedings of ACL-IJCNLP 2015, pages 1681-1691.
+"""
+
+
 @dataclass(frozen=True)
 class _DatasetSpec:
     """Where a data set's files are and how to describe it."""
@@ -227,6 +275,12 @@ _TREC = _DatasetSpec(
 )
 _SST2 = _DatasetSpec(
     "sst2", ("train", "dev", "test"), ("negative", "positive"), _SST2_DESCR
+)
+_SST5 = _DatasetSpec(
+    "sst5",
+    ("train", "dev", "test"),
+    ("very negative", "negative", "neutral", "positive", "very positive"),
+    _SST5_DESCR,
 )
 
 
@@ -561,6 +615,8 @@ def load_sst2(
     See Also
     --------
     load_movie_reviews : Sentences from the same source, without a split.
+    load_sst5 : The same sentences with five sentiment levels, neutral ones
+        included.
 
     References
     ----------
@@ -584,3 +640,84 @@ def load_sst2(
     9613
     """
     return _load(_SST2, subset, return_X_y)
+
+
+def load_sst5(
+    *, subset: str = "train", return_X_y: bool = False
+) -> Bunch | tuple[list[str], NDArray[np.int64]]:
+    """Load the fine-grained, sentence-level Stanford Sentiment Treebank (SST-5).
+
+    Lower-cased, tokenised movie review sentences from the Stanford
+    Sentiment Treebank (Socher et al., 2013), each labelled with one of five
+    ordered sentiment levels, 0 (very negative) to 4 (very positive): 8,544
+    for training, 1,101 for development and 2,210 for testing. The labels
+    can be used as classes or as a rating to regress on. Only whole
+    sentences are included, not the treebank's labelled phrases. Read more
+    in the ``DESCR`` field.
+
+    ======================   ==================
+    Classes                                   5
+    Samples total                        11,855
+    Samples train/dev/test    8,544/1,101/2,210
+    Features                               text
+    ======================   ==================
+
+    Parameters
+    ----------
+    subset : {"train", "dev", "test", "all"}, default="train"
+        Which split to load; ``"all"`` is train, dev and test concatenated
+        in that order (11,855 sentences).
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object, with the following attributes.
+
+        data : list of str
+            The sentences.
+        target : ndarray of shape (n_samples,), dtype int64
+            The sentiment level, 0 (very negative) to 4 (very positive).
+        target_names : list of str
+            ``["very negative", "negative", "neutral", "positive",
+            "very positive"]``; ``target_names[i]`` is the name of label
+            ``i``.
+        DESCR : str
+            Description of the data set, with its source, published
+            accuracies and citations.
+
+    (data, target) : tuple if ``return_X_y`` is True
+        The list of sentences and the target array.
+
+    Raises
+    ------
+    ValueError
+        If ``subset`` is not one of the valid choices.
+
+    See Also
+    --------
+    load_sst2 : The same sentences without the neutral ones, in two classes.
+
+    References
+    ----------
+    .. [1] Socher, R., Perelygin, A., Wu, J., Chuang, J., Manning, C. D.,
+       Ng, A. Y. and Potts, C. (2013). Recursive deep models for semantic
+       compositionality over a sentiment treebank. In Proceedings of EMNLP
+       2013, pages 1631-1642.
+    .. [2] Kim, Y. (2014). Convolutional neural networks for sentence
+       classification. In Proceedings of EMNLP 2014, pages 1746-1751.
+
+    Examples
+    --------
+    >>> from skrnn.datasets import load_sst5
+    >>> dev = load_sst5(subset="dev")
+    >>> len(dev.data), len(dev.target_names)
+    (1101, 5)
+    >>> dev.data[1], dev.target_names[dev.target[1]]
+    ('one long string of cliches .', 'negative')
+    >>> X, y = load_sst5(subset="all", return_X_y=True)
+    >>> len(X), int(y.max())
+    (11855, 4)
+    """
+    return _load(_SST5, subset, return_X_y)
