@@ -10,10 +10,10 @@ Usage::
 Every measurement runs in a fresh Python process, so that the peak resident
 memory it reports (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is its own:
 
-* corpus size: the token ids of MR's 9,595 training sentences (the split of
-  ``speed.py``), replicated 1, 4 and 16 times;
-* document length: synthetic documents of 20, 200 and 2,000 random token ids
-  (MR's vocabulary, random labels) with as many tokens in all as MR's training
+* corpus size: MR's 9,595 training sentences (the split of ``speed.py``),
+  replicated 1, 4 and 16 times;
+* document length: synthetic documents of 20, 200 and 2,000 random words of
+  MR's vocabulary (random labels) with as many tokens in all as MR's training
   part;
 * a baseline process that imports skrnn and tokenizes MR but trains nothing:
   the floor under every peak;
@@ -23,11 +23,14 @@ memory it reports (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is its own:
   next, so by default it stops after ``max_iter=3`` epochs; ``--full-fit``
   keeps the estimator's own ``max_iter`` and stopping rule.
 
-Epochs are timed as in ``speed.py``: skrnn's training internals, as
-``RNNTextClassifier._fit`` runs them after tokenizing, under
-``single_threaded_blas()``.  The network is the estimator's current defaults
-(``--config default``) or configuration a (rnn, embedding 64, hidden 128,
-batch 64).  Seconds per epoch are medians over ``--epochs`` epochs.
+Epochs are timed as in ``speed.py``: the estimator itself,
+``RNNTextClassifier(**params)`` with ``max_iter=--epochs``,
+``early_stopping=False`` and ``tol=0`` fitted on the raw documents, a
+scikit-learn callback timing each epoch inside ``fit`` (scikit-learn >= 1.9).
+The network is the estimator's current defaults (``--config default``) or
+configuration a of ``speed.py`` (rnn, embedding 64, hidden 128, batch 64).
+Seconds per epoch are medians over ``--epochs`` epochs; the peak memory of an
+epoch row is that of its whole ``fit``, tokenizing included.
 """
 
 import argparse
@@ -41,18 +44,18 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from skrnn import RNNTextClassifier, SequenceVectorizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import (  # a sibling script, not a package
-    SkrnnTrainer,
-    bench_configs,
+from _env import (  # sibling modules, not a package
     environment_lines,
     git_state,
     load_average,
     markdown_table,
-    mr_split,
-    tokenize_mr,
 )
+from _skrnn_side import TIMED_FIT, bench_configs, mr_split, timed_fit, token_ids
 
 CORPUS_FACTORS = (1, 4, 16)
 DOCUMENT_LENGTHS = (20, 200, 2000)
@@ -73,34 +76,59 @@ def network_params(config: str) -> dict:
     return bench_configs()["e" if config == "default" else config].params
 
 
+def text_params(params: dict) -> dict:
+    """The estimator's text parameters, those ``SequenceVectorizer`` takes too.
+
+    ``dtype`` is left out: the weights' type in one, the ids' in the other.
+    """
+    names = set(SequenceVectorizer().get_params()) - {"dtype"}
+    return {k: params[k] for k in names if k in params}
+
+
+def synthetic_documents(words, n_tokens, length, n_classes, seed=0):
+    """Documents of ``length`` random words, ``n_tokens`` in all; random labels."""
+    rng = np.random.default_rng(seed)
+    n_docs = max(1, n_tokens // length)
+    picks = rng.integers(0, len(words), size=(n_docs, length))
+    X = [" ".join(words[row]) for row in picks]
+    return X, rng.integers(0, n_classes, size=n_docs)
+
+
 def work_epochs(task: dict) -> dict:
-    """Time epochs on a replicated or synthetic corpus; report the peak."""
+    """Time epochs of the estimator on a replicated or synthetic corpus."""
     params = network_params(task["config"])
-    corpus = tokenize_mr(params, task["quick"])
+    X_train, _, y_train, _ = mr_split(task["quick"])
     if task["kind"] == "baseline":
-        return {"documents": len(corpus.train), "tokens": corpus.train_tokens}
+        ids = SequenceVectorizer(**text_params(params)).fit_transform(X_train)
+        return {"documents": len(ids), "tokens": sum(len(s) for s in ids)}
     if task["kind"] == "corpus":
-        sequences = corpus.train * task["factor"]
-        y = np.tile(corpus.y_train, task["factor"])
+        X = X_train * task["factor"]
+        y = np.tile(y_train, task["factor"])
     else:
-        length = task["length"]
-        rng = np.random.default_rng(0)
-        n_docs = max(1, corpus.train_tokens // length)
-        ids = rng.integers(2, corpus.n_vocab, size=(n_docs, length), dtype=np.int32)
-        sequences = list(ids)
-        y = rng.integers(0, corpus.n_classes, size=n_docs)
-    trainer = SkrnnTrainer(params, sequences, y, corpus.n_vocab, corpus.n_classes)
-    seconds = [trainer.epoch() for _ in range(task["epochs"])]
-    n_tokens = sum(len(s) for s in sequences)
-    return {"documents": len(sequences), "tokens": n_tokens, "seconds": seconds}
+        vectorizer = SequenceVectorizer(**text_params(params))
+        n_tokens = sum(len(s) for s in vectorizer.fit_transform(X_train))
+        words = np.array(sorted(vectorizer.vocabulary_), dtype=object)
+        n_classes = len(np.unique(y_train))
+        X, y = synthetic_documents(words, n_tokens, task["length"], n_classes)
+    clf = RNNTextClassifier(**params).set_params(
+        **TIMED_FIT,
+        max_iter=task["epochs"],
+        n_iter_no_change=task["epochs"],
+        random_state=0,
+    )
+    _, seconds = timed_fit(clf, X, y)
+    peak = peak_rss_mb()
+    n_tokens = sum(len(s) for s in token_ids(clf, X))
+    return {
+        "documents": len(X),
+        "tokens": n_tokens,
+        "seconds": seconds,
+        "peak_mb": peak,
+    }
 
 
 def work_fit(task: dict) -> dict:
     """A default ``RNNTextClassifier`` fitted on raw MR, then predict_proba."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    from skrnn import RNNTextClassifier
-
     X_train, X_test, y_train, _ = mr_split(task["quick"])
     clf = RNNTextClassifier(random_state=0)
     if task["max_iter"] is not None:
@@ -123,7 +151,7 @@ def work_fit(task: dict) -> dict:
 def worker(task: dict) -> None:
     """Run one measurement and print its result, peak memory included, as JSON."""
     result = work_fit(task) if task["kind"] == "fit" else work_epochs(task)
-    result["peak_mb"] = peak_rss_mb()
+    result.setdefault("peak_mb", peak_rss_mb())
     print(json.dumps(result))
 
 
@@ -228,7 +256,7 @@ def main(argv=None):
         first = first or seconds
         relative = f"{seconds / first:.2f} (ideal: 1)"
         rows.append(epoch_row(f"{length} tokens/doc", result, relative))
-    print("\n## Document length (synthetic random ids, as many tokens as MR x 1)\n")
+    print("\n## Document length (random MR words, as many tokens as MR x 1)\n")
     print(markdown_table(HEADERS, rows), flush=True)
 
     max_iter = None if args.full_fit else (1 if args.quick else 3)

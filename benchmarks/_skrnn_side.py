@@ -1,0 +1,280 @@
+"""skrnn's side of the speed benchmarks: the configurations and the estimator itself.
+
+Everything here goes through the public estimator, so that every option
+applies as in ``fit``: a configuration is a dict of ``RNNTextClassifier``
+parameters, training is ``fit`` (one epoch per warm-started call, timed by a
+scikit-learn callback around the epoch), prediction is ``predict_proba`` on
+raw text.  ``speed.py`` and ``scaling.py`` use it; ``_torch_twin.py`` builds
+the PyTorch network of the same parameters.
+"""
+
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from skrnn import RNNTextClassifier
+from skrnn._demo import SEED_PARAMS
+from skrnn.datasets import load_movie_reviews, load_toy_sentiment
+
+QUICK_TRAIN_SIZE = 2400
+
+#: What every timed fit sets, whatever the configuration: all the training
+#: documents are trained on (no held-out part), and nothing stops early.
+TIMED_FIT = {"early_stopping": False, "tol": 0.0, "verbose": 0}
+
+
+# ------------------------------------------------------------ configurations
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """One network and its training settings, as estimator parameters."""
+
+    name: str
+    params: dict
+
+    def describe(self) -> str:
+        """Short description: cell, widths, batch, and whatever else differs."""
+        p = self.params
+        parts = [
+            p["cell"],
+            f"emb {p['embedding_dim']}",
+            f"hidden {p['hidden_size']}",
+            f"batch {p['batch_size']}",
+        ]
+        if p["num_layers"] != 1:
+            parts.append(f"{p['num_layers']} layers")
+        if p["bidirectional"]:
+            parts.append("bidirectional")
+        if p["pooling"] != "last":
+            parts.append(f"{p['pooling']} pooling")
+        if p["dropout"]:
+            parts.append(f"dropout {p['dropout']}")
+        if p["input_dropout"]:
+            parts.append(f"input dropout {p['input_dropout']}")
+        if np.dtype(p["dtype"]) != np.float32:
+            parts.append(np.dtype(p["dtype"]).name)
+        if p["solver"] != "adam" or p["learning_rate_init"] != 1e-3:
+            parts.append(f"{p['solver']} {p['learning_rate_init']}")
+        return ", ".join(parts)
+
+
+def estimator_defaults() -> dict:
+    """``RNNTextClassifier()``'s parameters, read now: the defaults may change."""
+    return RNNTextClassifier().get_params()
+
+
+def bench_configs() -> dict[str, BenchConfig]:
+    """Configurations a-e over the estimator's current defaults."""
+    defaults = estimator_defaults()
+    plain = {
+        **defaults,
+        "num_layers": 1,
+        "bidirectional": False,
+        "pooling": "last",
+        "dropout": 0.0,
+        "input_dropout": 0.0,
+        "solver": "adam",
+        "learning_rate_init": 1e-3,
+        "dtype": np.float32,
+    }
+
+    def network(cell, embedding_dim, hidden_size, batch_size):
+        return {
+            **plain,
+            "cell": cell,
+            "embedding_dim": embedding_dim,
+            "hidden_size": hidden_size,
+            "batch_size": batch_size,
+        }
+
+    return {
+        "a": BenchConfig("a", network("rnn", 64, 128, 64)),
+        "b": BenchConfig("b", network("lstm", 64, 128, 64)),
+        "c": BenchConfig("c", network("gru", 64, 128, 64)),
+        "d": BenchConfig("d", network("lstm", 128, 256, 128)),
+        "e": BenchConfig("e", defaults),
+    }
+
+
+def mr_split(quick: bool = False):
+    """MR's fixed split: 9,595 training sentences and 1,067 held out.
+
+    ``quick`` keeps the first 2,400 training sentences.
+    """
+    X, y = load_movie_reviews(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.1, random_state=0, stratify=y
+    )
+    if quick:
+        X_train, y_train = X_train[:QUICK_TRAIN_SIZE], y_train[:QUICK_TRAIN_SIZE]
+    return X_train, X_test, y_train, y_test
+
+
+# ------------------------------------------------------------------- timing
+
+
+class EpochTimer:
+    """A scikit-learn callback (scikit-learn >= 1.9) that times every epoch.
+
+    The estimator opens an ``"epoch"`` task around each epoch of ``fit``;
+    the seconds between its beginning and its end are appended to
+    ``seconds``: the epoch's steps and its bookkeeping, none of the
+    tokenizing and checking that ``fit`` does before the first epoch.
+    """
+
+    def __init__(self):
+        self.seconds = []
+        self._start = None
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        if context.task_name == "epoch":
+            self._start = time.perf_counter()
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "epoch":
+            self.seconds.append(time.perf_counter() - self._start)
+        return False
+
+
+def timed_fit(clf: RNNTextClassifier, X, y) -> tuple[float, list[float]]:
+    """Fit ``clf``; return the seconds of the call and of each of its epochs.
+
+    Without scikit-learn's callbacks (before 1.9) each epoch's time is
+    unknown: the list then holds the whole call's seconds shared evenly
+    between its epochs (tokenizing and checks included).
+    """
+    timer = EpochTimer()
+    continued = clf.warm_start and hasattr(clf, "n_iter_")
+    before = clf.n_iter_ if continued else 0
+    callbacks = hasattr(clf, "set_callbacks")
+    if callbacks:
+        clf.set_callbacks(timer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        clf.fit(X, y)
+        seconds = time.perf_counter() - start
+    if callbacks:
+        clf.set_callbacks()
+    n_epochs = clf.n_iter_ - before
+    epochs = timer.seconds or [seconds / n_epochs] * n_epochs
+    return seconds, epochs
+
+
+class SkrnnRunner:
+    """``RNNTextClassifier`` trained one epoch per ``fit`` call (warm start).
+
+    Parameters
+    ----------
+    params : dict
+        Estimator parameters (``RNNTextClassifier().get_params()`` and changes).
+        ``warm_start``, ``max_iter``, ``n_jobs``, ``random_state`` and
+        :data:`TIMED_FIT` are set on top.
+    X, y : list of str, array of labels
+        The raw training documents and their labels, given to every ``fit``.
+    n_jobs : int
+        The estimator's ``n_jobs``.
+    random_state : int
+        The estimator's ``random_state``.
+    """
+
+    def __init__(self, params, X, y, *, n_jobs=1, random_state=0):
+        self.clf = RNNTextClassifier(**params).set_params(
+            **TIMED_FIT,
+            warm_start=True,
+            max_iter=1,
+            n_jobs=n_jobs,
+            random_state=random_state,
+        )
+        self.X, self.y = X, y
+        self.call_seconds = []
+        self.first_fit = None
+
+    def warm_up(self) -> None:
+        """The first ``fit``: vocabulary, weights and one untimed epoch.
+
+        Its seconds (the whole call, and its epoch) are kept in
+        ``first_fit``.
+        """
+        seconds, (epoch,) = timed_fit(self.clf, self.X, self.y)
+        self.first_fit = (seconds, epoch)
+
+    def epoch(self) -> float:
+        """One more epoch through ``fit``; return the epoch's seconds."""
+        seconds, (epoch,) = timed_fit(self.clf, self.X, self.y)
+        self.call_seconds.append(seconds - epoch)
+        return epoch
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The estimator's ``predict_proba`` of raw documents."""
+        return self.clf.predict_proba(X)
+
+
+def token_ids(clf: RNNTextClassifier, X) -> list[np.ndarray]:
+    """The token ids of ``X`` by the fitted estimator's own vectorizer."""
+    return clf.vectorizer_.transform(X)
+
+
+# ------------------------------------------------------------ seed and toy
+
+
+def bench_seed(repeats, epochs):
+    """The seed's per-sample algorithm against skrnn with ``SEED_PARAMS``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from seed_rnn import train_seed
+
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    X_test, y_test = load_toy_sentiment(subset="test", return_X_y=True)
+    rows = {"seed": [], "skrnn": []}
+    for r in range(repeats):
+        result = train_seed(epochs=epochs, seed=r)
+        rows["seed"].append(
+            (result["seconds"], result["n_tokens"], result["test_accuracy"])
+        )
+        clf = RNNTextClassifier(**{**SEED_PARAMS, "max_iter": epochs}, random_state=r)
+        seconds, _ = timed_fit(clf, X, y)
+        n_tokens = epochs * sum(len(s) for s in token_ids(clf, X))
+        rows["skrnn"].append((seconds, n_tokens, clf.score(X_test, y_test)))
+    return rows
+
+
+def bench_toy(max_epochs):
+    """Epochs and fit time of the defaults to their best toy test accuracy.
+
+    Returns the plain default fit as ``(epochs, seconds, test accuracy)`` and
+    ``(epoch, epochs run, seconds, test accuracy)`` of a fit with ``max_iter``
+    set to the first epoch reaching 100% test accuracy or, failing that within
+    ``max_epochs``, the best accuracy.
+    """
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    X_test, y_test = load_toy_sentiment(subset="test", return_X_y=True)
+    plain = RNNTextClassifier(random_state=0)
+    plain_seconds, _ = timed_fit(plain, X, y)
+    plain_row = (plain.n_iter_, plain_seconds, plain.score(X_test, y_test))
+    # Score every epoch, one epoch per fit call: a warm start continues the
+    # same weights, optimizer state and shuffling.
+    clf = RNNTextClassifier(random_state=0, warm_start=True, max_iter=1)
+    best, best_epoch = -1.0, 0
+    for epoch in range(1, max_epochs + 1):
+        timed_fit(clf, X, y)
+        score = clf.score(X_test, y_test)
+        if score > best:
+            best, best_epoch = score, epoch
+        if score == 1.0:
+            break
+    again = RNNTextClassifier(random_state=0, max_iter=best_epoch)
+    seconds, _ = timed_fit(again, X, y)
+    return plain_row, (best_epoch, again.n_iter_, seconds, again.score(X_test, y_test))
