@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from skrnn import RNNTextClassifier
+from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._demo import SEED_PARAMS
 from skrnn.datasets import load_movie_reviews, load_toy_sentiment
 
@@ -221,6 +221,15 @@ class SkrnnRunner:
     def predict_proba(self, X) -> np.ndarray:
         """The estimator's ``predict_proba`` of raw documents."""
         return self.clf.predict_proba(X)
+
+
+def vectorizer_of(params: dict) -> SequenceVectorizer:
+    """The vectorizer of these estimator parameters (its text parameters).
+
+    ``dtype`` is left out: the weights' type in one, the ids' in the other.
+    """
+    names = set(SequenceVectorizer().get_params()) - {"dtype"}
+    return SequenceVectorizer(**{k: params[k] for k in names if k in params})
 
 
 def token_ids(clf: RNNTextClassifier, X) -> list[np.ndarray]:

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn import RNNTextClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _env import (  # sibling modules, not a package
@@ -55,7 +55,14 @@ from _env import (  # sibling modules, not a package
     load_average,
     markdown_table,
 )
-from _skrnn_side import TIMED_FIT, bench_configs, mr_split, timed_fit, token_ids
+from _skrnn_side import (
+    TIMED_FIT,
+    bench_configs,
+    mr_split,
+    timed_fit,
+    token_ids,
+    vectorizer_of,
+)
 
 CORPUS_FACTORS = (1, 4, 16)
 DOCUMENT_LENGTHS = (20, 200, 2000)
@@ -76,15 +83,6 @@ def network_params(config: str) -> dict:
     return bench_configs()["e" if config == "default" else config].params
 
 
-def text_params(params: dict) -> dict:
-    """The estimator's text parameters, those ``SequenceVectorizer`` takes too.
-
-    ``dtype`` is left out: the weights' type in one, the ids' in the other.
-    """
-    names = set(SequenceVectorizer().get_params()) - {"dtype"}
-    return {k: params[k] for k in names if k in params}
-
-
 def synthetic_documents(words, n_tokens, length, n_classes, seed=0):
     """Documents of ``length`` random words, ``n_tokens`` in all; random labels."""
     rng = np.random.default_rng(seed)
@@ -99,13 +97,13 @@ def work_epochs(task: dict) -> dict:
     params = network_params(task["config"])
     X_train, _, y_train, _ = mr_split(task["quick"])
     if task["kind"] == "baseline":
-        ids = SequenceVectorizer(**text_params(params)).fit_transform(X_train)
+        ids = vectorizer_of(params).fit_transform(X_train)
         return {"documents": len(ids), "tokens": sum(len(s) for s in ids)}
     if task["kind"] == "corpus":
         X = X_train * task["factor"]
         y = np.tile(y_train, task["factor"])
     else:
-        vectorizer = SequenceVectorizer(**text_params(params))
+        vectorizer = vectorizer_of(params)
         n_tokens = sum(len(s) for s in vectorizer.fit_transform(X_train))
         words = np.array(sorted(vectorizer.vocabulary_), dtype=object)
         n_classes = len(np.unique(y_train))
