@@ -2,10 +2,11 @@
 
 Usage::
 
-    python benchmarks/accuracy.py                        # MR, TREC, SST-2, toy
-    python benchmarks/accuracy.py --corpora trec,sst2    # ~5-10 min
+    python benchmarks/accuracy.py                        # MR, TREC, SST-2, SST-5, toy
+    python benchmarks/accuracy.py --corpora trec,sst2    # ~10-15 min
     python benchmarks/accuracy.py --folds 3 --jobs 2     # quicker, parallel MR
     python benchmarks/accuracy.py --quick                # checks that it runs
+    python benchmarks/accuracy.py --corpora trec --seeds 10
     python benchmarks/accuracy.py --tuned '{"cell": "lstm", "pooling": "max"}'
 
 Models, all fitted by this script on the same splits:
@@ -21,7 +22,15 @@ Models, all fitted by this script on the same splits:
   LogisticRegression(C=10, max_iter=1000)``; ``C`` from {1, 3, 10, 30}, the
   best on SST-2 dev and on a 10% hold-out of TREC train (scikit-learn's
   ``C=1`` is 1-5 points worse on both);
-* ``CountVectorizer() + MultinomialNB()``.
+* ``CountVectorizer() + MultinomialNB()``;
+* NBSVM-bi (Wang and Manning, 2012) as NB-LR: binary unigram and bigram
+  features scaled by the naive Bayes log-count ratios, then
+  ``LogisticRegression`` with ``C`` chosen by an inner 3-fold cross-validation
+  of the training data (one-vs-rest for more than two classes), written with
+  scikit-learn in ``_baselines.py``;
+* fastText (Joulin et al., 2017), bigrams, 25 epochs, one thread, the
+  training file shuffled: only when ``fasttext-numpy2-wheel`` is installed
+  (the ``bench`` extra), otherwise skipped with a note in the header.
 
 Protocols (those of Kim, 2014):
 
@@ -29,7 +38,13 @@ Protocols (those of Kim, 2014):
   default), mean ± standard deviation of the fold accuracies;
 * TREC: fit on the 5,452 training questions, score on the 500 test questions;
 * SST-2: fit on the 6,920 training sentences, score on the 1,821 test
-  sentences.  The dev set is not read (no selection is made here).
+  sentences; SST-5 likewise, 8,544 -> 2,210 sentences, five classes.  The dev
+  sets are not read (no selection is made here).
+
+The main table fits skrnn with ``random_state=0``.  The seed spread then
+refits skrnn with ``random_state`` 1 to ``--seeds`` - 1 (on MR, on the first
+fold of the cross-validation only) and reports the mean ± standard deviation
+and the range of the test accuracies over the seeds, with the mean fit time.
 
 Fit time is the mean wall-clock time of one ``fit`` (tokenizing included), in
 seconds; the machine may be shared, so the load averages are printed at the
@@ -38,8 +53,9 @@ start and the end.  The toy set (``load_toy_sentiment``) is fitted with
 accuracy (``--no-toy`` skips it).
 
 ``--quick`` only checks that the script runs: MR is cut to 2,000 sentences and
-2 folds, the TREC and SST-2 training sets to 1,000 sentences (test sets whole)
-and the toy set to 2 random states.  Its numbers are not comparable.
+2 folds, the TREC, SST-2 and SST-5 training sets to 1,000 sentences (test sets
+whole), the seed spread to 2 seeds and the toy set to 2 random states.  Its
+numbers are not comparable.
 
 The published numbers are copied from the papers (see ``PUBLISHED``); they
 were not reproduced here.  Kim's and Tai et al.'s SST-2 models were trained on
@@ -58,6 +74,7 @@ import statistics
 import sys
 import time
 import warnings
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import joblib
@@ -76,21 +93,37 @@ from skrnn import RNNTextClassifier
 from skrnn.datasets import (
     load_movie_reviews,
     load_sst2,
+    load_sst5,
     load_toy_sentiment,
     load_trec,
 )
 
-CORPORA = ("mr", "trec", "sst2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _baselines import (  # a sibling module, not a package
+    NBSVM_C_GRID,
+    FastTextClassifier,
+    fasttext_available,
+    make_nbsvm_bi,
+)
+
+CORPORA = ("mr", "trec", "sst2", "sst5")
 CORPUS_TITLES = {
     "mr": "MR ({folds}-fold CV)",
     "trec": "TREC (train -> test)",
     "sst2": "SST-2 (train -> test)",
+    "sst5": "SST-5 (train -> test)",
 }
+LOADERS = {"trec": load_trec, "sst2": load_sst2, "sst5": load_sst5}
 SKRNN_DEFAULTS = "skrnn defaults"
 SKRNN_TUNED = "skrnn tuned"
 TFIDF_LR = "TF-IDF (1-2 grams, sublinear) + LogisticRegression (C=10)"
 COUNT_NB = "CountVectorizer + MultinomialNB"
+NBSVM_BI = (
+    "NBSVM-bi (NB-weighted binary 1-2 grams + LogisticRegression, C by 3-fold CV)"
+)
+FASTTEXT = "fastText (2-grams, 25 epochs, 1 thread)"
 TOY_SEEDS = range(10)
+SEEDS = 5
 QUICK_MR_SIZE = 2000
 QUICK_TRAIN_SIZE = 1000
 
@@ -103,19 +136,32 @@ TAI_2015 = (
     "representations from tree-structured long short-term memory networks. "
     "ACL-IJCNLP 2015, pages 1556-1566, Table 2."
 )
+IYYER_2015 = (
+    "Iyyer, M., Manjunatha, V., Boyd-Graber, J. and Daumé III, H. (2015). Deep "
+    "unordered composition rivals syntactic methods for text classification. "
+    "ACL-IJCNLP 2015, pages 1681-1691."
+)
 #: Published test accuracies (%), as listed in ``data/README.md``: model name
 #: -> (citation, {corpus: accuracy}).  Kim (2014) reports NBSVM and MNB from
 #: Wang and Manning (2012) and RAE from Socher et al. (2011).
 PUBLISHED = {
-    "CNN-rand": (KIM_2014, {"mr": 76.1, "trec": 91.2, "sst2": 82.7}),
-    "CNN-non-static (word2vec)": (KIM_2014, {"mr": 81.5, "trec": 93.6, "sst2": 87.2}),
+    "CNN-rand": (KIM_2014, {"mr": 76.1, "trec": 91.2, "sst2": 82.7, "sst5": 45.0}),
+    "CNN-non-static (word2vec)": (
+        KIM_2014,
+        {"mr": 81.5, "trec": 93.6, "sst2": 87.2, "sst5": 48.0},
+    ),
     "NBSVM": (KIM_2014, {"mr": 79.4}),
     "MNB": (KIM_2014, {"mr": 79.0}),
     "RAE": (KIM_2014, {"mr": 77.7}),
     "LSTM (pre-trained vectors)": (TAI_2015, {"sst2": 84.9}),
     "Bi-LSTM (pre-trained vectors)": (TAI_2015, {"sst2": 87.5}),
+    "DAN-RAND": (IYYER_2015, {"sst5": 45.4}),
 }
-CITATION_KEYS = {KIM_2014: "Kim 2014", TAI_2015: "Tai et al. 2015"}
+CITATION_KEYS = {
+    KIM_2014: "Kim 2014",
+    TAI_2015: "Tai et al. 2015",
+    IYYER_2015: "Iyyer et al. 2015",
+}
 
 
 def make_model(name: str, tuned: dict | None, random_state: int | None = None):
@@ -136,6 +182,10 @@ def make_model(name: str, tuned: dict | None, random_state: int | None = None):
         )
     if name == COUNT_NB:
         return make_pipeline(CountVectorizer(), MultinomialNB())
+    if name == NBSVM_BI:
+        return make_nbsvm_bi()
+    if name == FASTTEXT:
+        return FastTextClassifier()
     raise ValueError(name)
 
 
@@ -148,7 +198,9 @@ def fit_and_score(name, tuned, X_train, y_train, X_test, y_test, seed=None):
         model.fit(X_train, y_train)
         fit_seconds = time.perf_counter() - start
     n_iter = getattr(model, "n_iter_", None)
+    chosen = getattr(model, "best_params_", None)
     return {
+        "chosen": None if chosen is None else ", ".join(map(str, chosen.values())),
         "accuracy": float(np.mean(model.predict(X_test) == np.asarray(y_test))),
         "fit_seconds": fit_seconds,
         "n_iter": None if n_iter is None else int(np.max(n_iter)),
@@ -173,6 +225,8 @@ def progress(label: str, name: str, result: dict) -> dict:
     )
     if result["n_iter"] is not None:
         line += f", {result['n_iter']} epochs"
+    if result["chosen"] is not None:
+        line += f", chosen C={result['chosen']}"
     if not result["converged"]:
         line += ", ConvergenceWarning"
     for message in result["other_warnings"]:
@@ -191,16 +245,22 @@ def stratified_subset(X, y, size):
     return X_sub, y_sub
 
 
-def run_mr(models, tuned, folds, quick, jobs):
-    """10-fold (``folds``-fold) cross-validation on MR."""
+def mr_folds(folds, quick):
+    """MR's sentences and labels, and the (train, test) indices of each fold."""
     X, y = load_movie_reviews(return_X_y=True)
     if quick:
         X, y = stratified_subset(X, y, QUICK_MR_SIZE)
     X = np.asarray(X, dtype=object)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    return X, y, list(cv.split(X, y))
+
+
+def run_mr(models, tuned, folds, quick, jobs):
+    """10-fold (``folds``-fold) cross-validation on MR."""
+    X, y, splits = mr_folds(folds, quick)
     tasks = [
         (name, fold, train, test)
-        for fold, (train, test) in enumerate(cv.split(X, y), start=1)
+        for fold, (train, test) in enumerate(splits, start=1)
         for name in models
     ]
     results = joblib.Parallel(n_jobs=jobs, return_as="generator")(
@@ -215,13 +275,18 @@ def run_mr(models, tuned, folds, quick, jobs):
     return by_model, f"{len(y):,} sentences, {folds} folds"
 
 
-def run_split(corpus, models, tuned, quick):
-    """Fit on the training set, score on the test set."""
-    loader = {"trec": load_trec, "sst2": load_sst2}[corpus]
-    X_train, y_train = loader(subset="train", return_X_y=True)
-    X_test, y_test = loader(subset="test", return_X_y=True)
+def train_test(corpus, quick):
+    """The training and test sets of a corpus with a given split."""
+    X_train, y_train = LOADERS[corpus](subset="train", return_X_y=True)
+    X_test, y_test = LOADERS[corpus](subset="test", return_X_y=True)
     if quick:
         X_train, y_train = stratified_subset(X_train, y_train, QUICK_TRAIN_SIZE)
+    return X_train, y_train, X_test, y_test
+
+
+def run_split(corpus, models, tuned, quick):
+    """Fit on the training set, score on the test set."""
+    X_train, y_train, X_test, y_test = train_test(corpus, quick)
     by_model = {
         name: [
             progress(
@@ -233,6 +298,37 @@ def run_split(corpus, models, tuned, quick):
         for name in models
     }
     return by_model, f"{len(y_train):,} train, {len(y_test):,} test"
+
+
+def run_seed_spread(corpus, models, tuned, seeds, first, folds, quick):
+    """skrnn with ``random_state`` 1 .. seeds - 1 on a corpus's split.
+
+    ``first`` holds each model's result with ``random_state=0`` on the same
+    split (MR: its first fold), taken from the main run.
+    """
+    if corpus == "mr":
+        X, y, splits = mr_folds(folds, quick)
+        train, test = splits[0]
+        X_train, y_train, X_test, y_test = (
+            list(X[train]),
+            y[train],
+            list(X[test]),
+            y[test],
+        )
+    else:
+        X_train, y_train, X_test, y_test = train_test(corpus, quick)
+    return {
+        name: [first[name]]
+        + [
+            progress(
+                f"{corpus} random_state={seed}",
+                name,
+                fit_and_score(name, tuned, X_train, y_train, X_test, y_test, seed),
+            )
+            for seed in range(1, seeds)
+        ]
+        for name in models
+    }
 
 
 def run_toy(models, tuned, seeds):
@@ -338,11 +434,43 @@ def report(results, sizes, corpora, models, folds) -> str:
         "Published numbers (not reproduced here):\n\n"
         + "\n".join(f"- {CITATION_KEYS[c]}: {c}" for c in sorted(cited))
         + "\n- Kim (2014) reports NBSVM and MNB from Wang and Manning (2012) and "
-        "RAE from Socher et al. (2011). Its SST-2 models, and Tai et al.'s, were "
-        "trained on the treebank's phrases as well as its sentences; "
-        "CNN-non-static and Tai et al.'s LSTMs start from pre-trained word vectors."
+        "RAE from Socher et al. (2011). Its SST-2 and SST-5 models, Tai et al.'s "
+        "and Iyyer et al.'s were trained on the treebank's phrases as well as its "
+        "sentences; CNN-non-static and Tai et al.'s LSTMs start from pre-trained "
+        "word vectors."
     )
     return "\n\n".join(parts)
+
+
+def report_seed_spread(spread, corpora, folds) -> str:
+    """Test accuracy of skrnn over random states: mean ± std, range, fit time."""
+    titles = {
+        c: "MR (fold 1 of the CV)"
+        if c == "mr"
+        else CORPUS_TITLES[c].format(folds=folds)
+        for c in corpora
+    }
+    models = list(next(iter(spread.values())))
+    n_seeds = len(spread[corpora[0]][models[0]])
+    header = ["model"]
+    for corpus in corpora:
+        header += [f"{titles[corpus]} accuracy %, mean ± std (min-max)", "fit s"]
+    rows = []
+    for name in models:
+        row = [name]
+        for corpus in corpora:
+            res = spread[corpus][name]
+            accs = [100 * r["accuracy"] for r in res]
+            row += [
+                f"{statistics.mean(accs):.1f} ± {statistics.stdev(accs):.1f} "
+                f"({min(accs):.1f}-{max(accs):.1f})",
+                fmt_seconds(statistics.mean(r["fit_seconds"] for r in res)),
+            ]
+        rows.append(row)
+    return (
+        f"Seed spread: random_state 0..{n_seeds - 1} on each corpus's split "
+        "(standard deviation over the seeds):\n\n" + markdown_table(header, rows)
+    )
 
 
 def report_toy(toy, seeds) -> str:
@@ -407,11 +535,28 @@ def header(args, tuned) -> str:
             + " (given with --tuned; chosen beforehand on training/dev data, "
             "nothing is selected here)"
         )
+    lines.append(
+        "NBSVM-bi: C from "
+        + ", ".join(f"{c:g}" for c in NBSVM_C_GRID)
+        + " by 3-fold CV on the training data of each fit"
+    )
+    if fasttext_available():
+        try:
+            lines.append(
+                f"fastText: fasttext-numpy2-wheel {version('fasttext-numpy2-wheel')}"
+            )
+        except PackageNotFoundError:
+            lines.append("fastText: the `fasttext` module")
+    else:
+        lines.append(
+            "fastText: not installed, skipped (`pip install fasttext-numpy2-wheel`, "
+            "or the `bench` extra)"
+        )
     if args.quick:
         lines.append(
-            f"**--quick**: MR {QUICK_MR_SIZE:,} sentences and 2 folds, TREC and "
-            f"SST-2 training sets cut to {QUICK_TRAIN_SIZE:,}; checks the script, "
-            "numbers not comparable"
+            f"**--quick**: MR {QUICK_MR_SIZE:,} sentences and 2 folds, TREC, "
+            f"SST-2 and SST-5 training sets cut to {QUICK_TRAIN_SIZE:,}, 2 seeds; "
+            "checks the script, numbers not comparable"
         )
     lines.append(f"MR folds run with joblib n_jobs={args.jobs}")
     return "\n".join(f"- {line}" for line in lines)
@@ -439,7 +584,7 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--corpora",
         default=",".join(CORPORA),
-        help="comma-separated subset of mr,trec,sst2 (default: all)",
+        help=f"comma-separated subset of {','.join(CORPORA)} (default: all)",
     )
     parser.add_argument(
         "--folds", type=int, default=10, help="MR cross-validation folds (10)"
@@ -457,6 +602,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--jobs", type=int, default=1, help="parallel MR fits with joblib (1)"
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=SEEDS,
+        help=f"random states of skrnn's seed spread ({SEEDS}; 1 skips it)",
+    )
     parser.add_argument("--no-toy", action="store_true", help="skip the toy set")
     args = parser.parse_args(argv)
     corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
@@ -466,7 +617,10 @@ def main(argv=None) -> None:
     corpora = [c for c in CORPORA if c in corpora]
     if args.folds < 2:
         parser.error("--folds must be at least 2")
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
     folds = 2 if args.quick else args.folds
+    n_seeds = min(args.seeds, 2) if args.quick else args.seeds
     tuned = parse_tuned(args.tuned)
 
     start = time.perf_counter()
@@ -474,7 +628,10 @@ def main(argv=None) -> None:
     models = [SKRNN_DEFAULTS]
     if tuned is not None:
         models.append(SKRNN_TUNED)
-    models += [TFIDF_LR, COUNT_NB]
+    skrnn_models = list(models)
+    models += [TFIDF_LR, COUNT_NB, NBSVM_BI]
+    if fasttext_available():
+        models.append(FASTTEXT)
 
     results, sizes = {}, {}
     for corpus in corpora:
@@ -486,10 +643,24 @@ def main(argv=None) -> None:
             results[corpus], sizes[corpus] = run_split(
                 corpus, models, tuned, args.quick
             )
-    print(report(results, sizes, corpora, models, folds), end="\n\n")
+    print(report(results, sizes, corpora, models, folds), end="\n\n", flush=True)
+    if n_seeds > 1:
+        spread = {
+            corpus: run_seed_spread(
+                corpus,
+                skrnn_models,
+                tuned,
+                n_seeds,
+                {name: results[corpus][name][0] for name in skrnn_models},
+                folds,
+                args.quick,
+            )
+            for corpus in corpora
+        }
+        print(report_seed_spread(spread, corpora, folds), end="\n\n", flush=True)
     if not args.no_toy:
         seeds = list(TOY_SEEDS)[:2] if args.quick else list(TOY_SEEDS)
-        toy = run_toy([m for m in models if m.startswith("skrnn")], tuned, seeds)
+        toy = run_toy(skrnn_models, tuned, seeds)
         print(report_toy(toy, seeds), end="\n\n")
     total = time.perf_counter() - start
     print(
