@@ -18,8 +18,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from skrnn import RNNTextClassifier, SequenceVectorizer
-from skrnn._demo import SEED_PARAMS
+from skrnn import SEED_PARAMS, RNNTextClassifier, SequenceVectorizer
 from skrnn.datasets import load_movie_reviews, load_toy_sentiment
 
 QUICK_TRAIN_SIZE = 2400

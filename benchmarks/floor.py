@@ -59,6 +59,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skrnn._batching import minibatches
+from skrnn.nn import CELLS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _env import busy, environment_lines, git_state, load_average, markdown_table
@@ -72,8 +73,7 @@ from _skrnn_side import (
 
 DTYPE = np.float32
 UFUNCS = ("tanh", "exp", "multiply", "add", "subtract", "copy")
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-#: Gate columns that hold sigmoids (halved inputs, one tanh for all gates).
+#: Gate blocks that hold sigmoids (halved inputs, one tanh for all gates).
 SIGMOID_GATES = {"rnn": 0, "lstm": 3, "gru": 2}
 
 
@@ -101,8 +101,9 @@ def ops(text: str) -> tuple[Op, ...]:
     return tuple(out)
 
 
-#: The ufunc calls of one time step of each cell, forward and backward, in
-#: the order of ``skrnn/nn/_cells.py``.  Each step also makes one product.
+#: The ufunc calls of one time step of each built-in cell, forward and
+#: backward, in the order of ``skrnn/nn/_cells.py`` (a registered cell of
+#: one's own needs its own entry).  Each step also makes one product.
 STEP_OPS = {
     "rnn": {
         # h += xproj; tanh(h)
@@ -315,8 +316,10 @@ def roofline(params, shape: EpochShape, rng) -> dict:
     """Measure the building blocks of one configuration; cost one token."""
     cell, H, E = params["cell"], params["hidden_size"], params["embedding_dim"]
     B = params["batch_size"]
-    G, n_sig = GATES[cell], SIGMOID_GATES[cell]
-    GH = G * H
+    # The width of the input projection, G gate blocks of H, from the registry.
+    spec = CELLS[cell]
+    GH = spec.shapes(E, H)[spec.input_weight][1]
+    G, n_sig = GH // H, SIGMOID_GATES[cell]
     input_dropout = params["input_dropout"] > 0
     TB, D = shape.batch_rows, shape.distinct_rows
     pad = shape.padding

@@ -1,6 +1,6 @@
 """How fast a bare per-sample loop of the seed's network can be, against the seed's.
 
-The seed's settings (``skrnn._demo.SEED_PARAMS``: tanh RNN over one-hot
+The seed's settings (``skrnn.SEED_PARAMS``: tanh RNN over one-hot
 words, hidden 64, plain SGD one sentence at a time, gradients clipped to
 [-1, 1]) run through skrnn's general minibatch machinery: a dict of
 parameters through the optimizer and the clipping, the loss, length sorting,
