@@ -1,90 +1,20 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
-import dataclasses
-import math
-import os
 import warnings
-from collections.abc import Iterable, Mapping
-from numbers import Integral, Real
+from collections.abc import Iterable
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
-from sklearn.utils._param_validation import (
-    Hidden,
-    Interval,
-    Options,
-    StrOptions,
-)
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils import assert_all_finite, column_or_1d
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    check_is_fitted,
-)
 
-from ._embeddings import embedding_table, load_word_vectors, vectors_width
+from ._base import DEFAULT_TOKEN_PATTERN, BaseRNNText, _FittedAttribute
 from ._explain import Explanation, explain_document, staged_predict_proba
-from ._fitted import FittedModel
-from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
-from ._prediction import predict_logits
-from ._progress import PROGRESS_DELAY, progress
-from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
-from ._threads import single_threaded_blas
-from ._training import (
-    Dataset,
-    TrainingDivergedError,
-    TrainingSettings,
-    TrainingState,
-    fit_epochs,
-)
-from ._versioning import VersionedPickleMixin
-from .nn import CELLS, POOLINGS, NetworkConfig, init_params, penalized_names
 from .nn._functional import log_softmax, softmax
-
-try:
-    from sklearn.callback import CallbackSupportMixin
-except ImportError:  # scikit-learn < 1.9 has no callback protocol
-
-    class CallbackSupportMixin:
-        """Stand-in for scikit-learn's callback support, absent before 1.9."""
-
-
-#: Parameters handed to the :class:`SequenceVectorizer` unchanged.
-_TEXT_PARAMS = (
-    "lowercase",
-    "preprocessor",
-    "tokenizer",
-    "token_pattern",
-    "analyzer",
-    "strip_accents",
-    "stop_words",
-    "min_df",
-    "max_df",
-    "max_features",
-    "vocabulary",
-    "max_length",
-    "truncating",
-)
-#: Number of training documents from which ``early_stopping="auto"`` holds out
-#: a validation set.
-EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
-
-#: Parameters that shape the network; a warm start requires them unchanged.
-_ARCHITECTURE_PARAMS = (
-    "cell",
-    "hidden_size",
-    "embedding_dim",
-    "num_layers",
-    "bidirectional",
-    "pooling",
-    "dtype",
-)
 
 
 def _check_classes(classes) -> np.ndarray:
@@ -103,78 +33,7 @@ def _check_classes(classes) -> np.ndarray:
     return np.unique(classes)
 
 
-def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
-    """Refuse training documents without tokens; warn of an empty vocabulary."""
-    if not any(len(sequence) for sequence in sequences):
-        raise ValueError(
-            "The training documents hold no tokens once tokenized: there is "
-            "nothing to learn from. Check the text parameters (analyzer, "
-            "token_pattern, tokenizer, preprocessor, stop_words)."
-        )
-    if not vectorizer.vocabulary_:
-        warnings.warn(
-            "The learned vocabulary is empty (stop_words, min_df and max_df "
-            "left no word): every word maps to the unknown-word id, and the "
-            "model can only learn from the lengths of the documents.",
-            UserWarning,
-            stacklevel=6,
-        )
-
-
-class _FittedAttribute:
-    """A fitted ``*_`` attribute: a read-only view of the fitted state.
-
-    Absent (AttributeError) before ``fit``, as scikit-learn's fitted
-    attributes are, and when ``read`` gives None if ``optional``.
-    """
-
-    def __init__(self, read, *, optional=False):
-        self.read = read
-        self.optional = optional
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, estimator, owner=None):
-        if estimator is None:
-            return self
-        model = estimator.__dict__.get("_fitted")
-        value = None if model is None else self.read(model)
-        if model is None or (self.optional and value is None):
-            raise AttributeError(
-                f"{type(estimator).__name__!r} object has no attribute {self.name!r}"
-            )
-        return value
-
-    def __set__(self, estimator, value):
-        raise AttributeError(
-            f"{self.name} is read-only: it is part of the fitted model, which "
-            "fit and partial_fit replace whole."
-        )
-
-
-def _same_param(name: str, value, fitted) -> bool:
-    """Whether a parameter still has the value the model was fitted with."""
-    if value is fitted:
-        return True
-    if name == "dtype":
-        try:
-            return np.dtype(value) == np.dtype(fitted)
-        except TypeError:
-            return False
-    if isinstance(value, np.ndarray) or isinstance(fitted, np.ndarray):
-        return np.array_equal(
-            np.asarray(value, dtype=object), np.asarray(fitted, dtype=object)
-        )
-    try:
-        return bool(value == fitted)
-    except (TypeError, ValueError):
-        return False
-
-
-class RNNTextClassifier(
-    VersionedPickleMixin, CallbackSupportMixin, ClassifierMixin, BaseEstimator
-):
+class RNNTextClassifier(ClassifierMixin, BaseRNNText):
     """Recurrent neural network classifier of raw text.
 
     The network reads a document one token at a time.  With ``cell="rnn"``
@@ -384,53 +243,8 @@ max_length, truncating : see SequenceVectorizer
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "cell": [StrOptions(CELLS.keys())],  # a live view: registered cells too
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "bidirectional": ["boolean"],
-        "pooling": [StrOptions(set(POOLINGS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "embeddings": [Mapping, str, os.PathLike, None],
-        "freeze_embeddings": ["boolean"],
-        **{
-            name: SequenceVectorizer._parameter_constraints[name]
-            for name in _TEXT_PARAMS
-        },
-        "solver": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate": [StrOptions(set(LR_SCHEDULES))],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "clip_value": [Interval(Real, 0, None, closed="neither"), None],
-        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean", StrOptions({"auto"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        **BaseRNNText._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
-        "warm_start": ["boolean"],
-        "n_jobs": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "dtype": [
-            Options(type, {np.float32, np.float64}),
-            StrOptions({"float32", "float64"}),
-            Hidden(Options(np.dtype, {np.dtype(np.float32), np.dtype(np.float64)})),
-        ],
     }
 
     def __init__(
@@ -485,54 +299,56 @@ max_length, truncating : see SequenceVectorizer
         verbose=0,
         dtype=np.float32,
     ):
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.embedding_dim = embedding_dim
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.pooling = pooling
-        self.dropout = dropout
-        self.input_dropout = input_dropout
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-        self.lowercase = lowercase
-        self.preprocessor = preprocessor
-        self.tokenizer = tokenizer
-        self.token_pattern = token_pattern
-        self.analyzer = analyzer
-        self.strip_accents = strip_accents
-        self.stop_words = stop_words
-        self.min_df = min_df
-        self.max_df = max_df
-        self.max_features = max_features
-        self.vocabulary = vocabulary
-        self.max_length = max_length
-        self.truncating = truncating
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = learning_rate
-        self.power_t = power_t
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.alpha = alpha
-        self.clip_value = clip_value
-        self.clip_norm = clip_norm
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            embedding_dim=embedding_dim,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            pooling=pooling,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            embeddings=embeddings,
+            freeze_embeddings=freeze_embeddings,
+            lowercase=lowercase,
+            preprocessor=preprocessor,
+            tokenizer=tokenizer,
+            token_pattern=token_pattern,
+            analyzer=analyzer,
+            strip_accents=strip_accents,
+            stop_words=stop_words,
+            min_df=min_df,
+            max_df=max_df,
+            max_features=max_features,
+            vocabulary=vocabulary,
+            max_length=max_length,
+            truncating=truncating,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            verbose=verbose,
+            dtype=dtype,
+        )
         self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.dtype = dtype
 
     # ------------------------------------------------------------------ fitting
 
@@ -629,389 +445,66 @@ max_length, truncating : see SequenceVectorizer
             X, y, sample_weight=sample_weight, incremental=True, classes=classes
         )
 
-    def _fit(self, X, y, *, sample_weight, incremental, classes=None):
-        documents = check_text(X, allow_empty=False)
+    # -------------------------------------------------------- handling y
+
+    def _check_y(self, y):
+        """``y`` as a 1-D array of class labels, checked."""
         y = column_or_1d(y, warn=True)
         assert_all_finite(y, input_name="y")
-        check_consistent_length(documents, y)
         check_classification_targets(y)
-        dtype = self._check_dtype()
-        previous = self.__dict__.get("_fitted")
-        if previous is None or not (incremental or self.warm_start):
-            start, sequences = self._new_training(documents, y, classes, dtype)
-        else:
-            start, sequences = self._continued_training(
-                previous, documents, incremental
-            )
-        classes_ = start.classes
-        unseen = np.setdiff1d(y, classes_)
-        if len(unseen):
-            raise ValueError(
-                f"y holds labels that are not among the classes: {unseen.tolist()!r}; "
-                f"the classes are {classes_.tolist()!r}."
-            )
-        y_index = np.searchsorted(classes_, y)
-        # The callbacks score with the caller's weights, as scikit-learn's own
-        # estimators give them: without class_weight.
-        metadata = None if sample_weight is None else {}
-        sample_weight = _check_sample_weight(
-            sample_weight, documents, dtype=dtype, ensure_non_negative=True
-        )
-        if metadata is not None:
-            metadata["sample_weight"] = sample_weight
-        if self.class_weight is not None:
-            sample_weight = sample_weight * self._class_weights(y, dtype)
-            if not sample_weight.any():
-                raise ValueError(
-                    "Every sample has weight 0 once multiplied by class_weight="
-                    f"{self.class_weight!r}: there is nothing to train on."
-                )
-        with np.errstate(over="ignore"):
-            total_weight = sample_weight.sum()
-        if not np.isfinite(total_weight):
-            raise ValueError(
-                f"The sample weights sum to more than {dtype.name} can hold; "
-                "scale them down, or pass dtype=numpy.float64."
-            )
-        if self.freeze_embeddings and start.config.one_hot:
-            warnings.warn(
-                "freeze_embeddings=True has no effect: with embedding_dim=None "
-                "and no embeddings, the network reads one-hot words and has "
-                "no embedding table to freeze.",
-                UserWarning,
-                stacklevel=4,
-            )
-        train = Dataset(sequences, y_index, sample_weight)
-        validation = None
-        state = start.training
-        n_classes_seen = int(np.count_nonzero(np.bincount(y_index)))
-        if (
-            self._uses_early_stopping(len(documents), n_classes_seen)
-            and not incremental
-        ):
-            if state.validation_seed is None:
-                state.validation_seed = int(start.rng.integers(np.iinfo(np.int32).max))
-            train, validation = self._split_validation(train, state.validation_seed)
-        max_epochs = 1 if incremental else self.max_iter
-        hooks = self._callback_hooks(max_epochs, documents, y, metadata, start)
-        weights = start.weights
-        try:
-            with single_threaded_blas():
-                stopped = fit_epochs(
-                    weights,
-                    start.optimizer,
-                    train,
-                    start.config,
-                    self._training_settings(),
-                    state,
-                    start.rng,
-                    max_epochs=max_epochs,
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    validation=validation,
-                    verbose=self.verbose,
-                    on_epoch_begin=hooks and hooks[0],
-                    on_epoch_end=hooks and hooks[1],
-                )
-        except TrainingDivergedError as exc:
-            raise ValueError(
-                f"Training diverged: {exc} at epoch {state.n_iter + 1}. The "
-                f"learning rate (learning_rate_init={self.learning_rate_init}) is "
-                "probably too large for this data; lower it, or bound the steps "
-                "with clip_value or clip_norm. The estimator was left as it was "
-                "before this call."
-            ) from exc
-        if validation is not None and state.best_params is not None:
-            weights = state.best_params
-        state.best_params = None
-        fitted = dataclasses.replace(
-            start, weights=weights, held_out=validation is not None
-        )
-        if hooks:
-            hooks[2](fitted)
-        if state.interrupted:
-            state.interrupted = False
-            warnings.warn(
-                "Training interrupted by user: the estimator keeps the weights "
-                f"of the last completed epoch (n_iter_={state.n_iter}).",
-                stacklevel=4,
-            )
-        elif not (incremental or stopped):
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        # One assignment: a concurrent reader sees the old model or this one.
-        self._fitted = fitted
-        return self
+        return y
 
-    def _new_training(self, documents, y, classes, dtype):
-        """The untrained model of a first fit, and the documents' token ids."""
+    def _new_outputs(self, y, classes):
+        """The classes of a new model, and its number of outputs."""
         classes_ = np.unique(y) if classes is None else classes
         if len(classes_) < 2:
-            n_samples = len(documents)
+            n_samples = len(y)
             raise ValueError(
                 "RNNTextClassifier needs samples of at least 2 classes; got "
                 f"only {classes_.tolist()!r} in {n_samples} "
                 f"{'sample' if n_samples == 1 else 'samples'}."
             )
-        rng = np.random.default_rng(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        )
-        vectorizer = self._make_vectorizer()
-        sequences = vectorizer.fit_transform(documents)
-        _check_tokens(vectorizer, sequences)
-        weights, config, coverage = self._init_network(
-            vectorizer, len(classes_), rng, dtype
-        )
-        start = FittedModel(
-            classes=classes_,
-            vectorizer=vectorizer,
-            config=config,
-            weights=weights,
-            optimizer=build_optimizer(
-                weights,
-                self._optimizer_params(),
-                penalized=penalized_names(config),
-            ),
-            training=TrainingState(),
-            rng=rng,
-            fitted_params=self._fitted_params(),
-            embeddings_coverage=coverage,
-        )
-        return start, sequences
+        return classes_, len(classes_)
 
-    def _continued_training(self, previous, documents, incremental):
-        """A copy of the fitted model to train on, for warm_start and partial_fit.
-
-        Training works on copies, so that a failed or diverged call leaves the
-        estimator as it was.  ``partial_fit`` continues the optimizer, settings
-        and all; a warm ``fit`` applies changed optimizer settings with a new
-        optimizer.
-        """
-        self._check_warm_start_compatible()
-        sequences = previous.vectorizer.transform(documents)
-        weights, optimizer, state, rng = previous.thaw()
-        fitted_params = previous.fitted_params
-        if not incremental:
-            state.restart_stopping()
-            if self._optimizer_params() != self._optimizer_params(fitted_params):
-                optimizer = build_optimizer(
-                    weights,
-                    self._optimizer_params(),
-                    penalized=penalized_names(previous.config),
-                )
-                fitted_params = self._fitted_params()
-        config = dataclasses.replace(
-            previous.config,
-            dropout=float(self.dropout),
-            input_dropout=float(self.input_dropout),
-        )
-        start = dataclasses.replace(
-            previous,
-            config=config,
-            weights=weights,
-            optimizer=optimizer,
-            training=state,
-            rng=rng,
-            fitted_params=fitted_params,
-        )
-        return start, sequences
-
-    def _callback_hooks(self, max_epochs, X, y, metadata, model):
-        """Epoch hooks for scikit-learn's callbacks (scikit-learn >= 1.9), or None.
-
-        The fit is the root task and every epoch a sub-task; a callback can
-        evaluate the model as it stands at the end of any epoch: ``model`` is
-        the fitted state being trained, and the fitted state handed to the
-        callback a copy of it.  ``metadata`` holds the ``sample_weight`` given
-        to fit, if any.
-        """
-        if not hasattr(self, "_init_callback_context"):
-            return None
-        root = self._init_callback_context(max_subtasks=max_epochs)
-        root.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
-        epoch = []
-
-        def snapshot(fitted):
-            def copy_of_the_model():
-                weights, optimizer, training, rng = fitted.thaw()
-                return {
-                    "_fitted": dataclasses.replace(
-                        fitted,
-                        weights=weights,
-                        optimizer=optimizer,
-                        training=training,
-                        rng=rng,
-                    )
-                }
-
-            return copy_of_the_model
-
-        def begin():
-            epoch[:] = [root.subcontext(task_name="epoch")]
-            epoch[0].call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
-
-        def end():
-            return epoch[0].call_on_fit_task_end(
-                estimator=self,
-                X=X,
-                y=y,
-                metadata=metadata,
-                reconstruction_attributes=snapshot(model),
-            )
-
-        def finish(fitted):
-            root.call_on_fit_task_end(
-                estimator=self,
-                X=X,
-                y=y,
-                metadata=metadata,
-                reconstruction_attributes=snapshot(fitted),
-            )
-
-        return begin, end, finish
-
-    def _uses_early_stopping(self, n_samples, n_classes):
-        if self.early_stopping == "auto":
-            # ... and a stratified hold-out must have room for every class.
-            n_validation = math.ceil(self.validation_fraction * n_samples)
-            return (
-                n_samples >= EARLY_STOPPING_AUTO_MIN_SAMPLES
-                and n_validation >= n_classes
-            )
-        return self.early_stopping
-
-    def _check_dtype(self):
-        try:
-            dtype = None if self.dtype is None else np.dtype(self.dtype)
-        except TypeError:
-            dtype = None
-        if dtype not in (np.float32, np.float64):
+    def _encode_y(self, y, model):
+        """The index in ``classes_`` of each label."""
+        unseen = np.setdiff1d(y, model.classes)
+        if len(unseen):
             raise ValueError(
-                f"dtype must be numpy.float32 or numpy.float64; got {self.dtype!r}."
+                f"y holds labels that are not among the classes: {unseen.tolist()!r}; "
+                f"the classes are {model.classes.tolist()!r}."
             )
-        return dtype
+        return np.searchsorted(model.classes, y)
 
-    def _init_network(self, vectorizer, n_classes, rng, dtype):
-        """Initial weights and architecture, and the pre-trained coverage or None."""
-        vectors = self._pretrained_vectors(vectorizer.vocabulary_)
-        config = self._network_config(vectorizer.n_vocab_, n_classes, vectors=vectors)
-        weights = init_params(config, rng, dtype, zero_ids=(PAD_ID, UNK_ID))
-        if vectors is None:
-            return weights, config, None
-        n_found = embedding_table(
-            vectors, vectorizer.vocabulary_, weights["embed.E"], (PAD_ID, UNK_ID)
-        )
-        if n_found == 0 and vectorizer.vocabulary_:
+    def _training_weights(self, y, sample_weight):
+        """The sample weights times the class weights."""
+        if self.class_weight is None:
+            return sample_weight
+        sample_weight = sample_weight * self._class_weights(y, sample_weight.dtype)
+        if not sample_weight.any():
             raise ValueError(
-                "No word of the vocabulary has a vector in the embeddings given; "
-                "check that they are for this text (and its case)."
+                "Every sample has weight 0 once multiplied by class_weight="
+                f"{self.class_weight!r}: there is nothing to train on."
             )
-        return weights, config, n_found / max(1, len(vectorizer.vocabulary_))
+        return sample_weight
 
-    def _make_vectorizer(self):
-        """An unfitted vectorizer with the estimator's text parameters."""
-        return SequenceVectorizer(
-            **{name: getattr(self, name) for name in _TEXT_PARAMS}
+    def _min_validation(self, y_index):
+        """A stratified hold-out needs a sample of every class seen."""
+        return int(np.count_nonzero(np.bincount(y_index)))
+
+    def _stratify(self, y_index):
+        """Stratify the hold-out by class, unless a class has a single sample."""
+        counts = np.bincount(y_index)
+        if counts[counts > 0].min() >= 2:
+            return y_index
+        warnings.warn(
+            "early_stopping holds out a validation part that is not "
+            "stratified: some class has a single training sample, which "
+            "either the training part or the validation part will lack.",
+            UserWarning,
+            stacklevel=6,
         )
-
-    def _optimizer_params(self, params=None):
-        """The solver and its hyperparameters, of the estimator or of ``params``.
-
-        A warm start with any of them changed starts a new optimizer (from the
-        fitted weights), as MLPClassifier does.
-        """
-        params = self.get_params(deep=False) if params is None else params
-        names = OPTIMIZERS[params["solver"]].hyperparameters
-        return {"solver": params["solver"], **{name: params[name] for name in names}}
-
-    def _fitted_params(self):
-        """The parameters that make the network and the optimizer, now.
-
-        ``dtype`` as the name of the type (``"float32"``), so that the fitted
-        state holds builtins only.
-        """
-        params = {name: getattr(self, name) for name in _ARCHITECTURE_PARAMS}
-        params.update(self._optimizer_params())
-        params["dtype"] = self._check_dtype().name
-        return params
-
-    def _pretrained_vectors(self, vocabulary):
-        """The pre-trained vectors of ``embeddings`` for the vocabulary, or None."""
-        if self.embeddings is None:
-            return None
-        if isinstance(self.embeddings, Mapping):
-            vectors = self.embeddings
-        else:
-            words = set(vocabulary) | {word.lower() for word in vocabulary}
-            vectors = load_word_vectors(self.embeddings, vocabulary=words)
-            if not vectors:
-                raise ValueError(
-                    f"No word of the vocabulary has a vector in {self.embeddings!r}."
-                )
-        width = vectors_width(vectors)
-        bad = [
-            word for word, vector in vectors.items() if not np.isfinite(vector).all()
-        ]
-        if bad:
-            raise ValueError(
-                f"embeddings hold NaN or infinite components for {len(bad)} "
-                f"word(s), e.g. {bad[:5]!r}; drop or repair those vectors."
-            )
-        if self.embedding_dim not in (None, width):
-            raise ValueError(
-                f"embedding_dim={self.embedding_dim}, but the pre-trained vectors "
-                f"have {width} components; set embedding_dim={width} or None."
-            )
-        return vectors
-
-    def _network_config(self, n_vocab, n_classes, vectors=None):
-        # Python scalars, whatever numpy scalars (from a grid of np.arange,
-        # say) the parameters hold: the configuration is saved as JSON.
-        embedding_dim = (
-            self.embedding_dim if vectors is None else vectors_width(vectors)
-        )
-        return NetworkConfig(
-            n_vocab=int(n_vocab),
-            n_classes=int(n_classes),
-            cell=str(self.cell),
-            hidden_size=int(self.hidden_size),
-            embedding_dim=None if embedding_dim is None else int(embedding_dim),
-            num_layers=int(self.num_layers),
-            bidirectional=bool(self.bidirectional),
-            pooling=str(self.pooling),
-            dropout=float(self.dropout),
-            input_dropout=float(self.input_dropout),
-        )
-
-    def _changed_since_fit(self):
-        """The parameters that fixed the network and changed since, by name.
-
-        Each with the value it was fitted with: the architecture parameters,
-        compared with those the fitted state records, and the text
-        parameters, compared with those of ``vectorizer_``.  A warm start
-        refuses to continue if any changed, and so does :func:`skrnn.save`.
-        """
-        model = self._fitted
-        text = model.vectorizer.get_params(deep=False)
-        fitted = {name: model.fitted_params[name] for name in _ARCHITECTURE_PARAMS}
-        fitted.update((name, text[name]) for name in _TEXT_PARAMS)
-        return {
-            name: value
-            for name, value in fitted.items()
-            if not _same_param(name, getattr(self, name), value)
-        }
-
-    def _check_warm_start_compatible(self):
-        if changed := self._changed_since_fit():
-            raise ValueError(
-                f"warm_start and partial_fit continue the fitted network, but "
-                f"{', '.join(changed)} changed since it was fitted; set "
-                "warm_start=False to train a new one."
-            )
+        return None
 
     def _class_weights(self, y, dtype):
         """The weight of each sample's class, checked like sample weights."""
@@ -1022,61 +515,6 @@ max_length, truncating : see SequenceVectorizer
                 f"weight; got {self.class_weight!r}."
             )
         return weights.astype(dtype)
-
-    def _training_settings(self):
-        return TrainingSettings(
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            alpha=self.alpha,
-            clip_value=self.clip_value,
-            clip_norm=self.clip_norm,
-            frozen=frozenset({"embed.E"} if self.freeze_embeddings else ()),
-            n_jobs=self.n_jobs,
-        )
-
-    def _split_validation(self, data, seed):
-        indices = np.arange(len(data.y))
-        counts = np.bincount(data.y)
-        stratify = data.y
-        if counts[counts > 0].min() < 2:
-            stratify = None
-            warnings.warn(
-                "early_stopping holds out a validation part that is not "
-                "stratified: some class has a single training sample, which "
-                "either the training part or the validation part will lack.",
-                UserWarning,
-                stacklevel=5,
-            )
-        try:
-            train_idx, val_idx = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                random_state=seed,
-                stratify=stratify,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {len(indices)} samples ({exc}); "
-                "pass more samples, a larger validation_fraction, or "
-                "early_stopping=False."
-            ) from exc
-
-        for name, idx in (("validation", val_idx), ("training", train_idx)):
-            if not data.sample_weight[idx].any():
-                raise ValueError(
-                    f"early_stopping held out a {name} part whose samples all "
-                    "have weight 0, so it cannot be scored or trained on; give "
-                    "fewer samples weight 0, change validation_fraction, or set "
-                    "early_stopping=False."
-                )
-
-        def subset(idx):
-            return Dataset(
-                [data.sequences[i] for i in idx], data.y[idx], data.sample_weight[idx]
-            )
-
-        return subset(train_idx), subset(val_idx)
 
     # --------------------------------------------------------------- predicting
 
@@ -1251,78 +689,6 @@ max_length, truncating : see SequenceVectorizer
         """
         return explain_document(self, text, method=method)
 
-    def _model(self) -> FittedModel:
-        """The fitted state, read once: a concurrent refit replaces it whole."""
-        check_is_fitted(self)
-        return self._fitted
-
-    def _logits(self, X, model=None):
-        """The logits of the documents, as float64 whatever ``dtype``.
-
-        From ``verbose=2``, a prediction that runs longer than
-        ``PROGRESS_DELAY`` (two) seconds shows its progress.
-        """
-        model = self._model() if model is None else model
-        sequences = model.vectorizer.transform(check_text(X))
-        on_batch, close = None, None
-        if self.verbose >= 2:
-            on_batch, close = progress(
-                "Predicting", len(sequences), unit="documents", delay=PROGRESS_DELAY
-            )
-        try:
-            with single_threaded_blas():
-                logits = predict_logits(
-                    model.weights,
-                    sequences,
-                    model.config,
-                    n_jobs=self.n_jobs,
-                    on_batch=on_batch,
-                )
-        finally:
-            if close is not None:
-                close()
-        # float64 as scikit-learn's classifiers give on text (a TF-IDF and
-        # LogisticRegression pipeline): the cast of float32 logits is exact.
-        return logits.astype(np.float64, copy=False)
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return "_fitted" in self.__dict__
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        if "_fitted" in state:
-            state["_fitted"] = state["_fitted"].to_dict()
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        if "_fitted" in state:
-            state["_fitted"] = FittedModel.from_dict(state["_fitted"])
-        super().__setstate__(state)
-
     # ------------------------------------------------------- fitted attributes
 
     classes_ = _FittedAttribute(lambda model: model.classes)
-    vectorizer_ = _FittedAttribute(lambda model: model.vectorizer)
-    weights_ = _FittedAttribute(lambda model: model.weights)
-    n_iter_ = _FittedAttribute(lambda model: model.training.n_iter)
-    t_ = _FittedAttribute(lambda model: model.training.t)
-    loss_curve_ = _FittedAttribute(lambda model: model.training.loss_curve)
-    best_loss_ = _FittedAttribute(
-        lambda model: None if model.held_out else model.training.best_loss
-    )
-    validation_scores_ = _FittedAttribute(
-        lambda model: model.training.validation_scores if model.held_out else None
-    )
-    best_validation_score_ = _FittedAttribute(
-        lambda model: model.training.best_validation_score if model.held_out else None
-    )
-    embeddings_coverage_ = _FittedAttribute(
-        lambda model: model.embeddings_coverage, optional=True
-    )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags

@@ -215,8 +215,8 @@ def parameter_docs(estimator_class: type) -> dict[str, str]:
     The docstring's numpydoc ``Parameters`` section is read: an entry is a
     line ``name : type`` (or ``name1, name2 : type``) at the left margin, then
     its indented description. An entry whose type is ``see Name``, where
-    ``Name`` is a class of the estimator's module, takes the entries of that
-    class. Sphinx roles and double back quotes are dropped.
+    ``Name`` is a class of the estimator's module or of ``skrnn``, takes the
+    entries of that class. Sphinx roles and double back quotes are dropped.
 
     Returns
     -------
@@ -229,9 +229,9 @@ def parameter_docs(estimator_class: type) -> dict[str, str]:
     docs, names, spec, description = {}, [], "", []
 
     def add_entry():
-        other = getattr(
-            sys.modules[estimator_class.__module__], spec.removeprefix("see "), None
-        )
+        name = spec.removeprefix("see ")
+        module = sys.modules[estimator_class.__module__]
+        other = getattr(module, name, None) or getattr(sys.modules["skrnn"], name, None)
         if (
             spec.startswith("see ")
             and isinstance(other, type)

@@ -141,7 +141,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from ._classifier import _ARCHITECTURE_PARAMS, RNNTextClassifier
+from ._base import _ARCHITECTURE_PARAMS
+from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._text import _N_RESERVED, SequenceVectorizer

@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import recall_score
 from sklearn.utils._param_validation import InvalidParameterError
 
-import skrnn._classifier as classifier_module
+import skrnn._base as base_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._optimizers import OPTIMIZERS, AdamOptimizer, SGDOptimizer
@@ -993,7 +993,7 @@ def test_divergence_midway_rolls_back_everything(how, monkeypatch):
 
     clf = _fit(warm_start=how == "warm_start", dropout=0.2)
     snapshot = copy.deepcopy(vars(clf))
-    monkeypatch.setattr(classifier_module, "fit_epochs", one_epoch_then_diverge)
+    monkeypatch.setattr(base_module, "fit_epochs", one_epoch_then_diverge)
     with pytest.raises(ValueError, match=r"learning rate.*left as it was"):
         if how == "partial_fit":
             clf.partial_fit(X_BIN, Y_BIN)
@@ -1175,7 +1175,7 @@ def test_char_analyzer_learns_text_without_spaces_between_words():
 def test_auto_early_stopping_needs_room_for_every_class(n_classes, uses_it):
     # Regression: with 1000 documents and more than 100 classes the default
     # failed, the stratified tenth being too small for every class.
-    n = classifier_module.EARLY_STOPPING_AUTO_MIN_SAMPLES
+    n = base_module.EARLY_STOPPING_AUTO_MIN_SAMPLES
     X = [f"w{i % n_classes} x" for i in range(n)]
     y = [i % n_classes for i in range(n)]
     clf = RNNTextClassifier(**{**FAST, "max_iter": 1}).fit(X, y)
@@ -1187,14 +1187,14 @@ def test_warm_starts_hold_out_the_same_documents(monkeypatch):
     # Regression: every warm fit drew a new split, so the documents held out
     # by the first fit were trained on by the next and validation was leaky.
     held_out = []
-    original = classifier_module.train_test_split
+    original = base_module.train_test_split
 
     def spy(indices, **kwargs):
         train, validation = original(indices, **kwargs)
         held_out.append(sorted(validation))
         return train, validation
 
-    monkeypatch.setattr(classifier_module, "train_test_split", spy)
+    monkeypatch.setattr(base_module, "train_test_split", spy)
     X, y = load_toy_sentiment(return_X_y=True)
     clf = RNNTextClassifier(
         **FAST, early_stopping=True, validation_fraction=0.2, warm_start=True
@@ -1246,7 +1246,7 @@ def test_verbose_2_shows_the_progress_of_a_long_prediction(
     method, n_jobs, capsys, monkeypatch
 ):
     _without_tqdm(monkeypatch)
-    monkeypatch.setattr(classifier_module, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(base_module, "PROGRESS_DELAY", 0.0)
     clf = _fit(n_jobs=n_jobs)
     quiet = getattr(clf, method)(LONG_DOCS)
     assert capsys.readouterr().out == ""
@@ -1260,7 +1260,7 @@ def test_verbose_2_shows_the_progress_of_a_long_prediction(
 
 def test_verbose_2_prediction_progress_with_tqdm(capsys, monkeypatch):
     pytest.importorskip("tqdm")
-    monkeypatch.setattr(classifier_module, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(base_module, "PROGRESS_DELAY", 0.0)
     clf = _fit(verbose=2)
     capsys.readouterr()
     clf.predict(LONG_DOCS)
@@ -1281,7 +1281,7 @@ def test_no_progress_is_made_below_verbose_2(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("progress shown")
 
-    monkeypatch.setattr(classifier_module, "progress", fail)
+    monkeypatch.setattr(base_module, "progress", fail)
     clf = _fit()
     for verbose in (0, 1):
         clf.set_params(verbose=verbose)

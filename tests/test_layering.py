@@ -89,7 +89,13 @@ BELOW_THE_ESTIMATORS = (
     "skrnn._versioning",
     *CORE,
 )
-ABOVE = ("skrnn._classifier", "skrnn._persistence", "skrnn._cli", "skrnn._demo")
+ABOVE = (
+    "skrnn._base",
+    "skrnn._classifier",
+    "skrnn._persistence",
+    "skrnn._cli",
+    "skrnn._demo",
+)
 
 
 def _module_name(path):

@@ -28,7 +28,7 @@ import skrnn
 import skrnn._persistence as persistence
 import skrnn._versioning as versioning
 from skrnn import RNNTextClassifier, SequenceVectorizer
-from skrnn._classifier import _ARCHITECTURE_PARAMS
+from skrnn._base import _ARCHITECTURE_PARAMS
 from skrnn._optimizers import OPTIMIZERS
 from skrnn._persistence import FORMAT, FORMAT_VERSION
 from skrnn._versioning import SkrnnVersionWarning, VersionedPickleMixin
