@@ -641,7 +641,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         )
         return NetworkConfig(
             n_vocab=int(n_vocab),
-            n_classes=int(n_outputs),
+            n_outputs=int(n_outputs),
             cell=str(self.cell),
             hidden_size=int(self.hidden_size),
             embedding_dim=None if embedding_dim is None else int(embedding_dim),

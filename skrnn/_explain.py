@@ -259,7 +259,7 @@ def _running_logits(
     """One-pass staged logits of a unidirectional network, batched by length."""
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
     dtype = params["head.b_y"].dtype
-    result = [np.empty((0, config.n_classes), dtype) for _ in sequences]
+    result = [np.empty((0, config.n_outputs), dtype) for _ in sequences]
     order = length_sorted(lengths, np.flatnonzero(lengths))
     for idx in length_runs(order, lengths, prediction_batch_size):
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])

@@ -144,7 +144,10 @@ class FittedModel:
             The fitted state, with a new optimizer holding the stored state.
         """
         weights = dict(state["weights"])
-        config = NetworkConfig(**state["network"])
+        network = dict(state["network"])
+        if "n_classes" in network:  # a state pickled before the output heads
+            network["n_outputs"] = network.pop("n_classes")
+        config = NetworkConfig(**network)
         optimizer = build_optimizer(
             weights,
             state["fitted_params"],

@@ -8,7 +8,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 1
+File format, version 2
 ----------------------
 A model file is a ZIP archive with exactly two members.
 
@@ -19,7 +19,8 @@ A model file is a ZIP archive with exactly two members.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``1``. Readers refuse files of a newer version.
+        ``2``. Readers refuse files of a newer version, and read version 1
+        (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
         :class:`SkrnnVersionWarning` when ``skrnn_version`` is not the
@@ -45,9 +46,9 @@ A model file is a ZIP archive with exactly two members.
         ``fixed_vocabulary_``.
     ``network``
         The fields of the network's ``NetworkConfig``: ``n_vocab``,
-        ``n_classes``, ``cell``, ``hidden_size``, ``embedding_dim``,
+        ``n_outputs``, ``cell``, ``hidden_size``, ``embedding_dim``,
         ``num_layers``, ``bidirectional``, ``pooling``, ``dropout``,
-        ``input_dropout``.
+        ``input_dropout``, ``head``.
     ``architecture``
         The architecture parameters at fit time (``cell``, ``hidden_size``,
         ``embedding_dim``, ``num_layers``, ``bidirectional``, ``pooling``,
@@ -117,6 +118,10 @@ A model file is a ZIP archive with exactly two members.
 
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
+
+Version 1 knew the softmax head only: its ``network`` has ``n_classes`` for
+``n_outputs`` and no ``head``.  :func:`load` reads it as a version 2 file
+with ``head`` ``"softmax"``.
 """
 
 # Authors: The skrnn developers
@@ -166,7 +171,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -278,7 +283,7 @@ def save(model: RNNTextClassifier, file: str | os.PathLike | BinaryIO) -> None:
     Notes
     -----
     The file is a ZIP archive with two members. ``metadata.json`` holds the
-    format name (``"skrnn-model"``) and version (1), the versions of skrnn,
+    format name (``"skrnn-model"``) and version (2), the versions of skrnn,
     scikit-learn and numpy that wrote it, ``get_params()``, the vectorizer's
     parameters and its words in id order, the network configuration, the
     optimizer's solver, hyperparameters and scalars, the training state, the
@@ -806,7 +811,8 @@ def _build_classifier(
 
     classes = _decode_classes(arrays, metadata["classes"])
     vectorizer = _decode_vectorizer(metadata["vectorizer"])
-    config = _decode_config(metadata["network"], vectorizer.n_vocab_, len(classes))
+    network = _upgrade_network(metadata["network"], metadata["format_version"])
+    config = _decode_config(network, vectorizer.n_vocab_, len(classes))
     dtype = metadata["dtype"]
     if dtype not in _WEIGHT_DTYPES:
         raise _CorruptFileError(f"dtype is {dtype!r}, not one of {_WEIGHT_DTYPES}")
@@ -927,18 +933,27 @@ def _check_token_pattern(pattern: str | None, where: str) -> None:
         ) from exc
 
 
-def _decode_config(section: Any, n_vocab: int, n_classes: int) -> NetworkConfig:
+def _upgrade_network(section: Any, version: int) -> Any:
+    """The ``network`` section of a version 1 file as version 2 has it."""
+    if version > 1 or not isinstance(section, dict) or "n_classes" not in section:
+        return section
+    section = dict(section, head="softmax")
+    section["n_outputs"] = section.pop("n_classes")
+    return section
+
+
+def _decode_config(section: Any, n_vocab: int, n_outputs: int) -> NetworkConfig:
     fields = {field.name for field in dataclasses.fields(NetworkConfig)}
     _check_keys(section, fields, "network")
     try:
         config = NetworkConfig(**section)
     except ValueError as exc:
         raise _CorruptFileError(f"network: {exc}") from None
-    if section["n_vocab"] != n_vocab or section["n_classes"] != n_classes:
+    if section["n_vocab"] != n_vocab or section["n_outputs"] != n_outputs:
         raise _CorruptFileError(
             f"network has n_vocab={section['n_vocab']} and "
-            f"n_classes={section['n_classes']}, but the vocabulary has "
-            f"{n_vocab} ids and classes_ {n_classes} labels"
+            f"n_outputs={section['n_outputs']}, but the vocabulary has "
+            f"{n_vocab} ids and the model {n_outputs} outputs"
         )
     return config
 

@@ -68,7 +68,7 @@ def predict_logits(
     """
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
-    logits = np.empty((len(sequences), config.n_classes), params["head.b_y"].dtype)
+    logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
     batches = length_runs(order, lengths, prediction_batch_size)
 
     def run(idx: np.ndarray) -> None:

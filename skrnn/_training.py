@@ -4,8 +4,9 @@ Nothing here knows scikit-learn: the estimator hands in validated arrays and
 receives a :class:`TrainingState` back.  The stopping rules are those of
 scikit-learn's ``MLPClassifier``: without early stopping, training stops when
 the training loss has not improved by ``tol`` for ``n_iter_no_change``
-consecutive epochs; with it, when the validation accuracy has not, and the
-weights of the best validation epoch are kept.
+consecutive epochs; with it, when the validation score (the output head's:
+accuracy, subset accuracy or R^2) has not, and the weights of the best
+validation epoch are kept.
 """
 
 import copy
@@ -22,6 +23,7 @@ from ._prediction import predict_logits
 from ._progress import PROGRESS_DELAY, batch_progress
 from ._threads import map_tasks, thread_pool
 from .nn import (
+    HEADS,
     NetworkConfig,
     RowGrad,
     add_l2_penalty,
@@ -45,15 +47,20 @@ SHARD_SIZE = 64
 MAX_SHARD_POSITIONS = 2**16
 
 
-#: An epoch whose mean cross-entropy (the loss without the L2 penalty) exceeds
-#: this many times that of a uniform guess, ``log(n_classes)``, has diverged
-#: even if every number is still finite.
+#: An epoch whose mean loss without the L2 penalty exceeds this many times
+#: that of a guess that knows nothing (the head's ``reference_loss``: for
+#: the softmax, the cross-entropy ``log(n_classes)`` of a uniform guess) has
+#: diverged even if every number is still finite.
 DIVERGED_LOSS_FACTOR = 1000.0
 
 
 @dataclass
 class Dataset:
-    """Token-id sequences with their class indices and sample weights."""
+    """Token-id sequences with their targets and sample weights.
+
+    The targets are as the output head takes them: class indices, or a
+    float array of shape (n_samples, n_outputs).
+    """
 
     sequences: Sequence[np.ndarray]
     y: np.ndarray
@@ -117,11 +124,6 @@ def _shard_piece_size(length: int) -> int:
     return MAX_SHARD_POSITIONS // max(1, length)
 
 
-def accuracy(logits: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> float:
-    """Weighted fraction of rows whose largest logit is the true class."""
-    return float(np.average(logits.argmax(axis=1) == y, weights=sample_weight))
-
-
 def run_epoch(
     params: Params,
     optimizer: BaseOptimizer,
@@ -158,8 +160,8 @@ def run_epoch(
     Raises
     ------
     TrainingDivergedError
-        If a loss or a weight is not finite, or the mean cross-entropy is
-        NaN or exceeds :data:`DIVERGED_LOSS_FACTOR` times ``log(n_classes)``.
+        If a loss or a weight is not finite, or the mean loss is NaN or
+        exceeds :data:`DIVERGED_LOSS_FACTOR` times the head's reference loss.
     """
     total_loss = 0.0
     total_penalty = 0.0
@@ -183,11 +185,12 @@ def run_epoch(
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
     total_weight = max(total_weight, float(np.finfo(float).tiny))
-    cross_entropy = total_loss / total_weight
-    if not cross_entropy <= DIVERGED_LOSS_FACTOR * np.log(config.n_classes):
-        raise TrainingDivergedError(
-            f"the training loss exploded to {cross_entropy:.4g}"
-        )
+    mean_loss = total_loss / total_weight
+    reference = HEADS[config.head].reference_loss(
+        data.y, data.sample_weight, config.n_outputs
+    )
+    if not mean_loss <= DIVERGED_LOSS_FACTOR * reference:
+        raise TrainingDivergedError(f"the training loss exploded to {mean_loss:.4g}")
     return (total_loss + total_penalty) / total_weight
 
 
@@ -258,7 +261,7 @@ def batch_loss_and_grad(
     Returns
     -------
     loss : float
-        The batch's cross-entropy, weighted by sample weight.
+        The batch's loss (the head's), weighted by sample weight.
     penalty : float
         The L2 penalty's share of the batch's loss (0 without ``alpha``).
     grads : dict of ndarray
@@ -332,7 +335,7 @@ def update_stopping(
     tol : float
         Minimum improvement that resets the count.
     validation_score : float or None
-        Validation accuracy of this epoch, or None without early stopping
+        Validation score of this epoch, or None without early stopping
         (then the last training loss decides).
     """
     if validation_score is not None:
@@ -355,16 +358,17 @@ def update_stopping(
 
 def format_epoch(
     state: TrainingState,
-    train_accuracy: float | None,
+    train_score: float | None,
     validation_score: float | None,
     seconds: float,
+    score_name: str = "accuracy",
 ) -> str:
-    """One line of progress: epoch, training loss and accuracy, validation, time."""
+    """One line of progress: epoch, training loss and score, validation, time."""
     parts = [f"Epoch {state.n_iter}", f"loss = {state.loss_curve[-1]:.6f}"]
-    if train_accuracy is not None:
-        parts.append(f"train accuracy = {train_accuracy:.4f}")
+    if train_score is not None:
+        parts.append(f"train {score_name} = {train_score:.4f}")
     if validation_score is not None:
-        parts.append(f"validation accuracy = {validation_score:.4f}")
+        parts.append(f"validation {score_name} = {validation_score:.4f}")
     parts.append(f"{seconds:.2f} s")
     return ", ".join(parts)
 
@@ -497,6 +501,7 @@ def _fit_epochs(
     on_epoch_end,
 ):
     """:func:`fit_epochs` without the handling of interrupts."""
+    head = HEADS[config.head]
     for epoch in range(max_epochs):
         checkpoint = _Checkpoint(params, optimizer, rng)
         if on_epoch_begin is not None:
@@ -516,7 +521,7 @@ def _fit_epochs(
             score = None
             if validation is not None:
                 logits = predict_logits(params, validation.sequences, config)
-                score = accuracy(logits, validation.y, validation.sample_weight)
+                score = head.score(logits, validation.y, validation.sample_weight)
         except KeyboardInterrupt:
             checkpoint.restore(params, optimizer, rng)
             raise
@@ -530,8 +535,8 @@ def _fit_epochs(
         optimizer.iteration_ends(state.t)
         if verbose:
             logits = predict_logits(params, train.sequences, config)
-            train_accuracy = accuracy(logits, train.y, train.sample_weight)
-            print(format_epoch(state, train_accuracy, score, elapsed()))
+            train_score = head.score(logits, train.y, train.sample_weight)
+            print(format_epoch(state, train_score, score, elapsed(), head.score_name))
         if on_epoch_end is not None and on_epoch_end():
             return True
         if state.no_improvement_count > n_iter_no_change:

@@ -140,7 +140,7 @@ def test_grid_search_over_cell_and_direction():
     assert best.get_params()["cell"] == search.best_params_["cell"]
     config = NetworkConfig(
         n_vocab=best.vectorizer_.n_vocab_,
-        n_classes=2,
+        n_outputs=2,
         cell=search.best_params_["cell"],
         hidden_size=4,
         embedding_dim=4,

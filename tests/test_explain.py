@@ -58,7 +58,7 @@ def tiny(X=X_BIN, y=Y_BIN, **params):
 
 
 def random_network(seed=0, n_vocab=7, n_classes=3, **architecture):
-    config = NetworkConfig(n_vocab=n_vocab, n_classes=n_classes, **architecture)
+    config = NetworkConfig(n_vocab=n_vocab, n_outputs=n_classes, **architecture)
     rng = np.random.default_rng(seed)
     params = init_params(config, rng, np.float64)
     # Nonzero output biases, so that the empty sequence is not uniform.
@@ -86,7 +86,7 @@ def test_one_pass_equals_prefix_definition(cell, pooling, embedding_dim, num_lay
     fast = _running_logits(params, sequences, config)
     general = prefix_logits(params, sequences, config)
     for seq, a, b in zip(sequences, fast, general, strict=True):
-        assert a.shape == b.shape == (len(seq), config.n_classes)
+        assert a.shape == b.shape == (len(seq), config.n_outputs)
         assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     assert len({id(block) for block in fast}) == len(fast)  # no shared arrays
 
@@ -100,7 +100,7 @@ def test_staged_logits_last_row_is_the_prediction(pooling, bidirectional):
     staged = staged_logits(params, sequences, config)
     full = predict_logits(params, sequences, config)
     for seq, block, row in zip(sequences, staged, full, strict=True):
-        assert block.shape == (len(seq), config.n_classes)
+        assert block.shape == (len(seq), config.n_outputs)
         if len(seq):
             assert_allclose(block[-1], row, rtol=1e-10, atol=1e-12)
 

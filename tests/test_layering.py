@@ -14,6 +14,7 @@ import pytest
 CORE = [
     "skrnn.nn",
     "skrnn.nn._functional",
+    "skrnn.nn._heads",
     "skrnn.nn._init",
     "skrnn.nn._embedding",
     "skrnn.nn._cells",

@@ -109,7 +109,7 @@ def test_gradients_match_finite_differences(
 ):
     config = NetworkConfig(
         n_vocab=8,
-        n_classes=3,
+        n_outputs=3,
         cell=indrnn,
         hidden_size=3,
         embedding_dim=embedding_dim,
@@ -136,14 +136,14 @@ def test_gradients_match_finite_differences(
 
 def test_alpha_penalises_what_the_cell_declares(indrnn):
     config = NetworkConfig(
-        n_vocab=8, n_classes=2, cell=indrnn, embedding_dim=4, num_layers=2
+        n_vocab=8, n_outputs=2, cell=indrnn, embedding_dim=4, num_layers=2
     )
     assert penalized_names(config) == {
         "layer0.fwd.W_xh",
         "layer1.fwd.W_xh",
         "head.W_hy",
     }
-    one_hot = NetworkConfig(n_vocab=8, n_classes=2, cell=indrnn)
+    one_hot = NetworkConfig(n_vocab=8, n_outputs=2, cell=indrnn)
     # a one-hot first layer's input weight is a lookup table
     assert penalized_names(one_hot) == {"head.W_hy"}
     assert one_hot.lookup_tables == {"layer0.fwd.W_xh"}

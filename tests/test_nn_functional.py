@@ -14,11 +14,14 @@ from skrnn.nn._cells import (
     _half_sigmoid_columns,
 )
 from skrnn.nn._functional import (
+    binary_cross_entropy,
     cross_entropy,
     dropout_mask,
     dtanh_from_output,
     log_softmax,
+    sigmoid,
     softmax,
+    squared_error,
 )
 
 EXTREME = np.array(
@@ -124,6 +127,55 @@ def test_cross_entropy_gradient_matches_finite_differences(n_classes):
     w = rng.uniform(0.1, 2.0, size=6)
     _, dz = cross_entropy(params["z"], y, w)
     assert_gradients_match(lambda p: cross_entropy(p["z"], y, w)[0], params, {"z": dz})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_and_binary_cross_entropy_of_extreme_logits(dtype):
+    z = EXTREME.astype(dtype)
+    y = (np.arange(15).reshape(5, 3) % 2).astype(dtype)
+    w = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
+    with strict_floating_point():
+        p = sigmoid(z)
+        loss, dz = binary_cross_entropy(z, y, w)
+    assert p.dtype == dz.dtype == dtype
+    assert_allclose(p[0], [1.0, 0.0, 0.5])
+    assert np.isfinite(loss) and np.isfinite(dz).all()
+    # row 0: labels 0, 1, 0 against logits 1e4, -1e4, 0: 1e4 + 1e4 + log 2
+    per_sample = np.logaddexp(0, EXTREME) - y * EXTREME
+    assert per_sample[0].sum() == pytest.approx(2e4 + np.log(2))
+    expected = np.dot(w, per_sample.sum(axis=1)) / w.sum()
+    assert loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_binary_cross_entropy_value_and_gradient():
+    rng = np.random.default_rng(0)
+    params = {"z": rng.normal(scale=2.0, size=(6, 3))}
+    y = rng.integers(0, 2, size=(6, 3)).astype(float)
+    w = rng.uniform(0.1, 2.0, size=6)
+    loss, dz = binary_cross_entropy(params["z"], y, w)
+    p = _sigmoid(params["z"])
+    naive = -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(axis=1)
+    assert loss == pytest.approx(np.dot(w, naive) / w.sum(), rel=1e-12)
+    assert_allclose(dz, (p - y) * (w / w.sum())[:, None], rtol=1e-12)
+    assert_gradients_match(
+        lambda q: binary_cross_entropy(q["z"], y, w)[0], params, {"z": dz}
+    )
+
+
+def test_squared_error_value_and_gradient():
+    # Half the mean over samples and outputs, as MLPRegressor's squared_loss.
+    rng = np.random.default_rng(1)
+    params = {"z": rng.normal(size=(5, 2))}
+    y = rng.normal(size=(5, 2))
+    w = rng.uniform(0.1, 2.0, size=5)
+    loss, dz = squared_error(params["z"], y, w)
+    per_sample = ((params["z"] - y) ** 2).mean(axis=1) / 2
+    assert loss == pytest.approx(np.dot(w, per_sample) / w.sum(), rel=1e-12)
+    assert_gradients_match(lambda q: squared_error(q["z"], y, w)[0], params, {"z": dz})
+    ones = np.ones(5)
+    assert squared_error(params["z"], y, ones)[0] == pytest.approx(
+        ((params["z"] - y) ** 2).mean() / 2
+    )
 
 
 def _gates(x, n_sigmoid):

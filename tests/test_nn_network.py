@@ -63,7 +63,7 @@ def loss_and_grad(params, ids, lengths, y, config, *, alpha=0.0, **kwargs):
 
 
 def make_config(**kwargs):
-    kwargs = {"n_vocab": N_VOCAB, "n_classes": 3, "hidden_size": HIDDEN, **kwargs}
+    kwargs = {"n_vocab": N_VOCAB, "n_outputs": 3, "hidden_size": HIDDEN, **kwargs}
     return NetworkConfig(**kwargs)
 
 
@@ -131,7 +131,7 @@ def reference_loss(config, ids, lengths, y, sample_weight, alpha, dropout_seed):
 def check_gradients(config, *, alpha=ALPHA, dropout_seed=None, seed=0):
     params = make_params(config, seed)
     before = {k: v.copy() for k, v in params.items()}
-    ids, lengths, y, w = make_batch(config.n_classes, seed=seed)
+    ids, lengths, y, w = make_batch(config.n_outputs, seed=seed)
     rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
     loss, grads = loss_and_grad(
         params, ids, lengths, y, config, sample_weight=w, alpha=alpha, rng=rng
@@ -174,7 +174,7 @@ def test_gradients_match_finite_differences_binary(
     cell, bidirectional, pooling, embedding_dim
 ):
     config = make_config(
-        n_classes=2,
+        n_outputs=2,
         cell=cell,
         bidirectional=bidirectional,
         pooling=pooling,
@@ -210,6 +210,109 @@ def test_gradients_with_input_dropout_alone(cell, pooling):
         cell=cell, pooling=pooling, embedding_dim=EMBED, input_dropout=DROPOUT
     )
     check_gradients(config, dropout_seed=5, seed=4)
+
+
+def head_targets(head, n_samples, n_outputs, seed=0):
+    """Targets as the logistic (0/1 per label) or identity head takes them."""
+    rng = np.random.default_rng(seed + 3000)
+    if head == "logistic":
+        return rng.integers(0, 2, size=(n_samples, n_outputs)).astype(np.float64)
+    return 2.0 * rng.standard_normal((n_samples, n_outputs))
+
+
+def head_reference_loss(config, ids, lengths, Y, sample_weight, alpha, dropout_seed):
+    """The documented losses of the logistic and identity heads, written out.
+
+    logistic: ``sum_k -(y log p + (1 - y) log(1 - p))`` per sample (scikit-
+    learn's ``binary_log_loss``); identity: ``0.5 * mean_k (z - y)**2`` per
+    sample (``squared_loss``); both then weighted, plus the L2 penalty.
+    """
+    total = sample_weight.sum()
+
+    def loss(params):
+        rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
+        z, _ = _forward(params, ids, lengths, config, rng, training=False)
+        if config.head == "logistic":
+            p = 1.0 / (1.0 + np.exp(-z))
+            per_sample = -(Y * np.log(p) + (1 - Y) * np.log(1 - p)).sum(axis=1)
+        else:
+            per_sample = 0.5 * ((z - Y) ** 2).mean(axis=1)
+        penalty = sum(
+            np.vdot(value, value)
+            for name, value in params.items()
+            if is_penalised(name, config)
+        )
+        return (np.dot(sample_weight, per_sample) + 0.5 * alpha * penalty) / total
+
+    return loss
+
+
+def check_head_gradients(config, *, dropout_seed=None, seed=0):
+    params = make_params(config, seed)
+    ids, lengths, _, w = make_batch(config.n_outputs, seed=seed)
+    Y = head_targets(config.head, len(lengths), config.n_outputs, seed)
+    rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
+    loss, grads = loss_and_grad(
+        params, ids, lengths, Y, config, sample_weight=w, alpha=ALPHA, rng=rng
+    )
+    assert sorted(grads) == sorted(params)
+    f = head_reference_loss(config, ids, lengths, Y, w, ALPHA, dropout_seed)
+    assert f(params) == pytest.approx(loss, rel=1e-12)
+    return assert_gradients_match(f, params, grads)
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("head", ["logistic", "identity"])
+def test_head_gradients_match_finite_differences(head, bidirectional, pooling):
+    # Every pooling and direction, padded mixed-length batches, sample
+    # weights, L2 penalty; the cells and input kinds taken in turn.
+    k = POOLINGS.index(pooling) + 3 * bidirectional
+    config = make_config(
+        head=head,
+        n_outputs=3 if head == "logistic" else 2,
+        cell=sorted(CELLS)[k % len(CELLS)],
+        bidirectional=bidirectional,
+        num_layers=1 + k % 2,
+        pooling=pooling,
+        embedding_dim=EMBED if k % 2 else None,
+    )
+    check_head_gradients(config, seed=k)
+
+
+@pytest.mark.parametrize("head", ["logistic", "identity"])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_head_gradients_with_dropout_and_one_output(cell, head):
+    config = make_config(
+        head=head,
+        n_outputs=1,
+        cell=cell,
+        bidirectional=True,
+        pooling="max",
+        embedding_dim=EMBED,
+        dropout=DROPOUT,
+        input_dropout=DROPOUT,
+    )
+    check_head_gradients(config, dropout_seed=9, seed=5)
+
+
+@pytest.mark.parametrize("head", ["softmax", "logistic", "identity"])
+def test_head_batch_equals_weighted_mean_of_documents(head):
+    # The loss of a padded batch is the weighted mean of the documents' own.
+    n_outputs = 3
+    config = make_config(head=head, n_outputs=n_outputs, cell="gru", pooling="mean")
+    params = make_params(config)
+    docs = make_docs(lengths=(5, 3, 1))
+    ids, lengths = pad_batch(docs)
+    _, _, y, w = make_batch(n_outputs, lengths=(5, 3, 1))
+    if head != "softmax":
+        y = head_targets(head, len(docs), n_outputs)
+    loss, _ = loss_and_grad(params, ids, lengths, y, config, sample_weight=w)
+    alone = [
+        loss_and_grad(params, *pad_batch([doc]), y[i : i + 1], config)[0]
+        for i, doc in enumerate(docs)
+    ]
+    assert loss == pytest.approx(np.average(alone, weights=w), rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -432,7 +535,7 @@ def seed_rnn_from(params, transpose_fix=True):
     )
 
 
-SEED_CONFIG = make_config(cell="rnn", n_classes=2, pooling="last")
+SEED_CONFIG = make_config(cell="rnn", n_outputs=2, pooling="last")
 
 
 def test_seed_forward_equals_forward():
@@ -691,8 +794,8 @@ def expected_shapes(config):
             shapes[name + "b_h"] = (G * H,)
             if config.cell == "gru":
                 shapes[name + "b_hn"] = (H,)
-    shapes["head.W_hy"] = (config.output_width, config.n_classes)
-    shapes["head.b_y"] = (config.n_classes,)
+    shapes["head.W_hy"] = (config.output_width, config.n_outputs)
+    shapes["head.b_y"] = (config.n_outputs,)
     return shapes
 
 
@@ -786,7 +889,7 @@ def test_init_params_biases_and_zero_ids(config):
     ("field", "value", "match"),
     [
         ("n_vocab", 0, "n_vocab must be an int >= 1"),
-        ("n_classes", True, "n_classes must be an int >= 1"),
+        ("n_outputs", True, "n_outputs must be an int >= 1"),
         ("hidden_size", 2.0, "hidden_size must be an int >= 1"),
         ("num_layers", -1, "num_layers must be an int >= 1"),
         ("embedding_dim", 0, "embedding_dim must be an int >= 1"),
@@ -795,8 +898,10 @@ def test_init_params_biases_and_zero_ids(config):
         ("pooling", "sum", "pooling must be one of"),
         ("dropout", 1.0, r"dropout must be a number in \[0, 1\)"),
         ("input_dropout", "0.1", r"input_dropout must be a number in \[0, 1\)"),
+        ("head", "tanh", "head must be one of"),
+        ("head", ["softmax"], "head must be one of"),
     ],
 )
 def test_the_configuration_validates_itself(field, value, match):
     with pytest.raises(ValueError, match=match):
-        NetworkConfig(**{"n_vocab": 5, "n_classes": 2, field: value})
+        NetworkConfig(**{"n_vocab": 5, "n_outputs": 2, field: value})

@@ -34,7 +34,7 @@ def recurrent_backward(*args, **kwargs):
 def make_params(cell, num_layers, bidirectional, embedding_dim, seed=0):
     config = NetworkConfig(
         n_vocab=N_VOCAB,
-        n_classes=2,
+        n_outputs=2,
         cell=cell,
         hidden_size=HIDDEN,
         embedding_dim=embedding_dim,

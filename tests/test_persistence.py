@@ -304,7 +304,8 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 1
+    assert metadata["format_version"] == FORMAT_VERSION == 2
+    assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
     assert metadata["optimizer"]["solver"] == "adam"
@@ -572,6 +573,8 @@ TAMPERINGS = {
     "wider network": _set("network", "hidden_size", 5),
     "huge network": _set("network", "hidden_size", 10**9),
     "deep network": _set("network", "num_layers", 10**9),
+    "unknown head": _set("network", "head", "tanh"),
+    "head as list": _set("network", "head", ["softmax"]),
     "bool as int": _set("network", "bidirectional", 0),
     "unbalanced token pattern": lambda m, a: m["vectorizer"]["params"].update(
         token_pattern="("
@@ -980,3 +983,24 @@ def test_mixin_on_a_plain_class(monkeypatch):
     monkeypatch.setattr(versioning, "__version__", "9.9.9")
     with pytest.warns(SkrnnVersionWarning):
         assert pickle.loads(data).value == 3
+
+
+@pytest.mark.parametrize("solver", sorted(OLD_MODELS["models"]))
+def test_format_1_files_load_with_a_softmax_head(solver):
+    # Format 1 knew the softmax head only, and called its width n_classes.
+    entry = OLD_MODELS["models"][solver]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkrnnVersionWarning)
+        model = skrnn.load(OLD_FILES / entry["file"])
+    with zipfile.ZipFile(OLD_FILES / entry["file"]) as archive:
+        old = json.loads(archive.read("metadata.json"))
+    assert old["format_version"] == 1
+    assert model._fitted.config.head == "softmax"
+    assert model._fitted.config.n_outputs == old["network"]["n_classes"]
+    buffer = io.BytesIO()
+    skrnn.save(model, buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+    assert metadata["format_version"] == FORMAT_VERSION == 2
+    assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
+    assert "n_classes" not in metadata["network"]

@@ -13,7 +13,7 @@ def _problem():
     sequences = [rng.integers(2, 30, size=n) for n in rng.integers(0, 9, size=300)]
     config = NetworkConfig(
         n_vocab=30,
-        n_classes=3,
+        n_outputs=3,
         cell="gru",
         hidden_size=5,
         embedding_dim=4,

@@ -40,12 +40,12 @@ from skrnn._training import (
     Dataset,
     TrainingDivergedError,
     TrainingSettings,
-    accuracy,
     batch_loss_and_grad,
     run_epoch,
 )
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import NetworkConfig, add_l2_penalty, init_params, loss_and_grad
+from skrnn.nn._heads import accuracy
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -643,7 +643,7 @@ def _sharding_problem(one_hot, dtype=np.float64):
     weight = rng.uniform(0.5, 2.0, size=n_docs).astype(dtype)
     config = NetworkConfig(
         n_vocab=30,
-        n_classes=3,
+        n_outputs=3,
         cell="gru",
         hidden_size=5,
         embedding_dim=None if one_hot else 4,
@@ -742,7 +742,7 @@ def test_a_large_l2_penalty_is_not_divergence():
     params["head.W_hy"] *= 1e3
     loss = _run_epoch_without_steps(data, config, params, alpha=100.0)
     cross_entropy = _run_epoch_without_steps(data, config, params, alpha=0.0)
-    assert loss > 1000 * np.log(config.n_classes) > cross_entropy
+    assert loss > 1000 * np.log(config.n_outputs) > cross_entropy
     X, y = load_toy_sentiment(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

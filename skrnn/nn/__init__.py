@@ -10,6 +10,7 @@ A recurrent cell is one :class:`Cell`, which declares its parameters
 
 from ._cells import CELLS, Cell, Param, register_cell, unregister_cell
 from ._embedding import RowGrad, sum_row_grads
+from ._heads import HEADS
 from ._init import gate_constants, glorot_uniform, orthogonal, per_gate, zeros
 from ._network import (
     NetworkConfig,
@@ -26,6 +27,7 @@ from ._recurrent import POOLINGS
 
 __all__ = [
     "CELLS",
+    "HEADS",
     "POOLINGS",
     "Cell",
     "NetworkConfig",

@@ -1,4 +1,4 @@
-"""Activations, their derivatives, softmax and the log-loss, as pure functions.
+"""Activations, their derivatives, and the losses of the output heads.
 
 Derivatives of the recurrent activations are written in terms of the
 activation's *output* (``tanh' = 1 - y**2``, ``sigmoid' = y * (1 - y)``), which
@@ -98,6 +98,93 @@ def cross_entropy(
     loss = -float(np.dot(scale, logp[rows, y]))
     dz = np.exp(logp, out=logp)
     dz[rows, y] -= 1.0
+    dz *= scale[:, None]
+    return loss, dz
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Element-wise logistic sigmoid, stable for logits of any magnitude.
+
+    Parameters
+    ----------
+    z : ndarray
+        Logits.
+
+    Returns
+    -------
+    ndarray
+        ``1 / (1 + exp(-z))``, computed as ``(1 + tanh(z / 2)) / 2``, which
+        never overflows.
+    """
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def binary_cross_entropy(
+    z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Weighted mean binary log-loss of sigmoid(z), summed over labels; its gradient.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples, n_outputs)
+        Logits, one per label.
+    y : ndarray of shape (n_samples, n_outputs)
+        The labels, 0 or 1 (any value in [0, 1] is a soft label).
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights.
+
+    Returns
+    -------
+    loss : float
+        ``sum_i w_i sum_k -(y_ik log p_ik + (1 - y_ik) log(1 - p_ik)) / sum(w)``
+        with ``p = sigmoid(z)``: scikit-learn's ``binary_log_loss`` (summed
+        over the labels, averaged over the samples), weighted.
+    dz : ndarray of shape (n_samples, n_outputs)
+        Gradient of the loss in ``z``.
+
+    Notes
+    -----
+    The loss of one entry is ``softplus(z) - y z``, with
+    ``softplus(z) = log(1 + exp(z))`` computed by ``logaddexp``; its
+    derivative is ``sigmoid(z) - y``, the same ``p - y`` shortcut as the
+    softmax's.
+    """
+    scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
+    per_sample = np.add.reduce(np.logaddexp(0.0, z) - y * z, axis=1)
+    loss = float(np.dot(scale, per_sample))
+    dz = sigmoid(z) - y
+    dz *= scale[:, None]
+    return loss, dz
+
+
+def squared_error(
+    z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Weighted half mean squared error of the outputs ``z``, and its gradient.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples, n_outputs)
+        Predicted values.
+    y : ndarray of shape (n_samples, n_outputs)
+        True values.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights.
+
+    Returns
+    -------
+    loss : float
+        ``sum_i w_i mean_k (z_ik - y_ik)**2 / (2 sum(w))``: scikit-learn's
+        ``squared_loss`` (half the mean over samples and outputs), weighted.
+    dz : ndarray of shape (n_samples, n_outputs)
+        Gradient of the loss in ``z``: ``(z - y)`` scaled by each sample's
+        share of the total weight and by ``1 / n_outputs``.
+    """
+    scale = (sample_weight / (np.add.reduce(sample_weight) * z.shape[1])).astype(
+        z.dtype, copy=False
+    )
+    dz = z - y
+    loss = 0.5 * float(np.dot(scale, np.add.reduce(dz * dz, axis=1)))
     dz *= scale[:, None]
     return loss, dz
 

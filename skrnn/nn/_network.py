@@ -1,4 +1,4 @@
-"""The whole network: embedding, recurrent layers, pooling, output layer, loss.
+"""The whole network: embedding, recurrent layers, pooling, output head, loss.
 
 ``forward`` is the cache-free pass used for prediction; ``loss_and_grad`` is
 the single source of truth for gradients that training and the gradient
@@ -11,8 +11,11 @@ per batch.  Parameters live in one flat dict of named arrays::
                                 first layer of a one-hot network, whose input
                                 weight has one row per token id), or
                                 n_directions * hidden_size above the first
-    head.W_hy                   (n_directions * hidden_size, n_classes)
-    head.b_y                    (n_classes,)
+    head.W_hy                   (n_directions * hidden_size, n_outputs)
+    head.b_y                    (n_outputs,)
+
+The output head (``config.head``, a key of :data:`~skrnn.nn.HEADS`) says what
+the outputs mean and which loss trains them.
 
 For the built-in cells, ``{name}`` is ``W_xh`` (input width, n_gates *
 hidden_size), ``W_hh`` (hidden_size, n_gates * hidden_size), ``b_h``
@@ -34,7 +37,8 @@ from ._embedding import (
     embedding_backward,
     embedding_forward,
 )
-from ._functional import cross_entropy, dropout_mask
+from ._functional import dropout_mask
+from ._heads import HEADS
 from ._init import Initializer, glorot_uniform, uniform, zeros
 from ._recurrent import (
     POOLINGS,
@@ -60,8 +64,9 @@ class NetworkConfig:
     ----------
     n_vocab : int
         Number of token ids, the reserved ones included.
-    n_classes : int
-        Number of output classes.
+    n_outputs : int
+        Number of outputs: classes (``"softmax"``), labels (``"logistic"``)
+        or predicted values (``"identity"``).
     cell : str
         Recurrent cell, a key of :data:`~skrnn.nn.CELLS`.
     hidden_size : int
@@ -80,10 +85,12 @@ class NetworkConfig:
     input_dropout : float
         Inverted-dropout rate on the embedded inputs of the first layer: each
         unit of each position's embedding.  Unused with one-hot inputs.
+    head : {"softmax", "logistic", "identity"}
+        The output head: a key of :data:`~skrnn.nn.HEADS`.
     """
 
     n_vocab: int
-    n_classes: int
+    n_outputs: int
     cell: str = "rnn"
     hidden_size: int = 64
     embedding_dim: int | None = None
@@ -92,6 +99,7 @@ class NetworkConfig:
     pooling: str = "last"
     dropout: float = 0.0
     input_dropout: float = 0.0
+    head: str = "softmax"
 
     def __post_init__(self) -> None:
         """Refuse a configuration that describes no network.
@@ -100,10 +108,10 @@ class NetworkConfig:
         ------
         ValueError
             If a count is not a positive int (bools are not counts), the
-            cell or the pooling is unknown, or a dropout rate is outside
-            [0, 1).
+            cell, the pooling or the head is unknown, or a dropout rate is
+            outside [0, 1).
         """
-        for name in ("n_vocab", "n_classes", "hidden_size", "num_layers"):
+        for name in ("n_vocab", "n_outputs", "hidden_size", "num_layers"):
             _check_count(name, getattr(self, name))
         if self.embedding_dim is not None:
             _check_count("embedding_dim", self.embedding_dim)
@@ -123,6 +131,10 @@ class NetworkConfig:
             rate = getattr(self, name)
             if type(rate) not in (int, float) or not 0 <= rate < 1:
                 raise ValueError(f"{name} must be a number in [0, 1); got {rate!r}.")
+        if not isinstance(self.head, str) or self.head not in HEADS:
+            raise ValueError(
+                f"head must be one of {sorted(HEADS)}; got {self.head!r:.40}."
+            )
 
     @property
     def one_hot(self) -> bool:
@@ -217,9 +229,9 @@ def _declarations(config: NetworkConfig) -> dict[str, _Declared]:
                         shapes[name], param.init, param.penalized
                     )
     declared["head.W_hy"] = _Declared(
-        (config.output_width, config.n_classes), glorot_uniform, True
+        (config.output_width, config.n_outputs), glorot_uniform, True
     )
-    declared["head.b_y"] = _Declared((config.n_classes,), zeros, False)
+    declared["head.b_y"] = _Declared((config.n_outputs,), zeros, False)
     return declared
 
 
@@ -274,7 +286,7 @@ def n_params(config: NetworkConfig) -> int:
     count = layer_size(0) + (config.num_layers - 1) * layer_size(1)
     if not config.one_hot:
         count += config.n_vocab * config.embedding_dim
-    return count + (config.output_width + 1) * config.n_classes
+    return count + (config.output_width + 1) * config.n_outputs
 
 
 def penalized_names(config: NetworkConfig) -> frozenset[str]:
@@ -404,8 +416,9 @@ def forward(
 
     Returns
     -------
-    ndarray of shape (n_samples, n_classes)
-        The logits ``y = W_hy h + b_y`` (before the softmax).
+    ndarray of shape (n_samples, n_outputs)
+        The outputs ``z = W_hy h + b_y``, before the head's transform
+        (the logits of a softmax or logistic head).
     """
     return _forward(params, ids, lengths, config, None, training=False)[0]
 
@@ -428,8 +441,8 @@ def staged_forward(
 
     Returns
     -------
-    ndarray of shape (n_steps, n_samples, n_classes)
-        Row ``t`` holds the logits of the prefixes of ``t + 1`` tokens; rows
+    ndarray of shape (n_steps, n_samples, n_outputs)
+        Row ``t`` holds the outputs of the prefixes of ``t + 1`` tokens; rows
         past a sequence's length mean nothing.
 
     Raises
@@ -464,7 +477,7 @@ def loss_and_grad(
     sample_weight: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
 ) -> tuple[float, Params]:
-    """Cross-entropy of a batch and its gradient in every parameter.
+    """Loss of a batch (the output head's) and its gradient in every parameter.
 
     The L2 penalty is not part of it: training adds it once per batch with
     :func:`add_l2_penalty`, after summing the gradients of the batch's shards.
@@ -477,8 +490,11 @@ def loss_and_grad(
         Padded, time-major token ids.
     lengths : ndarray of shape (n_samples,)
         Sequence lengths in decreasing order.
-    y : ndarray of int of shape (n_samples,)
-        Indices of the true classes.
+    y : ndarray
+        The targets, as the head takes them: indices of the true classes,
+        of shape (n_samples,), for ``"softmax"``; floats of shape
+        (n_samples, n_outputs) for ``"logistic"`` (0 or 1 per label) and
+        ``"identity"``.
     config : NetworkConfig
         The architecture.
     sample_weight : ndarray of shape (n_samples,), optional
@@ -489,6 +505,7 @@ def loss_and_grad(
     Returns
     -------
     loss : float
+        The head's weighted mean loss; for ``"softmax"``,
         ``sum_i w_i * -log p(y_i | x_i) / sum_i w_i``.
     grads : dict of ndarray
         Gradient of the loss in every parameter, under the parameter's name;
@@ -498,7 +515,7 @@ def loss_and_grad(
     if sample_weight is None:
         sample_weight = np.ones(len(y), dtype=params["head.b_y"].dtype)
     logits, cache = _forward(params, ids, lengths, config, rng, training=True)
-    loss, dlogits = cross_entropy(logits, y, sample_weight)
+    loss, dlogits = HEADS[config.head].loss(logits, y, sample_weight)
     grads: Params = {}
     # undo logits = features @ W_hy + b_y
     grads["head.W_hy"] = cache["features"].T @ dlogits
