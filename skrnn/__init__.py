@@ -1,4 +1,4 @@
-"""skrnn: recurrent neural network text classifiers in numpy, for scikit-learn.
+"""skrnn: recurrent neural networks over raw text in numpy, for scikit-learn.
 
 The public names and the subpackages (``skrnn.datasets``, ``skrnn.nn``,
 ``skrnn.plotting``) are imported on first use, as scikit-learn's are, so
@@ -12,6 +12,7 @@ __version__ = "0.1.0.dev0"
 
 _PUBLIC = {
     "RNNTextClassifier": "._classifier",
+    "RNNTextRegressor": "._regressor",
     "SequenceVectorizer": "._text",
     "load_word_vectors": "._embeddings",
     "save": "._persistence",
@@ -31,6 +32,7 @@ _SUBMODULES = ("datasets", "nn", "plotting")
 #:     skops.io.load(path, trusted=skrnn.SKOPS_TRUSTED_TYPES)
 SKOPS_TRUSTED_TYPES = (
     "skrnn._classifier.RNNTextClassifier",
+    "skrnn._regressor.RNNTextRegressor",
     "skrnn._text.SequenceVectorizer",
 )
 
@@ -38,6 +40,7 @@ __all__ = [
     "SEED_PARAMS",
     "SKOPS_TRUSTED_TYPES",
     "RNNTextClassifier",
+    "RNNTextRegressor",
     "SequenceVectorizer",
     "SkrnnVersionWarning",
     "__version__",

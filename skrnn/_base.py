@@ -163,9 +163,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     """The text, network and training of the recurrent text estimators.
 
     Not an estimator of its own: :class:`~skrnn.RNNTextClassifier` and
-    :class:`~skrnn.RNNTextRegressor` add the handling of ``y`` (the hooks
-    ``_check_y``, ``_new_outputs``, ``_encode_y``, ``_training_weights`` and
-    ``_stratify``) and the methods that read the network's outputs.
+    :class:`~skrnn.RNNTextRegressor` add the handling of ``y``, in the hooks
+    below, and the methods that read the network's outputs.
+
+    * ``_check_y(y)``: ``y`` validated.
+    * ``_new_outputs(y, classes)``: the ``classes`` of a new fitted model (or
+      None), its number of outputs and its output head.
+    * ``_encode_y(y, model)``: the targets the head trains on (class indices,
+      or floats of shape (n_samples, n_outputs)), checked against ``model``.
+    * ``_training_weights(y, sample_weight)``: the weights of the loss.
+    * ``_min_validation(targets)``: the fewest samples a hold-out may have.
+    * ``_stratify(targets)``: what to stratify the hold-out by, or None.
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -420,7 +428,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     def _new_training(self, documents, y, classes, dtype):
         """The untrained model of a first fit, and the documents' token ids."""
-        classes_, n_outputs = self._new_outputs(y, classes)
+        classes_, n_outputs, head = self._new_outputs(y, classes)
         rng = np.random.default_rng(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
@@ -428,7 +436,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         sequences = vectorizer.fit_transform(documents)
         _check_tokens(vectorizer, sequences)
         weights, config, coverage = self._init_network(
-            vectorizer, n_outputs, rng, dtype
+            vectorizer, n_outputs, head, rng, dtype
         )
         start = FittedModel(
             classes=classes_,
@@ -560,10 +568,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         return dtype
 
-    def _init_network(self, vectorizer, n_outputs, rng, dtype):
+    def _init_network(self, vectorizer, n_outputs, head, rng, dtype):
         """Initial weights and architecture, and the pre-trained coverage or None."""
         vectors = self._pretrained_vectors(vectorizer.vocabulary_)
-        config = self._network_config(vectorizer.n_vocab_, n_outputs, vectors=vectors)
+        config = self._network_config(
+            vectorizer.n_vocab_, n_outputs, head, vectors=vectors
+        )
         weights = init_params(config, rng, dtype, zero_ids=(PAD_ID, UNK_ID))
         if vectors is None:
             return weights, config, None
@@ -633,7 +643,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         return vectors
 
-    def _network_config(self, n_vocab, n_outputs, vectors=None):
+    def _network_config(self, n_vocab, n_outputs, head, vectors=None):
         # Python scalars, whatever numpy scalars (from a grid of np.arange,
         # say) the parameters hold: the configuration is saved as JSON.
         embedding_dim = (
@@ -650,6 +660,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             pooling=str(self.pooling),
             dropout=float(self.dropout),
             input_dropout=float(self.input_dropout),
+            head=head,
         )
 
     def _changed_since_fit(self):

@@ -13,7 +13,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import DEFAULT_TOKEN_PATTERN, BaseRNNText, _FittedAttribute
-from ._explain import Explanation, explain_document, staged_predict_proba
+from ._explain import Explanation, explain_document, staged_outputs
 from .nn._functional import log_softmax, softmax
 
 
@@ -464,7 +464,7 @@ max_length, truncating : see SequenceVectorizer
                 f"only {classes_.tolist()!r} in {n_samples} "
                 f"{'sample' if n_samples == 1 else 'samples'}."
             )
-        return classes_, len(classes_)
+        return classes_, len(classes_), "softmax"
 
     def _encode_y(self, y, model):
         """The index in ``classes_`` of each label."""
@@ -630,7 +630,7 @@ max_length, truncating : see SequenceVectorizer
         >>> [p.shape for p in clf.staged_predict_proba(["this is good", ""])]
         [(3, 2), (0, 2)]
         """
-        return staged_predict_proba(self, X)
+        return staged_outputs(self, X)
 
     def explain(self, text: str, *, method: str = "occlusion") -> Explanation:
         """Explain the prediction of one document, token by token.

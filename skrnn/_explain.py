@@ -11,6 +11,9 @@ direction:
   ``p(c | doc) - p(c | doc without token i)`` for the predicted class ``c``;
   the token is deleted (the document gets one token shorter), not replaced.
   Positive values are tokens that pushed the prediction towards ``c``.
+  For the other output heads, every output is explained:
+  ``f_k(doc) - f_k(doc without token i)`` for each label's probability
+  (multi-label) or each predicted value (regression).
 
 Integrated gradients would need the gradient of the probabilities in the
 embedded inputs, which the numpy core does not expose (``loss_and_grad``
@@ -32,18 +35,18 @@ from ._batching import length_runs, length_sorted, pad_batch
 from ._prediction import predict_logits, prediction_batch_size
 from ._text import check_text
 from ._threads import single_threaded_blas
-from .nn import NetworkConfig, staged_forward
-from .nn._functional import softmax
+from .nn import HEADS, NetworkConfig, staged_forward
 
 __all__ = [
     "EXPLAIN_METHODS",
     "Explanation",
+    "RegressionExplanation",
     "explain_document",
     "explain_documents",
     "occlusion_attributions",
     "prefix_logits",
     "staged_logits",
-    "staged_predict_proba",
+    "staged_outputs",
 ]
 
 Params = dict[str, np.ndarray]
@@ -119,6 +122,72 @@ class Explanation:
                 f"{self.attributions[t]:>+{m_width}.3f}"
             )
         lines.append(f"prediction: {self.prediction} (p = {self.proba[k]:.3f})")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+@dataclass(frozen=True, eq=False)
+class RegressionExplanation:
+    """How a regressor read one document, and which of its tokens mattered.
+
+    Parameters
+    ----------
+    tokens : list of str
+        The tokens as the vectorizer sees them (see :class:`Explanation`).
+    token_ids : ndarray of int of shape (n_tokens,)
+        The ids the model reads, one per token.
+    staged_prediction : ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
+        Row ``t``: the values predicted for the prefix ``tokens[: t + 1]``.
+    prediction : float or ndarray of shape (n_outputs,)
+        The values predicted for the whole document, as ``predict`` gives
+        them.
+    attributions : ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
+        ``f(doc) - f(doc without token i)`` for each token ``i`` (and each
+        output): positive values pushed the prediction up.
+    method : str
+        How the attributions were computed: ``"occlusion"``.
+    """
+
+    tokens: list[str]
+    token_ids: np.ndarray
+    staged_prediction: np.ndarray
+    prediction: Any
+    attributions: np.ndarray
+    method: str
+
+    def to_text(self) -> str:
+        """A plain-text table: one line per token, then the prediction.
+
+        Returns
+        -------
+        str
+            For each token: its position, the token, the prediction after
+            reading it and its attribution (a pair of columns per output).
+        """
+        tokens = [_displayed(token) for token in self.tokens]
+        width = max([5, *map(len, tokens)])
+        staged = self.staged_prediction.reshape(len(tokens), -1)
+        attributions = self.attributions.reshape(len(tokens), -1)
+        n_outputs = staged.shape[1]
+        names = [""] if n_outputs == 1 else [f"[{k}]" for k in range(n_outputs)]
+        f_width = 9
+        m_width = max(10, len(self.method + names[-1]))
+        header = f"{'#':>3}  {'token':<{width}}"
+        for name in names:
+            header += f"  {'f' + name:>{f_width}}  {self.method + name:>{m_width}}"
+        lines = [header]
+        for t, token in enumerate(tokens):
+            line = f"{t:>3}  {token:<{width}}"
+            for k in range(n_outputs):
+                line += (
+                    f"  {staged[t, k]:>{f_width}.3f}"
+                    f"  {attributions[t, k]:>+{m_width}.3f}"
+                )
+            lines.append(line)
+        values = ", ".join(f"{v:.3f}" for v in np.ravel(self.prediction))
+        lines.append(f"prediction: {values}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -217,6 +286,11 @@ def occlusion_attributions(
     anything in particular.  Removing the only token of a one-token sequence
     leaves the empty sequence, whose probabilities are ``softmax(b_y)``.
 
+    With a logistic or identity head, every output is explained alike: the
+    attributions of a sequence are ``f(seq) - f(seq without token i)`` for
+    every output ``f`` (a label's probability, a predicted value), an array
+    of shape (n_tokens, n_outputs).
+
     Parameters
     ----------
     params : dict of ndarray
@@ -228,10 +302,10 @@ def occlusion_attributions(
 
     Returns
     -------
-    proba : ndarray of shape (n_samples, n_classes)
-        Class probabilities of the whole sequences.
-    attributions : list of ndarray of shape (n_tokens,)
-        One array per sequence, in ``[-1, 1]``.
+    proba : ndarray of shape (n_samples, n_outputs)
+        Class probabilities (the head's outputs) of the whole sequences.
+    attributions : list of ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
+        One array per sequence, in ``[-1, 1]`` for probabilities.
     """
     batch: list[np.ndarray] = []
     for seq in sequences:
@@ -241,10 +315,15 @@ def occlusion_attributions(
             # Row i of the n x (n - 1) matrix is seq without its token i.
             keep = ~np.eye(n, dtype=bool)
             batch.extend(np.broadcast_to(seq, (n, n))[keep].reshape(n, n - 1))
-    proba_all = softmax(predict_logits(params, batch, config))
+    proba_all = HEADS[config.head].output(predict_logits(params, batch, config))
     sizes = [1 + len(seq) for seq in sequences]
     starts = np.cumsum([0, *sizes])[:-1]
     proba = proba_all[starts]
+    if config.head != "softmax":
+        return proba, [
+            proba[k] - proba_all[start + 1 : start + size]
+            for k, (start, size) in enumerate(zip(starts, sizes, strict=True))
+        ]
     targets = proba.argmax(axis=1)
     attributions = [
         proba[k, c] - proba_all[start + 1 : start + size, c]
@@ -277,31 +356,34 @@ def _split(rows: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
 # ---------------------------------------------------------- estimator functions
 
 
-def staged_predict_proba(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
-    """Class probabilities after each token of each document.
+def staged_outputs(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
+    """The head's outputs after each token of each document.
 
     Parameters
     ----------
-    estimator : RNNTextClassifier
-        A fitted classifier.
+    estimator : RNNTextClassifier or RNNTextRegressor
+        A fitted estimator.
     X : iterable of str of length n_samples
         Documents.
 
     Returns
     -------
-    list of ndarray of shape (n_tokens, n_classes)
-        See :meth:`RNNTextClassifier.staged_predict_proba`.
+    list of ndarray of shape (n_tokens, n_outputs)
+        Class or label probabilities, or predicted values: see
+        :meth:`RNNTextClassifier.staged_predict_proba` and
+        :meth:`RNNTextRegressor.staged_predict`.
     """
     model = estimator._model()
     sequences = model.vectorizer.transform(check_text(X))
     with single_threaded_blas():
         logits = staged_logits(model.weights, sequences, model.config)
-    return [softmax(block) for block in logits]
+    output = HEADS[model.config.head].output
+    return [output(block) for block in logits]
 
 
 def explain_documents(
     estimator: Any, X: Iterable[str], method: str = "occlusion"
-) -> list[Explanation]:
+) -> list[Explanation | RegressionExplanation]:
     """Explain the prediction of each of many documents.
 
     The staged probabilities and the occlusion variants of all the documents
@@ -309,8 +391,8 @@ def explain_documents(
 
     Parameters
     ----------
-    estimator : RNNTextClassifier
-        A fitted classifier.
+    estimator : RNNTextClassifier or RNNTextRegressor
+        A fitted estimator.
     X : iterable of str of length n_samples
         Documents.
     method : {"occlusion"}, default="occlusion"
@@ -318,8 +400,9 @@ def explain_documents(
 
     Returns
     -------
-    list of Explanation
-        One per document, in order.
+    list of Explanation or of RegressionExplanation
+        One per document, in order: a regressor's are
+        :class:`RegressionExplanation`.
     """
     model = estimator._model()
     if method not in EXPLAIN_METHODS:
@@ -334,12 +417,28 @@ def explain_documents(
     with single_threaded_blas():
         staged = staged_logits(params, sequences, config)
         proba, attributions = occlusion_attributions(params, sequences, config)
+    output = HEADS[config.head].output
+    if config.head == "identity":
+        squeeze = 0 if config.n_outputs == 1 else slice(None)
+        return [
+            RegressionExplanation(
+                tokens=tokens,
+                token_ids=np.asarray(ids),
+                staged_prediction=logits[:, squeeze],
+                prediction=f[squeeze],
+                attributions=a[:, squeeze],
+                method=method,
+            )
+            for tokens, ids, logits, f, a in zip(
+                token_lists, sequences, staged, proba, attributions, strict=True
+            )
+        ]
     classes = model.classes
     return [
         Explanation(
             tokens=tokens,
             token_ids=np.asarray(ids),
-            staged_proba=softmax(logits),
+            staged_proba=output(logits),
             prediction=classes[p.argmax()],
             proba=p,
             attributions=a,
@@ -354,13 +453,13 @@ def explain_documents(
 
 def explain_document(
     estimator: Any, text: str, method: str = "occlusion"
-) -> Explanation:
+) -> Explanation | RegressionExplanation:
     """Explain the prediction of one document.
 
     Parameters
     ----------
-    estimator : RNNTextClassifier
-        A fitted classifier.
+    estimator : RNNTextClassifier or RNNTextRegressor
+        A fitted estimator.
     text : str
         The document.
     method : {"occlusion"}, default="occlusion"
@@ -368,8 +467,9 @@ def explain_document(
 
     Returns
     -------
-    Explanation
-        See :meth:`RNNTextClassifier.explain`.
+    Explanation or RegressionExplanation
+        See :meth:`RNNTextClassifier.explain` and
+        :meth:`RNNTextRegressor.explain`.
     """
     if not isinstance(text, str):
         raise TypeError(

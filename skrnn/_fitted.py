@@ -56,8 +56,9 @@ class FittedModel:
 
     Parameters
     ----------
-    classes : ndarray of shape (n_classes,)
-        The sorted class labels.
+    classes : ndarray of shape (n_classes,) or None
+        The sorted class labels (``arange(n_labels)`` for multi-label
+        classification), or None for a regressor.
     vectorizer : SequenceVectorizer
         The fitted vocabulary.
     config : NetworkConfig
@@ -81,7 +82,7 @@ class FittedModel:
         without them.
     """
 
-    classes: np.ndarray
+    classes: np.ndarray | None
     vectorizer: SequenceVectorizer
     config: NetworkConfig
     weights: Params

@@ -1,6 +1,7 @@
 """Safe persistence of fitted models: arrays and JSON, never pickle.
 
-:func:`save` writes a fitted :class:`~skrnn.RNNTextClassifier` to a file that
+:func:`save` writes a fitted :class:`~skrnn.RNNTextClassifier` or
+:class:`~skrnn.RNNTextRegressor` to a file that
 holds only numeric and string arrays and JSON, and :func:`load` reads it
 back. Unlike :mod:`pickle` or :mod:`joblib`, loading such a file cannot run
 code from it, so models can be exchanged between people who do not trust
@@ -26,7 +27,7 @@ A model file is a ZIP archive with exactly two members.
         :class:`SkrnnVersionWarning` when ``skrnn_version`` is not the
         running version.
     ``estimator``
-        ``"RNNTextClassifier"``.
+        ``"RNNTextClassifier"`` or ``"RNNTextRegressor"``.
     ``params``
         ``get_params()`` by parameter name. Pre-trained ``embeddings`` given as
         a dict are written as ``null``: their vectors are in the weights. A
@@ -38,6 +39,7 @@ A model file is a ZIP archive with exactly two members.
     ``classes``
         ``{"object": bool}``: whether ``classes_`` had object dtype; its
         values are then rebuilt as Python objects from the stored array.
+        ``null`` for a regressor, which has no ``classes_``.
     ``vectorizer``
         ``{"params": {...}, "vocabulary": [...], "fixed_vocabulary": bool}``:
         the parameters of ``vectorizer_`` (written as ``params`` are), its
@@ -106,7 +108,7 @@ A model file is a ZIP archive with exactly two members.
 
     ``classes_``
         The class labels: a 1-D boolean, integer, float, bytes or unicode
-        array, sorted.
+        array, sorted (a classifier's only).
     ``weights/<name>``
         Every array of ``weights_``, such as ``weights/embed.E`` or
         ``weights/layer0.fwd.W_hh``, with the shapes that the ``network``
@@ -146,10 +148,11 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from ._base import _ARCHITECTURE_PARAMS
+from ._base import _ARCHITECTURE_PARAMS, BaseRNNText
 from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
+from ._regressor import RNNTextRegressor
 from ._text import _N_RESERVED, SequenceVectorizer
 from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
@@ -184,7 +187,13 @@ _OLD_OPTIMIZER_NAMES = {
 
 _METADATA = "metadata.json"
 _ARRAYS = "arrays.npz"
-_ESTIMATOR = "RNNTextClassifier"
+#: The estimators that model files hold, by the name the files give them.
+_ESTIMATORS = {cls.__name__: cls for cls in (RNNTextClassifier, RNNTextRegressor)}
+#: The output heads of each estimator's networks.
+_ESTIMATOR_HEADS = {
+    "RNNTextClassifier": ("softmax", "logistic"),
+    "RNNTextRegressor": ("identity",),
+}
 _METADATA_KEYS = frozenset(
     {
         "format",
@@ -235,8 +244,8 @@ class _CorruptFileError(Exception):
 # ------------------------------------------------------------------- saving
 
 
-def save(model: RNNTextClassifier, file: str | os.PathLike | BinaryIO) -> None:
-    """Save a fitted :class:`~skrnn.RNNTextClassifier` without pickle.
+def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
+    """Save a fitted skrnn estimator without pickle.
 
     The file holds only arrays and JSON (see Notes), so that :func:`load`
     cannot run code from it, whoever wrote it. It keeps everything needed to
@@ -247,8 +256,8 @@ def save(model: RNNTextClassifier, file: str | os.PathLike | BinaryIO) -> None:
 
     Parameters
     ----------
-    model : RNNTextClassifier
-        A fitted classifier.
+    model : RNNTextClassifier or RNNTextRegressor
+        A fitted estimator.
     file : str, path-like or binary file object
         Where to write: a path (an existing file is replaced) or a file
         object opened for writing bytes, such as ``open(path, "wb")`` or
@@ -260,7 +269,8 @@ def save(model: RNNTextClassifier, file: str | os.PathLike | BinaryIO) -> None:
         If the model is not fitted.
     TypeError
         If ``file`` is neither a path nor a binary file object (``bytes``, a
-        text file object), if ``model`` is not an ``RNNTextClassifier``, or
+        text file object), if ``model`` is not an ``RNNTextClassifier`` or
+        ``RNNTextRegressor``, or
         a parameter (such as
         a callable ``tokenizer``, ``preprocessor`` or ``strip_accents``) or
         the class labels cannot be written as arrays and JSON. Nothing is
@@ -319,9 +329,9 @@ def save(model: RNNTextClassifier, file: str | os.PathLike | BinaryIO) -> None:
     >>> bool((clone.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    if type(model) is not RNNTextClassifier:
+    if type(model) not in _ESTIMATORS.values():
         raise TypeError(
-            f"skrnn.save writes RNNTextClassifier models; got "
+            f"skrnn.save writes RNNTextClassifier and RNNTextRegressor models; got "
             f"{type(model).__qualname__}. Use pickle or joblib for other objects."
         )
     if not isinstance(file, (str, os.PathLike)):
@@ -368,9 +378,9 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
 
 
 def _encode_classifier(
-    model: RNNTextClassifier,
+    model: BaseRNNText,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The metadata and the arrays of a fitted classifier."""
+    """The metadata and the arrays of a fitted estimator."""
     params = model.get_params(deep=False)
     if isinstance(params["embeddings"], Mapping):
         params["embeddings"] = None
@@ -393,7 +403,9 @@ def _encode_classifier(
         )
     fitted = model._fitted
     state = fitted.to_dict()
-    classes, classes_as_object = _encode_classes(state["classes"])
+    classes, classes_as_object = None, None
+    if state["classes"] is not None:
+        classes, classes_as_object = _encode_classes(state["classes"])
     optimizer = fitted.optimizer
     solver = state["fitted_params"]["solver"]
     optimizer_state = state["optimizer_state"]
@@ -414,9 +426,9 @@ def _encode_classifier(
         "skrnn_version": __version__,
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
-        "estimator": _ESTIMATOR,
+        "estimator": type(model).__name__,
         "params": _encode_mapping(params, "parameter"),
-        "classes": {"object": classes_as_object},
+        "classes": None if classes is None else {"object": classes_as_object},
         "vectorizer": {
             "params": _encode_mapping(vectorizer_params, "vectorizer_ parameter"),
             "vocabulary": words,
@@ -454,7 +466,7 @@ def _encode_classifier(
         "rng": rng_state,
         "attributes": _encode_mapping(attributes, "attribute"),
     }
-    arrays = {"classes_": classes}
+    arrays = {} if classes is None else {"classes_": classes}
     arrays.update({f"weights/{name}": w for name, w in state["weights"].items()})
     arrays.update(
         {
@@ -575,7 +587,7 @@ def _to_json(value: Any, where: str) -> Any:
 # ------------------------------------------------------------------ loading
 
 
-def load(file: str | os.PathLike | BinaryIO) -> RNNTextClassifier:
+def load(file: str | os.PathLike | BinaryIO) -> BaseRNNText:
     """Load a model written by :func:`save`, without running code from the file.
 
     Every part of the file is checked before it is used: the archive's
@@ -596,8 +608,8 @@ def load(file: str | os.PathLike | BinaryIO) -> RNNTextClassifier:
 
     Returns
     -------
-    model : RNNTextClassifier
-        The fitted classifier. It predicts exactly as the saved one did, and
+    model : RNNTextClassifier or RNNTextRegressor
+        The fitted estimator. It predicts exactly as the saved one did, and
         ``partial_fit`` or a ``warm_start`` fit continue its training exactly
         as they would have continued the saved one.
 
@@ -632,7 +644,7 @@ def load(file: str | os.PathLike | BinaryIO) -> RNNTextClassifier:
             metadata, arrays = _read_archive(file)
         _check_header(metadata)
         _check_cell_is_registered(metadata)
-        return _decode_classifier(metadata, arrays)
+        return _decode_estimator(metadata, arrays)
     except _CorruptFileError as exc:
         raise ValueError(f"corrupt or tampered skrnn model file: {exc}") from (
             exc.__cause__
@@ -762,14 +774,15 @@ def _check_header(metadata: Any) -> None:
     _check_keys(metadata, _METADATA_KEYS, _METADATA)
     for key in ("skrnn_version", "sklearn_version", "numpy_version", "estimator"):
         _expect(metadata[key], str, key)
-    if metadata["estimator"] != _ESTIMATOR:
+    if metadata["estimator"] not in _ESTIMATORS:
         raise _CorruptFileError(
-            f"estimator is {metadata['estimator']!r}, not {_ESTIMATOR!r}"
+            f"estimator is {metadata['estimator']!r:.60}, not one of "
+            f"{sorted(_ESTIMATORS)}"
         )
     if metadata["skrnn_version"] != __version__:
         warnings.warn(
             SkrnnVersionWarning(
-                estimator_name=_ESTIMATOR,
+                estimator_name=metadata["estimator"],
                 current_version=__version__,
                 original_version=metadata["skrnn_version"],
             ),
@@ -789,30 +802,40 @@ def _check_cell_is_registered(metadata: dict) -> None:
         )
 
 
-def _decode_classifier(
-    metadata: dict, arrays: dict[str, np.ndarray]
-) -> RNNTextClassifier:
-    """Build the fitted classifier; every inconsistency is a _CorruptFileError."""
+def _decode_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNText:
+    """Build the fitted estimator; every inconsistency is a _CorruptFileError."""
     try:
-        return _build_classifier(metadata, arrays)
+        return _build_estimator(metadata, arrays)
     except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
         raise _CorruptFileError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _build_classifier(
-    metadata: dict, arrays: dict[str, np.ndarray]
-) -> RNNTextClassifier:
-    params = _decode_mapping(
-        metadata["params"], RNNTextClassifier().get_params(), "params"
-    )
-    model = RNNTextClassifier(**params)
+def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNText:
+    name = metadata["estimator"]
+    cls = _ESTIMATORS[name]
+    params = _decode_mapping(metadata["params"], cls().get_params(), "params")
+    model = cls(**params)
     model._validate_params()
     _check_token_pattern(model.token_pattern, "params.token_pattern")
 
-    classes = _decode_classes(arrays, metadata["classes"])
+    classes = None
+    if cls is RNNTextClassifier:
+        classes = _decode_classes(arrays, metadata["classes"])
+    elif metadata["classes"] is not None or "classes_" in arrays:
+        raise _CorruptFileError(f"a {name} has no classes")
     vectorizer = _decode_vectorizer(metadata["vectorizer"])
     network = _upgrade_network(metadata["network"], metadata["format_version"])
-    config = _decode_config(network, vectorizer.n_vocab_, len(classes))
+    config = _decode_config(
+        network, vectorizer.n_vocab_, None if classes is None else len(classes)
+    )
+    if config.head not in _ESTIMATOR_HEADS[name]:
+        raise _CorruptFileError(f"a {name} has no {config.head!r} head")
+    if config.head == "logistic" and not np.array_equal(
+        classes, np.arange(len(classes))
+    ):
+        raise _CorruptFileError(
+            "the classes_ of a multi-label classifier are 0, 1, ..., n_labels - 1"
+        )
     dtype = metadata["dtype"]
     if dtype not in _WEIGHT_DTYPES:
         raise _CorruptFileError(f"dtype is {dtype!r}, not one of {_WEIGHT_DTYPES}")
@@ -829,7 +852,7 @@ def _build_classifier(
         section, ("solver", *OPTIMIZERS[solver].hyperparameters), "optimizer_params"
     )
     try:
-        RNNTextClassifier(**optimizer_params)._validate_params()
+        cls(**optimizer_params)._validate_params()
     except InvalidParameterError as exc:
         raise _CorruptFileError(f"optimizer_params: {exc}") from None
     optimizer = _decode_optimizer(
@@ -942,14 +965,20 @@ def _upgrade_network(section: Any, version: int) -> Any:
     return section
 
 
-def _decode_config(section: Any, n_vocab: int, n_outputs: int) -> NetworkConfig:
+def _decode_config(section: Any, n_vocab: int, n_outputs: int | None) -> NetworkConfig:
+    """The network's configuration, which must have ``n_vocab`` and ``n_outputs``.
+
+    ``n_outputs`` is None when nothing else in the file gives it (a regressor).
+    """
     fields = {field.name for field in dataclasses.fields(NetworkConfig)}
     _check_keys(section, fields, "network")
     try:
         config = NetworkConfig(**section)
     except ValueError as exc:
         raise _CorruptFileError(f"network: {exc}") from None
-    if section["n_vocab"] != n_vocab or section["n_outputs"] != n_outputs:
+    if section["n_vocab"] != n_vocab or section["n_outputs"] != (
+        n_outputs or section["n_outputs"]
+    ):
         raise _CorruptFileError(
             f"network has n_vocab={section['n_vocab']} and "
             f"n_outputs={section['n_outputs']}, but the vocabulary has "

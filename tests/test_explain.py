@@ -27,7 +27,7 @@ from skrnn._explain import (
     occlusion_attributions,
     prefix_logits,
     staged_logits,
-    staged_predict_proba,
+    staged_outputs,
 )
 from skrnn._prediction import predict_logits
 from skrnn._text import UNK_ID
@@ -153,7 +153,7 @@ def test_occlusion_is_the_drop_in_the_predicted_probability():
 def test_staged_proba_ends_at_predict_proba(pooling, bidirectional):
     clf = tiny(pooling=pooling, bidirectional=bidirectional, cell="lstm")
     X = [*X_BIN, "good but bad", "unseen words only", ""]
-    staged = staged_predict_proba(clf, X)
+    staged = staged_outputs(clf, X)
     proba = clf.predict_proba(X)
     assert len(staged) == len(X)
     for doc, block, row in zip(X, staged, proba, strict=True):
@@ -170,15 +170,15 @@ def test_staged_proba_is_predict_proba_of_each_prefix(bidirectional):
     doc = "not a good film at all"
     tokens = doc.split()
     prefixes = [" ".join(tokens[: t + 1]) for t in range(len(tokens))]
-    (staged,) = staged_predict_proba(clf, [doc])
+    (staged,) = staged_outputs(clf, [doc])
     assert_allclose(staged, clf.predict_proba(prefixes), rtol=1e-5, atol=1e-6)
 
 
 def test_empty_documents():
     clf = tiny(X=X_MULTI, y=Y_MULTI)
-    staged = staged_predict_proba(clf, ["", "good", ""])
+    staged = staged_outputs(clf, ["", "good", ""])
     assert [block.shape for block in staged] == [(0, 3), (1, 3), (0, 3)]
-    assert staged_predict_proba(clf, []) == []
+    assert staged_outputs(clf, []) == []
     assert explain_documents(clf, []) == []
     explanation = explain_document(clf, "")
     assert explanation.tokens == []
@@ -274,7 +274,7 @@ def test_explain_documents_equals_one_at_a_time():
 
 def test_errors():
     with pytest.raises(NotFittedError):
-        staged_predict_proba(RNNTextClassifier(), ["good"])
+        staged_outputs(RNNTextClassifier(), ["good"])
     with pytest.raises(NotFittedError):
         explain_document(RNNTextClassifier(), "good")
     clf = tiny()
@@ -283,7 +283,7 @@ def test_errors():
     with pytest.raises(TypeError, match="one str document"):
         explain_document(clf, ["good"])
     with pytest.raises(ValueError, match="single string"):
-        staged_predict_proba(clf, "good film")
+        staged_outputs(clf, "good film")
 
 
 # ----------------------------------------------------------- the seed's model
@@ -301,7 +301,7 @@ def test_the_flip_at_not_is_visible(toy_model):
     # Robust directions only (they hold for random_state 0, 1 and 2): "bad"
     # lowers p(positive) after "this is", but raises it after "this is not".
     positive = list(toy_model.classes_).index(1)
-    not_bad, bad = staged_predict_proba(toy_model, ["this is not bad", "this is bad"])
+    not_bad, bad = staged_outputs(toy_model, ["this is not bad", "this is bad"])
     assert not_bad[2, positive] < not_bad[3, positive]
     assert not_bad[3, positive] > 0.5 > bad[2, positive]
     explanation = explain_document(toy_model, "this is not bad")

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skrnn
 import skrnn._base as base_module
-from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn import RNNTextClassifier, RNNTextRegressor, SequenceVectorizer
 from skrnn._fitted import FittedModel
 from skrnn._optimizers import OPTIMIZERS
 from skrnn.datasets import load_toy_sentiment
@@ -153,9 +153,25 @@ def test_skops_loads_a_model_trusting_only_the_published_types(tmp_path):
         model = RNNTextClassifier(cell=cell, solver="sgd", **FAST).fit(X, Y)
         path = tmp_path / f"{cell}.skops"
         sio.dump(model, path)
-        assert set(sio.get_untrusted_types(file=path)) == set(skrnn.SKOPS_TRUSTED_TYPES)
+        untrusted = set(sio.get_untrusted_types(file=path))
+        assert untrusted == set(skrnn.SKOPS_TRUSTED_TYPES) - {
+            "skrnn._regressor.RNNTextRegressor"
+        }
         loaded = sio.load(path, trusted=list(skrnn.SKOPS_TRUSTED_TYPES))
         assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
         assert dataclasses.asdict(loaded._fitted.config) == dataclasses.asdict(
             model._fitted.config
         )
+
+
+def test_skops_loads_a_regressor_trusting_only_the_published_types(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    model = RNNTextRegressor(**FAST).fit(X, np.arange(len(X), dtype=float))
+    path = tmp_path / "regressor.skops"
+    sio.dump(model, path)
+    untrusted = set(sio.get_untrusted_types(file=path))
+    assert untrusted == set(skrnn.SKOPS_TRUSTED_TYPES) - {
+        "skrnn._classifier.RNNTextClassifier"
+    }
+    loaded = sio.load(path, trusted=list(skrnn.SKOPS_TRUSTED_TYPES))
+    assert_array_equal(loaded.predict(X), model.predict(X))

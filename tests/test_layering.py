@@ -93,6 +93,7 @@ BELOW_THE_ESTIMATORS = (
 ABOVE = (
     "skrnn._base",
     "skrnn._classifier",
+    "skrnn._regressor",
     "skrnn._persistence",
     "skrnn._cli",
     "skrnn._demo",

@@ -633,6 +633,44 @@ def test_a_file_of_a_cell_not_registered_says_to_register_it():
         skrnn.load(io.BytesIO(data))
 
 
+def _regressor_bytes():
+    model = skrnn.RNNTextRegressor(**TINY).fit(X, np.arange(len(X), dtype=float))
+    return _saved_bytes(model)
+
+
+def _refused_because(data, reason):
+    with pytest.raises(ValueError, match=CORRUPT) as excinfo:
+        skrnn.load(io.BytesIO(data))
+    assert reason in str(excinfo.value)
+
+
+def test_the_estimator_name_must_match_the_model():
+    metadata, arrays = _read(_saved_bytes())
+    metadata["estimator"] = "RNNTextRegressor"
+    del metadata["params"]["class_weight"]
+    _refused_because(_write(metadata, arrays), "a RNNTextRegressor has no classes")
+    metadata, arrays = _read(_regressor_bytes())
+    metadata["estimator"] = "RNNTextClassifier"
+    metadata["params"]["class_weight"] = None
+    _refused_because(_write(metadata, arrays), "classes is not a JSON object")
+
+
+@pytest.mark.parametrize(
+    ("regressor", "head"),
+    [(False, "identity"), (True, "softmax"), (True, "logistic")],
+)
+def test_the_head_must_be_one_of_the_estimators(regressor, head):
+    metadata, arrays = _read(_regressor_bytes() if regressor else _saved_bytes())
+    metadata["network"]["head"] = head
+    _refused_because(_write(metadata, arrays), f"has no {head!r} head")
+
+
+def test_a_multilabel_classifier_has_label_indices_for_classes():
+    metadata, arrays = _read(_saved_bytes())
+    metadata["network"]["head"] = "logistic"
+    _refused_because(_write(metadata, arrays), "0, 1, ..., n_labels - 1")
+
+
 def test_a_file_without_settings_added_since_says_to_refit():
     # Files of earlier development versions lack parameters added since;
     # "corrupt" alone would mislead.

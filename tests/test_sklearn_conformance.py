@@ -1,10 +1,12 @@
-"""RNNTextClassifier against scikit-learn's estimator contract.
+"""RNNTextClassifier and RNNTextRegressor against scikit-learn's estimator contract.
 
 scikit-learn skips its common checks for estimators that take text
 (``input_tags.two_d_array=False``, as for ``CountVectorizer``), so this file
 carries our own: the data-free checks are called directly, and the checks
 that need data are rewritten here with text input.  Then the integration
-with pipelines, cross-validation, grid search and metadata routing.
+with pipelines, cross-validation, grid search and metadata routing.  The
+checks that apply to both estimators run on both (``estimator`` ids
+"classifier" and "regressor").
 """
 
 import warnings
@@ -15,8 +17,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
-from sklearn.base import clone, is_classifier
-from sklearn.compose import make_column_transformer
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.compose import TransformedTargetRegressor, make_column_transformer
 from sklearn.exceptions import (
     DataConversionWarning,
     NotFittedError,
@@ -29,11 +31,11 @@ from sklearn.model_selection import (
     cross_val_score,
 )
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import estimator_checks, get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn import RNNTextClassifier, RNNTextRegressor, SequenceVectorizer
 from skrnn.datasets import load_toy_sentiment
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -49,6 +51,14 @@ X_TEXT = [
     "bad",
 ]
 Y_TEXT = np.array(["pos", "neg"] * 4)
+#: The same documents rated: good 1, bad -1.
+Y_RATED = np.array([1.0, -1.0] * 4)
+
+#: Each estimator with targets for X_TEXT.
+ESTIMATORS = {
+    "classifier": (RNNTextClassifier, Y_TEXT),
+    "regressor": (RNNTextRegressor, Y_RATED),
+}
 
 FAST = {"hidden_size": 8, "embedding_dim": 8, "max_iter": 5, "random_state": 0}
 #: Enough steps to fit X_TEXT, still a fraction of a second.
@@ -73,6 +83,26 @@ def _lowercase(documents):
     return [doc.lower() for doc in documents]
 
 
+@pytest.fixture(params=sorted(ESTIMATORS))
+def estimator(request):
+    """An estimator class and targets for X_TEXT, for each estimator."""
+    return ESTIMATORS[request.param]
+
+
+def _unusual(cls):
+    """UNUSUAL, without the parameters the estimator does not have."""
+    names = cls().get_params()
+    return {name: value for name, value in UNUSUAL.items() if name in names}
+
+
+def _predictions(model, X):
+    """What the model predicts for X, by method."""
+    methods = ["predict"]
+    if is_classifier(model):
+        methods += ["predict_proba", "decision_function"]
+    return {method: getattr(model, method)(X) for method in methods}
+
+
 # ------------------------------------------------------ sklearn's own checks
 
 DATA_FREE_CHECKS = [
@@ -93,14 +123,16 @@ DATA_FREE_CHECKS = [
 
 
 @pytest.mark.parametrize("check_name", DATA_FREE_CHECKS)
-@pytest.mark.parametrize("params", [{}, UNUSUAL], ids=["default", "unusual-params"])
-def test_sklearn_data_free_check(check_name, params):
+@pytest.mark.parametrize("unusual", [False, True], ids=["default", "unusual-params"])
+def test_sklearn_data_free_check(check_name, unusual, estimator):
     # These checks never reach the input validation of fit with their
     # numeric arrays, so they apply to a text estimator as they are.
+    cls, _ = estimator
+    params = _unusual(cls) if unusual else {}
     check = getattr(estimator_checks, check_name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check("RNNTextClassifier", RNNTextClassifier(**FAST, **params))
+        check(cls.__name__, cls(**FAST, **params))
 
 
 def test_is_classifier_and_tags_say_text():
@@ -116,71 +148,100 @@ def test_is_classifier_and_tags_say_text():
     assert tags.requires_fit is True
 
 
+def test_is_regressor_and_tags_say_text():
+    reg = RNNTextRegressor()
+    assert is_regressor(reg)
+    tags = get_tags(reg)
+    assert tags.estimator_type == "regressor"
+    assert tags.input_tags.string is True
+    assert tags.input_tags.two_d_array is False
+    assert tags.target_tags.required is True
+    assert tags.regressor_tags is not None
+
+
+def test_the_estimators_differ_only_in_class_weight():
+    # MLPRegressor's parameters are MLPClassifier's: the same here.
+    classifier = set(RNNTextClassifier().get_params())
+    assert classifier - set(RNNTextRegressor().get_params()) == {"class_weight"}
+    assert set(RNNTextRegressor().get_params()) <= classifier
+
+
 # ------------------------------------------------------ text versions
 
 
-def test_init_stores_every_parameter_unmodified():
-    clf = RNNTextClassifier(**FAST, **UNUSUAL)
+def test_init_stores_every_parameter_unmodified(estimator):
+    cls, _ = estimator
+    clf = cls(**FAST, **_unusual(cls))
     params = clf.get_params(deep=False)
-    for name, value in {**FAST, **UNUSUAL}.items():
+    for name, value in {**FAST, **_unusual(cls)}.items():
         assert params[name] is value, name
     # nothing but the parameters is set before fit
     assert set(vars(clf)) == set(params)
 
 
-@pytest.mark.parametrize("params", [FAST, {**FAST, **UNUSUAL}], ids=["fast", "unusual"])
-def test_fit_returns_self_and_does_not_overwrite_parameters(params):
-    clf = RNNTextClassifier(**params)
+@pytest.mark.parametrize("unusual", [False, True], ids=["fast", "unusual"])
+def test_fit_returns_self_and_does_not_overwrite_parameters(unusual, estimator):
+    cls, y = estimator
+    clf = cls(**FAST, **(_unusual(cls) if unusual else {}))
     before = {name: joblib.hash(value) for name, value in clf.get_params().items()}
     attributes_before = set(vars(clf))
-    assert clf.fit(X_TEXT, Y_TEXT) is clf
+    assert clf.fit(X_TEXT, y) is clf
     after = {name: joblib.hash(value) for name, value in clf.get_params().items()}
     assert after == before
     # fit stores one private value, the fitted state, which the fitted
     # attributes (trailing "_") show
     assert set(vars(clf)) - attributes_before == {"_fitted"}
-    for name in ("classes_", "vectorizer_", "weights_", "n_iter_"):
+    target = "classes_" if is_classifier(clf) else "n_outputs_"
+    for name in (target, "vectorizer_", "weights_", "n_iter_"):
         assert hasattr(clf, name), name
 
 
-def test_fitted_attributes_are_only_set_in_fit():
-    clf = RNNTextClassifier(**FAST)
+def test_fitted_attributes_are_only_set_in_fit(estimator):
+    cls, y = estimator
+    clf = cls(**FAST)
+    target = "classes_" if is_classifier(clf) else "n_outputs_"
     assert not [name for name in vars(clf) if name.endswith("_")]
-    for name in ("classes_", "n_iter_", "weights_", "vectorizer_", "t_"):
+    for name in (target, "n_iter_", "weights_", "vectorizer_", "t_"):
         assert not hasattr(clf, name), name
     clf.set_params(hidden_size=4)
     assert not [name for name in vars(clf) if name.endswith("_")]
-    clf.fit(X_TEXT, Y_TEXT)
-    assert hasattr(clf, "classes_") and hasattr(clf, "n_iter_")
+    clf.fit(X_TEXT, y)
+    assert hasattr(clf, target) and hasattr(clf, "n_iter_")
+    assert not hasattr(clf, "n_outputs_" if is_classifier(clf) else "classes_")
 
 
-def test_fit_check_is_fitted():
-    clf = RNNTextClassifier(**FAST)
+def test_fit_check_is_fitted(estimator):
+    cls, y = estimator
+    clf = cls(**FAST)
     with pytest.raises(NotFittedError):
         check_is_fitted(clf)
-    clf.fit(X_TEXT, Y_TEXT)
+    with pytest.raises(NotFittedError):
+        clf.predict(X_TEXT)
+    clf.fit(X_TEXT, y)
     check_is_fitted(clf)
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
-def test_fit_idempotent(method):
+def test_fit_idempotent(method, estimator):
     # As sklearn's check_fit_idempotent: fit, fit again on other data, fit
     # again on the first: the same seed gives the same model each time.
+    cls, Y = estimator
     test = ["good story", "bad acting", "unseen"]
 
     def train(clf, X, y):
+        if method == "partial_fit" and is_classifier(clf):
+            return clf.partial_fit(X, y, classes=np.unique(Y))
         if method == "partial_fit":
-            return clf.partial_fit(X, y, classes=np.unique(Y_TEXT))
+            return clf.partial_fit(X, y)
         return clf.fit(X, y)
 
-    clf = train(RNNTextClassifier(**FAST), X_TEXT, Y_TEXT)
-    results = {m: getattr(clf, m)(test) for m in ("predict", "predict_proba")}
-    results["decision_function"] = clf.decision_function(test)
+    clf = train(cls(**FAST), X_TEXT, Y)
+    results = _predictions(clf, test)
     if method == "fit":
-        clf.fit(X_TEXT[::-1][:6], Y_TEXT[::-1][:6])
+        clf.fit(X_TEXT[::-1][:6], Y[::-1][:6])
     else:
         clf = clone(clf)
-    train(clf, X_TEXT, Y_TEXT)
+    train(clf, X_TEXT, Y)
     for name, expected in results.items():
         assert_array_equal(getattr(clf, name)(test), expected, err_msg=name)
 
@@ -223,22 +284,26 @@ def test_classifiers_one_label_is_an_error():
         RNNTextClassifier(**FAST).fit(X_TEXT, ["pos"] * len(X_TEXT))
 
 
-def test_supervised_y_2d_column_warns_and_is_raveled():
-    one_d = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT)
+def test_supervised_y_2d_column_warns_and_is_raveled(estimator):
+    cls, y = estimator
+    one_d = cls(**FAST).fit(X_TEXT, y)
     with pytest.warns(DataConversionWarning):
-        two_d = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT[:, None])
-    assert_array_equal(two_d.predict_proba(X_TEXT), one_d.predict_proba(X_TEXT))
+        two_d = cls(**FAST).fit(X_TEXT, y[:, None])
+    for name, expected in _predictions(one_d, X_TEXT).items():
+        assert_array_equal(getattr(two_d, name)(X_TEXT), expected, err_msg=name)
     assert two_d.predict(X_TEXT).ndim == 1
 
 
-def test_methods_sample_order_and_subset_invariance():
-    clf = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT)
+def test_methods_sample_order_and_subset_invariance(estimator):
+    cls, y = estimator
+    clf = cls(**FAST).fit(X_TEXT, y)
     X = np.array([*X_TEXT, "a much longer document about a good film and acting"])
     order = np.random.default_rng(0).permutation(len(X))
-    for method in ("predict", "predict_proba", "decision_function"):
+    for method in _predictions(clf, X[:1]):
         full = getattr(clf, method)(X)
-        compare = assert_array_equal if method == "predict" else assert_allclose
-        kwargs = {} if method == "predict" else {"rtol": 1e-6}
+        exact = method == "predict" and is_classifier(clf)
+        compare = assert_array_equal if exact else assert_allclose
+        kwargs = {} if exact else {"rtol": 1e-6}
         compare(getattr(clf, method)(X[order]), full[order], **kwargs)
         compare(getattr(clf, method)(X[::3]), full[::3], **kwargs)
 
@@ -256,33 +321,36 @@ def test_decision_function_ranks_like_predict_proba():
 @pytest.mark.parametrize(
     "make", [list, pd.Series, np.asarray], ids=["list", "series", "ndarray"]
 )
-def test_sample_weight_containers(make):
+def test_sample_weight_containers(make, estimator):
+    cls, y = estimator
     weights = [1.0, 2.0] * 4
-    expected = RNNTextClassifier(**FAST).fit(
-        X_TEXT, Y_TEXT, sample_weight=np.array(weights)
-    )
-    clf = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT, sample_weight=make(weights))
-    assert_array_equal(clf.predict_proba(X_TEXT), expected.predict_proba(X_TEXT))
+    expected = cls(**FAST).fit(X_TEXT, y, sample_weight=np.array(weights))
+    clf = cls(**FAST).fit(X_TEXT, y, sample_weight=make(weights))
+    assert_array_equal(clf.predict(X_TEXT), expected.predict(X_TEXT))
+    unweighted = cls(**FAST).fit(X_TEXT, y)
+    if not is_classifier(clf):
+        assert not np.array_equal(clf.predict(X_TEXT), unweighted.predict(X_TEXT))
 
 
-def test_sample_weight_of_the_wrong_shape_is_an_error():
+def test_sample_weight_of_the_wrong_shape_is_an_error(estimator):
+    cls, y = estimator
     with pytest.raises(ValueError, match="sample_weight"):
-        RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT, sample_weight=np.ones(3))
+        cls(**FAST).fit(X_TEXT, y, sample_weight=np.ones(3))
 
 
 # ------------------------------------------------------ pipelines
 
 
-def test_in_a_pipeline_it_behaves_as_alone():
-    alone = RNNTextClassifier(**FAST).fit(X_TEXT, Y_TEXT)
-    pipe = Pipeline([("clf", RNNTextClassifier(**FAST))]).fit(X_TEXT, Y_TEXT)
-    assert is_classifier(pipe)
-    assert_array_equal(pipe.classes_, alone.classes_)
+def test_in_a_pipeline_it_behaves_as_alone(estimator):
+    cls, y = estimator
+    alone = cls(**FAST).fit(X_TEXT, y)
+    pipe = Pipeline([("clf", cls(**FAST))]).fit(X_TEXT, y)
+    assert is_classifier(pipe) == is_classifier(alone)
+    assert is_regressor(pipe) == is_regressor(alone)
     test = ["good acting", "unseen", ""]
-    assert_array_equal(pipe.predict(test), alone.predict(test))
-    assert_array_equal(pipe.predict_proba(test), alone.predict_proba(test))
-    assert_array_equal(pipe.decision_function(test), alone.decision_function(test))
-    assert pipe.score(X_TEXT, Y_TEXT) == alone.score(X_TEXT, Y_TEXT)
+    for name, expected in _predictions(alone, test).items():
+        assert_array_equal(getattr(pipe, name)(test), expected, err_msg=name)
+    assert pipe.score(X_TEXT, y) == alone.score(X_TEXT, y)
 
 
 def test_pipeline_with_a_text_transformer_in_front():
@@ -395,6 +463,48 @@ def test_grid_search_in_parallel():
     assert search.predict_proba(X).shape == (len(X), 2)
 
 
+def test_regressor_cross_val_score_r2_on_the_toy_corpus():
+    X, y = load_toy_sentiment(subset="all", return_X_y=True)
+    rating = 2.0 * y - 1.0  # positive 1, negative -1
+    reg = RNNTextRegressor(
+        **{**FAST, "max_iter": 30}, learning_rate_init=0.03, batch_size=10
+    )
+    scores = cross_val_score(reg, X, rating, cv=3, scoring="r2")
+    assert scores.shape == (3,)
+    # well above the R^2 of 0 of predicting the mean
+    assert scores.mean() > 0.4
+    assert not hasattr(reg, "n_outputs_")
+
+
+def test_regressor_grid_search_in_parallel():
+    X, y = load_toy_sentiment(return_X_y=True)
+    search = GridSearchCV(
+        RNNTextRegressor(**FAST),
+        {"hidden_size": [4, 8], "pooling": ["max", "last"]},
+        cv=2,
+        n_jobs=2,
+    ).fit(X, 2.0 * y - 1.0)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_
+    assert best.pooling == search.best_params_["pooling"]
+    assert best.weights_["layer0.fwd.W_hh"].shape[0] == best.hidden_size
+    assert search.predict(X).shape == (len(X),)
+
+
+def test_regressor_in_a_transformed_target_regressor():
+    # Targets on a large scale, standardised for the network and back.
+    prices = 1000.0 + 500.0 * Y_RATED
+    wrapped = TransformedTargetRegressor(
+        regressor=RNNTextRegressor(**LEARNS), transformer=StandardScaler()
+    ).fit(X_TEXT, prices)
+    scaled = RNNTextRegressor(**LEARNS).fit(X_TEXT, Y_RATED)
+    assert_allclose(
+        wrapped.predict(X_TEXT), 1000.0 + 500.0 * scaled.predict(X_TEXT), rtol=1e-5
+    )
+    assert wrapped.score(X_TEXT, prices) > 0.75
+
+
 def test_grid_search_over_bidirectional():
     search = GridSearchCV(
         RNNTextClassifier(**FAST), {"bidirectional": [False, True]}, cv=2
@@ -449,6 +559,21 @@ def test_metadata_routing_through_grid_search():
         uniform = clone(search).fit(X_TEXT, Y_TEXT, sample_weight=np.ones(8))
     assert _neg_probability_on_neg_documents(weighted.best_estimator_) < 0.5
     assert _neg_probability_on_neg_documents(uniform.best_estimator_) > 0.5
+
+
+def test_regressor_metadata_routing_through_a_pipeline():
+    # Only the "good" documents weigh: a model that sees nothing else
+    # predicts about +1 for every document.
+    good_only = np.where(Y_RATED > 0, 1.0, 0.0)
+    with config_context(enable_metadata_routing=True):
+        pipe = Pipeline(
+            [("reg", RNNTextRegressor(**LEARNS).set_fit_request(sample_weight=True))]
+        )
+        weighted = clone(pipe).fit(X_TEXT, Y_RATED, sample_weight=good_only)
+        unweighted = clone(pipe).fit(X_TEXT, Y_RATED)
+    bad = np.array(X_TEXT)[Y_RATED < 0]
+    assert weighted.predict(bad).mean() > 0.5
+    assert unweighted.predict(bad).mean() < -0.5
 
 
 def test_routing_is_off_by_default_and_sample_weight_still_works():

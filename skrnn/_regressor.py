@@ -1,0 +1,300 @@
+"""RNNTextRegressor: a recurrent network that predicts numbers from raw text."""
+
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import check_array
+
+from ._base import BaseRNNText, _FittedAttribute
+from ._explain import RegressionExplanation, explain_document, staged_outputs
+
+
+class RNNTextRegressor(RegressorMixin, BaseRNNText):
+    """Recurrent neural network regressor of raw text.
+
+    The network of :class:`RNNTextClassifier`, with an identity output layer
+    trained on the squared error, as
+    :class:`~sklearn.neural_network.MLPRegressor` is: it predicts one number
+    (``y`` of shape (n_samples,)) or several (``y`` of shape (n_samples,
+    n_outputs)) from a document, such as the rating of a review.  The two
+    estimators differ in their output head and its loss, and in nothing
+    else: every parameter but ``class_weight`` is the classifier's and
+    means the same.
+
+    Parameters
+    ----------
+    cell, hidden_size, embedding_dim, num_layers, bidirectional, pooling, \
+dropout, input_dropout, embeddings, freeze_embeddings : see RNNTextClassifier
+        The network, as for :class:`RNNTextClassifier`.
+    lowercase, preprocessor, tokenizer, token_pattern, analyzer, \
+strip_accents, stop_words, min_df, max_df, max_features, vocabulary, \
+max_length, truncating : see SequenceVectorizer
+        The text parameters, as for :class:`RNNTextClassifier`.
+    solver, learning_rate_init, learning_rate, power_t, momentum, \
+nesterovs_momentum, beta_1, beta_2, epsilon, alpha, clip_value, clip_norm, \
+batch_size, max_iter, shuffle, tol, n_iter_no_change : see RNNTextClassifier
+        The training, as for :class:`RNNTextClassifier`, on the loss
+        ``sum_i w_i mean_k (f_k(x_i) - y_ik)**2 / (2 sum_i w_i)`` (half the
+        mean squared error, ``MLPRegressor``'s).
+    early_stopping : "auto" or bool, default="auto"
+        Hold out ``validation_fraction`` of the training data (not
+        stratified), stop when its R^2 stops improving, and keep the weights
+        of the best epoch.  "auto" turns it on from 1000 training documents.
+    validation_fraction, warm_start, n_jobs, random_state, verbose, dtype : \
+see RNNTextClassifier
+        As for :class:`RNNTextClassifier`; ``verbose`` prints the training
+        and validation R^2.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of values predicted per document.
+    vectorizer_ : SequenceVectorizer
+        The fitted vectorizer.
+    weights_ : dict of str to ndarray
+        The network's weights by name, as for :class:`RNNTextClassifier`;
+        ``head.W_hy`` has ``n_outputs_`` columns.
+    n_iter_ : int
+        Number of epochs run.
+    t_ : int
+        Number of training samples seen.
+    loss_curve_ : list of float
+        Mean training loss of every epoch.
+    best_loss_ : float or None
+        Lowest training loss (None with early stopping).
+    validation_scores_ : list of float or None
+        Validation R^2 of every epoch (None without early stopping).
+    best_validation_score_ : float or None
+        Best validation R^2 (None without early stopping).
+    embeddings_coverage_ : float
+        Share of the vocabulary that found a pre-trained vector (only when
+        ``embeddings`` is given).
+
+    See Also
+    --------
+    RNNTextClassifier : The same network for class labels.
+    sklearn.neural_network.MLPRegressor : The feed-forward network whose
+        training parameters and attributes this estimator shares.
+
+    Notes
+    -----
+    The squared error weighs a large error much more than a small one: a
+    target on a large scale (prices in thousands) makes large gradients,
+    which ``clip_value`` bounds but which slow training down.  Scale the
+    targets to a unit or so, for instance with
+    :class:`~sklearn.compose.TransformedTargetRegressor` and a
+    :class:`~sklearn.preprocessing.StandardScaler`.
+
+    Examples
+    --------
+    >>> from skrnn import RNNTextRegressor
+    >>> X = ["a good film", "a bad film", "a very good film", "a very bad film"] * 5
+    >>> y = [1.0, -1.0, 2.0, -2.0] * 5
+    >>> reg = RNNTextRegressor(random_state=0).fit(X, y)
+    >>> (reg.predict(["a very good film", "a very bad film"]) > 0).tolist()
+    [True, False]
+    """
+
+    # ------------------------------------------------------------------ fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X: Iterable[str],
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+    ) -> "RNNTextRegressor":
+        """Learn the vocabulary and train the network on raw text.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents: a list, 1-D array or pandas Series of strings.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values, finite numbers.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the documents in the loss; None weighs them all 1.
+
+        Returns
+        -------
+        self : RNNTextRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self,
+        X: Iterable[str],
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+    ) -> "RNNTextRegressor":
+        """Train for one epoch on a chunk of documents.
+
+        The first call fixes the number of outputs and the vocabulary (pass
+        ``vocabulary=`` to fix it in advance); later calls continue the
+        optimizer of the first, as for :meth:`RNNTextClassifier.partial_fit`.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the documents in the loss.
+
+        Returns
+        -------
+        self : RNNTextRegressor
+            The updated estimator.
+        """
+        if self.early_stopping is True:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True, as in "
+                "MLPRegressor: there is no held-out set across chunks. Set "
+                "early_stopping=False, or score held-out data yourself."
+            )
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    # ------------------------------------------------------------- handling y
+
+    def _check_y(self, y):
+        """``y`` as a float array of 1 or 2 dimensions; a column is raveled."""
+        y = check_array(
+            y, ensure_2d=False, dtype=np.float64, input_name="y", estimator=self
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. "
+                "Please change the shape of y to (n_samples,), for example "
+                "using ravel().",
+                DataConversionWarning,
+                stacklevel=5,
+            )
+            y = y[:, 0]
+        if y.ndim not in (1, 2) or not y.shape[-1]:
+            raise ValueError(
+                f"y must have shape (n_samples,) or (n_samples, n_outputs); "
+                f"got {y.shape}."
+            )
+        return y
+
+    def _new_outputs(self, y, classes):
+        return None, 1 if y.ndim == 1 else y.shape[1], "identity"
+
+    def _encode_y(self, y, model):
+        """``y`` as floats of shape (n_samples, n_outputs), in the weights' type."""
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if n_outputs != model.config.n_outputs:
+            raise ValueError(
+                f"y has {n_outputs} output(s), but the fitted network predicts "
+                f"{model.config.n_outputs}; set warm_start=False to train a new "
+                "one."
+            )
+        return y.reshape(len(y), n_outputs).astype(model.weights["head.b_y"].dtype)
+
+    def _training_weights(self, y, sample_weight):
+        return sample_weight
+
+    def _min_validation(self, targets):
+        """R^2 needs two held-out samples."""
+        return 2
+
+    def _stratify(self, targets):
+        return None
+
+    # ---------------------------------------------------------------- predicting
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """Predicted values of each document.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One value per document, or ``n_outputs_`` if ``y`` had several
+            columns.
+        """
+        outputs = self._logits(X)
+        return outputs[:, 0] if outputs.shape[1] == 1 else outputs
+
+    # ---------------------------------------------------------------- explaining
+
+    def staged_predict(self, X: Iterable[str]) -> list[np.ndarray]:
+        """Predicted values after each token of each document.
+
+        Row ``t`` of a document's array is ``predict`` of its first
+        ``t + 1`` tokens: the last row is the prediction of the whole
+        document.  Computed as :meth:`RNNTextClassifier.staged_predict_proba`
+        is.
+
+        Parameters
+        ----------
+        X : iterable of str of length n_samples
+            Documents.
+
+        Returns
+        -------
+        list of ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
+            One array per document; a document without tokens gives an empty
+            array.
+
+        Examples
+        --------
+        >>> from skrnn import RNNTextRegressor
+        >>> X = ["a good film", "a bad film"] * 10
+        >>> reg = RNNTextRegressor(random_state=0).fit(X, [1.0, -1.0] * 10)
+        >>> [values.shape for values in reg.staged_predict(["a good film", ""])]
+        [(3,), (0,)]
+        """
+        staged = staged_outputs(self, X)
+        if self._fitted.config.n_outputs == 1:
+            return [values[:, 0] for values in staged]
+        return staged
+
+    def explain(self, text: str, *, method: str = "occlusion") -> RegressionExplanation:
+        """Explain the prediction of one document, token by token.
+
+        The values predicted after each token (see :meth:`staged_predict`),
+        and the importance of each token by leave-one-out occlusion: the
+        attribution of token ``i`` is ``f(doc) - f(doc without token i)``,
+        positive for tokens that pushed the prediction up, for each output.
+        See :meth:`RNNTextClassifier.explain` for the method and its cost.
+
+        Parameters
+        ----------
+        text : str
+            One document.
+        method : {"occlusion"}, default="occlusion"
+            How the attributions are computed.
+
+        Returns
+        -------
+        RegressionExplanation
+            A dataclass with the fields ``tokens``, ``token_ids``,
+            ``staged_prediction``, ``prediction``, ``attributions`` and
+            ``method``; ``str(explanation)`` is a table of them.
+
+        Examples
+        --------
+        >>> from skrnn import RNNTextRegressor
+        >>> X = ["a good film", "a bad film"] * 10
+        >>> reg = RNNTextRegressor(random_state=0).fit(X, [1.0, -1.0] * 10)
+        >>> explanation = reg.explain("a good film")
+        >>> explanation.tokens[int(explanation.attributions.argmax())]
+        'good'
+        """
+        return explain_document(self, text, method=method)
+
+    # ------------------------------------------------------- fitted attributes
+
+    n_outputs_ = _FittedAttribute(lambda model: model.config.n_outputs)

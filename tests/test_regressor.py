@@ -1,0 +1,266 @@
+"""Tests for skrnn._regressor: the behaviour of RNNTextRegressor.
+
+What the regressor shares with the classifier (text handling, the training
+machinery) is tested in test_classifier.py; here, what regression adds:
+targets of one and of several outputs, the squared error, R^2 for early
+stopping and scoring, every network option with the identity head,
+persistence, staged predictions and explanations of values.
+"""
+
+import io
+import itertools
+import pickle
+import re
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.metrics import r2_score
+
+import skrnn
+from skrnn import RNNTextRegressor
+from skrnn.nn import CELLS, POOLINGS
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+#: "very" doubles a rating, "good" is +1, "bad" -1.
+X = [
+    "a good film",
+    "a bad film",
+    "a very good film",
+    "a very bad film",
+    "good",
+    "bad",
+    "very good",
+    "very bad",
+]
+Y = np.array([1.0, -1.0, 2.0, -2.0, 1.0, -1.0, 2.0, -2.0])
+#: A second output: the length of the document in words.
+Y2 = np.column_stack([Y, [len(doc.split()) for doc in X]])
+
+FAST = {"hidden_size": 8, "embedding_dim": 8, "max_iter": 5, "random_state": 0}
+LEARNS = {
+    **FAST,
+    "max_iter": 60,
+    "learning_rate_init": 0.03,
+    "dropout": 0.0,
+    "input_dropout": 0.0,
+}
+
+
+def test_learns_ratings_and_scores_r2():
+    reg = RNNTextRegressor(**LEARNS).fit(X, Y)
+    predictions = reg.predict(X)
+    assert predictions.shape == (len(X),)
+    assert predictions.dtype == np.float64  # whatever dtype, as MLPRegressor's
+    assert reg.n_outputs_ == 1
+    assert reg.score(X, Y) == pytest.approx(r2_score(Y, predictions), rel=1e-6)
+    assert reg.score(X, Y) > 0.9
+    assert reg.weights_["head.W_hy"].shape == (8, 1)
+
+
+def test_several_outputs():
+    reg = RNNTextRegressor(**LEARNS).fit(X, Y2)
+    assert reg.n_outputs_ == 2
+    assert reg.predict(X).shape == (len(X), 2)
+    assert reg.weights_["head.W_hy"].shape == (8, 2)
+    assert reg.score(X, Y2) > 0.8
+
+
+def test_loss_is_half_the_mean_squared_error():
+    # With full-batch steps and no dropout, the first epoch's loss is that of
+    # the initial network, which a fit of zero steps would give.
+    params = {**FAST, "batch_size": len(X), "dropout": 0.0, "input_dropout": 0.0}
+    reg = RNNTextRegressor(**params, solver="sgd", learning_rate_init=1e-12)
+    reg.set_params(max_iter=1).fit(X, Y2)
+    expected = 0.5 * np.mean((reg.predict(X) - Y2) ** 2)
+    assert reg.loss_curve_[0] == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("cell", "pooling", "bidirectional"),
+    [
+        (cell, pooling, bidi)
+        for (cell, pooling), bidi in zip(
+            itertools.product(sorted(CELLS), POOLINGS), itertools.cycle([False, True])
+        )
+    ],
+)
+def test_every_cell_pooling_and_direction(cell, pooling, bidirectional):
+    reg = RNNTextRegressor(
+        **FAST, cell=cell, pooling=pooling, bidirectional=bidirectional
+    ).fit(X, Y)
+    assert np.isfinite(reg.predict(X)).all()
+    assert len(reg.loss_curve_) == reg.n_iter_ == 5
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"embedding_dim": None},
+        {"embeddings": {"good": [1.0] * 4, "bad": [-1.0] * 4}, "embedding_dim": None},
+        {"embeddings": {"good": [1.0] * 8}, "freeze_embeddings": True},
+        {"solver": "sgd", "learning_rate": "adaptive"},
+        {"num_layers": 2, "alpha": 0.01, "clip_norm": 1.0},
+        {"dtype": np.float64},
+    ],
+    ids=["one-hot", "embeddings", "frozen", "sgd", "deep", "float64"],
+)
+def test_network_and_training_options(params):
+    reg = RNNTextRegressor(**{**FAST, **params}).fit(X, Y)
+    dtype = np.dtype(params.get("dtype", np.float32))
+    assert reg.weights_["head.W_hy"].dtype == dtype
+    assert reg.predict(X).dtype == np.float64
+    if "embeddings" in params:
+        assert 0 < reg.embeddings_coverage_ <= 1
+    if params.get("freeze_embeddings"):
+        fresh = RNNTextRegressor(**{**FAST, **params, "max_iter": 1}).fit(X, Y)
+        assert_array_equal(reg.weights_["embed.E"], fresh.weights_["embed.E"])
+
+
+def test_same_seed_same_model_and_sample_weight_scale_invariance():
+    a = RNNTextRegressor(**FAST).fit(X, Y)
+    b = RNNTextRegressor(**FAST).fit(X, Y, sample_weight=np.full(len(X), 2.0))
+    assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_zero_weights_ignore_samples():
+    # Only the "good" documents count: every prediction is pulled up.
+    weights = (Y > 0).astype(float)
+    reg = RNNTextRegressor(**LEARNS).fit(X, Y, sample_weight=weights)
+    assert reg.predict(np.array(X)[Y < 0]).mean() > 0.5
+
+
+def test_early_stopping_on_validation_r2(capsys):
+    X_many = X * 30
+    y_many = np.tile(Y, 30)
+    reg = RNNTextRegressor(
+        **{**FAST, "max_iter": 8}, early_stopping=True, verbose=1
+    ).fit(X_many, y_many)
+    assert reg.best_loss_ is None
+    assert len(reg.validation_scores_) == reg.n_iter_
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == reg.n_iter_
+    pattern = r"Epoch 1, loss = [\d.]+, train R\^2 = (-?[\d.]+), validation R\^2 = "
+    assert re.match(pattern, lines[0])
+    # the validation R^2 is that of the held-out documents: every document
+    # here occurs in both parts, so it equals the training R^2 (to rounding)
+    last = reg.validation_scores_[-1]
+    assert f"validation R^2 = {last:.4f}" in lines[-1]
+
+
+def test_auto_early_stopping_from_1000_documents():
+    reg = RNNTextRegressor(**{**FAST, "max_iter": 1})
+    reg.fit(X * 125, np.tile(Y, 125))
+    assert reg.validation_scores_ is not None
+    reg.fit(X * 124, np.tile(Y, 124))
+    assert reg.validation_scores_ is None
+
+
+def test_warm_start_and_partial_fit_continue():
+    one = RNNTextRegressor(**{**FAST, "max_iter": 2}).fit(X, Y)
+    warm = RNNTextRegressor(**{**FAST, "max_iter": 1}, warm_start=True)
+    warm.fit(X, Y).fit(X, Y)
+    assert_array_equal(warm.predict(X), one.predict(X))
+    partial = RNNTextRegressor(**FAST).partial_fit(X, Y).partial_fit(X, Y)
+    assert partial.n_iter_ == 2
+    assert_array_equal(partial.predict(X), one.predict(X))
+
+
+def test_partial_fit_keeps_the_number_of_outputs():
+    reg = RNNTextRegressor(**FAST).partial_fit(X, Y2)
+    with pytest.raises(ValueError, match=r"y has 1 output.*predicts 2"):
+        reg.partial_fit(X, Y)
+    with pytest.raises(ValueError, match="early_stopping=True"):
+        RNNTextRegressor(early_stopping=True).partial_fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (["good", "bad"] * 4, "could not convert|float"),
+        (np.r_[Y[:-1], np.nan], "NaN"),
+        (np.r_[Y[:-1], np.inf], "infinity"),
+        (np.zeros((8, 2, 2)), "dim"),
+        (np.zeros((8, 0)), "shape|0 feature"),
+        (Y[:5], "inconsistent numbers of samples"),
+    ],
+    ids=["strings", "nan", "inf", "3-d", "no-columns", "length"],
+)
+def test_bad_targets_are_clear_errors(y, match):
+    with pytest.raises(ValueError, match=match):
+        RNNTextRegressor(**FAST).fit(X, y)
+
+
+def test_divergence_is_reported():
+    reg = RNNTextRegressor(
+        **FAST, solver="sgd", learning_rate_init=1e6, clip_value=None
+    )
+    with pytest.raises(ValueError, match="Training diverged"):
+        reg.fit(X, 1e3 * Y)
+
+
+def test_save_load_and_pickle_predict_and_continue_identically():
+    reg = RNNTextRegressor(**FAST).fit(X, Y2)
+    buffer = io.BytesIO()
+    skrnn.save(reg, buffer)
+    loaded = skrnn.load(io.BytesIO(buffer.getvalue()))
+    unpickled = pickle.loads(pickle.dumps(reg))
+    for other in (loaded, unpickled):
+        assert type(other) is RNNTextRegressor
+        assert other.n_outputs_ == 2
+        assert_array_equal(other.predict(X), reg.predict(X))
+    for model in (reg, loaded, unpickled):
+        model.partial_fit(X, Y2)
+    assert_array_equal(loaded.predict(X), reg.predict(X))
+    assert_array_equal(unpickled.predict(X), reg.predict(X))
+
+
+def test_staged_predict_ends_with_predict():
+    reg = RNNTextRegressor(**FAST).fit(X, Y)
+    documents = ["a very good film", "bad", ""]
+    staged = reg.staged_predict(documents)
+    assert [s.shape for s in staged] == [(4,), (1,), (0,)]
+    assert_allclose([s[-1] for s in staged[:2]], reg.predict(documents[:2]), rtol=1e-5)
+    assert_allclose(staged[0][1], reg.predict(["a very"])[0], rtol=1e-5)
+    several = RNNTextRegressor(**FAST, bidirectional=True).fit(X, Y2)
+    staged = several.staged_predict(documents)
+    assert [s.shape for s in staged] == [(4, 2), (1, 2), (0, 2)]
+    assert_allclose(staged[0][-1], several.predict(documents[:1])[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("y", [Y, Y2], ids=["one-output", "two-outputs"])
+def test_explain_attributes_the_predicted_values(y):
+    reg = RNNTextRegressor(**LEARNS).fit(X, y)
+    explanation = reg.explain("a very good film")
+    assert explanation.tokens == ["a", "very", "good", "film"]
+    assert_allclose(explanation.prediction, reg.predict(["a very good film"])[0])
+    without = reg.predict(
+        ["very good film", "a good film", "a very film", "a very good"]
+    )
+    assert_allclose(
+        explanation.attributions, explanation.prediction - without, rtol=1e-4
+    )
+    assert explanation.staged_prediction.shape == explanation.attributions.shape
+    table = str(explanation)
+    assert table.splitlines()[3].split()[1] == "good"
+    assert table.splitlines()[-1].startswith("prediction: ")
+    if y.ndim == 1:
+        # "good" pushes the rating up the most
+        assert explanation.tokens[int(explanation.attributions.argmax())] == "good"
+
+
+def test_callbacks_see_r2_scores():
+    callback_module = pytest.importorskip("sklearn.callback")
+    monitor = callback_module.ScoringMonitor(scoring="r2")
+    reg = RNNTextRegressor(**{**FAST, "max_iter": 3}).set_callbacks(monitor)
+    reg.fit(X, Y)
+    log = monitor.get_logs()
+    assert log.estimator_name == "RNNTextRegressor"
+    epochs = [row for row in log.data if row["task_name"] == "epoch"]
+    (fit,) = [row for row in log.data if row["task_name"] == "fit"]
+    assert len(epochs) == 3
+    assert fit["r2"] == pytest.approx(reg.score(X, Y))
+    first = RNNTextRegressor(**{**FAST, "max_iter": 1}).fit(X, Y)
+    assert epochs[0]["r2"] == pytest.approx(first.score(X, Y))
