@@ -6,15 +6,17 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._base import DEFAULT_TOKEN_PATTERN, BaseRNNText, _FittedAttribute
 from ._explain import Explanation, explain_document, staged_outputs
-from .nn._functional import log_softmax, softmax
+from .nn import HEADS
+from .nn._functional import log_sigmoid, log_softmax
 
 
 def _check_classes(classes) -> np.ndarray:
@@ -48,6 +50,14 @@ class RNNTextClassifier(ClassifierMixin, BaseRNNText):
     time, over minibatches of padded, length-bucketed documents.  Text goes
     straight in: a :class:`SequenceVectorizer` learns the
     vocabulary in ``fit`` and turns every document into token ids.
+
+    ``y`` may also be a multi-label indicator matrix, as for
+    :class:`~sklearn.neural_network.MLPClassifier`: the output layer then
+    gives each label an independent probability (a logistic output trained
+    on the binary cross-entropy), ``predict`` the indicator matrix of the
+    labels whose probability exceeds one half, and ``score`` the subset
+    accuracy.  :class:`RNNTextRegressor` is the same network with an identity
+    output, for numbers.
 
     Parameters
     ----------
@@ -164,7 +174,9 @@ max_length, truncating : see SequenceVectorizer
         Share of the training data held out for early stopping.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into the sample weights, as in
-        :func:`sklearn.utils.class_weight.compute_sample_weight`.
+        :func:`sklearn.utils.class_weight.compute_sample_weight`.  Not
+        supported with multi-label ``y`` (a document has several labels, so
+        no one class to weigh): pass ``sample_weight`` instead.
     warm_start : bool, default=False
         Continue from the fitted weights, vocabulary and optimizer state when
         ``fit`` is called again.  The network's shape and the text parameters
@@ -202,7 +214,8 @@ max_length, truncating : see SequenceVectorizer
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels; ``0 .. n_labels - 1`` for multi-label ``y``, as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     vectorizer_ : SequenceVectorizer
         The fitted vectorizer.
     weights_ : dict of str to ndarray
@@ -367,11 +380,17 @@ max_length, truncating : see SequenceVectorizer
             Documents: a list, 1-D array or pandas Series of strings, or a
             single column of them (a one-column DataFrame, an array of shape
             (n_samples, 1), such as a ColumnTransformer passes on).
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels: numbers, booleans or strings, all of one kind, as for
-            scikit-learn's classifiers; two classes or more.
+            scikit-learn's classifiers; two classes or more.  Or, for
+            multi-label classification, a binary indicator matrix (dense or
+            sparse, as :class:`~sklearn.preprocessing.MultiLabelBinarizer`
+            makes it): each label is then an independent yes or no, learned
+            with a logistic output and the binary cross-entropy.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the documents in the loss; None weighs them all 1.
+            Weights of the documents in the loss; None weighs them all 1.  For
+            multi-label ``y``, a document's weight multiplies its loss summed
+            over the labels.
 
         Returns
         -------
@@ -403,11 +422,12 @@ max_length, truncating : see SequenceVectorizer
         ----------
         X : iterable of str of length n_samples
             Documents.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multi-label indicator matrix.
         classes : array-like of shape (n_classes,), default=None
             All the classes that any call will see; required on the first
-            call, and equal to those of the first call if given again.
+            call, and equal to those of the first call if given again; for
+            multi-label ``y``, ``range(n_labels)``.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the documents in the loss.
 
@@ -448,14 +468,39 @@ max_length, truncating : see SequenceVectorizer
     # -------------------------------------------------------- handling y
 
     def _check_y(self, y):
-        """``y`` as a 1-D array of class labels, checked."""
+        """``y`` as a 1-D array of class labels, or a dense indicator matrix."""
+        if issparse(y) or (np.ndim(y) == 2 and np.shape(y)[1] > 1):
+            y = y.toarray() if issparse(y) else np.asarray(y)
+            if (
+                type_of_target(y) != "multilabel-indicator"
+                or not np.isin(y, (0, 1)).all()
+            ):
+                raise ValueError(
+                    "A 2-D y must be a binary indicator matrix of labels, one "
+                    "column per label and values 0 or 1 (as MultiLabelBinarizer "
+                    f"makes it); got a {type_of_target(y)!r} target."
+                )
+            return y
         y = column_or_1d(y, warn=True)
         assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         return y
 
     def _new_outputs(self, y, classes):
-        """The classes of a new model, and its number of outputs."""
+        """The classes of a new model, its number of outputs and its head.
+
+        A multi-label ``y`` of ``n_labels`` columns has the classes
+        ``0 .. n_labels - 1``, as MLPClassifier gives them, and the logistic
+        head: one independent probability per label.
+        """
+        if y.ndim == 2:
+            n_labels = y.shape[1]
+            if classes is not None and not np.array_equal(classes, range(n_labels)):
+                raise ValueError(
+                    f"classes must be range({n_labels}) for a multi-label y of "
+                    f"{n_labels} columns; got {classes.tolist()!r}."
+                )
+            return np.arange(n_labels), n_labels, "logistic"
         classes_ = np.unique(y) if classes is None else classes
         if len(classes_) < 2:
             n_samples = len(y)
@@ -467,7 +512,24 @@ max_length, truncating : see SequenceVectorizer
         return classes_, len(classes_), "softmax"
 
     def _encode_y(self, y, model):
-        """The index in ``classes_`` of each label."""
+        """The index in ``classes_`` of each label, or the indicator as floats."""
+        multilabel = model.config.head == "logistic"
+        if multilabel != (y.ndim == 2):
+            fitted, given = "a multi-label indicator matrix", "class labels"
+            if not multilabel:
+                fitted, given = given, fitted
+            raise ValueError(
+                f"y holds {given}, but the fitted network was trained on "
+                f"{fitted}; set warm_start=False to train a new one."
+            )
+        if multilabel:
+            if y.shape[1] != model.config.n_outputs:
+                raise ValueError(
+                    f"y has {y.shape[1]} labels, but the fitted network has "
+                    f"{model.config.n_outputs}; set warm_start=False to train a "
+                    "new one."
+                )
+            return y.astype(model.weights["head.b_y"].dtype)
         unseen = np.setdiff1d(y, model.classes)
         if len(unseen):
             raise ValueError(
@@ -480,6 +542,12 @@ max_length, truncating : see SequenceVectorizer
         """The sample weights times the class weights."""
         if self.class_weight is None:
             return sample_weight
+        if y.ndim == 2:
+            raise ValueError(
+                "class_weight is not supported with a multi-label y: a "
+                "document belongs to several labels, so it has no one class "
+                "to weigh. Weigh documents with sample_weight instead."
+            )
         sample_weight = sample_weight * self._class_weights(y, sample_weight.dtype)
         if not sample_weight.any():
             raise ValueError(
@@ -490,10 +558,17 @@ max_length, truncating : see SequenceVectorizer
 
     def _min_validation(self, y_index):
         """A stratified hold-out needs a sample of every class seen."""
+        if y_index.ndim == 2:  # multi-label: not stratified
+            return 1
         return int(np.count_nonzero(np.bincount(y_index)))
 
     def _stratify(self, y_index):
-        """Stratify the hold-out by class, unless a class has a single sample."""
+        """Stratify the hold-out by class, unless a class has a single sample.
+
+        A multi-label hold-out is not stratified.
+        """
+        if y_index.ndim == 2:
+            return None
         counts = np.bincount(y_index)
         if counts[counts > 0].min() >= 2:
             return y_index
@@ -530,10 +605,12 @@ max_length, truncating : see SequenceVectorizer
         -------
         ndarray of float64 of shape (n_samples,) or (n_samples, n_classes)
             For two classes, the logit of ``classes_[1]`` minus that of
-            ``classes_[0]``; otherwise one logit per class.
+            ``classes_[0]``; otherwise one logit per class (per label for
+            multi-label ``y``: positive where a label is predicted).
         """
-        logits = self._logits(X)
-        if logits.shape[1] == 2:
+        model = self._model()
+        logits = self._logits(X, model)
+        if logits.shape[1] == 2 and model.config.head == "softmax":
             return logits[:, 1] - logits[:, 0]
         return logits
 
@@ -548,9 +625,12 @@ max_length, truncating : see SequenceVectorizer
         Returns
         -------
         ndarray of float64 of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to one.
+            Probabilities in the order of ``classes_``; rows sum to one.  For
+            multi-label ``y``, the probability of each label, independently
+            (shape (n_samples, n_labels)).
         """
-        return softmax(self._logits(X))
+        model = self._model()
+        return HEADS[model.config.head].output(self._logits(X, model))
 
     def predict_log_proba(self, X: Iterable[str]) -> np.ndarray:
         """Logarithm of the class probabilities of each document.
@@ -563,12 +643,17 @@ max_length, truncating : see SequenceVectorizer
         Returns
         -------
         ndarray of float64 of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``, computed stably.
+            Log-probabilities in the order of ``classes_``, computed stably
+            (of each label, for multi-label ``y``).
         """
-        return log_softmax(self._logits(X))
+        model = self._model()
+        logits = self._logits(X, model)
+        if model.config.head == "logistic":
+            return log_sigmoid(logits)
+        return log_softmax(logits)
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
-        """Most probable class of each document.
+        """Most probable class of each document, or its labels.
 
         Parameters
         ----------
@@ -577,11 +662,15 @@ max_length, truncating : see SequenceVectorizer
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``; for multi-label ``y``, the indicator
+            matrix of the labels whose probability exceeds one half.
         """
         model = self._model()
-        return model.classes[self._logits(X, model).argmax(axis=1)]
+        logits = self._logits(X, model)
+        if model.config.head == "logistic":
+            return (logits > 0).astype(int)
+        return model.classes[logits.argmax(axis=1)]
 
     # ------------------------------------------------------------- explaining
 
@@ -688,6 +777,11 @@ max_length, truncating : see SequenceVectorizer
         2
         """
         return explain_document(self, text, method=method)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
     # ------------------------------------------------------- fitted attributes
 

@@ -71,11 +71,14 @@ class Explanation:
         Row ``t``: class probabilities predicted for the prefix
         ``tokens[: t + 1]``.
     prediction : object
-        The predicted class label, from ``classes``.
+        The predicted class label, from ``classes``; for a multi-label
+        model, the indicator row of the predicted labels.
     proba : ndarray of shape (n_classes,)
-        Class probabilities of the whole document.
-    attributions : ndarray of shape (n_tokens,)
-        Importance of each token for the predicted class, by ``method``.
+        Class probabilities of the whole document (of each label, for a
+        multi-label model).
+    attributions : ndarray of shape (n_tokens,) or (n_tokens, n_labels)
+        Importance of each token for the predicted class, by ``method``; for
+        a multi-label model, for each label's probability.
     method : str
         How the attributions were computed: ``"occlusion"``, that is
         ``p(prediction | doc) - p(prediction | doc without token i)``.
@@ -93,8 +96,18 @@ class Explanation:
     classes: np.ndarray
 
     @property
+    def multilabel(self) -> bool:
+        """Whether the model gives each label its own probability."""
+        return self.attributions.ndim == 2
+
+    @property
     def predicted_index(self) -> int:
         """Column of the predicted class in ``proba`` and ``staged_proba``."""
+        if self.multilabel:
+            raise ValueError(
+                "A multi-label explanation has no single predicted class: each "
+                "label has its column in staged_proba and attributions."
+            )
         return int(np.flatnonzero(self.classes == self.prediction)[0])
 
     def to_text(self) -> str:
@@ -106,8 +119,11 @@ class Explanation:
             For each token: its position, the token, ``p(prediction)`` after
             reading it, and its attribution.  A token that is white space or
             holds unprintable characters (such as ``analyzer="char"`` makes)
-            is shown as its Python literal, such as ``' '``.
+            is shown as its Python literal, such as ``' '``.  A multi-label
+            explanation has a pair of columns per label.
         """
+        if self.multilabel:
+            return self._multilabel_text()
         k = self.predicted_index
         tokens = [_displayed(token) for token in self.tokens]
         width = max([5, *map(len, tokens)])
@@ -122,6 +138,28 @@ class Explanation:
                 f"{self.attributions[t]:>+{m_width}.3f}"
             )
         lines.append(f"prediction: {self.prediction} (p = {self.proba[k]:.3f})")
+        return "\n".join(lines)
+
+    def _multilabel_text(self) -> str:
+        tokens = [_displayed(token) for token in self.tokens]
+        width = max([5, *map(len, tokens)])
+        names = [f"[{label}]" for label in self.classes]
+        m_width = max(10, *(len(self.method + name) for name in names))
+        header = f"{'#':>3}  {'token':<{width}}"
+        for name in names:
+            header += f"  {'p' + name:>9}  {self.method + name:>{m_width}}"
+        lines = [header]
+        for t, token in enumerate(tokens):
+            line = f"{t:>3}  {token:<{width}}"
+            for k in range(len(names)):
+                line += (
+                    f"  {self.staged_proba[t, k]:>9.3f}"
+                    f"  {self.attributions[t, k]:>+{m_width}.3f}"
+                )
+            lines.append(line)
+        labels = self.classes[np.asarray(self.prediction, dtype=bool)].tolist()
+        p = ", ".join(f"{value:.3f}" for value in self.proba)
+        lines.append(f"prediction: labels {labels} (p = {p})")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -434,12 +472,13 @@ def explain_documents(
             )
         ]
     classes = model.classes
+    multilabel = config.head == "logistic"
     return [
         Explanation(
             tokens=tokens,
             token_ids=np.asarray(ids),
             staged_proba=output(logits),
-            prediction=classes[p.argmax()],
+            prediction=(p > 0.5).astype(int) if multilabel else classes[p.argmax()],
             proba=p,
             attributions=a,
             method=method,

@@ -8,6 +8,7 @@ runs in seconds.
 """
 
 import copy
+import io
 import pickle
 import sys
 import warnings
@@ -23,6 +24,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import recall_score
 from sklearn.utils._param_validation import InvalidParameterError
 
+import skrnn
 import skrnn._base as base_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
@@ -467,7 +469,8 @@ INPUT_ERRORS = {
     "length-mismatch": (X_BIN, Y_BIN[:-1], ValueError, "inconsistent numbers"),
     "one-class": (X_BIN, ["pos"] * 8, ValueError, "at least 2 classes"),
     "continuous-y": (X_BIN, np.linspace(0, 1, 8), ValueError, "Unknown label type"),
-    "multilabel-y": (X_BIN, np.eye(8, 2, dtype=int), ValueError, "1d array"),
+    "multioutput-y": (X_BIN, np.eye(8, 2) * 3, ValueError, "binary indicator matrix"),
+    "3-d-y": (X_BIN, np.zeros((8, 1, 1)), ValueError, "dim 3"),
 }
 
 
@@ -1305,3 +1308,120 @@ def test_verbose_1_says_nothing_within_a_quick_first_epoch(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "Epoch 1:" not in out
     assert out.startswith("Epoch 1, loss")
+
+
+# ----------------------------------------------------------------- multi-label
+
+#: Each document tagged with the colours and the things it names.
+X_TAGS = ["red apple", "green apple", "red car", "green car", "red", "apple"] * 3
+LABELS = ("red", "green", "apple")
+Y_TAGS = np.array([[int(label in doc) for label in LABELS] for doc in X_TAGS])
+TAGS_LEARN = {**FAST, "max_iter": 80, "learning_rate_init": 0.03}
+
+
+def test_multilabel_fit_predict_and_probabilities():
+    clf = RNNTextClassifier(**TAGS_LEARN).fit(X_TAGS, Y_TAGS)
+    assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.weights_["head.W_hy"].shape[1] == 3
+    assert_array_equal(clf.predict(X_TAGS), Y_TAGS)
+    assert clf.score(X_TAGS, Y_TAGS) == 1.0  # subset accuracy
+    proba = clf.predict_proba(X_TAGS)
+    assert proba.shape == (len(X_TAGS), 3)
+    # independent probabilities, not a distribution over the labels
+    assert not np.allclose(proba.sum(axis=1), 1.0)
+    logits = clf.decision_function(X_TAGS)
+    assert_allclose(proba, 1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
+    assert_array_equal(clf.predict(X_TAGS), (logits > 0).astype(int))
+    assert_allclose(clf.predict_log_proba(X_TAGS), np.log(proba), rtol=1e-4)
+
+
+def test_multilabel_loss_is_the_summed_binary_cross_entropy():
+    # As MLPClassifier's binary_log_loss: summed over labels, mean over
+    # samples; here at the first epoch of a full-batch step that changes
+    # nothing measurable.
+    params = {**FAST, "batch_size": len(X_TAGS), "max_iter": 1, "dropout": 0.0}
+    params.update(input_dropout=0.0, solver="sgd", learning_rate_init=1e-12)
+    clf = RNNTextClassifier(**params).fit(X_TAGS, Y_TAGS)
+    p = clf.predict_proba(X_TAGS)
+    expected = -(Y_TAGS * np.log(p) + (1 - Y_TAGS) * np.log(1 - p)).sum(axis=1)
+    assert clf.loss_curve_[0] == pytest.approx(expected.mean(), rel=1e-4)
+
+
+def test_multilabel_targets_dense_sparse_and_bool_give_one_model():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    dense = RNNTextClassifier(**FAST).fit(X_TAGS, Y_TAGS)
+    for y in (scipy_sparse.csr_matrix(Y_TAGS), Y_TAGS.astype(bool), Y_TAGS.tolist()):
+        other = RNNTextClassifier(**FAST).fit(X_TAGS, y)
+        assert_array_equal(other.predict_proba(X_TAGS), dense.predict_proba(X_TAGS))
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (np.full((18, 2), 2), "binary indicator matrix"),
+        (np.array([["a", "b"]] * 18), "binary indicator matrix"),
+    ],
+    ids=["not-binary", "strings"],
+)
+def test_multilabel_target_errors(y, match):
+    with pytest.raises(ValueError, match=match):
+        RNNTextClassifier(**FAST).fit(X_TAGS, y)
+
+
+def test_multilabel_refuses_class_weight_and_says_what_to_use():
+    with pytest.raises(
+        ValueError, match=r"class_weight is not supported.*sample_weight"
+    ):
+        RNNTextClassifier(**FAST, class_weight={0: 2.0}).fit(X_TAGS, Y_TAGS)
+
+
+def test_multilabel_sample_weight_weighs_documents():
+    # Weight 0 on every "red" document: "red" is never learned as a label.
+    weights = np.where(Y_TAGS[:, 0] == 1, 0.0, 1.0)
+    clf = RNNTextClassifier(**TAGS_LEARN).fit(X_TAGS, Y_TAGS, sample_weight=weights)
+    assert clf.predict_proba(["red apple", "red car"])[:, 0].max() < 0.5
+
+
+def test_multilabel_partial_fit_warm_start_and_early_stopping():
+    clf = RNNTextClassifier(**FAST)
+    clf.partial_fit(X_TAGS, Y_TAGS, classes=[0, 1, 2]).partial_fit(X_TAGS, Y_TAGS)
+    assert clf.n_iter_ == 2
+    with pytest.raises(ValueError, match=r"classes must be range\(3\)"):
+        RNNTextClassifier(**FAST).partial_fit(X_TAGS, Y_TAGS, classes=["a", "b"])
+    with pytest.raises(ValueError, match="class labels, but the fitted network"):
+        clf.partial_fit(X_TAGS, ["red"] * len(X_TAGS))
+    with pytest.raises(ValueError, match="y has 2 labels"):
+        clf.partial_fit(X_TAGS, Y_TAGS[:, :2])
+    single = RNNTextClassifier(**FAST, warm_start=True).fit(X_BIN, Y_BIN)
+    with pytest.raises(ValueError, match="multi-label indicator matrix, but"):
+        single.fit(X_TAGS, Y_TAGS)
+    stopped = RNNTextClassifier(**FAST, early_stopping=True).fit(
+        X_TAGS * 10, np.tile(Y_TAGS, (10, 1))
+    )
+    assert len(stopped.validation_scores_) == stopped.n_iter_
+    assert all(0 <= score <= 1 for score in stopped.validation_scores_)
+
+
+def test_multilabel_save_load_pickle_staged_and_explain():
+    clf = RNNTextClassifier(**TAGS_LEARN).fit(X_TAGS, Y_TAGS)
+    buffer = io.BytesIO()
+    skrnn.save(clf, buffer)
+    loaded = skrnn.load(io.BytesIO(buffer.getvalue()))
+    unpickled = pickle.loads(pickle.dumps(clf))
+    for other in (loaded, unpickled):
+        assert_array_equal(other.predict_proba(X_TAGS), clf.predict_proba(X_TAGS))
+        assert_array_equal(other.predict(X_TAGS), clf.predict(X_TAGS))
+    staged = clf.staged_predict_proba(["red apple", ""])
+    assert [s.shape for s in staged] == [(2, 3), (0, 3)]
+    assert_allclose(staged[0][-1], clf.predict_proba(["red apple"])[0], rtol=1e-5)
+    explanation = clf.explain("red apple")
+    assert_array_equal(explanation.prediction, [1, 0, 1])
+    assert explanation.attributions.shape == (2, 3)
+    without = clf.predict_proba(["apple", "red"])
+    assert_allclose(explanation.attributions, explanation.proba - without, rtol=1e-4)
+    # "red" matters most for label 0, "apple" for label 2
+    assert explanation.attributions[:, 0].argmax() == 0
+    assert explanation.attributions[:, 2].argmax() == 1
+    assert "prediction: labels [0, 2]" in str(explanation)
+    with pytest.raises(ValueError, match="no single predicted class"):
+        _ = explanation.predicted_index

@@ -24,12 +24,16 @@ from sklearn.exceptions import (
     NotFittedError,
     UnsetMetadataPassedError,
 )
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import (
     GridSearchCV,
     TunedThresholdClassifierCV,
     cross_val_predict,
     cross_val_score,
 )
+from sklearn.multioutput import ClassifierChain
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import estimator_checks, get_tags
@@ -145,6 +149,7 @@ def test_is_classifier_and_tags_say_text():
     assert tags.input_tags.sparse is False
     assert tags.target_tags.required is True
     assert tags.classifier_tags.multi_class is True
+    assert tags.classifier_tags.multi_label is True
     assert tags.requires_fit is True
 
 
@@ -503,6 +508,53 @@ def test_regressor_in_a_transformed_target_regressor():
         wrapped.predict(X_TEXT), 1000.0 + 500.0 * scaled.predict(X_TEXT), rtol=1e-5
     )
     assert wrapped.score(X_TEXT, prices) > 0.75
+
+
+#: Documents tagged with the colours and things they name (multi-label).
+X_TAGS = [
+    f"{adjective} {colour} {thing}"
+    for adjective in ("a", "the", "one")
+    for colour in ("red", "green", "")
+    for thing in ("apple", "car", "")
+    if colour or thing
+]
+TAGS = ("red", "green", "apple", "car")
+Y_TAGS = np.array([[int(tag in doc.split()) for tag in TAGS] for doc in X_TAGS])
+TAGS_LEARN = {**LEARNS, "max_iter": 60, "dropout": 0.0, "input_dropout": 0.0}
+
+
+def test_multilabel_cross_val_score_f1_samples():
+    clf = RNNTextClassifier(**TAGS_LEARN)
+    X, Y = X_TAGS * 3, np.tile(Y_TAGS, (3, 1))
+    scores = cross_val_score(clf, X, Y, cv=3, scoring="f1_samples")
+    assert scores.shape == (3,)
+    assert scores.mean() > 0.9
+
+
+def test_multilabel_beside_a_classifier_chain():
+    # The same indicator matrices in and out as scikit-learn's multi-label
+    # meta-estimators, scored by the same metrics.
+    chain = make_pipeline(
+        CountVectorizer(), ClassifierChain(LogisticRegression(), random_state=0)
+    ).fit(X_TAGS, Y_TAGS)
+    clf = RNNTextClassifier(**TAGS_LEARN).fit(X_TAGS, Y_TAGS)
+    for model in (chain, clf):
+        predicted = model.predict(X_TAGS)
+        assert predicted.shape == Y_TAGS.shape
+        assert set(np.unique(predicted)) <= {0, 1}
+        assert model.predict_proba(X_TAGS).shape == Y_TAGS.shape
+        assert f1_score(Y_TAGS, predicted, average="samples") > 0.9
+    assert clf.score(X_TAGS, Y_TAGS) == accuracy_score(Y_TAGS, clf.predict(X_TAGS))
+
+
+def test_multilabel_classification_report():
+    clf = RNNTextClassifier(**TAGS_LEARN).fit(X_TAGS, Y_TAGS)
+    report = classification_report(
+        Y_TAGS, clf.predict(X_TAGS), target_names=TAGS, output_dict=True
+    )
+    assert set(TAGS) <= set(report)
+    assert "samples avg" in report
+    assert report["samples avg"]["f1-score"] > 0.9
 
 
 def test_grid_search_over_bidirectional():

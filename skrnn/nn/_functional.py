@@ -119,6 +119,22 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
+def log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """Element-wise ``log(sigmoid(z))``, stable for logits of any magnitude.
+
+    Parameters
+    ----------
+    z : ndarray
+        Logits.
+
+    Returns
+    -------
+    ndarray
+        ``-log(1 + exp(-z))``, computed by ``logaddexp``.
+    """
+    return -np.logaddexp(0.0, -z)
+
+
 def binary_cross_entropy(
     z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray
 ) -> tuple[float, np.ndarray]:
