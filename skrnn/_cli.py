@@ -536,6 +536,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     clf = _load_model(args.model)
+    if args.proba and not hasattr(clf, "predict_proba"):
+        raise UsageError(
+            f"--proba needs a classifier; {args.model} holds a "
+            f"{type(clf).__name__}, which predicts values"
+        )
     documents, _ = read_dataset(args, labelled=False)
     try:
         if args.proba:

@@ -876,3 +876,26 @@ def test_unreadable_embeddings_exit_1_naming_the_file(
     assert code == 1
     assert out == ""
     assert_one_line_error(err, "skrnn train: error:", str(path), fragment)
+
+
+def test_predict_prints_the_values_of_a_regressor(capsys, tmp_path):
+    # Regression models are trained from Python (the train command makes
+    # classifiers); predict prints their values, one a line.
+    from skrnn import RNNTextRegressor, save
+
+    X = ["a good film", "a bad film"] * 5
+    reg = RNNTextRegressor(hidden_size=4, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X, [1.0, -1.0] * 5)
+    path = tmp_path / "reg.skrnn"
+    save(reg, path)
+    documents = tmp_path / "docs.txt"
+    documents.write_text("a good film\nbad\n", encoding="utf-8")
+    code, out, _ = run(capsys, "predict", path, documents)
+    assert code == 0
+    values = [float(line) for line in out.splitlines()]
+    assert values == pytest.approx(reg.predict(["a good film", "bad"]).tolist())
+    code, _, err = run(capsys, "predict", path, documents, "--proba")
+    assert code == 2
+    assert_one_line_error(err, "--proba needs a classifier", "RNNTextRegressor")
