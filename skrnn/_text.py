@@ -223,12 +223,20 @@ def _single_column(X: Any, name: str) -> Any:
     )
 
 
+#: Rows of a table looked at to find its text column for an error message.
+_TEXT_COLUMN_ROWS = 100
+
+
 def _text_column(X: Any) -> int:
-    """Position of the first column of `X` whose first entry is a str, else 0."""
-    n_rows, n_columns = X.shape
-    for j in range(n_columns if n_rows else 0):
-        first = X.iloc[0, j] if hasattr(X, "iloc") else X[0, j]
-        if isinstance(first, str):
+    """Position of the first column of `X` holding a str in its first rows, else 0.
+
+    Not only the first row: a missing first entry (None, NaN) would otherwise
+    name another column, maybe one of numbers.
+    """
+    head = X.iloc[:_TEXT_COLUMN_ROWS] if hasattr(X, "iloc") else X[:_TEXT_COLUMN_ROWS]
+    head = np.asarray(head, dtype=object)
+    for j in range(head.shape[1]):
+        if any(isinstance(entry, str) for entry in head[:, j]):
             return j
     return 0
 

@@ -657,6 +657,18 @@ def test_a_wider_dataframe_is_an_error_naming_the_text_column():
     assert "X[:, 0]" not in message  # which does not work on a DataFrame
 
 
+def test_the_text_column_named_is_not_one_whose_first_entry_is_missing():
+    # Regression: only the first row was looked at, so a text column whose
+    # first entry is missing lost to the first column, here of numbers.
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"stars": [4, 1], "text": [None, "bad"]})
+    with pytest.raises(ValueError, match=re.escape("e.g. X['text']")):
+        check_text(df)
+    X = np.array([[4, None], [1, "bad"]], dtype=object)
+    with pytest.raises(ValueError, match=re.escape("e.g. X[:, 1]")):
+        check_text(X)
+
+
 def test_a_wider_array_is_an_error_naming_the_text_column():
     X = np.array([[4, "good"], [1, "bad"]], dtype=object)
     with pytest.raises(ValueError, match=re.escape("e.g. X[:, 1]")):
