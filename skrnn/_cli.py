@@ -328,6 +328,32 @@ def _unknown_parameter(name: str, known: Sequence[str]) -> UsageError:
     )
 
 
+def _unknown_option(
+    flag: str, options: Sequence[str], parameters: Sequence[str]
+) -> UsageError:
+    """The error for an unknown ``--flag`` of ``train``, naming the closest.
+
+    The closest of the command's own options (``--quiet``, ``--delimiter``)
+    and the parameters' options, so that a mistyped ``--quite`` is not
+    reported as an unknown parameter.
+    """
+    spelled = flag.partition("=")[0]
+    name = spelled[2:].replace("-", "_")
+    own = {option[2:].replace("-", "_"): option for option in options}
+    close = difflib.get_close_matches(name, [*own, *parameters], n=1)
+    if close and close[0] in own:
+        return UsageError(
+            f"unrecognized option {spelled!r}; did you mean {own[close[0]]!r}? "
+            "(`skrnn train --help` lists the options)"
+        )
+    if close:
+        return _unknown_parameter(name, parameters)
+    return UsageError(
+        f"unrecognized option {spelled!r} (`skrnn train --help` lists the "
+        "options and the parameters)"
+    )
+
+
 def make_estimator(
     estimator_class: type, given: Sequence[tuple[str, str, str]], **defaults
 ):
@@ -853,7 +879,14 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
     )
     if estimator is not None:
         add_parameter_options(train, estimator)
-    train.set_defaults(handler=_train, estimator=estimator, parameters=None)
+    # The command's own options, to tell a mistyped one from a parameter.
+    options = ("format", *_TABLE_OPTIONS, "output", "quiet", "help", "param")
+    train.set_defaults(
+        handler=_train,
+        estimator=estimator,
+        parameters=None,
+        options=[_option(name) for name in options],
+    )
 
     predict = commands.add_parser(
         "predict",
@@ -938,8 +971,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         known = list(estimator().get_params(deep=False))
         flag = next((extra for extra in extras if extra.startswith("--")), None)
         if flag is not None:
-            name = flag[2:].partition("=")[0].replace("-", "_")
-            raise _unknown_parameter(name, known)
+            raise _unknown_option(flag, args.options, known)
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     return args

@@ -251,6 +251,14 @@ def test_parse_value(text, value):
 @pytest.mark.parametrize(
     ("option", "fragment"),
     [
+        # Regression: a mistyped option of the command itself was reported
+        # as an unknown parameter, with the closest parameter (--out gave
+        # "did you mean 'dropout'?").
+        (["--quite"], "unrecognized option '--quite'; did you mean '--quiet'?"),
+        (["--out", "m"], "did you mean '--output'?"),
+        (["--delimeter", ","], "did you mean '--delimiter'?"),
+        (["--text-col", "text"], "did you mean '--text-column'?"),
+        (["--xyzzy"], "unrecognized option '--xyzzy'"),
         (["--hiden-size", "4"], "did you mean 'hidden_size'"),
         (["--hiden-size=4"], "did you mean 'hidden_size'"),
         (["--param", "hiden_size=4"], "did you mean 'hidden_size'"),
