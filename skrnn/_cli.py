@@ -35,9 +35,14 @@ from ._tables import TableArgumentError, TableError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
-#: The estimator that ``skrnn train`` fits, as ``module:name`` (imported only
-#: for ``train``).
-TRAIN_ESTIMATOR = "skrnn._classifier:RNNTextClassifier"
+#: The estimators that ``skrnn train`` fits, by ``--task``, as ``module:name``
+#: (imported only for ``train``).
+TRAIN_ESTIMATORS = {
+    "classification": "skrnn._classifier:RNNTextClassifier",
+    "regression": "skrnn._regressor:RNNTextRegressor",
+}
+#: The tasks ``--task`` takes: ``auto`` chooses from the labels.
+TASKS = ("auto", *TRAIN_ESTIMATORS)
 
 
 class CommandError(Exception):
@@ -354,8 +359,43 @@ def _unknown_option(
     )
 
 
+def _continuous(labels: Sequence[str]) -> bool:
+    """Whether every label is a finite number and some are not integers.
+
+    scikit-learn's ``type_of_target`` calls such targets "continuous": they
+    are values to predict, not classes.  Integer labels (``0``-``4`` ratings,
+    say) stay classes unless ``--task regression`` says otherwise.
+    """
+    try:
+        values = [_to_float(label) for label in labels]
+    except ValueError:
+        return False
+    return any(not value.is_integer() for value in values)
+
+
+def _targets(labels: Sequence[str], source: str):
+    """The labels as the float targets of a regression, or a one-line error."""
+    import numpy as np
+
+    values = []
+    for row, label in enumerate(labels, start=1):
+        try:
+            values.append(_to_float(label))
+        except ValueError:
+            raise CommandError(
+                f"{source}: label {label!r} of document {row} is not a finite "
+                "number, which regression needs (--task classification treats "
+                "the labels as classes)"
+            ) from None
+    return np.asarray(values)
+
+
 def make_estimator(
-    estimator_class: type, given: Sequence[tuple[str, str, str]], **defaults
+    estimator_class: type,
+    given: Sequence[tuple[str, str, str]],
+    *,
+    task: str | None = None,
+    **defaults,
 ):
     """The estimator of the parameters given, checked before any data is read.
 
@@ -365,6 +405,9 @@ def make_estimator(
         The estimator to build.
     given : sequence of (name, value, spelling)
         The parameters as :func:`add_parameter_options` records them.
+    task : str, optional
+        The task ``--task auto`` chose from the labels, to say so when a
+        parameter is not the estimator's.
     **defaults
         Values for the parameters not given.
 
@@ -382,6 +425,13 @@ def make_estimator(
     known = estimator_class().get_params(deep=False)
     spellings, params = {}, {}
     for name, text, spelled in given:
+        if name not in known and task is not None:
+            raise UsageError(
+                f"parameter {name!r} is not one of {task}'s: the labels are "
+                f"{'continuous numbers' if task == 'regression' else 'classes'}"
+                f", so skrnn trains an {estimator_class.__name__} (--task "
+                "classification or --task regression chooses)"
+            )
         if name not in known:
             raise _unknown_parameter(name, list(known))
         if name in spellings:
@@ -520,7 +570,8 @@ def _train(args: argparse.Namespace) -> int:
             "-q/--quiet and the verbose parameter both set the training output; "
             "give one of them"
         )
-    clf = make_estimator(args.estimator, given, verbose=0 if args.quiet else 1)
+    verbose = 0 if args.quiet else 1
+    clf = make_estimator(args.estimator, given, verbose=verbose)
     embeddings_file = isinstance(clf.embeddings, str | os.PathLike)
     # Before training, which can take long: can the model be written there?
     inputs = [args.data, clf.embeddings] if embeddings_file else [args.data]
@@ -531,12 +582,20 @@ def _train(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise _embeddings_error(clf.embeddings, exc) from exc
     documents, labels = read_dataset(args)
-    n_classes = len(set(labels))
+    task = args.task
+    if task == "auto":
+        task = "regression" if _continuous(labels) else "classification"
+        if task == "regression":
+            clf = make_estimator(
+                _import(TRAIN_ESTIMATORS[task]), given, verbose=verbose, task=task
+            )
+    if task == "regression":
+        labels = _targets(labels, args.data)
+        what = "numeric targets (regression)"
+    else:
+        what = _plural(len(set(labels)), "class", "classes")
     if not args.quiet:
-        _note(
-            f"read {_plural(len(documents), 'document')} of "
-            f"{_plural(n_classes, 'class', 'classes')} from {args.data}"
-        )
+        _note(f"read {_plural(len(documents), 'document')} of {what} from {args.data}")
     start = time.perf_counter()
     try:
         with _warnings_as_notes(), contextlib.redirect_stdout(sys.stderr):
@@ -662,6 +721,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     clf = _load_model(args.model)
     documents, labels = read_dataset(args)
+    if not hasattr(clf, "classes_"):
+        return _evaluate_regression(clf, documents, labels, args.data)
     y_true = _as_classes_type(labels, clf.classes_, args.data)
     try:
         y_pred = clf.predict(documents)
@@ -678,6 +739,27 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(classification_report(y_true, y_pred, labels=classes, zero_division=0))
     print("confusion matrix (rows: true label, columns: predicted label)")
     print(_format_matrix(confusion_matrix(y_true, y_pred, labels=classes), classes))
+    return EXIT_OK
+
+
+def _evaluate_regression(model, documents, labels, source) -> int:
+    """Print a regression model's R^2, RMSE and MAE on labelled documents."""
+    import numpy as np
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    y_true = _targets(labels, source)
+    try:
+        y_pred = model.predict(documents)
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"prediction failed: {_reason(exc)}") from exc
+    if y_pred.ndim > 1:
+        raise CommandError(
+            f"{source} holds one target per document, but the model predicts "
+            f"{y_pred.shape[1]} outputs"
+        )
+    print(f"R^2:  {r2_score(y_true, y_pred):.4f} ({len(y_true)} documents)")
+    print(f"RMSE: {np.sqrt(mean_squared_error(y_true, y_pred)):.4f}")
+    print(f"MAE:  {mean_absolute_error(y_true, y_pred):.4f}")
     return EXIT_OK
 
 
@@ -860,9 +942,9 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
         "train",
         usage="skrnn train [-h] DATA -o MODEL [data options] [-q] "
         "[--PARAMETER VALUE ...]",
-        help="train an RNNTextClassifier on labelled text and save it",
-        description="Train an RNNTextClassifier on DATA and save it to MODEL.\n\n"
-        + _DATA_HELP,
+        help="train a classifier (or a regressor) on labelled text and save it",
+        description="Train an RNNTextClassifier (or, for numeric labels, an "
+        "RNNTextRegressor) on DATA and save it to MODEL.\n\n" + _DATA_HELP,
         epilog=_TRAIN_EPILOG,
         formatter_class=formatter,
         allow_abbrev=False,
@@ -870,6 +952,14 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
     _add_data_options(train, ("csv", "lines"), "labelled documents")
     train.add_argument(
         "-o", "--output", required=True, metavar="MODEL", help="model file to write"
+    )
+    train.add_argument(
+        "--task",
+        choices=TASKS,
+        default="auto",
+        help="classification (an RNNTextClassifier) or regression (an "
+        "RNNTextRegressor of the numeric labels); auto (the default) chooses "
+        "regression when every label is a number and some are not integers",
     )
     train.add_argument(
         "-q",
@@ -954,6 +1044,22 @@ def _command(argv: Sequence[str]) -> str | None:
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
+def _task(argv: Sequence[str]) -> str:
+    """The task whose estimator's parameters ``train`` offers as options.
+
+    The regressor's for ``--task regression``, else the classifier's, which
+    are a superset (``--task auto`` chooses after reading the labels).  The
+    full parser checks the value.
+    """
+    for k, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--task=") else None
+        if arg == "--task" and k + 1 < len(argv):
+            value = argv[k + 1]
+        if value == "regression":
+            return "regression"
+    return "classification"
+
+
 def _parse(argv: list[str]) -> argparse.Namespace:
     """Parse the command line; the estimator is imported for ``train`` only.
 
@@ -964,7 +1070,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     UsageError
         For an unknown option of ``train``, suggesting the closest parameter.
     """
-    estimator = _import(TRAIN_ESTIMATOR) if _command(argv) == "train" else None
+    estimator = None
+    if _command(argv) == "train":
+        estimator = _import(TRAIN_ESTIMATORS[_task(argv)])
     parser = build_parser(estimator)
     args, extras = parser.parse_known_args(argv)
     if extras and args.command == "train":

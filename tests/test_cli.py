@@ -907,3 +907,78 @@ def test_predict_prints_the_values_of_a_regressor(capsys, tmp_path):
     code, _, err = run(capsys, "predict", path, documents, "--proba")
     assert code == 2
     assert_one_line_error(err, "--proba needs a classifier", "RNNTextRegressor")
+
+
+# ------------------------------------------------------------- regression
+
+RATINGS = [
+    ("good movie", "4.5"),
+    ("bad movie", "0.5"),
+    ("really good fun", "4"),
+    ("really bad , awful", "1"),
+    ("great", "5"),
+    ("boring and bad", "0"),
+]
+
+
+def _ratings_csv(tmp_path, rows=RATINGS):
+    path = tmp_path / "ratings.csv"
+    lines = ["text,label", *(f'"{text}",{label}' for text, label in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_numeric_labels_that_are_not_all_integers_train_a_regressor(
+    capsys, persistence, tmp_path
+):
+    data, path = _ratings_csv(tmp_path), tmp_path / "ratings.skrnn"
+    code, _, err = run(capsys, "train", data, "-o", path, *FAST)
+    assert code == 0, err
+    assert "numeric targets (regression)" in err
+    model = persistence.load(path)
+    assert type(model).__name__ == "RNNTextRegressor"
+    code, out, err = run(capsys, "predict", path, data)
+    assert code == 0, err
+    values = [float(line) for line in out.splitlines()]
+    expected = model.predict([text for text, _ in RATINGS])
+    assert values == pytest.approx(expected.tolist(), rel=1e-6)
+    code, out, err = run(capsys, "evaluate", path, data)
+    assert code == 0, err
+    assert out.startswith("R^2:") and "RMSE:" in out and "MAE:" in out
+
+
+@pytest.mark.parametrize(
+    ("task", "estimator"),
+    [("auto", "RNNTextClassifier"), ("regression", "RNNTextRegressor")],
+)
+def test_integer_labels_are_classes_unless_task_regression(
+    capsys, persistence, tmp_path, task, estimator
+):
+    rows = [(text, str(int(float(label)))) for text, label in RATINGS]
+    data, path = _ratings_csv(tmp_path, rows), tmp_path / "m.skrnn"
+    code, _, err = run(capsys, "train", data, "-o", path, "--task", task, *FAST)
+    assert code == 0, err
+    assert type(persistence.load(path)).__name__ == estimator
+
+
+def test_a_classification_parameter_for_regression_exits_2(capsys, tmp_path):
+    data = _ratings_csv(tmp_path)
+    args = ["train", data, "-o", tmp_path / "m.skrnn", "--class-weight", "balanced"]
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert_one_line_error(err, "'class_weight'", "RNNTextRegressor", "--task")
+    assert not (tmp_path / "m.skrnn").exists()
+
+
+def test_task_regression_needs_numbers(capsys, tmp_path, data_csv):
+    args = ["train", data_csv, "-o", tmp_path / "m.skrnn", "--task", "regression"]
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert_one_line_error(err, "label 'pos' of document 1", "--task classification")
+
+
+def test_train_help_for_regression_offers_the_regressor_parameters(capsys):
+    code, out, _ = run(capsys, "train", "--task", "regression", "--help")
+    assert code == 0
+    assert "--hidden-size" in out
+    assert "--class-weight" not in out
