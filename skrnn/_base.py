@@ -48,7 +48,14 @@ from ._training import (
     fit_epochs,
 )
 from ._versioning import VersionedPickleMixin
-from .nn import CELLS, POOLINGS, NetworkConfig, init_params, penalized_names
+from .nn import (
+    CELLS,
+    POOLINGS,
+    NetworkConfig,
+    check_params,
+    init_params,
+    penalized_names,
+)
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -105,6 +112,23 @@ def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
             "model can only learn from the lengths of the documents.",
             UserWarning,
             stacklevel=6,
+        )
+
+
+class _RegisteredCells(StrOptions):
+    """The cell names registered in this process (a live view of the registry).
+
+    Its description in scikit-learn's error says that registrations are per
+    process, which is why a cell registered in the main process is unknown
+    to the workers of a process-based joblib backend.
+    """
+
+    def __str__(self) -> str:
+        return (
+            f"{super().__str__()} (the cells registered with "
+            "skrnn.nn.register_cell in this process: a process-based "
+            "n_jobs worker knows only the cells that a module it imports "
+            "registers)"
         )
 
 
@@ -177,7 +201,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "cell": [StrOptions(CELLS.keys())],  # a live view: registered cells too
+        "cell": [_RegisteredCells(CELLS.keys())],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
@@ -326,6 +350,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     def _fit(self, X, y, *, sample_weight, incremental, classes=None):
         documents = check_text(X, allow_empty=False)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
         y = self._check_y(y)
         check_consistent_length(documents, y)
         dtype = self._check_dtype()
@@ -612,7 +641,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         params = {name: getattr(self, name) for name in _ARCHITECTURE_PARAMS}
         params.update(self._optimizer_params())
         params["dtype"] = self._check_dtype().name
-        return params
+        # numpy scalars (from a grid of np.arange, say) as Python ones
+        return {
+            name: value.item() if isinstance(value, np.generic) else value
+            for name, value in params.items()
+        }
 
     def _pretrained_vectors(self, vocabulary):
         """The pre-trained vectors of ``embeddings`` for the vocabulary, or None."""
@@ -736,7 +769,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     def _model(self) -> FittedModel:
         """The fitted state, read once: a concurrent refit replaces it whole."""
         check_is_fitted(self)
-        return self._fitted
+        model = self._fitted
+        check_params(model.weights, model.config)
+        return model
 
     def _logits(self, X, model=None):
         """The network's outputs for the documents, as float64 whatever ``dtype``.

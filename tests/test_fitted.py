@@ -175,3 +175,22 @@ def test_skops_loads_a_regressor_trusting_only_the_published_types(tmp_path):
     }
     loaded = sio.load(path, trusted=list(skrnn.SKOPS_TRUSTED_TYPES))
     assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_numpy_scalar_parameters_are_fitted_as_python_scalars():
+    # A grid of np.arange values hands numpy scalars to set_params; the
+    # fitted state keeps builtins.
+    params = {
+        **FAST,
+        "hidden_size": np.int64(8),
+        "learning_rate_init": np.float32(0.01),
+    }
+    fitted = RNNTextClassifier(**params).fit(X, Y)._fitted.fitted_params
+    assert type(fitted["hidden_size"]) is int
+    assert type(fitted["learning_rate_init"]) is float
+
+
+def test_fit_without_y_says_that_y_is_required():
+    for estimator in (RNNTextClassifier(**FAST), skrnn.RNNTextRegressor(**FAST)):
+        with pytest.raises(ValueError, match="requires y to be passed"):
+            estimator.fit(X, None)

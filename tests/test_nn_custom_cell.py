@@ -198,3 +198,30 @@ def test_the_estimator_accepts_a_cell_once_registered():
     finally:
         unregister_cell("indrnn")
     assert "indrnn" not in CELLS
+
+
+def test_an_unknown_cell_is_said_to_be_registered_per_process():
+    # GridSearchCV(n_jobs=2) on processes refits in workers that never ran
+    # the user's register_cell: the error says why the cell is unknown there.
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(cell="indrnn", hidden_size=4, max_iter=1)
+    with pytest.raises(InvalidParameterError, match="in this process"):
+        clf.fit(X, y)
+
+
+def test_predicting_after_another_cell_took_the_name_is_a_clear_error():
+    # Regression: a model of a cell that was unregistered, and another cell
+    # with other parameters registered under the same name, failed deep in
+    # the layer with KeyError 'layer0.fwd.b_h'.
+    X, y = load_toy_sentiment(return_X_y=True)
+    register_cell("indrnn", make_indrnn(own_bias=False))
+    try:
+        clf = RNNTextClassifier(cell="indrnn", hidden_size=4, max_iter=1).fit(X, y)
+    finally:
+        unregister_cell("indrnn")
+    register_cell("indrnn", make_indrnn(own_bias=True))
+    try:
+        with pytest.raises(ValueError, match="registered under that name"):
+            clf.predict(X)
+    finally:
+        unregister_cell("indrnn")

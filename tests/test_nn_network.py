@@ -894,7 +894,7 @@ def test_init_params_biases_and_zero_ids(config):
         ("num_layers", -1, "num_layers must be an int >= 1"),
         ("embedding_dim", 0, "embedding_dim must be an int >= 1"),
         ("bidirectional", 1, "bidirectional must be a bool"),
-        ("cell", "nope", "cell 'nope' is not registered"),
+        ("cell", "nope", "Unknown cell 'nope'; the registered cells are"),
         ("pooling", "sum", "pooling must be one of"),
         ("dropout", 1.0, r"dropout must be a number in \[0, 1\)"),
         ("input_dropout", "0.1", r"input_dropout must be a number in \[0, 1\)"),

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._cells import CELLS, Params, get_cell
+from ._cells import Params, get_cell
 from ._embedding import (
     distinct_rows,
     embedding_backward,
@@ -119,10 +119,7 @@ class NetworkConfig:
             raise ValueError(
                 f"bidirectional must be a bool; got {self.bidirectional!r}."
             )
-        if self.cell not in CELLS:
-            raise ValueError(
-                f"cell {self.cell!r} is not registered; the cells are {sorted(CELLS)}."
-            )
+        get_cell(self.cell)  # a ValueError naming the registered cells
         if self.pooling not in POOLINGS:
             raise ValueError(
                 f"pooling must be one of {sorted(POOLINGS)}; got {self.pooling!r}."
@@ -257,6 +254,43 @@ def param_shapes(config: NetworkConfig) -> dict[str, tuple[int, ...]]:
     n_params : Their total size, counted in constant time.
     """
     return {name: d.shape for name, d in _declarations(config).items()}
+
+
+def check_params(params: Params, config: NetworkConfig) -> None:
+    """Refuse parameters that are not those the configuration's cell declares.
+
+    A model keeps its cell's name, not the cell: if another cell has been
+    registered under that name since the model was made, its weights no
+    longer fit, which this says before any product fails.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The parameters, by name.
+    config : NetworkConfig
+        The architecture.
+
+    Raises
+    ------
+    ValueError
+        If a name is missing or unexpected, or a shape differs, naming the
+        cell.
+    """
+    expected = param_shapes(config)
+    shapes = {name: np.shape(value) for name, value in params.items()}
+    if shapes == expected:
+        return
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
+    reshaped = sorted(
+        name for name in set(expected) & set(shapes) if expected[name] != shapes[name]
+    )
+    raise ValueError(
+        f"The weights do not fit the cell {config.cell!r} registered now "
+        f"(missing {missing[:3]}, unexpected {unexpected[:3]}, of another shape "
+        f"{reshaped[:3]}): was another cell registered under that name since "
+        "the model was made? Register the cell it was made with."
+    )
 
 
 def n_params(config: NetworkConfig) -> int:
