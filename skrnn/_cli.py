@@ -43,6 +43,9 @@ TRAIN_ESTIMATORS = {
 }
 #: The tasks ``--task`` takes: ``auto`` chooses from the labels.
 TASKS = ("auto", *TRAIN_ESTIMATORS)
+#: The defaults of ``skrnn train`` that are not the estimator's: one line
+#: of progress per epoch (``-q`` sets ``verbose`` to 0).
+TRAIN_DEFAULTS = {"verbose": 1}
 
 
 class CommandError(Exception):
@@ -266,16 +269,55 @@ def parameter_docs(estimator_class: type) -> dict[str, str]:
     return docs
 
 
+def as_typed(value) -> str:
+    """A parameter value as it is typed on the command line.
+
+    Strings without quotes (unless they would be read as another literal),
+    types by name (``numpy.float32`` is ``float32``), others by ``repr``.
+
+    Examples
+    --------
+    >>> as_typed("gru"), as_typed("1"), as_typed(1e-4), as_typed(None)
+    ('gru', "'1'", '0.0001', 'None')
+    """
+    if isinstance(value, str):
+        return value if parse_value(value) == value else repr(value)
+    if isinstance(value, type):
+        return value.__name__
+    return repr(value)
+
+
+_DEFAULT = re.compile(r",?\s*\bdefault=.*$")
+
+
+def _parameter_help(doc: str | None, default) -> str:
+    """An option's help: the docstring entry, with the default as typed.
+
+    The default the docstring states is replaced by the one given, which
+    is what the command uses (an entry shared by two parameters states
+    both of theirs).
+    """
+    shown = f"default={as_typed(default)}"
+    if not doc:
+        return shown
+    spec, _, sentence = doc.partition(". ")
+    spec = _DEFAULT.sub("", spec.removesuffix("."))
+    help_text = f"{spec}, {shown}" if spec else shown
+    return f"{help_text}. {sentence}" if sentence else help_text
+
+
 def add_parameter_options(
-    parser: argparse.ArgumentParser, estimator_class: type
+    parser: argparse.ArgumentParser,
+    estimator_class: type,
+    defaults: dict | None = None,
 ) -> argparse._ArgumentGroup:
     """Add an option for each parameter of an estimator, and ``--param``.
 
     ``hidden_size`` gives ``--hidden-size VALUE`` (``--hidden_size`` works
-    too), with the type, default and first sentence of its docstring entry
-    as help; ``--param NAME=VALUE`` gives any of them. The values are
-    recorded as typed in ``args.parameters``; :func:`make_estimator` turns
-    them into the estimator.
+    too), with the type and first sentence of its docstring entry, and its
+    default as typed, as help; ``--param NAME=VALUE`` gives any of them. The
+    values are recorded as typed in ``args.parameters``;
+    :func:`make_estimator` turns them into the estimator.
 
     Parameters
     ----------
@@ -283,13 +325,16 @@ def add_parameter_options(
         The parser of the command that fits the estimator.
     estimator_class : type
         A scikit-learn estimator class with ``_parameter_constraints``.
+    defaults : dict, optional
+        The command's own defaults, where they are not the estimator's
+        (``skrnn train`` passes ``{"verbose": 1}``): the help shows them.
 
     Returns
     -------
     argparse._ArgumentGroup
         The group of the options, titled by the estimator's name.
     """
-    defaults = estimator_class().get_params(deep=False)
+    defaults = {**estimator_class().get_params(deep=False), **(defaults or {})}
     docs = parameter_docs(estimator_class)
     group = parser.add_argument_group(
         f"{estimator_class.__name__} parameters",
@@ -298,7 +343,7 @@ def add_parameter_options(
     )
     # In the order of the signature, which groups them by what they do.
     for name in inspect.signature(estimator_class).parameters:
-        help_text = docs.get(name) or f"default={defaults[name]!r}"
+        help_text = _parameter_help(docs.get(name), defaults[name])
         group.add_argument(
             _option(name),
             action=_ParameterAction,
@@ -570,8 +615,8 @@ def _train(args: argparse.Namespace) -> int:
             "-q/--quiet and the verbose parameter both set the training output; "
             "give one of them"
         )
-    verbose = 0 if args.quiet else 1
-    clf = make_estimator(args.estimator, given, verbose=verbose)
+    defaults = {**TRAIN_DEFAULTS, **({"verbose": 0} if args.quiet else {})}
+    clf = make_estimator(args.estimator, given, **defaults)
     embeddings_file = isinstance(clf.embeddings, str | os.PathLike)
     # Before training, which can take long: can the model be written there?
     inputs = [args.data, clf.embeddings] if embeddings_file else [args.data]
@@ -587,7 +632,7 @@ def _train(args: argparse.Namespace) -> int:
         task = "regression" if _continuous(labels) else "classification"
         if task == "regression":
             clf = make_estimator(
-                _import(TRAIN_ESTIMATORS[task]), given, verbose=verbose, task=task
+                _import(TRAIN_ESTIMATORS[task]), given, task=task, **defaults
             )
     if task == "regression":
         labels = _targets(labels, args.data)
@@ -968,7 +1013,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
         help="no progress or notes on stderr, only warnings and errors",
     )
     if estimator is not None:
-        add_parameter_options(train, estimator)
+        add_parameter_options(train, estimator, TRAIN_DEFAULTS)
     # The command's own options, to tell a mistyped one from a parameter.
     options = ("format", *_TABLE_OPTIONS, "output", "quiet", "help", "param")
     train.set_defaults(

@@ -5,6 +5,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -982,3 +983,56 @@ def test_train_help_for_regression_offers_the_regressor_parameters(capsys):
     assert code == 0
     assert "--hidden-size" in out
     assert "--class-weight" not in out
+
+
+# ------------------------------------------------------ help of parameters
+
+
+def parameter_actions(parser):
+    """The visible options that add_parameter_options made for ``train``."""
+    train = parser._subparsers._group_actions[0].choices["train"]
+    return [
+        action
+        for action in train._actions
+        if getattr(action, "parameter", None)
+        and action.help != argparse.SUPPRESS
+        and action.option_strings[0] == "--" + action.parameter.replace("_", "-")
+    ]
+
+
+def fitted_parameters(monkeypatch, estimator_class, argv):
+    """The parameters of the estimator that ``skrnn train ARGV`` fits."""
+    seen = {}
+
+    def fit(self, documents, y):
+        seen.update(self.get_params(deep=False))
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(estimator_class, "fit", fit)
+    main([str(arg) for arg in argv])
+    return seen
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_every_option_shows_the_default_that_train_uses(
+    capsys, monkeypatch, tmp_path, data_csv, task
+):
+    # Regression: --verbose showed the estimator's default=0 (train uses 1),
+    # --beta-1 and --beta-2 both "default=0.9, 0.999" (a shared entry), and
+    # --dtype "default=numpy.float32", which cannot be typed.
+    from skrnn._base import _same_param
+    from skrnn._cli import TRAIN_ESTIMATORS, _import, build_parser
+
+    estimator_class = _import(TRAIN_ESTIMATORS[task])
+    data = data_csv if task == "classification" else _ratings_csv(tmp_path)
+    argv = ["train", data, "-o", tmp_path / "m.skrnn", "--task", task]
+    used = fitted_parameters(monkeypatch, estimator_class, argv)
+    assert used, capsys.readouterr().err
+    actions = parameter_actions(build_parser(estimator_class))
+    assert len(actions) > 30
+    for action in actions:
+        name, help_text = action.parameter, action.help.replace("%%", "%")
+        shown = re.fullmatch(r"(?:.*, )?default=(.*?)(?:\. .*|\.)?", help_text)
+        assert shown, help_text
+        value = parameter_value(estimator_class, name, shown.group(1))
+        assert _same_param(name, value, used[name]), (name, help_text, used[name])
