@@ -174,14 +174,26 @@ def _accepts(estimator_class: type, name: str, value) -> bool:
     return True
 
 
+_NUMPY_NAME = re.compile(r"(?:numpy|np)\.(\w+)")
+
+
 def parameter_value(estimator_class: type, name: str, text: str):
     """The value of a parameter given on the command line.
 
     The text read as a Python literal (:func:`parse_value`), unless the
     estimator's constraints refuse that and accept the text as it is typed:
     ``--token-pattern [0-9]`` is a regular expression, not the list ``[-9]``,
-    and ``--embeddings 300`` a file name.
+    and ``--embeddings 300`` a file name. A numpy name the constraints
+    refuse but whose short name they accept is the short name:
+    ``--dtype numpy.float64`` (as the docstring spells it) is ``float64``.
     """
+    numpy_name = _NUMPY_NAME.fullmatch(text.strip())
+    if (
+        numpy_name
+        and not _accepts(estimator_class, name, text)
+        and _accepts(estimator_class, name, numpy_name[1])
+    ):
+        return numpy_name[1]
     value = parse_value(text)
     if value is text or _accepts(estimator_class, name, value):
         return value
@@ -290,18 +302,51 @@ def as_typed(value) -> str:
 _DEFAULT = re.compile(r",?\s*\bdefault=.*$")
 
 
-def _parameter_help(doc: str | None, default) -> str:
+def _choices(constraints) -> list[str] | None:
+    """The values that constraints allow, as typed, when they list them all.
+
+    ``[StrOptions({"pre", "post"})]`` gives ``["post", "pre"]``; a
+    constraint that is not a list of options (an interval, a type) gives
+    None. Hidden and deprecated options are left out.
+    """
+    from sklearn.utils._param_validation import Hidden, Options
+
+    if not isinstance(constraints, list):
+        return None
+    choices = {}
+    for constraint in constraints:
+        if isinstance(constraint, Hidden):
+            continue
+        if constraint is None:
+            choices["None"] = None
+        elif isinstance(constraint, Options):
+            options = constraint.options
+            if isinstance(options, set | frozenset):
+                options = sorted(options, key=as_typed)
+            deprecated = constraint.deprecated or ()
+            choices.update(
+                dict.fromkeys(as_typed(o) for o in options if o not in deprecated)
+            )
+        else:
+            return None
+    return list(choices) or None
+
+
+def _parameter_help(doc: str | None, default, choices: list[str] | None) -> str:
     """An option's help: the docstring entry, with the default as typed.
 
     The default the docstring states is replaced by the one given, which
     is what the command uses (an entry shared by two parameters states
-    both of theirs).
+    both of theirs), and its type by the choices, when given, which say
+    what can be typed (``{float32,float64}``, not ``numpy.float32``).
     """
     shown = f"default={as_typed(default)}"
     if not doc:
-        return shown
+        return f"{{{','.join(choices)}}}, {shown}" if choices else shown
     spec, _, sentence = doc.partition(". ")
     spec = _DEFAULT.sub("", spec.removesuffix("."))
+    if choices:
+        spec = f"{{{','.join(choices)}}}"
     help_text = f"{spec}, {shown}" if spec else shown
     return f"{help_text}. {sentence}" if sentence else help_text
 
@@ -336,6 +381,7 @@ def add_parameter_options(
     """
     defaults = {**estimator_class().get_params(deep=False), **(defaults or {})}
     docs = parameter_docs(estimator_class)
+    constraints = estimator_class._parameter_constraints
     group = parser.add_argument_group(
         f"{estimator_class.__name__} parameters",
         "Values are Python literals (64, 1e-3, True, None, [...], {...}) or\n"
@@ -343,7 +389,9 @@ def add_parameter_options(
     )
     # In the order of the signature, which groups them by what they do.
     for name in inspect.signature(estimator_class).parameters:
-        help_text = _parameter_help(docs.get(name), defaults[name])
+        help_text = _parameter_help(
+            docs.get(name), defaults[name], _choices(constraints.get(name))
+        )
         group.add_argument(
             _option(name),
             action=_ParameterAction,

@@ -268,7 +268,7 @@ def test_parse_value(text, value):
         # The checks below are the estimator's _parameter_constraints.
         (["--n-jobs", "0"], "'n_jobs' parameter"),
         (["--param", "n_jobs=0"], "'n_jobs' parameter"),
-        (["--dtype", "np.float64"], "'dtype' parameter"),
+        (["--dtype", "numpy.int8"], "'dtype' parameter"),
         (["--dtype", "float16"], "'dtype' parameter"),
         (["--token-pattern", "(unclosed"], "--token-pattern"),
         (["--token-pattern", r"(\w)(\w+)"], "--token-pattern"),
@@ -1036,3 +1036,32 @@ def test_every_option_shows_the_default_that_train_uses(
         assert shown, help_text
         value = parameter_value(estimator_class, name, shown.group(1))
         assert _same_param(name, value, used[name]), (name, help_text, used[name])
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_choices_an_option_shows_can_be_typed(task):
+    # Regression: --dtype showed {numpy.float32, numpy.float64}, and typing
+    # numpy.float64 was refused; only float32 and float64 worked.
+    from skrnn._cli import TRAIN_ESTIMATORS, _import, build_parser
+
+    estimator_class = _import(TRAIN_ESTIMATORS[task])
+    helps = {
+        action.parameter: action.help
+        for action in parameter_actions(build_parser(estimator_class))
+    }
+    assert helps["dtype"].startswith("{float32,float64}, default=float32.")
+    assert helps["cell"].startswith("{rnn,lstm,gru}, default=gru.")
+    for name, help_text in helps.items():
+        choices = re.match(r"\{([^}\"' ]+)\}, default=", help_text)
+        for choice in choices[1].split(",") if choices else ():
+            make_estimator(estimator_class, [(name, choice, f"--x {choice}")])
+
+
+@pytest.mark.parametrize("typed", ["numpy.float64", "np.float64", "float64"])
+def test_dtype_takes_the_docstring_spelling_too(typed):
+    from skrnn import RNNTextClassifier
+
+    clf = make_estimator(RNNTextClassifier, [("dtype", typed, f"--dtype {typed}")])
+    assert clf._check_dtype().name == "float64"
+    with pytest.raises(UsageError, match="'dtype' parameter"):
+        make_estimator(RNNTextClassifier, [("dtype", "numpy.int8", "--dtype x")])
