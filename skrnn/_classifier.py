@@ -62,9 +62,9 @@ class RNNTextClassifier(ClassifierMixin, BaseRNNText):
     Parameters
     ----------
     cell : {"rnn", "lstm", "gru"} or a registered name, default="gru"
-        Recurrent cell: the tanh RNN above, the LSTM (gates i, f, o, g,
-        forget bias 1) or the GRU (gates r, z, n as in cuDNN); any cell
-        added with :func:`skrnn.nn.register_cell`.
+        Recurrent cell: the seed post's tanh RNN, the LSTM (gates i, f, o, g,
+        forget bias 1) or the GRU (gates r, z, n as in cuDNN).  In Python, a
+        cell added with :func:`skrnn.nn.register_cell` is taken by its name.
     hidden_size : int, default=64
         Width of the hidden state of each direction of each layer.
     embedding_dim : int or None, default=64
@@ -127,18 +127,23 @@ max_length, truncating : see SequenceVectorizer
         Momentum of the "sgd" solver.
     nesterovs_momentum : bool, default=True
         Whether the "sgd" solver uses Nesterov's momentum.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of the moment estimates of "adam" and "adamw".
+    beta_1 : float, default=0.9
+        Decay rate of the first moment (mean) estimates of "adam" and
+        "adamw".
+    beta_2 : float, default=0.999
+        Decay rate of the second moment (uncentred variance) estimates of
+        "adam" and "adamw".
     epsilon : float, default=1e-8
         Numerical-stability term of "adam" and "adamw"; it must not round to
         0 in ``dtype``.
     alpha : float, default=0.0
-        L2 penalty on the weight matrices, scaled as in ``MLPClassifier``.
-        Biases and the lookup tables (the embedding, or the one-hot first
-        layer's ``W_xh``) are not penalised.  With ``solver="adamw"`` it is
-        instead the decoupled weight decay: each step multiplies the same
-        weights by ``1 - learning_rate_init * alpha``, and the loss carries
-        no penalty (``loss_curve_`` is the cross-entropy alone).
+        Strength of the regularisation of the weight matrices: an L2
+        penalty in the loss, or with ``solver="adamw"`` a decoupled weight
+        decay.  The penalty is scaled as in ``MLPClassifier``.  Biases and
+        the lookup tables (the embedding, or the one-hot first layer's
+        ``W_xh``) are not regularised.  With "adamw" each step multiplies
+        the same weights by ``1 - learning_rate_init * alpha``, and the loss
+        carries no penalty (``loss_curve_`` is the cross-entropy alone).
     clip_value : float or None, default=1.0
         Clip every gradient entry to ``[-clip_value, clip_value]`` before the
         update (the seed's ``np.clip(d, -1, 1)``); None turns it off.

@@ -1065,3 +1065,20 @@ def test_dtype_takes_the_docstring_spelling_too(typed):
     assert clf._check_dtype().name == "float64"
     with pytest.raises(UsageError, match="'dtype' parameter"):
         make_estimator(RNNTextClassifier, [("dtype", "numpy.int8", "--dtype x")])
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_option_help_is_true_on_the_command_line(task):
+    # Regression: --alpha said "L2 penalty", which solver="adamw" is not;
+    # --cell offered cells added with register_cell, which the command line
+    # cannot add; --beta-1 and --beta-2 shared one entry.
+    from skrnn._cli import TRAIN_ESTIMATORS, _import, build_parser
+
+    estimator_class = _import(TRAIN_ESTIMATORS[task])
+    helps = {
+        action.parameter: action.help
+        for action in parameter_actions(build_parser(estimator_class))
+    }
+    assert "adamw" in helps["alpha"] and "L2 penalty" in helps["alpha"]
+    assert "register" not in helps["cell"]
+    assert helps["beta_1"].split(". ")[1] != helps["beta_2"].split(". ")[1]
