@@ -387,18 +387,19 @@ def add_parameter_options(
         "Values are Python literals (64, 1e-3, True, None, [...], {...}) or\n"
         "else strings; true, false, none and null work in any case.",
     )
+    unusable = unusable_parameters(estimator_class)
     # In the order of the signature, which groups them by what they do.
     for name in inspect.signature(estimator_class).parameters:
         help_text = _parameter_help(
             docs.get(name), defaults[name], _choices(constraints.get(name))
-        )
+        ).replace("%", "%%")
         group.add_argument(
             _option(name),
             action=_ParameterAction,
             dest="parameters",
             parameter=name,
             metavar="VALUE",
-            help=help_text.replace("%", "%%"),
+            help=argparse.SUPPRESS if name in unusable else help_text,
         )
         if "_" in name:  # the parameter's own spelling, not shown in the help
             group.add_argument(
@@ -416,6 +417,33 @@ def add_parameter_options(
         help="any of the parameters above, by its Python name (repeatable)",
     )
     return group
+
+
+#: Parameters that the command line cannot use, whatever their constraints.
+_UNUSABLE = {
+    "warm_start": "each `skrnn train` fits a new model, so there is nothing "
+    "to continue from",
+}
+
+
+def unusable_parameters(estimator_class: type) -> dict[str, str]:
+    """The parameters that cannot be given on the command line, with why.
+
+    Those whose constraints accept only callables (and None), which no
+    typed value is, and ``warm_start``, which has nothing to continue from
+    in a new process.  Their options are left out of the help, and giving
+    them is a usage error that says why.
+    """
+    reasons = {
+        name: "it takes a Python callable, which the command line cannot "
+        "give; use the Python API"
+        for name, constraints in estimator_class._parameter_constraints.items()
+        if isinstance(constraints, list)
+        and all(c is None or c is callable for c in constraints)
+    }
+    reasons.update(_UNUSABLE)
+    names = inspect.signature(estimator_class).parameters
+    return {name: reason for name, reason in reasons.items() if name in names}
 
 
 def _unknown_parameter(name: str, known: Sequence[str]) -> UsageError:
@@ -512,10 +540,12 @@ def make_estimator(
     Raises
     ------
     UsageError
-        For an unknown parameter, one given twice (in whichever spellings),
-        or an invalid value, naming it.
+        For an unknown parameter, one the command line cannot give (see
+        :func:`unusable_parameters`), one given twice (in whichever
+        spellings), or an invalid value, naming it.
     """
     known = estimator_class().get_params(deep=False)
+    unusable = unusable_parameters(estimator_class)
     spellings, params = {}, {}
     for name, text, spelled in given:
         if name not in known and task is not None:
@@ -527,6 +557,11 @@ def make_estimator(
             )
         if name not in known:
             raise _unknown_parameter(name, list(known))
+        if name in unusable:
+            raise UsageError(
+                f"parameter {name!r} cannot be given on the command line: "
+                f"{unusable[name]}"
+            )
         if name in spellings:
             raise UsageError(
                 f"parameter {name!r} is given twice, as {spellings[name]!r} and "

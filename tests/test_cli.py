@@ -1082,3 +1082,27 @@ def test_option_help_is_true_on_the_command_line(task):
     assert "adamw" in helps["alpha"] and "L2 penalty" in helps["alpha"]
     assert "register" not in helps["cell"]
     assert helps["beta_1"].split(". ")[1] != helps["beta_2"].split(". ")[1]
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--tokenizer", "str.split"],
+        ["--preprocessor", "str.lower"],
+        ["--warm-start", "True"],
+        ["--param", "warm_start=true"],
+    ],
+)
+def test_parameters_the_command_line_cannot_use_are_hidden_and_refused(
+    capsys, data_csv, tmp_path, option
+):
+    # Regression: --tokenizer and --preprocessor (callables only) were listed
+    # and failed with scikit-learn's "must be a callable"; --warm-start was
+    # listed and did nothing, each train fitting a new model.
+    name = option[-1].partition("=")[0] if option[0] == "--param" else option[0]
+    _, out, _ = run(capsys, "train", "--help")
+    assert name.replace("_", "-") not in out
+    code, out, err = run(capsys, "train", data_csv, "-o", tmp_path / "m", *option)
+    assert code == 2
+    assert_one_line_error(err, "cannot be given on the command line")
+    assert not (tmp_path / "m").exists()
