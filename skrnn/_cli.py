@@ -68,8 +68,9 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-#: The options that describe a table's columns, by their argparse dest.
-_TABLE_OPTIONS = ("text_column", "label_column", "delimiter", "no_header")
+#: The options that describe a table's columns, by their argparse dest
+#: (``header`` is True for ``--header``, False for ``--no-header``).
+_TABLE_OPTIONS = ("text_column", "label_column", "delimiter", "header")
 
 
 def read_dataset(
@@ -96,15 +97,16 @@ def read_dataset(
         If the data cannot be read; UsageError if the options contradict
         each other or the file.
     """
-    given = [n for n in _TABLE_OPTIONS if getattr(args, n) not in (None, False)]
+    given = [n for n in _TABLE_OPTIONS if getattr(args, n) is not None]
     data_format = args.format
     if data_format is None:
         table = labelled or bool(given) or _tables.is_table(args.data)
         data_format = "csv" if table else "text"
     if data_format != "csv" and given:
-        raise UsageError(
-            f"{_option(given[0])} is for CSV and TSV data, not --format {data_format}"
-        )
+        flag = _option(given[0])
+        if given[0] == "header":
+            flag = "--header" if args.header else "--no-header"
+        raise UsageError(f"{flag} is for CSV and TSV data, not --format {data_format}")
     try:
         text = _tables.read_text(args.data)
         if data_format == "text":
@@ -112,16 +114,17 @@ def read_dataset(
         if data_format == "lines":
             documents, labels = _tables.read_labelled_lines(text, args.data)
         else:
-            documents, labels = _tables.read_table(
-                text,
-                args.data,
-                delimiter=args.delimiter,
-                header=False if args.no_header else None,
-                text_column=args.text_column,
-                label_column=args.label_column,
-                labelled=labelled,
-                option=_option,
-            )
+            with _warnings_as_notes():
+                documents, labels = _tables.read_table(
+                    text,
+                    args.data,
+                    delimiter=args.delimiter,
+                    header=args.header,
+                    text_column=args.text_column,
+                    label_column=args.label_column,
+                    labelled=labelled,
+                    option=_option,
+                )
     except TableArgumentError as exc:
         raise UsageError(str(exc)) from exc
     except TableError as exc:
@@ -1031,10 +1034,19 @@ def _add_data_options(
         help=r"field delimiter ('\t' or tab for a tab); by default from the "
         "extension (.csv comma, .tsv tab), else sniffed",
     )
-    group.add_argument(
-        "--no-header",
+    header = group.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
         action="store_true",
-        help="the first row is data (by default a header is detected)",
+        default=None,
+        help="the first row is a header (implied by a column given by name)",
+    )
+    header.add_argument(
+        "--no-header",
+        action="store_false",
+        dest="header",
+        help="the first row is data; by default a header is detected, with a "
+        "warning when the choice may be wrong (see the user guide)",
     )
 
 
@@ -1098,7 +1110,8 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
     if estimator is not None:
         add_parameter_options(train, estimator, TRAIN_DEFAULTS)
     # The command's own options, to tell a mistyped one from a parameter.
-    options = ("format", *_TABLE_OPTIONS, "output", "quiet", "help", "param")
+    options = ("format", *_TABLE_OPTIONS, "no_header", "output", "quiet", "help")
+    options = (*options, "param")
     train.set_defaults(
         handler=_train,
         estimator=estimator,

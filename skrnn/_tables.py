@@ -17,6 +17,7 @@ import gzip
 import io
 import os
 import sys
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "TEXT_COLUMN_NAMES",
     "TableArgumentError",
     "TableError",
+    "TableWarning",
     "is_table",
     "read_labelled_lines",
     "read_table",
@@ -57,6 +59,10 @@ class TableError(ValueError):
 
 class TableArgumentError(TableError):
     """Arguments that are wrong in themselves, whatever the file holds."""
+
+
+class TableWarning(UserWarning):
+    """A table read as asked, but perhaps not as meant: its first row."""
 
 
 def _keyword(name: str) -> str:
@@ -442,8 +448,13 @@ def read_table(
         the extension (``.csv`` comma, ``.tsv`` and ``.tab`` tab), else
         sniffed among comma, tab, semicolon and bar.
     header : bool, optional
-        Whether the first row is a header; None detects it (always True when
-        a column is given by name).
+        Whether the first row is a header. None makes it True when a column
+        is given by name, else detects it: the first row is a header when
+        one of its cells is a usual column name, or when it holds a
+        non-number in a column of numbers. A detected choice that may be
+        wrong is warned of (:class:`TableWarning`): without labels, a header
+        found (a row that gets no prediction); with labels, a first row read
+        as data whose label no other row has, while other labels repeat.
     text_column, label_column : str, optional
         Column names or 0-based indexes (negative ones count from the end);
         by default a column with a usual name (``text``, ``label``...), else
@@ -476,6 +487,12 @@ def read_table(
         If the arguments are wrong in themselves: a delimiter of more than
         one character, a column given by name with ``header=False``, or the
         same column for the text and the label.
+
+    Warns
+    -----
+    TableWarning
+        When ``header`` is None and the first row may have been taken for
+        the wrong one of a header and data.
     """
     delimiter, how = _delimiter(source, text, delimiter, option)
     records = _records(text, source, delimiter)
@@ -494,9 +511,11 @@ def read_table(
             f"{delimiter!r}; give {flag} tab (or {flag} {delimiter!r} to read it "
             "as it is)"
         )
+    detected = header is None and not any(
+        s and not _is_int(s) for s in (text_column, label_column)
+    )  # a column given by name implies a header
     if header is None:
-        named = [s for s in (text_column, label_column) if s and not _is_int(s)]
-        header = bool(named) or _looks_like_header(rows)
+        header = not detected or _looks_like_header(rows)
     header_row = None
     if header:  # the first row that is not blank; blank rows before it go
         first = records.index(filled[0])
@@ -524,4 +543,45 @@ def read_table(
             labels.append(label)
     if labelled and not documents:
         raise TableError(f"{source} has a header but no data rows")
-    return documents, labels if labelled else None
+    if not labelled:
+        labels = None
+    if detected:
+        _warn_of_the_first_row(source, header_row, labels, option)
+    return documents, labels
+
+
+def _warn_of_the_first_row(
+    source: str,
+    header_row: list[str] | None,
+    labels: list[str] | None,
+    option: Callable[[str], str],
+) -> None:
+    """Warn when the first row may be the wrong one of header and data.
+
+    A header found without labels (to predict) is a row that gets no
+    prediction; with labels, a first row read as data whose label no other
+    document has (while other labels repeat) may be a header, such as
+    ``body,tag``, that would train as a class of its own.
+    """
+    if header_row is not None and labels is None:
+        warnings.warn(
+            f"{source}: the first row, {_shorten(' '.join(header_row))!r}, is "
+            f"read as a header, not as a document; give {option('no_header')} "
+            "to read it as one",
+            TableWarning,
+            stacklevel=3,
+        )
+    elif (
+        header_row is None
+        and labels
+        and labels.count(labels[0]) == 1
+        and len(set(labels)) < len(labels)
+    ):
+        warnings.warn(
+            f"{source}: the label of the first row, {_shorten(labels[0])!r}, is "
+            "given to no other document; if that row is a header, give "
+            f"{option('header')} (or {option('no_header')} to read it as data, "
+            "without this warning)",
+            TableWarning,
+            stacklevel=3,
+        )

@@ -675,7 +675,7 @@ def test_memory_error_is_one_line(capsys, monkeypatch, model, data_csv, command)
     if command == "train":
         argv = ["train", data_csv, "-o", model.with_name("new"), "-q", *FAST]
     else:
-        argv = ["predict", model, data_csv]
+        argv = ["predict", model, data_csv, "--header"]
     code, out, err = run(capsys, *argv)
     assert (code, out) == (1, "")
     assert_one_line_error(err, f"skrnn {command}: error: out of memory")
@@ -1106,3 +1106,48 @@ def test_parameters_the_command_line_cannot_use_are_hidden_and_refused(
     assert code == 2
     assert_one_line_error(err, "cannot be given on the command line")
     assert not (tmp_path / "m").exists()
+
+
+# ------------------------------------------------------------- headers
+
+
+@pytest.mark.parametrize("first", ["text", "y", "class"])
+def test_predict_says_when_it_reads_a_first_row_as_a_header(
+    capsys, model, tmp_path, first
+):
+    # Regression: a one-column file whose first document is a usual column
+    # name printed one label fewer than its rows, silently.
+    path = tmp_path / "docs.csv"
+    path.write_text(f"{first}\ngood movie\nbad film\n", encoding="utf-8")
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0 and len(out.splitlines()) == 2
+    assert_one_line_error(err, f"first row, '{first}'", "--no-header")
+    code, out, err = run(capsys, "predict", model, path, "--no-header")
+    assert (code, len(out.splitlines()), err) == (0, 3, "")
+    code, out, err = run(capsys, "predict", model, path, "--header")
+    assert (code, len(out.splitlines()), err) == (0, 2, "")
+
+
+def test_train_warns_of_a_header_it_reads_as_data(capsys, persistence, tmp_path):
+    # Regression: a header of unusual names (body,tag) trained as a
+    # document of a class "tag" of its own, silently.
+    path = tmp_path / "data.csv"
+    rows = "".join(f'"{text}",{label}\n' for text, label in ROWS)
+    path.write_text("body,tag\n" + rows, encoding="utf-8")
+    output = tmp_path / "m.skrnn"
+    code, _, err = run(capsys, "train", path, "-o", output, "-q", *FAST)
+    assert code == 0
+    assert "label of the first row, 'tag'" in err and "--header" in err
+    assert "tag" in persistence.load(output).classes_
+    code, _, err = run(capsys, "train", path, "-o", output, "-q", "--header", *FAST)
+    assert code == 0 and "first row" not in err
+    assert sorted(persistence.load(output).classes_) == ["neg", "pos"]
+
+
+def test_header_and_no_header_exclude_each_other(capsys, data_csv, tmp_path):
+    argv = ["train", data_csv, "-o", tmp_path / "m", "--header", "--no-header"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "not allowed with argument --header" in err
+    code, _, err = run(capsys, *argv[:4], "--format", "lines", "--no-header")
+    assert_one_line_error(err, "--no-header is for CSV")
+    assert code == 2

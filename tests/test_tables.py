@@ -4,12 +4,14 @@ import gzip
 import io
 import subprocess
 import sys
+import warnings
 
 import pytest
 
 from skrnn._tables import (
     TableArgumentError,
     TableError,
+    TableWarning,
     is_table,
     read_labelled_lines,
     read_table,
@@ -131,6 +133,38 @@ def test_read_table_no_header_keeps_the_first_row():
     )
     assert documents == ["text", "good"]
     assert labels == ["label", "pos"]
+
+
+@pytest.mark.parametrize("first", ["text", "y", "class"])
+def test_a_header_found_without_labels_is_warned_of(first):
+    # Regression: a one-column file to predict whose first document is a
+    # usual column name lost that row, silently: one prediction fewer.
+    text = f"{first}\ngood movie\nbad film\n"
+    with pytest.warns(TableWarning, match=f"first row, '{first}'.*no_header"):
+        documents, _ = read_table(text, "x.csv", labelled=False)
+    assert documents == ["good movie", "bad film"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_data = read_table(text, "x.csv", labelled=False, header=False)
+        as_header = read_table(text, "x.csv", labelled=False, header=True)
+    assert as_data == ([first, "good movie", "bad film"], None)
+    assert as_header == (documents, None)
+
+
+def test_a_first_row_whose_label_no_other_row_has_is_warned_of():
+    # Regression: an unusual header (body,tag) was read as a document of a
+    # class "tag" of its own, silently.
+    text = "body,tag\ngood movie,pos\nbad film,neg\ngreat,pos\nawful,neg\n"
+    with pytest.warns(TableWarning, match="'tag', is given to no other.*header"):
+        _, labels = read_table(text, "x.csv")
+    assert labels[0] == "tag"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_table(text, "x.csv", header=True)[1] == ["pos", "neg"] * 2
+        assert read_table(text, "x.csv", header=False)[1] == labels
+        # A usual header, and labels that are all distinct, are not doubted.
+        read_table("text,label\na,x\nb,x\n", "x.csv")
+        read_table("a,1\nb,2\nc,3\n", "x.csv", label_column="1")
 
 
 def test_read_table_delimiter_option_and_sniffing():
@@ -259,6 +293,7 @@ def test_read_table_argument_errors(kwargs):
         ("text,label\n", {}, []),
     ],
 )
+@pytest.mark.filterwarnings("ignore::skrnn._tables.TableWarning")  # of the header
 def test_read_table_without_labels_gives_one_document_per_row(text, kwargs, documents):
     assert read_table(text, "x.csv", labelled=False, **kwargs) == (documents, None)
 
