@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import _tables
-from ._tables import TableArgumentError, TableError
+from ._tables import TableArgumentError, TableError, _plural, _reason, _shorten
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -956,22 +956,6 @@ def _warnings_as_notes():
                 if message not in seen:
                     seen.add(message)
                     _note(f"warning: {message}")
-
-
-def _plural(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
-
-
-def _reason(exc: BaseException, width: int = 1000) -> str:
-    """The message of an exception, on one line."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[0].lower() + exc.strerror[1:]
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    return _shorten(text, width) if text else type(exc).__name__
-
-
-def _shorten(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 # ------------------------------------------------------------------ parser

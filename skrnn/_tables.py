@@ -69,17 +69,21 @@ def _keyword(name: str) -> str:
     return name
 
 
-def _reason(exc: BaseException) -> str:
+def _plural(n: int, singular: str, plural: str | None = None) -> str:
+    """``n`` and the noun: ``_plural(2, "class", "classes")`` is "2 classes"."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _reason(exc: BaseException, width: int = 1000) -> str:
+    """The message of an exception, on one line, for an error message."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[0].lower() + exc.strerror[1:]
-    return str(exc) or type(exc).__name__
-
-
-def _plural(n: int, singular: str) -> str:
-    return f"{n} {singular}{'' if n == 1 else 's'}"
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return _shorten(text, width) if text else type(exc).__name__
 
 
 def _shorten(text: str, width: int = 60) -> str:
+    """The text, cut to ``width`` characters with "..." if it is longer."""
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -281,14 +285,6 @@ def _misnamed_tab_separated(rows: list[list[str]], delimiter: str, how: str) -> 
     )
 
 
-def _is_number(field: str) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
-
-
 def _is_int(text: str) -> bool:
     try:
         int(text)
@@ -303,13 +299,16 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
     It does when one of its cells is a usual column name, or when a column
     holds numbers on every later row but not on the first.
     """
+    # Imported here: _embeddings needs numpy, and this module must not.
+    from ._embeddings import is_number
+
     first, rest = rows[0], rows[1:_SNIFF_ROWS]
     usual = {*TEXT_COLUMN_NAMES, *LABEL_COLUMN_NAMES}
     if any(cell.strip().lower() in usual for cell in first):
         return True
     for j, cell in enumerate(first):
         column = [row[j] for row in rest if j < len(row)]
-        if column and all(map(_is_number, column)) and not _is_number(cell):
+        if column and all(map(is_number, column)) and not is_number(cell):
             return True
     return False
 

@@ -318,3 +318,16 @@ def test_tables_import_the_standard_library_only():
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_command_line_and_the_tables_share_their_helpers():
+    # Regression: _reason, _plural and _shorten were copied in _cli and in
+    # _tables (the copies differed: _tables' _reason kept line breaks), and
+    # _is_number repeated skrnn._embeddings.is_number.
+    import skrnn._cli as cli
+    import skrnn._tables as tables
+
+    for name in ("_reason", "_plural", "_shorten"):
+        assert getattr(cli, name) is getattr(tables, name)
+    assert not hasattr(tables, "_is_number")
+    assert tables._reason(ValueError("one\n  two\n")) == "one two"
