@@ -189,6 +189,8 @@ def parameter_value(estimator_class: type, name: str, text: str):
     and ``--embeddings 300`` a file name. A numpy name the constraints
     refuse but whose short name they accept is the short name:
     ``--dtype numpy.float64`` (as the docstring spells it) is ``float64``.
+    A whole number typed as a float where only an int is accepted is the
+    int: ``--max-iter 1e3`` is 1000 (``--max-iter 2.5`` stays refused).
     """
     numpy_name = _NUMPY_NAME.fullmatch(text.strip())
     if (
@@ -200,6 +202,12 @@ def parameter_value(estimator_class: type, name: str, text: str):
     value = parse_value(text)
     if value is text or _accepts(estimator_class, name, value):
         return value
+    if (
+        isinstance(value, float)
+        and value.is_integer()
+        and _accepts(estimator_class, name, int(value))
+    ):
+        return int(value)
     return text if _accepts(estimator_class, name, text) else value
 
 

@@ -137,6 +137,24 @@ def test_parameter_value_keeps_the_text_the_constraints_want():
     assert parameter_value(RNNTextClassifier, "hidden_size", "[1]") == [1]
 
 
+@pytest.mark.parametrize(
+    ("name", "typed", "value"),
+    [
+        ("max_iter", "1e3", 1000),
+        ("hidden_size", "64.0", 64),
+        ("max_iter", "2.5", 2.5),  # refused by the constraints, as typed
+        ("min_df", "1.0", 1.0),  # a proportion: the float is accepted
+        ("tol", "1e-3", 0.001),
+    ],
+)
+def test_a_whole_float_is_an_int_where_only_ints_are_accepted(name, typed, value):
+    # Regression: --max-iter 1e3 was refused as a float.
+    from skrnn import RNNTextClassifier
+
+    parsed = parameter_value(RNNTextClassifier, name, typed)
+    assert parsed == value and type(parsed) is type(value)
+
+
 class Regressor(BaseEstimator):
     """Another estimator, as RNNTextRegressor will be: no class_weight.
 
