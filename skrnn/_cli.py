@@ -670,10 +670,16 @@ def check_output(output: str, inputs: Sequence[str | os.PathLike]) -> None:
     Raises
     ------
     UsageError
-        If the output is one of the inputs.
+        If the output is ``-`` (a model is a file, not a stream for stdout)
+        or one of the inputs.
     CommandError
         If the model could not be written there.
     """
+    if output == "-":
+        raise UsageError(
+            "-o - would be a file named '-': a model cannot be written to "
+            "stdout; give a file name (./- if you mean that name)"
+        )
     path = Path(output)
     for source in inputs:
         if os.fspath(source) != "-" and _same_file(path, source):

@@ -628,6 +628,17 @@ def test_train_checks_the_output_path_before_reading_data(capsys, tmp_path, wher
     assert "no-data.csv" not in err
 
 
+def test_train_refuses_to_write_the_model_to_stdout(
+    capsys, data_csv, tmp_path, monkeypatch
+):
+    # Regression: -o - wrote a file named "-".
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "train", data_csv, "-o", "-", *FAST)
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "cannot be written to stdout")
+    assert not (tmp_path / "-").exists()
+
+
 def test_train_refuses_to_overwrite_its_data(capsys, data_csv, tmp_path):
     # Regression: `skrnn train data.csv -o data.csv` replaced the data with
     # the model and exited 0.
