@@ -17,9 +17,10 @@ __all__ = ["SkrnnVersionWarning", "VersionedPickleMixin"]
 class SkrnnVersionWarning(UserWarning):
     """A model is loaded by another version of skrnn than the one that saved it.
 
-    Raised by :func:`load` and when unpickling an estimator that uses
-    :class:`VersionedPickleMixin`. The model is loaded anyway: it may work,
-    give different results or fail later.
+    Warned (with :func:`warnings.warn`, not raised) by :func:`load` and when
+    unpickling an estimator that uses :class:`VersionedPickleMixin`. The
+    model is loaded anyway: it may work, give different results or fail
+    later.
 
     Parameters
     ----------
