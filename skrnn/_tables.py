@@ -557,12 +557,14 @@ def _warn_of_the_first_row(
 ) -> None:
     """Warn when the first row may be the wrong one of header and data.
 
-    A header found without labels (to predict) is a row that gets no
-    prediction; with labels, a first row read as data whose label no other
-    document has (while other labels repeat) may be a header, such as
-    ``body,tag``, that would train as a class of its own.
+    A header found in a table of one column without labels (to predict) is
+    a row that gets no prediction, and a document may well read "text"; a
+    header of several columns is told from data reliably.  With labels, a
+    first row read as data whose label no other document has (while other
+    labels repeat) may be a header, such as ``body,tag``, that would train
+    as a class of its own.
     """
-    if header_row is not None and labels is None:
+    if header_row is not None and labels is None and len(header_row) == 1:
         warnings.warn(
             f"{source}: the first row, {_shorten(' '.join(header_row))!r}, is "
             f"read as a header, not as a document; give {option('no_header')} "

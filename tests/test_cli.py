@@ -1180,3 +1180,12 @@ def test_header_and_no_header_exclude_each_other(capsys, data_csv, tmp_path):
     code, _, err = run(capsys, *argv[:4], "--format", "lines", "--no-header")
     assert_one_line_error(err, "--no-header is for CSV")
     assert code == 2
+
+
+def test_predict_reads_the_header_of_a_table_of_several_columns_quietly(
+    capsys, model, data_csv
+):
+    code, out, err = run(capsys, "predict", model, data_csv)
+    assert code == 0
+    assert len(out.splitlines()) == len(ROWS)
+    assert err == ""
