@@ -12,7 +12,7 @@ import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
 from ._threads import map_tasks, thread_pool
-from .nn import NetworkConfig, forward
+from .nn import NetworkConfig, predict_forward
 
 Params = dict[str, np.ndarray]
 
@@ -73,7 +73,7 @@ def predict_logits(
 
     def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
-        logits[idx] = forward(params, ids, batch_lengths, config)
+        logits[idx] = predict_forward(params, ids, batch_lengths, config)
         if on_batch is not None:
             on_batch(len(idx))
 

@@ -22,6 +22,7 @@ from ._network import (
     n_params,
     param_shapes,
     penalized_names,
+    predict_forward,
     staged_forward,
 )
 from ._recurrent import POOLINGS
@@ -46,6 +47,7 @@ __all__ = [
     "param_shapes",
     "penalized_names",
     "per_gate",
+    "predict_forward",
     "register_cell",
     "staged_forward",
     "sum_row_grads",

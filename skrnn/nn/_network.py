@@ -1,9 +1,11 @@
 """The whole network: embedding, recurrent layers, pooling, output head, loss.
 
-``forward`` is the cache-free pass used for prediction; ``loss_and_grad`` is
-the single source of truth for gradients that training and the gradient
-checks both go through; ``add_l2_penalty`` adds the penalty ``alpha`` once
-per batch.  Parameters live in one flat dict of named arrays::
+``forward`` is the cache-free pass; ``predict_forward`` computes the same
+logits in memory that does not grow with the documents' length, for
+prediction; ``loss_and_grad`` is the single source of truth for gradients
+that training and the gradient checks both go through; ``add_l2_penalty``
+adds the penalty ``alpha`` once per batch.  Parameters live in one flat dict
+of named arrays::
 
     embed.E                     (n_vocab, embedding_dim), if embedding_dim
     layer{l}.{fwd,bwd}.{name}   every parameter the cell declares, for an
@@ -49,6 +51,7 @@ from ._recurrent import (
     recurrent_forward,
     running_pool,
 )
+from ._streaming import CHUNK_POSITIONS, stream_pooled
 
 
 def _check_count(name: str, value: object) -> None:
@@ -455,6 +458,48 @@ def forward(
         (the logits of a softmax or logistic head).
     """
     return _forward(params, ids, lengths, config, None, training=False)[0]
+
+
+def predict_forward(
+    params: Params,
+    ids: np.ndarray,
+    lengths: np.ndarray,
+    config: NetworkConfig,
+    *,
+    chunk_positions: int = CHUNK_POSITIONS,
+) -> np.ndarray:
+    """The logits of :func:`forward`, in memory bounded whatever the length.
+
+    The recurrent layers run over chunks of time of at most
+    ``chunk_positions`` padded positions, keeping only each direction's state
+    and the running pool between chunks, and the first layer's input
+    projection is computed once per distinct token id (see
+    :mod:`skrnn.nn._streaming` for how, and for the bounds).  The logits
+    equal :func:`forward`'s to rounding; for a one-layer unidirectional
+    network with ``"last"`` or ``"max"`` pooling, bit for bit.
+
+    Parameters
+    ----------
+    params, ids, lengths, config
+        As for :func:`forward`.
+    chunk_positions : int
+        Padded positions (``n_steps * n_samples``) per chunk of time; a
+        chunk has at least one step.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        The logits ``y = W_hy h + b_y`` (before the softmax).
+    """
+    pooled = stream_pooled(
+        params,
+        ids,
+        lengths,
+        pooling=config.pooling,
+        chunk_positions=chunk_positions,
+        **config._recurrent_kwargs(),
+    )
+    return pooled @ params["head.W_hy"] + params["head.b_y"]
 
 
 def staged_forward(

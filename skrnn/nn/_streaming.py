@@ -1,0 +1,448 @@
+"""Prediction in memory that does not grow with the documents' length.
+
+:func:`~skrnn.nn._recurrent.recurrent_forward` keeps the input projection and
+the hidden states of every step of every layer, which training needs and
+prediction does not: some 900 bytes per token with the default network.
+:func:`stream_pooled` computes the same pooled vectors over chunks of at most
+``chunk_positions`` padded positions (``n_steps * n_samples``), keeping
+between chunks only each direction's state and the running pool (the last
+state, a running sum or a running maximum):
+
+* The first layer's input projection ``x @ W_xh + b_h`` is computed once per
+  distinct token id of the batch, into a table of the projected rows with the
+  sigmoid gates' inputs already halved (see
+  :func:`~skrnn.nn._cells._half_sigmoid_columns`), and each step gathers its
+  rows into a buffer of one step's size: the whole (n_steps, n_samples,
+  n_gates * hidden_size) projection is never built.  Later layers project one
+  chunk of their inputs at a time.
+* The backward direction runs over the padded batch from its last step to its
+  first.  Sequences are sorted by decreasing length, so at step ``t`` the
+  first ``n_active[t]`` rows are running, each having joined at its own last
+  token with a zero state: both directions stay aligned with the positions,
+  and no sequence is reversed.
+* Layer ``l + 1`` of a stacked bidirectional network reads, at every
+  position, both directions of layer ``l``, which a pass over the chunks can
+  only visit in one order.  So a pass of its own first saves the state of
+  each direction of each lower layer at every chunk boundary (a checkpoint),
+  from which any chunk of it is recomputed in either order.
+
+Bounds, with ``P = chunk_positions``, ``L = num_layers``, ``G`` gates, ``H =
+hidden_size`` and ``D`` directions: working memory O(L D P (G + 2) H) numbers
+plus the projected table (at most one row of ``G H`` per token id of the
+vocabulary); besides, the token ids themselves and, for a stacked
+bidirectional network, ``2 D L`` states of ``n_samples * H`` per chunk, some
+``4 L H / P`` numbers per position.  Time: less than the full forward pass's
+(the projection of distinct ids, and arrays that stay in cache), but for a
+stacked bidirectional network on batches of more than
+:data:`STACKED_BIDIRECTIONAL_POSITIONS`, which recomputes its lower layers:
+about ``L`` times the work.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._cells import _gate_activations, _half_sigmoid_columns
+from ._recurrent import _project, directions
+
+Params = dict[str, np.ndarray]
+State = tuple[np.ndarray, np.ndarray | None]
+
+#: Padded positions (``n_steps * n_samples``) per chunk of time: a few MB of
+#: arrays (2 MB of states for the default GRU), which also run faster than
+#: whole batches of ``2**15`` positions.
+CHUNK_POSITIONS = 2**13
+
+#: ... but a stacked bidirectional network recomputes its lower layers when a
+#: batch has more than one chunk (about ``num_layers`` times the work): batches
+#: of up to this many positions, as prediction makes of all but the longest
+#: documents, run in one chunk instead.
+STACKED_BIDIRECTIONAL_POSITIONS = 2**15
+
+#: Number of gate blocks whose activation is a sigmoid, computed as
+#: ``(1 + tanh(a / 2)) / 2``: their inputs are halved once, in the weights.
+SIGMOID_GATES = {"rnn": 0, "lstm": 3, "gru": 2}
+
+
+# ------------------------------------------------------------------ cell steps
+#
+# One step of each cell, written as the cells' own forward loops write it
+# (:mod:`skrnn.nn._cells`), operation for operation, so that the logits are the
+# same to the last bit wherever the matrix products see the same operands.
+# ``a`` is the step's input projection, sigmoid columns halved (overwritten);
+# ``h_prev`` the previous states and ``h`` where the new ones go; ``c`` the
+# LSTM's cell states, updated in place; ``buf`` a scratch of ``a``'s shape.
+
+
+def _rnn_step(a, h_prev, h, c, d, buf):
+    np.matmul(h_prev, d.W_hh, out=h)
+    h += a
+    np.tanh(h, out=h)
+
+
+def _lstm_step(a, h_prev, h, c, d, buf):
+    H = h.shape[1]
+    a += np.matmul(h_prev, d.W_hh, out=buf)
+    _gate_activations(a, 3 * H)
+    i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+    c *= f
+    c += np.multiply(i, g, out=buf[:, :H])
+    np.tanh(c, out=h)
+    h *= o
+
+
+def _gru_step(a, h_prev, h, c, d, buf):
+    H = h.shape[1]
+    u = np.matmul(h_prev, d.W_hh, out=buf)
+    rz = a[:, : 2 * H]
+    rz += u[:, : 2 * H]
+    _gate_activations(rz, 2 * H)
+    r, z, cand = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+    u_n = u[:, 2 * H :]
+    u_n += d.b_hn
+    cand += np.multiply(r, u_n, out=u_n)
+    np.tanh(cand, out=cand)
+    np.subtract(h_prev, cand, out=h)
+    h *= z
+    h += cand
+
+
+STEPS: dict[str, Callable[..., None]] = {
+    "rnn": _rnn_step,
+    "lstm": _lstm_step,
+    "gru": _gru_step,
+}
+
+
+# ------------------------------------------------------------------ directions
+
+
+@dataclass(frozen=True)
+class _Direction:
+    """One direction of one layer, its weights ready for :data:`STEPS`.
+
+    ``table`` is the first layer's projected table (one row per distinct
+    token id of the batch); later layers project with ``W_xh`` and ``b_h``.
+    """
+
+    step: Callable[..., None]
+    n_sigmoid: int
+    backward: bool
+    W_hh: np.ndarray
+    b_h: np.ndarray
+    W_xh: np.ndarray
+    b_hn: np.ndarray | None
+    table: np.ndarray | None
+    has_cell_state: bool
+
+
+def _prepare(
+    params: Params, layer: int, direction: str, cell: str, rows, one_hot: bool
+) -> _Direction:
+    """Halve the sigmoid inputs of one direction's weights (and project its table)."""
+    name = f"layer{layer}.{direction}."
+    H = params[name + "W_hh"].shape[0]
+    n_sigmoid = SIGMOID_GATES[cell] * H
+    W_xh, b_h = params[name + "W_xh"], params[name + "b_h"]
+    table = None
+    if layer == 0:
+        # As recurrent_forward computes it: the product (or gather) first, then
+        # the bias, then the halving; each distinct row once.
+        table = W_xh[rows] if one_hot else rows @ W_xh
+        table += b_h
+        table[:, :n_sigmoid] *= 0.5
+    return _Direction(
+        step=STEPS[cell],
+        n_sigmoid=n_sigmoid,
+        backward=direction == "bwd",
+        W_hh=_half_sigmoid_columns(params[name + "W_hh"], n_sigmoid),
+        b_h=b_h,
+        W_xh=W_xh,
+        b_hn=params.get(name + "b_hn"),
+        table=table,
+        has_cell_state=cell == "lstm",
+    )
+
+
+def _zero_state(d: _Direction, n_samples: int, dtype: np.dtype) -> State:
+    H = d.W_hh.shape[0]
+    h = np.zeros((n_samples, H), dtype)
+    return h, (np.zeros((n_samples, H), dtype) if d.has_cell_state else None)
+
+
+def _run_chunk(
+    d: _Direction, inputs: np.ndarray, state: State, n_active: list[int]
+) -> tuple[np.ndarray, State]:
+    """Run one direction over a chunk of steps.
+
+    Parameters
+    ----------
+    d : _Direction
+        The direction and its weights.
+    inputs : ndarray
+        For the first layer, rows of ``d.table`` of shape (n_steps, n_samples);
+        else the layer's inputs, of shape (n_steps, n_samples, width).
+    state : tuple of ndarray
+        The states before the chunk, in the direction's order: ``h`` and the
+        LSTM's ``c`` (else None), of shape (n_samples, hidden_size).  Not
+        modified.
+    n_active : list of int
+        Number of sequences running at each step of the chunk.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_steps, n_samples, hidden_size)
+        The states at each step of the chunk, 0 at padded positions.
+    state : tuple of ndarray
+        The states after the chunk, in the direction's order.
+    """
+    h0, c = state
+    n_steps, n_samples = inputs.shape[:2]
+    width = d.W_hh.shape[1]
+    buf = np.empty((n_samples, width), h0.dtype)
+    if d.table is not None:
+        gates = np.empty((n_samples, width), h0.dtype)
+
+        def xproj(k: int, n: int) -> np.ndarray:
+            return np.take(d.table, inputs[k, :n], axis=0, out=gates[:n], mode="clip")
+
+    else:
+        projected = _project(inputs, d.W_xh)
+        projected += d.b_h
+        projected[..., : d.n_sigmoid] *= 0.5
+
+        def xproj(k: int, n: int) -> np.ndarray:
+            return projected[k, :n]
+
+    # hs[k] holds the states before step k (forward) or after it (backward):
+    # the carried state sits at one end, and padding stays 0.
+    hs = np.zeros((n_steps + 1, n_samples, h0.shape[1]), h0.dtype)
+    c = None if c is None else c.copy()
+    if d.backward:
+        hs[n_steps] = h0
+        for k in range(n_steps - 1, -1, -1):
+            n = n_active[k]
+            cn = None if c is None else c[:n]
+            d.step(xproj(k, n), hs[k + 1, :n], hs[k, :n], cn, d, buf[:n])
+        return hs[:n_steps], (hs[0].copy(), c)
+    hs[0] = h0
+    for k in range(n_steps):
+        n = n_active[k]
+        cn = None if c is None else c[:n]
+        d.step(xproj(k, n), hs[k, :n], hs[k + 1, :n], cn, d, buf[:n])
+    return hs[1:], (hs[n_steps].copy(), c)
+
+
+# --------------------------------------------------------------------- pooling
+
+
+def _pool_start(pooling: str, n_samples: int, hidden: int, dtype) -> np.ndarray:
+    fill = -np.inf if pooling == "max" else 0.0
+    return np.full((n_samples, hidden), fill, dtype)
+
+
+def _pool_chunk(
+    pooled: np.ndarray,
+    outputs: np.ndarray,
+    t0: int,
+    lengths: np.ndarray,
+    pooling: str,
+    backward: bool,
+) -> None:
+    """Fold one direction's outputs at steps ``t0..`` into the running pool."""
+    t1 = t0 + len(outputs)
+    if pooling == "mean":
+        pooled += outputs.sum(axis=0)
+    elif pooling == "max":
+        real = np.arange(t0, t1)[:, None] < lengths[None, :]
+        np.maximum(
+            pooled, np.where(real[..., None], outputs, -np.inf).max(0), out=pooled
+        )
+    else:
+        # The state that has read the whole sequence: the forward direction's
+        # at the last token, the backward direction's at the first.
+        end = np.zeros_like(lengths) if backward else lengths - 1
+        rows = np.flatnonzero((lengths > 0) & (t0 <= end) & (end < t1))
+        pooled[rows] = outputs[end[rows] - t0, rows]
+
+
+def _pool_finish(pooled: np.ndarray, lengths: np.ndarray, pooling: str) -> np.ndarray:
+    if pooling == "mean":
+        return pooled / np.maximum(lengths, 1).astype(pooled.dtype)[:, None]
+    if pooling == "max":
+        pooled[lengths == 0] = 0.0
+    return pooled
+
+
+# ---------------------------------------------------------------------- passes
+
+
+@dataclass
+class _Batch:
+    """A batch cut into chunks, with the layers ready to run over them."""
+
+    ids: np.ndarray
+    lengths: np.ndarray
+    remap: np.ndarray
+    chunks: list[tuple[int, int]]
+    layers: list[list[_Direction]]
+    dtype: np.dtype
+    #: ``checkpoints[layer, k][chunk]``: the state of direction ``k`` of
+    #: ``layer`` before that chunk, in the direction's order.
+    checkpoints: dict[tuple[int, int], list[State]] = field(default_factory=dict)
+
+    def visit(self, descending: bool) -> list[tuple[int, tuple[int, int]]]:
+        """The chunks, numbered, in increasing or decreasing order of time."""
+        numbered = list(enumerate(self.chunks))
+        return numbered[::-1] if descending else numbered
+
+    def active(self, t0: int, t1: int) -> list[int]:
+        """Number of sequences running at each of the steps ``t0 .. t1 - 1``."""
+        n_samples = len(self.lengths)
+        ended = np.searchsorted(self.lengths[::-1], np.arange(t0, t1), "right")
+        return (n_samples - ended).tolist()
+
+    def inputs(self, layer: int, descending: bool) -> Iterator[np.ndarray]:
+        """The inputs of ``layer`` on each chunk, in the order asked for."""
+        if layer == 0:
+            return (
+                self.remap[self.ids[t0:t1]] for _, (t0, t1) in self.visit(descending)
+            )
+        return self.sweep(layer - 1, descending)
+
+    def sweep(self, layer: int, descending: bool) -> Iterator[np.ndarray]:
+        """Both directions of ``layer`` side by side on each chunk, in order.
+
+        A direction that runs the way of the sweep carries its state from
+        chunk to chunk; the other starts each chunk from its checkpoint.
+        """
+        dirs = self.layers[layer]
+        states = [_zero_state(d, self.ids.shape[1], self.dtype) for d in dirs]
+        for (k, (t0, t1)), x in zip(
+            self.visit(descending), self.inputs(layer, descending), strict=True
+        ):
+            n_active = self.active(t0, t1)
+            outs = []
+            for j, d in enumerate(dirs):
+                if d.backward == descending:
+                    out, states[j] = _run_chunk(d, x, states[j], n_active)
+                else:
+                    start = self.checkpoints[layer, j][k]
+                    out, _ = _run_chunk(d, x, start, n_active)
+                outs.append(out)
+            yield outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
+
+    def run_alone(
+        self, layer: int, j: int
+    ) -> Iterator[tuple[int, int, np.ndarray, State]]:
+        """Direction ``j`` of ``layer`` over the chunks in its own order.
+
+        Yields the chunk's number, first step, outputs, and the state before it.
+        """
+        d = self.layers[layer][j]
+        state = _zero_state(d, self.ids.shape[1], self.dtype)
+        for (k, (t0, t1)), x in zip(
+            self.visit(d.backward), self.inputs(layer, d.backward), strict=True
+        ):
+            before = state
+            out, state = _run_chunk(d, x, state, self.active(t0, t1))
+            yield k, t0, out, before
+
+
+def stream_pooled(
+    params: Params,
+    ids: np.ndarray,
+    lengths: np.ndarray,
+    *,
+    cell: str,
+    num_layers: int,
+    bidirectional: bool,
+    one_hot: bool,
+    pooling: str,
+    chunk_positions: int = CHUNK_POSITIONS,
+) -> np.ndarray:
+    """The pooled vectors of a batch, in memory bounded by ``chunk_positions``.
+
+    Equal, to rounding, to ``pool_forward(recurrent_forward(...))`` without
+    dropout (the module docstring says how, and what it costs).
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The network's parameters (read only); ``embed.E`` unless ``one_hot``.
+    ids : ndarray of int of shape (n_steps, n_samples)
+        Padded, time-major token ids.
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths in decreasing order.
+    cell, num_layers, bidirectional, one_hot
+        As for :func:`~skrnn.nn._recurrent.recurrent_forward`.
+    pooling : {"last", "mean", "max"}
+        As for :func:`~skrnn.nn._recurrent.pool_forward`.
+    chunk_positions : int
+        Padded positions per chunk; a chunk has at least one step.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_directions * hidden_size)
+        The pooled vector of each sequence.
+    """
+    n_steps, n_samples = ids.shape
+    table = params["layer0.fwd.W_xh"] if one_hot else params["embed.E"]
+    # The distinct ids, in increasing order (as np.unique gives them, so that
+    # the first layer's product has the operands of recurrent_forward's), and
+    # each id's row among them.
+    present = np.zeros(len(table), dtype=bool)
+    present[ids] = True
+    distinct = np.flatnonzero(present)
+    remap = np.zeros(len(table), dtype=np.intp)
+    remap[distinct] = np.arange(len(distinct))
+    rows = distinct if one_hot else table[distinct]
+    layers = [
+        [
+            _prepare(params, layer, direction, cell, rows, one_hot and layer == 0)
+            for direction in directions(bidirectional)
+        ]
+        for layer in range(num_layers)
+    ]
+    dtype = params["head.b_y"].dtype
+    step = max(1, chunk_positions // max(1, n_samples))
+    positions = n_steps * n_samples
+    limit = max(chunk_positions, STACKED_BIDIRECTIONAL_POSITIONS)
+    if bidirectional and num_layers > 1 and positions <= limit:
+        step = max(1, n_steps)
+    batch = _Batch(
+        ids=ids,
+        lengths=lengths,
+        remap=remap,
+        chunks=[(t0, min(t0 + step, n_steps)) for t0 in range(0, n_steps, step)],
+        layers=layers,
+        dtype=dtype,
+    )
+    top = layers[-1]
+    hidden = top[0].W_hh.shape[0]
+    pools = [_pool_start(pooling, n_samples, hidden, dtype) for _ in top]
+    if len(batch.chunks) <= 1 or not bidirectional:
+        # One pass through all the layers: every direction either runs the
+        # way of the pass or, in a single chunk, starts from zero.
+        for layer, dirs in enumerate(layers):
+            for j, d in enumerate(dirs):
+                batch.checkpoints[layer, j] = [_zero_state(d, n_samples, dtype)]
+        for (_, (t0, _)), out in zip(
+            batch.visit(False), batch.sweep(num_layers - 1, False), strict=True
+        ):
+            for j, d in enumerate(top):
+                half = out[:, :, j * hidden : (j + 1) * hidden]
+                _pool_chunk(pools[j], half, t0, lengths, pooling, d.backward)
+    else:
+        for layer in range(num_layers - 1):
+            for j in range(len(layers[layer])):
+                saved = [None] * len(batch.chunks)
+                for k, _, _, before in batch.run_alone(layer, j):
+                    saved[k] = before
+                batch.checkpoints[layer, j] = saved
+        for j, d in enumerate(top):
+            for _, t0, out, _ in batch.run_alone(num_layers - 1, j):
+                _pool_chunk(pools[j], out, t0, lengths, pooling, d.backward)
+    pooled = [_pool_finish(p, lengths, pooling) for p in pools]
+    return pooled[0] if len(pooled) == 1 else np.concatenate(pooled, axis=1)
