@@ -20,9 +20,12 @@ embedded inputs, which the numpy core does not expose (``loss_and_grad``
 returns parameter gradients only); occlusion needs forward passes only, so it
 is the method here.
 
-Everything is vectorised: all the prefixes, or all the leave-one-out variants,
-of all the documents are run as length-bucketed batches of the cache-free
-forward pass, like ``predict_logits``.
+Everything is vectorised: the prefixes, or the leave-one-out variants, of a
+document are run as batches of the prediction forward pass
+(:func:`~skrnn.nn.predict_forward`), built a group of at most
+:data:`EXPLAIN_BATCH_TOKENS` tokens at a time, so that memory stays bounded
+whatever the document's length.  Time grows with the square of the length:
+``n`` variants of ``n - 1`` tokens.
 """
 
 from collections.abc import Iterable, Sequence
@@ -35,7 +38,7 @@ from ._batching import length_runs, length_sorted, pad_batch
 from ._prediction import predict_logits, prediction_batch_size
 from ._text import check_text
 from ._threads import single_threaded_blas
-from .nn import HEADS, NetworkConfig, staged_forward
+from .nn import HEADS, NetworkConfig, predict_forward, staged_forward
 
 __all__ = [
     "EXPLAIN_METHODS",
@@ -53,6 +56,12 @@ Params = dict[str, np.ndarray]
 
 #: Attribution methods accepted by :func:`explain_document`.
 EXPLAIN_METHODS = ("occlusion",)
+
+#: Tokens of the occlusion variants, or of the prefixes, of a document that
+#: are built and predicted together: 32 MB of token ids, and as many variants
+#: of a long document (139 of 30,000 tokens) as keep the steps' products
+#: efficient.  Memory stays bounded whatever the document's length.
+EXPLAIN_BATCH_TOKENS = 2**22
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,12 +291,12 @@ def prefix_logits(
     """Logits of every prefix of every sequence, each run through the network.
 
     The general definition behind :func:`staged_logits`, valid for any
-    architecture: the prefixes ``seq[:1], ..., seq[:n]`` of all sequences are
-    gathered into one list and predicted in length-bucketed batches.  A
-    document of ``n`` tokens costs ``n (n + 1) / 2`` token steps instead of
-    the ``n`` of the one-pass path, so about ``(n + 1) / 2`` times a plain
-    prediction (some 10 times for a 20-token sentence); memory stays bounded
-    by the batch size of :func:`predict_logits`.
+    architecture: the prefixes ``seq[:n], ..., seq[:1]`` of each sequence are
+    built and predicted in groups of at most :data:`EXPLAIN_BATCH_TOKENS`
+    tokens.  A document of ``n`` tokens costs ``n (n + 1) / 2`` token steps
+    instead of the ``n`` of the one-pass path, so about ``(n + 1) / 2`` times
+    a plain prediction (some 10 times for a 20-token sentence); memory stays
+    bounded whatever ``n``.
 
     Parameters
     ----------
@@ -303,9 +312,18 @@ def prefix_logits(
     list of ndarray of shape (n_tokens, n_classes)
         One array per sequence: row ``t`` holds the logits of ``seq[: t + 1]``.
     """
-    prefixes = [seq[:t] for seq in sequences for t in range(1, len(seq) + 1)]
-    logits = predict_logits(params, prefixes, config)
-    return _split(logits, [len(seq) for seq in sequences])
+    dtype = params["head.b_y"].dtype
+    result = []
+    for seq in sequences:
+        logits = np.empty((len(seq), config.n_classes), dtype)
+        # Longest first, as a batch wants them: prefix lengths stop..start+1.
+        for start, stop in _prefix_groups(len(seq)):
+            lengths = np.arange(stop, start, -1)
+            steps = np.arange(stop)[:, None]
+            ids = np.where(steps < lengths, seq[:stop, None], 0)
+            logits[start:stop] = predict_forward(params, ids, lengths, config)[::-1]
+        result.append(logits)
+    return result
 
 
 def occlusion_attributions(
@@ -315,8 +333,8 @@ def occlusion_attributions(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Leave-one-out occlusion: how much each token raises the predicted class.
 
-    Every sequence and its ``n`` variants without one token are predicted in
-    one batched pass; the attribution of token ``i`` is
+    Every sequence and its ``n`` variants without one token are predicted;
+    the attribution of token ``i`` is
     ``p(c | seq) - p(c | seq without token i)`` for the class ``c`` predicted
     for the whole sequence.  Deleting a token shifts the
     later ones one step earlier, which is what "the document without that
@@ -328,6 +346,10 @@ def occlusion_attributions(
     attributions of a sequence are ``f(seq) - f(seq without token i)`` for
     every output ``f`` (a label's probability, a predicted value), an array
     of shape (n_tokens, n_outputs).
+
+    The variants of a sequence are built and predicted in groups of at most
+    :data:`EXPLAIN_BATCH_TOKENS` tokens, so memory stays bounded whatever its
+    length; time grows with its square (``n`` variants of ``n - 1`` steps).
 
     Parameters
     ----------
@@ -345,29 +367,43 @@ def occlusion_attributions(
     attributions : list of ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
         One array per sequence, in ``[-1, 1]`` for probabilities.
     """
-    batch: list[np.ndarray] = []
-    for seq in sequences:
-        n = len(seq)
-        batch.append(seq)
-        if n:
-            # Row i of the n x (n - 1) matrix is seq without its token i.
-            keep = ~np.eye(n, dtype=bool)
-            batch.extend(np.broadcast_to(seq, (n, n))[keep].reshape(n, n - 1))
-    proba_all = HEADS[config.head].output(predict_logits(params, batch, config))
-    sizes = [1 + len(seq) for seq in sequences]
-    starts = np.cumsum([0, *sizes])[:-1]
-    proba = proba_all[starts]
-    if config.head != "softmax":
-        return proba, [
-            proba[k] - proba_all[start + 1 : start + size]
-            for k, (start, size) in enumerate(zip(starts, sizes, strict=True))
-        ]
-    targets = proba.argmax(axis=1)
-    attributions = [
-        proba[k, c] - proba_all[start + 1 : start + size, c]
-        for k, (start, size, c) in enumerate(zip(starts, sizes, targets, strict=True))
-    ]
+    output = HEADS[config.head].output
+    proba = output(predict_logits(params, sequences, config))
+    by_class = config.head == "softmax"
+    attributions = []
+    for seq, p in zip(sequences, proba, strict=True):
+        c = p.argmax()
+        drop = np.empty((len(seq),) if by_class else (len(seq), len(p)), proba.dtype)
+        n_steps = max(0, len(seq) - 1)
+        for start, stop in _occlusion_groups(len(seq)):
+            # Column k is seq without its token start + k: earlier tokens
+            # stay in place, later ones move one step earlier.
+            steps = np.arange(n_steps)[:, None]
+            ids = np.where(
+                steps < np.arange(start, stop), seq[:-1, None], seq[1:, None]
+            )
+            lengths = np.full(stop - start, n_steps)
+            out = output(predict_forward(params, ids, lengths, config))
+            drop[start:stop] = p[c] - out[:, c] if by_class else p - out
+        attributions.append(drop)
     return proba, attributions
+
+
+def _occlusion_groups(n_tokens: int) -> list[tuple[int, int]]:
+    """Ranges of the tokens whose variants are predicted together."""
+    size = max(1, EXPLAIN_BATCH_TOKENS // max(1, n_tokens - 1))
+    return [(i, min(i + size, n_tokens)) for i in range(0, n_tokens, size)]
+
+
+def _prefix_groups(n_tokens: int) -> list[tuple[int, int]]:
+    """Ranges of the prefixes predicted together (``t`` for ``seq[: t + 1]``)."""
+    groups = []
+    stop = n_tokens
+    while stop > 0:
+        start = max(0, stop - max(1, EXPLAIN_BATCH_TOKENS // stop))
+        groups.append((start, stop))
+        stop = start
+    return groups
 
 
 def _running_logits(
@@ -424,8 +460,9 @@ def explain_documents(
 ) -> list[Explanation | RegressionExplanation]:
     """Explain the prediction of each of many documents.
 
-    The staged probabilities and the occlusion variants of all the documents
-    are each computed in one batched pass.
+    The staged probabilities of all the documents are computed in batches;
+    the occlusion variants of each document in groups of bounded memory (see
+    :func:`occlusion_attributions`).
 
     Parameters
     ----------

@@ -11,13 +11,14 @@ import copy
 import dataclasses
 import io
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
-from skrnn import RNNTextClassifier
+from skrnn import RNNTextClassifier, _explain
 from skrnn._demo import SEED_PARAMS
 from skrnn._explain import (
     Explanation,
@@ -143,6 +144,62 @@ def test_occlusion_is_the_drop_in_the_predicted_probability():
             without = [np.delete(seq, i) for i in range(len(seq))]
             p_without = softmax(predict_logits(params, without, config))
             assert_allclose(a, p[p.argmax()] - p_without[:, p.argmax()], atol=1e-12)
+
+
+@pytest.mark.parametrize("budget", [1, 7, 40])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_groups_of_variants_give_the_same_results(monkeypatch, budget, bidirectional):
+    # A budget of 1 token predicts every variant, or prefix, alone; 7 and 40
+    # cut the documents' variants into groups of several sizes.
+    params, config, sequences = random_network(
+        cell="lstm", bidirectional=bidirectional, num_layers=2, hidden_size=4
+    )
+    sequences = [*sequences, np.arange(1, 7).repeat(3)]
+    proba, attributions = occlusion_attributions(params, sequences, config)
+    staged = prefix_logits(params, sequences, config)
+    monkeypatch.setattr(_explain, "EXPLAIN_BATCH_TOKENS", budget)
+    proba_b, attributions_b = occlusion_attributions(params, sequences, config)
+    assert_allclose(proba_b, proba, rtol=0, atol=1e-12)
+    for seq, a, b, s, t in zip(
+        sequences,
+        attributions,
+        attributions_b,
+        staged,
+        prefix_logits(params, sequences, config),
+        strict=True,
+    ):
+        assert b.shape == (len(seq),) and t.shape == (len(seq), config.n_classes)
+        assert_allclose(b, a, rtol=0, atol=1e-12)
+        assert_allclose(t, s, rtol=0, atol=1e-12)
+
+
+def peak_bytes(func, *args):
+    """The most memory that ``func`` held at once, numpy's arrays included."""
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        func(*args)
+        return tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_memory_of_occlusion_and_prefixes_is_bounded(monkeypatch, bidirectional):
+    # Regression: occlusion built all n x (n - 1) token ids at once (3.35 GiB
+    # for a 30,000-token document), and so did the prefixes of a
+    # bidirectional network (n (n + 1) / 2).
+    monkeypatch.setattr(_explain, "EXPLAIN_BATCH_TOKENS", 2**15, raising=False)
+    params, config, _ = random_network(
+        n_vocab=50, hidden_size=4, bidirectional=bidirectional
+    )
+    seq = np.random.default_rng(0).integers(1, 50, size=800)
+    peaks = [
+        peak_bytes(occlusion_attributions, params, [seq], config),
+        peak_bytes(staged_logits, params, [seq], config),
+    ]
+    # 2**15 tokens of ids are 256 KB; all the variants would be 5 MB.
+    assert max(peaks) < 1024**2, peaks
 
 
 # ------------------------------------------------------- estimator functions
