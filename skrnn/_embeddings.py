@@ -1,15 +1,35 @@
 """Pre-trained word vectors: reading word2vec/GloVe text files, filling a table."""
 
+import codecs
+import contextlib
 import gzip
 import os
 import re
-from collections.abc import Collection, Mapping, Sequence
+import zlib
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 import numpy as np
 
 #: The field separators of word-vector text files: ASCII whitespace only, so
 #: that words keep other whitespace, such as the no-break spaces of fastText's.
 _SEPARATORS = re.compile(r"\s+", re.ASCII)
+
+
+#: Longest line read, in bytes: a line of a 300-dimensional file is about
+#: 3 KB, one of 10,000 components some 130 KB.  A longer one is not a line of
+#: word vectors (a binary file, say), and reading it whole could exhaust
+#: memory.
+MAX_LINE_BYTES = 2**20
+
+#: The first bytes of every gzip file.
+_GZIP_MAGIC = b"\x1f\x8b"
+
+#: What :func:`load_word_vectors` suggests for a file it cannot read as text.
+_NOT_TEXT = (
+    "load_word_vectors reads word2vec and GloVe text files: pass the file's "
+    "encoding=, or convert a binary word2vec file to text (gensim's "
+    "save_word2vec_format(path, binary=False))"
+)
 
 
 def load_word_vectors(
@@ -23,16 +43,21 @@ def load_word_vectors(
     Each line holds a word and then its vector's components, separated by
     spaces or tabs (runs of ASCII whitespace; leading and trailing ones are
     ignored, and so are blank lines). word2vec files start with a header line
-    ``n_words dim``, which is recognised and skipped.  Files ending in ``.gz``
-    are decompressed.
+    ``n_words dim``, which is recognised and skipped.  Gzip-compressed files
+    are recognised by their first bytes, whatever their name, and
+    decompressed; a byte-order mark at the start of the file is skipped.
 
     Every vector has the same number of components, ``dim``: the header's,
-    or, without a header, the number of fields that end the first non-blank
-    line with numbers (its first field excepted, which always belongs to the
-    word).  The components of a line are its last ``dim`` fields, and its
-    word is made of the fields before them, joined by single spaces: a word
-    may hold spaces, as a few of GloVe's 840B file do, but if its last field
-    is a number, the line has more than ``dim`` components.
+    or, without a header, the number of fields after the first on the first
+    non-blank line (which must all be numbers).  The components of a line
+    are its last ``dim`` fields, and its word is made of the fields before
+    them, joined by single spaces: a word may hold spaces, as a few of GloVe's
+    840B file do, but if its last field is a number, the line has more than
+    ``dim`` components.
+
+    The file is read one line at a time, each of at most
+    :data:`MAX_LINE_BYTES` bytes, so memory holds the vectors kept and one
+    line, whatever the file.
 
     Parameters
     ----------
@@ -41,7 +66,8 @@ def load_word_vectors(
     vocabulary : collection of str, optional
         Keep only these words (saves memory on large files).
     encoding : str, default="utf-8"
-        Text encoding of the file.
+        Text encoding of the file; one that encodes ASCII as ASCII (UTF-8,
+        Latin-1, cp1252, ...), as every word-vector file is.
 
     Returns
     -------
@@ -52,9 +78,13 @@ def load_word_vectors(
     ------
     ValueError
         If a line has fewer or more components than ``dim``, the first
-        non-blank line has none, or a component of a kept word (every word, without
-        ``vocabulary``) is not a number; the message names the line, and the
-        counts of components.
+        non-blank line has none or a field after its first that is not a
+        number, a component of a kept word (every word, without
+        ``vocabulary``) is not a number, a line is not text in ``encoding``
+        (a binary word2vec file, say) or is longer than
+        :data:`MAX_LINE_BYTES`, or the compressed data are corrupt; the
+        message names the file and the line.  Also if ``encoding`` is unknown
+        or does not encode ASCII as ASCII.
 
     Examples
     --------
@@ -69,45 +99,113 @@ def load_word_vectors(
     array([-0.1, -0.2, -0.3], dtype=float32)
     """
     name = os.fspath(path)
-    opener = gzip.open if name.endswith(".gz") else open
+    _check_encoding(encoding)
     vectors: dict[str, np.ndarray] = {}
     dim = None
-    with opener(path, "rt", encoding=encoding) as lines:
-        for number, line in enumerate(lines, start=1):
-            fields = _SEPARATORS.split(line.strip(" \t\n\r\f\v"))
-            if number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
-                dim, source = int(fields[1]), "the header gives"
-                if dim < 1:
-                    raise ValueError(f"{name}, line 1: the header gives dim={dim}.")
-                continue
-            if fields == [""]:
-                continue
-            if dim is None:
-                dim, source = _n_components(fields, 0), f"line {number} has"
-                if dim == 0:
-                    raise ValueError(
-                        f"{name}, line {number}: expected a word and numbers "
-                        f"separated by spaces or tabs, got {line.strip()!r:.60}."
-                    )
-            n_components = len(fields) - 1
-            if n_components > dim:  # more numbers, or a word of several fields
-                n_components = _n_components(fields, dim)
-            if n_components != dim:
-                raise ValueError(
-                    f"{name}, line {number}: {n_components} components after the "
-                    f"word, but {source} {dim}; every vector must have as many."
-                )
-            word = " ".join(fields[:-dim])
-            if vocabulary is not None and word not in vocabulary:
-                continue
-            try:
-                vectors[word] = np.array(fields[-dim:], dtype=np.float32)
-            except ValueError as exc:
-                raise ValueError(
-                    f"{name}, line {number}: {exc}; is this a word2vec or GloVe "
-                    "text file?"
-                ) from None
+    for number, line in _lines(name, encoding):
+        where = f"{name}, line {number}"
+        fields = _SEPARATORS.split(line.strip(" \t\n\r\f\v"))
+        if number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
+            dim, source = int(fields[1]), "the header gives"
+            if dim < 1:
+                raise ValueError(f"{where}: the header gives dim={dim}.")
+            continue
+        if fields == [""]:
+            continue
+        if dim is None:
+            dim, source = len(fields) - 1, f"line {number} has"
+            _check_first_line(fields, where, line)
+        n_components = len(fields) - 1
+        if n_components > dim:  # more numbers, or a word of several fields
+            n_components = _n_components(fields, dim)
+        if n_components != dim:
+            raise ValueError(
+                f"{where}: {n_components} components after the word, but "
+                f"{source} {dim}; every vector must have as many."
+            )
+        word = " ".join(fields[:-dim])
+        if vocabulary is not None and word not in vocabulary:
+            continue
+        try:
+            vectors[word] = np.array(fields[-dim:], dtype=np.float32)
+        except ValueError as exc:
+            raise ValueError(
+                f"{where}: {exc}; is this a word2vec or GloVe text file?"
+            ) from None
     return vectors
+
+
+def _check_encoding(encoding: str) -> None:
+    """Refuse an unknown encoding, or one that does not keep ASCII as it is.
+
+    Lines are split at the newline byte before they are decoded, which only
+    such encodings allow (UTF-16 does not).
+    """
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"Unknown encoding={encoding!r}.") from None
+    ascii_text = "\n\t 0123456789.-+e"
+    try:
+        same = ascii_text.encode("ascii").decode(encoding) == ascii_text
+    except UnicodeDecodeError:
+        same = False
+    if not same:
+        raise ValueError(
+            f"encoding={encoding!r} does not encode ASCII as ASCII; word-vector "
+            "files are in UTF-8 or a one-byte encoding such as Latin-1."
+        )
+
+
+def _lines(name: str, encoding: str) -> Iterator[tuple[int, str]]:
+    """Number and text of each line of a file, gzip-compressed or not."""
+    with contextlib.ExitStack() as stack:
+        f = stack.enter_context(open(name, "rb"))
+        if f.peek(len(_GZIP_MAGIC)).startswith(_GZIP_MAGIC):
+            f = stack.enter_context(gzip.GzipFile(fileobj=f))
+        number = 0
+        while True:
+            number += 1
+            try:
+                raw = f.readline(MAX_LINE_BYTES + 1)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                raise ValueError(
+                    f"{name}, line {number}: the gzip data are corrupt or "
+                    f"truncated ({exc})."
+                ) from None
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES:
+                raise ValueError(
+                    f"{name}, line {number}: longer than {MAX_LINE_BYTES} bytes, "
+                    f"which no line of word vectors is; {_NOT_TEXT}."
+                )
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ValueError(
+                    f"{name}, line {number}: not {encoding} text (byte "
+                    f"{raw[exc.start : exc.start + 1]!r} at position "
+                    f"{exc.start}); {_NOT_TEXT}."
+                ) from None
+            yield number, line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _check_first_line(fields: list[str], where: str, line: str) -> None:
+    """The first line, without a header, is a word and ``dim`` numbers."""
+    if len(fields) == 1:
+        raise ValueError(
+            f"{where}: expected a word and numbers separated by spaces or tabs, "
+            f"got {line.strip()!r:.60}."
+        )
+    for k, field in enumerate(fields[1:], start=2):
+        if not is_number(field):
+            raise ValueError(
+                f"{where}: field {k}, {field!r:.30}, is not a number; without "
+                "a header line, the first line's fields after the word are its "
+                "components, and fix how many every vector has.  (A word of "
+                "several fields needs a word2vec header 'n_words dim'.)"
+            )
 
 
 def is_number(field: str) -> bool:

@@ -8,12 +8,14 @@ checked in test_nn_embedding.py.)
 """
 
 import gzip
+import tracemalloc
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
 from skrnn import RNNTextClassifier, load_word_vectors
+from skrnn._embeddings import MAX_LINE_BYTES
 from skrnn._text import PAD_ID, UNK_ID
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -167,6 +169,92 @@ def test_component_count_errors_give_the_counts(tmp_path, text, message):
     path = _write(tmp_path / "broken.txt", text)
     with pytest.raises(ValueError, match=message):
         load_word_vectors(path)
+
+
+def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
+    # Regression: the mark became part of the first word, or hid the header.
+    for header in ("2 3\n", ""):
+        text = "\ufeff" + header + _line("good", VECTORS["good"])
+        path = _write(tmp_path / "bom.txt", text + _line("bad", VECTORS["bad"]))
+        _assert_vectors_equal(
+            load_word_vectors(path), {w: VECTORS[w] for w in ("good", "bad")}
+        )
+
+
+@pytest.mark.parametrize("name", ["vectors.txt", "vectors", "vectors.txt.gz"])
+def test_gzip_is_recognised_by_its_bytes_not_its_name(tmp_path, name):
+    # Regression: a gzip file not named .gz was read as text.
+    text = "".join(_line(w, v) for w, v in VECTORS.items())
+    _write(tmp_path / name, text, opener=gzip.open)
+    _assert_vectors_equal(load_word_vectors(tmp_path / name), VECTORS)
+    plain = _write(tmp_path / "plain.gz", text)  # named .gz, but plain text
+    _assert_vectors_equal(load_word_vectors(plain), VECTORS)
+
+
+def test_binary_word2vec_file_is_a_value_error_naming_the_line(tmp_path):
+    # Regression: a bare UnicodeDecodeError, without file or line.
+    path = tmp_path / "vectors.bin"
+    data = b"2 3\n" + b"".join(
+        word.encode() + b" " + VECTORS[word].tobytes() + b"\n" for word in VECTORS
+    )
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=r"vectors\.bin, line 2: not utf-8 text"):
+        load_word_vectors(path)
+
+
+def test_undecodable_line_is_named(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("good 1 2\nbad 3 4\ncafé 5 6\n".encode("latin-1"))
+    with pytest.raises(
+        ValueError, match=r"latin1\.txt, line 3: not utf-8 text.*encoding="
+    ):
+        load_word_vectors(path)
+    assert_array_equal(load_word_vectors(path, encoding="latin-1")["café"], [5, 6])
+
+
+@pytest.mark.parametrize("text", ["good 1 x 3\nbad 1 2 3\n", "good x 2 3\nbad 1 2 3\n"])
+def test_a_non_number_on_the_first_line_is_blamed_on_it(tmp_path, text):
+    # Regression: the width was inferred from the numbers after the "x", and
+    # line 2 was blamed for having too many.
+    path = _write(tmp_path / "broken.txt", text)
+    with pytest.raises(ValueError, match=r"broken\.txt, line 1: field \d, 'x', is not"):
+        load_word_vectors(path)
+
+
+def test_an_overlong_line_is_refused_in_bounded_memory(tmp_path):
+    # Regression: a 95 KB .gz holding one long line peaked at 2.6 GB, even
+    # with vocabulary=.
+    path = tmp_path / "long.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"good")
+        f.write(b" 0.5" * (4 * MAX_LINE_BYTES // 4))
+        f.write(b"\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"long\.gz, line 1: longer than"):
+            load_word_vectors(path, vocabulary={"bad"})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MAX_LINE_BYTES
+
+
+def test_corrupt_gzip_data_is_a_value_error(tmp_path):
+    text = "".join(_line(w, v) for w, v in VECTORS.items()) * 50
+    whole = _write(tmp_path / "whole.gz", text, opener=gzip.open).read_bytes()
+    path = tmp_path / "cut.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"cut\.gz, line \d+: the gzip data are"):
+        load_word_vectors(path)
+
+
+@pytest.mark.parametrize(
+    "encoding, message", [("utf-16", "does not encode ASCII"), ("nope", "Unknown")]
+)
+def test_unusable_encodings_are_refused(tmp_path, encoding, message):
+    path = _write(tmp_path / "vectors.txt", "good 1 2\n")
+    with pytest.raises(ValueError, match=message):
+        load_word_vectors(path, encoding=encoding)
 
 
 # ------------------------------------------------------------- the estimator
