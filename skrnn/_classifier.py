@@ -111,7 +111,13 @@ max_length, truncating : see SequenceVectorizer
         reads characters one at a time (for text without spaces between
         words).  Documents longer than ``max_length`` tokens keep their
         first ``max_length`` tokens (``truncating="post"``) or their last
-        (``"pre"``).
+        (``"pre"``).  Unlike the vectorizer's, the default ``max_length``
+        here is 1000: a document costs time and memory in proportion to its
+        length, and backpropagation through thousands of steps is slow and
+        unsteady, so longer documents are read up to their 1000th token, in
+        ``fit`` and in prediction alike (sentences and reviews are far
+        shorter).  ``max_length=None`` reads them whole (see
+        :ref:`performance`).
     solver : {"adam", "adamw", "sgd"}, default="adam"
         The optimizer: "adam" and "sgd" as in
         :class:`~sklearn.neural_network.MLPClassifier`; "adamw" is Adam with
@@ -289,7 +295,7 @@ max_length, truncating : see SequenceVectorizer
         max_df=1.0,
         max_features=None,
         vocabulary=None,
-        max_length=None,
+        max_length=1000,
         truncating="post",
         solver="adam",
         learning_rate_init=0.005,

@@ -898,7 +898,7 @@ def test_text_and_label_in_the_same_column_exits_2(capsys, data_csv, tmp_path, o
     [
         ("missing.txt", None, "no such file"),
         ("directory", "", "is a directory"),
-        ("vectors.txt.gz", b"good 0.1 0.2\n", "gzipped file"),
+        ("vectors.txt.gz", b"\x1f\x8b\x08\x00 not gzip data", "gzip data are corrupt"),
     ],
 )
 def test_unreadable_embeddings_exit_1_naming_the_file(

@@ -1,5 +1,7 @@
 """Tests for skrnn._prediction: batched prediction in the documents' order."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -40,6 +42,28 @@ def test_predict_logits_on_threads_matches_one_thread():
     one = predict_logits(params, sequences, config)
     two = predict_logits(params, sequences, config, n_jobs=2)
     assert_array_equal(two, one)
+
+
+def test_prediction_memory_does_not_grow_with_the_length():
+    # Regression: a prediction kept every step's input projection and states,
+    # some 900 bytes per token of the default network (0.9 GB for a
+    # 1,000,000-token document).
+    config = NetworkConfig(
+        n_vocab=30, n_classes=2, hidden_size=4, embedding_dim=4, pooling="max"
+    )
+    params = init_params(config, np.random.default_rng(0), np.float32)
+    rng = np.random.default_rng(0)
+    peaks = []
+    for length in (10_000, 40_000):  # both longer than a chunk of time
+        sequences = [rng.integers(2, 30, size=length, dtype=np.int32)]
+        tracemalloc.start()
+        try:
+            predict_logits(params, sequences, config)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    # What grows is the padded copy of the token ids, 8 bytes per token.
+    assert peaks[1] - peaks[0] < 16 * 30_000, peaks
 
 
 @pytest.mark.parametrize(
