@@ -174,15 +174,15 @@ def main(argv=None) -> None:
         model = args.model or os.path.join(tmp, "model.skrnn")
         if not os.path.exists(model) and {"predict", "explain"} & set(kinds):
             fit_model(model)
-        print()
-        print(
-            "| call | tokens | seconds | RSS after import / model / document, MB "
-            "| peak during the call, MB | peak above the model, MB | target |"
-        )
-        print("|---|---:|---:|---|---:|---:|---|")
-        for kind in ("predict", "explain"):
-            if kind not in kinds:
-                continue
+        calls = [kind for kind in ("predict", "explain") if kind in kinds]
+        if calls:
+            print()
+            print(
+                "| call | tokens | seconds | RSS after import / model / document, "
+                "MB | peak during the call, MB | peak above the model, MB | target |"
+            )
+            print("|---|---:|---:|---|---:|---:|---|")
+        for kind in calls:
             tokens = args.predict_tokens if kind == "predict" else args.explain_tokens
             r = run_child(kind, model, str(tokens))
             above = r["peak_mb"] - r["rss_model_mb"]
