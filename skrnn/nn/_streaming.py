@@ -288,8 +288,8 @@ class _Batch:
     chunks: list[tuple[int, int]]
     layers: list[list[_Direction]]
     dtype: np.dtype
-    #: ``checkpoints[layer, k][chunk]``: the state of direction ``k`` of
-    #: ``layer`` before that chunk, in the direction's order.
+    #: ``checkpoints[layer, j][k]``: the state of direction ``j`` of
+    #: ``layer`` before chunk ``k``, in the direction's order.
     checkpoints: dict[tuple[int, int], list[State]] = field(default_factory=dict)
 
     def visit(self, descending: bool) -> list[tuple[int, tuple[int, int]]]:
