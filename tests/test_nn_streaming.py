@@ -14,7 +14,16 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skrnn._batching import pad_batch
-from skrnn.nn import CELLS, POOLINGS, NetworkConfig, _streaming, forward, init_params
+from skrnn.nn import (
+    CELLS,
+    POOLINGS,
+    NetworkConfig,
+    _streaming,
+    forward,
+    init_params,
+    register_cell,
+    unregister_cell,
+)
 from skrnn.nn._network import predict_forward
 
 N_VOCAB = 12
@@ -144,6 +153,21 @@ def test_all_empty_batch_gives_the_output_bias(pooling):
         predict_forward(params, ids, lengths, config),
         np.broadcast_to(params["head.b_y"], (3, 3)),
     )
+
+
+def test_a_registered_cell_predicts_through_forward():
+    # A cell of one's own declares no step: predict_forward falls back.
+    register_cell("rnn_again", CELLS["rnn"])
+    try:
+        config = make_config(cell="rnn_again", pooling="mean", embedding_dim=4)
+        params = make_params(config)
+        ids, lengths = pad_batch(make_docs())
+        assert_array_equal(
+            predict_forward(params, ids, lengths, config, chunk_positions=1),
+            forward(params, ids, lengths, config),
+        )
+    finally:
+        unregister_cell("rnn_again")
 
 
 # ----------------------------------------------------------------------- memory

@@ -51,7 +51,7 @@ from ._recurrent import (
     recurrent_forward,
     running_pool,
 )
-from ._streaming import CHUNK_POSITIONS, stream_pooled
+from ._streaming import CHUNK_POSITIONS, STEPS, stream_pooled
 
 
 def _check_count(name: str, value: object) -> None:
@@ -476,7 +476,10 @@ def predict_forward(
     projection is computed once per distinct token id (see
     :mod:`skrnn.nn._streaming` for how, and for the bounds).  The logits
     equal :func:`forward`'s to rounding; for a one-layer unidirectional
-    network with ``"last"`` or ``"max"`` pooling, bit for bit.
+    network with ``"last"`` or ``"max"`` pooling, bit for bit.  A cell added
+    with :func:`register_cell` declares a forward over whole sequences only,
+    so its logits are :func:`forward`'s, in memory that grows with the
+    length.
 
     Parameters
     ----------
@@ -491,6 +494,8 @@ def predict_forward(
     ndarray of shape (n_samples, n_classes)
         The logits ``y = W_hy h + b_y`` (before the softmax).
     """
+    if config.cell not in STEPS:
+        return forward(params, ids, lengths, config)
     pooled = stream_pooled(
         params,
         ids,
