@@ -743,12 +743,13 @@ max_length, truncating : see SequenceVectorizer
         mark tokens that pushed the prediction towards ``c``; values near 1
         mark tokens without which the prediction would flip.  Occlusion needs
         forward passes only, so it works for every cell, pooling and direction;
-        the ``n_tokens`` variants of the document are predicted in one
-        batch.  (Gradient methods such as integrated gradients would need
-        input gradients, which the network does not expose.)  Occlusion's
-        cost grows with the square of the document's length (``n_tokens``
-        passes of ``n_tokens`` steps): a document ten times longer takes a
-        hundred times as long, and ``max_length`` bounds it.
+        the ``n_tokens`` variants of the document are predicted in batches
+        of bounded memory.  (Gradient methods such as integrated gradients
+        would need input gradients, which the network does not expose.)
+        Occlusion's cost grows with the square of the document's length
+        (``n_tokens`` passes of ``n_tokens`` steps): a document ten times
+        longer takes a hundred times as long, and ``max_length`` bounds it
+        (see :ref:`long-documents`).
 
         Parameters
         ----------
