@@ -63,6 +63,11 @@ EXPLAIN_METHODS = ("occlusion",)
 #: efficient.  Memory stays bounded whatever the document's length.
 EXPLAIN_BATCH_TOKENS = 2**22
 
+#: Padded positions of a batch of the one-pass staged logits, which keep the
+#: states of every step (some 1,000 bytes a position with the defaults): a
+#: longer document is a batch of its own.
+STAGED_BATCH_POSITIONS = 2**15
+
 
 @dataclass(frozen=True, eq=False)
 class Explanation:
@@ -414,12 +419,18 @@ def _running_logits(
     dtype = params["head.b_y"].dtype
     result = [np.empty((0, config.n_outputs), dtype) for _ in sequences]
     order = length_sorted(lengths, np.flatnonzero(lengths))
-    for idx in length_runs(order, lengths, prediction_batch_size):
+    for idx in length_runs(order, lengths, _staged_batch_size):
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
         logits = staged_forward(params, ids, batch_lengths, config)
         for column, i in enumerate(idx):
             result[i] = np.ascontiguousarray(logits[: lengths[i], column])
     return result
+
+
+def _staged_batch_size(length: int) -> int:
+    """Documents per batch of :func:`staged_forward`, which keeps every step."""
+    bound = max(1, STAGED_BATCH_POSITIONS // max(1, length))
+    return min(prediction_batch_size(length), bound)
 
 
 def _split(rows: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:

@@ -30,7 +30,7 @@ from skrnn._explain import (
     staged_logits,
     staged_outputs,
 )
-from skrnn._prediction import predict_logits
+from skrnn._prediction import predict_logits, prediction_batch_size
 from skrnn._text import UNK_ID
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import CELLS, POOLINGS, NetworkConfig, init_params
@@ -171,6 +171,15 @@ def test_groups_of_variants_give_the_same_results(monkeypatch, budget, bidirecti
         assert b.shape == (len(seq),) and t.shape == (len(seq), config.n_classes)
         assert_allclose(b, a, rtol=0, atol=1e-12)
         assert_allclose(t, s, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("length", [0, 1, 23, 1000, 10_000, 10**6])
+def test_staged_batches_stay_within_their_positions(length):
+    # The one-pass staged logits keep every step: their batches stay small
+    # where prediction's, which do not, grow to 2**20 positions.
+    size = _explain._staged_batch_size(length)
+    assert 1 <= size <= prediction_batch_size(length)
+    assert size * length <= max(_explain.STAGED_BATCH_POSITIONS, length)
 
 
 def peak_bytes(func, *args):

@@ -50,10 +50,15 @@ def make_docs(lengths=LENGTHS, n_vocab=N_VOCAB, seed=0):
     return [rng.integers(1, n_vocab, size=n) for n in lengths]
 
 
-@pytest.fixture
-def chunk_stacked_bidirectional(monkeypatch):
-    """Let stacked bidirectional networks run short batches in many chunks too."""
+@pytest.fixture(params=["chunks", "groups"])
+def chunk_stacked_bidirectional(request, monkeypatch):
+    """Let stacked bidirectional networks cut short batches too.
+
+    Into chunks of time, or into groups of documents of ``chunk_positions``.
+    """
     monkeypatch.setattr(_streaming, "STACKED_BIDIRECTIONAL_POSITIONS", 0)
+    min_group = 10**9 if request.param == "chunks" else 1
+    monkeypatch.setattr(_streaming, "STACKED_BIDIRECTIONAL_MIN_GROUP", min_group)
 
 
 # ------------------------------------------------------------------ equivalence

@@ -73,7 +73,8 @@ def test_prediction_memory_does_not_grow_with_the_length():
         (23, 2**12 // 23),  # sentences: the cache-sized batch
         (200, 32),  # long documents: at least 32 at a time ...
         (1000, 32),
-        (5000, 2**15 // 5000),  # ... within 2**15 positions
+        (10_000, 32),
+        (100_000, 2**20 // 100_000),  # ... within 2**20 positions
         (10**6, 1),
     ],
 )
