@@ -1425,3 +1425,20 @@ def test_multilabel_save_load_pickle_staged_and_explain():
     assert "prediction: labels [0, 2]" in str(explanation)
     with pytest.raises(ValueError, match="no single predicted class"):
         _ = explanation.predicted_index
+
+
+def test_documents_are_read_up_to_their_1000th_token_by_default():
+    # Regression: with max_length=None by default, 200 documents of 10,000
+    # tokens silently took 70 s and 600 MB an epoch.
+    assert RNNTextClassifier().max_length == 1000
+    rng = np.random.default_rng(0)
+    words = np.array(["good", "bad", "film", "story"])
+    long_doc = " ".join(rng.choice(words, 1500))
+    first_1000 = " ".join(long_doc.split()[:1000])
+    clf = _fit([long_doc, "bad film", "good story", "bad story"], [1, 0, 1, 0])
+    assert [len(s) for s in clf.vectorizer_.transform([long_doc])] == [1000]
+    assert_array_equal(clf.predict_proba([long_doc]), clf.predict_proba([first_1000]))
+    whole = _fit(
+        [long_doc, "bad film", "good story", "bad story"], [1, 0, 1, 0], max_length=None
+    )
+    assert [len(s) for s in whole.vectorizer_.transform([long_doc])] == [1500]
