@@ -101,23 +101,26 @@ class RNNTextClassifier(ClassifierMixin, BaseRNNText):
         Keep the whole embedding table fixed during training.  With one-hot
         inputs there is no table: a warning says it has no effect.
     lowercase, preprocessor, tokenizer, token_pattern, analyzer, \
-strip_accents, stop_words, min_df, max_df, max_features, vocabulary, \
-max_length, truncating : see SequenceVectorizer
+strip_accents, stop_words, min_df, max_df, max_features, vocabulary : \
+see SequenceVectorizer
         Passed to the :class:`SequenceVectorizer` that turns text into token
         ids; see there.  They mean what they mean in
         :class:`~sklearn.feature_extraction.text.CountVectorizer`, except
         that the default ``token_pattern`` keeps one-letter words and splits
         punctuation into tokens of its own, and that ``analyzer="char"``
         reads characters one at a time (for text without spaces between
-        words).  Documents longer than ``max_length`` tokens keep their
-        first ``max_length`` tokens (``truncating="post"``) or their last
-        (``"pre"``).  Unlike the vectorizer's, the default ``max_length``
-        here is 1000: a document costs time and memory in proportion to its
-        length, and backpropagation through thousands of steps is slow and
-        unsteady, so longer documents are read up to their 1000th token, in
-        ``fit`` and in prediction alike (sentences and reviews are far
-        shorter).  ``max_length=None`` reads them whole (see
-        :ref:`performance`).
+        words).
+    max_length : int or None, default=1000
+        Documents longer than this many tokens keep their first
+        ``max_length`` tokens (``truncating="post"``) or their last
+        (``"pre"``), in ``fit`` and in prediction alike; None reads them
+        whole.  Passed to the :class:`SequenceVectorizer`, whose default is
+        None: here it is 1000, because a document costs time and memory in
+        proportion to its length and backpropagation through thousands of
+        steps is slow and unsteady, while sentences and reviews are far
+        shorter (see :ref:`long-documents`).
+    truncating : see SequenceVectorizer
+        Which end of a long document to cut.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         The optimizer: "adam" and "sgd" as in
         :class:`~sklearn.neural_network.MLPClassifier`; "adamw" is Adam with
