@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _env import git_state, load_average  # a sibling script, not a package
+from _env import environment_lines, load_average  # a sibling, not a package
 
 TARGET_MB = {"predict": 100, "explain": 500}
 MB = 1024**2
@@ -166,9 +166,7 @@ def main(argv=None) -> None:
         print(json.dumps(report))
         return
 
-    print(f"$ python {' '.join(sys.argv)}")
-    print(f"date: {time.strftime('%Y-%m-%d %H:%M')}, skrnn: {git_state()}")
-    print(f"load average before: {load_average()}")
+    print("\n".join(environment_lines()))
     kinds = [args.only] if args.only else ["predict", "explain", "fit"]
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or os.path.join(tmp, "model.skrnn")
