@@ -273,7 +273,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         max_df=1.0,
         max_features=None,
         vocabulary=None,
-        max_length=None,
+        max_length=1000,
         truncating="post",
         solver="adam",
         learning_rate_init=0.005,

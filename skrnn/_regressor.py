@@ -31,9 +31,12 @@ class RNNTextRegressor(RegressorMixin, BaseRNNText):
 dropout, input_dropout, embeddings, freeze_embeddings : see RNNTextClassifier
         The network, as for :class:`RNNTextClassifier`.
     lowercase, preprocessor, tokenizer, token_pattern, analyzer, \
-strip_accents, stop_words, min_df, max_df, max_features, vocabulary, \
-max_length, truncating : see SequenceVectorizer
+strip_accents, stop_words, min_df, max_df, max_features, vocabulary : \
+see SequenceVectorizer
         The text parameters, as for :class:`RNNTextClassifier`.
+    max_length, truncating : see RNNTextClassifier
+        As for :class:`RNNTextClassifier`: by default, documents are read up
+        to their 1000th token.
     solver, learning_rate_init, learning_rate, power_t, momentum, \
 nesterovs_momentum, beta_1, beta_2, epsilon, alpha, clip_value, clip_norm, \
 batch_size, max_iter, shuffle, tol, n_iter_no_change : see RNNTextClassifier
