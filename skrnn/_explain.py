@@ -320,7 +320,7 @@ def prefix_logits(
     dtype = params["head.b_y"].dtype
     result = []
     for seq in sequences:
-        logits = np.empty((len(seq), config.n_classes), dtype)
+        logits = np.empty((len(seq), config.n_outputs), dtype)
         # Longest first, as a batch wants them: prefix lengths stop..start+1.
         for start, stop in _prefix_groups(len(seq)):
             lengths = np.arange(stop, start, -1)

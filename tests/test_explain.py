@@ -168,7 +168,7 @@ def test_groups_of_variants_give_the_same_results(monkeypatch, budget, bidirecti
         prefix_logits(params, sequences, config),
         strict=True,
     ):
-        assert b.shape == (len(seq),) and t.shape == (len(seq), config.n_classes)
+        assert b.shape == (len(seq),) and t.shape == (len(seq), config.n_outputs)
         assert_allclose(b, a, rtol=0, atol=1e-12)
         assert_allclose(t, s, rtol=0, atol=1e-12)
 

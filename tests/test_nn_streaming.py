@@ -31,7 +31,7 @@ LENGTHS = (7, 5, 5, 2, 1, 0)
 
 
 def make_config(**kwargs):
-    kwargs = {"n_vocab": N_VOCAB, "n_classes": 3, "hidden_size": 3, **kwargs}
+    kwargs = {"n_vocab": N_VOCAB, "n_outputs": 3, "hidden_size": 3, **kwargs}
     return NetworkConfig(**kwargs)
 
 

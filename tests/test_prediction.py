@@ -49,7 +49,7 @@ def test_prediction_memory_does_not_grow_with_the_length():
     # some 900 bytes per token of the default network (0.9 GB for a
     # 1,000,000-token document).
     config = NetworkConfig(
-        n_vocab=30, n_classes=2, hidden_size=4, embedding_dim=4, pooling="max"
+        n_vocab=30, n_outputs=2, hidden_size=4, embedding_dim=4, pooling="max"
     )
     params = init_params(config, np.random.default_rng(0), np.float32)
     rng = np.random.default_rng(0)

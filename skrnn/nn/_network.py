@@ -491,8 +491,8 @@ def predict_forward(
 
     Returns
     -------
-    ndarray of shape (n_samples, n_classes)
-        The logits ``y = W_hy h + b_y`` (before the softmax).
+    ndarray of shape (n_samples, n_outputs)
+        The outputs ``z = W_hy h + b_y``, before the head's transform.
     """
     if config.cell not in STEPS:
         return forward(params, ids, lengths, config)
