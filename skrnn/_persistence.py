@@ -1,4 +1,4 @@
-"""Safe persistence of fitted models: arrays and JSON, never pickle.
+r"""Safe persistence of fitted models: arrays and JSON, never pickle.
 
 :func:`save` writes a fitted :class:`~skrnn.RNNTextClassifier` or
 :class:`~skrnn.RNNTextRegressor` to a file that
@@ -11,11 +11,19 @@ of skrnn loads them.
 
 File format, version 2
 ----------------------
-A model file is a ZIP archive with exactly two members.
+A model file is a ZIP archive with exactly two members, neither encrypted:
+``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
+reader refuses other compression methods, and a member that declares more
+bytes than it holds (stored) or more than 20 times its compressed size and
+over 1 MiB (deflated). :func:`save` writes the archive to a temporary file
+in the target's folder, which then replaces the target in one step.
 
 ``metadata.json``
     One JSON object, UTF-8, strict JSON (no ``NaN`` or ``Infinity``
-    literals), with exactly these keys:
+    literals), nested at most 64 deep, with exactly these keys. A string
+    that holds a lone UTF-16 surrogate (text decoded with
+    ``errors="surrogateescape"``) holds it as a ``\udcXX`` escape, which a
+    JSON reader turns back into it.
 
     ``format``
         ``"skrnn-model"``.
@@ -103,8 +111,13 @@ A model file is a ZIP archive with exactly two members.
     Any other JSON object there is an error.
 
 ``arrays.npz``
-    A NumPy ``.npz`` archive (as :func:`numpy.savez` writes it), read with
-    ``allow_pickle=False``, holding exactly
+    A NumPy ``.npz`` archive (as :func:`numpy.savez` writes it, its members
+    stored), holding exactly the arrays below. Each member is an ``.npy``
+    array of format 1.0 or 2.0 whose header is the one that
+    :func:`numpy.save` writes for a boolean, number or string dtype, and
+    whose data is exactly as long as the header's dtype and shape say: a
+    reader checks the header before it reads the data, and refuses any
+    other (an object array, which would need pickle, among them).
 
     ``classes_``
         The class labels: a 1-D boolean, integer, float, bytes or unicode
@@ -129,16 +142,21 @@ with ``head`` ``"softmax"``.
 # Authors: The skrnn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
 import dataclasses
+import heapq
 import io
 import json
 import math
 import os
 import re
+import secrets
+import stat
+import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -153,7 +171,7 @@ from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._regressor import RNNTextRegressor
-from ._text import _N_RESERVED, SequenceVectorizer
+from ._text import _N_RESERVED, DEFAULT_TOKEN_PATTERN, SequenceVectorizer
 from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
 from .nn import (
@@ -215,6 +233,18 @@ _METADATA_KEYS = frozenset(
         "attributes",
     }
 )
+#: The keys of metadata.json whose values are strings; the others but
+#: format_version are objects.
+_STRING_KEYS = frozenset(
+    {
+        "format",
+        "skrnn_version",
+        "sklearn_version",
+        "numpy_version",
+        "estimator",
+        "dtype",
+    }
+)
 _ATTRIBUTES = (
     "n_iter_",
     "t_",
@@ -241,6 +271,10 @@ class _CorruptFileError(Exception):
     """What is wrong with a model file; :func:`load` re-raises it as ValueError."""
 
 
+class _NotAModelError(_CorruptFileError):
+    """What a file that is not a model file looks like, and what to do."""
+
+
 # ------------------------------------------------------------------- saving
 
 
@@ -259,9 +293,14 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     model : RNNTextClassifier or RNNTextRegressor
         A fitted estimator.
     file : str, path-like or binary file object
-        Where to write: a path (an existing file is replaced) or a file
-        object opened for writing bytes, such as ``open(path, "wb")`` or
-        :class:`io.BytesIO`.
+        Where to write: a path or a file object opened for writing bytes,
+        such as ``open(path, "wb")`` or :class:`io.BytesIO`. A path is
+        written atomically: the model goes to a temporary file in the same
+        folder, which then replaces the file at the path in one step, so
+        that the path holds the old file or the new one, never a part of
+        either, whatever happens during the save (an error, a full disk,
+        Ctrl-C, the process killed, another save to the same path). If the
+        path is a symbolic link, the file it points to is replaced.
 
     Raises
     ------
@@ -278,13 +317,21 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     sklearn.utils._param_validation.InvalidParameterError
         If a parameter has a value that ``fit`` would refuse (set with
         ``set_params`` after fitting): the file could not be loaded.
+    OSError
+        If the file cannot be written, such as when the disk is full or the
+        folder is not writable (the temporary file needs a writable
+        folder). A file already at the path is left as it was.
     ValueError
-        If a parameter that shapes the network (``cell``, ``hidden_size``,
-        ``embedding_dim``, ``num_layers``, ``bidirectional``, ``pooling``,
-        ``dtype``) or the vocabulary (the text parameters, such as
-        ``token_pattern`` or ``max_length``) was changed with ``set_params``
-        since the model was fitted, as a warm start would refuse: the file
-        would describe another model than the one it holds.
+        If a string of the model holds a UTF-16 surrogate pair as two code
+        points, which a JSON reader would read back as one character (a
+        lone surrogate, as text decoded with ``errors="surrogateescape"``
+        has, is saved and loaded back exactly). If a parameter that shapes
+        the network (``cell``, ``hidden_size``, ``embedding_dim``,
+        ``num_layers``, ``bidirectional``, ``pooling``, ``dtype``) or the
+        vocabulary (the text parameters, such as ``token_pattern`` or
+        ``max_length``) was changed with ``set_params`` since the model was
+        fitted, as a warm start would refuse: the file would describe another
+        model than the one it holds.
 
     See Also
     --------
@@ -347,27 +394,153 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
             + " again, or refit, before saving."
         )
     metadata, arrays = _encode_classifier(model)
-    # Everything is encoded before the file is opened: a model that cannot
-    # be saved leaves no file behind.
-    text = json.dumps(metadata, allow_nan=False, ensure_ascii=False, indent=1)
+    # Everything is encoded before anything touches the disk: a model that
+    # cannot be saved leaves the path as it was.
+    text = _json_bytes(metadata)
     npz = _npz_bytes(arrays)
-    with zipfile.ZipFile(file, "w") as archive:
-        archive.writestr(
-            _zip_info(_METADATA), text.encode("utf-8"), zipfile.ZIP_DEFLATED
+
+    def write(opened: BinaryIO) -> None:
+        with _zip_writer(opened) as archive:
+            archive.writestr(_zip_info(_METADATA), text, zipfile.ZIP_DEFLATED)
+            # The arrays are mostly floats, which deflate shrinks by a few
+            # percent only, at the price of a slower load: store them as
+            # they are.
+            archive.writestr(_zip_info(_ARRAYS), npz, zipfile.ZIP_STORED)
+
+    if isinstance(file, (str, os.PathLike)):
+        _write_atomically(file, write)
+    else:
+        write(file)
+
+
+#: UTF-16 surrogates, which UTF-8 cannot encode: text decoded with
+#: ``errors="surrogateescape"`` holds them for the bytes it could not decode.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _json_bytes(metadata: dict[str, Any]) -> bytes:
+    """``metadata.json``: strict JSON in UTF-8, surrogates as escapes.
+
+    A JSON reader turns the escape of a lone surrogate back into it, so
+    that a vocabulary of text decoded with ``errors="surrogateescape"``
+    round-trips exactly; it would join a high and a low surrogate into one
+    character, so such a pair is refused.
+    """
+    text = json.dumps(metadata, allow_nan=False, ensure_ascii=False, indent=1)
+    if match := _SURROGATE_PAIR.search(text):
+        raise ValueError(
+            f"Cannot save: a string of the model (a word of the vocabulary or a "
+            f"parameter) holds the UTF-16 surrogate pair {match[0]!r} as two "
+            "code points, which the file would give back as the one character "
+            "they encode. Decode the text with a UTF-8 codec before fitting."
         )
-        # The arrays are mostly floats, which deflate shrinks by a few
-        # percent only, at the price of a slower load: store them as they are.
-        archive.writestr(_zip_info(_ARRAYS), npz, zipfile.ZIP_STORED)
+    text = _SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+    return text.encode("utf-8")
+
+
+def _write_atomically(
+    path: str | os.PathLike, write: Callable[[BinaryIO], None]
+) -> None:
+    """Write a file with ``write``, replacing the file at ``path`` in one step.
+
+    The content goes to a new temporary file in the same folder, flushed
+    and synced to disk, which then replaces ``path`` with :func:`os.replace`
+    (atomic on POSIX and Windows): the path holds the old file or the new
+    one, never a part of either. The temporary file is removed if anything
+    fails, Ctrl-C included; a process killed during the write leaves it
+    behind, named ``.<name>.<random>.tmp``, and the old file intact. The new
+    file has the permissions of the file it replaces, or those that
+    ``open(path, "wb")`` would give it. A path that is not a regular file (a
+    device such as ``/dev/stdout``, a named pipe) cannot be replaced and is
+    written in place.
+    """
+    target = os.path.realpath(path)
+    try:
+        existing = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with open(target, "wb") as opened:
+            write(opened)
+        return
+    folder, name = os.path.split(target)
+    temporary = os.path.join(folder, f".{name[:200]}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    descriptor = None
+    try:
+        # Mode 0o666 less the umask, as open(path, "wb") would create it.
+        descriptor = os.open(temporary, flags, 0o666)
+        with os.fdopen(descriptor, "wb") as opened:
+            if existing is not None:
+                os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+            write(opened)
+            opened.flush()
+            os.fsync(opened.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        if descriptor is None:  # no temporary file: the folder is at fault
+            exc.filename = os.fspath(path)
+            raise
+        _remove(temporary)
+        raise
+    except BaseException:
+        # Ctrl-C may come as soon as os.open returns: remove the file by name.
+        _remove(temporary)
+        raise
+    _sync_folder(folder)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _sync_folder(folder: str) -> None:
+    """Sync a folder, so that a rename in it survives a power cut (POSIX).
+
+    Windows cannot open folders, and some file systems cannot sync them: the
+    rename is then as durable as the system makes it.
+    """
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     """An uncompressed npz archive, as numpy.savez writes it, but reproducible."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as npz:
+    with _zip_writer(buffer) as npz:
         for key, array in arrays.items():
             with npz.open(_zip_info(f"{key}.npy"), "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _zip_writer(file: BinaryIO) -> Iterator[zipfile.ZipFile]:
+    """``zipfile.ZipFile(file, "w")``, which Ctrl-C interrupts as it should.
+
+    Interrupted while it opens a member, zipfile cannot close the archive and
+    raises ValueError in place of the KeyboardInterrupt: the interruption is
+    raised instead.
+    """
+    try:
+        with zipfile.ZipFile(file, "w") as archive:
+            yield archive
+    except ValueError as exc:
+        interruption = exc.__context__
+        if isinstance(interruption, BaseException) and not isinstance(
+            interruption, Exception
+        ):
+            raise interruption from None
+        raise
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:
@@ -587,17 +760,31 @@ def _to_json(value: Any, where: str) -> Any:
 # ------------------------------------------------------------------ loading
 
 
-def load(file: str | os.PathLike | BinaryIO) -> BaseRNNText:
-    """Load a model written by :func:`save`, without running code from the file.
+def load(
+    file: str | os.PathLike | BinaryIO, *, trusted: Iterable[str] | None = None
+) -> BaseRNNText:
+    r"""Load a model written by :func:`save`, without running code from the file.
 
     Every part of the file is checked before it is used: the archive's
-    members, the JSON metadata, the parameters (with the checks of ``fit``;
-    ``token_pattern`` must compile to a usable regular expression, and the
-    parameters of the network and of the vocabulary must be those that the
-    stored network and vocabulary were made with), the arrays (read with
-    ``allow_pickle=False``: an array of pickled objects is refused), the
-    name, shape and dtype of every weight against the network configuration,
-    and that the weights are finite.
+    members (no compression but what ``save`` writes, no member larger than
+    the file allows), the JSON metadata, the parameters (with the checks of
+    ``fit``; ``token_pattern`` must compile to a usable regular expression,
+    and the parameters of the network and of the vocabulary must be those
+    that the stored network and vocabulary were made with), the arrays (each
+    ``.npy`` header's dtype and shape before its data is read; arrays of
+    pickled objects are refused), the name, shape and dtype of every weight
+    against the network configuration, and that the weights are finite. No
+    member is inflated beyond 20 times its compressed size (and 1 MiB), and
+    no array is allocated before its bytes are known to be in the file, so
+    that memory stays in proportion to the file's size: a decompression
+    bomb or a header that declares a huge array is refused before it costs
+    any.
+
+    Two parameters do more than the file says: a custom ``token_pattern``
+    is a regular expression that ``predict`` runs on every document (a
+    crafted one can make it run for hours), and ``embeddings`` given as a
+    path names a file that a new ``fit`` of the model reads. A model file
+    that sets either is refused unless ``trusted`` names it.
 
     Parameters
     ----------
@@ -605,6 +792,12 @@ def load(file: str | os.PathLike | BinaryIO) -> BaseRNNText:
         The file to read: a path, or a seekable file object opened for
         reading bytes, such as ``open(path, "rb")`` or
         ``io.BytesIO(data)``.
+    trusted : list of str, default=None
+        The parameters whose values you accept from this file, for files
+        that you trust: ``"token_pattern"`` (a regular expression other
+        than the built-in patterns: skrnn's and scikit-learn's defaults,
+        ``r"\w+"``, ``r"(?u)\b\w+\b"`` and ``r"\S+"``) and
+        ``"embeddings"`` (a path). None accepts neither.
 
     Returns
     -------
@@ -618,12 +811,17 @@ def load(file: str | os.PathLike | BinaryIO) -> BaseRNNText:
     TypeError
         If ``file`` is neither a path nor a seekable binary file object, such
         as the file's content as ``bytes`` (wrap it in :class:`io.BytesIO`)
-        or a text file object.
+        or a text file object, or ``trusted`` is not a list of names.
     ValueError
-        If the file is not a skrnn model file, or it is corrupt or was
-        tampered with (the message starts with "corrupt or tampered skrnn
-        model file"), or it has a newer format version than this skrnn reads,
-        or its cell is not registered (see :func:`skrnn.nn.register_cell`).
+        If the file is not a skrnn model file (the message starts with "not
+        a skrnn model file" and says what the file looks like, such as a
+        pickle), or it is corrupt or was tampered with (the message starts
+        with "corrupt or tampered skrnn model file" and gives the reason),
+        or it has a newer format version than this skrnn reads, or it sets
+        a ``token_pattern`` or ``embeddings`` that ``trusted`` does not
+        name (the message says how to accept it), or ``trusted`` names
+        another parameter, or its cell is not registered (see
+        :func:`skrnn.nn.register_cell`).
 
     Warns
     -----
@@ -634,6 +832,7 @@ def load(file: str | os.PathLike | BinaryIO) -> BaseRNNText:
     --------
     save : Write the file, and the description of its format.
     """
+    accepted = _trusted_names(trusted)
     if not isinstance(file, (str, os.PathLike)):
         _check_file_object(file, writing=False)
     try:
@@ -644,11 +843,79 @@ def load(file: str | os.PathLike | BinaryIO) -> BaseRNNText:
             metadata, arrays = _read_archive(file)
         _check_header(metadata)
         _check_cell_is_registered(metadata)
-        return _decode_estimator(metadata, arrays)
+        model = _decode_estimator(metadata, arrays)
+    except _NotAModelError as exc:
+        raise ValueError(_shorten(f"not a skrnn model file: {exc}")) from None
     except _CorruptFileError as exc:
-        raise ValueError(f"corrupt or tampered skrnn model file: {exc}") from (
-            exc.__cause__
+        raise ValueError(
+            _shorten(f"corrupt or tampered skrnn model file: {exc}")
+        ) from exc.__cause__
+    _check_trusted(model, accepted)
+    return model
+
+
+#: What ``load(trusted=...)`` may name: the parameters whose values from a
+#: file do more than the file says, and what they do.
+_TRUSTABLE = {
+    "token_pattern": (
+        "predict runs it on every document: a crafted pattern can make "
+        "predict run for hours (catastrophic backtracking)"
+    ),
+    "embeddings": "a new fit of the model, or of a clone, reads that file",
+}
+#: Token patterns accepted from any file: the defaults of skrnn and
+#: scikit-learn, and the usual word and whitespace patterns, all of which
+#: run in time linear in the text.
+_SAFE_TOKEN_PATTERNS = frozenset(
+    {DEFAULT_TOKEN_PATTERN, r"(?u)\b\w\w+\b", r"(?u)\b\w+\b", r"\w+", r"\S+"}
+)
+_MAX_MESSAGE = 500
+
+
+def _trusted_names(trusted: Any) -> frozenset[str]:
+    """The names of ``load(trusted=...)``, checked."""
+    if trusted is None:
+        return frozenset()
+    if isinstance(trusted, str) or not isinstance(trusted, Iterable):
+        raise TypeError(
+            "trusted takes a list of parameter names, such as "
+            f"['token_pattern']; got {trusted!r:.60}."
         )
+    names = list(trusted)
+    if unknown := [name for name in names if name not in _TRUSTABLE]:
+        raise ValueError(
+            f"trusted names {unknown!r:.100}; the parameters that a model file "
+            f"can be trusted with are {list(_TRUSTABLE)}."
+        )
+    return frozenset(names)
+
+
+def _check_trusted(model: RNNTextClassifier, accepted: frozenset[str]) -> None:
+    """Refuse the parameter values of a file that do more than the file says."""
+    untrusted = {}
+    patterns = {model.token_pattern, model.vectorizer_.token_pattern}
+    if pattern := next(iter(patterns - {None} - _SAFE_TOKEN_PATTERNS), None):
+        untrusted["token_pattern"] = f"the regular expression {pattern!r:.80}"
+    if isinstance(model.embeddings, str):
+        untrusted["embeddings"] = f"the path {model.embeddings!r:.80}"
+    names = [name for name in untrusted if name not in accepted]
+    if names:
+        reasons = "; ".join(
+            f"{name} is {untrusted[name]}, and {_TRUSTABLE[name]}" for name in names
+        )
+        raise ValueError(
+            f"This skrnn model file sets parameters that do more than the file "
+            f"says: {reasons}. If you trust the file (you made it, or know "
+            "who did), load it with "
+            f"skrnn.load(file, trusted={names!r})."
+        )
+
+
+def _shorten(message: str) -> str:
+    """A message cut to a few lines: the file can make the reason long."""
+    if len(message) <= _MAX_MESSAGE:
+        return message
+    return f"{message[: _MAX_MESSAGE - 30]}... ({len(message)} characters)"
 
 
 def _check_file_object(file: Any, *, writing: bool) -> None:
@@ -700,56 +967,344 @@ def _check_file_object(file: Any, *, writing: bool) -> None:
 
 def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
     """The parsed ``metadata.json`` and the arrays of ``arrays.npz``."""
+    start = file.tell()
     try:
-        with zipfile.ZipFile(file) as archive:
-            names = archive.namelist()
-            if sorted(names) != sorted([_METADATA, _ARRAYS]):
-                raise _CorruptFileError(
-                    f"the archive holds {sorted(names)!r}; a model file holds "
-                    f"exactly {_METADATA!r} and {_ARRAYS!r}"
-                )
-            metadata_bytes = archive.read(_METADATA)
-            arrays_bytes = archive.read(_ARRAYS)
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        EOFError,
-        OSError,
-        zlib.error,
-        NotImplementedError,
-    ) as exc:
-        raise _CorruptFileError(f"not a readable ZIP archive ({exc})") from exc
+        archive = zipfile.ZipFile(file)
+    except _ZIP_ERRORS as exc:
+        file.seek(start)
+        raise _unreadable(file.read(_SNIFF_SIZE), exc) from exc
+    with archive:
+        members = _model_members(archive)
+        try:
+            metadata_bytes = archive.read(members[_METADATA])
+            arrays_bytes = archive.read(members[_ARRAYS])
+        except _ZIP_ERRORS as exc:
+            raise _CorruptFileError(f"a damaged ZIP archive ({exc})") from exc
     try:
         metadata = json.loads(
             metadata_bytes.decode("utf-8"), parse_constant=_reject_constant
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _CorruptFileError(f"{_METADATA} is not valid JSON ({exc})") from exc
+    _check_depth(metadata)
     return metadata, _read_npz(arrays_bytes)
+
+
+#: What zipfile raises for a damaged archive: among others, a negative seek
+#: (ValueError from io.BytesIO, OSError from a file) for forged offsets,
+#: UnicodeDecodeError (a ValueError) for a name flagged UTF-8 that is not.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    zlib.error,
+    NotImplementedError,
+)
+_SNIFF_SIZE = 256
+#: The compression methods that save writes, by member: those of load.
+_METHODS = {
+    _METADATA: (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED),
+    _ARRAYS: (zipfile.ZIP_STORED,),
+}
+_METHOD_NAMES = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+#: Flag bits of ZIP features that save never writes and load refuses.
+_REFUSED_FLAGS = {
+    0x1: "encrypted",
+    0x20: "compressed patched data",
+    0x40: "strongly encrypted",
+    0x2000: "stored with encrypted headers",
+}
+#: A deflated member may inflate to this many times its compressed size, or
+#: to _INFLATE_GRACE bytes: more is a decompression bomb (Apache POI's
+#: ZipSecureFile allows 100 times). The metadata of models of MR and TREC
+#: deflates 3 to 5.3 times; parsed, JSON takes up to about 25 times its text.
+_MAX_INFLATION = 20
+_INFLATE_GRACE = 1 << 20
+#: Deeper JSON than any parameter value has: refused before decoding it
+#: recursively.
+_MAX_DEPTH = 64
+
+
+def _model_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The two members of a model file, each checked before it is read."""
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    if sorted(names) != sorted(_METHODS):
+        if not set(names) & set(_METHODS):
+            raise _NotAModelError(_describe_archive(names))
+        raise _CorruptFileError(
+            f"the archive holds {_names(names)}; a model file holds exactly "
+            f"{_METADATA!r} and {_ARRAYS!r}"
+        )
+    for info in infos:
+        _check_member(info, _METHODS[info.filename], info.filename)
+    return {info.filename: info for info in infos}
+
+
+def _check_member(info: zipfile.ZipInfo, methods: tuple[int, ...], what: str) -> None:
+    """Refuse a member that save would not write, before reading it.
+
+    Its uncompressed size, which zipfile reads no further than, must be at
+    most the bytes stored (deflated: _MAX_INFLATION times as many).
+    """
+    for flag, feature in _REFUSED_FLAGS.items():
+        if info.flag_bits & flag:
+            raise _CorruptFileError(
+                f"{what} is {feature}, which skrnn.save never writes"
+            )
+    if info.compress_type not in methods:
+        method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+        raise _CorruptFileError(
+            f"{what} is compressed with {method}; skrnn.save writes it "
+            f"{' or '.join(_METHOD_NAMES[m] for m in methods)}, and load reads "
+            "nothing else"
+        )
+    if info.compress_type == zipfile.ZIP_STORED:
+        limit = info.compress_size
+    else:
+        limit = max(_INFLATE_GRACE, _MAX_INFLATION * info.compress_size)
+    if info.file_size > limit:
+        raise _CorruptFileError(
+            f"{what} declares {info.file_size} bytes from {info.compress_size} "
+            f"compressed, more than load accepts ({limit}): refused as a "
+            "decompression bomb"
+        )
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def _read_npz(data: bytes) -> dict[str, np.ndarray]:
-    """Every array of an npz archive, refusing pickled objects."""
-    try:
-        npz = np.load(io.BytesIO(data), allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise _CorruptFileError(f"{_ARRAYS} is not an npz archive")
-        with npz:
-            return {key: npz[key] for key in npz.files}
-    except ValueError as exc:
-        if "pickle" in str(exc):
+def _check_depth(metadata: Any) -> None:
+    """Refuse JSON nested deeper than _MAX_DEPTH, without recursion."""
+    stack = [(metadata, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
             raise _CorruptFileError(
-                f"{_ARRAYS} holds pickled Python objects (an object array), "
-                "which could run code when loaded; they were refused: a skrnn "
-                "model file holds only numeric and string arrays"
+                f"{_METADATA} nests lists or objects more than {_MAX_DEPTH} deep"
+            )
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend(
+            (child, depth + 1)
+            for child in children
+            if isinstance(child, (dict, list)) and child
+        )
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    """Every array of ``arrays.npz``, each header checked before its data is read."""
+    try:
+        npz = zipfile.ZipFile(io.BytesIO(data))
+    except _ZIP_ERRORS as exc:
+        if data.startswith(_PICKLE):
+            raise _CorruptFileError(
+                f"{_ARRAYS} is a pickle: {_PICKLED_OBJECTS}"
             ) from exc
-        raise _CorruptFileError(f"{_ARRAYS} is unreadable ({exc})") from exc
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-        raise _CorruptFileError(f"{_ARRAYS} is unreadable ({exc})") from exc
+        raise _CorruptFileError(
+            f"{_ARRAYS} is not a readable npz archive ({exc})"
+        ) from exc
+    arrays = {}
+    with npz:
+        for info in npz.infolist():
+            if not info.filename.endswith(".npy"):
+                raise _CorruptFileError(
+                    f"{_ARRAYS} holds {info.filename!r:.80}, which is not an .npy array"
+                )
+            key = info.filename.removesuffix(".npy")
+            if key in arrays:
+                raise _CorruptFileError(f"{_ARRAYS} holds {key!r:.80} twice")
+            what = f"{_ARRAYS} array {key!r:.80}"
+            _check_member(info, (zipfile.ZIP_STORED,), what)
+            try:
+                with npz.open(info) as member:
+                    arrays[key] = _read_npy(member, info.file_size, what)
+            except _ZIP_ERRORS as exc:
+                raise _CorruptFileError(f"{what} is unreadable ({exc})") from exc
+    return arrays
+
+
+_PICKLE = b"\x80"
+_PICKLED_OBJECTS = (
+    "pickled Python objects, which could run code when loaded, were refused: a "
+    "skrnn model file holds only numeric and string arrays"
+)
+#: The header that numpy.save writes (format 1.0 or 2.0) for an array of a
+#: plain dtype: anything else is refused before it is parsed.
+_NPY_HEADER = re.compile(
+    r"\{'descr': '(?P<descr>[<>|=][a-zA-Z][0-9]{0,9})', "
+    r"'fortran_order': (?P<fortran_order>True|False), "
+    r"'shape': \((?P<shape>|[0-9]{1,19},|[0-9]{1,19}(?:, [0-9]{1,19})+)\), \} *\n"
+)
+_NPY_VERSIONS = {(1, 0): "<H", (2, 0): "<I"}
+#: dtype kinds of the arrays of a model file: labels and weights.
+_ARRAY_KINDS = "biufSU"
+_CHUNK = 1 << 20
+
+
+def _read_npy(member: BinaryIO, size: int, what: str) -> np.ndarray:
+    """An array of an ``.npy`` member of ``size`` bytes, checked before reading.
+
+    The declared dtype and shape must give exactly the bytes that follow the
+    header, so that memory never exceeds the member's size.
+    """
+    magic = member.read(8)
+    version = tuple(magic[6:])
+    if magic[:6] != b"\x93NUMPY" or version not in _NPY_VERSIONS:
+        if magic.startswith(_PICKLE):
+            raise _CorruptFileError(f"{what} holds {_PICKLED_OBJECTS}")
+        raise _CorruptFileError(f"{what} is not an .npy array of format 1.0 or 2.0")
+    length_format = _NPY_VERSIONS[version]
+    length_bytes = member.read(struct.calcsize(length_format))
+    if len(length_bytes) < struct.calcsize(length_format):
+        raise _CorruptFileError(f"{what} is truncated")
+    (length,) = struct.unpack(length_format, length_bytes)
+    header = member.read(min(length, _MAX_NPY_HEADER + 1)).decode("latin-1")
+    match = _NPY_HEADER.fullmatch(header)
+    if match is None:
+        raise _CorruptFileError(f"{what} has an invalid .npy header {header!r:.100}")
+    try:
+        dtype = np.dtype(match["descr"])
+    except TypeError as exc:
+        raise _CorruptFileError(f"{what} has an unknown dtype ({exc})") from exc
+    if dtype.hasobject:
+        raise _CorruptFileError(f"{what} holds {_PICKLED_OBJECTS}")
+    if dtype.kind not in _ARRAY_KINDS or dtype.itemsize == 0:
+        raise _CorruptFileError(
+            f"{what} has dtype {dtype}; a model file holds booleans, numbers and "
+            "strings"
+        )
+    shape = tuple(int(n) for n in match["shape"].split(",") if n)
+    n_bytes = math.prod(shape) * dtype.itemsize
+    available = size - member.tell()
+    if n_bytes != available:
+        raise _CorruptFileError(
+            f"{what} declares shape {shape} of {dtype} ({n_bytes} bytes), but "
+            f"holds {available} bytes of data"
+        )
+    fortran_order = match["fortran_order"] == "True"
+    array = np.empty(shape[::-1] if fortran_order else shape, dtype)
+    buffer = memoryview(array.reshape(-1).view(np.uint8))
+    position = 0
+    while position < n_bytes:
+        count = member.readinto(buffer[position : position + _CHUNK])
+        if not count:
+            raise _CorruptFileError(f"{what} is truncated")
+        position += count
+    return array.T if fortran_order else array
+
+
+_MAX_NPY_HEADER = 10_000
+
+
+def _unreadable(head: bytes, exc: Exception) -> "_CorruptFileError":
+    """Why a file that is not a readable ZIP archive was refused.
+
+    A damaged ZIP archive may be a damaged model file; anything else is
+    reported as what it looks like, with what to do.
+    """
+    if head.startswith(b"PK"):
+        return _CorruptFileError(f"a damaged ZIP archive ({exc})")
+    if not head:
+        return _NotAModelError(f"the file is empty. {_WHAT_LOAD_READS}")
+    # Text first: "x^" starts a zlib stream and a line of text alike.
+    if (text := _as_text(head)) is not None:
+        first_line = text.strip().partition("\n")[0]
+        return _NotAModelError(
+            f"this looks like a text file (it starts with {first_line!r:.60}). "
+            f"{_WHAT_LOAD_READS}"
+        )
+    for signature, what, advice in _SIGNATURES:
+        if head.startswith(signature):
+            return _NotAModelError(
+                f"this looks like {what}. {_WHAT_LOAD_READS}; {advice}"
+            )
+    return _NotAModelError(
+        f"it is not a ZIP archive (it starts with {head[:16]!r}). {_WHAT_LOAD_READS}"
+    )
+
+
+def _as_text(head: bytes) -> str | None:
+    """``head`` as text if it is printable UTF-8 (its last character may be cut)."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:
+            return None
+        text = head[: exc.start].decode("utf-8")
+    text = text.removeprefix("\ufeff")
+    return text if all(c.isprintable() or c.isspace() for c in text) else None
+
+
+_WHAT_LOAD_READS = (
+    "skrnn.load reads the model files that skrnn.save and skrnn train write"
+)
+_JOBLIB_ADVICE = (
+    "for a joblib or pickle file that you trust, use joblib.load (never for a "
+    "file from someone else: loading a pickle can run any code)"
+)
+#: The first bytes of files that are often taken for models, what they are
+#: and what to do.
+_SIGNATURES = [
+    *(
+        (
+            bytes([0x80, protocol]),
+            "a pickle file (pickle.dump and joblib.dump write them)",
+            _JOBLIB_ADVICE,
+        )
+        for protocol in range(2, 6)
+    ),
+    *(
+        (
+            signature,
+            f"a {name}-compressed file (joblib.dump(..., compress=...) writes them)",
+            _JOBLIB_ADVICE,
+        )
+        for signature, name in [
+            (b"\x1f\x8b", "gzip"),
+            (b"BZh", "bzip2"),
+            (b"\xfd7zXZ\x00", "xz"),
+            (b"\x04\x22\x4d\x18", "lz4"),
+            (b"\x78\x01", "zlib"),
+            (b"\x78\x5e", "zlib"),
+            (b"\x78\x9c", "zlib"),
+            (b"\x78\xda", "zlib"),
+        ]
+    ),
+    (b"\x93NUMPY", "a NumPy .npy file (numpy.save writes them)", "use numpy.load"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (h5py and Keras write them)", "use h5py"),
+]
+
+
+def _describe_archive(names: list[str]) -> str:
+    """What a ZIP archive without the members of a model file looks like."""
+    if names and all(name.endswith(".npy") for name in names):
+        what = "a NumPy .npz archive (numpy.savez writes them); use numpy.load"
+    elif "schema.json" in names:
+        what = "a skops file (skops.io.dump writes them); use skops.io.load"
+    elif any(name.endswith("data.pkl") for name in names):
+        what = "a PyTorch file (torch.save writes them); use torch.load"
+    else:
+        what = (
+            f"a ZIP archive of {_names(names)}, without {_METADATA!r} and {_ARRAYS!r}"
+        )
+    return f"this looks like {what}. {_WHAT_LOAD_READS}"
+
+
+def _names(names: Any, limit: int = 5) -> str:
+    """A list of names, the first ``limit`` of them: a file can hold millions."""
+    names = list(names)
+    first = heapq.nsmallest(limit, names)
+    if len(names) <= limit:
+        return repr(first)
+    return f"{first!r:.200} and {len(names) - limit} more"
 
 
 def _check_header(metadata: Any) -> None:
@@ -758,22 +1313,25 @@ def _check_header(metadata: Any) -> None:
         raise _CorruptFileError(f"{_METADATA} is not a JSON object")
     if metadata.get("format") != FORMAT:
         raise _CorruptFileError(
-            f"format is {metadata.get('format')!r}, not {FORMAT!r}: this is not "
-            "a skrnn model file"
+            f"format is {metadata.get('format')!r:.60}, not {FORMAT!r}: this is "
+            "not a skrnn model file"
         )
     version = metadata.get("format_version")
     if type(version) is not int or version < 1:
-        raise _CorruptFileError(f"format_version is {version!r}, not an int >= 1")
+        raise _CorruptFileError(f"format_version is {version!r:.60}, not an int >= 1")
     if version > FORMAT_VERSION:
         raise ValueError(
             f"This skrnn model file has format version {version}, but skrnn "
             f"{__version__} reads versions up to {FORMAT_VERSION}. Upgrade skrnn "
             "to load it (pip install --upgrade skrnn); it was written by skrnn "
-            f"{metadata.get('skrnn_version')!r}."
+            f"{metadata.get('skrnn_version')!r:.60}."
         )
     _check_keys(metadata, _METADATA_KEYS, _METADATA)
-    for key in ("skrnn_version", "sklearn_version", "numpy_version", "estimator"):
+    for key in _STRING_KEYS:
         _expect(metadata[key], str, key)
+    for key in sorted(_METADATA_KEYS - _STRING_KEYS - {"format_version", "classes"}):
+        if not isinstance(metadata[key], dict):
+            raise _CorruptFileError(f"{key} is not a JSON object")
     if metadata["estimator"] not in _ESTIMATORS:
         raise _CorruptFileError(
             f"estimator is {metadata['estimator']!r:.60}, not one of "
@@ -796,18 +1354,24 @@ def _check_cell_is_registered(metadata: dict) -> None:
     cell = network.get("cell") if isinstance(network, dict) else None
     if isinstance(cell, str) and cell not in CELLS:
         raise ValueError(
-            f"This model's cell {cell!r} is not registered in this process (the "
-            f"registered cells are {list(CELLS)}). Register it with "
-            f"skrnn.nn.register_cell({cell!r}, cell) before skrnn.load."
+            f"This model's cell {cell!r:.60} is not registered in this process "
+            f"(the registered cells are {list(CELLS)}). Register it with "
+            f"skrnn.nn.register_cell({cell!r:.60}, cell) before skrnn.load."
         )
 
 
 def _decode_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNText:
-    """Build the fitted estimator; every inconsistency is a _CorruptFileError."""
+    """Build the fitted estimator; every inconsistency is a _CorruptFileError.
+
+    The parameters are checked as ``fit`` checks them, whose
+    InvalidParameterError names the parameter. Nothing else is caught here:
+    each check raises _CorruptFileError where it finds what is wrong, and
+    any other exception is a bug of skrnn, not a damaged file.
+    """
     try:
         return _build_estimator(metadata, arrays)
-    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
-        raise _CorruptFileError(f"{type(exc).__name__}: {exc}") from exc
+    except InvalidParameterError as exc:
+        raise _CorruptFileError(f"invalid parameter: {exc}") from exc
 
 
 def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNText:
@@ -926,9 +1490,9 @@ def _decode_vectorizer(section: Any) -> SequenceVectorizer:
     vectorizer = SequenceVectorizer(**params)
     vectorizer._validate_params()
     _check_token_pattern(vectorizer.token_pattern, "vectorizer.params.token_pattern")
-    if np.dtype(vectorizer.dtype).kind not in "iu":
+    if _dtype(vectorizer.dtype, "vectorizer.params.dtype").kind not in "iu":
         raise _CorruptFileError(
-            f"vectorizer.params.dtype is {vectorizer.dtype!r}, not an integer type"
+            f"vectorizer.params.dtype is {vectorizer.dtype!r:.60}, not an integer type"
         )
     words = _expect(section["vocabulary"], list, "vectorizer.vocabulary")
     if not all(isinstance(word, str) for word in words):
@@ -950,7 +1514,7 @@ def _check_token_pattern(pattern: str | None, where: str) -> None:
         return
     try:
         CountVectorizer(token_pattern=pattern).build_tokenizer()
-    except (re.error, ValueError, RecursionError) as exc:
+    except (re.error, ValueError, RecursionError, OverflowError) as exc:
         raise _CorruptFileError(
             f"{where} {pattern!r:.60} is not a usable regular expression ({exc})"
         ) from exc
@@ -972,6 +1536,11 @@ def _decode_config(section: Any, n_vocab: int, n_outputs: int | None) -> Network
     """
     fields = {field.name for field in dataclasses.fields(NetworkConfig)}
     _check_keys(section, fields, "network")
+    for name in ("cell", "pooling", "head"):  # looked up in dicts: str only
+        if not isinstance(section[name], str):
+            raise _CorruptFileError(
+                f"network.{name} is {section[name]!r:.60}, not a name"
+            )
     try:
         config = NetworkConfig(**section)
     except ValueError as exc:
@@ -1056,9 +1625,9 @@ def _decode_optimizer(
     _check_keys(section, {"solver", "hyperparameters", "scalars"}, "optimizer")
     solver = section["solver"]
     cls = type(optimizer)
-    if OPTIMIZERS.get(solver) is not cls:
+    if type(solver) is not str or OPTIMIZERS.get(solver) is not cls:
         raise _CorruptFileError(
-            f"optimizer.solver is {solver!r}, but optimizer_params make a "
+            f"optimizer.solver is {solver!r:.60}, but optimizer_params make a "
             f"{cls.__name__}"
         )
     hyperparameters = _decode_mapping(
@@ -1090,7 +1659,10 @@ def _decode_optimizer(
             shape = weights[name].shape if name in weights else array.shape
             _check_array(array, shape, dtype, f"optimizer array {key!r}")
             state[key] = array
-    optimizer.set_state(state)
+    try:
+        optimizer.set_state(state)
+    except ValueError as exc:  # missing or unexpected arrays
+        raise _CorruptFileError(f"optimizer: {exc}") from exc
     return optimizer
 
 
@@ -1140,12 +1712,12 @@ def _check_architecture(
     for name in names:
         if architecture[name] != getattr(config, name):
             raise _CorruptFileError(
-                f"architecture.{name} is {architecture[name]!r}, but the network "
+                f"architecture.{name} is {architecture[name]!r:.60}, but the network "
                 f"has {getattr(config, name)!r}"
             )
-    if np.dtype(architecture["dtype"]) != dtype:
+    if _dtype(architecture["dtype"], "architecture.dtype") != dtype:
         raise _CorruptFileError(
-            f"architecture.dtype is {architecture['dtype']!r}, but the weights "
+            f"architecture.dtype is {architecture['dtype']!r:.60}, but the weights "
             f"are {dtype}"
         )
 
@@ -1206,9 +1778,53 @@ def _decode_rng(state: Any) -> np.random.Generator:
         raise _CorruptFileError(
             f"rng must be the state of a {' or '.join(_BIT_GENERATORS)} generator"
         )
+    # Checked here: numpy's setter raises KeyError, TypeError or
+    # OverflowError, as the values happen to be wrong.
+    _check_keys(state, {"bit_generator", "state", "has_uint32", "uinteger"}, "rng")
+    _check_keys(state["state"], {"state", "inc"}, "rng.state")
+    _check_int(state["state"]["state"], 2**128, "rng.state.state")
+    _check_int(state["state"]["inc"], 2**128, "rng.state.inc")
+    _check_int(state["has_uint32"], 2, "rng.has_uint32")
+    _check_int(state["uinteger"], 2**32, "rng.uinteger")
     bit_generator = getattr(np.random, state["bit_generator"])()
     bit_generator.state = state
     return np.random.Generator(bit_generator)
+
+
+def _decode_random_state(content: Any, where: str) -> np.random.RandomState:
+    """A ``numpy.random.RandomState`` from its legacy MT19937 state.
+
+    Every value is checked first: numpy's ``set_state`` does not check that
+    ``pos`` is within the key, and a generator with a ``pos`` beyond it reads
+    memory outside its state (a crash, at best) when it draws.
+    """
+    _check_keys(content, {"key", "pos", "has_gauss", "gauss"}, where)
+    key = content["key"]
+    if not (
+        isinstance(key, list)
+        and len(key) == _MT19937_WORDS
+        and all(type(word) is int and 0 <= word < 2**32 for word in key)
+    ):
+        raise _CorruptFileError(
+            f"{where}: the key must be a list of {_MT19937_WORDS} ints in [0, 2**32)"
+        )
+    _check_int(content["pos"], _MT19937_WORDS + 1, f"{where}.pos")
+    _check_int(content["has_gauss"], 2, f"{where}.has_gauss")
+    gauss = _float(content["gauss"], f"{where}.gauss")
+    random_state = np.random.RandomState()
+    random_state.set_state(
+        (
+            "MT19937",
+            np.array(key, dtype=np.uint32),
+            content["pos"],
+            content["has_gauss"],
+            gauss,
+        )
+    )
+    return random_state
+
+
+_MT19937_WORDS = 624
 
 
 # -------------------------------------------------------- decoding helpers
@@ -1217,35 +1833,54 @@ def _decode_rng(state: Any) -> np.random.Generator:
 def _check_keys(section: Any, keys: Any, where: str) -> None:
     if not isinstance(section, dict):
         raise _CorruptFileError(f"{where} is not a JSON object")
-    missing = sorted(set(keys) - set(section))
-    unexpected = sorted(set(section) - set(keys))
+    missing = set(keys) - set(section)
+    unexpected = set(section) - set(keys)
     if missing and not unexpected:
         raise _CorruptFileError(
-            f"{where} has missing keys {missing}; a file written by an earlier "
-            "development version of skrnn lacks the settings added since: "
-            "refit the model and save it again"
+            f"{where} has missing keys {_names(missing)}; a file written by an "
+            "earlier development version of skrnn lacks the settings added "
+            "since: refit the model and save it again"
         )
     if missing or unexpected:
         raise _CorruptFileError(
-            f"{where} has missing keys {missing} and unexpected keys {unexpected}"
+            f"{where} has missing keys {_names(missing)} and unexpected keys "
+            f"{_names(unexpected)}"
         )
 
 
 def _expect(value: Any, kind: type, where: str) -> Any:
     if type(value) is not kind:
-        raise _CorruptFileError(f"{where} is {value!r}, not a JSON {kind.__name__}")
+        raise _CorruptFileError(f"{where} is {value!r:.60}, not a JSON {kind.__name__}")
     return value
 
 
 def _check_count(value: Any, where: str) -> None:
     if type(value) is not int or value < 0:
-        raise _CorruptFileError(f"{where} is {value!r}, not an int >= 0")
+        raise _CorruptFileError(f"{where} is {value!r:.60}, not an int >= 0")
+
+
+def _check_int(value: Any, stop: int, where: str) -> None:
+    if type(value) is not int or not 0 <= value < stop:
+        power = stop.bit_length() - 1
+        bound = f"2**{power}" if stop == 2**power and power > 16 else stop
+        raise _CorruptFileError(f"{where} is {value!r:.60}, not an int in [0, {bound})")
 
 
 def _float(value: Any, where: str) -> float:
     if type(value) not in (int, float):
-        raise _CorruptFileError(f"{where} is {value!r}, not a number")
-    return float(value)
+        raise _CorruptFileError(f"{where} is {value!r:.60}, not a number")
+    try:
+        return float(value)
+    except OverflowError:  # an int of more than 308 digits
+        raise _CorruptFileError(f"{where} is an int too large for a float") from None
+
+
+def _dtype(value: Any, where: str) -> np.dtype:
+    """The numpy dtype of a parameter value, which numpy may not understand."""
+    try:
+        return np.dtype(value)
+    except (TypeError, ValueError) as exc:
+        raise _CorruptFileError(f"{where} is not a dtype ({exc})") from exc
 
 
 def _floats(values: Any, where: str) -> list[float]:
@@ -1275,25 +1910,22 @@ def _from_json(value: Any, where: str) -> Any:
         items = [_from_json(item, where) for item in content]
         if tag == "__tuple__":
             return tuple(items)
-        if tag == "__set__":
-            return set(items)
-        if all(isinstance(item, list) and len(item) == 2 for item in items):
-            return {key: item for key, item in items}
-    if tag == "__dtype__" and isinstance(content, str):
-        dtype = np.dtype(content)
-        if dtype.kind in "biufc":
-            return dtype.type
-    if tag == "__random_state__" and isinstance(content, dict):
-        _check_keys(content, {"key", "pos", "has_gauss", "gauss"}, where)
-        random_state = np.random.RandomState()
-        random_state.set_state(
-            (
-                "MT19937",
-                np.asarray(content["key"], dtype=np.uint32),
-                content["pos"],
-                content["has_gauss"],
-                content["gauss"],
-            )
-        )
-        return random_state
-    raise _CorruptFileError(f"{where}: unknown or malformed tag {tag!r}")
+        try:
+            if tag == "__set__":
+                return set(items)
+            if all(isinstance(item, list) and len(item) == 2 for item in items):
+                return {key: item for key, item in items}
+        except TypeError as exc:  # a list as a member or a key
+            raise _CorruptFileError(f"{where}: {exc}") from exc
+    if tag == "__dtype__" and isinstance(content, str) and content in _DTYPE_NAMES:
+        return np.dtype(content).type
+    if tag == "__random_state__":
+        return _decode_random_state(content, where)
+    raise _CorruptFileError(f"{where}: unknown or malformed tag {tag!r:.60}")
+
+
+#: The names of the numpy scalar types that ``{"__dtype__": name}`` holds.
+_DTYPE_NAMES = frozenset(
+    np.dtype(code).name
+    for code in "?" + np.typecodes["AllInteger"] + np.typecodes["AllFloat"]
+)

@@ -6,17 +6,28 @@ load must refuse (broken archives, tampered metadata and arrays, pickle
 payloads), then versions, in model files and in pickles.
 """
 
+import collections
 import copy
 import dataclasses
+import errno
+import gc
 import io
 import json
 import os
 import pickle
 import re
+import stat
+import subprocess
+import sys
+import threading
+import tracemalloc
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
+import _model_files
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -277,7 +288,9 @@ def test_pretrained_embeddings_path_is_stored_as_str(tmp_path):
     path = tmp_path / "vectors.txt"
     path.write_text("good 1 1 1 1\nbad -1 -1 -1 -1\n", encoding="utf-8")
     model = _fit(embeddings=path, embedding_dim=None)
-    loaded = _round_trip(model)
+    buffer = io.BytesIO()
+    skrnn.save(model, buffer)
+    loaded = skrnn.load(io.BytesIO(buffer.getvalue()), trusted=["embeddings"])
     assert loaded.embeddings == str(path)
     assert_same_fitted_state(loaded, model)
 
@@ -485,6 +498,232 @@ def test_save_refuses_labels_of_other_types(tmp_path):
         skrnn.save(model, tmp_path / "model.skrnn")
 
 
+# ------------------------------------------------------------ atomic saves
+
+#: A python that imports this skrnn, running the fault injections of
+#: _model_files in a process of their own.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(skrnn.__file__)))
+FAULT_SCRIPT = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "_model_files.py"
+)
+
+
+def _inject(*args):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, FAULT_SCRIPT, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _big_model(n_words=5000, random_state=0):
+    """A model of a few MB, fitted in a few milliseconds: its saves take a while."""
+    words = ["good", "bad"] + [f"w{i}" for i in range(n_words)]
+    return _fit(
+        vocabulary=words,
+        embedding_dim=32,
+        hidden_size=8,
+        max_iter=1,
+        random_state=random_state,
+    )
+
+
+def _model_at(path):
+    skrnn.save(_fit(), path)
+    return path.read_bytes()
+
+
+def test_save_round_trips_a_vocabulary_with_lone_surrogates(tmp_path):
+    # Regression: text decoded with surrogateescape raised UnicodeEncodeError
+    # after the file was opened, leaving an empty 22-byte ZIP in place of the
+    # model that was there.
+    path = tmp_path / "model.skrnn"
+    _model_at(path)
+    documents = [
+        text.encode("latin-1").decode("utf-8", "surrogateescape")
+        for text in ["café good", "bad crème", "good", "bad"] * 2
+    ]
+    model = _fit(X=documents)
+    assert any("\udce9" in word for word in model.vectorizer_.vocabulary_)
+    skrnn.save(model, path)
+    loaded = skrnn.load(path)
+    assert loaded.vectorizer_.vocabulary_ == model.vectorizer_.vocabulary_
+    assert_array_equal(loaded.predict_proba(documents), model.predict_proba(documents))
+
+
+def test_save_refuses_a_surrogate_pair_before_touching_the_file(tmp_path):
+    path = tmp_path / "model.skrnn"
+    old = _model_at(path)
+    # Two code points that JSON would read back as the one character U+1F600.
+    model = _fit(X=["\ud83d\ude00 good", "bad"] * 4, token_pattern=r"\S+")
+    with pytest.raises(ValueError, match=r"surrogate pair '\\ud83d\\ude00'"):
+        skrnn.save(model, path)
+    assert path.read_bytes() == old
+    assert os.listdir(tmp_path) == ["model.skrnn"]
+
+
+def _interrupt_between_members(monkeypatch):
+    writestr = zipfile.ZipFile.writestr
+
+    def interrupted(self, info, data, *args, **kwargs):
+        if info.filename == "arrays.npz":
+            raise KeyboardInterrupt
+        return writestr(self, info, data, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", interrupted)
+
+
+def _interrupt_while_a_member_opens(monkeypatch):
+    # zipfile marks the archive as writing a member, then makes the member's
+    # file: Ctrl-C in between made closing the archive raise a ValueError
+    # ("Can't close the ZIP file while there is an open writing handle")
+    # in place of the KeyboardInterrupt.
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zipfile, "_ZipWriteFile", interrupted)
+
+
+@pytest.mark.parametrize(
+    "interrupt", [_interrupt_between_members, _interrupt_while_a_member_opens]
+)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupted_save_leaves_the_old_model(interrupt, tmp_path, monkeypatch):
+    # Regression: a second Ctrl-C during the save left only metadata.json.
+    path = tmp_path / "model.skrnn"
+    old = _model_at(path)
+    interrupt(monkeypatch)
+    with pytest.raises(KeyboardInterrupt) as info:
+        skrnn.save(_fit(hidden_size=5), path)
+    assert path.read_bytes() == old
+    assert os.listdir(tmp_path) == ["model.skrnn"]
+    # The interrupted archive cannot be closed: zipfile says so when it is
+    # collected, here rather than in another test.
+    del info
+    gc.collect()
+
+
+#: Faults injected into saves by one process (a few seconds to start).
+FAULT_COUNTS = {"kills": 8, "terms": 2, "interrupts": 5, "concurrent": 3}
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory):
+    """Saves that replace a small model with big ones, and their faults."""
+    folder = tmp_path_factory.mktemp("faults")
+    files = [folder / f"{name}.skrnn" for name in ("old", "new", "other")]
+    models = [_fit(), _big_model(), _big_model(n_words=2500, random_state=1)]
+    for model, file in zip(models, files, strict=True):
+        skrnn.save(model, file)
+    options = [f"--{name}={count}" for name, count in FAULT_COUNTS.items()]
+    return _inject(folder / "saves", *files, *options, "--max-delay", 0.3)
+
+
+def test_a_full_disk_leaves_the_old_model(faults):
+    # Regression: a write that failed half-way left a truncated file.
+    assert faults["full disk"] == {
+        "error": {"type": "OSError", "errno": errno.EFBIG},
+        "temporaries": [],
+        "intact": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "option, fault",
+    [
+        ("kills", "kill -9"),
+        ("terms", "kill -TERM"),
+        ("interrupts", "Ctrl-C"),
+        ("concurrent", "concurrent"),
+    ],
+)
+def test_faulty_saves_leave_one_of_the_models(option, fault, faults):
+    # Regression: kill -9 or -TERM during a save left a 0-byte or truncated
+    # file, a second Ctrl-C only metadata.json, and two saves at once a file
+    # with a bad CRC.
+    outcomes = faults[fault]
+    left = sum(outcomes.get(str(index), 0) for index in range(3))
+    assert left == FAULT_COUNTS[option], outcomes
+    assert "other" not in outcomes
+    assert outcomes.get("failed saves", 0) == 0
+    if fault in ("Ctrl-C", "concurrent"):  # the process lives on and cleans up
+        assert outcomes.get("temporary left", 0) == 0
+
+
+def test_concurrent_saves_to_one_path(tmp_path):
+    # Regression: two saves at once gave "Bad CRC-32", and both models were lost.
+    models = [_big_model(), _big_model(n_words=2500, random_state=1)]
+    expected = [_saved_bytes(model) for model in models]
+    path = tmp_path / "model.skrnn"
+    barrier = threading.Barrier(len(models))
+    errors = []
+
+    def save(model):
+        try:
+            barrier.wait()
+            skrnn.save(model, path)
+        except BaseException as exc:
+            errors.append(exc)
+
+    for _ in range(10):
+        threads = [threading.Thread(target=save, args=(model,)) for model in models]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        one_of_them = path.read_bytes() in expected
+        assert one_of_them
+        assert os.listdir(tmp_path) == ["model.skrnn"]
+
+
+def test_save_to_a_device_writes_in_place():
+    # A device cannot be replaced: as root, os.replace would put a regular
+    # file in place of /dev/null.
+    skrnn.save(_fit(), os.devnull)
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_save_through_a_symlink_replaces_its_target(tmp_path):
+    target = tmp_path / "models" / "v1.skrnn"
+    target.parent.mkdir()
+    _model_at(target)
+    link = tmp_path / "current.skrnn"
+    link.symlink_to(target)
+    model = _fit(hidden_size=5)
+    skrnn.save(model, link)
+    assert link.is_symlink()
+    assert target.read_bytes() == _saved_bytes(model)
+
+
+def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "model.skrnn"
+    _model_at(path)
+    path.chmod(0o640)
+    skrnn.save(_fit(hidden_size=5), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    new = tmp_path / "new.skrnn"
+    skrnn.save(_fit(), new)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+
+
+def test_save_to_a_missing_folder_names_the_path(tmp_path):
+    path = tmp_path / "missing" / "model.skrnn"
+    with pytest.raises(FileNotFoundError) as info:
+        skrnn.save(_fit(), path)
+    assert info.value.filename == str(path)
+
+
 # ------------------------------------------------ what load refuses
 
 
@@ -545,82 +784,292 @@ def _nan_at_origin(array):
     return array
 
 
+#: Each tampering, and the reason that load must give (after CORRUPT).
 TAMPERINGS = {
-    "missing weight": lambda m, a: a.pop("weights/head.b_y"),
-    "extra weight": lambda m, a: a.update({"weights/head.W_extra": np.zeros(2)}),
-    "extra array": lambda m, a: a.update({"notes": np.zeros(2)}),
-    "missing classes": lambda m, a: a.pop("classes_"),
-    "missing optimizer array": lambda m, a: a.pop("optimizer/ms.head.b_y"),
-    "wrong shape": _edit_array("weights/head.W_hy", lambda w: w[:, :1]),
-    "wrong optimizer shape": _edit_array("optimizer/vs.embed.E", lambda w: w[:3]),
-    "wrong dtype": _edit_array("weights/embed.E", lambda w: w.astype(np.float64)),
-    "NaN weight": _edit_array("weights/layer0.fwd.W_hh", _nan_at_origin),
-    "NaN optimizer state": _edit_array("optimizer/ms.head.W_hy", _nan_at_origin),
-    "unsorted classes": _edit_array("classes_", lambda c: c[::-1]),
-    "2-D classes": _edit_array("classes_", lambda c: c[:, None]),
-    "missing key": lambda m, a: m.pop("rng"),
-    "extra key": _set(None, "code", "import os"),
-    "wrong format": _set(None, "format", "other-model"),
-    "format_version as str": _set(None, "format_version", "1"),
-    "other estimator": _set(None, "estimator", "MLPClassifier"),
-    "bad dtype": _set(None, "dtype", "float16"),
-    "invalid parameter": _set("params", "cell", "evil"),
-    "unknown parameter": _set("params", "evil", 1),
-    "missing parameter": lambda m, a: m["params"].pop("alpha"),
-    "unknown tag": _set("params", "alpha", {"__code__": "os.system('ls')"}),
-    "plain JSON object": _set("params", "vocabulary", {"good": 2}),
-    "object dtype tag": _set("params", "dtype", {"__dtype__": "object"}),
-    "wider network": _set("network", "hidden_size", 5),
-    "huge network": _set("network", "hidden_size", 10**9),
-    "deep network": _set("network", "num_layers", 10**9),
-    "unknown head": _set("network", "head", "tanh"),
-    "head as list": _set("network", "head", ["softmax"]),
-    "bool as int": _set("network", "bidirectional", 0),
-    "unbalanced token pattern": lambda m, a: m["vectorizer"]["params"].update(
-        token_pattern="("
+    "missing weight": (
+        lambda m, a: a.pop("weights/head.b_y"),
+        r"the network configuration needs more weights than the 164 the file holds",
     ),
-    "token pattern of two groups": lambda m, a: m["vectorizer"]["params"].update(
-        token_pattern=r"(\w)(\w)"
+    "renamed weight": (
+        lambda m, a: a.update({"weights/head.b_z": a.pop("weights/head.b_y")}),
+        r"the weights do not match the network: missing \['head\.b_y'\], "
+        r"unexpected \['head\.b_z'\]",
     ),
-    "fewer words": lambda m, a: m["vectorizer"]["vocabulary"].pop(),
-    "duplicate words": lambda m, a: m["vectorizer"]["vocabulary"].append("good"),
-    "architecture mismatch": lambda m, a: m["architecture"].update(cell="lstm"),
-    "architecture embedding_dim": lambda m, a: m["architecture"].update(
-        embedding_dim=7
+    "extra weight": (
+        lambda m, a: a.update({"weights/head.W_extra": np.zeros(2)}),
+        r"the weights do not match .* unexpected \['head\.W_extra'\]",
     ),
-    "unknown solver": lambda m, a: m["optimizer"].update(solver="lbfgs"),
-    "solver mismatch": lambda m, a: m["optimizer_params"].update(solver="sgd"),
-    "optimizer hyperparameter": lambda m, a: m["optimizer"]["hyperparameters"].update(
-        beta_1="0.9"
+    "extra array": (
+        lambda m, a: a.update({"notes": np.zeros(2)}),
+        r"arrays\.npz holds unexpected arrays \['notes'\]",
     ),
-    "optimizer scalar": lambda m, a: m["optimizer"]["scalars"].update(t="3"),
+    "missing classes": (
+        lambda m, a: a.pop("classes_"),
+        r"arrays\.npz has no 'classes_' array",
+    ),
+    "missing optimizer array": (
+        lambda m, a: a.pop("optimizer/ms.head.b_y"),
+        r"optimizer: .*missing keys \['ms\.head\.b_y'\]",
+    ),
+    "wrong shape": (
+        _edit_array("weights/head.W_hy", lambda w: w.T.copy()),
+        r"weight 'head\.W_hy' is a float32 array of shape \(2, 4\); the network "
+        r"needs float32 of shape \(4, 2\)",
+    ),
+    "wrong optimizer shape": (
+        _edit_array("optimizer/vs.embed.E", lambda w: w[:3]),
+        r"optimizer array 'vs\.embed\.E' is a float32 array of shape \(3, 4\)",
+    ),
+    "wrong dtype": (
+        _edit_array("weights/embed.E", lambda w: w.astype(np.float64)),
+        r"weight 'embed\.E' is a float64 array .*needs float32",
+    ),
+    "NaN weight": (
+        _edit_array("weights/layer0.fwd.W_hh", _nan_at_origin),
+        r"weight 'layer0\.fwd\.W_hh' holds NaN or infinite values",
+    ),
+    "NaN optimizer state": (
+        _edit_array("optimizer/ms.head.W_hy", _nan_at_origin),
+        r"optimizer array 'ms\.head\.W_hy' holds NaN or infinite values",
+    ),
+    "unsorted classes": (
+        _edit_array("classes_", lambda c: c[::-1]),
+        r"classes_ must hold at least 2 distinct labels, sorted",
+    ),
+    "2-D classes": (
+        _edit_array("classes_", lambda c: c[:, None]),
+        r"classes_ is a 2-D <U3 array",
+    ),
+    "missing key": (
+        lambda m, a: m.pop("rng"),
+        r"metadata\.json has missing keys \['rng'\]",
+    ),
+    "extra key": (
+        _set(None, "code", "import os"),
+        r"metadata\.json has .*unexpected keys \['code'\]",
+    ),
+    "wrong format": (
+        _set(None, "format", "other-model"),
+        r"format is 'other-model', not 'skrnn-model'",
+    ),
+    "format_version as str": (
+        _set(None, "format_version", "1"),
+        r"format_version is '1', not an int >= 1",
+    ),
+    "other estimator": (
+        _set(None, "estimator", "MLPClassifier"),
+        r"estimator is 'MLPClassifier', not one of \['RNNTextClassifier', "
+        r"'RNNTextRegressor'\]",
+    ),
+    "bad dtype": (
+        _set(None, "dtype", "float16"),
+        r"dtype is 'float16', not one of",
+    ),
+    "section not an object": (
+        _set(None, "attributes", 3),
+        r"attributes is not a JSON object",
+    ),
+    "invalid parameter": (
+        _set("params", "cell", "evil"),
+        r"invalid parameter: The 'cell' parameter of RNNTextClassifier",
+    ),
+    "unknown parameter": (
+        _set("params", "evil", 1),
+        r"params has .*unexpected keys \['evil'\]",
+    ),
+    "missing parameter": (
+        lambda m, a: m["params"].pop("alpha"),
+        r"params has missing keys \['alpha'\]",
+    ),
+    "unknown tag": (
+        _set("params", "alpha", {"__code__": "os.system('ls')"}),
+        r"params\.alpha: unknown or malformed tag '__code__'",
+    ),
+    "plain JSON object": (
+        _set("params", "vocabulary", {"good": 2}),
+        r"params\.vocabulary: unknown or malformed tag 'good'",
+    ),
+    "object dtype tag": (
+        _set("params", "dtype", {"__dtype__": "object"}),
+        r"params\.dtype: unknown or malformed tag '__dtype__'",
+    ),
+    "unknown dtype": (
+        _set("params", "dtype", "evil"),
+        r"invalid parameter: The 'dtype' parameter of RNNTextClassifier must be "
+        r".*Got 'evil' instead",
+    ),
+    "dtype with a lone surrogate": (
+        _set("params", "dtype", "caf\udce9"),
+        r"invalid parameter: The 'dtype' parameter .*Got 'caf\\udce9' instead",
+    ),
+    "unknown vectorizer dtype": (
+        lambda m, a: m["vectorizer"]["params"].update(dtype="evil"),
+        r"vectorizer\.params\.dtype is not a dtype",
+    ),
+    "unhashable set member": (
+        _set("params", "stop_words", {"__set__": [["a"]]}),
+        r"params\.stop_words: unhashable type: 'list'",
+    ),
+    "unhashable dict key": (
+        _set("params", "class_weight", {"__dict__": [[["a"], 1.0]]}),
+        r"params\.class_weight: unhashable type: 'list'",
+    ),
+    "wider network": (
+        _set("network", "hidden_size", 5),
+        r"the network configuration needs more weights than the 166 the file holds",
+    ),
+    "narrower network": (
+        _set("network", "hidden_size", 3),
+        r"weight 'layer0\.fwd\.W_xh' is a float32 array of shape \(4, 12\); "
+        r"the network needs float32 of shape \(4, 9\)",
+    ),
+    "huge network": (
+        _set("network", "hidden_size", 10**9),
+        r"the network configuration needs more weights than the \d+ the file holds",
+    ),
+    "deep network": (
+        _set("network", "num_layers", 10**9),
+        r"the network configuration needs more weights than the \d+ the file holds",
+    ),
+    "cell as a list": (
+        _set("network", "cell", ["gru"]),
+        r"network\.cell is \['gru'\], not a name",
+    ),
+    "unknown head": (
+        _set("network", "head", "tanh"),
+        r"network: head must be one of \[.*\]; got 'tanh'",
+    ),
+    "head as list": (
+        _set("network", "head", ["softmax"]),
+        r"network\.head is \['softmax'\], not a name",
+    ),
+    "bool as int": (
+        _set("network", "bidirectional", 0),
+        r"network: bidirectional must be a bool; got 0\.",
+    ),
+    "unbalanced token pattern": (
+        lambda m, a: m["vectorizer"]["params"].update(token_pattern="("),
+        r"vectorizer\.params\.token_pattern '\(' is not a usable regular expression",
+    ),
+    "token pattern of two groups": (
+        lambda m, a: m["vectorizer"]["params"].update(token_pattern=r"(\w)(\w)"),
+        r"vectorizer\.params\.token_pattern .* is not a usable regular expression",
+    ),
+    "token pattern of a huge repeat": (
+        lambda m, a: m["params"].update(token_pattern="a{99999999999}"),
+        r"params\.token_pattern .* is not a usable regular expression",
+    ),
+    "fewer words": (
+        lambda m, a: m["vectorizer"]["vocabulary"].pop(),
+        r"network has n_vocab=11 .* but the vocabulary has 10 ids",
+    ),
+    "duplicate words": (
+        lambda m, a: m["vectorizer"]["vocabulary"].append("good"),
+        r"vectorizer\.vocabulary has duplicate words",
+    ),
+    "architecture mismatch": (
+        lambda m, a: m["architecture"].update(cell="lstm"),
+        r"architecture\.cell is 'lstm', but the network has 'gru'",
+    ),
+    "architecture embedding_dim": (
+        lambda m, a: m["architecture"].update(embedding_dim=7),
+        r"architecture\.embedding_dim is 7, but the network has 4",
+    ),
+    "architecture dtype unknown": (
+        lambda m, a: m["architecture"].update(dtype="evil"),
+        r"architecture\.dtype is not a dtype",
+    ),
+    "unknown solver": (
+        lambda m, a: m["optimizer"].update(solver="lbfgs"),
+        r"optimizer\.solver is 'lbfgs', but optimizer_params make a AdamOptimizer",
+    ),
+    "solver as a list": (
+        lambda m, a: m["optimizer"].update(solver=["adam"]),
+        r"optimizer\.solver is \['adam'\], but optimizer_params make a",
+    ),
+    "solver of another optimizer": (
+        lambda m, a: m["optimizer"].update(solver="sgd"),
+        r"optimizer\.solver is 'sgd', but optimizer_params make a AdamOptimizer",
+    ),
+    "solver mismatch": (
+        lambda m, a: m["optimizer_params"].update(solver="sgd"),
+        r"optimizer_params has missing keys \['learning_rate', 'momentum', "
+        r"'nesterovs_momentum', 'power_t'\] and unexpected keys \['beta_1', "
+        r"'beta_2', 'epsilon'\]",
+    ),
+    "optimizer hyperparameter": (
+        lambda m, a: m["optimizer"]["hyperparameters"].update(beta_1="0.9"),
+        r"optimizer\.hyperparameters\.beta_1 is '0\.9', but optimizer_params",
+    ),
+    "optimizer scalar": (
+        lambda m, a: m["optimizer"]["scalars"].update(t="3"),
+        r"optimizer\.scalars\.t is '3'",
+    ),
     # Regression: these loaded, and partial_fit then failed deep inside.
-    "negative optimizer step": lambda m, a: m["optimizer"]["scalars"].update(t=-1),
-    "fractional optimizer step": lambda m, a: m["optimizer"]["scalars"].update(t=1.5),
-    "zero learning rate": lambda m, a: m["optimizer"]["scalars"].update(
-        current_learning_rate=0.0
+    "negative optimizer step": (
+        lambda m, a: m["optimizer"]["scalars"].update(t=-1),
+        r"optimizer\.scalars\.t is -1",
     ),
-    "huge beta_1": lambda m, a: m["optimizer"]["hyperparameters"].update(beta_1=1e308),
-    "negative learning_rate_init": lambda m, a: m["optimizer"][
-        "hyperparameters"
-    ].update(learning_rate_init=-1.0),
-    "optimizer unlike its parameters": lambda m, a: m["optimizer"][
-        "hyperparameters"
-    ].update(epsilon=1e-3),
-    "invalid optimizer parameter": lambda m, a: m["optimizer_params"].update(
-        beta_2=2.0
+    "fractional optimizer step": (
+        lambda m, a: m["optimizer"]["scalars"].update(t=1.5),
+        r"optimizer\.scalars\.t is 1\.5",
     ),
-    "negative epochs": lambda m, a: m["training_state"].update(n_iter=-1),
-    "loss as str": lambda m, a: m["attributes"].update(loss_curve_=["0.5"]),
-    "other bit generator": lambda m, a: m["rng"].update(bit_generator="MT19937"),
-    "bad rng state": lambda m, a: m["rng"]["state"].update(state="x"),
+    "zero learning rate": (
+        lambda m, a: m["optimizer"]["scalars"].update(current_learning_rate=0.0),
+        r"optimizer\.scalars\.current_learning_rate is 0\.0",
+    ),
+    "huge beta_1": (
+        lambda m, a: m["optimizer"]["hyperparameters"].update(beta_1=1e308),
+        r"optimizer\.hyperparameters\.beta_1 is 1e\+308",
+    ),
+    "negative learning_rate_init": (
+        lambda m, a: m["optimizer"]["hyperparameters"].update(learning_rate_init=-1.0),
+        r"optimizer\.hyperparameters\.learning_rate_init is -1\.0",
+    ),
+    "optimizer unlike its parameters": (
+        lambda m, a: m["optimizer"]["hyperparameters"].update(epsilon=1e-3),
+        r"optimizer\.hyperparameters\.epsilon is 0\.001, but optimizer_params "
+        r"make it 1e-08",
+    ),
+    "invalid optimizer parameter": (
+        lambda m, a: m["optimizer_params"].update(beta_2=2.0),
+        r"optimizer_params: The 'beta_2' parameter",
+    ),
+    "negative epochs": (
+        lambda m, a: m["training_state"].update(n_iter=-1),
+        r"training_state\.n_iter is -1, not an int >= 0",
+    ),
+    "loss as str": (
+        lambda m, a: m["attributes"].update(loss_curve_=["0.5"]),
+        r"attributes\.loss_curve_ is '0\.5', not a number",
+    ),
+    "loss too large for a float": (
+        lambda m, a: m["attributes"].update(loss_curve_=[10**400]),
+        r"attributes\.loss_curve_ is an int too large for a float",
+    ),
+    "other bit generator": (
+        lambda m, a: m["rng"].update(bit_generator="MT19937"),
+        r"rng must be the state of a PCG64 or PCG64DXSM generator",
+    ),
+    "bad rng state": (
+        lambda m, a: m["rng"]["state"].update(state="x"),
+        r"rng\.state\.state is 'x', not an int in \[0, 2\*\*128\)",
+    ),
+    "negative rng state": (
+        lambda m, a: m["rng"]["state"].update(inc=-1),
+        r"rng\.state\.inc is -1, not an int in \[0, 2\*\*128\)",
+    ),
+    "rng state without its counter": (
+        lambda m, a: m["rng"].pop("has_uint32"),
+        r"rng has missing keys \['has_uint32'\]",
+    ),
 }
 
 
-@pytest.mark.parametrize("edit", TAMPERINGS.values(), ids=TAMPERINGS.keys())
-def test_load_refuses_tampered_files(edit):
+@pytest.mark.parametrize("edit, reason", TAMPERINGS.values(), ids=TAMPERINGS.keys())
+def test_load_refuses_tampered_files(edit, reason):
     data = _tampered(edit)
-    with pytest.raises(ValueError, match=CORRUPT):
+    with pytest.raises(ValueError, match=f"^{CORRUPT}: {reason}"):
         skrnn.load(io.BytesIO(data))
 
 
@@ -669,6 +1118,13 @@ def test_a_multilabel_classifier_has_label_indices_for_classes():
     metadata, arrays = _read(_saved_bytes())
     metadata["network"]["head"] = "logistic"
     _refused_because(_write(metadata, arrays), "0, 1, ..., n_labels - 1")
+
+
+def test_a_file_of_an_unregistered_cell_has_a_short_message():
+    data = _tampered(_set("network", "cell", "w" * 10**5))
+    with pytest.raises(ValueError, match="not registered") as info:
+        skrnn.load(io.BytesIO(data))
+    assert len(str(info.value)) <= persistence._MAX_MESSAGE
 
 
 def test_a_file_without_settings_added_since_says_to_refit():
@@ -760,9 +1216,9 @@ def test_the_tampering_helpers_keep_a_valid_file_valid():
     assert_array_equal(loaded.predict_proba(X), _fit().predict_proba(X))
 
 
-def _npy_bytes():
+def _npy_bytes(array=None):
     buffer = io.BytesIO()
-    np.save(buffer, np.zeros(3))
+    np.save(buffer, np.zeros(3) if array is None else array)
     return buffer.getvalue()
 
 
@@ -770,36 +1226,199 @@ def _replace(name, data):
     return lambda file, members: _archive({**members, name: data})
 
 
-#: Each makes a broken file out of a valid one and its members.
+def _npz_of(members, method=zipfile.ZIP_STORED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=method) as npz:
+        for name, data in members.items():
+            npz.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _with_npz_member(name, data, method=zipfile.ZIP_STORED):
+    def break_(file, members):
+        npz = _model_files.read_members(members["arrays.npz"])
+        return _archive({**members, "arrays.npz": _npz_of({**npz, name: data}, method)})
+
+    return break_
+
+
+def _deep_stop_words(file, members):
+    # Regression: a list nested 900 deep raised RecursionError.
+    text = members["metadata.json"].decode()
+    deep = "[" * 900 + "]" * 900
+    text = text.replace('"stop_words": null', f'"stop_words": {deep}', 1)
+    return _archive({**members, "metadata.json": text.encode()})
+
+
+def _compressed(name, method):
+    return lambda file, members: _model_files.pack(members, methods={name: method})
+
+
+def _flagged(name, flag):
+    return lambda file, members: _model_files.pack(members, flags={name: flag})
+
+
+#: Each makes a broken file out of a valid one and its members, and the reason
+#: that load must give (after CORRUPT).
 BROKEN_ARCHIVES = {
-    "empty file": lambda file, members: b"",
-    "not a zip": lambda file, members: b"hello, world",
-    "truncated": lambda file, members: file[: len(file) // 2],
-    "truncated end": lambda file, members: file[:-10],
-    "missing metadata": lambda file, members: _archive(
-        {"arrays.npz": members["arrays.npz"]}
+    "truncated": (
+        lambda file, members: file[: len(file) // 2],
+        r"a damaged ZIP archive \(File is not a zip file\)",
     ),
-    "missing arrays": lambda file, members: _archive(
-        {"metadata.json": members["metadata.json"]}
+    "truncated end": (
+        lambda file, members: file[:-10],
+        r"a damaged ZIP archive",
     ),
-    "extra member": _replace("setup.py", b"import os"),
-    "bad JSON": _replace("metadata.json", b'{"format": '),
-    "not UTF-8": _replace("metadata.json", b"\xff\xfe"),
-    "NaN literal": _replace("metadata.json", b'{"format": NaN}'),
-    "JSON list": _replace("metadata.json", b"[]"),
-    "arrays not npz": _replace("arrays.npz", b"garbage"),
-    "arrays a single npy": lambda file, members: _archive(
-        {**members, "arrays.npz": _npy_bytes()}
+    "bit flipped in the arrays": (
+        lambda file, members: file[:-2000] + bytes([file[-2000] ^ 1]) + file[-1999:],
+        r"a damaged ZIP archive \(Bad CRC-32",
+    ),
+    "missing metadata": (
+        lambda file, members: _archive({"arrays.npz": members["arrays.npz"]}),
+        r"the archive holds \['arrays\.npz'\]; a model file holds exactly",
+    ),
+    "missing arrays": (
+        lambda file, members: _archive({"metadata.json": members["metadata.json"]}),
+        r"the archive holds \['metadata\.json'\]",
+    ),
+    "extra member": (
+        _replace("setup.py", b"import os"),
+        r"the archive holds \['arrays\.npz', 'metadata\.json', 'setup\.py'\]",
+    ),
+    "bad JSON": (
+        _replace("metadata.json", b'{"format": '),
+        r"metadata\.json is not valid JSON",
+    ),
+    "not UTF-8": (
+        _replace("metadata.json", b"\xff\xfe"),
+        r"metadata\.json is not valid JSON \('utf-8' codec",
+    ),
+    "NaN literal": (
+        _replace("metadata.json", b'{"format": NaN}'),
+        r"metadata\.json is not valid JSON \(NaN is not JSON\)",
+    ),
+    "JSON list": (
+        _replace("metadata.json", b"[]"),
+        r"metadata\.json is not a JSON object",
+    ),
+    "deeply nested JSON": (
+        _deep_stop_words,
+        r"metadata\.json nests lists or objects more than 64 deep",
+    ),
+    "arrays not npz": (
+        _replace("arrays.npz", b"garbage"),
+        r"arrays\.npz is not a readable npz archive",
+    ),
+    "arrays a single npy": (
+        lambda file, members: _archive({**members, "arrays.npz": _npy_bytes()}),
+        r"arrays\.npz is not a readable npz archive",
+    ),
+    # Regression: a member that is not an .npy raised AttributeError.
+    "npz member not an npy": (
+        _with_npz_member("notes.txt", b"hello"),
+        r"arrays\.npz holds 'notes\.txt', which is not an \.npy array",
+    ),
+    "npz member not an npy array": (
+        _with_npz_member("weights/x.npy", b"hello"),
+        r"arrays\.npz array 'weights/x' is not an \.npy array of format 1\.0",
+    ),
+    "npy of a structured dtype": (
+        _with_npz_member("weights/x.npy", _npy_bytes(np.zeros(2, "f4,f4"))),
+        r"arrays\.npz array 'weights/x' has an invalid \.npy header",
+    ),
+    "npy of complex numbers": (
+        _with_npz_member("weights/x.npy", _npy_bytes(np.zeros(2, complex))),
+        r"arrays\.npz array 'weights/x' has dtype complex128; a model file holds "
+        r"booleans, numbers and strings",
+    ),
+    "npy of empty strings": (
+        _with_npz_member("classes_.npy", _model_files.npy_header((2**62,), "|S0")),
+        r"arrays\.npz array 'classes_' has dtype \|S0",
+    ),
+    "npy of trailing bytes": (
+        _with_npz_member("weights/x.npy", _npy_bytes(np.zeros(2)) + b"\0"),
+        r"arrays\.npz array 'weights/x' declares shape \(2,\) of float64 "
+        r"\(16 bytes\), but holds 17 bytes of data",
+    ),
+    "npy member twice": (
+        lambda file, members: _archive(
+            {
+                **members,
+                "arrays.npz": _model_files.pack(
+                    [
+                        *_model_files.read_members(members["arrays.npz"]).items(),
+                        ("classes_.npy", _npy_bytes(np.array(["a", "b"]))),
+                    ]
+                ),
+            }
+        ),
+        r"arrays\.npz holds 'classes_' twice",
+    ),
+    # Regression: bzip2 and lzma members loaded (a 1 GiB bzip2 bomb used 2.2 GB),
+    # and a damaged lzma member raised LZMAError.
+    "bzip2 metadata": (
+        _compressed("metadata.json", zipfile.ZIP_BZIP2),
+        r"metadata\.json is compressed with bzip2; skrnn\.save writes it deflate "
+        r"or stored, and load reads nothing else",
+    ),
+    "lzma metadata": (
+        _compressed("metadata.json", zipfile.ZIP_LZMA),
+        r"metadata\.json is compressed with lzma",
+    ),
+    "damaged lzma metadata": (
+        lambda file, members: _model_files.raw_zip(
+            [
+                ("metadata.json", zipfile.ZIP_LZMA, b"\x09\x04garbage", 0, 100),
+                ("arrays.npz", 0, members["arrays.npz"], 0, len(members["arrays.npz"])),
+            ]
+        ),
+        r"metadata\.json is compressed with lzma",
+    ),
+    "deflated arrays": (
+        _compressed("arrays.npz", zipfile.ZIP_DEFLATED),
+        r"arrays\.npz is compressed with deflate; skrnn\.save writes it stored",
+    ),
+    "deflated npy": (
+        _with_npz_member(
+            "weights/head.b_y.npy", _npy_bytes(np.zeros(2)), zipfile.ZIP_DEFLATED
+        ),
+        r"arrays\.npz array 'classes_' is compressed with deflate",
+    ),
+    # Regression: RuntimeError, "password required for extraction".
+    "encrypted metadata": (
+        _flagged("metadata.json", 0x1),
+        r"metadata\.json is encrypted, which skrnn\.save never writes",
+    ),
+    "encrypted arrays": (
+        _flagged("arrays.npz", 0x1),
+        r"arrays\.npz is encrypted",
+    ),
+    "encrypted npy": (
+        lambda file, members: _archive(
+            {
+                **members,
+                "arrays.npz": _model_files.pack(
+                    _model_files.read_members(members["arrays.npz"]),
+                    flags={"classes_.npy": 0x1},
+                ),
+            }
+        ),
+        r"arrays\.npz array 'classes_' is encrypted",
+    ),
+    "patched data": (
+        _flagged("metadata.json", 0x20),
+        r"metadata\.json is compressed patched data",
     ),
 }
 
 
-@pytest.mark.parametrize("break_", BROKEN_ARCHIVES.values(), ids=BROKEN_ARCHIVES.keys())
-def test_load_refuses_broken_archives(break_):
+@pytest.mark.parametrize(
+    "break_, reason", BROKEN_ARCHIVES.values(), ids=BROKEN_ARCHIVES.keys()
+)
+def test_load_refuses_broken_archives(break_, reason):
     data = _saved_bytes()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    with pytest.raises(ValueError, match=CORRUPT):
+    members = _model_files.read_members(data)
+    with pytest.raises(ValueError, match=f"^{CORRUPT}: {reason}"):
         skrnn.load(io.BytesIO(break_(data, members)))
 
 
@@ -901,6 +1520,343 @@ def test_load_refuses_a_pickle_in_place_of_the_arrays():
     with pytest.raises(ValueError, match=f"{CORRUPT}.*pickled Python objects"):
         skrnn.load(io.BytesIO(forged))
     assert EXECUTED == []
+
+
+@pytest.mark.parametrize(
+    "error", [KeyError, TypeError, IndexError, OverflowError, ValueError]
+)
+def test_load_does_not_relabel_its_own_bugs_as_tampering(error, monkeypatch):
+    # Regression: these were all reported as "corrupt or tampered", so that a
+    # bug could hide behind a check that happens to fail later.
+    data = _saved_bytes()
+
+    def buggy(section):
+        raise error("a bug in skrnn")
+
+    monkeypatch.setattr(persistence, "_decode_vectorizer", buggy)
+    with pytest.raises(error, match="a bug in skrnn") as info:
+        skrnn.load(io.BytesIO(data))
+    assert CORRUPT not in str(info.value)
+
+
+def test_load_refuses_a_random_state_that_would_read_outside_its_key():
+    # Regression: numpy does not check pos, and a RandomState with pos beyond
+    # its 624 words reads outside them (a crash) when a refit draws from it.
+    state = {"key": [1] * 624, "pos": 10**6, "has_gauss": 0, "gauss": 0.0}
+    data = _tampered(_set("params", "random_state", {"__random_state__": state}))
+    with pytest.raises(
+        ValueError,
+        match=rf"^{CORRUPT}: params\.random_state\.pos is 1000000, not an int in "
+        r"\[0, 625\)",
+    ):
+        skrnn.load(io.BytesIO(data))
+    state.update(pos=0, key=[-1] * 624)
+    data = _tampered(_set("params", "random_state", {"__random_state__": state}))
+    with pytest.raises(ValueError, match=r"the key must be a list of 624 ints"):
+        skrnn.load(io.BytesIO(data))
+
+
+def test_load_messages_stay_short():
+    # Regression: 10**6 unknown keys made a 10.9 MB message.
+    data = _tampered(
+        lambda m, a: m["params"].update({f"k{i}": 0 for i in range(10**5)})
+    )
+    with pytest.raises(ValueError) as info:
+        skrnn.load(io.BytesIO(data))
+    message = str(info.value)
+    assert len(message) < 300
+    assert (
+        "unexpected keys ['k0', 'k1', 'k10', 'k100', 'k1000'] and 99995 more" in message
+    )
+    # A parameter's error quotes its value.
+    data = _tampered(_set("params", "alpha", "w" * 10**6))
+    with pytest.raises(
+        ValueError, match=rf"^{CORRUPT}: invalid parameter: The 'alpha'"
+    ) as info:
+        skrnn.load(io.BytesIO(data))
+    assert len(str(info.value)) <= persistence._MAX_MESSAGE
+
+
+# ------------------------------------------- files that are not model files
+
+
+def _joblib_bytes(tmp_path, **kwargs):
+    path = tmp_path / "model.joblib"
+    joblib.dump(_fit(), path, **kwargs)
+    return path.read_bytes()
+
+
+def _npz_file():
+    buffer = io.BytesIO()
+    np.savez(buffer, weights=np.zeros(3))
+    return buffer.getvalue()
+
+
+#: Each makes a file that is not a skrnn model, and what load must say it is.
+NOT_MODELS = {
+    "pickle": (
+        lambda tmp_path: pickle.dumps(_fit()),
+        r"this looks like a pickle file \(pickle\.dump and joblib\.dump write "
+        r"them\)\. .*; for a joblib or pickle file that you trust, use joblib\.load",
+    ),
+    "joblib": (
+        _joblib_bytes,
+        r"this looks like a pickle file .*use joblib\.load",
+    ),
+    "joblib compressed": (
+        lambda tmp_path: _joblib_bytes(tmp_path, compress=3),
+        r"this looks like a zlib-compressed file \(joblib\.dump\(\.\.\., "
+        r"compress=\.\.\.\) writes them\).*use joblib\.load",
+    ),
+    "joblib gzip": (
+        lambda tmp_path: _joblib_bytes(tmp_path, compress=("gzip", 3)),
+        r"this looks like a gzip-compressed file .*use joblib\.load",
+    ),
+    "plain zip": (
+        lambda tmp_path: _archive({"data.csv": b"label,text\npos,good\n"}),
+        r"this looks like a ZIP archive of \['data\.csv'\], without "
+        r"'metadata\.json' and 'arrays\.npz'",
+    ),
+    "npz": (
+        lambda tmp_path: _npz_file(),
+        r"this looks like a NumPy \.npz archive .*use numpy\.load",
+    ),
+    "npy": (
+        lambda tmp_path: _npy_bytes(),
+        r"this looks like a NumPy \.npy file .*use numpy\.load",
+    ),
+    "CSV": (
+        lambda tmp_path: b"label,text\npos,a good film\n",
+        r"this looks like a text file \(it starts with 'label,text'\)",
+    ),
+    "text with a BOM": (
+        lambda tmp_path: "\ufeffgood film\n".encode(),
+        r"this looks like a text file \(it starts with 'good film'\)",
+    ),
+    "empty": (lambda tmp_path: b"", r"the file is empty"),
+    "binary": (
+        lambda tmp_path: bytes(range(256)),
+        r"it is not a ZIP archive \(it starts with b'\\x00\\x01",
+    ),
+}
+
+
+@pytest.mark.parametrize("make, what", NOT_MODELS.values(), ids=NOT_MODELS.keys())
+def test_load_says_what_a_file_that_is_not_a_model_is(make, what, tmp_path):
+    # Regression: a joblib pickle passed to `skrnn predict` was reported as a
+    # "corrupt or tampered" model.
+    path = tmp_path / "file"
+    path.write_bytes(make(tmp_path))
+    with pytest.raises(ValueError, match=f"^not a skrnn model file: {what}") as info:
+        skrnn.load(path)
+    assert "skrnn.load reads the model files that skrnn.save and skrnn train" in str(
+        info.value
+    )
+
+
+# --------------------------------------------- decompression bombs, huge arrays
+
+
+def _peak_memory(function):
+    """The peak of memory that Python and numpy allocate while ``function`` runs."""
+    tracemalloc.start()
+    try:
+        function()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def _refused_with_little_memory(data, reason):
+    def load():
+        with pytest.raises(ValueError, match=f"^{CORRUPT}: {reason}"):
+            skrnn.load(io.BytesIO(data))
+
+    assert _peak_memory(load) < 4 * 2**20 + 2 * len(data)
+
+
+BOMB_MIB = 256
+
+
+def _stored(name, content):
+    """A member of _model_files.raw_zip, stored."""
+    return name, zipfile.ZIP_STORED, content, zlib.crc32(content), len(content)
+
+
+def test_load_refuses_a_deflate_bomb_in_place_of_the_metadata():
+    # Regression: a 10.5 KB file whose metadata.json held 1 GiB of spaces
+    # loaded, with a 2.2 GB peak (bzip2, now refused as any other method).
+    members = _model_files.read_members(_saved_bytes())
+    stream, crc = _model_files.deflated_spaces(BOMB_MIB)
+    data = _model_files.raw_zip(
+        [
+            ("metadata.json", zipfile.ZIP_DEFLATED, stream, crc, BOMB_MIB << 20),
+            _stored("arrays.npz", members["arrays.npz"]),
+        ]
+    )
+    assert len(data) < BOMB_MIB << 11  # over 500 times smaller than what it holds
+    _refused_with_little_memory(
+        data,
+        rf"metadata\.json declares {BOMB_MIB << 20} bytes from {len(stream)} "
+        r"compressed, more than load accepts \(\d+\): refused as a decompression bomb",
+    )
+
+
+def test_load_refuses_a_deflated_array_bomb():
+    # Regression: a 7 KB file holding a deflated 1 GiB array used 1.17 GB
+    # before it was refused.
+    members = _model_files.read_members(_saved_bytes())
+    npz = _model_files.read_members(members["arrays.npz"])
+    header = _model_files.npy_header((BOMB_MIB << 17,))  # float64: BOMB_MIB MiB
+    stream, crc = _model_files.deflated_spaces(BOMB_MIB, prefix=header, fill=b"\0")
+    size = len(header) + (BOMB_MIB << 20)
+    inner = [
+        _stored(name, content)
+        for name, content in npz.items()
+        if name != "weights/embed.E.npy"
+    ]
+    inner.append(("weights/embed.E.npy", zipfile.ZIP_DEFLATED, stream, crc, size))
+    arrays = _model_files.raw_zip(inner)
+    data = _archive({**members, "arrays.npz": arrays})
+    _refused_with_little_memory(
+        data, r"arrays\.npz array 'weights/embed\.E' is compressed with deflate"
+    )
+
+
+def test_load_refuses_an_npy_header_declaring_a_huge_shape():
+    # Regression: a header declaring (2**40,) raised MemoryError.
+    members = _model_files.read_members(_saved_bytes())
+    npz = _model_files.read_members(members["arrays.npz"])
+    npz["weights/embed.E.npy"] = _model_files.npy_header((2**40,)) + bytes(64)
+    data = _archive({**members, "arrays.npz": _model_files.pack(npz)})
+    _refused_with_little_memory(
+        data,
+        r"arrays\.npz array 'weights/embed\.E' declares shape \(1099511627776,\) of "
+        r"float64 \(8796093022208 bytes\), but holds 64 bytes of data",
+    )
+
+
+def test_loading_a_model_takes_memory_in_proportion_to_its_file():
+    data = _saved_bytes(_big_model())
+    loaded = []
+    peak = _peak_memory(lambda: loaded.append(skrnn.load(io.BytesIO(data))))
+    assert peak < 4 * len(data)
+
+
+# ----------------------------------------------------------------- fuzzing
+
+
+@pytest.fixture(scope="module")
+def fuzz_bases():
+    """Model files to mutate: the defaults, other cells, solver and labels, a
+    multi-label classifier and a regressor (the other heads)."""
+    return [
+        _saved_bytes(_fit()),
+        _saved_bytes(
+            _fit(
+                cell="lstm",
+                bidirectional=True,
+                solver="sgd",
+                pooling="mean",
+                y=np.array([0, 1, 2, 1] * 2),
+                class_weight={0: 1.0, 1: 2.0, 2: 1.0},
+                random_state=np.random.RandomState(0),
+                stop_words=["a"],
+            )
+        ),
+        _saved_bytes(
+            _fit(cell="rnn", y=np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 2))
+        ),
+        _regressor_bytes(),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_model_files_load_and_predict_or_are_refused(seed, fuzz_bases):
+    # Regression: of 2.86 million mutants, 78 raised another exception than
+    # the documented ValueError (MemoryError, RecursionError, AttributeError,
+    # RuntimeError, LZMAError, ...).
+    rng = np.random.default_rng(seed)
+    base = fuzz_bases[seed % len(fuzz_bases)]
+    outcomes = collections.Counter()
+    for _ in range(100):
+        mutation, data = _model_files.mutate(rng, base)
+        try:
+            outcome, message = _model_files.outcome(data, X)
+        except Exception as exc:
+            raise AssertionError(f"{mutation} (seed {seed}): {exc!r}") from exc
+        assert message is None or len(message) <= persistence._MAX_MESSAGE
+        outcomes[outcome] += 1
+    assert outcomes["refused"] > 50
+
+
+# ------------------------------------------------- parameters that need trust
+
+#: Backtracks catastrophically: predict(["a" * 28]) took 10 s, doubling with
+#: each character.
+REDOS = r"(?:a|a)+b|\w+"
+
+
+def test_load_refuses_a_custom_token_pattern_unless_trusted():
+    model = _fit(token_pattern=REDOS)
+    data = _saved_bytes(model)
+    with pytest.raises(
+        ValueError,
+        match=r"^This skrnn model file sets parameters that do more than the file "
+        r"says: token_pattern is the regular expression '\(\?:a\|a\)\+b\|\\\\w\+', and "
+        r"predict runs it on every document: .*catastrophic backtracking.*"
+        r"skrnn\.load\(file, trusted=\['token_pattern'\]\)",
+    ):
+        skrnn.load(io.BytesIO(data))
+    loaded = skrnn.load(io.BytesIO(data), trusted=["token_pattern"])
+    assert loaded.token_pattern == loaded.vectorizer_.token_pattern == REDOS
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_load_refuses_an_embeddings_path_unless_trusted():
+    data = _tampered(_set("params", "embeddings", "/dev/zero"))
+    with pytest.raises(
+        ValueError,
+        match=r"embeddings is the path '/dev/zero', and a new fit of the model, or "
+        r"of a clone, reads that file\. .*trusted=\['embeddings'\]",
+    ):
+        skrnn.load(io.BytesIO(data))
+    loaded = skrnn.load(io.BytesIO(data), trusted=["embeddings"])
+    assert loaded.embeddings == "/dev/zero"
+
+
+def test_load_names_every_parameter_to_trust():
+    data = _tampered(
+        lambda m, a: (
+            m["params"].update(embeddings="vectors.txt", token_pattern=REDOS),
+            m["vectorizer"]["params"].update(token_pattern=REDOS),
+        )
+    )
+    with pytest.raises(ValueError, match=r"trusted=\['token_pattern', 'embeddings'\]"):
+        skrnn.load(io.BytesIO(data))
+    with pytest.raises(ValueError, match=r"trusted=\['embeddings'\]"):
+        skrnn.load(io.BytesIO(data), trusted=("token_pattern",))
+    skrnn.load(io.BytesIO(data), trusted={"embeddings", "token_pattern"})
+
+
+@pytest.mark.parametrize("pattern", sorted(persistence._SAFE_TOKEN_PATTERNS))
+def test_built_in_token_patterns_need_no_trust(pattern):
+    model = _fit(token_pattern=pattern)
+    assert_array_equal(_round_trip(model).predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "trusted, error, message",
+    [
+        ("token_pattern", TypeError, r"trusted takes a list of parameter names"),
+        (True, TypeError, r"trusted takes a list of parameter names"),
+        (["tokenizer"], ValueError, r"trusted names \['tokenizer'\]; the parameters"),
+    ],
+)
+def test_load_checks_trusted(trusted, error, message):
+    with pytest.raises(error, match=message):
+        skrnn.load(io.BytesIO(_saved_bytes()), trusted=trusted)
 
 
 # ----------------------------------------------------------------- versions
