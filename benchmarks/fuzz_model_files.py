@@ -57,6 +57,7 @@ from _env import REPO, git_state, load_average
 
 import skrnn
 from skrnn import RNNTextClassifier
+from skrnn._persistence import FORMAT_VERSION
 
 sys.path.insert(0, str(REPO / "tests"))
 import _model_files
@@ -298,8 +299,8 @@ FILES = {
         ),
         {},
     ),
-    "format_version 2": (
-        lambda: _with_metadata(lambda m: m.update(format_version=2)),
+    "the next format_version": (
+        lambda: _with_metadata(lambda m: m.update(format_version=FORMAT_VERSION + 1)),
         {},
     ),
 }
