@@ -642,13 +642,24 @@ def check_parameters(estimator) -> None:
 # --------------------------------------------------------------- commands
 
 
-def _load_model(path: str):
+def _add_trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust",
+        action="append",
+        choices=["token_pattern", "embeddings"],
+        help="accept the model's custom token_pattern (a regular expression) "
+        "or embeddings path, which skrnn.load refuses from a file unless "
+        "trusted; repeat for both. Only for a model you trust",
+    )
+
+
+def _load_model(path: str, trusted: list[str] | None = None):
     from ._persistence import load
 
     if not os.path.exists(path):
         raise CommandError(f"cannot read model {path}: no such file")
     try:
-        return load(path)
+        return load(path, trusted=trusted)
     except Exception as exc:
         raise CommandError(f"cannot load model {path}: {_reason(exc)}") from exc
 
@@ -765,7 +776,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    clf = _load_model(args.model)
+    clf = _load_model(args.model, args.trust)
     if args.proba and not hasattr(clf, "predict_proba"):
         raise UsageError(
             f"--proba needs a classifier; {args.model} holds a "
@@ -864,7 +875,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 
-    clf = _load_model(args.model)
+    clf = _load_model(args.model, args.trust)
     documents, labels = read_dataset(args)
     if not hasattr(clf, "classes_"):
         return _evaluate_regression(clf, documents, labels, args.data)
@@ -1125,6 +1136,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     predict.add_argument("model", metavar="MODEL", help="model file from skrnn train")
+    _add_trust_option(predict)
     _add_data_options(
         predict,
         ("csv", "lines", "text"),
@@ -1148,6 +1160,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file from skrnn train")
+    _add_trust_option(evaluate)
     _add_data_options(evaluate, ("csv", "lines"), "labelled documents")
     evaluate.set_defaults(handler=_evaluate)
 

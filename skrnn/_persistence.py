@@ -906,8 +906,8 @@ def _check_trusted(model: RNNTextClassifier, accepted: frozenset[str]) -> None:
         raise ValueError(
             f"This skrnn model file sets parameters that do more than the file "
             f"says: {reasons}. If you trust the file (you made it, or know "
-            "who did), load it with "
-            f"skrnn.load(file, trusted={names!r})."
+            f"who did), load it with skrnn.load(file, trusted={names!r}) (on "
+            "the command line: " + " ".join(f"--trust {name}" for name in names) + ")."
         )
 
 

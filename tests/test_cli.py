@@ -717,7 +717,7 @@ def test_a_load_error_is_one_line_with_all_of_its_message(
     path = tmp_path / "model.joblib"
     path.write_bytes(b"not a model")
 
-    def load(path):
+    def load(path, trusted=None):
         raise ValueError(f"{path} is not a skrnn model.\nLoad it with joblib.load.")
 
     monkeypatch.setattr(persistence, "load", load)
@@ -914,6 +914,24 @@ def test_unreadable_embeddings_exit_1_naming_the_file(
     assert code == 1
     assert out == ""
     assert_one_line_error(err, "skrnn train: error:", str(path), fragment)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_model_with_an_embeddings_path_needs_trust(
+    capsys, data_csv, tmp_path, command
+):
+    # skrnn.load refuses the path, which a refit would read, unless trusted.
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("good 0.1 0.2\nbad -0.1 0.3\n", encoding="utf-8")
+    model = tmp_path / "m.skrnn"
+    options = ["--embeddings", vectors, "--embedding-dim", "None", "-q"]
+    assert run(capsys, "train", data_csv, "-o", model, *options)[0] == 0
+    code, out, err = run(capsys, command, model, data_csv)
+    assert code == 1
+    assert_one_line_error(err, "cannot load model", "--trust embeddings")
+    code, out, err = run(capsys, command, model, data_csv, "--trust", "embeddings")
+    assert code == 0
+    assert out
 
 
 def test_predict_prints_the_values_of_a_regressor(capsys, tmp_path):
