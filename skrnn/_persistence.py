@@ -890,7 +890,7 @@ def _trusted_names(trusted: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-def _check_trusted(model: RNNTextClassifier, accepted: frozenset[str]) -> None:
+def _check_trusted(model: BaseRNNText, accepted: frozenset[str]) -> None:
     """Refuse the parameter values of a file that do more than the file says."""
     untrusted = {}
     patterns = {model.token_pattern, model.vectorizer_.token_pattern}
