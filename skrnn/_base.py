@@ -404,7 +404,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         hooks = self._callback_hooks(max_epochs, documents, y, metadata, start)
         weights = start.weights
         try:
-            with single_threaded_blas():
+            # Overflow to inf or NaN is caught as divergence, with an error
+            # that says what to do: numpy's own warnings would only precede it.
+            with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
                 stopped = fit_epochs(
                     weights,
                     start.optimizer,

@@ -69,6 +69,12 @@ EXPLAIN_BATCH_TOKENS = 2**22
 STAGED_BATCH_POSITIONS = 2**15
 
 
+def _output(config: NetworkConfig):
+    """The head's output function, in float64 as ``predict_proba`` gives it."""
+    output = HEADS[config.head].output
+    return lambda logits: output(np.asarray(logits, dtype=np.float64))
+
+
 @dataclass(frozen=True, eq=False)
 class Explanation:
     """How a model read one document, and which of its tokens mattered.
@@ -372,7 +378,7 @@ def occlusion_attributions(
     attributions : list of ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
         One array per sequence, in ``[-1, 1]`` for probabilities.
     """
-    output = HEADS[config.head].output
+    output = _output(config)
     proba = output(predict_logits(params, sequences, config))
     by_class = config.head == "softmax"
     attributions = []
@@ -462,7 +468,7 @@ def staged_outputs(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
     sequences = model.vectorizer.transform(check_text(X))
     with single_threaded_blas():
         logits = staged_logits(model.weights, sequences, model.config)
-    output = HEADS[model.config.head].output
+    output = _output(model.config)
     return [output(block) for block in logits]
 
 
@@ -503,7 +509,7 @@ def explain_documents(
     with single_threaded_blas():
         staged = staged_logits(params, sequences, config)
         proba, attributions = occlusion_attributions(params, sequences, config)
-    output = HEADS[config.head].output
+    output = _output(config)
     if config.head == "identity":
         squeeze = 0 if config.n_outputs == 1 else slice(None)
         return [

@@ -432,3 +432,16 @@ def test_plot_explanation_without_matplotlib(monkeypatch):
     explanation = explain_document(tiny(), "good film")
     with pytest.raises(ImportError, match="pip install matplotlib"):
         plot_explanation(explanation)
+
+
+def test_staged_probabilities_and_explanations_are_float64_as_predict_proba():
+    # Regression: predict_proba gave float64 and these float32, so the last
+    # staged row was not predict_proba's.
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(random_state=0, max_iter=3).fit(X, y)
+    (staged,) = clf.staged_predict_proba(["good day"])
+    assert staged.dtype == np.float64
+    assert_array_equal(staged[-1], clf.predict_proba(["good day"])[0])
+    explanation = clf.explain("good day")
+    for name in ("staged_proba", "proba", "attributions"):
+        assert getattr(explanation, name).dtype == np.float64, name
