@@ -347,8 +347,9 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     random generator's state and the fitted scalar attributes.
     ``arrays.npz``, an ``.npz`` archive read with ``allow_pickle=False``,
     holds ``classes_``, every weight as ``weights/<name>`` and every optimizer
-    array as ``optimizer/<key>``. The module docstring of
-    ``skrnn._persistence`` describes every key.
+    array as ``optimizer/<key>``. Every key is specified at the top of
+    ``skrnn/_persistence.py`` in skrnn's source, for those who read or write
+    such files without skrnn.
 
     Some things are not stored. Callable parameters are code, so ``save``
     refuses models that have them. Callbacks set with ``set_callbacks``
