@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._fitted import FittedModel
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
-from ._prediction import predict_logits
+from ._prediction import mean_output_logits, predict_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import single_threaded_blas
@@ -235,6 +235,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [
             Interval(Integral, None, -1, closed="right"),
             Interval(Integral, 1, None, closed="left"),
@@ -295,6 +296,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         early_stopping="auto",
         validation_fraction=0.1,
         warm_start=False,
+        n_estimators=1,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -343,6 +345,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
+        self.n_estimators = n_estimators
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -390,18 +393,70 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=4,
             )
-        train = Dataset(sequences, targets, sample_weight)
-        validation = None
-        state = start.training
-        if (
+        data = Dataset(sequences, targets, sample_weight)
+        hold_out = (
             self._uses_early_stopping(len(documents), self._min_validation(targets))
             and not incremental
-        ):
+        )
+        max_epochs = 1 if incremental else self.max_iter
+        ensemble = start.ensemble
+        hooks = self._callback_hooks(
+            max_epochs * len(ensemble), documents, y, metadata, start
+        )
+        # The members train one after another, each on its own generator:
+        # their results do not depend on n_jobs, which each fit uses.
+        fitted, all_stopped = [], True
+        for k, member in enumerate(ensemble):
+            if self.verbose and len(ensemble) > 1:
+                print(f"Member {k + 1} of {len(ensemble)}:")
+            member, stopped = self._fit_member(
+                member, data, hold_out, max_epochs, hooks
+            )
+            fitted.append(member)
+            all_stopped = all_stopped and stopped
+            if member.training.interrupted:
+                break
+        interrupted = fitted[-1].training.interrupted
+        fitted[-1].training.interrupted = False
+        fitted = dataclasses.replace(fitted[0], members=tuple(fitted[1:]))
+        if hooks:
+            hooks[2](fitted)
+        if interrupted:
+            kept = (
+                f" and the ensemble the {len(fitted.ensemble)} members trained so far"
+                if len(ensemble) > 1
+                else ""
+            )
+            warnings.warn(
+                "Training interrupted by user: the estimator keeps the weights "
+                f"of the last completed epoch{kept} "
+                f"(n_iter_={fitted.training.n_iter}).",
+                stacklevel=4,
+            )
+        elif not (incremental or all_stopped):
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        # One assignment: a concurrent reader sees the old model or this one.
+        self._fitted = fitted
+        return self
+
+    def _fit_member(self, start, data, hold_out, max_epochs, hooks):
+        """Train one member of the ensemble (the only one by default).
+
+        Returns the trained member and whether a stopping rule ended its
+        training.  Training diverged is a ValueError that leaves the
+        estimator as it was.
+        """
+        train, validation = data, None
+        state = start.training
+        if hold_out:
             if state.validation_seed is None:
                 state.validation_seed = int(start.rng.integers(np.iinfo(np.int32).max))
-            train, validation = self._split_validation(train, state.validation_seed)
-        max_epochs = 1 if incremental else self.max_iter
-        hooks = self._callback_hooks(max_epochs, documents, y, metadata, start)
+            train, validation = self._split_validation(data, state.validation_seed)
         weights = start.weights
         try:
             # Overflow to inf or NaN is caught as divergence, with an error
@@ -435,55 +490,48 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             weights = state.best_params
         state.best_params = None
         fitted = dataclasses.replace(
-            start, weights=weights, held_out=validation is not None
+            start, weights=weights, held_out=validation is not None, members=()
         )
-        if hooks:
-            hooks[2](fitted)
-        if state.interrupted:
-            state.interrupted = False
-            warnings.warn(
-                "Training interrupted by user: the estimator keeps the weights "
-                f"of the last completed epoch (n_iter_={state.n_iter}).",
-                stacklevel=4,
-            )
-        elif not (incremental or stopped):
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        # One assignment: a concurrent reader sees the old model or this one.
-        self._fitted = fitted
-        return self
+        return fitted, stopped
 
     def _new_training(self, documents, y, classes, dtype):
-        """The untrained model of a first fit, and the documents' token ids."""
+        """The untrained model of a first fit, and the documents' token ids.
+
+        Member 0 of an ensemble draws from the generator that a single
+        network has always had, so that ``n_estimators=1`` trains the same
+        network; member ``k`` from one seeded by that generator's seed and
+        ``k``.
+        """
         classes_, n_outputs, head = self._new_outputs(y, classes)
-        rng = np.random.default_rng(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        )
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         vectorizer = self._make_vectorizer()
         sequences = vectorizer.fit_transform(documents)
         _check_tokens(vectorizer, sequences)
-        weights, config, coverage = self._init_network(
-            vectorizer, n_outputs, head, rng, dtype
-        )
-        start = FittedModel(
-            classes=classes_,
-            vectorizer=vectorizer,
-            config=config,
-            weights=weights,
-            optimizer=build_optimizer(
-                weights,
-                self._optimizer_params(),
-                penalized=penalized_names(config),
-            ),
-            training=TrainingState(),
-            rng=rng,
-            fitted_params=self._fitted_params(),
-            embeddings_coverage=coverage,
-        )
+        vectors = self._pretrained_vectors(vectorizer.vocabulary_)
+        members = []
+        for k in range(self.n_estimators):
+            rng = np.random.default_rng(seed if k == 0 else [seed, k])
+            weights, config, coverage = self._init_network(
+                vectorizer, n_outputs, head, rng, dtype, vectors
+            )
+            members.append(
+                FittedModel(
+                    classes=classes_,
+                    vectorizer=vectorizer,
+                    config=config,
+                    weights=weights,
+                    optimizer=build_optimizer(
+                        weights,
+                        self._optimizer_params(),
+                        penalized=penalized_names(config),
+                    ),
+                    training=TrainingState(),
+                    rng=rng,
+                    fitted_params=self._fitted_params(),
+                    embeddings_coverage=coverage,
+                )
+            )
+        start = dataclasses.replace(members[0], members=tuple(members[1:]))
         return start, sequences
 
     def _continued_training(self, previous, documents, incremental):
@@ -492,35 +540,41 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         Training works on copies, so that a failed or diverged call leaves the
         estimator as it was.  ``partial_fit`` continues the optimizer, settings
         and all; a warm ``fit`` applies changed optimizer settings with a new
-        optimizer.
+        optimizer.  Every member of an ensemble continues.
         """
         self._check_warm_start_compatible()
         sequences = previous.vectorizer.transform(documents)
-        weights, optimizer, state, rng = previous.thaw()
-        fitted_params = previous.fitted_params
-        if not incremental:
-            state.restart_stopping()
-            if self._optimizer_params() != self._optimizer_params(fitted_params):
-                optimizer = build_optimizer(
-                    weights,
-                    self._optimizer_params(),
-                    penalized=penalized_names(previous.config),
-                )
-                fitted_params = self._fitted_params()
         config = dataclasses.replace(
             previous.config,
             dropout=float(self.dropout),
             input_dropout=float(self.input_dropout),
         )
-        start = dataclasses.replace(
-            previous,
-            config=config,
-            weights=weights,
-            optimizer=optimizer,
-            training=state,
-            rng=rng,
-            fitted_params=fitted_params,
-        )
+        members = []
+        for member in previous.ensemble:
+            weights, optimizer, state, rng = member.thaw()
+            fitted_params = member.fitted_params
+            if not incremental:
+                state.restart_stopping()
+                if self._optimizer_params() != self._optimizer_params(fitted_params):
+                    optimizer = build_optimizer(
+                        weights,
+                        self._optimizer_params(),
+                        penalized=penalized_names(previous.config),
+                    )
+                    fitted_params = self._fitted_params()
+            members.append(
+                dataclasses.replace(
+                    member,
+                    config=config,
+                    weights=weights,
+                    optimizer=optimizer,
+                    training=state,
+                    rng=rng,
+                    fitted_params=fitted_params,
+                    members=(),
+                )
+            )
+        start = dataclasses.replace(members[0], members=tuple(members[1:]))
         return start, sequences
 
     def _callback_hooks(self, max_epochs, X, y, metadata, model):
@@ -538,16 +592,23 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         root.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         epoch = []
 
+        def copy_of(member):
+            weights, optimizer, training, rng = member.thaw()
+            return dataclasses.replace(
+                member,
+                weights=weights,
+                optimizer=optimizer,
+                training=training,
+                rng=rng,
+                members=(),
+            )
+
         def snapshot(fitted):
             def copy_of_the_model():
-                weights, optimizer, training, rng = fitted.thaw()
+                members = [copy_of(member) for member in fitted.ensemble]
                 return {
                     "_fitted": dataclasses.replace(
-                        fitted,
-                        weights=weights,
-                        optimizer=optimizer,
-                        training=training,
-                        rng=rng,
+                        members[0], members=tuple(members[1:])
                     )
                 }
 
@@ -599,9 +660,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         return dtype
 
-    def _init_network(self, vectorizer, n_outputs, head, rng, dtype):
+    def _init_network(self, vectorizer, n_outputs, head, rng, dtype, vectors):
         """Initial weights and architecture, and the pre-trained coverage or None."""
-        vectors = self._pretrained_vectors(vectorizer.vocabulary_)
         config = self._network_config(
             vectorizer.n_vocab_, n_outputs, head, vectors=vectors
         )
@@ -717,6 +777,14 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         }
 
     def _check_warm_start_compatible(self):
+        n_members = len(self._fitted.ensemble)
+        if self.n_estimators != n_members:
+            raise ValueError(
+                f"warm_start and partial_fit continue the {n_members} fitted "
+                f"network(s), but n_estimators={self.n_estimators}; set "
+                f"n_estimators={n_members}, or warm_start=False to train a new "
+                "ensemble."
+            )
         if changed := self._changed_since_fit():
             raise ValueError(
                 f"warm_start and partial_fit continue the fitted network, but "
@@ -772,30 +840,43 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The fitted state, read once: a concurrent refit replaces it whole."""
         check_is_fitted(self)
         model = self._fitted
-        check_params(model.weights, model.config)
+        for member in model.ensemble:
+            check_params(member.weights, model.config)
         return model
 
     def _logits(self, X, model=None):
         """The network's outputs for the documents, as float64 whatever ``dtype``.
 
-        From ``verbose=2``, a prediction that runs longer than
-        ``PROGRESS_DELAY`` (two) seconds shows its progress.
+        An ensemble's are the logits of its members' mean output (see
+        :func:`~skrnn._prediction.mean_output_logits`).  From ``verbose=2``,
+        a prediction that runs longer than ``PROGRESS_DELAY`` (two) seconds
+        shows its progress.
         """
         model = self._model() if model is None else model
         sequences = model.vectorizer.transform(check_text(X))
+        ensemble = model.ensemble
         on_batch, close = None, None
         if self.verbose >= 2:
             on_batch, close = progress(
-                "Predicting", len(sequences), unit="documents", delay=PROGRESS_DELAY
+                "Predicting",
+                len(sequences) * len(ensemble),
+                unit="documents",
+                delay=PROGRESS_DELAY,
             )
         try:
             with single_threaded_blas():
-                logits = predict_logits(
-                    model.weights,
-                    sequences,
-                    model.config,
-                    n_jobs=self.n_jobs,
-                    on_batch=on_batch,
+                logits = mean_output_logits(
+                    [
+                        predict_logits(
+                            member.weights,
+                            sequences,
+                            model.config,
+                            n_jobs=self.n_jobs,
+                            on_batch=on_batch,
+                        )
+                        for member in ensemble
+                    ],
+                    model.config.head,
                 )
         finally:
             if close is not None:
@@ -823,6 +904,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     vectorizer_ = _FittedAttribute(lambda model: model.vectorizer)
     weights_ = _FittedAttribute(lambda model: model.weights)
+    estimators_weights_ = _FittedAttribute(
+        lambda model: [member.weights for member in model.ensemble]
+    )
     n_iter_ = _FittedAttribute(lambda model: model.training.n_iter)
     t_ = _FittedAttribute(lambda model: model.training.t)
     loss_curve_ = _FittedAttribute(lambda model: model.training.loss_curve)

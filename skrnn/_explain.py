@@ -28,14 +28,14 @@ whatever the document's length.  Time grows with the square of the length:
 ``n`` variants of ``n - 1`` tokens.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
-from ._prediction import predict_logits, prediction_batch_size
+from ._prediction import mean_output_logits, predict_logits, prediction_batch_size
 from ._text import check_text
 from ._threads import single_threaded_blas
 from .nn import HEADS, NetworkConfig, predict_forward, staged_forward
@@ -338,7 +338,7 @@ def prefix_logits(
 
 
 def occlusion_attributions(
-    params: Params,
+    params: Params | Sequence[Params],
     sequences: Sequence[np.ndarray],
     config: NetworkConfig,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -364,8 +364,9 @@ def occlusion_attributions(
 
     Parameters
     ----------
-    params : dict of ndarray
-        The network's parameters (read only).
+    params : dict of ndarray, or sequence of them
+        The network's parameters (read only), or those of each member of an
+        ensemble, whose outputs are averaged.
     sequences : sequence of 1-D int arrays
         Token ids of each document.
     config : NetworkConfig
@@ -378,8 +379,13 @@ def occlusion_attributions(
     attributions : list of ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
         One array per sequence, in ``[-1, 1]`` for probabilities.
     """
+    members = [params] if isinstance(params, Mapping) else list(params)
     output = _output(config)
-    proba = output(predict_logits(params, sequences, config))
+    proba = output(
+        mean_output_logits(
+            [predict_logits(p, sequences, config) for p in members], config.head
+        )
+    )
     by_class = config.head == "softmax"
     attributions = []
     for seq, p in zip(sequences, proba, strict=True):
@@ -394,7 +400,12 @@ def occlusion_attributions(
                 steps < np.arange(start, stop), seq[:-1, None], seq[1:, None]
             )
             lengths = np.full(stop - start, n_steps)
-            out = output(predict_forward(params, ids, lengths, config))
+            out = output(
+                mean_output_logits(
+                    [predict_forward(p, ids, lengths, config) for p in members],
+                    config.head,
+                )
+            )
             drop[start:stop] = p[c] - out[:, c] if by_class else p - out
         attributions.append(drop)
     return proba, attributions
@@ -466,10 +477,22 @@ def staged_outputs(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
     """
     model = estimator._model()
     sequences = model.vectorizer.transform(check_text(X))
+    return [
+        _output(model.config)(block) for block in _staged_ensemble(model, sequences)
+    ]
+
+
+def _staged_ensemble(model: Any, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The staged logits of a fitted model's (mean) output, one array a document."""
     with single_threaded_blas():
-        logits = staged_logits(model.weights, sequences, model.config)
-    output = _output(model.config)
-    return [output(block) for block in logits]
+        staged = [
+            staged_logits(member.weights, sequences, model.config)
+            for member in model.ensemble
+        ]
+    return [
+        mean_output_logits(list(blocks), model.config.head)
+        for blocks in zip(*staged, strict=True)
+    ]
 
 
 def explain_documents(
@@ -505,10 +528,12 @@ def explain_documents(
     vectorizer = model.vectorizer
     token_lists = vectorizer._tokenize(documents)
     sequences = vectorizer._encode(token_lists)
-    params, config = model.weights, model.config
+    config = model.config
+    staged = _staged_ensemble(model, sequences)
     with single_threaded_blas():
-        staged = staged_logits(params, sequences, config)
-        proba, attributions = occlusion_attributions(params, sequences, config)
+        proba, attributions = occlusion_attributions(
+            [member.weights for member in model.ensemble], sequences, config
+        )
     output = _output(config)
     if config.head == "identity":
         squeeze = 0 if config.n_outputs == 1 else slice(None)

@@ -80,6 +80,11 @@ class FittedModel:
     embeddings_coverage : float or None
         The share of the vocabulary found in pre-trained embeddings, or None
         without them.
+    members : tuple of FittedModel
+        The other members of an ensemble (``n_estimators > 1``): each has its
+        own weights, optimizer, training state and generator, and shares the
+        classes, vectorizer and configuration of this one, which is member 0.
+        Empty for a single network.
     """
 
     classes: np.ndarray | None
@@ -92,6 +97,12 @@ class FittedModel:
     fitted_params: dict[str, Any]
     held_out: bool = False
     embeddings_coverage: float | None = None
+    members: tuple["FittedModel", ...] = ()
+
+    @property
+    def ensemble(self) -> tuple["FittedModel", ...]:
+        """Every member of the ensemble, this one first."""
+        return (self, *self.members)
 
     def thaw(self) -> tuple[Params, BaseOptimizer, TrainingState, np.random.Generator]:
         """Copies of what training changes: weights, optimizer, state, generator."""
@@ -113,12 +124,23 @@ class FittedModel:
             ``get_state()``; its settings are in ``fitted_params``),
             ``training`` (:data:`TRAINING_FIELDS`), ``rng`` (the bit
             generator's state), ``fitted_params``, ``held_out`` and
-            ``embeddings_coverage``.
+            ``embeddings_coverage``, and ``members``: for each other member
+            of an ensemble, its ``weights``, ``optimizer_state``,
+            ``training``, ``rng`` and ``fitted_params``.
         """
         return {
+            **self._member_dict(),
             "classes": self.classes,
             "vectorizer": self.vectorizer,
             "network": dataclasses.asdict(self.config),
+            "held_out": self.held_out,
+            "embeddings_coverage": self.embeddings_coverage,
+            "members": [member._member_dict() for member in self.members],
+        }
+
+    def _member_dict(self) -> dict[str, Any]:
+        """What is a member's own: weights, optimizer, training, generator."""
+        return {
             "weights": dict(self.weights),
             "optimizer_state": self.optimizer.get_state(),
             "training": {
@@ -126,8 +148,6 @@ class FittedModel:
             },
             "rng": self.rng.bit_generator.state,
             "fitted_params": dict(self.fitted_params),
-            "held_out": self.held_out,
-            "embeddings_coverage": self.embeddings_coverage,
         }
 
     @classmethod
@@ -144,34 +164,46 @@ class FittedModel:
         FittedModel
             The fitted state, with a new optimizer holding the stored state.
         """
-        weights = dict(state["weights"])
         network = dict(state["network"])
         if "n_classes" in network:  # a state pickled before the output heads
             network["n_outputs"] = network.pop("n_classes")
         config = NetworkConfig(**network)
-        optimizer = build_optimizer(
-            weights,
-            state["fitted_params"],
-            penalized=penalized_names(config),
+        shared = {
+            "classes": state["classes"],
+            "vectorizer": state["vectorizer"],
+            "config": config,
+            "held_out": bool(state["held_out"]),
+            "embeddings_coverage": state["embeddings_coverage"],
+        }
+        # A state pickled before ensembles has no members.
+        members = tuple(
+            cls(**shared, **_member_fields(member, config))
+            for member in state.get("members", ())
         )
-        optimizer.set_state(state["optimizer_state"])
-        name = state["rng"]["bit_generator"]
-        if name not in BIT_GENERATORS:
-            raise ValueError(
-                f"Unknown bit generator {name!r}: a fitted model's generator is "
-                f"one of {sorted(BIT_GENERATORS)}."
-            )
-        bit_generator = BIT_GENERATORS[name]()
-        bit_generator.state = state["rng"]
-        return cls(
-            classes=state["classes"],
-            vectorizer=state["vectorizer"],
-            config=config,
-            weights=weights,
-            optimizer=optimizer,
-            training=TrainingState(**state["training"]),
-            rng=np.random.Generator(bit_generator),
-            fitted_params=dict(state["fitted_params"]),
-            held_out=bool(state["held_out"]),
-            embeddings_coverage=state["embeddings_coverage"],
+        return cls(**shared, **_member_fields(state, config), members=members)
+
+
+def _member_fields(state: Mapping[str, Any], config: NetworkConfig) -> dict[str, Any]:
+    """A member's weights, optimizer, training state, generator and parameters."""
+    weights = dict(state["weights"])
+    optimizer = build_optimizer(
+        weights,
+        state["fitted_params"],
+        penalized=penalized_names(config),
+    )
+    optimizer.set_state(state["optimizer_state"])
+    name = state["rng"]["bit_generator"]
+    if name not in BIT_GENERATORS:
+        raise ValueError(
+            f"Unknown bit generator {name!r}: a fitted model's generator is "
+            f"one of {sorted(BIT_GENERATORS)}."
         )
+    bit_generator = BIT_GENERATORS[name]()
+    bit_generator.state = state["rng"]
+    return {
+        "weights": weights,
+        "optimizer": optimizer,
+        "training": TrainingState(**state["training"]),
+        "rng": np.random.Generator(bit_generator),
+        "fitted_params": dict(state["fitted_params"]),
+    }

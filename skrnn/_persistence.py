@@ -131,11 +131,22 @@ in the target's folder, which then replaces the target in one step.
         ``optimizer/ms.head.W_hy`` (Adam) or ``optimizer/velocities.embed.E``
         (SGD).
 
+``metadata.json`` also has ``members`` (from version 3): a list with, for
+each member ``k = 1, 2, ...`` of an ensemble after the first
+(``n_estimators - 1`` of them, none for one network), its ``optimizer``,
+``training_state`` and ``rng``, as the sections of those names hold member
+0's; its arrays are ``members/<k>/weights/<name>`` and
+``members/<k>/optimizer/<key>``.  The members share the classes,
+vocabulary, network configuration and ``optimizer_params``; the
+``attributes`` are member 0's.
+
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
-Version 1 knew the softmax head only: its ``network`` has ``n_classes`` for
-``n_outputs`` and no ``head``.  :func:`load` reads it as a version 2 file
+Version 2 and older hold one network (``params`` has no ``n_estimators``):
+:func:`load` reads them with ``n_estimators=1``.  Version 1 knew the
+softmax head only: its ``network`` has ``n_classes`` for ``n_outputs`` and
+no ``head``.  :func:`load` reads it as a version 2 file
 with ``head`` ``"softmax"``.
 """
 
@@ -192,7 +203,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -581,8 +592,6 @@ def _encode_classifier(
     if state["classes"] is not None:
         classes, classes_as_object = _encode_classes(state["classes"])
     optimizer = fitted.optimizer
-    solver = state["fitted_params"]["solver"]
-    optimizer_state = state["optimizer_state"]
     rng_state = state["rng"]
     if rng_state["bit_generator"] not in _BIT_GENERATORS:
         raise TypeError(
@@ -614,20 +623,7 @@ def _encode_classifier(
             "architecture",
         ),
         "dtype": next(iter(state["weights"].values())).dtype.name,
-        "optimizer": {
-            "solver": solver,
-            "hyperparameters": _encode_mapping(
-                optimizer.get_hyperparameters(), "optimizer"
-            ),
-            "scalars": _encode_mapping(
-                {
-                    key: value
-                    for key, value in optimizer_state.items()
-                    if not isinstance(value, np.ndarray)
-                },
-                "optimizer",
-            ),
-        },
+        "optimizer": _encode_optimizer(optimizer, state),
         "optimizer_params": _encode_mapping(
             {
                 name: value
@@ -639,17 +635,59 @@ def _encode_classifier(
         "training_state": _encode_mapping(state["training"], "training state"),
         "rng": rng_state,
         "attributes": _encode_mapping(attributes, "attribute"),
+        "members": [],
     }
     arrays = {} if classes is None else {"classes_": classes}
-    arrays.update({f"weights/{name}": w for name, w in state["weights"].items()})
+    arrays.update(_member_arrays(state, ""))
+    for k, member in enumerate(fitted.members, start=1):
+        member_state = state["members"][k - 1]
+        if member.fitted_params != fitted.fitted_params:
+            raise ValueError(
+                "Cannot save: the members of the ensemble were fitted with "
+                "different optimizer parameters; fit again."
+            )
+        metadata["members"].append(
+            {
+                "optimizer": _encode_optimizer(member.optimizer, member_state),
+                "training_state": _encode_mapping(
+                    member_state["training"], "training state"
+                ),
+                "rng": member_state["rng"],
+            }
+        )
+        arrays.update(_member_arrays(member_state, f"members/{k}/"))
+    return metadata, arrays
+
+
+def _encode_optimizer(optimizer: BaseOptimizer, state: dict[str, Any]) -> dict:
+    """The ``optimizer`` section of a member: solver, settings, scalars."""
+    return {
+        "solver": state["fitted_params"]["solver"],
+        "hyperparameters": _encode_mapping(
+            optimizer.get_hyperparameters(), "optimizer"
+        ),
+        "scalars": _encode_mapping(
+            {
+                key: value
+                for key, value in state["optimizer_state"].items()
+                if not isinstance(value, np.ndarray)
+            },
+            "optimizer",
+        ),
+    }
+
+
+def _member_arrays(state: dict[str, Any], prefix: str) -> dict[str, np.ndarray]:
+    """A member's weights and optimizer arrays, their names after ``prefix``."""
+    arrays = {f"{prefix}weights/{name}": w for name, w in state["weights"].items()}
     arrays.update(
         {
-            f"optimizer/{key}": value
-            for key, value in optimizer_state.items()
+            f"{prefix}optimizer/{key}": value
+            for key, value in state["optimizer_state"].items()
             if isinstance(value, np.ndarray)
         }
     )
-    return metadata, arrays
+    return arrays
 
 
 def _storable_vocabulary(vocabulary: Any, what: str) -> Any:
@@ -1327,7 +1365,11 @@ def _check_header(metadata: Any) -> None:
             "to load it (pip install --upgrade skrnn); it was written by skrnn "
             f"{metadata.get('skrnn_version')!r:.60}."
         )
-    _check_keys(metadata, _METADATA_KEYS, _METADATA)
+    _check_keys(
+        metadata, _METADATA_KEYS | ({"members"} if version >= 3 else set()), _METADATA
+    )
+    if version >= 3 and not isinstance(metadata["members"], list):
+        raise _CorruptFileError("members is not a JSON array")
     for key in _STRING_KEYS:
         _expect(metadata[key], str, key)
     for key in sorted(_METADATA_KEYS - _STRING_KEYS - {"format_version", "classes"}):
@@ -1378,7 +1420,15 @@ def _decode_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNT
 def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNText:
     name = metadata["estimator"]
     cls = _ESTIMATORS[name]
-    params = _decode_mapping(metadata["params"], cls().get_params(), "params")
+    section = metadata["params"]
+    if metadata["format_version"] < 3 and isinstance(section, dict):
+        # Files before ensembles hold one network.
+        if "n_estimators" in section:
+            raise _CorruptFileError(
+                "params.n_estimators is in a file of a version before ensembles"
+            )
+        section = {**section, "n_estimators": 1}
+    params = _decode_mapping(section, cls().get_params(), "params")
     model = cls(**params)
     model._validate_params()
     _check_token_pattern(model.token_pattern, "params.token_pattern")
@@ -1427,8 +1477,53 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         dtype,
         build_optimizer(weights, optimizer_params, penalized=penalized_names(config)),
     )
+    member_sections = metadata.get("members", [])
+    if len(member_sections) + 1 != params["n_estimators"]:
+        raise _CorruptFileError(
+            f"params.n_estimators is {params['n_estimators']}, but the file holds "
+            f"{len(member_sections) + 1} member(s)"
+        )
+    members, member_keys = [], set()
+    for k, section in enumerate(member_sections, start=1):
+        prefix = f"members/{k}/"
+        where = f"members[{k - 1}]"
+        _check_keys(section, {"optimizer", "training_state", "rng"}, where)
+        own = {
+            key.removeprefix(prefix): array
+            for key, array in arrays.items()
+            if key.startswith(prefix)
+        }
+        member_weights = _decode_weights(own, config, dtype)
+        members.append(
+            {
+                "weights": member_weights,
+                "optimizer": _decode_optimizer(
+                    section["optimizer"],
+                    own,
+                    member_weights,
+                    dtype,
+                    build_optimizer(
+                        member_weights,
+                        optimizer_params,
+                        penalized=penalized_names(config),
+                    ),
+                ),
+                "training": _decode_training_state(section["training_state"]),
+                "rng": _decode_rng(section["rng"]),
+            }
+        )
+        if unexpected := sorted(
+            set(own)
+            - {f"weights/{name}" for name in member_weights}
+            - {key for key in own if key.startswith("optimizer/")}
+        ):
+            raise _CorruptFileError(
+                f"{_ARRAYS} holds unexpected arrays {[prefix + k for k in unexpected]}"
+            )
+        member_keys.update(prefix + key for key in own)
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
     expected.update(key for key in arrays if key.startswith("optimizer/"))
+    expected.update(member_keys)
     if unexpected := sorted(set(arrays) - expected):
         raise _CorruptFileError(f"{_ARRAYS} holds unexpected arrays {unexpected}")
     architecture = _decode_mapping(
@@ -1448,6 +1543,17 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         fitted_params={**architecture, **optimizer_params},
         held_out=held_out,
         embeddings_coverage=coverage,
+    )
+    model._fitted = dataclasses.replace(
+        model._fitted,
+        members=tuple(
+            dataclasses.replace(
+                model._fitted,
+                **member,
+                fitted_params={**architecture, **optimizer_params},
+            )
+            for member in members
+        ),
     )
     if changed := model._changed_since_fit():
         name, fitted = next(iter(changed.items()))

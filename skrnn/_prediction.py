@@ -12,7 +12,7 @@ import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
 from ._threads import map_tasks, thread_pool
-from .nn import NetworkConfig, predict_forward
+from .nn import HEADS, NetworkConfig, predict_forward
 
 Params = dict[str, np.ndarray]
 
@@ -82,3 +82,41 @@ def predict_logits(
     with thread_pool(n_jobs, len(batches)) as executor:
         map_tasks(executor, run, batches)
     return logits
+
+
+#: The inverse of each head's output function: the logits that give an output.
+_OUTPUT_INVERSES = {
+    "softmax": np.log,
+    "logistic": lambda p: np.log(p) - np.log1p(-p),
+    "identity": lambda values: values,
+}
+
+
+def mean_output_logits(logits: Sequence[np.ndarray], head: str) -> np.ndarray:
+    """The logits whose output is the mean of the members' outputs.
+
+    An ensemble averages its members' probabilities (or predicted values);
+    given as logits, the average goes wherever one network's logits go
+    (``predict``, ``decision_function``, ``predict_log_proba``): the log of
+    the mean probabilities for a softmax head, their log-odds for a logistic
+    one, the mean itself for an identity head.
+
+    Parameters
+    ----------
+    logits : sequence of ndarray of shape (..., n_outputs)
+        Each member's logits for the same documents.
+    head : str
+        The output head, a key of :data:`skrnn.nn.HEADS`.
+
+    Returns
+    -------
+    ndarray of shape (..., n_outputs)
+        ``logits[0]`` itself for one member; otherwise float64 logits of the
+        mean output, infinite where a mean probability is 0 or 1.
+    """
+    if len(logits) == 1:
+        return logits[0]
+    output = HEADS[head].output
+    mean = np.mean([output(np.asarray(z, dtype=np.float64)) for z in logits], axis=0)
+    with np.errstate(divide="ignore"):
+        return _OUTPUT_INVERSES[head](mean)

@@ -8,6 +8,7 @@ runs in seconds.
 """
 
 import copy
+import dataclasses
 import io
 import pickle
 import sys
@@ -1442,3 +1443,103 @@ def test_documents_are_read_up_to_their_1000th_token_by_default():
         [long_doc, "bad film", "good story", "bad story"], [1, 0, 1, 0], max_length=None
     )
     assert [len(s) for s in whole.vectorizer_.transform([long_doc])] == [1500]
+
+
+# ------------------------------------------------------------------ ensembles
+
+
+def _ensemble(**params):
+    X, y = load_toy_sentiment(return_X_y=True)
+    params = {"random_state": 0, "max_iter": 3, "n_estimators": 3, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return RNNTextClassifier(**params).fit(X, y), X, y
+
+
+def test_one_estimator_is_the_single_network():
+    single, _, _ = _ensemble(n_estimators=1)
+    three, _, _ = _ensemble()
+    assert len(single.estimators_weights_) == 1
+    assert single.estimators_weights_[0] is single.weights_
+    # member 0 of an ensemble is the network that n_estimators=1 trains
+    for name, weight in single.weights_.items():
+        assert_array_equal(three.weights_[name], weight)
+
+
+def test_ensemble_members_differ_and_probabilities_are_their_mean():
+    clf, X, _ = _ensemble()
+    members = clf.estimators_weights_
+    assert len(members) == 3
+    for k in (1, 2):
+        assert not np.array_equal(members[0]["embed.E"], members[k]["embed.E"])
+    per_member = []
+    for weights in members:
+        single = copy.deepcopy(clf)
+        single._fitted = dataclasses.replace(clf._fitted, weights=weights, members=())
+        per_member.append(single.predict_proba(X))
+    proba = clf.predict_proba(X)
+    assert_allclose(proba, np.mean(per_member, axis=0), rtol=1e-12)
+    assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-12)
+    assert_allclose(clf.staged_predict_proba(X[:2])[1][-1], proba[1], rtol=1e-6)
+    explanation = clf.explain(X[1])
+    assert_allclose(explanation.proba, proba[1], rtol=1e-6)
+    assert explanation.attributions.shape == (len(explanation.tokens),)
+
+
+def test_ensemble_does_not_depend_on_n_jobs():
+    one, _, _ = _ensemble(n_jobs=1, batch_size=80)
+    two, _, _ = _ensemble(n_jobs=2, batch_size=80)
+    for a, b in zip(one.estimators_weights_, two.estimators_weights_, strict=True):
+        for name in a:
+            assert_array_equal(a[name], b[name])
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_ensemble_continues_every_member(how):
+    clf, X, y = _ensemble()
+    before = [copy.deepcopy(w) for w in clf.estimators_weights_]
+    t = [member.training.t for member in clf._fitted.ensemble]
+    if how == "partial_fit":
+        clf.partial_fit(X, y)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.set_params(warm_start=True, max_iter=1).fit(X, y)
+    for k, member in enumerate(clf._fitted.ensemble):
+        assert member.training.t == t[k] + len(X)
+        assert not np.array_equal(member.weights["head.W_hy"], before[k]["head.W_hy"])
+
+
+def test_ensemble_round_trips_through_pickle():
+    clf, X, _ = _ensemble()
+    again = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert len(again.estimators_weights_) == 3
+
+
+def test_warm_start_refuses_another_n_estimators():
+    clf, X, y = _ensemble()
+    clf.set_params(warm_start=True, n_estimators=2)
+    with pytest.raises(ValueError, match="n_estimators=3, or warm_start=False"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "3"])
+def test_bad_n_estimators(bad):
+    X, y = load_toy_sentiment(return_X_y=True)
+    with pytest.raises(InvalidParameterError, match="n_estimators"):
+        RNNTextClassifier(n_estimators=bad).fit(X, y)
+
+
+def test_verbose_names_the_member(capsys):
+    _ensemble(n_estimators=2, max_iter=1, verbose=1)
+    out = capsys.readouterr().out
+    assert "Member 1 of 2:" in out and "Member 2 of 2:" in out
+
+
+def test_early_stopping_is_per_member():
+    clf, _, _ = _ensemble(early_stopping=True, max_iter=2)
+    seeds = {member.training.validation_seed for member in clf._fitted.ensemble}
+    assert len(seeds) == 3
+    assert all(member.held_out for member in clf._fitted.ensemble)

@@ -33,7 +33,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import skrnn
 import skrnn._persistence as persistence
@@ -43,6 +43,7 @@ from skrnn._base import _ARCHITECTURE_PARAMS
 from skrnn._optimizers import OPTIMIZERS
 from skrnn._persistence import FORMAT, FORMAT_VERSION
 from skrnn._versioning import SkrnnVersionWarning, VersionedPickleMixin
+from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import CELLS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -317,7 +318,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 2
+    assert metadata["format_version"] == FORMAT_VERSION == 3
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -1998,6 +1999,68 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 2
+    assert metadata["format_version"] == FORMAT_VERSION == 3
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
+
+
+# ------------------------------------------------------------------ ensembles
+
+
+def _ensemble_bytes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = RNNTextClassifier(random_state=0, max_iter=2, n_estimators=3).fit(
+            *load_toy_sentiment(return_X_y=True)
+        )
+    return model, _saved_bytes(model)
+
+
+def test_ensemble_round_trips_through_a_file():
+    model, data = _ensemble_bytes()
+    loaded = skrnn.load(io.BytesIO(data))
+    X = load_toy_sentiment().data
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    for a, b in zip(loaded._fitted.ensemble, model._fitted.ensemble, strict=True):
+        assert a.training == b.training
+        assert a.rng.bit_generator.state == b.rng.bit_generator.state
+        assert a.optimizer.get_state().keys() == b.optimizer.get_state().keys()
+    metadata, arrays = _read(data)
+    assert len(metadata["members"]) == 2
+    assert "members/2/weights/head.b_y" in arrays
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m, a: m["members"].pop(), "n_estimators is 3, but the file holds 2"),
+        (lambda m, a: m.__setitem__("members", {}), "members is not a JSON array"),
+        (lambda m, a: a.pop("members/1/weights/head.b_y"), "needs more weights"),
+        (
+            lambda m, a: a.__setitem__("members/3/weights/head.b_y", np.zeros(2)),
+            "unexpected arrays",
+        ),
+        (lambda m, a: m["members"][0].pop("rng"), r"members\[0\] has missing"),
+        (
+            lambda m, a: m["members"][1]["training_state"].__setitem__("t", -1),
+            "training_state.t",
+        ),
+    ],
+)
+def test_load_refuses_a_damaged_ensemble(edit, message):
+    _, data = _ensemble_bytes()
+    metadata, arrays = _read(data)
+    edit(metadata, arrays)
+    with pytest.raises(ValueError, match=message):
+        skrnn.load(io.BytesIO(_write(metadata, arrays)))
+
+
+def test_a_version_2_file_loads_as_one_network():
+    metadata, arrays = _read(_saved_bytes())
+    del metadata["members"]
+    del metadata["params"]["n_estimators"]
+    metadata["format_version"] = 2
+    assert skrnn.load(io.BytesIO(_write(metadata, arrays))).n_estimators == 1
+    metadata["params"]["n_estimators"] = 1
+    with pytest.raises(ValueError, match="version before ensembles"):
+        skrnn.load(io.BytesIO(_write(metadata, arrays)))

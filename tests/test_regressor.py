@@ -7,14 +7,17 @@ stopping and scoring, every network option with the identity head,
 persistence, staged predictions and explanations of values.
 """
 
+import dataclasses
 import io
 import itertools
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 import skrnn
@@ -264,3 +267,19 @@ def test_callbacks_see_r2_scores():
     assert fit["r2"] == pytest.approx(reg.score(X, Y))
     first = RNNTextRegressor(**{**FAST, "max_iter": 1}).fit(X, Y)
     assert epochs[0]["r2"] == pytest.approx(first.score(X, Y))
+
+
+def test_ensemble_predicts_the_mean_of_its_members():
+    X = ["a good film", "a bad film", "a fine film", "a poor film"] * 5
+    y = [1.0, -1.0, 0.5, -0.5] * 5
+    reg = RNNTextRegressor(random_state=0, max_iter=3, n_estimators=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    members = []
+    for weights in reg.estimators_weights_:
+        single = RNNTextRegressor(random_state=0, max_iter=3)
+        single._fitted = dataclasses.replace(reg._fitted, weights=weights, members=())
+        members.append(single.predict(X))
+    assert_allclose(reg.predict(X), np.mean(members, axis=0), rtol=1e-12)
+    assert_allclose(reg.staged_predict(X[:1])[0][-1], reg.predict(X[:1])[0])
