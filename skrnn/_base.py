@@ -400,12 +400,18 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         )
         max_epochs = 1 if incremental else self.max_iter
         ensemble = start.ensemble
+        fitted, all_stopped = [], True
+
+        def standing():
+            # The members trained so far and the one in training.
+            members = [*fitted, ensemble[len(fitted)]]
+            return dataclasses.replace(members[0], members=tuple(members[1:]))
+
         hooks = self._callback_hooks(
-            max_epochs * len(ensemble), documents, y, metadata, start
+            max_epochs * len(ensemble), documents, y, metadata, standing
         )
         # The members train one after another, each on its own generator:
         # their results do not depend on n_jobs, which each fit uses.
-        fitted, all_stopped = [], True
         for k, member in enumerate(ensemble):
             if self.verbose and len(ensemble) > 1:
                 print(f"Member {k + 1} of {len(ensemble)}:")
@@ -423,14 +429,15 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             hooks[2](fitted)
         if interrupted:
             kept = (
-                f" and the ensemble the {len(fitted.ensemble)} members trained so far"
+                f", and the {len(fitted.ensemble)} member(s) of the ensemble "
+                "trained so far"
                 if len(ensemble) > 1
                 else ""
             )
             warnings.warn(
                 "Training interrupted by user: the estimator keeps the weights "
-                f"of the last completed epoch{kept} "
-                f"(n_iter_={fitted.training.n_iter}).",
+                f"of the last completed epoch (n_iter_={fitted.training.n_iter})"
+                f"{kept}.",
                 stacklevel=4,
             )
         elif not (incremental or all_stopped):
@@ -580,11 +587,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     def _callback_hooks(self, max_epochs, X, y, metadata, model):
         """Epoch hooks for scikit-learn's callbacks (scikit-learn >= 1.9), or None.
 
-        The fit is the root task and every epoch a sub-task; a callback can
-        evaluate the model as it stands at the end of any epoch: ``model`` is
-        the fitted state being trained, and the fitted state handed to the
-        callback a copy of it.  ``metadata`` holds the ``sample_weight`` given
-        to fit, if any.
+        The fit is the root task and every epoch (of every member of an
+        ensemble) a sub-task; a callback can evaluate the model as it stands
+        at the end of any epoch: ``model()`` is the fitted state being
+        trained (the members trained so far and the one in training), and
+        the fitted state handed to the callback a copy of it.  A callback
+        that stops an epoch ends the training of its member.  ``metadata``
+        holds the ``sample_weight`` given to fit, if any.
         """
         if not hasattr(self, "_init_callback_context"):
             return None
@@ -624,7 +633,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 X=X,
                 y=y,
                 metadata=metadata,
-                reconstruction_attributes=snapshot(model),
+                reconstruction_attributes=snapshot(model()),
             )
 
         def finish(fitted):
@@ -762,14 +771,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The parameters that fixed the network and changed since, by name.
 
         Each with the value it was fitted with: the architecture parameters,
-        compared with those the fitted state records, and the text
-        parameters, compared with those of ``vectorizer_``.  A warm start
+        compared with those the fitted state records, the text parameters,
+        compared with those of ``vectorizer_``, and ``n_estimators``, with
+        the number of members.  A warm start
         refuses to continue if any changed, and so does :func:`skrnn.save`.
         """
         model = self._fitted
         text = model.vectorizer.get_params(deep=False)
         fitted = {name: model.fitted_params[name] for name in _ARCHITECTURE_PARAMS}
         fitted.update((name, text[name]) for name in _TEXT_PARAMS)
+        # fewer members than n_estimators if fit was interrupted
+        fitted["n_estimators"] = len(model.ensemble)
         return {
             name: value
             for name, value in fitted.items()
@@ -896,6 +908,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     def __setstate__(self, state):
         state = dict(state)
+        state.setdefault("n_estimators", 1)  # pickled before ensembles
         if "_fitted" in state:
             state["_fitted"] = FittedModel.from_dict(state["_fitted"])
         super().__setstate__(state)

@@ -198,7 +198,19 @@ see SequenceVectorizer
         the training parameters, ``dropout`` and ``input_dropout`` included,
         apply from the next call on, changed optimizer settings (``solver``,
         ``learning_rate_init``, ...) with a new optimizer.  ``embeddings``
-        only initialises a new network.
+        only initialises a new network.  Every member of an ensemble
+        continues; ``n_estimators`` must be unchanged.
+    n_estimators : int, default=1
+        Number of networks in the ensemble.  The members differ by seed
+        only (initial weights, validation split, shuffling and dropout, each
+        drawn from a generator seeded by ``random_state`` and the member's
+        index; member 0 is the network that ``n_estimators=1`` trains), are
+        trained one after another, each with its own early stopping, and
+        ``predict_proba`` averages their probabilities: ``decision_function``,
+        ``predict_log_proba``, ``predict``, ``staged_predict_proba`` and
+        ``explain`` read that average.  Fitting and predicting cost
+        ``n_estimators`` times those of one network.  See
+        :ref:`ensembles`.
     n_jobs : int, default=None
         Number of threads that compute the gradients of a minibatch and the
         predictions.  A minibatch of more than 64 documents is split into
@@ -236,7 +248,13 @@ see SequenceVectorizer
         The network's weights by name: ``embed.E``,
         ``layer{l}.{fwd,bwd}.{W_xh,W_hh,b_h}`` (and ``b_hn`` for the GRU),
         ``head.W_hy``, ``head.b_y``.  Matrices act on row vectors, so
-        ``W_xh`` is the seed's ``Wxh`` transposed.
+        ``W_xh`` is the seed's ``Wxh`` transposed.  For an ensemble
+        (``n_estimators > 1``), member 0's, as are ``n_iter_``, ``t_``,
+        ``loss_curve_`` and the attributes of early stopping below.
+    estimators_weights_ : list of dict of str to ndarray
+        The weights of every member of the ensemble, ``weights_`` first (one
+        dict for ``n_estimators=1``), as scikit-learn's ensembles give their
+        fitted members in ``estimators_``.
     n_iter_ : int
         Number of epochs run.
     t_ : int

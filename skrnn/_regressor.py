@@ -47,10 +47,11 @@ batch_size, max_iter, shuffle, tol, n_iter_no_change : see RNNTextClassifier
         Hold out ``validation_fraction`` of the training data (not
         stratified), stop when its R^2 stops improving, and keep the weights
         of the best epoch.  "auto" turns it on from 1000 training documents.
-    validation_fraction, warm_start, n_jobs, random_state, verbose, dtype : \
-see RNNTextClassifier
+    validation_fraction, warm_start, n_estimators, n_jobs, random_state, verbose, \
+dtype : see RNNTextClassifier
         As for :class:`RNNTextClassifier`; ``verbose`` prints the training
-        and validation R^2.
+        and validation R^2, and an ensemble (``n_estimators > 1``) predicts
+        the mean of its members' predictions.
 
     Attributes
     ----------
@@ -60,7 +61,10 @@ see RNNTextClassifier
         The fitted vectorizer.
     weights_ : dict of str to ndarray
         The network's weights by name, as for :class:`RNNTextClassifier`;
-        ``head.W_hy`` has ``n_outputs_`` columns.
+        ``head.W_hy`` has ``n_outputs_`` columns.  Member 0's for an
+        ensemble, as are the attributes below.
+    estimators_weights_ : list of dict of str to ndarray
+        The weights of every member of the ensemble, ``weights_`` first.
     n_iter_ : int
         Number of epochs run.
     t_ : int

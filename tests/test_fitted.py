@@ -197,3 +197,40 @@ def test_fit_without_y_says_that_y_is_required():
     for estimator in (RNNTextClassifier(**FAST), skrnn.RNNTextRegressor(**FAST)):
         with pytest.raises(ValueError, match="requires y to be passed"):
             estimator.fit(X, None)
+
+
+def test_an_ensemble_is_arrays_and_builtins_and_continues_from_them(tmp_path):
+    clf = RNNTextClassifier(n_estimators=3, warm_start=True, **FAST).fit(X, Y)
+    state = clf._fitted.to_dict()
+    plain = (np.ndarray, bool, int, float, str, type(None), SequenceVectorizer)
+    assert all(isinstance(v, plain) for v in _leaves(state))
+    assert len(state["members"]) == 2
+    copy = pickle.loads(pickle.dumps(clf))
+    clf.fit(X, Y)
+    copy.fit(X, Y)
+    for a, b in zip(clf.estimators_weights_, copy.estimators_weights_, strict=True):
+        for name, value in a.items():
+            assert_array_equal(b[name], value, err_msg=name)
+    sio = pytest.importorskip("skops.io")
+    sio.dump(clf, tmp_path / "ensemble.skops")
+    loaded = sio.load(
+        tmp_path / "ensemble.skops", trusted=list(skrnn.SKOPS_TRUSTED_TYPES)
+    )
+    assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_state_pickled_before_ensembles_is_one_network():
+    clf = RNNTextClassifier(**FAST).fit(X, Y)
+    state = clf._fitted.to_dict()
+    del state["members"]
+    assert FittedModel.from_dict(state).members == ()
+
+
+def test_an_estimator_pickled_before_ensembles_is_one_network():
+    clf = RNNTextClassifier(**FAST).fit(X, Y)
+    state = clf.__getstate__()
+    del state["n_estimators"], state["_fitted"]["members"]
+    old = RNNTextClassifier.__new__(RNNTextClassifier)
+    old.__setstate__(state)
+    assert old.n_estimators == 1
+    assert_array_equal(old.predict_proba(X), clf.predict_proba(X))

@@ -2064,3 +2064,10 @@ def test_a_version_2_file_loads_as_one_network():
     metadata["params"]["n_estimators"] = 1
     with pytest.raises(ValueError, match="version before ensembles"):
         skrnn.load(io.BytesIO(_write(metadata, arrays)))
+
+
+def test_save_refuses_an_ensemble_of_another_size():
+    model, _ = _ensemble_bytes()
+    model.set_params(n_estimators=2)
+    with pytest.raises(ValueError, match="n_estimators=3 again, or refit"):
+        skrnn.save(model, io.BytesIO())

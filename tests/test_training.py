@@ -765,3 +765,35 @@ def test_n_jobs_does_not_change_the_model():
     for name, value in one.weights_.items():
         assert_array_equal(two.weights_[name], value, err_msg=name)
     assert_array_equal(two.predict_proba(X), one.predict_proba(X))
+
+
+def test_scoring_monitor_scores_the_ensemble_as_it_stands(callback_module):
+    monitor = callback_module.ScoringMonitor(scoring="accuracy")
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 2, "n_estimators": 2})
+    clf.set_callbacks(monitor).fit(X_TOY, Y_TOY)
+    log = monitor.get_logs()
+    epochs = _rows(log, "epoch")
+    assert len(epochs) == 4
+    (fit,) = _rows(log, "fit")
+    assert fit["accuracy"] == clf.score(X_TOY, Y_TOY)
+    # member 0's epochs score member 0 alone: the network n_estimators=1 trains
+    assert epochs[1]["accuracy"] == _fit(max_iter=2).score(X_TOY, Y_TOY)
+    assert epochs[3]["accuracy"] == fit["accuracy"]
+
+
+def test_interrupting_an_ensemble_keeps_the_members_trained_so_far(monkeypatch):
+    calls = []
+    run_epoch = training_module.run_epoch
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:  # during member 1's second epoch
+            raise KeyboardInterrupt
+        return run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 3, "n_estimators": 3})
+    with pytest.warns(UserWarning, match="2 member.s. of the ensemble"):
+        clf.fit(X_TOY, Y_TOY)
+    assert [m.training.n_iter for m in clf._fitted.ensemble] == [3, 1]
+    assert len(clf.predict_proba(X_TOY)) == len(X_TOY)
