@@ -455,7 +455,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """Train one member of the ensemble (the only one by default).
 
         Returns the trained member and whether a stopping rule ended its
-        training.  Training diverged is a ValueError that leaves the
+        training.  A training that diverges is a ValueError that leaves the
         estimator as it was.
         """
         train, validation = data, None

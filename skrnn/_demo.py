@@ -36,6 +36,7 @@ SEED_PARAMS = {
     "max_iter": 1000,
     "tol": 0.0,
     "n_iter_no_change": 1000,
+    "n_estimators": 1,
 }
 
 #: The random_state with which ``python -m skrnn demo`` is documented.
