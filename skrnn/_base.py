@@ -362,7 +362,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         check_consistent_length(documents, y)
         dtype = self._check_dtype()
         previous = self.__dict__.get("_fitted")
-        if previous is None or not (incremental or self.warm_start):
+        continued = previous is not None and (incremental or self.warm_start)
+        if not continued:
             start, sequences = self._new_training(documents, y, classes, dtype)
         else:
             start, sequences = self._continued_training(
@@ -424,16 +425,20 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 break
         interrupted = fitted[-1].training.interrupted
         fitted[-1].training.interrupted = False
+        kept = ""
+        if interrupted and len(ensemble) > 1:
+            if continued:
+                # The fitted members not reached yet stay as they were.
+                fitted.extend(ensemble[len(fitted) :])
+                kept = ", and the members not reached yet keep theirs"
+            else:
+                kept = (
+                    f", and the {len(fitted)} member(s) of the ensemble trained so far"
+                )
         fitted = dataclasses.replace(fitted[0], members=tuple(fitted[1:]))
         if hooks:
             hooks[2](fitted)
         if interrupted:
-            kept = (
-                f", and the {len(fitted.ensemble)} member(s) of the ensemble "
-                "trained so far"
-                if len(ensemble) > 1
-                else ""
-            )
             warnings.warn(
                 "Training interrupted by user: the estimator keeps the weights "
                 f"of the last completed epoch (n_iter_={fitted.training.n_iter})"

@@ -797,3 +797,35 @@ def test_interrupting_an_ensemble_keeps_the_members_trained_so_far(monkeypatch):
         clf.fit(X_TOY, Y_TOY)
     assert [m.training.n_iter for m in clf._fitted.ensemble] == [3, 1]
     assert len(clf.predict_proba(X_TOY)) == len(X_TOY)
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_interrupting_a_continued_ensemble_keeps_every_member(monkeypatch, how):
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 2, "n_estimators": 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_TOY, Y_TOY)
+    before = [dict(weights) for weights in clf.estimators_weights_]
+    calls = []
+    run_epoch = training_module.run_epoch
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # during member 1's epoch, member 2 not reached
+            raise KeyboardInterrupt
+        return run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    with pytest.warns(UserWarning, match="members not reached yet keep theirs"):
+        if how == "partial_fit":
+            clf.partial_fit(X_TOY, Y_TOY)
+        else:
+            clf.set_params(warm_start=True, max_iter=1).fit(X_TOY, Y_TOY)
+    after = clf.estimators_weights_
+    assert len(after) == 3
+    assert not np.array_equal(after[0]["head.W_hy"], before[0]["head.W_hy"])
+    for k in (1, 2):
+        for name, weight in before[k].items():
+            assert_array_equal(after[k][name], weight, err_msg=f"{k} {name}")
+    monkeypatch.setattr(training_module, "run_epoch", run_epoch)
+    clf.partial_fit(X_TOY, Y_TOY)  # the ensemble still continues whole
