@@ -1486,35 +1486,24 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
     members, member_keys = [], set()
     for k, section in enumerate(member_sections, start=1):
         prefix = f"members/{k}/"
-        where = f"members[{k - 1}]"
-        _check_keys(section, {"optimizer", "training_state", "rng"}, where)
+        _check_keys(
+            section, {"optimizer", "training_state", "rng"}, f"members[{k - 1}]"
+        )
         own = {
             key.removeprefix(prefix): array
             for key, array in arrays.items()
             if key.startswith(prefix)
         }
-        member_weights = _decode_weights(own, config, dtype)
-        members.append(
-            {
-                "weights": member_weights,
-                "optimizer": _decode_optimizer(
-                    section["optimizer"],
-                    own,
-                    member_weights,
-                    dtype,
-                    build_optimizer(
-                        member_weights,
-                        optimizer_params,
-                        penalized=penalized_names(config),
-                    ),
-                ),
-                "training": _decode_training_state(section["training_state"]),
-                "rng": _decode_rng(section["rng"]),
-            }
-        )
+        try:
+            members.append(
+                _decode_member(section, own, config, dtype, optimizer_params)
+            )
+        except _CorruptFileError as exc:
+            # The member's sections and arrays have member 0's names.
+            raise _CorruptFileError(f"member {k}: {exc}") from exc.__cause__
         if unexpected := sorted(
             set(own)
-            - {f"weights/{name}" for name in member_weights}
+            - {f"weights/{name}" for name in members[-1]["weights"]}
             - {key for key in own if key.startswith("optimizer/")}
         ):
             raise _CorruptFileError(
@@ -1671,6 +1660,35 @@ def _min_n_weights(config: NetworkConfig) -> int:
     holds weights.
     """
     return n_params(config)
+
+
+def _decode_member(
+    section: dict,
+    arrays: dict[str, np.ndarray],
+    config: NetworkConfig,
+    dtype: np.dtype,
+    optimizer_params: dict[str, Any],
+) -> dict[str, Any]:
+    """A member's weights, optimizer, training state and generator after the first.
+
+    ``section`` is its entry of ``members``; ``arrays`` its arrays, their
+    ``members/<k>/`` prefix removed.
+    """
+    weights = _decode_weights(arrays, config, dtype)
+    return {
+        "weights": weights,
+        "optimizer": _decode_optimizer(
+            section["optimizer"],
+            arrays,
+            weights,
+            dtype,
+            build_optimizer(
+                weights, optimizer_params, penalized=penalized_names(config)
+            ),
+        ),
+        "training": _decode_training_state(section["training_state"]),
+        "rng": _decode_rng(section["rng"]),
+    }
 
 
 def _decode_weights(

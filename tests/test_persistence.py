@@ -2043,7 +2043,17 @@ def test_ensemble_round_trips_through_a_file():
         (lambda m, a: m["members"][0].pop("rng"), r"members\[0\] has missing"),
         (
             lambda m, a: m["members"][1]["training_state"].__setitem__("t", -1),
-            "training_state.t",
+            "member 2: training_state.t",
+        ),
+        (
+            lambda m, a: a["members/1/weights/head.W_hy"].__setitem__(0, np.nan),
+            "member 1: weight 'head.W_hy' holds NaN",
+        ),
+        (
+            lambda m, a: m["members"][0]["optimizer"]["hyperparameters"].update(
+                learning_rate_init=0.5
+            ),
+            "member 1: optimizer.hyperparameters.learning_rate_init is 0.5",
         ),
     ],
 )
