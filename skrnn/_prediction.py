@@ -12,7 +12,7 @@ import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
 from ._threads import map_tasks, thread_pool
-from .nn import HEADS, NetworkConfig, predict_forward
+from .nn import NetworkConfig, predict_forward
 
 Params = dict[str, np.ndarray]
 
@@ -84,11 +84,27 @@ def predict_logits(
     return logits
 
 
-#: The inverse of each head's output function: the logits that give an output.
-_OUTPUT_INVERSES = {
-    "softmax": np.log,
-    "logistic": lambda p: np.log(p) - np.log1p(-p),
-    "identity": lambda values: values,
+def _log_mean(log_values: np.ndarray) -> np.ndarray:
+    """The log of the mean over axis 0 of ``exp(log_values)``, without underflow."""
+    return np.logaddexp.reduce(log_values, axis=0) - np.log(len(log_values))
+
+
+def _softmax_mean(z: np.ndarray) -> np.ndarray:
+    # log of the mean probabilities, from each member's log-softmax
+    return _log_mean(z - np.logaddexp.reduce(z, axis=-1, keepdims=True))
+
+
+def _logistic_mean(z: np.ndarray) -> np.ndarray:
+    # log-odds of the mean probabilities: log p = -log(1 + e^-z), log(1 - p)
+    # = -log(1 + e^z); saturated sigmoids would make them infinite
+    return _log_mean(-np.logaddexp(0.0, -z)) - _log_mean(-np.logaddexp(0.0, z))
+
+
+#: Each head's logits of the mean output, from the members' stacked logits.
+_MEAN_LOGITS = {
+    "softmax": _softmax_mean,
+    "logistic": _logistic_mean,
+    "identity": lambda z: z.mean(axis=0),
 }
 
 
@@ -99,7 +115,8 @@ def mean_output_logits(logits: Sequence[np.ndarray], head: str) -> np.ndarray:
     given as logits, the average goes wherever one network's logits go
     (``predict``, ``decision_function``, ``predict_log_proba``): the log of
     the mean probabilities for a softmax head, their log-odds for a logistic
-    one, the mean itself for an identity head.
+    one, the mean itself for an identity head.  Computed in log space, they
+    stay finite where the probabilities round to 0 or 1.
 
     Parameters
     ----------
@@ -112,11 +129,8 @@ def mean_output_logits(logits: Sequence[np.ndarray], head: str) -> np.ndarray:
     -------
     ndarray of shape (..., n_outputs)
         ``logits[0]`` itself for one member; otherwise float64 logits of the
-        mean output, infinite where a mean probability is 0 or 1.
+        mean output.
     """
     if len(logits) == 1:
         return logits[0]
-    output = HEADS[head].output
-    mean = np.mean([output(np.asarray(z, dtype=np.float64)) for z in logits], axis=0)
-    with np.errstate(divide="ignore"):
-        return _OUTPUT_INVERSES[head](mean)
+    return _MEAN_LOGITS[head](np.asarray(logits, dtype=np.float64))

@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn._prediction import predict_logits, prediction_batch_size
-from skrnn.nn import NetworkConfig, forward, init_params
+from skrnn._prediction import (
+    mean_output_logits,
+    predict_logits,
+    prediction_batch_size,
+)
+from skrnn.nn import HEADS, NetworkConfig, forward, init_params
 
 
 def _problem():
@@ -80,3 +84,22 @@ def test_prediction_memory_does_not_grow_with_the_length():
 )
 def test_prediction_batch_size(length, size):
     assert prediction_batch_size(length) == size
+
+
+@pytest.mark.parametrize("head", ["softmax", "logistic"])
+@pytest.mark.parametrize("scale", [1, 100, 2000])
+def test_mean_output_logits_average_the_probabilities_and_stay_finite(head, scale):
+    rng = np.random.default_rng(0)
+    members = [scale * rng.standard_normal((5, 3)) for _ in range(3)]
+    mean = mean_output_logits(members, head)
+    assert np.isfinite(mean).all()
+    output = HEADS[head].output
+    assert_allclose(
+        output(mean), np.mean([output(z) for z in members], axis=0), atol=1e-12
+    )
+    # a ratio of mean probabilities lies between the members' ratios: so do
+    # log-odds (logistic) and differences of logits (softmax)
+    if head == "softmax":
+        mean, members = mean - mean[:, :1], [z - z[:, :1] for z in members]
+    assert (np.min(members, axis=0) <= mean + 1e-9).all()
+    assert (mean <= np.max(members, axis=0) + 1e-9).all()
