@@ -763,6 +763,9 @@ def _train(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         raise CommandError(f"training failed: {_reason(exc)}") from exc
     seconds = time.perf_counter() - start
+    if (n_members := len(clf.estimators_weights_)) < clf.n_estimators:
+        # An interrupted fit keeps the members trained so far: save those.
+        clf.set_params(n_estimators=n_members)
     try:
         save(clf, args.output)
     except (OSError, ValueError, TypeError) as exc:

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
 import skrnn._persistence as skrnn_persistence
+import skrnn._training as training_module
 from skrnn._cli import (
     UsageError,
     add_parameter_options,
@@ -615,6 +616,29 @@ def test_train_parameters_reach_the_model(capsys, persistence, data_csv, tmp_pat
     assert clf.bidirectional is True
     assert clf.hidden_size == 4
     assert clf.class_weight == {"pos": 2.0, "neg": 1.0}
+    assert clf.n_iter_ == 2
+
+
+def test_interrupted_ensemble_training_saves_the_members_trained(
+    capsys, persistence, data_csv, tmp_path, monkeypatch
+):
+    calls = []
+    run_epoch = training_module.run_epoch
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # during member 1's second epoch
+            raise KeyboardInterrupt
+        return run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    out_path = tmp_path / "m"
+    options = ["-q", "--n-estimators", "3"]
+    code, _, err = run(capsys, "train", data_csv, "-o", out_path, *FAST, *options)
+    assert code == 0, err
+    assert "2 member(s) of the ensemble trained so far" in err
+    clf = persistence.load(out_path)
+    assert clf.n_estimators == len(clf.estimators_weights_) == 2
     assert clf.n_iter_ == 2
 
 
