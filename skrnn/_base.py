@@ -432,8 +432,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 fitted.extend(ensemble[len(fitted) :])
                 kept = ", and the members not reached yet keep theirs"
             else:
+                if fitted[-1].training.n_iter == 0:
+                    # interrupted in its first epoch: it is not trained
+                    fitted.pop()
                 kept = (
-                    f", and the {len(fitted)} member(s) of the ensemble trained so far"
+                    f", and the {len(fitted)} member(s) of the ensemble trained "
+                    f"so far (set n_estimators={len(fitted)} to save or continue "
+                    "them)"
                 )
         fitted = dataclasses.replace(fitted[0], members=tuple(fitted[1:]))
         if hooks:

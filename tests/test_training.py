@@ -799,6 +799,24 @@ def test_interrupting_an_ensemble_keeps_the_members_trained_so_far(monkeypatch):
     assert len(clf.predict_proba(X_TOY)) == len(X_TOY)
 
 
+def test_a_member_interrupted_in_its_first_epoch_is_left_out(monkeypatch):
+    calls = []
+    run_epoch = training_module.run_epoch
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # during member 1's first epoch
+            raise KeyboardInterrupt
+        return run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 3, "n_estimators": 3})
+    with pytest.warns(UserWarning, match=r"1 member.s. .* n_estimators=1 to save"):
+        clf.fit(X_TOY, Y_TOY)
+    assert [m.training.n_iter for m in clf._fitted.ensemble] == [3]
+    assert_array_equal(clf.predict_proba(X_TOY), _fit(max_iter=3).predict_proba(X_TOY))
+
+
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_interrupting_a_continued_ensemble_keeps_every_member(monkeypatch, how):
     clf = RNNTextClassifier(**{**FAST, "max_iter": 2, "n_estimators": 3})
