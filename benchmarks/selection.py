@@ -1,0 +1,133 @@
+"""A selection protocol that can tell half a point apart: training data only.
+
+Usage::
+
+    python benchmarks/selection.py --corpora trec --candidates '[{}, {"n_estimators": 3}]'
+    python benchmarks/selection.py --corpora mr,trec,sst2 --repeats 3 --folds 5 \\
+        --candidates '[{}, {"pooling": "mean"}]'
+
+Each candidate (RNNTextClassifier parameters over skrnn's defaults) is
+fitted and scored on repeated stratified K-fold splits of **training data
+only**, never a test set: TREC's training set, SST-2's training and dev
+sets, and the training part of MR's first fold of ``accuracy.py``'s 10-fold
+CV.  Every repeat uses its own split and its own ``random_state``, and every
+candidate sees the same splits and states, so candidates are compared
+**paired**: the table gives each candidate's mean validation accuracy with
+its standard error over the ``repeats x folds`` fits, and its mean
+difference from the first candidate with the standard error of that
+difference, which is much smaller than either accuracy's, since a split
+that is hard for one candidate is hard for the others too.  A difference of
+more than about two standard errors is one the protocol can tell apart.
+
+The fits are independent: ``--jobs`` runs them in parallel processes.
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+from _env import environment_lines, markdown_table
+from joblib import Parallel, delayed
+from sklearn.model_selection import StratifiedKFold
+
+from skrnn import RNNTextClassifier
+from skrnn.datasets import load_movie_reviews, load_sst2, load_trec
+
+
+def _mr():
+    X, y = load_movie_reviews(return_X_y=True)
+    outer = StratifiedKFold(n_splits=10, shuffle=True, random_state=0)
+    train, _ = next(outer.split(X, y))
+    return [X[i] for i in train], np.asarray(y)[train]
+
+
+def _trec():
+    return load_trec(subset="train", return_X_y=True)
+
+
+def _sst2():
+    X, y = load_sst2(subset="train", return_X_y=True)
+    X_dev, y_dev = load_sst2(subset="dev", return_X_y=True)
+    return list(X) + list(X_dev), np.concatenate([y, y_dev])
+
+
+#: The selection data of each corpus: training data only.
+CORPORA = {"mr": _mr, "trec": _trec, "sst2": _sst2}
+
+
+def score(params, X, y, train, val, seed):
+    """Validation accuracy and fit seconds of one candidate on one split."""
+    model = RNNTextClassifier(**{**params, "random_state": seed})
+    start = time.perf_counter()
+    model.fit([X[i] for i in train], y[train])
+    seconds = time.perf_counter() - start
+    return model.score([X[i] for i in val], y[val]), seconds
+
+
+def mean_se(values):
+    """Mean and standard error of the mean."""
+    values = np.asarray(values, dtype=float)
+    return values.mean(), values.std(ddof=1) / np.sqrt(len(values))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", default="trec", help="subset of mr,trec,sst2")
+    parser.add_argument(
+        "--candidates",
+        default='[{}, {"n_estimators": 3}]',
+        help="JSON list of parameter dicts; the first is the reference",
+    )
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    candidates = json.loads(args.candidates)
+    print("\n".join(environment_lines()))
+    for corpus in args.corpora.split(","):
+        X, y = CORPORA[corpus]()
+        X, y = list(X), np.asarray(y)
+        splits = [
+            (repeat, train, val)
+            for repeat in range(args.repeats)
+            for train, val in StratifiedKFold(
+                n_splits=args.folds, shuffle=True, random_state=repeat
+            ).split(X, y)
+        ]
+        results = Parallel(n_jobs=args.jobs)(
+            delayed(score)(params, X, y, train, val, seed=repeat)
+            for params in candidates
+            for repeat, train, val in splits
+        )
+        accuracy = np.array([r[0] for r in results]).reshape(len(candidates), -1)
+        seconds = np.array([r[1] for r in results]).reshape(len(candidates), -1)
+        rows = []
+        for k, params in enumerate(candidates):
+            mean, se = mean_se(100 * accuracy[k])
+            diff, diff_se = (
+                mean_se(100 * (accuracy[k] - accuracy[0])) if k else (0.0, 0.0)
+            )
+            rows.append(
+                [
+                    json.dumps(params),
+                    f"{mean:.2f} ± {se:.2f}",
+                    f"{diff:+.2f} ± {diff_se:.2f}" if k else "reference",
+                    f"{seconds[k].mean():.1f}",
+                ]
+            )
+        print()
+        print(
+            f"{corpus}: {len(X)} training documents, {args.repeats} x "
+            f"{args.folds}-fold stratified CV, random_state = repeat"
+        )
+        print()
+        print(
+            markdown_table(
+                ["candidate", "accuracy % ± SE", "difference ± SE", "fit s"], rows
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
