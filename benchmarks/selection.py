@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/selection.py --corpora trec --candidates '[{}, {"n_estimators": 3}]'
+    python benchmarks/selection.py --corpora trec \\
+        --candidates '[{}, {"n_estimators": 3}]'
     python benchmarks/selection.py --corpora mr,trec,sst2 --repeats 3 --folds 5 \\
         --candidates '[{}, {"pooling": "mean"}]'
 
