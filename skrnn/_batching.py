@@ -104,4 +104,6 @@ def minibatches(
     if shuffle:
         starts = rng.permutation(starts)
     for start in starts:
-        yield length_sorted(lengths, order[start : start + batch_size])
+        batch = order[start : start + batch_size]
+        # A shuffled order is sorted by length already, and so is each run of it.
+        yield batch if shuffle else length_sorted(lengths, batch)
