@@ -10,6 +10,7 @@ validation epoch are kept.
 """
 
 import copy
+import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -18,7 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._batching import length_runs, minibatches, pad_batch
-from ._optimizers import BaseOptimizer, clip_by_global_norm, clip_by_value
+from ._optimizers import (
+    BaseOptimizer,
+    SGDOptimizer,
+    clip_by_global_norm,
+    clip_by_value,
+)
 from ._prediction import predict_logits
 from ._progress import PROGRESS_DELAY, batch_progress
 from ._threads import map_tasks, thread_pool
@@ -30,6 +36,7 @@ from .nn import (
     loss_and_grad,
     sum_row_grads,
 )
+from .nn._embedding import embedding_backward
 
 Params = dict[str, np.ndarray]
 
@@ -168,20 +175,32 @@ def run_epoch(
     total_weight = 0.0
     dropout_rng = rng if config.draws_dropout else None
     n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
-    with thread_pool(settings.n_jobs, n_shards) as pool:
-        for idx in minibatches(
-            data.lengths, settings.batch_size, shuffle=settings.shuffle, rng=rng
-        ):
-            batch_weight = float(data.sample_weight[idx].sum())
-            if batch_weight > 0:
-                loss, penalty = _train_step(
-                    params, optimizer, data, idx, config, settings, dropout_rng, pool
-                )
-                total_loss += loss * batch_weight
-                total_penalty += penalty * batch_weight
-                total_weight += batch_weight
-            if on_batch is not None:
-                on_batch(len(idx))
+    if _PER_SAMPLE_STEPS and takes_per_sample_steps(params, optimizer, config, settings):
+        total_loss, total_weight = _per_sample_epoch(
+            params, optimizer, data, settings, rng, on_batch
+        )
+    else:
+        with thread_pool(settings.n_jobs, n_shards) as pool:
+            for idx in minibatches(
+                data.lengths, settings.batch_size, shuffle=settings.shuffle, rng=rng
+            ):
+                batch_weight = float(data.sample_weight[idx].sum())
+                if batch_weight > 0:
+                    loss, penalty = _train_step(
+                        params,
+                        optimizer,
+                        data,
+                        idx,
+                        config,
+                        settings,
+                        dropout_rng,
+                        pool,
+                    )
+                    total_loss += loss * batch_weight
+                    total_penalty += penalty * batch_weight
+                    total_weight += batch_weight
+                if on_batch is not None:
+                    on_batch(len(idx))
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
     total_weight = max(total_weight, float(np.finfo(float).tiny))
@@ -314,6 +333,167 @@ def batch_loss_and_grad(
                 grads[name] += part * part.dtype.type(scale)
     penalty = add_l2_penalty(params, grads, config, alpha, total) if alpha else 0.0
     return loss, penalty, grads
+
+
+#: Whether :func:`run_epoch` takes the per-sample path where it applies; the
+#: tests turn it off to train the same network through the general path.
+_PER_SAMPLE_STEPS = True
+
+#: The per-sample path's dense parameters, in the order of its flat buffers,
+#: and its lookup table.
+_DENSE = ("layer0.fwd.W_hh", "layer0.fwd.b_h", "head.W_hy", "head.b_y")
+_TABLE = "layer0.fwd.W_xh"
+
+
+def takes_per_sample_steps(
+    params: Params,
+    optimizer: BaseOptimizer,
+    config: NetworkConfig,
+    settings: TrainingSettings,
+) -> bool:
+    """Whether an epoch can take the per-sample path (the seed's settings).
+
+    The seed's network and training (``skrnn.SEED_PARAMS``): batches of one
+    document through one layer of the tanh RNN, read forwards over one-hot
+    words, "last" pooling, no dropout, a softmax head, plain SGD (no
+    momentum, no L2 penalty, no clipping by norm, nothing frozen).
+    """
+    return (
+        settings.batch_size == 1
+        and config.cell == "rnn"
+        and config.one_hot
+        and config.num_layers == 1
+        and not config.bidirectional
+        and config.pooling == "last"
+        and config.dropout == 0
+        and config.head == "softmax"
+        and settings.alpha == 0
+        and settings.clip_norm is None
+        and settings.frozen.isdisjoint(params)
+        and type(optimizer) is SGDOptimizer
+        and optimizer.momentum == 0
+    )
+
+
+def _views(buffer: np.ndarray, shapes: Sequence[tuple[int, ...]]) -> list:
+    """Consecutive views of ``buffer`` of the given shapes."""
+    views, start = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        views.append(buffer[start : start + size].reshape(shape))
+        start += size
+    return views
+
+
+def _per_sample_epoch(
+    params: Params,
+    optimizer: SGDOptimizer,
+    data: Dataset,
+    settings: TrainingSettings,
+    rng: np.random.Generator,
+    on_batch: Callable[[int], None] | None,
+) -> tuple[float, float]:
+    """An epoch of :func:`run_epoch` for :func:`takes_per_sample_steps`.
+
+    Each step does the arithmetic of :func:`_train_step` on a batch of one
+    document, operation for operation (``loss_and_grad``'s forward, pooling,
+    cross-entropy and backward, ``clip_by_value``, the SGD update), so that
+    the weights come out the same, without the general path's per-batch work
+    (padding, shards, dicts of gradients, row-sparse sums, a call per
+    parameter).  The dense parameters, their gradients and their velocities
+    live in one flat buffer each for the epoch, so that clipping and the
+    update are a few calls; the gradient rows of the lookup table ``W_xh``
+    follow the dense gradients in theirs, and the table is updated by rows.
+
+    Returns the epoch's total loss weighted by sample weight, and the total
+    weight.
+    """
+    W_xh, velocity = params[_TABLE], optimizer.velocities
+    hidden_size, dtype = W_xh.shape[1], W_xh.dtype
+    shapes = [params[name].shape for name in _DENSE]
+    n_dense = sum(math.prod(shape) for shape in shapes)
+    longest = int(data.lengths.max(initial=0))
+    flat = np.concatenate([params[name].ravel() for name in _DENSE])
+    grad = np.empty(n_dense + longest * hidden_size, dtype)
+    step = np.empty_like(grad)
+    W_hh, b_h, W_hy, b_y = _views(flat, shapes)
+    dW_hh, db_h, dW_hy, db_y = _views(grad, shapes)
+    W_hh_T, W_hy_T = W_hh.T, W_hy.T
+    drows = grad[n_dense:].reshape(longest, 1, hidden_size)
+    step_rows = step[n_dense:].reshape(longest, hidden_size)
+    hs = np.zeros((longest + 1, 1, hidden_size), dtype)
+    dh = np.empty((1, hidden_size), dtype)
+    clip, neg_lr = settings.clip_value, -optimizer.current_learning_rate
+    weights, targets = data.sample_weight.tolist(), data.y.tolist()
+    total_loss = total_weight = 0.0
+    batches = minibatches(data.lengths, 1, shuffle=settings.shuffle, rng=rng)
+    for i in np.concatenate(list(batches)).tolist():
+        weight = weights[i]
+        if on_batch is not None:
+            on_batch(1)
+        if not weight > 0:
+            continue
+        ids = data.sequences[i]
+        n = len(ids)
+        # h_t = tanh(h_{t-1} @ W_hh + W_xh[x_t] + b_h), h_0 = 0
+        xproj = W_xh[ids]
+        xproj += b_h
+        if n:
+            np.tanh(xproj[:1], out=hs[1])
+        for t in range(1, n):
+            h = hs[t + 1]
+            np.matmul(hs[t], W_hh, out=h)
+            h += xproj[t]
+            np.tanh(h, out=h)
+        h = hs[n]
+        # the log-softmax of the logits, as cross_entropy computes it
+        z = h @ W_hy
+        z += b_y
+        z -= np.maximum.reduce(z, axis=None)
+        z -= np.log(np.add.reduce(np.exp(z), axis=None))
+        target = targets[i]
+        loss = -float(z[0, target])
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(f"the training loss became {loss}")
+        total_loss += loss * weight
+        total_weight += weight
+        # undo the softmax and logits = h_n @ W_hy + b_y
+        dz = np.exp(z, out=z)
+        dz[0, target] -= 1.0
+        np.matmul(h.T, dz, out=dW_hy)
+        db_y[:] = dz[0]
+        np.matmul(dz, W_hy_T, out=dh)
+        # undo tanh and h_{t-1} @ W_hh, from the last step back
+        da = drows[:n]
+        np.multiply(hs[1 : n + 1], hs[1 : n + 1], out=da)
+        np.subtract(1.0, da, out=da)
+        for t in range(n - 1, 0, -1):
+            da[t] *= dh
+            np.matmul(da[t], W_hh_T, out=dh)
+        da[:1] *= dh
+        da = da.reshape(n, hidden_size)
+        np.matmul(hs[:n].reshape(n, hidden_size).T, da, out=dW_hh)
+        np.add.reduce(da, axis=0, out=db_h)
+        # undo the row gather: a word read twice sums its rows
+        if len(set(ids.tolist())) < n:
+            row_grad = embedding_backward(da, ids, len(W_xh))
+            ids, n = row_grad.ids, len(row_grad.ids)
+            da[:n] = row_grad.rows
+        used = n_dense + n * hidden_size
+        if clip is not None:
+            np.minimum(grad[:used], clip, out=grad[:used])
+            np.maximum(grad[:used], -clip, out=grad[:used])
+        np.multiply(grad[:used], neg_lr, out=step[:used])
+        flat += step[:n_dense]
+        W_xh[ids] += step_rows[:n]
+        velocity[_TABLE][ids] = step_rows[:n]
+    for name, param, v in zip(
+        _DENSE, _views(flat, shapes), _views(step, shapes), strict=True
+    ):
+        params[name][...] = param
+        if total_weight:
+            velocity[name][...] = v
+    return total_loss, total_weight
 
 
 def update_stopping(
