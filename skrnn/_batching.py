@@ -96,6 +96,44 @@ def minibatches(
     ndarray of int
         The indices of one batch, in decreasing order of length.
     """
+    order, starts = _epoch_order(lengths, batch_size, shuffle, rng)
+    for start in starts:
+        batch = order[start : start + batch_size]
+        # A shuffled order is sorted by length already, and so is each run of it.
+        yield batch if shuffle else length_sorted(lengths, batch)
+
+
+def sample_order(
+    lengths: np.ndarray, *, shuffle: bool, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """The samples of one epoch in the order of :func:`minibatches` of size 1.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths.
+    shuffle : bool
+        Whether to shuffle the data.
+    rng : numpy.random.Generator, optional
+        Source of randomness, drawn from as :func:`minibatches` draws;
+        required when ``shuffle``.
+
+    Returns
+    -------
+    ndarray of int of shape (n_samples,)
+        The indices of the batches of one sample, in one array.
+    """
+    order, starts = _epoch_order(lengths, 1, shuffle, rng)
+    return order[starts]
+
+
+def _epoch_order(
+    lengths: np.ndarray,
+    batch_size: int,
+    shuffle: bool,
+    rng: np.random.Generator | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The order of the samples in an epoch and the starts of its batches in it."""
     n_samples = len(lengths)
     order = np.arange(n_samples)
     if shuffle:
@@ -103,7 +141,4 @@ def minibatches(
     starts = np.arange(0, n_samples, batch_size)
     if shuffle:
         starts = rng.permutation(starts)
-    for start in starts:
-        batch = order[start : start + batch_size]
-        # A shuffled order is sorted by length already, and so is each run of it.
-        yield batch if shuffle else length_sorted(lengths, batch)
+    return order, starts

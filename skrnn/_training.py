@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._batching import length_runs, minibatches, pad_batch
+from ._batching import length_runs, minibatches, pad_batch, sample_order
 from ._optimizers import (
     BaseOptimizer,
     SGDOptimizer,
@@ -175,7 +175,8 @@ def run_epoch(
     total_weight = 0.0
     dropout_rng = rng if config.draws_dropout else None
     n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
-    if _PER_SAMPLE_STEPS and takes_per_sample_steps(params, optimizer, config, settings):
+    per_sample = takes_per_sample_steps(params, optimizer, config, settings)
+    if per_sample and _PER_SAMPLE_STEPS:
         total_loss, total_weight = _per_sample_epoch(
             params, optimizer, data, settings, rng, on_batch
         )
@@ -408,10 +409,10 @@ def _per_sample_epoch(
     Returns the epoch's total loss weighted by sample weight, and the total
     weight.
     """
-    W_xh, velocity = params[_TABLE], optimizer.velocities
-    hidden_size, dtype = W_xh.shape[1], W_xh.dtype
+    W_xh, dtype = params[_TABLE], params[_TABLE].dtype
+    velocity, table_velocity = optimizer.velocities, optimizer.velocities[_TABLE]
     shapes = [params[name].shape for name in _DENSE]
-    n_dense = sum(math.prod(shape) for shape in shapes)
+    n_dense, hidden_size = sum(math.prod(shape) for shape in shapes), W_xh.shape[1]
     longest = int(data.lengths.max(initial=0))
     flat = np.concatenate([params[name].ravel() for name in _DENSE])
     grad = np.empty(n_dense + longest * hidden_size, dtype)
@@ -422,71 +423,76 @@ def _per_sample_epoch(
     drows = grad[n_dense:].reshape(longest, 1, hidden_size)
     step_rows = step[n_dense:].reshape(longest, hidden_size)
     hs = np.zeros((longest + 1, 1, hidden_size), dtype)
+    # Python lists of the rows of the buffers: quicker to index than arrays
+    h_rows, da_rows = list(hs), list(drows)
     dh = np.empty((1, hidden_size), dtype)
-    clip, neg_lr = settings.clip_value, -optimizer.current_learning_rate
+    clip = None if settings.clip_value is None else dtype.type(settings.clip_value)
+    neg_lr = dtype.type(-optimizer.current_learning_rate)
     weights, targets = data.sample_weight.tolist(), data.y.tolist()
     total_loss = total_weight = 0.0
-    batches = minibatches(data.lengths, 1, shuffle=settings.shuffle, rng=rng)
-    for i in np.concatenate(list(batches)).tolist():
+    order = sample_order(data.lengths, shuffle=settings.shuffle, rng=rng)
+    for i in order.tolist():
         weight = weights[i]
+        if weight > 0:
+            ids = data.sequences[i]
+            n = len(ids)
+            # h_t = tanh(h_{t-1} @ W_hh + W_xh[x_t] + b_h), h_0 = 0
+            rows = W_xh[ids]
+            xproj = rows + b_h
+            if n:
+                np.tanh(xproj[:1], out=h_rows[1])
+            for t in range(1, n):
+                h = h_rows[t + 1]
+                np.matmul(h_rows[t], W_hh, out=h)
+                h += xproj[t]
+                np.tanh(h, out=h)
+            h = h_rows[n]
+            # the log-softmax of the logits, as cross_entropy computes it
+            z = h @ W_hy
+            z += b_y
+            z -= max(z[0].tolist())
+            z -= np.log(np.add.reduce(np.exp(z), axis=None))
+            target = targets[i]
+            loss = -float(z[0, target])
+            if not math.isfinite(loss):
+                raise TrainingDivergedError(f"the training loss became {loss}")
+            total_loss += loss * weight
+            total_weight += weight
+            # undo the softmax and logits = h_n @ W_hy + b_y
+            dz = np.exp(z, out=z)
+            dz[0, target] -= 1.0
+            np.matmul(h.T, dz, out=dW_hy)
+            db_y[:] = dz[0]
+            np.matmul(dz, W_hy_T, out=dh)
+            # undo tanh and h_{t-1} @ W_hh, from the last step back
+            da = drows[:n]
+            np.multiply(hs[1 : n + 1], hs[1 : n + 1], out=da)
+            np.subtract(1, da, out=da)
+            for t in range(n - 1, 0, -1):
+                d = da_rows[t]
+                d *= dh
+                np.matmul(d, W_hh_T, out=dh)
+            da[:1] *= dh
+            da = da.reshape(n, hidden_size)
+            np.matmul(hs[:n].reshape(n, hidden_size).T, da, out=dW_hh)
+            np.add.reduce(da, axis=0, out=db_h)
+            # undo the row gather: a word read twice sums its rows
+            if len(set(ids.tolist())) < n:
+                row_grad = embedding_backward(da, ids, len(W_xh))
+                ids, n = row_grad.ids, len(row_grad.ids)
+                da[:n] = row_grad.rows
+                rows = W_xh[ids]
+            g, v = grad[: n_dense + n * hidden_size], step[: n_dense + n * hidden_size]
+            if clip is not None:
+                np.minimum(g, clip, out=g)
+                np.maximum(g, -clip, out=g)
+            np.multiply(g, neg_lr, out=v)
+            flat += v[:n_dense]
+            rows += step_rows[:n]
+            W_xh[ids] = rows
+            table_velocity[ids] = step_rows[:n]
         if on_batch is not None:
             on_batch(1)
-        if not weight > 0:
-            continue
-        ids = data.sequences[i]
-        n = len(ids)
-        # h_t = tanh(h_{t-1} @ W_hh + W_xh[x_t] + b_h), h_0 = 0
-        xproj = W_xh[ids]
-        xproj += b_h
-        if n:
-            np.tanh(xproj[:1], out=hs[1])
-        for t in range(1, n):
-            h = hs[t + 1]
-            np.matmul(hs[t], W_hh, out=h)
-            h += xproj[t]
-            np.tanh(h, out=h)
-        h = hs[n]
-        # the log-softmax of the logits, as cross_entropy computes it
-        z = h @ W_hy
-        z += b_y
-        z -= np.maximum.reduce(z, axis=None)
-        z -= np.log(np.add.reduce(np.exp(z), axis=None))
-        target = targets[i]
-        loss = -float(z[0, target])
-        if not math.isfinite(loss):
-            raise TrainingDivergedError(f"the training loss became {loss}")
-        total_loss += loss * weight
-        total_weight += weight
-        # undo the softmax and logits = h_n @ W_hy + b_y
-        dz = np.exp(z, out=z)
-        dz[0, target] -= 1.0
-        np.matmul(h.T, dz, out=dW_hy)
-        db_y[:] = dz[0]
-        np.matmul(dz, W_hy_T, out=dh)
-        # undo tanh and h_{t-1} @ W_hh, from the last step back
-        da = drows[:n]
-        np.multiply(hs[1 : n + 1], hs[1 : n + 1], out=da)
-        np.subtract(1.0, da, out=da)
-        for t in range(n - 1, 0, -1):
-            da[t] *= dh
-            np.matmul(da[t], W_hh_T, out=dh)
-        da[:1] *= dh
-        da = da.reshape(n, hidden_size)
-        np.matmul(hs[:n].reshape(n, hidden_size).T, da, out=dW_hh)
-        np.add.reduce(da, axis=0, out=db_h)
-        # undo the row gather: a word read twice sums its rows
-        if len(set(ids.tolist())) < n:
-            row_grad = embedding_backward(da, ids, len(W_xh))
-            ids, n = row_grad.ids, len(row_grad.ids)
-            da[:n] = row_grad.rows
-        used = n_dense + n * hidden_size
-        if clip is not None:
-            np.minimum(grad[:used], clip, out=grad[:used])
-            np.maximum(grad[:used], -clip, out=grad[:used])
-        np.multiply(grad[:used], neg_lr, out=step[:used])
-        flat += step[:n_dense]
-        W_xh[ids] += step_rows[:n]
-        velocity[_TABLE][ids] = step_rows[:n]
     for name, param, v in zip(
         _DENSE, _views(flat, shapes), _views(step, shapes), strict=True
     ):
