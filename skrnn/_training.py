@@ -425,7 +425,7 @@ def _per_sample_epoch(
     hs = np.zeros((longest + 1, 1, hidden_size), dtype)
     # Python lists of the rows of the buffers: quicker to index than arrays
     h_rows, da_rows = list(hs), list(drows)
-    dh = np.empty((1, hidden_size), dtype)
+    dh, logits = np.empty((1, hidden_size), dtype), np.empty((1, b_y.size), dtype)
     clip = None if settings.clip_value is None else dtype.type(settings.clip_value)
     neg_lr = dtype.type(-optimizer.current_learning_rate)
     weights, targets = data.sample_weight.tolist(), data.y.tolist()
@@ -443,12 +443,12 @@ def _per_sample_epoch(
                 np.tanh(xproj[:1], out=h_rows[1])
             for t in range(1, n):
                 h = h_rows[t + 1]
-                np.matmul(h_rows[t], W_hh, out=h)
+                np.dot(h_rows[t], W_hh, out=h)
                 h += xproj[t]
                 np.tanh(h, out=h)
             h = h_rows[n]
             # the log-softmax of the logits, as cross_entropy computes it
-            z = h @ W_hy
+            z = np.dot(h, W_hy, out=logits)
             z += b_y
             z -= max(z[0].tolist())
             z -= np.log(np.add.reduce(np.exp(z), axis=None))
@@ -461,9 +461,9 @@ def _per_sample_epoch(
             # undo the softmax and logits = h_n @ W_hy + b_y
             dz = np.exp(z, out=z)
             dz[0, target] -= 1.0
-            np.matmul(h.T, dz, out=dW_hy)
+            np.dot(h.T, dz, out=dW_hy)
             db_y[:] = dz[0]
-            np.matmul(dz, W_hy_T, out=dh)
+            np.dot(dz, W_hy_T, out=dh)
             # undo tanh and h_{t-1} @ W_hh, from the last step back
             da = drows[:n]
             np.multiply(hs[1 : n + 1], hs[1 : n + 1], out=da)
@@ -471,10 +471,10 @@ def _per_sample_epoch(
             for t in range(n - 1, 0, -1):
                 d = da_rows[t]
                 d *= dh
-                np.matmul(d, W_hh_T, out=dh)
+                np.dot(d, W_hh_T, out=dh)
             da[:1] *= dh
             da = da.reshape(n, hidden_size)
-            np.matmul(hs[:n].reshape(n, hidden_size).T, da, out=dW_hh)
+            np.dot(hs[:n].reshape(n, hidden_size).T, da, out=dW_hh)
             np.add.reduce(da, axis=0, out=db_h)
             # undo the row gather: a word read twice sums its rows
             if len(set(ids.tolist())) < n:
