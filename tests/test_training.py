@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skrnn._training as training_module
-from skrnn import RNNTextClassifier
+from skrnn import SEED_PARAMS, RNNTextClassifier
 from skrnn._batching import length_sorted
 from skrnn._optimizers import SGDOptimizer
 from skrnn._prediction import predict_logits
@@ -42,6 +42,7 @@ from skrnn._training import (
     TrainingSettings,
     batch_loss_and_grad,
     run_epoch,
+    takes_per_sample_steps,
 )
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import NetworkConfig, add_l2_penalty, init_params, loss_and_grad
@@ -847,3 +848,130 @@ def test_interrupting_a_continued_ensemble_keeps_every_member(monkeypatch, how):
             assert_array_equal(after[k][name], weight, err_msg=f"{k} {name}")
     monkeypatch.setattr(training_module, "run_epoch", run_epoch)
     clf.partial_fit(X_TOY, Y_TOY)  # the ensemble still continues whole
+
+
+# ------------------------------------------------------------ per-sample path
+
+
+def _per_sample_problem(dtype):
+    """Batches of one through the seed's network, with the cases it must handle.
+
+    Words read twice and thrice, an empty document, documents of weight 0, a
+    third class, and a vocabulary larger than any document reads.
+    """
+    rng = np.random.default_rng(0)
+    sequences = [rng.integers(2, 40, size=n) for n in rng.integers(1, 9, size=40)]
+    sequences[3] = np.array([5, 7, 5, 5, 9])
+    sequences[7] = np.array([], dtype=int)
+    y = rng.integers(0, 3, size=len(sequences))
+    weight = rng.uniform(0.5, 2.0, size=len(sequences)).astype(dtype)
+    weight[[2, 11]] = 0.0
+    config = NetworkConfig(n_vocab=40, n_outputs=3, hidden_size=6)
+    params = init_params(config, rng, np.dtype(dtype), zero_ids=(0, 1))
+    return Dataset(sequences, y, weight), config, params
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shuffle, clip_value", [(True, 0.5), (False, None)])
+def test_the_per_sample_path_takes_the_steps_of_the_general_path(
+    monkeypatch, dtype, shuffle, clip_value
+):
+    data, config, start = _per_sample_problem(dtype)
+    settings = TrainingSettings(
+        batch_size=1, shuffle=shuffle, alpha=0.0, clip_value=clip_value, clip_norm=None
+    )
+    results = []
+    for per_sample in (True, False):
+        monkeypatch.setattr(training_module, "_PER_SAMPLE_STEPS", per_sample)
+        params = {name: value.copy() for name, value in start.items()}
+        optimizer = SGDOptimizer(params, learning_rate_init=0.3, momentum=0.0)
+        rng = np.random.default_rng(1)
+        counts = []
+        losses = [
+            run_epoch(params, optimizer, data, config, settings, rng, counts.append)
+            for _ in range(3)
+        ]
+        results.append((params, optimizer.get_state(), losses, counts, rng.random()))
+    assert takes_per_sample_steps(start, optimizer, config, settings)
+    (params, state, losses, counts, draw), expected = results
+    for name, value in expected[0].items():
+        assert_array_equal(params[name], value, err_msg=name)
+    for name, value in expected[1].items():
+        assert_array_equal(state[name], value, err_msg=name)
+    assert losses == expected[2]
+    assert counts == expected[3] == [1] * 3 * len(data.y)
+    assert draw == expected[4]  # the generator is left as the general path leaves it
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_seed_params_train_the_same_model_on_either_path(monkeypatch, dtype):
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    params = {**SEED_PARAMS, "max_iter": 4, "random_state": 0, "dtype": dtype}
+    models = []
+    for per_sample in (True, False):
+        monkeypatch.setattr(training_module, "_PER_SAMPLE_STEPS", per_sample)
+        models.append(RNNTextClassifier(**params).fit(X, y))
+    fast, general = models
+    for name, value in general.weights_.items():
+        assert_array_equal(fast.weights_[name], value, err_msg=name)
+    assert fast.loss_curve_ == general.loss_curve_
+
+
+def test_seed_params_take_the_per_sample_path(monkeypatch):
+    def general_step(*args, **kwargs):
+        raise AssertionError("the general path took a step")
+
+    monkeypatch.setattr(training_module, "_train_step", general_step)
+    clf = RNNTextClassifier(**{**SEED_PARAMS, "max_iter": 2}).fit(X_TOY, Y_TOY)
+    assert clf.n_iter_ == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"batch_size": 2},
+        {"momentum": 0.9},
+        {"solver": "adam"},
+        {"alpha": 1e-4},
+        {"clip_norm": 1.0},
+        {"cell": "gru"},
+        {"embedding_dim": 8},
+        {"pooling": "mean"},
+        {"bidirectional": True},
+        {"num_layers": 2},
+        {"dropout": 0.2},
+    ],
+)
+def test_other_settings_take_the_general_path(monkeypatch, change):
+    def per_sample_epoch(*args, **kwargs):
+        raise AssertionError("the per-sample path took an epoch")
+
+    monkeypatch.setattr(training_module, "_per_sample_epoch", per_sample_epoch)
+    params = {**SEED_PARAMS, "hidden_size": 8, "max_iter": 1, **change}
+    RNNTextClassifier(**params).fit(X_TOY, Y_TOY)
+
+
+def test_an_interrupted_per_sample_epoch_is_undone(monkeypatch):
+    # The per-sample path updates the lookup table and its velocity in place.
+    params = {**SEED_PARAMS, "hidden_size": 8, "random_state": 0}
+    once = RNNTextClassifier(**{**params, "max_iter": 1}).fit(X_TOY, Y_TOY)
+    samples = []
+
+    def interrupting(epoch, n_samples, **kwargs):
+        def update(n):
+            samples.append(n)
+            if len(samples) == N_TOY + 10:  # in the second epoch
+                raise KeyboardInterrupt
+
+        return update, lambda: None
+
+    monkeypatch.setattr(training_module, "batch_progress", interrupting)
+    clf = RNNTextClassifier(**{**params, "max_iter": 3, "verbose": 2})
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X_TOY, Y_TOY)
+    assert clf.n_iter_ == 1
+    for name, value in once.weights_.items():
+        assert_array_equal(clf.weights_[name], value, err_msg=name)
+    state = clf._fitted.optimizer.get_state()
+    for name, value in once._fitted.optimizer.get_state().items():
+        assert_array_equal(state[name], value, err_msg=name)
