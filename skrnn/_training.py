@@ -169,39 +169,23 @@ def run_epoch(
     TrainingDivergedError
         If a loss or a weight is not finite, or the mean loss is NaN or
         exceeds :data:`DIVERGED_LOSS_FACTOR` times the head's reference loss.
+
+    Notes
+    -----
+    The seed's settings (:func:`takes_per_sample_steps`) take the same steps
+    through a path of their own, without the per-batch machinery that
+    dominates the cost of a batch of one document.
     """
-    total_loss = 0.0
-    total_penalty = 0.0
-    total_weight = 0.0
-    dropout_rng = rng if config.draws_dropout else None
-    n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
     per_sample = takes_per_sample_steps(params, optimizer, config, settings)
     if per_sample and _PER_SAMPLE_STEPS:
         total_loss, total_weight = _per_sample_epoch(
             params, optimizer, data, settings, rng, on_batch
         )
+        total_penalty = 0.0
     else:
-        with thread_pool(settings.n_jobs, n_shards) as pool:
-            for idx in minibatches(
-                data.lengths, settings.batch_size, shuffle=settings.shuffle, rng=rng
-            ):
-                batch_weight = float(data.sample_weight[idx].sum())
-                if batch_weight > 0:
-                    loss, penalty = _train_step(
-                        params,
-                        optimizer,
-                        data,
-                        idx,
-                        config,
-                        settings,
-                        dropout_rng,
-                        pool,
-                    )
-                    total_loss += loss * batch_weight
-                    total_penalty += penalty * batch_weight
-                    total_weight += batch_weight
-                if on_batch is not None:
-                    on_batch(len(idx))
+        total_loss, total_penalty, total_weight = _minibatch_epoch(
+            params, optimizer, data, config, settings, rng, on_batch
+        )
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
     total_weight = max(total_weight, float(np.finfo(float).tiny))
@@ -212,6 +196,30 @@ def run_epoch(
     if not mean_loss <= DIVERGED_LOSS_FACTOR * reference:
         raise TrainingDivergedError(f"the training loss exploded to {mean_loss:.4g}")
     return (total_loss + total_penalty) / total_weight
+
+
+def _minibatch_epoch(params, optimizer, data, config, settings, rng, on_batch):
+    """The steps of :func:`run_epoch`; the total loss, penalty and weight."""
+    total_loss = 0.0
+    total_penalty = 0.0
+    total_weight = 0.0
+    dropout_rng = rng if config.draws_dropout else None
+    n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
+    with thread_pool(settings.n_jobs, n_shards) as pool:
+        for idx in minibatches(
+            data.lengths, settings.batch_size, shuffle=settings.shuffle, rng=rng
+        ):
+            batch_weight = float(data.sample_weight[idx].sum())
+            if batch_weight > 0:
+                loss, penalty = _train_step(
+                    params, optimizer, data, idx, config, settings, dropout_rng, pool
+                )
+                total_loss += loss * batch_weight
+                total_penalty += penalty * batch_weight
+                total_weight += batch_weight
+            if on_batch is not None:
+                on_batch(len(idx))
+    return total_loss, total_penalty, total_weight
 
 
 def _train_step(
