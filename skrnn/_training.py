@@ -475,7 +475,7 @@ def _per_sample_epoch(
             # undo tanh and h_{t-1} @ W_hh, from the last step back
             da = drows[:n]
             np.multiply(hs[1 : n + 1], hs[1 : n + 1], out=da)
-            np.subtract(1, da, out=da)
+            np.subtract(1.0, da, out=da)
             for t in range(n - 1, 0, -1):
                 d = da_rows[t]
                 d *= dh
