@@ -433,7 +433,9 @@ def _per_sample_epoch(
     hs = np.zeros((longest + 1, 1, hidden_size), dtype)
     # Python lists of the rows of the buffers: quicker to index than arrays
     h_rows, da_rows = list(hs), list(drows)
-    dh, logits = np.empty((1, hidden_size), dtype), np.empty((1, b_y.size), dtype)
+    dh = np.empty((1, hidden_size), dtype)
+    # The logits, then their gradient, which is b_y's: in b_y's gradient's place.
+    dz = db_y.reshape(1, -1)
     clip = None if settings.clip_value is None else dtype.type(settings.clip_value)
     neg_lr = dtype.type(-optimizer.current_learning_rate)
     weights, targets = data.sample_weight.tolist(), data.y.tolist()
@@ -456,7 +458,7 @@ def _per_sample_epoch(
                 np.tanh(h, out=h)
             h = h_rows[n]
             # the log-softmax of the logits, as cross_entropy computes it
-            z = np.dot(h, W_hy, out=logits)
+            z = np.dot(h, W_hy, out=dz)
             z += b_y
             z -= max(z[0].tolist())
             z -= np.log(np.add.reduce(np.exp(z), axis=None))
@@ -467,14 +469,13 @@ def _per_sample_epoch(
             total_loss += loss * weight
             total_weight += weight
             # undo the softmax and logits = h_n @ W_hy + b_y
-            dz = np.exp(z, out=z)
+            np.exp(z, out=dz)
             dz[0, target] -= 1.0
             np.dot(h.T, dz, out=dW_hy)
-            db_y[:] = dz[0]
             np.dot(dz, W_hy_T, out=dh)
             # undo tanh and h_{t-1} @ W_hh, from the last step back
-            da = drows[:n]
-            np.multiply(hs[1 : n + 1], hs[1 : n + 1], out=da)
+            da, outputs = drows[:n], hs[1 : n + 1]
+            np.multiply(outputs, outputs, out=da)
             np.subtract(1.0, da, out=da)
             for t in range(n - 1, 0, -1):
                 d = da_rows[t]
