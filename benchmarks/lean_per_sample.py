@@ -1,26 +1,30 @@
-"""How fast a bare per-sample loop of the seed's network can be, against the seed's.
+"""A bare per-sample loop of the seed's network, beside skrnn's and the seed's.
 
 The seed's settings (``skrnn.SEED_PARAMS``: tanh RNN over one-hot
 words, hidden 64, plain SGD one sentence at a time, gradients clipped to
-[-1, 1]) run through skrnn's general minibatch machinery: a dict of
-parameters through the optimizer and the clipping, the loss, length sorting,
-row-sparse gradients.  This script times the same math written as one bare
-function per sentence (row vectors, float32, in-place updates, every weight
-and gradient a view into one flat buffer), beside the seed's own loop
-(``seed_rnn.py``), to show what a dedicated per-sample path could reach.
-It is a measurement, not part of skrnn::
+[-1, 1]) take a per-sample path of their own in ``skrnn._training``
+(``_per_sample_epoch``), which was built from this script's loop.  This
+script times the same math written as one bare function per sentence (row
+vectors, float32, in-place updates, every weight and gradient a view into
+one flat buffer, a dense gradient of ``W_xh``, no loss), skrnn's
+``RNNTextClassifier(**SEED_PARAMS).fit`` and the seed's own loop
+(``seed_rnn.py``), alternated: the bare loop is the ceiling of the
+estimator's path.  It is a measurement, not part of skrnn::
 
     python benchmarks/lean_per_sample.py --epochs 200
 """
 
 import argparse
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from skrnn import SequenceVectorizer
+from skrnn import SEED_PARAMS, RNNTextClassifier, SequenceVectorizer
 from skrnn.datasets import load_toy_sentiment
 
 HIDDEN = 64
@@ -132,18 +136,31 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from seed_rnn import train_seed
 
-    lean, accuracies, seed = [], [], []
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    lean, skrnn, seed, accuracies = [], [], [], []
     for r in range(args.repeats):
         seconds, accuracy = train_lean(args.epochs, r)
         lean.append(seconds)
         accuracies.append(f"{accuracy:.2f}")
+        clf = RNNTextClassifier(
+            **{**SEED_PARAMS, "max_iter": args.epochs}, random_state=r
+        )
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        skrnn.append(time.perf_counter() - start)
         seed.append(train_seed(epochs=args.epochs, seed=r)["seconds"])
-    lean_s, seed_s = float(np.median(lean)), float(np.median(seed))
+    lean_s, skrnn_s = float(np.median(lean)), float(np.median(skrnn))
+    seed_s = float(np.median(seed))
     print(f"{args.epochs} epochs on the toy set, medians of {args.repeats}:")
     print(f"  bare per-sample loop: {lean_s:.2f} s", end=" ")
     print(f"(test accuracy {', '.join(accuracies)})")
+    print(f"  skrnn's fit:          {skrnn_s:.2f} s")
     print(f"  the seed's loop:      {seed_s:.2f} s")
     print(f"  ratio seed / bare:    {seed_s / lean_s:.2f}")
+    print(f"  ratio seed / skrnn:   {seed_s / skrnn_s:.2f}")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
