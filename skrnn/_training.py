@@ -431,8 +431,21 @@ def _per_sample_epoch(
     drows = grad[n_dense:].reshape(longest, 1, hidden_size)
     step_rows = step[n_dense:].reshape(longest, hidden_size)
     hs = np.zeros((longest + 1, 1, hidden_size), dtype)
-    # Python lists of the rows of the buffers: quicker to index than arrays
+    # Python lists of the rows of the buffers, and of the views that a document
+    # of n tokens works in: quicker to index than to make anew
     h_rows, da_rows = list(hs), list(drows)
+    views = [
+        (
+            grad[: n_dense + n * hidden_size],
+            step[: n_dense + n * hidden_size],
+            drows[:n].reshape(n, hidden_size),
+            hs[1 : n + 1].reshape(n, hidden_size),
+            hs[:n].reshape(n, hidden_size).T,
+            step_rows[:n],
+        )
+        for n in range(longest + 1)
+    ]
+    dense_step = step[:n_dense]
     dh = np.empty((1, hidden_size), dtype)
     # The logits, then their gradient, which is b_y's: in b_y's gradient's place.
     dz = db_y.reshape(1, -1)
@@ -474,7 +487,7 @@ def _per_sample_epoch(
             np.dot(h.T, dz, out=dW_hy)
             np.dot(dz, W_hy_T, out=dh)
             # undo tanh and h_{t-1} @ W_hh, from the last step back
-            da, outputs = drows[:n], hs[1 : n + 1]
+            g, v, da, outputs, inputs_T, rows_step = views[n]
             np.multiply(outputs, outputs, out=da)
             np.subtract(1.0, da, out=da)
             for t in range(n - 1, 0, -1):
@@ -482,8 +495,7 @@ def _per_sample_epoch(
                 d *= dh
                 np.dot(d, W_hh_T, out=dh)
             da[:1] *= dh
-            da = da.reshape(n, hidden_size)
-            np.dot(hs[:n].reshape(n, hidden_size).T, da, out=dW_hh)
+            np.dot(inputs_T, da, out=dW_hh)
             np.add.reduce(da, axis=0, out=db_h)
             # undo the row gather: a word read twice sums its rows
             if len(set(ids.tolist())) < n:
@@ -491,15 +503,15 @@ def _per_sample_epoch(
                 ids, n = row_grad.ids, len(row_grad.ids)
                 da[:n] = row_grad.rows
                 rows = W_xh[ids]
-            g, v = grad[: n_dense + n * hidden_size], step[: n_dense + n * hidden_size]
+                g, v, _, _, _, rows_step = views[n]
             if clip is not None:
                 np.minimum(g, clip, out=g)
                 np.maximum(g, -clip, out=g)
             np.multiply(g, neg_lr, out=v)
-            flat += v[:n_dense]
-            rows += step_rows[:n]
+            flat += dense_step
+            rows += rows_step
             W_xh[ids] = rows
-            table_velocity[ids] = step_rows[:n]
+            table_velocity[ids] = rows_step
         if on_batch is not None:
             on_batch(1)
     for name, param, v in zip(
