@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 import time
+import timeit
 import warnings
 from pathlib import Path
 
@@ -128,6 +129,44 @@ def train_lean(epochs: int, seed: int) -> tuple[float, float]:
     return seconds, float(np.mean(np.asarray(predicted) == y_test))
 
 
+def call_floor(n_tokens: float, n_vocab: int, n_classes: int = 2) -> dict:
+    """Microseconds of the numpy calls of one step of skrnn's per-sample path.
+
+    Each kind of call the path makes (``skrnn._training._per_sample_epoch``,
+    counted by hand from its code for a document of ``n_tokens`` words read
+    once each) is timed alone at the seed's shapes, and the counts times the
+    costs summed: the floor of a path that makes these calls, whatever the
+    Python around them.  Returns the cost of each kind and the total.
+    """
+    rng = np.random.default_rng(0)
+    H, n, dt = HIDDEN, max(1, round(n_tokens)), np.float32
+    row, W = rng.random((1, H), dt), rng.random((H, H), dt)
+    W_hy, out, small = rng.random((H, n_classes), dt), np.empty((1, H), dt), row[:, :2]
+    block, table = rng.random((n, H), dt), rng.random((n_vocab, H), dt)
+    ids = rng.choice(n_vocab, n, replace=False)
+    flat = rng.random(H * H + H + (H + 1) * n_classes + n * H).astype(dt)
+    kinds = {  # name: (count per step, the call)
+        "product (1, 64) @ (64, 64), view or not": (
+            2 * n_tokens,
+            lambda: np.dot(row, W, out=out),
+        ),
+        "other small products": (2, lambda: np.dot(row, W_hy)),
+        "ufunc on a (1, 64) row": (3 * n_tokens + 5, lambda: np.tanh(row, out=row)),
+        "ufunc on the logits": (5, lambda: np.negative(small, out=small)),
+        "reduction": (2, lambda: np.add.reduce(block, axis=0)),
+        "ufunc on a (n, 64) block": (3, lambda: np.multiply(block, block, out=block)),
+        "ufunc on every gradient (flat)": (4, lambda: np.minimum(flat, 1.0, out=flat)),
+        "row gather W_xh[ids]": (1, lambda: table[ids]),
+        "row scatter W_xh[ids] = rows": (2, lambda: table.__setitem__(ids, block)),
+    }
+    costs = {}
+    for name, (count, call) in kinds.items():
+        seconds = min(timeit.repeat(call, number=2000, repeat=5)) / 2000
+        costs[name] = (count, seconds * 1e6)
+    costs["total"] = (None, sum(count * us for count, us in costs.values()))
+    return costs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=200)
@@ -160,6 +199,20 @@ def main() -> None:
     print(f"  the seed's loop:      {seed_s:.2f} s")
     print(f"  ratio seed / bare:    {seed_s / lean_s:.2f}")
     print(f"  ratio seed / skrnn:   {seed_s / skrnn_s:.2f}")
+    n_samples = len(y)
+    n_tokens = sum(len(text.split()) for text in X) / n_samples
+    print(
+        f"  per sentence (us):    bare {lean_s / args.epochs / n_samples * 1e6:.1f}",
+        end="",
+    )
+    print(f", skrnn {skrnn_s / args.epochs / n_samples * 1e6:.1f}", end="")
+    print(f", seed {seed_s / args.epochs / n_samples * 1e6:.1f}")
+    print(f"\nThe numpy calls of one step of skrnn's path ({n_tokens:.2f} words):")
+    for name, (count, us) in call_floor(n_tokens, 18).items():
+        if count is None:
+            print(f"  sum of the calls alone: {us:.1f} us per sentence")
+        else:
+            print(f"  {count:5.1f} x {us:5.2f} us  {name}")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -434,10 +434,17 @@ def _per_sample_epoch(
     # Python lists of the rows of the buffers, and of the views that a document
     # of n tokens works in: quicker to index than to make anew
     h_rows, da_rows = list(hs), list(drows)
+    # np.minimum and np.maximum run several times faster against an array than
+    # against a scalar, which they do not vectorise
+    clip = settings.clip_value
+    upper = np.full_like(grad, np.inf if clip is None else clip)
+    lower = -upper
     views = [
         (
             grad[: n_dense + n * hidden_size],
             step[: n_dense + n * hidden_size],
+            upper[: n_dense + n * hidden_size],
+            lower[: n_dense + n * hidden_size],
             drows[:n].reshape(n, hidden_size),
             hs[1 : n + 1].reshape(n, hidden_size),
             hs[:n].reshape(n, hidden_size).T,
@@ -449,7 +456,6 @@ def _per_sample_epoch(
     dh = np.empty((1, hidden_size), dtype)
     # The logits, then their gradient, which is b_y's: in b_y's gradient's place.
     dz = db_y.reshape(1, -1)
-    clip = None if settings.clip_value is None else dtype.type(settings.clip_value)
     neg_lr = dtype.type(-optimizer.current_learning_rate)
     weights, targets = data.sample_weight.tolist(), data.y.tolist()
     total_loss = total_weight = 0.0
@@ -487,7 +493,7 @@ def _per_sample_epoch(
             np.dot(h.T, dz, out=dW_hy)
             np.dot(dz, W_hy_T, out=dh)
             # undo tanh and h_{t-1} @ W_hh, from the last step back
-            g, v, da, outputs, inputs_T, rows_step = views[n]
+            g, v, g_max, g_min, da, outputs, inputs_T, rows_step = views[n]
             np.multiply(outputs, outputs, out=da)
             np.subtract(1.0, da, out=da)
             for t in range(n - 1, 0, -1):
@@ -503,10 +509,10 @@ def _per_sample_epoch(
                 ids, n = row_grad.ids, len(row_grad.ids)
                 da[:n] = row_grad.rows
                 rows = W_xh[ids]
-                g, v, _, _, _, rows_step = views[n]
+                g, v, g_max, g_min, _, _, _, rows_step = views[n]
             if clip is not None:
-                np.minimum(g, clip, out=g)
-                np.maximum(g, -clip, out=g)
+                np.minimum(g, g_max, out=g)
+                np.maximum(g, g_min, out=g)
             np.multiply(g, neg_lr, out=v)
             flat += dense_step
             rows += rows_step
