@@ -145,6 +145,7 @@ def call_floor(n_tokens: float, n_vocab: int, n_classes: int = 2) -> dict:
     block, table = rng.random((n, H), dt), rng.random((n_vocab, H), dt)
     ids = rng.choice(n_vocab, n, replace=False)
     flat = rng.random(H * H + H + (H + 1) * n_classes + n * H).astype(dt)
+    bound, step, lr = np.ones_like(flat), np.empty_like(flat), dt(-0.02)
     kinds = {  # name: (count per step, the call)
         "product (1, 64) @ (64, 64), view or not": (
             2 * n_tokens,
@@ -155,7 +156,11 @@ def call_floor(n_tokens: float, n_vocab: int, n_classes: int = 2) -> dict:
         "ufunc on the logits": (5, lambda: np.negative(small, out=small)),
         "reduction": (2, lambda: np.add.reduce(block, axis=0)),
         "ufunc on a (n, 64) block": (3, lambda: np.multiply(block, block, out=block)),
-        "ufunc on every gradient (flat)": (4, lambda: np.minimum(flat, 1.0, out=flat)),
+        "clip of every gradient, against an array": (
+            2,
+            lambda: np.minimum(flat, bound, out=flat),
+        ),
+        "step and update of every weight": (2, lambda: np.multiply(flat, lr, out=step)),
         "row gather W_xh[ids]": (1, lambda: table[ids]),
         "row scatter W_xh[ids] = rows": (2, lambda: table.__setitem__(ids, block)),
     }
