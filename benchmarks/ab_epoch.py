@@ -1,0 +1,178 @@
+"""One-epoch training time of two versions of skrnn, alternated in one run.
+
+Usage::
+
+    python benchmarks/ab_epoch.py HEAD~1                  # HEAD~1 against the work tree
+    python benchmarks/ab_epoch.py main HEAD --configs b,c,e --alternations 5
+
+A change to the recurrent loops gains a few percent per epoch, less than a
+shared machine's drift over a minute: two separate runs cannot show it.  This
+script keeps one worker process per version (``git archive`` of the ref's
+``skrnn/`` in a temporary directory, or the work tree), each holding a warmed
+up ``RNNTextClassifier`` of a configuration of ``speed.py`` (one epoch per
+warm-started ``fit``, ``n_jobs=1``, one BLAS thread), and asks them for an
+epoch in turn: A, B, A, B...  It prints each version's median epoch time and
+the median of the per-alternation ratios A / B (above 1, B is faster), of the
+epochs' wall time and of the ``fit`` calls' CPU time (which a process
+waiting for the core does not accumulate).
+
+Both workers start from ``random_state=0`` on the same sentences, so after
+the untimed first epoch their weights differ only by the changed rounding:
+the largest relative difference of any parameter after that epoch is printed
+beside the times (0 when the change keeps every bit).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def worker(config: str, full: bool) -> None:
+    """Serve epochs of one configuration: read a line, fit one epoch, answer."""
+    sys.path.insert(0, str(HERE))
+    from _skrnn_side import SkrnnRunner, bench_configs, mr_split
+    from threadpoolctl import threadpool_limits
+
+    X, _, y, _ = mr_split(quick=not full)
+    with threadpool_limits(1, user_api="blas"):
+        runner = SkrnnRunner(bench_configs()[config].params, X, y, n_jobs=1)
+        runner.warm_up()
+        weights = runner.clf._fitted.weights
+        np.savez(sys.argv[-1], **weights)
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            if line.strip() != "epoch":
+                break
+            cpu = time.process_time()
+            wall = runner.epoch()
+            cpu = time.process_time() - cpu
+            print(json.dumps({"seconds": wall, "cpu": cpu}), flush=True)
+
+
+def source_of(ref: str, tmp: Path) -> Path:
+    """A directory whose ``skrnn/`` is the work tree's (``.``) or ``ref``'s."""
+    if ref == ".":
+        return REPO
+    out = tmp / ref.replace("/", "_")
+    out.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "skrnn"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    archive_path = out / "skrnn.tar"
+    archive_path.write_bytes(archive)
+    with tarfile.open(archive_path) as tar:
+        tar.extractall(out, filter="data")
+    return out
+
+
+def start(source: Path, config: str, full: bool, weights: Path):
+    """A worker process importing skrnn from ``source``."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    cmd = [sys.executable, __file__, "--worker", config]
+    if full:
+        cmd.append("--full")
+    proc = subprocess.Popen(
+        [*cmd, str(weights)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    json.loads(proc.stdout.readline())
+    return proc
+
+
+def epoch(proc) -> tuple[float, float]:
+    """The epoch's wall seconds and the ``fit`` call's CPU seconds."""
+    proc.stdin.write("epoch\n")
+    proc.stdin.flush()
+    answer = json.loads(proc.stdout.readline())
+    return answer["seconds"], answer["cpu"]
+
+
+def max_relative_difference(a: Path, b: Path) -> float:
+    """Largest ``|x - y| / max|x|`` over the parameters of two weight files."""
+    with np.load(a) as wa, np.load(b) as wb:
+        return max(
+            float(np.abs(wa[k] - wb[k]).max() / max(np.abs(wa[k]).max(), 1e-30))
+            for k in wa.files
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("a", help="git ref of version A")
+    parser.add_argument("b", nargs="?", default=".", help="ref of B (work tree)")
+    parser.add_argument("--configs", default="b,c,e")
+    parser.add_argument("--alternations", type=int, default=5)
+    parser.add_argument("--full", action="store_true", help="all of MR's training")
+    args = parser.parse_args()
+    sys.path.insert(0, str(HERE))
+    from _env import environment_lines, load_average, markdown_table
+
+    print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sources = {"A": source_of(args.a, tmp), "B": source_of(args.b, tmp)}
+        for config in args.configs.split(","):
+            files = {v: tmp / f"{config}{v}.npz" for v in sources}
+            procs = {
+                v: start(src, config, args.full, files[v]) for v, src in sources.items()
+            }
+            seconds = {v: [] for v in procs}
+            cpu = {v: [] for v in procs}
+            for _ in range(args.alternations):
+                for v, proc in procs.items():
+                    wall, busy = epoch(proc)
+                    seconds[v].append(wall)
+                    cpu[v].append(busy)
+            for proc in procs.values():
+                proc.stdin.close()
+                proc.wait()
+            ratios = [a / b for a, b in zip(seconds["A"], seconds["B"], strict=True)]
+            cpu_ratios = [a / b for a, b in zip(cpu["A"], cpu["B"], strict=True)]
+            rows.append(
+                [
+                    config,
+                    f"{statistics.median(seconds['A']):.3f}",
+                    f"{statistics.median(seconds['B']):.3f}",
+                    f"{statistics.median(ratios):.3f}",
+                    f"{min(ratios):.3f}-{max(ratios):.3f}",
+                    f"{statistics.median(cpu_ratios):.3f}",
+                    f"{max_relative_difference(files['A'], files['B']):.1e}",
+                ]
+            )
+            print(f"  [{config}: load {load_average()}]", file=sys.stderr, flush=True)
+    print(f"\nA = {args.a}, B = {args.b}; {args.alternations} alternations\n")
+    headers = [
+        "config",
+        "A s/epoch",
+        "B s/epoch",
+        "A / B (median)",
+        "A / B range",
+        "A / B, CPU time of the fit call (median)",
+        "weights after epoch 1, max rel. diff.",
+    ]
+    print(markdown_table(headers, rows))
+    print(f"\nload average at the end {load_average()}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], "--full" in sys.argv)
+    else:
+        main()
