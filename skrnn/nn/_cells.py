@@ -138,6 +138,35 @@ def _gate_derivatives(a: np.ndarray, n_sigmoid: int, out: np.ndarray) -> np.ndar
     return out
 
 
+def _by_gate(x: np.ndarray, n_gates: int) -> np.ndarray:
+    """A (n, n_gates * H) array viewed as (n_gates, n, H): a strided view, no copy."""
+    n, width = x.shape
+    return x.reshape(n, n_gates, width // n_gates).swapaxes(0, 1)
+
+
+def _per_gate(W: np.ndarray, n_gates: int) -> np.ndarray:
+    """``W`` of shape (rows, n_gates * H) as a contiguous (n_gates, rows, H) stack.
+
+    ``h @ _per_gate(W, G)`` is ``h @ W`` with each gate's block of columns in
+    its own contiguous (n_samples, H) array: one product (numpy multiplies
+    the stack gate by gate, as fast as the whole at these shapes), then every
+    ufunc of the step reads and writes contiguous memory.  The copy is made
+    once per batch.
+    """
+    return np.ascontiguousarray(_by_gate(W, n_gates))
+
+
+def _step_gates(xproj: np.ndarray, t: int, n_gates: int) -> np.ndarray:
+    """Step ``t``'s block of ``xproj``, whose memory holds (n_gates, n_samples, H).
+
+    The gated cells' forward overwrites each step's input projection, once
+    read, with the gate activations laid out gate by gate, so that each gate
+    of the first ``n`` rows, ``_step_gates(...)[k, :n]``, is contiguous.
+    """
+    n_samples, width = xproj.shape[1:]
+    return xproj[t].reshape(n_gates, n_samples, width // n_gates)
+
+
 def lstm_forward(
     xproj: np.ndarray, n_active: Sequence[int], params: Params, training: bool
 ) -> tuple[np.ndarray, Cache]:
@@ -150,23 +179,30 @@ def lstm_forward(
         c_t = f * c_{t-1} + i * g
         h_t = o * tanh(c_t)
 
-    The gate activations overwrite ``xproj``.
+    Each step computes ``a`` gate by gate into a (4, n_samples, hidden_size)
+    scratch and writes the activations over its own block of ``xproj``, in
+    that layout (see :func:`_step_gates`).
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 4
     dtype = xproj.dtype
-    W_hh = _half_sigmoid_columns(params["W_hh"], 3 * H)
-    xproj[..., : 3 * H] *= 0.5
+    xproj = np.ascontiguousarray(xproj)
+    W_hh = _per_gate(params["W_hh"], 4)
     hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
     cs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
     tanh_cs = np.zeros((n_steps if training else 1, n_samples, H), dtype=dtype)
-    buf = np.empty((n_samples, width), dtype=dtype)
+    buf = np.empty((4, n_samples, H), dtype=dtype)
     ig = np.empty((n_samples, H), dtype=dtype)
     for t, n in enumerate(n_active):
-        a = xproj[t, :n]
-        a += np.matmul(hs[t, :n], W_hh, out=buf[:n])
-        _gate_activations(a, 3 * H)
-        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        a = np.matmul(hs[t, :n], W_hh, out=buf[:, :n])
+        a += _by_gate(xproj[t, :n], 4)
+        # sigmoid(x) = (1 + tanh(x / 2)) / 2: one tanh for all four gates
+        a[:3] *= 0.5
+        gates = np.tanh(a, out=_step_gates(xproj, t, 4)[:, :n])
+        s = gates[:3]
+        s *= 0.5
+        s += 0.5
+        i, f, o, g = gates
         c = cs[t + 1, :n]
         np.multiply(f, cs[t, :n], out=c)
         c += np.multiply(i, g, out=ig[:n])
@@ -179,7 +215,12 @@ def lstm_forward(
 def lstm_backward(
     doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
-    """Backpropagation through time for :func:`lstm_forward` (see :class:`Cell`)."""
+    """Backpropagation through time for :func:`lstm_forward` (see :class:`Cell`).
+
+    Each step computes the gradient in ``a`` gate by gate, in contiguous
+    (n, hidden_size) blocks, then copies it into the step's row of
+    ``dxproj`` and multiplies that by ``W_hh.T``.
+    """
     hs, cs, gates, tanh_cs = cache["hs"], cache["cs"], cache["gates"], cache["tanh_cs"]
     n_steps, n_samples, H = doutputs.shape
     dtype = doutputs.dtype
@@ -189,16 +230,18 @@ def lstm_backward(
     dc = np.zeros((n_samples, H), dtype=dtype)
     dh_t = np.empty((n_samples, H), dtype=dtype)
     dtc = np.empty((n_samples, H), dtype=dtype)
-    deriv = np.empty((n_samples, 4 * H), dtype=dtype)
+    da_buf = np.empty((4, n_samples, H), dtype=dtype)
+    deriv = np.empty((4, n_samples, H), dtype=dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
-        a = gates[t, :n]
-        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        a = _step_gates(gates, t, 4)[:, :n]
+        i, f, o, g = a
         tc = tanh_cs[t, :n]
-        da = dxproj[t, :n]
+        da = da_buf[:, :n]
+        da_i, da_f, da_o, da_g = da
         dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
         # undo h = o * tanh(c)
-        np.multiply(dht, tc, out=da[:, 2 * H : 3 * H])
+        np.multiply(dht, tc, out=da_o)
         d = np.multiply(tc, tc, out=dtc[:n])
         np.subtract(1.0, d, out=d)
         d *= o
@@ -206,14 +249,19 @@ def lstm_backward(
         dc_t = dc[:n]
         dc_t += d
         # undo c = f * c_prev + i * g
-        np.multiply(dc_t, g, out=da[:, :H])
-        np.multiply(dc_t, cs[t, :n], out=da[:, H : 2 * H])
-        np.multiply(dc_t, i, out=da[:, 3 * H :])
+        np.multiply(dc_t, g, out=da_i)
+        np.multiply(dc_t, cs[t, :n], out=da_f)
+        np.multiply(dc_t, i, out=da_g)
         dc_t *= f
-        # undo the gate non-linearities
-        da *= _gate_derivatives(a, 3 * H, deriv[:n])
-        # undo h_{t-1} @ W_hh
-        np.matmul(da, W_hh_T, out=dh[:n])
+        # undo the gate non-linearities: s (1 - s) for i, f, o, 1 - g**2 for g
+        d = np.multiply(a, a, out=deriv[:, :n])
+        np.subtract(a[:3], d[:3], out=d[:3])
+        np.subtract(1.0, d[3], out=d[3])
+        da *= d
+        # undo h_{t-1} @ W_hh, from the gradient in the row layout of xproj
+        dx = dxproj[t, :n]
+        np.copyto(_by_gate(dx, 4), da)
+        np.matmul(dx, W_hh_T, out=dh[:n])
     dW_hh = hs[:-1].reshape(-1, H).T @ dxproj.reshape(-1, 4 * H)
     return dxproj, {"W_hh": dW_hh}
 
