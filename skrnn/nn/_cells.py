@@ -281,28 +281,38 @@ def gru_forward(
         n = tanh(x_n + r * (u_n + b_hn))
         h_t = (1 - z) * n + z * h_{t-1}
 
-    The gate activations r, z, n overwrite ``xproj``.
+    Each step computes ``u`` gate by gate into a (3, n_samples, hidden_size)
+    scratch and writes the gate activations r, z, n over its own block of
+    ``xproj``, in that layout (see :func:`_step_gates`).
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 3
     dtype = xproj.dtype
-    W_hh = _half_sigmoid_columns(params["W_hh"], 2 * H)
-    xproj[..., : 2 * H] *= 0.5
+    xproj = np.ascontiguousarray(xproj)
+    W_hh = _per_gate(params["W_hh"], 3)
     b_hn = params["b_hn"]
     hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
     uns = np.zeros((n_steps if training else 1, n_samples, H), dtype=dtype)
-    buf_u = np.empty((n_samples, width), dtype=dtype)
-    buf_ru = np.empty((n_samples, H), dtype=dtype)
+    buf_u = np.empty((3, n_samples, H), dtype=dtype)
     for t, n in enumerate(n_active):
         h_prev = hs[t, :n]
-        u = np.matmul(h_prev, W_hh, out=buf_u[:n])
-        gate = xproj[t, :n]
-        rz = gate[:, : 2 * H]
-        rz += u[:, : 2 * H]
-        _gate_activations(rz, 2 * H)
-        r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
-        u_n = np.add(u[:, 2 * H :], b_hn, out=uns[t if training else 0, :n])
-        cand += np.multiply(r, u_n, out=buf_ru[:n])
+        u = np.matmul(h_prev, W_hh, out=buf_u[:, :n])
+        x = _by_gate(xproj[t, :n], 3)
+        u_n = np.add(u[2], b_hn, out=uns[t if training else 0, :n])
+        # read x_n before the gates overwrite the step's block of xproj
+        x_n = u[2]
+        np.copyto(x_n, x[2])
+        rz = u[:2]
+        rz += x[:2]
+        # sigmoid(x) = (1 + tanh(x / 2)) / 2
+        rz *= 0.5
+        gates = _step_gates(xproj, t, 3)[:, :n]
+        r, z, cand = gates
+        s = np.tanh(rz, out=gates[:2])
+        s *= 0.5
+        s += 0.5
+        np.multiply(r, u_n, out=cand)
+        cand += x_n
         np.tanh(cand, out=cand)
         h = hs[t + 1, :n]
         np.subtract(h_prev, cand, out=h)
@@ -314,7 +324,12 @@ def gru_forward(
 def gru_backward(
     doutputs: np.ndarray, cache: Cache, n_active: Sequence[int], params: Params
 ) -> tuple[np.ndarray, Params]:
-    """Backpropagation through time for :func:`gru_forward` (see :class:`Cell`)."""
+    """Backpropagation through time for :func:`gru_forward` (see :class:`Cell`).
+
+    Each step computes the gradients in ``x`` and ``u`` gate by gate, in
+    contiguous (n, hidden_size) blocks, then copies them into the step's
+    rows of ``dxproj`` and ``du`` and multiplies the latter by ``W_hh.T``.
+    """
     hs, rzn, uns = cache["hs"], cache["rzn"], cache["uns"]
     n_steps, n_samples, H = doutputs.shape
     W_hh_T = _transposed(params["W_hh"])
@@ -324,28 +339,36 @@ def gru_backward(
     dh = np.zeros((n_samples, H), dtype=dtype)
     dh_t = np.empty((n_samples, H), dtype=dtype)
     tmp = np.empty((n_samples, H), dtype=dtype)
-    deriv = np.empty((n_samples, 3 * H), dtype=dtype)
+    dx_buf = np.empty((3, n_samples, H), dtype=dtype)
+    deriv = np.empty((3, n_samples, H), dtype=dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
-        gate = rzn[t, :n]
-        r, z, cand = gate[:, :H], gate[:, H : 2 * H], gate[:, 2 * H :]
+        gate = _step_gates(rzn, t, 3)[:, :n]
+        r, z, cand = gate
         h_prev = hs[t, :n]
         dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
-        dx, du_t = dxproj[t, :n], du[t, :n]
-        d = _gate_derivatives(gate, 2 * H, deriv[:n])
+        # derivatives of the gates: s (1 - s) for r and z, 1 - n**2 for n
+        d = np.multiply(gate, gate, out=deriv[:, :n])
+        np.subtract(gate[:2], d[:2], out=d[:2])
+        np.subtract(1.0, d[2], out=d[2])
+        dx = dx_buf[:, :n]
+        dar, daz, dan = dx
         # undo h = (1 - z) * n + z * h_prev in n, and n = tanh(x_n + r * u_n)
-        dan = np.subtract(1.0, z, out=dx[:, 2 * H :])
+        np.subtract(1.0, z, out=dan)
         dan *= dht
-        dan *= d[:, 2 * H :]
-        np.multiply(dan, r, out=du_t[:, 2 * H :])
+        dan *= d[2]
         # undo r = sigmoid(x_r + u_r)
-        dar = np.multiply(dan, uns[t, :n], out=dx[:, :H])
-        dar *= d[:, :H]
+        np.multiply(dan, uns[t, :n], out=dar)
+        dar *= d[0]
         # undo z = sigmoid(x_z + u_z)
-        daz = np.subtract(h_prev, cand, out=dx[:, H : 2 * H])
+        np.subtract(h_prev, cand, out=daz)
         daz *= dht
-        daz *= d[:, H : 2 * H]
-        du_t[:, : 2 * H] = dx[:, : 2 * H]
+        daz *= d[1]
+        np.copyto(_by_gate(dxproj[t, :n], 3), dx)
+        # the gradient in u: that in x for r and z, r times it for n
+        dan *= r
+        du_t = du[t, :n]
+        np.copyto(_by_gate(du_t, 3), dx)
         # undo u = h_prev @ W_hh, plus the direct path through z * h_prev
         np.matmul(du_t, W_hh_T, out=dh[:n])
         dh[:n] += np.multiply(dht, z, out=tmp[:n])
