@@ -139,9 +139,23 @@ def _gate_derivatives(a: np.ndarray, n_sigmoid: int, out: np.ndarray) -> np.ndar
 
 
 def _by_gate(x: np.ndarray, n_gates: int) -> np.ndarray:
-    """A (n, n_gates * H) array viewed as (n_gates, n, H): a strided view, no copy."""
-    n, width = x.shape
-    return x.reshape(n, n_gates, width // n_gates).swapaxes(0, 1)
+    """An array of shape (..., n, n_gates * H) viewed as (..., n_gates, n, H).
+
+    A strided view, no copy: gate ``k`` of row ``b`` is ``x[..., b, kH:(k+1)H]``.
+    """
+    *lead, n, width = x.shape
+    return x.reshape(*lead, n, n_gates, width // n_gates).swapaxes(-3, -2)
+
+
+def _gate_major(x: np.ndarray, n_gates: int) -> np.ndarray:
+    """The memory of a contiguous (T, B, n_gates * H) array as (T, n_gates, B, H).
+
+    The gated cells' forward overwrites each step's input projection, once
+    read, with the gate activations laid out gate by gate in this view, so
+    that each gate of the first ``n`` rows, ``view[t, k, :n]``, is contiguous.
+    """
+    n_steps, n_samples, width = x.shape
+    return x.reshape(n_steps, n_gates, n_samples, width // n_gates)
 
 
 def _per_gate(W: np.ndarray, n_gates: int) -> np.ndarray:
@@ -154,17 +168,6 @@ def _per_gate(W: np.ndarray, n_gates: int) -> np.ndarray:
     once per batch.
     """
     return np.ascontiguousarray(_by_gate(W, n_gates))
-
-
-def _step_gates(xproj: np.ndarray, t: int, n_gates: int) -> np.ndarray:
-    """Step ``t``'s block of ``xproj``, whose memory holds (n_gates, n_samples, H).
-
-    The gated cells' forward overwrites each step's input projection, once
-    read, with the gate activations laid out gate by gate, so that each gate
-    of the first ``n`` rows, ``_step_gates(...)[k, :n]``, is contiguous.
-    """
-    n_samples, width = xproj.shape[1:]
-    return xproj[t].reshape(n_gates, n_samples, width // n_gates)
 
 
 def lstm_forward(
@@ -181,12 +184,13 @@ def lstm_forward(
 
     Each step computes ``a`` gate by gate into a (4, n_samples, hidden_size)
     scratch and writes the activations over its own block of ``xproj``, in
-    that layout (see :func:`_step_gates`).
+    that layout (see :func:`_gate_major`).
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 4
     dtype = xproj.dtype
     xproj = np.ascontiguousarray(xproj)
+    x_by_gate, gates = _by_gate(xproj, 4), _gate_major(xproj, 4)
     W_hh = _per_gate(params["W_hh"], 4)
     hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
     cs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
@@ -195,21 +199,21 @@ def lstm_forward(
     ig = np.empty((n_samples, H), dtype=dtype)
     for t, n in enumerate(n_active):
         a = np.matmul(hs[t, :n], W_hh, out=buf[:, :n])
-        a += _by_gate(xproj[t, :n], 4)
+        a += x_by_gate[t, :, :n]
         # sigmoid(x) = (1 + tanh(x / 2)) / 2: one tanh for all four gates
         a[:3] *= 0.5
-        gates = np.tanh(a, out=_step_gates(xproj, t, 4)[:, :n])
-        s = gates[:3]
+        a = np.tanh(a, out=gates[t, :, :n])
+        s = a[:3]
         s *= 0.5
         s += 0.5
-        i, f, o, g = gates
+        i, f, o, g = a
         c = cs[t + 1, :n]
         np.multiply(f, cs[t, :n], out=c)
         c += np.multiply(i, g, out=ig[:n])
         tc = tanh_cs[t if training else 0, :n]
         np.tanh(c, out=tc)
         np.multiply(o, tc, out=hs[t + 1, :n])
-    return hs[1:], {"hs": hs, "cs": cs, "gates": xproj, "tanh_cs": tanh_cs}
+    return hs[1:], {"hs": hs, "cs": cs, "gates": gates, "tanh_cs": tanh_cs}
 
 
 def lstm_backward(
@@ -226,6 +230,7 @@ def lstm_backward(
     dtype = doutputs.dtype
     W_hh_T = _transposed(params["W_hh"])
     dxproj = np.zeros((n_steps, n_samples, 4 * H), dtype=dtype)
+    dx_by_gate = _by_gate(dxproj, 4)
     dh = np.zeros((n_samples, H), dtype=dtype)
     dc = np.zeros((n_samples, H), dtype=dtype)
     dh_t = np.empty((n_samples, H), dtype=dtype)
@@ -234,7 +239,7 @@ def lstm_backward(
     deriv = np.empty((4, n_samples, H), dtype=dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
-        a = _step_gates(gates, t, 4)[:, :n]
+        a = gates[t, :, :n]
         i, f, o, g = a
         tc = tanh_cs[t, :n]
         da = da_buf[:, :n]
@@ -259,9 +264,8 @@ def lstm_backward(
         np.subtract(1.0, d[3], out=d[3])
         da *= d
         # undo h_{t-1} @ W_hh, from the gradient in the row layout of xproj
-        dx = dxproj[t, :n]
-        np.copyto(_by_gate(dx, 4), da)
-        np.matmul(dx, W_hh_T, out=dh[:n])
+        np.copyto(dx_by_gate[t, :, :n], da)
+        np.matmul(dxproj[t, :n], W_hh_T, out=dh[:n])
     dW_hh = hs[:-1].reshape(-1, H).T @ dxproj.reshape(-1, 4 * H)
     return dxproj, {"W_hh": dW_hh}
 
@@ -283,12 +287,13 @@ def gru_forward(
 
     Each step computes ``u`` gate by gate into a (3, n_samples, hidden_size)
     scratch and writes the gate activations r, z, n over its own block of
-    ``xproj``, in that layout (see :func:`_step_gates`).
+    ``xproj``, in that layout (see :func:`_gate_major`).
     """
     n_steps, n_samples, width = xproj.shape
     H = width // 3
     dtype = xproj.dtype
     xproj = np.ascontiguousarray(xproj)
+    x_by_gate, rzn = _by_gate(xproj, 3), _gate_major(xproj, 3)
     W_hh = _per_gate(params["W_hh"], 3)
     b_hn = params["b_hn"]
     hs = np.zeros((n_steps + 1, n_samples, H), dtype=dtype)
@@ -297,7 +302,7 @@ def gru_forward(
     for t, n in enumerate(n_active):
         h_prev = hs[t, :n]
         u = np.matmul(h_prev, W_hh, out=buf_u[:, :n])
-        x = _by_gate(xproj[t, :n], 3)
+        x = x_by_gate[t, :, :n]
         u_n = np.add(u[2], b_hn, out=uns[t if training else 0, :n])
         # read x_n before the gates overwrite the step's block of xproj
         x_n = u[2]
@@ -306,7 +311,7 @@ def gru_forward(
         rz += x[:2]
         # sigmoid(x) = (1 + tanh(x / 2)) / 2
         rz *= 0.5
-        gates = _step_gates(xproj, t, 3)[:, :n]
+        gates = rzn[t, :, :n]
         r, z, cand = gates
         s = np.tanh(rz, out=gates[:2])
         s *= 0.5
@@ -318,7 +323,7 @@ def gru_forward(
         np.subtract(h_prev, cand, out=h)
         h *= z
         h += cand
-    return hs[1:], {"hs": hs, "rzn": xproj, "uns": uns}
+    return hs[1:], {"hs": hs, "rzn": rzn, "uns": uns}
 
 
 def gru_backward(
@@ -336,6 +341,7 @@ def gru_backward(
     dtype = doutputs.dtype
     dxproj = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
     du = np.zeros((n_steps, n_samples, 3 * H), dtype=dtype)
+    dx_by_gate, du_by_gate = _by_gate(dxproj, 3), _by_gate(du, 3)
     dh = np.zeros((n_samples, H), dtype=dtype)
     dh_t = np.empty((n_samples, H), dtype=dtype)
     tmp = np.empty((n_samples, H), dtype=dtype)
@@ -343,7 +349,7 @@ def gru_backward(
     deriv = np.empty((3, n_samples, H), dtype=dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
-        gate = _step_gates(rzn, t, 3)[:, :n]
+        gate = rzn[t, :, :n]
         r, z, cand = gate
         h_prev = hs[t, :n]
         dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
@@ -364,13 +370,12 @@ def gru_backward(
         np.subtract(h_prev, cand, out=daz)
         daz *= dht
         daz *= d[1]
-        np.copyto(_by_gate(dxproj[t, :n], 3), dx)
+        np.copyto(dx_by_gate[t, :, :n], dx)
         # the gradient in u: that in x for r and z, r times it for n
         dan *= r
-        du_t = du[t, :n]
-        np.copyto(_by_gate(du_t, 3), dx)
+        np.copyto(du_by_gate[t, :, :n], dx)
         # undo u = h_prev @ W_hh, plus the direct path through z * h_prev
-        np.matmul(du_t, W_hh_T, out=dh[:n])
+        np.matmul(du[t, :n], W_hh_T, out=dh[:n])
         dh[:n] += np.multiply(dht, z, out=tmp[:n])
     dW_hh = hs[:-1].reshape(-1, H).T @ du.reshape(-1, 3 * H)
     db_hn = du[:, :, 2 * H :].sum(axis=(0, 1))
