@@ -9,6 +9,7 @@ from skrnn._batching import pad_batch
 from skrnn.nn import CELLS, POOLINGS, NetworkConfig, init_params
 from skrnn.nn._embedding import distinct_rows
 from skrnn.nn._recurrent import (
+    _argmax_over_time,
     _reverse,
     active_counts,
     pool_backward,
@@ -181,6 +182,21 @@ def test_pool_backward_is_the_adjoint_of_pool_forward(pooling, bidirectional):
     moved, _ = pool_forward(outputs + eps * noise, LENGTHS, pooling, bidirectional)
     directional = np.vdot(moved - pooled, dpooled) / eps
     assert directional == pytest.approx(np.vdot(noise, doutputs), rel=1e-6)
+
+
+@pytest.mark.parametrize("n_steps", [1, 7, 300])
+def test_argmax_over_time_is_numpys_argmax(n_steps):
+    # ties (few distinct values, saturated states), columns of -inf (an empty
+    # sequence's padding), a NaN column, and more steps than a uint8 counts
+    rng = np.random.default_rng(n_steps)
+    x = rng.integers(-2, 3, size=(n_steps, 4, 5)).astype(np.float32)
+    x[:, 0, 0] = -np.inf
+    x[:, 1, 0] = 1.0
+    first = _argmax_over_time(x)
+    assert first.dtype == np.intp
+    assert_array_equal(first, x.argmax(axis=0))
+    x[n_steps // 2, 2, 1] = np.nan
+    assert_array_equal(_argmax_over_time(x), x.argmax(axis=0))
 
 
 # -------------------------------------------------------- recurrent layers
