@@ -45,13 +45,6 @@ Params = dict[str, np.ndarray]
 Cache = dict[str, np.ndarray]
 
 
-def _zero_padding(x: np.ndarray, n_active: Sequence[int]) -> None:
-    """Set the padded positions of a (n_steps, n_samples, width) array to 0."""
-    n_samples = x.shape[1]
-    if len(n_active) and n_active[-1] < n_samples:
-        x *= (np.arange(n_samples)[None, :] < np.asarray(n_active)[:, None])[..., None]
-
-
 def _transposed(W: np.ndarray) -> np.ndarray:
     """``W.T`` as a contiguous copy, for the products of every backward step.
 
@@ -92,16 +85,19 @@ def rnn_backward(
     n_steps, n_samples, hidden_size = doutputs.shape
     W_hh_T = _transposed(params["W_hh"])
     # tanh' of every step at once, from the outputs
-    dxproj = dtanh_from_output(hs[1:])
+    dxproj = dtanh_from_output(hs[1:], out=np.empty_like(doutputs))
     dh = np.zeros((n_samples, hidden_size), dtype=doutputs.dtype)
+    dht = np.empty((n_samples, hidden_size), dtype=doutputs.dtype)
     for t in range(n_steps - 1, -1, -1):
         n = n_active[t]
         da = dxproj[t, :n]
         # h_t feeds the output at t and the next step; undo tanh
-        da *= doutputs[t, :n] + dh[:n]
+        da *= np.add(doutputs[t, :n], dh[:n], out=dht[:n])
+        if n < n_samples:
+            # padded positions have no gradient
+            dxproj[t, n:] = 0.0
         # undo h_{t-1} @ W_hh
         np.matmul(da, W_hh_T, out=dh[:n])
-    _zero_padding(dxproj, n_active)
     # dW_hh = sum_t h_{t-1}^T da_t, one product over all steps (padding is 0).
     dW_hh = hs[:-1].reshape(-1, hidden_size).T @ dxproj.reshape(-1, hidden_size)
     return dxproj, {"W_hh": dW_hh}

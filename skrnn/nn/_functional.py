@@ -9,20 +9,24 @@ finite input of any magnitude and never emits an overflow warning.
 import numpy as np
 
 
-def dtanh_from_output(y: np.ndarray) -> np.ndarray:
+def dtanh_from_output(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Derivative of tanh at the point whose output is ``y``: ``1 - y**2``.
 
     Parameters
     ----------
     y : ndarray
         Output of ``np.tanh``.
+    out : ndarray, optional
+        Where to write the result (``y`` itself is allowed); a new array by
+        default.
 
     Returns
     -------
     ndarray
         ``1 - y**2``.
     """
-    return 1.0 - y * y
+    d = np.multiply(y, y, out=out)
+    return np.subtract(1.0, d, out=d)
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
