@@ -10,15 +10,19 @@ One thread throughout (BLAS pinned with ``threadpoolctl``), float32.  For each
 configuration a-e of ``speed.py`` it measures:
 
 * **sgemm** at the exact shapes of the products skrnn makes: per time step
-  ``h @ W_hh`` (batch x H by H x GH) and the backward ``da @ W_hh.T`` (batch x
-  GH by a transposed view of W_hh, as skrnn multiplies, and by a contiguous
-  copy of the transpose); per batch the input projection ``x @ W_xh``, the
-  gradients ``x.T @ dxproj``, ``hs.T @ dxproj`` and ``dxproj @ W_xh.T``, with
-  the mean number of rows of a batch of MR;
+  ``h @ W_hh`` (batch x H by H x GH; the gated cells multiply by W_hh as a
+  stack of G contiguous H x H gate blocks, timed both ways) and the backward
+  ``da @ W_hh.T`` (batch x GH by a contiguous copy of the transpose, as skrnn
+  multiplies, and by the transposed view it multiplied by before); per batch
+  the input projection ``x @ W_xh``, the gradients ``x.T @ dxproj``,
+  ``hs.T @ dxproj`` and ``dxproj @ W_xh.T``, with the mean number of rows of
+  a batch of MR;
 * **ufuncs**: ns per element of ``tanh``, ``exp``, ``multiply``, ``add``,
   ``subtract`` and a copy, on contiguous (batch, width) arrays and on column
-  blocks of a (batch, 4 H) array (how skrnn's gate blocks ``a[:, H:2H]`` lie
-  in memory), at widths H and 3 H, less the fixed cost of a call (timed on a
+  blocks of a (batch, 4 H) array (how a gate block ``a[:, H:2H]`` of the
+  input projection lies in memory: skrnn's steps read and write such blocks
+  only when they move a step between the projection's rows and their
+  gate-by-gate scratch), at widths H and 3 H, less the fixed cost of a call (timed on a
   tiny 2-D view, and on a 1-element array); the cost of drawing a dropout
   mask per element;
 * **the work of one token** of training (forward and backward): the matmul
@@ -26,8 +30,8 @@ configuration a-e of ``speed.py`` it measures:
   products per position of the padded batch, or per distinct word where
   skrnn projects distinct words only), the elements each ufunc of the cell's
   step touches (the lists in ``STEP_OPS``, read off ``skrnn/nn/_cells.py``),
-  the batch-level elementwise work (bias, halved sigmoid inputs, dropout of
-  the embedded words, the RNN's tanh derivative), and the ufunc calls per
+  the batch-level elementwise work (bias, dropout of the embedded words,
+  the RNN's tanh derivative), and the ufunc calls per
   time step, all from the batches of an epoch of MR cut as skrnn cuts them.
 
 From these: the time per token of the matrix products, of the elementwise
@@ -73,8 +77,6 @@ from _skrnn_side import (
 
 DTYPE = np.float32
 UFUNCS = ("tanh", "exp", "multiply", "add", "subtract", "copy")
-#: Gate blocks that hold sigmoids (halved inputs, one tanh for all gates).
-SIGMOID_GATES = {"rnn": 0, "lstm": 3, "gru": 2}
 
 
 @dataclass(frozen=True)
@@ -112,32 +114,34 @@ STEP_OPS = {
         "backward": ops("add 1 c, mul 1 c"),
     },
     "lstm": {
-        # a += h @ W; tanh(a); s *= .5; s += .5; f*c; i*g; c += ig; tanh(c); o*tc
+        # a += xproj by gate; a[:3] *= .5; tanh(a); s *= .5; s += .5; f*c;
+        # i*g; c += ig; tanh(c); o*tc
         "forward": ops(
-            "add 4 c, tanh 4 c, mul 3 b, add 3 b, mul 1 b, mul 1 b, add 1 c, "
-            "tanh 1 c, mul 1 b"
+            "add 4 b, mul 3 c, tanh 4 c, mul 3 c, add 3 c, mul 1 c, mul 1 c, "
+            "add 1 c, tanh 1 c, mul 1 c"
         ),
         # dht; dht*tc; tc*tc; 1-d; d*=o; d*=dht; dc+=d; dc*g; dc*c; dc*i;
-        # dc*=f; a*a; s-s*s; 1-t*t; da*=deriv
+        # dc*=f; a*a; s-s*s; 1-t*t; da*=deriv; da into dxproj's rows
         "backward": ops(
-            "add 1 c, mul 1 b, mul 1 c, sub 1 c, mul 1 b, mul 1 c, add 1 c, "
-            "mul 1 b, mul 1 b, mul 1 b, mul 1 b, mul 4 c, sub 3 b, sub 1 b, "
-            "mul 4 c"
+            "add 1 c, mul 1 c, mul 1 c, sub 1 c, mul 1 c, mul 1 c, add 1 c, "
+            "mul 1 c, mul 1 c, mul 1 c, mul 1 c, mul 4 c, sub 3 c, sub 1 c, "
+            "mul 4 c, copy 4 b"
         ),
     },
     "gru": {
-        # rz += u; tanh(rz); s *= .5; s += .5; u_n + b_hn; r*u_n; n += ;
-        # tanh(n); h_prev - n; h *= z; h += n
+        # u_n + b_hn; x_n copied; rz += x; rz *= .5; tanh(rz); s *= .5;
+        # s += .5; r*u_n; n += x_n; tanh(n); h_prev - n; h *= z; h += n
         "forward": ops(
-            "add 2 b, tanh 2 b, mul 2 b, add 2 b, add 1 b, mul 1 b, add 1 b, "
-            "tanh 1 b, sub 1 b, mul 1 b, add 1 c"
+            "add 1 c, copy 1 b, add 2 b, mul 2 c, tanh 2 c, mul 2 c, add 2 c, "
+            "mul 1 c, add 1 c, tanh 1 c, sub 1 c, mul 1 c, add 1 c"
         ),
-        # dht; g*g; s-s*s; 1-t*t; 1-z; *=dht; *=d_n; dan*r; dan*u_n; *=d_r;
-        # h_prev-n; *=dht; *=d_z; copy du; dht*z; dh +=
+        # dht; g*g; s-s*s; 1-t*t; 1-z; *=dht; *=d_n; dan*u_n; *=d_r;
+        # h_prev-n; *=dht; *=d_z; dx into dxproj's rows; dan*=r; into du's
+        # rows; dht*z; dh +=
         "backward": ops(
-            "add 1 c, mul 3 c, sub 2 b, sub 1 b, sub 1 b, mul 1 b, mul 1 b, "
-            "mul 1 b, mul 1 b, mul 1 b, sub 1 b, mul 1 b, mul 1 b, copy 2 b, "
-            "mul 1 b, add 1 c"
+            "add 1 c, mul 3 c, sub 2 c, sub 1 c, sub 1 c, mul 1 c, mul 1 c, "
+            "mul 1 c, mul 1 c, sub 1 c, mul 1 c, mul 1 c, copy 3 b, mul 1 c, "
+            "copy 3 b, mul 1 c, add 1 c"
         ),
     },
 }
@@ -245,6 +249,15 @@ def tiny_call_seconds(rng) -> float:
     return seconds_per_call(lambda: np.add(a, b, out=c))
 
 
+def sgemm_per_gate(rng, m, k, n_gates, h):
+    """Seconds and GFLOP/s of (m, k) @ (n_gates, k, h): the gated cells' step."""
+    A = random_array(rng, (m, k))
+    B = random_array(rng, (n_gates, k, h))
+    out = np.empty((n_gates, m, h), dtype=DTYPE)
+    seconds = seconds_per_call(lambda: np.matmul(A, B, out=out))
+    return seconds, 2 * m * k * n_gates * h / seconds / 1e9
+
+
 def sgemm(rng, m, k, n, *, left_t=False, right_t=False, copy=False):
     """Seconds and GFLOP/s of an (m, k) @ (k, n) float32 product.
 
@@ -319,12 +332,13 @@ def roofline(params, shape: EpochShape, rng) -> dict:
     # The width of the input projection, G gate blocks of H, from the registry.
     spec = CELLS[cell]
     GH = spec.shapes(E, H)[spec.input_weight][1]
-    G, n_sig = GH // H, SIGMOID_GATES[cell]
+    G = GH // H
     input_dropout = params["input_dropout"] > 0
     TB, D = shape.batch_rows, shape.distinct_rows
     pad = shape.padding
     # Products: (name, per-token FLOPs, (seconds, GFLOP/s) as skrnn, best).
-    step_fwd = sgemm(rng, B, H, GH)
+    step_whole = sgemm(rng, B, H, GH)
+    step_fwd = sgemm_per_gate(rng, B, H, G, H) if G > 1 else step_whole
     step_bwd_view = sgemm(rng, B, GH, H, right_t=True)
     step_bwd_copy = sgemm(rng, B, GH, H, right_t=True, copy=True)
     # Without input dropout skrnn projects each distinct word of a batch once.
@@ -332,8 +346,8 @@ def roofline(params, shape: EpochShape, rng) -> dict:
         (TB, pad) if input_dropout else (D, shape.distinct / shape.tokens)
     )
     products = [
-        ("step `h @ W_hh`", 2 * H * GH, step_fwd, step_fwd),
-        ("step `da @ W_hh.T`", 2 * GH * H, step_bwd_view, step_bwd_copy),
+        ("step `h @ W_hh`", 2 * H * GH, step_fwd, min(step_fwd, step_whole)),
+        ("step `da @ W_hh.T`", 2 * GH * H, step_bwd_copy, step_bwd_copy),
         (
             "batch `x @ W_xh`",
             2 * E * GH * proj_per_token,
@@ -371,8 +385,6 @@ def roofline(params, shape: EpochShape, rng) -> dict:
     step_ops = STEP_OPS[cell]["forward"] + STEP_OPS[cell]["backward"]
     # Batch-level elementwise work, elements per position of the batch.
     batch_ops = [Op("add", G, False), Op("add", G, False)]  # bias, its gradient
-    if n_sig:
-        batch_ops.append(Op("multiply", n_sig, True))  # halved sigmoid inputs
     if cell == "rnn":
         batch_ops += [Op("multiply", 1, False), Op("subtract", 1, False)]  # 1 - h**2
     ew_elements = sum(op.width * H for op in step_ops)
@@ -409,6 +421,8 @@ def roofline(params, shape: EpochShape, rng) -> dict:
         "tiny_call_seconds": tiny_call_seconds(rng),
         "calls_ns": calls_ns,
         "limit": (1e9 / skrnn_ns, 1e9 / floor_ns),
+        "step_bwd_view": step_bwd_view,
+        "step_whole": step_whole,
     }
 
 
@@ -516,6 +530,14 @@ def report(results, configs, shapes, measured) -> str:
                     best,
                 ]
             )
+        for label, (s, rate) in (
+            (
+                "step `da @ W_hh.T`, on the transposed view (skrnn before)",
+                r["step_bwd_view"],
+            ),
+            ("step `h @ W_hh`, one (batch, G H) product", r["step_whole"]),
+        ):
+            mm_rows.append([name, label, "", f"{s * 1e6:.1f} us, {rate:.1f}", ""])
     parts += [
         "\n## sgemm at skrnn's shapes, one thread\n",
         "Per-step products at the full batch; batch products at the mean rows "
