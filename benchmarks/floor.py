@@ -485,9 +485,11 @@ def report(results, configs, shapes, measured) -> str:
         "## Roofline of one training token, one thread\n",
         markdown_table(headers, rows),
         "",
-        "*skrnn's layout*: products with the operands skrnn passes (transposed "
-        "views), ufuncs on its gate column blocks, its ufunc calls per step "
-        "at the measured fixed cost each. *Contiguous floor*: the same "
+        "*skrnn's layout*: products with the operands skrnn passes, ufuncs "
+        "as its steps lay them out (column blocks where a step moves between "
+        "the projection's rows and its gate-by-gate scratch: `STEP_OPS`), its "
+        "ufunc calls per step at the measured fixed cost each. "
+        "*Contiguous floor*: the same "
         "arithmetic with contiguous operands and no call overhead. Both leave "
         "out the embedding lookup and scatter, pooling, the loss, clipping and "
         "the optimizer.",
