@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/ab_cells.py 947b7ef            # that commit against the work tree
-    python benchmarks/ab_cells.py main HEAD --repeats 60
+    python benchmarks/ab_cells.py main HEAD --configs b,e --repeats 400
 
 Epoch times on a shared machine drift by more than a change to the loops
 gains (``ab_epoch.py`` times whole epochs); this script isolates the loops.
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("a", help="git ref of version A")
     parser.add_argument("b", nargs="?", default=".", help="ref of B (work tree)")
     parser.add_argument("--configs", default="a,b,c,d,e")
-    parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--steps", type=int, default=24)
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
