@@ -216,7 +216,8 @@ def test_derivatives_from_outputs_match_finite_differences():
     assert_allclose(dtanh_from_output(np.tanh(x)), num_tanh, rtol=1e-8, atol=1e-10)
     # the gated cells' derivatives: sigmoid columns first, then tanh columns
     gates = np.stack([_sigmoid(x), _sigmoid(-x), np.tanh(x)], axis=1)
-    deriv = _gate_derivatives(gates, 2, np.empty_like(gates))
+    # laid out gate by gate, as the cells' backward passes hold them
+    deriv = _gate_derivatives(gates.T, 2, np.empty_like(gates.T)).T
     assert_allclose(deriv[:, 0], num_sig, rtol=1e-8, atol=1e-10)
     assert_allclose(deriv[:, 1], num_sig[::-1], rtol=1e-8, atol=1e-10)
     assert_allclose(deriv[:, 2], num_tanh, rtol=1e-8, atol=1e-10)

@@ -127,10 +127,14 @@ def _gate_activations(a: np.ndarray, n_sigmoid: int) -> None:
 
 
 def _gate_derivatives(a: np.ndarray, n_sigmoid: int, out: np.ndarray) -> np.ndarray:
-    """Derivatives of the gate activations ``a``: ``s (1 - s)``, then ``1 - t**2``."""
+    """Derivatives of gate activations ``a`` laid out gate by gate, (G, ...).
+
+    ``s (1 - s)`` for the first ``n_sigmoid`` gates, the sigmoids, then
+    ``1 - t**2`` for the tanh gates.
+    """
     np.multiply(a, a, out=out)
-    np.subtract(a[:, :n_sigmoid], out[:, :n_sigmoid], out=out[:, :n_sigmoid])
-    np.subtract(1.0, out[:, n_sigmoid:], out=out[:, n_sigmoid:])
+    np.subtract(a[:n_sigmoid], out[:n_sigmoid], out=out[:n_sigmoid])
+    np.subtract(1.0, out[n_sigmoid:], out=out[n_sigmoid:])
     return out
 
 
@@ -255,10 +259,7 @@ def lstm_backward(
         np.multiply(dc_t, i, out=da_g)
         dc_t *= f
         # undo the gate non-linearities: s (1 - s) for i, f, o, 1 - g**2 for g
-        d = np.multiply(a, a, out=deriv[:, :n])
-        np.subtract(a[:3], d[:3], out=d[:3])
-        np.subtract(1.0, d[3], out=d[3])
-        da *= d
+        da *= _gate_derivatives(a, 3, deriv[:, :n])
         # undo h_{t-1} @ W_hh, from the gradient in the row layout of xproj
         np.copyto(dx_by_gate[t, :, :n], da)
         np.matmul(dxproj[t, :n], W_hh_T, out=dh[:n])
@@ -350,9 +351,7 @@ def gru_backward(
         h_prev = hs[t, :n]
         dht = np.add(doutputs[t, :n], dh[:n], out=dh_t[:n])
         # derivatives of the gates: s (1 - s) for r and z, 1 - n**2 for n
-        d = np.multiply(gate, gate, out=deriv[:, :n])
-        np.subtract(gate[:2], d[:2], out=d[:2])
-        np.subtract(1.0, d[2], out=d[2])
+        d = _gate_derivatives(gate, 2, deriv[:, :n])
         dx = dx_buf[:, :n]
         dar, daz, dan = dx
         # undo h = (1 - z) * n + z * h_prev in n, and n = tanh(x_n + r * u_n)
