@@ -227,6 +227,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "adversarial_epsilon": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -288,6 +289,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         alpha=0.0,
         clip_value=1.0,
         clip_norm=None,
+        adversarial_epsilon=0.0,
         batch_size=32,
         max_iter=200,
         shuffle=True,
@@ -337,6 +339,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         self.alpha = alpha
         self.clip_value = clip_value
         self.clip_norm = clip_norm
+        self.adversarial_epsilon = adversarial_epsilon
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -385,6 +388,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             raise ValueError(
                 f"The sample weights sum to more than {dtype.name} can hold; "
                 "scale them down, or pass dtype=numpy.float64."
+            )
+        if self.adversarial_epsilon > 0 and start.config.one_hot:
+            raise ValueError(
+                f"adversarial_epsilon={self.adversarial_epsilon} perturbs the "
+                "embedded words, but with embedding_dim=None and no embeddings "
+                "the network reads one-hot words; set an embedding_dim, or "
+                "adversarial_epsilon=0."
             )
         if self.freeze_embeddings and start.config.one_hot:
             warnings.warn(
@@ -823,6 +833,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             clip_norm=self.clip_norm,
             frozen=frozenset({"embed.E"} if self.freeze_embeddings else ()),
             n_jobs=self.n_jobs,
+            adversarial_epsilon=float(self.adversarial_epsilon),
         )
 
     def _split_validation(self, data, seed):

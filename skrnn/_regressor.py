@@ -39,7 +39,8 @@ see SequenceVectorizer
         to their 1000th token.
     solver, learning_rate_init, learning_rate, power_t, momentum, \
 nesterovs_momentum, beta_1, beta_2, epsilon, alpha, clip_value, clip_norm, \
-batch_size, max_iter, shuffle, tol, n_iter_no_change : see RNNTextClassifier
+adversarial_epsilon, batch_size, max_iter, shuffle, tol, n_iter_no_change : \
+see RNNTextClassifier
         The training, as for :class:`RNNTextClassifier`, on the loss
         ``sum_i w_i mean_k (f_k(x_i) - y_ik)**2 / (2 sum_i w_i)`` (half the
         mean squared error, ``MLPRegressor``'s).

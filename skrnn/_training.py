@@ -97,6 +97,7 @@ class TrainingSettings:
     clip_norm: float | None
     frozen: frozenset[str] = frozenset()
     n_jobs: int | None = None
+    adversarial_epsilon: float = 0.0
 
 
 @dataclass
@@ -236,7 +237,14 @@ def _train_step(
     # An optimizer with decoupled weight decay applies alpha itself.
     alpha = 0.0 if optimizer.decoupled_weight_decay else settings.alpha
     loss, penalty, grads = batch_loss_and_grad(
-        params, data, idx, config, alpha, dropout_rng, executor
+        params,
+        data,
+        idx,
+        config,
+        alpha,
+        dropout_rng,
+        executor,
+        adversarial_epsilon=settings.adversarial_epsilon,
     )
     if not np.isfinite(loss + penalty):
         raise TrainingDivergedError(f"the training loss became {loss + penalty}")
@@ -258,6 +266,8 @@ def batch_loss_and_grad(
     alpha: float,
     dropout_rng: np.random.Generator | None,
     executor: Executor | None = None,
+    *,
+    adversarial_epsilon: float = 0.0,
 ) -> tuple[float, float, Params]:
     """Loss, L2 penalty and gradients of the minibatch ``idx``, shard by shard.
 
@@ -285,6 +295,9 @@ def batch_loss_and_grad(
         Source of the dropout masks; None turns dropout off.
     executor : concurrent.futures.Executor, optional
         Runs the shards; None runs them in turn.
+    adversarial_epsilon : float, default=0.0
+        Adds each shard's adversarial loss (see :func:`~skrnn.nn.loss_and_grad`):
+        its perturbations are per document, so the split does not change them.
 
     Returns
     -------
@@ -319,6 +332,7 @@ def batch_loss_and_grad(
             config,
             sample_weight=data.sample_weight[shard],
             rng=rngs[k],
+            adversarial_epsilon=adversarial_epsilon,
         )
 
     results = map_tasks(executor, shard_loss_and_grad, range(len(shards)))

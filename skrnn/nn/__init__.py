@@ -15,6 +15,7 @@ from ._init import gate_constants, glorot_uniform, orthogonal, per_gate, zeros
 from ._network import (
     NetworkConfig,
     add_l2_penalty,
+    adversarial_perturbation,
     check_params,
     forward,
     init_params,
@@ -36,6 +37,7 @@ __all__ = [
     "Param",
     "RowGrad",
     "add_l2_penalty",
+    "adversarial_perturbation",
     "check_params",
     "forward",
     "gate_constants",

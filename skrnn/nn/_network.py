@@ -3,8 +3,10 @@
 ``forward`` is the cache-free pass; ``predict_forward`` computes the same
 logits in memory that does not grow with the documents' length, for
 prediction; ``loss_and_grad`` is the single source of truth for gradients
-that training and the gradient checks both go through; ``add_l2_penalty``
-adds the penalty ``alpha`` once per batch.  Parameters live in one flat dict
+that training and the gradient checks both go through (with
+``adversarial_epsilon``, of the loss plus the adversarial loss of
+:func:`adversarial_perturbation`); ``add_l2_penalty`` adds the penalty
+``alpha`` once per batch.  Parameters live in one flat dict
 of named arrays::
 
     embed.E                     (n_vocab, embedding_dim), if embedding_dim
@@ -26,6 +28,7 @@ hidden_size), ``W_hh`` (hidden_size, n_gates * hidden_size), ``b_h``
 those that ``alpha`` penalises.
 """
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,9 +38,11 @@ import numpy as np
 
 from ._cells import Params, get_cell
 from ._embedding import (
+    RowGrad,
     distinct_rows,
     embedding_backward,
     embedding_forward,
+    sum_row_grads,
 )
 from ._functional import dropout_mask
 from ._heads import HEADS
@@ -395,8 +400,12 @@ def init_params(
     return params
 
 
-def _forward(params, ids, lengths, config, rng, training):
-    """Forward pass through the output layer, keeping the cache when training."""
+def _forward(params, ids, lengths, config, rng, training, perturbation=None):
+    """Forward pass through the output layer, keeping the cache when training.
+
+    ``perturbation``, if given, is added to the embedded inputs after the
+    input dropout: the inputs that the first layer reads.
+    """
     input_mask = None
     if config.one_hot:
         inputs = ids
@@ -404,11 +413,14 @@ def _forward(params, ids, lengths, config, rng, training):
         E = params["embed.E"]
         shape = ids.shape + E.shape[1:]
         input_mask = dropout_mask(rng, shape, config.input_dropout, E.dtype)
-        if input_mask is None:
+        if input_mask is None and perturbation is None:
             inputs = distinct_rows(E, ids)
         else:
             inputs = embedding_forward(E, ids)
-            inputs *= input_mask
+            if input_mask is not None:
+                inputs *= input_mask
+            if perturbation is not None:
+                inputs += perturbation
     outputs, rec_cache = recurrent_forward(
         params,
         inputs,
@@ -560,6 +572,7 @@ def loss_and_grad(
     *,
     sample_weight: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
+    adversarial_epsilon: float = 0.0,
 ) -> tuple[float, Params]:
     """Loss of a batch (the output head's) and its gradient in every parameter.
 
@@ -585,20 +598,69 @@ def loss_and_grad(
         Weights of the samples; None weighs them all 1.
     rng : numpy.random.Generator, optional
         Source of dropout masks; None turns dropout off.
+    adversarial_epsilon : float, default=0.0
+        With a positive value, the loss is ``L(x) + L(x + r)``: the loss
+        ``L(x)`` of the embedded inputs ``x`` plus that of the inputs moved
+        by the adversarial perturbation ``r`` of
+        :func:`adversarial_perturbation`, of L2 norm ``adversarial_epsilon``
+        per sequence along the gradient of ``L(x)``, and held constant (no
+        gradient flows through ``r``).  Both passes use the same dropout
+        masks.  0 is the loss ``L(x)`` alone, computed as without it.
 
     Returns
     -------
     loss : float
         The head's weighted mean loss; for ``"softmax"``,
-        ``sum_i w_i * -log p(y_i | x_i) / sum_i w_i``.
+        ``sum_i w_i * -log p(y_i | x_i) / sum_i w_i``.  With
+        ``adversarial_epsilon``, the sum of that of the clean and of the
+        perturbed inputs.
     grads : dict of ndarray
         Gradient of the loss in every parameter, under the parameter's name;
         those of the lookup tables as :class:`~skrnn.nn.RowGrad`, the rows
         the batch read.
+
+    Raises
+    ------
+    ValueError
+        If ``adversarial_epsilon`` is positive and the network has no
+        embedding (one-hot inputs): there are no input vectors to perturb.
     """
     if sample_weight is None:
         sample_weight = np.ones(len(y), dtype=params["head.b_y"].dtype)
-    logits, cache = _forward(params, ids, lengths, config, rng, training=True)
+    if not adversarial_epsilon:
+        loss, grads, _ = _loss_grad_and_dinputs(
+            params, ids, lengths, y, config, sample_weight, rng
+        )
+        return loss, grads
+    if config.one_hot:
+        raise ValueError(
+            "adversarial_epsilon perturbs the embedded inputs, but this network "
+            "reads one-hot inputs; give it an embedding_dim."
+        )
+    # The adversarial pass draws its masks from a copy of the generator as it
+    # stands before the clean pass: the same masks, in the same order.
+    replay = copy.deepcopy(rng)
+    loss, grads, dinputs = _loss_grad_and_dinputs(
+        params, ids, lengths, y, config, sample_weight, rng
+    )
+    r = adversarial_perturbation(dinputs, lengths, adversarial_epsilon)
+    adv_loss, adv_grads, _ = _loss_grad_and_dinputs(
+        params, ids, lengths, y, config, sample_weight, replay, perturbation=r
+    )
+    return loss + adv_loss, _add_grads(grads, adv_grads)
+
+
+def _loss_grad_and_dinputs(
+    params, ids, lengths, y, config, sample_weight, rng, perturbation=None
+):
+    """The head's loss, its gradients, and its gradient in the first layer's inputs.
+
+    The inputs are the embedded words after the input dropout, plus
+    ``perturbation`` if given; their gradient is None for one-hot inputs.
+    """
+    logits, cache = _forward(
+        params, ids, lengths, config, rng, training=True, perturbation=perturbation
+    )
     loss, dlogits = HEADS[config.head].loss(logits, y, sample_weight)
     grads: Params = {}
     # undo logits = features @ W_hy + b_y
@@ -621,12 +683,75 @@ def loss_and_grad(
         **config._recurrent_kwargs(),
     )
     grads.update(rec_grads)
-    # undo the embedding lookup
-    if not config.one_hot:
-        if cache["input_mask"] is not None:
-            dinputs *= cache["input_mask"]
-        grads["embed.E"] = embedding_backward(dinputs, ids, config.n_vocab)
-    return loss, grads
+    if config.one_hot:
+        return loss, grads, None
+    # undo the input dropout and the embedding lookup (the perturbation added
+    # after them is a constant)
+    dembedded = dinputs
+    if cache["input_mask"] is not None:
+        dembedded = dinputs * cache["input_mask"]
+    grads["embed.E"] = embedding_backward(dembedded, ids, config.n_vocab)
+    return loss, grads, dinputs
+
+
+def adversarial_perturbation(
+    dinputs: np.ndarray, lengths: np.ndarray, epsilon: float
+) -> np.ndarray:
+    """The perturbation of each sequence's inputs that raises its loss most.
+
+    To first order (Miyato, Dai and Goodfellow, 2017): the gradient of the
+    loss in a sequence's inputs, scaled to L2 norm ``epsilon`` over the
+    sequence's real positions and input dimensions together,
+    ``r = epsilon * g / ||g||``.
+
+    Parameters
+    ----------
+    dinputs : ndarray of shape (n_steps, n_samples, width)
+        Gradient of the loss in the inputs of the first layer.
+    lengths : ndarray of shape (n_samples,)
+        Sequence lengths.
+    epsilon : float
+        L2 norm of each sequence's perturbation.
+
+    Returns
+    -------
+    ndarray of shape (n_steps, n_samples, width)
+        ``r``, of ``dinputs``' dtype: 0 at padded positions, and 0 for a
+        sequence whose gradient is 0 (empty, or of sample weight 0).
+    """
+    real = np.arange(dinputs.shape[0])[:, None] < lengths[None, :]
+    g = np.where(real[:, :, None], dinputs, 0)
+    # Divided by its largest entry first, so that squaring neither
+    # overflows nor underflows (Miyato et al.'s _scale_l2 does the same).
+    peak = np.abs(g).max(axis=(0, 2), keepdims=True, initial=0)
+    unit = np.divide(g, peak, out=np.zeros_like(g), where=peak > 0)
+    norm = np.sqrt(np.square(unit).sum(axis=(0, 2), keepdims=True))
+    scale = np.divide(
+        g.dtype.type(epsilon), norm, out=np.zeros_like(norm), where=norm > 0
+    )
+    return unit * scale
+
+
+def _add_grads(first: Params, second: Params) -> Params:
+    """The sum of two gradients of the same parameters, as new arrays.
+
+    Parameters
+    ----------
+    first, second : dict of ndarray
+        Gradients by parameter name; lookup tables' as
+        :class:`~skrnn.nn.RowGrad`.
+
+    Returns
+    -------
+    dict of ndarray
+        ``first[name] + second[name]`` for every name.
+    """
+    return {
+        name: sum_row_grads([grad, second[name]], [1.0, 1.0])
+        if isinstance(grad, RowGrad)
+        else grad + second[name]
+        for name, grad in first.items()
+    }
 
 
 def add_l2_penalty(
