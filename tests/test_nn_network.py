@@ -21,6 +21,7 @@ from skrnn.nn import (
     NetworkConfig,
     Param,
     add_l2_penalty,
+    adversarial_perturbation,
     forward,
     init_params,
     n_params,
@@ -34,7 +35,7 @@ from skrnn.nn import (
     loss_and_grad as _loss_and_grad,
 )
 from skrnn.nn._init import gate_constants, glorot_uniform, orthogonal, per_gate, uniform
-from skrnn.nn._network import _forward
+from skrnn.nn._network import _forward, _loss_grad_and_dinputs
 
 N_VOCAB = 10
 HIDDEN = 3
@@ -102,13 +103,16 @@ def is_penalised(name, config):
     return is_weight(name) and name not in config.lookup_tables
 
 
-def reference_loss(config, ids, lengths, y, sample_weight, alpha, dropout_seed):
+def reference_loss(
+    config, ids, lengths, y, sample_weight, alpha, dropout_seed, perturbation=None
+):
     """The documented loss, written out, through the cache-free forward pass.
 
     Used for the finite differences because it costs a third of
     ``loss_and_grad``; every check first asserts that both agree at the point.
     A fresh Generator with the same seed per evaluation gives identical
     dropout masks (``_forward`` draws them in the same order as training).
+    ``perturbation`` is added to the first layer's inputs, as a constant.
     """
     total = sample_weight.sum()
     rows = np.arange(len(y))
@@ -119,7 +123,9 @@ def reference_loss(config, ids, lengths, y, sample_weight, alpha, dropout_seed):
         if weights is None:
             weights = [name for name in params if is_penalised(name, config)]
         rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
-        z, _ = _forward(params, ids, lengths, config, rng, training=False)
+        z, _ = _forward(
+            params, ids, lengths, config, rng, training=False, perturbation=perturbation
+        )
         m = z.max(axis=1, keepdims=True)
         logp = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
         penalty = sum(np.vdot(params[name], params[name]) for name in weights)
@@ -220,18 +226,23 @@ def head_targets(head, n_samples, n_outputs, seed=0):
     return 2.0 * rng.standard_normal((n_samples, n_outputs))
 
 
-def head_reference_loss(config, ids, lengths, Y, sample_weight, alpha, dropout_seed):
+def head_reference_loss(
+    config, ids, lengths, Y, sample_weight, alpha, dropout_seed, perturbation=None
+):
     """The documented losses of the logistic and identity heads, written out.
 
     logistic: ``sum_k -(y log p + (1 - y) log(1 - p))`` per sample (scikit-
     learn's ``binary_log_loss``); identity: ``0.5 * mean_k (z - y)**2`` per
     sample (``squared_loss``); both then weighted, plus the L2 penalty.
+    ``perturbation`` as for :func:`reference_loss`.
     """
     total = sample_weight.sum()
 
     def loss(params):
         rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
-        z, _ = _forward(params, ids, lengths, config, rng, training=False)
+        z, _ = _forward(
+            params, ids, lengths, config, rng, training=False, perturbation=perturbation
+        )
         if config.head == "logistic":
             p = 1.0 / (1.0 + np.exp(-z))
             per_sample = -(Y * np.log(p) + (1 - Y) * np.log(1 - p)).sum(axis=1)
@@ -394,6 +405,196 @@ def test_padding_id_gets_no_gradient(embedding_dim):
     for name in names:
         assert_array_equal(grads[name][0], 0.0)
         assert np.abs(grads[name][1:]).max() > 0
+
+
+# --------------------------------------------------------- adversarial training
+
+ADV_EPSILON = 0.7
+
+
+def adversarial_setup(config, *, dropout_seed=None, seed=0, epsilon=ADV_EPSILON):
+    """A batch, its loss and gradient with ``epsilon``, and the perturbation.
+
+    ``r`` is computed as ``loss_and_grad`` computes it, from the clean pass
+    at these parameters and dropout masks; the checks then hold it fixed.
+    """
+    params = make_params(config, seed)
+    before = {k: v.copy() for k, v in params.items()}
+    ids, lengths, y, w = make_batch(config.n_outputs, seed=seed)
+    if config.head != "softmax":
+        y = head_targets(config.head, len(lengths), config.n_outputs, seed)
+
+    def rng():
+        return None if dropout_seed is None else np.random.default_rng(dropout_seed)
+
+    loss, grads = loss_and_grad(
+        params,
+        ids,
+        lengths,
+        y,
+        config,
+        sample_weight=w,
+        alpha=ALPHA,
+        rng=rng(),
+        adversarial_epsilon=epsilon,
+    )
+    for name in params:  # read only
+        assert_array_equal(params[name], before[name])
+    _, _, dinputs = _loss_grad_and_dinputs(params, ids, lengths, y, config, w, rng())
+    r = adversarial_perturbation(dinputs, lengths, epsilon)
+    return params, (ids, lengths, y, w), loss, grads, r
+
+
+def check_adversarial_gradients(config, *, dropout_seed=None, seed=0):
+    """``loss_and_grad`` with ``adversarial_epsilon`` is ``L(x) + L(x + r)``.
+
+    Its loss is that of the written-out reference at the clean and at the
+    perturbed inputs (so it used this ``r`` and the same dropout masks in
+    both passes), and its gradient that loss's finite differences with
+    ``r`` held fixed, in every entry of every parameter.
+    """
+    params, batch, loss, grads, r = adversarial_setup(
+        config, dropout_seed=dropout_seed, seed=seed
+    )
+    reference = reference_loss if config.head == "softmax" else head_reference_loss
+    clean = reference(config, *batch, ALPHA, dropout_seed)
+    perturbed = reference(config, *batch, 0.0, dropout_seed, perturbation=r)
+
+    def f(p):
+        return clean(p) + perturbed(p)
+
+    assert np.abs(r).max() > 0
+    assert sorted(grads) == sorted(params)
+    assert f(params) == pytest.approx(loss, rel=1e-12)
+    return assert_gradients_match(f, params, grads)
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_adversarial_gradients_match_finite_differences(cell, bidirectional, pooling):
+    # Sample weights, an empty sequence and the L2 penalty included; two
+    # layers for half of the cases.
+    k = POOLINGS.index(pooling)
+    config = make_config(
+        cell=cell,
+        bidirectional=bidirectional,
+        num_layers=1 + (k + bidirectional) % 2,
+        pooling=pooling,
+        embedding_dim=EMBED,
+    )
+    check_adversarial_gradients(config, seed=k)
+
+
+@pytest.mark.parametrize(
+    ("bidirectional", "num_layers", "pooling", "input_dropout"),
+    [(False, 1, "last", DROPOUT), (True, 2, "max", DROPOUT), (False, 2, "mean", 0.0)],
+)
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_adversarial_gradients_with_dropout(
+    cell, bidirectional, num_layers, pooling, input_dropout
+):
+    config = make_config(
+        cell=cell,
+        bidirectional=bidirectional,
+        num_layers=num_layers,
+        pooling=pooling,
+        embedding_dim=EMBED,
+        dropout=DROPOUT,
+        input_dropout=input_dropout,
+    )
+    check_adversarial_gradients(config, dropout_seed=11, seed=3)
+
+
+@pytest.mark.parametrize("head", ["logistic", "identity"])
+def test_adversarial_gradients_of_the_other_heads(head):
+    config = make_config(
+        head=head,
+        n_outputs=2,
+        cell="gru",
+        bidirectional=True,
+        pooling="max",
+        embedding_dim=EMBED,
+    )
+    check_adversarial_gradients(config, seed=6)
+
+
+def test_adversarial_perturbation_has_norm_epsilon_per_sequence():
+    config = make_config(cell="lstm", embedding_dim=EMBED, bidirectional=True)
+    lengths_ = (5, 3, 3, 2, 1, 0)
+    params = make_params(config)
+    ids, lengths, y, w = make_batch(3, lengths=lengths_)
+    w[3] = 0.0  # a sequence of weight 0 has no gradient: no perturbation
+    _, _, dinputs = _loss_grad_and_dinputs(params, ids, lengths, y, config, w, None)
+    r = adversarial_perturbation(dinputs, lengths, 2.5)
+    assert r.shape == dinputs.shape
+    padded = np.arange(len(ids))[:, None] >= lengths[None, :]
+    assert_array_equal(r[padded], 0.0)
+    norms = np.sqrt((r**2).sum(axis=(0, 2)))
+    assert_allclose(norms, [2.5, 2.5, 2.5, 0.0, 2.5, 0.0], rtol=1e-12)
+    for b in (0, 1, 2, 4):
+        # along the gradient, not against it
+        g = dinputs[: lengths[b], b]
+        cosine = np.vdot(r[: lengths[b], b], g) / (norms[b] * np.linalg.norm(g))
+        assert cosine == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
+def test_adversarial_perturbation_of_extreme_gradients_in_float32(scale):
+    # Squaring 1e30 overflows float32 and 1e-30 underflows it: the gradient
+    # is divided by its largest entry first.
+    rng = np.random.default_rng(0)
+    dinputs = (scale * rng.standard_normal((4, 3, 5))).astype(np.float32)
+    lengths = np.array([4, 2, 1])
+    r = adversarial_perturbation(dinputs, lengths, 3.0)
+    assert r.dtype == np.float32
+    assert_allclose(np.sqrt((r.astype(np.float64) ** 2).sum(axis=(0, 2))), 3.0)
+
+
+def test_adversarial_perturbation_raises_the_loss_most_to_first_order():
+    # L(x + r) - L(x) ~ epsilon * sum_b ||dL/dx_b|| for a small epsilon: the
+    # sign and the per-sequence norm of r, which the gradient check (r held
+    # fixed) cannot see.
+    config = make_config(cell="gru", embedding_dim=EMBED, pooling="mean")
+    params = make_params(config, seed=2)
+    ids, lengths, y, w = make_batch(3, seed=2)
+    loss, _, dinputs = _loss_grad_and_dinputs(params, ids, lengths, y, config, w, None)
+    epsilon = 1e-5
+    r = adversarial_perturbation(dinputs, lengths, epsilon)
+    perturbed = reference_loss(config, ids, lengths, y, w, 0.0, None, r)(params)
+    expected = epsilon * np.sqrt((dinputs**2).sum(axis=(0, 2))).sum()
+    assert perturbed - loss == pytest.approx(expected, rel=1e-3)
+
+
+def test_zero_adversarial_epsilon_is_the_plain_loss_and_draws_the_same_masks():
+    config = make_config(
+        cell="gru", embedding_dim=EMBED, dropout=DROPOUT, input_dropout=DROPOUT
+    )
+    params = make_params(config)
+    ids, lengths, y, w = make_batch(3)
+    runs = {}
+    for epsilon in (None, 0.0, 0.5):
+        rng = np.random.default_rng(3)
+        kwargs = {} if epsilon is None else {"adversarial_epsilon": epsilon}
+        loss, grads = loss_and_grad(
+            params, ids, lengths, y, config, sample_weight=w, rng=rng, **kwargs
+        )
+        runs[epsilon] = loss, grads, rng.random()
+    assert runs[0.0][0] == runs[None][0]
+    for name in params:
+        assert_array_equal(runs[0.0][1][name], runs[None][1][name])
+    # The adversarial pass replays the clean pass's masks: the generator
+    # moves on as without it, so shuffling and later masks are unchanged.
+    assert runs[0.5][2] == runs[0.0][2] == runs[None][2]
+    assert runs[0.5][0] > runs[0.0][0]
+
+
+def test_adversarial_epsilon_needs_an_embedding():
+    config = make_config(cell="gru", embedding_dim=None)
+    params = make_params(config)
+    ids, lengths, y, _ = make_batch(3)
+    with pytest.raises(ValueError, match="one-hot inputs; give it an embedding_dim"):
+        loss_and_grad(params, ids, lengths, y, config, adversarial_epsilon=1.0)
 
 
 # ----------------------------------------------------------------- equivalence
