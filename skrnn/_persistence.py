@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 2
+File format, version 4
 ----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -28,8 +28,8 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``2``. Readers refuse files of a newer version, and read version 1
-        (see below).
+        ``4``. Readers refuse files of a newer version, and read the older
+        ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
         :class:`SkrnnVersionWarning` when ``skrnn_version`` is not the
@@ -143,8 +143,10 @@ vocabulary, network configuration and ``optimizer_params``; the
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
-Version 2 and older hold one network (``params`` has no ``n_estimators``):
-:func:`load` reads them with ``n_estimators=1``.  Version 1 knew the
+Version 3 and older have no ``adversarial_epsilon`` in ``params``:
+:func:`load` reads them with ``adversarial_epsilon=0.0``, as they were
+trained.  Version 2 and older hold one network (``params`` has no
+``n_estimators``): :func:`load` reads them with ``n_estimators=1``.  Version 1 knew the
 softmax head only: its ``network`` has ``n_classes`` for ``n_outputs`` and
 no ``head``.  :func:`load` reads it as a version 2 file
 with ``head`` ``"softmax"``.
@@ -203,9 +205,16 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
+
+#: The parameters that ``params`` holds from a format version on: what they
+#: brought, and the values that read a file of an older version as it was.
+_ADDED_PARAMS = {
+    3: ("ensembles", {"n_estimators": 1}),
+    4: ("adversarial training", {"adversarial_epsilon": 0.0}),
+}
 
 #: The names that files of 2c130fb and earlier gave to the optimizer's
 #: hyperparameters where they differed from the estimator's.
@@ -1421,13 +1430,13 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
     name = metadata["estimator"]
     cls = _ESTIMATORS[name]
     section = metadata["params"]
-    if metadata["format_version"] < 3 and isinstance(section, dict):
-        # Files before ensembles hold one network.
-        if "n_estimators" in section:
-            raise _CorruptFileError(
-                "params.n_estimators is in a file of a version before ensembles"
-            )
-        section = {**section, "n_estimators": 1}
+    for version, (what, added) in _ADDED_PARAMS.items():
+        if metadata["format_version"] < version and isinstance(section, dict):
+            if present := sorted(set(added) & set(section)):
+                raise _CorruptFileError(
+                    f"params.{present[0]} is in a file of a version before {what}"
+                )
+            section = {**section, **added}
     params = _decode_mapping(section, cls().get_params(), "params")
     model = cls(**params)
     model._validate_params()

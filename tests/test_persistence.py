@@ -318,7 +318,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 3
+    assert metadata["format_version"] == FORMAT_VERSION == 4
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -1999,7 +1999,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 3
+    assert metadata["format_version"] == FORMAT_VERSION == 4
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2069,11 +2069,34 @@ def test_a_version_2_file_loads_as_one_network():
     metadata, arrays = _read(_saved_bytes())
     del metadata["members"]
     del metadata["params"]["n_estimators"]
+    del metadata["params"]["adversarial_epsilon"]
     metadata["format_version"] = 2
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).n_estimators == 1
     metadata["params"]["n_estimators"] = 1
     with pytest.raises(ValueError, match="version before ensembles"):
         skrnn.load(io.BytesIO(_write(metadata, arrays)))
+
+
+def test_a_version_3_file_loads_without_adversarial_training():
+    metadata, arrays = _read(_saved_bytes())
+    del metadata["params"]["adversarial_epsilon"]
+    metadata["format_version"] = 3
+    assert skrnn.load(io.BytesIO(_write(metadata, arrays))).adversarial_epsilon == 0
+    metadata["params"]["adversarial_epsilon"] = 0.0
+    with pytest.raises(ValueError, match="version before adversarial training"):
+        skrnn.load(io.BytesIO(_write(metadata, arrays)))
+
+
+def test_adversarial_epsilon_round_trips_and_warm_starts_after_load():
+    model = RNNTextClassifier(
+        hidden_size=4, embedding_dim=4, max_iter=1, adversarial_epsilon=0.5
+    ).fit(["good", "bad", "good film", "bad film"], [1, 0, 1, 0])
+    buffer = io.BytesIO()
+    skrnn.save(model, buffer)
+    loaded = skrnn.load(io.BytesIO(buffer.getvalue()))
+    assert loaded.adversarial_epsilon == 0.5
+    loaded.set_params(warm_start=True, adversarial_epsilon=1.0)
+    assert loaded.fit(["good", "bad"], [1, 0]).n_iter_ == 2
 
 
 def test_save_refuses_an_ensemble_of_another_size():

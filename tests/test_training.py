@@ -673,12 +673,33 @@ def test_sharded_batch_has_the_gradient_of_the_whole_batch(one_hot, alpha, empty
     )
 
 
-def _assert_whole_batch_gradient(loss, grads, params, data, idx, config, alpha):
+def test_sharded_batch_has_the_adversarial_gradient_of_the_whole_batch():
+    # Each document's perturbation depends on its own gradient only, whatever
+    # shard it is in and however the shard's loss is scaled.
+    data, config, params = _sharding_problem(one_hot=False)
+    idx = length_sorted(data.lengths, np.arange(len(data.y)))
+    loss, penalty, grads = batch_loss_and_grad(
+        params, data, idx, config, 0.3, None, adversarial_epsilon=0.8
+    )
+    _assert_whole_batch_gradient(
+        loss + penalty, grads, params, data, idx, config, 0.3, adversarial_epsilon=0.8
+    )
+
+
+def _assert_whole_batch_gradient(
+    loss, grads, params, data, idx, config, alpha, adversarial_epsilon=0.0
+):
     """The loss and gradients of the batch ``idx`` computed in one piece."""
     ids, lengths = data.batch(idx)
     weight = data.sample_weight[idx]
     expected_loss, expected = loss_and_grad(
-        params, ids, lengths, data.y[idx], config, sample_weight=weight
+        params,
+        ids,
+        lengths,
+        data.y[idx],
+        config,
+        sample_weight=weight,
+        adversarial_epsilon=adversarial_epsilon,
     )
     expected_loss += add_l2_penalty(params, expected, config, alpha, weight.sum())
     assert loss == pytest.approx(expected_loss, rel=1e-12)
