@@ -158,6 +158,17 @@ see SequenceVectorizer
         update (the seed's ``np.clip(d, -1, 1)``); None turns it off.
     clip_norm : float or None, default=None
         Rescale the gradients when their global L2 norm exceeds this.
+    adversarial_epsilon : float, default=0.0
+        Adversarial training: the L2 norm of the perturbation of each
+        document's embedded words; 0 trains without it.  With a positive
+        value, each step also trains on the embedded words moved, by this
+        norm over the whole document, in the direction that raises the
+        document's loss most to first order (Miyato, Dai and Goodfellow,
+        2017), and minimises the sum of both losses, which ``loss_curve_``
+        records; a step costs about twice as much.  The norm is absolute:
+        the embedded words of a default fit have norms of about 3 each (see
+        :ref:`adversarial-training`).  Needs an embedding (not one-hot
+        inputs).
     batch_size : int, default=32
         Documents per minibatch.
     max_iter : int, default=200

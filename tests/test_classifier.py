@@ -1543,3 +1543,89 @@ def test_early_stopping_is_per_member():
     seeds = {member.training.validation_seed for member in clf._fitted.ensemble}
     assert len(seeds) == 3
     assert all(member.held_out for member in clf._fitted.ensemble)
+
+
+# ----------------------------------------------------------- adversarial training
+
+
+def test_adversarial_epsilon_reaches_every_step(monkeypatch):
+    seen = []
+    original = training.loss_and_grad
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["adversarial_epsilon"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "loss_and_grad", spy)
+    plain = _fit(max_iter=2)
+    assert set(seen) == {0.0}
+    seen.clear()
+    adversarial = _fit(max_iter=2, adversarial_epsilon=0.5)
+    assert seen and set(seen) == {0.5}
+    assert adversarial.adversarial_epsilon == 0.5
+    # L(x + r) > L(x): the objective, and so loss_curve_, grows
+    assert adversarial.loss_curve_[0] > plain.loss_curve_[0]
+    assert not np.array_equal(
+        adversarial.weights_["embed.E"], plain.weights_["embed.E"]
+    )
+
+
+def test_adversarial_epsilon_refuses_one_hot_inputs_and_keeps_the_model():
+    clf = _fit(embedding_dim=None, max_iter=1, warm_start=True)
+    before = {name: value.copy() for name, value in clf.weights_.items()}
+    clf.set_params(adversarial_epsilon=1.0)
+    with pytest.raises(ValueError, match="one-hot words; set an embedding_dim"):
+        clf.fit(X_BIN, Y_BIN)
+    assert clf.n_iter_ == 1
+    for name, value in before.items():
+        assert_array_equal(clf.weights_[name], value)
+    with pytest.raises(ValueError, match=r"adversarial_epsilon=1\.0 perturbs"):
+        RNNTextClassifier(embedding_dim=None, adversarial_epsilon=1.0).fit(X_BIN, Y_BIN)
+
+
+@pytest.mark.parametrize("bad", [-0.1, "1", None])
+def test_bad_adversarial_epsilon(bad):
+    with pytest.raises(InvalidParameterError, match="adversarial_epsilon"):
+        _fit(adversarial_epsilon=bad)
+
+
+def test_adversarial_partial_fits_equal_one_fit_with_dropout():
+    # The adversarial pass reuses the clean pass's dropout masks without
+    # drawing any: the generator, and so epochs to come, are as one fit's.
+    params = {**EQUIVALENCE, "dropout": 0.3, "input_dropout": 0.3}
+    params["adversarial_epsilon"] = 0.5
+    once = _fit(max_iter=2, **params)
+    incremental = RNNTextClassifier(**{**FAST, **params})
+    incremental.partial_fit(X_BIN, Y_BIN, classes=["pos", "neg"])
+    incremental.partial_fit(X_BIN, Y_BIN)
+    warm = _fit(max_iter=1, warm_start=True, **params)
+    warm.fit(X_BIN, Y_BIN)
+    for name in once.weights_:
+        assert_allclose(incremental.weights_[name], once.weights_[name], rtol=1e-6)
+        assert_allclose(warm.weights_[name], once.weights_[name], rtol=1e-6)
+
+
+def test_adversarial_epsilon_can_change_between_warm_starts():
+    clf = _fit(max_iter=1, warm_start=True)
+    clf.set_params(adversarial_epsilon=0.5).fit(X_BIN, Y_BIN)
+    assert clf.n_iter_ == 2
+
+
+def test_adversarial_ensemble_does_not_depend_on_n_jobs():
+    # 80 documents a batch: two shards, on one thread or two.
+    one, _, _ = _ensemble(
+        n_jobs=1, batch_size=80, n_estimators=2, adversarial_epsilon=1
+    )
+    two, _, _ = _ensemble(
+        n_jobs=2, batch_size=80, n_estimators=2, adversarial_epsilon=1
+    )
+    plain, _, _ = _ensemble(n_jobs=1, batch_size=80, n_estimators=2)
+    for a, b, c in zip(
+        one.estimators_weights_,
+        two.estimators_weights_,
+        plain.estimators_weights_,
+        strict=True,
+    ):
+        assert not np.array_equal(a["embed.E"], c["embed.E"])
+        for name in a:
+            assert_array_equal(a[name], b[name])

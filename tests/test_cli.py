@@ -1085,6 +1085,22 @@ def fitted_parameters(monkeypatch, estimator_class, argv):
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
+def test_train_takes_adversarial_epsilon(capsys, monkeypatch, tmp_path, data_csv, task):
+    from skrnn._cli import TRAIN_ESTIMATORS, _import
+
+    _, out, _ = run(capsys, "train", "--task", task, "--help")
+    out = " ".join(out.split())
+    assert "--adversarial-epsilon VALUE float, default=0.0. Adversarial" in out
+    estimator_class = _import(TRAIN_ESTIMATORS[task])
+    data = data_csv if task == "classification" else _ratings_csv(tmp_path)
+    argv = ["train", data, "-o", tmp_path / "m.skrnn", "--task", task]
+    used = fitted_parameters(
+        monkeypatch, estimator_class, [*argv, "--adversarial-epsilon", "0.5"]
+    )
+    assert used["adversarial_epsilon"] == 0.5
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
 def test_every_option_shows_the_default_that_train_uses(
     capsys, monkeypatch, tmp_path, data_csv, task
 ):

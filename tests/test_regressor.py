@@ -106,8 +106,9 @@ def test_every_cell_pooling_and_direction(cell, pooling, bidirectional):
         {"solver": "sgd", "learning_rate": "adaptive"},
         {"num_layers": 2, "alpha": 0.01, "clip_norm": 1.0},
         {"dtype": np.float64},
+        {"adversarial_epsilon": 0.5, "n_estimators": 2},
     ],
-    ids=["one-hot", "embeddings", "frozen", "sgd", "deep", "float64"],
+    ids=["one-hot", "embeddings", "frozen", "sgd", "deep", "float64", "adversarial"],
 )
 def test_network_and_training_options(params):
     reg = RNNTextRegressor(**{**FAST, **params}).fit(X, Y)
