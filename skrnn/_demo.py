@@ -32,6 +32,7 @@ SEED_PARAMS = {
     "shuffle": True,
     "clip_value": 1.0,
     "clip_norm": None,
+    "adversarial_epsilon": 0.0,
     "early_stopping": False,
     "max_iter": 1000,
     "tol": 0.0,
