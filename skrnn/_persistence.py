@@ -146,9 +146,9 @@ not to the model.
 Version 3 and older have no ``adversarial_epsilon`` in ``params``:
 :func:`load` reads them with ``adversarial_epsilon=0.0``, as they were
 trained.  Version 2 and older hold one network (``params`` has no
-``n_estimators``): :func:`load` reads them with ``n_estimators=1``.  Version 1 knew the
-softmax head only: its ``network`` has ``n_classes`` for ``n_outputs`` and
-no ``head``.  :func:`load` reads it as a version 2 file
+``n_estimators``): :func:`load` reads them with ``n_estimators=1``.
+Version 1 knew the softmax head only: its ``network`` has ``n_classes`` for
+``n_outputs`` and no ``head``.  :func:`load` reads it as a version 2 file
 with ``head`` ``"softmax"``.
 """
 
