@@ -379,7 +379,8 @@ def takes_per_sample_steps(
     The seed's network and training (``skrnn.SEED_PARAMS``): batches of one
     document through one layer of the tanh RNN, read forwards over one-hot
     words, "last" pooling, no dropout, a softmax head, plain SGD (no
-    momentum, no L2 penalty, no clipping by norm, nothing frozen).
+    momentum, no L2 penalty, no clipping by norm, nothing frozen), without
+    adversarial training.
     """
     return (
         settings.batch_size == 1
@@ -392,6 +393,7 @@ def takes_per_sample_steps(
         and config.head == "softmax"
         and settings.alpha == 0
         and settings.clip_norm is None
+        and settings.adversarial_epsilon == 0
         and settings.frozen.isdisjoint(params)
         and type(optimizer) is SGDOptimizer
         and optimizer.momentum == 0

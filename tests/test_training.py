@@ -947,6 +947,24 @@ def test_seed_params_train_the_same_model_on_either_path(monkeypatch, dtype):
     assert_allclose(fast.loss_curve_, general.loss_curve_, **SAME_STEPS)
 
 
+def test_adversarial_training_never_takes_the_per_sample_path():
+    # The per-sample path has no adversarial pass: the general path refuses
+    # adversarial training of one-hot inputs instead of leaving it out.
+    data, config, params = _per_sample_problem(np.float64)
+    settings = TrainingSettings(
+        batch_size=1,
+        shuffle=False,
+        alpha=0.0,
+        clip_value=None,
+        clip_norm=None,
+        adversarial_epsilon=0.5,
+    )
+    optimizer = SGDOptimizer(params, learning_rate_init=0.3, momentum=0.0)
+    assert not takes_per_sample_steps(params, optimizer, config, settings)
+    with pytest.raises(ValueError, match="one-hot inputs"):
+        run_epoch(params, optimizer, data, config, settings, np.random.default_rng(0))
+
+
 def test_seed_params_take_the_per_sample_path(monkeypatch):
     def general_step(*args, **kwargs):
         raise AssertionError("the general path took a step")
