@@ -35,8 +35,9 @@ from sklearn.utils.validation import (
 
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._fitted import FittedModel
+from ._ngrams import ngram_logits
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
-from ._prediction import mean_output_logits, predict_logits
+from ._prediction import blended_logits, predict_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import single_threaded_blas
@@ -404,6 +405,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=4,
             )
+        # The companion first: a problem with it shows before the long part.
+        start = dataclasses.replace(
+            start, ngrams=self._fit_companion(sequences, targets, sample_weight, start)
+        )
         data = Dataset(sequences, targets, sample_weight)
         hold_out = (
             self._uses_early_stopping(len(documents), self._min_validation(targets))
@@ -470,6 +475,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # One assignment: a concurrent reader sees the old model or this one.
         self._fitted = fitted
         return self
+
+    def _fit_companion(self, sequences, targets, sample_weight, start):
+        """The n-gram companion fitted on the training data, or None.
+
+        None here: only the classifier has one (``ngram_range``).
+        """
+        return None
+
+    def _companion_weight(self, model):
+        """The weight of the model's n-gram companion in the blend; 0 without."""
+        return 0.0
 
     def _fit_member(self, start, data, hold_out, max_epochs, hooks):
         """Train one member of the ensemble (the only one by default).
@@ -881,7 +897,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The network's outputs for the documents, as float64 whatever ``dtype``.
 
         An ensemble's are the logits of its members' mean output (see
-        :func:`~skrnn._prediction.mean_output_logits`).  From ``verbose=2``,
+        :func:`~skrnn._prediction.mean_output_logits`), blended with the
+        n-gram companion's when there is one (see
+        :func:`~skrnn._prediction.blended_logits`).  From ``verbose=2``,
         a prediction that runs longer than ``PROGRESS_DELAY`` (two) seconds
         shows its progress.
         """
@@ -898,19 +916,25 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         try:
             with single_threaded_blas():
-                logits = mean_output_logits(
-                    [
-                        predict_logits(
-                            member.weights,
-                            sequences,
-                            model.config,
-                            n_jobs=self.n_jobs,
-                            on_batch=on_batch,
-                        )
-                        for member in ensemble
-                    ],
-                    model.config.head,
-                )
+                members = [
+                    predict_logits(
+                        member.weights,
+                        sequences,
+                        model.config,
+                        n_jobs=self.n_jobs,
+                        on_batch=on_batch,
+                    )
+                    for member in ensemble
+                ]
+            companion = None
+            if model.ngrams is not None:
+                companion = ngram_logits(model.ngrams, sequences)
+            logits = blended_logits(
+                members,
+                model.config.head,
+                companion,
+                self._companion_weight(model),
+            )
         finally:
             if close is not None:
                 close()

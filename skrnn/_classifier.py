@@ -2,6 +2,7 @@
 
 import warnings
 from collections.abc import Iterable
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
@@ -9,12 +10,14 @@ from numpy.typing import ArrayLike
 from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import assert_all_finite, column_or_1d
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._base import DEFAULT_TOKEN_PATTERN, BaseRNNText, _FittedAttribute
 from ._explain import Explanation, explain_document, staged_outputs
+from ._ngrams import check_ngram_range, fit_ngrams
 from .nn import HEADS
 from .nn._functional import log_sigmoid, log_softmax
 
@@ -224,6 +227,24 @@ see SequenceVectorizer
         ``explain`` read that average.  Fitting and predicting cost
         ``n_estimators`` times those of one network.  See
         :ref:`ensembles`.
+    ngram_range : tuple (min_n, max_n) or None, default=None
+        Fit an n-gram companion beside the network(s) and blend their
+        probabilities: a bag of n-grams of ``min_n`` to ``max_n`` tokens
+        (the tokens the network reads), NBSVM in its logistic-regression
+        form (naive Bayes log-count ratios scaling binary n-gram features,
+        then liblinear's ``LogisticRegression``, one-vs-rest for more than
+        two classes, one per label for multi-label ``y``, ``C`` chosen by an
+        inner 3-fold cross-validation), fitted first on the same training
+        documents and weights.  ``(1, 2)`` is NBSVM-bi.  None: no companion.
+        It cannot learn incrementally, so ``partial_fit`` is unavailable
+        when it is set; a warm start refits it on each call's data while the
+        network continues.  See :ref:`ngram-companion`.
+    ngram_weight : float, default=0.5
+        Weight of the companion's probabilities in the blend, in [0, 1]:
+        ``predict_proba`` is ``(1 - ngram_weight) * p_network + ngram_weight
+        * p_ngrams``, ``p_network`` being the ensemble's mean, and every
+        prediction method follows it.  Read at prediction: changing it needs
+        no refit.  Not used without ``ngram_range``.
     n_jobs : int, default=None
         Number of threads that compute the gradients of a minibatch and the
         predictions.  A minibatch of more than 64 documents is split into
@@ -303,6 +324,8 @@ see SequenceVectorizer
     _parameter_constraints: ClassVar[dict] = {
         **BaseRNNText._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "ngram_range": [tuple, None],
+        "ngram_weight": [Interval(Real, 0, 1, closed="both")],
     }
 
     def __init__(
@@ -354,6 +377,8 @@ see SequenceVectorizer
         class_weight=None,
         warm_start=False,
         n_estimators=1,
+        ngram_range=None,
+        ngram_weight=0.5,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -411,6 +436,8 @@ see SequenceVectorizer
             dtype=dtype,
         )
         self.class_weight = class_weight
+        self.ngram_range = ngram_range
+        self.ngram_weight = ngram_weight
 
     # ------------------------------------------------------------------ fitting
 
@@ -448,6 +475,16 @@ see SequenceVectorizer
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    def _can_learn_incrementally(self):
+        if self.ngram_range is not None:
+            raise AttributeError(
+                "partial_fit is not available when ngram_range is set: the "
+                "n-gram companion cannot learn incrementally. Set "
+                "ngram_range=None, or fit on all the data at once."
+            )
+        return True
+
+    @available_if(_can_learn_incrementally)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self,
@@ -513,6 +550,31 @@ see SequenceVectorizer
         return self._fit(
             X, y, sample_weight=sample_weight, incremental=True, classes=classes
         )
+
+    def _fit_companion(self, sequences, targets, sample_weight, start):
+        """The n-gram companion fitted on the training data, or None."""
+        if self.ngram_range is None:
+            return None
+        return fit_ngrams(
+            sequences,
+            targets,
+            sample_weight,
+            ngram_range=check_ngram_range(self.ngram_range, start.config.n_vocab),
+            n_vocab=start.config.n_vocab,
+            n_classes=start.config.n_outputs,
+            head=start.config.head,
+        )
+
+    def _companion_weight(self, model):
+        """``ngram_weight``, checked, for a model with a companion; else 0."""
+        if model.ngrams is None:
+            return 0.0
+        weight = self.ngram_weight
+        if not (isinstance(weight, Real) and 0 <= weight <= 1):
+            raise ValueError(
+                f"ngram_weight must be a number in [0, 1]; got {weight!r}."
+            )
+        return float(weight)
 
     # -------------------------------------------------------- handling y
 

@@ -35,7 +35,12 @@ from typing import Any
 import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
-from ._prediction import mean_output_logits, predict_logits, prediction_batch_size
+from ._ngrams import NgramModel, ngram_logits, staged_ngram_logits
+from ._prediction import (
+    blended_logits,
+    predict_logits,
+    prediction_batch_size,
+)
 from ._text import check_text
 from ._threads import single_threaded_blas
 from .nn import HEADS, NetworkConfig, predict_forward, staged_forward
@@ -341,6 +346,8 @@ def occlusion_attributions(
     params: Params | Sequence[Params],
     sequences: Sequence[np.ndarray],
     config: NetworkConfig,
+    ngrams: NgramModel | None = None,
+    ngram_weight: float = 0.0,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Leave-one-out occlusion: how much each token raises the predicted class.
 
@@ -371,6 +378,11 @@ def occlusion_attributions(
         Token ids of each document.
     config : NetworkConfig
         The architecture.
+    ngrams : NgramModel or None, default=None
+        An n-gram companion whose outputs are blended with the network's
+        (see :func:`~skrnn._prediction.blended_logits`), variants included.
+    ngram_weight : float, default=0.0
+        The companion's weight in the blend.
 
     Returns
     -------
@@ -381,10 +393,13 @@ def occlusion_attributions(
     """
     members = [params] if isinstance(params, Mapping) else list(params)
     output = _output(config)
+
+    def blend(logits, variants):
+        companion = None if ngrams is None else ngram_logits(ngrams, variants)
+        return blended_logits(logits, config.head, companion, ngram_weight)
+
     proba = output(
-        mean_output_logits(
-            [predict_logits(p, sequences, config) for p in members], config.head
-        )
+        blend([predict_logits(p, sequences, config) for p in members], sequences)
     )
     by_class = config.head == "softmax"
     attributions = []
@@ -401,9 +416,9 @@ def occlusion_attributions(
             )
             lengths = np.full(stop - start, n_steps)
             out = output(
-                mean_output_logits(
+                blend(
                     [predict_forward(p, ids, lengths, config) for p in members],
-                    config.head,
+                    list(ids.T),
                 )
             )
             drop[start:stop] = p[c] - out[:, c] if by_class else p - out
@@ -477,21 +492,32 @@ def staged_outputs(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
     """
     model = estimator._model()
     sequences = model.vectorizer.transform(check_text(X))
+    weight = estimator._companion_weight(model)
     return [
-        _output(model.config)(block) for block in _staged_ensemble(model, sequences)
+        _output(model.config)(block)
+        for block in _staged_ensemble(model, sequences, weight)
     ]
 
 
-def _staged_ensemble(model: Any, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """The staged logits of a fitted model's (mean) output, one array a document."""
+def _staged_ensemble(
+    model: Any, sequences: Sequence[np.ndarray], ngram_weight: float
+) -> list[np.ndarray]:
+    """The staged logits of a fitted model's output, one array a document.
+
+    The members' mean output, blended with the n-gram companion's when the
+    model has one.
+    """
     with single_threaded_blas():
         staged = [
             staged_logits(member.weights, sequences, model.config)
             for member in model.ensemble
         ]
+    companions = [None] * len(sequences)
+    if model.ngrams is not None:
+        companions = staged_ngram_logits(model.ngrams, sequences)
     return [
-        mean_output_logits(list(blocks), model.config.head)
-        for blocks in zip(*staged, strict=True)
+        blended_logits(list(blocks), model.config.head, companion, ngram_weight)
+        for *blocks, companion in zip(*staged, companions, strict=True)
     ]
 
 
@@ -529,10 +555,15 @@ def explain_documents(
     token_lists = vectorizer._tokenize(documents)
     sequences = vectorizer._encode(token_lists)
     config = model.config
-    staged = _staged_ensemble(model, sequences)
+    weight = estimator._companion_weight(model)
+    staged = _staged_ensemble(model, sequences, weight)
     with single_threaded_blas():
         proba, attributions = occlusion_attributions(
-            [member.weights for member in model.ensemble], sequences, config
+            [member.weights for member in model.ensemble],
+            sequences,
+            config,
+            ngrams=model.ngrams,
+            ngram_weight=weight,
         )
     output = _output(config)
     if config.head == "identity":

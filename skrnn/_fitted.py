@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._ngrams import NgramModel
 from ._optimizers import BaseOptimizer, build_optimizer
 from ._text import SequenceVectorizer
 from ._training import TrainingState
@@ -85,6 +86,9 @@ class FittedModel:
         own weights, optimizer, training state and generator, and shares the
         classes, vectorizer and configuration of this one, which is member 0.
         Empty for a single network.
+    ngrams : NgramModel or None
+        The n-gram companion (``ngram_range``), shared by the ensemble, or
+        None without one.
     """
 
     classes: np.ndarray | None
@@ -98,6 +102,7 @@ class FittedModel:
     held_out: bool = False
     embeddings_coverage: float | None = None
     members: tuple["FittedModel", ...] = ()
+    ngrams: NgramModel | None = None
 
     @property
     def ensemble(self) -> tuple["FittedModel", ...]:
@@ -126,7 +131,8 @@ class FittedModel:
             generator's state), ``fitted_params``, ``held_out`` and
             ``embeddings_coverage``, and ``members``: for each other member
             of an ensemble, its ``weights``, ``optimizer_state``,
-            ``training``, ``rng`` and ``fitted_params``.
+            ``training``, ``rng`` and ``fitted_params``; ``ngrams``: the
+            companion's fields as a dict, or None.
         """
         return {
             **self._member_dict(),
@@ -136,6 +142,7 @@ class FittedModel:
             "held_out": self.held_out,
             "embeddings_coverage": self.embeddings_coverage,
             "members": [member._member_dict() for member in self.members],
+            "ngrams": None if self.ngrams is None else dataclasses.asdict(self.ngrams),
         }
 
     def _member_dict(self) -> dict[str, Any]:
@@ -180,7 +187,18 @@ class FittedModel:
             cls(**shared, **_member_fields(member, config))
             for member in state.get("members", ())
         )
-        return cls(**shared, **_member_fields(state, config), members=members)
+        # ... and a state pickled before the n-gram companion, no companion.
+        ngrams = state.get("ngrams")
+        if ngrams is not None:
+            ngrams = NgramModel(
+                **{**ngrams, "ngram_range": tuple(ngrams["ngram_range"])}
+            )
+        return cls(
+            **shared,
+            **_member_fields(state, config),
+            members=members,
+            ngrams=ngrams,
+        )
 
 
 def _member_fields(state: Mapping[str, Any], config: NetworkConfig) -> dict[str, Any]:

@@ -84,31 +84,49 @@ def predict_logits(
     return logits
 
 
-def _log_mean(log_values: np.ndarray) -> np.ndarray:
-    """The log of the mean over axis 0 of ``exp(log_values)``, without underflow."""
-    return np.logaddexp.reduce(log_values, axis=0) - np.log(len(log_values))
+def _log_mean(log_values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """The log of the (weighted) mean over axis 0 of ``exp(log_values)``.
+
+    Computed without underflow; a weight of 0 leaves its member out.
+    """
+    if weights is None:
+        return np.logaddexp.reduce(log_values, axis=0) - np.log(len(log_values))
+    with np.errstate(divide="ignore"):
+        log_weights = np.log(weights).reshape(-1, *[1] * (log_values.ndim - 1))
+    return np.logaddexp.reduce(log_values + log_weights, axis=0)
 
 
-def _softmax_mean(z: np.ndarray) -> np.ndarray:
+def _softmax_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     # log of the mean probabilities, from each member's log-softmax
-    return _log_mean(z - np.logaddexp.reduce(z, axis=-1, keepdims=True))
+    return _log_mean(z - np.logaddexp.reduce(z, axis=-1, keepdims=True), weights)
 
 
-def _logistic_mean(z: np.ndarray) -> np.ndarray:
+def _logistic_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     # log-odds of the mean probabilities: log p = -log(1 + e^-z), log(1 - p)
     # = -log(1 + e^z); saturated sigmoids would make them infinite
-    return _log_mean(-np.logaddexp(0.0, -z)) - _log_mean(-np.logaddexp(0.0, z))
+    return _log_mean(-np.logaddexp(0.0, -z), weights) - _log_mean(
+        -np.logaddexp(0.0, z), weights
+    )
 
 
-#: Each head's logits of the mean output, from the members' stacked logits.
+def _identity_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    return z.mean(axis=0) if weights is None else np.tensordot(weights, z, axes=1)
+
+
+#: Each head's logits of the mean output, from the members' stacked logits
+#: and their weights.
 _MEAN_LOGITS = {
     "softmax": _softmax_mean,
     "logistic": _logistic_mean,
-    "identity": lambda z: z.mean(axis=0),
+    "identity": _identity_mean,
 }
 
 
-def mean_output_logits(logits: Sequence[np.ndarray], head: str) -> np.ndarray:
+def mean_output_logits(
+    logits: Sequence[np.ndarray],
+    head: str,
+    weights: Sequence[float] | None = None,
+) -> np.ndarray:
     """The logits whose output is the mean of the members' outputs.
 
     An ensemble averages its members' probabilities (or predicted values);
@@ -124,6 +142,9 @@ def mean_output_logits(logits: Sequence[np.ndarray], head: str) -> np.ndarray:
         Each member's logits for the same documents.
     head : str
         The output head, a key of :data:`skrnn.nn.HEADS`.
+    weights : sequence of float, default=None
+        The members' weights in the mean, summing to 1; None weighs them
+        equally.
 
     Returns
     -------
@@ -133,4 +154,42 @@ def mean_output_logits(logits: Sequence[np.ndarray], head: str) -> np.ndarray:
     """
     if len(logits) == 1:
         return logits[0]
-    return _MEAN_LOGITS[head](np.asarray(logits, dtype=np.float64))
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+    return _MEAN_LOGITS[head](np.asarray(logits, dtype=np.float64), weights)
+
+
+def blended_logits(
+    members: Sequence[np.ndarray],
+    head: str,
+    companion: np.ndarray | None = None,
+    companion_weight: float = 0.0,
+) -> np.ndarray:
+    """The logits of an ensemble's mean output blended with a companion's.
+
+    The output is ``(1 - companion_weight) * mean of the members' outputs +
+    companion_weight * the companion's output`` (the n-gram companion of
+    :mod:`skrnn._ngrams`), as logits (see :func:`mean_output_logits`).
+
+    Parameters
+    ----------
+    members : sequence of ndarray of shape (..., n_outputs)
+        Each network's logits.
+    head : str
+        The output head.
+    companion : ndarray of shape (..., n_outputs) or None
+        The companion's logits, or None without one.
+    companion_weight : float, default=0.0
+        The companion's weight in the blend, in [0, 1].
+
+    Returns
+    -------
+    ndarray of shape (..., n_outputs)
+        What :func:`mean_output_logits` gives for the members alone when
+        there is no companion or its weight is 0.
+    """
+    if companion is None or companion_weight == 0:
+        return mean_output_logits(members, head)
+    k = len(members)
+    weights = [(1 - companion_weight) / k] * k + [companion_weight]
+    return mean_output_logits([*members, companion], head, weights)

@@ -82,6 +82,7 @@ BELOW_THE_ESTIMATORS = (
     "skrnn._embeddings",
     "skrnn._explain",
     "skrnn._fitted",
+    "skrnn._ngrams",
     "skrnn._optimizers",
     "skrnn._prediction",
     "skrnn._progress",

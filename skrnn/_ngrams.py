@@ -1,0 +1,452 @@
+"""The n-gram companion: NBSVM over the network's own tokens.
+
+A bag-of-n-grams model that :class:`~skrnn.RNNTextClassifier` fits beside
+its network when ``ngram_range`` is set, and whose probabilities it blends
+with the network's.  It is NBSVM (Wang and Manning, 2012) in its
+logistic-regression form, as ``benchmarks/_baselines.py`` runs it:
+
+* the features are the binary presence of the n-grams of the token ids that
+  the fitted :class:`~skrnn.SequenceVectorizer` gives (the tokens the network
+  reads, after stop words and ``max_length``); an n-gram of ids is one int64
+  key, ``ids[0] * n_vocab ** (n - 1) + ... + ids[n - 1]``, and the model
+  keeps the sorted keys seen in training;
+* for each class ``c`` (only the second of two), the naive Bayes log-count
+  ratio ``r = log((p / |p|_1) / (q / |q|_1))``, with ``p = 1 + the weighted
+  feature counts of class c`` and ``q`` the same over the other documents,
+  scales the features, and liblinear's dual ``LogisticRegression`` is fitted
+  on them; ``C`` is chosen from :data:`C_GRID` by an inner 3-fold
+  cross-validation on the training data (deterministic: unshuffled folds,
+  the first best ``C`` on ties);
+* probabilities are the sigmoid of the decision for two classes, the
+  one-vs-rest sigmoids normalised to sum 1 for more (as ``LogisticRegression``
+  gives them one-vs-rest), and one independent sigmoid per label for a
+  multi-label ``y``.
+
+N-grams holding the padding id or the unknown-word id are left out: an
+unknown id stands for many different words, whose n-grams a bag-of-words
+model on the raw text would keep apart, and by default (``min_df=1``)
+training documents hold no unknown words, so such n-grams would only ever
+appear at prediction, unseen.  Since every kept id is at least 2, the keys of
+n-grams of different lengths never collide (an n-gram's key lies in
+``[n_vocab ** (n - 1), n_vocab ** n)``).
+"""
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from ._text import PAD_ID, UNK_ID
+from .nn._functional import log_sigmoid
+
+__all__ = [
+    "C_GRID",
+    "NgramModel",
+    "check_ngram_range",
+    "fit_ngrams",
+    "ngram_logits",
+    "ngram_occurrences",
+    "staged_ngram_logits",
+]
+
+#: The values of ``C`` the inner cross-validation chooses from (NBSVM-bi's).
+C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+
+#: Folds of the inner cross-validation that chooses ``C``.
+N_FOLDS = 3
+
+#: Smoothing count added to every feature's naive Bayes counts.
+NB_ALPHA = 1.0
+
+#: Iterations of each logistic regression.
+MAX_ITER = 1000
+
+
+@dataclass(frozen=True, eq=False)
+class NgramModel:
+    """A fitted n-gram companion: the keys of its features and their weights.
+
+    Parameters
+    ----------
+    ngram_range : tuple of (int, int)
+        The lengths ``(min_n, max_n)`` of the n-grams.
+    n_vocab : int
+        The base of the keys: the vectorizer's number of ids.
+    keys : ndarray of int64 of shape (n_features,)
+        The sorted unique keys of the n-grams seen in training.
+    coef : ndarray of float64 of shape (n_features, n_columns)
+        Each feature's weight in each decision: the logistic regression's
+        coefficient times the feature's log-count ratio.  One column for two
+        classes (the decision for the second), else one per class or label.
+    intercept : ndarray of float64 of shape (n_columns,)
+        The decisions' intercepts.
+    head : {"softmax", "logistic"}
+        The classifier's output head: one class per document, or
+        independent labels.
+    C : float
+        The regularisation the inner cross-validation chose.
+    """
+
+    ngram_range: tuple[int, int]
+    n_vocab: int
+    keys: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    head: str
+    C: float
+
+    @property
+    def n_outputs(self) -> int:
+        """The number of classes or labels."""
+        n_columns = len(self.intercept)
+        return 2 if self.head == "softmax" and n_columns == 1 else n_columns
+
+
+def check_ngram_range(ngram_range, n_vocab: int) -> tuple[int, int]:
+    """The n-gram lengths as a pair of ints, checked against the key range.
+
+    Parameters
+    ----------
+    ngram_range : tuple of (int, int)
+        ``(min_n, max_n)``, with ``1 <= min_n <= max_n``.
+    n_vocab : int
+        The number of token ids.
+
+    Returns
+    -------
+    tuple of (int, int)
+
+    Raises
+    ------
+    ValueError
+        If the range is not two whole numbers ``1 <= min_n <= max_n``, or if
+        the keys of ``max_n``-grams would not fit in an int64.
+    """
+    try:
+        min_n, max_n = (int(n) for n in ngram_range)
+        whole = all(int(n) == n for n in ngram_range)
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or not 1 <= min_n <= max_n:
+        raise ValueError(
+            "ngram_range must be a tuple (min_n, max_n) of whole numbers with "
+            f"1 <= min_n <= max_n, such as (1, 2); got {ngram_range!r}."
+        )
+    if int(n_vocab) ** max_n > np.iinfo(np.int64).max:
+        raise ValueError(
+            f"ngram_range={(min_n, max_n)!r} is too long for a vocabulary of "
+            f"{n_vocab} token ids: the {max_n}-grams' keys would not fit in "
+            "64 bits. Lower max_n, or bound the vocabulary with max_features "
+            "or min_df."
+        )
+    return min_n, max_n
+
+
+def ngram_occurrences(
+    sequences: Sequence[np.ndarray], ngram_range: tuple[int, int], n_vocab: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every n-gram of every sequence: its document, its last position, its key.
+
+    Vectorised over all the documents at once.  N-grams holding the padding
+    or the unknown-word id are left out.
+
+    Parameters
+    ----------
+    sequences : sequence of 1-D int arrays
+        Token ids of each document.
+    ngram_range : tuple of (int, int)
+        ``(min_n, max_n)``, checked by :func:`check_ngram_range`.
+    n_vocab : int
+        The base of the keys.
+
+    Returns
+    -------
+    doc : ndarray of intp
+        The document of each occurrence.
+    end : ndarray of intp
+        The position of its last token in the document.
+    key : ndarray of int64
+        Its key.
+    """
+    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
+    total = int(lengths.sum())
+    flat = np.zeros(total, np.int64)
+    if total:
+        flat = np.concatenate([np.asarray(s, np.int64) for s in sequences])
+    doc_of = np.repeat(np.arange(len(sequences)), lengths)
+    position = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    skipped = np.concatenate([[0], np.cumsum((flat == PAD_ID) | (flat == UNK_ID))])
+    docs, ends, keys = [], [], []
+    min_n, max_n = ngram_range
+    for n in range(min_n, max_n + 1):
+        starts = np.arange(max(0, total - n + 1))
+        # whole n-grams inside one document, without a skipped id
+        kept = (position[starts] + n <= lengths[doc_of[starts]]) & (
+            skipped[starts + n] == skipped[starts]
+        )
+        starts = starts[kept]
+        key = flat[starts]
+        for j in range(1, n):
+            key = key * n_vocab + flat[starts + j]
+        docs.append(doc_of[starts])
+        ends.append(position[starts] + n - 1)
+        keys.append(key)
+    return np.concatenate(docs), np.concatenate(ends), np.concatenate(keys)
+
+
+def _lookup(keys: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The column of each key among the fitted keys, and whether it is there."""
+    column = np.searchsorted(keys, key)
+    column[column == len(keys)] = 0
+    found = (keys[column] == key) if len(keys) else np.zeros(len(key), bool)
+    return column, found
+
+
+def _features(
+    doc: np.ndarray, column: np.ndarray, n_docs: int, n_features: int
+) -> sp.csr_matrix:
+    """The binary presence matrix of the given (document, column) pairs."""
+    X = sp.csr_matrix((np.ones(len(doc)), (doc, column)), shape=(n_docs, n_features))
+    X.data[:] = 1.0  # an n-gram seen twice is present, not counted
+    return X
+
+
+def ngram_features(model: NgramModel, sequences: Sequence[np.ndarray]) -> sp.csr_matrix:
+    """The binary n-gram features of the sequences, in the model's columns.
+
+    Parameters
+    ----------
+    model : NgramModel
+        A fitted companion.
+    sequences : sequence of 1-D int arrays
+        Token ids of each document.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        1 where the document holds the n-gram; n-grams not seen in training
+        are left out.
+    """
+    doc, _, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
+    column, found = _lookup(model.keys, key)
+    return _features(doc[found], column[found], len(sequences), len(model.keys))
+
+
+def _as_logits(decision: np.ndarray, head: str) -> np.ndarray:
+    """Logits of the head's outputs, from the decisions of the regressions.
+
+    A softmax head gets the log-probabilities (a sigmoid and its complement
+    for one column, normalised one-vs-rest sigmoids for more), a logistic
+    head the decisions themselves, which are the labels' log-odds.
+    """
+    if head == "logistic":
+        return decision
+    if decision.shape[1] == 1:
+        return np.hstack([log_sigmoid(-decision), log_sigmoid(decision)])
+    log_p = log_sigmoid(decision)
+    return log_p - np.logaddexp.reduce(log_p, axis=1, keepdims=True)
+
+
+def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarray:
+    """The companion's logits for the sequences, as the classifier's head reads them.
+
+    Parameters
+    ----------
+    model : NgramModel
+        A fitted companion.
+    sequences : sequence of 1-D int arrays
+        Token ids of each document.
+
+    Returns
+    -------
+    ndarray of float64 of shape (n_samples, n_outputs)
+        Log-probabilities of the classes (softmax head), or log-odds of the
+        labels (logistic head).
+    """
+    X = ngram_features(model, sequences)
+    return _as_logits(X @ model.coef + model.intercept, model.head)
+
+
+def staged_ngram_logits(
+    model: NgramModel, sequences: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """The companion's logits for every prefix of every sequence.
+
+    A feature is present in a prefix once its first occurrence has ended, so
+    each feature's weights are added at that position and the decisions of
+    all the prefixes are a cumulative sum.
+
+    Parameters
+    ----------
+    model : NgramModel
+        A fitted companion.
+    sequences : sequence of 1-D int arrays
+        Token ids of each document.
+
+    Returns
+    -------
+    list of ndarray of shape (n_tokens, n_outputs)
+        Row ``t`` holds the logits of ``seq[: t + 1]``, as
+        :func:`ngram_logits` gives them.
+    """
+    doc, end, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
+    column, found = _lookup(model.keys, key)
+    doc, end, column = doc[found], end[found], column[found]
+    order = np.lexsort((end, column, doc))
+    doc, end, column = doc[order], end[order], column[order]
+    first = np.ones(len(doc), bool)
+    first[1:] = (doc[1:] != doc[:-1]) | (column[1:] != column[:-1])
+    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
+    offsets = np.cumsum(lengths) - lengths
+    steps = np.zeros((int(lengths.sum()), model.coef.shape[1]))
+    np.add.at(steps, offsets[doc[first]] + end[first], model.coef[column[first]])
+    return [
+        _as_logits(
+            np.cumsum(steps[start : start + n], axis=0) + model.intercept, model.head
+        )
+        for start, n in zip(offsets, lengths, strict=True)
+    ]
+
+
+# ------------------------------------------------------------------ fitting
+
+
+def fit_ngrams(
+    sequences: Sequence[np.ndarray],
+    y: np.ndarray,
+    sample_weight: np.ndarray,
+    *,
+    ngram_range: tuple[int, int],
+    n_vocab: int,
+    n_classes: int,
+    head: str,
+) -> NgramModel:
+    """Fit the companion on the training documents' token ids.
+
+    Parameters
+    ----------
+    sequences : sequence of 1-D int arrays
+        Token ids of each training document.
+    y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        Class indices (softmax head), or the label indicator matrix
+        (logistic head).
+    sample_weight : ndarray of shape (n_samples,)
+        Weights of the documents (class weights included): they weigh the
+        naive Bayes counts and the logistic regressions' loss.
+    ngram_range : tuple of (int, int)
+        ``(min_n, max_n)``.
+    n_vocab : int
+        The vectorizer's number of ids.
+    n_classes : int
+        The number of classes (softmax head; a class may be absent from
+        ``y``) or labels.
+    head : {"softmax", "logistic"}
+        The classifier's output head.
+
+    Returns
+    -------
+    NgramModel
+    """
+    ngram_range = check_ngram_range(ngram_range, n_vocab)
+    doc, _, key = ngram_occurrences(sequences, ngram_range, n_vocab)
+    keys = np.unique(key)
+    X = _features(doc, np.searchsorted(keys, key), len(sequences), len(keys))
+    if head == "logistic":
+        targets = np.asarray(y, bool)
+    elif n_classes == 2:
+        targets = (np.asarray(y) == 1)[:, None]
+    else:
+        targets = np.asarray(y)[:, None] == np.arange(n_classes)
+    sample_weight = np.asarray(sample_weight, np.float64)
+    C = _select_C(X, targets, sample_weight, y, head)
+    coef, intercept = _fit_columns(X, targets, sample_weight, C)
+    return NgramModel(
+        ngram_range=ngram_range,
+        n_vocab=int(n_vocab),
+        keys=keys,
+        coef=coef,
+        intercept=intercept,
+        head=head,
+        C=C,
+    )
+
+
+def _fit_columns(
+    X: sp.csr_matrix, targets: np.ndarray, sample_weight: np.ndarray, C: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """NB-scaled logistic regressions, one per column of ``targets``.
+
+    Only the features present in ``X`` take part (as a vectorizer fitted on
+    these documents would have them); the others get weight 0.
+    """
+    present = np.flatnonzero(X.getnnz(axis=0))
+    X_present = X[:, present]
+    coef = np.zeros((X.shape[1], targets.shape[1]))
+    intercept = np.zeros(targets.shape[1])
+    for j, positive in enumerate(targets.T):
+        w_pos, w_neg = sample_weight * positive, sample_weight * ~positive
+        if not (w_pos.any() and w_neg.any()):
+            # One side has no weight (a label never or always on): the
+            # smoothed log-odds of its frequency, whatever the features.
+            intercept[j] = np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
+            continue
+        p = NB_ALPHA + X_present.T @ w_pos
+        q = NB_ALPHA + X_present.T @ w_neg
+        ratio = np.log(p / p.sum()) - np.log(q / q.sum())
+        # liblinear's dual solver: fast with more features than samples.
+        model = LogisticRegression(
+            C=C, solver="liblinear", dual=True, max_iter=MAX_ITER, random_state=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X_present.multiply(ratio).tocsr(), positive, sample_weight)
+        coef[present, j] = ratio * model.coef_[0]
+        intercept[j] = model.intercept_[0]
+    return coef, intercept
+
+
+def _select_C(
+    X: sp.csr_matrix,
+    targets: np.ndarray,
+    sample_weight: np.ndarray,
+    y: np.ndarray,
+    head: str,
+) -> float:
+    """The ``C`` of :data:`C_GRID` with the best mean inner-CV accuracy.
+
+    Accuracy is weighted by the sample weights, and for a multi-label ``y``
+    averaged over the labels.  Folds are stratified by class (unshuffled);
+    with fewer than :data:`N_FOLDS` documents of some class, as many folds as
+    the rarest class has, and with fewer than 2, ``C = 1``.
+    """
+    if head == "logistic":
+        n_splits = min(N_FOLDS, len(y))
+        splitter = KFold(n_splits) if n_splits >= 2 else None
+    else:
+        counts = np.bincount(y)
+        n_splits = min(N_FOLDS, counts[counts > 0].min())
+        splitter = StratifiedKFold(n_splits) if n_splits >= 2 else None
+    if splitter is None:
+        return 1.0
+    scores = np.zeros(len(C_GRID))
+    strata = None if head == "logistic" else y
+    for train, test in splitter.split(np.zeros(len(y)), strata):
+        for i, C in enumerate(C_GRID):
+            coef, intercept = _fit_columns(
+                X[train], targets[train], sample_weight[train], C
+            )
+            decision = X[test] @ coef + intercept
+            if head == "logistic":
+                correct = ((decision > 0) == targets[test]).mean(axis=1)
+            elif decision.shape[1] == 1:
+                correct = (decision[:, 0] > 0) == targets[test, 0]
+            else:
+                correct = decision.argmax(axis=1) == y[test]
+            weight = sample_weight[test]
+            scores[i] += np.average(correct, weights=weight if weight.any() else None)
+    return float(C_GRID[int(np.argmax(scores))])
