@@ -59,6 +59,8 @@ CORPORA = {"mr": _mr, "trec": _trec, "sst2": _sst2}
 
 def score(params, X, y, train, val, seed):
     """Validation accuracy and fit seconds of one candidate on one split."""
+    # JSON has no tuples: a list is one (``"ngram_range": [1, 2]``).
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     model = RNNTextClassifier(**{**params, "random_state": seed})
     start = time.perf_counter()
     model.fit([X[i] for i in train], y[train])
