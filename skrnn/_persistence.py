@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 4
+File format, version 5
 ----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -28,7 +28,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``4``. Readers refuse files of a newer version, and read the older
+        ``5``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -140,15 +140,29 @@ each member ``k = 1, 2, ...`` of an ensemble after the first
 vocabulary, network configuration and ``optimizer_params``; the
 ``attributes`` are member 0's.
 
+``metadata.json`` also has ``ngrams`` (from version 5): ``null``, or for a
+classifier with an n-gram companion (``ngram_range``)
+``{"ngram_range": [min_n, max_n], "C": float}``, with ``1 <= min_n <=
+max_n`` and keys of ``max_n``-grams within int64, and the arrays
+``ngrams/keys`` (int64, the sorted unique n-gram keys, each in
+``[2 * n_vocab ** (min_n - 1), n_vocab ** max_n)``, ``n_vocab`` being the
+vectorizer's number of ids), ``ngrams/coef`` (float64, finite, of shape
+``(n_keys, n_columns)``) and ``ngrams/intercept`` (float64, finite, of
+shape ``(n_columns,)``), where ``n_columns`` is 1 for two classes and the
+number of classes or labels otherwise.
+
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
-Version 3 and older have no ``adversarial_epsilon`` in ``params``:
-:func:`load` reads them with ``adversarial_epsilon=0.0``, as they were
-trained.  Version 2 and older hold one network (``params`` has no
-``n_estimators``): :func:`load` reads them with ``n_estimators=1``.
-Version 1 knew the softmax head only: its ``network`` has ``n_classes`` for
-``n_outputs`` and no ``head``.  :func:`load` reads it as a version 2 file
+Version 4 and older have no n-gram companion, and their classifiers'
+``params`` no ``ngram_range`` and ``ngram_weight``: :func:`load` reads them
+with ``ngram_range=None``.  Version 3 and older have no
+``adversarial_epsilon`` in ``params``: :func:`load` reads them with
+``adversarial_epsilon=0.0``, as they were trained.  Version 2 and older
+hold one network (``params`` has no ``n_estimators``): :func:`load` reads
+them with ``n_estimators=1``.  Version 1 knew the softmax head only: its
+``network`` has ``n_classes`` for ``n_outputs`` and no ``head``.
+:func:`load` reads it as a version 2 file
 with ``head`` ``"softmax"``.
 """
 
@@ -182,6 +196,7 @@ from . import __version__
 from ._base import _ARCHITECTURE_PARAMS, BaseRNNText
 from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
+from ._ngrams import NgramModel, check_ngram_range
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._regressor import RNNTextRegressor
 from ._text import _N_RESERVED, DEFAULT_TOKEN_PATTERN, SequenceVectorizer
@@ -205,7 +220,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -214,6 +229,7 @@ and every older one."""
 _ADDED_PARAMS = {
     3: ("ensembles", {"n_estimators": 1}),
     4: ("adversarial training", {"adversarial_epsilon": 0.0}),
+    5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": 0.5}),
 }
 
 #: The names that files of 2c130fb and earlier gave to the optimizer's
@@ -645,9 +661,19 @@ def _encode_classifier(
         "rng": rng_state,
         "attributes": _encode_mapping(attributes, "attribute"),
         "members": [],
+        "ngrams": None,
     }
     arrays = {} if classes is None else {"classes_": classes}
     arrays.update(_member_arrays(state, ""))
+    if (ngrams := fitted.ngrams) is not None:
+        metadata["ngrams"] = {"ngram_range": list(ngrams.ngram_range), "C": ngrams.C}
+        arrays.update(
+            {
+                "ngrams/keys": ngrams.keys,
+                "ngrams/coef": ngrams.coef,
+                "ngrams/intercept": ngrams.intercept,
+            }
+        )
     for k, member in enumerate(fitted.members, start=1):
         member_state = state["members"][k - 1]
         if member.fitted_params != fitted.fitted_params:
@@ -1374,11 +1400,13 @@ def _check_header(metadata: Any) -> None:
             "to load it (pip install --upgrade skrnn); it was written by skrnn "
             f"{metadata.get('skrnn_version')!r:.60}."
         )
-    _check_keys(
-        metadata, _METADATA_KEYS | ({"members"} if version >= 3 else set()), _METADATA
-    )
+    added = {"members"} if version >= 3 else set()
+    added |= {"ngrams"} if version >= 5 else set()
+    _check_keys(metadata, _METADATA_KEYS | added, _METADATA)
     if version >= 3 and not isinstance(metadata["members"], list):
         raise _CorruptFileError("members is not a JSON array")
+    if version >= 5 and not isinstance(metadata["ngrams"], (dict, type(None))):
+        raise _CorruptFileError("ngrams is neither null nor a JSON object")
     for key in _STRING_KEYS:
         _expect(metadata[key], str, key)
     for key in sorted(_METADATA_KEYS - _STRING_KEYS - {"format_version", "classes"}):
@@ -1430,7 +1458,10 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
     name = metadata["estimator"]
     cls = _ESTIMATORS[name]
     section = metadata["params"]
+    # the parameters of this estimator that a file of an older version lacks
+    own = cls().get_params()
     for version, (what, added) in _ADDED_PARAMS.items():
+        added = {name: value for name, value in added.items() if name in own}
         if metadata["format_version"] < version and isinstance(section, dict):
             if present := sorted(set(added) & set(section)):
                 raise _CorruptFileError(
@@ -1519,7 +1550,10 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
                 f"{_ARRAYS} holds unexpected arrays {[prefix + k for k in unexpected]}"
             )
         member_keys.update(prefix + key for key in own)
+    ngrams = _decode_ngrams(metadata.get("ngrams"), arrays, config)
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
+    if ngrams is not None:
+        expected.update(f"ngrams/{name}" for name in ("keys", "coef", "intercept"))
     expected.update(key for key in arrays if key.startswith("optimizer/"))
     expected.update(member_keys)
     if unexpected := sorted(set(arrays) - expected):
@@ -1541,6 +1575,7 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         fitted_params={**architecture, **optimizer_params},
         held_out=held_out,
         embeddings_coverage=coverage,
+        ngrams=ngrams,
     )
     model._fitted = dataclasses.replace(
         model._fitted,
@@ -1561,6 +1596,74 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
             f"with which the model was fitted, is {fitted!r:.60}"
         )
     return model
+
+
+def _decode_ngrams(
+    section: Any, arrays: dict[str, np.ndarray], config: NetworkConfig
+) -> NgramModel | None:
+    """The n-gram companion of the ``ngrams`` section and arrays, or None."""
+    if section is None:
+        return None
+    if config.head not in ("softmax", "logistic"):
+        raise _CorruptFileError(f"a network with a {config.head!r} head has no ngrams")
+    _check_keys(section, {"ngram_range", "C"}, "ngrams")
+    ngram_range = section["ngram_range"]
+    if not (
+        isinstance(ngram_range, list)
+        and len(ngram_range) == 2
+        and all(type(n) is int for n in ngram_range)
+        and 1 <= ngram_range[0] <= ngram_range[1]
+    ):
+        raise _CorruptFileError(
+            f"ngrams.ngram_range is {ngram_range!r:.60}, not [min_n, max_n] with "
+            "1 <= min_n <= max_n"
+        )
+    n_vocab = config.n_vocab
+    try:
+        min_n, max_n = check_ngram_range(ngram_range, n_vocab)
+    except ValueError:
+        raise _CorruptFileError(
+            f"ngrams.ngram_range {ngram_range!r} makes keys beyond int64 for "
+            f"{n_vocab} token ids"
+        ) from None
+    C = _float(section["C"], "ngrams.C")
+    if not (math.isfinite(C) and C > 0):
+        raise _CorruptFileError(f"ngrams.C is {C!r}, not a positive number")
+    binary = config.head == "softmax" and config.n_outputs == 2
+    n_columns = 1 if binary else config.n_outputs
+    for name in ("keys", "coef", "intercept"):
+        if f"ngrams/{name}" not in arrays:
+            raise _CorruptFileError(f"{_ARRAYS} has no 'ngrams/{name}' array")
+    keys = arrays["ngrams/keys"]
+    if keys.dtype != np.int64 or keys.ndim != 1:
+        raise _CorruptFileError(
+            f"ngrams/keys is a {keys.ndim}-D {keys.dtype} array, not 1-D int64"
+        )
+    low, high = 2 * n_vocab ** (min_n - 1), n_vocab**max_n
+    if len(keys) and not (
+        (np.diff(keys) > 0).all() and keys[0] >= low and keys[-1] < high
+    ):
+        raise _CorruptFileError(
+            f"ngrams/keys must be sorted, unique and in [{low}, {high})"
+        )
+    for name, shape in (("coef", (len(keys), n_columns)), ("intercept", (n_columns,))):
+        array = arrays[f"ngrams/{name}"]
+        if array.shape != shape or array.dtype != np.float64:
+            raise _CorruptFileError(
+                f"ngrams/{name} is a {array.dtype} array of shape {array.shape}; "
+                f"the companion needs float64 of shape {shape}"
+            )
+        if not np.isfinite(array).all():
+            raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
+    return NgramModel(
+        ngram_range=(min_n, max_n),
+        n_vocab=n_vocab,
+        keys=np.array(keys),
+        coef=np.array(arrays["ngrams/coef"], order="C"),
+        intercept=np.array(arrays["ngrams/intercept"]),
+        head=config.head,
+        C=C,
+    )
 
 
 def _decode_classes(arrays: dict[str, np.ndarray], section: Any) -> np.ndarray:

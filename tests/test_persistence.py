@@ -318,7 +318,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 4
+    assert metadata["format_version"] == FORMAT_VERSION == 5
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -1097,11 +1097,12 @@ def _refused_because(data, reason):
 def test_the_estimator_name_must_match_the_model():
     metadata, arrays = _read(_saved_bytes())
     metadata["estimator"] = "RNNTextRegressor"
-    del metadata["params"]["class_weight"]
+    for name in ("class_weight", "ngram_range", "ngram_weight"):
+        del metadata["params"][name]
     _refused_because(_write(metadata, arrays), "a RNNTextRegressor has no classes")
     metadata, arrays = _read(_regressor_bytes())
     metadata["estimator"] = "RNNTextClassifier"
-    metadata["params"]["class_weight"] = None
+    metadata["params"].update(class_weight=None, ngram_range=None, ngram_weight=0.5)
     _refused_because(_write(metadata, arrays), "classes is not a JSON object")
 
 
@@ -1999,7 +2000,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 4
+    assert metadata["format_version"] == FORMAT_VERSION == 5
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2067,9 +2068,10 @@ def test_load_refuses_a_damaged_ensemble(edit, message):
 
 def test_a_version_2_file_loads_as_one_network():
     metadata, arrays = _read(_saved_bytes())
-    del metadata["members"]
+    del metadata["members"], metadata["ngrams"]
     del metadata["params"]["n_estimators"]
     del metadata["params"]["adversarial_epsilon"]
+    del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
     metadata["format_version"] = 2
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).n_estimators == 1
     metadata["params"]["n_estimators"] = 1
@@ -2079,7 +2081,8 @@ def test_a_version_2_file_loads_as_one_network():
 
 def test_a_version_3_file_loads_without_adversarial_training():
     metadata, arrays = _read(_saved_bytes())
-    del metadata["params"]["adversarial_epsilon"]
+    del metadata["params"]["adversarial_epsilon"], metadata["ngrams"]
+    del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
     metadata["format_version"] = 3
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).adversarial_epsilon == 0
     metadata["params"]["adversarial_epsilon"] = 0.0
@@ -2104,3 +2107,186 @@ def test_save_refuses_an_ensemble_of_another_size():
     model.set_params(n_estimators=2)
     with pytest.raises(ValueError, match="n_estimators=3 again, or refit"):
         skrnn.save(model, io.BytesIO())
+
+
+# ------------------------------------------------------- the n-gram companion
+
+#: Three classes (two decision columns would hide a transposed coef).
+X3 = [*X, "an ok film", "an ok story", "ok acting", "ok"]
+Y3 = [*Y, "mid", "mid", "mid", "mid"]
+
+
+def _companion_bytes():
+    return _saved_bytes(_fit(X3, Y3, ngram_range=(1, 2)))
+
+
+@pytest.mark.parametrize(
+    ("y", "params"),
+    [
+        (Y, {"ngram_range": (1, 2)}),
+        (Y3, {"ngram_range": (1, 3), "n_estimators": 2, "ngram_weight": 0.3}),
+        (np.eye(4, dtype=int)[[0, 1, 2, 3, 0, 1, 2, 3]], {"ngram_range": (2, 2)}),
+    ],
+    ids=["binary", "multi-class ensemble", "multi-label"],
+)
+def test_a_companion_round_trips_through_a_file(y, params):
+    model = _fit(X3[: len(y)], y, **params)
+    loaded = _round_trip(model)
+    assert_same_fitted_state(loaded, model)
+    a, b = loaded._fitted.ngrams, model._fitted.ngrams
+    assert (a.ngram_range, a.n_vocab, a.head, a.C) == (
+        b.ngram_range,
+        b.n_vocab,
+        b.head,
+        b.C,
+    )
+    for name in ("keys", "coef", "intercept"):
+        assert_array_equal(getattr(a, name), getattr(b, name))
+        assert getattr(a, name).dtype == getattr(b, name).dtype
+    assert loaded.get_params() == model.get_params()
+    assert_array_equal(loaded.predict_proba(X3), model.predict_proba(X3))
+
+
+def test_a_model_without_companion_saves_ngrams_null():
+    metadata, arrays = _read(_saved_bytes())
+    assert metadata["ngrams"] is None
+    assert not any(key.startswith("ngrams/") for key in arrays)
+
+
+def _swap_first_keys(keys):
+    keys = keys.copy()
+    keys[[0, 1]] = keys[[1, 0]]
+    return keys
+
+
+def _ngrams_edit(key, value):
+    return lambda m, a: m["ngrams"].__setitem__(key, value)
+
+
+#: Each tampering of a file with a companion, and the reason load gives.
+COMPANION_TAMPERINGS = {
+    "unsorted keys": (
+        _edit_array("ngrams/keys", _swap_first_keys),
+        "ngrams/keys must be sorted, unique and in",
+    ),
+    "repeated key": (
+        _edit_array("ngrams/keys", lambda k: np.sort(np.r_[k[:1], k[:-1]])),
+        "ngrams/keys must be sorted, unique and in",
+    ),
+    "key beyond the longest n-gram": (
+        _edit_array("ngrams/keys", lambda k: np.r_[k[:-1], 10**12]),
+        "ngrams/keys must be sorted, unique and in",
+    ),
+    "key of the padding id": (
+        _edit_array("ngrams/keys", lambda k: np.r_[0, k[1:]]),
+        "ngrams/keys must be sorted, unique and in",
+    ),
+    "float keys": (
+        _edit_array("ngrams/keys", lambda k: k.astype(float)),
+        "ngrams/keys is a 1-D float64 array, not 1-D int64",
+    ),
+    "2-D keys": (
+        _edit_array("ngrams/keys", lambda k: k[:, None]),
+        "ngrams/keys is a 2-D int64 array",
+    ),
+    "fewer coefficients than keys": (
+        _edit_array("ngrams/coef", lambda c: c[:-1]),
+        "ngrams/coef is a float64 array of shape",
+    ),
+    "transposed coefficients": (
+        _edit_array("ngrams/coef", lambda c: c.T.copy()),
+        "ngrams/coef is a float64 array of shape",
+    ),
+    "float32 intercept": (
+        _edit_array("ngrams/intercept", lambda b: b.astype(np.float32)),
+        "ngrams/intercept is a float32 array",
+    ),
+    "NaN coefficient": (
+        _edit_array("ngrams/coef", _nan_at_origin),
+        "ngrams/coef holds NaN or infinite values",
+    ),
+    "infinite intercept": (
+        _edit_array("ngrams/intercept", lambda b: b + np.inf),
+        "ngrams/intercept holds NaN or infinite values",
+    ),
+    "missing keys array": (
+        lambda m, a: a.pop("ngrams/keys"),
+        "arrays.npz has no 'ngrams/keys' array",
+    ),
+    "extra companion array": (
+        lambda m, a: a.update({"ngrams/notes": np.zeros(2)}),
+        "arrays.npz holds unexpected arrays ['ngrams/notes']",
+    ),
+    "companion arrays without a companion": (
+        _set(None, "ngrams", None),
+        "arrays.npz holds unexpected arrays ['ngrams/coef'",
+    ),
+    "reversed range": (
+        _ngrams_edit("ngram_range", [2, 1]),
+        "ngrams.ngram_range is [2, 1], not [min_n, max_n]",
+    ),
+    "zero-grams": (
+        _ngrams_edit("ngram_range", [0, 2]),
+        "ngrams.ngram_range is [0, 2], not [min_n, max_n]",
+    ),
+    "string in the range": (
+        _ngrams_edit("ngram_range", ["1", 2]),
+        "ngrams.ngram_range is ['1', 2], not [min_n, max_n]",
+    ),
+    "range beyond int64": (
+        _ngrams_edit("ngram_range", [1, 40]),
+        "ngrams.ngram_range [1, 40] makes keys beyond int64",
+    ),
+    "negative C": (_ngrams_edit("C", -1.0), "ngrams.C is -1.0, not a positive"),
+    "C as a string": (_ngrams_edit("C", "1"), "ngrams.C is '1', not a number"),
+    "extra key in ngrams": (
+        _ngrams_edit("code", "import os"),
+        "ngrams has missing keys [] and unexpected keys ['code']",
+    ),
+    "ngrams as a list": (
+        _set(None, "ngrams", []),
+        "ngrams is neither null nor a JSON object",
+    ),
+    "ngrams missing": (
+        lambda m, a: m.pop("ngrams"),
+        "metadata.json has missing keys ['ngrams']",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "edit, reason", COMPANION_TAMPERINGS.values(), ids=COMPANION_TAMPERINGS
+)
+def test_load_refuses_a_tampered_companion(edit, reason):
+    metadata, arrays = _read(_companion_bytes())
+    edit(metadata, arrays)
+    _refused_because(_write(metadata, arrays), reason)
+
+
+def test_a_regressor_has_no_companion():
+    metadata, arrays = _read(_companion_bytes())
+    regressor_metadata, regressor_arrays = _read(_regressor_bytes())
+    regressor_metadata["ngrams"] = metadata["ngrams"]
+    regressor_arrays.update(
+        {key: value for key, value in arrays.items() if key.startswith("ngrams/")}
+    )
+    _refused_because(
+        _write(regressor_metadata, regressor_arrays),
+        "a network with a 'identity' head has no ngrams",
+    )
+
+
+def test_a_version_4_file_loads_without_companion():
+    metadata, arrays = _read(_saved_bytes())
+    del metadata["ngrams"]
+    del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
+    metadata["format_version"] = 4
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded.ngram_range is None and loaded._fitted.ngrams is None
+    metadata["params"]["ngram_range"] = None
+    _refused_because(
+        _write(metadata, arrays), "params.ngram_range is in a file of a version before"
+    )
+    metadata, arrays = _read(_companion_bytes())
+    metadata["format_version"] = 4
+    _refused_because(_write(metadata, arrays), "unexpected keys ['ngrams']")
