@@ -381,10 +381,11 @@ def _fit_columns(
 ) -> tuple[np.ndarray, np.ndarray]:
     """NB-scaled logistic regressions, one per column of ``targets``.
 
-    Only the features present in ``X`` take part (as a vectorizer fitted on
-    these documents would have them); the others get weight 0.
+    Only the features present in documents of positive weight take part (as
+    a vectorizer fitted on those documents would have them); the others get
+    weight 0, so that a document of weight 0 is one left out.
     """
-    present = np.flatnonzero(X.getnnz(axis=0))
+    present = np.flatnonzero(X.T @ (sample_weight > 0))
     X_present = X[:, present]
     coef = np.zeros((X.shape[1], targets.shape[1]))
     intercept = np.zeros(targets.shape[1])

@@ -1,0 +1,330 @@
+"""The n-gram companion: keys, features, NBSVM fitting, staged logits."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from skrnn._ngrams import (
+    C_GRID,
+    _fit_columns,
+    check_ngram_range,
+    fit_ngrams,
+    ngram_features,
+    ngram_logits,
+    ngram_occurrences,
+    staged_ngram_logits,
+)
+from skrnn._text import PAD_ID, UNK_ID
+from skrnn.nn._functional import sigmoid
+
+N_VOCAB = 12
+
+
+def _sequences(n_docs, seed=0, n_vocab=N_VOCAB, unknown=True):
+    rng = np.random.default_rng(seed)
+    low = UNK_ID if unknown else UNK_ID + 1
+    return [rng.integers(low, n_vocab, size=rng.integers(0, 9)) for _ in range(n_docs)]
+
+
+def _reference_ngrams(seq, ngram_range):
+    """Every n-gram of one sequence as a tuple of ids, skipping PAD and UNK."""
+    grams = []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        for i in range(len(seq) - n + 1):
+            gram = tuple(int(t) for t in seq[i : i + n])
+            if PAD_ID not in gram and UNK_ID not in gram:
+                grams.append((i + n - 1, gram))
+    return grams
+
+
+def _key(gram):
+    key = 0
+    for token in gram:
+        key = key * N_VOCAB + token
+    return key
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 3), (3, 3)])
+def test_occurrences_are_every_ngram_of_every_document(ngram_range):
+    sequences = _sequences(30)
+    doc, end, key = ngram_occurrences(sequences, ngram_range, N_VOCAB)
+    found = sorted(zip(doc.tolist(), end.tolist(), key.tolist(), strict=True))
+    expected = sorted(
+        (d, e, _key(gram))
+        for d, seq in enumerate(sequences)
+        for e, gram in _reference_ngrams(seq, ngram_range)
+    )
+    assert found == expected
+    assert key.dtype == np.int64
+
+
+def test_keys_of_ngrams_of_different_lengths_never_collide():
+    # every n-gram of ids 2..n_vocab-1 up to length 3: one key each
+    ids = np.arange(2, N_VOCAB)
+    grams = np.stack(np.meshgrid(ids, ids, ids), -1).reshape(-1, 3)
+    sequences = [*grams, *grams[:, 1:], *grams[:, 2:]]
+    _, _, key = ngram_occurrences(sequences, (1, 3), N_VOCAB)
+    n_distinct = len(ids) + len(ids) ** 2 + len(ids) ** 3
+    assert len(np.unique(key)) == n_distinct
+
+
+def test_no_documents_and_empty_documents():
+    for sequences in ([], [np.array([], int)], [np.array([UNK_ID, UNK_ID])]):
+        doc, end, key = ngram_occurrences(sequences, (1, 2), N_VOCAB)
+        assert len(doc) == len(end) == len(key) == 0
+
+
+@pytest.mark.parametrize(
+    ("ngram_range", "match"),
+    [
+        ((2, 1), "1 <= min_n <= max_n"),
+        ((0, 2), "1 <= min_n <= max_n"),
+        ((1, 2.5), "whole numbers"),
+        ((1,), "tuple \\(min_n, max_n\\)"),
+        ("12", "tuple \\(min_n, max_n\\)"),
+        ((1, None), "tuple \\(min_n, max_n\\)"),
+        ((1, 5), "too long for a vocabulary of 10000 token ids"),
+    ],
+)
+def test_bad_ngram_ranges_are_refused(ngram_range, match):
+    with pytest.raises(ValueError, match=match):
+        check_ngram_range(ngram_range, 10_000)
+
+
+def test_the_longest_range_that_fits_in_int64_is_accepted():
+    assert check_ngram_range((1, 4), 10_000) == (1, 4)  # 10**16 < 2**63
+    assert check_ngram_range([np.int64(2), 3.0], 10) == (2, 3)
+
+
+# --------------------------------------------------------- NBSVM, as NB-LR
+
+
+class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
+    """benchmarks/_baselines.py's NBLogisticRegression, LR seeded."""
+
+    def __init__(self, C=1.0):
+        self.C = C
+
+    def fit(self, X, y):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        self.classes_ = np.unique(y)
+        positives = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        self.ratios_, self.models_ = [], []
+        for c in positives:
+            mask = y == c
+            p = 1 + np.asarray(X[mask].sum(axis=0)).ravel()
+            q = 1 + np.asarray(X[~mask].sum(axis=0)).ravel()
+            r = np.log(p / p.sum()) - np.log(q / q.sum())
+            model = LogisticRegression(
+                C=self.C, solver="liblinear", dual=True, max_iter=1000, random_state=0
+            )
+            self.ratios_.append(sp.diags(r))
+            self.models_.append(model.fit(X @ self.ratios_[-1], mask))
+        return self
+
+    def decision_function(self, X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        scores = np.column_stack(
+            [
+                m.decision_function(X @ r)
+                for r, m in zip(self.ratios_, self.models_, strict=True)
+            ]
+        )
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _grams(seq):
+    return [gram for _, gram in _reference_ngrams(seq, (1, 2))]
+
+
+def _labelled(n_docs, n_classes, seed=0):
+    """Documents whose words lean towards their class, and their classes."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_docs) % n_classes
+    sequences = []
+    for label in y:
+        length = rng.integers(2, 9)
+        words = rng.integers(2, N_VOCAB, size=length)
+        lean = rng.random(length) < 0.4
+        words[lean] = 2 + label * 2 + rng.integers(0, 2, size=lean.sum())
+        sequences.append(words)
+    return sequences, y
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_companion_is_nbsvm_bi_with_c_by_inner_cross_validation(n_classes):
+    sequences, y = _labelled(90, n_classes)
+    train, test = sequences[:60], sequences[60:]
+    model = fit_ngrams(
+        train,
+        y[:60],
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=n_classes,
+        head="softmax",
+    )
+    reference = GridSearchCV(
+        make_pipeline(CountVectorizer(analyzer=_grams, binary=True), _ReferenceNBLR()),
+        {"_referencenblr__C": list(C_GRID)},
+        cv=3,
+    ).fit(train, y[:60])
+    assert reference.best_params_["_referencenblr__C"] == model.C
+    decision = ngram_features(model, test) @ model.coef + model.intercept
+    expected = reference.decision_function(test)
+    assert_allclose(decision.squeeze(), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_probabilities_are_sigmoids_normalised_one_vs_rest():
+    sequences, y = _labelled(60, 3)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=3,
+        head="softmax",
+    )
+    decision = ngram_features(model, sequences) @ model.coef + model.intercept
+    p = sigmoid(decision)
+    assert_allclose(
+        np.exp(ngram_logits(model, sequences)), p / p.sum(axis=1, keepdims=True)
+    )
+
+
+def test_binary_probabilities_are_the_sigmoid_of_the_decision():
+    sequences, y = _labelled(40, 2)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(40),
+        ngram_range=(1, 1),
+        n_vocab=N_VOCAB,
+        n_classes=2,
+        head="softmax",
+    )
+    decision = ngram_features(model, sequences) @ model.coef[:, 0] + model.intercept
+    proba = np.exp(ngram_logits(model, sequences))
+    assert_allclose(proba[:, 1], sigmoid(decision))
+    assert_allclose(proba.sum(axis=1), 1)
+
+
+def test_multilabel_columns_are_independent_binary_models():
+    sequences, y = _labelled(60, 3)
+    Y = np.column_stack([y == 0, y != 1, np.zeros(60, bool)]).astype(float)
+    model = fit_ngrams(
+        sequences,
+        Y,
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=3,
+        head="logistic",
+    )
+    X = ngram_features(model, sequences)
+    coef, _ = _fit_columns(X, Y.astype(bool), np.ones(60), model.C)
+    assert_array_equal(model.coef, coef)
+    # a label never on: its prior log-odds, whatever the words
+    assert not model.coef[:, 2].any() and model.intercept[2] < -3
+    logits = ngram_logits(model, sequences)
+    assert_allclose(logits, X @ model.coef + model.intercept)
+    single, _ = _fit_columns(X, Y[:, :1].astype(bool), np.ones(60), model.C)
+    assert_allclose(model.coef[:, :1], single)
+
+
+def test_a_zero_weight_is_a_document_left_out():
+    sequences, y = _labelled(60, 2)
+    X = ngram_features(
+        fit_ngrams(
+            sequences,
+            y,
+            np.ones(60),
+            ngram_range=(1, 2),
+            n_vocab=N_VOCAB,
+            n_classes=2,
+            head="softmax",
+        ),
+        sequences,
+    )
+    targets = (y == 1)[:, None]
+    weights = np.ones(60)
+    weights[:10] = 0
+    coef, intercept = _fit_columns(X, targets, weights, 1.0)
+    # the features only the left-out documents have get weight 0 either way
+    expected, expected_intercept = _fit_columns(X[10:], targets[10:], weights[10:], 1.0)
+    assert_allclose(coef, expected, atol=1e-5)
+    assert_allclose(intercept, expected_intercept, atol=1e-5)
+    unweighted, _ = _fit_columns(X, targets, np.ones(60), 1.0)
+    assert not np.allclose(coef, unweighted, atol=1e-3)
+
+
+def test_fitting_is_deterministic_and_keys_sorted_unique():
+    sequences, y = _labelled(60, 3)
+
+    def fit():
+        return fit_ngrams(
+            sequences,
+            y,
+            np.ones(60),
+            ngram_range=(1, 3),
+            n_vocab=N_VOCAB,
+            n_classes=3,
+            head="softmax",
+        )
+
+    a, b = fit(), fit()
+    assert (np.diff(a.keys) > 0).all()
+    for name in ("keys", "coef", "intercept"):
+        assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_few_documents_of_a_class_still_fit():
+    # one document of class 2: no cross-validation, C = 1
+    sequences, y = _labelled(7, 2)
+    y[-1] = 2
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(7),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=3,
+        head="softmax",
+    )
+    assert model.C == 1.0
+    assert np.isfinite(ngram_logits(model, sequences)).all()
+
+
+@pytest.mark.parametrize("head, n_classes", [("softmax", 2), ("softmax", 3)])
+def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes):
+    sequences, y = _labelled(60, n_classes)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 3),
+        n_vocab=N_VOCAB,
+        n_classes=n_classes,
+        head=head,
+    )
+    # repeated n-grams and unknown words count once, from where they end
+    test = [*_sequences(20, seed=1), np.array([3, 3, 3, 3]), np.array([], int)]
+    staged = staged_ngram_logits(model, test)
+    for seq, block in zip(test, staged, strict=True):
+        assert block.shape == (len(seq), model.n_outputs)
+        prefixes = [seq[: t + 1] for t in range(len(seq))]
+        if prefixes:
+            assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
