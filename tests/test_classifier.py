@@ -29,6 +29,7 @@ import skrnn
 import skrnn._base as base_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn._ngrams import fit_ngrams
 from skrnn._optimizers import OPTIMIZERS, AdamOptimizer, SGDOptimizer
 from skrnn._training import TrainingDivergedError, fit_epochs
 from skrnn.datasets import load_toy_sentiment
@@ -1629,3 +1630,176 @@ def test_adversarial_ensemble_does_not_depend_on_n_jobs():
         assert not np.array_equal(a["embed.E"], c["embed.E"])
         for name in a:
             assert_array_equal(a[name], b[name])
+
+
+# ------------------------------------------------------- the n-gram companion
+
+X_MORE = [*X_BIN, "good good film", "a very bad film", "bad story", "good acting"]
+
+
+def _with_companion(X=X_BIN, y=Y_BIN, **params):
+    return _fit(X, y, **{"ngram_range": (1, 2), **params})
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "params"),
+    [
+        (X_BIN, Y_BIN, {}),
+        (X_MULTI, Y_MULTI, {"n_estimators": 2, "ngram_weight": 0.3}),
+        (X_MULTI, Y_MULTI, {"bidirectional": True, "ngram_range": (1, 3)}),
+    ],
+    ids=["binary", "multi-class ensemble", "bidirectional"],
+)
+def test_the_companion_is_blended_into_every_prediction(X, y, params):
+    clf = _with_companion(X, y, **params)
+    weight = clf.ngram_weight
+    docs = [*X, "an unseen word", "", "good blue red"]
+    proba = clf.predict_proba(docs)
+    network = clf.set_params(ngram_weight=0.0).predict_proba(docs)
+    ngrams = clf.set_params(ngram_weight=1.0).predict_proba(docs)
+    clf.set_params(ngram_weight=weight)
+    assert_allclose(proba, (1 - weight) * network + weight * ngrams, rtol=1e-10)
+    assert not np.allclose(proba, network)
+    assert_allclose(np.exp(clf.predict_log_proba(docs)), proba, rtol=1e-10)
+    assert_array_equal(clf.predict(docs), clf.classes_[proba.argmax(axis=1)])
+    decision = clf.decision_function(docs)
+    if len(clf.classes_) == 2:
+        assert_allclose(decision, np.log(proba[:, 1] / proba[:, 0]), rtol=1e-8)
+    else:
+        assert_allclose(np.exp(decision), proba, rtol=1e-10)
+    assert clf.score(docs[: len(y)], y) == np.mean(clf.predict(docs[: len(y)]) == y)
+    # the last stage and the explanation are the prediction of the whole
+    staged = clf.staged_predict_proba(docs)
+    for block, p in zip(staged, proba, strict=True):
+        if len(block):
+            assert_allclose(block[-1], p, rtol=1e-8)
+    assert staged[-2].shape == (0, len(clf.classes_))
+    explanation = clf.explain(docs[2])
+    assert_allclose(explanation.proba, proba[2], rtol=1e-8)
+    assert_allclose(explanation.staged_proba, staged[2], rtol=1e-8)
+
+
+def test_staged_probabilities_of_the_companion_are_those_of_the_prefixes():
+    clf = _with_companion(X_MORE, ["pos", "neg"] * 6, ngram_range=(1, 3))
+    doc = "a very good film , good story"
+    tokens = clf.vectorizer_.build_analyzer()(doc)
+    prefixes = [" ".join(tokens[: t + 1]) for t in range(len(tokens))]
+    assert_allclose(
+        clf.staged_predict_proba([doc])[0], clf.predict_proba(prefixes), rtol=1e-8
+    )
+
+
+def test_occlusion_includes_the_companion():
+    clf = _with_companion(X_MORE, ["pos", "neg"] * 6)
+    doc = "a very good film"
+    tokens = doc.split()
+    explanation = clf.explain(doc)
+    p = clf.predict_proba([doc])[0]
+    c = explanation.predicted_index
+    without = [" ".join(tokens[:i] + tokens[i + 1 :]) for i in range(len(tokens))]
+    expected = p[c] - clf.predict_proba(without)[:, c]
+    assert_allclose(explanation.attributions, expected, rtol=1e-8, atol=1e-12)
+
+
+def test_multilabel_with_a_companion():
+    Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 2)
+    clf = _with_companion(X_BIN, Y)
+    proba = clf.predict_proba(X_BIN)
+    network = clf.set_params(ngram_weight=0.0).predict_proba(X_BIN)
+    ngrams = clf.set_params(ngram_weight=1.0).predict_proba(X_BIN)
+    clf.set_params(ngram_weight=0.5)
+    assert_allclose(proba, (network + ngrams) / 2, rtol=1e-10)
+    assert_array_equal(clf.predict(X_BIN), (proba > 0.5).astype(int))
+    assert_allclose(clf.staged_predict_proba(X_BIN[2:3])[0][-1], proba[2])
+    assert clf.explain(X_BIN[2]).attributions.shape == (3, 2)
+
+
+def test_without_a_companion_nothing_changes():
+    plain = _fit()
+    companion = _with_companion()
+    assert plain._fitted.ngrams is None
+    _assert_weights_equal(plain.weights_, companion.weights_)
+    companion.set_params(ngram_weight=0.0)
+    for method in ("predict_proba", "decision_function", "predict_log_proba"):
+        assert_array_equal(
+            getattr(companion, method)(X_BIN), getattr(plain, method)(X_BIN)
+        )
+
+
+def test_partial_fit_is_unavailable_with_a_companion():
+    clf = RNNTextClassifier(**FAST, ngram_range=(1, 2))
+    assert not hasattr(clf, "partial_fit")
+    with pytest.raises(AttributeError) as info:
+        clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+    assert "the n-gram companion cannot learn incrementally" in str(
+        info.value.__cause__
+    )
+    clf.set_params(ngram_range=None).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+
+
+def test_warm_start_refits_the_companion_on_the_new_data():
+    clf = _with_companion(warm_start=True)
+    first = clf._fitted.ngrams
+    t = clf.t_
+    clf.fit(X_MORE, ["pos", "neg"] * 6)
+    assert clf.t_ > t  # the network continued
+    assert len(clf._fitted.ngrams.keys) > len(first.keys)
+    sequences = clf.vectorizer_.transform(X_MORE)
+    expected = fit_ngrams(
+        sequences,
+        np.searchsorted(clf.classes_, ["pos", "neg"] * 6),
+        np.ones(12),
+        ngram_range=(1, 2),
+        n_vocab=clf._fitted.config.n_vocab,
+        n_classes=2,
+        head="softmax",
+    )
+    assert_array_equal(clf._fitted.ngrams.keys, expected.keys)
+    assert_array_equal(clf._fitted.ngrams.coef, expected.coef)
+    clf.set_params(ngram_range=None).fit(X_BIN, Y_BIN)
+    assert clf._fitted.ngrams is None
+
+
+def test_class_weight_weighs_the_companion_as_sample_weight_does():
+    by_class = _with_companion(class_weight={"pos": 3.0, "neg": 1.0})
+    by_sample = _with_companion().fit(
+        X_BIN, Y_BIN, sample_weight=[3.0 if y == "pos" else 1.0 for y in Y_BIN]
+    )
+    plain = _with_companion()
+    assert_array_equal(by_class._fitted.ngrams.coef, by_sample._fitted.ngrams.coef)
+    assert not np.array_equal(by_class._fitted.ngrams.coef, plain._fitted.ngrams.coef)
+
+
+@pytest.mark.parametrize(
+    ("ngram_range", "error", "match"),
+    [
+        ([1, 2], InvalidParameterError, "ngram_range"),
+        ((2, 1), ValueError, "1 <= min_n <= max_n"),
+        ((0, 1), ValueError, "1 <= min_n <= max_n"),
+        ((1, 2.5), ValueError, "whole numbers"),
+        ((1, 30), ValueError, "too long for a vocabulary"),
+    ],
+)
+def test_bad_ngram_range(ngram_range, error, match):
+    with pytest.raises(error, match=match):
+        _with_companion(ngram_range=ngram_range)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "half"])
+def test_bad_ngram_weight(bad):
+    with pytest.raises(InvalidParameterError, match="ngram_weight"):
+        _with_companion(ngram_weight=bad)
+    clf = _with_companion().set_params(ngram_weight=bad)
+    with pytest.raises(ValueError, match="ngram_weight must be a number in"):
+        clf.predict_proba(X_BIN)
+
+
+def test_a_companion_survives_pickle_and_clone():
+    clf = _with_companion(X_MULTI, Y_MULTI)
+    again = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(again.predict_proba(X_MULTI), clf.predict_proba(X_MULTI))
+    state = clf._fitted.to_dict()
+    assert isinstance(state["ngrams"]["keys"], np.ndarray)
+    fresh = clone(clf)
+    assert fresh.get_params()["ngram_range"] == (1, 2)
+    assert not hasattr(fresh, "_fitted")

@@ -608,6 +608,7 @@ def test_train_parameters_reach_the_model(capsys, persistence, data_csv, tmp_pat
     options = [
         *("-q", "--cell=gru", "--param", "bidirectional=true"),
         *("--class-weight", "{'pos': 2.0, 'neg': 1.0}"),
+        *("--ngram-range", "1,2", "--ngram-weight", "0.3"),
     ]
     code, _, err = run(capsys, "train", data_csv, "-o", out_path, *FAST, *options)
     assert code == 0, err
@@ -616,6 +617,8 @@ def test_train_parameters_reach_the_model(capsys, persistence, data_csv, tmp_pat
     assert clf.bidirectional is True
     assert clf.hidden_size == 4
     assert clf.class_weight == {"pos": 2.0, "neg": 1.0}
+    assert clf.ngram_range == (1, 2) and clf.ngram_weight == 0.3
+    assert clf._fitted.ngrams.ngram_range == (1, 2)
     assert clf.n_iter_ == 2
 
 

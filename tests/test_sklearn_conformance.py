@@ -19,12 +19,13 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.compose import TransformedTargetRegressor, make_column_transformer
+from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.exceptions import (
     DataConversionWarning,
     NotFittedError,
     UnsetMetadataPassedError,
 )
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import (
@@ -80,6 +81,8 @@ UNUSUAL = {
     "max_length": 3,
     "pooling": "mean",
     "embeddings": {"good": [0.5] * 8, "bad": [-0.5] * 8},
+    "ngram_range": (1, 2),
+    "ngram_weight": 0.3,
 }
 
 
@@ -164,10 +167,15 @@ def test_is_regressor_and_tags_say_text():
     assert tags.regressor_tags is not None
 
 
-def test_the_estimators_differ_only_in_class_weight():
-    # MLPRegressor's parameters are MLPClassifier's: the same here.
+def test_the_estimators_differ_only_in_class_weight_and_the_ngram_companion():
+    # MLPRegressor's parameters are MLPClassifier's: the same here, but for
+    # the classifier's n-gram companion.
     classifier = set(RNNTextClassifier().get_params())
-    assert classifier - set(RNNTextRegressor().get_params()) == {"class_weight"}
+    assert classifier - set(RNNTextRegressor().get_params()) == {
+        "class_weight",
+        "ngram_range",
+        "ngram_weight",
+    }
     assert set(RNNTextRegressor().get_params()) <= classifier
 
 
@@ -633,3 +641,63 @@ def test_routing_is_off_by_default_and_sample_weight_still_works():
         X_TEXT, Y_TEXT, sample_weight=NEG_IGNORED
     )
     assert _neg_probability_on_neg_documents(weighted) < 0.5
+
+
+# ------------------------------------------------------- the n-gram companion
+
+
+def test_the_companion_keeps_the_contract():
+    # fit idempotent, order and subset invariant, cloned by model selection
+    clf = RNNTextClassifier(**FAST, ngram_range=(1, 2))
+    test = ["good story", "bad acting", "unseen", ""]
+    results = _predictions(clf.fit(X_TEXT, Y_TEXT), test)
+    clf.fit(X_TEXT[::-1][:6], Y_TEXT[::-1][:6]).fit(X_TEXT, Y_TEXT)
+    for name, expected in results.items():
+        assert_array_equal(getattr(clf, name)(test), expected, err_msg=name)
+    for name, full in _predictions(clf, X_TEXT).items():
+        reversed_ = getattr(clf, name)(X_TEXT[::-1])
+        if name == "predict":
+            assert_array_equal(reversed_, full[::-1])
+        else:
+            assert_allclose(reversed_, full[::-1], rtol=1e-10)
+    X, y = load_toy_sentiment(return_X_y=True)
+    search = GridSearchCV(
+        RNNTextClassifier(**FAST, ngram_range=(1, 2)),
+        {"ngram_weight": [0.0, 0.5]},
+        cv=2,
+    ).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def _recipe():
+    """The user guide's soft vote of the network and TF-IDF + LR on raw text."""
+    return VotingClassifier(
+        [
+            ("rnn", RNNTextClassifier(**FAST)),
+            (
+                "tfidf",
+                make_pipeline(
+                    TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                    LogisticRegression(C=10, max_iter=1000),
+                ),
+            ),
+        ],
+        voting="soft",
+    )
+
+
+def test_the_voting_classifier_recipe_averages_its_members():
+    X, y = load_toy_sentiment(return_X_y=True)
+    X_test = load_toy_sentiment(subset="test").data
+    vote = _recipe().fit(X, y)
+    members = [member.predict_proba(X_test) for member in vote.estimators_]
+    assert_allclose(vote.predict_proba(X_test), np.mean(members, axis=0))
+    assert set(vote.predict(X_test)) <= set(y)
+
+
+def test_the_stacking_classifier_recipe_fits_on_raw_text():
+    X, y = load_toy_sentiment(return_X_y=True)
+    stack = StackingClassifier(_recipe().estimators, cv=2).fit(X, y)
+    proba = stack.predict_proba(X[:5])
+    assert proba.shape == (5, 2)
+    assert_allclose(proba.sum(axis=1), 1)
