@@ -1752,7 +1752,8 @@ def test_loading_a_model_takes_memory_in_proportion_to_its_file():
 @pytest.fixture(scope="module")
 def fuzz_bases():
     """Model files to mutate: the defaults, other cells, solver and labels, a
-    multi-label classifier and a regressor (the other heads)."""
+    multi-label classifier and a regressor (the other heads); the two in the
+    middle with an n-gram companion."""
     return [
         _saved_bytes(_fit()),
         _saved_bytes(
@@ -1765,10 +1766,15 @@ def fuzz_bases():
                 class_weight={0: 1.0, 1: 2.0, 2: 1.0},
                 random_state=np.random.RandomState(0),
                 stop_words=["a"],
+                ngram_range=(1, 2),
             )
         ),
         _saved_bytes(
-            _fit(cell="rnn", y=np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 2))
+            _fit(
+                cell="rnn",
+                y=np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 2),
+                ngram_range=(1, 1),
+            )
         ),
         _regressor_bytes(),
     ]
