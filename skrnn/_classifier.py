@@ -1,5 +1,6 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
+import time
 import warnings
 from collections.abc import Iterable
 from numbers import Real
@@ -555,7 +556,8 @@ see SequenceVectorizer
         """The n-gram companion fitted on the training data, or None."""
         if self.ngram_range is None:
             return None
-        return fit_ngrams(
+        begin = time.perf_counter()
+        companion = fit_ngrams(
             sequences,
             targets,
             sample_weight,
@@ -564,6 +566,12 @@ see SequenceVectorizer
             n_classes=start.config.n_outputs,
             head=start.config.head,
         )
+        if self.verbose:
+            print(
+                f"N-gram companion: {len(companion.keys)} n-grams, "
+                f"C={companion.C:g}, {time.perf_counter() - begin:.1f} s"
+            )
+        return companion
 
     def _companion_weight(self, model):
         """``ngram_weight``, checked, for a model with a companion; else 0."""

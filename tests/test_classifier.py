@@ -1803,3 +1803,10 @@ def test_a_companion_survives_pickle_and_clone():
     fresh = clone(clf)
     assert fresh.get_params()["ngram_range"] == (1, 2)
     assert not hasattr(fresh, "_fitted")
+
+
+def test_verbose_says_what_the_companion_fitted(capsys):
+    _with_companion(verbose=1)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("N-gram companion: ") and "C=" in out[0]
+    assert out[1].startswith("Epoch 1")
