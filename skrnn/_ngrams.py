@@ -49,6 +49,7 @@ __all__ = [
     "NgramModel",
     "check_ngram_range",
     "fit_ngrams",
+    "ngram_features",
     "ngram_logits",
     "ngram_occurrences",
     "staged_ngram_logits",
@@ -391,9 +392,10 @@ def _fit_columns(
     intercept = np.zeros(targets.shape[1])
     for j, positive in enumerate(targets.T):
         w_pos, w_neg = sample_weight * positive, sample_weight * ~positive
-        if not (w_pos.any() and w_neg.any()):
-            # One side has no weight (a label never or always on): the
-            # smoothed log-odds of its frequency, whatever the features.
+        if not (w_pos.any() and w_neg.any() and len(present)):
+            # One side has no weight (a label never or always on), or no
+            # document has an n-gram: the smoothed log-odds of the label's
+            # frequency, whatever the features.
             intercept[j] = np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
             continue
         p = NB_ALPHA + X_present.T @ w_pos

@@ -328,3 +328,21 @@ def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes):
         prefixes = [seq[: t + 1] for t in range(len(seq))]
         if prefixes:
             assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
+
+
+def test_documents_without_ngrams_give_the_prior():
+    # Regression: liblinear refused a training set without a single feature.
+    sequences = [np.array([UNK_ID]), np.array([], int), np.array([UNK_ID] * 3)] * 2
+    y = np.array([0, 1, 1, 0, 1, 1])
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(6),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=2,
+        head="softmax",
+    )
+    assert model.coef.shape == (0, 1)
+    proba = np.exp(ngram_logits(model, [np.array([2, 3])]))
+    assert proba[0, 1] > 0.5  # class 1 is the more frequent
