@@ -811,6 +811,10 @@ see SequenceVectorizer
         document of ``n`` tokens then costs ``n (n + 1) / 2`` token steps
         instead of ``n``.
 
+        With an n-gram companion (``ngram_range``), row ``t`` blends in the
+        companion's probabilities of the same prefix, whose n-grams are those
+        ending by token ``t``.
+
         Parameters
         ----------
         X : iterable of str of length n_samples
@@ -857,7 +861,10 @@ see SequenceVectorizer
         Occlusion's cost grows with the square of the document's length
         (``n_tokens`` passes of ``n_tokens`` steps): a document ten times
         longer takes a hundred times as long, and ``max_length`` bounds it
-        (see :ref:`long-documents`).
+        (see :ref:`long-documents`).  With an n-gram companion
+        (``ngram_range``), both views read the blended probabilities, the
+        companion's of each prefix and of each document without a token
+        included.
 
         Parameters
         ----------
