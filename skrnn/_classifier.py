@@ -905,6 +905,13 @@ see SequenceVectorizer
         """
         return explain_document(self, text, method=method)
 
+    def __setstate__(self, state):
+        state = dict(state)
+        # pickled before the n-gram companion: none
+        state.setdefault("ngram_range", None)
+        state.setdefault("ngram_weight", 0.5)
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True

@@ -234,3 +234,28 @@ def test_an_estimator_pickled_before_ensembles_is_one_network():
     old.__setstate__(state)
     assert old.n_estimators == 1
     assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+
+
+def test_an_estimator_pickled_before_the_ngram_companion_has_none():
+    clf = RNNTextClassifier(**FAST).fit(X, Y)
+    state = clf.__getstate__()
+    del state["ngram_range"], state["ngram_weight"], state["_fitted"]["ngrams"]
+    old = RNNTextClassifier.__new__(RNNTextClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["ngram_range"] is None
+    assert old._fitted.ngrams is None
+    assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_companion_is_arrays_and_builtins(tmp_path):
+    clf = RNNTextClassifier(ngram_range=(1, 2), **FAST).fit(X, Y)
+    state = clf._fitted.to_dict()
+    plain = (np.ndarray, bool, int, float, str, type(None), SequenceVectorizer)
+    assert all(isinstance(v, plain) for v in _leaves(state))
+    assert FittedModel.from_dict(state).ngrams.ngram_range == (1, 2)
+    sio = pytest.importorskip("skops.io")
+    sio.dump(clf, tmp_path / "companion.skops")
+    loaded = sio.load(
+        tmp_path / "companion.skops", trusted=list(skrnn.SKOPS_TRUSTED_TYPES)
+    )
+    assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
