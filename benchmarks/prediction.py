@@ -53,13 +53,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _env import REPO, environment_lines, load_average, markdown_table  # noqa: E402
-from _skrnn_side import TIMED_FIT, bench_configs, mr_split  # noqa: E402
+from _env import REPO, environment_lines, load_average, markdown_table
+from _skrnn_side import TIMED_FIT, bench_configs, mr_split
 
-from skrnn import RNNTextClassifier  # noqa: E402
-from skrnn._prediction import predict_logits  # noqa: E402
-from skrnn._threads import single_threaded_blas  # noqa: E402
-from skrnn.datasets import load_movie_reviews  # noqa: E402
+from skrnn import RNNTextClassifier
+from skrnn._prediction import predict_logits
+from skrnn._threads import single_threaded_blas
+from skrnn.datasets import load_movie_reviews
 
 ALL_CONFIGS = ("e", "a", "b", "c", "d")
 UNSTABLE = 1.5
