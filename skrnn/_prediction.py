@@ -13,6 +13,7 @@ import numpy as np
 from ._batching import length_runs, length_sorted, pad_batch
 from ._threads import map_tasks, thread_pool
 from .nn import NetworkConfig, predict_forward
+from .nn._network import prepare_predict
 
 Params = dict[str, np.ndarray]
 
@@ -72,16 +73,27 @@ def predict_logits(
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
     batches = length_runs(order, lengths, prediction_batch_size)
+    # The first layer's projection of every distinct id, once for all the
+    # batches (each would otherwise project its own ids anew).
+    prepared = prepare_predict(params, _in_pieces(sequences), config)
 
     def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
-        logits[idx] = predict_forward(params, ids, batch_lengths, config)
+        logits[idx] = predict_forward(
+            params, ids, batch_lengths, config, prepared=prepared
+        )
         if on_batch is not None:
             on_batch(len(idx))
 
     with thread_pool(n_jobs, len(batches)) as executor:
         map_tasks(executor, run, batches)
     return logits
+
+
+def _in_pieces(sequences: Sequence[np.ndarray], size: int = 4096):
+    """The sequences' ids, concatenated a few thousand sequences at a time."""
+    for start in range(0, len(sequences), size):
+        yield np.concatenate(sequences[start : start + size])
 
 
 def _log_mean(log_values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

@@ -30,7 +30,7 @@ those that ``alpha`` penalises.
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -56,7 +56,13 @@ from ._recurrent import (
     recurrent_forward,
     running_pool,
 )
-from ._streaming import CHUNK_POSITIONS, STEPS, stream_pooled
+from ._streaming import (
+    CHUNK_POSITIONS,
+    STEPS,
+    PreparedNetwork,
+    prepare_network,
+    stream_pooled,
+)
 
 
 def _check_count(name: str, value: object) -> None:
@@ -479,6 +485,7 @@ def predict_forward(
     config: NetworkConfig,
     *,
     chunk_positions: int = CHUNK_POSITIONS,
+    prepared: PreparedNetwork | None = None,
 ) -> np.ndarray:
     """The logits of :func:`forward`, in memory bounded whatever the length.
 
@@ -500,6 +507,9 @@ def predict_forward(
     chunk_positions : int
         Padded positions (``n_steps * n_samples``) per chunk of time; a
         chunk has at least one step.
+    prepared : PreparedNetwork, optional
+        The weights made ready once for many batches (see
+        :func:`prepare_predict`); by default, for this batch's ids.
 
     Returns
     -------
@@ -514,9 +524,25 @@ def predict_forward(
         lengths,
         pooling=config.pooling,
         chunk_positions=chunk_positions,
+        prepared=prepared,
         **config._recurrent_kwargs(),
     )
     return pooled @ params["head.W_hy"] + params["head.b_y"]
+
+
+def prepare_predict(
+    params: Params, id_arrays: Iterable[np.ndarray], config: NetworkConfig
+) -> PreparedNetwork | None:
+    """The weights of :func:`predict_forward` made ready once for these ids.
+
+    The first layer's input projection of every distinct id found in
+    ``id_arrays``, and the recurrent weights as the steps use them: what
+    every batch of the same documents would otherwise compute anew.  None
+    for a cell that predicts through :func:`forward`.
+    """
+    if config.cell not in STEPS:
+        return None
+    return prepare_network(params, id_arrays, **config._recurrent_kwargs())
 
 
 def staged_forward(

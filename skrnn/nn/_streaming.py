@@ -42,7 +42,7 @@ than ``P / STACKED_BIDIRECTIONAL_MIN_GROUP`` (4,096) tokens into chunks,
 which recomputes its lower layers: about ``L`` times the work.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -359,6 +359,65 @@ class _Batch:
             yield k, t0, out, before
 
 
+@dataclass(frozen=True)
+class PreparedNetwork:
+    """Every direction's weights ready for :data:`STEPS`, for a set of ids.
+
+    ``remap[i]`` is the row of token id ``i`` in the first layer's projected
+    tables (0 for an id left out).  Read only: batches on several threads
+    share one.
+    """
+
+    remap: np.ndarray
+    layers: list[list[_Direction]]
+
+
+def prepare_network(
+    params: Params,
+    id_arrays: Iterable[np.ndarray],
+    *,
+    cell: str,
+    num_layers: int,
+    bidirectional: bool,
+    one_hot: bool,
+) -> PreparedNetwork:
+    """Project the first layer's table for the ids of ``id_arrays``, once.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The network's parameters (read only).
+    id_arrays : iterable of ndarray of int
+        Token ids (any shapes): the table covers every id found in them.
+    cell, num_layers, bidirectional, one_hot
+        As for :func:`stream_pooled`.
+
+    Returns
+    -------
+    PreparedNetwork
+        For :func:`stream_pooled` on batches of those ids.
+    """
+    table = params["layer0.fwd.W_xh"] if one_hot else params["embed.E"]
+    # The distinct ids, in increasing order (as np.unique gives them, so that
+    # the first layer's product has the operands of recurrent_forward's), and
+    # each id's row among them.
+    present = np.zeros(len(table), dtype=bool)
+    for ids in id_arrays:
+        present[ids] = True
+    distinct = np.flatnonzero(present)
+    remap = np.zeros(len(table), dtype=np.intp)
+    remap[distinct] = np.arange(len(distinct))
+    rows = distinct if one_hot else table[distinct]
+    layers = [
+        [
+            _prepare(params, layer, direction, cell, rows, one_hot and layer == 0)
+            for direction in directions(bidirectional)
+        ]
+        for layer in range(num_layers)
+    ]
+    return PreparedNetwork(remap=remap, layers=layers)
+
+
 def stream_pooled(
     params: Params,
     ids: np.ndarray,
@@ -370,6 +429,7 @@ def stream_pooled(
     one_hot: bool,
     pooling: str,
     chunk_positions: int = CHUNK_POSITIONS,
+    prepared: PreparedNetwork | None = None,
 ) -> np.ndarray:
     """The pooled vectors of a batch, in memory bounded by ``chunk_positions``.
 
@@ -390,6 +450,10 @@ def stream_pooled(
         As for :func:`~skrnn.nn._recurrent.pool_forward`.
     chunk_positions : int
         Padded positions per chunk; a chunk has at least one step.
+    prepared : PreparedNetwork, optional
+        The weights made ready by :func:`prepare_network` for ids that include
+        the batch's (for many batches of the same documents); by default,
+        made for the batch's own ids.
 
     Returns
     -------
@@ -410,6 +474,7 @@ def stream_pooled(
             "one_hot": one_hot,
             "pooling": pooling,
             "chunk_positions": chunk_positions,
+            "prepared": prepared,
         }
         pooled, start = [], 0
         while start < n_samples:
@@ -419,23 +484,16 @@ def stream_pooled(
             pooled.append(stream_pooled(params, group, lengths[start:stop], **kwargs))
             start = stop
         return np.concatenate(pooled)
-    table = params["layer0.fwd.W_xh"] if one_hot else params["embed.E"]
-    # The distinct ids, in increasing order (as np.unique gives them, so that
-    # the first layer's product has the operands of recurrent_forward's), and
-    # each id's row among them.
-    present = np.zeros(len(table), dtype=bool)
-    present[ids] = True
-    distinct = np.flatnonzero(present)
-    remap = np.zeros(len(table), dtype=np.intp)
-    remap[distinct] = np.arange(len(distinct))
-    rows = distinct if one_hot else table[distinct]
-    layers = [
-        [
-            _prepare(params, layer, direction, cell, rows, one_hot and layer == 0)
-            for direction in directions(bidirectional)
-        ]
-        for layer in range(num_layers)
-    ]
+    if prepared is None:
+        prepared = prepare_network(
+            params,
+            [ids],
+            cell=cell,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            one_hot=one_hot,
+        )
+    layers = prepared.layers
     dtype = params["head.b_y"].dtype
     step = max(1, chunk_positions // max(1, n_samples))
     if stacked and positions <= limit:
@@ -443,7 +501,7 @@ def stream_pooled(
     batch = _Batch(
         ids=ids,
         lengths=lengths,
-        remap=remap,
+        remap=prepared.remap,
         chunks=[(t0, min(t0 + step, n_steps)) for t0 in range(0, n_steps, step)],
         layers=layers,
         dtype=dtype,
