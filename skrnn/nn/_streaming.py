@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._cells import _gate_activations, _half_sigmoid_columns
+from ._cells import _half_sigmoid_columns
 from ._recurrent import _project, directions
 
 Params = dict[str, np.ndarray]
@@ -76,44 +76,58 @@ SIGMOID_GATES = {"rnn": 0, "lstm": 3, "gru": 2}
 
 # ------------------------------------------------------------------ cell steps
 #
-# One step of each cell, written as the cells' own forward loops write it
-# (:mod:`skrnn.nn._cells`), operation for operation, so that the logits are the
-# same to the last bit wherever the matrix products see the same operands.
-# ``a`` is the step's input projection, sigmoid columns halved (overwritten);
-# ``h_prev`` the previous states and ``h`` where the new ones go; ``c`` the
-# LSTM's cell states, updated in place; ``buf`` a scratch of ``a``'s shape.
+# One step of each cell, giving the values of the cells' own forward loops
+# (:mod:`skrnn.nn._cells`) to the last bit wherever the matrix products see
+# the same operands, in fewer and more contiguous passes.  Sigmoids are
+# ``(1 + tanh(a / 2)) / 2`` there; here the steps keep ``1 + tanh(a / 2)``,
+# twice the gate, and move the halving to where it is a contiguous pass or
+# free: a product by a power of two is exact (short of subnormal numbers), so
+# halved weights or a halved result give the same bits.  So the LSTM carries
+# twice its state ``h`` (its ``W_hh``, the next layer's ``W_xh`` and the pool
+# take the half back), and the GRU multiplies twice its reset gate by half of
+# ``W_hn h + b_hn``.
+#
+# ``x`` holds the step's input projection in contiguous parts (:data:`PARTS`),
+# sigmoid columns halved (overwritten); ``h_prev`` the previous states and
+# ``h`` where the new ones go; ``c`` the LSTM's cell states, updated in place;
+# ``buf`` a scratch of the gates' width and ``tmp`` one of the states'.
 
 
-def _rnn_step(a, h_prev, h, c, d, buf):
+def _rnn_step(x, h_prev, h, c, d, buf, tmp):
+    (a,) = x
     np.matmul(h_prev, d.W_hh, out=h)
     h += a
     np.tanh(h, out=h)
 
 
-def _lstm_step(a, h_prev, h, c, d, buf):
+def _lstm_step(x, h_prev, h, c, d, buf, tmp):
+    (a,) = x
     H = h.shape[1]
     a += np.matmul(h_prev, d.W_hh, out=buf)
-    _gate_activations(a, 3 * H)
-    i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-    c *= f
-    c += np.multiply(i, g, out=buf[:, :H])
+    np.tanh(a, out=a)
+    ifo = a[:, : 3 * H]
+    ifo += 1.0  # twice the input, forget and output gates
+    c *= a[:, H : 2 * H]
+    c += np.multiply(a[:, :H], a[:, 3 * H :], out=tmp)
+    c *= 0.5
     np.tanh(c, out=h)
-    h *= o
+    h *= a[:, 2 * H : 3 * H]  # twice the state
 
 
-def _gru_step(a, h_prev, h, c, d, buf):
+def _gru_step(x, h_prev, h, c, d, buf, tmp):
+    rz, cand = x
     H = h.shape[1]
     u = np.matmul(h_prev, d.W_hh, out=buf)
-    rz = a[:, : 2 * H]
     rz += u[:, : 2 * H]
-    _gate_activations(rz, 2 * H)
-    r, z, cand = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+    np.tanh(rz, out=rz)
+    rz += 1.0  # twice the reset and update gates
     u_n = u[:, 2 * H :]
-    u_n += d.b_hn
-    cand += np.multiply(r, u_n, out=u_n)
+    u_n += d.b_hn  # half of W_hn h + b_hn
+    cand += np.multiply(rz[:, :H], u_n, out=tmp)
     np.tanh(cand, out=cand)
     np.subtract(h_prev, cand, out=h)
-    h *= z
+    h *= rz[:, H:]
+    h *= 0.5
     h += cand
 
 
@@ -123,6 +137,14 @@ STEPS: dict[str, Callable[..., None]] = {
     "gru": _gru_step,
 }
 
+#: The contiguous parts of each cell's input projection, in hidden widths: the
+#: GRU's candidate apart from its gates, which take ``W_hh h`` as a whole.
+PARTS = {"rnn": (1,), "lstm": (4,), "gru": (2, 1)}
+
+#: What the steps carry in place of each cell's state ``h``: twice it for
+#: the LSTM.
+STATE_SCALE = {"rnn": 1.0, "lstm": 2.0, "gru": 1.0}
+
 
 # ------------------------------------------------------------------ directions
 
@@ -131,8 +153,9 @@ STEPS: dict[str, Callable[..., None]] = {
 class _Direction:
     """One direction of one layer, its weights ready for :data:`STEPS`.
 
-    ``table`` is the first layer's projected table (one row per distinct
-    token id of the batch); later layers project with ``W_xh`` and ``b_h``.
+    ``table`` holds the first layer's projected table in :data:`PARTS` (one
+    row per distinct token id of the batch); later layers project with
+    ``W_xh`` and ``b_h``.  Its states come out multiplied by ``scale``.
     """
 
     step: Callable[..., None]
@@ -142,35 +165,61 @@ class _Direction:
     b_h: np.ndarray
     W_xh: np.ndarray
     b_hn: np.ndarray | None
-    table: np.ndarray | None
+    table: tuple[np.ndarray, ...] | None
     has_cell_state: bool
+    parts: tuple[tuple[int, int], ...]
+    scale: float
 
 
 def _prepare(
-    params: Params, layer: int, direction: str, cell: str, rows, one_hot: bool
+    params: Params,
+    layer: int,
+    direction: str,
+    cell: str,
+    rows,
+    one_hot: bool,
+    input_scale: float,
 ) -> _Direction:
-    """Halve the sigmoid inputs of one direction's weights (and project its table)."""
+    """One direction's weights as the steps use them (and its projected table).
+
+    ``input_scale`` is what the layer's inputs are multiplied by (the lower
+    layer's :data:`STATE_SCALE`); ``W_xh`` takes it back.
+    """
     name = f"layer{layer}.{direction}."
     H = params[name + "W_hh"].shape[0]
     n_sigmoid = SIGMOID_GATES[cell] * H
     W_xh, b_h = params[name + "W_xh"], params[name + "b_h"]
+    scale = STATE_SCALE[cell]
+    W_hh = _half_sigmoid_columns(params[name + "W_hh"], n_sigmoid)
+    W_hh *= W_hh.dtype.type(1.0 / scale)
+    b_hn = params.get(name + "b_hn")
+    if cell == "gru":
+        W_hh[:, 2 * H :] *= 0.5
+        b_hn = b_hn * b_hn.dtype.type(0.5)
+    if input_scale != 1.0:
+        W_xh = W_xh * W_xh.dtype.type(1.0 / input_scale)
+    bounds = np.cumsum((0, *PARTS[cell])) * H
+    parts = tuple(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
     table = None
     if layer == 0:
         # As recurrent_forward computes it: the product (or gather) first, then
         # the bias, then the halving; each distinct row once.
-        table = W_xh[rows] if one_hot else rows @ W_xh
-        table += b_h
-        table[:, :n_sigmoid] *= 0.5
+        projected = W_xh[rows] if one_hot else rows @ W_xh
+        projected += b_h
+        projected[:, :n_sigmoid] *= 0.5
+        table = tuple(np.ascontiguousarray(projected[:, lo:hi]) for lo, hi in parts)
     return _Direction(
         step=STEPS[cell],
         n_sigmoid=n_sigmoid,
         backward=direction == "bwd",
-        W_hh=_half_sigmoid_columns(params[name + "W_hh"], n_sigmoid),
+        W_hh=W_hh,
         b_h=b_h,
         W_xh=W_xh,
-        b_hn=params.get(name + "b_hn"),
+        b_hn=b_hn,
         table=table,
         has_cell_state=cell == "lstm",
+        parts=parts,
+        scale=scale,
     )
 
 
@@ -193,16 +242,17 @@ def _run_chunk(
         For the first layer, rows of ``d.table`` of shape (n_steps, n_samples);
         else the layer's inputs, of shape (n_steps, n_samples, width).
     state : tuple of ndarray
-        The states before the chunk, in the direction's order: ``h`` and the
-        LSTM's ``c`` (else None), of shape (n_samples, hidden_size).  Not
-        modified.
+        The states before the chunk, in the direction's order: ``h`` (times
+        ``d.scale``) and the LSTM's ``c`` (else None), of shape (n_samples,
+        hidden_size).  Not modified.
     n_active : list of int
         Number of sequences running at each step of the chunk.
 
     Returns
     -------
     outputs : ndarray of shape (n_steps, n_samples, hidden_size)
-        The states at each step of the chunk, 0 at padded positions.
+        The states at each step of the chunk times ``d.scale``, 0 at padded
+        positions.
     state : tuple of ndarray
         The states after the chunk, in the direction's order.
     """
@@ -210,19 +260,23 @@ def _run_chunk(
     n_steps, n_samples = inputs.shape[:2]
     width = d.W_hh.shape[1]
     buf = np.empty((n_samples, width), h0.dtype)
+    tmp = np.empty_like(h0)
     if d.table is not None:
-        gates = np.empty((n_samples, width), h0.dtype)
+        gates = [np.empty((n_samples, hi - lo), h0.dtype) for lo, hi in d.parts]
 
-        def xproj(k: int, n: int) -> np.ndarray:
-            return np.take(d.table, inputs[k, :n], axis=0, out=gates[:n], mode="clip")
+        def xproj(k: int, n: int) -> list[np.ndarray]:
+            return [
+                np.take(table, inputs[k, :n], axis=0, out=out[:n], mode="clip")
+                for table, out in zip(d.table, gates, strict=True)
+            ]
 
     else:
         projected = _project(inputs, d.W_xh)
         projected += d.b_h
         projected[..., : d.n_sigmoid] *= 0.5
 
-        def xproj(k: int, n: int) -> np.ndarray:
-            return projected[k, :n]
+        def xproj(k: int, n: int) -> list[np.ndarray]:
+            return [projected[k, :n, lo:hi] for lo, hi in d.parts]
 
     # hs[k] holds the states before step k (forward) or after it (backward):
     # the carried state sits at one end, and padding stays 0.
@@ -233,13 +287,13 @@ def _run_chunk(
         for k in range(n_steps - 1, -1, -1):
             n = n_active[k]
             cn = None if c is None else c[:n]
-            d.step(xproj(k, n), hs[k + 1, :n], hs[k, :n], cn, d, buf[:n])
+            d.step(xproj(k, n), hs[k + 1, :n], hs[k, :n], cn, d, buf[:n], tmp[:n])
         return hs[:n_steps], (hs[0].copy(), c)
     hs[0] = h0
     for k in range(n_steps):
         n = n_active[k]
         cn = None if c is None else c[:n]
-        d.step(xproj(k, n), hs[k, :n], hs[k + 1, :n], cn, d, buf[:n])
+        d.step(xproj(k, n), hs[k, :n], hs[k + 1, :n], cn, d, buf[:n], tmp[:n])
     return hs[1:], (hs[n_steps].copy(), c)
 
 
@@ -410,7 +464,15 @@ def prepare_network(
     rows = distinct if one_hot else table[distinct]
     layers = [
         [
-            _prepare(params, layer, direction, cell, rows, one_hot and layer == 0)
+            _prepare(
+                params,
+                layer,
+                direction,
+                cell,
+                rows,
+                one_hot and layer == 0,
+                input_scale=1.0 if layer == 0 else STATE_SCALE[cell],
+            )
             for direction in directions(bidirectional)
         ]
         for layer in range(num_layers)
@@ -531,5 +593,9 @@ def stream_pooled(
         for j, d in enumerate(top):
             for _, t0, out, _ in batch.run_alone(num_layers - 1, j):
                 _pool_chunk(pools[j], out, t0, lengths, pooling, d.backward)
-    pooled = [_pool_finish(p, lengths, pooling) for p in pools]
+    # The pools of what the steps carry: the states times the top's scale.
+    pooled = [
+        _pool_finish(p, lengths, pooling) * p.dtype.type(1.0 / d.scale)
+        for p, d in zip(pools, top, strict=True)
+    ]
     return pooled[0] if len(pooled) == 1 else np.concatenate(pooled, axis=1)
