@@ -318,10 +318,11 @@ def _pool_chunk(
     if pooling == "mean":
         pooled += outputs.sum(axis=0)
     elif pooling == "max":
-        real = np.arange(t0, t1)[:, None] < lengths[None, :]
-        np.maximum(
-            pooled, np.where(real[..., None], outputs, -np.inf).max(0), out=pooled
-        )
+        # Lengths decrease: the sequences still running are the first rows,
+        # folded in step by step rather than through a masked copy of all.
+        ended = np.searchsorted(lengths[::-1], np.arange(t0, t1), "right")
+        for k, n in enumerate((len(lengths) - ended).tolist()):
+            np.maximum(pooled[:n], outputs[k, :n], out=pooled[:n])
     else:
         # The state that has read the whole sequence: the forward direction's
         # at the last token, the backward direction's at the first.
