@@ -22,6 +22,14 @@ Params = dict[str, np.ndarray]
 #: on sentences) and for memory to stay bounded whatever the document lengths.
 PREDICT_BATCH_POSITIONS = 2**12
 
+#: ... or, when the width of the gates is known, as many documents as make a
+#: step's gate array (documents x gates x hidden size) about this many numbers,
+#: up to ``PREDICT_SHORT_POSITIONS`` positions: narrow networks spend their
+#: steps on per-call overhead in batches of ``PREDICT_BATCH_POSITIONS``, wide
+#: ones fall out of cache.
+PREDICT_BATCH_GATES = 2**17
+PREDICT_SHORT_POSITIONS = 2**14
+
 #: ... except that long documents are batched at least this many at a time,
 #: up to ``PREDICT_MAX_POSITIONS``: a batch of 4 documents spends its steps on
 #: per-call overhead (1,000-token documents predict 2.4 times faster in 32s,
@@ -31,11 +39,22 @@ PREDICT_MIN_BATCH = 32
 PREDICT_MAX_POSITIONS = 2**20
 
 
-def prediction_batch_size(length: int) -> int:
-    """Number of documents of at most ``length`` tokens to predict at once."""
+def prediction_batch_size(length: int, gate_width: int | None = None) -> int:
+    """Number of documents of at most ``length`` tokens to predict at once.
+
+    ``gate_width`` is the width of a step's gate array (the number of gates
+    times the hidden size), if known.
+    """
     length = max(1, length)
+    if gate_width is None:
+        documents = PREDICT_BATCH_POSITIONS // length
+    else:
+        documents = min(
+            PREDICT_BATCH_GATES // max(1, gate_width),
+            PREDICT_SHORT_POSITIONS // length,
+        )
     return max(
-        PREDICT_BATCH_POSITIONS // length,
+        documents,
         min(PREDICT_MIN_BATCH, PREDICT_MAX_POSITIONS // length),
         1,
     )
@@ -72,7 +91,10 @@ def predict_logits(
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
-    batches = length_runs(order, lengths, prediction_batch_size)
+    gate_width = params["layer0.fwd.W_hh"].shape[1]
+    batches = length_runs(
+        order, lengths, lambda length: prediction_batch_size(length, gate_width)
+    )
     # The first layer's projection of every distinct id, once for all the
     # batches (each would otherwise project its own ids anew).
     prepared = prepare_predict(params, _in_pieces(sequences), config)
