@@ -24,7 +24,7 @@ from skrnn.nn import (
     register_cell,
     unregister_cell,
 )
-from skrnn.nn._network import predict_forward
+from skrnn.nn._network import predict_forward, prepare_predict
 
 N_VOCAB = 12
 LENGTHS = (7, 5, 5, 2, 1, 0)
@@ -111,6 +111,26 @@ def test_one_unidirectional_layer_gives_the_same_bits(cell, pooling):
         )
         assert logits.dtype == np.float32
         assert_array_equal(logits, expected)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_a_network_prepared_for_many_batches_gives_each_batch_the_same_bits(cell):
+    # prepare_predict projects the ids of all the batches once; each batch
+    # then gets the logits it gets from its own ids alone.
+    config = make_config(
+        n_vocab=500, cell=cell, pooling="max", hidden_size=16, embedding_dim=8
+    )
+    params = make_params(config, dtype=np.float32)
+    batches = [
+        pad_batch(make_docs(sorted(lengths, reverse=True), 500, seed=seed))
+        for seed, lengths in enumerate([(30, 20, 20, 3), (9, 8, 1), (50, 0)])
+    ]
+    prepared = prepare_predict(params, [ids for ids, _ in batches], config)
+    for ids, lengths in batches:
+        assert_array_equal(
+            predict_forward(params, ids, lengths, config, prepared=prepared),
+            predict_forward(params, ids, lengths, config),
+        )
 
 
 @pytest.mark.parametrize(

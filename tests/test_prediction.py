@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from skrnn import _prediction
+from skrnn._batching import pad_batch
 from skrnn._prediction import (
     mean_output_logits,
     predict_logits,
@@ -14,13 +16,14 @@ from skrnn._prediction import (
 from skrnn.nn import HEADS, NetworkConfig, forward, init_params
 
 
-def _problem():
+def _problem(cell="gru", num_layers=1):
     rng = np.random.default_rng(0)
     sequences = [rng.integers(2, 30, size=n) for n in rng.integers(0, 9, size=300)]
     config = NetworkConfig(
         n_vocab=30,
         n_outputs=3,
-        cell="gru",
+        cell=cell,
+        num_layers=num_layers,
         hidden_size=5,
         embedding_dim=4,
         bidirectional=True,
@@ -40,12 +43,31 @@ def test_predict_logits_keeps_the_order_of_the_documents():
         assert_allclose(logits[i], one[0], rtol=1e-12, atol=1e-12)
 
 
-def test_predict_logits_on_threads_matches_one_thread():
-    sequences, config, params = _problem()
+@pytest.mark.parametrize(("cell", "num_layers"), [("gru", 1), ("lstm", 2), ("rnn", 1)])
+def test_predict_logits_on_threads_matches_one_thread(cell, num_layers):
+    # The batches are cut the same way whatever n_jobs: only which thread
+    # runs each one changes, so the logits are the same to the bit.
+    sequences, config, params = _problem(cell=cell, num_layers=num_layers)
     sequences = sequences * 40  # several prediction batches
     one = predict_logits(params, sequences, config)
-    two = predict_logits(params, sequences, config, n_jobs=2)
-    assert_array_equal(two, one)
+    for n_jobs in (2, 3):
+        assert_array_equal(predict_logits(params, sequences, config, n_jobs), one)
+
+
+def test_predict_logits_equals_forward_batch_by_batch(monkeypatch):
+    # One projected table for all the batches gives each batch's own logits.
+    sequences, config, params = _problem(cell="lstm", num_layers=2)
+    # Batches of 40 documents: 40 x the LSTM's 4 gates x 5 hidden units.
+    monkeypatch.setattr(_prediction, "PREDICT_BATCH_GATES", 40 * 4 * 5)
+    logits = predict_logits(params, sequences, config)
+    lengths = np.array([len(s) for s in sequences])
+    order = np.argsort(-lengths, kind="stable")
+    for start in range(0, len(order), 40):
+        idx = order[start : start + 40]
+        ids, batch_lengths = pad_batch([sequences[i] for i in idx])
+        assert_allclose(
+            logits[idx], forward(params, ids, batch_lengths, config), atol=1e-12
+        )
 
 
 def test_prediction_memory_does_not_grow_with_the_length():
@@ -84,6 +106,20 @@ def test_prediction_memory_does_not_grow_with_the_length():
 )
 def test_prediction_batch_size(length, size):
     assert prediction_batch_size(length) == size
+
+
+@pytest.mark.parametrize(
+    ("length", "gate_width", "size"),
+    [
+        (23, 192, 2**17 // 192),  # the default GRU: about 2**17 gate values
+        (23, 1024, 2**17 // 1024),  # a wide LSTM: fewer documents
+        (23, 64, 2**14 // 23),  # a narrow RNN: within 2**14 positions
+        (1000, 192, 32),  # long documents as before
+        (10**6, 192, 1),
+    ],
+)
+def test_prediction_batch_size_by_gate_width(length, gate_width, size):
+    assert prediction_batch_size(length, gate_width) == size
 
 
 @pytest.mark.parametrize("head", ["softmax", "logistic"])
