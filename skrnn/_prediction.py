@@ -12,8 +12,8 @@ import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
 from ._threads import map_tasks, thread_pool
-from .nn import NetworkConfig, predict_forward
-from .nn._network import prepare_predict
+from .nn import NetworkConfig
+from .nn._network import predict_prepared, prepare_predict
 
 Params = dict[str, np.ndarray]
 
@@ -91,7 +91,9 @@ def predict_logits(
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
-    gate_width = params["layer0.fwd.W_hh"].shape[1]
+    # The width of a step's gates (a cell of one's own may have no W_hh).
+    W_hh = params.get("layer0.fwd.W_hh")
+    gate_width = None if W_hh is None else W_hh.shape[1]
     batches = length_runs(
         order, lengths, lambda length: prediction_batch_size(length, gate_width)
     )
@@ -101,9 +103,7 @@ def predict_logits(
 
     def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
-        logits[idx] = predict_forward(
-            params, ids, batch_lengths, config, prepared=prepared
-        )
+        logits[idx] = predict_prepared(params, ids, batch_lengths, config, prepared)
         if on_batch is not None:
             on_batch(len(idx))
 

@@ -24,7 +24,7 @@ from skrnn.nn import (
     register_cell,
     unregister_cell,
 )
-from skrnn.nn._network import predict_forward, prepare_predict
+from skrnn.nn._network import predict_forward, predict_prepared, prepare_predict
 
 N_VOCAB = 12
 LENGTHS = (7, 5, 5, 2, 1, 0)
@@ -128,7 +128,7 @@ def test_a_network_prepared_for_many_batches_gives_each_batch_the_same_bits(cell
     prepared = prepare_predict(params, [ids for ids, _ in batches], config)
     for ids, lengths in batches:
         assert_array_equal(
-            predict_forward(params, ids, lengths, config, prepared=prepared),
+            predict_prepared(params, ids, lengths, config, prepared),
             predict_forward(params, ids, lengths, config),
         )
 

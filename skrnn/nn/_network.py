@@ -485,7 +485,6 @@ def predict_forward(
     config: NetworkConfig,
     *,
     chunk_positions: int = CHUNK_POSITIONS,
-    prepared: PreparedNetwork | None = None,
 ) -> np.ndarray:
     """The logits of :func:`forward`, in memory bounded whatever the length.
 
@@ -507,14 +506,30 @@ def predict_forward(
     chunk_positions : int
         Padded positions (``n_steps * n_samples``) per chunk of time; a
         chunk has at least one step.
-    prepared : PreparedNetwork, optional
-        The weights made ready once for many batches (see
-        :func:`prepare_predict`); by default, for this batch's ids.
 
     Returns
     -------
     ndarray of shape (n_samples, n_outputs)
         The outputs ``z = W_hy h + b_y``, before the head's transform.
+    """
+    return predict_prepared(
+        params, ids, lengths, config, None, chunk_positions=chunk_positions
+    )
+
+
+def predict_prepared(
+    params: Params,
+    ids: np.ndarray,
+    lengths: np.ndarray,
+    config: NetworkConfig,
+    prepared: PreparedNetwork | None,
+    *,
+    chunk_positions: int = CHUNK_POSITIONS,
+) -> np.ndarray:
+    """:func:`predict_forward` with weights made ready by :func:`prepare_predict`.
+
+    ``prepared`` covers this batch's ids (or is None: made for them here);
+    one serves many batches of the same documents.
     """
     if config.cell not in STEPS:
         return forward(params, ids, lengths, config)

@@ -191,7 +191,8 @@ def _prepare(
     W_xh, b_h = params[name + "W_xh"], params[name + "b_h"]
     scale = STATE_SCALE[cell]
     W_hh = _half_sigmoid_columns(params[name + "W_hh"], n_sigmoid)
-    W_hh *= W_hh.dtype.type(1.0 / scale)
+    if scale != 1.0:
+        W_hh *= W_hh.dtype.type(1.0 / scale)
     b_hn = params.get(name + "b_hn")
     if cell == "gru":
         W_hh[:, 2 * H :] *= 0.5
