@@ -228,7 +228,7 @@ see SequenceVectorizer
         ``explain`` read that average.  Fitting and predicting cost
         ``n_estimators`` times those of one network.  See
         :ref:`ensembles`.
-    ngram_range : tuple (min_n, max_n) or None, default=None
+    ngram_range : tuple (min_n, max_n) or None, default=(1, 2)
         Fit an n-gram companion beside the network(s) and blend their
         probabilities: a bag of n-grams of ``min_n`` to ``max_n`` tokens
         (the tokens the network reads), NBSVM in its logistic-regression
@@ -240,7 +240,7 @@ see SequenceVectorizer
         It cannot learn incrementally, so ``partial_fit`` is unavailable
         when it is set; a warm start refits it on each call's data while the
         network continues.  See :ref:`ngram-companion`.
-    ngram_weight : float, default=0.5
+    ngram_weight : float, default=0.7
         Weight of the companion's probabilities in the blend, in [0, 1]:
         ``predict_proba`` is ``(1 - ngram_weight) * p_network + ngram_weight
         * p_ngrams``, ``p_network`` being the ensemble's mean, and every
@@ -378,8 +378,8 @@ see SequenceVectorizer
         class_weight=None,
         warm_start=False,
         n_estimators=1,
-        ngram_range=None,
-        ngram_weight=0.5,
+        ngram_range=(1, 2),
+        ngram_weight=0.7,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -909,7 +909,7 @@ see SequenceVectorizer
         state = dict(state)
         # pickled before the n-gram companion: none
         state.setdefault("ngram_range", None)
-        state.setdefault("ngram_weight", 0.5)
+        state.setdefault("ngram_weight", 0.7)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):
