@@ -72,8 +72,11 @@ print(f"{len(counts)} distinct words, {len(vocabulary)} seen at least twice")
 # --------------------------------------------
 # The first call to ``partial_fit`` must name every class. Each call is one
 # pass of the optimizer over the chunk; Adam's state carries over between
-# calls, so a pass over all the chunks is one epoch over the corpus.
+# calls, so a pass over all the chunks is one epoch over the corpus. The
+# n-gram companion of the defaults needs all the documents at once, so it is
+# switched off (``ngram_range=None``): ``partial_fit`` trains the network alone.
 clf = RNNTextClassifier(
+    ngram_range=None,
     cell="gru",
     embedding_dim=32,
     hidden_size=32,

@@ -55,7 +55,8 @@ print({key: metadata[key] for key in ("format", "format_version", "estimator")})
 # Load it, in another process or on another machine
 # -------------------------------------------------
 # The loaded model predicts exactly what the saved one did, and it can go on
-# training (``partial_fit``, or ``fit`` with ``warm_start=True``).
+# training (``fit`` with ``warm_start=True``, or ``partial_fit`` for a model
+# without the n-gram companion, ``ngram_range=None``).
 model = skrnn.load(path)
 texts = ["i am very good", "this is not good", "i am not sad at all"]
 assert (model.predict_proba(texts) == clf.predict_proba(texts)).all()

@@ -62,10 +62,12 @@ X_MULTI = [
 ]
 Y_MULTI = ["red", "green", "blue"] * 3
 
-#: Tiny network, few epochs; the seed's cell and no dropout, so that tests of the
-#: training machinery do not depend on the defaults.
+#: Tiny network, few epochs; the seed's cell, no dropout and no n-gram
+#: companion, so that tests of the training machinery do not depend on the
+#: defaults.
 FAST = {
     "cell": "rnn",
+    "ngram_range": None,
     "dropout": 0.0,
     "input_dropout": 0.0,
     "hidden_size": 8,
@@ -1451,7 +1453,13 @@ def test_documents_are_read_up_to_their_1000th_token_by_default():
 
 def _ensemble(**params):
     X, y = load_toy_sentiment(return_X_y=True)
-    params = {"random_state": 0, "max_iter": 3, "n_estimators": 3, **params}
+    params = {
+        "random_state": 0,
+        "max_iter": 3,
+        "n_estimators": 3,
+        "ngram_range": None,
+        **params,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return RNNTextClassifier(**params).fit(X, y), X, y
@@ -1703,7 +1711,7 @@ def test_occlusion_includes_the_companion():
 
 def test_multilabel_with_a_companion():
     Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 2)
-    clf = _with_companion(X_BIN, Y)
+    clf = _with_companion(X_BIN, Y, ngram_weight=0.5)
     proba = clf.predict_proba(X_BIN)
     network = clf.set_params(ngram_weight=0.0).predict_proba(X_BIN)
     ngrams = clf.set_params(ngram_weight=1.0).predict_proba(X_BIN)
@@ -1727,7 +1735,9 @@ def test_without_a_companion_nothing_changes():
 
 
 def test_partial_fit_is_unavailable_with_a_companion():
-    clf = RNNTextClassifier(**FAST, ngram_range=(1, 2))
+    # the defaults have a companion
+    assert not hasattr(RNNTextClassifier(), "partial_fit")
+    clf = RNNTextClassifier(**{**FAST, "ngram_range": (1, 2)})
     assert not hasattr(clf, "partial_fit")
     with pytest.raises(AttributeError) as info:
         clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])

@@ -30,7 +30,13 @@ X = ["good film", "bad film", "a good story", "a bad story", "good", "bad"]
 Y = [1, 0, 1, 0, 1, 0]
 
 #: Tiny network; embedding_dim=None takes the width of the vectors.
-FAST = {"hidden_size": 4, "embedding_dim": None, "max_iter": 3, "random_state": 0}
+FAST = {
+    "hidden_size": 4,
+    "embedding_dim": None,
+    "max_iter": 3,
+    "random_state": 0,
+    "ngram_range": None,
+}
 
 
 def _line(word, vector):

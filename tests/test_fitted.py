@@ -237,7 +237,7 @@ def test_an_estimator_pickled_before_ensembles_is_one_network():
 
 
 def test_an_estimator_pickled_before_the_ngram_companion_has_none():
-    clf = RNNTextClassifier(**FAST).fit(X, Y)
+    clf = RNNTextClassifier(**FAST, ngram_range=None).fit(X, Y)
     state = clf.__getstate__()
     del state["ngram_range"], state["ngram_weight"], state["_fitted"]["ngrams"]
     old = RNNTextClassifier.__new__(RNNTextClassifier)

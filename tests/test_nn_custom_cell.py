@@ -153,7 +153,13 @@ def test_alpha_penalises_what_the_cell_declares(indrnn):
 def test_fits_saves_loads_and_predicts_identically(indrnn, params):
     X, y = load_toy_sentiment(return_X_y=True)
     clf = RNNTextClassifier(
-        cell=indrnn, hidden_size=8, max_iter=5, alpha=1e-3, random_state=0, **params
+        cell=indrnn,
+        hidden_size=8,
+        max_iter=5,
+        alpha=1e-3,
+        random_state=0,
+        ngram_range=None,  # partial_fit continues it below
+        **params,
     ).fit(X, y)
     assert clf.weights_["layer0.fwd.u"].shape == (8,)
     file = io.BytesIO()

@@ -593,7 +593,7 @@ def test_pickle_round_trip(name, kwargs):
 
 X = ["good film", "bad film", "a good story", "a bad story", "good", "bad"]
 Y = ["pos", "neg"] * 3
-SMALL = dict(hidden_size=4, embedding_dim=4, random_state=0)
+SMALL = dict(hidden_size=4, embedding_dim=4, random_state=0, ngram_range=None)
 
 
 def test_the_estimators_invscaling_overflow_names_power_t():

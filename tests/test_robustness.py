@@ -42,7 +42,13 @@ from skrnn.nn._functional import softmax
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 #: Tiny network, two epochs: these tests check robustness, not accuracy.
-TINY = {"hidden_size": 4, "embedding_dim": 4, "max_iter": 2, "random_state": 0}
+TINY = {
+    "hidden_size": 4,
+    "embedding_dim": 4,
+    "max_iter": 2,
+    "random_state": 0,
+    "ngram_range": None,
+}
 
 X4 = ["good film", "bad film", "a good story", "a bad story"]
 Y4 = [1, 0, 1, 0]

@@ -56,6 +56,7 @@ N_TOY = len(X_TOY)
 #: Tiny network, few epochs.
 FAST = {
     "cell": "rnn",
+    "ngram_range": None,
     "dropout": 0.0,
     "input_dropout": 0.0,
     "hidden_size": 8,
