@@ -131,14 +131,16 @@ def check_ngram_range(ngram_range, n_vocab: int) -> tuple[int, int]:
     try:
         min_n, max_n = (int(n) for n in ngram_range)
         whole = all(int(n) == n for n in ngram_range)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         whole = False
     if not whole or not 1 <= min_n <= max_n:
         raise ValueError(
             "ngram_range must be a tuple (min_n, max_n) of whole numbers with "
             f"1 <= min_n <= max_n, such as (1, 2); got {ngram_range!r}."
         )
-    if int(n_vocab) ** max_n > np.iinfo(np.int64).max:
+    # With at least 2 ids (padding and unknown words), 63 or more tokens never
+    # fit, and the power is not computed: a huge max_n would take forever.
+    if max_n >= 63 or int(n_vocab) ** max_n > np.iinfo(np.int64).max:
         raise ValueError(
             f"ngram_range={(min_n, max_n)!r} is too long for a vocabulary of "
             f"{n_vocab} token ids: the {max_n}-grams' keys would not fit in "

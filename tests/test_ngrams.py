@@ -1,5 +1,8 @@
 """The n-gram companion: keys, features, NBSVM fitting, staged logits."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -86,6 +89,7 @@ def test_no_documents_and_empty_documents():
         ((2, 1), "1 <= min_n <= max_n"),
         ((0, 2), "1 <= min_n <= max_n"),
         ((1, 2.5), "whole numbers"),
+        ((1, np.inf), "whole numbers"),
         ((1,), "tuple \\(min_n, max_n\\)"),
         ("12", "tuple \\(min_n, max_n\\)"),
         ((1, None), "tuple \\(min_n, max_n\\)"),
@@ -95,6 +99,23 @@ def test_no_documents_and_empty_documents():
 def test_bad_ngram_ranges_are_refused(ngram_range, match):
     with pytest.raises(ValueError, match=match):
         check_ngram_range(ngram_range, 10_000)
+
+
+def test_a_huge_max_n_is_refused_at_once():
+    # n_vocab ** max_n, computed exactly, would take forever (and a model
+    # file may hold any max_n): a subprocess, so that the old code fails.
+    code = (
+        "from skrnn._ngrams import check_ngram_range\n"
+        "for max_n in (63, 10**12, 1e300):\n"
+        "    try:\n"
+        "        check_ngram_range((1, max_n), 2)\n"
+        "    except ValueError as error:\n"
+        "        assert 'too long' in str(error), error\n"
+        "    else:\n"
+        "        raise AssertionError(max_n)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert check_ngram_range((1, 62), 2) == (1, 62)  # 2**62 < 2**63
 
 
 def test_the_longest_range_that_fits_in_int64_is_accepted():
