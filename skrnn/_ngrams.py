@@ -34,6 +34,7 @@ n-grams of different lengths never collide (an n-gram's key lies in
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -66,6 +67,11 @@ NB_ALPHA = 1.0
 
 #: Iterations of each logistic regression.
 MAX_ITER = 1000
+
+#: Tokens whose n-grams :func:`ngram_logits` looks up at a time, so that its
+#: memory stays bounded however many documents it is given (its work arrays
+#: take some 130 bytes a token).
+PREDICT_TOKENS = 2**16
 
 
 @dataclass(frozen=True, eq=False)
@@ -271,8 +277,15 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
         Log-probabilities of the classes (softmax head), or log-odds of the
         labels (logistic head).
     """
-    X = ngram_features(model, sequences)
-    return _as_logits(X @ model.coef + model.intercept, model.head)
+    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
+    # runs of documents of about PREDICT_TOKENS tokens (a longer one alone)
+    run = np.cumsum(lengths) // PREDICT_TOKENS
+    bounds = [0, *(np.flatnonzero(np.diff(run)) + 1).tolist(), len(sequences)]
+    decision = np.empty((len(sequences), model.coef.shape[1]))
+    for start, stop in pairwise(bounds):
+        X = ngram_features(model, sequences[start:stop])
+        decision[start:stop] = X @ model.coef + model.intercept
+    return _as_logits(decision, model.head)
 
 
 def staged_ngram_logits(

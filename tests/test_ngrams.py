@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
+from skrnn import _ngrams as ngrams_module
 from skrnn._ngrams import (
     C_GRID,
     _fit_columns,
@@ -367,3 +369,31 @@ def test_documents_without_ngrams_give_the_prior():
     assert model.coef.shape == (0, 1)
     proba = np.exp(ngram_logits(model, [np.array([2, 3])]))
     assert proba[0, 1] > 0.5  # class 1 is the more frequent
+
+
+def test_prediction_looks_up_the_documents_in_runs_of_bounded_memory(monkeypatch):
+    # Regression: ngram_logits held every n-gram occurrence of every document
+    # at once, some 130 bytes a token (1.3 GB for 500,000 sentences).
+    sequences, y = _labelled(60, 3)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=3,
+        head="softmax",
+    )
+    rng = np.random.default_rng(0)
+    documents = [rng.integers(2, N_VOCAB, size=200) for _ in range(2_000)]
+    tracemalloc.start()
+    try:
+        logits = ngram_logits(model, documents)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # 400,000 tokens; 58 MB before
+    # runs of any size give the same logits
+    monkeypatch.setattr(ngrams_module, "PREDICT_TOKENS", 333)
+    assert_array_equal(ngram_logits(model, documents[:50]), logits[:50])
+    assert ngram_logits(model, []).shape == (0, 3)
