@@ -229,7 +229,7 @@ and every older one."""
 _ADDED_PARAMS = {
     3: ("ensembles", {"n_estimators": 1}),
     4: ("adversarial training", {"adversarial_epsilon": 0.0}),
-    5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": 0.5}),
+    5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": 0.7}),
 }
 
 #: The names that files of 2c130fb and earlier gave to the optimizer's

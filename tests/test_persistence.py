@@ -2291,6 +2291,9 @@ def test_a_version_4_file_loads_without_companion():
     metadata["format_version"] = 4
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded.ngram_range is None and loaded._fitted.ngrams is None
+    # the default weight, as an estimator pickled before the companion gets
+    # it: a companion turned on later blends by the default
+    assert loaded.ngram_weight == RNNTextClassifier().ngram_weight
     metadata["params"]["ngram_range"] = None
     _refused_because(
         _write(metadata, arrays), "params.ngram_range is in a file of a version before"
