@@ -60,6 +60,13 @@ def prediction_batch_size(length: int, gate_width: int | None = None) -> int:
     )
 
 
+#: The most numbers that the first layer's projection of the whole vocabulary
+#: (ids x gate width x directions) may hold for it to be made once per call,
+#: 32 MB in float32; past it each batch projects its own ids, so that memory
+#: stays bounded by the batch whatever the vocabulary and the network's width.
+PREPARED_TABLE_VALUES = 2**23
+
+
 def predict_logits(
     params: Params,
     sequences: Sequence[np.ndarray],
@@ -98,8 +105,11 @@ def predict_logits(
         order, lengths, lambda length: prediction_batch_size(length, gate_width)
     )
     # The first layer's projection of every distinct id, once for all the
-    # batches (each would otherwise project its own ids anew).
-    prepared = prepare_predict(params, _in_pieces(sequences), config)
+    # batches (each would otherwise project its own ids anew), unless that
+    # table could outgrow the batches' own.
+    prepared = None
+    if _first_layer_table_size(params, config) <= PREPARED_TABLE_VALUES:
+        prepared = prepare_predict(params, _in_pieces(sequences), config)
 
     def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
@@ -110,6 +120,14 @@ def predict_logits(
     with thread_pool(n_jobs, len(batches)) as executor:
         map_tasks(executor, run, batches)
     return logits
+
+
+def _first_layer_table_size(params: Params, config: NetworkConfig) -> int:
+    """Numbers in the first layer's projection of the whole vocabulary."""
+    W_xh = params.get("layer0.fwd.W_xh")
+    if W_xh is None:
+        return 0
+    return config.n_vocab * W_xh.shape[1] * (2 if config.bidirectional else 1)
 
 
 def _in_pieces(sequences: Sequence[np.ndarray], size: int = 4096):

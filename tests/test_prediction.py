@@ -70,6 +70,28 @@ def test_predict_logits_equals_forward_batch_by_batch(monkeypatch):
         )
 
 
+def test_a_wide_first_layer_is_projected_batch_by_batch(monkeypatch):
+    # The table of the whole vocabulary's projection is made once per call
+    # only while it is small: past PREPARED_TABLE_VALUES each batch projects
+    # its own ids (memory bounded by the batch), with the same logits.
+    sequences, config, params = _problem(cell="lstm", num_layers=2)
+    once = predict_logits(params, sequences, config)
+    calls = []
+    real = _prediction.prepare_predict
+    monkeypatch.setattr(
+        _prediction,
+        "prepare_predict",
+        lambda *args: calls.append(args) or real(*args),
+    )
+    predict_logits(params, sequences, config)
+    assert len(calls) == 1
+    # 30 ids x 4 gates x 5 units x 2 directions = 1,200 numbers
+    monkeypatch.setattr(_prediction, "PREPARED_TABLE_VALUES", 1_199)
+    per_batch = predict_logits(params, sequences, config)
+    assert len(calls) == 1
+    assert_array_equal(per_batch, once)
+
+
 def test_prediction_memory_does_not_grow_with_the_length():
     # Regression: a prediction kept every step's input projection and states,
     # some 900 bytes per token of the default network (0.9 GB for a
