@@ -500,7 +500,9 @@ see SequenceVectorizer
     ) -> "RNNTextClassifier":
         """Train for one epoch on a chunk of documents.
 
-        The first call fixes the classes (``classes`` is then required) and
+        Available only with ``ngram_range=None``: the defaults' n-gram
+        companion needs all the training documents at once, as ``fit`` has
+        them.  The first call fixes the classes (``classes`` is then required) and
         the vocabulary: pass ``vocabulary=`` to the estimator to fix it in
         advance, otherwise it is learned from the first chunk and words first
         seen in later chunks are unknown words.  Later calls continue the
