@@ -53,7 +53,9 @@ class RNNTextClassifier(ClassifierMixin, BaseRNNText):
     is trained by minimising the cross-entropy with backpropagation through
     time, over minibatches of padded, length-bucketed documents.  Text goes
     straight in: a :class:`SequenceVectorizer` learns the
-    vocabulary in ``fit`` and turns every document into token ids.
+    vocabulary in ``fit`` and turns every document into token ids.  By
+    default an n-gram companion (NBSVM-bi) is fitted on the same tokens and
+    blended into the network's probabilities: see ``ngram_range``.
 
     ``y`` may also be a multi-label indicator matrix, as for
     :class:`~sklearn.neural_network.MLPClassifier`: the output layer then
@@ -61,7 +63,7 @@ class RNNTextClassifier(ClassifierMixin, BaseRNNText):
     on the binary cross-entropy), ``predict`` the indicator matrix of the
     labels whose probability exceeds one half, and ``score`` the subset
     accuracy.  :class:`RNNTextRegressor` is the same network with an identity
-    output, for numbers.
+    output, for numbers, without an n-gram companion.
 
     Parameters
     ----------
@@ -303,9 +305,11 @@ see SequenceVectorizer
     best_loss_ : float or None
         Lowest training loss (None with early stopping).
     validation_scores_ : list of float or None
-        Validation accuracy of every epoch (None without early stopping).
+        Validation accuracy of every epoch (None without early stopping), of
+        the network alone, not of its blend with the n-gram companion.
     best_validation_score_ : float or None
-        Best validation accuracy (None without early stopping).
+        Best validation accuracy (None without early stopping), of the
+        network alone.
     embeddings_coverage_ : float
         Share of the vocabulary that found a pre-trained vector (only when
         ``embeddings`` is given).
@@ -720,6 +724,9 @@ see SequenceVectorizer
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
         """Logits of the output layer for each document.
+
+        With an n-gram companion (``ngram_range``), the logits of the blended
+        probabilities: their log, or log-odds for multi-label ``y``.
 
         Parameters
         ----------
