@@ -62,7 +62,9 @@ for ax, sentence in zip(axes, ["i am not at all bad", "this is not bad"], strict
 # -------------
 # A default :class:`~skrnn.RNNTextClassifier` trained for 2 epochs on 9,000
 # sentences of MR (about 10 seconds), the other 1,662 held out. (3 epochs on
-# 3,000 sentences take 3 seconds but leave the model near chance.)
+# 3,000 sentences take 3 seconds but leave the network near chance.) By
+# default its probabilities are blended with an n-gram companion's
+# (``ngram_range``), and both views below read that blend.
 X, y = load_movie_reviews(return_X_y=True)
 order = np.random.default_rng(0).permutation(len(X))
 train, held_out = order[:9000], order[9000:]
@@ -72,10 +74,10 @@ print(f"MR held-out accuracy: {mr.score([X[i] for i in held_out], y[held_out]):.
 
 # %%
 # Three short held-out sentences: the belief after each word, and each word's
-# attribution (class 1 is positive). With the default max pooling, the belief
-# after a word is that of the element-wise maximum of the hidden states so
-# far: a word moves it only where it pushes some unit above its running
-# maximum.
+# attribution (class 1 is positive). With the default max pooling, the
+# network's belief after a word is that of the element-wise maximum of the
+# hidden states so far: a word moves it only where it pushes some unit above
+# its running maximum (the companion's part moves with the word's n-grams).
 sentences = [X[i] for i in held_out if len(X[i].split()) <= 14][:3]
 fig, axes = plt.subplots(3, 1, figsize=(10, 10), layout="constrained")
 for ax, sentence in zip(axes, sentences, strict=True):

@@ -71,7 +71,8 @@ print(f"labels per document: {Y_train.sum(axis=1).mean():.2f} on average")
 # The two models
 # --------------
 # The network reads each document whole; a bidirectional GRU sees every
-# question from its first word, which decides most of its type.
+# question from its first word, which decides most of its type. By default
+# the classifier blends it with an n-gram companion (NBSVM-bi, one per label).
 rnn = RNNTextClassifier(bidirectional=True, max_iter=15, random_state=0)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -92,8 +93,8 @@ for name, model in (("RNNTextClassifier", rnn), ("TF-IDF + one-vs-rest LR", line
     print(name, {metric: round(value, 3) for metric, value in scores[name].items()})
 
 # %%
-# What the network predicts
-# -------------------------
+# What the classifier predicts
+# ----------------------------
 # ``predict`` gives the indicator matrix, which the binarizer turns back into
 # labels; ``predict_proba`` the probability of each label, independently of
 # the others (a row need not sum to one).
