@@ -278,14 +278,40 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
         labels (logistic head).
     """
     lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
-    # runs of documents of about PREDICT_TOKENS tokens (a longer one alone)
-    run = np.cumsum(lengths) // PREDICT_TOKENS
-    bounds = [0, *(np.flatnonzero(np.diff(run)) + 1).tolist(), len(sequences)]
     decision = np.empty((len(sequences), model.coef.shape[1]))
+    long = lengths > PREDICT_TOKENS
+    short = np.flatnonzero(~long)
+    # runs of shorter documents of about PREDICT_TOKENS tokens
+    run = np.cumsum(lengths[short]) // PREDICT_TOKENS
+    bounds = [0, *(np.flatnonzero(np.diff(run)) + 1).tolist(), len(short)]
     for start, stop in pairwise(bounds):
-        X = ngram_features(model, sequences[start:stop])
-        decision[start:stop] = X @ model.coef + model.intercept
+        if start < stop:
+            idx = short[start:stop]
+            X = ngram_features(model, [sequences[i] for i in idx])
+            decision[idx] = X @ model.coef + model.intercept
+    for i in np.flatnonzero(long):
+        X = _long_document_features(model, sequences[i])
+        decision[i] = X @ model.coef + model.intercept
     return _as_logits(decision, model.head)
+
+
+def _long_document_features(model: NgramModel, sequence: np.ndarray) -> sp.csr_matrix:
+    """:func:`ngram_features` of one document, looked up a window at a time.
+
+    Windows of ``PREDICT_TOKENS`` tokens, overlapping by ``max_n - 1`` so
+    that every n-gram lies whole in one of them, mark the features present;
+    memory is then bounded by the window, whatever the document's length.
+    """
+    overlap = model.ngram_range[1] - 1
+    present = np.zeros(len(model.keys), dtype=bool)
+    for start in range(0, len(sequence) - overlap, PREDICT_TOKENS):
+        window = sequence[start : start + PREDICT_TOKENS + overlap]
+        present[ngram_features(model, [window]).indices] = True
+    columns = np.flatnonzero(present)
+    return sp.csr_matrix(
+        (np.ones(len(columns)), columns, [0, len(columns)]),
+        shape=(1, len(model.keys)),
+    )
 
 
 def staged_ngram_logits(

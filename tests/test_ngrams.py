@@ -397,3 +397,49 @@ def test_prediction_looks_up_the_documents_in_runs_of_bounded_memory(monkeypatch
     monkeypatch.setattr(ngrams_module, "PREDICT_TOKENS", 333)
     assert_array_equal(ngram_logits(model, documents[:50]), logits[:50])
     assert ngram_logits(model, []).shape == (0, 3)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 3)])
+def test_a_long_document_is_looked_up_in_overlapping_windows(monkeypatch, ngram_range):
+    # Regression: a document longer than PREDICT_TOKENS was looked up whole
+    # (1,000,000 tokens: 154 MB above the model, the target being 100). Its
+    # windows overlap by max_n - 1 tokens, so no n-gram across a window's
+    # edge is lost, and the logits are those of the whole document, beside
+    # shorter documents before and after it.
+    sequences, y = _labelled(60, 3)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=ngram_range,
+        n_vocab=N_VOCAB,
+        n_classes=3,
+        head="softmax",
+    )
+    rng = np.random.default_rng(1)
+    documents = [rng.integers(0, N_VOCAB, size=n) for n in (5, 400, 3, 37, 0, 9)]
+    whole = ngram_logits(model, documents)
+    for window in (1, 7, 36, 37):
+        monkeypatch.setattr(ngrams_module, "PREDICT_TOKENS", window)
+        assert_array_equal(ngram_logits(model, documents), whole)
+
+
+def test_a_long_document_is_looked_up_in_bounded_memory():
+    sequences, y = _labelled(60, 3)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=3,
+        head="softmax",
+    )
+    document = np.random.default_rng(2).integers(2, N_VOCAB, size=400_000)
+    tracemalloc.start()
+    try:
+        ngram_logits(model, [document])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # 400,000 tokens in one document; 56 MB before
