@@ -1554,6 +1554,142 @@ def test_early_stopping_is_per_member():
     assert all(member.held_out for member in clf._fitted.ensemble)
 
 
+def _snapshots(**params):
+    return _ensemble(**{"ensemble": "snapshots", "max_iter": 9, **params})
+
+
+def test_snapshots_are_one_run_cut_at_the_ends_of_its_cycles():
+    clf, _, _ = _snapshots()
+    members = clf._fitted.ensemble
+    # three cycles of three epochs: one run, no more epochs than max_iter
+    assert clf.n_iter_ == 9
+    assert [member.training.n_iter for member in members[1:]] == [6, 3]
+    # snapshots of one run share its start: the same initial draw and data
+    assert all(member.training.validation_seed is None for member in members)
+    for k in (1, 2):
+        assert not np.array_equal(
+            members[0].weights["embed.E"], members[k].weights["embed.E"]
+        )
+
+
+def test_snapshot_probabilities_are_the_members_mean_blended_with_the_companion():
+    clf, X, _ = _snapshots(ngram_range=(1, 2))
+    per_member = []
+    for weights in clf.estimators_weights_:
+        alone = copy.deepcopy(clf).set_params(ngram_weight=0.0)
+        alone._fitted = dataclasses.replace(clf._fitted, weights=weights, members=())
+        per_member.append(alone.predict_proba(X))
+    companion = copy.deepcopy(clf).set_params(ngram_weight=1.0).predict_proba(X)
+    proba = clf.predict_proba(X)
+    w = clf.ngram_weight
+    assert_allclose(proba, (1 - w) * np.mean(per_member, axis=0) + w * companion)
+    assert_allclose(clf.staged_predict_proba(X[:2])[1][-1], proba[1], rtol=1e-6)
+    assert_allclose(clf.explain(X[1]).proba, proba[1], rtol=1e-6)
+
+
+def test_snapshots_follow_the_cyclic_learning_rate(monkeypatch):
+    rates = []
+    update = AdamOptimizer.update_params
+
+    def record(self, params, grads):
+        rates.append(self.learning_rate_init)
+        update(self, params, grads)
+
+    monkeypatch.setattr(AdamOptimizer, "update_params", record)
+    clf, _, _ = _snapshots(batch_size=25, max_iter=6, n_estimators=2)
+    # 50 documents in batches of 25: 2 steps an epoch, 3 epochs a cycle
+    peak = 2 * clf.learning_rate_init
+    cycle = [peak * 0.5 * (1 + np.cos(np.pi * k / 6)) for k in range(6)]
+    assert_allclose(rates, cycle + cycle)
+    assert clf._fitted.optimizer.learning_rate_init == clf.learning_rate_init
+
+
+def test_snapshots_stop_by_the_hold_out_and_keep_the_best_window():
+    clf, _, _ = _snapshots(
+        n_estimators=2, max_iter=30, early_stopping=True, validation_fraction=0.3
+    )
+    # a score per cycle from the second (a full window of two) on
+    scores = clf.validation_scores_
+    assert clf.n_iter_ == 3 * (len(scores) + 1) < 30
+    assert clf.best_validation_score_ == max(scores)
+    assert all(member.held_out for member in clf._fitted.ensemble)
+
+
+def test_one_snapshot_is_one_network_with_a_cyclic_rate():
+    clf, X, _ = _snapshots(n_estimators=1)
+    assert len(clf.estimators_weights_) == 1
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+@pytest.mark.parametrize("dump", [pickle.dumps, lambda m: skrnn.save(m, io.BytesIO())])
+def test_snapshots_round_trip(dump):
+    clf, X, _ = _snapshots()
+    if dump is pickle.dumps:
+        again = pickle.loads(pickle.dumps(clf))
+    else:
+        buffer = io.BytesIO()
+        skrnn.save(clf, buffer)
+        again = skrnn.load(io.BytesIO(buffer.getvalue()))
+    assert again.ensemble == "snapshots"
+    assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_warm_start_continues_the_run_with_its_snapshots():
+    clf, X, y = _snapshots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.set_params(warm_start=True, max_iter=3).fit(X, y)
+    # three more cycles, of one epoch each (max_iter=3 has room for no more)
+    assert clf.n_iter_ == 12
+    # the best window of three consecutive snapshots, the first run's among them
+    older = [m.training.n_iter for m in clf._fitted.ensemble[1:]]
+    assert older in ([9, 6], [10, 9], [11, 10])
+
+
+def test_partial_fit_takes_a_snapshot_at_each_cycles_end():
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(
+        ensemble="snapshots",
+        n_estimators=2,
+        max_iter=4,
+        ngram_range=None,
+        random_state=0,
+    )
+    counts = []
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=np.unique(y))
+        counts.append([m.training.n_iter for m in clf._fitted.ensemble])
+    # cycles of two epochs; fewer snapshots than n_estimators at first
+    assert counts == [[1], [2], [3, 2], [4, 2], [5, 4]]
+    buffer = io.BytesIO()
+    skrnn.save(clf, buffer)
+    assert len(skrnn.load(io.BytesIO(buffer.getvalue())).estimators_weights_) == 2
+
+
+def test_snapshots_interrupted_keep_the_snapshots_taken(monkeypatch):
+    epochs = []
+    run_epoch = training.run_epoch
+
+    def interrupt_in_the_fifth(*args, **kwargs):
+        epochs.append(1)
+        if len(epochs) == 5:
+            raise KeyboardInterrupt
+        return run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training, "run_epoch", interrupt_in_the_fifth)
+    with pytest.warns(UserWarning, match="the 1 snapshot"):
+        clf, _, _ = _snapshots()
+    assert clf.n_iter_ == 4
+    assert len(clf.estimators_weights_) == 1
+
+
+@pytest.mark.parametrize("bad", ["bagging", None, 3])
+def test_bad_ensemble(bad):
+    X, y = load_toy_sentiment(return_X_y=True)
+    with pytest.raises(InvalidParameterError, match="ensemble"):
+        RNNTextClassifier(ensemble=bad).fit(X, y)
+
+
 # ----------------------------------------------------------- adversarial training
 
 
