@@ -37,9 +37,8 @@ from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._fitted import FittedModel
 from ._ngrams import ngram_logits
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
-from ._prediction import blended_logits, mean_output_logits, predict_logits
+from ._prediction import blended_logits, predict_logits
 from ._progress import PROGRESS_DELAY, progress
-from ._snapshots import PEAK_FACTOR, CyclicLearningRate, cycle_epochs, snapshot_run
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import single_threaded_blas
 from ._training import (
@@ -52,7 +51,6 @@ from ._training import (
 from ._versioning import VersionedPickleMixin
 from .nn import (
     CELLS,
-    HEADS,
     POOLINGS,
     NetworkConfig,
     check_params,
@@ -240,7 +238,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "ensemble": [StrOptions({"seeds", "snapshots"})],
         "n_jobs": [
             Interval(Integral, None, -1, closed="right"),
             Interval(Integral, 1, None, closed="left"),
@@ -303,7 +300,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         validation_fraction=0.1,
         warm_start=False,
         n_estimators=1,
-        ensemble="seeds",
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -354,7 +350,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.n_estimators = n_estimators
-        self.ensemble = ensemble
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -428,21 +423,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             members = [*fitted, ensemble[len(fitted)]]
             return dataclasses.replace(members[0], members=tuple(members[1:]))
 
-        snapshots = self.ensemble == "snapshots"
         hooks = self._callback_hooks(
-            max_epochs * (1 if snapshots else len(ensemble)),
-            documents,
-            y,
-            metadata,
-            standing,
+            max_epochs * len(ensemble), documents, y, metadata, standing
         )
-        if snapshots:
-            fitted, all_stopped = self._fit_snapshots(
-                start, data, hold_out, max_epochs, hooks, incremental
-            )
         # The members train one after another, each on its own generator:
         # their results do not depend on n_jobs, which each fit uses.
-        for k, member in enumerate(() if snapshots else ensemble):
+        for k, member in enumerate(ensemble):
             if self.verbose and len(ensemble) > 1:
                 print(f"Member {k + 1} of {len(ensemble)}:")
             member, stopped = self._fit_member(
@@ -452,13 +438,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             all_stopped = all_stopped and stopped
             if member.training.interrupted:
                 break
-        interrupted = any(member.training.interrupted for member in fitted)
-        for member in fitted:
-            member.training.interrupted = False
+        interrupted = fitted[-1].training.interrupted
+        fitted[-1].training.interrupted = False
         kept = ""
-        if snapshots and interrupted and len(fitted) < self.n_estimators:
-            kept = f", and the {len(fitted)} snapshot(s) taken so far"
-        elif interrupted and len(ensemble) > 1 and not snapshots:
+        if interrupted and len(ensemble) > 1:
             if continued:
                 # The fitted members not reached yet stay as they were.
                 fitted.extend(ensemble[len(fitted) :])
@@ -554,140 +537,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         )
         return fitted, stopped
 
-    def _fit_snapshots(self, start, data, hold_out, max_epochs, hooks, incremental):
-        """Train one run whose snapshots are the members (``ensemble="snapshots"``).
-
-        The run continues member 0; the learning rate follows cosine cycles
-        (see :mod:`skrnn._snapshots`) and the network at the end of each
-        cycle is a snapshot.  ``fit`` runs cycles until the mean output of
-        the last ``n_estimators`` snapshots stops improving (on the hold-out
-        of early stopping, or else by the training loss) and keeps the best
-        such window; ``partial_fit`` runs one epoch of the cycle where the
-        run stands.  Returns the members, newest first, and whether a
-        stopping rule ended training.  Member 0 carries the run (its
-        optimizer, generator and training history, as one network's fit
-        leaves them) with the newest snapshot's weights.
-        """
-        n_snapshots = self.n_estimators
-        per_cycle = cycle_epochs(self.max_iter, n_snapshots)
-        train, validation = data, None
-        run = start
-        state = run.training
-        if hold_out:
-            if state.validation_seed is None:
-                state.validation_seed = int(run.rng.integers(np.iinfo(np.int32).max))
-            train, validation = self._split_validation(data, state.validation_seed)
-        steps_per_epoch = -(-len(train.y) // self.batch_size)
-        optimizer = CyclicLearningRate(
-            run.optimizer,
-            per_cycle * steps_per_epoch,
-            step=(state.n_iter % per_cycle) * steps_per_epoch,
-        )
-        head = HEADS[run.config.head]
-        settings = self._training_settings()
-        cached = {}
-
-        def take():
-            weights, optimizer_copy, training, rng = run.thaw()
-            return dataclasses.replace(
-                run,
-                weights=weights,
-                optimizer=optimizer_copy,
-                training=training,
-                rng=rng,
-                held_out=validation is not None,
-                members=(),
-            )
-
-        def epochs(n):
-            try:
-                with (
-                    single_threaded_blas(),
-                    np.errstate(over="ignore", invalid="ignore"),
-                ):
-                    stopped = fit_epochs(
-                        run.weights,
-                        optimizer,
-                        train,
-                        run.config,
-                        settings,
-                        state,
-                        run.rng,
-                        max_epochs=n,
-                        tol=self.tol,
-                        # the cycles' own rule stops the run
-                        n_iter_no_change=math.inf,
-                        verbose=self.verbose,
-                        on_epoch_begin=hooks and hooks[0],
-                        on_epoch_end=hooks and hooks[1],
-                    )
-            except TrainingDivergedError as exc:
-                raise ValueError(
-                    f"Training diverged: {exc} at epoch {state.n_iter + 1}. The "
-                    "learning rate (which ensemble='snapshots' raises to "
-                    f"{PEAK_FACTOR:g} x learning_rate_init={self.learning_rate_init} "
-                    "at the start of each cycle) is probably too large for this "
-                    "data; lower it, or bound the steps with clip_value or "
-                    "clip_norm. The estimator was left as it was before this call."
-                ) from exc
-            return stopped or state.interrupted
-
-        if incremental:
-            others = list(run.members)
-            if state.n_iter and state.n_iter % per_cycle == 0:
-                # member 0 stands at the end of a cycle: it is a snapshot
-                others.insert(0, take())
-            stopped = epochs(1)
-            return [run, *others[: n_snapshots - 1]], stopped
-
-        def run_cycle():
-            # a run that partial_fit left within a cycle finishes it first
-            position = state.n_iter % per_cycle
-            optimizer.step = position * steps_per_epoch
-            return epochs(per_cycle - position)
-
-        def score(window):
-            if validation is None:
-                loss = window[-1].training.loss_curve[-1]
-                if self.verbose:
-                    print(f"Snapshot at epoch {state.n_iter}: loss = {loss:.6f}")
-                return -loss
-            outputs = []
-            for snapshot in window:
-                if id(snapshot) not in cached:
-                    cached[id(snapshot)] = predict_logits(
-                        snapshot.weights, validation.sequences, run.config
-                    )
-                outputs.append(cached[id(snapshot)])
-            value = head.score(
-                mean_output_logits(outputs, run.config.head),
-                validation.y,
-                validation.sample_weight,
-            )
-            state.validation_scores.append(value)
-            state.best_validation_score = max(state.best_validation_score, value)
-            if self.verbose:
-                print(
-                    f"Snapshot at epoch {state.n_iter}: validation "
-                    f"{head.score_name} of the last {len(window)} = {value:.4f}"
-                )
-            return value
-
-        kept, stopped = snapshot_run(
-            run_cycle,
-            take,
-            score,
-            n_snapshots=n_snapshots,
-            max_cycles=max_epochs // per_cycle,
-            tol=self.tol,
-            patience=max(1, math.ceil(self.n_iter_no_change / per_cycle)),
-            previous=[*reversed(run.members), take()] if state.n_iter else [],
-        )
-        newest = dataclasses.replace(
-            run, weights=kept[-1].weights, held_out=validation is not None, members=()
-        )
-        return [newest, *reversed(kept[:-1])], stopped
-
     def _new_training(self, documents, y, classes, dtype):
         """The untrained model of a first fit, and the documents' token ids.
 
@@ -703,9 +552,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         _check_tokens(vectorizer, sequences)
         vectors = self._pretrained_vectors(vectorizer.vocabulary_)
         members = []
-        # snapshots are members of one run
-        n_runs = 1 if self.ensemble == "snapshots" else self.n_estimators
-        for k in range(n_runs):
+        for k in range(self.n_estimators):
             rng = np.random.default_rng(seed if k == 0 else [seed, k])
             weights, config, coverage = self._init_network(
                 vectorizer, n_outputs, head, rng, dtype, vectors
@@ -969,11 +816,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         text = model.vectorizer.get_params(deep=False)
         fitted = {name: model.fitted_params[name] for name in _ARCHITECTURE_PARAMS}
         fitted.update((name, text[name]) for name in _TEXT_PARAMS)
-        # fewer members than n_estimators if fit was interrupted, or a run
-        # took fewer snapshots
+        # fewer members than n_estimators if fit was interrupted
         fitted["n_estimators"] = len(model.ensemble)
-        if self.ensemble == "snapshots" and len(model.ensemble) <= self.n_estimators:
-            fitted["n_estimators"] = self.n_estimators
         return {
             name: value
             for name, value in fitted.items()
@@ -982,10 +826,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     def _check_warm_start_compatible(self):
         n_members = len(self._fitted.ensemble)
-        if self.n_estimators != n_members and not (
-            # a run that has taken fewer snapshots continues towards more
-            self.ensemble == "snapshots" and n_members < self.n_estimators
-        ):
+        if self.n_estimators != n_members:
             raise ValueError(
                 f"warm_start and partial_fit continue the {n_members} fitted "
                 f"network(s), but n_estimators={self.n_estimators}; set "

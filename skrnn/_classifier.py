@@ -228,31 +228,8 @@ see SequenceVectorizer
         ``predict_proba`` averages their probabilities: ``decision_function``,
         ``predict_log_proba``, ``predict``, ``staged_predict_proba`` and
         ``explain`` read that average.  Fitting and predicting cost
-        ``n_estimators`` times those of one network; with
-        ``ensemble="snapshots"``, fitting costs one run.  See
+        ``n_estimators`` times those of one network.  See
         :ref:`ensembles`.
-    ensemble : {"seeds", "snapshots"}, default="seeds"
-        How the members of the ensemble are made.
-
-        - "seeds": ``n_estimators`` networks of their own seeds, as
-          described above.
-        - "snapshots": snapshots of one run (Huang et al. 2017, "Snapshot
-          ensembles: train 1, get M for free"): the learning rate follows
-          cosine cycles of up to 3 epochs (fewer when ``max_iter`` has no
-          room for ``n_estimators`` of them), falling step by step from
-          twice ``learning_rate_init`` to 0, and the network at the end of
-          each cycle is a snapshot; the members are the last
-          ``n_estimators`` snapshots, newest first.  The run stops when
-          their mean output stops improving on the early-stopping hold-out
-          (or, without one, the newest snapshot's training loss), by
-          ``tol``, for ``n_iter_no_change`` epochs counted in whole cycles,
-          and keeps the best window of snapshots, as early stopping keeps
-          the best epoch.  ``validation_scores_`` then holds one score per
-          cycle, that of the window ending there; ``n_iter_``,
-          ``loss_curve_`` and the optimizer are the run's.  ``warm_start``
-          continues the run with its snapshots, ``partial_fit`` trains one
-          epoch of the cycle where the run stands (fewer than
-          ``n_estimators`` members until as many cycles have ended).
     ngram_range : tuple (min_n, max_n) or None, default=(1, 2)
         Fit an n-gram companion beside the network(s) and blend their
         probabilities: a bag of n-grams of ``min_n`` to ``max_n`` tokens
@@ -409,7 +386,6 @@ see SequenceVectorizer
         class_weight=None,
         warm_start=False,
         n_estimators=1,
-        ensemble="seeds",
         ngram_range=(1, 2),
         ngram_weight=0.7,
         n_jobs=None,
@@ -463,7 +439,6 @@ see SequenceVectorizer
             validation_fraction=validation_fraction,
             warm_start=warm_start,
             n_estimators=n_estimators,
-            ensemble=ensemble,
             n_jobs=n_jobs,
             random_state=random_state,
             verbose=verbose,

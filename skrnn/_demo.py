@@ -38,7 +38,6 @@ SEED_PARAMS = {
     "tol": 0.0,
     "n_iter_no_change": 1000,
     "n_estimators": 1,
-    "ensemble": "seeds",
     "ngram_range": None,
 }
 

@@ -154,11 +154,6 @@ number of classes or labels otherwise.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
-Version 5 and older have no ``ensemble`` in ``params``: :func:`load` reads
-them with ``ensemble="seeds"``, as they were trained.  With
-``ensemble="snapshots"`` (from version 6), the members are snapshots of
-one run, newest first, and there may be fewer than ``n_estimators`` of
-them (a run that took fewer snapshots, which ``partial_fit`` continues).
 Version 4 and older have no n-gram companion, and their classifiers'
 ``params`` no ``ngram_range`` and ``ngram_weight``: :func:`load` reads them
 with ``ngram_range=None``.  Version 3 and older have no
@@ -225,7 +220,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 5
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -235,7 +230,6 @@ _ADDED_PARAMS = {
     3: ("ensembles", {"n_estimators": 1}),
     4: ("adversarial training", {"adversarial_epsilon": 0.0}),
     5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": 0.7}),
-    6: ("snapshot ensembles", {"ensemble": "seeds"}),
 }
 
 #: The names that files of 2c130fb and earlier gave to the optimizer's
@@ -1524,11 +1518,7 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         build_optimizer(weights, optimizer_params, penalized=penalized_names(config)),
     )
     member_sections = metadata.get("members", [])
-    n_members = len(member_sections) + 1
-    # a run of ensemble="snapshots" may have taken fewer snapshots
-    if n_members != params["n_estimators"] and not (
-        params["ensemble"] == "snapshots" and n_members < params["n_estimators"]
-    ):
+    if len(member_sections) + 1 != params["n_estimators"]:
         raise _CorruptFileError(
             f"params.n_estimators is {params['n_estimators']}, but the file holds "
             f"{len(member_sections) + 1} member(s)"

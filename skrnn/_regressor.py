@@ -48,8 +48,8 @@ see RNNTextClassifier
         Hold out ``validation_fraction`` of the training data (not
         stratified), stop when its R^2 stops improving, and keep the weights
         of the best epoch.  "auto" turns it on from 1000 training documents.
-    validation_fraction, warm_start, n_estimators, ensemble, n_jobs, random_state, \
-verbose, dtype : see RNNTextClassifier
+    validation_fraction, warm_start, n_estimators, n_jobs, random_state, verbose, \
+dtype : see RNNTextClassifier
         As for :class:`RNNTextClassifier`; ``verbose`` prints the training
         and validation R^2, and an ensemble (``n_estimators > 1``) predicts
         the mean of its members' predictions.

@@ -320,7 +320,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 6
+    assert metadata["format_version"] == FORMAT_VERSION == 5
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -2008,7 +2008,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 6
+    assert metadata["format_version"] == FORMAT_VERSION == 5
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2077,7 +2077,7 @@ def test_load_refuses_a_damaged_ensemble(edit, message):
 def test_a_version_2_file_loads_as_one_network():
     metadata, arrays = _read(_saved_bytes())
     del metadata["members"], metadata["ngrams"]
-    del metadata["params"]["n_estimators"], metadata["params"]["ensemble"]
+    del metadata["params"]["n_estimators"]
     del metadata["params"]["adversarial_epsilon"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
     metadata["format_version"] = 2
@@ -2091,7 +2091,6 @@ def test_a_version_3_file_loads_without_adversarial_training():
     metadata, arrays = _read(_saved_bytes())
     del metadata["params"]["adversarial_epsilon"], metadata["ngrams"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
-    del metadata["params"]["ensemble"]
     metadata["format_version"] = 3
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).adversarial_epsilon == 0
     metadata["params"]["adversarial_epsilon"] = 0.0
@@ -2116,39 +2115,6 @@ def test_save_refuses_an_ensemble_of_another_size():
     model.set_params(n_estimators=2)
     with pytest.raises(ValueError, match="n_estimators=3 again, or refit"):
         skrnn.save(model, io.BytesIO())
-
-
-def test_a_version_5_file_loads_with_members_of_their_own_seeds():
-    metadata, arrays = _read(_saved_bytes())
-    del metadata["params"]["ensemble"]
-    metadata["format_version"] = 5
-    assert skrnn.load(io.BytesIO(_write(metadata, arrays))).ensemble == "seeds"
-    metadata["params"]["ensemble"] = "seeds"
-    _refused_because(
-        _write(metadata, arrays), "params.ensemble is in a file of a version before"
-    )
-
-
-def test_a_snapshot_run_with_fewer_snapshots_round_trips_and_continues():
-    model = RNNTextClassifier(
-        **TINY, ensemble="snapshots", n_estimators=3, ngram_range=None
-    ).partial_fit(X, Y, classes=["neg", "pos"])
-    loaded = skrnn.load(io.BytesIO(_saved_bytes(model)))
-    assert_same_fitted_state(loaded, model)
-    assert (loaded.n_estimators, len(loaded.estimators_weights_)) == (3, 1)
-    loaded.partial_fit(X, Y)
-    # ... but never more snapshots than n_estimators, nor fewer members of seeds
-    metadata, arrays = _read(_saved_bytes(model))
-    metadata["params"]["ensemble"] = "seeds"
-    _refused_because(
-        _write(metadata, arrays), "n_estimators is 3, but the file holds 1"
-    )
-    _, data = _ensemble_bytes()
-    metadata, arrays = _read(data)
-    metadata["params"].update(ensemble="snapshots", n_estimators=2)
-    _refused_because(
-        _write(metadata, arrays), "n_estimators is 2, but the file holds 3"
-    )
 
 
 # ------------------------------------------------------- the n-gram companion
@@ -2320,7 +2286,7 @@ def test_a_regressor_has_no_companion():
 
 def test_a_version_4_file_loads_without_companion():
     metadata, arrays = _read(_saved_bytes())
-    del metadata["ngrams"], metadata["params"]["ensemble"]
+    del metadata["ngrams"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
     metadata["format_version"] = 4
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
@@ -2333,6 +2299,5 @@ def test_a_version_4_file_loads_without_companion():
         _write(metadata, arrays), "params.ngram_range is in a file of a version before"
     )
     metadata, arrays = _read(_companion_bytes())
-    del metadata["params"]["ensemble"]
     metadata["format_version"] = 4
     _refused_because(_write(metadata, arrays), "unexpected keys ['ngrams']")

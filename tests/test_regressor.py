@@ -270,13 +270,10 @@ def test_callbacks_see_r2_scores():
     assert epochs[0]["r2"] == pytest.approx(first.score(X, Y))
 
 
-@pytest.mark.parametrize("ensemble", ["seeds", "snapshots"])
-def test_ensemble_predicts_the_mean_of_its_members(ensemble):
+def test_ensemble_predicts_the_mean_of_its_members():
     X = ["a good film", "a bad film", "a fine film", "a poor film"] * 5
     y = [1.0, -1.0, 0.5, -0.5] * 5
-    reg = RNNTextRegressor(
-        random_state=0, max_iter=3, n_estimators=2, ensemble=ensemble
-    )
+    reg = RNNTextRegressor(random_state=0, max_iter=3, n_estimators=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, y)

@@ -804,18 +804,6 @@ def test_scoring_monitor_scores_the_ensemble_as_it_stands(callback_module):
     assert epochs[3]["accuracy"] == fit["accuracy"]
 
 
-def test_scoring_monitor_sees_every_epoch_of_a_snapshot_run(callback_module):
-    monitor = callback_module.ScoringMonitor(scoring="accuracy")
-    clf = RNNTextClassifier(
-        **{**FAST, "max_iter": 4, "n_estimators": 2, "ensemble": "snapshots"}
-    )
-    clf.set_callbacks(monitor).fit(X_TOY, Y_TOY)
-    log = monitor.get_logs()
-    assert len(_rows(log, "epoch")) == clf.n_iter_ == 4
-    (fit,) = _rows(log, "fit")
-    assert fit["accuracy"] == clf.score(X_TOY, Y_TOY)
-
-
 def test_interrupting_an_ensemble_keeps_the_members_trained_so_far(monkeypatch):
     calls = []
     run_epoch = training_module.run_epoch
