@@ -17,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from skrnn import _ngrams as ngrams_module
 from skrnn._ngrams import (
     C_GRID,
+    TOL,
     _fit_columns,
     check_ngram_range,
     fit_ngrams,
@@ -129,7 +130,7 @@ def test_the_longest_range_that_fits_in_int64_is_accepted():
 
 
 class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
-    """benchmarks/_baselines.py's NBLogisticRegression, LR seeded."""
+    """benchmarks/_baselines.py's NBLogisticRegression, LR seeded, at TOL."""
 
     def __init__(self, C=1.0):
         self.C = C
@@ -145,7 +146,12 @@ class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
             q = 1 + np.asarray(X[~mask].sum(axis=0)).ravel()
             r = np.log(p / p.sum()) - np.log(q / q.sum())
             model = LogisticRegression(
-                C=self.C, solver="liblinear", dual=True, max_iter=1000, random_state=0
+                C=self.C,
+                solver="liblinear",
+                dual=True,
+                tol=TOL,
+                max_iter=1000,
+                random_state=0,
             )
             self.ratios_.append(sp.diags(r))
             self.models_.append(model.fit(X @ self.ratios_[-1], mask))
