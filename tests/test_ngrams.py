@@ -303,7 +303,7 @@ def test_a_zero_weight_is_a_document_left_out():
 def test_fitting_is_deterministic_and_keys_sorted_unique():
     sequences, y = _labelled(60, 3)
 
-    def fit():
+    def fit(n_jobs):
         return fit_ngrams(
             sequences,
             y,
@@ -312,12 +312,16 @@ def test_fitting_is_deterministic_and_keys_sorted_unique():
             n_vocab=N_VOCAB,
             n_classes=3,
             head="softmax",
+            n_jobs=n_jobs,
         )
 
-    a, b = fit(), fit()
+    a = fit(None)
     assert (np.diff(a.keys) > 0).all()
-    for name in ("keys", "coef", "intercept"):
-        assert_array_equal(getattr(a, name), getattr(b, name))
+    # the same model again, and on threads (the inner CV's fits run at once)
+    for b in (fit(None), fit(2), fit(-1)):
+        assert b.C == a.C
+        for name in ("keys", "coef", "intercept"):
+            assert_array_equal(getattr(a, name), getattr(b, name))
 
 
 def test_few_documents_of_a_class_still_fit():
