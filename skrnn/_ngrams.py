@@ -70,6 +70,13 @@ C_GRID = (0.3, 3.0, 30.0)
 #: Folds of the inner cross-validation that chooses ``C``.
 N_FOLDS = 3
 
+#: The most one-vs-rest models (those of the most frequent classes or
+#: labels) that the inner cross-validation fits to choose ``C``, which every
+#: model then takes: with many classes, one-vs-rest's cost grows with their
+#: number, and choosing on all of them cost 40 s for 77 classes of 10,000
+#: short documents (``benchmarks/companion_fit.py``).
+CV_COLUMNS = 8
+
 #: Smoothing count added to every feature's naive Bayes counts.
 NB_ALPHA = 1.0
 
@@ -425,9 +432,14 @@ def fit_ngrams(
     else:
         targets = np.asarray(y)[:, None] == np.arange(n_classes)
     sample_weight = np.asarray(sample_weight, np.float64)
-    with thread_pool(n_jobs, len(C_GRID) * N_FOLDS) as executor:
+    n_tasks = max(len(C_GRID) * N_FOLDS, targets.shape[1])
+    # A liblinear fit stopped at MAX_ITER is no concern of the user's (the
+    # inner CV judges its C); the filter is set once, outside the threads,
+    # since catch_warnings swaps process-wide state.
+    with warnings.catch_warnings(), thread_pool(n_jobs, n_tasks) as executor:
+        warnings.simplefilter("ignore", ConvergenceWarning)
         C = _select_C(X, targets, sample_weight, y, head, executor)
-    coef, intercept = _fit_columns(X, targets, sample_weight, C)
+        coef, intercept = _fit_columns(X, targets, sample_weight, C, executor)
     return NgramModel(
         ngram_range=ngram_range,
         n_vocab=int(n_vocab),
@@ -440,29 +452,32 @@ def fit_ngrams(
 
 
 def _fit_columns(
-    X: sp.csr_matrix, targets: np.ndarray, sample_weight: np.ndarray, C: float
+    X: sp.csr_matrix,
+    targets: np.ndarray,
+    sample_weight: np.ndarray,
+    C: float,
+    executor: Executor | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """NB-scaled logistic regressions, one per column of ``targets``.
 
     Only the features present in documents of positive weight take part (as
     a vectorizer fitted on those documents would have them); the others get
-    weight 0, so that a document of weight 0 is one left out.
+    weight 0, so that a document of weight 0 is one left out.  The columns
+    are fitted on ``executor``'s threads if given.
     """
     present = np.flatnonzero(X.T @ (sample_weight > 0))
     X_present = X[:, present]
     # one weighted count of every feature; a column's negatives are the rest
     total = X_present.T @ sample_weight
-    coef = np.zeros((X.shape[1], targets.shape[1]))
-    intercept = np.zeros(targets.shape[1])
-    for j, positive in enumerate(targets.T):
+
+    def fit(positive: np.ndarray) -> tuple[np.ndarray | None, float]:
         w_pos = sample_weight * positive
         w_neg = sample_weight - w_pos
         if not (w_pos.any() and w_neg.any() and len(present)):
             # One side has no weight (a label never or always on), or no
             # document has an n-gram: the smoothed log-odds of the label's
             # frequency, whatever the features.
-            intercept[j] = np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
-            continue
+            return None, np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
         counts = X_present.T @ w_pos
         p = NB_ALPHA + counts
         q = NB_ALPHA + (total - counts)
@@ -487,11 +502,15 @@ def _fit_columns(
             max_iter=MAX_ITER,
             random_state=0,
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(scaled, positive, sample_weight)
-        coef[present, j] = ratio * model.coef_[0]
-        intercept[j] = model.intercept_[0]
+        model.fit(scaled, positive, sample_weight)
+        return ratio * model.coef_[0], model.intercept_[0]
+
+    coef = np.zeros((X.shape[1], targets.shape[1]))
+    intercept = np.zeros(targets.shape[1])
+    for j, (weights, bias) in enumerate(map_tasks(executor, fit, list(targets.T))):
+        if weights is not None:
+            coef[present, j] = weights
+        intercept[j] = bias
     return coef, intercept
 
 
@@ -508,8 +527,11 @@ def _select_C(
     Accuracy is weighted by the sample weights, and for a multi-label ``y``
     averaged over the labels.  Folds are stratified by class (unshuffled);
     with fewer than :data:`N_FOLDS` documents of some class, as many folds as
-    the rarest class has, and with fewer than 2, ``C = 1``.  The fits of
-    every fold and ``C`` run on ``executor``'s threads if given.
+    the rarest class has, and with fewer than 2, ``C = 1``.  With more than
+    :data:`CV_COLUMNS` classes or labels, only the models of the
+    ``CV_COLUMNS`` most frequent take part (each trained on every document,
+    as in the final fit), scored on the documents of those classes.  The
+    fits of every fold and ``C`` run on ``executor``'s threads if given.
     """
     if head == "logistic":
         n_splits = min(N_FOLDS, len(y))
@@ -522,19 +544,27 @@ def _select_C(
         return 1.0
     strata = None if head == "logistic" else y
     folds = list(splitter.split(np.zeros(len(y)), strata))
+    frequency = sample_weight @ targets
+    columns = np.sort(np.argsort(-frequency, kind="stable")[:CV_COLUMNS])
+    targets = targets[:, columns]
 
     def score(task: tuple[int, int]) -> float:
         (train, test), C = folds[task[0]], C_GRID[task[1]]
         coef, intercept = _fit_columns(
             X[train], targets[train], sample_weight[train], C
         )
+        if head == "softmax" and len(columns) > 1:
+            # the documents of the classes whose models take part
+            test = test[np.isin(y[test], columns)]
+        if not len(test):
+            return 0.0
         decision = X[test] @ coef + intercept
         if head == "logistic":
             correct = ((decision > 0) == targets[test]).mean(axis=1)
         elif decision.shape[1] == 1:
             correct = (decision[:, 0] > 0) == targets[test, 0]
         else:
-            correct = decision.argmax(axis=1) == y[test]
+            correct = columns[decision.argmax(axis=1)] == y[test]
         weight = sample_weight[test]
         return np.average(correct, weights=weight if weight.any() else None)
 

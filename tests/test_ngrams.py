@@ -3,12 +3,15 @@
 import subprocess
 import sys
 import tracemalloc
+import warnings
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -322,6 +325,67 @@ def test_fitting_is_deterministic_and_keys_sorted_unique():
         assert b.C == a.C
         for name in ("keys", "coef", "intercept"):
             assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+class _CountingLR(LogisticRegression):
+    """LogisticRegression that records the targets of every fit."""
+
+    fitted: ClassVar[list] = []
+
+    def fit(self, X, y, sample_weight=None):
+        self.fitted.append(np.asarray(y).copy())
+        return super().fit(X, y, sample_weight)
+
+
+@pytest.mark.parametrize("head", ["softmax", "logistic"])
+def test_c_is_chosen_on_the_most_frequent_classes_models(monkeypatch, head):
+    # 12 classes, the last 8 the most frequent: the inner CV fits only
+    # their one-vs-rest models, the final fit all 12
+    n_classes, n_cv = 12, ngrams_module.CV_COLUMNS
+    sequences, y = _labelled(12 * 9, n_classes)
+    y[(y < 4) & (np.arange(len(y)) < 36)] += 4  # 6 documents of classes 0-3
+    Y = y[:, None] == np.arange(n_classes)
+    monkeypatch.setattr(ngrams_module, "LogisticRegression", _CountingLR)
+    monkeypatch.setattr(_CountingLR, "fitted", [])
+    model = fit_ngrams(
+        sequences,
+        Y if head == "logistic" else y,
+        np.ones(len(y)),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=n_classes,
+        head=head,
+    )
+    fits = _CountingLR.fitted
+    n_cv_fits = len(ngrams_module.C_GRID) * ngrams_module.N_FOLDS * n_cv
+    assert len(fits) == n_cv_fits + n_classes
+    # the final fits, one per class, on every document
+    assert_array_equal(np.column_stack(fits[n_cv_fits:]), Y)
+    if head == "softmax":
+        # classes 0-3 have 6 documents (4 in a training fold), the others
+        # 9 or 12 (6 or 8): only the latter are the CV's positives
+        assert np.bincount(y).tolist() == [6] * 4 + [12] * 4 + [9] * 4
+        assert min(f.sum() for f in fits[:n_cv_fits]) >= 6
+    assert model.C in ngrams_module.C_GRID
+    assert model.coef.shape[1] == n_classes
+
+
+def test_the_liblinear_iteration_limit_warns_no_one(monkeypatch, recwarn):
+    sequences, y = _labelled(60, 3)
+    monkeypatch.setattr(ngrams_module, "MAX_ITER", 1)
+    filters = list(warnings.filters)
+    fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=3,
+        head="softmax",
+        n_jobs=2,
+    )
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+    assert warnings.filters == filters
 
 
 def test_few_documents_of_a_class_still_fit():
