@@ -41,8 +41,8 @@ PACKAGE = {
 }
 
 
-def _corpus(loader):
-    X, y = loader(subset="train", return_X_y=True)
+def _corpus(loader, **subset):
+    X, y = loader(**subset, return_X_y=True)
     vectorizer = SequenceVectorizer().fit(X)
     y = np.unique(np.asarray(y), return_inverse=True)[1]
     return vectorizer.transform(X), y, vectorizer.n_vocab_
@@ -59,8 +59,8 @@ def _synthetic(n_docs, length, n_classes, own_share, n_vocab=30000):
 
 CORPORA = {
     "mr": lambda: _corpus(load_movie_reviews),
-    "trec": lambda: _corpus(load_trec),
-    "sst2": lambda: _corpus(load_sst2),
+    "trec": lambda: _corpus(load_trec, subset="train"),
+    "sst2": lambda: _corpus(load_sst2, subset="train"),
     "long20": lambda: _synthetic(4000, 200, 20, 0.1),
     "short77": lambda: _synthetic(10000, 12, 77, 0.3),
 }
