@@ -21,6 +21,13 @@ Both workers start from ``random_state=0`` on the same sentences, so after
 the untimed first epoch their weights differ only by the changed rounding:
 the largest relative difference of any parameter after that epoch is printed
 beside the times (0 when the change keeps every bit).
+
+The configurations ``trec`` and ``trec+ngrams`` time whole fits instead:
+``RNNTextClassifier(random_state=0)`` on all of TREC, early stopping and all,
+its network alone (``ngram_range=None``) or with its n-gram companion; the
+weights compared are those of the first, untimed, fit::
+
+    python benchmarks/ab_epoch.py main --configs trec,trec+ngrams,e,b
 """
 
 import argparse
@@ -40,8 +47,45 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 
+#: Whole fits on TREC instead of epochs of MR: the defaults' network alone
+#: (``ngram_range=None``), and the defaults with their n-gram companion.
+TREC_FITS = {"trec": {"ngram_range": None}, "trec+ngrams": {}}
+
+
+def trec_worker(config: str) -> None:
+    """Serve whole default fits on TREC: read a line, fit, answer."""
+    import warnings
+
+    from skrnn import RNNTextClassifier
+    from skrnn.datasets import load_trec
+    from threadpoolctl import threadpool_limits
+
+    X, y = load_trec(return_X_y=True)
+
+    def fit():
+        clf = RNNTextClassifier(random_state=0, **TREC_FITS[config])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(X, y)
+        return clf
+
+    with threadpool_limits(1, user_api="blas"):
+        np.savez(sys.argv[-1], **fit()._fitted.weights)
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            if line.strip() != "epoch":
+                break
+            cpu, wall = time.process_time(), time.perf_counter()
+            fit()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(json.dumps({"seconds": wall, "cpu": cpu}), flush=True)
+
+
 def worker(config: str, full: bool) -> None:
     """Serve epochs of one configuration: read a line, fit one epoch, answer."""
+    if config in TREC_FITS:
+        trec_worker(config)
+        return
     sys.path.insert(0, str(HERE))
     from _skrnn_side import SkrnnRunner, bench_configs, mr_split
     from threadpoolctl import threadpool_limits
@@ -162,8 +206,8 @@ def main() -> None:
     print(f"\nA = {args.a}, B = {args.b}; {args.alternations} alternations\n")
     headers = [
         "config",
-        "A s/epoch",
-        "B s/epoch",
+        "A s/epoch (trec: s/fit)",
+        "B s/epoch (trec: s/fit)",
         "A / B (median)",
         "A / B range",
         "A / B, CPU time of the fit call (median)",
