@@ -56,9 +56,10 @@ def trec_worker(config: str) -> None:
     """Serve whole default fits on TREC: read a line, fit, answer."""
     import warnings
 
+    from threadpoolctl import threadpool_limits
+
     from skrnn import RNNTextClassifier
     from skrnn.datasets import load_trec
-    from threadpoolctl import threadpool_limits
 
     X, y = load_trec(return_X_y=True)
 

@@ -589,6 +589,79 @@ def test_pickle_round_trip(name, kwargs):
         assert_array_equal(restored_params[key], params[key])
 
 
+@pytest.mark.parametrize("name, kwargs", OPTIMIZER_CASES)
+def test_parameters_stepped_together_equal_each_stepped_alone(name, kwargs):
+    # The dense parameters take one step over flat arrays: to the bit the
+    # step each would take alone, whichever subset a batch updates, in
+    # float32 and float64 side by side, with a lookup table among them.
+    params = make_params(dtype=np.float32)
+    params["head.W_hy"] = np.ones((3, 2))
+    kwargs = {**kwargs, "epsilon": 1e-6} if name != "sgd" else kwargs
+    together = OPTIMIZERS[name](params, **kwargs)
+    alone = {
+        key: OPTIMIZERS[name]({key: value.copy()}, **kwargs)
+        for key, value in params.items()
+    }
+    alone_params = {key: {key: value.copy()} for key, value in params.items()}
+    rng = np.random.default_rng(3)
+    for step in range(6):
+        names = list(params) if step % 3 else ["layer0.fwd.W_hh", "head.W_hy"]
+        grads = {
+            key: rng.standard_normal(params[key].shape).astype(params[key].dtype)
+            for key in names
+        }
+        grads["embed.E"] = RowGrad(
+            np.array([1, 4]), rng.standard_normal((2, 3)).astype(np.float32), 7
+        )
+        together.update_params(params, grads)
+        for key, grad in grads.items():
+            if isinstance(alone[key], AdamOptimizer):
+                alone[key].t = together.t - 1  # Adam's step size follows t
+            alone[key].update_params(alone_params[key], {key: grad})
+    for key, value in params.items():
+        assert_array_equal(value, alone_params[key][key])
+        state = together.get_state()
+        for buffer_key, buffer in alone[key].get_state().items():
+            if isinstance(buffer, np.ndarray):
+                assert_array_equal(state[buffer_key], buffer)
+
+
+@pytest.mark.parametrize("name, kwargs", OPTIMIZER_CASES)
+def test_a_deep_copy_continues_identically_and_apart(name, kwargs):
+    # As a warm start thaws a fitted model's optimizer: the copy's state is
+    # its own, though the original's lived in flat arrays.
+    grads_sequence = make_grads_sequence(n_steps=6)
+    params = make_params()
+    opt = OPTIMIZERS[name](params, **kwargs)
+    run(opt, params, grads_sequence[:3])
+    twin, twin_params = copy.deepcopy(opt), copy_params(params)
+    before = opt.get_state()
+    run(twin, twin_params, grads_sequence[3:], start=3)
+    for key, value in opt.get_state().items():
+        assert_array_equal(value, before[key])
+    run(opt, params, grads_sequence[3:], start=3)
+    for key in params:
+        assert_array_equal(twin_params[key], params[key])
+    twin_state = twin.get_state()
+    for key, value in opt.get_state().items():
+        assert_array_equal(twin_state[key], value)
+
+
+@pytest.mark.parametrize("name, kwargs", OPTIMIZER_CASES)
+def test_set_state_after_steps_sets_the_state_the_steps_use(name, kwargs):
+    grads_sequence = make_grads_sequence(n_steps=6)
+    params, fresh_params = make_params(), make_params()
+    opt = OPTIMIZERS[name](params, **kwargs)
+    fresh = OPTIMIZERS[name](fresh_params, **kwargs)
+    run(opt, params, grads_sequence[:3])
+    opt.set_state(fresh.get_state())
+    params.update(copy_params(fresh_params))
+    run(opt, params, grads_sequence[3:])
+    run(fresh, fresh_params, grads_sequence[3:])
+    for key in params:
+        assert_array_equal(params[key], fresh_params[key])
+
+
 # Through the estimator
 
 X = ["good film", "bad film", "a good story", "a bad story", "good", "bad"]
