@@ -32,6 +32,62 @@ def pad_batch(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return ids, lengths
 
 
+def concatenate_sequences(
+    sequences: Sequence[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """All the sequences in one array, and where each starts in it.
+
+    Parameters
+    ----------
+    sequences : sequence of 1-D int arrays
+        Token ids.
+
+    Returns
+    -------
+    tokens : ndarray of int
+        The sequences one after the other.
+    starts : ndarray of shape (n_samples,)
+        The index in ``tokens`` of each sequence's first token.
+    """
+    lengths = np.fromiter(
+        (len(s) for s in sequences), dtype=np.intp, count=len(sequences)
+    )
+    starts = np.zeros(len(sequences), dtype=np.intp)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    if not len(sequences):
+        return np.zeros(0, dtype=np.intp), starts
+    return np.concatenate(sequences), starts
+
+
+def pad_concatenated(
+    tokens: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
+    """The padded batch of :func:`pad_batch`, from :func:`concatenate_sequences`.
+
+    A few calls whatever the number of sequences, where :func:`pad_batch`
+    handles each sequence on its own.
+
+    Parameters
+    ----------
+    tokens : ndarray of int
+        Sequences one after the other.
+    starts, lengths : ndarray of shape (n_samples,)
+        Where each sequence of the batch starts in ``tokens``, and its
+        length, in decreasing order of length.
+
+    Returns
+    -------
+    ids : ndarray of shape (n_steps, n_samples)
+        As :func:`pad_batch` returns them.
+    """
+    steps = np.arange(lengths.max(initial=0))[:, None]
+    real = steps < lengths
+    ids = np.zeros(real.shape, dtype=np.intp)
+    # time-major positions, so that the tokens are read in the order stored
+    ids[real] = tokens[(starts + steps)[real]]
+    return ids
+
+
 def length_sorted(lengths: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """Reorder ``indices`` by decreasing length, ties kept in their order."""
     return indices[np.argsort(-lengths[indices], kind="stable")]

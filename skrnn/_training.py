@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._batching import length_runs, minibatches, pad_batch, sample_order
+from ._batching import (
+    concatenate_sequences,
+    length_runs,
+    minibatches,
+    pad_concatenated,
+    sample_order,
+)
 from ._optimizers import (
     BaseOptimizer,
     SGDOptimizer,
@@ -73,17 +79,23 @@ class Dataset:
     y: np.ndarray
     sample_weight: np.ndarray
     lengths: np.ndarray = field(init=False)
+    #: The sequences one after the other, and where each starts: what the
+    #: batches are padded from, in a few calls each.
+    tokens: np.ndarray = field(init=False, repr=False)
+    starts: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.tokens, self.starts = concatenate_sequences(self.sequences)
         self.lengths = np.fromiter(
             (len(s) for s in self.sequences), dtype=np.intp, count=len(self.sequences)
         )
 
     def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Padded ids and lengths of the sequences at ``indices`` (length-sorted)."""
+        lengths = self.lengths[indices]
         if len(indices) == 1:
-            return self.sequences[indices[0]][:, None], self.lengths[indices]
-        return pad_batch([self.sequences[i] for i in indices])
+            return self.sequences[indices[0]][:, None], lengths
+        return pad_concatenated(self.tokens, self.starts[indices], lengths), lengths
 
 
 @dataclass

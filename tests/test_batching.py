@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from skrnn._batching import length_runs, length_sorted, minibatches, pad_batch
+from skrnn._batching import (
+    concatenate_sequences,
+    length_runs,
+    length_sorted,
+    minibatches,
+    pad_batch,
+    pad_concatenated,
+)
 
 
 def test_pad_batch_shape_contents_and_lengths():
@@ -51,6 +58,22 @@ def test_pad_batch_no_sequences():
     ids, lengths = pad_batch([])
     assert ids.shape == (0, 0)
     assert lengths.shape == (0,)
+
+
+@pytest.mark.parametrize("n_samples", [0, 1, 7])
+def test_pad_concatenated_equals_pad_batch(n_samples):
+    rng = np.random.default_rng(n_samples)
+    sequences = [rng.integers(1, 50, rng.integers(0, 6)) for _ in range(n_samples)]
+    sequences.append(np.zeros(0, dtype=np.intp))
+    tokens, starts = concatenate_sequences(sequences)
+    lengths = np.array([len(s) for s in sequences])
+    for size in range(1, len(sequences) + 1):
+        batch = length_sorted(lengths, rng.permutation(len(sequences))[:size])
+        expected, expected_lengths = pad_batch([sequences[i] for i in batch])
+        ids = pad_concatenated(tokens, starts[batch], lengths[batch])
+        assert ids.dtype == expected.dtype
+        assert_array_equal(ids, expected)
+        assert_array_equal(lengths[batch], expected_lengths)
 
 
 def test_length_sorted_is_stable():
