@@ -9,7 +9,7 @@ from skrnn._batching import pad_batch
 from skrnn.nn import CELLS, POOLINGS, NetworkConfig, init_params
 from skrnn.nn._embedding import distinct_rows
 from skrnn.nn._recurrent import (
-    _argmax_over_time,
+    _max_over_time,
     _reverse,
     active_counts,
     pool_backward,
@@ -185,18 +185,21 @@ def test_pool_backward_is_the_adjoint_of_pool_forward(pooling, bidirectional):
 
 
 @pytest.mark.parametrize("n_steps", [1, 7, 300])
-def test_argmax_over_time_is_numpys_argmax(n_steps):
+def test_max_over_time_is_numpys_max_and_argmax(n_steps):
     # ties (few distinct values, saturated states), columns of -inf (an empty
     # sequence's padding), a NaN column, and more steps than a uint8 counts
     rng = np.random.default_rng(n_steps)
     x = rng.integers(-2, 3, size=(n_steps, 4, 5)).astype(np.float32)
     x[:, 0, 0] = -np.inf
     x[:, 1, 0] = 1.0
-    first = _argmax_over_time(x)
+    best, first = _max_over_time(x)
     assert first.dtype == np.intp
     assert_array_equal(first, x.argmax(axis=0))
+    assert_array_equal(best, x.max(axis=0))
     x[n_steps // 2, 2, 1] = np.nan
-    assert_array_equal(_argmax_over_time(x), x.argmax(axis=0))
+    best, first = _max_over_time(x)
+    assert_array_equal(first, x.argmax(axis=0))
+    assert_array_equal(best, x.max(axis=0))
 
 
 # -------------------------------------------------------- recurrent layers
