@@ -235,7 +235,14 @@ class BaseOptimizer:
         ----------
         time_step : int
             Number of training samples seen so far.
+
+        Notes
+        -----
+        The scratch arrays of the flat steps are let go here, so that a
+        fitted model does not hold them; the state arrays stay where they
+        are, and the next step makes new scratch arrays.
         """
+        self._flat_layouts = {}
 
     def trigger_stopping(self, msg: str, verbose: bool) -> bool:
         """Decide whether it is time to stop training.
@@ -447,6 +454,7 @@ class SGDOptimizer(BaseOptimizer):
         ValueError
             If ``(time_step + 1) ** power_t`` overflows.
         """
+        super().iteration_ends(time_step)
         if self.learning_rate == "invscaling":
             try:
                 self.current_learning_rate = (
