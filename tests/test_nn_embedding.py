@@ -34,6 +34,22 @@ def test_backward_equals_add_at(shape, dtype):
         assert_array_equal(grad, 0.0)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_backward_sums_each_run_as_one_reduceat_over_all_rows(seed):
+    # Words read once are copied and only the repeated ones are summed, by
+    # runs: the bits of one np.add.reduceat over all the sorted rows.
+    rng = np.random.default_rng(seed)
+    ids = np.minimum(rng.zipf(1.3, size=(12, 32)), 5000)
+    doutput = rng.normal(size=(12, 32, 64)).astype(np.float32)
+    flat_ids, flat_rows = ids.reshape(-1), doutput.reshape(-1, 64)
+    order = np.argsort(flat_ids, kind="stable")
+    unique_ids, starts = np.unique(flat_ids[order], return_index=True)
+    expected = np.add.reduceat(flat_rows[order], starts)
+    rows = embedding_backward(doutput, ids, 5001)
+    assert_array_equal(rows.ids, unique_ids)
+    assert_array_equal(rows.rows, expected)
+
+
 def test_backward_of_a_single_repeated_id():
     ids = np.full((4, 3), 2)
     doutput = np.arange(4 * 3 * WIDTH, dtype=float).reshape(4, 3, WIDTH)

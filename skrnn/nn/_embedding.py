@@ -157,8 +157,21 @@ def _sum_rows(ids: np.ndarray, rows: np.ndarray, n_vocab: int) -> RowGrad:
     if len(ids) == 0:
         return RowGrad(ids, rows, n_vocab)
     # Sort once and sum each id's run of rows with one reduceat: several times
-    # faster than np.add.at for the thousands of rows of a batch.
+    # faster than np.add.at for the thousands of rows of a batch.  reduceat
+    # makes an inner-loop call per column and run, so the runs of one row,
+    # most of them, are copied instead (a run of one sums to its row).
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
-    starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
-    return RowGrad(sorted_ids[starts], np.add.reduceat(rows[order], starts), n_vocab)
+    first = np.empty(len(ids), dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=len(ids))
+    summed = rows[order[starts]]
+    repeated = counts > 1
+    if repeated.any():
+        runs = counts[repeated]
+        summed[repeated] = np.add.reduceat(
+            rows[order[np.repeat(repeated, counts)]], np.cumsum(runs) - runs
+        )
+    return RowGrad(sorted_ids[starts], summed, n_vocab)
