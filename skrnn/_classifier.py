@@ -237,8 +237,8 @@ see SequenceVectorizer
         form (naive Bayes log-count ratios scaling binary n-gram features,
         then liblinear's ``LogisticRegression``, one-vs-rest for more than
         two classes, one per label for multi-label ``y``, ``C`` chosen by an
-        inner 3-fold cross-validation, on ``n_jobs`` threads), fitted first
-        on the same training documents and weights.  ``(1, 2)``, the
+        inner 3-fold cross-validation), fitted first on the same training
+        documents and weights.  ``(1, 2)``, the
         default, is NBSVM-bi: chosen by the selection protocol of
         ``benchmarks/selection.py``, it adds 2-3 points of accuracy to one
         network at a fraction of its fit time.
@@ -576,7 +576,6 @@ see SequenceVectorizer
             n_vocab=start.config.n_vocab,
             n_classes=start.config.n_outputs,
             head=start.config.head,
-            n_jobs=self.n_jobs,
         )
         if self.verbose:
             print(

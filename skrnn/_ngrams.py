@@ -18,7 +18,7 @@ coarser grid of ``C`` and liblinear's own tolerance (see :data:`C_GRID` and
   scales the features, and liblinear's dual ``LogisticRegression`` is fitted
   on them; ``C`` is chosen from :data:`C_GRID` by an inner 3-fold
   cross-validation on the training data (deterministic: unshuffled folds,
-  the first best ``C`` on ties, whatever the number of threads);
+  the first best ``C`` on ties);
 * probabilities are the sigmoid of the decision for two classes, the
   one-vs-rest sigmoids normalised to sum 1 for more (as ``LogisticRegression``
   gives them one-vs-rest), and one independent sigmoid per label for a
@@ -35,7 +35,6 @@ n-grams of different lengths never collide (an n-gram's key lies in
 
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -46,7 +45,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ._text import PAD_ID, UNK_ID
-from ._threads import map_tasks, thread_pool
 from .nn._functional import log_sigmoid
 
 __all__ = [
@@ -389,7 +387,6 @@ def fit_ngrams(
     n_vocab: int,
     n_classes: int,
     head: str,
-    n_jobs: int | None = None,
 ) -> NgramModel:
     """Fit the companion on the training documents' token ids.
 
@@ -412,10 +409,6 @@ def fit_ngrams(
         ``y``) or labels.
     head : {"softmax", "logistic"}
         The classifier's output head.
-    n_jobs : int or None, default=None
-        Threads for the inner cross-validation's fits, as scikit-learn's
-        ``n_jobs`` (liblinear releases the GIL); the model does not depend
-        on it.
 
     Returns
     -------
@@ -432,14 +425,15 @@ def fit_ngrams(
     else:
         targets = np.asarray(y)[:, None] == np.arange(n_classes)
     sample_weight = np.asarray(sample_weight, np.float64)
-    n_tasks = max(len(C_GRID) * N_FOLDS, targets.shape[1])
-    # A liblinear fit stopped at MAX_ITER is no concern of the user's (the
-    # inner CV judges its C); the filter is set once, outside the threads,
-    # since catch_warnings swaps process-wide state.
-    with warnings.catch_warnings(), thread_pool(n_jobs, n_tasks) as executor:
+    # One fit at a time: scikit-learn's liblinear shuffles with one random
+    # generator shared by the process, so fits on threads would draw from it
+    # in the threads' order and the model would change from run to run.  A
+    # fit stopped at MAX_ITER is no concern of the user's (the inner CV
+    # judges its C).
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        C = _select_C(X, targets, sample_weight, y, head, executor)
-        coef, intercept = _fit_columns(X, targets, sample_weight, C, executor)
+        C = _select_C(X, targets, sample_weight, y, head)
+        coef, intercept = _fit_columns(X, targets, sample_weight, C)
     return NgramModel(
         ngram_range=ngram_range,
         n_vocab=int(n_vocab),
@@ -456,14 +450,12 @@ def _fit_columns(
     targets: np.ndarray,
     sample_weight: np.ndarray,
     C: float,
-    executor: Executor | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """NB-scaled logistic regressions, one per column of ``targets``.
 
     Only the features present in documents of positive weight take part (as
     a vectorizer fitted on those documents would have them); the others get
-    weight 0, so that a document of weight 0 is one left out.  The columns
-    are fitted on ``executor``'s threads if given.
+    weight 0, so that a document of weight 0 is one left out.
     """
     present = np.flatnonzero(X.T @ (sample_weight > 0))
     X_present = X[:, present]
@@ -507,7 +499,8 @@ def _fit_columns(
 
     coef = np.zeros((X.shape[1], targets.shape[1]))
     intercept = np.zeros(targets.shape[1])
-    for j, (weights, bias) in enumerate(map_tasks(executor, fit, list(targets.T))):
+    for j, positive in enumerate(targets.T):
+        weights, bias = fit(positive)
         if weights is not None:
             coef[present, j] = weights
         intercept[j] = bias
@@ -520,54 +513,51 @@ def _select_C(
     sample_weight: np.ndarray,
     y: np.ndarray,
     head: str,
-    executor: Executor | None = None,
 ) -> float:
     """The ``C`` of :data:`C_GRID` with the best mean inner-CV accuracy.
 
     Accuracy is weighted by the sample weights, and for a multi-label ``y``
-    averaged over the labels.  Folds are stratified by class (unshuffled);
-    with fewer than :data:`N_FOLDS` documents of some class, as many folds as
-    the rarest class has, and with fewer than 2, ``C = 1``.  With more than
-    :data:`CV_COLUMNS` classes or labels, only the models of the
-    ``CV_COLUMNS`` most frequent take part (each trained on every document,
-    as in the final fit), scored on the documents of those classes.  The
-    fits of every fold and ``C`` run on ``executor``'s threads if given.
+    averaged over the labels.  With more than :data:`CV_COLUMNS` classes or
+    labels, only the models of the ``CV_COLUMNS`` most frequent take part
+    (each trained on every document, as in the final fit), scored on the
+    documents of those classes.  Folds are stratified by those classes
+    (unshuffled; the other documents as one more class); with fewer than
+    :data:`N_FOLDS` documents of one of them, as many folds as it has, and
+    with fewer than 2, the middle of the grid.
     """
-    if head == "logistic":
-        n_splits = min(N_FOLDS, len(y))
-        splitter = KFold(n_splits) if n_splits >= 2 else None
-    else:
-        counts = np.bincount(y)
-        n_splits = min(N_FOLDS, counts[counts > 0].min())
-        splitter = StratifiedKFold(n_splits) if n_splits >= 2 else None
-    if splitter is None:
-        return 1.0
-    strata = None if head == "logistic" else y
-    folds = list(splitter.split(np.zeros(len(y)), strata))
     frequency = sample_weight @ targets
     columns = np.sort(np.argsort(-frequency, kind="stable")[:CV_COLUMNS])
     targets = targets[:, columns]
-
-    def score(task: tuple[int, int]) -> float:
-        (train, test), C = folds[task[0]], C_GRID[task[1]]
-        coef, intercept = _fit_columns(
-            X[train], targets[train], sample_weight[train], C
-        )
-        if head == "softmax" and len(columns) > 1:
-            # the documents of the classes whose models take part
-            test = test[np.isin(y[test], columns)]
-        if not len(test):
-            return 0.0
-        decision = X[test] @ coef + intercept
-        if head == "logistic":
-            correct = ((decision > 0) == targets[test]).mean(axis=1)
-        elif decision.shape[1] == 1:
-            correct = (decision[:, 0] > 0) == targets[test, 0]
-        else:
-            correct = columns[decision.argmax(axis=1)] == y[test]
+    if head == "logistic":
+        n_splits = min(N_FOLDS, len(y))
+        splitter, strata, scored = KFold, None, np.ones(len(y), bool)
+    else:
+        # a softmax head's column j is class j, but for two classes, whose
+        # one column is class 1: both classes are scored
+        scored = np.isin(y, columns) if len(frequency) > 1 else np.ones(len(y), bool)
+        counts = np.bincount(y[scored])
+        n_splits = min(N_FOLDS, counts[counts > 0].min())
+        # the other classes' documents make one stratum, or if too few for
+        # one in every fold, join the most frequent class's
+        other = -1 if (~scored).sum() >= n_splits else columns[np.argmax(frequency)]
+        strata = np.where(scored, y, other)
+        splitter = StratifiedKFold
+    if n_splits < 2:
+        return float(C_GRID[len(C_GRID) // 2])
+    scores = np.zeros(len(C_GRID))
+    for train, test in splitter(n_splits).split(np.zeros(len(y)), strata):
+        test = test[scored[test]]
         weight = sample_weight[test]
-        return np.average(correct, weights=weight if weight.any() else None)
-
-    tasks = [(f, i) for f in range(len(folds)) for i in range(len(C_GRID))]
-    scores = np.reshape(map_tasks(executor, score, tasks), (len(folds), len(C_GRID)))
-    return float(C_GRID[int(np.argmax(scores.sum(axis=0)))])
+        for i, C in enumerate(C_GRID):
+            coef, intercept = _fit_columns(
+                X[train], targets[train], sample_weight[train], C
+            )
+            decision = X[test] @ coef + intercept
+            if head == "logistic":
+                correct = ((decision > 0) == targets[test]).mean(axis=1)
+            elif decision.shape[1] == 1:
+                correct = (decision[:, 0] > 0) == targets[test, 0]
+            else:
+                correct = columns[decision.argmax(axis=1)] == y[test]
+            scores[i] += np.average(correct, weights=weight if weight.any() else None)
+    return float(C_GRID[int(np.argmax(scores))])

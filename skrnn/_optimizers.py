@@ -212,7 +212,7 @@ class BaseOptimizer:
         # A copy or a pickle holds the state dicts' arrays, each on its own
         # (a view is copied alone): the flat arrays are made again from them.
         state = self.__dict__.copy()
-        del state["_flat_layouts"]
+        state.pop("_flat_layouts", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -238,9 +238,16 @@ class BaseOptimizer:
 
         Notes
         -----
-        The scratch arrays of the flat steps are let go here, so that a
-        fitted model does not hold them; the state arrays stay where they
-        are, and the next step makes new scratch arrays.
+        The scratch arrays of the flat steps are let go here (see
+        :meth:`release_scratch`).
+        """
+        self.release_scratch()
+
+    def release_scratch(self) -> None:
+        """Let go of the flat steps' scratch arrays.
+
+        A fitted model then does not hold them: the state arrays stay where
+        they are, and the next step makes new scratch arrays.
         """
         self._flat_layouts = {}
 

@@ -632,6 +632,7 @@ class _Checkpoint:
         for name, value in self.params.items():
             params[name][...] = value
         optimizer.set_state(self.optimizer)
+        optimizer.release_scratch()
         rng.bit_generator.state = self.rng
 
 

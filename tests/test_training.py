@@ -822,6 +822,28 @@ def test_interrupting_an_ensemble_keeps_the_members_trained_so_far(monkeypatch):
     assert len(clf.predict_proba(X_TOY)) == len(X_TOY)
 
 
+def test_an_interrupted_epoch_leaves_no_scratch_arrays(monkeypatch):
+    # the epoch's steps ran (and made the flat steps' scratch arrays) before
+    # Ctrl-C; the fitted model holds its state, not the scratch
+    calls = []
+    run_epoch = training_module.run_epoch
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        result = run_epoch(*args, **kwargs)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 3})
+    with pytest.warns(UserWarning):
+        clf.fit(X_TOY, Y_TOY)
+    (member,) = clf._fitted.ensemble
+    assert member.training.n_iter == 1
+    assert member.optimizer._flat_layouts == {}
+
+
 def test_a_member_interrupted_in_its_first_epoch_is_left_out(monkeypatch):
     calls = []
     run_epoch = training_module.run_epoch
