@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/companion_fit.py
-    python benchmarks/companion_fit.py --repeats 5 --n-jobs 1,2
+    python benchmarks/companion_fit.py --repeats 5 --corpora trec,short77
 
 Fits the companion alone (``skrnn._ngrams.fit_ngrams``: the n-gram keys and
 features, the inner 3-fold CV that chooses ``C``, the final fit) on the
@@ -18,7 +18,6 @@ classes (Zipf-distributed ids, a share of them drawn from a band of the
 class's own) show what one-vs-rest costs as classes multiply: ``long20``,
 4,000 documents of 200 tokens in 20 classes, and ``short77``, 10,000 of 12
 tokens in 77 classes.
-``--n-jobs`` times the package's settings at other thread counts too.
 """
 
 import argparse
@@ -66,7 +65,7 @@ CORPORA = {
 }
 
 
-def fit_seconds(sequences, y, n_vocab, settings, n_jobs):
+def fit_seconds(sequences, y, n_vocab, settings):
     """Seconds of one companion fit at ``settings``, and its ``C``."""
     saved = {name: getattr(_ngrams, name) for name in settings}
     for name, value in settings.items():
@@ -81,7 +80,6 @@ def fit_seconds(sequences, y, n_vocab, settings, n_jobs):
             n_vocab=n_vocab,
             n_classes=int(y.max()) + 1,
             head="softmax",
-            n_jobs=n_jobs,
         )
         return time.perf_counter() - start, model.C
     finally:
@@ -93,25 +91,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default="mr,trec,sst2,long20,short77")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--n-jobs", default="1", help="thread counts, e.g. 1,2")
     args = parser.parse_args()
-    n_jobs = [int(n) for n in args.n_jobs.split(",")]
-    variants = [("NBSVM-bi's settings", ORIGINAL, 1)] + [
-        (f"the package's, n_jobs={n}", PACKAGE, n) for n in n_jobs
-    ]
+    variants = [("NBSVM-bi's settings", ORIGINAL), ("the package's", PACKAGE)]
     print("\n".join(environment_lines()))
     rows = []
     for corpus in args.corpora.split(","):
         sequences, y, n_vocab = CORPORA[corpus]()
-        seconds = {name: [] for name, _, _ in variants}
+        seconds = {name: [] for name, _ in variants}
         chosen = {}
         for _ in range(args.repeats):
-            for name, settings, jobs in variants:
-                s, C = fit_seconds(sequences, y, n_vocab, settings, jobs)
+            for name, settings in variants:
+                s, C = fit_seconds(sequences, y, n_vocab, settings)
                 seconds[name].append(s)
                 chosen[name] = C
         base = np.median(seconds[variants[0][0]])
-        for name, _, _ in variants:
+        for name, _ in variants:
             median = np.median(seconds[name])
             rows.append(
                 [
