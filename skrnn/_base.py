@@ -432,7 +432,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             if self.verbose and len(ensemble) > 1:
                 print(f"Member {k + 1} of {len(ensemble)}:")
             member, stopped = self._fit_member(
-                member, data, hold_out, max_epochs, hooks
+                member, data, hold_out, max_epochs, hooks, incremental
             )
             fitted.append(member)
             all_stopped = all_stopped and stopped
@@ -465,7 +465,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 f"{kept}.",
                 stacklevel=4,
             )
-        elif not (incremental or all_stopped):
+        elif not (incremental or all_stopped or self.learning_rate == "cosine"):
+            # (the cosine schedule ends at max_iter by design)
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
@@ -487,7 +488,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The weight of the model's n-gram companion in the blend; 0 without."""
         return 0.0
 
-    def _fit_member(self, start, data, hold_out, max_epochs, hooks):
+    def _fit_member(self, start, data, hold_out, max_epochs, hooks, incremental):
         """Train one member of the ensemble (the only one by default).
 
         Returns the trained member and whether a stopping rule ended its
@@ -500,6 +501,23 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             if state.validation_seed is None:
                 state.validation_seed = int(start.rng.integers(np.iinfo(np.int32).max))
             train, validation = self._split_validation(data, state.validation_seed)
+        optimizer = start.optimizer
+        # A fit runs the whole schedule from its start; partial_fit one epoch
+        # of it, after those done.
+        optimizer.plan_epochs(
+            self.max_iter, -(-len(train.y) // self.batch_size), restart=not incremental
+        )
+        if optimizer.learning_rate == "cosine" and optimizer.schedule_epoch >= (
+            self.max_iter
+        ):
+            warnings.warn(
+                "learning_rate='cosine' has brought the learning rate to 0 in "
+                f"max_iter={self.max_iter} epochs: partial_fit trains with a "
+                "learning rate of 0 from now on. Raise max_iter to go on along "
+                "the schedule, or call fit to run it again.",
+                UserWarning,
+                stacklevel=5,
+            )
         weights = start.weights
         try:
             # Overflow to inf or NaN is caught as divergence, with an error

@@ -134,8 +134,17 @@ see SequenceVectorizer
         by ``alpha``.
     learning_rate_init : float, default=0.005
         Initial learning rate.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Learning-rate schedule of the "sgd" solver, as in ``MLPClassifier``.
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
+            default="constant"
+        Learning-rate schedule. "constant", "invscaling" and "adaptive" are
+        those of the "sgd" solver, as in ``MLPClassifier`` (the other solvers
+        keep ``learning_rate_init``). "cosine", for every solver, lowers the
+        rate at every step from ``learning_rate_init`` to 0 along a half
+        cosine over ``max_iter`` epochs (PyTorch's ``CosineAnnealingLR``):
+        early stopping may end it sooner, each ``fit`` (``warm_start``
+        included) runs it from its start, and each ``partial_fit`` is its
+        next epoch, with a rate of 0 after ``max_iter`` of them. See
+        :ref:`cosine`.
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     momentum : float, default=0.9
@@ -180,7 +189,8 @@ see SequenceVectorizer
     batch_size : int, default=32
         Documents per minibatch.
     max_iter : int, default=200
-        Maximum number of epochs.
+        Maximum number of epochs; with ``learning_rate="cosine"``, the length
+        of its schedule.
     shuffle : bool, default=True
         Whether to shuffle the documents (in length buckets) every epoch.
     tol : float, default=1e-4

@@ -204,10 +204,10 @@ class FittedModel:
 def _member_fields(state: Mapping[str, Any], config: NetworkConfig) -> dict[str, Any]:
     """A member's weights, optimizer, training state, generator and parameters."""
     weights = dict(state["weights"])
+    # A state pickled before Adam took a schedule ran with "constant".
+    fitted_params = {"learning_rate": "constant", **state["fitted_params"]}
     optimizer = build_optimizer(
-        weights,
-        state["fitted_params"],
-        penalized=penalized_names(config),
+        weights, fitted_params, penalized=penalized_names(config)
     )
     optimizer.set_state(state["optimizer_state"])
     name = state["rng"]["bit_generator"]
@@ -223,5 +223,5 @@ def _member_fields(state: Mapping[str, Any], config: NetworkConfig) -> dict[str,
         "optimizer": optimizer,
         "training": TrainingState(**state["training"]),
         "rng": np.random.Generator(bit_generator),
-        "fitted_params": dict(state["fitted_params"]),
+        "fitted_params": fitted_params,
     }

@@ -43,13 +43,45 @@ __all__ = [
     "build_optimizer",
     "clip_by_global_norm",
     "clip_by_value",
+    "cosine_learning_rate",
     "global_norm",
 ]
 
-LR_SCHEDULES = ("constant", "invscaling", "adaptive")
-"""Learning-rate schedules understood by :class:`SGDOptimizer`."""
+LR_SCHEDULES = ("constant", "invscaling", "adaptive", "cosine")
+"""Learning-rate schedules: "cosine" for every optimizer, the others for SGD."""
 
 OptimizerState = dict[str, np.ndarray | float | int]
+
+
+def cosine_learning_rate(learning_rate_init: float, step: int, n_steps: int) -> float:
+    r"""The learning rate of step ``step`` of a half cosine over ``n_steps`` steps.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        The rate of the first step.
+
+    step : int
+        The step, counted from 0. From ``n_steps`` on, the rate is 0.
+
+    n_steps : int
+        The length of the decay, at least 1.
+
+    Returns
+    -------
+    learning_rate : float
+        :math:`\eta_0 (1 + \cos(\pi \min(k, T) / T)) / 2` for step :math:`k` of
+        :math:`T`, as PyTorch's ``CosineAnnealingLR`` with ``eta_min=0`` and
+        ``T_max`` :math:`= T` gives.
+
+    Examples
+    --------
+    >>> from skrnn._optimizers import cosine_learning_rate
+    >>> [round(cosine_learning_rate(0.01, k, 4), 6) for k in range(5)]
+    [0.01, 0.008536, 0.005, 0.001464, 0.0]
+    """
+    progress = min(step, n_steps) / n_steps
+    return learning_rate_init * (1 + math.cos(math.pi * progress)) / 2
 
 
 class BaseOptimizer:
@@ -70,25 +102,103 @@ class BaseOptimizer:
         The initial learning rate. It controls the step size in updating the
         parameters.
 
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
+            default="constant"
+        Learning-rate schedule. This class applies two, and takes the others
+        (:class:`SGDOptimizer`'s) as "constant", as scikit-learn's Adam does.
+
+        - "constant": ``learning_rate_init`` throughout.
+        - "cosine": falls from ``learning_rate_init`` to 0 along a half cosine
+          (:func:`cosine_learning_rate`), a little at every step, over the
+          epochs that :meth:`plan_epochs` announces; :meth:`iteration_ends`
+          marks the end of each epoch.
+
     Attributes
     ----------
     current_learning_rate : float
         The learning rate of the last update: ``learning_rate_init`` as the
         schedule or the bias correction changed it.
+
+    schedule_epoch : int
+        With the "cosine" schedule only: the epochs of the schedule done.
+
+    schedule_step : int
+        With the "cosine" schedule only: the steps taken in the current epoch.
     """
 
     #: The parameters of the estimator that the constructor takes, by name.
-    hyperparameters: tuple[str, ...] = ("learning_rate_init",)
+    hyperparameters: tuple[str, ...] = ("learning_rate_init", "learning_rate")
     #: Whether the optimizer applies ``alpha`` itself, as decoupled weight
     #: decay: the training loop then adds no L2 penalty to the loss.
     decoupled_weight_decay: bool = False
     _buffer_names: tuple[str, ...] = ()
     _scalar_names: tuple[str, ...] = ("current_learning_rate",)
+    #: The scalars that the "cosine" schedule adds to ``_scalar_names``.
+    _cosine_scalar_names = ("schedule_epoch", "schedule_step")
 
-    def __init__(self, learning_rate_init: float = 0.1) -> None:
+    def __init__(
+        self, learning_rate_init: float = 0.1, learning_rate: str = "constant"
+    ) -> None:
+        if learning_rate not in LR_SCHEDULES:
+            raise ValueError(
+                f"learning_rate must be one of {LR_SCHEDULES}, got {learning_rate!r}."
+            )
         self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = learning_rate
         self.current_learning_rate = float(learning_rate_init)
         self._flat_layouts: dict[np.dtype, _FlatLayout] = {}
+        if learning_rate == "cosine":
+            self._scalar_names = (*self._scalar_names, *self._cosine_scalar_names)
+            self.schedule_epoch = 0
+            self.schedule_step = 0
+            self._n_epochs: int | None = None
+            self._n_steps: int | None = None
+
+    def plan_epochs(self, n_epochs: int, n_steps: int, *, restart: bool) -> None:
+        """Announce the epochs to come, for the "cosine" schedule.
+
+        The rate falls to 0 over ``n_epochs`` epochs of ``n_steps`` steps:
+        the ``k``-th step of the epoch after ``e`` epochs of the schedule
+        takes :func:`cosine_learning_rate` of step ``e * n_steps + k`` of
+        ``n_epochs * n_steps``.  Other schedules ignore the call.
+
+        Parameters
+        ----------
+        n_epochs : int
+            The length of the schedule in epochs (the estimator's
+            ``max_iter``), at least 1.
+
+        n_steps : int
+            The steps of each epoch to come, at least 1.
+
+        restart : bool
+            Whether the schedule begins again (a ``fit``), rather than
+            going on from the epochs it has done (``partial_fit``).
+        """
+        if self.learning_rate != "cosine":
+            return
+        self._n_epochs, self._n_steps = int(n_epochs), int(n_steps)
+        if restart:
+            self.schedule_epoch = 0
+            self.schedule_step = 0
+
+    def _scheduled_rate(self) -> float:
+        """The schedule's rate for the step about to be taken (then one step on).
+
+        Before any bias correction: ``learning_rate_init`` but for "cosine".
+        """
+        if self.learning_rate != "cosine":
+            return self.learning_rate_init
+        if self._n_steps is None:
+            raise RuntimeError(
+                "learning_rate='cosine' needs the length of training: call "
+                "plan_epochs before the first step."
+            )
+        step = self.schedule_epoch * self._n_steps + self.schedule_step
+        self.schedule_step += 1
+        return cosine_learning_rate(
+            self.learning_rate_init, step, self._n_epochs * self._n_steps
+        )
 
     def get_hyperparameters(self) -> dict[str, Any]:
         """Return the hyperparameters, by the estimator's names.
@@ -188,6 +298,8 @@ class BaseOptimizer:
 
     def _begin_step(self) -> None:
         """Update per-step scalars before the parameters are updated."""
+        if self.learning_rate == "cosine":
+            self.current_learning_rate = self._scheduled_rate()
 
     def _step(
         self,
@@ -241,6 +353,9 @@ class BaseOptimizer:
         The scratch arrays of the flat steps are let go here (see
         :meth:`release_scratch`).
         """
+        if self.learning_rate == "cosine":
+            self.schedule_epoch += 1
+            self.schedule_step = 0
         self.release_scratch()
 
     def release_scratch(self) -> None:
@@ -354,7 +469,8 @@ class SGDOptimizer(BaseOptimizer):
     learning_rate_init : float, default=0.1
         The initial learning rate.
 
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
+            default="constant"
         Learning-rate schedule.
 
         - "constant": ``learning_rate_init`` throughout.
@@ -364,6 +480,8 @@ class SGDOptimizer(BaseOptimizer):
         - "adaptive": kept at ``learning_rate_init`` as long as training
           improves; each call to :meth:`trigger_stopping` divides it by 5,
           and training stops once it is at most 1e-6.
+        - "cosine": falls to 0 along a half cosine, step by step, over the
+          epochs of :meth:`~BaseOptimizer.plan_epochs`.
 
     power_t : float, default=0.5
         Exponent of the time step in the "invscaling" schedule.
@@ -436,12 +554,7 @@ class SGDOptimizer(BaseOptimizer):
         momentum: float = 0.9,
         nesterovs_momentum: bool = True,
     ) -> None:
-        super().__init__(learning_rate_init)
-        if learning_rate not in LR_SCHEDULES:
-            raise ValueError(
-                f"learning_rate must be one of {LR_SCHEDULES}, got {learning_rate!r}."
-            )
-        self.learning_rate = learning_rate
+        super().__init__(learning_rate_init, learning_rate)
         self.power_t = float(power_t)
         self.momentum = float(momentum)
         self.nesterovs_momentum = bool(nesterovs_momentum)
@@ -540,6 +653,12 @@ class AdamOptimizer(BaseOptimizer):
     learning_rate_init : float, default=0.001
         The initial learning rate.
 
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
+            default="constant"
+        Learning-rate schedule of :math:`\eta_0`: "cosine" falls to 0 along a
+        half cosine (see :class:`BaseOptimizer`); the others keep
+        ``learning_rate_init``, as in scikit-learn, where only SGD takes them.
+
     beta_1 : float, default=0.9
         Exponential decay rate of the first moment estimates, in [0, 1).
 
@@ -604,7 +723,13 @@ class AdamOptimizer(BaseOptimizer):
     array([-0.1,  0.1,  0. ], dtype=float32)
     """
 
-    hyperparameters = ("learning_rate_init", "beta_1", "beta_2", "epsilon")
+    hyperparameters = (
+        "learning_rate_init",
+        "learning_rate",
+        "beta_1",
+        "beta_2",
+        "epsilon",
+    )
     _buffer_names = ("ms", "vs")
     _scalar_names = ("current_learning_rate", "t")
 
@@ -612,11 +737,12 @@ class AdamOptimizer(BaseOptimizer):
         self,
         params: Mapping[str, np.ndarray],
         learning_rate_init: float = 0.001,
+        learning_rate: str = "constant",
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
     ) -> None:
-        super().__init__(learning_rate_init)
+        super().__init__(learning_rate_init, learning_rate)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -636,11 +762,10 @@ class AdamOptimizer(BaseOptimizer):
 
     def _begin_step(self) -> None:
         self.t += 1
+        self._rate = self._scheduled_rate()
         # A Python float (math.sqrt, not np.sqrt) so float32 stays float32.
         self.current_learning_rate = (
-            self.learning_rate_init
-            * math.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
+            self._rate * math.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
         )
 
     def _step(self, grad, m, v, *, scratch):
@@ -671,6 +796,11 @@ class AdamWOptimizer(AdamOptimizer):
 
     learning_rate_init : float, default=0.001
         The initial learning rate.
+
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
+            default="constant"
+        Learning-rate schedule, as in :class:`AdamOptimizer`; it scales the
+        decay too.
 
     beta_1 : float, default=0.9
         Exponential decay rate of the first moment estimates, in [0, 1).
@@ -723,9 +853,10 @@ class AdamWOptimizer(AdamOptimizer):
     :math:`\sqrt{v}`, so that parameters with large gradients would be
     regularised less; decoupling the decay regularises all alike
     (Loshchilov and Hutter, 2019). As in PyTorch's ``AdamW``, the decay is
-    scaled by the learning rate :math:`\eta_0` (this class has no schedule,
-    so the schedule multiplier of the paper is 1). With ``alpha=0`` the steps
-    are exactly :class:`AdamOptimizer`'s.
+    scaled by the learning rate :math:`\eta_0` before the bias correction:
+    ``learning_rate_init``, or the rate of the "cosine" schedule at this step
+    (the schedule multiplier of the paper). With ``alpha=0`` the steps are
+    exactly :class:`AdamOptimizer`'s.
 
     References
     ----------
@@ -753,13 +884,16 @@ class AdamWOptimizer(AdamOptimizer):
         self,
         params: Mapping[str, np.ndarray],
         learning_rate_init: float = 0.001,
+        learning_rate: str = "constant",
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         alpha: float = 0.01,
         penalized: Collection[str] | None = None,
     ) -> None:
-        super().__init__(params, learning_rate_init, beta_1, beta_2, epsilon)
+        super().__init__(
+            params, learning_rate_init, learning_rate, beta_1, beta_2, epsilon
+        )
         self.alpha = float(alpha)
         if not 0 <= self.learning_rate_init * self.alpha < 1:
             raise ValueError(
@@ -772,8 +906,9 @@ class AdamWOptimizer(AdamOptimizer):
 
     def _apply(self, name: str, param: np.ndarray, update: np.ndarray) -> None:
         if self.alpha and name in self.penalized:
-            # Decoupled decay, from the weights before this step's update.
-            param *= 1.0 - self.learning_rate_init * self.alpha
+            # Decoupled decay, from the weights before this step's update,
+            # scaled by the schedule's rate as in PyTorch's AdamW.
+            param *= 1.0 - self._rate * self.alpha
         param += update
 
 

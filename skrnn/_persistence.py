@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 5
+File format, version 6
 ----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -28,7 +28,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``5``. Readers refuse files of a newer version, and read the older
+        ``6``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -70,10 +70,13 @@ in the target's folder, which then replaces the target in one step.
         ``{"solver": "adam", "adamw" or "sgd", "hyperparameters": {...},
         "scalars": {...}}``: the optimizer's ``get_hyperparameters()``, by the
         estimator's names (``learning_rate_init``, and ``learning_rate``,
-        ``power_t``, ``momentum``, ``nesterovs_momentum`` for SGD, ``beta_1``,
-        ``beta_2``, ``epsilon`` for Adam, those and ``alpha`` for AdamW), and
-        its scalar state, ``current_learning_rate`` (and ``t`` for Adam and
-        AdamW).
+        ``power_t``, ``momentum``, ``nesterovs_momentum`` for SGD,
+        ``learning_rate``, ``beta_1``, ``beta_2``, ``epsilon`` for Adam, those
+        and ``alpha`` for AdamW), and its scalar state,
+        ``current_learning_rate`` (and ``t`` for Adam and AdamW; and
+        ``schedule_epoch`` and ``schedule_step``, the epochs done and the
+        steps taken in the current one, with ``learning_rate="cosine"``,
+        whose ``current_learning_rate`` may be 0).
     ``optimizer_params``
         ``solver`` and its hyperparameters, as the estimator's parameters were
         at fit time: a warm start with any of them changed starts a new
@@ -154,7 +157,11 @@ number of classes or labels otherwise.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
-Version 4 and older have no n-gram companion, and their classifiers'
+Version 5 and older have no ``learning_rate`` in the ``optimizer_params``
+and ``optimizer.hyperparameters`` of Adam and AdamW, which had no schedule:
+:func:`load` reads them with ``"constant"`` (or the ``learning_rate`` that
+``optimizer_params`` of a file of 2c130fb or earlier holds, which Adam
+ignored).  Version 4 and older have no n-gram companion, and their classifiers'
 ``params`` no ``ngram_range`` and ``ngram_weight``: :func:`load` reads them
 with ``ngram_range=None``.  Version 3 and older have no
 ``adversarial_epsilon`` in ``params``: :func:`load` reads them with
@@ -220,7 +227,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -1497,6 +1504,8 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
     dtype = np.dtype(dtype)
     weights = _decode_weights(arrays, config, dtype)
     _rename_old_optimizer_names(metadata)
+    if metadata["format_version"] < 6:
+        _add_adam_schedule(metadata)
     section = metadata["optimizer_params"]
     solver = section.get("solver") if isinstance(section, dict) else None
     if not isinstance(solver, str) or solver not in OPTIMIZERS:
@@ -1880,11 +1889,14 @@ def _decode_optimizer(
     scalars = _decode_mapping(
         section["scalars"], optimizer._scalar_names, "optimizer.scalars"
     )
+    # the cosine schedule's rate is 0 once it has run its course
+    cosine = optimizer.learning_rate == "cosine"
     for name, value in scalars.items():
         valid = (
             type(value) is int and value >= 0
-            if name == "t"
-            else type(value) in (int, float) and 0 < value < math.inf
+            if name in ("t", *optimizer._cosine_scalar_names)
+            else type(value) in (int, float)
+            and (0 < value < math.inf or (cosine and value == 0))
         )
         if not valid:
             raise _CorruptFileError(f"optimizer.scalars.{name} is {value!r}")
@@ -1933,6 +1945,28 @@ def _rename_old_optimizer_names(metadata: dict[str, Any]) -> None:
         keep = {"solver", *OPTIMIZERS[solver].hyperparameters}
         for name in set(fitted) - keep:
             del fitted[name]
+
+
+def _add_adam_schedule(metadata: dict[str, Any]) -> None:
+    """Give the Adam sections of a file of version 5 or older a ``learning_rate``.
+
+    Adam and AdamW took no schedule before version 6: their
+    ``optimizer_params`` get ``"constant"`` (unless a file of 2c130fb or
+    earlier has one there, which they ignored), and every member's
+    ``optimizer.hyperparameters`` the same.  In place; any other file is left
+    as it is.
+    """
+    fitted = metadata["optimizer_params"]
+    if not isinstance(fitted, dict) or fitted.get("solver") not in ("adam", "adamw"):
+        return
+    schedule = fitted.setdefault("learning_rate", "constant")
+    members = metadata.get("members")
+    for member in [metadata, *(members if isinstance(members, list) else [])]:
+        optimizer = member.get("optimizer") if isinstance(member, dict) else None
+        if isinstance(optimizer, dict) and isinstance(
+            optimizer.get("hyperparameters"), dict
+        ):
+            optimizer["hyperparameters"].setdefault("learning_rate", schedule)
 
 
 def _check_architecture(

@@ -391,8 +391,8 @@ def takes_per_sample_steps(
     The seed's network and training (``skrnn.SEED_PARAMS``): batches of one
     document through one layer of the tanh RNN, read forwards over one-hot
     words, "last" pooling, no dropout, a softmax head, plain SGD (no
-    momentum, no L2 penalty, no clipping by norm, nothing frozen), without
-    adversarial training.
+    momentum, no L2 penalty, no clipping by norm, nothing frozen, a rate
+    that changes at most once an epoch), without adversarial training.
     """
     return (
         settings.batch_size == 1
@@ -409,6 +409,7 @@ def takes_per_sample_steps(
         and settings.frozen.isdisjoint(params)
         and type(optimizer) is SGDOptimizer
         and optimizer.momentum == 0
+        and optimizer.learning_rate != "cosine"
     )
 
 

@@ -10,6 +10,7 @@ runs in seconds.
 import copy
 import dataclasses
 import io
+import math
 import pickle
 import sys
 import warnings
@@ -30,7 +31,12 @@ import skrnn._base as base_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._ngrams import fit_ngrams
-from skrnn._optimizers import OPTIMIZERS, AdamOptimizer, SGDOptimizer
+from skrnn._optimizers import (
+    OPTIMIZERS,
+    AdamOptimizer,
+    SGDOptimizer,
+    cosine_learning_rate,
+)
 from skrnn._training import TrainingDivergedError, fit_epochs
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import CELLS
@@ -567,7 +573,7 @@ BAD_PARAMS = [
     ("cell", "foo"),
     ("pooling", "min"),
     ("solver", "lbfgs"),
-    ("learning_rate", "cosine"),
+    ("learning_rate", "linear"),
     ("learning_rate_init", 0),
     ("learning_rate_init", -0.1),
     ("dropout", 1.0),
@@ -947,6 +953,102 @@ def test_no_convergence_warning_when_stopped_or_partial():
         _fit(max_iter=100, n_iter_no_change=1, tol=10.0)
         RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
     assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+# ------------------------------------------------------------- cosine schedule
+
+#: SGD, whose rate is the schedule's own (Adam's has its bias correction),
+#: and 3 steps per epoch of the 8 documents.
+COSINE = {
+    "solver": "sgd",
+    "learning_rate": "cosine",
+    "learning_rate_init": 0.1,
+    "batch_size": 3,
+    "max_iter": 4,
+}
+
+
+def _optimizer(clf):
+    return clf._fitted.optimizer
+
+
+def test_cosine_runs_its_schedule_over_max_iter_and_does_not_warn():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = _fit(**COSINE)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    optimizer = _optimizer(clf)
+    assert clf.n_iter_ == optimizer.schedule_epoch == 4
+    # the last of the 4 x 3 steps
+    assert optimizer.current_learning_rate == cosine_learning_rate(0.1, 11, 12)
+    again = _fit(**COSINE)
+    _assert_weights_equal(again.weights_, clf.weights_)
+    constant = _fit(**{**COSINE, "learning_rate": "constant"})
+    assert not np.array_equal(constant.weights_["head.W_hy"], clf.weights_["head.W_hy"])
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw"])
+def test_cosine_schedules_every_solver(solver):
+    clf = _fit(**{**COSINE, "solver": solver})
+    optimizer = _optimizer(clf)
+    t = optimizer.t
+    bias = math.sqrt(1 - optimizer.beta_2**t) / (1 - optimizer.beta_1**t)
+    assert t == 12
+    assert optimizer.current_learning_rate == cosine_learning_rate(0.1, 11, 12) * bias
+
+
+def test_cosine_plans_the_steps_left_after_the_hold_out():
+    X, y = load_toy_sentiment(return_X_y=True)  # 50 documents, 40 trained on
+    clf = RNNTextClassifier(
+        **{**FAST, **COSINE, "batch_size": 16, "max_iter": 3, "n_iter_no_change": 9},
+        early_stopping=True,
+        validation_fraction=0.2,
+    ).fit(X, y)
+    assert clf.n_iter_ == 3
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.1, 8, 9)
+
+
+def test_early_stopping_may_end_the_cosine_schedule_early():
+    clf = _fit(**{**COSINE, "max_iter": 50}, n_iter_no_change=1, tol=10.0)
+    assert clf.n_iter_ == _optimizer(clf).schedule_epoch == 3
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.1, 8, 150)
+
+
+def test_every_member_of_an_ensemble_runs_the_schedule():
+    clf = _fit(**COSINE, n_estimators=2)
+    assert [m.optimizer.schedule_epoch for m in clf._fitted.ensemble] == [4, 4]
+
+
+def test_a_warm_fit_runs_the_cosine_schedule_again():
+    clf = _fit(**COSINE, warm_start=True)
+    clf.fit(X_BIN, Y_BIN)
+    assert clf.n_iter_ == 8
+    assert _optimizer(clf).schedule_epoch == 4
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.1, 11, 12)
+
+
+def test_partial_fit_is_the_next_epoch_of_the_cosine_schedule():
+    clf = RNNTextClassifier(**{**FAST, **COSINE, "max_iter": 2})
+    clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.1, 2, 6)
+    clf.partial_fit(X_BIN[:4], Y_BIN[:4])  # 2 steps: epoch 2 of 2 x 2 steps
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.1, 3, 4)
+    with pytest.warns(UserWarning, match="learning rate of 0"):
+        clf.partial_fit(X_BIN, Y_BIN)
+    assert _optimizer(clf).current_learning_rate == 0.0
+    # a longer schedule goes on from the epochs done
+    clf.set_params(max_iter=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.partial_fit(X_BIN, Y_BIN)
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.1, 11, 12)
+
+
+def test_a_fit_after_partial_fit_restarts_the_cosine_schedule():
+    clf = RNNTextClassifier(**{**FAST, **COSINE}, warm_start=True)
+    clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+    clf.fit(X_BIN, Y_BIN)
+    assert _optimizer(clf).schedule_epoch == 4
 
 
 # ------------------------------------------------------------- divergence

@@ -2,6 +2,7 @@
 
 import copy
 import inspect
+import itertools
 import math
 import pickle
 import warnings
@@ -19,7 +20,6 @@ from sklearn.neural_network._stochastic_optimizers import (
 
 from skrnn import RNNTextClassifier
 from skrnn._optimizers import (
-    LR_SCHEDULES,
     OPTIMIZERS,
     AdamOptimizer,
     AdamWOptimizer,
@@ -27,6 +27,7 @@ from skrnn._optimizers import (
     build_optimizer,
     clip_by_global_norm,
     clip_by_value,
+    cosine_learning_rate,
     global_norm,
 )
 from skrnn.nn import RowGrad
@@ -65,7 +66,8 @@ def run(optimizer, params, grads_sequence, batch_size=5, start=0):
 # Equivalence with scikit-learn's list-based optimizers
 
 
-@pytest.mark.parametrize("learning_rate", LR_SCHEDULES)
+# scikit-learn's schedules ("cosine" is skrnn's own)
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("nesterovs_momentum", [False, True])
 def test_sgd_matches_sklearn(learning_rate, momentum, nesterovs_momentum):
@@ -274,9 +276,154 @@ def test_other_schedules_stop_at_once(learning_rate, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_unknown_learning_rate_schedule_raises():
+@pytest.mark.parametrize("cls", [SGDOptimizer, AdamOptimizer, AdamWOptimizer])
+def test_unknown_learning_rate_schedule_raises(cls):
     with pytest.raises(ValueError, match="learning_rate must be one of"):
-        SGDOptimizer(make_params(), learning_rate="cosine")
+        cls(make_params(), learning_rate="linear")
+
+
+# The cosine schedule
+
+
+def torch_cosine(learning_rate_init, step, n_steps):
+    """PyTorch's ``CosineAnnealingLR`` with ``eta_min=0``, in closed form."""
+    return 0 + (learning_rate_init - 0) * (1 + math.cos(math.pi * step / n_steps)) / 2
+
+
+def test_cosine_learning_rate_formula():
+    rates = [cosine_learning_rate(0.01, k, 8) for k in range(12)]
+    assert rates[0] == 0.01
+    assert_allclose(rates[:9], [torch_cosine(0.01, k, 8) for k in range(9)])
+    assert rates[4] == pytest.approx(0.005)
+    assert rates[8:] == [0.0] * 4  # 0 from the end of the decay on
+    assert all(a > b for a, b in itertools.pairwise(rates[:9]))
+
+
+def steps_with_epochs(optimizer, params, n_epochs, n_steps):
+    """Rates of ``n_epochs`` epochs of ``n_steps`` updates, epoch ends marked."""
+    rates = []
+    for grads in make_grads_sequence(n_steps=n_epochs * n_steps):
+        optimizer.update_params(params, grads)
+        rates.append(optimizer.current_learning_rate)
+        if len(rates) % n_steps == 0:
+            optimizer.iteration_ends(len(rates))
+    return rates
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_cosine_takes_the_rate_of_each_step(momentum):
+    params = make_params()
+    opt = SGDOptimizer(
+        params, learning_rate_init=0.05, learning_rate="cosine", momentum=momentum
+    )
+    opt.plan_epochs(3, 4, restart=True)
+    rates = steps_with_epochs(opt, params, 3, 4)
+    assert rates == [cosine_learning_rate(0.05, k, 12) for k in range(12)]
+    assert_allclose(rates, [torch_cosine(0.05, k, 12) for k in range(12)])
+    assert (opt.schedule_epoch, opt.schedule_step) == (3, 0)
+    # the same steps as SGD given each rate by hand
+    reference_params = make_params()
+    reference = SGDOptimizer(reference_params, momentum=momentum)
+    for rate, grads in zip(rates, make_grads_sequence(n_steps=12), strict=True):
+        reference.current_learning_rate = rate
+        reference.update_params(reference_params, grads)
+    for name in params:
+        assert_array_equal(params[name], reference_params[name])
+
+
+@pytest.mark.parametrize("cls", [AdamOptimizer, AdamWOptimizer])
+def test_adam_cosine_scales_the_bias_corrected_rate(cls):
+    params = make_params()
+    opt = cls(params, learning_rate_init=0.01, learning_rate="cosine")
+    opt.plan_epochs(2, 3, restart=True)
+    rates = steps_with_epochs(opt, params, 2, 3)
+    expected = [
+        cosine_learning_rate(0.01, t - 1, 6)
+        * math.sqrt(1 - opt.beta_2**t)
+        / (1 - opt.beta_1**t)
+        for t in range(1, 7)
+    ]
+    assert rates == expected
+
+
+def test_adamw_cosine_scales_the_decay_too():
+    params = {"head.W_hy": np.array([1.0, -2.0])}
+    opt = AdamWOptimizer(
+        params, learning_rate_init=0.1, learning_rate="cosine", alpha=0.5
+    )
+    opt.plan_epochs(1, 4, restart=True)
+    zero = {"head.W_hy": np.zeros(2)}
+    factors = []
+    for _ in range(4):
+        before = params["head.W_hy"].copy()
+        opt.update_params(params, zero)
+        factors.append(params["head.W_hy"][0] / before[0])
+    assert_allclose(
+        factors, [1 - 0.5 * cosine_learning_rate(0.1, k, 4) for k in range(4)]
+    )
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_the_constant_schedule_keeps_its_rate_bit_for_bit(solver):
+    params = make_params()
+    opt = OPTIMIZERS[solver](params, learning_rate_init=0.01)
+    opt.plan_epochs(2, 3, restart=True)  # ignored
+    rates = steps_with_epochs(opt, params, 2, 3)
+    if solver == "sgd":
+        assert rates == [0.01] * 6
+    else:
+        assert rates == [
+            0.01 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t) for t in range(1, 7)
+        ]
+    assert "schedule_epoch" not in opt.get_state()
+
+
+def test_cosine_plan_restarts_or_goes_on():
+    params = make_params()
+    opt = SGDOptimizer(params, learning_rate_init=0.1, learning_rate="cosine")
+    opt.plan_epochs(4, 2, restart=True)
+    steps_with_epochs(opt, params, 1, 2)
+    # partial_fit: one more epoch of the same schedule, here of 3 steps
+    opt.plan_epochs(4, 3, restart=False)
+    rates = steps_with_epochs(opt, params, 1, 3)
+    assert rates == [cosine_learning_rate(0.1, 3 + k, 12) for k in range(3)]
+    # after the schedule's epochs the rate stays 0
+    opt.plan_epochs(2, 3, restart=False)
+    assert steps_with_epochs(opt, params, 1, 3) == [0.0] * 3
+    # a fit runs the schedule again
+    opt.plan_epochs(2, 3, restart=True)
+    assert steps_with_epochs(opt, params, 1, 1)[0] == 0.1
+
+
+def test_cosine_needs_a_plan():
+    params = make_params()
+    opt = AdamOptimizer(params, learning_rate="cosine")
+    with pytest.raises(RuntimeError, match="plan_epochs"):
+        opt.update_params(params, make_grads_sequence(n_steps=1)[0])
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw"])
+def test_cosine_state_round_trip_continues_identically(solver):
+    grads_sequence = make_grads_sequence(n_steps=7)
+    params = make_params()
+    opt = OPTIMIZERS[solver](params, learning_rate="cosine")
+    opt.plan_epochs(3, 3, restart=True)
+    for step, grads in enumerate(grads_sequence[:4]):  # mid-epoch
+        opt.update_params(params, grads)
+        if step == 2:
+            opt.iteration_ends(3)
+    state = opt.get_state()
+    assert (state["schedule_epoch"], state["schedule_step"]) == (1, 1)
+    resumed_params = copy_params(params)
+    resumed = OPTIMIZERS[solver](resumed_params, learning_rate="cosine")
+    resumed.set_state(state)
+    resumed.plan_epochs(3, 3, restart=False)
+    for grads in grads_sequence[4:]:
+        opt.update_params(params, grads)
+        resumed.update_params(resumed_params, grads)
+        assert resumed.current_learning_rate == opt.current_learning_rate
+    for name in params:
+        assert_array_equal(resumed_params[name], params[name])
 
 
 # The registry, by the estimator's names
@@ -315,9 +462,20 @@ ESTIMATOR_SETTINGS = {
         momentum=0.5,
         nesterovs_momentum=False,
     ),
-    "adam": dict(learning_rate_init=0.02, beta_1=0.8, beta_2=0.95, epsilon=1e-6),
+    "adam": dict(
+        learning_rate_init=0.02,
+        learning_rate="cosine",
+        beta_1=0.8,
+        beta_2=0.95,
+        epsilon=1e-6,
+    ),
     "adamw": dict(
-        learning_rate_init=0.02, beta_1=0.8, beta_2=0.95, epsilon=1e-6, alpha=0.3
+        learning_rate_init=0.02,
+        learning_rate="cosine",
+        beta_1=0.8,
+        beta_2=0.95,
+        epsilon=1e-6,
+        alpha=0.3,
     ),
 }
 

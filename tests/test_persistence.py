@@ -320,7 +320,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 5
+    assert metadata["format_version"] == FORMAT_VERSION == 6
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -412,6 +412,54 @@ def test_warm_start_after_load_continues_as_without_saving(params):
         estimator.set_params(warm_start=True, max_iter=2).fit(X, Y)
     assert_same_fitted_state(loaded, model)
     assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw"])
+def test_the_cosine_schedule_is_saved_where_it_is(solver):
+    model = _fit(solver=solver, learning_rate="cosine", batch_size=3)
+    model.set_params(max_iter=5)  # 2 of 5 epochs done: partial_fit goes on
+    loaded = _round_trip(model)
+    pickled = pickle.loads(pickle.dumps(model))
+    for estimator in (model, loaded, pickled):
+        assert estimator._fitted.optimizer.schedule_epoch == 2
+        estimator.partial_fit(X, Y)
+    assert_same_fitted_state(loaded, model)
+    assert_same_fitted_state(pickled, model)
+
+
+def test_a_cosine_schedule_run_to_its_end_saves_its_rate_of_0():
+    model = _fit(solver="adam", learning_rate="cosine", max_iter=1)
+    with pytest.warns(UserWarning, match="learning rate of 0"):
+        model.partial_fit(X, Y)
+    assert model._fitted.optimizer.current_learning_rate == 0.0
+    loaded = _round_trip(model)
+    assert loaded._fitted.optimizer.current_learning_rate == 0.0
+    _refused_because(
+        _tampered(
+            lambda m, a: m["optimizer"]["scalars"].update(current_learning_rate=0.0)
+        ),
+        "optimizer.scalars.current_learning_rate is 0.0",
+    )
+
+
+@pytest.mark.parametrize("n_estimators", [1, 2])
+def test_a_version_5_file_loads_adam_with_the_constant_schedule(n_estimators):
+    model = _fit(n_estimators=n_estimators)  # adam
+    metadata, arrays = _read(_saved_bytes(model))
+    assert metadata["optimizer_params"]["learning_rate"] == "constant"
+    del metadata["optimizer_params"]["learning_rate"]
+    for member in [metadata, *metadata["members"]]:
+        del member["optimizer"]["hyperparameters"]["learning_rate"]
+    _refused_because(
+        _write(metadata, arrays), "optimizer_params has missing keys ['learning_rate']"
+    )
+    metadata["format_version"] = 5
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded._fitted.optimizer.learning_rate == "constant"
+    assert_same_fitted_state(loaded, model)
+    for estimator in (model, loaded):
+        estimator.partial_fit(X, Y)
+    assert_same_fitted_state(loaded, model)
 
 
 def test_warm_start_with_new_optimizer_params_after_load():
@@ -996,9 +1044,8 @@ TAMPERINGS = {
     ),
     "solver mismatch": (
         lambda m, a: m["optimizer_params"].update(solver="sgd"),
-        r"optimizer_params has missing keys \['learning_rate', 'momentum', "
-        r"'nesterovs_momentum', 'power_t'\] and unexpected keys \['beta_1', "
-        r"'beta_2', 'epsilon'\]",
+        r"optimizer_params has missing keys \['momentum', 'nesterovs_momentum', "
+        r"'power_t'\] and unexpected keys \['beta_1', 'beta_2', 'epsilon'\]",
     ),
     "optimizer hyperparameter": (
         lambda m, a: m["optimizer"]["hyperparameters"].update(beta_1="0.9"),
@@ -2008,7 +2055,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 5
+    assert metadata["format_version"] == FORMAT_VERSION == 6
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 

@@ -1011,6 +1011,7 @@ def test_seed_params_take_the_per_sample_path(monkeypatch):
         {"bidirectional": True},
         {"num_layers": 2},
         {"dropout": 0.2},
+        {"learning_rate": "cosine"},  # a rate of its own at every step
     ],
 )
 def test_other_settings_take_the_general_path(monkeypatch, change):
