@@ -93,6 +93,8 @@ def test_train_help_lists_the_parameters(capsys):
     assert "int, default=64. Width of the hidden state" in out
     # The text parameters take their entries from SequenceVectorizer's.
     assert "Regular expression denoting what constitutes a token" in out
+    # Choices come from the constraints: every learning-rate schedule.
+    assert "--learning-rate VALUE {adaptive,constant,cosine,invscaling}" in out
 
 
 class Documented:
