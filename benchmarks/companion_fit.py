@@ -65,8 +65,8 @@ CORPORA = {
 }
 
 
-def fit_seconds(sequences, y, n_vocab, settings):
-    """Seconds of one companion fit at ``settings``, and its ``C``."""
+def fit_companion(sequences, y, n_vocab, settings):
+    """A companion fitted at the module ``settings``, and its fit seconds."""
     saved = {name: getattr(_ngrams, name) for name in settings}
     for name, value in settings.items():
         setattr(_ngrams, name, value)
@@ -81,7 +81,7 @@ def fit_seconds(sequences, y, n_vocab, settings):
             n_classes=int(y.max()) + 1,
             head="softmax",
         )
-        return time.perf_counter() - start, model.C
+        return model, time.perf_counter() - start
     finally:
         for name, value in saved.items():
             setattr(_ngrams, name, value)
@@ -101,9 +101,9 @@ def main():
         chosen = {}
         for _ in range(args.repeats):
             for name, settings in variants:
-                s, C = fit_seconds(sequences, y, n_vocab, settings)
+                model, s = fit_companion(sequences, y, n_vocab, settings)
                 seconds[name].append(s)
-                chosen[name] = C
+                chosen[name] = model.C
         base = np.median(seconds[variants[0][0]])
         for name, _ in variants:
             median = np.median(seconds[name])

@@ -17,11 +17,10 @@ weight, and the companion's fit seconds.
 """
 
 import argparse
-import time
 
 import numpy as np
 from _env import environment_lines, markdown_table
-from companion_fit import ORIGINAL, PACKAGE
+from companion_fit import ORIGINAL, PACKAGE, fit_companion
 from selection import CORPORA, mean_se
 from sklearn.model_selection import StratifiedKFold
 
@@ -33,26 +32,9 @@ VARIANTS = {
 }
 
 
-def companion_proba(settings, train_ids, y_train, val_ids, n_vocab, n_classes):
+def companion_proba(settings, train_ids, y_train, val_ids, n_vocab):
     """Validation probabilities of a companion fitted at ``settings``."""
-    saved = {name: getattr(_ngrams, name) for name in settings}
-    for name, value in settings.items():
-        setattr(_ngrams, name, value)
-    try:
-        start = time.perf_counter()
-        model = _ngrams.fit_ngrams(
-            train_ids,
-            y_train,
-            np.ones(len(y_train)),
-            ngram_range=(1, 2),
-            n_vocab=n_vocab,
-            n_classes=n_classes,
-            head="softmax",
-        )
-        seconds = time.perf_counter() - start
-    finally:
-        for name, value in saved.items():
-            setattr(_ngrams, name, value)
+    model, seconds = fit_companion(train_ids, y_train, n_vocab, settings)
     logits = _ngrams.ngram_logits(model, val_ids)
     return np.exp(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)), seconds
 
@@ -75,7 +57,6 @@ def score(X, y, train, val, seed, weights):
             y_train,
             val_ids,
             vectorizer.n_vocab_,
-            len(network.classes_),
         )
         accuracy[f"{name}: companion alone"] = np.mean(p.argmax(1) == y_val)
         for w in weights:
