@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -79,23 +80,29 @@ class Dataset:
     y: np.ndarray
     sample_weight: np.ndarray
     lengths: np.ndarray = field(init=False)
-    #: The sequences one after the other, and where each starts: what the
-    #: batches are padded from, in a few calls each.
-    tokens: np.ndarray = field(init=False, repr=False)
-    starts: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.tokens, self.starts = concatenate_sequences(self.sequences)
         self.lengths = np.fromiter(
             (len(s) for s in self.sequences), dtype=np.intp, count=len(self.sequences)
         )
+
+    @cached_property
+    def _concatenated(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sequences one after the other, and where each starts.
+
+        What batches are padded from, in a few calls each; made at the first
+        batch of several documents, so that a data set only split (early
+        stopping's) or read one document at a time holds no copy.
+        """
+        return concatenate_sequences(self.sequences)
 
     def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Padded ids and lengths of the sequences at ``indices`` (length-sorted)."""
         lengths = self.lengths[indices]
         if len(indices) == 1:
             return self.sequences[indices[0]][:, None], lengths
-        return pad_concatenated(self.tokens, self.starts[indices], lengths), lengths
+        tokens, starts = self._concatenated
+        return pad_concatenated(tokens, starts[indices], lengths), lengths
 
 
 @dataclass

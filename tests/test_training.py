@@ -32,7 +32,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 import skrnn._training as training_module
 from skrnn import SEED_PARAMS, RNNTextClassifier
-from skrnn._batching import length_sorted
+from skrnn._batching import length_sorted, pad_batch
 from skrnn._optimizers import SGDOptimizer
 from skrnn._prediction import predict_logits
 from skrnn._training import (
@@ -1047,3 +1047,17 @@ def test_an_interrupted_per_sample_epoch_is_undone(monkeypatch):
     state = clf._fitted.optimizer.get_state()
     for name, value in once._fitted.optimizer.get_state().items():
         assert_array_equal(state[name], value, err_msg=name)
+
+
+def test_a_dataset_copies_its_tokens_only_for_batches_of_several_documents():
+    # early stopping splits the training set into two more data sets; the
+    # whole one is never batched and should hold no concatenated copy
+    sequences = [np.array([2, 3, 4]), np.array([5]), np.array([], int)]
+    data = Dataset(sequences, np.array([0, 1, 0]), np.ones(3))
+    ids, lengths = data.batch(np.array([1]))
+    assert_array_equal(ids, [[5]])
+    assert "_concatenated" not in vars(data)
+    ids, lengths = data.batch(np.array([0, 1, 2]))
+    assert_array_equal(lengths, [3, 1, 0])
+    assert_array_equal(ids, pad_batch(sequences)[0])
+    assert "_concatenated" in vars(data)
