@@ -37,9 +37,10 @@ import warnings
 
 import numpy as np
 from _env import environment_lines, load_average, markdown_table
-from selection import CORPORA, mean_se
+from selection import CORPORA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
+from snapshots import paired_rows
 
 import skrnn._base as base
 from skrnn import RNNTextClassifier
@@ -169,23 +170,9 @@ def variants(record):
 
 def table(per_split):
     """Mean ± SE of each row and its paired difference from the defaults."""
-    names = list(per_split[0])
-    values = {name: np.array([split[name] for split in per_split]) for name in names}
-    reference = values["the defaults"]
-    rows = []
-    for name in names:
-        row = [name]
-        for column in (0, 1):
-            mean, se = mean_se(100 * values[name][:, column])
-            diff, diff_se = mean_se(
-                100 * (values[name][:, column] - reference[:, column])
-            )
-            row += [f"{mean:.2f} ± {se:.2f}", f"{diff:+.2f} ± {diff_se:.2f}"]
-        for column in (2, 3):
-            ratio = values[name][:, column].mean() / reference[:, column].mean()
-            row.append(f"{values[name][:, column].mean():.1f} ({ratio:.2f}x)")
-        row.append(f"{values[name][:, 4].mean():.1f}")
-        rows.append(row)
+    rows, values = paired_rows(per_split, "the defaults")
+    for row, epochs in zip(rows, values.values(), strict=True):
+        row.append(f"{epochs[:, 4].mean():.1f}")
     return markdown_table(
         [
             "variant",

@@ -286,11 +286,18 @@ def variants(record, args):
     return results
 
 
-def table(per_split):
-    """Mean ± SE of each variant and its paired difference from one network."""
+def paired_rows(per_split, reference_name):
+    """Table rows: each variant's accuracies and fit seconds, paired.
+
+    The mean ± SE of the accuracy alone and with the companion (columns 0
+    and 1 of each split's values), their paired differences from
+    ``reference_name``'s, and the mean fit seconds alone and with the
+    companion (columns 2 and 3) with their ratios to the reference's; also
+    the values of every variant, split by split.
+    """
     names = list(per_split[0])
     values = {name: np.array([split[name] for split in per_split]) for name in names}
-    reference = values["one network"]
+    reference = values[reference_name]
     rows = []
     for name in names:
         row = [name]
@@ -304,6 +311,12 @@ def table(per_split):
             ratio = values[name][:, column].mean() / reference[:, column].mean()
             row.append(f"{values[name][:, column].mean():.1f} ({ratio:.2f}x)")
         rows.append(row)
+    return rows, values
+
+
+def table(per_split):
+    """Mean ± SE of each variant and its paired difference from one network."""
+    rows, _ = paired_rows(per_split, "one network")
     return markdown_table(
         [
             "variant",
