@@ -514,7 +514,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 "learning_rate='cosine' has brought the learning rate to 0 in "
                 f"max_iter={self.max_iter} epochs: partial_fit trains with a "
                 "learning rate of 0 from now on. Raise max_iter to go on along "
-                "the schedule, or call fit to run it again.",
+                "the schedule, or call fit to run it again (partial_fit keeps "
+                "the fitted optimizer: another learning_rate takes effect at "
+                "the next fit).",
                 UserWarning,
                 stacklevel=5,
             )
@@ -754,8 +756,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         fitted weights), as MLPClassifier does.
         """
         params = self.get_params(deep=False) if params is None else params
-        names = OPTIMIZERS[params["solver"]].hyperparameters
-        return {"solver": params["solver"], **{name: params[name] for name in names}}
+        optimizer = OPTIMIZERS[params["solver"]]
+        found = {name: params[name] for name in optimizer.hyperparameters}
+        if "learning_rate" in found:
+            found["learning_rate"] = optimizer.schedule_taken(found["learning_rate"])
+        return {"solver": params["solver"], **found}
 
     def _fitted_params(self):
         """The parameters that make the network and the optimizer, now.

@@ -128,6 +128,9 @@ class BaseOptimizer:
 
     #: The parameters of the estimator that the constructor takes, by name.
     hyperparameters: tuple[str, ...] = ("learning_rate_init", "learning_rate")
+    #: The schedules that act as themselves; any other value of
+    #: ``learning_rate`` acts as "constant" (see :meth:`schedule_taken`).
+    schedules: tuple[str, ...] = LR_SCHEDULES
     #: Whether the optimizer applies ``alpha`` itself, as decoupled weight
     #: decay: the training loop then adds no L2 penalty to the loss.
     decoupled_weight_decay: bool = False
@@ -181,6 +184,28 @@ class BaseOptimizer:
         if restart:
             self.schedule_epoch = 0
             self.schedule_step = 0
+
+    @classmethod
+    def schedule_taken(cls, learning_rate: str) -> str:
+        """The schedule that ``learning_rate`` gives this optimizer.
+
+        Adam's moments adapt every step, so it takes only "constant" and
+        "cosine", as scikit-learn's takes only "constant": another value acts
+        as "constant", and is one setting with it, so that changing between
+        them neither starts a new optimizer at a warm start nor tells a
+        saved model from another.
+        """
+        return learning_rate if learning_rate in cls.schedules else "constant"
+
+    def skip_step(self) -> None:
+        """Count a step that takes none: a minibatch of weight 0.
+
+        The "cosine" schedule planned every minibatch of the epoch as a
+        step; skipping one still moves it along, so that the epoch ends at
+        the rate it planned.
+        """
+        if self.learning_rate == "cosine":
+            self.schedule_step += 1
 
     def _scheduled_rate(self) -> float:
         """The schedule's rate for the step about to be taken (then one step on).
@@ -396,8 +421,10 @@ class BaseOptimizer:
         state : dict of str to ndarray, float or int
             Copies of the state arrays under ``"<buffer>.<parameter name>"``
             (for example ``"velocities.head.W_hy"`` or ``"ms.embed.E"``) and
-            the scalars (``"current_learning_rate"``, and ``"t"`` for Adam) as
-            Python ``float``/``int``. The hyperparameters are not included.
+            the scalars (``"current_learning_rate"``, ``"t"`` for Adam, and
+            ``"schedule_epoch"`` and ``"schedule_step"`` for the "cosine"
+            schedule) as Python ``float``/``int``. The hyperparameters are not
+            included.
 
         See Also
         --------
@@ -730,6 +757,7 @@ class AdamOptimizer(BaseOptimizer):
         "beta_2",
         "epsilon",
     )
+    schedules = ("constant", "cosine")
     _buffer_names = ("ms", "vs")
     _scalar_names = ("current_learning_rate", "t")
 

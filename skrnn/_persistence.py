@@ -1893,7 +1893,9 @@ def _decode_optimizer(
     cosine = optimizer.learning_rate == "cosine"
     for name, value in scalars.items():
         valid = (
-            type(value) is int and value >= 0
+            # counts: no more than an int64 holds (a huge one would load,
+            # then fail to print or save)
+            type(value) is int and 0 <= value < 2**63
             if name in ("t", *optimizer._cosine_scalar_names)
             else type(value) in (int, float)
             and (0 < value < math.inf or (cosine and value == 0))

@@ -237,6 +237,8 @@ def _minibatch_epoch(params, optimizer, data, config, settings, rng, on_batch):
                 total_loss += loss * batch_weight
                 total_penalty += penalty * batch_weight
                 total_weight += batch_weight
+            else:
+                optimizer.skip_step()
             if on_batch is not None:
                 on_batch(len(idx))
     return total_loss, total_penalty, total_weight

@@ -997,6 +997,32 @@ def test_cosine_schedules_every_solver(solver):
     assert optimizer.current_learning_rate == cosine_learning_rate(0.1, 11, 12) * bias
 
 
+def test_a_minibatch_of_weight_0_still_moves_the_cosine_schedule():
+    # 8 documents of one length in batches of 2, in order: the 2nd and 4th
+    # batches weigh 0 and take no step, but the epoch ends where the
+    # schedule planned it (the last step taken is step 2 of 4, not 1)
+    X = ["good film", "bad film", "fine plot", "dull plot"] * 2
+    y = [1, 0, 1, 0] * 2
+    clf = RNNTextClassifier(
+        **{**FAST, **COSINE, "batch_size": 2, "max_iter": 1, "shuffle": False}
+    ).fit(X, y, sample_weight=[1, 1, 0, 0, 1, 1, 0, 0])
+    optimizer = _optimizer(clf)
+    assert optimizer.schedule_epoch == 1
+    assert optimizer.current_learning_rate == cosine_learning_rate(0.1, 2, 4)
+
+
+@pytest.mark.parametrize("other", ["invscaling", "adaptive"])
+def test_adam_takes_other_schedules_as_one_constant_setting(other):
+    # Adam acts as "constant" under both: changing between them is no new
+    # optimizer at a warm start (its moments and steps go on)
+    clf = _fit(solver="adam", max_iter=2, warm_start=True)
+    assert _optimizer(clf).t > 0
+    steps = _optimizer(clf).t
+    clf.set_params(learning_rate=other).fit(X_BIN, Y_BIN)
+    assert _optimizer(clf).t == 2 * steps
+    assert _optimizer(clf).learning_rate == "constant"
+
+
 def test_cosine_plans_the_steps_left_after_the_hold_out():
     X, y = load_toy_sentiment(return_X_y=True)  # 50 documents, 40 trained on
     clf = RNNTextClassifier(

@@ -1060,6 +1060,10 @@ TAMPERINGS = {
         lambda m, a: m["optimizer"]["scalars"].update(t=-1),
         r"optimizer\.scalars\.t is -1",
     ),
+    "optimizer step beyond an int64": (
+        lambda m, a: m["optimizer"]["scalars"].update(t=2**63),
+        r"optimizer\.scalars\.t is 9223372036854775808",
+    ),
     "fractional optimizer step": (
         lambda m, a: m["optimizer"]["scalars"].update(t=1.5),
         r"optimizer\.scalars\.t is 1\.5",
