@@ -502,6 +502,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 state.validation_seed = int(start.rng.integers(np.iinfo(np.int32).max))
             train, validation = self._split_validation(data, state.validation_seed)
         optimizer = start.optimizer
+        n_iter, position = state.n_iter, optimizer.schedule_position()
         # A fit runs the whole schedule from its start; partial_fit one epoch
         # of it, after those done.
         optimizer.plan_epochs(
@@ -549,6 +550,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 "with clip_value or clip_norm. The estimator was left as it was "
                 "before this call."
             ) from exc
+        if state.interrupted and state.n_iter == n_iter:
+            # Interrupted before an epoch of this call ended: the member is
+            # kept as it was, and so is where its schedule had got to (a
+            # warm fit restarted it before its first step).
+            optimizer.set_schedule_position(position)
         if validation is not None and state.best_params is not None:
             weights = state.best_params
         state.best_params = None

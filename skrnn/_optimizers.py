@@ -197,6 +197,17 @@ class BaseOptimizer:
         """
         return learning_rate if learning_rate in cls.schedules else "constant"
 
+    def schedule_position(self) -> tuple[int, int] | None:
+        """The epochs and steps of the "cosine" schedule done; None for others."""
+        if self.learning_rate != "cosine":
+            return None
+        return self.schedule_epoch, self.schedule_step
+
+    def set_schedule_position(self, position: tuple[int, int] | None) -> None:
+        """Put the schedule back where :meth:`schedule_position` found it."""
+        if position is not None:
+            self.schedule_epoch, self.schedule_step = position
+
     def skip_step(self) -> None:
         """Count a step that takes none: a minibatch of weight 0.
 

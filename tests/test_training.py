@@ -844,6 +844,27 @@ def test_an_interrupted_epoch_leaves_no_scratch_arrays(monkeypatch):
     assert member.optimizer._flat_layouts == {}
 
 
+def test_a_warm_cosine_fit_interrupted_at_once_keeps_its_schedule(monkeypatch):
+    # the warm fit restarts the schedule before its first step; interrupted
+    # before an epoch ends, the model keeps its weights and where its
+    # schedule had got to, so that partial_fit goes on from there
+    params = {**FAST, "learning_rate": "cosine", "max_iter": 3, "warm_start": True}
+    clf = RNNTextClassifier(**params).fit(X_TOY, Y_TOY)
+    assert clf._fitted.optimizer.schedule_epoch == 3
+    weights = {name: value.copy() for name, value in clf.weights_.items()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    with pytest.warns(UserWarning):
+        clf.fit(X_TOY, Y_TOY)
+    assert clf.n_iter_ == 3
+    assert clf._fitted.optimizer.schedule_epoch == 3
+    for name, value in weights.items():
+        assert_array_equal(clf.weights_[name], value)
+
+
 def test_a_member_interrupted_in_its_first_epoch_is_left_out(monkeypatch):
     calls = []
     run_epoch = training_module.run_epoch
