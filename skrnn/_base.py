@@ -86,6 +86,13 @@ _TEXT_PARAMS = (
 #: a validation set.
 EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
 
+#: ``max_iter="auto"`` under ``learning_rate="cosine"``: as many epochs as make
+#: at least ``AUTO_MIN_STEPS`` optimizer steps, within ``AUTO_EPOCHS``; under
+#: another schedule, the upper bound (``benchmarks/small_data.py`` measured the
+#: rule on 100 to 3,000 documents, ``benchmarks/schedules.py`` on 5,000-10,000).
+AUTO_MIN_STEPS = 1000
+AUTO_EPOCHS = (8, 200)
+
 #: Parameters that shape the network; a warm start requires them unchanged.
 _ARCHITECTURE_PARAMS = (
     "cell",
@@ -230,7 +237,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
         "adversarial_epsilon": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -279,8 +286,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         max_length=1000,
         truncating="post",
         solver="adam",
-        learning_rate_init=0.005,
-        learning_rate="constant",
+        learning_rate_init=0.01,
+        learning_rate="cosine",
         power_t=0.5,
         momentum=0.9,
         nesterovs_momentum=True,
@@ -292,7 +299,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         clip_norm=None,
         adversarial_epsilon=0.0,
         batch_size=32,
-        max_iter=200,
+        max_iter="auto",
         shuffle=True,
         tol=1e-4,
         n_iter_no_change=5,
@@ -414,7 +421,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             self._uses_early_stopping(len(documents), self._min_validation(targets))
             and not incremental
         )
-        max_epochs = 1 if incremental else self.max_iter
+        # The documents trained on: train_test_split holds out the ceiling.
+        n_train = len(documents) - (
+            math.ceil(self.validation_fraction * len(documents)) if hold_out else 0
+        )
+        n_epochs = self._n_epochs(n_train)
+        max_epochs = 1 if incremental else n_epochs
         ensemble = start.ensemble
         fitted, all_stopped = [], True
 
@@ -432,7 +444,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             if self.verbose and len(ensemble) > 1:
                 print(f"Member {k + 1} of {len(ensemble)}:")
             member, stopped = self._fit_member(
-                member, data, hold_out, max_epochs, hooks, incremental
+                member, data, hold_out, (max_epochs, n_epochs), hooks, incremental
             )
             fitted.append(member)
             all_stopped = all_stopped and stopped
@@ -468,7 +480,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         elif not (incremental or all_stopped or self.learning_rate == "cosine"):
             # (the cosine schedule ends at max_iter by design)
             warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                f"Stochastic Optimizer: Maximum iterations ({n_epochs}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=4,
@@ -488,13 +500,25 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The weight of the model's n-gram companion in the blend; 0 without."""
         return 0.0
 
-    def _fit_member(self, start, data, hold_out, max_epochs, hooks, incremental):
+    def _n_epochs(self, n_train):
+        """``max_iter`` for ``n_train`` training documents ("auto" resolved)."""
+        if self.max_iter != "auto":
+            return self.max_iter
+        low, high = AUTO_EPOCHS
+        if self.learning_rate != "cosine":
+            return high
+        steps = -(-n_train // self.batch_size)
+        return min(high, max(low, -(-AUTO_MIN_STEPS // steps)))
+
+    def _fit_member(self, start, data, hold_out, epochs, hooks, incremental):
         """Train one member of the ensemble (the only one by default).
 
-        Returns the trained member and whether a stopping rule ended its
-        training.  A training that diverges is a ValueError that leaves the
-        estimator as it was.
+        ``epochs`` is the number of epochs to run now and the length of the
+        schedule, which differ for ``partial_fit``.  Returns the trained
+        member and whether a stopping rule ended its training.  A training
+        that diverges is a ValueError that leaves the estimator as it was.
         """
+        max_epochs, n_epochs = epochs
         train, validation = data, None
         state = start.training
         if hold_out:
@@ -504,12 +528,16 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         optimizer = start.optimizer
         n_iter, position = state.n_iter, optimizer.schedule_position()
         # A fit runs the whole schedule from its start; partial_fit one epoch
-        # of it, after those done.
+        # of it, after those done, or with max_iter="auto", whose length it
+        # cannot know, one epoch at learning_rate_init.
+        horizon = None if incremental and self.max_iter == "auto" else n_epochs
         optimizer.plan_epochs(
-            self.max_iter, -(-len(train.y) // self.batch_size), restart=not incremental
+            horizon, -(-len(train.y) // self.batch_size), restart=not incremental
         )
-        if optimizer.learning_rate == "cosine" and optimizer.schedule_epoch >= (
-            self.max_iter
+        if (
+            optimizer.learning_rate == "cosine"
+            and horizon is not None
+            and optimizer.schedule_epoch >= horizon
         ):
             warnings.warn(
                 "learning_rate='cosine' has brought the learning rate to 0 in "
@@ -711,6 +739,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     def _uses_early_stopping(self, n_samples, min_validation):
         if self.early_stopping == "auto":
+            if self.learning_rate == "cosine":
+                # The schedule's last epoch is nearly always its best.
+                return False
             # ... and the hold-out must have room for ``min_validation``
             # samples (a stratified one, for every class).
             n_validation = math.ceil(self.validation_fraction * n_samples)

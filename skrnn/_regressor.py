@@ -47,7 +47,8 @@ see RNNTextClassifier
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (not
         stratified), stop when its R^2 stops improving, and keep the weights
-        of the best epoch.  "auto" turns it on from 1000 training documents.
+        of the best epoch.  "auto" turns it on from 1000 training documents,
+        unless ``learning_rate="cosine"`` (the default).
     validation_fraction, warm_start, n_estimators, n_jobs, random_state, verbose, \
 dtype : see RNNTextClassifier
         As for :class:`RNNTextClassifier`; ``verbose`` prints the training

@@ -710,7 +710,14 @@ def test_without_warm_start_fit_starts_over():
     assert len(clf.loss_curve_) == 3
 
 
-EQUIVALENCE = {"shuffle": False, "dropout": 0.0, "learning_rate_init": 0.01}
+#: A warm fit runs a cosine schedule again from its start: the equivalence of
+#: warm fits and one fit is the constant schedule's.
+EQUIVALENCE = {
+    "shuffle": False,
+    "dropout": 0.0,
+    "learning_rate_init": 0.01,
+    "learning_rate": "constant",
+}
 
 
 @pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
@@ -727,10 +734,13 @@ def test_two_warm_fits_of_one_epoch_equal_one_fit_of_two(solver):
     assert_allclose(twice.loss_curve_, once.loss_curve_, rtol=1e-6)
 
 
+@pytest.mark.parametrize("learning_rate", ["constant", "cosine"])
 @pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
-def test_two_partial_fits_equal_one_fit_of_two_epochs(solver):
-    once = _fit(max_iter=2, solver=solver, **EQUIVALENCE)
-    incremental = RNNTextClassifier(**{**FAST, **EQUIVALENCE}, solver=solver)
+def test_two_partial_fits_equal_one_fit_of_two_epochs(solver, learning_rate):
+    # each partial_fit is the next epoch of the schedule of max_iter epochs
+    params = {**EQUIVALENCE, "learning_rate": learning_rate, "max_iter": 2}
+    once = _fit(solver=solver, **params)
+    incremental = RNNTextClassifier(**{**FAST, **params}, solver=solver)
     assert incremental.partial_fit(X_BIN, Y_BIN, classes=["pos", "neg"]) is incremental
     assert incremental.n_iter_ == 1
     incremental.partial_fit(X_BIN, Y_BIN)
@@ -806,7 +816,13 @@ def test_equal_parameter_values_do_not_block_a_warm_start(before, after):
 
 def test_warm_start_applies_new_dropout_rates():
     # Regression: the rates of the first fit were kept.
-    clf = _fit(cell="gru", warm_start=True, dropout=0.5, input_dropout=0.5)
+    clf = _fit(
+        cell="gru",
+        learning_rate="constant",
+        warm_start=True,
+        dropout=0.5,
+        input_dropout=0.5,
+    )
     clf.set_params(dropout=0.0, input_dropout=0.0)
     seen = []
     original = training.run_epoch
@@ -850,7 +866,7 @@ def test_a_warm_fit_after_partial_fit_builds_the_changed_optimizer():
     # Regression: partial_fit, which continues its optimizer as MLPClassifier
     # does, marked the changed settings as applied, so no later warm fit
     # applied them.
-    clf = _fit(warm_start=True)
+    clf = _fit(warm_start=True, learning_rate="constant")
     clf.set_params(solver="sgd", learning_rate_init=0.5).partial_fit(X_BIN, Y_BIN)
     assert isinstance(clf._fitted.optimizer, AdamOptimizer)
     clf.fit(X_BIN, Y_BIN)
@@ -942,7 +958,7 @@ def test_stopping_on_a_training_loss_plateau():
 @pytest.mark.filterwarnings("default::sklearn.exceptions.ConvergenceWarning")
 def test_convergence_warning_when_max_iter_is_reached():
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(2\)"):
-        _fit(max_iter=2)
+        _fit(max_iter=2, learning_rate="constant")
 
 
 def test_no_convergence_warning_when_stopped_or_partial():
@@ -1015,7 +1031,7 @@ def test_a_minibatch_of_weight_0_still_moves_the_cosine_schedule():
 def test_adam_takes_other_schedules_as_one_constant_setting(other):
     # Adam acts as "constant" under both: changing between them is no new
     # optimizer at a warm start (its moments and steps go on)
-    clf = _fit(solver="adam", max_iter=2, warm_start=True)
+    clf = _fit(solver="adam", learning_rate="constant", max_iter=2, warm_start=True)
     assert _optimizer(clf).t > 0
     steps = _optimizer(clf).t
     clf.set_params(learning_rate=other).fit(X_BIN, Y_BIN)
@@ -1077,6 +1093,88 @@ def test_a_fit_after_partial_fit_restarts_the_cosine_schedule():
     assert _optimizer(clf).schedule_epoch == 4
 
 
+def test_the_default_schedule_is_the_cosine_with_max_iter_auto():
+    params = RNNTextClassifier().get_params()
+    assert (params["learning_rate"], params["max_iter"]) == ("cosine", "auto")
+    assert params["learning_rate_init"] == 0.01
+
+
+#: The training-loss rule off, so that a schedule runs to its end.
+NO_LOSS_STOP = {"n_iter_no_change": 1000, "solver": "sgd"}
+
+
+@pytest.mark.parametrize(
+    ("n_docs", "batch_size", "early_stopping", "epochs"),
+    [
+        (24, 1, False, 42),  # 1008 steps: the fewest epochs to reach 1000
+        (200, 1, False, 8),  # at least 8 epochs, though 5 would reach 1000
+        (8, 8, False, 200),  # at most 200
+        (30, 1, True, 42),  # 24 documents trained on (not 30: 34 epochs)
+    ],
+)
+def test_max_iter_auto_gives_the_cosine_at_least_1000_steps(
+    n_docs, batch_size, early_stopping, epochs
+):
+    X = [f"w{i % 7} w{i % 5} x" for i in range(n_docs)]
+    y = [i % 2 for i in range(n_docs)]
+    clf = RNNTextClassifier(
+        **{**FAST, **NO_LOSS_STOP, "max_iter": "auto"},
+        batch_size=batch_size,
+        early_stopping=early_stopping,
+        validation_fraction=0.2,
+    ).fit(X, y)
+    steps = -(-(n_docs - early_stopping * math.ceil(0.2 * n_docs)) // batch_size)
+    assert _optimizer(clf).schedule_epoch == epochs
+    if not early_stopping:
+        assert clf.n_iter_ == epochs
+    # the last step of the schedule planned
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(
+        0.01, epochs * steps - 1, epochs * steps
+    )
+
+
+def test_max_iter_auto_runs_other_schedules_200_epochs():
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(200\)"):
+        clf = _fit(
+            max_iter="auto",
+            learning_rate="constant",
+            batch_size=8,
+            n_iter_no_change=1000,
+        )
+    assert clf.n_iter_ == 200
+
+
+def test_early_stopping_auto_is_off_under_the_cosine_schedule():
+    X = [f"w{i % 7} x" for i in range(base_module.EARLY_STOPPING_AUTO_MIN_SAMPLES)]
+    y = [i % 2 for i in range(len(X))]
+    for learning_rate, held_out in (("cosine", False), ("constant", True)):
+        clf = _fit(X, y, max_iter=1, learning_rate=learning_rate)
+        assert (clf.validation_scores_ is not None) == held_out
+
+
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
+def test_partial_fit_with_max_iter_auto_takes_learning_rate_init(solver):
+    # A stream of partial_fit calls does not tell the length of the schedule:
+    # every call is an epoch at learning_rate_init, as with "constant", and
+    # the rate never falls to 0.
+    fits = {}
+    for learning_rate in ("cosine", "constant"):
+        clf = RNNTextClassifier(
+            **{**FAST, "max_iter": "auto"}, solver=solver, learning_rate=learning_rate
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(3):
+                clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+        fits[learning_rate] = clf
+    assert _optimizer(fits["cosine"]).schedule_epoch == 3
+    _assert_weights_equal(fits["cosine"].weights_, fits["constant"].weights_)
+    # after a fit, too: its schedule ended, but partial_fit goes on
+    clf = _fit(max_iter="auto", batch_size=8, solver="sgd")
+    clf.partial_fit(X_BIN, Y_BIN)
+    assert _optimizer(clf).current_learning_rate == 0.01
+
+
 # ------------------------------------------------------------- divergence
 
 #: float32 cannot hold this learning rate: the first step makes weights inf.
@@ -1126,7 +1224,8 @@ def test_divergence_midway_rolls_back_everything(how, monkeypatch):
         fit_epochs(*args, **{**kwargs, "max_epochs": 1})
         raise TrainingDivergedError("the training loss became nan")
 
-    clf = _fit(warm_start=how == "warm_start", dropout=0.2)
+    # (constant: partial_fit after a cosine schedule's end would not move)
+    clf = _fit(warm_start=how == "warm_start", dropout=0.2, learning_rate="constant")
     snapshot = copy.deepcopy(vars(clf))
     monkeypatch.setattr(base_module, "fit_epochs", one_epoch_then_diverge)
     with pytest.raises(ValueError, match=r"learning rate.*left as it was"):
@@ -1313,7 +1412,8 @@ def test_auto_early_stopping_needs_room_for_every_class(n_classes, uses_it):
     n = base_module.EARLY_STOPPING_AUTO_MIN_SAMPLES
     X = [f"w{i % n_classes} x" for i in range(n)]
     y = [i % n_classes for i in range(n)]
-    clf = RNNTextClassifier(**{**FAST, "max_iter": 1}).fit(X, y)
+    params = {**FAST, "max_iter": 1, "learning_rate": "constant"}
+    clf = RNNTextClassifier(**params).fit(X, y)
     assert (clf.validation_scores_ is not None) == uses_it
     assert len(clf.classes_) == n_classes
 
@@ -1634,7 +1734,8 @@ def test_ensemble_does_not_depend_on_n_jobs():
 
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_ensemble_continues_every_member(how):
-    clf, X, y = _ensemble()
+    # (at a constant rate: a cosine schedule of 3 epochs has ended)
+    clf, X, y = _ensemble(learning_rate="constant")
     before = [copy.deepcopy(w) for w in clf.estimators_weights_]
     t = [member.training.t for member in clf._fitted.ensemble]
     if how == "partial_fit":

@@ -159,6 +159,7 @@ def test_fits_saves_loads_and_predicts_identically(indrnn, params):
         alpha=1e-3,
         random_state=0,
         ngram_range=None,  # partial_fit continues it below
+        learning_rate="constant",
         **params,
     ).fit(X, y)
     assert clf.weights_["layer0.fwd.u"].shape == (8,)

@@ -899,7 +899,9 @@ def test_the_estimators_adamw_without_alpha_fits_as_adam():
 
 
 def test_a_warm_start_with_a_new_alpha_gives_adamw_a_new_decay():
-    clf = RNNTextClassifier(**SMALL, solver="adamw", alpha=0.1, max_iter=1)
+    clf = RNNTextClassifier(
+        **SMALL, solver="adamw", alpha=0.1, learning_rate="constant", max_iter=1
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, Y)

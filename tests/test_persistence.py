@@ -385,7 +385,7 @@ def test_nan_and_random_state_are_tagged():
 # ------------------------------------------------------- continued training
 
 CONTINUATIONS = [
-    {},
+    {"learning_rate": "constant"},
     {"solver": "sgd", "learning_rate": "invscaling", "momentum": 0.5},
     {"solver": "adamw", "alpha": 0.1, "embedding_dim": None},
     {"cell": "lstm", "dropout": 0.3, "bidirectional": True},
@@ -398,9 +398,10 @@ CONTINUATIONS = [
 def test_partial_fit_after_load_continues_as_without_saving(params):
     model = _fit(**params)
     loaded = _round_trip(model)
-    # partial_fit refuses early_stopping=True: it has no held-out set.
+    # partial_fit refuses early_stopping=True: it has no held-out set; and
+    # a cosine schedule of 4 epochs has 2 to go, where the file left it.
     for estimator in (model, loaded):
-        estimator.set_params(early_stopping=False).partial_fit(X, Y)
+        estimator.set_params(early_stopping=False, max_iter=4).partial_fit(X, Y)
     assert_same_fitted_state(loaded, model)
 
 
@@ -434,9 +435,11 @@ def test_a_cosine_schedule_run_to_its_end_saves_its_rate_of_0():
     assert model._fitted.optimizer.current_learning_rate == 0.0
     loaded = _round_trip(model)
     assert loaded._fitted.optimizer.current_learning_rate == 0.0
+    # ... which no other schedule reaches
     _refused_because(
         _tampered(
-            lambda m, a: m["optimizer"]["scalars"].update(current_learning_rate=0.0)
+            lambda m, a: m["optimizer"]["scalars"].update(current_learning_rate=0.0),
+            _fit(learning_rate="constant"),
         ),
         "optimizer.scalars.current_learning_rate is 0.0",
     )
@@ -444,7 +447,7 @@ def test_a_cosine_schedule_run_to_its_end_saves_its_rate_of_0():
 
 @pytest.mark.parametrize("n_estimators", [1, 2])
 def test_a_version_5_file_loads_adam_with_the_constant_schedule(n_estimators):
-    model = _fit(n_estimators=n_estimators)  # adam
+    model = _fit(n_estimators=n_estimators, learning_rate="constant")  # adam
     metadata, arrays = _read(_saved_bytes(model))
     assert metadata["optimizer_params"]["learning_rate"] == "constant"
     del metadata["optimizer_params"]["learning_rate"]
@@ -808,8 +811,8 @@ def _write(metadata, arrays):
     )
 
 
-def _tampered(edit):
-    metadata, arrays = _read(_saved_bytes())
+def _tampered(edit, model=None):
+    metadata, arrays = _read(_saved_bytes(model))
     edit(metadata, arrays)
     return _write(metadata, arrays)
 
@@ -1067,10 +1070,6 @@ TAMPERINGS = {
     "fractional optimizer step": (
         lambda m, a: m["optimizer"]["scalars"].update(t=1.5),
         r"optimizer\.scalars\.t is 1\.5",
-    ),
-    "zero learning rate": (
-        lambda m, a: m["optimizer"]["scalars"].update(current_learning_rate=0.0),
-        r"optimizer\.scalars\.current_learning_rate is 0\.0",
     ),
     "huge beta_1": (
         lambda m, a: m["optimizer"]["hyperparameters"].update(beta_1=1e308),
@@ -1961,7 +1960,14 @@ def test_files_of_2c130fb_load_with_the_estimators_names(solver):
     assert_allclose(
         model.predict_proba(OLD_MODELS["X"]), entry["predict_proba"], rtol=1e-6
     )
-    params = RNNTextClassifier(**entry["params"]).get_params()
+    # the parameters of that version, whose Adam defaulted to a constant 0.005
+    params = model.get_params()
+    assert entry["params"].items() <= params.items()
+    if solver == "adam":
+        assert (params["learning_rate"], params["learning_rate_init"]) == (
+            "constant",
+            0.005,
+        )
     names = OPTIMIZERS[solver].hyperparameters
     assert model._fitted.optimizer.get_hyperparameters() == {
         name: params[name] for name in names

@@ -486,7 +486,11 @@ def _fit_interrupted(clf, monkeypatch, k, method="fit", **kwargs):
 
 @pytest.mark.parametrize(
     "solver_params",
-    [{"solver": "adam"}, {"solver": "sgd", "learning_rate": "invscaling"}],
+    # (constant schedules: a warm fit runs a cosine one again from its start)
+    [
+        {"solver": "adam", "learning_rate": "constant"},
+        {"solver": "sgd", "learning_rate": "invscaling"},
+    ],
     ids=["adam", "sgd-invscaling"],
 )
 def test_interrupt_keeps_the_last_completed_epoch(monkeypatch, solver_params):

@@ -65,6 +65,11 @@ FAST = {
     "random_state": 0,
 }
 
+#: FAST at a constant learning rate: a warm fit or partial_fit continues it,
+#: and the first epochs of a longer fit are those of a shorter one (a cosine
+#: schedule depends on its length).
+CONSTANT = {**FAST, "learning_rate": "constant"}
+
 
 def _fit(X=X_TOY, y=Y_TOY, **params):
     return RNNTextClassifier(**{**FAST, **params}).fit(X, y)
@@ -320,6 +325,7 @@ EARLY = {
     "early_stopping": True,
     "validation_fraction": 0.3,
     "n_iter_no_change": 5,
+    "learning_rate": "constant",
     "learning_rate_init": 0.03,
     "batch_size": 10,
     "max_iter": 60,
@@ -409,7 +415,12 @@ def test_verbose_1_reports_why_training_stopped(capsys):
 
 
 def test_partial_fit_after_early_stopping_prints_no_stale_validation(capsys):
-    clf = _fit(max_iter=2, early_stopping=True, validation_fraction=0.2)
+    clf = _fit(
+        learning_rate="constant",
+        max_iter=2,
+        early_stopping=True,
+        validation_fraction=0.2,
+    )
     capsys.readouterr()
     clf.set_params(early_stopping=False, verbose=1).partial_fit(X_TOY, Y_TOY)
     assert clf.validation_scores_ is None
@@ -480,7 +491,8 @@ def _rows(log, task_name):
 
 def test_scoring_monitor_logs_the_fit_and_every_epoch(callback_module):
     monitor = callback_module.ScoringMonitor(scoring="accuracy")
-    clf = RNNTextClassifier(**{**FAST, "max_iter": 3}).set_callbacks(monitor)
+    # (constant: the first epochs of a longer fit are those of a shorter one)
+    clf = RNNTextClassifier(**{**CONSTANT, "max_iter": 3}).set_callbacks(monitor)
     clf.fit(X_TOY, Y_TOY)
     log = monitor.get_logs()
     assert log.estimator_name == "RNNTextClassifier"
@@ -491,7 +503,7 @@ def test_scoring_monitor_logs_the_fit_and_every_epoch(callback_module):
     # the root task scores the returned model, every epoch the model so far
     assert fit["accuracy"] == clf.score(X_TOY, Y_TOY)
     for i, row in enumerate(epochs):
-        after = _fit(max_iter=i + 1)
+        after = _fit(**{**CONSTANT, "max_iter": i + 1})
         assert row["accuracy"] == after.score(X_TOY, Y_TOY), i
 
 
@@ -515,7 +527,7 @@ def test_scoring_monitor_scores_with_the_sample_weight_given_to_fit(
     # sample_weight (class_weight is the estimator's business, not the score's).
     monitor = callback_module.ScoringMonitor(scoring="accuracy")
     clf = RNNTextClassifier(
-        **{**FAST, "max_iter": 2}, class_weight=class_weight
+        **{**CONSTANT, "max_iter": 2}, class_weight=class_weight
     ).set_callbacks(monitor)
     weights = np.where(np.asarray(Y_TOY) == Y_TOY[0], 10.0, 0.1)
     clf.fit(X_TOY, Y_TOY, sample_weight=weights)
@@ -525,7 +537,7 @@ def test_scoring_monitor_scores_with_the_sample_weight_given_to_fit(
     assert fit["accuracy"] == pytest.approx(weighted)
     for i, row in enumerate(_rows(monitor.get_logs(), "epoch")):
         after = RNNTextClassifier(
-            **{**FAST, "max_iter": i + 1}, class_weight=class_weight
+            **{**CONSTANT, "max_iter": i + 1}, class_weight=class_weight
         ).fit(X_TOY, Y_TOY, sample_weight=weights)
         assert row["accuracy"] == pytest.approx(
             after.score(X_TOY, Y_TOY, sample_weight=weights)
@@ -622,7 +634,11 @@ def test_no_convergence_warning_when_a_stopping_rule_ends_training(params):
 @pytest.mark.parametrize(
     "params",
     [
-        {"early_stopping": True, "validation_fraction": 0.2},
+        {
+            "early_stopping": True,
+            "validation_fraction": 0.2,
+            "learning_rate": "constant",
+        },
         {"solver": "sgd", "learning_rate": "adaptive", "learning_rate_init": 0.01},
     ],
     ids=["early-stopping", "adaptive"],
@@ -885,7 +901,7 @@ def test_a_member_interrupted_in_its_first_epoch_is_left_out(monkeypatch):
 
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_interrupting_a_continued_ensemble_keeps_every_member(monkeypatch, how):
-    clf = RNNTextClassifier(**{**FAST, "max_iter": 2, "n_estimators": 3})
+    clf = RNNTextClassifier(**{**CONSTANT, "max_iter": 2, "n_estimators": 3})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X_TOY, Y_TOY)
