@@ -13,10 +13,12 @@ liblinear stopped at scikit-learn's tolerance 1e-4) and the package's
 (``C_GRID``, ``TOL``).  The network is the same for every variant, so the
 differences are the companion's alone: its accuracy, the blend's at each
 ``--weights`` value, paired against NBSVM-bi's settings at the default
-weight, and the companion's fit seconds.
+weight, and the companion's fit seconds.  ``--variants`` adds settings of
+the module's constants (``N_FOLDS``, ``C_GRID``, ...) over the package's.
 """
 
 import argparse
+import json
 
 import numpy as np
 from _env import environment_lines, markdown_table
@@ -71,7 +73,16 @@ def main():
     parser.add_argument("--weights", default="0.5,0.7,0.8", help="0.7 in")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument(
+        "--variants",
+        type=json.loads,
+        default={},
+        help="""more variants, by name: module settings over the package's,
+        e.g. '{"2 inner folds": {"N_FOLDS": 2}}'""",
+    )
     args = parser.parse_args()
+    for name, settings in args.variants.items():
+        VARIANTS[name] = {**PACKAGE, **settings}
     weights = [float(w) for w in args.weights.split(",")]
     print("\n".join(environment_lines()))
     for corpus in args.corpora.split(","):

@@ -40,7 +40,7 @@ from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import blended_logits, predict_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
-from ._threads import single_threaded_blas
+from ._threads import beside, single_threaded_blas
 from ._training import (
     Dataset,
     TrainingDivergedError,
@@ -412,87 +412,95 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=4,
             )
-        # The companion first: a problem with it shows before the long part.
-        start = dataclasses.replace(
-            start, ngrams=self._fit_companion(sequences, targets, sample_weight, start)
-        )
-        data = Dataset(sequences, targets, sample_weight)
-        hold_out = (
-            self._uses_early_stopping(len(documents), self._min_validation(targets))
-            and not incremental
-        )
-        # The documents trained on: train_test_split holds out the ceiling.
-        n_train = len(documents) - (
-            math.ceil(self.validation_fraction * len(documents)) if hold_out else 0
-        )
-        n_epochs = self._n_epochs(n_train)
-        max_epochs = 1 if incremental else n_epochs
-        ensemble = start.ensemble
-        fitted, all_stopped = [], True
-
-        def standing():
-            # The members trained so far and the one in training.
-            members = [*fitted, ensemble[len(fitted)]]
-            return dataclasses.replace(members[0], members=tuple(members[1:]))
-
-        hooks = self._callback_hooks(
-            max_epochs * len(ensemble), documents, y, metadata, standing
-        )
-        # The members train one after another, each on its own generator:
-        # their results do not depend on n_jobs, which each fit uses.
-        for k, member in enumerate(ensemble):
-            if self.verbose and len(ensemble) > 1:
-                print(f"Member {k + 1} of {len(ensemble)}:")
-            member, stopped = self._fit_member(
-                member, data, hold_out, (max_epochs, n_epochs), hooks, incremental
+        # The companion's settings are checked here, before the long part;
+        # its fit runs first, or with n_jobs of 2 or more beside the
+        # network's, on a thread of its own (liblinear releases the GIL, the
+        # network's steps take one core in a minibatch of up to 64
+        # documents), but for verbose output, whose lines would mix.
+        fit_companion = self._companion_fit(sequences, targets, sample_weight, start)
+        with beside(fit_companion, None if self.verbose else self.n_jobs) as ngrams:
+            data = Dataset(sequences, targets, sample_weight)
+            hold_out = (
+                self._uses_early_stopping(len(documents), self._min_validation(targets))
+                and not incremental
             )
-            fitted.append(member)
-            all_stopped = all_stopped and stopped
-            if member.training.interrupted:
-                break
-        interrupted = fitted[-1].training.interrupted
-        fitted[-1].training.interrupted = False
-        kept = ""
-        if interrupted and len(ensemble) > 1:
-            if continued:
-                # The fitted members not reached yet stay as they were.
-                fitted.extend(ensemble[len(fitted) :])
-                kept = ", and the members not reached yet keep theirs"
-            else:
-                if fitted[-1].training.n_iter == 0:
-                    # interrupted in its first epoch: it is not trained
-                    fitted.pop()
-                kept = (
-                    f", and the {len(fitted)} member(s) of the ensemble trained "
-                    f"so far (set n_estimators={len(fitted)} to save or continue "
-                    "them)"
+            # The documents trained on: train_test_split holds out the ceiling.
+            n_train = len(documents) - (
+                math.ceil(self.validation_fraction * len(documents)) if hold_out else 0
+            )
+            n_epochs = self._n_epochs(n_train)
+            max_epochs = 1 if incremental else n_epochs
+            ensemble = start.ensemble
+            fitted, all_stopped = [], True
+
+            def standing():
+                # The members trained so far and the one in training.
+                members = [*fitted, ensemble[len(fitted)]]
+                return dataclasses.replace(
+                    members[0], members=tuple(members[1:]), ngrams=ngrams()
                 )
-        fitted = dataclasses.replace(fitted[0], members=tuple(fitted[1:]))
-        if hooks:
-            hooks[2](fitted)
-        if interrupted:
-            warnings.warn(
-                "Training interrupted by user: the estimator keeps the weights "
-                f"of the last completed epoch (n_iter_={fitted.training.n_iter})"
-                f"{kept}.",
-                stacklevel=4,
+
+            hooks = self._callback_hooks(
+                max_epochs * len(ensemble), documents, y, metadata, standing
             )
-        elif not (incremental or all_stopped or self.learning_rate == "cosine"):
-            # (the cosine schedule ends at max_iter by design)
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({n_epochs}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=4,
+            # The members train one after another, each on its own generator:
+            # their results do not depend on n_jobs, which each fit uses.
+            for k, member in enumerate(ensemble):
+                if self.verbose and len(ensemble) > 1:
+                    print(f"Member {k + 1} of {len(ensemble)}:")
+                member, stopped = self._fit_member(
+                    member, data, hold_out, (max_epochs, n_epochs), hooks, incremental
+                )
+                fitted.append(member)
+                all_stopped = all_stopped and stopped
+                if member.training.interrupted:
+                    break
+            interrupted = fitted[-1].training.interrupted
+            fitted[-1].training.interrupted = False
+            kept = ""
+            if interrupted and len(ensemble) > 1:
+                if continued:
+                    # The fitted members not reached yet stay as they were.
+                    fitted.extend(ensemble[len(fitted) :])
+                    kept = ", and the members not reached yet keep theirs"
+                else:
+                    if fitted[-1].training.n_iter == 0:
+                        # interrupted in its first epoch: it is not trained
+                        fitted.pop()
+                    kept = (
+                        f", and the {len(fitted)} member(s) of the ensemble trained "
+                        f"so far (set n_estimators={len(fitted)} to save or continue "
+                        "them)"
+                    )
+            fitted = dataclasses.replace(
+                fitted[0], members=tuple(fitted[1:]), ngrams=ngrams()
             )
+            if hooks:
+                hooks[2](fitted)
+            if interrupted:
+                warnings.warn(
+                    "Training interrupted by user: the estimator keeps the weights "
+                    f"of the last completed epoch (n_iter_={fitted.training.n_iter})"
+                    f"{kept}.",
+                    stacklevel=4,
+                )
+            elif not (incremental or all_stopped or self.learning_rate == "cosine"):
+                # (the cosine schedule ends at max_iter by design)
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({n_epochs}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
         # One assignment: a concurrent reader sees the old model or this one.
         self._fitted = fitted
         return self
 
-    def _fit_companion(self, sequences, targets, sample_weight, start):
-        """The n-gram companion fitted on the training data, or None.
+    def _companion_fit(self, sequences, targets, sample_weight, start):
+        """A function that fits the n-gram companion on the training data, or None.
 
-        None here: only the classifier has one (``ngram_range``).
+        The settings are checked before it is returned.  None here: only the
+        classifier has a companion (``ngram_range``).
         """
         return None
 

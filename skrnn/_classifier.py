@@ -280,7 +280,9 @@ see SequenceVectorizer
         ``n_jobs``, so neither does the model.  ``None`` means 1 unless in a
         :func:`joblib.parallel_config` context; ``-1`` means all processors.
         Each thread's BLAS runs single-threaded, so this is the way to use a
-        second core.
+        second core.  With 2 or more, the n-gram companion is fitted on a
+        thread of its own while the network trains (but for ``verbose``
+        output, whose lines would mix), with the same result.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         dropout.  An int gives the same model for the same data, bit for bit.
@@ -581,26 +583,35 @@ see SequenceVectorizer
             X, y, sample_weight=sample_weight, incremental=True, classes=classes
         )
 
-    def _fit_companion(self, sequences, targets, sample_weight, start):
-        """The n-gram companion fitted on the training data, or None."""
+    def _companion_fit(self, sequences, targets, sample_weight, start):
+        """A function that fits the n-gram companion on the training data, or None.
+
+        ``ngram_range`` is checked before it is returned.
+        """
         if self.ngram_range is None:
             return None
-        begin = time.perf_counter()
-        companion = fit_ngrams(
-            sequences,
-            targets,
-            sample_weight,
-            ngram_range=check_ngram_range(self.ngram_range, start.config.n_vocab),
-            n_vocab=start.config.n_vocab,
-            n_classes=start.config.n_outputs,
-            head=start.config.head,
-        )
-        if self.verbose:
-            print(
-                f"N-gram companion: {len(companion.keys)} n-grams, "
-                f"C={companion.C:g}, {time.perf_counter() - begin:.1f} s"
+        ngram_range = check_ngram_range(self.ngram_range, start.config.n_vocab)
+        verbose = self.verbose
+
+        def fit():
+            begin = time.perf_counter()
+            companion = fit_ngrams(
+                sequences,
+                targets,
+                sample_weight,
+                ngram_range=ngram_range,
+                n_vocab=start.config.n_vocab,
+                n_classes=start.config.n_outputs,
+                head=start.config.head,
             )
-        return companion
+            if verbose:
+                print(
+                    f"N-gram companion: {len(companion.keys)} n-grams, "
+                    f"C={companion.C:g}, {time.perf_counter() - begin:.1f} s"
+                )
+            return companion
+
+        return fit
 
     def _companion_weight(self, model):
         """``ngram_weight``, checked, for a model with a companion; else 0."""

@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import TypeVar
 
 import threadpoolctl
 from joblib import effective_n_jobs
@@ -109,6 +110,42 @@ def thread_pool(n_jobs: int | None, n_tasks: int) -> Iterator[Executor | None]:
         return
     with ThreadPoolExecutor(max_workers=n_threads) as executor:
         yield executor
+
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def beside(
+    func: Callable[[], T] | None, n_jobs: int | None
+) -> Iterator[Callable[[], T | None]]:
+    """Run ``func`` on a thread of its own while the block runs, given two jobs.
+
+    With one job (``n_jobs`` as in :func:`thread_pool`), ``func`` runs at
+    once, before the block.  Either way the context yields a function that
+    returns ``func``'s result (None without a ``func``), waiting for it if
+    need be, and raises what ``func`` raised.  Leaving the block waits for
+    the thread.
+
+    Parameters
+    ----------
+    func : callable or None
+        Work independent of the block's; it should release the GIL for most
+        of its time (liblinear, numpy) to gain anything.
+    n_jobs : int or None
+        As scikit-learn's ``n_jobs``.
+
+    Yields
+    ------
+    callable
+        ``func``'s result, on demand.
+    """
+    if func is None or effective_n_jobs(n_jobs) < 2:
+        result = None if func is None else func()
+        yield lambda: result
+        return
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        yield executor.submit(func).result
 
 
 def map_tasks(executor: Executor | None, func: Callable, items: Sequence) -> list:

@@ -10,7 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
 import skrnn._base as base_module
+import skrnn._classifier as classifier_module
 from skrnn import RNNTextClassifier
+from skrnn._threads import beside
 from skrnn.datasets import load_toy_sentiment
 
 
@@ -48,3 +50,78 @@ def test_blas_threads_are_restored_after_overlapping_calls_from_threads(monkeypa
     assert _blas_threads() == before
     for proba in results:
         assert_array_equal(proba, results[0])
+
+
+# ------------------------------------------------------ work beside a block
+
+
+@pytest.mark.parametrize("n_jobs", [None, 1, 2])
+def test_beside_runs_the_work_first_or_on_a_thread_of_its_own(n_jobs):
+    threads, block = [], threading.Event()
+
+    def work():
+        if n_jobs == 2:  # runs while the block does, which lets it go on
+            assert block.wait(timeout=30)
+        threads.append(threading.current_thread())
+        return 42
+
+    with beside(work, n_jobs) as result:
+        ran_first = bool(threads)
+        block.set()
+        assert result() == 42
+    assert ran_first == (n_jobs != 2)
+    assert (threads[0] is threading.current_thread()) == (n_jobs != 2)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_beside_raises_what_the_work_raised_when_its_result_is_asked(n_jobs):
+    def work():
+        raise ValueError("no companion")
+
+    with (
+        pytest.raises(ValueError, match="no companion"),
+        beside(work, n_jobs) as result,
+    ):
+        result()
+    with beside(None, n_jobs) as result:
+        assert result() is None
+
+
+def test_the_companion_fits_beside_the_network_with_two_jobs(monkeypatch):
+    X, y = load_toy_sentiment(return_X_y=True)
+    threads = []
+    fit_ngrams = classifier_module.fit_ngrams
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return fit_ngrams(*args, **kwargs)
+
+    monkeypatch.setattr(classifier_module, "fit_ngrams", spy)
+    params = {"hidden_size": 8, "embedding_dim": 8, "max_iter": 3, "random_state": 0}
+    one = RNNTextClassifier(**params).fit(X, y)
+    two = RNNTextClassifier(**params, n_jobs=2).fit(X, y)
+    assert threads[0] is threading.current_thread()
+    assert threads[1] is not threading.current_thread()
+    # the same model, the companion included
+    assert_array_equal(two._fitted.ngrams.coef, one._fitted.ngrams.coef)
+    assert_array_equal(two.predict_proba(X), one.predict_proba(X))
+    # verbose output keeps its order: the companion's line, then the epochs'
+    RNNTextClassifier(**params, n_jobs=2, verbose=1).fit(X, y)
+    assert threads[2] is threading.current_thread()
+
+
+def test_a_failing_companion_on_its_thread_leaves_the_estimator_as_it_was(
+    monkeypatch,
+):
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(hidden_size=8, max_iter=2, n_jobs=2, random_state=0)
+    clf.fit(X, y)
+    proba = clf.predict_proba(X)
+
+    def failing(*args, **kwargs):
+        raise MemoryError("no room for the n-grams")
+
+    monkeypatch.setattr(classifier_module, "fit_ngrams", failing)
+    with pytest.raises(MemoryError, match="no room"):
+        clf.fit(X[:20], y[:20])
+    assert_array_equal(clf.predict_proba(X), proba)
