@@ -100,6 +100,6 @@ print(json.dumps(predict(["i am good right now", "this was not well"]), indent=2
 #
 #    $ echo "this was not well" | skrnn predict sentiment.skrnn --proba
 #    label     negative  positive
-#    negative  0.999516  0.000484
+#    negative  0.851087  0.148913
 
 shutil.rmtree(folder)  # clean up the temporary folder
