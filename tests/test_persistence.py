@@ -428,6 +428,20 @@ def test_the_cosine_schedule_is_saved_where_it_is(solver):
     assert_same_fitted_state(pickled, model)
 
 
+def test_max_iter_auto_is_saved_and_only_that_spelling_loads():
+    model = _fit(max_iter="auto")
+    loaded = _round_trip(model)
+    assert loaded.max_iter == "auto"
+    # partial_fit at learning_rate_init, on the loaded model as on the other
+    for estimator in (model, loaded):
+        estimator.partial_fit(X, Y)
+    assert_same_fitted_state(loaded, model)
+    for spelt in ("AUTO", "auto ", ""):
+        _refused_because(
+            _tampered(_set("params", "max_iter", spelt), model), "max_iter"
+        )
+
+
 def test_a_cosine_schedule_run_to_its_end_saves_its_rate_of_0():
     model = _fit(solver="adam", learning_rate="cosine", max_iter=1)
     with pytest.warns(UserWarning, match="learning rate of 0"):

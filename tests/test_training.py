@@ -614,6 +614,35 @@ def test_callback_can_stop_training_without_a_convergence_warning(callback_modul
     assert clf.n_iter_ == len(clf.loss_curve_) == 3
 
 
+class _Subtasks(_StopAfter):
+    """A callback that records the sub-tasks announced to each task."""
+
+    def __init__(self):
+        self.announced = []
+
+    def on_fit_task_begin(self, estimator, context):
+        self.announced.append((context.task_name, context.max_subtasks))
+
+    def on_fit_task_end(self, estimator, context):
+        return False
+
+
+@pytest.mark.parametrize("n_estimators", [1, 2])
+def test_callbacks_are_told_the_epochs_of_max_iter_auto(callback_module, n_estimators):
+    # max_iter="auto" is resolved before the fit's task begins: 50 documents
+    # one at a time make 50 steps an epoch, 20 epochs for 1,000 steps
+    spy = _Subtasks()
+    clf = RNNTextClassifier(
+        **{**FAST, "max_iter": "auto", "n_iter_no_change": 1000},
+        batch_size=1,
+        n_estimators=n_estimators,
+    ).set_callbacks(spy)
+    clf.fit(X_TOY, Y_TOY)
+    assert (N_TOY, clf.n_iter_) == (50, 20)
+    assert spy.announced[0] == ("fit", 20 * n_estimators)
+    assert len(spy.announced) == 1 + 20 * n_estimators
+
+
 STOPPED = {
     "early-stopping": {
         **EARLY,
