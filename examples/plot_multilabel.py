@@ -21,11 +21,8 @@ compared with the usual linear baseline, one logistic regression per label
 # %%
 # The documents
 # -------------
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, hamming_loss
@@ -74,9 +71,7 @@ print(f"labels per document: {Y_train.sum(axis=1).mean():.2f} on average")
 # question from its first word, which decides most of its type. By default
 # the classifier blends it with an n-gram companion (NBSVM-bi, one per label).
 rnn = RNNTextClassifier(bidirectional=True, max_iter=15, random_state=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    rnn.fit(X_train, Y_train)
+rnn.fit(X_train, Y_train)
 linear = make_pipeline(
     TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
     OneVsRestClassifier(LogisticRegression(C=10, max_iter=1000)),

@@ -15,12 +15,10 @@ in it: a model file from someone else is as safe to open as a CSV file.
 import json
 import shutil
 import tempfile
-import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 import skrnn
 from skrnn import RNNTextClassifier
@@ -31,9 +29,7 @@ labels = np.array(train.target_names)[train.target]  # "negative", "positive"
 clf = RNNTextClassifier(
     cell="gru", hidden_size=16, learning_rate_init=0.01, max_iter=100, random_state=0
 )
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    clf.fit(train.data, labels)
+clf.fit(train.data, labels)
 
 # %%
 # Save it

@@ -13,10 +13,7 @@ confuses.
 # %%
 # The data
 # --------
-import warnings
-
 import matplotlib.pyplot as plt
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 
 from skrnn import RNNTextClassifier
@@ -44,9 +41,7 @@ clf = RNNTextClassifier(
     max_iter=10,
     random_state=0,
 )
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    clf.fit(train.data, train.target)
+clf.fit(train.data, train.target)
 print(f"test accuracy: {clf.score(test.data, test.target):.3f}")
 
 # %%
