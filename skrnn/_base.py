@@ -536,16 +536,20 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         optimizer = start.optimizer
         n_iter, position = state.n_iter, optimizer.schedule_position()
         # A fit runs the whole schedule from its start; partial_fit one epoch
-        # of it, after those done, or with max_iter="auto", whose length it
-        # cannot know, one epoch at learning_rate_init.
-        horizon = None if incremental and self.max_iter == "auto" else n_epochs
+        # of it, after those done, or with max_iter="auto", whose length a
+        # stream of calls does not tell, a schedule of its own, of one epoch
+        # (benchmarks/partial_fit.py: the rate learning_rate_init throughout
+        # undid part of a fit, and learned less from a stream).
+        own = incremental and self.max_iter == "auto"
         optimizer.plan_epochs(
-            horizon, -(-len(train.y) // self.batch_size), restart=not incremental
+            1 if own else n_epochs,
+            -(-len(train.y) // self.batch_size),
+            restart=own or not incremental,
         )
         if (
             optimizer.learning_rate == "cosine"
-            and horizon is not None
-            and optimizer.schedule_epoch >= horizon
+            and incremental
+            and optimizer.schedule_epoch >= n_epochs
         ):
             warnings.warn(
                 "learning_rate='cosine' has brought the learning rate to 0 in "

@@ -146,7 +146,7 @@ see SequenceVectorizer
         included) runs it from its start.  Each ``partial_fit`` is its next
         epoch, with a rate of 0 after ``max_iter`` of them; with
         ``max_iter="auto"``, whose length a stream of calls does not tell,
-        each takes ``learning_rate_init``. See :ref:`cosine`.
+        each runs a cosine of its own over its one epoch. See :ref:`cosine`.
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     momentum : float, default=0.9

@@ -157,7 +157,7 @@ class BaseOptimizer:
             self._n_epochs: int | None = None
             self._n_steps: int | None = None
 
-    def plan_epochs(self, n_epochs: int | None, n_steps: int, *, restart: bool) -> None:
+    def plan_epochs(self, n_epochs: int, n_steps: int, *, restart: bool) -> None:
         """Announce the epochs to come, for the "cosine" schedule.
 
         The rate falls to 0 over ``n_epochs`` epochs of ``n_steps`` steps:
@@ -167,12 +167,9 @@ class BaseOptimizer:
 
         Parameters
         ----------
-        n_epochs : int or None
+        n_epochs : int
             The length of the schedule in epochs (the estimator's
-            ``max_iter``), at least 1; None when it is not known (a
-            ``partial_fit`` with ``max_iter="auto"``): the steps then take
-            ``learning_rate_init``, and still count as epochs of the
-            schedule.
+            ``max_iter``), at least 1.
 
         n_steps : int
             The steps of each epoch to come, at least 1.
@@ -183,8 +180,7 @@ class BaseOptimizer:
         """
         if self.learning_rate != "cosine":
             return
-        self._n_epochs = None if n_epochs is None else int(n_epochs)
-        self._n_steps = int(n_steps)
+        self._n_epochs, self._n_steps = int(n_epochs), int(n_steps)
         if restart:
             self.schedule_epoch = 0
             self.schedule_step = 0
@@ -236,8 +232,6 @@ class BaseOptimizer:
             )
         step = self.schedule_epoch * self._n_steps + self.schedule_step
         self.schedule_step += 1
-        if self._n_epochs is None:
-            return self.learning_rate_init
         return cosine_learning_rate(
             self.learning_rate_init, step, self._n_epochs * self._n_steps
         )

@@ -1155,26 +1155,25 @@ def test_early_stopping_auto_is_off_under_the_cosine_schedule():
 
 
 @pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
-def test_partial_fit_with_max_iter_auto_takes_learning_rate_init(solver):
+def test_partial_fit_with_max_iter_auto_runs_a_schedule_of_its_own(solver):
     # A stream of partial_fit calls does not tell the length of the schedule:
-    # every call is an epoch at learning_rate_init, as with "constant", and
-    # the rate never falls to 0.
-    fits = {}
-    for learning_rate in ("cosine", "constant"):
-        clf = RNNTextClassifier(
-            **{**FAST, "max_iter": "auto"}, solver=solver, learning_rate=learning_rate
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            for _ in range(3):
-                clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
-        fits[learning_rate] = clf
-    assert _optimizer(fits["cosine"]).schedule_epoch == 3
-    _assert_weights_equal(fits["cosine"].weights_, fits["constant"].weights_)
-    # after a fit, too: its schedule ended, but partial_fit goes on
-    clf = _fit(max_iter="auto", batch_size=8, solver="sgd")
+    # every call is a cosine of its own over one epoch, as a warm fit of
+    # max_iter=1 runs, and the rate never stays at 0.
+    incremental = RNNTextClassifier(**{**FAST, "max_iter": "auto"}, solver=solver)
+    warm = RNNTextClassifier(**{**FAST, "max_iter": 1}, solver=solver, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            incremental.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
+            warm.fit(X_BIN, Y_BIN)
+    assert incremental.n_iter_ == warm.n_iter_ == 3
+    _assert_weights_equal(incremental.weights_, warm.weights_)
+    # after a fit, too: its schedule ended, but each call runs one from 0.01,
+    # here over the 2 steps of 8 documents in batches of 4
+    clf = _fit(max_iter="auto", batch_size=4, solver="sgd")
     clf.partial_fit(X_BIN, Y_BIN)
-    assert _optimizer(clf).current_learning_rate == 0.01
+    assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.01, 1, 2)
+    assert _optimizer(clf).schedule_epoch == 1
 
 
 # ------------------------------------------------------------- divergence
