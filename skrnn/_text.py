@@ -16,7 +16,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, MappingView, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -490,6 +490,10 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                     "a tokenizer, or analyzer='char'"
                 )
             _check_token_pattern(self.token_pattern)
+        return self._count_vectorizer().build_analyzer()
+
+    def _count_vectorizer(self) -> CountVectorizer:
+        """A ``CountVectorizer`` with this vectorizer's tokenizing parameters."""
         return CountVectorizer(
             lowercase=self.lowercase,
             preprocessor=self.preprocessor,
@@ -498,7 +502,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             analyzer=self.analyzer,
             strip_accents=self.strip_accents,
             stop_words=self.stop_words,
-        ).build_analyzer()
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Iterable[str], y: None = None) -> "SequenceVectorizer":
@@ -567,7 +571,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             into one buffer shared by all the documents.
         """
         check_is_fitted(self)
-        return self._encode(self._tokenize(check_text(X)))
+        documents = check_text(X)
+        sequences = self._encode_by_chunks(documents)
+        if sequences is None:
+            sequences = self._encode(self._tokenize(documents))
+        return sequences
 
     def inverse_transform(self, sequences: Iterable[Sequence[int]]) -> list[list[str]]:
         """Return the tokens of sequences of ids.
@@ -788,13 +796,103 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     def _encode(self, token_lists: list[list[str]]) -> list[np.ndarray]:
         """Map token lists, already truncated, to arrays of ids."""
-        lookup = self.vocabulary_.get
+        lengths = list(map(len, token_lists))
         # One array for the whole corpus, cut into one view per document:
         # several times faster than one np.array call per (short) document.
-        ids = np.array(
-            [lookup(token, UNK_ID) for tokens in token_lists for token in tokens],
-            dtype=np.dtype(self.dtype),
+        ids = _lookup(
+            self.vocabulary_,
+            chain.from_iterable(token_lists),
+            UNK_ID,
+            sum(lengths),
+            np.dtype(self.dtype),
         )
-        ends = list(accumulate(map(len, token_lists)))
-        starts = [0, *ends][:-1]
-        return [ids[start:end] for start, end in zip(starts, ends, strict=True)]
+        return _cut(ids, lengths)
+
+    def _encode_by_chunks(self, documents: list[str]) -> list[np.ndarray] | None:
+        """What ``_encode(_tokenize(documents))`` gives, about twice as fast.
+
+        With the default ``token_pattern`` (and no ``tokenizer`` or stop
+        words), tokens never span white space and a run of characters without
+        white space (a *chunk*) is cut into tokens whatever surrounds it.
+        Most chunks are one token of the vocabulary: ``str.split`` and one
+        dictionary look-up per chunk (both in C) find them, and only the
+        chunks not in the vocabulary (unknown words, or words with
+        punctuation attached) go through the regular expression.  A learned
+        vocabulary holds only tokens, so a chunk found in it is one token; a
+        fixed one may hold other strings, and is left to the analyzer.
+
+        Returns None where this does not apply: the caller then tokenizes.
+        """
+        if (
+            self.analyzer != "word"
+            or self.tokenizer is not None
+            or self.token_pattern != DEFAULT_TOKEN_PATTERN
+            or self.stop_words is not None
+            or self.fixed_vocabulary_
+        ):
+            return None
+        texts = list(map(self._count_vectorizer().build_preprocessor(), documents))
+        if not all(isinstance(text, str) for text in texts):
+            return None  # a preprocessor of one's own: the analyzer's errors
+        ids, lengths = _ids_by_chunks(texts, self.vocabulary_, np.dtype(self.dtype))
+        return self._truncate(_cut(ids, lengths))
+
+
+def _ids_by_chunks(
+    texts: list[str], vocabulary: Mapping[str, int], dtype: np.dtype
+) -> tuple[np.ndarray, list[int]]:
+    """The ids of preprocessed texts' tokens by the default token pattern.
+
+    ``vocabulary`` must hold only tokens of that pattern (a learned one).
+
+    Returns
+    -------
+    ids : ndarray of ``dtype``
+        The ids of every text's tokens, one text after the other.
+    lengths : list of int
+        The number of tokens of each text.
+    """
+    chunk_lists = [text.split() for text in texts]
+    chunks = list(chain.from_iterable(chunk_lists))
+    # PAD_ID, which no word has, marks the chunks that are not one known token
+    ids = _lookup(vocabulary, chunks, PAD_ID, len(chunks), dtype)
+    n_chunks = np.fromiter(map(len, chunk_lists), np.intp, len(chunk_lists))
+    others = ids == PAD_ID
+    if not others.any():
+        return ids, n_chunks.tolist()
+    findall = re.compile(DEFAULT_TOKEN_PATTERN).findall
+    pieces = [findall(chunks[i]) for i in np.flatnonzero(others).tolist()]
+    # each chunk's tokens: its id, or in the place of those of the others,
+    # their pieces' ids
+    n_tokens = np.ones(len(chunks), np.intp)
+    n_tokens[others] = np.fromiter(map(len, pieces), np.intp, len(pieces))
+    tokens = np.repeat(ids, n_tokens)
+    slots = np.repeat(others, n_tokens)
+    tokens[slots] = _lookup(
+        vocabulary, chain.from_iterable(pieces), UNK_ID, int(slots.sum()), dtype
+    )
+    # the number of tokens of each text, from those of its chunks
+    ends = np.concatenate([[0], np.cumsum(n_tokens)])[np.cumsum(n_chunks)]
+    return tokens, np.diff(ends, prepend=0).tolist()
+
+
+def _lookup(
+    vocabulary: Mapping[str, int],
+    tokens: Iterable[str],
+    default: int,
+    count: int,
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The id of each of ``count`` tokens, ``default`` for those not in the vocabulary.
+
+    ``map`` of the dictionary's ``get`` runs the look-ups in C, with no
+    Python frame or list per token.
+    """
+    return np.fromiter(map(vocabulary.get, tokens, repeat(default)), dtype, count)
+
+
+def _cut(ids: np.ndarray, lengths: list[int]) -> list[np.ndarray]:
+    """``ids`` cut into consecutive views of the given lengths."""
+    ends = list(accumulate(lengths))
+    starts = [0, *ends][:-1]
+    return [ids[start:end] for start, end in zip(starts, ends, strict=True)]

@@ -6,6 +6,8 @@ from types import MappingProxyType
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -212,6 +214,82 @@ def test_bad_dtype(dtype, match):
     corpus = [" ".join(f"w{i}" for i in range(200))]
     with pytest.raises(ValueError, match=match):
         SequenceVectorizer(dtype=dtype).fit(corpus)
+
+
+#: Characters of every kind the default token pattern tells apart: letters
+#: (cased, accented, combining marks, CJK, a final sigma), digits of other
+#: scripts, the underscore, punctuation and symbols, and white space of
+#: several kinds (a no-break space, an ideographic space, a line separator).
+TEXT_ALPHABET = (
+    "abcXYZ_019éÉ\u0301\u4e2d\u0663\u00b2Σ\u03c3İﬁK"
+    ".,!?'\"-()/:;$%&*#@€😀"
+    " \t\n\r\u00a0\u2003\u3000\u2028\x1c\x00"
+)
+
+
+def _reference_ids(vectorizer, documents):
+    """Each document's ids by the analyzer and a dictionary, token by token."""
+    analyze = vectorizer.build_analyzer()
+    n = vectorizer.max_length
+    keep = slice(None, n) if vectorizer.truncating == "post" else slice(-n, None)
+    return [
+        _ids(vectorizer, analyze(doc)[keep if n else slice(None)]) for doc in documents
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    documents=st.lists(st.text(TEXT_ALPHABET, max_size=30), min_size=2, max_size=30),
+    params=st.sampled_from(
+        [
+            {},
+            {"lowercase": False},
+            {"strip_accents": "unicode"},
+            {"max_length": 3},
+            {"max_length": 3, "truncating": "pre"},
+            {"preprocessor": str.swapcase},
+            {"dtype": np.uint8},
+        ]
+    ),
+)
+def test_transform_gives_the_analyzers_tokens_ids_on_any_text(documents, params):
+    # The default pattern's fast path (runs without white space looked up
+    # whole) against the analyzer, token by token; half the documents are
+    # unseen, so that unknown words and words with punctuation attached occur.
+    vectorizer = SequenceVectorizer(**params).fit([*documents[::2], "x"])
+    got = vectorizer.transform(documents)
+    expected = _reference_ids(vectorizer, documents)
+    assert [sequence.tolist() for sequence in got] == expected
+    assert all(sequence.dtype == np.dtype(vectorizer.dtype) for sequence in got)
+
+
+def test_transform_of_text_with_punctuation_attached_and_unknown_words():
+    vectorizer = SequenceVectorizer().fit(["it is a film , a good one ."])
+    documents = ["It's a film!!", "", "  ", "a\u00a0good,film...", "ZEBRA one"]
+    got = vectorizer.transform(documents)
+    assert [sequence.tolist() for sequence in got] == _reference_ids(
+        vectorizer, documents
+    )
+    tokens = ["it", "'", "s", "a", "film", "!", "!"]
+    assert got[0].tolist() == _ids(vectorizer, tokens)
+    assert got[0].tolist().count(UNK_ID) == 4
+
+
+def test_a_fixed_vocabulary_entry_that_is_no_token_is_never_matched():
+    # "it's" is three tokens: the analyzer never gives it, so it maps nothing.
+    vectorizer = SequenceVectorizer(vocabulary=["it's", "it", "s", "good"])
+    vectorizer.fit(["unused"])
+    (sequence,) = vectorizer.transform(["it's good"])
+    assert sequence.tolist() == [3, UNK_ID, 4, 5]
+
+
+def test_a_preprocessor_giving_no_str_fails_as_the_analyzer_does():
+    def preprocessor(doc):
+        return None if doc == "bad" else doc
+
+    vectorizer = SequenceVectorizer(preprocessor=preprocessor).fit(["a b"])
+    with pytest.raises(TypeError, match="expected string"):
+        vectorizer.transform(["a b", "bad"])
 
 
 def test_fit_transform_equals_fit_then_transform():
