@@ -202,23 +202,23 @@ def ngram_occurrences(
     key : ndarray of int64
         Its key.
     """
-    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     total = int(lengths.sum())
     flat = np.zeros(total, np.int64)
     if total:
-        flat = np.concatenate([np.asarray(s, np.int64) for s in sequences])
+        flat = np.concatenate(sequences, dtype=np.int64, casting="unsafe")
     doc_of = np.repeat(np.arange(len(sequences)), lengths)
     position = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     skipped = np.concatenate([[0], np.cumsum((flat == PAD_ID) | (flat == UNK_ID))])
     docs, ends, keys = [], [], []
     min_n, max_n = ngram_range
     for n in range(min_n, max_n + 1):
-        starts = np.arange(max(0, total - n + 1))
+        m = max(0, total - n + 1)  # the n-grams' possible starts
         # whole n-grams inside one document, without a skipped id
-        kept = (position[starts] + n <= lengths[doc_of[starts]]) & (
-            skipped[starts + n] == skipped[starts]
+        kept = (doc_of[n - 1 : n - 1 + m] == doc_of[:m]) & (
+            skipped[n : n + m] == skipped[:m]
         )
-        starts = starts[kept]
+        starts = np.flatnonzero(kept)
         key = flat[starts]
         for j in range(1, n):
             key = key * n_vocab + flat[starts + j]
@@ -228,11 +228,36 @@ def ngram_occurrences(
     return np.concatenate(docs), np.concatenate(ends), np.concatenate(keys)
 
 
-def _lookup(keys: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The column of each key among the fitted keys, and whether it is there."""
-    column = np.searchsorted(keys, key)
-    column[column == len(keys)] = 0
-    found = (keys[column] == key) if len(keys) else np.zeros(len(key), bool)
+def _lookup(
+    keys: np.ndarray, key: np.ndarray, n_vocab: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The column of each key among the fitted keys, and whether it is there.
+
+    A unigram's key is its id, below ``n_vocab``, and the sorted keys start
+    with the unigrams': those are read from a table indexed by id, the
+    others found by binary search among the longer n-grams' keys.
+    """
+    n_unigrams = int(np.searchsorted(keys, n_vocab))
+    unigram = key < n_vocab
+    column = np.zeros(len(key), np.intp)
+    found = np.zeros(len(key), bool)
+    if n_unigrams:
+        table = np.full(n_vocab, -1, np.intp)
+        table[keys[:n_unigrams]] = np.arange(n_unigrams)
+        column[unigram] = table[key[unigram]]
+        found[unigram] = column[unigram] >= 0
+    longer = np.flatnonzero(~unigram)
+    if len(longer) and len(keys) > n_unigrams:
+        # The position of each key among the longer n-grams' (the last if
+        # past them all), and whether the key is there.  Searched in
+        # increasing order, the binary searches walk the keys in one
+        # direction and hit the cache: 1.5 times faster on MR, sort included.
+        order = longer[np.argsort(key[longer])]
+        column[order] = np.minimum(
+            np.searchsorted(keys[n_unigrams:], key[order]) + n_unigrams,
+            len(keys) - 1,
+        )
+        found[longer] = keys[column[longer]] == key[longer]
     return column, found
 
 
@@ -262,7 +287,7 @@ def ngram_features(model: NgramModel, sequences: Sequence[np.ndarray]) -> sp.csr
         are left out.
     """
     doc, _, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
-    column, found = _lookup(model.keys, key)
+    column, found = _lookup(model.keys, key, model.n_vocab)
     return _features(doc[found], column[found], len(sequences), len(model.keys))
 
 
@@ -357,7 +382,7 @@ def staged_ngram_logits(
         :func:`ngram_logits` gives them.
     """
     doc, end, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
-    column, found = _lookup(model.keys, key)
+    column, found = _lookup(model.keys, key, model.n_vocab)
     doc, end, column = doc[found], end[found], column[found]
     order = np.lexsort((end, column, doc))
     doc, end, column = doc[order], end[order], column[order]

@@ -74,6 +74,22 @@ def test_occurrences_are_every_ngram_of_every_document(ngram_range):
     assert key.dtype == np.int64
 
 
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (1, 3), (2, 3)])
+@pytest.mark.parametrize("n_fitted", [0, 1, 40, 400])
+def test_the_lookup_finds_every_fitted_key_and_nothing_else(ngram_range, n_fitted):
+    # Unigrams through a table by id, longer n-grams by a sorted binary
+    # search: against a dictionary of the fitted keys.
+    rng = np.random.default_rng(n_fitted)
+    _, _, every = ngram_occurrences(_sequences(300, seed=1), ngram_range, N_VOCAB)
+    keys = np.unique(rng.choice(every, size=min(n_fitted, len(every))))
+    query = np.concatenate([every, keys, [keys.max(initial=2) + 1]])
+    rng.shuffle(query)
+    column, found = ngrams_module._lookup(keys, query, N_VOCAB)
+    columns = {key: i for i, key in enumerate(keys.tolist())}
+    assert found.tolist() == [key in columns for key in query.tolist()]
+    assert column[found].tolist() == [columns[key] for key in query[found].tolist()]
+
+
 def test_keys_of_ngrams_of_different_lengths_never_collide():
     # every n-gram of ids 2..n_vocab-1 up to length 3: one key each
     ids = np.arange(2, N_VOCAB)
