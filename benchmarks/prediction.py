@@ -169,6 +169,14 @@ def bench_estimator(clf, docs, repeats) -> dict[str, list[float]]:
 
 
 def import_revision(rev: str):
+    """Revision ``rev``'s ``_prediction`` and ``nn`` modules (see import_package)."""
+    name = import_package(rev).__name__
+    return importlib.import_module(name + "._prediction"), importlib.import_module(
+        name + ".nn"
+    )
+
+
+def import_package(rev: str):
     """Revision ``rev``'s ``skrnn`` package, imported as ``skrnn_<rev>``."""
     root = Path(tempfile.mkdtemp(prefix="skrnn-ab-"))
     archive = subprocess.run(
@@ -182,9 +190,7 @@ def import_revision(rev: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return importlib.import_module(name + "._prediction"), importlib.import_module(
-        name + ".nn"
-    )
+    return module
 
 
 def bench_against(clf, docs, repeats, base) -> tuple[dict, float]:
