@@ -40,7 +40,7 @@ from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import blended_logits, predict_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
-from ._threads import beside, single_threaded_blas
+from ._threads import beside, single_threaded_blas, thread_pool
 from ._training import (
     Dataset,
     TrainingDivergedError,
@@ -987,20 +987,28 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 delay=PROGRESS_DELAY,
             )
         try:
-            with single_threaded_blas():
+            ngrams = model.ngrams
+            n_tasks = len(sequences) + (ngrams is not None)
+            with single_threaded_blas(), thread_pool(self.n_jobs, n_tasks) as executor:
+                pending = None
+                if ngrams is not None and executor is not None:
+                    # the companion on one of the threads, beside the batches
+                    pending = executor.submit(ngram_logits, ngrams, sequences)
                 members = [
                     predict_logits(
                         member.weights,
                         sequences,
                         model.config,
-                        n_jobs=self.n_jobs,
                         on_batch=on_batch,
+                        executor=executor,
                     )
                     for member in ensemble
                 ]
-            companion = None
-            if model.ngrams is not None:
-                companion = ngram_logits(model.ngrams, sequences)
+                companion = None
+                if pending is not None:
+                    companion = pending.result()
+                elif ngrams is not None:
+                    companion = ngram_logits(ngrams, sequences)
             logits = blended_logits(
                 members,
                 model.config.head,

@@ -7,6 +7,7 @@ of documents.
 """
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -73,6 +74,7 @@ def predict_logits(
     config: NetworkConfig,
     n_jobs: int | None = None,
     on_batch: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """Logits of many sequences, batched by length, in their original order.
 
@@ -85,10 +87,14 @@ def predict_logits(
     config : NetworkConfig
         The architecture.
     n_jobs : int or None
-        Number of threads that run the batches.
+        Number of threads that run the batches, unless ``executor`` is given.
     on_batch : callable, optional
         Called with the number of sequences of each batch once it is done,
         from the thread that ran it (a progress display).
+    executor : concurrent.futures.Executor, optional
+        Threads to run the batches on, shared with other work (such as
+        :func:`~skrnn._threads.thread_pool` gives); by default, threads of
+        their own for ``n_jobs``.
 
     Returns
     -------
@@ -117,8 +123,11 @@ def predict_logits(
         if on_batch is not None:
             on_batch(len(idx))
 
-    with thread_pool(n_jobs, len(batches)) as executor:
+    if executor is not None:
         map_tasks(executor, run, batches)
+        return logits
+    with thread_pool(n_jobs, len(batches)) as own:
+        map_tasks(own, run, batches)
     return logits
 
 

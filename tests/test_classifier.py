@@ -13,6 +13,7 @@ import io
 import math
 import pickle
 import sys
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -1915,6 +1916,27 @@ def test_the_companion_is_blended_into_every_prediction(X, y, params):
     explanation = clf.explain(docs[2])
     assert_allclose(explanation.proba, proba[2], rtol=1e-8)
     assert_allclose(explanation.staged_proba, staged[2], rtol=1e-8)
+
+
+def test_with_threads_the_companion_runs_beside_the_networks(monkeypatch):
+    # n_jobs=2: the companion is one more task on the prediction's threads,
+    # not a pass on the calling thread after the networks'; the output is the
+    # same to the bit as on one thread.
+    clf = _with_companion(X_MULTI, Y_MULTI, n_estimators=2)
+    docs = X_MULTI * 30
+    one = clf.predict_proba(docs)
+    threads = []
+    real = base_module.ngram_logits
+
+    def recorded(*args):
+        threads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(base_module, "ngram_logits", recorded)
+    assert_array_equal(clf.set_params(n_jobs=2).predict_proba(docs), one)
+    assert threads and threads[0] is not threading.main_thread()
+    assert_array_equal(clf.set_params(n_jobs=1).predict_proba(docs), one)
+    assert threads[1] is threading.main_thread()
 
 
 def test_staged_probabilities_of_the_companion_are_those_of_the_prefixes():
