@@ -61,10 +61,11 @@ def prediction_batch_size(length: int, gate_width: int | None = None) -> int:
     )
 
 
-#: The most numbers that the first layer's projection of the whole vocabulary
-#: (ids x gate width x directions) may hold for it to be made once per call,
-#: 32 MB in float32; past it each batch projects its own ids, so that memory
-#: stays bounded by the batch whatever the vocabulary and the network's width.
+#: The most numbers that the first layer's projection of the distinct ids of
+#: a call's documents (ids x gate width x directions) may hold for it to be
+#: made once per call, 32 MB in float32; past it each batch projects its own
+#: ids, so that memory stays bounded by the batch whatever the vocabulary and
+#: the network's width.
 PREPARED_TABLE_VALUES = 2**23
 
 
@@ -114,8 +115,9 @@ def predict_logits(
     # batches (each would otherwise project its own ids anew), unless that
     # table could outgrow the batches' own.
     prepared = None
-    if _first_layer_table_size(params, config) <= PREPARED_TABLE_VALUES:
-        prepared = prepare_predict(params, _in_pieces(sequences), config)
+    distinct = _distinct_ids(sequences, config.n_vocab)
+    if len(distinct) * _first_layer_row_size(params, config) <= PREPARED_TABLE_VALUES:
+        prepared = prepare_predict(params, [distinct], config)
 
     def run(idx: np.ndarray) -> None:
         ids, batch_lengths = pad_batch([sequences[i] for i in idx])
@@ -131,18 +133,24 @@ def predict_logits(
     return logits
 
 
-def _first_layer_table_size(params: Params, config: NetworkConfig) -> int:
-    """Numbers in the first layer's projection of the whole vocabulary."""
+def _first_layer_row_size(params: Params, config: NetworkConfig) -> int:
+    """Numbers in the first layer's projection of one id."""
     W_xh = params.get("layer0.fwd.W_xh")
     if W_xh is None:
         return 0
-    return config.n_vocab * W_xh.shape[1] * (2 if config.bidirectional else 1)
+    return W_xh.shape[1] * (2 if config.bidirectional else 1)
 
 
-def _in_pieces(sequences: Sequence[np.ndarray], size: int = 4096):
-    """The sequences' ids, concatenated a few thousand sequences at a time."""
+def _distinct_ids(sequences: Sequence[np.ndarray], n_vocab: int, size: int = 4096):
+    """The distinct ids of the sequences, in increasing order.
+
+    Read a few thousand sequences at a time, in memory bounded by those and
+    the vocabulary.
+    """
+    present = np.zeros(n_vocab, dtype=bool)
     for start in range(0, len(sequences), size):
-        yield np.concatenate(sequences[start : start + size])
+        present[np.concatenate(sequences[start : start + size])] = True
+    return np.flatnonzero(present)
 
 
 def _log_mean(log_values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

@@ -85,11 +85,33 @@ def test_a_wide_first_layer_is_projected_batch_by_batch(monkeypatch):
     )
     predict_logits(params, sequences, config)
     assert len(calls) == 1
-    # 30 ids x 4 gates x 5 units x 2 directions = 1,200 numbers
-    monkeypatch.setattr(_prediction, "PREPARED_TABLE_VALUES", 1_199)
+    # 28 distinct ids x 4 gates x 5 units x 2 directions = 1,120 numbers
+    monkeypatch.setattr(_prediction, "PREPARED_TABLE_VALUES", 1_119)
     per_batch = predict_logits(params, sequences, config)
     assert len(calls) == 1
     assert_array_equal(per_batch, once)
+
+
+def test_the_table_is_bounded_by_the_documents_ids_not_the_vocabulary(monkeypatch):
+    # Regression: the once-per-call table was refused whenever the whole
+    # vocabulary's projection would outgrow PREPARED_TABLE_VALUES, though it
+    # only holds the ids the documents use (the LSTMs of speed.py, b and d,
+    # then projected each batch's ids anew: 5 and 9 tables for MR's 1,067
+    # sentences).
+    sequences, config, params = _problem(cell="lstm", num_layers=2)
+    calls = []
+    real = _prediction.prepare_predict
+    monkeypatch.setattr(
+        _prediction,
+        "prepare_predict",
+        lambda *args: calls.append(args) or real(*args),
+    )
+    # the whole vocabulary: 30 ids x 40 numbers; the documents: 28 ids
+    monkeypatch.setattr(_prediction, "PREPARED_TABLE_VALUES", 28 * 40)
+    predict_logits(params, sequences, config)
+    assert len(calls) == 1
+    (distinct,) = calls[0][1]
+    assert_array_equal(distinct, np.unique(np.concatenate(sequences)))
 
 
 def test_prediction_memory_does_not_grow_with_the_length():
