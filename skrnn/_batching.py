@@ -21,9 +21,7 @@ def pad_batch(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     lengths : ndarray of shape (n_samples,)
         Length of each sequence.
     """
-    lengths = np.fromiter(
-        (len(s) for s in sequences), dtype=np.intp, count=len(sequences)
-    )
+    lengths = np.fromiter(map(len, sequences), dtype=np.intp, count=len(sequences))
     n_steps = int(lengths.max(initial=0))
     ids = np.zeros((n_steps, len(sequences)), dtype=np.intp)
     if len(sequences):
@@ -49,9 +47,7 @@ def concatenate_sequences(
     starts : ndarray of shape (n_samples,)
         The index in ``tokens`` of each sequence's first token.
     """
-    lengths = np.fromiter(
-        (len(s) for s in sequences), dtype=np.intp, count=len(sequences)
-    )
+    lengths = np.fromiter(map(len, sequences), dtype=np.intp, count=len(sequences))
     starts = np.zeros(len(sequences), dtype=np.intp)
     np.cumsum(lengths[:-1], out=starts[1:])
     if not len(sequences):

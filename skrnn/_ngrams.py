@@ -322,7 +322,7 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
         Log-probabilities of the classes (softmax head), or log-odds of the
         labels (logistic head).
     """
-    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     decision = np.empty((len(sequences), model.coef.shape[1]))
     long = lengths > PREDICT_TOKENS
     short = np.flatnonzero(~long)
@@ -388,7 +388,7 @@ def staged_ngram_logits(
     doc, end, column = doc[order], end[order], column[order]
     first = np.ones(len(doc), bool)
     first[1:] = (doc[1:] != doc[:-1]) | (column[1:] != column[:-1])
-    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     offsets = np.cumsum(lengths) - lengths
     steps = np.zeros((int(lengths.sum()), model.coef.shape[1]))
     np.add.at(steps, offsets[doc[first]] + end[first], model.coef[column[first]])

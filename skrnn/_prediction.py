@@ -102,7 +102,7 @@ def predict_logits(
     ndarray of shape (n_samples, n_classes)
         Logits, row i for ``sequences[i]``.
     """
-    lengths = np.fromiter((len(s) for s in sequences), np.intp, len(sequences))
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
     # The width of a step's gates (a cell of one's own may have no W_hh).

@@ -181,7 +181,7 @@ def check_text(
     # numpy arrays and pandas Series: tolist() gives plain Python objects fast.
     documents = X.tolist() if ndim == 1 and hasattr(X, "tolist") else list(X)
 
-    if not all(isinstance(doc, str) for doc in documents):
+    if not all(map(isinstance, documents, repeat(str))):
         for i, doc in enumerate(documents):
             if not isinstance(doc, str):
                 raise TypeError(f"{name}[{i}] is {_not_a_document(doc)}")
@@ -786,13 +786,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             analyze = self.build_analyzer()
         return self._truncate([analyze(doc) for doc in documents])
 
-    def _truncate(self, token_lists: list[list[str]]) -> list[list[str]]:
-        """Keep the first (or last) ``max_length`` tokens of each list."""
+    def _truncate(self, documents: list[Sequence]) -> list[Sequence]:
+        """Keep the first (or last) ``max_length`` tokens (or ids) of each."""
         n = self.max_length
-        if n is None:
-            return token_lists
+        if n is None or max(map(len, documents), default=0) <= n:
+            return documents
         keep = slice(None, n) if self.truncating == "post" else slice(-n, None)
-        return [tokens[keep] for tokens in token_lists]
+        return [tokens[keep] for tokens in documents]
 
     def _encode(self, token_lists: list[list[str]]) -> list[np.ndarray]:
         """Map token lists, already truncated, to arrays of ids."""
@@ -832,7 +832,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         ):
             return None
         texts = list(map(self._count_vectorizer().build_preprocessor(), documents))
-        if not all(isinstance(text, str) for text in texts):
+        if not all(map(isinstance, texts, repeat(str))):
             return None  # a preprocessor of one's own: the analyzer's errors
         ids, lengths = _ids_by_chunks(texts, self.vocabulary_, np.dtype(self.dtype))
         return self._truncate(_cut(ids, lengths))
