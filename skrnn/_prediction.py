@@ -141,7 +141,9 @@ def _first_layer_row_size(params: Params, config: NetworkConfig) -> int:
     return W_xh.shape[1] * (2 if config.bidirectional else 1)
 
 
-def _distinct_ids(sequences: Sequence[np.ndarray], n_vocab: int, size: int = 4096):
+def _distinct_ids(
+    sequences: Sequence[np.ndarray], n_vocab: int, size: int = 4096
+) -> np.ndarray:
     """The distinct ids of the sequences, in increasing order.
 
     Read a few thousand sequences at a time, in memory bounded by those and
