@@ -819,12 +819,14 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         chunks not in the vocabulary (unknown words, or words with
         punctuation attached) go through the regular expression.  A learned
         vocabulary holds only tokens, so a chunk found in it is one token; a
-        fixed one may hold other strings, and is left to the analyzer.
+        fixed one may hold other strings, and is left to the analyzer.  So is
+        a subclass's own ``build_analyzer``.
 
         Returns None where this does not apply: the caller then tokenizes.
         """
         if (
-            self.analyzer != "word"
+            type(self).build_analyzer is not SequenceVectorizer.build_analyzer
+            or self.analyzer != "word"
             or self.tokenizer is not None
             or self.token_pattern != DEFAULT_TOKEN_PATTERN
             or self.stop_words is not None

@@ -283,6 +283,20 @@ def test_a_fixed_vocabulary_entry_that_is_no_token_is_never_matched():
     assert sequence.tolist() == [3, UNK_ID, 4, 5]
 
 
+def test_a_subclass_analyzer_is_used_by_transform():
+    # Regression: transform looked runs of text up without the analyzer, so a
+    # subclass's own build_analyzer (stemming, as scikit-learn's guide does
+    # it for CountVectorizer) shaped the vocabulary but not the ids.
+    class Stemmed(SequenceVectorizer):
+        def build_analyzer(self):
+            analyze = super().build_analyzer()
+            return lambda doc: [word[:4] for word in analyze(doc)]
+
+    vectorizer = Stemmed().fit(["running runner"])
+    (sequence,) = vectorizer.transform(["running runner"])
+    assert sequence.tolist() == [vectorizer.vocabulary_["runn"]] * 2
+
+
 def test_a_preprocessor_giving_no_str_fails_as_the_analyzer_does():
     def preprocessor(doc):
         return None if doc == "bad" else doc
