@@ -1717,10 +1717,9 @@ def _decode_vectorizer(section: Any) -> SequenceVectorizer:
     vocabulary = {word: index for index, word in enumerate(words, _N_RESERVED)}
     if len(vocabulary) != len(words):
         raise _CorruptFileError("vectorizer.vocabulary has duplicate words")
-    vectorizer.vocabulary_ = vocabulary
-    vectorizer.n_vocab_ = len(vocabulary) + _N_RESERVED
-    vectorizer.fixed_vocabulary_ = _expect(
-        section["fixed_vocabulary"], bool, "vectorizer.fixed_vocabulary"
+    vectorizer._set_vocabulary(
+        vocabulary,
+        _expect(section["fixed_vocabulary"], bool, "vectorizer.fixed_vocabulary"),
     )
     return vectorizer
 

@@ -658,23 +658,32 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         # Built even when unused, so that bad tokenizing parameters fail in fit.
         analyze = self.build_analyzer()
 
-        if self.vocabulary is not None:
+        fixed = self.vocabulary is not None
+        if fixed:
             token_lists = None
             vocabulary = self._validate_vocabulary()
-            self.fixed_vocabulary_ = True
         else:
             token_lists = [analyze(doc) for doc in documents]
             vocabulary = self._learn_vocabulary(token_lists)
-            self.fixed_vocabulary_ = False
 
         n_vocab = len(vocabulary) + _N_RESERVED
         if n_vocab - 1 > np.iinfo(dtype).max:
             raise ValueError(
                 f"dtype {dtype} cannot hold {n_vocab} ids; use a wider integer type"
             )
-        self.vocabulary_ = vocabulary
-        self.n_vocab_ = n_vocab
+        self._set_vocabulary(vocabulary, fixed)
         return token_lists
+
+    def _set_vocabulary(self, vocabulary: dict[str, int], fixed: bool) -> None:
+        """Set the fitted attributes of a vocabulary (in fit, and from a file)."""
+        self.vocabulary_ = vocabulary
+        self.n_vocab_ = len(vocabulary) + _N_RESERVED
+        self.fixed_vocabulary_ = fixed
+        # The vocabulary that transform may look runs of text up in whole:
+        # this one if each of its words is one token of the default pattern
+        # (not "it's", learned with a tokenizer since unset), checked once and
+        # tied to this dict, so that a dict assigned later is not taken for it.
+        self._token_vocabulary_ = vocabulary if _holds_only_tokens(vocabulary) else None
 
     def _learn_vocabulary(self, token_lists: list[list[str]]) -> dict[str, int]:
         """Select words as CountVectorizer does, numbered by frequency."""
@@ -817,10 +826,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Most chunks are one token of the vocabulary: ``str.split`` and one
         dictionary look-up per chunk (both in C) find them, and only the
         chunks not in the vocabulary (unknown words, or words with
-        punctuation attached) go through the regular expression.  A learned
-        vocabulary holds only tokens, so a chunk found in it is one token; a
-        fixed one may hold other strings, and is left to the analyzer.  So is
-        a subclass's own ``build_analyzer``.
+        punctuation attached) go through the regular expression.  That needs
+        a vocabulary of tokens, so that a chunk found in it is one token: one
+        learned with another tokenizing, or a fixed one with other strings
+        (``"it's"``, ``"a b"``), is left to the analyzer, as is a subclass's
+        own ``build_analyzer``.
 
         Returns None where this does not apply: the caller then tokenizes.
         """
@@ -830,7 +840,8 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             or self.tokenizer is not None
             or self.token_pattern != DEFAULT_TOKEN_PATTERN
             or self.stop_words is not None
-            or self.fixed_vocabulary_
+            # None if pickled before the record, or for another vocabulary
+            or getattr(self, "_token_vocabulary_", None) is not self.vocabulary_
         ):
             return None
         texts = list(map(self._count_vectorizer().build_preprocessor(), documents))
@@ -845,7 +856,8 @@ def _ids_by_chunks(
 ) -> tuple[np.ndarray, list[int]]:
     """The ids of preprocessed texts' tokens by the default token pattern.
 
-    ``vocabulary`` must hold only tokens of that pattern (a learned one).
+    ``vocabulary`` must hold only tokens of that pattern (see
+    :func:`_holds_only_tokens`).
 
     Returns
     -------
@@ -876,6 +888,12 @@ def _ids_by_chunks(
     # the number of tokens of each text, from those of its chunks
     ends = np.concatenate([[0], np.cumsum(n_tokens)])[np.cumsum(n_chunks)]
     return tokens, np.diff(ends, prepend=0).tolist()
+
+
+def _holds_only_tokens(vocabulary: Iterable[str]) -> bool:
+    """Whether each word is one whole token of the default token pattern."""
+    findall = re.compile(DEFAULT_TOKEN_PATTERN).findall
+    return all(findall(word) == [word] for word in vocabulary)
 
 
 def _lookup(

@@ -1957,6 +1957,21 @@ def test_load_of_the_same_version_does_not_warn():
         skrnn.load(io.BytesIO(data))
 
 
+def test_a_loaded_vectorizer_looks_runs_of_text_up_as_the_fitted_one():
+    # The loader sets the vectorizer's vocabulary as fit does, with the record
+    # that its words are single tokens: transform keeps the run look-up.
+    model = _fit()
+    documents = ["a good film!", "very bad story"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkrnnVersionWarning)
+        old = skrnn.load(OLD_FILES / "sgd_2c130fb.skrnn")
+    for loaded in (model, _round_trip(model), pickle.loads(pickle.dumps(model)), old):
+        assert loaded.vectorizer_._encode_by_chunks(documents) is not None
+    assert [
+        s.tolist() for s in _round_trip(model).vectorizer_.transform(documents)
+    ] == [s.tolist() for s in model.vectorizer_.transform(documents)]
+
+
 #: Model files saved by skrnn at 2c130fb, and what that version predicted.
 OLD_FILES = Path(__file__).parent / "data"
 OLD_MODELS = json.loads((OLD_FILES / "models_2c130fb.json").read_text())

@@ -297,6 +297,39 @@ def test_a_subclass_analyzer_is_used_by_transform():
     assert sequence.tolist() == [vectorizer.vocabulary_["runn"]] * 2
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"tokenizer": str.split, "token_pattern": None}, {"token_pattern": r"\S+"}],
+)
+def test_a_vocabulary_learned_with_other_tokens_is_read_token_by_token(params):
+    # Regression: once the tokenizer or pattern was set back to the default
+    # after fit, transform looked "it's" up whole in the vocabulary, where
+    # the analyzer gives the tokens "it", "'" and "s".
+    documents = ["it's a b-c test"]
+    vectorizer = SequenceVectorizer(**params).fit(documents)
+    vectorizer.set_params(tokenizer=None, token_pattern=DEFAULT_TOKEN_PATTERN)
+    got = vectorizer.transform(documents)
+    assert [sequence.tolist() for sequence in got] == _reference_ids(
+        vectorizer, documents
+    )
+
+
+def test_a_vocabulary_assigned_after_fit_is_read_token_by_token():
+    vectorizer = SequenceVectorizer().fit(["x y"])
+    vectorizer.vocabulary_ = {"it's": 2, "y": 3}
+    (sequence,) = vectorizer.transform(["it's y"])
+    assert sequence.tolist() == [UNK_ID, UNK_ID, UNK_ID, 3]
+
+
+def test_a_fixed_vocabulary_of_tokens_gives_the_analyzers_ids():
+    vectorizer = SequenceVectorizer(vocabulary=["it", "s", "good", ",", "é"])
+    documents = ["It's good, GOOD", "good,good é!", ""]
+    got = vectorizer.fit(["unused"]).transform(documents)
+    assert [sequence.tolist() for sequence in got] == _reference_ids(
+        vectorizer, documents
+    )
+
+
 def test_a_preprocessor_giving_no_str_fails_as_the_analyzer_does():
     def preprocessor(doc):
         return None if doc == "bad" else doc
