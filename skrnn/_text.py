@@ -848,7 +848,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         if not all(map(isinstance, texts, repeat(str))):
             return None  # a preprocessor of one's own: the analyzer's errors
         ids, lengths = _ids_by_chunks(texts, self.vocabulary_, np.dtype(self.dtype))
-        return self._truncate(_cut(ids, lengths))
+        sequences = _cut(ids, lengths)
+        kept = self._truncate(sequences)
+        if kept is sequences:
+            return sequences
+        # The kept ids in a buffer of their own, as _encode gives them: views
+        # of ids would keep every token of the documents in memory.
+        return _cut(np.concatenate(kept), list(map(len, kept)))
 
 
 def _ids_by_chunks(

@@ -330,6 +330,19 @@ def test_a_fixed_vocabulary_of_tokens_gives_the_analyzers_ids():
     )
 
 
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+def test_truncated_documents_hold_no_buffer_of_the_dropped_ids(truncating):
+    # Regression: the kept ids were views of the ids of every token of the
+    # documents, which stayed in memory as long as the sequences.
+    vectorizer = SequenceVectorizer(max_length=3, truncating=truncating)
+    documents = [" ".join(CORPUS) * 50] * 4 + ["cat"]
+    sequences = vectorizer.fit(CORPUS).transform(documents)
+    assert sequences[0].base.nbytes == sum(sequence.nbytes for sequence in sequences)
+    assert [sequence.tolist() for sequence in sequences] == _reference_ids(
+        vectorizer, documents
+    )
+
+
 def test_a_preprocessor_giving_no_str_fails_as_the_analyzer_does():
     def preprocessor(doc):
         return None if doc == "bad" else doc
