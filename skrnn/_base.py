@@ -37,7 +37,7 @@ from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._fitted import FittedModel
 from ._ngrams import ngram_logits
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
-from ._prediction import blended_logits, predict_logits
+from ._prediction import blended_logits, one_batch, predict_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import beside, single_threaded_blas, thread_pool
@@ -988,7 +988,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         try:
             ngrams = model.ngrams
+            # Threads for two batches or more, as predict_logits takes them:
+            # beside a single batch, the companion's thread cost more than it
+            # saved (thread start-up, GIL hand-offs).
             n_tasks = len(sequences) + (ngrams is not None)
+            if one_batch(ensemble[0].weights, sequences):
+                n_tasks = 1
             with single_threaded_blas(), thread_pool(self.n_jobs, n_tasks) as executor:
                 pending = None
                 if ngrams is not None and executor is not None:

@@ -105,9 +105,7 @@ def predict_logits(
     lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
-    # The width of a step's gates (a cell of one's own may have no W_hh).
-    W_hh = params.get("layer0.fwd.W_hh")
-    gate_width = None if W_hh is None else W_hh.shape[1]
+    gate_width = _gate_width(params)
     batches = length_runs(
         order, lengths, lambda length: prediction_batch_size(length, gate_width)
     )
@@ -131,6 +129,22 @@ def predict_logits(
     with thread_pool(n_jobs, len(batches)) as own:
         map_tasks(own, run, batches)
     return logits
+
+
+def one_batch(params: Params, sequences: Sequence[np.ndarray]) -> bool:
+    """Whether :func:`predict_logits` predicts the sequences in one batch.
+
+    Its batches are cut from the longest sequence down: there is one when
+    the first, sized by the longest sequence, holds them all.
+    """
+    longest = max(map(len, sequences), default=0)
+    return len(sequences) <= prediction_batch_size(longest, _gate_width(params))
+
+
+def _gate_width(params: Params) -> int | None:
+    """The width of a step's gates (a cell of one's own may have no W_hh)."""
+    W_hh = params.get("layer0.fwd.W_hh")
+    return None if W_hh is None else W_hh.shape[1]
 
 
 def _first_layer_row_size(params: Params, config: NetworkConfig) -> int:

@@ -10,6 +10,7 @@ from skrnn import _prediction
 from skrnn._batching import pad_batch
 from skrnn._prediction import (
     mean_output_logits,
+    one_batch,
     predict_logits,
     prediction_batch_size,
 )
@@ -52,6 +53,15 @@ def test_predict_logits_on_threads_matches_one_thread(cell, num_layers):
     one = predict_logits(params, sequences, config)
     for n_jobs in (2, 3):
         assert_array_equal(predict_logits(params, sequences, config, n_jobs), one)
+
+
+@pytest.mark.parametrize("n_documents", [0, 1, 40, 300, 3000, 12000])
+def test_one_batch_tells_whether_predict_logits_cuts_one(n_documents):
+    sequences, config, params = _problem(cell="lstm")
+    sequences = (sequences * 40)[:n_documents]
+    batches = []
+    predict_logits(params, sequences, config, on_batch=batches.append)
+    assert one_batch(params, sequences) == (len(batches) <= 1)
 
 
 def test_predict_logits_equals_forward_batch_by_batch(monkeypatch):
