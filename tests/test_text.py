@@ -1,5 +1,6 @@
 import pickle
 import re
+import sys
 import warnings
 from collections import Counter
 from types import MappingProxyType
@@ -261,6 +262,17 @@ def test_transform_gives_the_analyzers_tokens_ids_on_any_text(documents, params)
     expected = _reference_ids(vectorizer, documents)
     assert [sequence.tolist() for sequence in got] == expected
     assert all(sequence.dtype == np.dtype(vectorizer.dtype) for sequence in got)
+
+
+def test_str_split_cuts_at_the_default_patterns_white_space_exactly():
+    # transform's premise, over every code point of this Python's tables:
+    # str.split's white space is what the pattern's \s matches (tokens never
+    # span it, and it gives no token), and no word character is white space.
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    spaces = "".join(re.findall(r"\s", every))
+    assert spaces == "".join(filter(str.isspace, every))
+    assert "".join(spaces.split()) == ""
+    assert re.search(r"\w", spaces) is None
 
 
 def test_transform_of_text_with_punctuation_attached_and_unknown_words():
