@@ -34,6 +34,18 @@ def _problem(cell="gru", num_layers=1):
     return sequences, config, params
 
 
+def _prepared_tables(monkeypatch):
+    """The calls of ``prepare_predict`` (one per projected table) to come."""
+    calls = []
+    real = _prediction.prepare_predict
+    monkeypatch.setattr(
+        _prediction,
+        "prepare_predict",
+        lambda *args: calls.append(args) or real(*args),
+    )
+    return calls
+
+
 def test_predict_logits_keeps_the_order_of_the_documents():
     sequences, config, params = _problem()
     logits = predict_logits(params, sequences, config)
@@ -86,13 +98,7 @@ def test_a_wide_first_layer_is_projected_batch_by_batch(monkeypatch):
     # its own ids (memory bounded by the batch), with the same logits.
     sequences, config, params = _problem(cell="lstm", num_layers=2)
     once = predict_logits(params, sequences, config)
-    calls = []
-    real = _prediction.prepare_predict
-    monkeypatch.setattr(
-        _prediction,
-        "prepare_predict",
-        lambda *args: calls.append(args) or real(*args),
-    )
+    calls = _prepared_tables(monkeypatch)
     predict_logits(params, sequences, config)
     assert len(calls) == 1
     # 28 distinct ids x 4 gates x 5 units x 2 directions = 1,120 numbers
@@ -109,13 +115,7 @@ def test_the_table_is_bounded_by_the_documents_ids_not_the_vocabulary(monkeypatc
     # then projected each batch's ids anew: 5 and 9 tables for MR's 1,067
     # sentences).
     sequences, config, params = _problem(cell="lstm", num_layers=2)
-    calls = []
-    real = _prediction.prepare_predict
-    monkeypatch.setattr(
-        _prediction,
-        "prepare_predict",
-        lambda *args: calls.append(args) or real(*args),
-    )
+    calls = _prepared_tables(monkeypatch)
     # the whole vocabulary: 30 ids x 40 numbers; the documents: 28 ids
     monkeypatch.setattr(_prediction, "PREPARED_TABLE_VALUES", 28 * 40)
     predict_logits(params, sequences, config)
