@@ -6,6 +6,8 @@ Usage::
         --candidates '[{}, {"n_estimators": 3}]'
     python benchmarks/selection.py --corpora mr,trec,sst2 --repeats 3 --folds 5 \\
         --candidates '[{}, {"pooling": "mean"}]'
+    python benchmarks/selection.py --corpora sst2 --ngram-weights 0.5,0.6 \\
+        --candidates '[{}, {"n_estimators": 3}]'
 
 Each candidate (RNNTextClassifier parameters over skrnn's defaults) is
 fitted and scored on repeated stratified K-fold splits of **training data
@@ -19,6 +21,10 @@ difference from the first candidate with the standard error of that
 difference, which is much smaller than either accuracy's, since a split
 that is hard for one candidate is hard for the others too.  A difference of
 more than about two standard errors is one the protocol can tell apart.
+
+``--ngram-weights`` also scores every fitted candidate at those values of
+``ngram_weight``, which is read at prediction: each adds a row per
+candidate at no extra fit, on the same splits, paired like the others.
 
 The fits are independent: ``--jobs`` runs them in parallel processes.
 """
@@ -57,15 +63,24 @@ def _sst2():
 CORPORA = {"mr": _mr, "trec": _trec, "sst2": _sst2}
 
 
-def score(params, X, y, train, val, seed):
-    """Validation accuracy and fit seconds of one candidate on one split."""
+def score(params, X, y, train, val, seed, weights=()):
+    """Validation accuracies and fit seconds of one candidate on one split.
+
+    The accuracies are the candidate's as fitted, then at each of
+    ``weights`` as ``ngram_weight``.
+    """
     # JSON has no tuples: a list is one (``"ngram_range": [1, 2]``).
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     model = RNNTextClassifier(**{**params, "random_state": seed})
     start = time.perf_counter()
     model.fit([X[i] for i in train], y[train])
     seconds = time.perf_counter() - start
-    return model.score([X[i] for i in val], y[val]), seconds
+    X_val = [X[i] for i in val]
+    accuracies = [model.score(X_val, y[val])]
+    for weight in weights:
+        model.set_params(ngram_weight=weight)
+        accuracies.append(model.score(X_val, y[val]))
+    return accuracies, seconds
 
 
 def mean_se(values):
@@ -85,8 +100,19 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument(
+        "--ngram-weights",
+        default="",
+        help="comma-separated ngram_weight values to score each fit at as well",
+    )
     args = parser.parse_args()
     candidates = json.loads(args.candidates)
+    weights = [float(w) for w in args.ngram_weights.split(",") if w]
+    variants = [
+        variant
+        for params in candidates
+        for variant in [params] + [{**params, "ngram_weight": w} for w in weights]
+    ]
     print("\n".join(environment_lines()))
     for corpus in args.corpora.split(","):
         X, y = CORPORA[corpus]()
@@ -99,14 +125,21 @@ def main():
             ).split(X, y)
         ]
         results = Parallel(n_jobs=args.jobs)(
-            delayed(score)(params, X, y, train, val, seed=repeat)
+            delayed(score)(params, X, y, train, val, seed=repeat, weights=weights)
             for params in candidates
             for repeat, train, val in splits
         )
-        accuracy = np.array([r[0] for r in results]).reshape(len(candidates), -1)
-        seconds = np.array([r[1] for r in results]).reshape(len(candidates), -1)
+        # One row per variant: a candidate as fitted, then at each weight.
+        shape = (len(candidates), len(splits), 1 + len(weights))
+        accuracy = np.array([r[0] for r in results]).reshape(shape)
+        accuracy = accuracy.transpose(0, 2, 1).reshape(len(variants), -1)
+        seconds = np.repeat(
+            np.array([r[1] for r in results]).reshape(len(candidates), -1),
+            1 + len(weights),
+            axis=0,
+        )
         rows = []
-        for k, params in enumerate(candidates):
+        for k, params in enumerate(variants):
             mean, se = mean_se(100 * accuracy[k])
             diff, diff_se = (
                 mean_se(100 * (accuracy[k] - accuracy[0])) if k else (0.0, 0.0)
