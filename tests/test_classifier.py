@@ -1919,6 +1919,19 @@ def test_the_companion_is_blended_into_every_prediction(X, y, params):
     assert_allclose(explanation.staged_proba, staged[2], rtol=1e-8)
 
 
+def _companion_threads(monkeypatch):
+    """The threads on which the companion's logits will be computed."""
+    threads = []
+    real = base_module.ngram_logits
+
+    def recorded(*args):
+        threads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(base_module, "ngram_logits", recorded)
+    return threads
+
+
 def test_with_threads_the_companion_runs_beside_the_networks(monkeypatch):
     # n_jobs=2: the companion is one more task on the prediction's threads,
     # not a pass on the calling thread after the networks'; the output is the
@@ -1928,14 +1941,7 @@ def test_with_threads_the_companion_runs_beside_the_networks(monkeypatch):
     one = clf.predict_proba(docs)
     # batches of 8 documents: threads only run several batches
     monkeypatch.setattr(prediction_module, "prediction_batch_size", lambda *_: 8)
-    threads = []
-    real = base_module.ngram_logits
-
-    def recorded(*args):
-        threads.append(threading.current_thread())
-        return real(*args)
-
-    monkeypatch.setattr(base_module, "ngram_logits", recorded)
+    threads = _companion_threads(monkeypatch)
     assert_array_equal(clf.set_params(n_jobs=2).predict_proba(docs), one)
     assert threads and threads[0] is not threading.main_thread()
     assert_array_equal(clf.set_params(n_jobs=1).predict_proba(docs), one)
@@ -1949,14 +1955,7 @@ def test_with_threads_one_batch_and_the_companion_run_on_the_calling_thread(
     # beside a call's single batch, whose thread start-up and GIL hand-offs
     # made a call of a few documents 1.4-2.4 times as long as on one thread.
     clf = _with_companion(X_MULTI, Y_MULTI, n_jobs=2)
-    threads = []
-    real = base_module.ngram_logits
-
-    def recorded(*args):
-        threads.append(threading.current_thread())
-        return real(*args)
-
-    monkeypatch.setattr(base_module, "ngram_logits", recorded)
+    threads = _companion_threads(monkeypatch)
     two = clf.predict_proba(X_MULTI)
     assert threads == [threading.main_thread()]
     assert_array_equal(two, clf.set_params(n_jobs=1).predict_proba(X_MULTI))
