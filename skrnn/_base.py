@@ -443,6 +443,26 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             hooks = self._callback_hooks(
                 max_epochs * len(ensemble), documents, y, metadata, standing
             )
+            if (
+                incremental
+                and self.max_iter != "auto"
+                and any(
+                    member.optimizer.learning_rate == "cosine"
+                    and member.optimizer.schedule_epoch >= n_epochs
+                    for member in ensemble
+                )
+            ):
+                # Once for the ensemble, not once a member.
+                warnings.warn(
+                    "learning_rate='cosine' has brought the learning rate to 0 "
+                    f"in max_iter={self.max_iter} epochs: partial_fit trains "
+                    "with a learning rate of 0 from now on. Raise max_iter to go "
+                    "on along the schedule, or call fit to run it again "
+                    "(partial_fit keeps the fitted optimizer: another "
+                    "learning_rate takes effect at the next fit).",
+                    UserWarning,
+                    stacklevel=4,
+                )
             # The members train one after another, each on its own generator:
             # their results do not depend on n_jobs, which each fit uses.
             for k, member in enumerate(ensemble):
@@ -546,21 +566,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             -(-len(train.y) // self.batch_size),
             restart=own or not incremental,
         )
-        if (
-            optimizer.learning_rate == "cosine"
-            and incremental
-            and optimizer.schedule_epoch >= n_epochs
-        ):
-            warnings.warn(
-                "learning_rate='cosine' has brought the learning rate to 0 in "
-                f"max_iter={self.max_iter} epochs: partial_fit trains with a "
-                "learning rate of 0 from now on. Raise max_iter to go on along "
-                "the schedule, or call fit to run it again (partial_fit keeps "
-                "the fitted optimizer: another learning_rate takes effect at "
-                "the next fit).",
-                UserWarning,
-                stacklevel=5,
-            )
         weights = start.weights
         try:
             # Overflow to inf or NaN is caught as divergence, with an error

@@ -1090,6 +1090,17 @@ def test_partial_fit_is_the_next_epoch_of_the_cosine_schedule():
     assert _optimizer(clf).current_learning_rate == cosine_learning_rate(0.1, 11, 12)
 
 
+def test_an_ensemble_at_the_end_of_its_cosine_warns_once():
+    # Regression: every member of the ensemble gave the warning.
+    clf = RNNTextClassifier(**{**FAST, **COSINE, "max_iter": 1, "n_estimators": 3})
+    clf.fit(X_BIN, Y_BIN)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.partial_fit(X_BIN, Y_BIN)
+    (warning,) = [w for w in caught if "learning rate of 0" in str(w.message)]
+    assert warning.filename == __file__  # points at the caller
+
+
 def test_a_fit_after_partial_fit_restarts_the_cosine_schedule():
     clf = RNNTextClassifier(**{**FAST, **COSINE}, warm_start=True)
     clf.partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
