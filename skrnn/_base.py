@@ -17,6 +17,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -57,6 +58,7 @@ from .nn import (
     init_params,
     penalized_names,
 )
+from .nn._cells import BUILTIN_CELLS
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -463,14 +465,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                     UserWarning,
                     stacklevel=4,
                 )
-            # The members train one after another, each on its own generator:
-            # their results do not depend on n_jobs, which each fit uses.
-            for k, member in enumerate(ensemble):
-                if self.verbose and len(ensemble) > 1:
-                    print(f"Member {k + 1} of {len(ensemble)}:")
-                member, stopped = self._fit_member(
-                    member, data, hold_out, (max_epochs, n_epochs), hooks, incremental
-                )
+            trained = self._trained_members(
+                ensemble, data, hold_out, (max_epochs, n_epochs), hooks, incremental
+            )
+            for member, stopped in trained:
                 fitted.append(member)
                 all_stopped = all_stopped and stopped
                 if member.training.interrupted:
@@ -537,6 +535,58 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             return high
         steps = -(-n_train // self.batch_size)
         return min(high, max(low, -(-AUTO_MIN_STEPS // steps)))
+
+    def _trained_members(self, ensemble, data, hold_out, epochs, hooks, incremental):
+        """Each member trained, and whether a stopping rule ended its training.
+
+        The members train one after another, lazily (the caller stops at an
+        interrupted one), or side by side in ``n_jobs`` workers (joblib's
+        processes: numpy's many small calls per step hold the GIL too often
+        for threads to gain, ``benchmarks/two_cores.py``).  Each member
+        trains on its own generator, so both ways give the same members.
+        """
+        n_workers = self._member_workers(ensemble, incremental)
+        if n_workers > 1:
+            # The workers need the training parameters only: not the
+            # pre-trained vectors, already in the members' weights.
+            worker = type(self)(
+                **{
+                    **self.get_params(deep=False),
+                    "embeddings": None,
+                    "n_jobs": max(1, effective_n_jobs(self.n_jobs) // n_workers),
+                }
+            )
+            # (max_nbytes=None: the members' arrays are trained in place, not
+            # memory-mapped read-only)
+            yield from Parallel(n_jobs=n_workers, max_nbytes=None)(
+                delayed(worker._fit_member)(member, data, hold_out, epochs, None, False)
+                for member in ensemble
+            )
+            return
+        for k, member in enumerate(ensemble):
+            if self.verbose and len(ensemble) > 1:
+                print(f"Member {k + 1} of {len(ensemble)}:")
+            yield self._fit_member(member, data, hold_out, epochs, hooks, incremental)
+
+    def _member_workers(self, ensemble, incremental):
+        """How many workers train the members side by side; 1 trains them in turn.
+
+        Side by side needs an ensemble fitted (not ``partial_fit``) with
+        ``n_jobs`` of 2 or more, no printed progress (whose lines would mix)
+        and no callbacks (which follow the epochs as they end, in this
+        process), and a built-in cell: another process knows only the cells
+        that a module it imports registers.
+        """
+        if (
+            incremental
+            or self.verbose
+            or len(ensemble) < 2
+            or getattr(self, "_skl_callbacks", None)
+            or hasattr(self, "_parent_callback_ctx")
+            or ensemble[0].config.cell not in BUILTIN_CELLS
+        ):
+            return 1
+        return min(effective_n_jobs(self.n_jobs), len(ensemble))
 
     def _fit_member(self, start, data, hold_out, epochs, hooks, incremental):
         """Train one member of the ensemble (the only one by default).

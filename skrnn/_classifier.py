@@ -242,12 +242,12 @@ see SequenceVectorizer
         only (initial weights, validation split, shuffling and dropout, each
         drawn from a generator seeded by ``random_state`` and the member's
         index; member 0 is the network that ``n_estimators=1`` trains), are
-        trained one after another, each with its own early stopping, and
-        ``predict_proba`` averages their probabilities: ``decision_function``,
-        ``predict_log_proba``, ``predict``, ``staged_predict_proba`` and
-        ``explain`` read that average.  Fitting and predicting cost
-        ``n_estimators`` times those of one network.  See
-        :ref:`ensembles`.
+        trained one after another (side by side with ``n_jobs``), each with
+        its own early stopping, and ``predict_proba`` averages their
+        probabilities: ``decision_function``, ``predict_log_proba``,
+        ``predict``, ``staged_predict_proba`` and ``explain`` read that
+        average.  Fitting and predicting cost ``n_estimators`` times those of
+        one network.  See :ref:`ensembles`.
     ngram_range : tuple (min_n, max_n) or None, default=(1, 2)
         Fit an n-gram companion beside the network(s) and blend their
         probabilities: a bag of n-grams of ``min_n`` to ``max_n`` tokens
@@ -282,7 +282,12 @@ see SequenceVectorizer
         Each thread's BLAS runs single-threaded, so this is the way to use a
         second core.  With 2 or more, the n-gram companion is fitted on a
         thread of its own while the network trains (but for ``verbose``
-        output, whose lines would mix), with the same result.
+        output, whose lines would mix), and the members of an ensemble are
+        fitted side by side in up to ``n_jobs`` worker processes (joblib's,
+        so :func:`joblib.parallel_config` applies; not for ``partial_fit``,
+        ``verbose`` output, scikit-learn's callbacks or a cell added with
+        :func:`skrnn.nn.register_cell`), with the same result.  Interrupting
+        such a fit leaves the estimator as it was.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         dropout.  An int gives the same model for the same data, bit for bit.

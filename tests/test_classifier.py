@@ -1738,12 +1738,84 @@ def test_ensemble_members_differ_and_probabilities_are_their_mean():
     assert explanation.attributions.shape == (len(explanation.tokens),)
 
 
-def test_ensemble_does_not_depend_on_n_jobs():
-    one, _, _ = _ensemble(n_jobs=1, batch_size=80)
+def _spy_on_workers(monkeypatch):
+    """The ``n_jobs`` of each joblib.Parallel that trains members side by side."""
+    calls = []
+    real = base_module.Parallel
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["n_jobs"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base_module, "Parallel", spy)
+    return calls
+
+
+def _assert_same_members(one, two):
+    pairs = zip(one._fitted.ensemble, two._fitted.ensemble, strict=True)
+    for a, b in pairs:
+        for name in a.weights:
+            assert_array_equal(a.weights[name], b.weights[name])
+        assert (a.training.n_iter, a.training.t) == (b.training.n_iter, b.training.t)
+
+
+def test_ensemble_does_not_depend_on_n_jobs(monkeypatch):
+    workers = _spy_on_workers(monkeypatch)
+    one, X, y = _ensemble(n_jobs=1, batch_size=80)
+    assert workers == []
+    # the three members train side by side in two worker processes
     two, _, _ = _ensemble(n_jobs=2, batch_size=80)
-    for a, b in zip(one.estimators_weights_, two.estimators_weights_, strict=True):
-        for name in a:
-            assert_array_equal(a[name], b[name])
+    assert workers == [2]
+    _assert_same_members(one, two)
+    # ... and come back whole: their optimizers and generators continue alike
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for clf in (one, two):
+            clf.set_params(warm_start=True, max_iter=2).fit(X, y)
+    _assert_same_members(one, two)
+    assert_array_equal(one.predict_proba(X), two.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "case", ["verbose", "partial_fit", "registered cell", "callbacks"]
+)
+def test_members_train_in_turn_where_workers_cannot(case, monkeypatch, capsys):
+    # Printed lines would mix, partial_fit's epoch is short, another process
+    # knows only the built-in cells, and callbacks follow the epochs here.
+    workers = _spy_on_workers(monkeypatch)
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(
+        random_state=0, max_iter=1, n_estimators=2, n_jobs=2, ngram_range=None
+    )
+    if case == "verbose":
+        clf.set_params(verbose=1).fit(X, y)
+        assert "Member 2 of 2:" in capsys.readouterr().out
+    elif case == "partial_fit":
+        clf.partial_fit(X, y, classes=np.unique(y))
+    elif case == "registered cell":
+        skrnn.nn.register_cell("copy_of_rnn", CELLS["rnn"])
+        try:
+            clf.set_params(cell="copy_of_rnn").fit(X, y)
+        finally:
+            skrnn.nn.unregister_cell("copy_of_rnn")
+    else:
+        callback = pytest.importorskip("sklearn.callback")
+        monitor = callback.ScoringMonitor(scoring="accuracy")
+        clf.set_callbacks(monitor).fit(X, y)
+        assert (
+            len([row for row in monitor.get_logs().data if row["task_name"] == "epoch"])
+            == 2
+        )
+    assert workers == []
+    assert len(clf.estimators_weights_) == 2
+
+
+def test_a_member_diverging_in_a_worker_keeps_the_fitted_model():
+    clf, X, y = _ensemble(n_jobs=2, n_estimators=2, max_iter=1)
+    before = clf._fitted
+    with pytest.raises(ValueError, match="Training diverged"):
+        clf.set_params(learning_rate_init=1e30, warm_start=True).fit(X, y)
+    assert clf._fitted is before
 
 
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])

@@ -288,3 +288,12 @@ def test_ensemble_predicts_the_mean_of_its_members():
         members.append(single.predict(X))
     assert_allclose(reg.predict(X), np.mean(members, axis=0), rtol=1e-12)
     assert_allclose(reg.staged_predict(X[:1])[0][-1], reg.predict(X[:1])[0])
+    # with n_jobs=2 the members train in worker processes, to the same bits
+    two = RNNTextRegressor(random_state=0, max_iter=3, n_estimators=2, n_jobs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        two.fit(X, y)
+    pairs = zip(reg.estimators_weights_, two.estimators_weights_, strict=True)
+    for ours, theirs in pairs:
+        for name, weight in ours.items():
+            assert_array_equal(theirs[name], weight)

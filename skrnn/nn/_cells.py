@@ -581,6 +581,9 @@ _BUILTIN: dict[str, Cell] = {
 
 _REGISTRY: dict[str, Cell] = dict(_BUILTIN)
 
+#: The names of the cells every process knows, without a registration.
+BUILTIN_CELLS = frozenset(_BUILTIN)
+
 CELLS: Mapping[str, Cell] = MappingProxyType(_REGISTRY)
 """The registered cells by option string, read only: see :func:`register_cell`."""
 
