@@ -207,7 +207,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
       or floats of shape (n_samples, n_outputs)), checked against ``model``.
     * ``_training_weights(y, sample_weight)``: the weights of the loss.
     * ``_min_validation(targets)``: the fewest samples a hold-out may have.
-    * ``_stratify(targets)``: what to stratify the hold-out by, or None.
+    * ``_stratify(targets, warn=False)``: what to stratify the hold-out by, or
+      None; ``warn`` warns the caller when it cannot be stratified.
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -426,6 +427,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 self._uses_early_stopping(len(documents), self._min_validation(targets))
                 and not incremental
             )
+            if hold_out:
+                # Once for the ensemble, in this process: a member's hold-out
+                # may be split in a worker, whose warnings do not come back.
+                self._stratify(targets, warn=True)
             # The documents trained on: train_test_split holds out the ceiling.
             n_train = len(documents) - (
                 math.ceil(self.validation_fraction * len(documents)) if hold_out else 0

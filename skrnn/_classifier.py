@@ -726,23 +726,25 @@ see SequenceVectorizer
             return 1
         return int(np.count_nonzero(np.bincount(y_index)))
 
-    def _stratify(self, y_index):
+    def _stratify(self, y_index, *, warn=False):
         """Stratify the hold-out by class, unless a class has a single sample.
 
-        A multi-label hold-out is not stratified.
+        A multi-label hold-out is not stratified.  ``warn`` says so when a
+        class has a single sample.
         """
         if y_index.ndim == 2:
             return None
         counts = np.bincount(y_index)
         if counts[counts > 0].min() >= 2:
             return y_index
-        warnings.warn(
-            "early_stopping holds out a validation part that is not "
-            "stratified: some class has a single training sample, which "
-            "either the training part or the validation part will lack.",
-            UserWarning,
-            stacklevel=6,
-        )
+        if warn:
+            warnings.warn(
+                "early_stopping holds out a validation part that is not "
+                "stratified: some class has a single training sample, which "
+                "either the training part or the validation part will lack.",
+                UserWarning,
+                stacklevel=5,
+            )
         return None
 
     def _class_weights(self, y, dtype):

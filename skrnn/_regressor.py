@@ -214,7 +214,7 @@ dtype : see RNNTextClassifier
         """R^2 needs two held-out samples."""
         return 2
 
-    def _stratify(self, targets):
+    def _stratify(self, targets, *, warn=False):
         return None
 
     # ---------------------------------------------------------------- predicting

@@ -1818,6 +1818,28 @@ def test_a_member_diverging_in_a_worker_keeps_the_fitted_model():
     assert clf._fitted is before
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_an_unstratified_hold_out_is_told_once_to_the_caller(n_jobs, monkeypatch):
+    # Regression: the members split their hold-outs in joblib's workers with
+    # n_jobs=2, whose warnings went to the workers' stderr, out of the
+    # caller's filters (and in turn, the warning came once a member, pointing
+    # into scikit-learn).
+    workers = _spy_on_workers(monkeypatch)
+    X, y = [*X_BIN, "a lone document"], [*Y_BIN, "other"]
+    with pytest.warns(UserWarning, match="not stratified") as record:
+        _fit(
+            X,
+            y,
+            early_stopping=True,
+            validation_fraction=0.3,
+            n_estimators=2,
+            n_jobs=n_jobs,
+        )
+    assert workers == ([2] if n_jobs == 2 else [])
+    [warning] = [w for w in record if "not stratified" in str(w.message)]
+    assert warning.filename == __file__  # points at the caller
+
+
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_ensemble_continues_every_member(how):
     # (at a constant rate: a cosine schedule of 3 epochs has ended)
