@@ -563,10 +563,15 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
             # (max_nbytes=None: the members' arrays are trained in place, not
             # memory-mapped read-only)
-            yield from Parallel(n_jobs=n_workers, max_nbytes=None)(
+            trained = Parallel(n_jobs=n_workers, max_nbytes=None)(
                 delayed(worker._fit_member)(member, data, hold_out, epochs, None, False)
                 for member in ensemble
             )
+            # Each comes back with copies of the vocabulary and classes that
+            # the members share.
+            for start, (member, stopped) in zip(ensemble, trained, strict=True):
+                shared = {"classes": start.classes, "vectorizer": start.vectorizer}
+                yield dataclasses.replace(member, **shared), stopped
             return
         for k, member in enumerate(ensemble):
             if self.verbose and len(ensemble) > 1:

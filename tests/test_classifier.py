@@ -1767,6 +1767,11 @@ def test_ensemble_does_not_depend_on_n_jobs(monkeypatch):
     two, _, _ = _ensemble(n_jobs=2, batch_size=80)
     assert workers == [2]
     _assert_same_members(one, two)
+    # ... which share member 0's vocabulary and classes, as one after another
+    # (regression: each came back with copies of its own)
+    for member in two._fitted.members:
+        assert member.vectorizer is two._fitted.vectorizer
+        assert member.classes is two._fitted.classes
     # ... and come back whole: their optimizers and generators continue alike
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
