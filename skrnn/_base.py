@@ -17,7 +17,8 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import effective_n_jobs
+from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -28,6 +29,7 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
 )
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -94,6 +96,12 @@ EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
 #: rule on 100 to 3,000 documents, ``benchmarks/schedules.py`` on 5,000-10,000).
 AUTO_MIN_STEPS = 1000
 AUTO_EPOCHS = (8, 200)
+
+#: Tokens (documents' tokens times epochs) a member of an ensemble must train
+#: on for ``n_jobs`` workers to train the members side by side: about a second
+#: of the defaults' training (~200,000 tokens/s on one core), against the
+#: second or more it takes to start worker processes the first time.
+MEMBER_WORKER_MIN_TOKENS = 250_000
 
 #: Parameters that shape the network; a warm start requires them unchanged.
 _ARCHITECTURE_PARAMS = (
@@ -550,7 +558,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         for threads to gain, ``benchmarks/two_cores.py``).  Each member
         trains on its own generator, so both ways give the same members.
         """
-        n_workers = self._member_workers(ensemble, incremental)
+        n_workers = self._member_workers(ensemble, data, epochs[0], incremental)
         if n_workers > 1:
             # The workers need the training parameters only: not the
             # pre-trained vectors, already in the members' weights.
@@ -578,14 +586,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 print(f"Member {k + 1} of {len(ensemble)}:")
             yield self._fit_member(member, data, hold_out, epochs, hooks, incremental)
 
-    def _member_workers(self, ensemble, incremental):
+    def _member_workers(self, ensemble, data, max_epochs, incremental):
         """How many workers train the members side by side; 1 trains them in turn.
 
         Side by side needs an ensemble fitted (not ``partial_fit``) with
-        ``n_jobs`` of 2 or more, no printed progress (whose lines would mix)
-        and no callbacks (which follow the epochs as they end, in this
-        process), and a built-in cell: another process knows only the cells
-        that a module it imports registers.
+        ``n_jobs`` of 2 or more, worker processes (on joblib's threads the
+        members would gain nothing and an interrupt would not stop them), at
+        least :data:`MEMBER_WORKER_MIN_TOKENS` tokens a member to train on
+        (starting workers takes seconds), no printed progress (whose lines
+        would mix) and no callbacks (which follow the epochs as they end, in
+        this process), and a built-in cell: another process knows only the
+        cells that a module it imports registers.
         """
         if (
             incremental
@@ -594,7 +605,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             or getattr(self, "_skl_callbacks", None)
             or hasattr(self, "_parent_callback_ctx")
             or ensemble[0].config.cell not in BUILTIN_CELLS
+            or int(data.lengths.sum()) * max_epochs < MEMBER_WORKER_MIN_TOKENS
         ):
+            return 1
+        backend, _ = get_active_backend()
+        if getattr(backend, "uses_threads", False):
             return 1
         return min(effective_n_jobs(self.n_jobs), len(ensemble))
 

@@ -284,10 +284,12 @@ see SequenceVectorizer
         thread of its own while the network trains (but for ``verbose``
         output, whose lines would mix), and the members of an ensemble are
         fitted side by side in up to ``n_jobs`` worker processes (joblib's,
-        so :func:`joblib.parallel_config` applies; not for ``partial_fit``,
-        ``verbose`` output, scikit-learn's callbacks or a cell added with
-        :func:`skrnn.nn.register_cell`), with the same result.  Interrupting
-        such a fit leaves the estimator as it was.
+        so :func:`joblib.parallel_config` applies; not on its threading
+        backend, not for ``partial_fit``, ``verbose`` output, scikit-learn's
+        callbacks, a cell added with :func:`skrnn.nn.register_cell`, or
+        members of less than about a second of training each, 250,000
+        tokens times epochs), with the same result.  Interrupting such a fit
+        leaves the estimator as it was.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         dropout.  An int gives the same model for the same data, bit for bit.

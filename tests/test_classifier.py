@@ -1738,8 +1738,14 @@ def test_ensemble_members_differ_and_probabilities_are_their_mean():
     assert explanation.attributions.shape == (len(explanation.tokens),)
 
 
-def _spy_on_workers(monkeypatch):
-    """The ``n_jobs`` of each joblib.Parallel that trains members side by side."""
+def _spy_on_workers(monkeypatch, min_tokens=0):
+    """The ``n_jobs`` of each joblib.Parallel that trains members side by side.
+
+    The toy fits here have too little work to start workers for, unless
+    ``min_tokens`` lowers the bar.
+    """
+    if min_tokens is not None:
+        monkeypatch.setattr(base_module, "MEMBER_WORKER_MIN_TOKENS", min_tokens)
     calls = []
     real = base_module.Parallel
 
@@ -1782,12 +1788,24 @@ def test_ensemble_does_not_depend_on_n_jobs(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "case", ["verbose", "partial_fit", "registered cell", "callbacks"]
+    "case",
+    [
+        "verbose",
+        "partial_fit",
+        "registered cell",
+        "callbacks",
+        "threads",
+        "little work",
+    ],
 )
 def test_members_train_in_turn_where_workers_cannot(case, monkeypatch, capsys):
     # Printed lines would mix, partial_fit's epoch is short, another process
-    # knows only the built-in cells, and callbacks follow the epochs here.
-    workers = _spy_on_workers(monkeypatch)
+    # knows only the built-in cells, callbacks follow the epochs here, on
+    # joblib's threads the members would gain nothing (and an interrupt would
+    # not stop them), and starting workers costs more than a small fit.
+    workers = _spy_on_workers(
+        monkeypatch, min_tokens=None if case == "little work" else 0
+    )
     X, y = load_toy_sentiment(return_X_y=True)
     clf = RNNTextClassifier(
         random_state=0, max_iter=1, n_estimators=2, n_jobs=2, ngram_range=None
@@ -1803,6 +1821,11 @@ def test_members_train_in_turn_where_workers_cannot(case, monkeypatch, capsys):
             clf.set_params(cell="copy_of_rnn").fit(X, y)
         finally:
             skrnn.nn.unregister_cell("copy_of_rnn")
+    elif case == "threads":
+        with joblib.parallel_config(backend="threading"):
+            clf.fit(X, y)
+    elif case == "little work":
+        clf.fit(X, y)
     else:
         callback = pytest.importorskip("sklearn.callback")
         monitor = callback.ScoringMonitor(scoring="accuracy")
@@ -1815,12 +1838,14 @@ def test_members_train_in_turn_where_workers_cannot(case, monkeypatch, capsys):
     assert len(clf.estimators_weights_) == 2
 
 
-def test_a_member_diverging_in_a_worker_keeps_the_fitted_model():
+def test_a_member_diverging_in_a_worker_keeps_the_fitted_model(monkeypatch):
+    workers = _spy_on_workers(monkeypatch)
     clf, X, y = _ensemble(n_jobs=2, n_estimators=2, max_iter=1)
     before = clf._fitted
     with pytest.raises(ValueError, match="Training diverged"):
         clf.set_params(learning_rate_init=1e30, warm_start=True).fit(X, y)
     assert clf._fitted is before
+    assert workers == [2, 2]
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

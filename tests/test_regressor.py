@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 import skrnn
+import skrnn._base as base_module
 from skrnn import RNNTextRegressor
 from skrnn.nn import CELLS, POOLINGS
 
@@ -274,7 +275,7 @@ def test_callbacks_see_r2_scores():
     assert epochs[0]["r2"] == pytest.approx(first.score(X, Y))
 
 
-def test_ensemble_predicts_the_mean_of_its_members():
+def test_ensemble_predicts_the_mean_of_its_members(monkeypatch):
     X = ["a good film", "a bad film", "a fine film", "a poor film"] * 5
     y = [1.0, -1.0, 0.5, -0.5] * 5
     reg = RNNTextRegressor(random_state=0, max_iter=3, n_estimators=2)
@@ -288,7 +289,9 @@ def test_ensemble_predicts_the_mean_of_its_members():
         members.append(single.predict(X))
     assert_allclose(reg.predict(X), np.mean(members, axis=0), rtol=1e-12)
     assert_allclose(reg.staged_predict(X[:1])[0][-1], reg.predict(X[:1])[0])
-    # with n_jobs=2 the members train in worker processes, to the same bits
+    # with n_jobs=2 the members train in worker processes (however little
+    # work they have), to the same bits
+    monkeypatch.setattr(base_module, "MEMBER_WORKER_MIN_TOKENS", 0)
     two = RNNTextRegressor(random_state=0, max_iter=3, n_estimators=2, n_jobs=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
