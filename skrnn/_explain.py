@@ -231,9 +231,10 @@ class RegressionExplanation:
         """
         tokens = [_displayed(token) for token in self.tokens]
         width = max([5, *map(len, tokens)])
-        staged = self.staged_prediction.reshape(len(tokens), -1)
-        attributions = self.attributions.reshape(len(tokens), -1)
-        n_outputs = staged.shape[1]
+        # the prediction counts the outputs: an empty document has no rows
+        n_outputs = np.size(self.prediction)
+        staged = self.staged_prediction.reshape(len(tokens), n_outputs)
+        attributions = self.attributions.reshape(len(tokens), n_outputs)
         names = [""] if n_outputs == 1 else [f"[{k}]" for k in range(n_outputs)]
         f_width = 9
         m_width = max(10, len(self.method + names[-1]))

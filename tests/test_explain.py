@@ -18,7 +18,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
-from skrnn import RNNTextClassifier, _explain
+from skrnn import RNNTextClassifier, RNNTextRegressor, _explain
 from skrnn._demo import SEED_PARAMS
 from skrnn._explain import (
     Explanation,
@@ -253,6 +253,25 @@ def test_empty_documents():
     assert explanation.attributions.shape == (0,)
     assert_allclose(explanation.proba, clf.predict_proba([""])[0], rtol=1e-6)
     assert explanation.prediction == clf.predict([""])[0]
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_regression_explanation_table_of_an_empty_document(n_outputs):
+    # Regression: the table reshaped the empty staged predictions to
+    # (0, -1), which numpy refuses ("cannot reshape array of size 0").
+    y = np.arange(6.0) if n_outputs == 1 else np.c_[np.arange(6.0), -np.arange(6.0)]
+    reg = RNNTextRegressor(**TINY).fit(X_MULTI, y)
+    explanation = explain_document(reg, "")
+    assert explanation.tokens == []
+    lines = str(explanation).splitlines()
+    assert len(lines) == 2  # the header, then the prediction
+    assert lines[0].split()[2:] == (
+        ["f", "occlusion"]
+        if n_outputs == 1
+        else ["f[0]", "occlusion[0]", "f[1]", "occlusion[1]"]
+    )
+    values = np.ravel(reg.predict([""])[0])
+    assert lines[1] == "prediction: " + ", ".join(f"{v:.3f}" for v in values)
 
 
 @pytest.mark.parametrize(
