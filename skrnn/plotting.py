@@ -43,9 +43,21 @@ def plot_explanation(
 
     Raises
     ------
+    TypeError
+        If ``explanation`` is not a classifier's, such as a regressor's.
+    ValueError
+        If it is a multi-label explanation, which has no single predicted
+        class.
     ImportError
         If matplotlib is not installed.
     """
+    if not isinstance(explanation, Explanation):
+        raise TypeError(
+            "plot_explanation draws the Explanation of a classifier "
+            f"(RNNTextClassifier.explain); got a {type(explanation).__name__}. "
+            "Print a regressor's explanation for its table: "
+            "print(regressor.explain(text))."
+        )
     try:
         import matplotlib.pyplot as plt
         from matplotlib.cm import ScalarMappable

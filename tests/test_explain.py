@@ -443,6 +443,15 @@ def test_plot_explanation_draws_dollar_signs_literally():
         plt.close("all")
 
 
+def test_plot_explanation_of_a_regression_is_a_clear_error():
+    # Regression: an AttributeError ("no attribute 'predicted_index'").
+    from skrnn.plotting import plot_explanation
+
+    reg = RNNTextRegressor(**TINY).fit(X_MULTI, np.arange(6.0))
+    with pytest.raises(TypeError, match="the Explanation of a classifier"):
+        plot_explanation(reg.explain("good film"))
+
+
 def test_plot_explanation_without_matplotlib(monkeypatch):
     from skrnn.plotting import plot_explanation
 
