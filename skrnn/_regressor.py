@@ -214,6 +214,25 @@ dtype : see RNNTextClassifier
         """R^2 needs two held-out samples."""
         return 2
 
+    def _split_validation(self, data, seed):
+        """The hold-out of early stopping, refused if R^2 is undefined on it.
+
+        On one sample R^2 is 0 whatever the predictions, so training would
+        stop after ``n_iter_no_change`` epochs and keep the first epoch's
+        weights.
+        """
+        train, validation = super()._split_validation(data, seed)
+        n_min = self._min_validation(validation.y)
+        if len(validation.y) < n_min:
+            raise ValueError(
+                f"early_stopping holds out validation_fraction="
+                f"{self.validation_fraction} of {len(data.y)} samples, "
+                f"{len(validation.y)} sample, on which R^2 is not defined (it "
+                f"needs {n_min}); pass more samples, a larger "
+                "validation_fraction, or early_stopping=False."
+            )
+        return train, validation
+
     def _stratify(self, targets, *, warn=False):
         return None
 

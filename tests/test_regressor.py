@@ -155,6 +155,19 @@ def test_early_stopping_on_validation_r2(capsys):
     assert f"validation R^2 = {last:.4f}" in lines[-1]
 
 
+def test_early_stopping_refuses_a_hold_out_of_one_sample():
+    # Regression: R^2 on one sample is 0 whatever the predictions, so the
+    # fit stopped after n_iter_no_change + 1 epochs and silently kept the
+    # first epoch's weights.
+    reg = RNNTextRegressor(**{**FAST, "max_iter": 20}, early_stopping=True)
+    with pytest.raises(ValueError, match="1 sample, on which R\\^2 is not defined"):
+        reg.fit(X[:5], Y[:5])
+    assert not hasattr(reg, "n_iter_")
+    # two held-out samples are enough
+    reg.set_params(validation_fraction=0.4).fit(X[:5], Y[:5])
+    assert len(reg.validation_scores_) == reg.n_iter_
+
+
 def test_auto_early_stopping_from_1000_documents():
     reg = RNNTextRegressor(**{**FAST, "max_iter": 1, "learning_rate": "constant"})
     reg.fit(X * 125, np.tile(Y, 125))
