@@ -635,7 +635,16 @@ see SequenceVectorizer
 
     def _check_y(self, y):
         """``y`` as a 1-D array of class labels, or a dense indicator matrix."""
-        if issparse(y) or (np.ndim(y) == 2 and np.shape(y)[1] > 1):
+        try:
+            ndim = None if issparse(y) else np.ndim(y)
+        except ValueError:  # numpy's "inhomogeneous shape"
+            raise ValueError(
+                "y holds sequences of different lengths, such as the labels of "
+                "each document: a multi-label y must be a binary indicator "
+                "matrix; make it with sklearn.preprocessing.MultiLabelBinarizer "
+                "(MultiLabelBinarizer().fit_transform(y))."
+            ) from None
+        if issparse(y) or (ndim == 2 and np.shape(y)[1] > 1):
             y = y.toarray() if issparse(y) else np.asarray(y)
             if (
                 type_of_target(y) != "multilabel-indicator"

@@ -1606,8 +1606,10 @@ def test_multilabel_targets_dense_sparse_and_bool_give_one_model():
     [
         (np.full((18, 2), 2), "binary indicator matrix"),
         (np.array([["a", "b"]] * 18), "binary indicator matrix"),
+        # Regression: numpy's "inhomogeneous shape" error
+        ([["a"], ["a", "b"]] * 9, "MultiLabelBinarizer"),
     ],
-    ids=["not-binary", "strings"],
+    ids=["not-binary", "strings", "lists-of-labels"],
 )
 def test_multilabel_target_errors(y, match):
     with pytest.raises(ValueError, match=match):
