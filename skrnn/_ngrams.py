@@ -564,7 +564,7 @@ def _select_C(
         n_splits = min(N_FOLDS, counts[counts > 0].min())
         # the other classes' documents make one stratum, or if too few for
         # one in every fold, join the most frequent class's
-        other = -1 if (~scored).sum() >= n_splits else columns[np.argmax(frequency)]
+        other = -1 if (~scored).sum() >= n_splits else int(np.argmax(frequency))
         strata = np.where(scored, y, other)
         splitter = StratifiedKFold
     if n_splits < 2:

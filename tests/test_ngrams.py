@@ -450,6 +450,44 @@ def test_a_rare_class_outside_the_cross_validation_leaves_it_whole(recwarn):
     assert model.C in ngrams_module.C_GRID
 
 
+class _RecordingStratifiedKFold(ngrams_module.StratifiedKFold):
+    strata: ClassVar[list] = []
+
+    def split(self, X, y, groups=None):
+        self.strata.append(np.asarray(y).copy())
+        return super().split(X, y, groups)
+
+
+@pytest.mark.parametrize("most_frequent", [3, 9])
+def test_few_documents_outside_the_cross_validation_join_the_most_frequent_class(
+    monkeypatch, most_frequent
+):
+    # Regression: the documents of the classes outside the CV's 8, fewer
+    # than the folds, joined the stratum of columns[most_frequent], an
+    # IndexError past the 8th class and another class below it.
+    counts = dict.fromkeys(range(10), 3)
+    counts[0] = counts[1] = 1  # outside the 8 most frequent: 2 documents
+    counts[most_frequent] = 6
+    y = np.repeat(list(counts), list(counts.values()))
+    rng = np.random.default_rng(0)
+    sequences = [np.array([2 + c, *rng.integers(12, 20, size=3)]) for c in y]
+    monkeypatch.setattr(ngrams_module, "StratifiedKFold", _RecordingStratifiedKFold)
+    monkeypatch.setattr(_RecordingStratifiedKFold, "strata", [])
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(len(y)),
+        ngram_range=(1, 2),
+        n_vocab=20,
+        n_classes=10,
+        head="softmax",
+    )
+    (strata,) = _RecordingStratifiedKFold.strata
+    assert_array_equal(strata[y < 2], [most_frequent] * 2)
+    assert_array_equal(strata[y >= 2], y[y >= 2])
+    assert model.C in C_GRID
+
+
 def test_few_documents_of_a_class_still_fit():
     # one document of class 2: no cross-validation, the grid's middle C
     sequences, y = _labelled(7, 2)
