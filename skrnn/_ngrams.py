@@ -33,6 +33,7 @@ n-grams of different lengths never collide (an n-gram's key lies in
 ``[n_vocab ** (n - 1), n_vocab ** n)``).
 """
 
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,6 +75,13 @@ N_FOLDS = 3
 #: number, and choosing on all of them cost 40 s for 77 classes of 10,000
 #: short documents (``benchmarks/companion_fit.py``).
 CV_COLUMNS = 8
+
+#: Held by each liblinear fit: liblinear shuffles with C's ``rand``, one
+#: generator for the whole process, which scikit-learn seeds at the start of a
+#: fit, so fits on several threads at once (a threaded parallel search, fits
+#: in threads of one's own) would draw from it in turn and differ from run to
+#: run.  One at a time, each fit is the same whatever runs beside it.
+_LIBLINEAR = threading.Lock()
 
 #: Smoothing count added to every feature's naive Bayes counts.
 NB_ALPHA = 1.0
@@ -519,7 +527,8 @@ def _fit_columns(
             max_iter=MAX_ITER,
             random_state=0,
         )
-        model.fit(scaled, positive, sample_weight)
+        with _LIBLINEAR:
+            model.fit(scaled, positive, sample_weight)
         return ratio * model.coef_[0], model.intercept_[0]
 
     coef = np.zeros((X.shape[1], targets.shape[1]))

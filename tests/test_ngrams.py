@@ -4,6 +4,7 @@ import subprocess
 import sys
 import tracemalloc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import numpy as np
@@ -31,6 +32,7 @@ from skrnn._ngrams import (
     staged_ngram_logits,
 )
 from skrnn._text import PAD_ID, UNK_ID
+from skrnn.datasets import load_trec
 from skrnn.nn._functional import sigmoid
 
 N_VOCAB = 12
@@ -617,3 +619,31 @@ def test_a_long_document_is_looked_up_in_bounded_memory():
     finally:
         tracemalloc.stop()
     assert peak < 20 * 2**20  # 400,000 tokens in one document; 56 MB before
+
+
+def test_companions_fitted_on_threads_at_once_are_those_fitted_alone():
+    # Regression: liblinear shuffles with one C generator for the whole
+    # process, seeded at the start of each fit, so fits on several threads at
+    # once (a threaded parallel search) drew from it in turn: every one of a
+    # dozen such fits differed from the same fit alone.
+    X, y = load_trec(return_X_y=True)
+    clf = RNNTextClassifier(max_iter=1, random_state=0).fit(X[:1500], y[:1500])
+    sequences = clf.vectorizer_.transform(X[:1500])
+    classes = np.searchsorted(clf.classes_, y[:1500])
+
+    def fit(_):
+        return fit_ngrams(
+            sequences,
+            classes,
+            np.ones(len(classes)),
+            ngram_range=(1, 2),
+            n_vocab=clf.vectorizer_.n_vocab_,
+            n_classes=len(clf.classes_),
+            head="softmax",
+        )
+
+    alone = fit(None)
+    with ThreadPoolExecutor(3) as threads:
+        for model in threads.map(fit, range(6)):
+            assert_array_equal(model.coef, alone.coef)
+            assert_array_equal(model.intercept, alone.intercept)
