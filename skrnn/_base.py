@@ -11,7 +11,6 @@ classes say only that; everything else is here.
 import dataclasses
 import math
 import os
-import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import ClassVar
@@ -20,7 +19,7 @@ import numpy as np
 from joblib import effective_n_jobs
 from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -52,6 +51,7 @@ from ._training import (
     fit_epochs,
 )
 from ._versioning import VersionedPickleMixin
+from ._warnings import warn
 from .nn import (
     CELLS,
     POOLINGS,
@@ -124,13 +124,24 @@ def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
             "token_pattern, tokenizer, preprocessor, stop_words)."
         )
     if not vectorizer.vocabulary_:
-        warnings.warn(
+        warn(
             "The learned vocabulary is empty (stop_words, min_df and max_df "
             "left no word): every word maps to the unknown-word id, and the "
             "model can only learn from the lengths of the documents.",
             UserWarning,
-            stacklevel=6,
         )
+
+
+def raveled_column(y):
+    """``y`` of one column as a 1-D array, with scikit-learn's warning; else ``y``."""
+    if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+        warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+        )
+        return np.asarray(y)[:, 0]
+    return y
 
 
 class _RegisteredCells(StrOptions):
@@ -215,8 +226,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
       or floats of shape (n_samples, n_outputs)), checked against ``model``.
     * ``_training_weights(y, sample_weight)``: the weights of the loss.
     * ``_min_validation(targets)``: the fewest samples a hold-out may have.
-    * ``_stratify(targets, warn=False)``: what to stratify the hold-out by, or
-      None; ``warn`` warns the caller when it cannot be stratified.
+    * ``_stratify(targets, tell=False)``: what to stratify the hold-out by, or
+      None; ``tell`` warns the caller when it cannot be stratified.
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -416,12 +427,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 "adversarial_epsilon=0."
             )
         if self.freeze_embeddings and start.config.one_hot:
-            warnings.warn(
+            warn(
                 "freeze_embeddings=True has no effect: with embedding_dim=None "
                 "and no embeddings, the network reads one-hot words and has "
                 "no embedding table to freeze.",
                 UserWarning,
-                stacklevel=4,
             )
         # The companion's settings are checked here, before the long part;
         # its fit runs first, or with n_jobs of 2 or more beside the
@@ -438,7 +448,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             if hold_out:
                 # Once for the ensemble, in this process: a member's hold-out
                 # may be split in a worker, whose warnings do not come back.
-                self._stratify(targets, warn=True)
+                self._stratify(targets, tell=True)
             # The documents trained on: train_test_split holds out the ceiling.
             n_train = len(documents) - (
                 math.ceil(self.validation_fraction * len(documents)) if hold_out else 0
@@ -468,7 +478,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 )
             ):
                 # Once for the ensemble, not once a member.
-                warnings.warn(
+                warn(
                     "learning_rate='cosine' has brought the learning rate to 0 "
                     f"in max_iter={self.max_iter} epochs: partial_fit trains "
                     "with a learning rate of 0 from now on. Raise max_iter to go "
@@ -476,7 +486,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                     "(partial_fit keeps the fitted optimizer: another "
                     "learning_rate takes effect at the next fit).",
                     UserWarning,
-                    stacklevel=4,
                 )
             trained = self._trained_members(
                 ensemble, data, hold_out, (max_epochs, n_epochs), hooks, incremental
@@ -509,19 +518,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             if hooks:
                 hooks[2](fitted)
             if interrupted:
-                warnings.warn(
+                warn(
                     "Training interrupted by user: the estimator keeps the weights "
                     f"of the last completed epoch (n_iter_={fitted.training.n_iter})"
                     f"{kept}.",
-                    stacklevel=4,
                 )
             elif not (incremental or all_stopped or self.learning_rate == "cosine"):
                 # (the cosine schedule ends at max_iter by design)
-                warnings.warn(
+                warn(
                     f"Stochastic Optimizer: Maximum iterations ({n_epochs}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=4,
                 )
         # One assignment: a concurrent reader sees the old model or this one.
         self._fitted = fitted

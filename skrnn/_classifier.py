@@ -1,7 +1,6 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
 import time
-import warnings
 from collections.abc import Iterable
 from numbers import Real
 from typing import ClassVar
@@ -16,9 +15,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._base import DEFAULT_TOKEN_PATTERN, BaseRNNText, _FittedAttribute
+from ._base import (
+    DEFAULT_TOKEN_PATTERN,
+    BaseRNNText,
+    _FittedAttribute,
+    raveled_column,
+)
 from ._explain import Explanation, explain_document, staged_outputs
 from ._ngrams import check_ngram_range, fit_ngrams
+from ._warnings import warn
 from .nn import HEADS
 from .nn._functional import log_sigmoid, log_softmax
 
@@ -656,7 +661,7 @@ see SequenceVectorizer
                     f"makes it); got a {type_of_target(y)!r} target."
                 )
             return y
-        y = column_or_1d(y, warn=True)
+        y = column_or_1d(raveled_column(y))
         assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         return y
@@ -737,10 +742,10 @@ see SequenceVectorizer
             return 1
         return int(np.count_nonzero(np.bincount(y_index)))
 
-    def _stratify(self, y_index, *, warn=False):
+    def _stratify(self, y_index, *, tell=False):
         """Stratify the hold-out by class, unless a class has a single sample.
 
-        A multi-label hold-out is not stratified.  ``warn`` says so when a
+        A multi-label hold-out is not stratified.  ``tell`` says so when a
         class has a single sample.
         """
         if y_index.ndim == 2:
@@ -748,13 +753,12 @@ see SequenceVectorizer
         counts = np.bincount(y_index)
         if counts[counts > 0].min() >= 2:
             return y_index
-        if warn:
-            warnings.warn(
+        if tell:
+            warn(
                 "early_stopping holds out a validation part that is not "
                 "stratified: some class has a single training sample, which "
                 "either the training part or the validation part will lack.",
                 UserWarning,
-                stacklevel=5,
             )
         return None
 

@@ -187,7 +187,6 @@ import re
 import secrets
 import stat
 import struct
-import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -209,6 +208,7 @@ from ._regressor import RNNTextRegressor
 from ._text import _N_RESERVED, DEFAULT_TOKEN_PATTERN, SequenceVectorizer
 from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
+from ._warnings import warn
 from .nn import (
     CELLS,
     NetworkConfig,
@@ -1425,13 +1425,12 @@ def _check_header(metadata: Any) -> None:
             f"{sorted(_ESTIMATORS)}"
         )
     if metadata["skrnn_version"] != __version__:
-        warnings.warn(
+        warn(
             SkrnnVersionWarning(
                 estimator_name=metadata["estimator"],
                 current_version=__version__,
                 original_version=metadata["skrnn_version"],
             ),
-            stacklevel=3,
         )
 
 

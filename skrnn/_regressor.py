@@ -1,15 +1,13 @@
 """RNNTextRegressor: a recurrent network that predicts numbers from raw text."""
 
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 
-from ._base import BaseRNNText, _FittedAttribute
+from ._base import BaseRNNText, _FittedAttribute, raveled_column
 from ._explain import RegressionExplanation, explain_document, staged_outputs
 
 
@@ -177,15 +175,7 @@ dtype : see RNNTextClassifier
         y = check_array(
             y, ensure_2d=False, dtype=np.float64, input_name="y", estimator=self
         )
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. "
-                "Please change the shape of y to (n_samples,), for example "
-                "using ravel().",
-                DataConversionWarning,
-                stacklevel=5,
-            )
-            y = y[:, 0]
+        y = raveled_column(y)
         if y.ndim not in (1, 2) or not y.shape[-1]:
             raise ValueError(
                 f"y must have shape (n_samples,) or (n_samples, n_outputs); "
@@ -233,7 +223,7 @@ dtype : see RNNTextClassifier
             )
         return train, validation
 
-    def _stratify(self, targets, *, warn=False):
+    def _stratify(self, targets, *, tell=False):
         return None
 
     # ---------------------------------------------------------------- predicting

@@ -17,10 +17,11 @@ import gzip
 import io
 import os
 import sys
-import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from ._warnings import warn
 
 __all__ = [
     "LABEL_COLUMN_NAMES",
@@ -565,12 +566,11 @@ def _warn_of_the_first_row(
     as a class of its own.
     """
     if header_row is not None and labels is None and len(header_row) == 1:
-        warnings.warn(
+        warn(
             f"{source}: the first row, {_shorten(' '.join(header_row))!r}, is "
             f"read as a header, not as a document; give {option('no_header')} "
             "to read it as one",
             TableWarning,
-            stacklevel=3,
         )
     elif (
         header_row is None
@@ -578,11 +578,10 @@ def _warn_of_the_first_row(
         and labels.count(labels[0]) == 1
         and len(set(labels)) < len(labels)
     ):
-        warnings.warn(
+        warn(
             f"{source}: the label of the first row, {_shorten(labels[0])!r}, is "
             "given to no other document; if that row is a header, give "
             f"{option('header')} (or {option('no_header')} to read it as data, "
             "without this warning)",
             TableWarning,
-            stacklevel=3,
         )

@@ -26,6 +26,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._warnings import warn
+
 __all__ = [
     "DEFAULT_TOKEN_PATTERN",
     "PAD_ID",
@@ -748,17 +750,15 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                     f"vocabulary words must be str, got {_type_name(word)} {word!r}"
                 )
         if self.analyzer == "char" and any(len(word) != 1 for word in words):
-            warnings.warn(
+            warn(
                 "Entries of more than one character found in vocabulary while "
                 "analyzer='char'. These entries will not be matched with any "
                 "documents",
-                stacklevel=5,
             )
         if self.lowercase and any(word != word.lower() for word in words):
-            warnings.warn(
+            warn(
                 "Upper case characters found in vocabulary while 'lowercase' is "
                 "True. These entries will not be matched with any documents",
-                stacklevel=5,
             )
         return words
 
@@ -775,16 +775,14 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 if value is not None and value != default
             ]
             for name in unused:
-                warnings.warn(
+                warn(
                     f"The parameter {name!r} will not be used since 'analyzer' "
                     "!= 'word'",
-                    stacklevel=5,
                 )
         elif self.tokenizer is not None and self.token_pattern is not None:
-            warnings.warn(
+            warn(
                 "The parameter 'token_pattern' will not be used since 'tokenizer' "
                 "is not None'",
-                stacklevel=5,
             )
 
     def _tokenize(self, documents: list[str]) -> list[list[str]]:

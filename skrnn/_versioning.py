@@ -6,10 +6,10 @@ loading one written by another version warns with
 ``InconsistentVersionWarning`` for its own estimators.
 """
 
-import warnings
 from typing import Any
 
 from . import __version__
+from ._warnings import warn
 
 __all__ = ["SkrnnVersionWarning", "VersionedPickleMixin"]
 
@@ -71,13 +71,12 @@ class VersionedPickleMixin:
         state = dict(state)
         original_version = state.pop("_skrnn_version", "unknown")
         if original_version != __version__:
-            warnings.warn(
+            warn(
                 SkrnnVersionWarning(
                     estimator_name=type(self).__name__,
                     current_version=__version__,
                     original_version=original_version,
                 ),
-                stacklevel=2,
             )
         parent = getattr(super(), "__setstate__", None)
         if parent is None:
