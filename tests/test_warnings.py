@@ -1,10 +1,13 @@
 """Warnings point at the caller's line, whichever way skrnn was reached."""
 
+import inspect
 import pickle
+import threading
 import warnings
 
 import numpy as np
 import pytest
+from joblib import parallel_config
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -85,3 +88,33 @@ def test_unpickling_another_version_warns_at_the_caller():
     with pytest.warns(SkrnnVersionWarning) as record:
         pickle.loads(data)
     assert _where(record, SkrnnVersionWarning, "0.0.9") == {__file__}
+
+
+def _vectorizer_on_a_thread():
+    # No caller of the user's on the thread: threading's frames, then skrnn's.
+    thread = threading.Thread(target=SequenceVectorizer(**UPPER).fit, args=(X,))
+    thread.start()
+    thread.join()
+
+
+def _vectorizer_in_a_threaded_search():
+    # joblib's threads: multiprocessing.pool's and threading's frames, then
+    # joblib's, scikit-learn's and skrnn's (a process worker is the same but
+    # for its frames, of multiprocessing and runpy).
+    with parallel_config(backend="threading"):
+        cross_val_score(RNNTextClassifier(**FAST, **UPPER), X, Y, cv=2, n_jobs=2)
+
+
+@pytest.mark.parametrize(
+    "call", [_vectorizer_on_a_thread, _vectorizer_in_a_threaded_search]
+)
+def test_a_warning_without_a_caller_outside_is_at_the_line_that_warns(call):
+    # Regression: the first frame outside the libraries was the standard
+    # library's (threading.py, multiprocessing/pool.py or process.py), whose
+    # line, "self._target(*self._args, **self._kwargs)", says nothing.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        call()
+    assert _where(record, UserWarning, "Upper case characters") == {
+        inspect.getsourcefile(SequenceVectorizer)
+    }
