@@ -659,7 +659,8 @@ def _load_model(path: str, trusted: list[str] | None = None):
     if not os.path.exists(path):
         raise CommandError(f"cannot read model {path}: no such file")
     try:
-        return load(path, trusted=trusted)
+        with _warnings_as_notes():  # another version's model
+            return load(path, trusted=trusted)
     except Exception as exc:
         raise CommandError(f"cannot load model {path}: {_reason(exc)}") from exc
 

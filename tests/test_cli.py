@@ -410,6 +410,21 @@ def test_train_then_predict(capsys, model, tmp_path):
     assert labels == expected.tolist()
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_model_of_another_version_is_a_warning_line(
+    capsys, persistence, model, data_csv, monkeypatch, command
+):
+    # Regression: the version warning of skrnn.load came out as Python's,
+    # "<frozen runpy>:88: SkrnnVersionWarning: ..." under python -m skrnn,
+    # and under -W error the model did not load.
+    monkeypatch.setattr(persistence, "__version__", "9.9.9")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, out, err = run(capsys, command, model, data_csv)
+    assert code == 0 and out
+    assert_one_line_error(err, "skrnn: warning: ", "saved with skrnn", "9.9.9")
+
+
 def test_predict_proba_reads_stdin(capsys, model, monkeypatch):
     stdin = io.TextIOWrapper(io.BytesIO(b"good movie\nbad movie\n"), encoding="utf-8")
     monkeypatch.setattr(sys, "stdin", stdin)
