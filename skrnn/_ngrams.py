@@ -33,6 +33,7 @@ n-grams of different lengths never collide (an n-gram's key lies in
 ``[n_vocab ** (n - 1), n_vocab ** n)``).
 """
 
+import os
 import threading
 import warnings
 from collections.abc import Sequence
@@ -82,6 +83,15 @@ CV_COLUMNS = 8
 #: in threads of one's own) would draw from it in turn and differ from run to
 #: run.  One at a time, each fit is the same whatever runs beside it.
 _LIBLINEAR = threading.Lock()
+
+
+def _new_liblinear_lock() -> None:
+    """A forked child's lock: the thread that held the parent's is not in it."""
+    global _LIBLINEAR
+    _LIBLINEAR = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_liblinear_lock)
 
 #: Smoothing count added to every feature's naive Bayes counts.
 NB_ALPHA = 1.0

@@ -1,7 +1,11 @@
 """The n-gram companion: keys, features, NBSVM fitting, staged logits."""
 
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 import tracemalloc
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -647,3 +651,49 @@ def test_companions_fitted_on_threads_at_once_are_those_fitted_alone():
         for model in threads.map(fit, range(6)):
             assert_array_equal(model.coef, alone.coef)
             assert_array_equal(model.intercept, alone.intercept)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_process_forked_while_a_companion_fits_fits_its_own():
+    # Regression: a process forked while another thread held the liblinear
+    # lock (a companion fitting there) inherited it held, by a thread it does
+    # not have: its first companion waited forever.
+    sequences, y = _labelled(30, 2)
+    held, done = threading.Event(), threading.Event()
+
+    def fitting():
+        with ngrams_module._LIBLINEAR:
+            held.set()
+            done.wait()
+
+    thread = threading.Thread(target=fitting)
+    thread.start()
+    held.wait()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                fit_ngrams(
+                    sequences,
+                    y,
+                    np.ones(len(y)),
+                    ngram_range=(1, 2),
+                    n_vocab=N_VOCAB,
+                    n_classes=2,
+                    head="softmax",
+                )
+                code = 0
+            finally:
+                os._exit(code)
+    finally:
+        done.set()
+        thread.join()
+    deadline = time.monotonic() + 30
+    while not (finished := os.waitpid(pid, os.WNOHANG))[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked process's companion did not finish")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(finished[1]) == 0
