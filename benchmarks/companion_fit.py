@@ -72,15 +72,16 @@ def fit_companion(sequences, y, n_vocab, settings):
         setattr(_ngrams, name, value)
     try:
         start = time.perf_counter()
-        model = _ngrams.fit_ngrams(
-            sequences,
-            y,
-            np.ones(len(y)),
-            ngram_range=(1, 2),
-            n_vocab=n_vocab,
-            n_classes=int(y.max()) + 1,
-            head="softmax",
-        )
+        with _ngrams.quiet_liblinear():
+            model = _ngrams.fit_ngrams(
+                sequences,
+                y,
+                np.ones(len(y)),
+                ngram_range=(1, 2),
+                n_vocab=n_vocab,
+                n_classes=int(y.max()) + 1,
+                head="softmax",
+            )
         return model, time.perf_counter() - start
     finally:
         for name, value in saved.items():

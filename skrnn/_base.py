@@ -37,7 +37,7 @@ from sklearn.utils.validation import (
 
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._fitted import FittedModel
-from ._ngrams import ngram_logits
+from ._ngrams import ngram_logits, quiet_liblinear
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import blended_logits, one_batch, predict_logits
 from ._progress import PROGRESS_DELAY, progress
@@ -439,7 +439,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # network's steps take one core in a minibatch of up to 64
         # documents), but for verbose output, whose lines would mix.
         fit_companion = self._companion_fit(sequences, targets, sample_weight, start)
-        with beside(fit_companion, None if self.verbose else self.n_jobs) as ngrams:
+        with (
+            quiet_liblinear(),
+            beside(fit_companion, None if self.verbose else self.n_jobs) as ngrams,
+        ):
             data = Dataset(sequences, targets, sample_weight)
             hold_out = (
                 self._uses_early_stopping(len(documents), self._min_validation(targets))

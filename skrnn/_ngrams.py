@@ -33,10 +33,11 @@ n-grams of different lengths never collide (an n-gram's key lies in
 ``[n_vocab ** (n - 1), n_vocab ** n)``).
 """
 
+import contextlib
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -58,6 +59,7 @@ __all__ = [
     "ngram_features",
     "ngram_logits",
     "ngram_occurrences",
+    "quiet_liblinear",
     "staged_ngram_logits",
 ]
 
@@ -470,13 +472,9 @@ def fit_ngrams(
     sample_weight = np.asarray(sample_weight, np.float64)
     # One fit at a time: scikit-learn's liblinear shuffles with one random
     # generator shared by the process, so fits on threads would draw from it
-    # in the threads' order and the model would change from run to run.  A
-    # fit stopped at MAX_ITER is no concern of the user's (the inner CV
-    # judges its C).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        C = _select_C(X, targets, sample_weight, y, head)
-        coef, intercept = _fit_columns(X, targets, sample_weight, C)
+    # in the threads' order and the model would change from run to run.
+    C = _select_C(X, targets, sample_weight, y, head)
+    coef, intercept = _fit_columns(X, targets, sample_weight, C)
     return NgramModel(
         ngram_range=ngram_range,
         n_vocab=int(n_vocab),
@@ -486,6 +484,26 @@ def fit_ngrams(
         head=head,
         C=C,
     )
+
+
+@contextlib.contextmanager
+def quiet_liblinear() -> Iterator[None]:
+    """Hide liblinear's convergence warnings while the block runs.
+
+    A companion's fit stopped at :data:`MAX_ITER` is no concern of the user's
+    (the inner cross-validation judges its ``C``).  Enter it on the thread
+    that fits the estimator, around the companion's fit wherever it runs:
+    the filters are the whole process's, and ``warnings.catch_warnings``
+    entered and left on another thread (before Python 3.14) could undo the
+    caller's filters or leave this one in place.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="Liblinear failed to converge",
+            category=ConvergenceWarning,
+        )
+        yield
 
 
 def _fit_columns(

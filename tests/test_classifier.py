@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import io
 import math
+import os
 import pickle
 import sys
 import threading
@@ -32,6 +33,7 @@ import skrnn._base as base_module
 import skrnn._prediction as prediction_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn import _ngrams as ngrams_module
 from skrnn._ngrams import fit_ngrams
 from skrnn._optimizers import (
     OPTIMIZERS,
@@ -2231,3 +2233,29 @@ def test_verbose_says_what_the_companion_fitted(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("N-gram companion: ") and "C=" in out[0]
     assert out[1].startswith("Epoch 1")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_the_companion_hides_liblinear_warnings_from_the_fitting_thread_only(
+    n_jobs, monkeypatch
+):
+    # Regression: fit_ngrams entered warnings.catch_warnings on the
+    # companion's own thread with n_jobs=2, which (before Python 3.14) could
+    # undo the caller's warning filters or leave its own in place for good.
+    # (scikit-learn's own checks enter it on any thread: only skrnn's count)
+    entered = []
+    real_enter = warnings.catch_warnings.__enter__
+    package = os.path.dirname(skrnn.__file__)
+
+    def spy(self):
+        if sys._getframe(1).f_code.co_filename.startswith(package):
+            entered.append(threading.current_thread() is threading.main_thread())
+        return real_enter(self)
+
+    monkeypatch.setattr(warnings.catch_warnings, "__enter__", spy)
+    monkeypatch.setattr(ngrams_module, "MAX_ITER", 1)  # liblinear cannot converge
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        _with_companion(n_jobs=n_jobs)
+    assert not [w for w in record if "Liblinear" in str(w.message)]
+    assert entered and all(entered)
