@@ -406,9 +406,16 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # The callbacks score with the caller's weights, as scikit-learn's own
         # estimators give them: without class_weight.
         metadata = None if sample_weight is None else {}
+        # Checked in float64: weights that float32 rounds to 0 are not the
+        # user's zeros.
         sample_weight = _check_sample_weight(
-            sample_weight, documents, dtype=dtype, ensure_non_negative=True
-        )
+            sample_weight, documents, dtype=np.float64, ensure_non_negative=True
+        ).astype(dtype, copy=False)
+        if not sample_weight.any():
+            raise ValueError(
+                f"The sample weights are too small for {dtype.name}: every one "
+                "rounds to 0. Scale them up, or pass dtype=numpy.float64."
+            )
         if metadata is not None:
             metadata["sample_weight"] = sample_weight
         sample_weight = self._training_weights(y, sample_weight)

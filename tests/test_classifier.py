@@ -1330,6 +1330,16 @@ def test_all_zero_sample_weights_are_an_error():
         RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=np.zeros(8))
 
 
+def test_sample_weights_that_float32_rounds_to_zero_are_an_error():
+    # Regression: they were "all zero" to scikit-learn's check, which the
+    # user's weights were not.
+    tiny = np.full(8, 1e-300)
+    with pytest.raises(ValueError, match="too small for float32"):
+        RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=tiny)
+    clf = RNNTextClassifier(**FAST, dtype=np.float64)
+    assert np.isfinite(clf.fit(X_BIN, Y_BIN, sample_weight=tiny).loss_curve_).all()
+
+
 #: "film" is ambiguous (6 negative, 3 positive); "boring" always negative, so
 #: the classes are 16 to 3 and "balanced" weighs each positive 16/3 times more.
 X_IMBALANCED = ["film"] * 6 + ["film"] * 3 + ["boring"] * 10
