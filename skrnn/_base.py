@@ -97,11 +97,13 @@ EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
 AUTO_MIN_STEPS = 1000
 AUTO_EPOCHS = (8, 200)
 
-#: Tokens (documents' tokens times epochs) a member of an ensemble must train
-#: on for ``n_jobs`` workers to train the members side by side: about a second
-#: of the defaults' training (~200,000 tokens/s on one core), against the
-#: second or more it takes to start worker processes the first time.
-MEMBER_WORKER_MIN_TOKENS = 250_000
+#: Training that ``n_jobs`` workers must save for an ensemble's members to
+#: train side by side, in tokens (the documents' tokens times epochs, times
+#: the rounds of members saved): about 2 s of the defaults' training on one
+#: core (~200,000 tokens/s), against the 2-3 s it takes to start worker
+#: processes the first time (0.06 s once they run, for 5 minutes).  A round
+#: of default fits on TREC, 55,000 tokens for 8 epochs, just passes.
+MEMBER_WORKERS_MIN_SAVING = 400_000
 
 #: Parameters that shape the network; a warm start requires them unchanged.
 _ARCHITECTURE_PARAMS = (
@@ -608,27 +610,29 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
         Side by side needs an ensemble fitted (not ``partial_fit``) with
         ``n_jobs`` of 2 or more, worker processes (on joblib's threads the
-        members would gain nothing and an interrupt would not stop them), at
-        least :data:`MEMBER_WORKER_MIN_TOKENS` tokens a member to train on
-        (starting workers takes seconds), no printed progress (whose lines
+        members would gain nothing and an interrupt would not stop them),
+        enough training saved to pay for starting them
+        (:data:`MEMBER_WORKERS_MIN_SAVING`), no printed progress (whose lines
         would mix) and no callbacks (which follow the epochs as they end, in
         this process), and a built-in cell: another process knows only the
         cells that a module it imports registers.
         """
+        n_workers = min(effective_n_jobs(self.n_jobs), len(ensemble))
         if (
-            incremental
+            n_workers < 2
+            or incremental
             or self.verbose
-            or len(ensemble) < 2
             or getattr(self, "_skl_callbacks", None)
             or hasattr(self, "_parent_callback_ctx")
             or ensemble[0].config.cell not in BUILTIN_CELLS
-            or int(data.lengths.sum()) * max_epochs < MEMBER_WORKER_MIN_TOKENS
         ):
             return 1
+        rounds_saved = len(ensemble) - math.ceil(len(ensemble) / n_workers)
+        saved = rounds_saved * int(data.lengths.sum()) * max_epochs
         backend, _ = get_active_backend()
-        if getattr(backend, "uses_threads", False):
+        if saved < MEMBER_WORKERS_MIN_SAVING or getattr(backend, "uses_threads", False):
             return 1
-        return min(effective_n_jobs(self.n_jobs), len(ensemble))
+        return n_workers
 
     def _fit_member(self, start, data, hold_out, epochs, hooks, incremental):
         """Train one member of the ensemble (the only one by default).

@@ -292,9 +292,9 @@ see SequenceVectorizer
         so :func:`joblib.parallel_config` applies; not on its threading
         backend, not for ``partial_fit``, ``verbose`` output, scikit-learn's
         callbacks, a cell added with :func:`skrnn.nn.register_cell`, or
-        members of less than about a second of training each, 250,000
-        tokens times epochs), with the same result.  Interrupting such a fit
-        leaves the estimator as it was.
+        when that would save less than the 2-3 s that starting the workers
+        takes), with the same result.  Interrupting such a fit leaves the
+        estimator as it was.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         dropout.  An int gives the same model for the same data, bit for bit.

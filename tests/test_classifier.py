@@ -1759,7 +1759,7 @@ def _spy_on_workers(monkeypatch, min_tokens=0):
     ``min_tokens`` lowers the bar.
     """
     if min_tokens is not None:
-        monkeypatch.setattr(base_module, "MEMBER_WORKER_MIN_TOKENS", min_tokens)
+        monkeypatch.setattr(base_module, "MEMBER_WORKERS_MIN_SAVING", min_tokens)
     calls = []
     real = base_module.Parallel
 
@@ -1850,6 +1850,21 @@ def test_members_train_in_turn_where_workers_cannot(case, monkeypatch, capsys):
         )
     assert workers == []
     assert len(clf.estimators_weights_) == 2
+
+
+@pytest.mark.parametrize(("n_estimators", "rounds_saved"), [(2, 1), (3, 1), (5, 2)])
+def test_workers_pay_for_their_start_in_the_training_they_save(
+    n_estimators, rounds_saved, monkeypatch
+):
+    # Two workers save a round of members for 2 or 3 members, two for 5.
+    clf, X, _ = _ensemble(n_estimators=n_estimators, n_jobs=2, max_iter=1)
+    data = training.Dataset(clf.vectorizer_.transform(X), np.zeros(len(X)), None)
+    saving = rounds_saved * int(data.lengths.sum()) * 4  # over 4 epochs
+    ensemble = clf._fitted.ensemble
+    monkeypatch.setattr(base_module, "MEMBER_WORKERS_MIN_SAVING", saving)
+    assert clf._member_workers(ensemble, data, 4, incremental=False) == 2
+    monkeypatch.setattr(base_module, "MEMBER_WORKERS_MIN_SAVING", saving + 1)
+    assert clf._member_workers(ensemble, data, 4, incremental=False) == 1
 
 
 def test_a_member_diverging_in_a_worker_keeps_the_fitted_model(monkeypatch):

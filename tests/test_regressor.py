@@ -304,7 +304,7 @@ def test_ensemble_predicts_the_mean_of_its_members(monkeypatch):
     assert_allclose(reg.staged_predict(X[:1])[0][-1], reg.predict(X[:1])[0])
     # with n_jobs=2 the members train in worker processes (however little
     # work they have), to the same bits
-    monkeypatch.setattr(base_module, "MEMBER_WORKER_MIN_TOKENS", 0)
+    monkeypatch.setattr(base_module, "MEMBER_WORKERS_MIN_SAVING", 0)
     two = RNNTextRegressor(random_state=0, max_iter=3, n_estimators=2, n_jobs=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
