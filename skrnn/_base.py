@@ -516,8 +516,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                     fitted.extend(ensemble[len(fitted) :])
                     kept = ", and the members not reached yet keep theirs"
                 else:
-                    if fitted[-1].training.n_iter == 0:
+                    if fitted[-1].training.n_iter == 0 and len(fitted) > 1:
                         # interrupted in its first epoch: it is not trained
+                        # (the first member stays, untrained, as a single
+                        # network interrupted in its first epoch does)
                         fitted.pop()
                     kept = (
                         f", and the {len(fitted)} member(s) of the ensemble trained "

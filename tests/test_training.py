@@ -930,6 +930,23 @@ def test_a_member_interrupted_in_its_first_epoch_is_left_out(monkeypatch):
     assert_array_equal(clf.predict_proba(X_TOY), _fit(max_iter=3).predict_proba(X_TOY))
 
 
+def test_an_ensemble_interrupted_in_its_first_epoch_keeps_its_first_member(
+    monkeypatch,
+):
+    # Regression: Ctrl-C in member 0's first epoch left no member, and fit
+    # raised IndexError; as a single network does, the ensemble keeps the
+    # untrained first member (n_iter_=0) and warns.
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 3, "n_estimators": 3})
+    with pytest.warns(UserWarning, match=r"n_iter_=0.*1 member.s."):
+        clf.fit(X_TOY, Y_TOY)
+    assert [m.training.n_iter for m in clf._fitted.ensemble] == [0]
+    assert clf.predict_proba(X_TOY).shape == (len(X_TOY), 2)
+
+
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_interrupting_a_continued_ensemble_keeps_every_member(monkeypatch, how):
     clf = RNNTextClassifier(**{**CONSTANT, "max_iter": 2, "n_estimators": 3})
