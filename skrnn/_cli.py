@@ -34,6 +34,8 @@ from . import _tables
 from ._tables import TableArgumentError, TableError, _plural, _reason, _shorten
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+#: The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells use.
+EXIT_INTERRUPTED = 130
 
 #: The estimators that ``skrnn train`` fits, by ``--task``, as ``module:name``
 #: (imported only for ``train``).
@@ -764,6 +766,15 @@ def _train(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         raise CommandError(f"training failed: {_reason(exc)}") from exc
     seconds = time.perf_counter() - start
+    if clf.n_iter_ == 0:
+        # Ctrl-C before the first epoch ended: the network is untrained, and
+        # must not replace a model already at args.output.
+        print(
+            "skrnn train: interrupted before the first epoch ended; "
+            f"nothing was saved to {args.output}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     if (n_members := len(clf.estimators_weights_)) < clf.n_estimators:
         # An interrupted fit keeps the members trained so far: save those.
         clf.set_params(n_estimators=n_members)
@@ -1276,7 +1287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATA
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of stdout went away (`skrnn predict ... | head`): stop
         # quietly, and keep Python from complaining when it flushes stdout.

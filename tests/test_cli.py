@@ -662,6 +662,29 @@ def test_interrupted_ensemble_training_saves_the_members_trained(
     assert clf.n_iter_ == 2
 
 
+@pytest.mark.parametrize("n_estimators", ["1", "3"])
+def test_training_interrupted_in_its_first_epoch_keeps_the_old_model_file(
+    capsys, data_csv, tmp_path, monkeypatch, n_estimators
+):
+    # Regression: Ctrl-C before an epoch had ended saved the untrained
+    # network over the model file and exited 0 (an ensemble crashed with
+    # IndexError).
+    out_path = tmp_path / "m"
+    code, _, err = run(capsys, "train", data_csv, "-o", out_path, "-q", *FAST)
+    assert code == 0, err
+    before = out_path.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    options = ["-q", "--n-estimators", n_estimators]
+    code, out, err = run(capsys, "train", data_csv, "-o", out_path, *FAST, *options)
+    assert (code, out) == (130, "")
+    assert "skrnn train: interrupted before the first epoch ended" in err
+    assert out_path.read_bytes() == before
+
+
 @pytest.mark.parametrize("where", ["missing-folder/model.skrnn", "."])
 def test_train_checks_the_output_path_before_reading_data(capsys, tmp_path, where):
     # Regression: a missing folder was found only after training.
