@@ -797,6 +797,12 @@ def _predict(args: argparse.Namespace) -> int:
             f"--proba needs a classifier; {args.model} holds a "
             f"{type(clf).__name__}, which predicts values"
         )
+    if args.proba and _multilabel(clf):
+        raise UsageError(
+            f"--proba prints the one label of each document and its class "
+            f"probabilities; {args.model} holds a multi-label classifier, whose "
+            "labels do not exclude each other: call its predict_proba in Python"
+        )
     documents, _ = read_dataset(args, labelled=False)
     try:
         if args.proba:
@@ -816,8 +822,15 @@ def _predict(args: argparse.Namespace) -> int:
             for label, row in zip(labels, proba, strict=True)
         )
     else:
-        out.writerows([label] for label in labels)
+        # A multi-output regressor's values or a multi-label classifier's
+        # indicators: one row of values a document, as the one value is.
+        out.writerows(list(row) if labels.ndim > 1 else [row] for row in labels)
     return EXIT_OK
+
+
+def _multilabel(clf) -> bool:
+    """Whether a classifier predicts a row of labels (0 or 1) per document."""
+    return clf.predict([""]).ndim > 1
 
 
 #: Spellings of the labels of a model whose classes are bool, in lower case.
@@ -899,6 +912,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         y_pred = clf.predict(documents)
     except (ValueError, TypeError) as exc:
         raise CommandError(f"prediction failed: {_reason(exc)}") from exc
+    if y_pred.ndim > 1:
+        raise CommandError(
+            f"{args.data} holds one label per document, but {args.model} holds a "
+            f"multi-label classifier of {y_pred.shape[1]} labels; score it in "
+            "Python"
+        )
     if y_true.dtype.kind != y_pred.dtype.kind:
         y_true, y_pred = y_true.astype(str), y_pred.astype(str)
     classes = np.union1d(y_true, y_pred)

@@ -12,7 +12,9 @@ import warnings
 from numbers import Integral
 from typing import ClassVar
 
+import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -1022,6 +1024,62 @@ def test_predict_prints_the_values_of_a_regressor(capsys, tmp_path):
     code, _, err = run(capsys, "predict", path, documents, "--proba")
     assert code == 2
     assert_one_line_error(err, "--proba needs a classifier", "RNNTextRegressor")
+
+
+def _fitted_from_python(tmp_path, estimator, y):
+    X = ["a good film", "a bad film"] * 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.set_params(hidden_size=4, embedding_dim=4, max_iter=1)
+        estimator.set_params(random_state=0).fit(X, y)
+    path = tmp_path / "model.skrnn"
+    skrnn_persistence.save(estimator, path)
+    documents = tmp_path / "docs.txt"
+    documents.write_text("a good film\nbad\n", encoding="utf-8")
+    return path, documents
+
+
+def test_predict_prints_one_line_of_values_per_document_of_many_outputs(
+    capsys, tmp_path
+):
+    # Regression: each document's row of a multi-output regressor (or of a
+    # multi-label classifier) was numpy's text of the array, "[0.1 0.2 ...]",
+    # wrapped over several lines when the model had more than a few outputs.
+    from skrnn import RNNTextClassifier, RNNTextRegressor
+
+    y = [[float(i + j) for j in range(8)] for i in (1, -1)] * 5
+    indicators = [[1, 0, 1], [0, 1, 1]] * 5
+    for estimator, targets in [
+        (RNNTextRegressor(), y),
+        (RNNTextClassifier(ngram_range=None), indicators),
+    ]:
+        path, documents = _fitted_from_python(tmp_path, estimator, targets)
+        code, out, err = run(capsys, "predict", path, documents)
+        assert code == 0, err
+        rows = [line.split("\t") for line in out.splitlines()]
+        expected = estimator.predict(["a good film", "bad"])
+        assert len(rows) == 2
+        values = np.array([[float(v) for v in row] for row in rows])
+        assert_allclose(values, expected, rtol=1e-6)
+
+
+def test_a_multi_label_model_is_refused_by_evaluate_and_predict_proba(capsys, tmp_path):
+    # Regression: evaluate crashed with sklearn's traceback ("a mix of binary
+    # and multilabel-indicator targets"), and predict --proba labelled each
+    # document with its one most probable label, as if the labels excluded
+    # each other.
+    from skrnn import RNNTextClassifier
+
+    estimator = RNNTextClassifier(ngram_range=None)
+    path, documents = _fitted_from_python(tmp_path, estimator, [[1, 1], [0, 1]] * 5)
+    data = tmp_path / "data.csv"
+    data.write_text("text,label\na good film,1\nbad,0\n", encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", path, data)
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, "skrnn evaluate: error:", "multi-label")
+    code, out, err = run(capsys, "predict", path, documents, "--proba")
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "skrnn predict: error:", "multi-label")
 
 
 # ------------------------------------------------------------- regression
