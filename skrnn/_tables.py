@@ -252,7 +252,45 @@ def _records(text: str, source: str, delimiter: str) -> list[tuple[int, list[str
             ) from exc
         if records:
             _check_quotes_closed(text, source, delimiter, records[-1][0])
+            _check_quotes_close_fields(text, source, delimiter, records, end)
     return records
+
+
+def _check_quotes_close_fields(
+    text: str,
+    source: str,
+    delimiter: str,
+    records: list[tuple[int, list[str]]],
+    n_lines: int,
+) -> None:
+    """Refuse a record of several lines whose quote closes inside a field.
+
+    Read leniently, the csv module goes on after a closing quote that a
+    delimiter does not follow: a text that begins with a quote, in a file that
+    does not quote its fields, swallows the lines up to the next quote into
+    one record. A well-quoted field that spans lines reads strictly as well.
+    """
+    lines = None
+    ends = [start for start, _ in records[1:]] + [n_lines + 1]
+    for (start, _), end in zip(records, ends, strict=True):
+        if end - start < 2:
+            continue
+        if lines is None:
+            lines = io.StringIO(text, newline="").readlines()
+        record = "".join(lines[start - 1 : end - 1])
+        reader = csv.reader(
+            io.StringIO(record, newline=""), delimiter=delimiter, strict=True
+        )
+        try:
+            for _ in reader:
+                pass
+        except csv.Error as exc:
+            raise TableError(
+                f"{source}, lines {start} to {end - 1}: a quote opened on line "
+                f"{start} closes inside a field, so these lines would be read as "
+                "one record; end the quoted field with its closing quote, or "
+                'double the quotes that are part of a quoted field ("")'
+            ) from exc
 
 
 def _check_quotes_closed(text: str, source: str, delimiter: str, start: int) -> None:

@@ -224,6 +224,23 @@ def test_read_table_names_an_unclosed_quote(text, line):
         read_table(text, "x.csv")
 
 
+@pytest.mark.parametrize(
+    ("text", "source", "lines"),
+    [
+        # Regression: texts that begin with a quote, in a file that does not
+        # quote its fields, were read as one document per two lines
+        # ('good\t1\nbad' labelled 0), silently.
+        ('text\tlabel\n"good\t1\n"bad\t0\nfine film\t1\n', "x.tsv", "2 to 3"),
+        ('text,label\nok,1\n"a ""good"" film,1\n"bad,0\n', "x.csv", "3 to 4"),
+    ],
+)
+def test_read_table_refuses_a_quote_that_closes_inside_a_field_lines_later(
+    text, source, lines
+):
+    with pytest.raises(TableError, match=rf"{source}, lines {lines}: .* one record"):
+        read_table(text, source)
+
+
 def test_read_table_accepts_line_breaks_in_closed_quotes_at_the_end():
     text = 'text,label\ngood,pos\n"bad\nfilm",neg\n'
     assert read_table(text, "x.csv") == (["good", "bad\nfilm"], ["pos", "neg"])
