@@ -1023,7 +1023,8 @@ _DATA_HELP = """\
 DATA is a CSV or TSV file (optionally gzipped, or - for stdin) with a text
 and a label column, or, with --format lines, one "label text" per line (the
 label, one space or tab, then the text), as in skrnn's bundled data sets.
-Files are read as UTF-8, or as Latin-1 when they are not valid UTF-8.
+Files are read as UTF-8, or as Latin-1 when they are not valid UTF-8
+(UTF-16 and UTF-32 by their byte order mark).
 """
 
 _PREDICT_HELP = """\

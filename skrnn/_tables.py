@@ -11,6 +11,7 @@ the problems that lie in the arguments themselves (a delimiter of two
 characters, the same column for the text and the label).
 """
 
+import codecs
 import contextlib
 import csv
 import gzip
@@ -93,7 +94,8 @@ def read_text(path: str | os.PathLike, *, source: str | None = None) -> str:
 
     Gzip data (a name ending with ``.gz``, or the gzip signature at the
     start, as on a piped standard input) is decompressed first. A UTF-8 byte
-    order mark is dropped. Bytes that are not valid UTF-8 make the whole file
+    order mark is dropped; a UTF-16 or UTF-32 one makes the file read in that
+    encoding. Bytes that are not valid UTF-8 make the whole file
     read as Latin-1, which never fails (the encoding of the original movie
     review files).
 
@@ -122,10 +124,31 @@ def read_text(path: str | os.PathLike, *, source: str | None = None) -> str:
             data = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise TableError(f"cannot read {source}: {_reason(exc)}") from exc
+    for bom, encoding in _UNICODE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise TableError(
+                    f"cannot read {source}: it begins with the byte order mark of "
+                    f"{encoding.upper()} but is not valid {encoding.upper()} "
+                    f"({exc.reason} at byte {exc.start}); save it again as UTF-8"
+                ) from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+#: Byte order marks of the encodings a file is read in instead of UTF-8 (as
+#: spreadsheets export "Unicode text"), UTF-32's first: it begins with UTF-16
+#: LE's. Python's codecs of these names read the mark and drop it.
+_UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def is_table(path: str | os.PathLike) -> bool:

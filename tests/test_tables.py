@@ -31,6 +31,25 @@ def test_read_text_decodes_gzip_latin1_and_a_bom(tmp_path):
     assert read_text(bom) == "text,label\n"
 
 
+@pytest.mark.parametrize(
+    "encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+)
+def test_read_text_decodes_utf16_and_utf32_by_their_bom(tmp_path, encoding):
+    # Regression: a spreadsheet's "Unicode text" export (UTF-16 with a byte
+    # order mark) was read as Latin-1, a NUL between every two characters.
+    path = tmp_path / "x.tsv"
+    text = "text\tlabel\ncaf\xe9 \u263a\tpos\n"
+    path.write_bytes(("\ufeff" + text).encode(encoding))
+    assert read_text(path) == text
+
+
+def test_read_text_names_a_file_that_its_bom_does_not_fit(tmp_path):
+    path = tmp_path / "x.tsv"
+    path.write_bytes("\ufeffgood\n".encode("utf-16-le") + b"\x00")
+    with pytest.raises(TableError, match=r"x\.tsv: .*byte order mark of UTF-16"):
+        read_text(path)
+
+
 def test_read_text_detects_gzip_on_stdin(monkeypatch):
     piped = io.BytesIO(gzip.compress(b"good\nbad\n"))
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(piped))
