@@ -703,6 +703,11 @@ def check_output(output: str, inputs: Sequence[str | os.PathLike]) -> None:
             )
     if path.is_dir():
         raise CommandError(f"cannot save to {output}: it is a folder")
+    if output.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
+        raise CommandError(
+            f"cannot save to {output}: it names a folder (it ends with a "
+            "separator); give the model file's name"
+        )
     folder = path.parent
     if not folder.is_dir():
         raise CommandError(f"cannot save to {output}: there is no folder {folder}")

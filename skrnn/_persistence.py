@@ -178,6 +178,7 @@ with ``head`` ``"softmax"``.
 
 import contextlib
 import dataclasses
+import errno
 import heapq
 import io
 import json
@@ -499,6 +500,14 @@ def _write_atomically(
     device such as ``/dev/stdout``, a named pipe) cannot be replaced and is
     written in place.
     """
+    if os.fspath(path).endswith(_SEPARATORS):
+        # As open() does: realpath would drop the separator and write a file
+        # named like the folder meant.
+        raise IsADirectoryError(
+            errno.EISDIR,
+            "Is a folder (the path ends with a separator): give the model file's name",
+            os.fspath(path),
+        )
     target = os.path.realpath(path)
     try:
         existing = os.stat(target)
@@ -533,6 +542,10 @@ def _write_atomically(
         _remove(temporary)
         raise
     _sync_folder(folder)
+
+
+#: What ends a path that names a folder.
+_SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
 
 
 def _remove(path: str) -> None:

@@ -697,6 +697,16 @@ def test_train_checks_the_output_path_before_reading_data(capsys, tmp_path, wher
     assert "no-data.csv" not in err
 
 
+def test_train_refuses_an_output_that_ends_with_a_separator(capsys, tmp_path):
+    # Regression: -o models/ trained, then wrote a file named "models".
+    out_path = f"{tmp_path / 'models'}{os.sep}"
+    code, _, err = run(capsys, "train", str(tmp_path / "no-data.csv"), "-o", out_path)
+    assert code == 1
+    assert_one_line_error(err, f"cannot save to {out_path}: ", "folder")
+    assert "no-data.csv" not in err
+    assert not (tmp_path / "models").exists()
+
+
 def test_train_refuses_to_write_the_model_to_stdout(
     capsys, data_csv, tmp_path, monkeypatch
 ):

@@ -792,6 +792,23 @@ def test_save_to_a_missing_folder_names_the_path(tmp_path):
     assert info.value.filename == str(path)
 
 
+def test_save_to_a_path_that_ends_with_a_separator_writes_no_file(tmp_path):
+    # Regression: the separator was dropped, and save wrote a file named
+    # like the folder meant ("models/" made a file "models"), or replaced the
+    # file "model.skrnn" given as "model.skrnn/"; open() refuses both.
+    model = _fit()
+    with pytest.raises(IsADirectoryError) as info:
+        skrnn.save(model, f"{tmp_path / 'models'}{os.sep}")
+    assert info.value.filename == f"{tmp_path / 'models'}{os.sep}"
+    assert not (tmp_path / "models").exists()
+    path = tmp_path / "model.skrnn"
+    _model_at(path)
+    before = path.read_bytes()
+    with pytest.raises(IsADirectoryError):
+        skrnn.save(_fit(hidden_size=5), f"{path}{os.sep}")
+    assert path.read_bytes() == before
+
+
 # ------------------------------------------------ what load refuses
 
 
