@@ -105,6 +105,10 @@ AUTO_EPOCHS = (8, 200)
 #: of default fits on TREC, 55,000 tokens for 8 epochs, just passes.
 MEMBER_WORKERS_MIN_SAVING = 400_000
 
+#: How an error about continuing a fitted model says to start over: the
+#: advice differs for a warm-started ``fit`` and for ``partial_fit``.
+TRAIN_ANEW = "set warm_start=False (or call fit, not partial_fit) to train a new"
+
 #: Parameters that shape the network; a warm start requires them unchanged.
 _ARCHITECTURE_PARAMS = (
     "cell",
@@ -1005,14 +1009,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             raise ValueError(
                 f"warm_start and partial_fit continue the {n_members} fitted "
                 f"network(s), but n_estimators={self.n_estimators}; set "
-                f"n_estimators={n_members}, or warm_start=False to train a new "
-                "ensemble."
+                f"n_estimators={n_members}, or {TRAIN_ANEW} ensemble."
             )
         if changed := self._changed_since_fit():
             raise ValueError(
                 f"warm_start and partial_fit continue the fitted network, but "
-                f"{', '.join(changed)} changed since it was fitted; set "
-                "warm_start=False to train a new one."
+                f"{', '.join(changed)} changed since it was fitted; {TRAIN_ANEW} "
+                "one."
             )
 
     def _training_settings(self):

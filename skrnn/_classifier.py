@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from ._base import (
     DEFAULT_TOKEN_PATTERN,
+    TRAIN_ANEW,
     BaseRNNText,
     _FittedAttribute,
     raveled_column,
@@ -700,14 +701,13 @@ see SequenceVectorizer
                 fitted, given = given, fitted
             raise ValueError(
                 f"y holds {given}, but the fitted network was trained on "
-                f"{fitted}; set warm_start=False to train a new one."
+                f"{fitted}; {TRAIN_ANEW} one."
             )
         if multilabel:
             if y.shape[1] != model.config.n_outputs:
                 raise ValueError(
                     f"y has {y.shape[1]} labels, but the fitted network has "
-                    f"{model.config.n_outputs}; set warm_start=False to train a "
-                    "new one."
+                    f"{model.config.n_outputs}; {TRAIN_ANEW} one."
                 )
             return y.astype(model.weights["head.b_y"].dtype)
         unseen = np.setdiff1d(y, model.classes)

@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_array
 
-from ._base import BaseRNNText, _FittedAttribute, raveled_column
+from ._base import TRAIN_ANEW, BaseRNNText, _FittedAttribute, raveled_column
 from ._explain import RegressionExplanation, explain_document, staged_outputs
 
 
@@ -192,8 +192,7 @@ dtype : see RNNTextClassifier
         if n_outputs != model.config.n_outputs:
             raise ValueError(
                 f"y has {n_outputs} output(s), but the fitted network predicts "
-                f"{model.config.n_outputs}; set warm_start=False to train a new "
-                "one."
+                f"{model.config.n_outputs}; {TRAIN_ANEW} one."
             )
         return y.reshape(len(y), n_outputs).astype(model.weights["head.b_y"].dtype)
 

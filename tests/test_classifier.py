@@ -1926,8 +1926,11 @@ def test_ensemble_round_trips_through_pickle():
 def test_warm_start_refuses_another_n_estimators():
     clf, X, y = _ensemble()
     clf.set_params(warm_start=True, n_estimators=2)
-    with pytest.raises(ValueError, match="n_estimators=3, or warm_start=False"):
+    with pytest.raises(ValueError, match="n_estimators=3, or set warm_start=False"):
         clf.fit(X, y)
+    # partial_fit is told to call fit: warm_start is not what it reads
+    with pytest.raises(ValueError, match="call fit, not partial_fit"):
+        clf.partial_fit(X, y)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "3"])
