@@ -507,6 +507,25 @@ def _continuous(labels: Sequence[str]) -> bool:
     return any(not value.is_integer() for value in values)
 
 
+def _almost_continuous(labels: Sequence[str]) -> tuple[int, str] | None:
+    """The first label that is not a finite number, and its row, if others are.
+
+    Labels of which some are numbers that are not integers, and a few are
+    not numbers at all (``nan``, ``NA``, a typo), are most likely a
+    regression's targets with a flaw, which ``--task auto`` would take for
+    the names of as many classes as distinct values.
+    """
+    first, fractional = None, False
+    for row, label in enumerate(labels, start=1):
+        try:
+            value = _to_float(label)
+        except ValueError:
+            first = first or (row, label)
+        else:
+            fractional = fractional or not value.is_integer()
+    return first if fractional else None
+
+
 def _targets(labels: Sequence[str], source: str):
     """The labels as the float targets of a regression, or a one-line error."""
     import numpy as np
@@ -749,6 +768,15 @@ def _train(args: argparse.Namespace) -> int:
     task = args.task
     if task == "auto":
         task = "regression" if _continuous(labels) else "classification"
+        if task == "classification" and (flaw := _almost_continuous(labels)):
+            row, label = flaw
+            _note(
+                f"warning: the labels look like numbers to predict, but label "
+                f"{label!r} of document {row} is not a finite number, so "
+                f"--task auto trains a classifier of {len(set(labels))} classes; "
+                "correct that label for a regression, or give --task "
+                "classification"
+            )
         if task == "regression":
             clf = make_estimator(
                 _import(TRAIN_ESTIMATORS[task]), given, task=task, **defaults

@@ -1130,6 +1130,29 @@ def test_numeric_labels_that_are_not_all_integers_train_a_regressor(
     assert out.startswith("R^2:") and "RMSE:" in out and "MAE:" in out
 
 
+@pytest.mark.parametrize("flaw", ["nan", "NA", "4.5.1"])
+def test_numeric_labels_with_a_flaw_train_a_classifier_with_a_warning(
+    capsys, persistence, tmp_path, flaw
+):
+    # Regression: one label that is not a number made --task auto read
+    # regression targets as the names of as many classes, saying nothing
+    # (and nothing at all with -q).
+    rows = [*RATINGS[:-1], (RATINGS[-1][0], flaw)]
+    data, path = _ratings_csv(tmp_path, rows), tmp_path / "m.skrnn"
+    code, _, err = run(capsys, "train", data, "-o", path, "-q", *FAST)
+    assert code == 0, err
+    assert type(persistence.load(path)).__name__ == "RNNTextClassifier"
+    [line] = [line for line in err.splitlines() if "not a finite number" in line]
+    assert line.startswith("skrnn: warning:")
+    assert f"document {len(rows)}" in line and "--task classification" in line
+    # integer labels are classes without a word
+    rows = [(text, str(int(float(label)))) for text, label in RATINGS[:-1]]
+    data = _ratings_csv(tmp_path, [*rows, (RATINGS[-1][0], flaw)])
+    code, _, err = run(capsys, "train", data, "-o", path, "-q", *FAST)
+    assert code == 0, err
+    assert "warning" not in err
+
+
 @pytest.mark.parametrize(
     ("task", "estimator"),
     [("auto", "RNNTextClassifier"), ("regression", "RNNTextRegressor")],
