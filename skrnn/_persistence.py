@@ -1719,11 +1719,18 @@ def _decode_vectorizer(section: Any) -> SequenceVectorizer:
     vectorizer = SequenceVectorizer(**params)
     vectorizer._validate_params()
     _check_token_pattern(vectorizer.token_pattern, "vectorizer.params.token_pattern")
-    if _dtype(vectorizer.dtype, "vectorizer.params.dtype").kind not in "iu":
+    ids = _dtype(vectorizer.dtype, "vectorizer.params.dtype")
+    if ids.kind not in "iu":
         raise _CorruptFileError(
             f"vectorizer.params.dtype is {vectorizer.dtype!r:.60}, not an integer type"
         )
     words = _expect(section["vocabulary"], list, "vectorizer.vocabulary")
+    # As fit checks it: transform would fail on the first word of a larger id.
+    if len(words) + _N_RESERVED - 1 > np.iinfo(ids).max:
+        raise _CorruptFileError(
+            f"vectorizer.params.dtype {ids} cannot hold the "
+            f"{len(words) + _N_RESERVED} ids of the vocabulary"
+        )
     if not all(isinstance(word, str) for word in words):
         raise _CorruptFileError("vectorizer.vocabulary must be a list of str")
     vocabulary = {word: index for index, word in enumerate(words, _N_RESERVED)}

@@ -1157,6 +1157,20 @@ def test_load_refuses_tampered_files(edit, reason):
         skrnn.load(io.BytesIO(data))
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_load_refuses_an_id_dtype_too_narrow_for_the_vocabulary(dtype):
+    # It loaded, and predict failed in numpy (OverflowError: Python integer
+    # 300 out of bounds for int8) on the first word of a larger id.
+    words = ["good", "bad"] + [f"w{i}" for i in range(300)]
+    data = _tampered(
+        lambda m, a: m["vectorizer"]["params"].update(dtype={"__dtype__": dtype}),
+        _fit(vocabulary=words),
+    )
+    reason = rf"vectorizer\.params\.dtype {dtype} cannot hold the 304 ids"
+    with pytest.raises(ValueError, match=f"^{CORRUPT}: {reason}"):
+        skrnn.load(io.BytesIO(data))
+
+
 def test_a_file_of_a_cell_not_registered_says_to_register_it():
     # The file cannot tell a forged name from a cell of the user's own that
     # this process has not registered (tests/test_nn_custom_cell.py).
