@@ -883,8 +883,8 @@ def load(
     Parameters
     ----------
     file : str, path-like or binary file object
-        The file to read: a path, or a seekable file object opened for
-        reading bytes, such as ``open(path, "rb")`` or
+        The file to read: a path to a regular file, or a seekable file
+        object opened for reading bytes, such as ``open(path, "rb")`` or
         ``io.BytesIO(data)``.
     trusted : list of str, default=None
         The parameters whose values you accept from this file, for files
@@ -915,7 +915,9 @@ def load(
         a ``token_pattern`` or ``embeddings`` that ``trusted`` does not
         name (the message says how to accept it), or ``trusted`` names
         another parameter, or its cell is not registered (see
-        :func:`skrnn.nn.register_cell`).
+        :func:`skrnn.nn.register_cell`), or the path is not a regular file
+        but a device or a named pipe (such as ``/dev/zero``), which load
+        cannot seek in.
 
     Warns
     -----
@@ -931,7 +933,7 @@ def load(
         _check_file_object(file, writing=False)
     try:
         if isinstance(file, (str, os.PathLike)):
-            with open(file, "rb") as opened:
+            with _open_regular_file(file) as opened:
                 metadata, arrays = _read_archive(opened)
         else:
             metadata, arrays = _read_archive(file)
@@ -1057,6 +1059,46 @@ def _check_file_object(file: Any, *, writing: bool) -> None:
             f"{accepted}, which cannot seek: read it into io.BytesIO(file.read()) "
             "first."
         )
+
+
+#: What a path that load refuses to read is, by its file type.
+_NOT_REGULAR = {
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _open_regular_file(path: str | os.PathLike) -> BinaryIO:
+    """Open the file at ``path`` for reading bytes; it must be a regular file.
+
+    A device or a pipe has no end that zipfile can seek to: it reads
+    ``/dev/zero`` until memory runs out, and opening a named pipe waits for a
+    writer, forever if none comes (hence opened without blocking). A folder
+    raises IsADirectoryError, as ``open`` does.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, flags | nonblocking)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if not stat.S_ISREG(mode):
+            what = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+            raise ValueError(
+                f"skrnn.load reads a model from a regular file, and "
+                f"{os.fspath(path)!r} is {what}: it cannot seek in it. To "
+                "load a model from a stream, write it to a file first, or pass "
+                "its bytes as io.BytesIO(data)."
+            )
+        if nonblocking:
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:

@@ -1561,6 +1561,53 @@ def test_load_refuses_unreadable_and_unseekable_file_objects(tmp_path):
         skrnn.load(pipe)
 
 
+_LOAD_IN_BOUNDED_PROCESS = """
+import resource, sys
+import skrnn
+with open("/proc/self/statm") as statm:
+    size = int(statm.read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (size + 2**29, size + 2**29))
+try:
+    skrnn.load(sys.argv[1])
+except ValueError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(
+    not (hasattr(os, "mkfifo") and os.path.exists("/proc/self/statm")),
+    reason="POSIX devices and named pipes",
+)
+@pytest.mark.parametrize("kind", ["/dev/zero", "named pipe"])
+def test_load_refuses_a_device_or_a_pipe_at_once(kind, tmp_path):
+    # zipfile read /dev/zero until memory ran out, and opening a named pipe
+    # waited forever for a writer.
+    path = kind
+    if kind == "named pipe":
+        path = tmp_path / "model.skrnn"
+        os.mkfifo(path)
+    result = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_BOUNDED_PROCESS, path],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
+    what = "a character device" if kind == "/dev/zero" else "a named pipe"
+    assert result.returncode == 0, result.stderr[-500:]
+    assert re.match(
+        rf"skrnn\.load reads a model from a regular file, and "
+        rf"{re.escape(repr(os.fspath(path)))} is {what}: "
+        r"it cannot seek in it\. .*io\.BytesIO\(data\)",
+        result.stdout,
+    )
+
+
+def test_load_of_a_folder_is_is_a_directory_error(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        skrnn.load(tmp_path)
+
+
 def test_load_of_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         skrnn.load(tmp_path / "missing.skrnn")
