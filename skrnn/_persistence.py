@@ -13,7 +13,8 @@ File format, version 6
 ----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
-reader refuses other compression methods, and a member that declares more
+reader refuses other compression methods, a member that declares more
+compressed bytes than its archive holds, and one that declares more
 bytes than it holds (stored) or more than 20 times its compressed size and
 over 1 MiB (deflated). :func:`save` writes the archive to a temporary file
 in the target's folder, which then replaces the target in one step.
@@ -1110,7 +1111,7 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         file.seek(start)
         raise _unreadable(file.read(_SNIFF_SIZE), exc) from exc
     with archive:
-        members = _model_members(archive)
+        members = _model_members(archive, file.seek(0, os.SEEK_END))
         try:
             metadata_bytes = archive.read(members[_METADATA])
             arrays_bytes = archive.read(members[_ARRAYS])
@@ -1168,8 +1169,8 @@ _INFLATE_GRACE = 1 << 20
 _MAX_DEPTH = 64
 
 
-def _model_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """The two members of a model file, each checked before it is read."""
+def _model_members(archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.ZipInfo]:
+    """The two members of a model file of ``size`` bytes, checked before reading."""
     infos = archive.infolist()
     names = [info.filename for info in infos]
     if sorted(names) != sorted(_METHODS):
@@ -1180,15 +1181,18 @@ def _model_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             f"{_METADATA!r} and {_ARRAYS!r}"
         )
     for info in infos:
-        _check_member(info, _METHODS[info.filename], info.filename)
+        _check_member(info, _METHODS[info.filename], info.filename, size)
     return {info.filename: info for info in infos}
 
 
-def _check_member(info: zipfile.ZipInfo, methods: tuple[int, ...], what: str) -> None:
+def _check_member(
+    info: zipfile.ZipInfo, methods: tuple[int, ...], what: str, size: int
+) -> None:
     """Refuse a member that save would not write, before reading it.
 
-    Its uncompressed size, which zipfile reads no further than, must be at
-    most the bytes stored (deflated: _MAX_INFLATION times as many).
+    Its compressed size must be at most ``size``, the archive's, and its
+    uncompressed size, which zipfile reads no further than, at most the
+    bytes stored (deflated: _MAX_INFLATION times as many).
     """
     for flag, feature in _REFUSED_FLAGS.items():
         if info.flag_bits & flag:
@@ -1201,6 +1205,11 @@ def _check_member(info: zipfile.ZipInfo, methods: tuple[int, ...], what: str) ->
             f"{what} is compressed with {method}; skrnn.save writes it "
             f"{' or '.join(_METHOD_NAMES[m] for m in methods)}, and load reads "
             "nothing else"
+        )
+    if info.compress_size > size:
+        raise _CorruptFileError(
+            f"{what} declares {info.compress_size} bytes stored in an archive of "
+            f"{size} bytes"
         )
     if info.compress_type == zipfile.ZIP_STORED:
         limit = info.compress_size
@@ -1258,7 +1267,7 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
             if key in arrays:
                 raise _CorruptFileError(f"{_ARRAYS} holds {key!r:.80} twice")
             what = f"{_ARRAYS} array {key!r:.80}"
-            _check_member(info, (zipfile.ZIP_STORED,), what)
+            _check_member(info, (zipfile.ZIP_STORED,), what, len(data))
             try:
                 with npz.open(info) as member:
                     arrays[key] = _read_npy(member, info.file_size, what)

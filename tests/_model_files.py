@@ -557,14 +557,17 @@ def deflated_spaces(n_mebibytes, prefix=b"", fill=b" "):
 def raw_zip(members):
     """A ZIP archive of members given compressed, as (name, method, data, crc, size).
 
-    ``size`` is the uncompressed size that the headers declare.
+    ``size`` is the uncompressed size that the headers declare. A sixth item,
+    if given, is the compressed size that they declare (``len(data)``
+    otherwise).
     """
     out = io.BytesIO()
     central = []
-    for name, method, data, crc, size in members:
+    for name, method, data, crc, size, *compressed in members:
+        compressed = compressed[0] if compressed else len(data)
         offset = out.tell()
         encoded = name.encode()
-        fields = (20, 0, method, 0, 0x21, crc, len(data), size, len(encoded), 0)
+        fields = (20, 0, method, 0, 0x21, crc, compressed, size, len(encoded), 0)
         out.write(b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", *fields) + encoded)
         out.write(data)
         central.append(
@@ -578,7 +581,7 @@ def raw_zip(members):
                 0,
                 0x21,
                 crc,
-                len(data),
+                compressed,
                 size,
                 len(encoded),
                 0,

@@ -1883,6 +1883,42 @@ def test_load_refuses_an_npy_header_declaring_a_huge_shape():
     )
 
 
+@pytest.mark.parametrize("inner", [True, False], ids=["array", "arrays.npz"])
+def test_load_refuses_a_member_declaring_more_bytes_than_the_archive(inner):
+    # Regression: a 9 KB file whose array declared BOMB_MIB MiB stored (and
+    # a header of that size) allocated them before it found out, and raised
+    # MemoryError for a size beyond the machine's memory.
+    members = _model_files.read_members(_saved_bytes())
+    npz = _model_files.read_members(members["arrays.npz"])
+    header = _model_files.npy_header((BOMB_MIB << 17,))  # float64: BOMB_MIB MiB
+    size = len(header) + (BOMB_MIB << 20)
+    if inner:
+        content = header + bytes(64)
+        lying = ("weights/embed.E.npy", zipfile.ZIP_STORED, content)
+        inner_members = [
+            _stored(name, data)
+            for name, data in npz.items()
+            if name != "weights/embed.E.npy"
+        ]
+        inner_members.append((*lying, zlib.crc32(content), size, size))
+        outer = [
+            _stored("metadata.json", members["metadata.json"]),
+            _stored("arrays.npz", _model_files.raw_zip(inner_members)),
+        ]
+        what = r"arrays\.npz array 'weights/embed\.E'"
+    else:
+        arrays = members["arrays.npz"]
+        outer = [
+            _stored("metadata.json", members["metadata.json"]),
+            ("arrays.npz", zipfile.ZIP_STORED, arrays, zlib.crc32(arrays), size, size),
+        ]
+        what = r"arrays\.npz"
+    data = _model_files.raw_zip(outer)
+    _refused_with_little_memory(
+        data, rf"{what} declares {size} bytes stored in an archive of \d+ bytes"
+    )
+
+
 def test_loading_a_model_takes_memory_in_proportion_to_its_file():
     data = _saved_bytes(_big_model())
     loaded = []
