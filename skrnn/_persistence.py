@@ -13,8 +13,8 @@ File format, version 6
 ----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
-reader refuses other compression methods, a member that declares more
-compressed bytes than its archive holds, and one that declares more
+reader refuses other compression methods, members that declare more
+compressed bytes in all than their archive holds, and one that declares more
 bytes than it holds (stored) or more than 20 times its compressed size and
 over 1 MiB (deflated). :func:`save` writes the archive to a temporary file
 in the target's folder, which then replaces the target in one step.
@@ -1182,6 +1182,7 @@ def _model_members(archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.Zip
         )
     for info in infos:
         _check_member(info, _METHODS[info.filename], info.filename, size)
+        size -= info.compress_size
     return {info.filename: info for info in infos}
 
 
@@ -1190,9 +1191,12 @@ def _check_member(
 ) -> None:
     """Refuse a member that save would not write, before reading it.
 
-    Its compressed size must be at most ``size``, the archive's, and its
-    uncompressed size, which zipfile reads no further than, at most the
-    bytes stored (deflated: _MAX_INFLATION times as many).
+    Its compressed size must be at most ``size``, the bytes of the archive
+    that the members checked before it leave (members whose bytes overlap
+    could make an archive inflate to a multiple of its size, however
+    little each member inflates), and its uncompressed size, which zipfile
+    reads no further than, at most the bytes stored (deflated:
+    _MAX_INFLATION times as many).
     """
     for flag, feature in _REFUSED_FLAGS.items():
         if info.flag_bits & flag:
@@ -1208,8 +1212,9 @@ def _check_member(
         )
     if info.compress_size > size:
         raise _CorruptFileError(
-            f"{what} declares {info.compress_size} bytes stored in an archive of "
-            f"{size} bytes"
+            f"{what} declares {info.compress_size} compressed bytes, more than "
+            f"the {max(size, 0)} bytes of the archive that its other members "
+            "leave (a size beyond the archive, or members that overlap)"
         )
     if info.compress_type == zipfile.ZIP_STORED:
         limit = info.compress_size
@@ -1257,6 +1262,7 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
             f"{_ARRAYS} is not a readable npz archive ({exc})"
         ) from exc
     arrays = {}
+    room = len(data)
     with npz:
         for info in npz.infolist():
             if not info.filename.endswith(".npy"):
@@ -1267,7 +1273,8 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
             if key in arrays:
                 raise _CorruptFileError(f"{_ARRAYS} holds {key!r:.80} twice")
             what = f"{_ARRAYS} array {key!r:.80}"
-            _check_member(info, (zipfile.ZIP_STORED,), what, len(data))
+            _check_member(info, (zipfile.ZIP_STORED,), what, room)
+            room -= info.compress_size
             try:
                 with npz.open(info) as member:
                     arrays[key] = _read_npy(member, info.file_size, what)

@@ -605,6 +605,53 @@ def raw_zip(members):
     return out.getvalue()
 
 
+def overlapping_zip(members, n_overlapping, tail):
+    """A ZIP archive of ``members`` (stored) and ``n_overlapping`` .npy members
+    whose bytes overlap: each holds a ``uint8`` array that runs to the end of
+    ``tail`` zero bytes, over the headers of the members after it.
+
+    Each member inflates to no more than it declares, and the archive to
+    about ``n_overlapping * tail`` bytes (CPython 3.12.2 and later refuse
+    such overlaps; earlier versions read them).
+    """
+    out = bytearray()
+    entries = []  # name, offset of the local header, offset of the data
+
+    def local_header(name, size):
+        encoded = name.encode()
+        fields = (20, 0, zipfile.ZIP_STORED, 0, 0x21, 0, size, size, len(encoded), 0)
+        return b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", *fields) + encoded
+
+    for name, content in members.items():
+        entries.append((name, len(out), len(out) + 30 + len(name.encode())))
+        out += local_header(name, len(content)) + content
+    overlapping = []
+    for k in range(n_overlapping):
+        name = f"overlap{k}.npy"
+        overlapping.append((name, len(out), len(out) + 30 + len(name.encode())))
+        out += local_header(name, 0) + npy_header((0,), "|u1")
+    out += bytes(tail)
+    for name, offset, start in overlapping:
+        header = npy_header((len(out) - start - len(npy_header((0,), "|u1")),), "|u1")
+        out[start : start + len(header)] = header
+        out[offset:start] = local_header(name, len(out) - start)
+    end = len(out)
+    central = []
+    for name, offset, start in entries + overlapping:
+        encoded = name.encode()
+        size = len(members[name]) if name in members else end - start
+        crc = zlib.crc32(out[start : start + size])
+        fields = (20, 20, 0, 0, 0, 0x21, crc, size, size, len(encoded), 0, 0, 0, 0, 0)
+        central.append(
+            b"PK\x01\x02" + struct.pack("<HHHHHHIIIHHHHHII", *fields, offset) + encoded
+        )
+    directory = b"".join(central)
+    n = len(central)
+    out += directory
+    out += b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, n, n, len(directory), end, 0)
+    return bytes(out)
+
+
 def npy_header(shape, descr="<f8"):
     """The header of an ``.npy`` array of ``shape``, as numpy writes it."""
     text = repr({"descr": descr, "fortran_order": False, "shape": shape})

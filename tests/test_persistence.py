@@ -1915,7 +1915,25 @@ def test_load_refuses_a_member_declaring_more_bytes_than_the_archive(inner):
         what = r"arrays\.npz"
     data = _model_files.raw_zip(outer)
     _refused_with_little_memory(
-        data, rf"{what} declares {size} bytes stored in an archive of \d+ bytes"
+        data,
+        rf"{what} declares {size} compressed bytes, more than the \d+ bytes of "
+        r"the archive that its other members leave \(a size beyond the archive",
+    )
+
+
+def test_load_refuses_members_whose_bytes_overlap():
+    # Regression: 64 members of arrays.npz, each holding the same 1 MiB of
+    # zeros and the members after it, took 64 MiB from a 1 MiB file (the
+    # arrays are read before their names are checked): a file of 1.5 MB
+    # and 2,000 such members took 2 GB.
+    members = _model_files.read_members(_saved_bytes())
+    npz = _model_files.read_members(members["arrays.npz"])
+    arrays = _model_files.overlapping_zip(npz, n_overlapping=64, tail=1 << 20)
+    data = _archive({**members, "arrays.npz": arrays})
+    _refused_with_little_memory(
+        data,
+        r"arrays\.npz array 'overlap1' declares \d+ compressed bytes, more than the "
+        r"\d+ bytes of the archive that its other members leave",
     )
 
 
