@@ -376,7 +376,10 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
         vocabulary (the text parameters, such as ``token_pattern`` or
         ``max_length``) was changed with ``set_params`` since the model was
         fitted, as a warm start would refuse: the file would describe another
-        model than the one it holds.
+        model than the one it holds. If :func:`load` would refuse the file:
+        the fitted state was changed in place (a weight of ``weights_``
+        replaced by one of another shape, or holding NaN). Nothing is
+        written then.
 
     See Also
     --------
@@ -443,6 +446,7 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     # Everything is encoded before anything touches the disk: a model that
     # cannot be saved leaves the path as it was.
     text = _json_bytes(metadata)
+    _check_loadable(text, arrays)
     npz = _npz_bytes(arrays)
 
     def write(opened: BinaryIO) -> None:
@@ -457,6 +461,26 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
         _write_atomically(file, write)
     else:
         write(file)
+
+
+def _check_loadable(text: bytes, arrays: dict[str, np.ndarray]) -> None:
+    """Raise ValueError unless :func:`load` would read the model back.
+
+    A fitted state changed in place (a weight of ``weights_`` replaced by one
+    of another shape or with NaN, a word of ``vectorizer_.vocabulary_`` that
+    is not a string) would make a file that load refuses, which would
+    replace a good one at the path.
+    """
+    try:
+        _decode_estimator(json.loads(text), dict(arrays))
+    except _CorruptFileError as exc:
+        raise ValueError(
+            _shorten(
+                f"Cannot save: skrnn.load would refuse the file, since the "
+                f"fitted model is inconsistent ({exc}). Was a fitted attribute "
+                "changed in place? Refit the model before saving."
+            )
+        ) from exc.__cause__
 
 
 #: UTF-16 surrogates, which UTF-8 cannot encode: text decoded with

@@ -566,6 +566,40 @@ def test_save_refuses_labels_of_other_types(tmp_path):
         skrnn.save(model, tmp_path / "model.skrnn")
 
 
+def _replace_a_weight(model):
+    model.weights_["head.b_y"] = np.zeros(7)
+
+
+def _nan_weight(model):
+    model.weights_["head.b_y"][0] = np.nan
+
+
+def _word_that_is_not_a_string(model):
+    vocabulary = model.vectorizer_.vocabulary_
+    vocabulary[("good",)] = vocabulary.pop("good")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (_replace_a_weight, r"weight 'head\.b_y' is a float64 array of shape \(7,\)"),
+        (_nan_weight, r"weight 'head\.b_y' holds NaN or infinite values"),
+        (_word_that_is_not_a_string, "vectorizer.vocabulary must be a list of str"),
+    ],
+    ids=["weight of another shape", "NaN weight", "word not a str"],
+)
+def test_save_refuses_a_model_that_load_would_refuse(tamper, reason, tmp_path):
+    # Regression: save wrote the file, load refused it: the model that was
+    # at the path was replaced by one that cannot be read.
+    path = tmp_path / "model.skrnn"
+    before = _model_at(path)
+    model = _fit()
+    tamper(model)
+    with pytest.raises(ValueError, match=rf"^Cannot save: .*\({reason}.*Refit"):
+        skrnn.save(model, path)
+    assert path.read_bytes() == before
+
+
 # ------------------------------------------------------------ atomic saves
 
 #: A python that imports this skrnn, running the fault injections of
