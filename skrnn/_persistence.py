@@ -91,7 +91,8 @@ in the target's folder, which then replaces the target in one step.
     ``training_state``
         ``n_iter``, ``t``, ``loss_curve``, ``validation_scores``,
         ``best_loss``, ``best_validation_score``, ``no_improvement_count``,
-        ``validation_seed`` (null before any fit with early stopping): what
+        ``validation_seed`` (null before any fit with early stopping, else
+        a seed in ``[0, 2**32)``): what
         ``partial_fit`` and warm starts continue from.
     ``rng``
         ``bit_generator.state`` of the estimator's ``numpy.random.Generator``
@@ -2104,7 +2105,8 @@ def _decode_training_state(section: Any) -> TrainingState:
     for name in ("best_loss", "best_validation_score"):
         values[name] = _float(values[name], f"training_state.{name}")
     if values["validation_seed"] is not None:
-        _check_count(values["validation_seed"], "training_state.validation_seed")
+        # a seed of numpy's RandomState, which the split of a warm start takes
+        _check_int(values["validation_seed"], 2**32, "training_state.validation_seed")
     return TrainingState(**values)
 
 

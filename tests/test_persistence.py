@@ -1205,6 +1205,18 @@ def test_load_refuses_an_id_dtype_too_narrow_for_the_vocabulary(dtype):
         skrnn.load(io.BytesIO(data))
 
 
+def test_load_refuses_a_validation_seed_that_a_warm_start_cannot_use():
+    # Regression: a seed of 2**40 loaded, and a warm start failed with
+    # "early_stopping cannot hold out validation_fraction=0.25 of 24 samples
+    # (Seed must be between 0 and 2**32 - 1); pass more samples, ...".
+    model = _fit(X * 3, Y * 3, early_stopping=True, validation_fraction=0.25)
+    assert model._fitted.training.validation_seed is not None
+    data = _tampered(_set("training_state", "validation_seed", 2**40), model)
+    reason = r"training_state\.validation_seed is 1099511627776, not an int in"
+    with pytest.raises(ValueError, match=f"^{CORRUPT}: {reason}"):
+        skrnn.load(io.BytesIO(data))
+
+
 def test_a_file_of_a_cell_not_registered_says_to_register_it():
     # The file cannot tell a forged name from a cell of the user's own that
     # this process has not registered (tests/test_nn_custom_cell.py).
