@@ -1136,7 +1136,8 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         file.seek(start)
         raise _unreadable(file.read(_SNIFF_SIZE), exc) from exc
     with archive:
-        members = _model_members(archive, file.seek(0, os.SEEK_END))
+        file.seek(0, os.SEEK_END)
+        members = _model_members(archive, file.tell())
         try:
             metadata_bytes = archive.read(members[_METADATA])
             arrays_bytes = archive.read(members[_ARRAYS])
