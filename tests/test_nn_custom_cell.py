@@ -232,3 +232,29 @@ def test_predicting_after_another_cell_took_the_name_is_a_clear_error():
             clf.predict(X)
     finally:
         unregister_cell("indrnn")
+
+
+@pytest.mark.parametrize("mistake", ["forgotten", "misnamed"])
+def test_a_backward_without_a_gradient_of_each_parameter_is_refused(mistake):
+    # Regression: a gradient that the cell's backward forgot left its
+    # parameter untrained, silently; a misnamed one failed in the optimizer.
+    def backward(doutputs, cache, n_active, params):
+        dxproj, grads = indrnn_backward(doutputs, cache, n_active, params)
+        du = grads.pop("u")
+        if mistake == "misnamed":
+            grads["U"] = du
+        return dxproj, grads
+
+    cell = make_indrnn(own_bias=False)
+    register_cell(
+        "indrnn",
+        Cell(dict(cell.params), indrnn_forward, backward, input_bias=cell.input_bias),
+    )
+    try:
+        config = NetworkConfig(n_vocab=8, n_outputs=2, cell="indrnn", hidden_size=3)
+        params = init_params(config, np.random.default_rng(0), np.float64)
+        ids, lengths = pad_batch([np.array([1, 2, 3]), np.array([4])])
+        with pytest.raises(ValueError, match=r"cell 'indrnn' .* each of \['u'\]"):
+            loss_and_grad(params, ids, lengths, np.array([0, 1]), config)
+    finally:
+        unregister_cell("indrnn")

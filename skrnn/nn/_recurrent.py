@@ -10,7 +10,7 @@ first, never from the padding.
 
 import numpy as np
 
-from ._cells import Params, get_cell
+from ._cells import Cell, Params, get_cell
 from ._embedding import DistinctRows, embedding_backward
 from ._functional import dropout_mask
 
@@ -165,6 +165,23 @@ def recurrent_forward(
     return x, cache
 
 
+def _check_cell_grads(name: str, spec: Cell, grads: Params) -> None:
+    """Refuse a cell's gradients unless there is one for each parameter it owns.
+
+    Without this, a gradient the cell's backward forgets would leave its
+    parameter untrained, silently, and a misnamed one would fail in the
+    optimizer, far from the cell.
+    """
+    expected = set(spec.param_names) - {spec.input_bias}
+    if grads.keys() != expected:
+        raise ValueError(
+            f"The backward of cell {name!r} returned the gradients of "
+            f"{sorted(grads)}; it must return one for each of {sorted(expected)}: "
+            "every parameter but its input_weight and input_bias, by its "
+            "declared name."
+        )
+
+
 def recurrent_backward(
     doutputs: np.ndarray,
     cache: dict,
@@ -217,6 +234,7 @@ def recurrent_backward(
             dxproj, cell_grads = spec.backward(
                 np.ascontiguousarray(dout), lc["dirs"][k], n_active, p
             )
+            _check_cell_grads(cell, spec, cell_grads)
             if direction == "bwd":
                 dxproj = _reverse(dxproj, rev)
             for key, g in cell_grads.items():
