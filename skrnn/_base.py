@@ -150,20 +150,24 @@ def raveled_column(y):
     return y
 
 
-class _RegisteredCells(StrOptions):
-    """The cell names registered in this process (a live view of the registry).
+class _Registered(StrOptions):
+    """The names in a registry of this process (a live view of its keys).
 
-    Its description in scikit-learn's error says that registrations are per
-    process, which is why a cell registered in the main process is unknown
+    Live, so that a name added after the estimator's module was imported is
+    accepted; its description in scikit-learn's error says that registries
+    are per process, which is why a name added in the main process is unknown
     to the workers of a process-based joblib backend.
     """
 
+    def __init__(self, registry: Mapping, what: str) -> None:
+        super().__init__(registry.keys())
+        self.what = what
+
     def __str__(self) -> str:
         return (
-            f"{super().__str__()} (the cells registered with "
-            "skrnn.nn.register_cell in this process: a process-based "
-            "n_jobs worker knows only the cells that a module it imports "
-            "registers)"
+            f"{super().__str__()} (the {self.what} in this process: a "
+            "process-based n_jobs worker knows only those that a module it "
+            "imports adds)"
         )
 
 
@@ -237,7 +241,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "cell": [_RegisteredCells(CELLS.keys())],
+        "cell": [_Registered(CELLS, "cells registered with skrnn.nn.register_cell")],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
@@ -251,7 +255,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             name: SequenceVectorizer._parameter_constraints[name]
             for name in _TEXT_PARAMS
         },
-        "solver": [StrOptions(set(OPTIMIZERS))],
+        "solver": [
+            _Registered(OPTIMIZERS, "optimizers of skrnn._optimizers.OPTIMIZERS")
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions(set(LR_SCHEDULES))],
         "power_t": [Interval(Real, 0, None, closed="left")],

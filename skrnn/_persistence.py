@@ -965,6 +965,7 @@ def load(
             metadata, arrays = _read_archive(file)
         _check_header(metadata)
         _check_cell_is_registered(metadata)
+        _check_solver_is_registered(metadata)
         model = _decode_estimator(metadata, arrays)
     except _NotAModelError as exc:
         raise ValueError(_shorten(f"not a skrnn model file: {exc}")) from None
@@ -1543,6 +1544,19 @@ def _check_cell_is_registered(metadata: dict) -> None:
         )
 
 
+def _check_solver_is_registered(metadata: dict) -> None:
+    """Say so when the file's solver is none this process knows (not corruption)."""
+    for section in ("params", "optimizer_params"):
+        params = metadata.get(section)
+        solver = params.get("solver") if isinstance(params, dict) else None
+        if isinstance(solver, str) and solver not in OPTIMIZERS:
+            raise ValueError(
+                f"This model's solver {solver!r:.60} is not an optimizer of this "
+                f"process (its optimizers are {list(OPTIMIZERS)}). Add its class "
+                f"to skrnn._optimizers.OPTIMIZERS[{solver!r:.60}] before skrnn.load."
+            )
+
+
 def _decode_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNText:
     """Build the fitted estimator; every inconsistency is a _CorruptFileError.
 
@@ -1994,14 +2008,19 @@ def _decode_optimizer(
     # the cosine schedule's rate is 0 once it has run its course
     cosine = optimizer.learning_rate == "cosine"
     for name, value in scalars.items():
-        valid = (
+        if name in ("t", *optimizer._cosine_scalar_names):
             # counts: no more than an int64 holds (a huge one would load,
             # then fail to print or save)
-            type(value) is int and 0 <= value < 2**63
-            if name in ("t", *optimizer._cosine_scalar_names)
-            else type(value) in (int, float)
-            and (0 < value < math.inf or (cosine and value == 0))
-        )
+            valid = type(value) is int and 0 <= value < 2**63
+        elif name == "current_learning_rate":
+            valid = type(value) in (int, float) and (
+                0 < value < math.inf or (cosine and value == 0)
+            )
+        else:
+            # a scalar of an optimizer added to OPTIMIZERS: any finite number
+            valid = (type(value) is int and -(2**63) <= value < 2**63) or (
+                type(value) is float and math.isfinite(value)
+            )
         if not valid:
             raise _CorruptFileError(f"optimizer.scalars.{name} is {value!r}")
     state: dict[str, Any] = dict(scalars)

@@ -2,6 +2,7 @@
 
 import copy
 import inspect
+import io
 import itertools
 import math
 import pickle
@@ -17,12 +18,15 @@ from sklearn.neural_network._stochastic_optimizers import (
 from sklearn.neural_network._stochastic_optimizers import (
     SGDOptimizer as SkSGDOptimizer,
 )
+from sklearn.utils._param_validation import InvalidParameterError
 
+import skrnn
 from skrnn import RNNTextClassifier
 from skrnn._optimizers import (
     OPTIMIZERS,
     AdamOptimizer,
     AdamWOptimizer,
+    BaseOptimizer,
     SGDOptimizer,
     build_optimizer,
     clip_by_global_norm,
@@ -909,6 +913,99 @@ def test_a_warm_start_with_a_new_alpha_gives_adamw_a_new_decay():
         assert clf._fitted.optimizer.alpha == 0.1  # partial_fit keeps its optimizer
         clf.fit(X, Y)
     assert clf._fitted.optimizer.alpha == 0.2
+
+
+# An optimizer of one's own: one class and one entry of OPTIMIZERS
+
+
+class RMSpropOptimizer(BaseOptimizer):
+    """RMSprop, with the estimator's ``beta_2`` as its decay rate.
+
+    It counts its steps modulo 2 in a scalar of its own, as Lookahead's inner
+    counter does, which is 0 after an even number of steps.
+    """
+
+    hyperparameters = ("learning_rate_init", "learning_rate", "beta_2", "epsilon")
+    schedules = ("constant", "cosine")
+    _buffer_names = ("vs",)
+    _scalar_names = ("current_learning_rate", "parity")
+
+    def __init__(
+        self, params, learning_rate_init, learning_rate, beta_2, epsilon
+    ) -> None:
+        super().__init__(learning_rate_init, learning_rate)
+        self.beta_2, self.epsilon, self.parity = beta_2, epsilon, 0
+        self.vs = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def _begin_step(self):
+        super()._begin_step()
+        self.parity = (self.parity + 1) % 2
+
+    def _step(self, grad, v, *, scratch):
+        v *= self.beta_2
+        v += np.square(grad, out=scratch[0]) * (1 - self.beta_2)
+        update = np.multiply(grad, -self.current_learning_rate, out=scratch[0])
+        update /= np.sqrt(v, out=scratch[1]) + self.epsilon
+        return update
+
+
+@pytest.fixture
+def rmsprop(monkeypatch):
+    # added after the estimator's module was imported, as a user adds it
+    monkeypatch.setitem(OPTIMIZERS, "rmsprop", RMSpropOptimizer)
+    return "rmsprop"
+
+
+def _save_and_load(clf):
+    file = io.BytesIO()
+    skrnn.save(clf, file)
+    file.seek(0)
+    return skrnn.load(file)
+
+
+def test_an_optimizer_added_to_the_registry_fits_saves_loads_and_continues(rmsprop):
+    # Regression: the estimator's solver constraint was a copy of the keys
+    # taken at import, so that an optimizer added later was refused; and a
+    # scalar of its own that was 0 (here, after two steps) made skrnn.load
+    # call the file corrupt.
+    clf = RNNTextClassifier(
+        **SMALL, solver=rmsprop, learning_rate="constant", batch_size=3, max_iter=1
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, Y)
+        assert isinstance(clf._fitted.optimizer, RMSpropOptimizer)
+        assert clf._fitted.optimizer.parity == 0
+        loaded = _save_and_load(clf)
+        assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+        assert loaded._fitted.optimizer.get_state().keys() == {
+            "current_learning_rate",
+            "parity",
+            *(f"vs.{name}" for name in clf.weights_),
+        }
+        loaded.partial_fit(X, Y)
+        clf.partial_fit(X, Y)
+    assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_loading_a_model_of_an_optimizer_unknown_here_says_so(rmsprop):
+    # Regression: it said the file was corrupt or tampered with.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RNNTextClassifier(**SMALL, solver=rmsprop, max_iter=1).fit(X, Y)
+    file = io.BytesIO()
+    skrnn.save(clf, file)
+    file.seek(0)
+    del OPTIMIZERS[rmsprop]
+    with pytest.raises(ValueError, match="solver 'rmsprop' is not an opt") as info:
+        skrnn.load(file)
+    assert "corrupt" not in str(info.value)
+
+
+def test_an_unknown_solver_is_said_to_be_known_per_process():
+    clf = RNNTextClassifier(**SMALL, solver="rmsprop", max_iter=1)
+    with pytest.raises(InvalidParameterError, match="in this process"):
+        clf.fit(X, Y)
 
 
 # Gradient clipping
