@@ -1104,7 +1104,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             # beside a single batch, the companion's thread cost more than it
             # saved (thread start-up, GIL hand-offs).
             n_tasks = len(sequences) + (ngrams is not None)
-            if one_batch(ensemble[0].weights, sequences):
+            if one_batch(ensemble[0].weights, sequences, ensemble[0].config):
                 n_tasks = 1
             with single_threaded_blas(), thread_pool(self.n_jobs, n_tasks) as executor:
                 pending = None

@@ -14,7 +14,7 @@ import numpy as np
 from ._batching import length_runs, length_sorted, pad_batch
 from ._threads import map_tasks, thread_pool
 from .nn import NetworkConfig
-from .nn._network import predict_prepared, prepare_predict
+from .nn._network import predict_prepared, prepare_predict, streams
 
 Params = dict[str, np.ndarray]
 
@@ -40,13 +40,20 @@ PREDICT_MIN_BATCH = 32
 PREDICT_MAX_POSITIONS = 2**20
 
 
-def prediction_batch_size(length: int, gate_width: int | None = None) -> int:
+def prediction_batch_size(
+    length: int, gate_width: int | None = None, *, streamed: bool = True
+) -> int:
     """Number of documents of at most ``length`` tokens to predict at once.
 
     ``gate_width`` is the width of a step's gate array (the number of gates
-    times the hidden size), if known.
+    times the hidden size), if known.  ``streamed`` is whether the network
+    predicts in chunks of time (see :func:`~skrnn.nn._network.streams`);
+    one that does not keeps every position of its batch, so that long
+    documents are not batched beyond ``PREDICT_BATCH_POSITIONS``.
     """
     length = max(1, length)
+    if not streamed:
+        return max(PREDICT_BATCH_POSITIONS // length, 1)
     if gate_width is None:
         documents = PREDICT_BATCH_POSITIONS // length
     else:
@@ -105,10 +112,7 @@ def predict_logits(
     lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
-    gate_width = _gate_width(params)
-    batches = length_runs(
-        order, lengths, lambda length: prediction_batch_size(length, gate_width)
-    )
+    batches = length_runs(order, lengths, _batch_size_rule(params, config))
     # The first layer's projection of every distinct id, once for all the
     # batches (each would otherwise project its own ids anew), unless that
     # table could outgrow the batches' own.
@@ -131,20 +135,24 @@ def predict_logits(
     return logits
 
 
-def one_batch(params: Params, sequences: Sequence[np.ndarray]) -> bool:
+def one_batch(
+    params: Params, sequences: Sequence[np.ndarray], config: NetworkConfig
+) -> bool:
     """Whether :func:`predict_logits` predicts the sequences in one batch.
 
     Its batches are cut from the longest sequence down: there is one when
     the first, sized by the longest sequence, holds them all.
     """
     longest = max(map(len, sequences), default=0)
-    return len(sequences) <= prediction_batch_size(longest, _gate_width(params))
+    return len(sequences) <= _batch_size_rule(params, config)(longest)
 
 
-def _gate_width(params: Params) -> int | None:
-    """The width of a step's gates (a cell of one's own may have no W_hh)."""
-    W_hh = params.get("layer0.fwd.W_hh")
-    return None if W_hh is None else W_hh.shape[1]
+def _batch_size_rule(params: Params, config: NetworkConfig) -> Callable[[int], int]:
+    """The number of documents of a length that :func:`predict_logits` batches."""
+    if not streams(config):
+        return lambda length: prediction_batch_size(length, streamed=False)
+    gate_width = params["layer0.fwd.W_hh"].shape[1]
+    return lambda length: prediction_batch_size(length, gate_width)
 
 
 def _first_layer_row_size(params: Params, config: NetworkConfig) -> int:

@@ -1,5 +1,6 @@
 """Tests for skrnn._prediction: batched prediction in the documents' order."""
 
+import dataclasses
 import tracemalloc
 
 import numpy as np
@@ -14,7 +15,16 @@ from skrnn._prediction import (
     predict_logits,
     prediction_batch_size,
 )
-from skrnn.nn import HEADS, NetworkConfig, forward, init_params
+from skrnn.nn import (
+    CELLS,
+    HEADS,
+    Cell,
+    NetworkConfig,
+    forward,
+    init_params,
+    register_cell,
+    unregister_cell,
+)
 
 
 def _problem(cell="gru", num_layers=1):
@@ -73,7 +83,29 @@ def test_one_batch_tells_whether_predict_logits_cuts_one(n_documents):
     sequences = (sequences * 40)[:n_documents]
     batches = []
     predict_logits(params, sequences, config, on_batch=batches.append)
-    assert one_batch(params, sequences) == (len(batches) <= 1)
+    assert one_batch(params, sequences, config) == (len(batches) <= 1)
+
+
+def test_a_cell_of_ones_own_predicts_long_documents_in_small_batches():
+    # Regression: such a cell predicts through forward, whose memory grows
+    # with the batch's positions, but long documents were batched 32 at a
+    # time as for the built-in cells, which predict in chunks of time: 32
+    # times the memory of one document.
+    sequences, config, params = _problem(cell="rnn")
+    rnn = CELLS["rnn"]
+    register_cell("own_rnn", Cell(rnn.params, rnn.forward, rnn.backward))
+    try:
+        own = dataclasses.replace(config, cell="own_rnn")
+        long = [np.resize(s, 1000) for s in sequences[:40] if len(s)]
+        batches = []
+        logits = predict_logits(params, long, own, on_batch=batches.append)
+        assert max(batches) == _prediction.PREDICT_BATCH_POSITIONS // 1000
+        assert not one_batch(params, long, own)
+        assert one_batch(params, long[: max(batches)], own)
+    finally:
+        unregister_cell("own_rnn")
+    # the same network as the built-in cell's, which streams
+    assert_allclose(logits, predict_logits(params, long, config), rtol=1e-10)
 
 
 def test_predict_logits_equals_forward_batch_by_batch(monkeypatch):

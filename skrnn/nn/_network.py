@@ -517,6 +517,16 @@ def predict_forward(
     )
 
 
+def streams(config: NetworkConfig) -> bool:
+    """Whether :func:`predict_forward` runs the network in chunks of time.
+
+    The built-in cells do; a cell added with :func:`register_cell` predicts
+    through :func:`forward`, in memory in proportion to the batch's padded
+    positions.
+    """
+    return config.cell in STEPS
+
+
 def predict_prepared(
     params: Params,
     ids: np.ndarray,
@@ -531,7 +541,7 @@ def predict_prepared(
     ``prepared`` covers this batch's ids (or is None: made for them here);
     one serves many batches of the same documents.
     """
-    if config.cell not in STEPS:
+    if not streams(config):
         return forward(params, ids, lengths, config)
     pooled = stream_pooled(
         params,
@@ -555,7 +565,7 @@ def prepare_predict(
     every batch of the same documents would otherwise compute anew.  None
     for a cell that predicts through :func:`forward`.
     """
-    if config.cell not in STEPS:
+    if not streams(config):
         return None
     return prepare_network(params, id_arrays, **config._recurrent_kwargs())
 
