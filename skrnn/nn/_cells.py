@@ -435,7 +435,8 @@ class Cell:
         ``doutputs``, the gradient in ``outputs``, nonzero at real positions
         only; ``dxproj``, the gradient in ``xproj``, 0 at padded positions;
         ``grads``, the gradients of every parameter but ``input_weight`` and
-        ``input_bias``, which the layer takes from ``dxproj``.
+        ``input_bias``, which the layer takes from ``dxproj``: exactly those
+        names, or the layer raises a ValueError.
     input_weight : str, default="W_xh"
         The parameter that projects the inputs: its shape is
         ``(input_size, width)``.  When the network reads one-hot token ids,
