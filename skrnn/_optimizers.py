@@ -130,7 +130,8 @@ class BaseOptimizer:
     hyperparameters: tuple[str, ...] = ("learning_rate_init", "learning_rate")
     #: The schedules that act as themselves; any other value of
     #: ``learning_rate`` acts as "constant" (see :meth:`schedule_taken`).
-    schedules: tuple[str, ...] = LR_SCHEDULES
+    #: This class applies these two; a subclass that applies more says so.
+    schedules: tuple[str, ...] = ("constant", "cosine")
     #: Whether the optimizer applies ``alpha`` itself, as decoupled weight
     #: decay: the training loop then adds no L2 penalty to the loss.
     decoupled_weight_decay: bool = False
@@ -581,6 +582,7 @@ class SGDOptimizer(BaseOptimizer):
         "momentum",
         "nesterovs_momentum",
     )
+    schedules = LR_SCHEDULES
     _buffer_names = ("velocities",)
 
     def __init__(

@@ -1002,6 +1002,21 @@ def test_loading_a_model_of_an_optimizer_unknown_here_says_so(rmsprop):
     assert "corrupt" not in str(info.value)
 
 
+def test_an_optimizer_takes_the_schedules_it_applies():
+    # Regression: BaseOptimizer declared the four schedules, so that one
+    # derived from it that applied two (constant and cosine) was recorded as
+    # running "invscaling", and a warm start from it to "constant" made a new
+    # optimizer, its state lost.
+    class Plain(BaseOptimizer):
+        pass
+
+    assert Plain.schedule_taken("invscaling") == "constant"
+    assert Plain.schedule_taken("adaptive") == "constant"
+    assert Plain.schedule_taken("cosine") == "cosine"
+    assert SGDOptimizer.schedule_taken("invscaling") == "invscaling"
+    assert AdamOptimizer.schedule_taken("invscaling") == "constant"
+
+
 def test_an_unknown_solver_is_said_to_be_known_per_process():
     clf = RNNTextClassifier(**SMALL, solver="rmsprop", max_iter=1)
     with pytest.raises(InvalidParameterError, match="in this process"):
