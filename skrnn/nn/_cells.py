@@ -594,8 +594,11 @@ def register_cell(name: str, cell: Cell) -> None:
 
     The estimator, :func:`skrnn.save` and :func:`skrnn.load` read the
     registry, so a registered cell fits, predicts, saves and loads like a
-    built-in one.  A process that loads a model of the cell must register it
-    first.
+    built-in one, but for two things: it predicts through its forward over
+    whole batches, in memory in proportion to their tokens (the built-in
+    cells run in chunks of time), and an ensemble's members train one after
+    another whatever ``n_jobs``.  A process that loads a model of the cell
+    must register it first.
 
     Parameters
     ----------
