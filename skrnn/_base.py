@@ -255,9 +255,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             name: SequenceVectorizer._parameter_constraints[name]
             for name in _TEXT_PARAMS
         },
-        "solver": [
-            _Registered(OPTIMIZERS, "optimizers of skrnn._optimizers.OPTIMIZERS")
-        ],
+        "solver": [_Registered(OPTIMIZERS, "optimizers")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions(set(LR_SCHEDULES))],
         "power_t": [Interval(Real, 0, None, closed="left")],

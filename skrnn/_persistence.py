@@ -1552,8 +1552,8 @@ def _check_solver_is_registered(metadata: dict) -> None:
         if isinstance(solver, str) and solver not in OPTIMIZERS:
             raise ValueError(
                 f"This model's solver {solver!r:.60} is not an optimizer of this "
-                f"process (its optimizers are {list(OPTIMIZERS)}). Add its class "
-                f"to skrnn._optimizers.OPTIMIZERS[{solver!r:.60}] before skrnn.load."
+                f"process (its optimizers are {list(OPTIMIZERS)}): add it, as the "
+                "process that trained the model did, before skrnn.load."
             )
 
 
