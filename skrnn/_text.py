@@ -665,7 +665,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             token_lists = None
             vocabulary = self._validate_vocabulary()
         else:
-            token_lists = [analyze(doc) for doc in documents]
+            token_lists = [_token_list(analyze(doc)) for doc in documents]
             vocabulary = self._learn_vocabulary(token_lists)
 
         n_vocab = len(vocabulary) + _N_RESERVED
@@ -703,6 +703,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         if high < low:
             raise ValueError("max_df corresponds to < documents than min_df")
 
+        for word in doc_counts:
+            if not isinstance(word, str):
+                raise TypeError(
+                    f"the tokenizer gave a token of type {_type_name(word)} "
+                    f"({word!r:.40}), where tokens must be str; make it return "
+                    "str tokens, e.g. [token.text for token in ...]"
+                )
         words = [word for word, count in doc_counts.items() if low <= count <= high]
         words.sort(key=lambda word: (-term_counts[word], word))
         # The order makes max_features CountVectorizer's "top by term
@@ -791,7 +798,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_STOP_WORDS_WARNING)
             analyze = self.build_analyzer()
-        return self._truncate([analyze(doc) for doc in documents])
+        return self._truncate([_token_list(analyze(doc)) for doc in documents])
 
     def _truncate(self, documents: list[Sequence]) -> list[Sequence]:
         """Keep the first (or last) ``max_length`` tokens (or ids) of each."""
@@ -892,6 +899,16 @@ def _ids_by_chunks(
     # the number of tokens of each text, from those of its chunks
     ends = np.concatenate([[0], np.cumsum(n_tokens)])[np.cumsum(n_chunks)]
     return tokens, np.diff(ends, prepend=0).tolist()
+
+
+def _token_list(tokens: Iterable[str]) -> list[str]:
+    """The tokens of one document as a list.
+
+    A tokenizer may return an iterator (``jieba.cut`` returns a generator),
+    which ``CountVectorizer`` reads once; the tokens are counted and measured
+    here, so they are read into a list.
+    """
+    return tokens if isinstance(tokens, list) else list(tokens)
 
 
 def _holds_only_tokens(vocabulary: Iterable[str]) -> bool:

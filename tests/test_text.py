@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -142,6 +143,50 @@ def test_no_token_pattern_and_no_tokenizer_is_a_clear_error():
         SequenceVectorizer(token_pattern=None).fit(CORPUS)
     SequenceVectorizer(token_pattern=None, tokenizer=str.split).fit(CORPUS)
     SequenceVectorizer(token_pattern=None, analyzer="char").fit(CORPUS)
+
+
+def _split_lazily(text):
+    # A generator, as jieba.cut, the usual Chinese tokenizer, returns one.
+    return (word for word in text.split())
+
+
+@pytest.mark.parametrize("stop_words", [None, ["mat"]])
+def test_a_tokenizer_that_returns_an_iterator_is_read_as_count_vectorizer_reads_it(
+    stop_words,
+):
+    # Regression: the iterator was counted, then emptied, then measured:
+    # "object of type 'generator' has no len()" (CountVectorizer reads it once).
+    params = {"tokenizer": _split_lazily, "token_pattern": None}
+    vectorizer = SequenceVectorizer(**params, stop_words=stop_words)
+    listed = SequenceVectorizer(
+        tokenizer=str.split, token_pattern=None, stop_words=stop_words
+    )
+    sequences = vectorizer.fit_transform(CORPUS)
+    assert vectorizer.vocabulary_ == listed.fit(CORPUS).vocabulary_
+    for got, expected in zip(sequences, listed.transform(CORPUS), strict=True):
+        assert_array_equal(got, expected)
+    for got, expected in zip(
+        vectorizer.transform(CORPUS), listed.transform(CORPUS), strict=True
+    ):
+        assert_array_equal(got, expected)
+    assert set(vectorizer.vocabulary_) == set(
+        CountVectorizer(**params, stop_words=stop_words).fit(CORPUS).vocabulary_
+    )
+
+
+@pytest.mark.parametrize(
+    "tokenizer, what",
+    [
+        (lambda text: [len(text)], "int"),
+        (lambda text: [*text.split(), None], "NoneType"),
+    ],
+)
+def test_a_tokenizer_that_gives_tokens_other_than_str_is_a_clear_error(tokenizer, what):
+    # Regression: a TypeError from deep in the re module ("expected string or
+    # bytes-like object, got 'int'").
+    vectorizer = SequenceVectorizer(tokenizer=tokenizer, token_pattern=None)
+    with pytest.raises(TypeError, match=f"token of type {what}.*must be str"):
+        vectorizer.fit(CORPUS)
 
 
 def test_char_analyzer_with_default_token_pattern_does_not_warn():
