@@ -24,6 +24,7 @@ from ._base import (
 )
 from ._explain import Explanation, explain_document, staged_outputs
 from ._ngrams import check_ngram_range, fit_ngrams
+from ._text import _is_missing
 from ._warnings import warn
 from .nn import HEADS
 from .nn._functional import log_sigmoid, log_softmax
@@ -37,6 +38,8 @@ def _check_classes(classes) -> np.ndarray:
         raise ValueError(
             f"classes must be a 1-D array-like of class labels; got {classes!r}."
         ) from exc
+    if classes.dtype.kind == "T":  # numpy's StringDType, which sklearn cannot sort
+        classes = classes.astype(object)
     assert_all_finite(classes, input_name="classes")
     try:
         check_classification_targets(classes)
@@ -663,6 +666,16 @@ see SequenceVectorizer
                 )
             return y
         y = column_or_1d(raveled_column(y))
+        if y.dtype.kind == "T":  # numpy's StringDType, which sklearn cannot sort
+            y = y.astype(object)
+        if y.dtype == object:
+            missing = next((i for i, label in enumerate(y) if _is_missing(label)), None)
+            if missing is not None:
+                raise ValueError(
+                    f"y[{missing}] is a missing label ({y[missing]!r}): every "
+                    "document needs a class. Drop the documents without a "
+                    "label, or give them one."
+                )
         assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         return y

@@ -566,6 +566,34 @@ def test_first_partial_fit_rejects_labels_outside_classes():
         clf.partial_fit(X_BIN, ["pos", "neg", "meh", "neg"] * 2, classes=["neg", "pos"])
 
 
+@pytest.mark.parametrize(
+    "y",
+    [
+        ["pos", None] * 4,
+        pd.Series(["pos", None] * 4, dtype="string"),
+        np.array([1, None] * 4, dtype=object),
+    ],
+    ids=["None", "pandas-NA", "object-ints"],
+)
+def test_missing_labels_are_a_clear_error(y):
+    # Regression: numpy's sort failed ("'<' not supported between instances
+    # of 'NoneType' and 'str'"), or pandas' NA did ("boolean value of NA is
+    # ambiguous").
+    with pytest.raises(ValueError, match=r"y\[1\] is a missing label"):
+        RNNTextClassifier(**FAST).fit(X_BIN, y)
+
+
+def test_labels_of_numpy_string_dtype_are_strings():
+    # Regression: scikit-learn's finiteness check failed on StringDType ("dtype
+    # argument must be a NumPy dtype").
+    y = np.array(Y_BIN, dtype=np.dtypes.StringDType())
+    clf = _fit(y=y)
+    assert clf.classes_.tolist() == ["neg", "pos"]
+    assert_array_equal(clf.predict(X_BIN), _fit().predict(X_BIN))
+    partial = RNNTextClassifier(**FAST).partial_fit(X_BIN, y, classes=np.unique(y))
+    assert partial.classes_.tolist() == ["neg", "pos"]
+
+
 # ------------------------------------------------------------- parameters
 
 BAD_PARAMS = [
