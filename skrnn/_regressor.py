@@ -194,7 +194,17 @@ dtype : see RNNTextClassifier
                 f"y has {n_outputs} output(s), but the fitted network predicts "
                 f"{model.config.n_outputs}; {TRAIN_ANEW} one."
             )
-        return y.reshape(len(y), n_outputs).astype(model.weights["head.b_y"].dtype)
+        dtype = model.weights["head.b_y"].dtype
+        largest = np.abs(y).max(initial=0.0)
+        if largest > np.sqrt(np.finfo(dtype).max):
+            raise ValueError(
+                f"y holds values as large as {largest:.3g}, whose squares (the "
+                f"loss's squared errors) overflow {dtype.name}. Scale the "
+                "targets, e.g. with TransformedTargetRegressor(regressor, "
+                "transformer=StandardScaler())"
+                + (", or pass dtype=numpy.float64." if dtype != np.float64 else ".")
+            )
+        return y.reshape(len(y), n_outputs).astype(dtype)
 
     def _training_weights(self, y, sample_weight):
         return sample_weight

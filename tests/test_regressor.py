@@ -215,6 +215,20 @@ def test_bad_targets_are_clear_errors(y, match):
         RNNTextRegressor(**FAST).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    ("scale", "dtype"), [(1e20, np.float32), (1e39, np.float32), (1e300, np.float64)]
+)
+def test_targets_whose_squares_overflow_are_a_clear_error(scale, dtype):
+    # Regression: training "diverged" and blamed the learning rate (1e39 even
+    # became inf in float32, silently).
+    reg = RNNTextRegressor(**FAST, dtype=dtype)
+    with pytest.raises(ValueError, match=r"y holds values as large as .*Scale"):
+        reg.fit(X, scale * Y)
+    assert not hasattr(reg, "weights_")
+    if dtype == np.float32:
+        reg.set_params(dtype=np.float64).fit(X, 1e20 * Y)
+
+
 def test_divergence_is_reported():
     reg = RNNTextRegressor(
         **FAST, solver="sgd", learning_rate_init=1e6, clip_value=None
