@@ -205,6 +205,12 @@ def _single_column(X: Any, name: str) -> Any:
         if hasattr(X, "iloc"):  # pandas: a Series, which keeps its dtype
             return X.iloc[:, 0]
         return np.asarray(X)[:, 0]
+    if shape[1] == 0:
+        raise ValueError(
+            f"{name} has no column (a {_type_name(X)} of shape {shape}), so no "
+            "documents: select the column of text; a ColumnTransformer before "
+            "this step may have selected none"
+        )
     if columns is not None:
         columns = list(columns)
         shown = ", ".join(map(repr, columns[:10])) + (", ..." if shape[1] > 10 else "")

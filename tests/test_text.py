@@ -864,6 +864,25 @@ def test_the_text_column_named_is_not_one_whose_first_entry_is_missing():
         check_text(X)
 
 
+@pytest.mark.parametrize("output", ["default", "pandas"])
+def test_a_table_without_columns_is_an_error_saying_so(output):
+    # Regression: a DataFrame with no column failed with "IndexError: list
+    # index out of range", an array said "of numbers (float64)" or to select
+    # column 0, which it has not; a ColumnTransformer whose selector matched
+    # nothing gives either.
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    df = pd.DataFrame({"stars": range(len(CORPUS)), "text": CORPUS})
+    selects_nothing = make_column_transformer(
+        ("passthrough", make_column_selector(pattern="txt"))
+    ).set_output(transform=output)
+    pipe = make_pipeline(selects_nothing, SequenceVectorizer())
+    with pytest.raises(ValueError, match=r"X has no column .*selected none"):
+        pipe.fit(df)
+
+
 def test_a_wider_array_is_an_error_naming_the_text_column():
     X = np.array([[4, "good"], [1, "bad"]], dtype=object)
     with pytest.raises(ValueError, match=re.escape("e.g. X[:, 1]")):
