@@ -808,8 +808,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     def _truncate(self, documents: list[Sequence]) -> list[Sequence]:
         """Keep the first (or last) ``max_length`` tokens (or ids) of each."""
-        n = self.max_length
-        if n is None or max(map(len, documents), default=0) <= n:
+        if self.max_length is None:
+            return documents
+        # A Python int: -n of a numpy unsigned integer would wrap around.
+        n = int(self.max_length)
+        if max(map(len, documents), default=0) <= n:
             return documents
         keep = slice(None, n) if self.truncating == "post" else slice(-n, None)
         return [tokens[keep] for tokens in documents]

@@ -246,6 +246,26 @@ def test_max_length_truncates_either_end(truncating, kept):
     assert long.tolist() == _ids(vectorizer, kept)
 
 
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+@pytest.mark.parametrize("max_length", [np.uint8(3), np.int8(3), np.uint64(3)])
+def test_max_length_of_a_numpy_integer_type_truncates_as_an_int(max_length, truncating):
+    # Regression: "pre" kept tokens[-n:], and -np.uint8(3) is 253, so every
+    # document came out empty, silently.
+    documents = ["a cat", "The cat sat on the mat."]
+    expected = SequenceVectorizer(max_length=3, truncating=truncating).fit(CORPUS)
+    vectorizer = SequenceVectorizer(max_length=max_length, truncating=truncating)
+    for got, want in zip(
+        vectorizer.fit(CORPUS).transform(documents),
+        expected.transform(documents),
+        strict=True,
+    ):
+        assert_array_equal(got, want)
+    for got, want in zip(
+        vectorizer.fit_transform(CORPUS), expected.transform(CORPUS), strict=True
+    ):
+        assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.uint16, "int16"])
 def test_dtype(dtype):
     sequences = SequenceVectorizer(dtype=dtype).fit_transform(CORPUS)
