@@ -571,11 +571,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     def _n_epochs(self, n_train):
         """``max_iter`` for ``n_train`` training documents ("auto" resolved)."""
         if self.max_iter != "auto":
-            return self.max_iter
+            return int(self.max_iter)
         low, high = AUTO_EPOCHS
         if self.learning_rate != "cosine":
             return high
-        steps = -(-n_train // self.batch_size)
+        steps = -(-n_train // int(self.batch_size))
         return min(high, max(low, -(-AUTO_MIN_STEPS // steps)))
 
     def _trained_members(self, ensemble, data, hold_out, epochs, hooks, incremental):
@@ -669,7 +669,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         own = incremental and self.max_iter == "auto"
         optimizer.plan_epochs(
             1 if own else n_epochs,
-            -(-len(train.y) // self.batch_size),
+            -(-len(train.y) // int(self.batch_size)),
             restart=own or not incremental,
         )
         weights = start.weights
@@ -687,7 +687,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                     start.rng,
                     max_epochs=max_epochs,
                     tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
+                    n_iter_no_change=int(self.n_iter_no_change),
                     validation=validation,
                     verbose=self.verbose,
                     on_epoch_begin=hooks and hooks[0],
@@ -1023,8 +1023,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
 
     def _training_settings(self):
+        # Python ints, as in _network_config: -n of a numpy unsigned integer
+        # (np.uint8, from an array of settings) would wrap around.
         return TrainingSettings(
-            batch_size=self.batch_size,
+            batch_size=int(self.batch_size),
             shuffle=self.shuffle,
             alpha=self.alpha,
             clip_value=self.clip_value,

@@ -596,6 +596,28 @@ def test_labels_of_numpy_string_dtype_are_strings():
 
 # ------------------------------------------------------------- parameters
 
+
+@pytest.mark.parametrize("max_iter", [2, "auto"])
+@pytest.mark.parametrize("integer", [np.uint8, np.int16])
+def test_integer_parameters_of_numpy_types_train_as_python_ints(integer, max_iter):
+    # Regression: batch_size=np.uint8(5) failed with "OverflowError: Python
+    # integer -2 out of bounds for uint8" (-(-n // batch_size) counts the
+    # steps of an epoch).
+    params = {
+        "batch_size": 5,
+        "n_iter_no_change": 2,
+        "early_stopping": True,
+        "validation_fraction": 0.25,
+        "max_iter": max_iter,
+    }
+    expected = _fit(**params).predict_proba(X_BIN)
+    typed = {
+        name: integer(value) if isinstance(value, int) and value is not True else value
+        for name, value in params.items()
+    }
+    assert_array_equal(_fit(**typed).predict_proba(X_BIN), expected)
+
+
 BAD_PARAMS = [
     ("hidden_size", -1),
     ("hidden_size", 0),
