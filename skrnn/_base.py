@@ -432,9 +432,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         with np.errstate(over="ignore"):
             total_weight = sample_weight.sum()
         if not np.isfinite(total_weight):
+            wider = ", or pass dtype=numpy.float64" if dtype != np.float64 else ""
             raise ValueError(
                 f"The sample weights sum to more than {dtype.name} can hold; "
-                "scale them down, or pass dtype=numpy.float64."
+                f"scale them down{wider}."
             )
         if self.adversarial_epsilon > 0 and start.config.one_hot:
             raise ValueError(
