@@ -952,13 +952,27 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                     f"No word of the vocabulary has a vector in {self.embeddings!r}."
                 )
         width = vectors_width(vectors)
-        bad = [
-            word for word, vector in vectors.items() if not np.isfinite(vector).all()
-        ]
+        kinds = {word: np.asarray(vector).dtype for word, vector in vectors.items()}
+        bad = [word for word, kind in kinds.items() if kind.kind not in "biuf"]
+        if bad:
+            raise TypeError(
+                "embeddings must map words to vectors of real numbers; got "
+                f"{kinds[bad[0]]} vectors for {len(bad)} word(s), e.g. "
+                f"{bad[:5]!r}."
+            )
+        # In the network's dtype: 1e39 is finite in float64, not in float32.
+        dtype = np.dtype(self.dtype)
+        with np.errstate(over="ignore"):
+            bad = [
+                word
+                for word, vector in vectors.items()
+                if not np.isfinite(np.asarray(vector, dtype=dtype)).all()
+            ]
         if bad:
             raise ValueError(
-                f"embeddings hold NaN or infinite components for {len(bad)} "
-                f"word(s), e.g. {bad[:5]!r}; drop or repair those vectors."
+                "embeddings hold components that are NaN, infinite or too large "
+                f"for {dtype.name} for {len(bad)} word(s), e.g. {bad[:5]!r}; drop "
+                "or repair those vectors."
             )
         if self.embedding_dim not in (None, width):
             raise ValueError(

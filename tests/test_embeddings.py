@@ -386,6 +386,28 @@ def test_non_finite_vectors_are_rejected_naming_the_word(bad):
     assert "learning rate" not in str(excinfo.value)
 
 
+def test_components_too_large_for_the_dtype_are_rejected_naming_the_word():
+    # Regression: 1e39 is finite in float64, checked so, and became inf in the
+    # float32 table: training "diverged" and blamed the learning rate.
+    vectors = {"good": [1e39, 0.0, 1.0], "bad": [1.0, 2.0, 3.0]}
+    with pytest.raises(ValueError, match=r"too large for float32 .*'good'"):
+        _clf(embeddings=vectors).fit(X, Y)
+    _clf(embeddings=vectors, dtype=np.float64).fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [np.array([1.0, "x", 3.0], dtype=object), np.array([1 + 1j, 0.0, 1.0])],
+    ids=["object", "complex"],
+)
+def test_vectors_not_of_real_numbers_are_a_type_error_naming_the_word(vector):
+    # Regression: an object vector failed deep in numpy ("ufunc 'isfinite' not
+    # supported for the input types"); a complex one lost its imaginary part.
+    clf = _clf(embeddings={"good": vector, "bad": [1.0, 2.0, 3.0]})
+    with pytest.raises(TypeError, match=r"real numbers.*'good'"):
+        clf.fit(X, Y)
+
+
 def test_partial_fit_starts_from_the_vectors():
     clf = _clf(embeddings=VECTORS, freeze_embeddings=True)
     clf.partial_fit(X, Y, classes=[0, 1])
