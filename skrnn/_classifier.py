@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils import assert_all_finite, column_or_1d
+from sklearn.utils import assert_all_finite, check_array, column_or_1d
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -654,15 +654,21 @@ see SequenceVectorizer
                 "(MultiLabelBinarizer().fit_transform(y))."
             ) from None
         if issparse(y) or (ndim == 2 and np.shape(y)[1] > 1):
-            y = y.toarray() if issparse(y) else np.asarray(y)
-            if (
-                type_of_target(y) != "multilabel-indicator"
-                or not np.isin(y, (0, 1)).all()
-            ):
+            # check_array reads pandas' nullable columns (boolean, Int64) as
+            # numbers, their missing values as NaN, which it refuses.
+            y = check_array(y, accept_sparse=True, dtype=None, input_name="y")
+            y = y.toarray() if issparse(y) else y
+            kind = type_of_target(y)
+            if kind != "multilabel-indicator" or not np.isin(y, (0, 1)).all():
+                got = (
+                    "values other than 0 and 1"
+                    if kind == "multilabel-indicator"
+                    else f"a {kind!r} target"
+                )
                 raise ValueError(
                     "A 2-D y must be a binary indicator matrix of labels, one "
                     "column per label and values 0 or 1 (as MultiLabelBinarizer "
-                    f"makes it); got a {type_of_target(y)!r} target."
+                    f"makes it); got {got}."
                 )
             return y
         y = column_or_1d(raveled_column(y))

@@ -1667,10 +1667,24 @@ def test_multilabel_targets_dense_sparse_and_bool_give_one_model():
         assert_array_equal(other.predict_proba(X_TAGS), dense.predict_proba(X_TAGS))
 
 
+@pytest.mark.parametrize("dtype", ["boolean", "Int64"])
+def test_multilabel_targets_of_pandas_nullable_dtypes(dtype):
+    # Regression: a DataFrame of pandas' nullable booleans or integers was
+    # refused as "a 'unknown' target", and with a missing value failed in
+    # pandas ("boolean value of NA is ambiguous").
+    y = pd.DataFrame(Y_TAGS).astype(dtype)
+    dense = RNNTextClassifier(**FAST).fit(X_TAGS, Y_TAGS)
+    other = RNNTextClassifier(**FAST).fit(X_TAGS, y)
+    assert_array_equal(other.predict_proba(X_TAGS), dense.predict_proba(X_TAGS))
+    y.iloc[1, 0] = pd.NA
+    with pytest.raises(ValueError, match="y contains NaN"):
+        RNNTextClassifier(**FAST).fit(X_TAGS, y)
+
+
 @pytest.mark.parametrize(
     ("y", "match"),
     [
-        (np.full((18, 2), 2), "binary indicator matrix"),
+        (np.full((18, 2), 2), "binary indicator matrix.*other than 0 and 1"),
         (np.array([["a", "b"]] * 18), "binary indicator matrix"),
         # Regression: numpy's "inhomogeneous shape" error
         ([["a"], ["a", "b"]] * 9, "MultiLabelBinarizer"),
