@@ -11,7 +11,8 @@ classes say only that; everything else is here.
 import dataclasses
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MappingView
+from collections.abc import Set as AbstractSet
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -136,6 +137,21 @@ def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
             "model can only learn from the lengths of the documents.",
             UserWarning,
         )
+
+
+def _ordered_targets(y):
+    """``y`` in the documents' order: an iterator read into a list, as ``X`` is.
+
+    An unordered container (a set, a mapping or a view of one) is refused, as
+    it is for ``X``: its order could not be that of the documents.
+    """
+    if isinstance(y, (AbstractSet, Mapping, MappingView)):
+        raise TypeError(
+            f"y is a {type(y).__name__}, an unordered container: its labels "
+            "could not be matched with the documents. Pass them as a list or "
+            "an array, in the documents' order."
+        )
+    return list(y) if isinstance(y, Iterator) else y
 
 
 def raveled_column(y):
@@ -401,7 +417,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target "
                 "y is None."
             )
-        y = self._check_y(y)
+        y = self._check_y(_ordered_targets(y))
         check_consistent_length(documents, y)
         dtype = self._check_dtype()
         previous = self.__dict__.get("_fitted")

@@ -583,6 +583,16 @@ def test_missing_labels_are_a_clear_error(y):
         RNNTextClassifier(**FAST).fit(X_BIN, y)
 
 
+def test_labels_from_an_iterator_are_read_as_a_list():
+    # Regression: X may be a generator, but y from one failed with "y should
+    # be a 1d array, got an array of shape () instead".
+    expected = _fit().predict_proba(X_BIN)
+    clf = _fit(X=iter(X_BIN), y=(label for label in Y_BIN))
+    assert_array_equal(clf.predict_proba(X_BIN), expected)
+    with pytest.raises(TypeError, match="y is a set, an unordered container"):
+        _fit(X=X_BIN[:2], y=set(Y_BIN))
+
+
 def test_labels_of_numpy_string_dtype_are_strings():
     # Regression: scikit-learn's finiteness check failed on StringDType ("dtype
     # argument must be a NumPy dtype").

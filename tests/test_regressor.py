@@ -229,6 +229,14 @@ def test_targets_whose_squares_overflow_are_a_clear_error(scale, dtype):
         reg.set_params(dtype=np.float64).fit(X, 1e20 * Y)
 
 
+def test_targets_from_an_iterator_are_read_as_a_list():
+    # Regression: "float() argument must be a string or a real number, not
+    # 'generator'".
+    expected = RNNTextRegressor(**FAST).fit(X, Y).predict(X)
+    reg = RNNTextRegressor(**FAST).fit(iter(X), (value for value in Y))
+    assert_array_equal(reg.predict(X), expected)
+
+
 def test_divergence_is_reported():
     reg = RNNTextRegressor(
         **FAST, solver="sgd", learning_rate_init=1e6, clip_value=None
