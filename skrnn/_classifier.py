@@ -30,6 +30,24 @@ from .nn import HEADS
 from .nn._functional import log_sigmoid, log_softmax
 
 
+def _check_labels(labels: np.ndarray, name: str) -> np.ndarray:
+    """1-D class labels, finite and none missing; StringDType read as objects."""
+    if labels.dtype.kind == "T":  # numpy's StringDType, which sklearn cannot sort
+        labels = labels.astype(object)
+    if labels.dtype == object:
+        missing = next(
+            (i for i, label in enumerate(labels) if _is_missing(label)), None
+        )
+        if missing is not None:
+            raise ValueError(
+                f"{name}[{missing}] is a missing label ({labels[missing]!r}): "
+                "every document needs a class. Drop the documents without a "
+                "label, or give them one."
+            )
+    assert_all_finite(labels, input_name=name)
+    return labels
+
+
 def _check_classes(classes) -> np.ndarray:
     """The sorted unique classes of ``partial_fit``'s ``classes`` argument."""
     try:
@@ -38,9 +56,7 @@ def _check_classes(classes) -> np.ndarray:
         raise ValueError(
             f"classes must be a 1-D array-like of class labels; got {classes!r}."
         ) from exc
-    if classes.dtype.kind == "T":  # numpy's StringDType, which sklearn cannot sort
-        classes = classes.astype(object)
-    assert_all_finite(classes, input_name="classes")
+    classes = _check_labels(classes, "classes")
     try:
         check_classification_targets(classes)
     except ValueError as exc:
@@ -671,18 +687,7 @@ see SequenceVectorizer
                     f"makes it); got {got}."
                 )
             return y
-        y = column_or_1d(raveled_column(y))
-        if y.dtype.kind == "T":  # numpy's StringDType, which sklearn cannot sort
-            y = y.astype(object)
-        if y.dtype == object:
-            missing = next((i for i, label in enumerate(y) if _is_missing(label)), None)
-            if missing is not None:
-                raise ValueError(
-                    f"y[{missing}] is a missing label ({y[missing]!r}): every "
-                    "document needs a class. Drop the documents without a "
-                    "label, or give them one."
-                )
-        assert_all_finite(y, input_name="y")
+        y = _check_labels(column_or_1d(raveled_column(y)), "y")
         check_classification_targets(y)
         return y
 

@@ -581,6 +581,8 @@ def test_missing_labels_are_a_clear_error(y):
     # ambiguous").
     with pytest.raises(ValueError, match=r"y\[1\] is a missing label"):
         RNNTextClassifier(**FAST).fit(X_BIN, y)
+    with pytest.raises(ValueError, match=r"classes\[1\] is a missing label"):
+        RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=y[:2])
 
 
 def test_labels_from_an_iterator_are_read_as_a_list():
