@@ -139,19 +139,19 @@ def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
         )
 
 
-def _ordered_targets(y):
-    """``y`` in the documents' order: an iterator read into a list, as ``X`` is.
+def _in_order(values, name):
+    """``y`` or weights, one per document: an iterator read into a list, as ``X`` is.
 
     An unordered container (a set, a mapping or a view of one) is refused, as
     it is for ``X``: its order could not be that of the documents.
     """
-    if isinstance(y, (AbstractSet, Mapping, MappingView)):
+    if isinstance(values, (AbstractSet, Mapping, MappingView)):
         raise TypeError(
-            f"y is a {type(y).__name__}, an unordered container: its labels "
-            "could not be matched with the documents. Pass them as a list or "
-            "an array, in the documents' order."
+            f"{name} is a {type(values).__name__}, an unordered container: its "
+            "values could not be matched with the documents. Pass them as a "
+            "list or an array, in the documents' order."
         )
-    return list(y) if isinstance(y, Iterator) else y
+    return list(values) if isinstance(values, Iterator) else values
 
 
 def raveled_column(y):
@@ -417,7 +417,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target "
                 "y is None."
             )
-        y = self._check_y(_ordered_targets(y))
+        y = self._check_y(_in_order(y, "y"))
         check_consistent_length(documents, y)
         dtype = self._check_dtype()
         previous = self.__dict__.get("_fitted")
@@ -435,7 +435,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # Checked in float64: weights that float32 rounds to 0 are not the
         # user's zeros.
         sample_weight = _check_sample_weight(
-            sample_weight, documents, dtype=np.float64, ensure_non_negative=True
+            _in_order(sample_weight, "sample_weight"),
+            documents,
+            dtype=np.float64,
+            ensure_non_negative=True,
         ).astype(dtype, copy=False)
         if not sample_weight.any():
             raise ValueError(

@@ -595,6 +595,17 @@ def test_labels_from_an_iterator_are_read_as_a_list():
         _fit(X=X_BIN[:2], y=set(Y_BIN))
 
 
+def test_sample_weights_from_an_iterator_are_read_as_a_list():
+    # Regression: "float() argument must be a string or a real number, not
+    # 'generator'".
+    weights = np.arange(1.0, 9.0)
+    expected = _fit().fit(X_BIN, Y_BIN, sample_weight=weights).predict_proba(X_BIN)
+    clf = _fit().fit(X_BIN, Y_BIN, sample_weight=iter(weights.tolist()))
+    assert_array_equal(clf.predict_proba(X_BIN), expected)
+    with pytest.raises(TypeError, match="sample_weight is a set, an unordered"):
+        _fit().fit(X_BIN[:2], Y_BIN[:2], sample_weight={1.0, 2.0})
+
+
 def test_labels_of_numpy_string_dtype_are_strings():
     # Regression: scikit-learn's finiteness check failed on StringDType ("dtype
     # argument must be a NumPy dtype").
