@@ -35,8 +35,15 @@ def _check_labels(labels: np.ndarray, name: str) -> np.ndarray:
     if labels.dtype.kind == "T":  # numpy's StringDType, which sklearn cannot sort
         labels = labels.astype(object)
     if labels.dtype == object:
+        # None and pandas' NA, which sklearn fails on; NaN is left to
+        # assert_all_finite, whose "contains NaN" says it.
         missing = next(
-            (i for i, label in enumerate(labels) if _is_missing(label)), None
+            (
+                i
+                for i, label in enumerate(labels)
+                if _is_missing(label) and not isinstance(label, Real)
+            ),
+            None,
         )
         if missing is not None:
             raise ValueError(
