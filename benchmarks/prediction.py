@@ -14,15 +14,20 @@ about 21 tokens each.  Configurations a-e are ``speed.py``'s
 speed; the vocabulary is that of those sentences, the rest are unknown ids).
 
 What is timed is the estimator's ``predict_proba`` on the raw documents,
-tokenizing included, with ``n_jobs=1`` and ``n_jobs=2``, then the same two
-while a CPU hog (a ``multiprocessing`` process spinning in a loop, started
-and stopped by this script) keeps one core busy.  The four runs alternate
-within each repeat, in an order that rotates from repeat to repeat, and each
-figure is the median over ``--repeats``.  The table gives thousands of
-documents per second and the ratios that matter: two threads over one on a
-quiet machine (the gain of ``n_jobs=2``) and beside the hog (the target:
-never below 0.9), and one thread beside the hog over one thread alone (how
-much the machine itself steals).
+tokenizing included, with ``n_jobs=1``, ``n_jobs=2`` (worker processes, for
+inputs of ``PREDICT_WORKERS_MIN_CHARACTERS`` or more, as 100,000 sentences
+are) and ``n_jobs=2`` on threads (the same call inside joblib's threading
+backend, which keeps prediction in this process), then the same three while
+a CPU hog (a ``multiprocessing`` process spinning in a loop, started and
+stopped by this script) keeps one core busy.  The six runs alternate within
+each repeat, in an order that rotates from repeat to repeat, and each figure
+is the median over ``--repeats``.  The table gives thousands of documents
+per second and the ratios that matter: two workers over one on a quiet
+machine (the gain of ``n_jobs=2``) and beside the hog (the target: never
+below 0.9), the same for two threads, and one thread beside the hog over one
+thread alone (how much the machine itself steals).  Before them, the first
+call with ``n_jobs=2`` of the run, which starts the worker processes, is
+timed on its own (joblib keeps the workers for later calls).
 
 ``--against REV`` adds an A/B of the prediction core (``predict_logits`` on
 the token ids, tokenizing left out) between this checkout and revision
@@ -52,6 +57,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from joblib import parallel_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _env import REPO, environment_lines, load_average, markdown_table
@@ -148,10 +154,15 @@ def alternate(runs: dict, repeats: int) -> dict[str, list[float]]:
 def bench_estimator(clf, docs, repeats) -> dict[str, list[float]]:
     """Documents per second of ``predict_proba``: 1 and 2 threads, hog or not."""
 
-    def run(n_jobs, hog):
+    def run(n_jobs, hog, threads=False):
         def call():
             clf.set_params(n_jobs=n_jobs)
-            with cpu_hog() if hog else contextlib.nullcontext():
+            with (
+                cpu_hog() if hog else contextlib.nullcontext(),
+                parallel_config(backend="threading")
+                if threads
+                else contextlib.nullcontext(),
+            ):
                 return rate(lambda: clf.predict_proba(docs), len(docs))
 
         return call
@@ -161,11 +172,21 @@ def bench_estimator(clf, docs, repeats) -> dict[str, list[float]]:
         {
             "1": run(1, False),
             "2": run(2, False),
+            "2 threads": run(2, False, threads=True),
             "1 hog": run(1, True),
             "2 hog": run(2, True),
+            "2 threads hog": run(2, True, threads=True),
         },
         repeats,
     )
+
+
+def first_call_seconds(clf, docs) -> float:
+    """Seconds of the run's first ``predict_proba`` with ``n_jobs=2``."""
+    clf.set_params(n_jobs=2)
+    start = time.perf_counter()
+    clf.predict_proba(docs)
+    return time.perf_counter() - start
 
 
 def import_revision(rev: str):
@@ -263,12 +284,19 @@ def main(argv=None) -> None:
         f"median of {args.repeats} alternating repeats\n"
     )
     rows, ab_rows = [], []
-    for name in names:
+    for k, name in enumerate(names):
         cfg = configs[name]
         clf = fitted(cfg.params)
         n_tokens = sum(len(s) for s in clf.vectorizer_.transform(docs[:2000]))
         before = load_average()
         if not args.no_estimator:
+            if k == 0:
+                seconds = first_call_seconds(clf, docs)
+                print(
+                    f"The run's first call with n_jobs=2 ({name}), which starts "
+                    f"the workers: {seconds:.2f} s\n",
+                    flush=True,
+                )
             r = bench_estimator(clf, docs, args.repeats)
             rows.append(
                 [
@@ -276,10 +304,14 @@ def main(argv=None) -> None:
                     f"{n_tokens / 2000:.1f}",
                     fmt(r["1"]),
                     fmt(r["2"]),
+                    fmt(r["2 threads"]),
                     fmt(r["1 hog"]),
                     fmt(r["2 hog"]),
+                    fmt(r["2 threads hog"]),
                     ratio(r["2"], r["1"]),
                     ratio(r["2 hog"], r["1 hog"]),
+                    ratio(r["2 threads"], r["1"]),
+                    ratio(r["2 threads hog"], r["1 hog"]),
                     ratio(r["1 hog"], r["1"]),
                     f"{before} / {load_average()}",
                 ]
@@ -313,10 +345,14 @@ def main(argv=None) -> None:
                     "tokens/doc",
                     "n_jobs=1",
                     "n_jobs=2",
+                    "2, threads",
                     "1, hog",
                     "2, hog",
+                    "2, threads, hog",
                     "2 / 1",
                     "2 / 1 with hog",
+                    "threads 2 / 1",
+                    "threads 2 / 1 with hog",
                     "hog / quiet (1)",
                     "load before / after",
                 ],

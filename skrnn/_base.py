@@ -36,14 +36,15 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from . import _prediction
 from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._fitted import FittedModel
-from ._ngrams import ngram_logits, quiet_liblinear
+from ._ngrams import quiet_liblinear
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
-from ._prediction import blended_logits, one_batch, predict_logits
+from ._prediction import Predictor, text_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
-from ._threads import beside, single_threaded_blas, thread_pool
+from ._threads import beside, single_threaded_blas
 from ._training import (
     Dataset,
     TrainingDivergedError,
@@ -62,6 +63,7 @@ from .nn import (
     penalized_names,
 )
 from .nn._cells import BUILTIN_CELLS
+from .nn._heads import BUILTIN_HEADS
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -1117,61 +1119,80 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         An ensemble's are the logits of its members' mean output (see
         :func:`~skrnn._prediction.mean_output_logits`), blended with the
         n-gram companion's when there is one (see
-        :func:`~skrnn._prediction.blended_logits`).  From ``verbose=2``,
-        a prediction that runs longer than ``PROGRESS_DELAY`` (two) seconds
-        shows its progress.
+        :func:`~skrnn._prediction.blended_logits`).  The documents are read
+        in chunks of :data:`~skrnn._prediction.PREDICT_CHUNK`, in worker
+        processes when :meth:`_prediction_workers` says so.  From
+        ``verbose=2``, a prediction that runs longer than ``PROGRESS_DELAY``
+        (two) seconds shows its progress.
         """
         model = self._model() if model is None else model
-        sequences = model.vectorizer.transform(check_text(X))
-        ensemble = model.ensemble
+        texts = check_text(X)
+        predictor = Predictor(
+            vectorizer=model.vectorizer,
+            members=tuple(member.weights for member in model.ensemble),
+            config=model.config,
+            ngrams=model.ngrams,
+            ngram_weight=self._companion_weight(model),
+        )
+        chunks = [
+            texts[start : start + _prediction.PREDICT_CHUNK]
+            for start in range(0, len(texts), _prediction.PREDICT_CHUNK)
+        ] or [texts]
+        n_members = len(predictor.members)
         on_batch, close = None, None
         if self.verbose >= 2:
             on_batch, close = progress(
                 "Predicting",
-                len(sequences) * len(ensemble),
+                len(texts) * n_members,
                 unit="documents",
                 delay=PROGRESS_DELAY,
             )
         try:
-            ngrams = model.ngrams
-            # Threads for two batches or more, as predict_logits takes them:
-            # beside a single batch, the companion's thread cost more than it
-            # saved (thread start-up, GIL hand-offs).
-            n_tasks = len(sequences) + (ngrams is not None)
-            if one_batch(ensemble[0].weights, sequences, ensemble[0].config):
-                n_tasks = 1
-            with single_threaded_blas(), thread_pool(self.n_jobs, n_tasks) as executor:
-                pending = None
-                if ngrams is not None and executor is not None:
-                    # the companion on one of the threads, beside the batches
-                    pending = executor.submit(ngram_logits, ngrams, sequences)
-                members = [
-                    predict_logits(
-                        member.weights,
-                        sequences,
-                        model.config,
-                        on_batch=on_batch,
-                        executor=executor,
-                    )
-                    for member in ensemble
+            n_workers = self._prediction_workers(predictor.config, chunks)
+            if n_workers > 1:
+                parts = []
+                for part in Parallel(
+                    n_jobs=n_workers, max_nbytes=None, return_as="generator"
+                )(delayed(text_logits)(predictor, chunk) for chunk in chunks):
+                    parts.append(part)
+                    if on_batch is not None:
+                        on_batch(len(part) * n_members)
+            else:
+                parts = [
+                    text_logits(predictor, chunk, self.n_jobs, on_batch)
+                    for chunk in chunks
                 ]
-                companion = None
-                if pending is not None:
-                    companion = pending.result()
-                elif ngrams is not None:
-                    companion = ngram_logits(ngrams, sequences)
-            logits = blended_logits(
-                members,
-                model.config.head,
-                companion,
-                self._companion_weight(model),
-            )
         finally:
             if close is not None:
                 close()
+        logits = parts[0] if len(parts) == 1 else np.concatenate(parts)
         # float64 as scikit-learn's estimators give on text (a TF-IDF and
         # LogisticRegression pipeline): the cast of float32 outputs is exact.
         return logits.astype(np.float64, copy=False)
+
+    def _prediction_workers(self, config, chunks):
+        """How many worker processes predict the chunks; 1 predicts them here.
+
+        Workers need ``n_jobs`` of 2 or more, two chunks or more, text enough
+        to pay for them (:data:`~skrnn._prediction.PREDICT_WORKERS_MIN_CHARACTERS`),
+        joblib's processes (not its threads, as inside a parallel search) and
+        a built-in cell and head, which every process knows.  Either way the
+        chunks are the same, and so are the outputs.
+        """
+        n_workers = min(effective_n_jobs(self.n_jobs), len(chunks))
+        if (
+            n_workers < 2
+            or config.cell not in BUILTIN_CELLS
+            or config.head not in BUILTIN_HEADS
+        ):
+            return 1
+        backend, _ = get_active_backend()
+        if getattr(backend, "uses_threads", False):
+            return 1
+        n_characters = sum(len(text) for chunk in chunks for text in chunk)
+        if n_characters < _prediction.PREDICT_WORKERS_MIN_CHARACTERS:
+            return 1
+        return n_workers
 
     def __sklearn_is_fitted__(self) -> bool:
         return "_fitted" in self.__dict__

@@ -1,18 +1,24 @@
 """Prediction: the logits of many documents, batched by length.
 
-Documents are sorted by length and cut into batches of similar lengths, so
-that little of a batch is padding, and the batches run on ``n_jobs``
-threads.  Memory is bounded by the batch sizes below, whatever the number
-of documents.
+Text is read a chunk of :data:`PREDICT_CHUNK` documents at a time
+(:func:`text_logits`), in worker processes when there is enough of it (see
+:data:`PREDICT_WORKERS_MIN_CHARACTERS`).  Within a chunk, documents are
+sorted by length and cut into batches of similar lengths, so that little of
+a batch is padding, and the batches run on ``n_jobs`` threads.  Memory is
+bounded by the chunk and the batch sizes below, whatever the number of
+documents.
 """
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
-from ._threads import map_tasks, thread_pool
+from ._ngrams import NgramModel, ngram_logits
+from ._threads import map_tasks, single_threaded_blas, thread_pool
 from .nn import NetworkConfig
 from .nn._network import predict_prepared, prepare_predict, streams
 
@@ -38,6 +44,21 @@ PREDICT_SHORT_POSITIONS = 2**14
 #: chunks of time, so a batch's memory is its padded token ids (8 MB here).
 PREDICT_MIN_BATCH = 32
 PREDICT_MAX_POSITIONS = 2**20
+
+#: Documents that prediction tokenizes and predicts at a time: memory grows
+#: with a chunk's token ids rather than the whole input's, and chunks are
+#: what worker processes share.  Text is cut into the same chunks whatever
+#: ``n_jobs``, so that the outputs are the same to the bit.
+PREDICT_CHUNK = 2**14
+
+#: Characters of text from which a prediction with ``n_jobs`` of 2 or more
+#: runs its chunks in worker processes: some 70,000 sentences, about two
+#: seconds of the defaults' prediction on one core.  Tokenizing holds the
+#: GIL (a third of the defaults' time), and so do the many small calls of a
+#: narrow network's steps, so threads share one core for much of a call
+#: (``benchmarks/prediction.py``); processes do not, but starting them takes
+#: a second or two the first time (joblib keeps them for later calls).
+PREDICT_WORKERS_MIN_CHARACTERS = 2**23
 
 
 def prediction_batch_size(
@@ -133,6 +154,96 @@ def predict_logits(
     with thread_pool(n_jobs, len(batches)) as own:
         map_tasks(own, run, batches)
     return logits
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """What predicting text reads of a fitted estimator, and nothing more.
+
+    Worker processes are sent this rather than the estimator, whose fitted
+    state also holds the optimizer's moments and the training's history.
+
+    Parameters
+    ----------
+    vectorizer : SequenceVectorizer
+        The fitted vocabulary, which turns text into token ids.
+    members : tuple of dict of ndarray
+        Each network's parameters (read only).
+    config : NetworkConfig
+        The networks' architecture.
+    ngrams : NgramModel or None
+        The n-gram companion, or None without one.
+    ngram_weight : float
+        The companion's weight in the blend (see :func:`blended_logits`).
+    """
+
+    vectorizer: Any
+    members: tuple[Params, ...]
+    config: NetworkConfig
+    ngrams: NgramModel | None = None
+    ngram_weight: float = 0.0
+
+
+def text_logits(
+    predictor: Predictor,
+    texts: Sequence[str],
+    n_jobs: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """The blended logits of the members and the companion for some documents.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        The fitted model.
+    texts : sequence of str
+        The documents (one chunk of :data:`PREDICT_CHUNK` at most, as the
+        estimators call it).
+    n_jobs : int or None
+        Threads that run the batches and, beside them, the companion.
+    on_batch : callable, optional
+        Called with the number of documents of each member's batch once it
+        is done (a progress display).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+        What :func:`blended_logits` gives.
+    """
+    sequences = predictor.vectorizer.transform(texts)
+    ngrams, members = predictor.ngrams, predictor.members
+    # Threads for two batches or more, as predict_logits takes them: beside a
+    # single batch, the companion's thread cost more than it saved (thread
+    # start-up, GIL hand-offs).
+    n_tasks = len(sequences) + (ngrams is not None)
+    if one_batch(members[0], sequences, predictor.config):
+        n_tasks = 1
+    with single_threaded_blas(), thread_pool(n_jobs, n_tasks) as executor:
+        pending = None
+        if ngrams is not None and executor is not None:
+            # the companion on one of the threads, beside the batches
+            pending = executor.submit(ngram_logits, ngrams, sequences)
+        logits = [
+            predict_logits(
+                weights,
+                sequences,
+                predictor.config,
+                on_batch=on_batch,
+                executor=executor,
+            )
+            for weights in members
+        ]
+        companion = None
+        if pending is not None:
+            companion = pending.result()
+        elif ngrams is not None:
+            companion = ngram_logits(ngrams, sequences)
+    return blended_logits(
+        logits,
+        predictor.config.head,
+        companion,
+        predictor.ngram_weight,
+    )
 
 
 def one_batch(

@@ -2180,13 +2180,13 @@ def test_the_companion_is_blended_into_every_prediction(X, y, params):
 def _companion_threads(monkeypatch):
     """The threads on which the companion's logits will be computed."""
     threads = []
-    real = base_module.ngram_logits
+    real = prediction_module.ngram_logits
 
     def recorded(*args):
         threads.append(threading.current_thread())
         return real(*args)
 
-    monkeypatch.setattr(base_module, "ngram_logits", recorded)
+    monkeypatch.setattr(prediction_module, "ngram_logits", recorded)
     return threads
 
 

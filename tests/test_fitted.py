@@ -18,7 +18,7 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 import skrnn
-import skrnn._base as base_module
+import skrnn._prediction as prediction_module
 from skrnn import RNNTextClassifier, RNNTextRegressor, SequenceVectorizer
 from skrnn._fitted import FittedModel
 from skrnn._optimizers import OPTIMIZERS
@@ -109,13 +109,13 @@ def test_predictions_during_refits_come_from_one_model_or_the_other(monkeypatch)
     labels = np.where(Y == 1, "pos", "neg"), np.where(Y == 1, "bad", "good")
     models = [RNNTextClassifier(**FAST).fit(X, y) for y in labels]
     expected = [(m.predict(X).tolist(), m.predict_proba(X)) for m in models]
-    original = base_module.predict_logits
+    original = prediction_module.predict_logits
 
     def slow_predict_logits(*args, **kwargs):
         time.sleep(0.005)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(base_module, "predict_logits", slow_predict_logits)
+    monkeypatch.setattr(prediction_module, "predict_logits", slow_predict_logits)
     clf = RNNTextClassifier(**FAST).fit(X, labels[0])
     stop = time.monotonic() + 1.5
     errors = []

@@ -2,12 +2,18 @@
 
 import dataclasses
 import tracemalloc
+import warnings
+from types import SimpleNamespace
+from typing import ClassVar
 
 import numpy as np
 import pytest
+from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 
-from skrnn import _prediction
+import skrnn._base as base_module
+from skrnn import RNNTextClassifier, RNNTextRegressor, _prediction
 from skrnn._batching import pad_batch
 from skrnn._prediction import (
     mean_output_logits,
@@ -15,6 +21,7 @@ from skrnn._prediction import (
     predict_logits,
     prediction_batch_size,
 )
+from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import (
     CELLS,
     HEADS,
@@ -225,3 +232,97 @@ def test_mean_output_logits_average_the_probabilities_and_stay_finite(head, scal
         mean, members = mean - mean[:, :1], [z - z[:, :1] for z in members]
     assert (np.min(members, axis=0) <= mean + 1e-9).all()
     assert (mean <= np.max(members, axis=0) + 1e-9).all()
+
+
+# ------------------------------------------ text in chunks, in worker processes
+
+
+def _fitted_on_text(estimator=RNNTextClassifier, **params):
+    X, y = load_toy_sentiment(return_X_y=True)
+    if estimator is RNNTextRegressor:
+        y = y + 0.5
+    model = estimator(max_iter=2, hidden_size=8, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    # three times the documents, some empty or unseen
+    return model, [*X, "", "words never seen", *X, *X]
+
+
+class _RecordingParallel(base_module.Parallel):
+    n_jobs_seen: ClassVar[list] = []
+
+    def __init__(self, n_jobs=None, **kwargs):
+        self.n_jobs_seen.append(n_jobs)
+        super().__init__(n_jobs=n_jobs, **kwargs)
+
+
+def _small_chunks_for_workers(monkeypatch):
+    """Chunks of 7 documents, which worker processes take however short."""
+    monkeypatch.setattr(_prediction, "PREDICT_CHUNK", 7)
+    monkeypatch.setattr(_prediction, "PREDICT_WORKERS_MIN_CHARACTERS", 0)
+    monkeypatch.setattr(base_module, "Parallel", _RecordingParallel)
+    monkeypatch.setattr(_RecordingParallel, "n_jobs_seen", [])
+    return _RecordingParallel.n_jobs_seen
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params", "method"),
+    [
+        (RNNTextClassifier, {"n_estimators": 2}, "predict_proba"),
+        (RNNTextClassifier, {"cell": "lstm", "ngram_range": None}, "predict"),
+        (RNNTextRegressor, {}, "predict"),
+    ],
+)
+def test_chunks_in_worker_processes_give_the_bits_of_one_process(
+    monkeypatch, estimator, params, method
+):
+    model, docs = _fitted_on_text(estimator, **params)
+    seen = _small_chunks_for_workers(monkeypatch)
+    one = getattr(model.set_params(n_jobs=1), method)(docs)
+    assert seen == []
+    two = getattr(model.set_params(n_jobs=2), method)(docs)
+    assert seen == [2]
+    assert_array_equal(two, one)
+
+
+def test_chunks_predict_as_the_whole(monkeypatch):
+    model, docs = _fitted_on_text(n_estimators=2)
+    whole = model.predict_proba(docs)
+    monkeypatch.setattr(_prediction, "PREDICT_CHUNK", 7)
+    assert_allclose(model.predict_proba(docs), whole, rtol=1e-6, atol=1e-12)
+
+
+def test_progress_counts_the_chunks_that_workers_return(monkeypatch):
+    model, docs = _fitted_on_text(n_estimators=2)
+    _small_chunks_for_workers(monkeypatch)
+    done = []
+    monkeypatch.setattr(
+        base_module, "progress", lambda *args, **kwargs: (done.append, lambda: None)
+    )
+    model.set_params(verbose=2, n_jobs=2).predict_proba(docs)
+    assert sum(done) == 2 * len(docs)
+    assert max(done) <= 2 * 7
+
+
+def test_prediction_workers_only_where_they_can_pay(monkeypatch):
+    model, docs = _fitted_on_text()
+    config = model._fitted.config
+    chunks = [docs[:70], docs[70:]]
+    n_characters = sum(map(len, docs))
+    monkeypatch.setattr(_prediction, "PREDICT_WORKERS_MIN_CHARACTERS", n_characters)
+    workers = model.set_params(n_jobs=-1)._prediction_workers
+    assert workers(config, chunks) == 2  # as many as the chunks
+    assert workers(config, [docs]) == 1
+    assert model.set_params(n_jobs=1)._prediction_workers(config, chunks) == 1
+    model.set_params(n_jobs=2)
+    # a cell or head that another process may not know
+    assert workers(SimpleNamespace(cell="own", head=config.head), chunks) == 1
+    assert workers(SimpleNamespace(cell=config.cell, head="own"), chunks) == 1
+    assert workers(SimpleNamespace(cell=config.cell, head=config.head), chunks) == 2
+    # inside joblib's threads (a threaded search): in turn
+    with parallel_config(backend="threading"):
+        assert workers(config, chunks) == 1
+    # too little text to pay for the processes
+    monkeypatch.setattr(_prediction, "PREDICT_WORKERS_MIN_CHARACTERS", n_characters + 1)
+    assert workers(config, chunks) == 1

@@ -9,8 +9,8 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
-import skrnn._base as base_module
 import skrnn._classifier as classifier_module
+import skrnn._prediction as prediction_module
 from skrnn import RNNTextClassifier
 from skrnn._threads import beside
 from skrnn.datasets import load_toy_sentiment
@@ -35,7 +35,7 @@ def test_blas_threads_are_restored_after_overlapping_calls_from_threads(monkeypa
     n_threads = 4
     overlap = threading.Barrier(n_threads, timeout=30)
     seen = []
-    original = base_module.predict_logits
+    original = prediction_module.predict_logits
 
     def overlapping(*args, **kwargs):
         overlap.wait()  # every call is inside the context at once
@@ -43,7 +43,7 @@ def test_blas_threads_are_restored_after_overlapping_calls_from_threads(monkeypa
         overlap.wait()  # ... until all have looked
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(base_module, "predict_logits", overlapping)
+    monkeypatch.setattr(prediction_module, "predict_logits", overlapping)
     with ThreadPoolExecutor(n_threads) as pool:
         results = list(pool.map(lambda _: clf.predict_proba(X), range(n_threads)))
     assert seen == [{1}] * n_threads

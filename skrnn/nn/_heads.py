@@ -137,3 +137,7 @@ HEADS: dict[str, Head] = {
     ),
     "identity": Head(squared_error, _identity, r2_score, "R^2", _zero_guess_loss),
 }
+
+#: The heads every process knows: one added to :data:`HEADS` at run time is
+#: unknown to worker processes that did not run the code that added it.
+BUILTIN_HEADS = frozenset(HEADS)
