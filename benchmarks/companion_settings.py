@@ -12,9 +12,12 @@ variant's module settings: NBSVM-bi's (``C`` in 0.1, 0.3, 1, 3, 10,
 liblinear stopped at scikit-learn's tolerance 1e-4) and the package's
 (``C_GRID``, ``TOL``).  The network is the same for every variant, so the
 differences are the companion's alone: its accuracy, the blend's at each
-``--weights`` value, paired against NBSVM-bi's settings at the default
-weight, and the companion's fit seconds.  ``--variants`` adds settings of
-the module's constants (``N_FOLDS``, ``C_GRID``, ...) over the package's.
+``--weights`` value and each of ``--blends`` (``ngram_blend``: the
+arithmetic mean of the probabilities, or their normalised geometric mean),
+paired against ``--reference`` (NBSVM-bi's settings at the default weight,
+blended arithmetically), and the companion's fit seconds.  ``--variants``
+adds settings of the module's constants (``N_FOLDS``, ``C_GRID``, ...) over
+the package's.
 """
 
 import argparse
@@ -41,7 +44,15 @@ def companion_proba(settings, train_ids, y_train, val_ids, n_vocab):
     return np.exp(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)), seconds
 
 
-def score(X, y, train, val, seed, weights):
+def blend(p_network, p, w, kind):
+    """``ngram_blend``'s blend of two arrays of class probabilities."""
+    if kind == "arithmetic":
+        return (1 - w) * p_network + w * p
+    with np.errstate(divide="ignore"):
+        return np.exp((1 - w) * np.log(p_network) + w * np.log(p))
+
+
+def score(X, y, train, val, seed, weights, blends=("arithmetic",)):
     """Accuracy of every variant and weight on one split, and fit seconds."""
     network = RNNTextClassifier(ngram_range=None, random_state=seed)
     network.fit([X[i] for i in train], y[train])
@@ -61,16 +72,26 @@ def score(X, y, train, val, seed, weights):
             vectorizer.n_vocab_,
         )
         accuracy[f"{name}: companion alone"] = np.mean(p.argmax(1) == y_val)
-        for w in weights:
-            blend = (1 - w) * p_network + w * p
-            accuracy[f"{name}: ngram_weight={w}"] = np.mean(blend.argmax(1) == y_val)
+        for kind in blends:
+            suffix = "" if kind == "arithmetic" else f", {kind}"
+            for w in weights:
+                predicted = blend(p_network, p, w, kind).argmax(1)
+                accuracy[f"{name}: ngram_weight={w}{suffix}"] = np.mean(
+                    predicted == y_val
+                )
     return accuracy, seconds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default="trec", help="subset of mr,trec,sst2")
+    parser.add_argument("--corpora", default="trec", help="subset of mr,trec,sst2,sst5")
     parser.add_argument("--weights", default="0.5,0.7,0.8", help="0.7 in")
+    parser.add_argument("--blends", default="arithmetic", help="arithmetic,geometric")
+    parser.add_argument(
+        "--reference",
+        default="NBSVM-bi's settings: ngram_weight=0.7",
+        help="the row the others are paired against",
+    )
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument(
@@ -84,20 +105,19 @@ def main():
     for name, settings in args.variants.items():
         VARIANTS[name] = {**PACKAGE, **settings}
     weights = [float(w) for w in args.weights.split(",")]
+    blends = args.blends.split(",")
     print("\n".join(environment_lines()))
     for corpus in args.corpora.split(","):
         X, y = CORPORA[corpus]()
         X, y = list(X), np.asarray(y)
         results = [
-            score(X, y, train, val, repeat, weights)
+            score(X, y, train, val, repeat, weights, blends)
             for repeat in range(args.repeats)
             for train, val in StratifiedKFold(
                 n_splits=args.folds, shuffle=True, random_state=repeat
             ).split(X, y)
         ]
-        reference = np.array(
-            [r[0][f"NBSVM-bi's settings: ngram_weight={0.7}"] for r in results]
-        )
+        reference = np.array([r[0][args.reference] for r in results])
         rows = []
         for name in results[0][0]:
             accuracy = np.array([r[0][name] for r in results])
@@ -118,7 +138,7 @@ def main():
         headers = [
             "variant",
             "accuracy % ± SE",
-            "vs NBSVM-bi's settings at 0.7 ± SE",
+            f"vs {args.reference} ± SE",
             "companion fit s",
         ]
         print(markdown_table(headers, rows))

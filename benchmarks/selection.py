@@ -11,15 +11,15 @@ Usage::
 
 Each candidate (RNNTextClassifier parameters over skrnn's defaults) is
 fitted and scored on repeated stratified K-fold splits of **training data
-only**, never a test set: TREC's training set, SST-2's training and dev
-sets, and the training part of MR's first fold of ``accuracy.py``'s 10-fold
-CV.  Every repeat uses its own split and its own ``random_state``, and every
-candidate sees the same splits and states, so candidates are compared
-**paired**: the table gives each candidate's mean validation accuracy with
-its standard error over the ``repeats x folds`` fits, and its mean
-difference from the first candidate with the standard error of that
+only**, never a test set: TREC's training set, SST-2's and SST-5's training
+and dev sets, and the training part of MR's first fold of ``accuracy.py``'s
+10-fold CV. Every repeat uses its own split and its own ``random_state``,
+and every candidate sees the same splits and states, so candidates are
+compared **paired**: the table gives each candidate's mean validation
+accuracy with its standard error over the ``repeats x folds`` fits, and its
+mean difference from the first candidate with the standard error of that
 difference, which is much smaller than either accuracy's, since a split
-that is hard for one candidate is hard for the others too.  A difference of
+that is hard for one candidate is hard for the others too. A difference of
 more than about two standard errors is one the protocol can tell apart.
 
 ``--ngram-weights`` also scores every fitted candidate at those values of
@@ -39,7 +39,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
 from skrnn import RNNTextClassifier
-from skrnn.datasets import load_movie_reviews, load_sst2, load_trec
+from skrnn.datasets import load_movie_reviews, load_sst2, load_sst5, load_trec
 
 
 def _mr():
@@ -59,8 +59,14 @@ def _sst2():
     return list(X) + list(X_dev), np.concatenate([y, y_dev])
 
 
+def _sst5():
+    X, y = load_sst5(subset="train", return_X_y=True)
+    X_dev, y_dev = load_sst5(subset="dev", return_X_y=True)
+    return list(X) + list(X_dev), np.concatenate([y, y_dev])
+
+
 #: The selection data of each corpus: training data only.
-CORPORA = {"mr": _mr, "trec": _trec, "sst2": _sst2}
+CORPORA = {"mr": _mr, "trec": _trec, "sst2": _sst2, "sst5": _sst5}
 
 
 def score(params, X, y, train, val, seed, weights=()):
@@ -91,7 +97,7 @@ def mean_se(values):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default="trec", help="subset of mr,trec,sst2")
+    parser.add_argument("--corpora", default="trec", help="subset of mr,trec,sst2,sst5")
     parser.add_argument(
         "--candidates",
         default='[{}, {"n_estimators": 3}]',

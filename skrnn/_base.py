@@ -586,9 +586,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """
         return None
 
-    def _companion_weight(self, model):
-        """The weight of the model's n-gram companion in the blend; 0 without."""
-        return 0.0
+    def _companion_blend(self, model):
+        """The companion's weight in the blend (0 without one), and the blend."""
+        return 0.0, "geometric"
 
     def _n_epochs(self, n_train):
         """``max_iter`` for ``n_train`` training documents ("auto" resolved)."""
@@ -1127,12 +1127,14 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """
         model = self._model() if model is None else model
         texts = check_text(X)
+        weight, blend = self._companion_blend(model)
         predictor = Predictor(
             vectorizer=model.vectorizer,
             members=tuple(member.weights for member in model.ensemble),
             config=model.config,
             ngrams=model.ngrams,
-            ngram_weight=self._companion_weight(model),
+            ngram_weight=weight,
+            ngram_blend=blend,
         )
         chunks = [
             texts[start : start + _prediction.PREDICT_CHUNK]

@@ -349,6 +349,7 @@ def occlusion_attributions(
     config: NetworkConfig,
     ngrams: NgramModel | None = None,
     ngram_weight: float = 0.0,
+    ngram_blend: str = "geometric",
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Leave-one-out occlusion: how much each token raises the predicted class.
 
@@ -384,6 +385,8 @@ def occlusion_attributions(
         (see :func:`~skrnn._prediction.blended_logits`), variants included.
     ngram_weight : float, default=0.0
         The companion's weight in the blend.
+    ngram_blend : {"geometric", "arithmetic"}, default="geometric"
+        How the companion is blended.
 
     Returns
     -------
@@ -397,7 +400,7 @@ def occlusion_attributions(
 
     def blend(logits, variants):
         companion = None if ngrams is None else ngram_logits(ngrams, variants)
-        return blended_logits(logits, config.head, companion, ngram_weight)
+        return blended_logits(logits, config.head, companion, ngram_weight, ngram_blend)
 
     proba = output(
         blend([predict_logits(p, sequences, config) for p in members], sequences)
@@ -493,15 +496,18 @@ def staged_outputs(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
     """
     model = estimator._model()
     sequences = model.vectorizer.transform(check_text(X))
-    weight = estimator._companion_weight(model)
+    blend = estimator._companion_blend(model)
     return [
         _output(model.config)(block)
-        for block in _staged_ensemble(model, sequences, weight)
+        for block in _staged_ensemble(model, sequences, *blend)
     ]
 
 
 def _staged_ensemble(
-    model: Any, sequences: Sequence[np.ndarray], ngram_weight: float
+    model: Any,
+    sequences: Sequence[np.ndarray],
+    ngram_weight: float,
+    ngram_blend: str = "geometric",
 ) -> list[np.ndarray]:
     """The staged logits of a fitted model's output, one array a document.
 
@@ -517,7 +523,9 @@ def _staged_ensemble(
     if model.ngrams is not None:
         companions = staged_ngram_logits(model.ngrams, sequences)
     return [
-        blended_logits(list(blocks), model.config.head, companion, ngram_weight)
+        blended_logits(
+            list(blocks), model.config.head, companion, ngram_weight, ngram_blend
+        )
         for *blocks, companion in zip(*staged, companions, strict=True)
     ]
 
@@ -556,8 +564,8 @@ def explain_documents(
     token_lists = vectorizer._tokenize(documents)
     sequences = vectorizer._encode(token_lists)
     config = model.config
-    weight = estimator._companion_weight(model)
-    staged = _staged_ensemble(model, sequences, weight)
+    weight, blend = estimator._companion_blend(model)
+    staged = _staged_ensemble(model, sequences, weight, blend)
     with single_threaded_blas():
         proba, attributions = occlusion_attributions(
             [member.weights for member in model.ensemble],
@@ -565,6 +573,7 @@ def explain_documents(
             config,
             ngrams=model.ngrams,
             ngram_weight=weight,
+            ngram_blend=blend,
         )
     output = _output(config)
     if config.head == "identity":

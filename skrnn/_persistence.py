@@ -159,7 +159,10 @@ number of classes or labels otherwise.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
-Version 5 and older have no ``learning_rate`` in the ``optimizer_params``
+Version 6 and older have no ``ngram_blend`` in a classifier's ``params``:
+their companions were blended by the arithmetic mean, and :func:`load`
+reads them with ``ngram_blend="arithmetic"``, as they predicted.  Version 5
+and older have no ``learning_rate`` in the ``optimizer_params``
 and ``optimizer.hyperparameters`` of Adam and AdamW, which had no schedule:
 :func:`load` reads them with ``"constant"`` (or the ``learning_rate`` that
 ``optimizer_params`` of a file of 2c130fb or earlier holds, which Adam
@@ -230,7 +233,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -240,6 +243,7 @@ _ADDED_PARAMS = {
     3: ("ensembles", {"n_estimators": 1}),
     4: ("adversarial training", {"adversarial_epsilon": 0.0}),
     5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": 0.7}),
+    7: ("the geometric blend", {"ngram_blend": "arithmetic"}),
 }
 
 #: The names that files of 2c130fb and earlier gave to the optimizer's

@@ -175,6 +175,8 @@ class Predictor:
         The n-gram companion, or None without one.
     ngram_weight : float
         The companion's weight in the blend (see :func:`blended_logits`).
+    ngram_blend : {"geometric", "arithmetic"}
+        How the companion is blended.
     """
 
     vectorizer: Any
@@ -182,6 +184,7 @@ class Predictor:
     config: NetworkConfig
     ngrams: NgramModel | None = None
     ngram_weight: float = 0.0
+    ngram_blend: str = "geometric"
 
 
 def text_logits(
@@ -243,6 +246,7 @@ def text_logits(
         predictor.config.head,
         companion,
         predictor.ngram_weight,
+        predictor.ngram_blend,
     )
 
 
@@ -363,17 +367,26 @@ def mean_output_logits(
     return _MEAN_LOGITS[head](np.asarray(logits, dtype=np.float64), weights)
 
 
+#: How the members' mean output and the companion's are blended, by name.
+BLENDS = ("geometric", "arithmetic")
+
+
 def blended_logits(
     members: Sequence[np.ndarray],
     head: str,
     companion: np.ndarray | None = None,
     companion_weight: float = 0.0,
+    blend: str = "geometric",
 ) -> np.ndarray:
     """The logits of an ensemble's mean output blended with a companion's.
 
-    The output is ``(1 - companion_weight) * mean of the members' outputs +
-    companion_weight * the companion's output`` (the n-gram companion of
-    :mod:`skrnn._ngrams`), as logits (see :func:`mean_output_logits`).
+    With ``w = companion_weight``, ``p`` the mean of the members' outputs and
+    ``q`` the companion's (the n-gram companion of :mod:`skrnn._ngrams`),
+    the output is ``p ** (1 - w) * q ** w``, normalised (``"geometric"``:
+    for a softmax head, the weighted sum of the logits; for a logistic one,
+    of each label's log-odds), or ``(1 - w) * p + w * q``
+    (``"arithmetic"``), as logits: the log-probabilities for a softmax head,
+    the log-odds for a logistic one (see :func:`mean_output_logits`).
 
     Parameters
     ----------
@@ -385,15 +398,28 @@ def blended_logits(
         The companion's logits, or None without one.
     companion_weight : float, default=0.0
         The companion's weight in the blend, in [0, 1].
+    blend : {"geometric", "arithmetic"}, default="geometric"
+        How the two are blended.
 
     Returns
     -------
     ndarray of shape (..., n_outputs)
         What :func:`mean_output_logits` gives for the members alone when
-        there is no companion or its weight is 0.
+        there is no companion or its weight is 0; float64 otherwise.
     """
+    if blend not in BLENDS:
+        raise ValueError(f"blend must be one of {list(BLENDS)}; got {blend!r}.")
     if companion is None or companion_weight == 0:
         return mean_output_logits(members, head)
-    k = len(members)
-    weights = [(1 - companion_weight) / k] * k + [companion_weight]
-    return mean_output_logits([*members, companion], head, weights)
+    w = companion_weight
+    if blend == "arithmetic":
+        k = len(members)
+        return mean_output_logits([*members, companion], head, [(1 - w) / k] * k + [w])
+    # the weighted sum of the logits, up to each row's constant (log-odds for
+    # a logistic head), made the log-probabilities for a softmax one, as the
+    # arithmetic blend gives them
+    mean = mean_output_logits(members, head).astype(np.float64, copy=False)
+    blended = (1 - w) * mean + w * companion.astype(np.float64, copy=False)
+    if head == "softmax":
+        blended -= np.logaddexp.reduce(blended, axis=-1, keepdims=True)
+    return blended

@@ -2135,6 +2135,14 @@ def test_adversarial_ensemble_does_not_depend_on_n_jobs():
 X_MORE = [*X_BIN, "good good film", "a very bad film", "bad story", "good acting"]
 
 
+def _blend(p, q, w, blend, axis=-1):
+    """What ``ngram_blend`` says the output of probabilities ``p``, ``q`` is."""
+    if blend == "arithmetic":
+        return (1 - w) * p + w * q
+    product = p ** (1 - w) * q**w
+    return product if axis is None else product / product.sum(axis, keepdims=True)
+
+
 def _with_companion(X=X_BIN, y=Y_BIN, **params):
     return _fit(X, y, **{"ngram_range": (1, 2), **params})
 
@@ -2148,15 +2156,16 @@ def _with_companion(X=X_BIN, y=Y_BIN, **params):
     ],
     ids=["binary", "multi-class ensemble", "bidirectional"],
 )
-def test_the_companion_is_blended_into_every_prediction(X, y, params):
-    clf = _with_companion(X, y, **params)
+@pytest.mark.parametrize("blend", ["geometric", "arithmetic"])
+def test_the_companion_is_blended_into_every_prediction(X, y, params, blend):
+    clf = _with_companion(X, y, ngram_blend=blend, **params)
     weight = clf.ngram_weight
     docs = [*X, "an unseen word", "", "good blue red"]
     proba = clf.predict_proba(docs)
     network = clf.set_params(ngram_weight=0.0).predict_proba(docs)
     ngrams = clf.set_params(ngram_weight=1.0).predict_proba(docs)
     clf.set_params(ngram_weight=weight)
-    assert_allclose(proba, (1 - weight) * network + weight * ngrams, rtol=1e-10)
+    assert_allclose(proba, _blend(network, ngrams, weight, blend), rtol=1e-10)
     assert not np.allclose(proba, network)
     assert_allclose(np.exp(clf.predict_log_proba(docs)), proba, rtol=1e-10)
     assert_array_equal(clf.predict(docs), clf.classes_[proba.argmax(axis=1)])
@@ -2241,14 +2250,18 @@ def test_occlusion_includes_the_companion():
     assert_allclose(explanation.attributions, expected, rtol=1e-8, atol=1e-12)
 
 
-def test_multilabel_with_a_companion():
+@pytest.mark.parametrize("blend", ["geometric", "arithmetic"])
+def test_multilabel_with_a_companion(blend):
     Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 2)
-    clf = _with_companion(X_BIN, Y, ngram_weight=0.5)
+    clf = _with_companion(X_BIN, Y, ngram_weight=0.3, ngram_blend=blend)
     proba = clf.predict_proba(X_BIN)
     network = clf.set_params(ngram_weight=0.0).predict_proba(X_BIN)
     ngrams = clf.set_params(ngram_weight=1.0).predict_proba(X_BIN)
-    clf.set_params(ngram_weight=0.5)
-    assert_allclose(proba, (network + ngrams) / 2, rtol=1e-10)
+    clf.set_params(ngram_weight=0.3)
+    # each label on its own: a Bernoulli's two probabilities blended
+    on = _blend(network[..., None], ngrams[..., None], 0.3, blend, axis=None)
+    off = _blend(1 - network[..., None], 1 - ngrams[..., None], 0.3, blend, axis=None)
+    assert_allclose(proba, (on / (on + off))[..., 0], rtol=1e-10)
     assert_array_equal(clf.predict(X_BIN), (proba > 0.5).astype(int))
     assert_allclose(clf.staged_predict_proba(X_BIN[2:3])[0][-1], proba[2])
     assert clf.explain(X_BIN[2]).attributions.shape == (3, 2)
@@ -2325,6 +2338,14 @@ def test_class_weight_weighs_the_companion_as_sample_weight_does():
 def test_bad_ngram_range(ngram_range, error, match):
     with pytest.raises(error, match=match):
         _with_companion(ngram_range=ngram_range)
+
+
+def test_bad_ngram_blend():
+    with pytest.raises(InvalidParameterError, match="ngram_blend"):
+        _with_companion(ngram_blend="harmonic")
+    clf = _with_companion().set_params(ngram_blend="harmonic")
+    with pytest.raises(ValueError, match="ngram_blend must be one of"):
+        clf.predict_proba(X_BIN)
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, "half"])

@@ -65,6 +65,7 @@ def test_seed_params_do_not_depend_on_the_defaults():
         "nesterovs_momentum",
         "power_t",
         "ngram_weight",  # used only with a companion, which the seed has not
+        "ngram_blend",
     }
     text = set(SequenceVectorizer().get_params()) | {"truncating"}
     params = set(RNNTextClassifier().get_params())

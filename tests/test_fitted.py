@@ -247,6 +247,19 @@ def test_an_estimator_pickled_before_the_ngram_companion_has_none():
     assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
 
 
+def test_an_estimator_pickled_before_the_geometric_blend_blends_as_it_did():
+    clf = RNNTextClassifier(**FAST, ngram_range=(1, 2), ngram_blend="arithmetic")
+    clf.fit(X, Y)
+    state = clf.__getstate__()
+    del state["ngram_blend"]
+    old = RNNTextClassifier.__new__(RNNTextClassifier)
+    old.__setstate__(state)
+    assert old.ngram_blend == "arithmetic"
+    assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+    geometric = clf.set_params(ngram_blend="geometric").predict_proba(X)
+    assert not np.allclose(old.predict_proba(X), geometric)
+
+
 def test_a_companion_is_arrays_and_builtins(tmp_path):
     clf = RNNTextClassifier(ngram_range=(1, 2), **FAST).fit(X, Y)
     state = clf._fitted.to_dict()

@@ -320,7 +320,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 6
+    assert metadata["format_version"] == FORMAT_VERSION == 7
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -470,6 +470,7 @@ def test_a_version_5_file_loads_adam_with_the_constant_schedule(n_estimators):
     _refused_because(
         _write(metadata, arrays), "optimizer_params has missing keys ['learning_rate']"
     )
+    del metadata["params"]["ngram_blend"]
     metadata["format_version"] = 5
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded._fitted.optimizer.learning_rate == "constant"
@@ -1240,12 +1241,14 @@ def _refused_because(data, reason):
 def test_the_estimator_name_must_match_the_model():
     metadata, arrays = _read(_saved_bytes())
     metadata["estimator"] = "RNNTextRegressor"
-    for name in ("class_weight", "ngram_range", "ngram_weight"):
+    for name in ("class_weight", "ngram_range", "ngram_weight", "ngram_blend"):
         del metadata["params"][name]
     _refused_because(_write(metadata, arrays), "a RNNTextRegressor has no classes")
     metadata, arrays = _read(_regressor_bytes())
     metadata["estimator"] = "RNNTextClassifier"
-    metadata["params"].update(class_weight=None, ngram_range=None, ngram_weight=0.5)
+    metadata["params"].update(
+        class_weight=None, ngram_range=None, ngram_weight=0.5, ngram_blend="geometric"
+    )
     _refused_because(_write(metadata, arrays), "classes is not a JSON object")
 
 
@@ -2272,7 +2275,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 6
+    assert metadata["format_version"] == FORMAT_VERSION == 7
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2344,6 +2347,7 @@ def test_a_version_2_file_loads_as_one_network():
     del metadata["params"]["n_estimators"]
     del metadata["params"]["adversarial_epsilon"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
+    del metadata["params"]["ngram_blend"]
     metadata["format_version"] = 2
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).n_estimators == 1
     metadata["params"]["n_estimators"] = 1
@@ -2355,6 +2359,7 @@ def test_a_version_3_file_loads_without_adversarial_training():
     metadata, arrays = _read(_saved_bytes())
     del metadata["params"]["adversarial_epsilon"], metadata["ngrams"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
+    del metadata["params"]["ngram_blend"]
     metadata["format_version"] = 3
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).adversarial_epsilon == 0
     metadata["params"]["adversarial_epsilon"] = 0.0
@@ -2548,10 +2553,25 @@ def test_a_regressor_has_no_companion():
     )
 
 
+def test_a_version_6_file_blends_its_companion_as_it_did():
+    model = _fit(X3, Y3, ngram_range=(1, 2), ngram_blend="arithmetic")
+    metadata, arrays = _read(_saved_bytes(model))
+    del metadata["params"]["ngram_blend"]
+    metadata["format_version"] = 6
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded.ngram_blend == "arithmetic"
+    assert_array_equal(loaded.predict_proba(X3), model.predict_proba(X3))
+    metadata["params"]["ngram_blend"] = "arithmetic"
+    _refused_because(
+        _write(metadata, arrays), "params.ngram_blend is in a file of a version before"
+    )
+
+
 def test_a_version_4_file_loads_without_companion():
     metadata, arrays = _read(_saved_bytes())
     del metadata["ngrams"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
+    del metadata["params"]["ngram_blend"]
     metadata["format_version"] = 4
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded.ngram_range is None and loaded._fitted.ngrams is None

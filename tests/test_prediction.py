@@ -16,6 +16,7 @@ import skrnn._base as base_module
 from skrnn import RNNTextClassifier, RNNTextRegressor, _prediction
 from skrnn._batching import pad_batch
 from skrnn._prediction import (
+    blended_logits,
     mean_output_logits,
     one_batch,
     predict_logits,
@@ -326,3 +327,27 @@ def test_prediction_workers_only_where_they_can_pay(monkeypatch):
     # too little text to pay for the processes
     monkeypatch.setattr(_prediction, "PREDICT_WORKERS_MIN_CHARACTERS", n_characters + 1)
     assert workers(config, chunks) == 1
+
+
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_the_geometric_blend_is_the_normalised_weighted_product(n_members):
+    rng = np.random.default_rng(0)
+    members = [rng.normal(size=(5, 4)).astype(np.float32) for _ in range(n_members)]
+    companion = rng.normal(size=(5, 4))
+    p = HEADS["softmax"].output(mean_output_logits(members, "softmax"))
+    q = HEADS["softmax"].output(companion)
+    product = p**0.7 * q**0.3
+    blended = blended_logits(members, "softmax", companion, 0.3)
+    # the log-probabilities of the blend, in float64
+    assert blended.dtype == np.float64
+    assert_allclose(np.exp(blended), product / product.sum(1, keepdims=True), rtol=1e-6)
+    # for labels, each one's two probabilities likewise
+    p, q = (
+        HEADS["logistic"].output(np.stack(members)),
+        HEADS["logistic"].output(companion),
+    )
+    on, off = p.mean(0) ** 0.7 * q**0.3, (1 - p.mean(0)) ** 0.7 * (1 - q) ** 0.3
+    blended = blended_logits(members, "logistic", companion, 0.3)
+    assert_allclose(HEADS["logistic"].output(blended), on / (on + off), rtol=1e-6)
+    with pytest.raises(ValueError, match="blend must be one of"):
+        blended_logits(members, "softmax", companion, 0.3, blend="harmonic")

@@ -175,6 +175,7 @@ def test_the_estimators_differ_only_in_class_weight_and_the_ngram_companion():
         "class_weight",
         "ngram_range",
         "ngram_weight",
+        "ngram_blend",
     }
     assert set(RNNTextRegressor().get_params()) <= classifier
 
