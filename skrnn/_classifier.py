@@ -334,7 +334,11 @@ see SequenceVectorizer
         callbacks, a cell added with :func:`skrnn.nn.register_cell`, or
         when that would save less than the 2-3 s that starting the workers
         takes), with the same result.  Interrupting such a fit leaves the
-        estimator as it was.
+        estimator as it was.  Prediction reads text in chunks of 16,384
+        documents, which with 2 or more run in worker processes when they
+        hold 8 million characters or more (some 70,000 sentences), on the
+        same conditions but for ``verbose``; the outputs are the same to the
+        bit whatever ``n_jobs``.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         dropout.  An int gives the same model for the same data, bit for bit.
