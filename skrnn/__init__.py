@@ -19,6 +19,9 @@ _PUBLIC = {
     "load": "._persistence",
     "SkrnnVersionWarning": "._versioning",
     "SEED_PARAMS": "._demo",
+    "BaseOptimizer": "._optimizers",
+    "register_optimizer": "._optimizers",
+    "unregister_optimizer": "._optimizers",
 }
 
 #: Subpackages loaded on first attribute access: ``skrnn.datasets.load_trec()``
@@ -39,6 +42,7 @@ SKOPS_TRUSTED_TYPES = (
 __all__ = [
     "SEED_PARAMS",
     "SKOPS_TRUSTED_TYPES",
+    "BaseOptimizer",
     "RNNTextClassifier",
     "RNNTextRegressor",
     "SequenceVectorizer",
@@ -49,7 +53,9 @@ __all__ = [
     "load_word_vectors",
     "nn",
     "plotting",
+    "register_optimizer",
     "save",
+    "unregister_optimizer",
 ]
 
 

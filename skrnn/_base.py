@@ -273,7 +273,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             name: SequenceVectorizer._parameter_constraints[name]
             for name in _TEXT_PARAMS
         },
-        "solver": [_Registered(OPTIMIZERS, "optimizers")],
+        "solver": [
+            _Registered(
+                OPTIMIZERS, "optimizers registered with skrnn.register_optimizer"
+            )
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions(set(LR_SCHEDULES))],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -935,10 +939,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The solver and its hyperparameters, of the estimator or of ``params``.
 
         A warm start with any of them changed starts a new optimizer (from the
-        fitted weights), as MLPClassifier does.
+        fitted weights), as MLPClassifier does.  A solver unregistered since
+        the fit is the solver alone: it differs from any registered one.
         """
         params = self.get_params(deep=False) if params is None else params
-        optimizer = OPTIMIZERS[params["solver"]]
+        optimizer = OPTIMIZERS.get(params["solver"])
+        if optimizer is None:
+            return {"solver": params["solver"]}
         found = {name: params[name] for name in optimizer.hyperparameters}
         if "learning_rate" in found:
             found["learning_rate"] = optimizer.schedule_taken(found["learning_rate"])

@@ -160,11 +160,12 @@ see SequenceVectorizer
         shorter (see :ref:`long-documents`).
     truncating : see SequenceVectorizer
         Which end of a long document to cut.
-    solver : {"adam", "adamw", "sgd"}, default="adam"
+    solver : {"adam", "adamw", "sgd"} or a registered name, default="adam"
         The optimizer: "adam" and "sgd" as in
         :class:`~sklearn.neural_network.MLPClassifier`; "adamw" is Adam with
         decoupled weight decay (Loshchilov and Hutter, 2019), its decay set
-        by ``alpha``.
+        by ``alpha``.  In Python, an optimizer added with
+        :func:`skrnn.register_optimizer` is taken by its name.
     learning_rate_init : float, default=0.01
         Initial learning rate.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \

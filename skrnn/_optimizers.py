@@ -19,14 +19,17 @@ Each optimizer class declares, in ``hyperparameters``, the parameters of
 :class:`~skrnn.RNNTextClassifier` (which are ``MLPClassifier``'s) that it
 takes, under the same names; :func:`build_optimizer` makes one from the
 :data:`OPTIMIZERS` registry and the estimator's parameters. Adding an
-optimizer is one class and one entry.
+optimizer is one class and one call of :func:`register_optimizer` (public as
+``skrnn.register_optimizer``), which checks the class against the estimator.
 """
 
 # Authors: The skrnn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import inspect
 import math
 from collections.abc import Collection, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -34,6 +37,8 @@ import numpy as np
 from .nn._embedding import RowGrad
 
 __all__ = [
+    "BUILTIN_OPTIMIZERS",
+    "ESTIMATOR_HYPERPARAMETERS",
     "LR_SCHEDULES",
     "OPTIMIZERS",
     "AdamOptimizer",
@@ -45,6 +50,8 @@ __all__ = [
     "clip_by_value",
     "cosine_learning_rate",
     "global_norm",
+    "register_optimizer",
+    "unregister_optimizer",
 ]
 
 LR_SCHEDULES = ("constant", "invscaling", "adaptive", "cosine")
@@ -87,14 +94,35 @@ def cosine_learning_rate(learning_rate_init: float, step: int, n_steps: int) -> 
 class BaseOptimizer:
     """Base stochastic gradient descent optimizer over named parameters.
 
-    Subclasses declare the estimator parameters they take in
-    ``hyperparameters`` (constructor arguments and attributes of the same
-    names), implement :meth:`_step` (the update of a gradient and of its
-    state, element-wise) and list their mutable state in ``_buffer_names``
-    (dicts of arrays keyed by parameter name) and ``_scalar_names`` (Python
-    scalars).  The dense parameters take their step together, over one flat
-    array of their gradients and one of each buffer (the dicts hold views of
-    it): a batch costs a few calls, not a few per parameter.
+    A subclass, made an option of ``solver`` by :func:`register_optimizer`,
+    provides:
+
+    - ``hyperparameters``: the estimator's parameters that it reads, by
+      their names, each a constructor argument kept as an attribute of the
+      same name (:meth:`get_hyperparameters` reads them back).  Its other
+      settings, such as RMSprop's decay rate, are constructor arguments with
+      defaults.
+    - ``__init__(params, <hyperparameters>...)``: calls
+      ``super().__init__(learning_rate_init, learning_rate)`` and allocates
+      its state: per buffer, a dict of arrays keyed by the names of
+      ``params``, each of its parameter's shape and dtype.
+    - ``_buffer_names``: the names of those dicts (identifiers), and
+      ``_scalar_names``: its scalar state (Python ints and floats), this
+      class's names and its own, such as Adam's step count ``t``.
+      :meth:`get_state` and :meth:`set_state` save and restore them.
+    - ``_step(grad, *buffers, scratch)``: updates the buffers in place from
+      the gradient, element-wise, and returns the update to add to the
+      parameters (a buffer or one of the two ``scratch`` arrays, all of one
+      shape), at the rate ``current_learning_rate``.
+
+    It may also override ``_begin_step`` (per-step scalars, before the
+    update; call this class's for the "cosine" schedule), ``_apply`` (how an
+    update is added), :meth:`iteration_ends`, :meth:`trigger_stopping`,
+    ``schedules`` and ``decoupled_weight_decay``.  The dense parameters take
+    their step together, over one flat array of their gradients and one of
+    each buffer (the dicts hold views of it): a batch costs a few calls, not
+    a few per parameter; a lookup table's step is only the rows that a batch
+    read.
 
     Parameters
     ----------
@@ -953,12 +981,151 @@ class AdamWOptimizer(AdamOptimizer):
         param += update
 
 
-OPTIMIZERS: dict[str, type[BaseOptimizer]] = {
+_BUILTIN: dict[str, type[BaseOptimizer]] = {
     "sgd": SGDOptimizer,
     "adam": AdamOptimizer,
     "adamw": AdamWOptimizer,
 }
-"""Optimizer classes keyed by the option string (``solver``) that selects them."""
+
+_REGISTRY: dict[str, type[BaseOptimizer]] = dict(_BUILTIN)
+
+#: The names of the optimizers every process knows, without a registration.
+BUILTIN_OPTIMIZERS = frozenset(_BUILTIN)
+
+OPTIMIZERS: Mapping[str, type[BaseOptimizer]] = MappingProxyType(_REGISTRY)
+"""Optimizer classes keyed by the option string (``solver``) that selects them.
+
+Read only: see :func:`register_optimizer`.
+"""
+
+#: The estimator's parameters that configure its optimizer: those that the
+#: built-in optimizers read.  An optimizer's ``hyperparameters`` are among
+#: them; its other settings are its own (constructor defaults).
+ESTIMATOR_HYPERPARAMETERS = frozenset(
+    name for cls in _BUILTIN.values() for name in cls.hyperparameters
+)
+
+
+def register_optimizer(name: str, optimizer: type[BaseOptimizer]) -> None:
+    """Make an optimizer available as ``RNNTextClassifier(solver=name)``.
+
+    The estimators, :func:`skrnn.save` and :func:`skrnn.load` read the
+    registry, so a registered optimizer fits, continues (``warm_start``,
+    ``partial_fit``), saves, loads and pickles like a built-in one. The
+    registry belongs to a process: one that loads or unpickles a model of
+    the optimizer must register it first, and so must the worker processes
+    of a parallel search.
+
+    Parameters
+    ----------
+    name : str
+        The option string.
+    optimizer : type
+        A subclass of :class:`BaseOptimizer`. Its ``hyperparameters`` name
+        the estimator's parameters that it reads (some of
+        ``learning_rate_init``, ``learning_rate``, ``power_t``,
+        ``momentum``, ``nesterovs_momentum``, ``beta_1``, ``beta_2``,
+        ``epsilon`` and ``alpha``); its constructor takes the parameter
+        arrays, then these by name (and ``penalized`` if it sets
+        ``decoupled_weight_decay``), and gives each of its other arguments
+        a default: those are the optimizer's own settings.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a non-empty string or ``optimizer`` not a
+        subclass of :class:`BaseOptimizer` that implements ``_step``.
+    ValueError
+        If an optimizer is already registered under ``name``, or
+        ``optimizer`` reads a parameter the estimators do not have, or its
+        constructor does not take what the estimator gives it.
+
+    See Also
+    --------
+    unregister_optimizer : Remove it again.
+    BaseOptimizer : What a subclass declares and implements.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import BaseOptimizer, register_optimizer, unregister_optimizer
+    >>> class SignSGD(BaseOptimizer):
+    ...     def __init__(self, params, learning_rate_init=0.01,
+    ...                  learning_rate="constant"):
+    ...         super().__init__(learning_rate_init, learning_rate)
+    ...
+    ...     def _step(self, grad, *, scratch):
+    ...         return np.multiply(np.sign(grad), -self.current_learning_rate,
+    ...                            out=scratch[0])
+    >>> register_optimizer("signsgd", SignSGD)
+    >>> from skrnn import RNNTextClassifier
+    >>> clf = RNNTextClassifier(solver="signsgd", hidden_size=4, max_iter=2)
+    >>> clf.fit(["a good film", "a bad film"], ["pos", "neg"]).classes_
+    array(['neg', 'pos'], dtype=object)
+    >>> unregister_optimizer("signsgd")
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"An optimizer's name is a non-empty str; got {name!r}.")
+    if not (isinstance(optimizer, type) and issubclass(optimizer, BaseOptimizer)):
+        raise TypeError(
+            "register_optimizer takes a subclass of skrnn.BaseOptimizer; got "
+            f"{optimizer!r:.80}."
+        )
+    if optimizer._step is BaseOptimizer._step:
+        raise TypeError(
+            f"{optimizer.__name__} does not implement _step, the update of a "
+            "gradient and of its state (see skrnn.BaseOptimizer)."
+        )
+    if name in _REGISTRY:
+        raise ValueError(
+            f"An optimizer is already registered as {name!r}; choose another "
+            "name, or unregister_optimizer it first."
+        )
+    if unknown := [
+        setting
+        for setting in optimizer.hyperparameters
+        if setting not in ESTIMATOR_HYPERPARAMETERS
+    ]:
+        raise ValueError(
+            f"{optimizer.__name__}.hyperparameters names {unknown}, which the "
+            "estimators do not have: an optimizer reads the estimator's "
+            f"parameters {sorted(ESTIMATOR_HYPERPARAMETERS)} by name, and takes "
+            "its own other settings as defaults of its constructor."
+        )
+    given = dict.fromkeys(optimizer.hyperparameters)
+    if optimizer.decoupled_weight_decay:
+        given["penalized"] = None
+    try:
+        inspect.signature(optimizer).bind({}, **given)
+    except TypeError as exc:
+        raise ValueError(
+            f"{optimizer.__name__}'s constructor must take the parameter arrays, "
+            f"then {list(given)} by name, and give its other arguments defaults "
+            f"(the estimator gives it nothing else): {exc}."
+        ) from None
+    _REGISTRY[name] = optimizer
+
+
+def unregister_optimizer(name: str) -> None:
+    """Remove an optimizer added by :func:`register_optimizer`.
+
+    Parameters
+    ----------
+    name : str
+        The option string it was registered under.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is a built-in optimizer or no registered optimizer.
+    """
+    if name in _BUILTIN:
+        raise ValueError(
+            f"{name!r} is a built-in optimizer; it cannot be unregistered."
+        )
+    if name not in _REGISTRY:
+        raise ValueError(f"No optimizer is registered as {name!r}.")
+    del _REGISTRY[name]
 
 
 def build_optimizer(
@@ -1010,7 +1177,11 @@ def build_optimizer(
     """
     solver = settings["solver"]
     if solver not in OPTIMIZERS:
-        raise ValueError(f"solver must be one of {sorted(OPTIMIZERS)}, got {solver!r}.")
+        raise ValueError(
+            f"solver must be one of {sorted(OPTIMIZERS)}, got {solver!r:.60}: the "
+            "optimizers registered in this process (add one with "
+            "skrnn.register_optimizer)."
+        )
     cls = OPTIMIZERS[solver]
     kwargs = {name: settings[name] for name in cls.hyperparameters}
     if cls.decoupled_weight_decay:

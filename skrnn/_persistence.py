@@ -944,10 +944,10 @@ def load(
         or it has a newer format version than this skrnn reads, or it sets
         a ``token_pattern`` or ``embeddings`` that ``trusted`` does not
         name (the message says how to accept it), or ``trusted`` names
-        another parameter, or its cell is not registered (see
-        :func:`skrnn.nn.register_cell`), or the path is not a regular file
-        but a device or a named pipe (such as ``/dev/zero``), which load
-        cannot seek in.
+        another parameter, or its cell or solver is not registered (see
+        :func:`skrnn.nn.register_cell` and :func:`skrnn.register_optimizer`),
+        or the path is not a regular file but a device or a named pipe
+        (such as ``/dev/zero``), which load cannot seek in.
 
     Warns
     -----
@@ -1555,9 +1555,10 @@ def _check_solver_is_registered(metadata: dict) -> None:
         solver = params.get("solver") if isinstance(params, dict) else None
         if isinstance(solver, str) and solver not in OPTIMIZERS:
             raise ValueError(
-                f"This model's solver {solver!r:.60} is not an optimizer of this "
-                f"process (its optimizers are {list(OPTIMIZERS)}): add it, as the "
-                "process that trained the model did, before skrnn.load."
+                f"This model's solver {solver!r:.60} is not registered in this "
+                f"process (the registered optimizers are {list(OPTIMIZERS)}). "
+                f"Register it with skrnn.register_optimizer({solver!r:.60}, "
+                "optimizer) before skrnn.load."
             )
 
 
