@@ -63,7 +63,7 @@ from .nn import (
     penalized_names,
 )
 from .nn._cells import BUILTIN_CELLS
-from .nn._heads import BUILTIN_HEADS
+from .nn._heads import BUILTIN_HEADS, get_head
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -249,7 +249,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     * ``_check_y(y)``: ``y`` validated.
     * ``_new_outputs(y, classes)``: the ``classes`` of a new fitted model (or
-      None), its number of outputs and its output head.
+      None), its number of outputs and its output head, which the class
+      attribute ``heads`` names for each kind of ``y`` (see
+      :meth:`_head_for`).
     * ``_encode_y(y, model)``: the targets the head trains on (class indices,
       or floats of shape (n_samples, n_outputs)), checked against ``model``.
     * ``_training_weights(y, sample_weight)``: the weights of the loss.
@@ -650,8 +652,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         enough training saved to pay for starting them
         (:data:`MEMBER_WORKERS_MIN_SAVING`), no printed progress (whose lines
         would mix) and no callbacks (which follow the epochs as they end, in
-        this process), and a built-in cell: another process knows only the
-        cells that a module it imports registers.
+        this process), and a built-in cell and head: another process knows
+        only the cells and heads that a module it imports registers.
         """
         n_workers = min(effective_n_jobs(self.n_jobs), len(ensemble))
         if (
@@ -661,6 +663,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             or getattr(self, "_skl_callbacks", None)
             or hasattr(self, "_parent_callback_ctx")
             or ensemble[0].config.cell not in BUILTIN_CELLS
+            or ensemble[0].config.head not in BUILTIN_HEADS
         ):
             return 1
         rounds_saved = len(ensemble) - math.ceil(len(ensemble) / n_workers)
@@ -1112,10 +1115,31 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
         return subset(train_idx), subset(val_idx)
 
+    def _head_for(self, kind: str) -> str:
+        """The name of the head that the class's ``heads`` picks for ``kind``.
+
+        A ValueError if it picks none, or a head that is not registered or
+        is of another kind.
+        """
+        name = self.heads.get(kind)
+        if name is None:
+            raise ValueError(
+                f"{type(self).__name__}.heads names no head for {kind!r}; it "
+                f"names {dict(self.heads)!r:.200}."
+            )
+        head = get_head(name)
+        if head.kind != kind:
+            raise ValueError(
+                f"{type(self).__name__}.heads names {name!r:.60} for {kind!r}, "
+                f"but that head's kind is {head.kind!r}."
+            )
+        return name
+
     def _model(self) -> FittedModel:
         """The fitted state, read once: a concurrent refit replaces it whole."""
         check_is_fitted(self)
         model = self._fitted
+        get_head(model.config.head)  # a ValueError if it was unregistered since
         for member in model.ensemble:
             check_params(member.weights, model.config)
         return model

@@ -1,8 +1,9 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from numbers import Real
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -23,12 +24,11 @@ from ._base import (
     raveled_column,
 )
 from ._explain import Explanation, explain_document, staged_outputs
-from ._ngrams import check_ngram_range, fit_ngrams
+from ._ngrams import COMPANION_HEADS, check_ngram_range, fit_ngrams
 from ._prediction import BLENDS
 from ._text import _is_missing
 from ._warnings import warn
-from .nn import HEADS
-from .nn._functional import log_sigmoid, log_softmax
+from .nn._heads import get_head
 
 
 def _check_labels(labels: np.ndarray, name: str) -> np.ndarray:
@@ -398,6 +398,14 @@ see SequenceVectorizer
     sklearn.neural_network.MLPClassifier : The feed-forward network whose
         training parameters this estimator shares.
 
+    Notes
+    -----
+    The output head is the one that the class attribute ``heads`` names for
+    the kind of ``y``: ``"softmax"`` for class labels (``"classes"``),
+    ``"logistic"`` for a multi-label indicator matrix (``"labels"``).  A
+    subclass that sets ``heads`` trains another head added with
+    :func:`skrnn.nn.register_head` (see :ref:`adding-a-head`).
+
     Examples
     --------
     >>> from skrnn import RNNTextClassifier
@@ -407,6 +415,11 @@ see SequenceVectorizer
     >>> clf.predict(["good", "bad"]).tolist()
     ['pos', 'neg']
     """
+
+    #: The output head for each kind of ``y``, by name (see Notes).
+    heads: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"classes": "softmax", "labels": "logistic"}
+    )
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseRNNText._parameter_constraints,
@@ -650,6 +663,13 @@ see SequenceVectorizer
         """
         if self.ngram_range is None:
             return None
+        if start.config.head not in COMPANION_HEADS:
+            raise ValueError(
+                f"ngram_range={self.ngram_range!r} adds an n-gram companion, whose "
+                f"outputs blend with those of the heads {list(COMPANION_HEADS)} "
+                f"only; this classifier's head is {start.config.head!r:.60}. Set "
+                "ngram_range=None."
+            )
         ngram_range = check_ngram_range(self.ngram_range, start.config.n_vocab)
         verbose = self.verbose
 
@@ -727,8 +747,9 @@ see SequenceVectorizer
         """The classes of a new model, its number of outputs and its head.
 
         A multi-label ``y`` of ``n_labels`` columns has the classes
-        ``0 .. n_labels - 1``, as MLPClassifier gives them, and the logistic
-        head: one independent probability per label.
+        ``0 .. n_labels - 1``, as MLPClassifier gives them, and the head of
+        the ``"labels"`` kind (logistic: one independent probability per
+        label); class labels the head of the ``"classes"`` kind (softmax).
         """
         if y.ndim == 2:
             n_labels = y.shape[1]
@@ -737,7 +758,7 @@ see SequenceVectorizer
                     f"classes must be range({n_labels}) for a multi-label y of "
                     f"{n_labels} columns; got {classes.tolist()!r}."
                 )
-            return np.arange(n_labels), n_labels, "logistic"
+            return np.arange(n_labels), n_labels, self._head_for("labels")
         classes_ = np.unique(y) if classes is None else classes
         if len(classes_) < 2:
             n_samples = len(y)
@@ -746,11 +767,11 @@ see SequenceVectorizer
                 f"only {classes_.tolist()!r} in {n_samples} "
                 f"{'sample' if n_samples == 1 else 'samples'}."
             )
-        return classes_, len(classes_), "softmax"
+        return classes_, len(classes_), self._head_for("classes")
 
     def _encode_y(self, y, model):
         """The index in ``classes_`` of each label, or the indicator as floats."""
-        multilabel = model.config.head == "logistic"
+        multilabel = get_head(model.config.head).kind == "labels"
         if multilabel != (y.ndim == 2):
             fitted, given = "a multi-label indicator matrix", "class labels"
             if not multilabel:
@@ -850,7 +871,7 @@ see SequenceVectorizer
         """
         model = self._model()
         logits = self._logits(X, model)
-        if logits.shape[1] == 2 and model.config.head == "softmax":
+        if logits.shape[1] == 2 and get_head(model.config.head).kind == "classes":
             return logits[:, 1] - logits[:, 0]
         return logits
 
@@ -870,7 +891,7 @@ see SequenceVectorizer
             (shape (n_samples, n_labels)).
         """
         model = self._model()
-        return HEADS[model.config.head].output(self._logits(X, model))
+        return get_head(model.config.head).output(self._logits(X, model))
 
     def predict_log_proba(self, X: Iterable[str]) -> np.ndarray:
         """Logarithm of the class probabilities of each document.
@@ -887,10 +908,7 @@ see SequenceVectorizer
             (of each label, for multi-label ``y``).
         """
         model = self._model()
-        logits = self._logits(X, model)
-        if model.config.head == "logistic":
-            return log_sigmoid(logits)
-        return log_softmax(logits)
+        return get_head(model.config.head).log_output(self._logits(X, model))
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """Most probable class of each document, or its labels.
@@ -907,10 +925,9 @@ see SequenceVectorizer
             matrix of the labels whose probability exceeds one half.
         """
         model = self._model()
-        logits = self._logits(X, model)
-        if model.config.head == "logistic":
-            return (logits > 0).astype(int)
-        return model.classes[logits.argmax(axis=1)]
+        head = get_head(model.config.head)
+        predicted = head.predict(self._logits(X, model))
+        return predicted if head.kind == "labels" else model.classes[predicted]
 
     # ------------------------------------------------------------- explaining
 

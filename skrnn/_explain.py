@@ -43,7 +43,8 @@ from ._prediction import (
 )
 from ._text import check_text
 from ._threads import single_threaded_blas
-from .nn import HEADS, NetworkConfig, predict_forward, staged_forward
+from .nn import NetworkConfig, predict_forward, staged_forward
+from .nn._heads import get_head
 
 __all__ = [
     "EXPLAIN_METHODS",
@@ -76,7 +77,7 @@ STAGED_BATCH_POSITIONS = 2**15
 
 def _output(config: NetworkConfig):
     """The head's output function, in float64 as ``predict_proba`` gives it."""
-    output = HEADS[config.head].output
+    output = get_head(config.head).output
     return lambda logits: output(np.asarray(logits, dtype=np.float64))
 
 
@@ -362,7 +363,8 @@ def occlusion_attributions(
     anything in particular.  Removing the only token of a one-token sequence
     leaves the empty sequence, whose probabilities are ``softmax(b_y)``.
 
-    With a logistic or identity head, every output is explained alike: the
+    With a head of the ``"labels"`` or ``"values"`` kind (logistic,
+    identity), every output is explained alike: the
     attributions of a sequence are ``f(seq) - f(seq without token i)`` for
     every output ``f`` (a label's probability, a predicted value), an array
     of shape (n_tokens, n_outputs).
@@ -405,7 +407,7 @@ def occlusion_attributions(
     proba = output(
         blend([predict_logits(p, sequences, config) for p in members], sequences)
     )
-    by_class = config.head == "softmax"
+    by_class = get_head(config.head).kind == "classes"
     attributions = []
     for seq, p in zip(sequences, proba, strict=True):
         c = p.argmax()
@@ -576,13 +578,14 @@ def explain_documents(
             ngram_blend=blend,
         )
     output = _output(config)
-    if config.head == "identity":
+    head = get_head(config.head)
+    if head.kind == "values":
         squeeze = 0 if config.n_outputs == 1 else slice(None)
         return [
             RegressionExplanation(
                 tokens=tokens,
                 token_ids=np.asarray(ids),
-                staged_prediction=logits[:, squeeze],
+                staged_prediction=head.output(logits)[:, squeeze],
                 prediction=f[squeeze],
                 attributions=a[:, squeeze],
                 method=method,
@@ -592,7 +595,7 @@ def explain_documents(
             )
         ]
     classes = model.classes
-    multilabel = config.head == "logistic"
+    multilabel = head.kind == "labels"
     return [
         Explanation(
             tokens=tokens,

@@ -51,6 +51,7 @@ from ._text import PAD_ID, UNK_ID
 from .nn._functional import log_sigmoid
 
 __all__ = [
+    "COMPANION_HEADS",
     "C_GRID",
     "TOL",
     "NgramModel",
@@ -71,6 +72,12 @@ C_GRID = (0.3, 3.0, 30.0)
 
 #: Folds of the inner cross-validation that chooses ``C``.
 N_FOLDS = 3
+
+#: The network heads whose logits are the companion's own: log-probabilities
+#: of the classes (the softmax of a multinomial model) and log-odds of the
+#: labels (independent sigmoids).  The companion blends with these heads only,
+#: and its ``head`` is the one of them that its network has.
+COMPANION_HEADS = ("softmax", "logistic")
 
 #: The most one-vs-rest models (those of the most frequent classes or
 #: labels) that the inner cross-validation fits to choose ``C``, which every

@@ -208,7 +208,7 @@ from . import __version__
 from ._base import _ARCHITECTURE_PARAMS, BaseRNNText
 from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
-from ._ngrams import NgramModel, check_ngram_range
+from ._ngrams import COMPANION_HEADS, NgramModel, check_ngram_range
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._regressor import RNNTextRegressor
 from ._text import _N_RESERVED, DEFAULT_TOKEN_PATTERN, SequenceVectorizer
@@ -217,11 +217,13 @@ from ._versioning import SkrnnVersionWarning
 from ._warnings import warn
 from .nn import (
     CELLS,
+    HEADS,
     NetworkConfig,
     n_params,
     param_shapes,
     penalized_names,
 )
+from .nn._heads import get_head
 
 __all__ = [
     "FORMAT",
@@ -257,11 +259,6 @@ _METADATA = "metadata.json"
 _ARRAYS = "arrays.npz"
 #: The estimators that model files hold, by the name the files give them.
 _ESTIMATORS = {cls.__name__: cls for cls in (RNNTextClassifier, RNNTextRegressor)}
-#: The output heads of each estimator's networks.
-_ESTIMATOR_HEADS = {
-    "RNNTextClassifier": ("softmax", "logistic"),
-    "RNNTextRegressor": ("identity",),
-}
 _METADATA_KEYS = frozenset(
     {
         "format",
@@ -359,7 +356,8 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     TypeError
         If ``file`` is neither a path nor a binary file object (``bytes``, a
         text file object), if ``model`` is not an ``RNNTextClassifier`` or
-        ``RNNTextRegressor``, or
+        ``RNNTextRegressor`` (a subclass that sets nothing but ``heads`` is
+        saved as the estimator it derives from, with its head), or
         a parameter (such as
         a callable ``tokenizer``, ``preprocessor`` or ``strip_accents``) or
         the class labels cannot be written as arrays and JSON. Nothing is
@@ -430,11 +428,7 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     >>> bool((clone.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    if type(model) not in _ESTIMATORS.values():
-        raise TypeError(
-            f"skrnn.save writes RNNTextClassifier and RNNTextRegressor models; got "
-            f"{type(model).__qualname__}. Use pickle or joblib for other objects."
-        )
+    _saved_class(model)
     if not isinstance(file, (str, os.PathLike)):
         _check_file_object(file, writing=True)
     check_is_fitted(model)
@@ -684,7 +678,7 @@ def _encode_classifier(
         "skrnn_version": __version__,
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
-        "estimator": type(model).__name__,
+        "estimator": _saved_class(model).__name__,
         "params": _encode_mapping(params, "parameter"),
         "classes": None if classes is None else {"object": classes_as_object},
         "vectorizer": {
@@ -969,6 +963,7 @@ def load(
             metadata, arrays = _read_archive(file)
         _check_header(metadata)
         _check_cell_is_registered(metadata)
+        _check_head_is_registered(metadata)
         _check_solver_is_registered(metadata)
         model = _decode_estimator(metadata, arrays)
     except _NotAModelError as exc:
@@ -1548,6 +1543,47 @@ def _check_cell_is_registered(metadata: dict) -> None:
         )
 
 
+def _saved_class(model: Any) -> type:
+    """The estimator class a file names for ``model``, or a TypeError.
+
+    A subclass that sets nothing but ``heads`` (see :ref:`adding-a-head`) is
+    saved as the estimator it derives from, whose model it is: its network
+    holds its head.  Any other subclass may change what the file cannot
+    hold.
+    """
+    for cls in _ESTIMATORS.values():
+        if isinstance(model, cls):
+            own = {
+                name
+                for klass in type(model).__mro__[: type(model).__mro__.index(cls)]
+                for name in vars(klass)
+                if name == "__init__" or not name.startswith("__")
+            }
+            if own <= {"heads"}:
+                return cls
+            raise TypeError(
+                f"skrnn.save writes subclasses of {cls.__name__} that set nothing "
+                f"but heads; {type(model).__qualname__} sets {sorted(own - {'heads'})}"
+                ". Use pickle or joblib for it."
+            )
+    raise TypeError(
+        f"skrnn.save writes RNNTextClassifier and RNNTextRegressor models; got "
+        f"{type(model).__qualname__}. Use pickle or joblib for other objects."
+    )
+
+
+def _check_head_is_registered(metadata: dict) -> None:
+    """Say so when the file's head is none this process knows (not corruption)."""
+    network = metadata.get("network")
+    head = network.get("head") if isinstance(network, dict) else None
+    if isinstance(head, str) and head not in HEADS:
+        raise ValueError(
+            f"This model's output head {head!r:.60} is not registered in this "
+            f"process (the registered heads are {list(HEADS)}). Register it with "
+            f"skrnn.nn.register_head({head!r:.60}, head) before skrnn.load."
+        )
+
+
 def _check_solver_is_registered(metadata: dict) -> None:
     """Say so when the file's solver is none this process knows (not corruption)."""
     for section in ("params", "optimizer_params"):
@@ -1605,11 +1641,10 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
     config = _decode_config(
         network, vectorizer.n_vocab_, None if classes is None else len(classes)
     )
-    if config.head not in _ESTIMATOR_HEADS[name]:
+    kind = get_head(config.head).kind
+    if kind not in cls.heads:
         raise _CorruptFileError(f"a {name} has no {config.head!r} head")
-    if config.head == "logistic" and not np.array_equal(
-        classes, np.arange(len(classes))
-    ):
+    if kind == "labels" and not np.array_equal(classes, np.arange(len(classes))):
         raise _CorruptFileError(
             "the classes_ of a multi-label classifier are 0, 1, ..., n_labels - 1"
         )
@@ -1728,7 +1763,7 @@ def _decode_ngrams(
     """The n-gram companion of the ``ngrams`` section and arrays, or None."""
     if section is None:
         return None
-    if config.head not in ("softmax", "logistic"):
+    if config.head not in COMPANION_HEADS:
         raise _CorruptFileError(f"a network with a {config.head!r} head has no ngrams")
     _check_keys(section, {"ngram_range", "C"}, "ngrams")
     ngram_range = section["ngram_range"]

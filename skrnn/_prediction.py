@@ -20,6 +20,7 @@ from ._batching import length_runs, length_sorted, pad_batch
 from ._ngrams import NgramModel, ngram_logits
 from ._threads import map_tasks, single_threaded_blas, thread_pool
 from .nn import NetworkConfig
+from .nn._heads import get_head
 from .nn._network import predict_prepared, prepare_predict, streams
 
 Params = dict[str, np.ndarray]
@@ -292,44 +293,6 @@ def _distinct_ids(
     return np.flatnonzero(present)
 
 
-def _log_mean(log_values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """The log of the (weighted) mean over axis 0 of ``exp(log_values)``.
-
-    Computed without underflow; a weight of 0 leaves its member out.
-    """
-    if weights is None:
-        return np.logaddexp.reduce(log_values, axis=0) - np.log(len(log_values))
-    with np.errstate(divide="ignore"):
-        log_weights = np.log(weights).reshape(-1, *[1] * (log_values.ndim - 1))
-    return np.logaddexp.reduce(log_values + log_weights, axis=0)
-
-
-def _softmax_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    # log of the mean probabilities, from each member's log-softmax
-    return _log_mean(z - np.logaddexp.reduce(z, axis=-1, keepdims=True), weights)
-
-
-def _logistic_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    # log-odds of the mean probabilities: log p = -log(1 + e^-z), log(1 - p)
-    # = -log(1 + e^z); saturated sigmoids would make them infinite
-    return _log_mean(-np.logaddexp(0.0, -z), weights) - _log_mean(
-        -np.logaddexp(0.0, z), weights
-    )
-
-
-def _identity_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    return z.mean(axis=0) if weights is None else np.tensordot(weights, z, axes=1)
-
-
-#: Each head's logits of the mean output, from the members' stacked logits
-#: and their weights.
-_MEAN_LOGITS = {
-    "softmax": _softmax_mean,
-    "logistic": _logistic_mean,
-    "identity": _identity_mean,
-}
-
-
 def mean_output_logits(
     logits: Sequence[np.ndarray],
     head: str,
@@ -339,10 +302,11 @@ def mean_output_logits(
 
     An ensemble averages its members' probabilities (or predicted values);
     given as logits, the average goes wherever one network's logits go
-    (``predict``, ``decision_function``, ``predict_log_proba``): the log of
-    the mean probabilities for a softmax head, their log-odds for a logistic
-    one, the mean itself for an identity head.  Computed in log space, they
-    stay finite where the probabilities round to 0 or 1.
+    (``predict``, ``decision_function``, ``predict_log_proba``), as the
+    head's ``mean_logits`` gives them: the log of the mean probabilities for
+    a softmax head, their log-odds for a logistic one, the mean itself for an
+    identity head.  Computed in log space, they stay finite where the
+    probabilities round to 0 or 1.
 
     Parameters
     ----------
@@ -364,7 +328,7 @@ def mean_output_logits(
         return logits[0]
     if weights is not None:
         weights = np.asarray(weights, dtype=np.float64)
-    return _MEAN_LOGITS[head](np.asarray(logits, dtype=np.float64), weights)
+    return get_head(head).mean_logits(np.asarray(logits, dtype=np.float64), weights)
 
 
 #: How the members' mean output and the companion's are blended, by name.

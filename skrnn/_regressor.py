@@ -1,6 +1,8 @@
 """RNNTextRegressor: a recurrent network that predicts numbers from raw text."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -9,6 +11,7 @@ from sklearn.utils import check_array
 
 from ._base import TRAIN_ANEW, BaseRNNText, _FittedAttribute, raveled_column
 from ._explain import RegressionExplanation, explain_document, staged_outputs
+from .nn._heads import get_head
 
 
 class RNNTextRegressor(RegressorMixin, BaseRNNText):
@@ -89,6 +92,11 @@ dtype : see RNNTextClassifier
 
     Notes
     -----
+    The output head is the one that the class attribute ``heads`` names for
+    ``"values"``: ``"identity"``.  A subclass that sets ``heads`` trains
+    another head of that kind added with :func:`skrnn.nn.register_head`,
+    such as one of Poisson regression (see :ref:`adding-a-head`).
+
     The squared error weighs a large error much more than a small one: a
     target on a large scale (prices in thousands) makes large gradients,
     which ``clip_value`` bounds but which slow training down.  Scale the
@@ -105,6 +113,9 @@ dtype : see RNNTextClassifier
     >>> (reg.predict(["a very good film", "a very bad film"]) > 0).tolist()
     [True, False]
     """
+
+    #: The output head, by name, for the one kind of ``y`` (see Notes).
+    heads: ClassVar[Mapping[str, str]] = MappingProxyType({"values": "identity"})
 
     # ------------------------------------------------------------------ fitting
 
@@ -184,7 +195,7 @@ dtype : see RNNTextClassifier
         return y
 
     def _new_outputs(self, y, classes):
-        return None, 1 if y.ndim == 1 else y.shape[1], "identity"
+        return None, 1 if y.ndim == 1 else y.shape[1], self._head_for("values")
 
     def _encode_y(self, y, model):
         """``y`` as floats of shape (n_samples, n_outputs), in the weights' type."""
@@ -251,7 +262,8 @@ dtype : see RNNTextClassifier
             One value per document, or ``n_outputs_`` if ``y`` had several
             columns.
         """
-        outputs = self._logits(X)
+        model = self._model()
+        outputs = get_head(model.config.head).predict(self._logits(X, model))
         return outputs[:, 0] if outputs.shape[1] == 1 else outputs
 
     # ---------------------------------------------------------------- explaining

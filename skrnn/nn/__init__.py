@@ -6,11 +6,13 @@ named parameter arrays and on padded, length-sorted integer batches.
 A recurrent cell is one :class:`Cell`, which declares its parameters
 (:class:`Param`) and brings its forward and backward functions;
 :func:`register_cell` makes it an option of ``RNNTextClassifier(cell=...)``.
+An output head is one :class:`Head`, which says what the network's outputs
+mean; :func:`register_head` makes it a head an estimator can pick.
 """
 
 from ._cells import CELLS, Cell, Param, register_cell, unregister_cell
 from ._embedding import RowGrad, sum_row_grads
-from ._heads import HEADS
+from ._heads import HEAD_KINDS, HEADS, Head, register_head, unregister_head
 from ._init import gate_constants, glorot_uniform, orthogonal, per_gate, zeros
 from ._network import (
     NetworkConfig,
@@ -31,8 +33,10 @@ from ._recurrent import POOLINGS
 __all__ = [
     "CELLS",
     "HEADS",
+    "HEAD_KINDS",
     "POOLINGS",
     "Cell",
+    "Head",
     "NetworkConfig",
     "Param",
     "RowGrad",
@@ -51,8 +55,10 @@ __all__ = [
     "per_gate",
     "predict_forward",
     "register_cell",
+    "register_head",
     "staged_forward",
     "sum_row_grads",
     "unregister_cell",
+    "unregister_head",
     "zeros",
 ]

@@ -1,41 +1,58 @@
 """Output heads: what the network's outputs mean, and how they are trained.
 
 The network ends in one affine layer, ``z = W_hy h + b_y``, whatever the
-task; the head says what ``z`` is.  Each head is one entry of :data:`HEADS`,
-keyed by the name that :class:`~skrnn.nn.NetworkConfig` holds (the
-``out_activation_`` names of scikit-learn's MLP), and gathers pure functions
-over ``z``:
+task; the head says what ``z`` is.  Each head is one :class:`Head` of the
+registry :data:`HEADS`, keyed by the name that
+:class:`~skrnn.nn.NetworkConfig` holds (the ``out_activation_`` names of
+scikit-learn's MLP), and gathers pure functions over ``z``: its loss, its
+output, what ``predict`` makes of it, how an ensemble averages it, and its
+validation score.
 
-========== ====================== ============================= ===============
-head       output                 loss (weighted mean)          validation score
-========== ====================== ============================= ===============
-softmax    class probabilities    cross-entropy                 accuracy
-logistic   one probability/label  binary cross-entropy, summed  subset accuracy
-                                  over the labels
-identity   the predicted values   half the squared error,       R^2, averaged
-                                  averaged over the outputs     over the outputs
-========== ====================== ============================= ===============
+========== ======== ==================== ============================ ===============
+head       kind     output               loss (weighted mean)         validation score
+========== ======== ==================== ============================ ===============
+softmax    classes  class probabilities  cross-entropy                accuracy
+logistic   labels   one probability per  binary cross-entropy, summed subset accuracy
+                    label                over the labels
+identity   values   the predicted values half the squared error,      R^2, averaged
+                                         averaged over the outputs    over the outputs
+========== ======== ==================== ============================ ===============
 
 as :class:`~sklearn.neural_network.MLPClassifier` (multiclass and
 multilabel) and :class:`~sklearn.neural_network.MLPRegressor` define them.
-The targets ``y`` are class indices for ``softmax``, and float arrays of
-shape (n_samples, n_outputs) for the others.
+The targets ``y`` are class indices for the ``classes`` kind, and float
+arrays of shape (n_samples, n_outputs) for the others.  :func:`register_head`
+adds a head.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from ._functional import (
     binary_cross_entropy,
     cross_entropy,
+    log_sigmoid,
+    log_softmax,
     sigmoid,
     softmax,
     squared_error,
 )
 
-__all__ = ["HEADS", "Head", "accuracy", "r2_score", "subset_accuracy"]
+__all__ = [
+    "BUILTIN_HEADS",
+    "HEADS",
+    "HEAD_KINDS",
+    "Head",
+    "accuracy",
+    "get_head",
+    "r2_score",
+    "register_head",
+    "subset_accuracy",
+    "unregister_head",
+]
 
 
 def accuracy(z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> float:
@@ -92,17 +109,94 @@ def _zero_guess_loss(y: np.ndarray, sample_weight: np.ndarray, n_outputs: int):
     return float(0.5 * (mean_square + 1.0))
 
 
+def _log_mean(log_values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """The log of the (weighted) mean over axis 0 of ``exp(log_values)``.
+
+    Computed without underflow; a weight of 0 leaves its member out.
+    """
+    if weights is None:
+        return np.logaddexp.reduce(log_values, axis=0) - np.log(len(log_values))
+    with np.errstate(divide="ignore"):
+        log_weights = np.log(weights).reshape(-1, *[1] * (log_values.ndim - 1))
+    return np.logaddexp.reduce(log_values + log_weights, axis=0)
+
+
+def _softmax_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    # log of the mean probabilities, from each member's log-softmax
+    return _log_mean(z - np.logaddexp.reduce(z, axis=-1, keepdims=True), weights)
+
+
+def _logistic_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    # log-odds of the mean probabilities: log p = -log(1 + e^-z), log(1 - p)
+    # = -log(1 + e^z); saturated sigmoids would make them infinite
+    return _log_mean(-np.logaddexp(0.0, -z), weights) - _log_mean(
+        -np.logaddexp(0.0, z), weights
+    )
+
+
+def _identity_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    return z.mean(axis=0) if weights is None else np.tensordot(weights, z, axes=1)
+
+
+def _identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def _most_probable(z: np.ndarray) -> np.ndarray:
+    """The index of each row's largest logit: its most probable class."""
+    return z.argmax(axis=1)
+
+
+def _positive_labels(z: np.ndarray) -> np.ndarray:
+    """The indicator of the labels of positive log-odds (probability above 1/2)."""
+    return (z > 0).astype(int)
+
+
+#: What a head's outputs are, and so which estimator it serves: one class
+#: per document (RNNTextClassifier with 1-D ``y``), independent labels
+#: (RNNTextClassifier with a 2-D indicator ``y``), or values
+#: (RNNTextRegressor).
+HEAD_KINDS = ("classes", "labels", "values")
+
+
 @dataclass(frozen=True)
 class Head:
     """An output head: the meaning of the network's outputs ``z``.
 
+    Everything that the estimators, ensembles, explanations and model files
+    make of ``z`` is one of these fields, so that a head added with
+    :func:`register_head` works wherever the built-in ones do.  ``z`` is a
+    float array of shape (n_samples, n_outputs), ``y`` the targets the head
+    trains on: class indices of shape (n_samples,) for the ``"classes"``
+    kind, floats of shape (n_samples, n_outputs) for the others.
+
     Parameters
     ----------
+    kind : {"classes", "labels", "values"}
+        What the outputs are: the probabilities of classes, one per document
+        (``RNNTextClassifier`` with 1-D ``y``), the probabilities of
+        independent labels (``RNNTextClassifier`` with a 2-D ``y``), or
+        predicted values (``RNNTextRegressor``).  The estimators and
+        :func:`skrnn.load` accept a head for the kinds they serve.
     loss : callable
         ``loss(z, y, sample_weight) -> (loss, dz)``: the weighted mean loss
         and its gradient in ``z``.
     output : callable
-        ``output(z)``: what the outputs predict (probabilities or values).
+        ``output(z)``: what the outputs predict, probabilities or values
+        (``predict_proba``, ``staged_predict_proba``, the regressor's
+        ``staged_predict``, explanations).
+    predict : callable
+        ``predict(z)``: what the estimator's ``predict`` makes of ``z``:
+        class indices of shape (n_samples,) (``"classes"``), an int
+        indicator of the predicted labels (``"labels"``), or the predicted
+        values (``"values"``).
+    mean_logits : callable
+        ``mean_logits(z, weights) -> z_mean``: from the members' stacked
+        outputs of shape (n_members, ..., n_outputs), float64, the outputs
+        whose ``output`` is the (weighted) mean of the members' ``output``,
+        which is what an ensemble predicts.  ``weights`` is None (equal) or
+        of shape (n_members,), summing to 1; a weight of 0 leaves its member
+        out.  Best computed in log space, where it stays finite.
     score : callable
         ``score(z, y, sample_weight) -> float``: the validation score of
         early stopping, higher is better (the estimator's ``score``).
@@ -112,32 +206,164 @@ class Head:
         ``reference_loss(y, sample_weight, n_outputs) -> float``: the loss
         of a guess that knows nothing; training has diverged when an epoch's
         mean loss exceeds it many times over.
+    log_output : callable or None, default=None
+        ``log_output(z)``: the log of ``output(z)``, computed stably
+        (``predict_log_proba``); required for the ``"classes"`` and
+        ``"labels"`` kinds.
+
+    See Also
+    --------
+    register_head : Make a head available under a name.
     """
 
+    kind: str
     loss: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[float, np.ndarray]]
     output: Callable[[np.ndarray], np.ndarray]
+    predict: Callable[[np.ndarray], np.ndarray]
+    mean_logits: Callable[[np.ndarray, np.ndarray | None], np.ndarray]
     score: Callable[[np.ndarray, np.ndarray, np.ndarray], float]
     score_name: str
     reference_loss: Callable[[np.ndarray, np.ndarray, int], float]
+    log_output: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in HEAD_KINDS:
+            raise ValueError(
+                f"A head's kind is one of {list(HEAD_KINDS)}; got {self.kind!r:.40}."
+            )
+        functions = ["loss", "output", "predict", "mean_logits", "score"]
+        functions += ["reference_loss"]
+        if self.kind != "values" or self.log_output is not None:
+            functions.append("log_output")
+        if not_callable := [
+            name for name in functions if not callable(getattr(self, name))
+        ]:
+            raise TypeError(
+                f"A {self.kind!r} head's {', '.join(not_callable)} must be callables."
+            )
+        if not isinstance(self.score_name, str):
+            raise TypeError(
+                f"A head's score_name is a str; got {self.score_name!r:.40}."
+            )
 
 
-def _identity(z: np.ndarray) -> np.ndarray:
-    return z
-
-
-#: The output heads by name.
-HEADS: dict[str, Head] = {
-    "softmax": Head(cross_entropy, softmax, accuracy, "accuracy", _uniform_guess_loss),
-    "logistic": Head(
-        binary_cross_entropy,
-        sigmoid,
-        subset_accuracy,
-        "subset accuracy",
-        _coin_flips_loss,
+_BUILTIN: dict[str, Head] = {
+    "softmax": Head(
+        kind="classes",
+        loss=cross_entropy,
+        output=softmax,
+        predict=_most_probable,
+        mean_logits=_softmax_mean,
+        score=accuracy,
+        score_name="accuracy",
+        reference_loss=_uniform_guess_loss,
+        log_output=log_softmax,
     ),
-    "identity": Head(squared_error, _identity, r2_score, "R^2", _zero_guess_loss),
+    "logistic": Head(
+        kind="labels",
+        loss=binary_cross_entropy,
+        output=sigmoid,
+        predict=_positive_labels,
+        mean_logits=_logistic_mean,
+        score=subset_accuracy,
+        score_name="subset accuracy",
+        reference_loss=_coin_flips_loss,
+        log_output=log_sigmoid,
+    ),
+    "identity": Head(
+        kind="values",
+        loss=squared_error,
+        output=_identity,
+        predict=_identity,
+        mean_logits=_identity_mean,
+        score=r2_score,
+        score_name="R^2",
+        reference_loss=_zero_guess_loss,
+    ),
 }
 
-#: The heads every process knows: one added to :data:`HEADS` at run time is
-#: unknown to worker processes that did not run the code that added it.
-BUILTIN_HEADS = frozenset(HEADS)
+_REGISTRY: dict[str, Head] = dict(_BUILTIN)
+
+#: The names of the heads every process knows, without a registration: one
+#: added with :func:`register_head` is unknown to worker processes that did
+#: not run the code that added it.
+BUILTIN_HEADS = frozenset(_BUILTIN)
+
+HEADS: Mapping[str, Head] = MappingProxyType(_REGISTRY)
+"""The registered output heads by name, read only: see :func:`register_head`."""
+
+
+def register_head(name: str, head: Head) -> None:
+    """Make an output head available under a name.
+
+    An estimator picks its head by name (see :ref:`adding-a-head`): the
+    estimators, ensembles, explanations, :func:`skrnn.save` and
+    :func:`skrnn.load` read the head's fields, so a registered head fits,
+    predicts, saves and loads like a built-in one of its kind, but for two
+    things: prediction and an ensemble's members run in this process
+    whatever ``n_jobs``, and a process that loads a model of the head must
+    register it first.
+
+    Parameters
+    ----------
+    name : str
+        The head's name, which :class:`~skrnn.nn.NetworkConfig` and model
+        files hold.
+    head : Head
+        The head's kind and functions.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string or ``head`` not a :class:`Head`.
+    ValueError
+        If a head is already registered under ``name``.
+
+    See Also
+    --------
+    unregister_head : Remove it again.
+    Head : What a head declares and the signatures of its functions.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"A head's name is a non-empty str; got {name!r}.")
+    if not isinstance(head, Head):
+        raise TypeError(
+            f"register_head takes a skrnn.nn.Head; got {type(head).__name__}."
+        )
+    if name in _REGISTRY:
+        raise ValueError(
+            f"A head is already registered as {name!r}; choose another name, or "
+            "unregister_head it first."
+        )
+    _REGISTRY[name] = head
+
+
+def unregister_head(name: str) -> None:
+    """Remove a head added by :func:`register_head`.
+
+    Parameters
+    ----------
+    name : str
+        The name it was registered under.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is a built-in head or no registered head.
+    """
+    if name in _BUILTIN:
+        raise ValueError(f"{name!r} is a built-in head; it cannot be unregistered.")
+    if name not in _REGISTRY:
+        raise ValueError(f"No head is registered as {name!r}.")
+    del _REGISTRY[name]
+
+
+def get_head(name: str) -> Head:
+    """The registered head ``name``, or a ValueError that lists the others."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown head {name!r:.40}; the registered heads are {list(_REGISTRY)} "
+            "(add one with skrnn.nn.register_head)."
+        ) from None

@@ -45,7 +45,7 @@ from ._embedding import (
     sum_row_grads,
 )
 from ._functional import dropout_mask
-from ._heads import HEADS
+from ._heads import HEADS, get_head
 from ._init import Initializer, glorot_uniform, uniform, zeros
 from ._recurrent import (
     POOLINGS,
@@ -79,8 +79,8 @@ class NetworkConfig:
     n_vocab : int
         Number of token ids, the reserved ones included.
     n_outputs : int
-        Number of outputs: classes (``"softmax"``), labels (``"logistic"``)
-        or predicted values (``"identity"``).
+        Number of outputs: classes, labels or predicted values, as the
+        head's kind says.
     cell : str
         Recurrent cell, a key of :data:`~skrnn.nn.CELLS`.
     hidden_size : int
@@ -99,8 +99,10 @@ class NetworkConfig:
     input_dropout : float
         Inverted-dropout rate on the embedded inputs of the first layer: each
         unit of each position's embedding.  Unused with one-hot inputs.
-    head : {"softmax", "logistic", "identity"}
-        The output head: a key of :data:`~skrnn.nn.HEADS`.
+    head : str
+        The output head, a key of :data:`~skrnn.nn.HEADS` (``"softmax"``,
+        ``"logistic"``, ``"identity"``, or one added with
+        :func:`~skrnn.nn.register_head`).
     """
 
     n_vocab: int
@@ -640,9 +642,9 @@ def loss_and_grad(
         Sequence lengths in decreasing order.
     y : ndarray
         The targets, as the head takes them: indices of the true classes,
-        of shape (n_samples,), for ``"softmax"``; floats of shape
-        (n_samples, n_outputs) for ``"logistic"`` (0 or 1 per label) and
-        ``"identity"``.
+        of shape (n_samples,), for a head of the ``"classes"`` kind
+        (``"softmax"``); floats of shape (n_samples, n_outputs) for the
+        others (0 or 1 per label for ``"logistic"``).
     config : NetworkConfig
         The architecture.
     sample_weight : ndarray of shape (n_samples,), optional
@@ -712,7 +714,7 @@ def _loss_grad_and_dinputs(
     logits, cache = _forward(
         params, ids, lengths, config, rng, training=True, perturbation=perturbation
     )
-    loss, dlogits = HEADS[config.head].loss(logits, y, sample_weight)
+    loss, dlogits = get_head(config.head).loss(logits, y, sample_weight)
     grads: Params = {}
     # undo logits = features @ W_hy + b_y
     grads["head.W_hy"] = cache["features"].T @ dlogits
