@@ -1559,6 +1559,12 @@ def _saved_class(model: Any) -> type:
                 for name in vars(klass)
                 if name == "__init__" or not name.startswith("__")
             }
+            # the set_*_request methods that scikit-learn adds to every class
+            own = {
+                name
+                for name in own
+                if not (name.startswith("set_") and name.endswith("_request"))
+            }
             if own <= {"heads"}:
                 return cls
             raise TypeError(
