@@ -938,8 +938,9 @@ def load(
         or it has a newer format version than this skrnn reads, or it sets
         a ``token_pattern`` or ``embeddings`` that ``trusted`` does not
         name (the message says how to accept it), or ``trusted`` names
-        another parameter, or its cell or solver is not registered (see
-        :func:`skrnn.nn.register_cell` and :func:`skrnn.register_optimizer`),
+        another parameter, or its cell, output head or solver is not
+        registered (see :func:`skrnn.nn.register_cell`,
+        :func:`skrnn.nn.register_head` and :func:`skrnn.register_optimizer`),
         or the path is not a regular file but a device or a named pipe
         (such as ``/dev/zero``), which load cannot seek in.
 
