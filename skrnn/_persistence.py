@@ -631,6 +631,41 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
+def _saved_class(model: Any) -> type:
+    """The estimator class a file names for ``model``, or a TypeError.
+
+    A subclass that sets nothing but ``heads`` (see :ref:`adding-a-head`) is
+    saved as the estimator it derives from, whose model it is: its network
+    holds its head.  Any other subclass may change what the file cannot
+    hold.
+    """
+    for cls in _ESTIMATORS.values():
+        if isinstance(model, cls):
+            own = {
+                name
+                for klass in type(model).__mro__[: type(model).__mro__.index(cls)]
+                for name in vars(klass)
+                if name == "__init__" or not name.startswith("__")
+            }
+            # the set_*_request methods that scikit-learn adds to every class
+            own = {
+                name
+                for name in own
+                if not (name.startswith("set_") and name.endswith("_request"))
+            }
+            if own <= {"heads"}:
+                return cls
+            raise TypeError(
+                f"skrnn.save writes subclasses of {cls.__name__} that set nothing "
+                f"but heads; {type(model).__qualname__} sets {sorted(own - {'heads'})}"
+                ". Use pickle or joblib for it."
+            )
+    raise TypeError(
+        f"skrnn.save writes RNNTextClassifier and RNNTextRegressor models; got "
+        f"{type(model).__qualname__}. Use pickle or joblib for other objects."
+    )
+
+
 def _encode_classifier(
     model: BaseRNNText,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -963,8 +998,7 @@ def load(
         else:
             metadata, arrays = _read_archive(file)
         _check_header(metadata)
-        _check_cell_is_registered(metadata)
-        _check_head_is_registered(metadata)
+        _check_network_is_registered(metadata)
         _check_solver_is_registered(metadata)
         model = _decode_estimator(metadata, arrays)
     except _NotAModelError as exc:
@@ -1532,63 +1566,27 @@ def _check_header(metadata: Any) -> None:
         )
 
 
-def _check_cell_is_registered(metadata: dict) -> None:
-    """Say so when the file's cell is none this process knows (not corruption)."""
-    network = metadata.get("network")
-    cell = network.get("cell") if isinstance(network, dict) else None
-    if isinstance(cell, str) and cell not in CELLS:
-        raise ValueError(
-            f"This model's cell {cell!r:.60} is not registered in this process "
-            f"(the registered cells are {list(CELLS)}). Register it with "
-            f"skrnn.nn.register_cell({cell!r:.60}, cell) before skrnn.load."
-        )
+#: The names that a file's network takes from registries of the process: the
+#: key, its registry and what it names.
+_REGISTERED = (("cell", CELLS, "cell"), ("head", HEADS, "output head"))
 
 
-def _saved_class(model: Any) -> type:
-    """The estimator class a file names for ``model``, or a TypeError.
+def _check_network_is_registered(metadata: dict) -> None:
+    """Say so when the file's cell or head is none this process knows.
 
-    A subclass that sets nothing but ``heads`` (see :ref:`adding-a-head`) is
-    saved as the estimator it derives from, whose model it is: its network
-    holds its head.  Any other subclass may change what the file cannot
-    hold.
+    The file cannot tell a forged name from one of the user's own that this
+    process has not registered: it is not called corrupt.
     """
-    for cls in _ESTIMATORS.values():
-        if isinstance(model, cls):
-            own = {
-                name
-                for klass in type(model).__mro__[: type(model).__mro__.index(cls)]
-                for name in vars(klass)
-                if name == "__init__" or not name.startswith("__")
-            }
-            # the set_*_request methods that scikit-learn adds to every class
-            own = {
-                name
-                for name in own
-                if not (name.startswith("set_") and name.endswith("_request"))
-            }
-            if own <= {"heads"}:
-                return cls
-            raise TypeError(
-                f"skrnn.save writes subclasses of {cls.__name__} that set nothing "
-                f"but heads; {type(model).__qualname__} sets {sorted(own - {'heads'})}"
-                ". Use pickle or joblib for it."
-            )
-    raise TypeError(
-        f"skrnn.save writes RNNTextClassifier and RNNTextRegressor models; got "
-        f"{type(model).__qualname__}. Use pickle or joblib for other objects."
-    )
-
-
-def _check_head_is_registered(metadata: dict) -> None:
-    """Say so when the file's head is none this process knows (not corruption)."""
     network = metadata.get("network")
-    head = network.get("head") if isinstance(network, dict) else None
-    if isinstance(head, str) and head not in HEADS:
-        raise ValueError(
-            f"This model's output head {head!r:.60} is not registered in this "
-            f"process (the registered heads are {list(HEADS)}). Register it with "
-            f"skrnn.nn.register_head({head!r:.60}, head) before skrnn.load."
-        )
+    for key, registry, what in _REGISTERED:
+        name = network.get(key) if isinstance(network, dict) else None
+        if isinstance(name, str) and name not in registry:
+            raise ValueError(
+                f"This model's {what} {name!r:.60} is not registered in this "
+                f"process (the registered {key}s are {list(registry)}). Register "
+                f"it with skrnn.nn.register_{key}({name!r:.60}, {key}) before "
+                "skrnn.load."
+            )
 
 
 def _check_solver_is_registered(metadata: dict) -> None:

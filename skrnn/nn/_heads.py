@@ -189,7 +189,8 @@ class Head:
         ``predict(z)``: what the estimator's ``predict`` makes of ``z``:
         class indices of shape (n_samples,) (``"classes"``), an int
         indicator of the predicted labels (``"labels"``), or the predicted
-        values (``"values"``).
+        values (``"values"``), which are ``output(z)``: the staged
+        predictions and explanations give ``output``.
     mean_logits : callable
         ``mean_logits(z, weights) -> z_mean``: from the members' stacked
         outputs of shape (n_members, ..., n_outputs), float64, the outputs
@@ -231,8 +232,14 @@ class Head:
             raise ValueError(
                 f"A head's kind is one of {list(HEAD_KINDS)}; got {self.kind!r:.40}."
             )
-        functions = ["loss", "output", "predict", "mean_logits", "score"]
-        functions += ["reference_loss"]
+        functions = [
+            "loss",
+            "output",
+            "predict",
+            "mean_logits",
+            "score",
+            "reference_loss",
+        ]
         if self.kind != "values" or self.log_output is not None:
             functions.append("log_output")
         if not_callable := [
