@@ -1179,10 +1179,13 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         except _ZIP_ERRORS as exc:
             raise _CorruptFileError(f"a damaged ZIP archive ({exc})") from exc
     try:
-        metadata = json.loads(
-            metadata_bytes.decode("utf-8"), parse_constant=_reject_constant
-        )
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        text = metadata_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _CorruptFileError(f"{_METADATA} is not valid JSON ({exc})") from exc
+    _check_containers(text)
+    try:
+        metadata = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
         raise _CorruptFileError(f"{_METADATA} is not valid JSON ({exc})") from exc
     _check_depth(metadata)
     return metadata, _read_npz(arrays_bytes)
@@ -1228,6 +1231,15 @@ _INFLATE_GRACE = 1 << 20
 #: Deeper JSON than any parameter value has: refused before decoding it
 #: recursively.
 _MAX_DEPTH = 64
+#: More lists and objects than the metadata of 1,000 networks holds (about 10
+#: a member), counted in its text before it is parsed: an empty list takes 2
+#: bytes of text and 64 of memory, so a small file of millions of them would
+#: take hundreds of times its size.  Text up to _CONTAINERS_CHECKED_FROM
+#: bytes is parsed without counting, in memory bounded by its size.
+_MAX_CONTAINERS = 10_000
+_CONTAINERS_CHECKED_FROM = 1 << 20
+#: A JSON string, escapes included (the loop unrolled: fast on long text).
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 def _model_members(archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.ZipInfo]:
@@ -1291,6 +1303,19 @@ def _check_member(
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+def _check_containers(text: str) -> None:
+    """Refuse JSON text of more than _MAX_CONTAINERS lists and objects."""
+    if len(text) < _CONTAINERS_CHECKED_FROM:
+        return
+    outside_strings = _JSON_STRING.sub("", text)
+    n_containers = outside_strings.count("[") + outside_strings.count("{")
+    if n_containers > _MAX_CONTAINERS:
+        raise _CorruptFileError(
+            f"{_METADATA} holds {n_containers} lists and objects, more than a "
+            f"model's metadata has ({_MAX_CONTAINERS})"
+        )
 
 
 def _check_depth(metadata: Any) -> None:

@@ -1403,6 +1403,15 @@ def _deep_stop_words(file, members):
     return _archive({**members, "metadata.json": text.encode()})
 
 
+def _many_empty_lists(file, members):
+    # Regression: 2 bytes of text each and 64 of memory, millions of them
+    # took hundreds of times the file's size to parse before being refused.
+    text = members["metadata.json"].decode()
+    lists = "[" + ",".join(["[]"] * 400_000) + "]"
+    text = text.replace('"stop_words": null', f'"stop_words": {lists}', 1)
+    return _archive({**members, "metadata.json": text.encode()})
+
+
 def _compressed(name, method):
     return lambda file, members: _model_files.pack(members, methods={name: method})
 
@@ -1457,6 +1466,10 @@ BROKEN_ARCHIVES = {
     "deeply nested JSON": (
         _deep_stop_words,
         r"metadata\.json nests lists or objects more than 64 deep",
+    ),
+    "millions of empty lists": (
+        _many_empty_lists,
+        r"metadata\.json holds 4000\d\d lists and objects, more than a model's",
     ),
     "arrays not npz": (
         _replace("arrays.npz", b"garbage"),
