@@ -431,6 +431,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         previous = self.__dict__.get("_fitted")
         continued = previous is not None and (incremental or self.warm_start)
         if not continued:
+            if previous is not None:
+                self._check_head_is_kept(previous)
             start, sequences = self._new_training(documents, y, classes, dtype)
         else:
             start, sequences = self._continued_training(
@@ -1134,6 +1136,26 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 f"but that head's kind is {head.kind!r}."
             )
         return name
+
+    def _check_head_is_kept(self, previous: FittedModel) -> None:
+        """A ValueError if a new fit would train another head than ``previous``'s.
+
+        A subclass that sets only ``heads`` is saved as the estimator it
+        derives from (see :func:`skrnn.save`): loaded, it holds a model of a
+        head that its class does not pick, and a new fit would replace that
+        head silently.
+        """
+        head = previous.config.head
+        if head not in self.heads.values():
+            name = type(self).__name__
+            raise ValueError(
+                f"This {name} holds a model of the {head!r:.60} head, which "
+                f"{name}.heads does not pick (a model saved from a subclass that "
+                "sets heads loads as the estimator it derives from): a new fit "
+                f"would train {name}'s own head instead. Continue this model with "
+                "warm_start=True or partial_fit, fit an instance of the subclass, "
+                f"or clone this {name} to train its own head anew."
+            )
 
     def _model(self) -> FittedModel:
         """The fitted state, read once: a concurrent refit replaces it whole."""

@@ -19,6 +19,7 @@ import pytest
 from _gradcheck import assert_gradients_match, numerical_gradient, relative_error
 from _model_files import pack, read_members
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.metrics import r2_score
 
 import skrnn
@@ -215,6 +216,21 @@ def test_saved_as_the_regressor_it_derives_from(poisson):
             skrnn.load(io.BytesIO(buffer.getvalue()))
     finally:
         register_head(poisson, POISSON)
+
+
+def test_a_loaded_subclass_model_is_not_refitted_with_another_head(poisson):
+    # Loaded as RNNTextRegressor, a fit anew would train the identity head
+    # and silently predict z where the file's model predicted exp(z).
+    reg = PoissonTextRegressor(**{**FAST, "max_iter": 2}).fit(X, Y)
+    buffer = io.BytesIO()
+    skrnn.save(reg, buffer)
+    loaded = skrnn.load(io.BytesIO(buffer.getvalue()))
+    with pytest.raises(ValueError, match=r"'poisson' head.*warm_start=True"):
+        loaded.fit(X, Y)
+    assert loaded._fitted.config.head == poisson
+    assert_array_equal(loaded.predict(X), reg.predict(X))
+    # a fresh regressor of its parameters trains its own head
+    assert clone(loaded).fit(X, Y)._fitted.config.head == "identity"
 
 
 def test_pickled_with_its_class(poisson):
