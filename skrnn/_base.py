@@ -44,7 +44,7 @@ from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import Predictor, text_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
-from ._threads import beside, single_threaded_blas
+from ._threads import beside, single_threaded_blas, worker_processes
 from ._training import (
     Dataset,
     TrainingDivergedError,
@@ -618,22 +618,27 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         trains on its own generator, so both ways give the same members.
         """
         n_workers = self._member_workers(ensemble, data, epochs[0], incremental)
-        if n_workers > 1:
-            # The workers need the training parameters only: not the
-            # pre-trained vectors, already in the members' weights.
-            worker = type(self)(
-                **{
-                    **self.get_params(deep=False),
-                    "embeddings": None,
-                    "n_jobs": max(1, effective_n_jobs(self.n_jobs) // n_workers),
-                }
-            )
-            # (max_nbytes=None: the members' arrays are trained in place, not
-            # memory-mapped read-only)
-            trained = Parallel(n_jobs=n_workers, max_nbytes=None)(
-                delayed(worker._fit_member)(member, data, hold_out, epochs, None, False)
-                for member in ensemble
-            )
+        trained = None
+        with worker_processes(n_workers) as n_workers:
+            if n_workers > 1:
+                # The workers need the training parameters only: not the
+                # pre-trained vectors, already in the members' weights.
+                worker = type(self)(
+                    **{
+                        **self.get_params(deep=False),
+                        "embeddings": None,
+                        "n_jobs": max(1, effective_n_jobs(self.n_jobs) // n_workers),
+                    }
+                )
+                # (max_nbytes=None: the members' arrays are trained in place,
+                # not memory-mapped read-only)
+                trained = Parallel(n_jobs=n_workers, max_nbytes=None)(
+                    delayed(worker._fit_member)(
+                        member, data, hold_out, epochs, None, False
+                    )
+                    for member in ensemble
+                )
+        if trained is not None:
             # Each comes back with copies of the vocabulary and classes that
             # the members share.
             for start, (member, stopped) in zip(ensemble, trained, strict=True):
@@ -1204,19 +1209,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         try:
             n_workers = self._prediction_workers(predictor.config, chunks)
-            if n_workers > 1:
-                parts = []
-                for part in Parallel(
-                    n_jobs=n_workers, max_nbytes=None, return_as="generator"
-                )(delayed(text_logits)(predictor, chunk) for chunk in chunks):
-                    parts.append(part)
-                    if on_batch is not None:
-                        on_batch(len(part) * n_members)
-            else:
-                parts = [
-                    text_logits(predictor, chunk, self.n_jobs, on_batch)
-                    for chunk in chunks
-                ]
+            with worker_processes(n_workers) as n_workers:
+                parts = self._chunk_logits(predictor, chunks, n_workers, on_batch)
         finally:
             if close is not None:
                 close()
@@ -1224,6 +1218,22 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # float64 as scikit-learn's estimators give on text (a TF-IDF and
         # LogisticRegression pipeline): the cast of float32 outputs is exact.
         return logits.astype(np.float64, copy=False)
+
+    def _chunk_logits(self, predictor, chunks, n_workers, on_batch):
+        """Each chunk's logits, in ``n_workers`` processes or, for 1, here."""
+        n_members = len(predictor.members)
+        if n_workers < 2:
+            return [
+                text_logits(predictor, chunk, self.n_jobs, on_batch) for chunk in chunks
+            ]
+        parts = []
+        for part in Parallel(n_jobs=n_workers, max_nbytes=None, return_as="generator")(
+            delayed(text_logits)(predictor, chunk) for chunk in chunks
+        ):
+            parts.append(part)
+            if on_batch is not None:
+                on_batch(len(part) * n_members)
+        return parts
 
     def _prediction_workers(self, config, chunks):
         """How many worker processes predict the chunks; 1 predicts them here.

@@ -87,6 +87,42 @@ def single_threaded_blas() -> _SingleThreadedBLAS:
     return _SINGLE_THREADED_BLAS
 
 
+class _WorkerProcesses:
+    """Joblib's worker processes for one thread of this process at a time.
+
+    Joblib keeps one pool of worker processes for the whole process and
+    resizes it to each call's ``n_jobs``: two threads whose calls overlap
+    with different numbers of workers wait for each other for ever (joblib
+    1.6: one waits for the other's tasks before resizing, while holding
+    what the other needs to dispatch them).  A call that finds the pool
+    taken runs in its own thread instead, to the same results.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        # A forked child has none of the parent's threads, maybe inside.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def __call__(self, n_workers: int) -> Iterator[int]:
+        lock = self._lock
+        if n_workers < 2 or not lock.acquire(blocking=False):
+            yield 1
+            return
+        try:
+            yield n_workers
+        finally:
+            lock.release()
+
+
+#: ``with worker_processes(n) as n_workers``: ``n`` workers for this thread's
+#: call, or 1 (run it here) while another thread's call has them.
+worker_processes = _WorkerProcesses()
+
+
 @contextlib.contextmanager
 def thread_pool(n_jobs: int | None, n_tasks: int) -> Iterator[Executor | None]:
     """Threads for ``n_tasks`` independent tasks, or None to run them in turn.

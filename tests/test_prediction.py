@@ -1,6 +1,8 @@
 """Tests for skrnn._prediction: batched prediction in the documents' order."""
 
+import copy
 import dataclasses
+import threading
 import tracemalloc
 import warnings
 from types import SimpleNamespace
@@ -304,6 +306,46 @@ def test_progress_counts_the_chunks_that_workers_return(monkeypatch):
     model.set_params(verbose=2, n_jobs=2).predict_proba(docs)
     assert sum(done) == 2 * len(docs)
     assert max(done) <= 2 * 7
+
+
+@pytest.mark.parametrize("beside", ["predict", "fit"])
+def test_a_call_while_another_thread_has_the_workers_runs_in_its_thread(
+    monkeypatch, beside
+):
+    # joblib's one pool of worker processes, asked for different numbers of
+    # workers by calls of two threads at once, deadlocks
+    model, docs = _fitted_on_text(n_estimators=3)
+    alone = model.set_params(n_jobs=1).predict_proba(docs)
+    ensemble = RNNTextClassifier(max_iter=2, hidden_size=8, random_state=0)
+    ensemble.set_params(n_estimators=3, n_jobs=1).fit(docs[:50], [0, 1] * 25)
+    seen = _small_chunks_for_workers(monkeypatch)
+    monkeypatch.setattr(base_module, "MEMBER_WORKERS_MIN_SAVING", 0)
+    other = []
+
+    def call_beside():
+        if beside == "predict":
+            other.append(clone_fitted.set_params(n_jobs=3).predict_proba(docs))
+        else:
+            other.append(ensemble.set_params(n_jobs=3).fit(docs[:50], [0, 1] * 25))
+
+    class Overlapping(_RecordingParallel):
+        def __init__(self, n_jobs=None, **kwargs):
+            super().__init__(n_jobs=n_jobs, **kwargs)
+            if len(self.n_jobs_seen) == 1:  # while the first call has the workers
+                thread = threading.Thread(target=call_beside)
+                thread.start()
+                thread.join(timeout=60)
+
+    monkeypatch.setattr(base_module, "Parallel", Overlapping)
+    clone_fitted = copy.deepcopy(model)
+    expected = [p.copy() for p in ensemble.estimators_weights_[0].values()]
+    assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), alone)
+    assert seen == [2]
+    if beside == "predict":
+        assert_array_equal(other[0], alone)
+    else:
+        for got, want in zip(other[0].estimators_weights_[0].values(), expected):
+            assert_array_equal(got, want)
 
 
 def test_prediction_workers_only_where_they_can_pay(monkeypatch):
