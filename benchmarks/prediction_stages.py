@@ -64,15 +64,15 @@ STAGES = [
     (skrnn._text.SequenceVectorizer, "_encode_by_chunks", "  by chunks"),
     (skrnn._text.SequenceVectorizer, "_tokenize", "  tokenizing"),
     (skrnn._text.SequenceVectorizer, "_encode", "  vocabulary lookup"),
-    (skrnn._base, "predict_logits", "network"),
+    (skrnn._prediction, "predict_logits", "network"),
     (skrnn._prediction, "prepare_predict", "  first layer's table"),
     (skrnn._prediction, "pad_batch", "  padding"),
     (skrnn._prediction, "predict_prepared", "  forward"),
-    (skrnn._base, "ngram_logits", "companion"),
+    (skrnn._prediction, "ngram_logits", "companion"),
     (skrnn._ngrams, "ngram_occurrences", "  n-gram keys"),
     (skrnn._ngrams, "_lookup", "  look-up of the keys"),
     (skrnn._ngrams, "_features", "  sparse features"),
-    (skrnn._base, "blended_logits", "blend"),
+    (skrnn._prediction, "blended_logits", "blend"),
 ]
 
 
