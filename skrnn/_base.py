@@ -41,7 +41,7 @@ from ._embeddings import embedding_table, load_word_vectors, vectors_width
 from ._fitted import FittedModel
 from ._ngrams import quiet_liblinear
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
-from ._prediction import Predictor, text_logits
+from ._prediction import Predictor, text_chunks, text_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import beside, single_threaded_blas, worker_processes
@@ -1178,8 +1178,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         :func:`~skrnn._prediction.mean_output_logits`), blended with the
         n-gram companion's when there is one (see
         :func:`~skrnn._prediction.blended_logits`).  The documents are read
-        in chunks of :data:`~skrnn._prediction.PREDICT_CHUNK`, in worker
-        processes when :meth:`_prediction_workers` says so.  From
+        in equal chunks of :data:`~skrnn._prediction.PREDICT_CHUNK` at most
+        (:func:`~skrnn._prediction.text_chunks`), in worker processes when
+        :meth:`_prediction_workers` says so.  From
         ``verbose=2``, a prediction that runs longer than ``PROGRESS_DELAY``
         (two) seconds shows its progress.
         """
@@ -1194,10 +1195,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             ngram_weight=weight,
             ngram_blend=blend,
         )
-        chunks = [
-            texts[start : start + _prediction.PREDICT_CHUNK]
-            for start in range(0, len(texts), _prediction.PREDICT_CHUNK)
-        ] or [texts]
+        chunks = text_chunks(texts)
         n_members = len(predictor.members)
         on_batch, close = None, None
         if self.verbose >= 2:

@@ -12,6 +12,7 @@ documents.
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -46,10 +47,11 @@ PREDICT_SHORT_POSITIONS = 2**14
 PREDICT_MIN_BATCH = 32
 PREDICT_MAX_POSITIONS = 2**20
 
-#: Documents that prediction tokenizes and predicts at a time: memory grows
-#: with a chunk's token ids rather than the whole input's, and chunks are
-#: what worker processes share.  Text is cut into the same chunks whatever
-#: ``n_jobs``, so that the outputs are the same to the bit.
+#: The most documents that prediction tokenizes and predicts at a time:
+#: memory grows with a chunk's token ids rather than the whole input's, and
+#: chunks are what worker processes share (see :func:`text_chunks`).  Text
+#: is cut into the same chunks whatever ``n_jobs``, so that the outputs are
+#: the same to the bit.
 PREDICT_CHUNK = 2**14
 
 #: Characters of text from which a prediction with ``n_jobs`` of 2 or more
@@ -155,6 +157,19 @@ def predict_logits(
     with thread_pool(n_jobs, len(batches)) as own:
         map_tasks(own, run, batches)
     return logits
+
+
+def text_chunks(texts: Sequence[str]) -> list[Sequence[str]]:
+    """The documents cut into chunks of equal sizes, :data:`PREDICT_CHUNK` at most.
+
+    As few chunks as that allows, whose sizes differ by one at most: worker
+    processes then share the work evenly (16,385 documents make two chunks
+    of 8,193 and 8,192, not one of 16,384 beside a single document, which
+    would leave one worker all the work).  An empty input is one empty chunk.
+    """
+    n_chunks = max(1, -(-len(texts) // PREDICT_CHUNK))
+    bounds = [len(texts) * k // n_chunks for k in range(n_chunks + 1)]
+    return [texts[start:stop] for start, stop in pairwise(bounds)]
 
 
 @dataclass(frozen=True)

@@ -296,6 +296,24 @@ def test_chunks_predict_as_the_whole(monkeypatch):
     assert_allclose(model.predict_proba(docs), whole, rtol=1e-6, atol=1e-12)
 
 
+def test_chunks_share_the_documents_evenly(monkeypatch):
+    # a chunk of one document beside a full one would leave a worker idle
+    model, docs = _fitted_on_text()
+    monkeypatch.setattr(_prediction, "PREDICT_CHUNK", 7)
+    sizes = []
+    real = base_module.text_logits
+
+    def recorded(predictor, texts, *args):
+        sizes.append(len(texts))
+        return real(predictor, texts, *args)
+
+    monkeypatch.setattr(base_module, "text_logits", recorded)
+    for n_documents, expected in [(8, [4, 4]), (15, [5, 5, 5]), (7, [7]), (1, [1])]:
+        sizes.clear()
+        assert model.predict_proba(docs[:n_documents]).shape[0] == n_documents
+        assert sizes == expected
+
+
 def test_progress_counts_the_chunks_that_workers_return(monkeypatch):
     model, docs = _fitted_on_text(n_estimators=2)
     _small_chunks_for_workers(monkeypatch)
@@ -338,14 +356,16 @@ def test_a_call_while_another_thread_has_the_workers_runs_in_its_thread(
 
     monkeypatch.setattr(base_module, "Parallel", Overlapping)
     clone_fitted = copy.deepcopy(model)
-    expected = [p.copy() for p in ensemble.estimators_weights_[0].values()]
+    expected = {k: v.copy() for k, v in ensemble.estimators_weights_[0].items()}
     assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), alone)
     assert seen == [2]
     if beside == "predict":
         assert_array_equal(other[0], alone)
     else:
-        for got, want in zip(other[0].estimators_weights_[0].values(), expected):
-            assert_array_equal(got, want)
+        weights = other[0].estimators_weights_[0]
+        assert weights.keys() == expected.keys()
+        for name, want in expected.items():
+            assert_array_equal(weights[name], want)
 
 
 def test_prediction_workers_only_where_they_can_pay(monkeypatch):
