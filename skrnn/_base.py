@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 from joblib import effective_n_jobs
+from joblib.externals.loky.backend.reduction import dumps as worker_pickle
 from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
@@ -139,6 +140,25 @@ def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
             "model can only learn from the lengths of the documents.",
             UserWarning,
         )
+
+
+def _sendable_to_workers(vectorizer) -> bool:
+    """Whether the vectorizer's functions pickle as joblib's workers take them.
+
+    A ``tokenizer`` or ``preprocessor`` may hold what no pickle carries (a
+    lock, a connection): it works in this process, so prediction stays here
+    rather than fail on large inputs only.
+    """
+    functions = [
+        value
+        for value in vectorizer.get_params(deep=False).values()
+        if callable(value) and not isinstance(value, type)
+    ]
+    try:
+        worker_pickle(functions)
+    except Exception:
+        return False
+    return True
 
 
 def _in_order(values, name):
@@ -1206,7 +1226,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 delay=PROGRESS_DELAY,
             )
         try:
-            n_workers = self._prediction_workers(predictor.config, chunks)
+            n_workers = self._prediction_workers(
+                predictor.config, chunks, predictor.vectorizer
+            )
             with worker_processes(n_workers) as n_workers:
                 parts = self._chunk_logits(predictor, chunks, n_workers, on_batch)
         finally:
@@ -1233,14 +1255,16 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 on_batch(len(part) * n_members)
         return parts
 
-    def _prediction_workers(self, config, chunks):
+    def _prediction_workers(self, config, chunks, vectorizer=None):
         """How many worker processes predict the chunks; 1 predicts them here.
 
         Workers need ``n_jobs`` of 2 or more, two chunks or more, text enough
         to pay for them (:data:`~skrnn._prediction.PREDICT_WORKERS_MIN_CHARACTERS`),
-        joblib's processes (not its threads, as inside a parallel search) and
-        a built-in cell and head, which every process knows.  Either way the
-        chunks are the same, and so are the outputs.
+        joblib's processes (not its threads, as inside a parallel search), a
+        built-in cell and head, which every process knows, and text functions
+        of the ``vectorizer`` (a ``tokenizer``, a ``preprocessor``...) that
+        can be sent to them.  Either way the chunks are the same, and so are
+        the outputs.
         """
         n_workers = min(effective_n_jobs(self.n_jobs), len(chunks))
         if (
@@ -1254,6 +1278,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             return 1
         n_characters = sum(len(text) for chunk in chunks for text in chunk)
         if n_characters < _prediction.PREDICT_WORKERS_MIN_CHARACTERS:
+            return 1
+        if vectorizer is not None and not _sendable_to_workers(vectorizer):
             return 1
         return n_workers
 

@@ -289,6 +289,37 @@ def test_chunks_in_worker_processes_give_the_bits_of_one_process(
     assert_array_equal(two, one)
 
 
+class _Locked:
+    """A text function that works here but that no pickle carries (its lock)."""
+
+    def __init__(self, function):
+        self.function = function
+        self.lock = threading.Lock()
+
+    def __call__(self, doc):
+        with self.lock:
+            return self.function(doc)
+
+
+@pytest.mark.parametrize(
+    ("text_params", "in_workers"),
+    [
+        ({"tokenizer": _Locked(str.split), "token_pattern": None}, False),
+        ({"preprocessor": _Locked(str.lower)}, False),
+        ({"tokenizer": lambda doc: doc.split(), "token_pattern": None}, True),
+    ],
+    ids=["unpicklable tokenizer", "unpicklable preprocessor", "lambda"],
+)
+def test_text_functions_that_workers_cannot_take_keep_prediction_here(
+    monkeypatch, text_params, in_workers
+):
+    model, docs = _fitted_on_text(**text_params)
+    seen = _small_chunks_for_workers(monkeypatch)
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+    assert seen == ([2] if in_workers else [])
+
+
 def test_chunks_predict_as_the_whole(monkeypatch):
     model, docs = _fitted_on_text(n_estimators=2)
     whole = model.predict_proba(docs)
