@@ -103,12 +103,20 @@ def instrument(cell: str, seconds, calls) -> None:
         for module in MODULES:  # the names imported from the owner
             if getattr(module, name, None) is original:
                 setattr(module, name, wrapped)
-    registry = skrnn.nn._cells._REGISTRY
-    registry[cell] = dataclasses.replace(
-        registry[cell],
-        forward=timer(registry[cell].forward, "cell loop, forward", seconds, calls),
-        backward=timer(registry[cell].backward, "cell loop, backward", seconds, calls),
+    spec = skrnn.nn.CELLS[cell]
+    timed_spec = dataclasses.replace(
+        spec,
+        forward=timer(spec.forward, "cell loop, forward", seconds, calls),
+        backward=timer(spec.backward, "cell loop, backward", seconds, calls),
     )
+    get_cell = skrnn.nn._cells.get_cell
+
+    def get_timed_cell(name: str) -> skrnn.nn.Cell:
+        return timed_spec if name == cell else get_cell(name)
+
+    for module in MODULES:  # the modules that look cells up
+        if getattr(module, "get_cell", None) is get_cell:
+            module.get_cell = get_timed_cell
 
 
 def estimator_and_data(config: str, epochs: int, full: bool):

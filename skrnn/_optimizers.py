@@ -29,12 +29,12 @@ optimizer is one class and one call of :func:`register_optimizer` (public as
 import inspect
 import math
 from collections.abc import Collection, Mapping
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from .nn._embedding import RowGrad
+from .nn._registry import Registry
 
 __all__ = [
     "BUILTIN_OPTIMIZERS",
@@ -987,12 +987,17 @@ _BUILTIN: dict[str, type[BaseOptimizer]] = {
     "adamw": AdamWOptimizer,
 }
 
-_REGISTRY: dict[str, type[BaseOptimizer]] = dict(_BUILTIN)
+_REGISTRY: Registry[type[BaseOptimizer]] = Registry(
+    _BUILTIN,
+    what="optimizer",
+    register="skrnn.register_optimizer",
+    unregister="skrnn.unregister_optimizer",
+)
 
 #: The names of the optimizers every process knows, without a registration.
-BUILTIN_OPTIMIZERS = frozenset(_BUILTIN)
+BUILTIN_OPTIMIZERS = _REGISTRY.builtin_names
 
-OPTIMIZERS: Mapping[str, type[BaseOptimizer]] = MappingProxyType(_REGISTRY)
+OPTIMIZERS: Mapping[str, type[BaseOptimizer]] = _REGISTRY.view
 """Optimizer classes keyed by the option string (``solver``) that selects them.
 
 Read only: see :func:`register_optimizer`.
@@ -1064,8 +1069,6 @@ def register_optimizer(name: str, optimizer: type[BaseOptimizer]) -> None:
     2
     >>> unregister_optimizer("signsgd")
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"An optimizer's name is a non-empty str; got {name!r}.")
     if not (isinstance(optimizer, type) and issubclass(optimizer, BaseOptimizer)):
         raise TypeError(
             "register_optimizer takes a subclass of skrnn.BaseOptimizer; got "
@@ -1075,11 +1078,6 @@ def register_optimizer(name: str, optimizer: type[BaseOptimizer]) -> None:
         raise TypeError(
             f"{optimizer.__name__} does not implement _step, the update of a "
             "gradient and of its state (see skrnn.BaseOptimizer)."
-        )
-    if name in _REGISTRY:
-        raise ValueError(
-            f"An optimizer is already registered as {name!r}; choose another "
-            "name, or unregister_optimizer it first."
         )
     if unknown := [
         setting
@@ -1103,7 +1101,7 @@ def register_optimizer(name: str, optimizer: type[BaseOptimizer]) -> None:
             f"then {list(given)} by name, and give its other arguments defaults "
             f"(the estimator gives it nothing else): {exc}."
         ) from None
-    _REGISTRY[name] = optimizer
+    _REGISTRY.add(name, optimizer)
 
 
 def unregister_optimizer(name: str) -> None:
@@ -1119,13 +1117,7 @@ def unregister_optimizer(name: str) -> None:
     ValueError
         If ``name`` is a built-in optimizer or no registered optimizer.
     """
-    if name in _BUILTIN:
-        raise ValueError(
-            f"{name!r} is a built-in optimizer; it cannot be unregistered."
-        )
-    if name not in _REGISTRY:
-        raise ValueError(f"No optimizer is registered as {name!r}.")
-    del _REGISTRY[name]
+    _REGISTRY.remove(name)
 
 
 def build_optimizer(

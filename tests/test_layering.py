@@ -20,6 +20,7 @@ CORE = [
     "skrnn.nn._cells",
     "skrnn.nn._recurrent",
     "skrnn.nn._network",
+    "skrnn.nn._registry",
     "skrnn.nn._streaming",
     "skrnn._batching",
 ]

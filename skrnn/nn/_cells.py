@@ -40,6 +40,7 @@ from ._init import (
     per_gate,
     zeros,
 )
+from ._registry import Registry
 
 Params = dict[str, np.ndarray]
 Cache = dict[str, np.ndarray]
@@ -580,12 +581,17 @@ _BUILTIN: dict[str, Cell] = {
     ),
 }
 
-_REGISTRY: dict[str, Cell] = dict(_BUILTIN)
+_REGISTRY: Registry[Cell] = Registry(
+    _BUILTIN,
+    what="cell",
+    register="skrnn.nn.register_cell",
+    unregister="skrnn.nn.unregister_cell",
+)
 
 #: The names of the cells every process knows, without a registration.
-BUILTIN_CELLS = frozenset(_BUILTIN)
+BUILTIN_CELLS = _REGISTRY.builtin_names
 
-CELLS: Mapping[str, Cell] = MappingProxyType(_REGISTRY)
+CELLS: Mapping[str, Cell] = _REGISTRY.view
 """The registered cells by option string, read only: see :func:`register_cell`."""
 
 
@@ -619,18 +625,11 @@ def register_cell(name: str, cell: Cell) -> None:
     unregister_cell : Remove it again.
     Cell : What a cell declares and the signatures of its functions.
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"A cell's name is a non-empty str; got {name!r}.")
     if not isinstance(cell, Cell):
         raise TypeError(
             f"register_cell takes a skrnn.nn.Cell; got {type(cell).__name__}."
         )
-    if name in _REGISTRY:
-        raise ValueError(
-            f"A cell is already registered as {name!r}; choose another name, or "
-            "unregister_cell it first."
-        )
-    _REGISTRY[name] = cell
+    _REGISTRY.add(name, cell)
 
 
 def unregister_cell(name: str) -> None:
@@ -646,19 +645,9 @@ def unregister_cell(name: str) -> None:
     ValueError
         If ``name`` is a built-in cell or no registered cell.
     """
-    if name in _BUILTIN:
-        raise ValueError(f"{name!r} is a built-in cell; it cannot be unregistered.")
-    if name not in _REGISTRY:
-        raise ValueError(f"No cell is registered as {name!r}.")
-    del _REGISTRY[name]
+    _REGISTRY.remove(name)
 
 
 def get_cell(name: str) -> Cell:
     """The registered cell ``name``, or a ValueError that lists the others."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown cell {name!r}; the registered cells are {list(_REGISTRY)} "
-            "(add one with skrnn.nn.register_cell)."
-        ) from None
+    return _REGISTRY.get(name)

@@ -27,7 +27,6 @@ adds a head.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
@@ -40,6 +39,7 @@ from ._functional import (
     softmax,
     squared_error,
 )
+from ._registry import Registry
 
 __all__ = [
     "BUILTIN_HEADS",
@@ -289,14 +289,19 @@ _BUILTIN: dict[str, Head] = {
     ),
 }
 
-_REGISTRY: dict[str, Head] = dict(_BUILTIN)
+_REGISTRY: Registry[Head] = Registry(
+    _BUILTIN,
+    what="head",
+    register="skrnn.nn.register_head",
+    unregister="skrnn.nn.unregister_head",
+)
 
 #: The names of the heads every process knows, without a registration: one
 #: added with :func:`register_head` is unknown to worker processes that did
 #: not run the code that added it.
-BUILTIN_HEADS = frozenset(_BUILTIN)
+BUILTIN_HEADS = _REGISTRY.builtin_names
 
-HEADS: Mapping[str, Head] = MappingProxyType(_REGISTRY)
+HEADS: Mapping[str, Head] = _REGISTRY.view
 """The registered output heads by name, read only: see :func:`register_head`."""
 
 
@@ -331,18 +336,11 @@ def register_head(name: str, head: Head) -> None:
     unregister_head : Remove it again.
     Head : What a head declares and the signatures of its functions.
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"A head's name is a non-empty str; got {name!r}.")
     if not isinstance(head, Head):
         raise TypeError(
             f"register_head takes a skrnn.nn.Head; got {type(head).__name__}."
         )
-    if name in _REGISTRY:
-        raise ValueError(
-            f"A head is already registered as {name!r}; choose another name, or "
-            "unregister_head it first."
-        )
-    _REGISTRY[name] = head
+    _REGISTRY.add(name, head)
 
 
 def unregister_head(name: str) -> None:
@@ -358,19 +356,9 @@ def unregister_head(name: str) -> None:
     ValueError
         If ``name`` is a built-in head or no registered head.
     """
-    if name in _BUILTIN:
-        raise ValueError(f"{name!r} is a built-in head; it cannot be unregistered.")
-    if name not in _REGISTRY:
-        raise ValueError(f"No head is registered as {name!r}.")
-    del _REGISTRY[name]
+    _REGISTRY.remove(name)
 
 
 def get_head(name: str) -> Head:
     """The registered head ``name``, or a ValueError that lists the others."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown head {name!r:.40}; the registered heads are {list(_REGISTRY)} "
-            "(add one with skrnn.nn.register_head)."
-        ) from None
+    return _REGISTRY.get(name)
