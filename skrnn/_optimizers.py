@@ -988,10 +988,7 @@ _BUILTIN: dict[str, type[BaseOptimizer]] = {
 }
 
 _REGISTRY: Registry[type[BaseOptimizer]] = Registry(
-    _BUILTIN,
-    what="optimizer",
-    register="skrnn.register_optimizer",
-    unregister="skrnn.unregister_optimizer",
+    _BUILTIN, what="optimizer", namespace="skrnn"
 )
 
 #: The names of the optimizers every process knows, without a registration.

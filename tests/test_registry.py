@@ -20,12 +20,7 @@ from skrnn.nn._registry import Registry
 
 
 def make_registry():
-    return Registry(
-        {"red": 1, "green": 2},
-        what="colour",
-        register="paint.add_colour",
-        unregister="paint.remove_colour",
-    )
+    return Registry({"red": 1, "green": 2}, what="colour", namespace="paint")
 
 
 def test_the_view_is_live_and_read_only():
@@ -56,7 +51,7 @@ def test_a_name_is_added_once():
         with pytest.raises(
             ValueError,
             match=f"A colour is already registered as '{name}'; choose another "
-            "name, or remove_colour it first",
+            "name, or unregister_colour it first",
         ):
             registry.add(name, 4)
     assert dict(registry.view) == {"red": 1, "green": 2, "blue": 3}
@@ -71,7 +66,7 @@ def test_a_name_is_a_non_empty_str(name):
 
 
 def test_an_entry_that_starts_with_a_vowel_takes_an():
-    registry = Registry({}, what="optimizer", register="r", unregister="u")
+    registry = Registry({}, what="optimizer", namespace="skrnn")
     with pytest.raises(TypeError, match="An optimizer's name"):
         registry.add("", SGDOptimizer)
 
@@ -83,7 +78,7 @@ def test_get_names_the_registered_entries(name):
     with pytest.raises(
         ValueError,
         match=r"Unknown colour .*; the registered colours are \['red', 'green'\] "
-        r"\(add one with paint\.add_colour\)",
+        r"\(add one with paint\.register_colour\)",
     ):
         registry.get(name)
 

@@ -581,12 +581,7 @@ _BUILTIN: dict[str, Cell] = {
     ),
 }
 
-_REGISTRY: Registry[Cell] = Registry(
-    _BUILTIN,
-    what="cell",
-    register="skrnn.nn.register_cell",
-    unregister="skrnn.nn.unregister_cell",
-)
+_REGISTRY: Registry[Cell] = Registry(_BUILTIN, what="cell", namespace="skrnn.nn")
 
 #: The names of the cells every process knows, without a registration.
 BUILTIN_CELLS = _REGISTRY.builtin_names

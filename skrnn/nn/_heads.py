@@ -289,12 +289,7 @@ _BUILTIN: dict[str, Head] = {
     ),
 }
 
-_REGISTRY: Registry[Head] = Registry(
-    _BUILTIN,
-    what="head",
-    register="skrnn.nn.register_head",
-    unregister="skrnn.nn.unregister_head",
-)
+_REGISTRY: Registry[Head] = Registry(_BUILTIN, what="head", namespace="skrnn.nn")
 
 #: The names of the heads every process knows, without a registration: one
 #: added with :func:`register_head` is unknown to worker processes that did

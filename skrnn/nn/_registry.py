@@ -26,9 +26,10 @@ class Registry(Generic[T]):
     what : str
         What an entry is, for the messages: ``"cell"``, ``"head"``,
         ``"optimizer"``.
-    register, unregister : str
-        The qualified names of the public functions that add and remove an
-        entry, such as ``"skrnn.nn.register_cell"``, for the messages.
+    namespace : str
+        The package whose functions ``register_<what>`` and
+        ``unregister_<what>`` add and remove an entry, such as
+        ``"skrnn.nn"``, for the messages.
 
     Attributes
     ----------
@@ -41,8 +42,7 @@ class Registry(Generic[T]):
     Examples
     --------
     >>> from skrnn.nn._registry import Registry
-    >>> colours = Registry({"red": 1}, what="colour", register="add_colour",
-    ...                    unregister="remove_colour")
+    >>> colours = Registry({"red": 1}, what="colour", namespace="paint")
     >>> colours.add("blue", 2)
     >>> dict(colours.view)
     {'red': 1, 'blue': 2}
@@ -50,20 +50,18 @@ class Registry(Generic[T]):
     Traceback (most recent call last):
     ...
     ValueError: Unknown colour 'green'; the registered colours are ['red', 'blue'] \
-(add one with add_colour).
+(add one with paint.register_colour).
     """
 
-    def __init__(
-        self, builtins: Mapping[str, T], *, what: str, register: str, unregister: str
-    ) -> None:
+    def __init__(self, builtins: Mapping[str, T], *, what: str, namespace: str) -> None:
         self._entries: dict[str, T] = dict(builtins)
         self._lock = threading.Lock()
         self.view: Mapping[str, T] = MappingProxyType(self._entries)
         self.builtin_names = frozenset(builtins)
         self._what = what
         self._a_what = f"{'An' if what[0] in 'aeiou' else 'A'} {what}"
-        self._register = register
-        self._unregister = unregister.rpartition(".")[2]
+        self._register = f"{namespace}.register_{what}"
+        self._unregister = f"unregister_{what}"
 
     def add(self, name: str, entry: T) -> None:
         """Register ``entry`` as ``name``.
