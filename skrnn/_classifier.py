@@ -694,9 +694,9 @@ see SequenceVectorizer
         return fit
 
     def _companion_blend(self, model):
-        """``ngram_weight`` and ``ngram_blend``, checked; weight 0 without companion."""
+        """``ngram_weight`` and ``ngram_blend``, checked; unused without companion."""
         if model.ngrams is None:
-            return 0.0, self.ngram_blend
+            return 0.0, "geometric"
         weight, blend = self.ngram_weight, self.ngram_blend
         if not (isinstance(weight, Real) and 0 <= weight <= 1):
             raise ValueError(

@@ -2346,6 +2346,12 @@ def test_bad_ngram_blend():
     clf = _with_companion().set_params(ngram_blend="harmonic")
     with pytest.raises(ValueError, match="ngram_blend must be one of"):
         clf.predict_proba(X_BIN)
+    # without a companion, as ngram_weight, it is not read
+    plain = _fit(ngram_range=None)
+    proba = plain.predict_proba(X_BIN)
+    assert_array_equal(
+        plain.set_params(ngram_blend="harmonic").predict_proba(X_BIN), proba
+    )
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, "half"])
