@@ -674,16 +674,30 @@ def _add_trust_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load_model(path: str, trusted: list[str] | None = None):
+def _add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        metavar="N",
+        help="cores that predict, as the estimators' n_jobs (-1: all); by "
+        "default the model's own. With 2 or more, much text (8 million "
+        "characters or more) is predicted in worker processes",
+    )
+
+
+def _load_model(path: str, trusted: list[str] | None = None, n_jobs: int | None = None):
     from ._persistence import load
 
     if not os.path.exists(path):
         raise CommandError(f"cannot read model {path}: no such file")
     try:
         with _warnings_as_notes():  # another version's model
-            return load(path, trusted=trusted)
+            model = load(path, trusted=trusted)
     except Exception as exc:
         raise CommandError(f"cannot load model {path}: {_reason(exc)}") from exc
+    if n_jobs is not None:
+        model.set_params(n_jobs=n_jobs)
+    return model
 
 
 def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -824,7 +838,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    clf = _load_model(args.model, args.trust)
+    clf = _load_model(args.model, args.trust, args.n_jobs)
     if args.proba and not hasattr(clf, "predict_proba"):
         raise UsageError(
             f"--proba needs a classifier; {args.model} holds a "
@@ -936,7 +950,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 
-    clf = _load_model(args.model, args.trust)
+    clf = _load_model(args.model, args.trust, args.n_jobs)
     documents, labels = read_dataset(args)
     if not hasattr(clf, "classes_"):
         return _evaluate_regression(clf, documents, labels, args.data)
@@ -1019,6 +1033,14 @@ def _positive_int(text: str) -> int:
     value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _n_jobs(text: str) -> int:
+    """An argparse type: ``n_jobs``, an integer other than 0."""
+    value = _int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be -1 or less, or 1 or more, got 0")
     return value
 
 
@@ -1205,6 +1227,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
     )
     predict.add_argument("model", metavar="MODEL", help="model file from skrnn train")
     _add_trust_option(predict)
+    _add_jobs_option(predict)
     _add_data_options(
         predict,
         ("csv", "lines", "text"),
@@ -1229,6 +1252,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file from skrnn train")
     _add_trust_option(evaluate)
+    _add_jobs_option(evaluate)
     _add_data_options(evaluate, ("csv", "lines"), "labelled documents")
     evaluate.set_defaults(handler=_evaluate)
 

@@ -511,6 +511,32 @@ def predicted(model, documents):
     return skrnn_persistence.load(model).predict(documents).tolist()
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_n_jobs_sets_the_cores_that_predict(
+    capsys, model, data_csv, monkeypatch, command
+):
+    from skrnn import RNNTextClassifier
+
+    seen = []
+    real = RNNTextClassifier._logits
+
+    def recorded(self, *args, **kwargs):
+        seen.append(self.n_jobs)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(RNNTextClassifier, "_logits", recorded)
+    code, out, err = run(capsys, command, model, data_csv, "--n-jobs", "2")
+    assert code == 0, err
+    assert seen == [2]
+    # without it, the model's own n_jobs, and the same output
+    code, default, _ = run(capsys, command, model, data_csv)
+    assert seen == [2, skrnn_persistence.load(model).n_jobs]
+    assert default == out
+    code, _, err = run(capsys, command, model, data_csv, "--n-jobs", "0")
+    assert code == 2
+    assert "--n-jobs: must be -1 or less, or 1 or more, got 0" in err
+
+
 def test_predict_reads_a_csv_as_train_does(capsys, model, data_csv):
     # Regression: 6 rows gave 7 labels, the header and the label column read
     # as text.
