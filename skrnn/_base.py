@@ -3,7 +3,8 @@
 Both read raw text through a :class:`SequenceVectorizer`, run the same
 recurrent network and train it with the same loop; they differ in the output
 head and its loss (softmax and cross-entropy, sigmoid and binary
-cross-entropy, identity and squared error), that is in how they check and
+cross-entropy, identity and squared error, exponential and Poisson
+deviance), that is in how they check and
 encode ``y`` and in what they make of the network's outputs.  The estimator
 classes say only that; everything else is here.
 """
@@ -269,9 +270,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
     * ``_check_y(y)``: ``y`` validated.
     * ``_new_outputs(y, classes)``: the ``classes`` of a new fitted model (or
-      None), its number of outputs and its output head, which the class
-      attribute ``heads`` names for each kind of ``y`` (see
-      :meth:`_head_for`).
+      None), its number of outputs and its output head: the regressor's
+      ``loss`` names it, the classifier's class attribute ``heads`` for each
+      kind of ``y``.
+    * ``_check_head_is_kept(previous)``: refuse a new fit of an estimator
+      that holds a fitted model, when it would train another head silently.
     * ``_encode_y(y, model)``: the targets the head trains on (class indices,
       or floats of shape (n_samples, n_outputs)), checked against ``model``.
     * ``_training_weights(y, sample_weight)``: the weights of the loss.
@@ -1142,45 +1145,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
         return subset(train_idx), subset(val_idx)
 
-    def _head_for(self, kind: str) -> str:
-        """The name of the head that the class's ``heads`` picks for ``kind``.
-
-        A ValueError if it picks none, or a head that is not registered or
-        is of another kind.
-        """
-        name = self.heads.get(kind)
-        if name is None:
-            raise ValueError(
-                f"{type(self).__name__}.heads names no head for {kind!r}; it "
-                f"names {dict(self.heads)!r:.200}."
-            )
-        head = get_head(name)
-        if head.kind != kind:
-            raise ValueError(
-                f"{type(self).__name__}.heads names {name!r:.60} for {kind!r}, "
-                f"but that head's kind is {head.kind!r}."
-            )
-        return name
-
     def _check_head_is_kept(self, previous: FittedModel) -> None:
-        """A ValueError if a new fit would train another head than ``previous``'s.
+        """Refuse a new fit that would replace ``previous``'s head silently.
 
-        A subclass that sets only ``heads`` is saved as the estimator it
-        derives from (see :func:`skrnn.save`): loaded, it holds a model of a
-        head that its class does not pick, and a new fit would replace that
-        head silently.
+        Nothing to refuse here: the classifier's heads-only subclasses
+        need it (see :meth:`RNNTextClassifier._check_head_is_kept`).
         """
-        head = previous.config.head
-        if head not in self.heads.values():
-            name = type(self).__name__
-            raise ValueError(
-                f"This {name} holds a model of the {head!r:.60} head, which "
-                f"{name}.heads does not pick (a model saved from a subclass that "
-                "sets heads loads as the estimator it derives from): a new fit "
-                f"would train {name}'s own head instead. Continue this model with "
-                "warm_start=True or partial_fit, fit an instance of the subclass, "
-                f"or clone this {name} to train its own head anew."
-            )
 
     def _model(self) -> FittedModel:
         """The fitted state, read once: a concurrent refit replaces it whole."""

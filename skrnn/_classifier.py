@@ -24,6 +24,7 @@ from ._base import (
     raveled_column,
 )
 from ._explain import Explanation, explain_document, staged_outputs
+from ._fitted import FittedModel
 from ._ngrams import COMPANION_HEADS, check_ngram_range, fit_ngrams
 from ._prediction import BLENDS
 from ._text import _is_missing
@@ -402,8 +403,11 @@ see SequenceVectorizer
     -----
     The output head is the one that the class attribute ``heads`` names for
     the kind of ``y``: ``"softmax"`` for class labels (``"classes"``),
-    ``"logistic"`` for a multi-label indicator matrix (``"labels"``).  A
-    subclass that sets ``heads`` trains another head added with
+    ``"logistic"`` for a multi-label indicator matrix (``"labels"``).  The
+    head, and with it the loss, follows ``y``: there is no ``loss``
+    parameter, as :class:`~sklearn.neural_network.MLPClassifier` has none
+    (the regressor's ``loss`` picks among heads of one kind).  A subclass
+    that sets ``heads`` trains another head added with
     :func:`skrnn.nn.register_head` (see :ref:`adding-a-head`).
 
     Examples
@@ -768,6 +772,47 @@ see SequenceVectorizer
                 f"{'sample' if n_samples == 1 else 'samples'}."
             )
         return classes_, len(classes_), self._head_for("classes")
+
+    def _head_for(self, kind: str) -> str:
+        """The name of the head that the class's ``heads`` picks for ``kind``.
+
+        A ValueError if it picks none, or a head that is not registered or
+        is of another kind.
+        """
+        name = self.heads.get(kind)
+        if name is None:
+            raise ValueError(
+                f"{type(self).__name__}.heads names no head for {kind!r}; it "
+                f"names {dict(self.heads)!r:.200}."
+            )
+        head = get_head(name)
+        if head.kind != kind:
+            raise ValueError(
+                f"{type(self).__name__}.heads names {name!r:.60} for {kind!r}, "
+                f"but that head's kind is {head.kind!r}."
+            )
+        return name
+
+    def _check_head_is_kept(self, previous: FittedModel) -> None:
+        """A ValueError if a new fit would train another head than ``previous``'s.
+
+        A subclass that sets only ``heads`` is saved as RNNTextClassifier
+        (see :func:`skrnn.save`): loaded, it holds a model of a head that
+        its class does not pick, and a new fit would replace that head
+        silently.  (The regressor's head is its ``loss``, which its file
+        holds.)
+        """
+        head = previous.config.head
+        if head not in self.heads.values():
+            name = type(self).__name__
+            raise ValueError(
+                f"This {name} holds a model of the {head!r:.60} head, which "
+                f"{name}.heads does not pick (a model saved from a subclass that "
+                "sets heads loads as the estimator it derives from): a new fit "
+                f"would train {name}'s own head instead. Continue this model with "
+                "warm_start=True or partial_fit, fit an instance of the subclass, "
+                f"or clone this {name} to train its own head anew."
+            )
 
     def _encode_y(self, y, model):
         """The index in ``classes_`` of each label, or the indicator as floats."""

@@ -1292,8 +1292,8 @@ def _task(argv: Sequence[str]) -> str:
     """The task whose estimator's parameters ``train`` offers as options.
 
     The regressor's for ``--task regression``, else the classifier's, which
-    are a superset (``--task auto`` chooses after reading the labels).  The
-    full parser checks the value.
+    are all of the regressor's but ``loss`` (``--task auto`` chooses after
+    reading the labels).  The full parser checks the value.
     """
     for k, arg in enumerate(argv):
         value = arg.partition("=")[2] if arg.startswith("--task=") else None
@@ -1323,6 +1323,14 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         known = list(estimator().get_params(deep=False))
         flag = next((extra for extra in extras if extra.startswith("--")), None)
         if flag is not None:
+            regressor = _import(TRAIN_ESTIMATORS["regression"])
+            name = flag.partition("=")[0][2:].replace("-", "_")
+            if estimator is not regressor and name in regressor().get_params():
+                raise UsageError(
+                    f"--{name.replace('_', '-')} is a parameter of RNNTextRegressor "
+                    "only: pass --task regression (--task auto takes integer "
+                    "labels, such as counts, for classes)"
+                )
             raise _unknown_option(flag, args.options, known)
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")

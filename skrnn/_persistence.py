@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 6
+File format, version 8
 ----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -29,7 +29,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``6``. Readers refuse files of a newer version, and read the older
+        ``8``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -38,8 +38,11 @@ in the target's folder, which then replaces the target in one step.
     ``estimator``
         ``"RNNTextClassifier"`` or ``"RNNTextRegressor"``.
     ``params``
-        ``get_params()`` by parameter name. Pre-trained ``embeddings`` given as
-        a dict are written as ``null``: their vectors are in the weights. A
+        ``get_params()`` by parameter name (a regressor's ``loss`` names the
+        loss whose head ``network.head`` holds: ``"identity"`` for
+        ``"squared_error"``, the head of its own name for any other).
+        Pre-trained ``embeddings`` given as a dict are written as ``null``:
+        their vectors are in the weights. A
         ``vocabulary`` given as an iterable other than a list, tuple, set or
         mapping (a numpy array, a pandas Series, ``dict.keys()``) is written
         as the list of its words, in order. The parameters that a warm start
@@ -159,6 +162,11 @@ number of classes or labels otherwise.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
+Version 7 and older have no ``loss`` in a regressor's ``params``: its head
+was its class's, the identity, or that of a subclass that set ``heads``,
+saved as ``RNNTextRegressor``; :func:`load` reads them with the loss of
+their head, ``"squared_error"`` for the identity and the head's own name
+for any other (a loaded model fits anew the head it was saved with).
 Version 6 and older have no ``ngram_blend`` in a classifier's ``params``:
 their companions were blended by the arithmetic mean, and :func:`load`
 reads them with ``ngram_blend="arithmetic"``, as they predicted.  Version 5
@@ -210,7 +218,7 @@ from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
 from ._ngrams import COMPANION_HEADS, NgramModel, check_ngram_range
 from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
-from ._regressor import RNNTextRegressor
+from ._regressor import LOSSES, RNNTextRegressor, loss_of_head
 from ._text import _N_RESERVED, DEFAULT_TOKEN_PATTERN, SequenceVectorizer
 from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
@@ -235,7 +243,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -246,7 +254,22 @@ _ADDED_PARAMS = {
     4: ("adversarial training", {"adversarial_epsilon": 0.0}),
     5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": 0.7}),
     7: ("the geometric blend", {"ngram_blend": "arithmetic"}),
+    8: ("the loss parameter", {"loss": "squared_error"}),
 }
+
+
+def _loss_of_old_regressor(params: Any, network: Any) -> Any:
+    """The ``params`` of a regressor file of version 7 or older, with its ``loss``.
+
+    Its head was picked by its class: ``"identity"``, the squared error, or
+    the head of a subclass that set ``heads``, saved as RNNTextRegressor,
+    which is the loss of its name.
+    """
+    head = network.get("head") if isinstance(network, dict) else None
+    if isinstance(params, dict) and isinstance(head, str):
+        return {**params, "loss": loss_of_head(head)}
+    return params
+
 
 #: The names that files of 2c130fb and earlier gave to the optimizer's
 #: hyperparameters where they differed from the estimator's.
@@ -356,8 +379,9 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     TypeError
         If ``file`` is neither a path nor a binary file object (``bytes``, a
         text file object), if ``model`` is not an ``RNNTextClassifier`` or
-        ``RNNTextRegressor`` (a subclass that sets nothing but ``heads`` is
-        saved as the estimator it derives from, with its head), or
+        ``RNNTextRegressor`` (a subclass that sets nothing, or a subclass
+        of the classifier that sets nothing but ``heads``, is saved as the
+        estimator it derives from, with its head), or
         a parameter (such as
         a callable ``tokenizer``, ``preprocessor`` or ``strip_accents``) or
         the class labels cannot be written as arrays and JSON. Nothing is
@@ -634,13 +658,15 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
 def _saved_class(model: Any) -> type:
     """The estimator class a file names for ``model``, or a TypeError.
 
-    A subclass that sets nothing but ``heads`` (see :ref:`adding-a-head`) is
-    saved as the estimator it derives from, whose model it is: its network
-    holds its head.  Any other subclass may change what the file cannot
-    hold.
+    A subclass that sets nothing is saved as the estimator it derives from,
+    and so is one of the classifier that sets nothing but ``heads`` (see
+    :ref:`adding-a-head`), whose model it is: its network holds its head.
+    (The regressor picks its head by its ``loss`` parameter, which the file
+    holds.)  Any other subclass may change what the file cannot hold.
     """
     for cls in _ESTIMATORS.values():
         if isinstance(model, cls):
+            allowed = {"heads"} & set(vars(cls))
             own = {
                 name
                 for klass in type(model).__mro__[: type(model).__mro__.index(cls)]
@@ -653,11 +679,12 @@ def _saved_class(model: Any) -> type:
                 for name in own
                 if not (name.startswith("set_") and name.endswith("_request"))
             }
-            if own <= {"heads"}:
+            if own <= allowed:
                 return cls
+            but = " but heads" if allowed else ""
             raise TypeError(
-                f"skrnn.save writes subclasses of {cls.__name__} that set nothing "
-                f"but heads; {type(model).__qualname__} sets {sorted(own - {'heads'})}"
+                f"skrnn.save writes subclasses of {cls.__name__} that set nothing"
+                f"{but}; {type(model).__qualname__} sets {sorted(own - allowed)}"
                 ". Use pickle or joblib for it."
             )
     raise TypeError(
@@ -1656,6 +1683,8 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
                     f"params.{present[0]} is in a file of a version before {what}"
                 )
             section = {**section, **added}
+    if metadata["format_version"] < 8 and cls is RNNTextRegressor:
+        section = _loss_of_old_regressor(section, metadata["network"])
     params = _decode_mapping(section, cls().get_params(), "params")
     model = cls(**params)
     model._validate_params()
@@ -1672,8 +1701,14 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         network, vectorizer.n_vocab_, None if classes is None else len(classes)
     )
     kind = get_head(config.head).kind
-    if kind not in cls.heads:
+    if kind not in (cls.heads if cls is RNNTextClassifier else ("values",)):
         raise _CorruptFileError(f"a {name} has no {config.head!r} head")
+    if cls is RNNTextRegressor and LOSSES[model.loss] != config.head:
+        raise _CorruptFileError(
+            f"params.loss is {model.loss!r:.60}, whose head is "
+            f"{LOSSES[model.loss]!r:.60}, but the network's head is "
+            f"{config.head!r:.60}"
+        )
     if kind == "labels" and not np.array_equal(classes, np.arange(len(classes))):
         raise _CorruptFileError(
             "the classes_ of a multi-label classifier are 0, 1, ..., n_labels - 1"

@@ -1,7 +1,6 @@
 """RNNTextRegressor: a recurrent network that predicts numbers from raw text."""
 
-from collections.abc import Iterable, Mapping
-from types import MappingProxyType
+from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar
 
 import numpy as np
@@ -9,25 +8,85 @@ from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_array
 
-from ._base import TRAIN_ANEW, BaseRNNText, _FittedAttribute, raveled_column
+from ._base import (
+    TRAIN_ANEW,
+    BaseRNNText,
+    _FittedAttribute,
+    _Registered,
+    raveled_column,
+)
 from ._explain import RegressionExplanation, explain_document, staged_outputs
+from ._text import DEFAULT_TOKEN_PATTERN
+from .nn import HEADS
 from .nn._heads import get_head
+
+
+class _Losses(Mapping):
+    """The regressor's losses by name, each with the head it trains.
+
+    ``"squared_error"`` trains the ``"identity"`` head (MLPRegressor's names
+    for the loss and for its ``out_activation_``); every other head of the
+    ``"values"`` kind, ``"poisson"`` or one added with
+    :func:`skrnn.nn.register_head`, is the loss of its own name.  A live
+    view of :data:`skrnn.nn.HEADS`, so that a head registered after this
+    module was imported is a loss.
+    """
+
+    def __getitem__(self, loss: str) -> str:
+        if loss == "squared_error":
+            return "identity"
+        if (
+            isinstance(loss, str)
+            and loss != "identity"
+            and loss in HEADS
+            and HEADS[loss].kind == "values"
+        ):
+            return loss
+        raise KeyError(loss)
+
+    def __iter__(self) -> Iterator[str]:
+        yield "squared_error"
+        for name, head in HEADS.items():
+            if head.kind == "values" and name not in ("identity", "squared_error"):
+                yield name
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+#: The losses of ``RNNTextRegressor(loss=...)``, each with the name of the
+#: output head it trains (see :class:`_Losses`).
+LOSSES: Mapping[str, str] = _Losses()
+
+
+def loss_of_head(head: str) -> str:
+    """The ``loss`` whose head is ``head``: what a regressor of it was fitted with."""
+    return "squared_error" if head == "identity" else head
 
 
 class RNNTextRegressor(RegressorMixin, BaseRNNText):
     """Recurrent neural network regressor of raw text.
 
     The network of :class:`RNNTextClassifier`, with an identity output layer
-    trained on the squared error, as
-    :class:`~sklearn.neural_network.MLPRegressor` is: it predicts one number
-    (``y`` of shape (n_samples,)) or several (``y`` of shape (n_samples,
-    n_outputs)) from a document, such as the rating of a review.  The two
-    estimators differ in their output head and its loss, and in nothing
-    else: every parameter but ``class_weight`` is the classifier's and
-    means the same.
+    trained on the squared error, or an exponential one trained on the
+    Poisson deviance, as :class:`~sklearn.neural_network.MLPRegressor` is:
+    it predicts one number (``y`` of shape (n_samples,)) or several (``y`` of
+    shape (n_samples, n_outputs)) from a document, such as the rating of a
+    review or the number of replies to a post.  The two estimators differ in
+    their output head and its loss, and in nothing else: every parameter but
+    ``loss`` and the classifier's ``class_weight`` and n-gram companion is
+    the classifier's and means the same.
 
     Parameters
     ----------
+    loss : {"squared_error", "poisson"} or str, default="squared_error"
+        The loss, and with it the output head, as MLPRegressor's ``loss``:
+        ``"squared_error"``, half the mean squared error of the outputs
+        ``f(x) = z`` (the ``"identity"`` head); ``"poisson"``, half the
+        Poisson deviance of the rates ``f(x) = exp(z)`` (the ``"poisson"``
+        head), for counts and other targets ``y >= 0``; or the name of a
+        head of the ``"values"`` kind added with
+        :func:`skrnn.nn.register_head` (see :ref:`adding-a-head`).
     cell, hidden_size, embedding_dim, num_layers, bidirectional, pooling, \
 dropout, input_dropout, embeddings, freeze_embeddings : see RNNTextClassifier
         The network, as for :class:`RNNTextClassifier`.
@@ -42,9 +101,12 @@ see SequenceVectorizer
 nesterovs_momentum, beta_1, beta_2, epsilon, alpha, clip_value, clip_norm, \
 adversarial_epsilon, batch_size, max_iter, shuffle, tol, n_iter_no_change : \
 see RNNTextClassifier
-        The training, as for :class:`RNNTextClassifier`, on the loss
-        ``sum_i w_i mean_k (f_k(x_i) - y_ik)**2 / (2 sum_i w_i)`` (half the
-        mean squared error, ``MLPRegressor``'s).
+        The training, as for :class:`RNNTextClassifier`, on the loss that
+        ``loss`` names, weighted by ``sample_weight``: with
+        ``"squared_error"``, ``sum_i w_i mean_k (f_k(x_i) - y_ik)**2 /
+        (2 sum_i w_i)``, with ``"poisson"``, ``sum_i w_i sum_k (y_ik
+        log(y_ik / f_k(x_i)) - y_ik + f_k(x_i)) / sum_i w_i``
+        (``MLPRegressor``'s).
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the training data (not
         stratified), stop when its R^2 stops improving, and keep the weights
@@ -92,10 +154,11 @@ dtype : see RNNTextClassifier
 
     Notes
     -----
-    The output head is the one that the class attribute ``heads`` names for
-    ``"values"``: ``"identity"``.  A subclass that sets ``heads`` trains
-    another head of that kind added with :func:`skrnn.nn.register_head`,
-    such as one of Poisson regression (see :ref:`adding-a-head`).
+    ``score`` and early stopping use R^2 of the predictions whatever the
+    loss, as MLPRegressor does; the Poisson deviance's own measures of fit
+    are :func:`sklearn.metrics.mean_poisson_deviance` (in a search,
+    ``scoring="neg_mean_poisson_deviance"``) and
+    :func:`~sklearn.metrics.d2_tweedie_score` with ``power=1``.
 
     The squared error weighs a large error much more than a small one: a
     target on a large scale (prices in thousands) makes large gradients,
@@ -114,8 +177,123 @@ dtype : see RNNTextClassifier
     [True, False]
     """
 
-    #: The output head, by name, for the one kind of ``y`` (see Notes).
-    heads: ClassVar[Mapping[str, str]] = MappingProxyType({"values": "identity"})
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseRNNText._parameter_constraints,
+        "loss": [
+            _Registered(
+                LOSSES,
+                "losses ('squared_error' and the heads of the 'values' kind "
+                "registered with skrnn.nn.register_head)",
+            )
+        ],
+    }
+
+    def __init__(
+        self,
+        *,
+        loss="squared_error",
+        cell="gru",
+        hidden_size=64,
+        embedding_dim=64,
+        num_layers=1,
+        bidirectional=False,
+        pooling="max",
+        dropout=0.2,
+        input_dropout=0.5,
+        embeddings=None,
+        freeze_embeddings=False,
+        lowercase=True,
+        preprocessor=None,
+        tokenizer=None,
+        token_pattern=DEFAULT_TOKEN_PATTERN,
+        analyzer="word",
+        strip_accents=None,
+        stop_words=None,
+        min_df=1,
+        max_df=1.0,
+        max_features=None,
+        vocabulary=None,
+        max_length=1000,
+        truncating="post",
+        solver="adam",
+        learning_rate_init=0.01,
+        learning_rate="cosine",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=0.0,
+        clip_value=1.0,
+        clip_norm=None,
+        adversarial_epsilon=0.0,
+        batch_size=32,
+        max_iter="auto",
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=5,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        warm_start=False,
+        n_estimators=1,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+        dtype=np.float32,
+    ):
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            embedding_dim=embedding_dim,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            pooling=pooling,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            embeddings=embeddings,
+            freeze_embeddings=freeze_embeddings,
+            lowercase=lowercase,
+            preprocessor=preprocessor,
+            tokenizer=tokenizer,
+            token_pattern=token_pattern,
+            analyzer=analyzer,
+            strip_accents=strip_accents,
+            stop_words=stop_words,
+            min_df=min_df,
+            max_df=max_df,
+            max_features=max_features,
+            vocabulary=vocabulary,
+            max_length=max_length,
+            truncating=truncating,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            alpha=alpha,
+            clip_value=clip_value,
+            clip_norm=clip_norm,
+            adversarial_epsilon=adversarial_epsilon,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            n_estimators=n_estimators,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            verbose=verbose,
+            dtype=dtype,
+        )
+        self.loss = loss
 
     # ------------------------------------------------------------------ fitting
 
@@ -182,7 +360,11 @@ dtype : see RNNTextClassifier
     # ------------------------------------------------------------- handling y
 
     def _check_y(self, y):
-        """``y`` as a float array of 1 or 2 dimensions; a column is raveled."""
+        """``y`` as a float array of 1 or 2 dimensions; a column is raveled.
+
+        Checked by the head of ``loss`` too (the Poisson deviance's refuses
+        negative values).
+        """
         y = check_array(
             y, ensure_2d=False, dtype=np.float64, input_name="y", estimator=self
         )
@@ -192,10 +374,27 @@ dtype : see RNNTextClassifier
                 f"y must have shape (n_samples,) or (n_samples, n_outputs); "
                 f"got {y.shape}."
             )
+        check = get_head(LOSSES[self.loss]).check_y
+        if check is not None:
+            check(y.reshape(len(y), -1))
         return y
 
     def _new_outputs(self, y, classes):
-        return None, 1 if y.ndim == 1 else y.shape[1], self._head_for("values")
+        """No classes, the number of outputs, and the head that ``loss`` names.
+
+        A subclass that sets ``heads``, which picked the head before the
+        ``loss`` parameter, is refused: it would train the head of ``loss``
+        silently.
+        """
+        heads = getattr(type(self), "heads", None)
+        if heads is not None:
+            name = type(self).__name__
+            raise TypeError(
+                f"{name} sets heads, which RNNTextRegressor does not read: its "
+                "head is the one its loss parameter names. Remove heads from "
+                f"{name} and pass loss={dict(heads).get('values')!r:.60}."
+            )
+        return None, 1 if y.ndim == 1 else y.shape[1], LOSSES[self.loss]
 
     def _encode_y(self, y, model):
         """``y`` as floats of shape (n_samples, n_outputs), in the weights' type."""
@@ -245,6 +444,23 @@ dtype : see RNNTextClassifier
 
     def _stratify(self, targets, *, tell=False):
         return None
+
+    def _changed_since_fit(self):
+        """As for the classifier, and ``loss``, which picked the fitted head."""
+        changed = super()._changed_since_fit()
+        fitted = loss_of_head(self._fitted.config.head)
+        if self.loss != fitted:
+            changed["loss"] = fitted
+        return changed
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # pickled before the loss parameter: the loss of its head
+        if "loss" not in vars(self):
+            model = vars(self).get("_fitted")
+            self.loss = (
+                "squared_error" if model is None else loss_of_head(model.config.head)
+            )
 
     # ---------------------------------------------------------------- predicting
 

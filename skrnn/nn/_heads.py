@@ -16,10 +16,16 @@ logistic   labels   one probability per  binary cross-entropy, summed subset acc
                     label                over the labels
 identity   values   the predicted values half the squared error,      R^2, averaged
                                          averaged over the outputs    over the outputs
+poisson    values   the predicted rates  half the Poisson deviance,   R^2 of the rates,
+                    ``exp(z)``           summed over the outputs      averaged
 ========== ======== ==================== ============================ ===============
 
 as :class:`~sklearn.neural_network.MLPClassifier` (multiclass and
-multilabel) and :class:`~sklearn.neural_network.MLPRegressor` define them.
+multilabel) and :class:`~sklearn.neural_network.MLPRegressor` (its ``loss``
+``"squared_error"`` and ``"poisson"``) define them.  The heads of the
+classifier and ``identity`` are named for their output activations, the
+``out_activation_`` of scikit-learn's MLP; ``poisson`` for its loss, which
+is how ``RNNTextRegressor(loss=...)`` picks a head of the ``values`` kind.
 The targets ``y`` are class indices for the ``classes`` kind, and float
 arrays of shape (n_samples, n_outputs) for the others.  :func:`register_head`
 adds a head.
@@ -35,6 +41,7 @@ from ._functional import (
     cross_entropy,
     log_sigmoid,
     log_softmax,
+    poisson_deviance,
     sigmoid,
     softmax,
     squared_error,
@@ -49,6 +56,7 @@ __all__ = [
     "accuracy",
     "get_head",
     "r2_score",
+    "rate_r2_score",
     "register_head",
     "subset_accuracy",
     "unregister_head",
@@ -88,6 +96,15 @@ def r2_score(z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> float:
     return float(scores.mean())
 
 
+def rate_r2_score(z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> float:
+    """:func:`r2_score` of the rates ``exp(z)``: what MLPRegressor scores.
+
+    An infinite rate scores ``-inf``, without an overflow warning.
+    """
+    with np.errstate(over="ignore"):
+        return r2_score(np.exp(z), y, sample_weight)
+
+
 def _uniform_guess_loss(y: np.ndarray, sample_weight: np.ndarray, n_outputs: int):
     """Cross-entropy of the uniform guess: ``log(n_classes)``."""
     return float(np.log(n_outputs))
@@ -107,6 +124,25 @@ def _zero_guess_loss(y: np.ndarray, sample_weight: np.ndarray, n_outputs: int):
         np.mean(np.square(y, dtype=np.float64), axis=1), weights=sample_weight
     )
     return float(0.5 * (mean_square + 1.0))
+
+
+def _rate_one_loss(y: np.ndarray, sample_weight: np.ndarray, n_outputs: int):
+    """Poisson deviance of a rate of 1 (``z = 0``), plus 1 for each output.
+
+    The second term keeps the reference positive when every target is 1.
+    """
+    zero = np.zeros(y.shape)
+    return poisson_deviance(zero, y, sample_weight.astype(np.float64))[0] + n_outputs
+
+
+def _check_counts(y: np.ndarray) -> None:
+    """Refuse negative targets, which the Poisson deviance is not defined for."""
+    if (y < 0).any():
+        raise ValueError(
+            f"y holds negative values (as low as {y.min():.6g}), but the Poisson "
+            "loss models counts and rates, which are >= 0. Pass targets >= 0, "
+            "or loss='squared_error' for values of any sign."
+        )
 
 
 def _log_mean(log_values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -211,6 +247,12 @@ class Head:
         ``log_output(z)``: the log of ``output(z)``, computed stably
         (``predict_log_proba``); required for the ``"classes"`` and
         ``"labels"`` kinds.
+    check_y : callable or None, default=None
+        ``check_y(y)``, for the ``"values"`` kind: a ValueError that says
+        what to do if finite float targets ``y`` of shape (n_samples,
+        n_outputs) are outside the loss's domain (the Poisson deviance's
+        negative values), before any training on them; None accepts every
+        finite value.
 
     See Also
     --------
@@ -226,6 +268,7 @@ class Head:
     score_name: str
     reference_loss: Callable[[np.ndarray, np.ndarray, int], float]
     log_output: Callable[[np.ndarray], np.ndarray] | None = None
+    check_y: Callable[[np.ndarray], None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in HEAD_KINDS:
@@ -242,6 +285,8 @@ class Head:
         ]
         if self.kind != "values" or self.log_output is not None:
             functions.append("log_output")
+        if self.check_y is not None:
+            functions.append("check_y")
         if not_callable := [
             name for name in functions if not callable(getattr(self, name))
         ]:
@@ -286,6 +331,17 @@ _BUILTIN: dict[str, Head] = {
         score=r2_score,
         score_name="R^2",
         reference_loss=_zero_guess_loss,
+    ),
+    "poisson": Head(
+        kind="values",
+        loss=poisson_deviance,
+        output=np.exp,
+        predict=np.exp,
+        mean_logits=_log_mean,
+        score=rate_r2_score,
+        score_name="R^2",
+        reference_loss=_rate_one_loss,
+        check_y=_check_counts,
     ),
 }
 
