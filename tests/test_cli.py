@@ -1202,6 +1202,26 @@ def test_a_classification_parameter_for_regression_exits_2(capsys, tmp_path):
     assert not (tmp_path / "m.skrnn").exists()
 
 
+def test_task_regression_takes_the_poisson_loss_of_counts(
+    capsys, persistence, tmp_path
+):
+    rows = [(text, str(int(float(label)))) for text, label in RATINGS]
+    data, path = _ratings_csv(tmp_path, rows), tmp_path / "m.skrnn"
+    args = ["train", data, "-o", path, "-q", *FAST]
+    code, _, err = run(capsys, *args, "--task", "regression", "--loss", "poisson")
+    assert code == 0, err
+    model = persistence.load(path)
+    assert model.loss == "poisson" and model._fitted.config.head == "poisson"
+    code, out, _ = run(capsys, "train", "--task", "regression", "--help")
+    assert "--loss VALUE" in out and "{squared_error,poisson}" in out
+    # integer labels are classes to --task auto, and a classifier has no loss
+    path.unlink()
+    code, _, err = run(capsys, *args, "--loss", "poisson")
+    assert code == 2
+    assert_one_line_error(err, "--loss is a parameter of RNNTextRegressor")
+    assert not path.exists()
+
+
 def test_task_regression_needs_numbers(capsys, tmp_path, data_csv):
     args = ["train", data_csv, "-o", tmp_path / "m.skrnn", "--task", "regression"]
     code, _, err = run(capsys, *args)

@@ -320,7 +320,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 7
+    assert metadata["format_version"] == FORMAT_VERSION == 8
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -1248,9 +1248,11 @@ def test_the_estimator_name_must_match_the_model():
     metadata["estimator"] = "RNNTextRegressor"
     for name in ("class_weight", "ngram_range", "ngram_weight", "ngram_blend"):
         del metadata["params"][name]
+    metadata["params"]["loss"] = "squared_error"
     _refused_because(_write(metadata, arrays), "a RNNTextRegressor has no classes")
     metadata, arrays = _read(_regressor_bytes())
     metadata["estimator"] = "RNNTextClassifier"
+    del metadata["params"]["loss"]
     metadata["params"].update(
         class_weight=None, ngram_range=None, ngram_weight=0.5, ngram_blend="geometric"
     )
@@ -2293,7 +2295,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 7
+    assert metadata["format_version"] == FORMAT_VERSION == 8
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2603,3 +2605,20 @@ def test_a_version_4_file_loads_without_companion():
     metadata, arrays = _read(_companion_bytes())
     metadata["format_version"] = 4
     _refused_because(_write(metadata, arrays), "unexpected keys ['ngrams']")
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_a_version_7_regressor_file_loads_with_the_loss_of_its_head(loss):
+    # Version 7 had no loss: a regressor's head was the identity, or that of
+    # a subclass that set heads (a Poisson head of one's own, say).
+    model = skrnn.RNNTextRegressor(**TINY, loss=loss).fit(X, np.arange(len(X)) % 3)
+    metadata, arrays = _read(_saved_bytes(model))
+    metadata["format_version"] = 7
+    _refused_because(
+        _write(metadata, arrays),
+        "params.loss is in a file of a version before the loss parameter",
+    )
+    del metadata["params"]["loss"]
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded.loss == loss
+    assert_array_equal(loaded.predict(X), model.predict(X))

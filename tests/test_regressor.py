@@ -2,8 +2,9 @@
 
 What the regressor shares with the classifier (text handling, the training
 machinery) is tested in test_classifier.py; here, what regression adds:
-targets of one and of several outputs, the squared error, R^2 for early
-stopping and scoring, every network option with the identity head,
+targets of one and of several outputs, the squared error and the Poisson
+loss, R^2 for early stopping and scoring, every network option with the
+identity head,
 persistence, staged predictions and explanations of values.
 """
 
@@ -13,16 +14,22 @@ import itertools
 import pickle
 import re
 import warnings
+from typing import ClassVar
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network._base import poisson_loss
+from sklearn.utils._param_validation import InvalidParameterError
 
 import skrnn
 import skrnn._base as base_module
 from skrnn import RNNTextRegressor
+from skrnn._prediction import predict_logits
 from skrnn.nn import CELLS, POOLINGS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -335,3 +342,132 @@ def test_ensemble_predicts_the_mean_of_its_members(monkeypatch):
     for ours, theirs in pairs:
         for name, weight in ours.items():
             assert_array_equal(theirs[name], weight)
+
+
+# ------------------------------------------------------------------ the loss
+
+#: Counts: the number of times a document says "good" or "very".
+COUNTS = np.array([float(doc.count("good") + doc.count("very")) for doc in X])
+
+
+def test_the_poisson_loss_predicts_rates_and_scores_r2():
+    reg = RNNTextRegressor(**LEARNS, loss="poisson").fit(X, COUNTS)
+    assert reg._fitted.config.head == "poisson"
+    predictions = reg.predict(X)
+    # the rates exp(z), not the log-rates the network outputs
+    assert_array_equal(predictions, np.exp(reg._logits(X))[:, 0])
+    assert (predictions > 0).all()
+    # R^2 whatever the loss, as MLPRegressor scores
+    assert reg.score(X, COUNTS) == pytest.approx(r2_score(COUNTS, predictions))
+    assert reg.score(X, COUNTS) > 0.9
+    assert reg.validation_scores_ is None and len(reg.loss_curve_) == reg.n_iter_
+
+
+def test_the_poisson_loss_is_mlpregressors():
+    # The first epoch's loss of full-batch steps too small to move the
+    # weights is that of the initial network (see the squared error's test).
+    params = {**FAST, "batch_size": len(X), "dropout": 0.0, "input_dropout": 0.0}
+    reg = RNNTextRegressor(**params, solver="sgd", learning_rate_init=1e-12)
+    Y = np.column_stack([COUNTS, 2 * COUNTS])
+    reg.set_params(loss="poisson", max_iter=1).fit(X, Y)
+    expected = poisson_loss(Y, reg.predict(X))
+    assert reg.loss_curve_[0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_poisson_ensembles_average_the_rates_and_stage_them():
+    reg = RNNTextRegressor(**FAST, loss="poisson", n_estimators=2).fit(X, COUNTS)
+    config = reg._fitted.config
+    sequences = reg.vectorizer_.transform(X)
+    rates = [
+        np.exp(predict_logits(weights, sequences, config))[:, 0]
+        for weights in reg.estimators_weights_
+    ]
+    assert not np.allclose(*rates)
+    assert_allclose(reg.predict(X), np.mean(rates, axis=0), rtol=1e-6)
+    staged = reg.staged_predict(X)
+    for values, prediction in zip(staged, reg.predict(X), strict=True):
+        assert (values > 0).all()
+        assert values[-1] == pytest.approx(prediction, rel=1e-5)
+
+
+def test_the_poisson_loss_refuses_negative_targets():
+    reg = RNNTextRegressor(**FAST, loss="poisson")
+    for fit in (reg.fit, reg.partial_fit):
+        with pytest.raises(ValueError, match=r"negative values.*loss='squared_e"):
+            fit(X, Y)
+    assert not hasattr(reg, "weights_")
+    reg.fit(X, COUNTS)
+    before = reg.predict(X)
+    for fit in (reg.set_params(warm_start=True).fit, reg.partial_fit):
+        with pytest.raises(ValueError, match="negative values"):
+            fit(X, Y)
+    assert_array_equal(reg.predict(X), before)
+    # targets of every sign are the squared error's
+    RNNTextRegressor(**FAST).fit(X, Y)
+
+
+def test_the_loss_is_a_parameter_saved_cloned_and_searched():
+    reg = RNNTextRegressor(**FAST, loss="poisson")
+    assert clone(reg).loss == "poisson"
+    assert RNNTextRegressor().loss == "squared_error"
+    search = GridSearchCV(
+        RNNTextRegressor(**FAST),
+        {"loss": ["squared_error", "poisson"]},
+        cv=2,
+        scoring="neg_mean_poisson_deviance",
+    ).fit(X * 2, np.r_[COUNTS, COUNTS] + 0.5)
+    assert search.best_estimator_.loss in ("squared_error", "poisson")
+    assert search.best_estimator_._fitted.config.head in ("identity", "poisson")
+    reg.fit(X, COUNTS)
+    buffer = io.BytesIO()
+    skrnn.save(reg, buffer)
+    loaded = skrnn.load(io.BytesIO(buffer.getvalue()))
+    unpickled = pickle.loads(pickle.dumps(reg))
+    for other in (loaded, unpickled):
+        assert other.loss == "poisson"
+        assert_array_equal(other.predict(X), reg.predict(X))
+        # a new fit trains the head of the loss it was saved with
+        assert clone(other).fit(X, COUNTS)._fitted.config.head == "poisson"
+        assert other.fit(X, COUNTS)._fitted.config.head == "poisson"
+
+
+@pytest.mark.parametrize("loss", ["identity", "softmax", "log_loss", "Poisson"])
+def test_a_loss_is_squared_error_or_a_values_head(loss):
+    with pytest.raises(InvalidParameterError, match="'squared_error', 'poisson'"):
+        RNNTextRegressor(**FAST, loss=loss).fit(X, COUNTS)
+
+
+def test_a_changed_loss_neither_continues_nor_saves():
+    reg = RNNTextRegressor(**FAST).fit(X, COUNTS)
+    reg.set_params(loss="poisson", warm_start=True)
+    with pytest.raises(ValueError, match="loss changed since it was fitted"):
+        reg.fit(X, COUNTS)
+    with pytest.raises(ValueError, match="loss changed since it was fitted"):
+        reg.partial_fit(X, COUNTS)
+    with pytest.raises(ValueError, match=r"Cannot save: loss changed.*'squared_error'"):
+        skrnn.save(reg, io.BytesIO())
+    # a new fit trains the head of the new loss
+    assert reg.set_params(warm_start=False).fit(X, COUNTS)._fitted.config.head == (
+        "poisson"
+    )
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_a_pickle_from_before_the_loss_parameter_has_its_heads_loss(loss):
+    reg = RNNTextRegressor(**FAST, loss=loss)
+    for model in (reg, reg.fit(X, COUNTS)):
+        state = model.__getstate__()
+        del state["loss"]
+        old = RNNTextRegressor.__new__(RNNTextRegressor)
+        old.__setstate__(state)
+        assert old.loss == (loss if "_fitted" in state else "squared_error")
+
+
+def test_a_subclass_that_sets_heads_is_refused():
+    # Before the loss parameter, a subclass picked its head by setting heads;
+    # it would now train the head of loss silently.
+    class Counts(RNNTextRegressor):
+        heads: ClassVar = {"values": "poisson"}
+
+    with pytest.raises(TypeError, match=r"Counts sets heads.*loss='poisson'"):
+        Counts(**FAST).fit(X, COUNTS)

@@ -167,17 +167,18 @@ def test_is_regressor_and_tags_say_text():
     assert tags.regressor_tags is not None
 
 
-def test_the_estimators_differ_only_in_class_weight_and_the_ngram_companion():
-    # MLPRegressor's parameters are MLPClassifier's: the same here, but for
-    # the classifier's n-gram companion.
+def test_the_estimators_differ_only_in_class_weight_the_companion_and_loss():
+    # MLPRegressor's parameters are MLPClassifier's and loss: the same here,
+    # but for the classifier's n-gram companion.
     classifier = set(RNNTextClassifier().get_params())
-    assert classifier - set(RNNTextRegressor().get_params()) == {
+    regressor = set(RNNTextRegressor().get_params())
+    assert classifier - regressor == {
         "class_weight",
         "ngram_range",
         "ngram_weight",
         "ngram_blend",
     }
-    assert set(RNNTextRegressor().get_params()) <= classifier
+    assert regressor - classifier == {"loss"}
 
 
 # ------------------------------------------------------ text versions
