@@ -101,7 +101,7 @@ class NetworkConfig:
         unit of each position's embedding.  Unused with one-hot inputs.
     head : str
         The output head, a key of :data:`~skrnn.nn.HEADS` (``"softmax"``,
-        ``"logistic"``, ``"identity"``, or one added with
+        ``"logistic"``, ``"identity"``, ``"poisson"``, or one added with
         :func:`~skrnn.nn.register_head`).
     """
 
