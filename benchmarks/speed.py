@@ -48,8 +48,11 @@ sentences by the fitted estimator's vectorizer, in skrnn's own length-bucketed
 batches, padded and packed; the table reports the faster variant per
 configuration, the detail table both.
 
-Training throughput is real (non-padding) tokens per second over whole epochs:
-forward, backward, clipping and the optimizer update, batching included.  The
+Training throughput is real (non-padding) tokens per second over whole epochs
+of the network (the n-gram companion, which the defaults fit once a fit and
+torch's twin not at all, is left out of the timed epochs: see
+``SkrnnRunner``): forward, backward, clipping and the optimizer update,
+batching included.  The
 libraries alternate within one run (skrnn epoch, torch padded epoch, torch
 packed epoch, skrnn epoch, ...), after the warm-up; each figure is the median
 over ``--repeats`` epochs.  Prediction throughput is tokens per second of the
