@@ -1111,6 +1111,8 @@ def unregister_optimizer(name: str) -> None:
 
     Raises
     ------
+    TypeError
+        If ``name`` is not a string.
     ValueError
         If ``name`` is a built-in optimizer or no registered optimizer.
     """

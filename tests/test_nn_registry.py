@@ -65,6 +65,23 @@ def test_a_name_is_a_non_empty_str(name):
     assert list(registry.view) == ["red", "green"]
 
 
+@pytest.mark.parametrize("name", [["blue"], {}, 3])
+def test_removing_a_name_that_is_no_str_says_so(name):
+    # unhashable names failed in the lookup: "unhashable type: 'list'"
+    registry = make_registry()
+    with pytest.raises(TypeError, match="A colour's name is a str; got"):
+        registry.remove(name)
+    assert list(registry.view) == ["red", "green"]
+
+
+@pytest.mark.parametrize(
+    "unregister", [unregister_cell, unregister_head, unregister_optimizer]
+)
+def test_the_unregister_functions_refuse_a_name_that_is_no_str(unregister):
+    with pytest.raises(TypeError, match="name is a str; got \\['gru'\\]"):
+        unregister(["gru"])
+
+
 def test_an_entry_that_starts_with_a_vowel_takes_an():
     registry = Registry({}, what="optimizer", namespace="skrnn")
     with pytest.raises(TypeError, match="An optimizer's name"):

@@ -637,6 +637,8 @@ def unregister_cell(name: str) -> None:
 
     Raises
     ------
+    TypeError
+        If ``name`` is not a string.
     ValueError
         If ``name`` is a built-in cell or no registered cell.
     """

@@ -404,6 +404,8 @@ def unregister_head(name: str) -> None:
 
     Raises
     ------
+    TypeError
+        If ``name`` is not a string.
     ValueError
         If ``name`` is a built-in head or no registered head.
     """

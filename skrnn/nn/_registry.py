@@ -88,9 +88,13 @@ class Registry(Generic[T]):
 
         Raises
         ------
+        TypeError
+            If ``name`` is not a string.
         ValueError
             If ``name`` is a built-in entry or no registered one.
         """
+        if not isinstance(name, str):
+            raise TypeError(f"{self._a_what}'s name is a str; got {name!r:.40}.")
         if name in self.builtin_names:
             raise ValueError(
                 f"{name!r} is a built-in {self._what}; it cannot be unregistered."
