@@ -289,6 +289,19 @@ def test_pickled_and_searched_as_a_parameter(gamma):
     assert search.best_estimator_._fitted.config.head in ("poisson", gamma)
 
 
+def test_unpickling_in_a_process_without_the_head_says_to_register_it(gamma):
+    # It said "head must be one of [...]", and not how to get the head.
+    data = pickle.dumps(RNNTextRegressor(**QUICK, loss=gamma).fit(X, Y))
+    unregister_head(gamma)
+    try:
+        with pytest.raises(
+            ValueError, match=r"Unknown head 'gamma'.*skrnn\.nn\.register_head"
+        ):
+            pickle.loads(data)
+    finally:
+        register_head(gamma, GAMMA)
+
+
 def test_save_refuses_a_subclass_that_changes_anything():
     class Louder(RNNTextRegressor):
         def predict(self, X):

@@ -1099,8 +1099,8 @@ def test_init_params_biases_and_zero_ids(config):
         ("pooling", "sum", "pooling must be one of"),
         ("dropout", 1.0, r"dropout must be a number in \[0, 1\)"),
         ("input_dropout", "0.1", r"input_dropout must be a number in \[0, 1\)"),
-        ("head", "tanh", "head must be one of"),
-        ("head", ["softmax"], "head must be one of"),
+        ("head", "tanh", "Unknown head 'tanh'; the registered heads are"),
+        ("head", ["softmax"], r"Unknown head \['softmax'\]; the registered heads"),
     ],
 )
 def test_the_configuration_validates_itself(field, value, match):

@@ -45,7 +45,7 @@ from ._embedding import (
     sum_row_grads,
 )
 from ._functional import dropout_mask
-from ._heads import HEADS, get_head
+from ._heads import get_head
 from ._init import Initializer, glorot_uniform, uniform, zeros
 from ._recurrent import (
     POOLINGS,
@@ -144,10 +144,7 @@ class NetworkConfig:
             rate = getattr(self, name)
             if type(rate) not in (int, float) or not 0 <= rate < 1:
                 raise ValueError(f"{name} must be a number in [0, 1); got {rate!r}.")
-        if not isinstance(self.head, str) or self.head not in HEADS:
-            raise ValueError(
-                f"head must be one of {sorted(HEADS)}; got {self.head!r:.40}."
-            )
+        get_head(self.head)  # a ValueError naming the registered heads
 
     @property
     def one_hot(self) -> bool:
