@@ -407,11 +407,17 @@ dtype : see RNNTextClassifier
         dtype = model.weights["head.b_y"].dtype
         largest = np.abs(y).max(initial=0.0)
         if largest > np.sqrt(np.finfo(dtype).max):
+            if self.loss == "squared_error":
+                problem = "whose squares (the loss's squared errors) overflow"
+                how, scaler = "", "StandardScaler"
+            else:
+                # not standardised: the Poisson deviance refuses negative targets
+                problem = "too large for training in"
+                how, scaler = " down, keeping their sign", "MaxAbsScaler"
             raise ValueError(
-                f"y holds values as large as {largest:.3g}, whose squares (the "
-                f"loss's squared errors) overflow {dtype.name}. Scale the "
-                "targets, e.g. with TransformedTargetRegressor(regressor, "
-                "transformer=StandardScaler())"
+                f"y holds values as large as {largest:.3g}, {problem} {dtype.name}. "
+                f"Scale the targets{how}, e.g. with TransformedTargetRegressor("
+                f"regressor, transformer={scaler}())"
                 + (", or pass dtype=numpy.float64." if dtype != np.float64 else ".")
             )
         return y.reshape(len(y), n_outputs).astype(dtype)

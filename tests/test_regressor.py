@@ -20,10 +20,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network._base import poisson_loss
+from sklearn.preprocessing import MaxAbsScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skrnn
@@ -388,6 +390,19 @@ def test_poisson_ensembles_average_the_rates_and_stage_them():
     for values, prediction in zip(staged, reg.predict(X), strict=True):
         assert (values > 0).all()
         assert values[-1] == pytest.approx(prediction, rel=1e-5)
+
+
+def test_poisson_targets_too_large_are_told_a_scaling_that_keeps_them_positive():
+    # The message said to standardise them with a StandardScaler, whose
+    # negative targets the Poisson loss refuses, and blamed squared errors.
+    reg = RNNTextRegressor(**{**FAST, "max_iter": 1}, loss="poisson")
+    with pytest.raises(ValueError, match="as large as 2e") as info:
+        reg.fit(X, 1e30 * COUNTS)
+    assert "StandardScaler" not in str(info.value)
+    assert "squares" not in str(info.value)
+    assert "transformer=MaxAbsScaler()" in str(info.value)
+    # which works
+    TransformedTargetRegressor(reg, transformer=MaxAbsScaler()).fit(X, 1e30 * COUNTS)
 
 
 def test_the_poisson_loss_refuses_negative_targets():
