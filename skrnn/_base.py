@@ -834,7 +834,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             fitted_params = member.fitted_params
             if not incremental:
                 state.restart_stopping()
-                if self._optimizer_params() != self._optimizer_params(fitted_params):
+                # a new optimizer for new settings, or for another optimizer
+                # registered under the solver's name since the fit
+                registered = OPTIMIZERS.get(self.solver)
+                if type(optimizer) is not registered or (
+                    self._optimizer_params() != self._optimizer_params(fitted_params)
+                ):
                     optimizer = build_optimizer(
                         weights,
                         self._optimizer_params(),

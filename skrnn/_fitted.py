@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._ngrams import NgramModel
-from ._optimizers import BaseOptimizer, build_optimizer
+from ._optimizers import BUILTIN_OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._text import SequenceVectorizer
 from ._training import TrainingState
 from .nn import NetworkConfig, penalized_names
@@ -209,7 +209,16 @@ def _member_fields(state: Mapping[str, Any], config: NetworkConfig) -> dict[str,
     optimizer = build_optimizer(
         weights, fitted_params, penalized=penalized_names(config)
     )
-    optimizer.set_state(state["optimizer_state"])
+    try:
+        optimizer.set_state(state["optimizer_state"])
+    except ValueError as exc:
+        solver = fitted_params["solver"]
+        if solver in BUILTIN_OPTIMIZERS:
+            raise
+        raise ValueError(
+            f"{exc} Was another optimizer registered as {solver!r:.60} since the "
+            "model was made? Register the optimizer it was made with."
+        ) from None
     name = state["rng"]["bit_generator"]
     if name not in BIT_GENERATORS:
         raise ValueError(

@@ -1152,7 +1152,9 @@ def build_optimizer(
     Raises
     ------
     ValueError
-        If ``settings["solver"]`` is not a key of :data:`OPTIMIZERS`.
+        If ``settings["solver"]`` is not a key of :data:`OPTIMIZERS`, or
+        ``settings`` lack a hyperparameter of the optimizer registered under
+        that name (a model's, fitted with another optimizer of that name).
 
     Examples
     --------
@@ -1174,6 +1176,13 @@ def build_optimizer(
             "skrnn.register_optimizer)."
         )
     cls = OPTIMIZERS[solver]
+    if missing := [name for name in cls.hyperparameters if name not in settings]:
+        raise ValueError(
+            f"The optimizer registered as {solver!r:.60} reads the settings "
+            f"{missing}, which the model's lack: was another optimizer registered "
+            "under that name since the model was made? Register the optimizer it "
+            "was made with."
+        )
     kwargs = {name: settings[name] for name in cls.hyperparameters}
     if cls.decoupled_weight_decay:
         kwargs["penalized"] = penalized

@@ -217,7 +217,12 @@ from ._base import _ARCHITECTURE_PARAMS, BaseRNNText
 from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
 from ._ngrams import COMPANION_HEADS, NgramModel, check_ngram_range
-from ._optimizers import OPTIMIZERS, BaseOptimizer, build_optimizer
+from ._optimizers import (
+    BUILTIN_OPTIMIZERS,
+    OPTIMIZERS,
+    BaseOptimizer,
+    build_optimizer,
+)
 from ._regressor import LOSSES, RNNTextRegressor, loss_of_head
 from ._text import _N_RESERVED, DEFAULT_TOKEN_PATTERN, SequenceVectorizer
 from ._training import TrainingState
@@ -494,8 +499,10 @@ def _check_loadable(text: bytes, arrays: dict[str, np.ndarray]) -> None:
     is not a string) would make a file that load refuses, which would
     replace a good one at the path.
     """
+    metadata = json.loads(text)
+    _check_solver_is_registered(metadata)
     try:
-        _decode_estimator(json.loads(text), dict(arrays))
+        _decode_estimator(metadata, dict(arrays))
     except _CorruptFileError as exc:
         raise ValueError(
             _shorten(
@@ -1642,7 +1649,12 @@ def _check_network_is_registered(metadata: dict) -> None:
 
 
 def _check_solver_is_registered(metadata: dict) -> None:
-    """Say so when the file's solver is none this process knows (not corruption)."""
+    """Say so when the file's solver is none this process knows (not corruption).
+
+    Nor is a solver of one's own whose settings in the file are not those
+    that the optimizer registered under its name now reads: another one was
+    registered under that name since the model was saved.
+    """
     for section in ("params", "optimizer_params"):
         params = metadata.get(section)
         solver = params.get("solver") if isinstance(params, dict) else None
@@ -1653,6 +1665,17 @@ def _check_solver_is_registered(metadata: dict) -> None:
                 f"Register it with skrnn.register_optimizer({solver!r:.60}, "
                 "optimizer) before skrnn.load."
             )
+        if section == "optimizer_params" and solver in OPTIMIZERS:
+            fitted = sorted(set(params) - {"solver"})
+            reads = sorted(OPTIMIZERS[solver].hyperparameters)
+            if solver not in BUILTIN_OPTIMIZERS and fitted != reads:
+                raise ValueError(
+                    f"This model's solver {solver!r:.60} was fitted with the "
+                    f"settings {fitted}, but the optimizer registered as "
+                    f"{solver!r:.60} reads {reads}: was another optimizer "
+                    "registered under that name since the model was made? "
+                    "Register the optimizer it was made with."
+                )
 
 
 def _decode_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNText:

@@ -316,6 +316,57 @@ def test_a_model_of_an_unregistered_optimizer_says_to_register_it():
         pickle.loads(pickled)
 
 
+class PlainSGD(BaseOptimizer):
+    """Steps of minus the rate times the gradient: no epsilon, no state."""
+
+    hyperparameters = ("learning_rate_init", "learning_rate")
+    _buffer_names = ()
+
+    def __init__(self, params, learning_rate_init=0.01, learning_rate="constant"):
+        super().__init__(learning_rate_init, learning_rate)
+
+    def _step(self, grad, *, scratch):
+        return np.multiply(grad, -self.current_learning_rate, out=scratch[0])
+
+
+@pytest.mark.parametrize(
+    ("made_with", "registered_after"),
+    [(RMSpropOptimizer, PlainSGD), (PlainSGD, RMSpropOptimizer)],
+    ids=["fewer-settings-now", "more-settings-now"],
+)
+def test_another_optimizer_registered_under_the_name_since_the_fit_is_named(
+    made_with, registered_after
+):
+    # load called the file corrupt, unpickling failed with a KeyError or
+    # "Optimizer state does not match", save blamed an in-place change, and
+    # a warm fit failed with a KeyError (or continued the old optimizer).
+    X, y = load_toy_sentiment(return_X_y=True)
+    register_optimizer("mine", made_with)
+    try:
+        clf = small_classifier(solver="mine", max_iter=1).fit(X, y)
+        file, pickled = model_bytes(clf), pickle.dumps(clf)
+    finally:
+        unregister_optimizer("mine")
+    register_optimizer("mine", registered_after)
+    try:
+        said = "another optimizer registered (under that name|as 'mine') since"
+        for step in (
+            lambda: skrnn.load(file),
+            lambda: pickle.loads(pickled),
+            lambda: skrnn.save(clf, io.BytesIO()),
+        ):
+            with pytest.raises(ValueError, match=said) as info:
+                step()
+            assert "'mine'" in str(info.value)
+            assert "corrupt" not in str(info.value)
+        # a warm fit starts the optimizer now registered, and saves
+        clf.set_params(warm_start=True).fit(X, y)
+        assert type(clf._fitted.optimizer) is registered_after
+        assert type(skrnn.load(model_bytes(clf))._fitted.optimizer) is registered_after
+    finally:
+        unregister_optimizer("mine")
+
+
 def test_an_ensemble_trains_and_saves_each_members_optimizer(rmsprop):
     X, y = load_toy_sentiment(return_X_y=True)
     clf = small_classifier(solver=rmsprop, n_estimators=2, n_jobs=1).fit(X, y)
