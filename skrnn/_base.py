@@ -283,6 +283,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
       None; ``tell`` warns the caller when it cannot be stratified.
     """
 
+    #: The kinds of output heads (see :data:`skrnn.nn.HEAD_KINDS`) that the
+    #: estimator predicts with.
+    _head_kinds: ClassVar[tuple[str, ...]] = ()
+
     _parameter_constraints: ClassVar[dict] = {
         "cell": [_Registered(CELLS, "cells registered with skrnn.nn.register_cell")],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
@@ -1161,7 +1165,15 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The fitted state, read once: a concurrent refit replaces it whole."""
         check_is_fitted(self)
         model = self._fitted
-        get_head(model.config.head)  # a ValueError if it was unregistered since
+        name = model.config.head
+        kind = get_head(name).kind  # a ValueError if it was unregistered since
+        if kind not in self._head_kinds:
+            raise ValueError(
+                f"This model's head {name!r:.60} is now registered as a head of "
+                f"the {kind!r} kind, which {type(self).__name__} does not predict "
+                "with: was another head registered under that name since the "
+                "model was made? Register the head it was made with."
+            )
         for member in model.ensemble:
             check_params(member.weights, model.config)
         return model

@@ -425,6 +425,8 @@ see SequenceVectorizer
         {"classes": "softmax", "labels": "logistic"}
     )
 
+    _head_kinds: ClassVar[tuple[str, ...]] = ("classes", "labels")
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseRNNText._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],

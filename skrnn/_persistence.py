@@ -236,7 +236,7 @@ from .nn import (
     param_shapes,
     penalized_names,
 )
-from .nn._heads import get_head
+from .nn._heads import BUILTIN_HEADS, get_head
 
 __all__ = [
     "FORMAT",
@@ -1633,6 +1633,9 @@ _REGISTERED = (("cell", CELLS, "cell"), ("head", HEADS, "output head"))
 def _check_network_is_registered(metadata: dict) -> None:
     """Say so when the file's cell or head is none this process knows.
 
+    Or when its head (one of the user's own) is registered as a head of a
+    kind that the estimator does not predict with.
+
     The file cannot tell a forged name from one of the user's own that this
     process has not registered: it is not called corrupt.
     """
@@ -1646,6 +1649,22 @@ def _check_network_is_registered(metadata: dict) -> None:
                 f"it with skrnn.nn.register_{key}({name!r:.60}, {key}) before "
                 "skrnn.load."
             )
+    # one's own head, registered as another of another kind since the model
+    # was saved (_check_header made sure that the estimator is one of ours)
+    head = network.get("head") if isinstance(network, dict) else None
+    cls = _ESTIMATORS[metadata["estimator"]]
+    if (
+        isinstance(head, str)
+        and head not in BUILTIN_HEADS
+        and HEADS[head].kind not in cls._head_kinds
+    ):
+        raise ValueError(
+            f"This model's output head {head!r:.60} is registered in this process "
+            f"as a head of the {HEADS[head].kind!r} kind, which {cls.__name__} "
+            "does not predict with: was another head registered under that name "
+            "since the model was made? Register the head it was made with before "
+            "skrnn.load."
+        )
 
 
 def _check_solver_is_registered(metadata: dict) -> None:

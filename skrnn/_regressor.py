@@ -177,6 +177,8 @@ dtype : see RNNTextClassifier
     [True, False]
     """
 
+    _head_kinds: ClassVar[tuple[str, ...]] = ("values",)
+
     _parameter_constraints: ClassVar[dict] = {
         **BaseRNNText._parameter_constraints,
         "loss": [

@@ -302,6 +302,36 @@ def test_unpickling_in_a_process_without_the_head_says_to_register_it(gamma):
         register_head(gamma, GAMMA)
 
 
+def test_another_kind_of_head_registered_under_the_name_since_the_fit_is_named(
+    gamma,
+):
+    # predict and score failed with an IndexError, explain with a TypeError,
+    # staged_predict gave the softmax of one output (all 1) silently, and
+    # load said that the loss parameter was invalid in a corrupt file.
+    reg = RNNTextRegressor(**QUICK, loss=gamma).fit(X, Y)
+    data, pickled = _saved(reg), pickle.dumps(reg)
+    unregister_head(gamma)
+    register_head(gamma, HEADS["softmax"])
+    try:
+        said = r"head 'gamma' is .*registered .*'classes' kind, which RNNTextReg"
+        for step in (
+            lambda: reg.predict(X),
+            lambda: reg.score(X, Y),
+            lambda: reg.staged_predict(X),
+            lambda: reg.explain(X[0]),
+            lambda: pickle.loads(pickled).predict(X),
+            lambda: skrnn.load(io.BytesIO(data)),
+        ):
+            with pytest.raises(ValueError, match=said) as info:
+                step()
+            assert "another head registered under that name" in str(info.value)
+            assert "corrupt" not in str(info.value)
+    finally:
+        unregister_head(gamma)
+        register_head(gamma, GAMMA)
+    assert_array_equal(skrnn.load(io.BytesIO(data)).predict(X), reg.predict(X))
+
+
 def test_save_refuses_a_subclass_that_changes_anything():
     class Louder(RNNTextRegressor):
         def predict(self, X):
@@ -360,13 +390,14 @@ def test_a_loaded_heads_subclass_classifier_is_not_refitted_with_another_head(
 
 
 def test_a_classifier_file_of_a_values_head_is_refused(gamma):
-    # A head declares the estimator it serves; load checks it.
+    # A head declares the estimator it serves; load checks it (the file
+    # cannot tell a forged head from one registered anew: not called corrupt).
     clf = RNNTextClassifier(**{**FAST, "max_iter": 1}).fit(X, Y > 1)
     members = read_members(_saved(clf))
     metadata = json.loads(members["metadata.json"])
     metadata["network"]["head"] = gamma
     members["metadata.json"] = json.dumps(metadata).encode()
-    with pytest.raises(ValueError, match="a RNNTextClassifier has no 'gamma' head"):
+    with pytest.raises(ValueError, match="'values' kind, which RNNTextClassifier"):
         skrnn.load(io.BytesIO(pack(members)))
 
 
