@@ -980,7 +980,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_regression(model, documents, labels, source) -> int:
-    """Print a regression model's R^2, RMSE and MAE on labelled documents."""
+    """Print a regression model's R^2, RMSE and MAE on labelled documents.
+
+    A model of ``loss="poisson"`` also prints its mean Poisson deviance.
+    """
     import numpy as np
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
@@ -997,6 +1000,15 @@ def _evaluate_regression(model, documents, labels, source) -> int:
     print(f"R^2:  {r2_score(y_true, y_pred):.4f} ({len(y_true)} documents)")
     print(f"RMSE: {np.sqrt(mean_squared_error(y_true, y_pred)):.4f}")
     print(f"MAE:  {mean_absolute_error(y_true, y_pred):.4f}")
+    if getattr(model, "loss", None) == "poisson":
+        from sklearn.metrics import mean_poisson_deviance
+
+        if (y_true < 0).any():
+            raise CommandError(
+                f"{source} holds negative targets, which a model of "
+                "loss='poisson' cannot have seen: its Poisson deviance is undefined"
+            )
+        print(f"Mean Poisson deviance: {mean_poisson_deviance(y_true, y_pred):.4f}")
     return EXIT_OK
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator
+from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils._param_validation import Interval, StrOptions
 
 import skrnn._persistence as skrnn_persistence
@@ -1212,6 +1213,17 @@ def test_task_regression_takes_the_poisson_loss_of_counts(
     assert code == 0, err
     model = persistence.load(path)
     assert model.loss == "poisson" and model._fitted.config.head == "poisson"
+    code, out, err = run(capsys, "evaluate", path, data)
+    assert code == 0, err
+    model_deviance = mean_poisson_deviance(
+        [float(label) for _, label in rows], model.predict([t for t, _ in rows])
+    )
+    assert f"Mean Poisson deviance: {model_deviance:.4f}" in out.splitlines()
+    (tmp_path / "negative").mkdir()
+    negative = _ratings_csv(tmp_path / "negative", [*rows, ("a bad loss", "-1")])
+    code, _, err = run(capsys, "evaluate", path, negative)
+    assert code == 1
+    assert_one_line_error(err, "negative targets", "loss='poisson'")
     code, out, _ = run(capsys, "train", "--task", "regression", "--help")
     assert "--loss VALUE" in out and "{squared_error,poisson}" in out
     # integer labels are classes to --task auto, and a classifier has no loss
