@@ -126,6 +126,22 @@ _ARCHITECTURE_PARAMS = (
 )
 
 
+def _start_at_constant_guess(model, targets, sample_weight):
+    """Start every member's output bias at its head's best constant guess.
+
+    Outputs that start at 0 reach targets far from it (years, prices) only
+    after many steps of at most about ``learning_rate_init`` each: a
+    regressor fitted on targets near 2000 predicted about 340.  Heads without
+    ``initial_outputs`` keep their bias at 0.
+    """
+    initial_outputs = get_head(model.config.head).initial_outputs
+    if initial_outputs is None:
+        return
+    bias = initial_outputs(targets, sample_weight)
+    for member in (model, *model.members):
+        member.weights["head.b_y"][...] = bias
+
+
 def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
     """Refuse training documents without tokens; warn of an empty vocabulary."""
     if not any(len(sequence) for sequence in sequences):
@@ -493,6 +509,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 f"The sample weights sum to more than {dtype.name} can hold; "
                 f"scale them down{wider}."
             )
+        if not continued:
+            _start_at_constant_guess(start, targets, sample_weight)
         if self.adversarial_epsilon > 0 and start.config.one_hot:
             raise ValueError(
                 f"adversarial_epsilon={self.adversarial_epsilon} perturbs the "

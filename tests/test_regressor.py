@@ -132,6 +132,35 @@ def test_network_and_training_options(params):
         assert_array_equal(reg.weights_["embed.E"], fresh.weights_["embed.E"])
 
 
+@pytest.mark.parametrize(
+    ("loss", "targets", "start"),
+    [
+        ("squared_error", Y2 + 2000.0, np.average),
+        ("poisson", Y + 500.0, lambda y, **kw: np.log(np.average(y, **kw))),
+    ],
+)
+def test_outputs_start_at_the_weighted_mean_of_targets_far_from_0(loss, targets, start):
+    # Steps too small to move the weights leave the bias where it started.
+    # From 0, targets near 2000 (years) were out of reach: a default fit on
+    # them predicted about 340.
+    weights = np.arange(1.0, len(X) + 1)
+    reg = RNNTextRegressor(
+        **{**FAST, "max_iter": 1, "learning_rate_init": 1e-9}, loss=loss
+    ).fit(X, targets, sample_weight=weights)
+    assert_allclose(
+        reg.weights_["head.b_y"], start(targets, axis=0, weights=weights), rtol=1e-6
+    )
+    # a warm start keeps the fitted bias, whatever the new targets' mean
+    bias = reg.weights_["head.b_y"].copy()
+    reg.set_params(warm_start=True).fit(X, targets + 1.0)
+    assert_allclose(reg.weights_["head.b_y"], bias, rtol=1e-6)
+
+
+def test_a_default_fit_learns_targets_far_from_0():
+    reg = RNNTextRegressor(**LEARNS).fit(X, Y + 2000.0)
+    assert reg.score(X, Y + 2000.0) > 0.9
+
+
 def test_same_seed_same_model_and_sample_weight_scale_invariance():
     a = RNNTextRegressor(**FAST).fit(X, Y)
     b = RNNTextRegressor(**FAST).fit(X, Y, sample_weight=np.full(len(X), 2.0))

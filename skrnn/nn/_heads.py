@@ -135,6 +135,21 @@ def _rate_one_loss(y: np.ndarray, sample_weight: np.ndarray, n_outputs: int):
     return poisson_deviance(zero, y, sample_weight.astype(np.float64))[0] + n_outputs
 
 
+def _mean_values(y: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
+    """Each output's weighted mean: the constant of least squared error."""
+    return np.average(y.astype(np.float64), axis=0, weights=sample_weight)
+
+
+def _log_mean_rates(y: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
+    """The log of each output's weighted mean: the constant rate of least deviance.
+
+    An output whose targets are all 0, whose best constant is ``z = -inf``,
+    starts at 0 (a rate of 1).
+    """
+    mean = _mean_values(y, sample_weight)
+    return np.log(mean, out=np.zeros_like(mean), where=mean > 0)
+
+
 def _check_counts(y: np.ndarray) -> None:
     """Refuse negative targets, which the Poisson deviance is not defined for."""
     if (y < 0).any():
@@ -253,6 +268,12 @@ class Head:
         n_outputs) are outside the loss's domain (the Poisson deviance's
         negative values), before any training on them; None accepts every
         finite value.
+    initial_outputs : callable or None, default=None
+        ``initial_outputs(y, sample_weight) -> z`` of shape (n_outputs,): the
+        outputs of the best constant guess, where a new fit starts the output
+        bias ``b_y`` (the weighted mean for ``identity``, its log for
+        ``poisson``), so that targets far from 0 (years, prices) are within
+        reach from the first step; None starts it at 0.
 
     See Also
     --------
@@ -269,6 +290,7 @@ class Head:
     reference_loss: Callable[[np.ndarray, np.ndarray, int], float]
     log_output: Callable[[np.ndarray], np.ndarray] | None = None
     check_y: Callable[[np.ndarray], None] | None = None
+    initial_outputs: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in HEAD_KINDS:
@@ -285,8 +307,11 @@ class Head:
         ]
         if self.kind != "values" or self.log_output is not None:
             functions.append("log_output")
-        if self.check_y is not None:
-            functions.append("check_y")
+        functions += [
+            name
+            for name in ("check_y", "initial_outputs")
+            if getattr(self, name) is not None
+        ]
         if not_callable := [
             name for name in functions if not callable(getattr(self, name))
         ]:
@@ -331,6 +356,7 @@ _BUILTIN: dict[str, Head] = {
         score=r2_score,
         score_name="R^2",
         reference_loss=_zero_guess_loss,
+        initial_outputs=_mean_values,
     ),
     "poisson": Head(
         kind="values",
@@ -342,6 +368,7 @@ _BUILTIN: dict[str, Head] = {
         score_name="R^2",
         reference_loss=_rate_one_loss,
         check_y=_check_counts,
+        initial_outputs=_log_mean_rates,
     ),
 }
 
