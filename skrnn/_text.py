@@ -293,6 +293,37 @@ def _is_token_ids(doc: Any) -> bool:
     )
 
 
+#: A word token this long or longer is most likely a run of text without
+#: spaces (Chinese, Japanese, Thai), which the word analyzers cannot split.
+UNSPLIT_TOKEN_LENGTH = 20
+
+
+def _warn_if_unsplit(token_lists: list[list[str]], analyzer: Any) -> None:
+    """Warn when most documents are one long word: text written without spaces.
+
+    Such documents each make one token of their own, so a model learns next
+    to nothing from them (chance level on Chinese sentences), silently.
+    """
+    if analyzer != "word":
+        return
+    tokenized = [tokens for tokens in token_lists if tokens]
+    unsplit = sum(
+        len(tokens) == 1 and len(tokens[0]) >= UNSPLIT_TOKEN_LENGTH
+        for tokens in tokenized
+    )
+    if tokenized and unsplit >= max(2, len(tokenized) / 2):
+        warn(
+            f"{unsplit} of {len(tokenized)} training documents are each one "
+            f"token of {UNSPLIT_TOKEN_LENGTH} characters or more: is the text "
+            "written without spaces (Chinese, Japanese, Thai)? Words are "
+            "found at spaces and punctuation, so each such document is one "
+            "word of its own; use analyzer='char' (the network then reads "
+            "characters) or a tokenizer for the language (such as jieba.cut "
+            "for Chinese).",
+            UserWarning,
+        )
+
+
 class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     r"""Turn text documents into sequences of integer token ids.
 
@@ -673,6 +704,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         else:
             token_lists = [_token_list(analyze(doc)) for doc in documents]
             vocabulary = self._learn_vocabulary(token_lists)
+            _warn_if_unsplit(token_lists, self.analyzer)
 
         n_vocab = len(vocabulary) + _N_RESERVED
         if n_vocab - 1 > np.iinfo(dtype).max:

@@ -1017,3 +1017,27 @@ def test_an_unused_token_pattern_is_not_checked():
         SequenceVectorizer(token_pattern="", tokenizer=str.split).fit(CORPUS)
     with pytest.warns(UserWarning, match="token_pattern"):
         SequenceVectorizer(token_pattern="", analyzer="char").fit(CORPUS)
+
+
+# ------------------------------------------------ text written without spaces
+
+
+def _unspaced(n_documents, seed=0):
+    """Sentences of Chinese characters without spaces, 25 characters each."""
+    rng = np.random.default_rng(seed)
+    chars = [chr(c) for c in range(0x4E00, 0x4E00 + 300)]
+    return ["".join(rng.choice(chars, 25)) for _ in range(n_documents)]
+
+
+def test_documents_that_are_one_long_word_each_are_a_warning():
+    # Regression: Chinese sentences each made one token of their own, and a
+    # model of them predicted at chance level without a word.
+    docs = _unspaced(30)
+    with pytest.warns(UserWarning, match="30 of 30 training documents are each one"):
+        SequenceVectorizer().fit(docs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # characters, words with spaces, or a few such documents among others
+        assert SequenceVectorizer(analyzer="char").fit(docs).n_vocab_ > 100
+        SequenceVectorizer().fit([" ".join(doc) for doc in docs])
+        SequenceVectorizer().fit([*docs[:10], *(["a few words"] * 20)])
