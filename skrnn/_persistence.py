@@ -1265,15 +1265,18 @@ _INFLATE_GRACE = 1 << 20
 #: Deeper JSON than any parameter value has: refused before decoding it
 #: recursively.
 _MAX_DEPTH = 64
-#: More lists and objects than the metadata of 1,000 networks holds (about 10
-#: a member), counted in its text before it is parsed: an empty list takes 2
-#: bytes of text and 64 of memory, so a small file of millions of them would
-#: take hundreds of times its size.  Text up to _CONTAINERS_CHECKED_FROM
-#: bytes is parsed without counting, in memory bounded by its size.
-_MAX_CONTAINERS = 10_000
+#: Characters of text a list or object takes at least: refused with fewer,
+#: counted in the text before it is parsed. An empty list takes 2 bytes of
+#: text and 64 of memory, so a small file of millions of them would take
+#: hundreds of times its size; with this many characters each, lists and
+#: objects take about 8 times their text.  A model's metadata has a list or
+#: object per 40 characters or more (a vocabulary mapping, 2 per word).
+#: Text up to _CONTAINERS_CHECKED_FROM characters is parsed without counting,
+#: in memory bounded by its size.
+_TEXT_PER_CONTAINER = 8
 _CONTAINERS_CHECKED_FROM = 1 << 20
-#: A JSON string, escapes included (the loop unrolled: fast on long text).
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: A JSON escape: a backslash and the character after it.
+_JSON_ESCAPE = re.compile(r"\\.", re.DOTALL)
 
 
 def _model_members(archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.ZipInfo]:
@@ -1340,15 +1343,22 @@ def _reject_constant(name: str) -> None:
 
 
 def _check_containers(text: str) -> None:
-    """Refuse JSON text of more than _MAX_CONTAINERS lists and objects."""
+    """Refuse JSON text of more lists and objects than _TEXT_PER_CONTAINER allows.
+
+    In linear time: without its escapes, the text's quotes open and close
+    strings in turn, so that every other piece between them is outside
+    strings (a regular expression of strings backtracked for hours on a
+    crafted megabyte of escaped quotes).
+    """
     if len(text) < _CONTAINERS_CHECKED_FROM:
         return
-    outside_strings = _JSON_STRING.sub("", text)
-    n_containers = outside_strings.count("[") + outside_strings.count("{")
-    if n_containers > _MAX_CONTAINERS:
+    outside_strings = _JSON_ESCAPE.sub("", text).split('"')[::2]
+    n_containers = sum(part.count("[") + part.count("{") for part in outside_strings)
+    limit = len(text) // _TEXT_PER_CONTAINER
+    if n_containers > limit:
         raise _CorruptFileError(
             f"{_METADATA} holds {n_containers} lists and objects, more than a "
-            f"model's metadata has ({_MAX_CONTAINERS})"
+            f"model's metadata has in {len(text)} characters ({limit})"
         )
 
 

@@ -232,6 +232,18 @@ def test_round_trip_keeps_parameters_json_cannot_hold():
 WORDS = ["good", "bad", "film", "story"]
 
 
+def test_a_large_vocabulary_mapping_round_trips():
+    # Regression: a mapping of 12,000 words, saved as 2 lists a word in over a
+    # megabyte of metadata, was refused by load as more lists than a model has.
+    words = [f"w{i}" for i in range(12_000)]
+    model = _fit(vocabulary={word: i + 2 for i, word in enumerate(words)})
+    members = _model_files.read_members(_saved_bytes(model))
+    assert len(members["metadata.json"]) > persistence._CONTAINERS_CHECKED_FROM
+    loaded = _round_trip(model)
+    assert loaded.vectorizer_.vocabulary_ == model.vectorizer_.vocabulary_
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
 @pytest.mark.parametrize(
     "vocabulary",
     [
@@ -1414,6 +1426,14 @@ def _many_empty_lists(file, members):
     return _archive({**members, "metadata.json": text.encode()})
 
 
+def _escaped_quotes(file, members):
+    # Regression: a regular expression of JSON strings tried each of 20,000
+    # escaped quotes left open against the megabyte after it (for hours).
+    text = members["metadata.json"].decode()
+    text += '"' + '\\"' * 20_000 + " " * (1 << 20)
+    return _archive({**members, "metadata.json": text.encode()})
+
+
 def _compressed(name, method):
     return lambda file, members: _model_files.pack(members, methods={name: method})
 
@@ -1472,6 +1492,10 @@ BROKEN_ARCHIVES = {
     "millions of empty lists": (
         _many_empty_lists,
         r"metadata\.json holds 4000\d\d lists and objects, more than a model's",
+    ),
+    "escaped quotes left open": (
+        _escaped_quotes,
+        r"metadata\.json is not valid JSON \(Extra data",
     ),
     "arrays not npz": (
         _replace("arrays.npz", b"garbage"),
