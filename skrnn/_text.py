@@ -301,16 +301,20 @@ UNSPLIT_TOKEN_LENGTH = 20
 def _warn_if_unsplit(token_lists: list[list[str]], analyzer: Any) -> None:
     """Warn when most documents are one long word: text written without spaces.
 
-    Such documents each make one token of their own, so a model learns next
-    to nothing from them (chance level on Chinese sentences), silently.
+    Such documents each make one token of their own, seen once, so a model
+    learns next to nothing from them (chance level on Chinese sentences),
+    silently.  Long words that recur in other documents are not counted.
     """
     if analyzer != "word":
         return
     tokenized = [tokens for tokens in token_lists if tokens]
-    unsplit = sum(
-        len(tokens) == 1 and len(tokens[0]) >= UNSPLIT_TOKEN_LENGTH
+    long_words = Counter(
+        tokens[0]
         for tokens in tokenized
+        if len(tokens) == 1 and len(tokens[0]) >= UNSPLIT_TOKEN_LENGTH
     )
+    # a long word that recurs (a product code) is one a model can learn
+    unsplit = sum(count == 1 for count in long_words.values())
     if tokenized and unsplit >= max(2, len(tokenized) / 2):
         warn(
             f"{unsplit} of {len(tokenized)} training documents are each one "

@@ -1041,3 +1041,5 @@ def test_documents_that_are_one_long_word_each_are_a_warning():
         assert SequenceVectorizer(analyzer="char").fit(docs).n_vocab_ > 100
         SequenceVectorizer().fit([" ".join(doc) for doc in docs])
         SequenceVectorizer().fit([*docs[:10], *(["a few words"] * 20)])
+        # long codes that recur: words a model can learn
+        SequenceVectorizer().fit([doc for doc in docs[:10] for _ in range(3)])
