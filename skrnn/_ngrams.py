@@ -451,7 +451,8 @@ def fit_ngrams(
         (logistic head).
     sample_weight : ndarray of shape (n_samples,)
         Weights of the documents (class weights included): they weigh the
-        naive Bayes counts and the logistic regressions' loss.
+        naive Bayes counts and the logistic regressions' loss, once scaled to
+        a mean of 1 (only their ratios matter, as for the network).
     ngram_range : tuple of (int, int)
         ``(min_n, max_n)``.
     n_vocab : int
@@ -476,7 +477,7 @@ def fit_ngrams(
         targets = (np.asarray(y) == 1)[:, None]
     else:
         targets = np.asarray(y)[:, None] == np.arange(n_classes)
-    sample_weight = np.asarray(sample_weight, np.float64)
+    sample_weight = _in_documents(np.asarray(sample_weight, np.float64))
     # One fit at a time: scikit-learn's liblinear shuffles with one random
     # generator shared by the process, so fits on threads would draw from it
     # in the threads' order and the model would change from run to run.
@@ -491,6 +492,22 @@ def fit_ngrams(
         head=head,
         C=C,
     )
+
+
+def _in_documents(sample_weight: np.ndarray) -> np.ndarray:
+    """The weights scaled to a mean of 1 over the documents of positive weight.
+
+    The companion's ``NB_ALPHA`` and ``C_GRID`` are counted in documents, and
+    the network's loss is a weighted mean, which weights scaled by a constant
+    leave unchanged: so must the companion be.  (Weights normalised to sum 1
+    made ``C`` so small that it predicted the class frequencies.)  Weights of
+    1 are unchanged, and documents of weight 0 are left out of the mean, as
+    they are out of the fit.
+    """
+    total = sample_weight.sum()
+    if total <= 0:
+        return sample_weight
+    return sample_weight * (np.count_nonzero(sample_weight > 0) / total)
 
 
 @contextlib.contextmanager

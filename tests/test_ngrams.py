@@ -326,6 +326,33 @@ def test_a_zero_weight_is_a_document_left_out():
     assert not np.allclose(coef, unweighted, atol=1e-3)
 
 
+@pytest.mark.parametrize("scale", [1 / 60, 1000.0])
+def test_weights_scaled_by_a_constant_fit_the_same_companion(scale):
+    # Regression: weights normalised to sum 1 made C 60 times smaller, and the
+    # companion predicted the class frequencies; the network's loss, a
+    # weighted mean, does not change with the weights' scale.
+    sequences, y = _labelled(60, 2)
+    weights = np.where(y == 1, 2.0, 1.0)
+
+    def fit(sample_weight):
+        return fit_ngrams(
+            sequences,
+            y,
+            sample_weight,
+            ngram_range=(1, 2),
+            n_vocab=N_VOCAB,
+            n_classes=2,
+            head="softmax",
+        )
+
+    expected, scaled = fit(weights), fit(weights * scale)
+    assert scaled.C == expected.C
+    assert_allclose(scaled.coef, expected.coef, rtol=1e-6, atol=1e-8)
+    assert_allclose(scaled.intercept, expected.intercept, rtol=1e-6, atol=1e-8)
+    # and the weights' ratios still matter
+    assert not np.allclose(fit(np.ones(60)).coef, expected.coef, atol=1e-3)
+
+
 def test_fitting_is_deterministic_and_keys_sorted_unique():
     sequences, y = _labelled(60, 3)
 

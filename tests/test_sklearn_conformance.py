@@ -350,6 +350,21 @@ def test_sample_weight_containers(make, estimator):
         assert not np.array_equal(clf.predict(X_TEXT), unweighted.predict(X_TEXT))
 
 
+def test_sample_weight_scaled_by_a_constant_is_the_same_model(estimator):
+    # Regression: weights normalised to sum 1 left the network as it was but
+    # flattened the classifier's n-gram companion to the class frequencies.
+    cls, y = estimator
+    X, y = X_TEXT * 3, np.concatenate([y] * 3)
+    weights = np.linspace(0.5, 2.0, len(X))
+    expected = _predictions(cls(**FAST).fit(X, y, sample_weight=weights), X_TEXT)
+    scaled = cls(**FAST).fit(X, y, sample_weight=weights / weights.sum())
+    for name, values in _predictions(scaled, X_TEXT).items():
+        if values.dtype.kind in "fc":
+            assert_allclose(values, expected[name], rtol=1e-5, atol=1e-7)
+        else:
+            assert_array_equal(values, expected[name])
+
+
 def test_sample_weight_of_the_wrong_shape_is_an_error(estimator):
     cls, y = estimator
     with pytest.raises(ValueError, match="sample_weight"):
