@@ -470,6 +470,14 @@ dtype : see RNNTextClassifier
                 "squared_error" if model is None else loss_of_head(model.config.head)
             )
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # y of shape (n_samples, n_outputs) is one network's outputs
+        tags.target_tags.multi_output = True
+        # the Poisson deviance refuses y < 0, as PoissonRegressor's tags say
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags
+
     # ---------------------------------------------------------------- predicting
 
     def predict(self, X: Iterable[str]) -> np.ndarray:

@@ -165,6 +165,11 @@ def test_is_regressor_and_tags_say_text():
     assert tags.input_tags.two_d_array is False
     assert tags.target_tags.required is True
     assert tags.regressor_tags is not None
+    # several outputs at once; y >= 0 with the Poisson loss only
+    assert tags.target_tags.multi_output is True
+    assert tags.target_tags.single_output is True
+    assert tags.target_tags.positive_only is False
+    assert get_tags(RNNTextRegressor(loss="poisson")).target_tags.positive_only
 
 
 def test_the_estimators_differ_only_in_class_weight_the_companion_and_loss():
