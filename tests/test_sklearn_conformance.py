@@ -19,13 +19,14 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.compose import TransformedTargetRegressor, make_column_transformer
-from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.exceptions import (
     DataConversionWarning,
     NotFittedError,
     UnsetMetadataPassedError,
 )
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import (
@@ -471,6 +472,21 @@ def test_cross_val_predict_probabilities():
     )
     assert proba.shape == (len(X), 2)
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_bagging_and_permutation_importance_take_the_text_as_one_column():
+    # As the user guide says: they want a table, and a column of text is one.
+    column = np.reshape(X_TEXT, (-1, 1))
+    bagging = BaggingClassifier(RNNTextClassifier(**FAST), n_estimators=2).fit(
+        column, Y_TEXT
+    )
+    assert bagging.predict_proba(column).shape == (len(X_TEXT), 2)
+    fitted = RNNTextClassifier(**LEARNS).fit(X_TEXT, Y_TEXT)
+    importance = permutation_importance(
+        fitted, column, Y_TEXT, n_repeats=3, random_state=0
+    )
+    assert importance.importances_mean.shape == (1,)
+    assert importance.importances_mean[0] > 0
 
 
 def test_tuned_threshold_is_float64():
