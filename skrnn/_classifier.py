@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from numbers import Real
 from types import MappingProxyType
 from typing import ClassVar
@@ -30,6 +31,13 @@ from ._prediction import BLENDS
 from ._text import _is_missing
 from ._warnings import warn
 from .nn._heads import get_head
+
+#: What a y of each document's labels, as MultiLabelBinarizer takes them, is told.
+_LABEL_SETS = (
+    "such as the labels of each document: a multi-label y must be a binary "
+    "indicator matrix; make it with sklearn.preprocessing.MultiLabelBinarizer "
+    "(MultiLabelBinarizer().fit_transform(y))."
+)
 
 
 def _check_labels(labels: np.ndarray, name: str) -> np.ndarray:
@@ -722,10 +730,7 @@ see SequenceVectorizer
             ndim = None if issparse(y) else np.ndim(y)
         except ValueError:  # numpy's "inhomogeneous shape"
             raise ValueError(
-                "y holds sequences of different lengths, such as the labels of "
-                "each document: a multi-label y must be a binary indicator "
-                "matrix; make it with sklearn.preprocessing.MultiLabelBinarizer "
-                "(MultiLabelBinarizer().fit_transform(y))."
+                f"y holds sequences of different lengths, {_LABEL_SETS}"
             ) from None
         if issparse(y) or (ndim == 2 and np.shape(y)[1] > 1):
             # check_array reads pandas' nullable columns (boolean, Int64) as
@@ -746,7 +751,13 @@ see SequenceVectorizer
                 )
             return y
         y = _check_labels(column_or_1d(raveled_column(y)), "y")
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError:
+            # its "Unknown label type: unknown" speaks of continuous values
+            if any(isinstance(label, AbstractSet) for label in y):
+                raise ValueError(f"y holds sets, {_LABEL_SETS}") from None
+            raise
         return y
 
     def _new_outputs(self, y, classes):

@@ -1711,8 +1711,11 @@ def test_multilabel_targets_of_pandas_nullable_dtypes(dtype):
         (np.array([["a", "b"]] * 18), "binary indicator matrix"),
         # Regression: numpy's "inhomogeneous shape" error
         ([["a"], ["a", "b"]] * 9, "MultiLabelBinarizer"),
+        # Regression: "Unknown label type: unknown ... continuous values"
+        ([{"a"}, {"a", "b"}] * 9, "y holds sets.*MultiLabelBinarizer"),
+        (pd.Series([frozenset("a"), frozenset()] * 9), "MultiLabelBinarizer"),
     ],
-    ids=["not-binary", "strings", "lists-of-labels"],
+    ids=["not-binary", "strings", "lists-of-labels", "sets", "series-of-sets"],
 )
 def test_multilabel_target_errors(y, match):
     with pytest.raises(ValueError, match=match):
