@@ -65,7 +65,7 @@ from .nn import (
     penalized_names,
 )
 from .nn._cells import BUILTIN_CELLS
-from .nn._heads import BUILTIN_HEADS, get_head
+from .nn._heads import BUILTIN_HEADS, TargetScaling, get_head
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -471,17 +471,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         y = self._check_y(_in_order(y, "y"))
         check_consistent_length(documents, y)
         dtype = self._check_dtype()
-        previous = self.__dict__.get("_fitted")
-        continued = previous is not None and (incremental or self.warm_start)
-        if not continued:
-            if previous is not None:
-                self._check_head_is_kept(previous)
-            start, sequences = self._new_training(documents, y, classes, dtype)
-        else:
-            start, sequences = self._continued_training(
-                previous, documents, incremental
-            )
-        targets = self._encode_y(y, start)
         # The callbacks score with the caller's weights, as scikit-learn's own
         # estimators give them: without class_weight.
         metadata = None if sample_weight is None else {}
@@ -509,6 +498,19 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 f"The sample weights sum to more than {dtype.name} can hold; "
                 f"scale them down{wider}."
             )
+        previous = self.__dict__.get("_fitted")
+        continued = previous is not None and (incremental or self.warm_start)
+        if not continued:
+            if previous is not None:
+                self._check_head_is_kept(previous)
+            start, sequences = self._new_training(
+                documents, y, classes, dtype, sample_weight
+            )
+        else:
+            start, sequences = self._continued_training(
+                previous, documents, incremental
+            )
+        targets = self._encode_y(y, start)
         if not continued:
             _start_at_constant_guess(start, targets, sample_weight)
         if self.adversarial_epsilon > 0 and start.config.one_hot:
@@ -795,15 +797,20 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         )
         return fitted, stopped
 
-    def _new_training(self, documents, y, classes, dtype):
+    def _new_training(self, documents, y, classes, dtype, sample_weight):
         """The untrained model of a first fit, and the documents' token ids.
 
         Member 0 of an ensemble draws from the generator that a single
         network has always had, so that ``n_estimators=1`` trains the same
         network; member ``k`` from one seeded by that generator's seed and
-        ``k``.
+        ``k``.  A head with ``standardize_y`` gets the standardization of
+        ``y`` (weighted by ``sample_weight``), which later calls keep.
         """
         classes_, n_outputs, head = self._new_outputs(y, classes)
+        scaling = None
+        if get_head(head).standardize_y:
+            # (y holds the float targets of a head of the "values" kind)
+            scaling = TargetScaling.fit(np.reshape(y, (len(y), -1)), sample_weight)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         vectorizer = self._make_vectorizer()
         sequences = vectorizer.fit_transform(documents)
@@ -830,6 +837,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                     rng=rng,
                     fitted_params=self._fitted_params(),
                     embeddings_coverage=coverage,
+                    target_scaling=scaling,
                 )
             )
         start = dataclasses.replace(members[0], members=tuple(members[1:]))
@@ -1214,7 +1222,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         weight, blend = self._companion_blend(model)
         predictor = Predictor(
             vectorizer=model.vectorizer,
-            members=tuple(member.weights for member in model.ensemble),
+            members=model.output_weights(),
             config=model.config,
             ngrams=model.ngrams,
             ngram_weight=weight,

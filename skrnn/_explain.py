@@ -518,8 +518,8 @@ def _staged_ensemble(
     """
     with single_threaded_blas():
         staged = [
-            staged_logits(member.weights, sequences, model.config)
-            for member in model.ensemble
+            staged_logits(weights, sequences, model.config)
+            for weights in model.output_weights()
         ]
     companions = [None] * len(sequences)
     if model.ngrams is not None:
@@ -570,7 +570,7 @@ def explain_documents(
     staged = _staged_ensemble(model, sequences, weight, blend)
     with single_threaded_blas():
         proba, attributions = occlusion_attributions(
-            [member.weights for member in model.ensemble],
+            model.output_weights(),
             sequences,
             config,
             ngrams=model.ngrams,

@@ -25,6 +25,7 @@ from ._optimizers import BUILTIN_OPTIMIZERS, BaseOptimizer, build_optimizer
 from ._text import SequenceVectorizer
 from ._training import TrainingState
 from .nn import NetworkConfig, penalized_names
+from .nn._heads import TargetScaling
 
 Params = dict[str, np.ndarray]
 
@@ -89,6 +90,13 @@ class FittedModel:
     ngrams : NgramModel or None
         The n-gram companion (``ngram_range``), shared by the ensemble, or
         None without one.
+    target_scaling : TargetScaling or None
+        The standardization of the targets that the network trains on, fixed
+        by the first fit, shared by the ensemble; None trains on the targets
+        as they are (a classifier, a head without ``standardize_y``, a model
+        made before the standardization).  ``weights`` are those of the
+        standardized targets: :meth:`output_weights` gives the weights that
+        predict in the targets' units.
     """
 
     classes: np.ndarray | None
@@ -103,11 +111,26 @@ class FittedModel:
     embeddings_coverage: float | None = None
     members: tuple["FittedModel", ...] = ()
     ngrams: NgramModel | None = None
+    target_scaling: TargetScaling | None = None
 
     @property
     def ensemble(self) -> tuple["FittedModel", ...]:
         """Every member of the ensemble, this one first."""
         return (self, *self.members)
+
+    def output_weights(self) -> tuple[Params, ...]:
+        """Every member's weights, whose outputs are in the targets' units.
+
+        What prediction, staged predictions and explanations read: the
+        members' ``weights`` themselves, or with ``target_scaling`` folded
+        into their output layers (see :meth:`TargetScaling.output_params`).
+        """
+        if self.target_scaling is None:
+            return tuple(member.weights for member in self.ensemble)
+        return tuple(
+            self.target_scaling.output_params(member.weights)
+            for member in self.ensemble
+        )
 
     def thaw(self) -> tuple[Params, BaseOptimizer, TrainingState, np.random.Generator]:
         """Copies of what training changes: weights, optimizer, state, generator."""
@@ -132,7 +155,8 @@ class FittedModel:
             ``embeddings_coverage``, and ``members``: for each other member
             of an ensemble, its ``weights``, ``optimizer_state``,
             ``training``, ``rng`` and ``fitted_params``; ``ngrams``: the
-            companion's fields as a dict, or None.
+            companion's fields as a dict, or None; ``target_scaling``: its
+            ``mean`` and ``scale`` as a dict, or None.
         """
         return {
             **self._member_dict(),
@@ -143,6 +167,11 @@ class FittedModel:
             "embeddings_coverage": self.embeddings_coverage,
             "members": [member._member_dict() for member in self.members],
             "ngrams": None if self.ngrams is None else dataclasses.asdict(self.ngrams),
+            "target_scaling": (
+                None
+                if self.target_scaling is None
+                else dataclasses.asdict(self.target_scaling)
+            ),
         }
 
     def _member_dict(self) -> dict[str, Any]:
@@ -175,12 +204,15 @@ class FittedModel:
         if "n_classes" in network:  # a state pickled before the output heads
             network["n_outputs"] = network.pop("n_classes")
         config = NetworkConfig(**network)
+        # A state pickled before the standardization of targets has none.
+        scaling = state.get("target_scaling")
         shared = {
             "classes": state["classes"],
             "vectorizer": state["vectorizer"],
             "config": config,
             "held_out": bool(state["held_out"]),
             "embeddings_coverage": state["embeddings_coverage"],
+            "target_scaling": None if scaling is None else TargetScaling(**scaling),
         }
         # A state pickled before ensembles has no members.
         members = tuple(

@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 8
+File format, version 9
 ----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -29,7 +29,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``8``. Readers refuse files of a newer version, and read the older
+        ``9``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -159,9 +159,22 @@ vectorizer's number of ids), ``ngrams/coef`` (float64, finite, of shape
 shape ``(n_columns,)``), where ``n_columns`` is 1 for two classes and the
 number of classes or labels otherwise.
 
+``arrays.npz`` also has ``targets/mean`` and ``targets/scale`` (from
+version 9) for a regressor fitted on standardized targets, which only the
+heads with ``standardize_y`` are (such as the identity of
+``loss="squared_error"``): float64, finite, of shape ``(n_outputs,)``, the
+scales positive.  Its weights are those of the targets ``(y - mean) /
+scale``; it predicts ``mean + scale * z`` from the network's outputs ``z``.
+Without them (a model of a version 8 file, saved again), a regressor
+trained on the targets as they were.
+
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
+Version 8 and older have no ``targets/mean`` and ``targets/scale``: their
+regressors trained on the targets as they were, and :func:`load` reads
+them so (a mean of 0 and a scale of 1), predicting and continuing as they
+did.
 Version 7 and older have no ``loss`` in a regressor's ``params``: its head
 was its class's, the identity, or that of a subclass that set ``heads``,
 saved as ``RNNTextRegressor``; :func:`load` reads them with the loss of
@@ -236,7 +249,7 @@ from .nn import (
     param_shapes,
     penalized_names,
 )
-from .nn._heads import BUILTIN_HEADS, get_head
+from .nn._heads import BUILTIN_HEADS, TargetScaling, get_head
 
 __all__ = [
     "FORMAT",
@@ -248,7 +261,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -787,6 +800,8 @@ def _encode_classifier(
                 "ngrams/intercept": ngrams.intercept,
             }
         )
+    if (scaling := fitted.target_scaling) is not None:
+        arrays.update({"targets/mean": scaling.mean, "targets/scale": scaling.scale})
     for k, member in enumerate(fitted.members, start=1):
         member_state = state["members"][k - 1]
         if member.fitted_params != fitted.fitted_params:
@@ -1827,9 +1842,12 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
             )
         member_keys.update(prefix + key for key in own)
     ngrams = _decode_ngrams(metadata.get("ngrams"), arrays, config)
+    scaling = _decode_target_scaling(arrays, config, metadata["format_version"])
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
     if ngrams is not None:
         expected.update(f"ngrams/{name}" for name in ("keys", "coef", "intercept"))
+    if scaling is not None:
+        expected.update(_TARGET_SCALING_ARRAYS)
     expected.update(key for key in arrays if key.startswith("optimizer/"))
     expected.update(member_keys)
     if unexpected := sorted(set(arrays) - expected):
@@ -1852,6 +1870,7 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         held_out=held_out,
         embeddings_coverage=coverage,
         ngrams=ngrams,
+        target_scaling=scaling,
     )
     model._fitted = dataclasses.replace(
         model._fitted,
@@ -1940,6 +1959,44 @@ def _decode_ngrams(
         head=config.head,
         C=C,
     )
+
+
+#: The arrays of a model whose head trains on standardized targets (version 9).
+_TARGET_SCALING_ARRAYS = ("targets/mean", "targets/scale")
+
+
+def _decode_target_scaling(
+    arrays: dict[str, np.ndarray], config: NetworkConfig, version: int
+) -> TargetScaling | None:
+    """The standardization of the targets, or None for a model without one.
+
+    Only a model of a head with ``standardize_y`` in a file of version 9 or
+    later has one; a model without one trained on the targets as they were
+    (a file of version 8 or older, and such a model saved again).
+    """
+    present = [name for name in _TARGET_SCALING_ARRAYS if name in arrays]
+    if not present:
+        return None
+    if version < 9 or not get_head(config.head).standardize_y:
+        raise _CorruptFileError(
+            f"a network with a {config.head!r:.60} head in a file of version "
+            f"{version} has no {present[0]} array"
+        )
+    if len(present) < len(_TARGET_SCALING_ARRAYS):
+        missing = sorted(set(_TARGET_SCALING_ARRAYS) - set(present))
+        raise _CorruptFileError(f"{_ARRAYS} has no {missing[0]!r} array")
+    mean, scale = (arrays[name] for name in _TARGET_SCALING_ARRAYS)
+    for name, array in zip(_TARGET_SCALING_ARRAYS, (mean, scale), strict=True):
+        if array.dtype != np.float64 or array.shape != (config.n_outputs,):
+            raise _CorruptFileError(
+                f"{name} is a {array.dtype} array of shape {array.shape}; "
+                f"expected float64 of shape ({config.n_outputs},)"
+            )
+        if not np.isfinite(array).all():
+            raise _CorruptFileError(f"{name} holds NaN or infinite values")
+    if not (scale > 0).all():
+        raise _CorruptFileError("targets/scale holds values that are not positive")
+    return TargetScaling(mean=np.array(mean), scale=np.array(scale))
 
 
 def _decode_classes(arrays: dict[str, np.ndarray], section: Any) -> np.ndarray:

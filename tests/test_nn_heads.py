@@ -2,6 +2,7 @@
 scikit-learn's metrics.  A head of one's own is tested in test_nn_custom_head.py.
 """
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -24,7 +25,7 @@ from skrnn.nn import (
     unregister_head,
 )
 from skrnn.nn._functional import log_sigmoid, log_softmax, sigmoid, softmax
-from skrnn.nn._heads import BUILTIN_HEADS
+from skrnn.nn._heads import BUILTIN_HEADS, TargetScaling
 
 BUILTIN = {"softmax", "logistic", "identity", "poisson"}
 
@@ -236,3 +237,48 @@ def test_an_overflowing_rate_is_an_infinite_loss_without_a_warning(dtype):
         score = HEADS["poisson"].score(z, y, w)
     assert loss == np.inf and dz.dtype == dtype and dz[1, 0] == np.inf
     assert score == -np.inf
+
+
+# ------------------------------------------------------- standardized targets
+
+
+def test_only_a_head_of_values_standardizes_its_targets():
+    assert HEADS["identity"].standardize_y
+    assert not HEADS["poisson"].standardize_y
+    with pytest.raises(ValueError, match="standardize_y=True is for heads of the"):
+        dataclasses.replace(HEADS["softmax"], standardize_y=True)
+    with pytest.raises(TypeError, match="standardize_y is a bool"):
+        dataclasses.replace(HEADS["identity"], standardize_y=1)
+
+
+@pytest.mark.parametrize("size", [1.0, 1e200], ids=["unit", "huge"])
+def test_the_standardization_of_targets_folds_into_the_output_layer(size):
+    rng = np.random.default_rng(0)
+    y = size * rng.normal([3.0, -2.0], [10.0, 0.1], size=(50, 2))
+    weights = rng.uniform(0.5, 2.0, size=50)
+    scaling = TargetScaling.fit(y, weights)
+    standardized = scaling.transform(y)
+    assert np.isfinite(scaling.scale).all()
+    assert_allclose(np.average(standardized, axis=0, weights=weights), 0, atol=1e-12)
+    assert_allclose(np.average(standardized**2, axis=0, weights=weights), 1)
+    params = {
+        "head.W_hy": rng.normal(size=(4, 2)),
+        "head.b_y": rng.normal(size=2),
+        "embed.E": rng.normal(size=(5, 4)),
+    }
+    features = rng.normal(size=(6, 4))
+    folded = scaling.output_params(params)
+    assert_allclose(
+        features @ folded["head.W_hy"] + folded["head.b_y"],
+        scaling.mean
+        + scaling.scale * (features @ params["head.W_hy"] + params["head.b_y"]),
+    )
+    assert folded["embed.E"] is params["embed.E"]
+    assert folded["head.W_hy"].dtype == params["head.W_hy"].dtype
+
+
+def test_constant_targets_are_not_scaled():
+    y = np.column_stack([np.full(10, 0.1), np.zeros(10)])
+    scaling = TargetScaling.fit(y, np.ones(10))
+    assert_array_equal(scaling.scale, [1.0, 1.0])
+    assert_allclose(scaling.transform(y), 0, atol=1e-15)

@@ -332,7 +332,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 8
+    assert metadata["format_version"] == FORMAT_VERSION == 9
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -2319,7 +2319,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 8
+    assert metadata["format_version"] == FORMAT_VERSION == 9
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2631,11 +2631,25 @@ def test_a_version_4_file_loads_without_companion():
     _refused_because(_write(metadata, arrays), "unexpected keys ['ngrams']")
 
 
+def _as_before_standardized_targets(model):
+    """``model`` as skrnn made it before version 9: trained on raw targets."""
+    fitted = model._fitted
+    model._fitted = dataclasses.replace(
+        fitted,
+        target_scaling=None,
+        members=tuple(
+            dataclasses.replace(member, target_scaling=None)
+            for member in fitted.members
+        ),
+    )
+
+
 @pytest.mark.parametrize("loss", ["squared_error", "poisson"])
 def test_a_version_7_regressor_file_loads_with_the_loss_of_its_head(loss):
     # Version 7 had no loss: a regressor's head was the identity, or that of
     # a subclass that set heads (a Poisson head of one's own, say).
     model = skrnn.RNNTextRegressor(**TINY, loss=loss).fit(X, np.arange(len(X)) % 3)
+    _as_before_standardized_targets(model)
     metadata, arrays = _read(_saved_bytes(model))
     metadata["format_version"] = 7
     _refused_because(
@@ -2646,3 +2660,107 @@ def test_a_version_7_regressor_file_loads_with_the_loss_of_its_head(loss):
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded.loss == loss
     assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+# ------------------------------------------------------- standardized targets
+
+OLD_REGRESSOR = json.loads((OLD_FILES / "regressor_e951b7e.json").read_text())
+
+
+def test_a_version_8_regressor_file_predicts_and_continues_as_before():
+    # Written by skrnn e951b7e, which trained on the targets as they were:
+    # loaded, it still does (no standardization), to the same predictions.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkrnnVersionWarning)
+        model = skrnn.load(OLD_FILES / "regressor_e951b7e.skrnn")
+    assert model._fitted.target_scaling is None
+    X_old, y_old = OLD_REGRESSOR["X"], np.array(OLD_REGRESSOR["y"])
+    assert_allclose(model.predict(X_old), OLD_REGRESSOR["predict"], rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(X_old, y_old)
+    assert model._fitted.target_scaling is None
+    assert_allclose(
+        model.predict(X_old), OLD_REGRESSOR["predict_after_partial_fit"], rtol=1e-5
+    )
+
+
+def test_a_regressor_file_holds_the_standardization_of_its_targets():
+    y = np.column_stack([1000.0 * (np.arange(len(X)) % 3) + 5, np.arange(len(X))])
+    model = skrnn.RNNTextRegressor(**TINY).fit(X, y)
+    metadata, arrays = _read(_saved_bytes(model))
+    scaling = model._fitted.target_scaling
+    assert_array_equal(arrays["targets/mean"], scaling.mean)
+    assert_array_equal(arrays["targets/scale"], scaling.scale)
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    # neither a Poisson regressor nor a classifier has one
+    for other in (
+        skrnn.RNNTextRegressor(**TINY, loss="poisson").fit(X, np.abs(y)),
+        RNNTextClassifier(**TINY).fit(X, Y),
+    ):
+        assert other._fitted.target_scaling is None
+        _, other_arrays = _read(_saved_bytes(other))
+        assert not {"targets/mean", "targets/scale"} & set(other_arrays)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda a: a.pop("targets/scale"), "has no 'targets/scale' array"),
+        (
+            lambda a: a.update({"targets/mean": a["targets/mean"].astype("f4")}),
+            "targets/mean is a float32 array of shape (1,)",
+        ),
+        (
+            lambda a: a.update({"targets/scale": np.ones(2)}),
+            "targets/scale is a float64 array of shape (2,)",
+        ),
+        (
+            lambda a: a.update({"targets/mean": np.array([np.nan])}),
+            "targets/mean holds NaN",
+        ),
+        (
+            lambda a: a.update({"targets/scale": np.array([-1.0])}),
+            "targets/scale holds values that are not positive",
+        ),
+    ],
+    ids=["missing", "dtype", "shape", "nan", "negative"],
+)
+def test_a_damaged_standardization_of_targets_is_refused(change, reason):
+    model = skrnn.RNNTextRegressor(**TINY).fit(X, 100.0 * (np.arange(len(X)) % 3))
+    metadata, arrays = _read(_saved_bytes(model))
+    change(arrays)
+    _refused_because(_write(metadata, arrays), reason)
+
+
+def test_a_standardization_of_targets_where_none_belongs_is_refused():
+    model = skrnn.RNNTextRegressor(**TINY).fit(X, 100.0 * (np.arange(len(X)) % 3))
+    metadata, arrays = _read(_saved_bytes(model))
+    metadata["format_version"] = 8
+    _refused_because(
+        _write(metadata, arrays),
+        "a network with a 'identity' head in a file of version 8 has no "
+        "targets/mean array",
+    )
+    classifier = RNNTextClassifier(**TINY).fit(X, Y)
+    metadata, arrays = _read(_saved_bytes(classifier))
+    arrays.update({"targets/mean": np.zeros(1), "targets/scale": np.ones(1)})
+    _refused_because(
+        _write(metadata, arrays),
+        "a network with a 'softmax' head in a file of version 9 has no targets/mean",
+    )
+
+
+def test_a_model_of_a_version_8_file_saves_again_without_standardization():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkrnnVersionWarning)
+        model = skrnn.load(OLD_FILES / "regressor_e951b7e.skrnn")
+    metadata, arrays = _read(_saved_bytes(model))
+    assert metadata["format_version"] == FORMAT_VERSION
+    assert "targets/mean" not in arrays
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded._fitted.target_scaling is None
+    assert_array_equal(
+        loaded.predict(OLD_REGRESSOR["X"]), model.predict(OLD_REGRESSOR["X"])
+    )

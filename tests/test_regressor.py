@@ -80,13 +80,14 @@ def test_several_outputs():
     assert reg.score(X, Y2) > 0.8
 
 
-def test_loss_is_half_the_mean_squared_error():
+def test_loss_is_half_the_mean_squared_error_of_the_standardized_targets():
     # With full-batch steps and no dropout, the first epoch's loss is that of
-    # the initial network, which a fit of zero steps would give.
+    # the initial network, which a fit of zero steps would give; the network
+    # trains on each output divided by its standard deviation.
     params = {**FAST, "batch_size": len(X), "dropout": 0.0, "input_dropout": 0.0}
     reg = RNNTextRegressor(**params, solver="sgd", learning_rate_init=1e-12)
     reg.set_params(max_iter=1).fit(X, Y2)
-    expected = 0.5 * np.mean((reg.predict(X) - Y2) ** 2)
+    expected = 0.5 * np.mean(((reg.predict(X) - Y2) / Y2.std(axis=0)) ** 2)
     assert reg.loss_curve_[0] == pytest.approx(expected, rel=1e-4)
 
 
@@ -140,25 +141,138 @@ def test_network_and_training_options(params):
     ],
 )
 def test_outputs_start_at_the_weighted_mean_of_targets_far_from_0(loss, targets, start):
-    # Steps too small to move the weights leave the bias where it started.
-    # From 0, targets near 2000 (years) were out of reach: a default fit on
-    # them predicted about 340.
+    # Steps too small to move the weights leave the bias where it started (in
+    # the targets' units, those of the weights that predict). From 0, targets
+    # near 2000 (years) were out of reach: a default fit on them predicted
+    # about 340.
     weights = np.arange(1.0, len(X) + 1)
     reg = RNNTextRegressor(
         **{**FAST, "max_iter": 1, "learning_rate_init": 1e-9}, loss=loss
     ).fit(X, targets, sample_weight=weights)
+    (predicting,) = reg._fitted.output_weights()
     assert_allclose(
-        reg.weights_["head.b_y"], start(targets, axis=0, weights=weights), rtol=1e-6
+        predicting["head.b_y"], start(targets, axis=0, weights=weights), rtol=1e-6
     )
     # a warm start keeps the fitted bias, whatever the new targets' mean
-    bias = reg.weights_["head.b_y"].copy()
+    bias = predicting["head.b_y"].copy()
     reg.set_params(warm_start=True).fit(X, targets + 1.0)
-    assert_allclose(reg.weights_["head.b_y"], bias, rtol=1e-6)
+    assert_allclose(reg._fitted.output_weights()[0]["head.b_y"], bias, rtol=1e-6)
 
 
 def test_a_default_fit_learns_targets_far_from_0():
     reg = RNNTextRegressor(**LEARNS).fit(X, Y + 2000.0)
     assert reg.score(X, Y + 2000.0) > 0.9
+
+
+@pytest.mark.parametrize(
+    ("dtype", "atol"), [(np.float64, 1e-7), (np.float32, 2e-2)], ids=["f64", "f32"]
+)
+@pytest.mark.parametrize("targets", [Y, Y2], ids=["one output", "two outputs"])
+def test_predictions_do_not_depend_on_the_targets_unit(dtype, atol, targets):
+    # Regression: the squared error's gradients grew with the targets' spread,
+    # for which Adam, clipping and the learning rate are not tuned: on targets
+    # of a spread of 1,000 R^2 fell from 0.43 to 0.20. Each output is now
+    # standardized, so that a fit on 1000 y + 5 is a fit on y, in other units
+    # (atol: float32's rounding of those units, a 1e-5 of the spread).
+    params = {**LEARNS, "max_iter": 20, "dtype": dtype, "n_estimators": 2}
+    weights = np.arange(1.0, len(X) + 1)
+    a = RNNTextRegressor(**params).fit(X, targets, sample_weight=weights)
+    b = RNNTextRegressor(**params).fit(X, 1000 * targets + 5, sample_weight=weights)
+    assert_allclose(b.predict(X), 1000 * a.predict(X) + 5, rtol=1e-6, atol=atol)
+    assert b.score(X, 1000 * targets + 5) == pytest.approx(
+        a.score(X, targets), abs=1e-6
+    )
+    # the training loss is that of the standardized targets, the same for both
+    assert_allclose(b.loss_curve_, a.loss_curve_, rtol=1e-4)
+    for staged_b, staged_a in zip(
+        b.staged_predict(X), a.staged_predict(X), strict=True
+    ):
+        assert_allclose(staged_b, 1000 * staged_a + 5, rtol=1e-6, atol=atol)
+    explained_b, explained_a = b.explain(X[2]), a.explain(X[2])
+    assert_allclose(
+        explained_b.attributions, 1000 * explained_a.attributions, atol=atol
+    )
+    assert_allclose(explained_b.prediction, 1000 * explained_a.prediction + 5)
+
+
+def test_early_stopping_scores_r2_whatever_the_targets_unit():
+    params = {
+        **LEARNS,
+        "max_iter": 10,
+        "dtype": np.float64,
+        "early_stopping": True,
+        "learning_rate": "constant",
+        "validation_fraction": 0.25,
+    }
+    a = RNNTextRegressor(**params).fit(X, Y)
+    b = RNNTextRegressor(**params).fit(X, 1000 * Y + 5)
+    assert_allclose(b.validation_scores_, a.validation_scores_, rtol=1e-6)
+    assert b.n_iter_ == a.n_iter_
+    assert_allclose(b.predict(X), 1000 * a.predict(X) + 5, rtol=1e-6, atol=1e-7)
+
+
+def test_partial_fit_and_warm_start_keep_the_standardization_of_the_first_call():
+    params = {**FAST, "dtype": np.float64, "learning_rate": "constant"}
+    first, later = slice(0, 4), slice(4, None)
+    streams = []
+    for unit, offset in [(1.0, 0.0), (1000.0, 5.0)]:
+        reg = RNNTextRegressor(**params)
+        reg.partial_fit(X[first], unit * Y2[first] + offset)
+        scaling = reg._fitted.target_scaling
+        assert_allclose(scaling.mean, unit * Y2[first].mean(axis=0) + offset)
+        assert_allclose(scaling.scale, unit * Y2[first].std(axis=0))
+        reg.partial_fit(X[later], unit * Y2[later] + offset)
+        assert reg._fitted.target_scaling is scaling
+        streams.append(reg.predict(X))
+    assert_allclose(streams[1], 1000 * streams[0] + 5, rtol=1e-6, atol=1e-7)
+    reg = RNNTextRegressor(**params, warm_start=True).fit(X, Y2)
+    scaling = reg._fitted.target_scaling
+    reg.fit(X, 10 * Y2)
+    assert reg._fitted.target_scaling is scaling
+    # a new fit standardizes anew
+    reg.set_params(warm_start=False).fit(X, 10 * Y2)
+    assert_allclose(reg._fitted.target_scaling.scale, 10 * Y2.std(axis=0))
+
+
+def test_constant_outputs_are_centred_but_not_scaled():
+    y = np.column_stack([Y, np.full(len(Y), 7.0)])
+    reg = RNNTextRegressor(**LEARNS).fit(X, y)
+    assert_allclose(reg._fitted.target_scaling.mean, [0.0, 7.0], atol=1e-12)
+    assert_allclose(reg._fitted.target_scaling.scale, [Y.std(), 1.0])
+    assert_allclose(reg.predict(X)[:, 1], 7.0, atol=0.05)
+
+
+def test_a_pickle_from_before_the_standardization_predicts_as_it_did():
+    reg = RNNTextRegressor(**FAST).fit(X, 100 * Y)
+    state = reg.__getstate__()
+    old = dict(state["_fitted"])
+    del old["target_scaling"]
+    old_reg = RNNTextRegressor.__new__(RNNTextRegressor)
+    old_reg.__setstate__({**state, "_fitted": old})
+    assert old_reg._fitted.target_scaling is None
+    # its weights are those of the targets as they were: it predicts them
+    inputs = reg._fitted.weights
+    expected = predict_logits(
+        inputs, old_reg.vectorizer_.transform(X), reg._fitted.config
+    )
+    assert_allclose(old_reg.predict(X), expected[:, 0], rtol=1e-6)
+
+
+def test_only_the_heads_that_declare_it_standardize_their_targets():
+    assert (
+        RNNTextRegressor(**FAST, loss="poisson")
+        .fit(X, 100 * COUNTS)
+        ._fitted.target_scaling
+        is None
+    )
+    raw = dataclasses.replace(skrnn.nn.HEADS["identity"], standardize_y=False)
+    skrnn.nn.register_head("raw_squared_error", raw)
+    try:
+        reg = RNNTextRegressor(**FAST, loss="raw_squared_error").fit(X, 100 * Y)
+        assert reg._fitted.target_scaling is None
+        assert reg.loss_curve_[0] > 100  # the squared error of the raw targets
+    finally:
+        skrnn.nn.unregister_head("raw_squared_error")
 
 
 def test_same_seed_same_model_and_sample_weight_scale_invariance():

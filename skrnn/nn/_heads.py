@@ -53,6 +53,7 @@ __all__ = [
     "HEADS",
     "HEAD_KINDS",
     "Head",
+    "TargetScaling",
     "accuracy",
     "get_head",
     "r2_score",
@@ -274,6 +275,15 @@ class Head:
         bias ``b_y`` (the weighted mean for ``identity``, its log for
         ``poisson``), so that targets far from 0 (years, prices) are within
         reach from the first step; None starts it at 0.
+    standardize_y : bool, default=False
+        For the ``"values"`` kind: whether the head trains on targets
+        standardized output by output, ``(y - mean) / std`` with the weighted
+        mean and standard deviation of the first fit, the outputs ``z`` then
+        being mapped back, ``mean + std * z``, so that a fit
+        does not depend on the targets' unit (prices in cents or in
+        thousands). True for ``identity``, whose outputs are in the targets'
+        units; a head whose outputs are not (``poisson``'s log-rates) leaves
+        it False.
 
     See Also
     --------
@@ -291,11 +301,21 @@ class Head:
     log_output: Callable[[np.ndarray], np.ndarray] | None = None
     check_y: Callable[[np.ndarray], None] | None = None
     initial_outputs: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    standardize_y: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in HEAD_KINDS:
             raise ValueError(
                 f"A head's kind is one of {list(HEAD_KINDS)}; got {self.kind!r:.40}."
+            )
+        if not isinstance(self.standardize_y, bool):
+            raise TypeError(
+                f"A head's standardize_y is a bool; got {self.standardize_y!r:.40}."
+            )
+        if self.standardize_y and self.kind != "values":
+            raise ValueError(
+                "standardize_y=True is for heads of the 'values' kind, whose "
+                f"targets are numbers; this head's kind is {self.kind!r}."
             )
         functions = [
             "loss",
@@ -357,6 +377,7 @@ _BUILTIN: dict[str, Head] = {
         score_name="R^2",
         reference_loss=_zero_guess_loss,
         initial_outputs=_mean_values,
+        standardize_y=True,
     ),
     "poisson": Head(
         kind="values",
@@ -371,6 +392,70 @@ _BUILTIN: dict[str, Head] = {
         initial_outputs=_log_mean_rates,
     ),
 }
+
+
+@dataclass(frozen=True)
+class TargetScaling:
+    """The standardization of the targets of a head with ``standardize_y``.
+
+    The network trains on ``(y - mean) / scale``, output by output, and its
+    outputs ``z`` stand for ``mean + scale * z`` in the targets' units:
+    :meth:`output_params` folds that map into the output layer, so that
+    every reader of the outputs (predictions, staged predictions,
+    explanations, ensembles) gets them in the targets' units.  A fit on
+    ``a * y + b`` (``a > 0``) then trains on the same standardized targets as
+    a fit on ``y``, and predicts ``a`` times as much plus ``b``.
+
+    Parameters
+    ----------
+    mean : ndarray of shape (n_outputs,)
+        Each output's weighted mean, float64.
+    scale : ndarray of shape (n_outputs,)
+        Each output's weighted standard deviation, float64, or 1 for an
+        output whose targets are constant.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, y: np.ndarray, sample_weight: np.ndarray) -> "TargetScaling":
+        """The scaling of targets ``y`` of shape (n_samples, n_outputs).
+
+        Computed in float64, the deviations divided by their largest value
+        first so that their squares stay finite.
+        """
+        y = y.astype(np.float64)
+        weights = sample_weight.astype(np.float64)
+        mean = np.average(y, axis=0, weights=weights)
+        deviations = y - mean
+        largest = np.abs(deviations).max(axis=0, initial=0.0)
+        largest[largest == 0] = 1.0
+        scale = largest * np.sqrt(
+            np.average((deviations / largest) ** 2, axis=0, weights=weights)
+        )
+        # constant targets (up to the rounding of their mean) are left unscaled
+        constant = scale <= 10 * np.finfo(np.float64).eps * np.abs(mean)
+        scale[constant | (scale == 0)] = 1.0
+        return cls(mean=mean, scale=scale)
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """The standardized targets, in ``y``'s dtype."""
+        return ((y - self.mean) / self.scale).astype(y.dtype, copy=False)
+
+    def output_params(self, params: Mapping[str, np.ndarray]) -> dict:
+        """Parameters whose outputs are ``mean + scale * z`` of ``params``' ``z``.
+
+        A new dict: the output layer's ``head.W_hy`` and ``head.b_y`` are new
+        arrays of their dtype, the other parameters ``params``' own.
+        """
+        W_hy, b_y = params["head.W_hy"], params["head.b_y"]
+        return {
+            **params,
+            "head.W_hy": (W_hy * self.scale).astype(W_hy.dtype),
+            "head.b_y": (b_y * self.scale + self.mean).astype(b_y.dtype),
+        }
+
 
 _REGISTRY: Registry[Head] = Registry(_BUILTIN, what="head", namespace="skrnn.nn")
 
