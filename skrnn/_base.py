@@ -1250,7 +1250,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         logits = parts[0] if len(parts) == 1 else np.concatenate(parts)
         # float64 as scikit-learn's estimators give on text (a TF-IDF and
         # LogisticRegression pipeline): the cast of float32 outputs is exact.
-        return logits.astype(np.float64, copy=False)
+        return model.to_targets(logits.astype(np.float64, copy=False))
 
     def _chunk_logits(self, predictor, chunks, n_workers, on_batch):
         """Each chunk's logits, in ``n_workers`` processes or, for 1, here."""

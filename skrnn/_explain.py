@@ -514,7 +514,7 @@ def _staged_ensemble(
     """The staged logits of a fitted model's output, one array a document.
 
     The members' mean output, blended with the n-gram companion's when the
-    model has one.
+    model has one, in the targets' units (see :meth:`FittedModel.to_targets`).
     """
     with single_threaded_blas():
         staged = [
@@ -525,8 +525,10 @@ def _staged_ensemble(
     if model.ngrams is not None:
         companions = staged_ngram_logits(model.ngrams, sequences)
     return [
-        blended_logits(
-            list(blocks), model.config.head, companion, ngram_weight, ngram_blend
+        model.to_targets(
+            blended_logits(
+                list(blocks), model.config.head, companion, ngram_weight, ngram_blend
+            )
         )
         for *blocks, companion in zip(*staged, companions, strict=True)
     ]
@@ -578,6 +580,7 @@ def explain_documents(
             ngram_blend=blend,
         )
     output = _output(config)
+    proba = model.to_targets(proba)
     head = get_head(config.head)
     if head.kind == "values":
         squeeze = 0 if config.n_outputs == 1 else slice(None)

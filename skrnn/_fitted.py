@@ -122,8 +122,10 @@ class FittedModel:
         """Every member's weights, whose outputs are in the targets' units.
 
         What prediction, staged predictions and explanations read: the
-        members' ``weights`` themselves, or with ``target_scaling`` folded
-        into their output layers (see :meth:`TargetScaling.output_params`).
+        members' ``weights`` themselves, or with ``target_scaling``'s scale
+        folded into their output layers (see
+        :meth:`TargetScaling.output_params`), their outputs then wanting
+        :meth:`to_targets`.
         """
         if self.target_scaling is None:
             return tuple(member.weights for member in self.ensemble)
@@ -131,6 +133,16 @@ class FittedModel:
             self.target_scaling.output_params(member.weights)
             for member in self.ensemble
         )
+
+    def to_targets(self, outputs: np.ndarray) -> np.ndarray:
+        """The outputs of :meth:`output_weights`' weights in the targets' units.
+
+        ``outputs`` as they are, or plus ``target_scaling``'s mean, in float64
+        (see :meth:`TargetScaling.add_mean`).
+        """
+        if self.target_scaling is None:
+            return outputs
+        return self.target_scaling.add_mean(outputs)
 
     def thaw(self) -> tuple[Params, BaseOptimizer, TrainingState, np.random.Generator]:
         """Copies of what training changes: weights, optimizer, state, generator."""

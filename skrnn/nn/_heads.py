@@ -400,9 +400,11 @@ class TargetScaling:
 
     The network trains on ``(y - mean) / scale``, output by output, and its
     outputs ``z`` stand for ``mean + scale * z`` in the targets' units:
-    :meth:`output_params` folds that map into the output layer, so that
-    every reader of the outputs (predictions, staged predictions,
-    explanations, ensembles) gets them in the targets' units.  A fit on
+    :meth:`output_params` folds the scale into the output layer, and every
+    reader of the outputs (predictions, staged predictions, explanations,
+    ensembles) adds the mean to them in float64 (:meth:`add_mean`), which
+    float32 weights would round away from targets far from 0 (1e8 plus a few
+    units).  A fit on
     ``a * y + b`` (``a > 0``) then trains on the same standardized targets as
     a fit on ``y``, and predicts ``a`` times as much plus ``b``.
 
@@ -444,17 +446,22 @@ class TargetScaling:
         return ((y - self.mean) / self.scale).astype(y.dtype, copy=False)
 
     def output_params(self, params: Mapping[str, np.ndarray]) -> dict:
-        """Parameters whose outputs are ``mean + scale * z`` of ``params``' ``z``.
+        """Parameters whose outputs are ``scale * z`` of ``params``' ``z``.
 
         A new dict: the output layer's ``head.W_hy`` and ``head.b_y`` are new
-        arrays of their dtype, the other parameters ``params``' own.
+        arrays of their dtype, the other parameters ``params``' own.  Their
+        outputs are in the targets' units once :meth:`add_mean` adds the mean.
         """
         W_hy, b_y = params["head.W_hy"], params["head.b_y"]
         return {
             **params,
             "head.W_hy": (W_hy * self.scale).astype(W_hy.dtype),
-            "head.b_y": (b_y * self.scale + self.mean).astype(b_y.dtype),
+            "head.b_y": (b_y * self.scale).astype(b_y.dtype),
         }
+
+    def add_mean(self, outputs: np.ndarray) -> np.ndarray:
+        """``outputs`` of :meth:`output_params`' weights plus the mean, float64."""
+        return np.asarray(outputs, dtype=np.float64) + self.mean
 
 
 _REGISTRY: Registry[Head] = Registry(_BUILTIN, what="head", namespace="skrnn.nn")
