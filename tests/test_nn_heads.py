@@ -277,6 +277,19 @@ def test_the_standardization_of_targets_maps_the_output_layer_back(size):
     assert folded["head.W_hy"].dtype == params["head.W_hy"].dtype
 
 
+def test_the_weighted_means_of_targets_take_huge_weights():
+    # Regression: the weighted mean of targets of 1e10 with weights of 1e300
+    # overflowed to inf, in the standardization and in the bias's start.
+    y = 1e10 * np.arange(10.0)[:, None]
+    unit = TargetScaling.fit(y, np.ones(10))
+    huge = TargetScaling.fit(y, np.full(10, 1e300))
+    assert_allclose(huge.mean, unit.mean)
+    assert_allclose(huge.scale, unit.scale)
+    for name in ("identity", "poisson"):
+        start = HEADS[name].initial_outputs
+        assert_allclose(start(y, np.full(10, 1e300)), start(y, np.ones(10)))
+
+
 def test_constant_targets_are_not_scaled():
     y = np.column_stack([np.full(10, 0.1), np.zeros(10)])
     scaling = TargetScaling.fit(y, np.ones(10))

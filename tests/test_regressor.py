@@ -310,6 +310,17 @@ def test_same_seed_same_model_and_sample_weight_scale_invariance():
     assert_array_equal(a.predict(X), b.predict(X))
 
 
+def test_huge_sample_weights_train_as_unit_ones():
+    # Regression: the weighted mean of the targets' standardization
+    # multiplied weights of 1e300 by targets of 1e10, an overflow that made
+    # the mean infinite and the training diverge.
+    params = {**FAST, "dtype": np.float64}
+    targets = 1e10 * Y
+    a = RNNTextRegressor(**params).fit(X, targets)
+    b = RNNTextRegressor(**params).fit(X, targets, sample_weight=np.full(len(X), 1e300))
+    assert_allclose(b.predict(X), a.predict(X), rtol=1e-6)
+
+
 def test_zero_weights_ignore_samples():
     # Only the "good" documents count: every prediction is pulled up.
     weights = (Y > 0).astype(float)

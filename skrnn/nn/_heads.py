@@ -136,9 +136,21 @@ def _rate_one_loss(y: np.ndarray, sample_weight: np.ndarray, n_outputs: int):
     return poisson_deviance(zero, y, sample_weight.astype(np.float64))[0] + n_outputs
 
 
+def _relative_weights(sample_weight: np.ndarray) -> np.ndarray:
+    """``sample_weight`` in float64, divided by the largest.
+
+    The same weighted averages, whose products of weights and values stay
+    finite when the weights are huge (1e300).
+    """
+    weights = sample_weight.astype(np.float64)
+    return weights / weights.max()
+
+
 def _mean_values(y: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
     """Each output's weighted mean: the constant of least squared error."""
-    return np.average(y.astype(np.float64), axis=0, weights=sample_weight)
+    return np.average(
+        y.astype(np.float64), axis=0, weights=_relative_weights(sample_weight)
+    )
 
 
 def _log_mean_rates(y: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
@@ -424,11 +436,12 @@ class TargetScaling:
     def fit(cls, y: np.ndarray, sample_weight: np.ndarray) -> "TargetScaling":
         """The scaling of targets ``y`` of shape (n_samples, n_outputs).
 
-        Computed in float64, the deviations divided by their largest value
-        first so that their squares stay finite.
+        Computed in float64, the weights divided by their largest value and
+        the deviations by theirs first, so that their products and squares
+        stay finite.
         """
         y = y.astype(np.float64)
-        weights = sample_weight.astype(np.float64)
+        weights = _relative_weights(sample_weight)
         mean = np.average(y, axis=0, weights=weights)
         deviations = y - mean
         largest = np.abs(deviations).max(axis=0, initial=0.0)
