@@ -1222,7 +1222,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         weight, blend = self._companion_blend(model)
         predictor = Predictor(
             vectorizer=model.vectorizer,
-            members=model.output_weights(),
+            members=tuple(member.weights for member in model.ensemble),
             config=model.config,
             ngrams=model.ngrams,
             ngram_weight=weight,

@@ -518,8 +518,8 @@ def _staged_ensemble(
     """
     with single_threaded_blas():
         staged = [
-            staged_logits(weights, sequences, model.config)
-            for weights in model.output_weights()
+            staged_logits(member.weights, sequences, model.config)
+            for member in model.ensemble
         ]
     companions = [None] * len(sequences)
     if model.ngrams is not None:
@@ -572,7 +572,7 @@ def explain_documents(
     staged = _staged_ensemble(model, sequences, weight, blend)
     with single_threaded_blas():
         proba, attributions = occlusion_attributions(
-            model.output_weights(),
+            [member.weights for member in model.ensemble],
             sequences,
             config,
             ngrams=model.ngrams,
@@ -581,6 +581,7 @@ def explain_documents(
         )
     output = _output(config)
     proba = model.to_targets(proba)
+    attributions = [model.to_targets(a, offset=False) for a in attributions]
     head = get_head(config.head)
     if head.kind == "values":
         squeeze = 0 if config.n_outputs == 1 else slice(None)

@@ -95,8 +95,8 @@ class FittedModel:
         by the first fit, shared by the ensemble; None trains on the targets
         as they are (a classifier, a head without ``standardize_y``, a model
         made before the standardization).  ``weights`` are those of the
-        standardized targets: :meth:`output_weights` gives the weights that
-        predict in the targets' units.
+        standardized targets: :meth:`to_targets` maps their outputs back to
+        the targets' units.
     """
 
     classes: np.ndarray | None
@@ -118,31 +118,18 @@ class FittedModel:
         """Every member of the ensemble, this one first."""
         return (self, *self.members)
 
-    def output_weights(self) -> tuple[Params, ...]:
-        """Every member's weights, whose outputs are in the targets' units.
+    def to_targets(self, outputs: np.ndarray, *, offset: bool = True) -> np.ndarray:
+        """The network's ``outputs`` in the targets' units.
 
-        What prediction, staged predictions and explanations read: the
-        members' ``weights`` themselves, or with ``target_scaling``'s scale
-        folded into their output layers (see
-        :meth:`TargetScaling.output_params`), their outputs then wanting
-        :meth:`to_targets`.
-        """
-        if self.target_scaling is None:
-            return tuple(member.weights for member in self.ensemble)
-        return tuple(
-            self.target_scaling.output_params(member.weights)
-            for member in self.ensemble
-        )
-
-    def to_targets(self, outputs: np.ndarray) -> np.ndarray:
-        """The outputs of :meth:`output_weights`' weights in the targets' units.
-
-        ``outputs`` as they are, or plus ``target_scaling``'s mean, in float64
-        (see :meth:`TargetScaling.add_mean`).
+        ``outputs`` as they are, or mapped back by ``target_scaling`` in
+        float64 (see :meth:`TargetScaling.inverse_transform`);
+        ``offset=False`` maps differences of outputs, which are only scaled.
         """
         if self.target_scaling is None:
             return outputs
-        return self.target_scaling.add_mean(outputs)
+        if not offset:
+            return self.target_scaling.scale * np.asarray(outputs, dtype=np.float64)
+        return self.target_scaling.inverse_transform(outputs)
 
     def thaw(self) -> tuple[Params, BaseOptimizer, TrainingState, np.random.Generator]:
         """Copies of what training changes: weights, optimizer, state, generator."""

@@ -151,8 +151,7 @@ def test_outputs_start_at_the_weighted_mean_of_targets_far_from_0(loss, targets,
     ).fit(X, targets, sample_weight=weights)
 
     def bias(model):
-        (predicting,) = model.output_weights()
-        return model.to_targets(predicting["head.b_y"])
+        return model.to_targets(model.weights["head.b_y"])
 
     assert_allclose(
         bias(reg._fitted), start(targets, axis=0, weights=weights), rtol=1e-6
@@ -199,29 +198,45 @@ def test_predictions_do_not_depend_on_the_targets_unit(dtype, atol, targets):
     assert_allclose(explained_b.prediction, 1000 * explained_a.prediction + 5)
 
 
-def test_float32_weights_predict_targets_far_from_0_as_float64_ones():
-    # Regression: the mean of the targets was folded into float32 output
-    # biases, whose rounding (8 at 1e8) lost the targets' spread of a few
-    # units: R^2 0.0 in float32 against 0.998 in float64. The mean is now
-    # added to the outputs in float64.
+@pytest.mark.parametrize(
+    ("unit", "offset"), [(1.0, 1e8), (1e-300, 0.0)], ids=["far from 0", "tiny"]
+)
+def test_float32_weights_predict_as_float64_ones_whatever_the_targets(unit, offset):
+    # Regression: the standardization was folded into float32 output
+    # layers, whose bias rounded 1e8 to a multiple of 8, losing targets
+    # spread over a few units (R^2 0.0 in float32 against 0.998 in float64),
+    # and whose weights times a scale of 1e-300 underflowed to 0. The outputs
+    # are now mapped back in float64.
     params = {**LEARNS, "max_iter": 20, "n_estimators": 2}
-    fits = [
-        RNNTextRegressor(**params, dtype=dtype).fit(X, Y + 1e8)
+    targets = unit * Y + offset
+    narrow, wide = (
+        RNNTextRegressor(**params, dtype=dtype).fit(X, targets)
         for dtype in (np.float32, np.float64)
-    ]
-    wide, narrow = fits[1], fits[0]
-    assert_allclose(narrow.predict(X), wide.predict(X), rtol=0, atol=1e-3)
-    assert narrow.score(X, Y + 1e8) == pytest.approx(wide.score(X, Y + 1e8), abs=1e-4)
+    )
+
+    def in_units(values):
+        return (np.asarray(values) - offset) / unit
+
+    assert_allclose(
+        in_units(narrow.predict(X)), in_units(wide.predict(X)), rtol=0, atol=1e-3
+    )
+    assert narrow.score(X, targets) == pytest.approx(wide.score(X, targets), abs=1e-4)
+    assert wide.score(X, targets) > 0.5
     for staged_narrow, staged_wide in zip(
         narrow.staged_predict(X), wide.staged_predict(X), strict=True
     ):
-        assert_allclose(staged_narrow, staged_wide, rtol=0, atol=1e-3)
-    explained = [fit.explain(X[2]) for fit in fits]
-    assert_allclose(explained[0].prediction, explained[1].prediction, atol=1e-3)
+        assert_allclose(
+            in_units(staged_narrow), in_units(staged_wide), rtol=0, atol=1e-3
+        )
+    explained = [fit.explain(X[2]) for fit in (narrow, wide)]
     assert_allclose(
-        explained[0].attributions, explained[1].attributions, rtol=0, atol=1e-3
+        in_units(explained[0].prediction),
+        in_units(explained[1].prediction),
+        atol=1e-3,
     )
-    assert np.abs(explained[1].attributions).max() > 0.1
+    attributions = [e.attributions / unit for e in explained]
+    assert_allclose(attributions[0], attributions[1], rtol=0, atol=1e-3)
+    assert np.abs(attributions[1]).max() > 0.1
 
 
 def test_early_stopping_scores_r2_whatever_the_targets_unit():

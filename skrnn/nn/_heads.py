@@ -411,14 +411,14 @@ class TargetScaling:
     """The standardization of the targets of a head with ``standardize_y``.
 
     The network trains on ``(y - mean) / scale``, output by output, and its
-    outputs ``z`` stand for ``mean + scale * z`` in the targets' units:
-    :meth:`output_params` folds the scale into the output layer, and every
-    reader of the outputs (predictions, staged predictions, explanations,
-    ensembles) adds the mean to them in float64 (:meth:`add_mean`), which
-    float32 weights would round away from targets far from 0 (1e8 plus a few
-    units).  A fit on
-    ``a * y + b`` (``a > 0``) then trains on the same standardized targets as
-    a fit on ``y``, and predicts ``a`` times as much plus ``b``.
+    outputs ``z`` stand for ``mean + scale * z`` in the targets' units, which
+    every reader of the outputs (predictions, staged predictions,
+    explanations, ensembles) computes in float64 (:meth:`inverse_transform`):
+    folded into float32 weights, the mean would round away the spread of
+    targets far from 0 (1e8 plus a few units) and the scale underflow for
+    tiny targets.  A fit on ``a * y + b`` (``a > 0``) then trains on the same
+    standardized targets as a fit on ``y``, and predicts ``a`` times as much
+    plus ``b``.
 
     Parameters
     ----------
@@ -458,23 +458,9 @@ class TargetScaling:
         """The standardized targets, in ``y``'s dtype."""
         return ((y - self.mean) / self.scale).astype(y.dtype, copy=False)
 
-    def output_params(self, params: Mapping[str, np.ndarray]) -> dict:
-        """Parameters whose outputs are ``scale * z`` of ``params``' ``z``.
-
-        A new dict: the output layer's ``head.W_hy`` and ``head.b_y`` are new
-        arrays of their dtype, the other parameters ``params``' own.  Their
-        outputs are in the targets' units once :meth:`add_mean` adds the mean.
-        """
-        W_hy, b_y = params["head.W_hy"], params["head.b_y"]
-        return {
-            **params,
-            "head.W_hy": (W_hy * self.scale).astype(W_hy.dtype),
-            "head.b_y": (b_y * self.scale).astype(b_y.dtype),
-        }
-
-    def add_mean(self, outputs: np.ndarray) -> np.ndarray:
-        """``outputs`` of :meth:`output_params`' weights plus the mean, float64."""
-        return np.asarray(outputs, dtype=np.float64) + self.mean
+    def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+        """``mean + scale * z``: outputs ``z`` in the targets' units, float64."""
+        return self.mean + self.scale * np.asarray(z, dtype=np.float64)
 
 
 _REGISTRY: Registry[Head] = Registry(_BUILTIN, what="head", namespace="skrnn.nn")
