@@ -507,7 +507,9 @@ def _in_documents(sample_weight: np.ndarray) -> np.ndarray:
     total = sample_weight.sum()
     if total <= 0:
         return sample_weight
-    return sample_weight * (np.count_nonzero(sample_weight > 0) / total)
+    # divided by the mean (not times its inverse, which overflows for
+    # subnormal weights such as 1e-310)
+    return sample_weight / (total / np.count_nonzero(sample_weight > 0))
 
 
 @contextlib.contextmanager

@@ -326,11 +326,17 @@ def test_a_zero_weight_is_a_document_left_out():
     assert not np.allclose(coef, unweighted, atol=1e-3)
 
 
-@pytest.mark.parametrize("scale", [1 / 60, 1000.0])
+@pytest.mark.parametrize(
+    "scale",
+    [1 / 60, 1000.0, 1e-310, 1e300],
+    ids=["sum 1", "thousands", "subnormal", "huge"],
+)
 def test_weights_scaled_by_a_constant_fit_the_same_companion(scale):
     # Regression: weights normalised to sum 1 made C 60 times smaller, and the
     # companion predicted the class frequencies; the network's loss, a
-    # weighted mean, does not change with the weights' scale.
+    # weighted mean, does not change with the weights' scale. Subnormal
+    # weights (1e-310) were multiplied by the inverse of their mean, which
+    # overflowed to inf, and liblinear refused the NaN features.
     sequences, y = _labelled(60, 2)
     weights = np.where(y == 1, 2.0, 1.0)
 
