@@ -35,7 +35,8 @@ length) the softmax model lost to the package's companion on every corpus
 (one split: ``topics20`` 55.6 % and 57.5 % against 80.0 %) at many
 times its fit time (50 to 260), so it is not among the rows.
 
-``--tfidf-grid`` sets the ``C`` values of ``OvR LR, tf-idf rows``;
+``--tfidf-grid`` sets the ``C`` values of ``OvR LR, tf-idf rows`` (one
+value: no inner CV);
 ``--no-multinomial`` leaves the softmax model out.  Each
 is scored alone and blended with the network by the package's default
 (normalised geometric) blend at each ``--weights`` value, paired against the
@@ -214,8 +215,13 @@ def _ovr_tfidf(X, y, X_val, n_classes):
     """Validation probabilities of one-vs-rest models, ``C`` by inner CV.
 
     The package's normalised sigmoids, ``C`` in :data:`TFIDF_GRID` chosen on
-    every class by unshuffled stratified 3-fold CV (the first best on ties).
+    every class by unshuffled stratified 3-fold CV (the first best on ties),
+    or its one value without the CV.
     """
+    if len(TFIDF_GRID) == 1:
+        (C,) = TFIDF_GRID
+        decision = _ovr_decisions(X, y, X_val, n_classes, C)
+        return np.exp(_ngrams._as_logits(decision, "softmax")), C
     counts = np.bincount(y, minlength=n_classes)
     n_splits = min(3, counts[counts > 0].min())
     scores = np.zeros(len(TFIDF_GRID))
