@@ -102,6 +102,14 @@ EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
 AUTO_MIN_STEPS = 1000
 AUTO_EPOCHS = (8, 200)
 
+#: ... and under the cosine, at most as many epochs (but at least one) as read
+#: ``AUTO_MAX_TOKENS`` tokens of the training documents in all: a fit costs
+#: time in proportion to the tokens it reads (about 150,000-250,000 a second
+#: on one core), and long documents (or very many) would pass a minute.  The
+#: sentence corpora, at most 1.8 million token-epochs, are left as they were
+#: (``benchmarks/long_documents.py``).
+AUTO_MAX_TOKENS = 5_000_000
+
 #: Training that ``n_jobs`` workers must save for an ensemble's members to
 #: train side by side, in tokens (the documents' tokens times epochs, times
 #: the rounds of members saved): about 2 s of the defaults' training on one
@@ -550,7 +558,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             n_train = len(documents) - (
                 math.ceil(self.validation_fraction * len(documents)) if hold_out else 0
             )
-            n_epochs = self._n_epochs(n_train)
+            # and the tokens an epoch reads (a hold-out's share estimated)
+            n_tokens = int(data.lengths.sum()) * n_train // len(documents)
+            n_epochs = self._n_epochs(n_train, n_tokens)
             max_epochs = 1 if incremental else n_epochs
             ensemble = start.ensemble
             fitted, all_stopped = [], True
@@ -645,15 +655,19 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """The companion's weight in the blend (0 without one), and the blend."""
         return 0.0, "geometric"
 
-    def _n_epochs(self, n_train):
-        """``max_iter`` for ``n_train`` training documents ("auto" resolved)."""
+    def _n_epochs(self, n_train, n_tokens):
+        """``max_iter`` for ``n_train`` training documents ("auto" resolved).
+
+        ``n_tokens`` is the number of tokens an epoch reads.
+        """
         if self.max_iter != "auto":
             return int(self.max_iter)
         low, high = AUTO_EPOCHS
         if self.learning_rate != "cosine":
             return high
         steps = -(-n_train // int(self.batch_size))
-        return min(high, max(low, -(-AUTO_MIN_STEPS // steps)))
+        epochs = min(high, max(low, -(-AUTO_MIN_STEPS // steps)))
+        return max(1, min(epochs, AUTO_MAX_TOKENS // max(1, n_tokens)))
 
     def _trained_members(self, ensemble, data, hold_out, epochs, hooks, incremental):
         """Each member trained, and whether a stopping rule ended its training.

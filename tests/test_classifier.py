@@ -42,7 +42,13 @@ from skrnn._optimizers import (
     cosine_learning_rate,
 )
 from skrnn._training import TrainingDivergedError, fit_epochs
-from skrnn.datasets import load_toy_sentiment
+from skrnn.datasets import (
+    load_movie_reviews,
+    load_sst2,
+    load_sst5,
+    load_toy_sentiment,
+    load_trec,
+)
 from skrnn.nn import CELLS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -1221,6 +1227,42 @@ def test_max_iter_auto_gives_the_cosine_at_least_1000_steps(
     assert _optimizer(clf).current_learning_rate == cosine_learning_rate(
         0.01, epochs * steps - 1, epochs * steps
     )
+
+
+@pytest.mark.parametrize(
+    ("max_tokens", "params", "epochs"),
+    [
+        (1000, {}, 13),  # 72 tokens an epoch: 13 epochs read at most 1000
+        (10, {}, 1),  # at least one epoch
+        (10_000, {}, 42),  # the budget does not bind: 1000 steps, as before
+        (1000, {"max_length": 2}, 20),  # the tokens read: 48 an epoch
+        # 24 documents trained on, 90 * 24 // 30 = 72 tokens an epoch
+        (1000, {"early_stopping": True, "validation_fraction": 0.2}, 13),
+        (10, {"max_iter": 30}, 30),  # an integer max_iter is not bounded
+    ],
+)
+def test_max_iter_auto_reads_at_most_auto_max_tokens(
+    monkeypatch, max_tokens, params, epochs
+):
+    monkeypatch.setattr(base_module, "AUTO_MAX_TOKENS", max_tokens)
+    n_docs = 30 if params.get("early_stopping") else 24
+    X = [f"w{i % 7} w{i % 5} x" for i in range(n_docs)]
+    y = [i % 2 for i in range(n_docs)]
+    clf = RNNTextClassifier(
+        **{**FAST, **NO_LOSS_STOP, "max_iter": "auto", **params}, batch_size=1
+    ).fit(X, y)
+    assert _optimizer(clf).schedule_epoch == epochs
+
+
+def test_max_iter_auto_token_budget_leaves_the_sentence_corpora_alone():
+    # The bundled corpora, sentences of about 10 to 21 tokens, train as
+    # before: 8 epochs of all their tokens stay within the budget, with
+    # room for twice as many sentences.
+    for load in (load_movie_reviews, load_sst2, load_sst5, load_trec):
+        X, _ = load(return_X_y=True)
+        vectorizer = RNNTextClassifier()._make_vectorizer()
+        n_tokens = sum(map(len, vectorizer.fit_transform(X)))
+        assert 2 * 8 * n_tokens <= base_module.AUTO_MAX_TOKENS, load.__name__
 
 
 def test_max_iter_auto_runs_other_schedules_200_epochs():
