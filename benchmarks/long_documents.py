@@ -25,8 +25,10 @@ recurs in real reviews.  ``make_long_documents`` and ``load_long`` build
 them for other scripts.
 
 Each model is fitted on the training documents and scored on the test
-documents (``--validation``: on a held-out fifth of the training documents
-instead, for choosing without the test set), side by side: every
+documents (``--validation``: on validation documents instead, made of a
+held-out fifth of the source's training sentences, the training documents
+of the other four fifths, for choosing without the test set; a fifth of
+the training documents would share their sentences), side by side: every
 RNNTextClassifier candidate (parameters over skrnn's defaults) with its
 epochs run, tokens per epoch and token-epochs (counts that do not depend on
 the load of the machine), its fit's wall and CPU seconds (the CPU
@@ -122,10 +124,26 @@ def make_long_documents(
 
 
 def load_long(
-    corpus, n_train, n_test, *, sentences_range=(5, 50), mix=(0.1, 0.4), seed=0
+    corpus,
+    n_train,
+    n_test,
+    *,
+    sentences_range=(5, 50),
+    mix=(0.1, 0.4),
+    seed=0,
+    validation=False,
 ):
-    """A corpus's long documents: ``(X_train, y_train), (X_test, y_test)``."""
+    """A corpus's long documents: ``(X_train, y_train), (X_test, y_test)``.
+
+    With ``validation``, the second pair is made of a held-out fifth of the
+    source's training sentences (stratified), and the first of the rest:
+    the test sentences are not read.
+    """
     (X_train, y_train), (X_test, y_test) = SOURCES[corpus]()
+    if validation:
+        X_train, X_test, y_train, y_test = train_test_split(
+            list(X_train), y_train, test_size=0.2, stratify=y_train, random_state=0
+        )
     rng = np.random.default_rng(seed)
     options = {"sentences_range": sentences_range, "mix": mix, "rng": rng}
     train = make_long_documents(list(X_train), y_train, n_train, **options)
@@ -202,7 +220,7 @@ def main():
     parser.add_argument(
         "--validation",
         action="store_true",
-        help="score on a held-out fifth of the training documents, not the test",
+        help="score on documents of held-out training sentences, not the test",
     )
     parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args()
@@ -214,13 +232,13 @@ def main():
     print("\n".join(environment_lines()))
     for corpus in args.corpora.split(","):
         train, test = load_long(
-            corpus, args.n_train, args.n_test, sentences_range=sentences_range, mix=mix
+            corpus,
+            args.n_train,
+            args.n_test,
+            sentences_range=sentences_range,
+            mix=mix,
+            validation=args.validation,
         )
-        if args.validation:
-            X_fit, X_val, y_fit, y_val = train_test_split(
-                *train, test_size=0.2, stratify=train[1], random_state=0
-            )
-            train, test = (X_fit, y_fit), (X_val, y_val)
         lengths = [len(d.split()) for d in train[0]]
         print(
             f"\n{corpus}: {len(train[0])} training documents ({np.mean(lengths):.0f} "
