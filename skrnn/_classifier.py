@@ -239,12 +239,13 @@ see SequenceVectorizer
         make at least 1000 steps of ``batch_size`` documents, at least 8 and
         at most 200 (at the default ``batch_size``: 200 for up to 160
         training documents, 32 for 1000, 8 from about 4000), but no more than
-        read 5 million tokens in all, and at least one epoch: long documents
-        (or very many) train fewer epochs, ``5_000_000 // n_tokens`` for
-        ``n_tokens`` tokens an epoch (counted up to ``max_length``), so that a
-        fit stays within about a minute (see :ref:`long-documents`; sentence
-        corpora of up to about 25,000 sentences are not affected).  Every
-        other schedule gets 200.
+        read 5 million tokens in all (each network of an ensemble), and at
+        least one epoch: long documents (or very many) train fewer epochs,
+        ``5_000_000 // n_tokens`` for ``n_tokens`` tokens an epoch (counted
+        up to ``max_length``), so that a network's training stays within
+        about a minute (see :ref:`long-documents`; sentence corpora of up to
+        about 25,000 sentences are not affected).  Every other schedule gets
+        200.
     shuffle : bool, default=True
         Whether to shuffle the documents (in length buckets) every epoch.
     tol : float, default=1e-4
