@@ -9,6 +9,7 @@ accuracy, subset accuracy or R^2) has not, and the weights of the best
 validation epoch are kept.
 """
 
+import contextlib
 import copy
 import math
 import time
@@ -34,13 +35,13 @@ from ._optimizers import (
 )
 from ._prediction import predict_logits
 from ._progress import PROGRESS_DELAY, batch_progress
+from ._shards import ShardTask, ShardWorkers, shard_gradient, shard_workers
 from ._threads import map_tasks, thread_pool
 from .nn import (
     HEADS,
     NetworkConfig,
     RowGrad,
     add_l2_penalty,
-    loss_and_grad,
     sum_row_grads,
 )
 from .nn._embedding import embedding_backward
@@ -48,11 +49,11 @@ from .nn._embedding import embedding_backward
 Params = dict[str, np.ndarray]
 
 #: Minibatches of more documents than this are split into interleaved shards of
-#: at most this many, whose gradients are computed independently (on ``n_jobs``
-#: threads: numpy releases the GIL in its loops and products) and summed.  The
-#: split depends on the batch alone, so that the model does not depend on
+#: at most this many, whose gradients are computed independently (with
+#: ``n_jobs``, in worker processes beside this one, or on threads) and summed.
+#: The split depends on the batch alone, so that the model does not depend on
 #: ``n_jobs``.
-SHARD_SIZE = 64
+SHARD_SIZE = 32
 
 #: A shard is padded to its longest document: one of more than this many
 #: padded positions (documents x steps) is cut, longest documents first, so that
@@ -159,6 +160,8 @@ def run_epoch(
     settings: TrainingSettings,
     rng: np.random.Generator,
     on_batch: Callable[[int], None] | None = None,
+    *,
+    workers: ShardWorkers | None = None,
 ) -> float:
     """Take one pass of minibatch steps over ``data``, updating ``params``.
 
@@ -178,6 +181,10 @@ def run_epoch(
         Source of shuffling and dropout.
     on_batch : callable, optional
         Called with the number of samples of each batch once it is done.
+    workers : ShardWorkers, optional
+        Worker processes that compute shards of the minibatches, on
+        ``params`` (which they hold in shared memory); without them, shards
+        run on ``settings.n_jobs`` threads.
 
     Returns
     -------
@@ -204,7 +211,7 @@ def run_epoch(
         total_penalty = 0.0
     else:
         total_loss, total_penalty, total_weight = _minibatch_epoch(
-            params, optimizer, data, config, settings, rng, on_batch
+            params, optimizer, data, config, settings, rng, on_batch, workers
         )
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
@@ -218,14 +225,24 @@ def run_epoch(
     return (total_loss + total_penalty) / total_weight
 
 
-def _minibatch_epoch(params, optimizer, data, config, settings, rng, on_batch):
+def _n_shards(settings: TrainingSettings, data: Dataset) -> int:
+    """Shards of a whole minibatch (before long documents are cut apart)."""
+    return -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
+
+
+def _minibatch_epoch(
+    params, optimizer, data, config, settings, rng, on_batch, workers=None
+):
     """The steps of :func:`run_epoch`; the total loss, penalty and weight."""
     total_loss = 0.0
     total_penalty = 0.0
     total_weight = 0.0
     dropout_rng = rng if config.draws_dropout else None
-    n_shards = -(-min(settings.batch_size, len(data.y)) // SHARD_SIZE)
-    with thread_pool(settings.n_jobs, n_shards) as pool:
+    if workers is not None:
+        runners = contextlib.nullcontext(workers)
+    else:
+        runners = thread_pool(settings.n_jobs, _n_shards(settings, data))
+    with runners as pool:
         for idx in minibatches(
             data.lengths, settings.batch_size, shuffle=settings.shuffle, rng=rng
         ):
@@ -252,7 +269,7 @@ def _train_step(
     config: NetworkConfig,
     settings: TrainingSettings,
     dropout_rng: np.random.Generator | None,
-    executor: Executor | None,
+    executor: Executor | ShardWorkers | None,
 ) -> tuple[float, float]:
     """One update from the minibatch ``idx``; returns its loss and L2 penalty."""
     # An optimizer with decoupled weight decay applies alpha itself.
@@ -286,7 +303,7 @@ def batch_loss_and_grad(
     config: NetworkConfig,
     alpha: float,
     dropout_rng: np.random.Generator | None,
-    executor: Executor | None = None,
+    executor: Executor | ShardWorkers | None = None,
     *,
     adversarial_epsilon: float = 0.0,
 ) -> tuple[float, float, Params]:
@@ -314,8 +331,9 @@ def batch_loss_and_grad(
         L2 penalty, added once for the whole batch.
     dropout_rng : numpy.random.Generator or None
         Source of the dropout masks; None turns dropout off.
-    executor : concurrent.futures.Executor, optional
-        Runs the shards; None runs them in turn.
+    executor : concurrent.futures.Executor or ShardWorkers, optional
+        Runs the shards: threads, or worker processes (that hold ``params``);
+        None runs them in turn.
     adversarial_epsilon : float, default=0.0
         Adds each shard's adversarial loss (see :func:`~skrnn.nn.loss_and_grad`):
         its perturbations are per document, so the split does not change them.
@@ -342,21 +360,22 @@ def batch_loss_and_grad(
         seeds = dropout_rng.integers(np.iinfo(np.int64).max, size=len(shards))
         rngs = [np.random.default_rng(seed) for seed in seeds]
 
-    def shard_loss_and_grad(k: int) -> tuple[float, Params]:
-        shard = shards[k]
-        ids, lengths = data.batch(shard)
-        return loss_and_grad(
-            params,
-            ids,
-            lengths,
+    tasks = [
+        ShardTask(
+            *data.batch(shard),
             data.y[shard],
-            config,
-            sample_weight=data.sample_weight[shard],
-            rng=rngs[k],
-            adversarial_epsilon=adversarial_epsilon,
+            data.sample_weight[shard],
+            rng,
+            adversarial_epsilon,
         )
-
-    results = map_tasks(executor, shard_loss_and_grad, range(len(shards)))
+        for shard, rng in zip(shards, rngs, strict=True)
+    ]
+    if isinstance(executor, ShardWorkers):
+        results = executor.run(tasks)
+    else:
+        results = map_tasks(
+            executor, lambda task: shard_gradient(params, config, task), tasks
+        )
     weights = [float(data.sample_weight[shard].sum()) for shard in shards]
     total = sum(weights)
     if len(shards) == 1:
@@ -712,24 +731,36 @@ def fit_epochs(
     optimizer and the random generator back as they were after the last
     completed epoch, sets ``state.interrupted`` and returns False, as
     scikit-learn's MLP keeps its weights when interrupted.
+
+    With ``settings.n_jobs`` of 2 or more, worker processes may compute
+    shards of the minibatches (:func:`~skrnn._shards.shard_workers`): for the
+    call, the values of ``params`` are then views of shared memory, and
+    ordinary arrays again when it returns.
     """
+    token_epochs = int(train.lengths.sum()) * max_epochs
+    per_sample = takes_per_sample_steps(params, optimizer, config, settings)
+    n_shards = 1 if per_sample else _n_shards(settings, train)
     try:
-        return _fit_epochs(
-            params,
-            optimizer,
-            train,
-            config,
-            settings,
-            state,
-            rng,
-            max_epochs=max_epochs,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            validation=validation,
-            verbose=verbose,
-            on_epoch_begin=on_epoch_begin,
-            on_epoch_end=on_epoch_end,
-        )
+        with shard_workers(
+            params, config, settings.n_jobs, n_shards, token_epochs
+        ) as workers:
+            return _fit_epochs(
+                params,
+                optimizer,
+                train,
+                config,
+                settings,
+                state,
+                rng,
+                max_epochs=max_epochs,
+                tol=tol,
+                n_iter_no_change=n_iter_no_change,
+                validation=validation,
+                verbose=verbose,
+                on_epoch_begin=on_epoch_begin,
+                on_epoch_end=on_epoch_end,
+                workers=workers,
+            )
     except KeyboardInterrupt:
         state.interrupted = True
         return False
@@ -751,6 +782,7 @@ def _fit_epochs(
     verbose,
     on_epoch_begin,
     on_epoch_end,
+    workers,
 ):
     """:func:`fit_epochs` without the handling of interrupts."""
     head = HEADS[config.head]
@@ -769,7 +801,16 @@ def _fit_epochs(
         # The epoch counts once its steps and its validation score are done;
         # an interrupt before that undoes it whole.
         try:
-            loss = run_epoch(params, optimizer, train, config, settings, rng, on_batch)
+            loss = run_epoch(
+                params,
+                optimizer,
+                train,
+                config,
+                settings,
+                rng,
+                on_batch,
+                workers=workers,
+            )
             score = None
             if validation is not None:
                 logits = predict_logits(params, validation.sequences, config)

@@ -2094,13 +2094,13 @@ def test_early_stopping_is_per_member():
 
 def test_adversarial_epsilon_reaches_every_step(monkeypatch):
     seen = []
-    original = training.loss_and_grad
+    original = training.shard_gradient
 
-    def spy(*args, **kwargs):
-        seen.append(kwargs["adversarial_epsilon"])
-        return original(*args, **kwargs)
+    def spy(params, config, task):
+        seen.append(task.adversarial_epsilon)
+        return original(params, config, task)
 
-    monkeypatch.setattr(training, "loss_and_grad", spy)
+    monkeypatch.setattr(training, "shard_gradient", spy)
     plain = _fit(max_iter=2)
     assert set(seen) == {0.0}
     seen.clear()

@@ -452,14 +452,14 @@ def test_any_unicode_text_fits_and_predicts(corpus, test):
 
 # ==================================================== faults during training
 
-#: 12 documents in batches of 4: three calls of loss_and_grad per epoch.
+#: 12 documents in batches of 4: three shard gradients per epoch.
 INTERRUPTIBLE = {**TINY, "batch_size": 4, "dropout": 0.25, "shuffle": True}
 CALLS_PER_EPOCH = 3
 
 
 def _interrupt_on_call(monkeypatch, k):
     """Make the k-th call of the training step raise KeyboardInterrupt."""
-    original = training_module.loss_and_grad
+    original = training_module.shard_gradient
     calls = itertools.count(1)
 
     def interrupting(*args, **kwargs):
@@ -467,7 +467,7 @@ def _interrupt_on_call(monkeypatch, k):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(training_module, "loss_and_grad", interrupting)
+    monkeypatch.setattr(training_module, "shard_gradient", interrupting)
 
 
 def _fit_interrupted(clf, monkeypatch, k, method="fit", **kwargs):

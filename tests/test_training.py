@@ -765,13 +765,13 @@ def test_long_documents_get_shards_of_their_own(monkeypatch):
     longest = int(data.lengths[idx[0]])
     monkeypatch.setattr(training_module, "MAX_SHARD_POSITIONS", 2 * longest)
     shards = []
-    original = training_module.loss_and_grad
+    original = training_module.shard_gradient
 
-    def spy(params, ids, *args, **kwargs):
-        shards.append(ids.shape)
-        return original(params, ids, *args, **kwargs)
+    def spy(params, config, task):
+        shards.append(task.ids.shape)
+        return original(params, config, task)
 
-    monkeypatch.setattr(training_module, "loss_and_grad", spy)
+    monkeypatch.setattr(training_module, "shard_gradient", spy)
     loss, penalty, grads = batch_loss_and_grad(params, data, idx, config, 0.1, None)
     assert max(steps * n for steps, n in shards) <= 2 * longest
     assert sum(n for _, n in shards) == len(idx)

@@ -1,0 +1,513 @@
+"""The shards of a minibatch, computed in worker processes beside this one.
+
+Training splits a minibatch into shards whose gradients are summed (see
+:func:`skrnn._training.batch_loss_and_grad`).  On threads, shards of a few
+dozen documents gain little: a step of a shard is a product and a dozen
+calls of a few microseconds, each handing the GIL over twice
+(``benchmarks/two_cores.py``).  Worker processes have no GIL to share.
+:class:`ShardWorkers` keeps the network's parameters in shared memory for
+one call of ``fit_epochs``, and joblib's worker processes compute shards
+beside this process:
+
+* at each step, this process gives a worker that has nothing left to do
+  some of the step's shards (one message through a pipe) and computes the
+  others itself;
+* a worker says when it starts a shard, and sends back its loss and
+  gradients when done; this process takes any shard that its worker has not
+  started by the time its own are done, so that a worker that the machine's
+  other work keeps waiting, or that is still starting, costs at most that
+  shard's time, and a worker that dies costs nothing but itself;
+* a worker only reads the parameters, and only during a step: this process
+  updates them once every shard of the step is in.
+
+Whichever process computes a shard, its gradient is the same to the bit (one
+BLAS thread in each), and the shards are the same whatever ``n_jobs``: so is
+the model.
+"""
+
+import contextlib
+import math
+import multiprocessing.connection
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.shared_memory import SharedMemory
+
+import numpy as np
+from joblib import effective_n_jobs
+from joblib.parallel import get_active_backend
+
+from ._threads import single_threaded_blas, worker_processes
+from .nn import NetworkConfig, loss_and_grad
+from .nn._cells import BUILTIN_CELLS
+from .nn._heads import BUILTIN_HEADS
+
+__all__ = [
+    "SHARD_WORKERS_MIN_TOKENS",
+    "ShardTask",
+    "ShardWorkers",
+    "n_shard_workers",
+    "shard_gradient",
+    "shard_workers",
+]
+
+Params = dict[str, np.ndarray]
+
+#: Training that starts worker processes must have at least this many
+#: token-epochs (tokens of the training documents times epochs; 2 epochs of
+#: MR's 200,000 tokens): starting a worker takes a second or so of the other
+#: core when joblib's pool is not running yet, and a fit of fewer tokens is
+#: over in about as long.
+SHARD_WORKERS_MIN_TOKENS = 2**18
+
+#: A worker whose shards of a step are not done this many seconds, and
+#: :data:`WORKER_TIMEOUT_FACTOR` times as long as this process took for its
+#: own, after this process's are done, is dropped for the rest of the fit
+#: and its shards computed here.
+WORKER_TIMEOUT = 10.0
+WORKER_TIMEOUT_FACTOR = 50.0
+
+#: Steps with workers over which their gain is judged (see
+#: :meth:`ShardWorkers._judge`), and the most steps computed alone after a
+#: judgement that they did not pay.
+JUDGED_STEPS = 8
+MAX_ALONE_STEPS = 256
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """One shard of a minibatch: what its loss and gradients are computed from.
+
+    Parameters
+    ----------
+    ids : ndarray of int of shape (n_steps, n_samples)
+        Padded, time-major token ids.
+    lengths : ndarray of shape (n_samples,)
+        Lengths in decreasing order.
+    y : ndarray
+        The targets, as the output head takes them.
+    sample_weight : ndarray of shape (n_samples,)
+        The documents' weights.
+    rng : numpy.random.Generator or None
+        The shard's source of dropout masks; None turns dropout off.
+    adversarial_epsilon : float
+        See :func:`~skrnn.nn.loss_and_grad`.
+    """
+
+    ids: np.ndarray
+    lengths: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray
+    rng: np.random.Generator | None
+    adversarial_epsilon: float
+
+
+def shard_gradient(
+    params: Params, config: NetworkConfig, task: ShardTask
+) -> tuple[float, Params]:
+    """The loss of a shard and its gradients (:func:`~skrnn.nn.loss_and_grad`)."""
+    return loss_and_grad(
+        params,
+        task.ids,
+        task.lengths,
+        task.y,
+        config,
+        sample_weight=task.sample_weight,
+        rng=task.rng,
+        adversarial_epsilon=task.adversarial_epsilon,
+    )
+
+
+def _attach(name: str, layout) -> tuple[SharedMemory, Params]:
+    """The parameters that another process keeps in the shared memory ``name``."""
+    # Python 3.13 lets a process attach without tracking the memory, which
+    # its creator frees; before, the worker shares its creator's tracker.
+    kwargs = {"track": False} if sys.version_info >= (3, 13) else {}
+    memory = SharedMemory(name=name, **kwargs)
+    return memory, _views(memory, layout)
+
+
+def _views(memory: SharedMemory, layout) -> Params:
+    # np.frombuffer holds the buffer: the memory cannot be closed (unmapped)
+    # under an array that still uses it.
+    return {
+        name: np.frombuffer(
+            memory.buf, dtype, count=math.prod(shape), offset=offset
+        ).reshape(shape)
+        for name, shape, dtype, offset in layout
+    }
+
+
+def _close(memory: SharedMemory) -> None:
+    """Unmap ``memory``, or if arrays still use it, once they no longer do."""
+    _LINGERING.append(memory)
+    for kept in list(_LINGERING):
+        with contextlib.suppress(BufferError):
+            kept.close()
+            _LINGERING.remove(kept)
+
+
+#: Shared memory that arrays kept elsewhere (by a callback, past the end of
+#: the fit) still used when it was to be closed: :func:`_close` tries again.
+_LINGERING: list[SharedMemory] = []
+
+
+def _serve(
+    connection, memory_name: str, layout, config: NetworkConfig, errstate: dict
+) -> None:
+    """A worker: the shards it is sent, until it is sent None or the pipe closes.
+
+    Each message is a step and a list of ``(index, ShardTask)``.  The worker
+    says ``("started", step, index)`` before each shard and
+    ``("done", step, index, (loss, grads))`` after it, or
+    ``("failed", step, index)`` if it raised (the other process computes the
+    shard again, and raises there).  Floating-point errors are handled as
+    ``errstate`` says, as in the training process.
+    """
+    memory, params = _attach(memory_name, layout)
+    try:
+        connection.send(("ready", os.getpid()))
+        with single_threaded_blas(), np.errstate(**errstate):
+            while (message := connection.recv()) is not None:
+                step, shards = message
+                for index, task in shards:
+                    connection.send(("started", step, index))
+                    try:
+                        result = shard_gradient(params, config, task)
+                    except Exception:
+                        connection.send(("failed", step, index))
+                    else:
+                        connection.send(("done", step, index, result))
+    except (EOFError, OSError):
+        pass  # the training process closed the pipe: the fit is over
+    finally:
+        del params
+        _close(memory)
+        connection.close()
+
+
+class _Worker:
+    """One worker as the training process sees it: its pipe, what it was sent."""
+
+    def __init__(self, connection, other_end, future) -> None:
+        self.connection = connection
+        # the worker's end, kept open until the worker has it
+        self.other_end = other_end
+        self.future = future
+        self.ready = False
+        self.pid: int | None = None
+        # the step and shard indices sent and not yet done (or failed)
+        self.step = 0
+        self.pending: set[int] = set()
+        self.started: set[int] = set()
+
+    @property
+    def free(self) -> bool:
+        return self.ready and not self.pending
+
+
+class ShardWorkers:
+    """Worker processes that compute shards of this fit's minibatches.
+
+    On creation, the values of ``params`` are replaced by views of one block
+    of shared memory, holding the same numbers; :meth:`close` puts ordinary
+    arrays back.  Use it as a context manager.
+
+    Parameters
+    ----------
+    params : dict of ndarray
+        The network's parameters; its values are replaced (see above).
+    config : NetworkConfig
+        The architecture.
+    n_workers : int
+        Worker processes to start.
+    pool_size : int
+        The size of joblib's pool of worker processes to ask for: the
+        ``n_jobs`` that its other calls use, so that the pool is not resized
+        from call to call.
+    """
+
+    def __init__(
+        self, params: Params, config: NetworkConfig, n_workers: int, pool_size: int
+    ) -> None:
+        from joblib.externals.loky import get_reusable_executor
+
+        self._params = params
+        self._config = config
+        layout, offset = [], 0
+        for name, value in params.items():
+            offset = -(-offset // 64) * 64  # aligned for SIMD loads
+            layout.append((name, value.shape, value.dtype.str, offset))
+            offset += value.nbytes
+        self._memory = SharedMemory(create=True, size=max(offset, 1))
+        shared = _views(self._memory, layout)
+        for name, value in params.items():
+            shared[name][...] = value
+        params.update(shared)
+        self._step = 0
+        self._workers: list[_Worker] = []
+        # steps to compute here alone, and how many the next judgement gives
+        self._alone = 0
+        self._backoff = 1
+        self._judged: list[tuple[float, float]] = []
+        try:
+            executor = (
+                get_reusable_executor(max_workers=pool_size) if n_workers else None
+            )
+            for _ in range(n_workers):
+                here, there = multiprocessing.Pipe()
+                future = executor.submit(
+                    _serve, there, self._memory.name, layout, config, np.geterr()
+                )
+                self._workers.append(_Worker(here, there, future))
+        except Exception:
+            # No processes here (a daemonic process, a broken pool): every
+            # shard is computed in this process, to the same model.
+            self._drop_all()
+
+    def __enter__(self) -> "ShardWorkers":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def run(self, tasks: Sequence[ShardTask]) -> list[tuple[float, Params]]:
+        """Each shard's loss and gradients, in the order of ``tasks``.
+
+        Parameters
+        ----------
+        tasks : sequence of ShardTask
+            The shards of one minibatch, on the parameters this object holds.
+
+        Returns
+        -------
+        list of (float, dict)
+            What :func:`shard_gradient` returns for each.
+        """
+        self._step += 1
+        results: list = [None] * len(tasks)
+        for worker in list(self._workers):
+            self._read_waiting(worker)
+        free = [worker for worker in self._workers if worker.free]
+        if self._alone > 0 or not free:
+            self._alone = max(0, self._alone - 1)
+            return [self._compute(task) for task in tasks]
+        n_parts = 1 + len(free)
+        start = time.perf_counter()
+        for k, worker in enumerate(free, start=1):
+            shards = [(i, tasks[i]) for i in range(k, len(tasks), n_parts)]
+            if shards:
+                self._send(worker, shards)
+        own = range(0, len(tasks), n_parts)
+        for i in own:
+            results[i] = self._compute(tasks[i])
+        own_seconds = time.perf_counter() - start
+        # A worker that takes many times as long as this process for its
+        # shards is stopped (suspended, or swapping): its shards are computed
+        # here.
+        deadline = time.perf_counter() + max(
+            WORKER_TIMEOUT, WORKER_TIMEOUT_FACTOR * own_seconds
+        )
+        # Take the shards that no worker has started; wait for the others.
+        for worker in list(self._workers):
+            self._read_waiting(worker, results)
+            if worker.step == self._step:
+                for i in sorted(worker.pending - worker.started):
+                    if results[i] is None:
+                        results[i] = self._compute(tasks[i])
+        while waiting := [
+            worker
+            for worker in self._workers
+            if worker.step == self._step
+            and any(results[i] is None for i in worker.pending)
+        ]:
+            ready = multiprocessing.connection.wait(
+                [worker.connection for worker in waiting],
+                timeout=max(0.0, deadline - time.perf_counter()),
+            )
+            if not ready:
+                for worker in waiting:
+                    self._drop(worker)
+                break
+            for connection in ready:
+                worker = next(w for w in waiting if w.connection is connection)
+                self._read(worker, results)
+        for i, result in enumerate(results):
+            if result is None:  # a worker failed or died
+                results[i] = self._compute(tasks[i])
+        self._judge(time.perf_counter() - start, own_seconds / len(own) * len(tasks))
+        return results
+
+    def _judge(self, seconds: float, alone: float) -> None:
+        """Compute steps alone for a while if the workers do not pay.
+
+        ``seconds`` is what a step with the workers took, ``alone`` what
+        this process would have taken without them, judging by its own
+        shards.  After :data:`JUDGED_STEPS` steps with workers that took
+        longer in all than alone, the next steps are computed here alone:
+        one, then twice as many after each such judgement in a row, up to
+        :data:`MAX_ALONE_STEPS`, as when the machine's other work keeps a
+        core busy.
+        """
+        self._judged.append((seconds, alone))
+        if len(self._judged) < JUDGED_STEPS:
+            return
+        with_workers, without = map(sum, zip(*self._judged, strict=True))
+        self._judged.clear()
+        if with_workers > without:
+            self._alone = self._backoff
+            self._backoff = min(2 * self._backoff, MAX_ALONE_STEPS)
+        else:
+            self._backoff = 1
+
+    def _compute(self, task: ShardTask) -> tuple[float, Params]:
+        return shard_gradient(self._params, self._config, task)
+
+    def _send(self, worker: _Worker, shards) -> None:
+        try:
+            worker.connection.send((self._step, shards))
+        except (OSError, ValueError):
+            self._drop(worker)
+            return
+        worker.step = self._step
+        worker.pending = {i for i, _ in shards}
+        worker.started = set()
+
+    def _read_waiting(self, worker: _Worker, results=None) -> None:
+        """Read what ``worker`` has sent, without waiting."""
+        if not worker.ready and worker.future.done():
+            self._drop(worker)  # it never started: joblib's pool broke
+            return
+        try:
+            while worker in self._workers and worker.connection.poll():
+                self._read(worker, results)
+        except (OSError, ValueError):
+            self._drop(worker)
+
+    def _read(self, worker: _Worker, results=None) -> None:
+        """Read one message of ``worker``'s; one of another step only frees it."""
+        try:
+            message = worker.connection.recv()
+        except (EOFError, OSError, ValueError):
+            self._drop(worker)
+            return
+        kind = message[0]
+        if kind == "ready":
+            worker.ready = True
+            worker.pid = message[1]
+            worker.other_end.close()
+            return
+        step, index = message[1], message[2]
+        if step != worker.step:
+            return
+        if kind == "started":
+            worker.started.add(index)
+            return
+        worker.pending.discard(index)
+        if (
+            kind == "done"
+            and step == self._step
+            and results is not None
+            and results[index] is None
+        ):
+            results[index] = message[3]
+
+    def _drop(self, worker: _Worker) -> None:
+        """Stop using a worker (it died, or its pipe broke)."""
+        with contextlib.suppress(Exception):
+            worker.connection.close()
+            worker.other_end.close()
+        if worker in self._workers:
+            self._workers.remove(worker)
+
+    def _drop_all(self) -> None:
+        for worker in list(self._workers):
+            with contextlib.suppress(Exception):
+                worker.connection.send(None)
+            self._drop(worker)
+
+    def close(self) -> None:
+        """Stop the workers and put ordinary arrays back into the parameters.
+
+        The workers are told to stop and not waited for: one still starting
+        stops as soon as it finds the pipe closed.
+        """
+        self._drop_all()
+        for name, value in self._params.items():
+            self._params[name] = value.copy()
+        with contextlib.suppress(FileNotFoundError):
+            self._memory.unlink()
+        _close(self._memory)
+
+
+def n_shard_workers(
+    n_jobs: int | None,
+    config: NetworkConfig,
+    n_shards: int,
+    token_epochs: int,
+) -> int:
+    """How many worker processes compute shards beside this one (0: none).
+
+    Workers need ``n_jobs`` of 2 or more, minibatches of two shards or more,
+    joblib's processes (not its threads, as inside a parallel search, whose
+    workers are busy), a built-in cell and head (another process knows only
+    those that a module it imports registers), training enough to pay for
+    starting them (:data:`SHARD_WORKERS_MIN_TOKENS`) and no other thread of
+    this process using joblib's workers.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        As scikit-learn's ``n_jobs``.
+    config : NetworkConfig
+        The architecture.
+    n_shards : int
+        Shards of a whole minibatch.
+    token_epochs : int
+        Tokens of the training documents times the most epochs of this call.
+
+    Returns
+    -------
+    int
+        Workers, one fewer than the processes that compute a step's shards.
+    """
+    n_processes = min(effective_n_jobs(n_jobs), n_shards)
+    if (
+        n_processes < 2
+        or token_epochs < SHARD_WORKERS_MIN_TOKENS
+        or config.cell not in BUILTIN_CELLS
+        or config.head not in BUILTIN_HEADS
+    ):
+        return 0
+    backend, _ = get_active_backend()
+    if getattr(backend, "uses_threads", False):
+        return 0
+    return n_processes - 1
+
+
+@contextlib.contextmanager
+def shard_workers(
+    params: Params,
+    config: NetworkConfig,
+    n_jobs: int | None,
+    n_shards: int,
+    token_epochs: int,
+) -> Iterator[ShardWorkers | None]:
+    """:class:`ShardWorkers` for a call of ``fit_epochs``, or None.
+
+    None when :func:`n_shard_workers` says none, or while another thread
+    of this process uses joblib's workers (``_threads.worker_processes``).
+    """
+    n_workers = n_shard_workers(n_jobs, config, n_shards, token_epochs)
+    if n_workers == 0:
+        yield None
+        return
+    pool_size = max(effective_n_jobs(n_jobs), n_workers)
+    with worker_processes(pool_size) as granted:
+        if granted < 2:
+            yield None
+            return
+        with ShardWorkers(params, config, n_workers, pool_size) as workers:
+            yield workers

@@ -1,0 +1,359 @@
+"""Tests for skrnn._shards: minibatch shards computed in worker processes."""
+
+import contextlib
+import os
+import signal
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky.process_executor import TerminatedWorkerError
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+
+import skrnn._shards as shards_module
+from skrnn import RNNTextClassifier, RNNTextRegressor
+from skrnn._shards import (
+    ShardTask,
+    ShardWorkers,
+    n_shard_workers,
+    shard_gradient,
+)
+from skrnn.datasets import load_toy_sentiment
+from skrnn.nn import NetworkConfig, RowGrad
+from skrnn.nn._network import init_params
+
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32", reason="signals to stop and kill a worker are POSIX"
+)
+
+
+def _problem(n_shards=3, dropout=0.0):
+    rng = np.random.default_rng(0)
+    config = NetworkConfig(
+        n_vocab=40,
+        n_outputs=3,
+        cell="gru",
+        hidden_size=6,
+        embedding_dim=5,
+        dropout=dropout,
+        pooling="mean",
+    )
+    params = init_params(config, rng, np.dtype(np.float64), zero_ids=(0, 1))
+    tasks = []
+    for k in range(n_shards):
+        n = 4 + k
+        lengths = np.sort(rng.integers(1, 7, size=n))[::-1]
+        ids = np.zeros((lengths[0], n), np.int32)
+        for j, length in enumerate(lengths):
+            ids[:length, j] = rng.integers(2, 40, size=length)
+        tasks.append(
+            ShardTask(
+                ids,
+                lengths,
+                rng.integers(0, 3, size=n),
+                rng.uniform(0.5, 2.0, size=n),
+                np.random.default_rng(k) if dropout else None,
+                0.5 * k,
+            )
+        )
+    return config, params, tasks
+
+
+def _dense(grads):
+    return {
+        name: grad.toarray() if isinstance(grad, RowGrad) else grad
+        for name, grad in grads.items()
+    }
+
+
+def _assert_same_results(results, expected):
+    assert len(results) == len(expected)
+    for (loss, grads), (expected_loss, expected_grads) in zip(
+        results, expected, strict=True
+    ):
+        assert loss == expected_loss
+        expected_grads = _dense(expected_grads)
+        for name, grad in _dense(grads).items():
+            assert_array_equal(grad, expected_grads[name], err_msg=name)
+
+
+def _wait_until_ready(workers, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not all(worker.ready for worker in workers._workers):
+        assert time.monotonic() < deadline, [
+            worker.future for worker in workers._workers
+        ]
+        for worker in list(workers._workers):
+            workers._read_waiting(worker)
+        time.sleep(0.01)
+
+
+def _expected(n_shards, dropout=0.0):
+    """The shards' results in this process, on tasks of their own.
+
+    A task's dropout generator is used up by its computation: the tasks to
+    compare with are made anew, the same.
+    """
+    config, params, tasks = _problem(n_shards, dropout)
+    return [shard_gradient(params, config, task) for task in tasks]
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+def test_workers_give_the_shards_of_this_process_to_the_bit(monkeypatch, dropout):
+    config, params, tasks = _problem(n_shards=4, dropout=dropout)
+    expected = _expected(4, dropout)
+    computed_here = []
+    original = ShardWorkers._compute
+
+    def spy(self, task):
+        computed_here.append(task)
+        time.sleep(0.5)  # time enough for the worker to start its shards
+        return original(self, task)
+
+    monkeypatch.setattr(ShardWorkers, "_compute", spy)
+    with ShardWorkers(params, config, n_workers=1, pool_size=2) as workers:
+        _wait_until_ready(workers)
+        results = workers.run(tasks)
+    _assert_same_results(results, expected)
+    # the worker took its share: this process computed at most its own and
+    # those the worker had not started
+    assert len(computed_here) < len(tasks)
+
+
+def test_the_parameters_are_ordinary_arrays_again_after_close():
+    config, params, _ = _problem()
+    before = {name: value.copy() for name, value in params.items()}
+    with ShardWorkers(params, config, n_workers=1, pool_size=2) as workers:
+        memory = workers._memory.buf
+        assert all(np.shares_memory(value, memory) for value in params.values())
+        kept = params["head.W_hy"]  # a view kept past the end (by a callback)
+        params["head.W_hy"][0, 0] += 1.0  # an update in place
+        _wait_until_ready(workers)
+    assert kept[0, 0] == before["head.W_hy"][0, 0] + 1.0
+    for name, value in params.items():
+        assert value.base is None
+        assert value.flags.c_contiguous and value.flags.writeable
+        if name != "head.W_hy":
+            assert_array_equal(value, before[name])
+    assert params["head.W_hy"][0, 0] == before["head.W_hy"][0, 0] + 1.0
+
+
+def test_a_worker_that_dies_costs_only_itself():
+    config, params, tasks = _problem(n_shards=4)
+    expected = _expected(4)
+    with ShardWorkers(params, config, n_workers=1, pool_size=2) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        os.kill(worker.pid, signal.SIGKILL)
+        assert worker.connection.poll(30)  # the end of the pipe: dead
+        results = [workers.run(tasks) for _ in range(2)]
+        assert workers._workers == []
+    for result in results:
+        _assert_same_results(result, expected)
+    # A fit right after computes its shards here (joblib's pool, broken by
+    # the death, fails its workers) to the same results...
+    config, params, tasks = _problem(n_shards=4)
+    with ShardWorkers(params, config, n_workers=1, pool_size=2) as workers:
+        _assert_same_results(workers.run(tasks), expected)
+    # ...and joblib makes a new pool for the next ones.
+    for _ in range(10):
+        with contextlib.suppress(TerminatedWorkerError):
+            assert get_reusable_executor(max_workers=2).submit(int, 3).result() == 3
+            break
+
+
+def test_the_shards_of_a_worker_that_has_not_started_them_are_taken():
+    config, params, tasks = _problem(n_shards=2)
+    expected = _expected(2)
+    with ShardWorkers(params, config, n_workers=1, pool_size=2) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        os.kill(worker.pid, signal.SIGSTOP)  # kept off the cores by other work
+        try:
+            start = time.monotonic()
+            results = workers.run(tasks)
+            waited = time.monotonic() - start
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+        # not waited for, and kept: it takes shards again once it is free
+        assert waited < shards_module.WORKER_TIMEOUT
+        assert workers._workers == [worker]
+        _assert_same_results(results, expected)
+        _assert_same_results(workers.run(_problem(n_shards=2)[2]), expected)
+
+
+def _long_shard(n_docs=3000, n_steps=60):
+    rng = np.random.default_rng(1)
+    lengths = np.full(n_docs, n_steps)
+    return ShardTask(
+        rng.integers(2, 40, size=(n_steps, n_docs)).astype(np.int32),
+        lengths,
+        rng.integers(0, 3, size=n_docs),
+        np.ones(n_docs),
+        None,
+        0.0,
+    )
+
+
+def test_a_worker_suspended_in_its_shard_is_dropped_after_the_timeout(monkeypatch):
+    monkeypatch.setattr(shards_module, "WORKER_TIMEOUT", 0.5)
+    config, params, tasks = _problem(n_shards=1)
+    tasks = [tasks[0], _long_shard()]
+    expected = [shard_gradient(params, config, task) for task in tasks]
+    with ShardWorkers(params, config, n_workers=1, pool_size=2) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        original = workers._read_waiting
+
+        def stop_once_started(w, results=None):
+            # once the worker says it started its long shard, it is stopped
+            original(w, results)
+            if w is worker and results is not None:
+                while not w.started:
+                    original(w, results)
+                os.kill(worker.pid, signal.SIGSTOP)
+
+        monkeypatch.setattr(workers, "_read_waiting", stop_once_started)
+        try:
+            start = time.monotonic()
+            results = workers.run(tasks)
+            waited = time.monotonic() - start
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+        assert workers._workers == []
+    assert waited >= 0.5
+    _assert_same_results(results, expected)
+
+
+def test_steps_are_computed_alone_while_the_workers_do_not_pay():
+    config, params, _ = _problem()
+    with ShardWorkers(params, config, n_workers=0, pool_size=1) as workers:
+        judge = workers._judge
+        for _ in range(shards_module.JUDGED_STEPS):
+            judge(2.0, 1.0)  # with workers twice as long as alone
+        assert workers._alone == 1
+        for _ in range(shards_module.JUDGED_STEPS):
+            judge(2.0, 1.0)
+        assert workers._alone == 2  # twice as long after another judgement
+        workers._alone = 0
+        for _ in range(shards_module.JUDGED_STEPS):
+            judge(1.0, 2.0)  # the workers pay again
+        assert workers._alone == 0 and workers._backoff == 1
+
+
+def test_steps_alone_give_the_same_results():
+    config, params, tasks = _problem(n_shards=3)
+    expected = _expected(3)
+    with ShardWorkers(params, config, n_workers=1, pool_size=2) as workers:
+        _wait_until_ready(workers)
+        workers._alone = 1
+        _assert_same_results(workers.run(tasks), expected)
+        assert workers._alone == 0
+        _assert_same_results(workers.run(tasks), expected)
+
+
+def test_which_fits_start_workers():
+    config = NetworkConfig(n_vocab=10, n_outputs=2, cell="gru", hidden_size=4)
+    many = 10 * shards_module.SHARD_WORKERS_MIN_TOKENS
+    assert n_shard_workers(2, config, 2, many) == 1
+    assert n_shard_workers(-1, config, 1, many) == 0  # one shard a batch
+    assert n_shard_workers(1, config, 4, many) == 0
+    assert n_shard_workers(2, config, 4, 1000) == 0  # too little training
+    with parallel_config(backend="threading"):
+        assert n_shard_workers(2, config, 4, many) == 0
+
+
+def _fit_both(estimator_class, X, y, monkeypatch, **params):
+    monkeypatch.setattr(shards_module, "SHARD_WORKERS_MIN_TOKENS", 0)
+    runs = []
+    original = ShardWorkers.run
+
+    def spy(self, tasks):
+        runs.append(len(tasks))
+        return original(self, tasks)
+
+    monkeypatch.setattr(ShardWorkers, "run", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = estimator_class(n_jobs=1, **params).fit(X, y)
+        assert runs == []
+        two = estimator_class(n_jobs=2, **params).fit(X, y)
+    assert runs and max(runs) >= 2
+    return one, two
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_fit_with_workers_is_the_fit_of_one_process(monkeypatch, early_stopping):
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    X, y = X * 3, np.concatenate([y] * 3)
+    params = dict(
+        batch_size=64,
+        dropout=0.3,
+        alpha=1e-3,
+        max_iter=3,
+        random_state=0,
+        early_stopping=early_stopping,
+        validation_fraction=0.2,
+        ngram_range=None,
+    )
+    one, two = _fit_both(RNNTextClassifier, X, y, monkeypatch, **params)
+    for name, value in one.weights_.items():
+        assert_array_equal(two.weights_[name], value, err_msg=name)
+        assert two.weights_[name].base is None
+    assert two.loss_curve_ == one.loss_curve_
+
+
+def test_a_regressor_with_workers_is_the_regressor_of_one_process(monkeypatch):
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    X, y = X * 3, np.concatenate([y] * 3).astype(float)
+    one, two = _fit_both(
+        RNNTextRegressor,
+        X,
+        y,
+        monkeypatch,
+        batch_size=64,
+        max_iter=2,
+        random_state=0,
+        adversarial_epsilon=0.5,
+    )
+    assert_array_equal(two.predict(X), one.predict(X))
+
+
+def test_an_interrupt_with_workers_keeps_the_last_epoch_in_ordinary_arrays(
+    monkeypatch,
+):
+    X, y = load_toy_sentiment(subset="train", return_X_y=True)
+    X, y = X * 3, np.concatenate([y] * 3)
+    params = dict(
+        batch_size=64,
+        max_iter=3,
+        random_state=0,
+        ngram_range=None,
+        learning_rate="constant",
+    )
+    monkeypatch.setattr(shards_module, "SHARD_WORKERS_MIN_TOKENS", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = RNNTextClassifier(n_jobs=1, **{**params, "max_iter": 1}).fit(X, y)
+    steps_per_epoch = -(-len(y) // 64)
+    calls = []
+    original = ShardWorkers.run
+
+    def interrupting(self, tasks):
+        calls.append(len(tasks))
+        if len(calls) == steps_per_epoch + 1:  # the first step of epoch 2
+            raise KeyboardInterrupt
+        return original(self, tasks)
+
+    monkeypatch.setattr(ShardWorkers, "run", interrupting)
+    with pytest.warns(UserWarning, match="Training interrupted"):
+        clf = RNNTextClassifier(n_jobs=2, **params).fit(X, y)
+    assert clf.n_iter_ == 1
+    for name, value in expected.weights_.items():
+        assert clf.weights_[name].base is None
+        assert_array_equal(clf.weights_[name], value, err_msg=name)
