@@ -174,15 +174,18 @@ def timed_fit(clf: RNNTextClassifier, X, y) -> tuple[float, list[float]]:
 
 
 class SkrnnRunner:
-    """``RNNTextClassifier`` trained one epoch per ``fit`` call (warm start).
+    """``RNNTextClassifier`` trained two epochs per ``fit`` call (warm start).
 
     The timed epochs are the network's alone (``ngram_range=None``): a
     warm-started call refits the n-gram companion on its data, which a fit
     of many epochs does once (with ``n_jobs`` of 2 or more, on a thread
     beside its first epoch), where one epoch a call would refit it beside
-    every timed epoch.  Prediction is the estimator's whole, companion
-    included, by a twin fitted once with ``params`` as they are: the
-    networks of the two are the same, bit for bit.
+    every timed epoch.  Two epochs a call, because a fit of one epoch of
+    MR's 200,000 tokens is too short to start worker processes for
+    (``skrnn._shards.SHARD_WORKERS_MIN_TOKENS``): :meth:`epoch` returns the
+    epochs of a call in turn.  Prediction is the estimator's whole,
+    companion included, by a twin fitted once with ``params`` as they are:
+    the networks of the two are the same, bit for bit.
 
     Parameters
     ----------
@@ -198,26 +201,33 @@ class SkrnnRunner:
         The estimator's ``random_state``.
     """
 
+    #: Epochs of each timed ``fit`` call.
+    EPOCHS_PER_FIT = 2
+
     def __init__(self, params, X, y, *, n_jobs=1, random_state=0):
         settings = {
             **TIMED_FIT,
             "warm_start": True,
-            "max_iter": 1,
+            "max_iter": self.EPOCHS_PER_FIT,
             "n_jobs": n_jobs,
             "random_state": random_state,
         }
         self.clf = RNNTextClassifier(**{**params, "ngram_range": None})
         self.clf.set_params(**settings)
-        self.predictor = RNNTextClassifier(**params).set_params(**settings)
+        self.predictor = RNNTextClassifier(**params).set_params(
+            **{**settings, "max_iter": 1}
+        )
         self.X, self.y = X, y
         self.call_seconds = []
         self.first_fit = None
+        self._epochs = []
 
     def warm_up(self) -> None:
-        """The first ``fit``: vocabulary, weights and one untimed epoch.
+        """The first ``fit``: vocabulary, weights and untimed epochs.
 
         The seconds of the estimator's whole first call (the predicting twin,
-        companion included) and of its epoch are kept in ``first_fit``.
+        companion included, one epoch) and of its epoch are kept in
+        ``first_fit``.
         """
         seconds, (epoch,) = timed_fit(self.predictor, self.X, self.y)
         self.first_fit = (seconds, epoch)
@@ -225,9 +235,10 @@ class SkrnnRunner:
 
     def epoch(self) -> float:
         """One more epoch through ``fit``; return the epoch's seconds."""
-        seconds, (epoch,) = timed_fit(self.clf, self.X, self.y)
-        self.call_seconds.append(seconds - epoch)
-        return epoch
+        if not self._epochs:
+            seconds, self._epochs = timed_fit(self.clf, self.X, self.y)
+            self.call_seconds.append(seconds - sum(self._epochs))
+        return self._epochs.pop(0)
 
     def predict_proba(self, X) -> np.ndarray:
         """The estimator's ``predict_proba`` of raw documents, companion included."""
