@@ -333,15 +333,21 @@ see SequenceVectorizer
         prediction.  Models saved or pickled before it existed load with
         ``"arithmetic"``, as they predicted.
     n_jobs : int, default=None
-        Number of threads that compute the gradients of a minibatch and the
-        predictions.  A minibatch of more than 64 documents is split into
-        shards of at most 64, whose gradients the threads compute side by side
-        (numpy releases the GIL in its products and loops); prediction batches
-        are shared out in the same way.  The shards do not depend on
-        ``n_jobs``, so neither does the model.  ``None`` means 1 unless in a
-        :func:`joblib.parallel_config` context; ``-1`` means all processors.
-        Each thread's BLAS runs single-threaded, so this is the way to use a
-        second core.  With 2 or more, the n-gram companion is fitted on a
+        Number of processes or threads that compute the gradients of a
+        minibatch and the predictions.  A minibatch of more than 32 documents
+        is split into shards of at most 32, whose gradients are computed side
+        by side and summed: in joblib's worker processes beside this one,
+        which hold the weights in shared memory for the fit (on joblib's
+        threading backend, for a cell or head added at run time, or for a
+        fit too short to pay for starting them, under 262,144 tokens times
+        ``max_iter``, on threads instead: numpy releases the GIL in its
+        products and loops); prediction batches are
+        shared out on threads.  The shards do not depend on ``n_jobs``, so
+        neither does the model: it is the same to the bit.  ``None`` means 1
+        unless in a :func:`joblib.parallel_config` context; ``-1`` means all
+        processors.  Each process's and thread's BLAS runs single-threaded,
+        so this is the way to use a second core.  With 2 or more, the n-gram
+        companion is fitted on a
         thread of its own while the network trains (but for ``verbose``
         output, whose lines would mix), and the members of an ensemble are
         fitted side by side in up to ``n_jobs`` worker processes (joblib's,
