@@ -6,8 +6,8 @@ dozen documents gain little: a step of a shard is a product and a dozen
 calls of a few microseconds, each handing the GIL over twice
 (``benchmarks/two_cores.py``).  Worker processes have no GIL to share.
 :class:`ShardWorkers` keeps the network's parameters in shared memory for
-one call of ``fit_epochs``, and joblib's worker processes compute shards
-beside this process:
+one call of ``fit_epochs``, and worker processes (a pool of loky's, kept
+from fit to fit) compute shards beside this process:
 
 * at each step, this process gives a worker that has nothing left to do
   some of the step's shards (one message through a pipe) and computes the
@@ -58,7 +58,7 @@ Params = dict[str, np.ndarray]
 #: Training that starts worker processes must have at least this many
 #: token-epochs (tokens of the training documents times epochs; 2 epochs of
 #: MR's 200,000 tokens): starting a worker takes a second or so of the other
-#: core when joblib's pool is not running yet, and a fit of fewer tokens is
+#: core when the pool is not running yet, and a fit of fewer tokens is
 #: over in about as long.
 SHARD_WORKERS_MIN_TOKENS = 2**18
 
@@ -154,6 +154,36 @@ def _close(memory: SharedMemory) -> None:
 _LINGERING: list[SharedMemory] = []
 
 
+#: Seconds that an idle worker process of :func:`_worker_pool` waits for a
+#: task before it ends, as joblib's own workers do.
+WORKER_IDLE_TIMEOUT = 300
+
+
+def _worker_pool(n_workers: int, renew: bool = False):
+    """The pool of ``n_workers`` worker processes of skrnn's, kept from fit to fit.
+
+    Not joblib's reusable pool, which joblib's calls make with arguments of
+    their own: a pool of other arguments in its place made joblib's next call
+    fail, and a call of joblib's replaces one.  A pool of another size, or
+    any with ``renew`` (a worker of it died: loky's pool is then broken), is
+    replaced by a new one; the processes of the old one end once their
+    tasks do.
+    """
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    size, pool = _POOL.get("pool", (None, None))
+    if renew or size != n_workers:
+        if pool is not None:
+            pool.shutdown(wait=False)
+        pool = ProcessPoolExecutor(n_workers, timeout=WORKER_IDLE_TIMEOUT)
+        _POOL["pool"] = (n_workers, pool)
+    return pool
+
+
+#: The pool of :func:`_worker_pool`, and its size.
+_POOL: dict = {}
+
+
 def _serve(
     connection, memory_name: str, layout, config: NetworkConfig, errstate: dict
 ) -> None:
@@ -222,17 +252,11 @@ class ShardWorkers:
     config : NetworkConfig
         The architecture.
     n_workers : int
-        Worker processes to start.
-    pool_size : int
-        The size of joblib's pool of worker processes to ask for: the
-        ``n_jobs`` that its other calls use, so that the pool is not resized
-        from call to call.
+        Worker processes to start (those of :func:`_worker_pool`).
     """
 
-    def __init__(
-        self, params: Params, config: NetworkConfig, n_workers: int, pool_size: int
-    ) -> None:
-        from joblib.externals.loky import get_reusable_executor
+    def __init__(self, params: Params, config: NetworkConfig, n_workers: int) -> None:
+        from joblib.externals.loky import BrokenProcessPool
 
         self._params = params
         self._config = config
@@ -253,19 +277,27 @@ class ShardWorkers:
         self._backoff = 1
         self._judged: list[tuple[float, float]] = []
         try:
-            executor = (
-                get_reusable_executor(max_workers=pool_size) if n_workers else None
-            )
-            for _ in range(n_workers):
-                here, there = multiprocessing.Pipe()
-                future = executor.submit(
-                    _serve, there, self._memory.name, layout, config, np.geterr()
-                )
-                self._workers.append(_Worker(here, there, future))
+            try:
+                self._start_workers(layout, n_workers, renew=False)
+            except BrokenProcessPool:
+                # a worker of the pool died (in an earlier fit): a new pool
+                self._drop_all()
+                self._start_workers(layout, n_workers, renew=True)
         except Exception:
             # No processes here (a daemonic process, a broken pool): every
             # shard is computed in this process, to the same model.
             self._drop_all()
+
+    def _start_workers(self, layout, n_workers: int, renew: bool) -> None:
+        if n_workers == 0:
+            return
+        pool = _worker_pool(n_workers, renew=renew)
+        for _ in range(n_workers):
+            here, there = multiprocessing.Pipe()
+            future = pool.submit(
+                _serve, there, self._memory.name, layout, self._config, np.geterr()
+            )
+            self._workers.append(_Worker(here, there, future))
 
     def __enter__(self) -> "ShardWorkers":
         return self
@@ -378,7 +410,7 @@ class ShardWorkers:
     def _read_waiting(self, worker: _Worker, results=None) -> None:
         """Read what ``worker`` has sent, without waiting."""
         if not worker.ready and worker.future.done():
-            self._drop(worker)  # it never started: joblib's pool broke
+            self._drop(worker)  # it never started: its pool broke
             return
         try:
             while worker in self._workers and worker.connection.poll():
@@ -504,10 +536,9 @@ def shard_workers(
     if n_workers == 0:
         yield None
         return
-    pool_size = max(effective_n_jobs(n_jobs), n_workers)
-    with worker_processes(pool_size) as granted:
+    with worker_processes(n_workers + 1) as granted:
         if granted < 2:
             yield None
             return
-        with ShardWorkers(params, config, n_workers, pool_size) as workers:
+        with ShardWorkers(params, config, n_workers) as workers:
             yield workers
