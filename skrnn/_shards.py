@@ -120,6 +120,28 @@ def shard_gradient(
     )
 
 
+def _allocate(size: int) -> SharedMemory:
+    """A new block of ``size`` bytes of shared memory, all of it there.
+
+    Raises OSError where the system gives no shared memory, or not that
+    much: on Linux, a block is a file of ``/dev/shm``, whose pages are
+    taken as they are first written, and a write beyond what is free there
+    (Docker gives containers 64 MB) is a SIGBUS that kills the process.
+    So the pages are reserved at once, where the system can do it.
+    """
+    memory = SharedMemory(create=True, size=size)
+    # SharedMemory keeps the file descriptor of its block on POSIX systems
+    fd = getattr(memory, "_fd", -1)
+    try:
+        if fd >= 0 and hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(fd, 0, size)
+    except OSError:
+        memory.close()
+        memory.unlink()
+        raise
+    return memory
+
+
 def _attach(name: str, layout) -> tuple[SharedMemory, Params]:
     """The parameters that another process keeps in the shared memory ``name``."""
     # Python 3.13 lets a process attach without tracking the memory, which
@@ -265,7 +287,7 @@ class ShardWorkers:
             offset = -(-offset // 64) * 64  # aligned for SIMD loads
             layout.append((name, value.shape, value.dtype.str, offset))
             offset += value.nbytes
-        self._memory = SharedMemory(create=True, size=max(offset, 1))
+        self._memory = _allocate(max(offset, 1))
         shared = _views(self._memory, layout)
         for name, value in params.items():
             shared[name][...] = value
@@ -529,16 +551,20 @@ def shard_workers(
 ) -> Iterator[ShardWorkers | None]:
     """:class:`ShardWorkers` for a call of ``fit_epochs``, or None.
 
-    None when :func:`n_shard_workers` says none, or while another thread
-    of this process uses joblib's workers (``_threads.worker_processes``).
+    None when :func:`n_shard_workers` says none, while another thread of
+    this process uses joblib's workers (``_threads.worker_processes``), or
+    when the system has not shared memory enough for the parameters.
     """
     n_workers = n_shard_workers(n_jobs, config, n_shards, token_epochs)
     if n_workers == 0:
         yield None
         return
     with worker_processes(n_workers + 1) as granted:
-        if granted < 2:
-            yield None
-            return
-        with ShardWorkers(params, config, n_workers) as workers:
-            yield workers
+        workers = None
+        if granted >= 2:
+            # without shared memory enough, the shards are computed as
+            # without workers
+            with contextlib.suppress(OSError):
+                workers = ShardWorkers(params, config, n_workers)
+        with workers or contextlib.nullcontext() as runner:
+            yield runner

@@ -1,7 +1,10 @@
 """Tests for skrnn._shards: minibatch shards computed in worker processes."""
 
+import errno
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import time
 import warnings
@@ -19,6 +22,7 @@ from skrnn._shards import (
     ShardWorkers,
     n_shard_workers,
     shard_gradient,
+    shard_workers,
 )
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import NetworkConfig, RowGrad
@@ -174,6 +178,72 @@ def test_joblib_calls_after_workers_run_on_joblibs_pool():
         _wait_until_ready(workers)
         workers.run(tasks)
     assert Parallel(n_jobs=2)(delayed(abs)(-k) for k in range(4)) == [0, 1, 2, 3]
+
+
+def _shared_blocks():
+    return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
+
+
+def test_without_shared_memory_the_shards_are_computed_as_without_workers(
+    monkeypatch,
+):
+    def no_shared_memory(*args, **kwargs):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+
+    monkeypatch.setattr(shards_module, "SharedMemory", no_shared_memory)
+    config, params, _ = _problem()
+    before = dict(params)
+    with shard_workers(params, config, 2, 4, 10**9) as workers:
+        assert workers is None
+    assert all(params[name] is value for name, value in before.items())
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="Linux")
+def test_shared_memory_that_cannot_be_reserved_is_not_used(monkeypatch):
+    def no_space(fd, offset, size):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    config, params, _ = _problem()
+    before = dict(params)
+    blocks = _shared_blocks()
+    with shard_workers(params, config, 2, 4, 10**9) as workers:
+        assert workers is None
+    assert all(params[name] is value for name, value in before.items())
+    assert _shared_blocks() <= blocks
+
+
+#: A fit whose parameters (32 MB) exceed the free shared memory (8 MB).
+_SMALL_DEV_SHM = """
+import numpy as np
+from skrnn._shards import shard_workers
+from skrnn.nn import NetworkConfig
+config = NetworkConfig(n_vocab=10, n_outputs=2, cell="gru", hidden_size=4)
+params = {"embed.E": np.ones((2**20, 4))}
+with shard_workers(params, config, 2, 4, 10**9) as workers:
+    assert workers is None
+"""
+
+
+def test_parameters_larger_than_dev_shm_do_not_kill_the_process():
+    # Docker gives containers 64 MB of /dev/shm: writing beyond the free
+    # pages of a block there is a SIGBUS
+    mount = "mount -t tmpfs -o size=8m tmpfs /dev/shm"
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(
+            ["unshare", "-m", "sh", "-c", mount], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("needs a mount namespace of its own (unshare -m, as root)")
+    script = f'{mount} && "$0" -c "$1"'
+    run = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, sys.executable, _SMALL_DEV_SHM],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
 
 
 def test_the_shards_of_a_worker_that_has_not_started_them_are_taken():
