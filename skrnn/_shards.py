@@ -278,39 +278,48 @@ class ShardWorkers:
     """
 
     def __init__(self, params: Params, config: NetworkConfig, n_workers: int) -> None:
-        from joblib.externals.loky import BrokenProcessPool
-
         self._params = params
         self._config = config
-        layout, offset = [], 0
-        for name, value in params.items():
-            offset = -(-offset // 64) * 64  # aligned for SIMD loads
-            layout.append((name, value.shape, value.dtype.str, offset))
-            offset += value.nbytes
-        self._memory = _allocate(max(offset, 1))
-        shared = _views(self._memory, layout)
-        for name, value in params.items():
-            shared[name][...] = value
-        params.update(shared)
         self._step = 0
         self._workers: list[_Worker] = []
         # steps to compute here alone, and how many the next judgement gives
         self._alone = 0
         self._backoff = 1
         self._judged: list[tuple[float, float]] = []
+        layout, offset = [], 0
+        for name, value in params.items():
+            offset = -(-offset // 64) * 64  # aligned for SIMD loads
+            layout.append((name, value.shape, value.dtype.str, offset))
+            offset += value.nbytes
+        self._memory = _allocate(max(offset, 1))
+        try:
+            shared = _views(self._memory, layout)
+            for name, value in params.items():
+                shared[name][...] = value
+            params.update(shared)
+            self._start_workers(layout, n_workers)
+        except BaseException:
+            # an interrupt (^C) before the fit starts: no memory is kept
+            self.close()
+            raise
+
+    def _start_workers(self, layout, n_workers: int) -> None:
+        """Start ``n_workers`` workers, or none if processes cannot start here."""
+        from joblib.externals.loky import BrokenProcessPool
+
         try:
             try:
-                self._start_workers(layout, n_workers, renew=False)
+                self._submit(layout, n_workers, renew=False)
             except BrokenProcessPool:
                 # a worker of the pool died (in an earlier fit): a new pool
                 self._drop_all()
-                self._start_workers(layout, n_workers, renew=True)
+                self._submit(layout, n_workers, renew=True)
         except Exception:
             # No processes here (a daemonic process, a broken pool): every
             # shard is computed in this process, to the same model.
             self._drop_all()
 
-    def _start_workers(self, layout, n_workers: int, renew: bool) -> None:
+    def _submit(self, layout, n_workers: int, renew: bool) -> None:
         if n_workers == 0:
             return
         pool = _worker_pool(n_workers, renew=renew)

@@ -213,6 +213,22 @@ def test_shared_memory_that_cannot_be_reserved_is_not_used(monkeypatch):
     assert _shared_blocks() <= blocks
 
 
+def test_an_interrupt_while_workers_start_keeps_no_shared_memory(monkeypatch):
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ShardWorkers, "_start_workers", interrupted)
+    config, params, _ = _problem()
+    before = {name: value.copy() for name, value in params.items()}
+    blocks = _shared_blocks()
+    with pytest.raises(KeyboardInterrupt):
+        ShardWorkers(params, config, n_workers=1)
+    for name, value in params.items():
+        assert value.base is None
+        assert_array_equal(value, before[name])
+    assert _shared_blocks() <= blocks
+
+
 #: A fit whose parameters (32 MB) exceed the free shared memory (8 MB).
 _SMALL_DEV_SHM = """
 import numpy as np
