@@ -34,7 +34,6 @@ n-grams of different lengths never collide (an n-gram's key lies in
 """
 
 import contextlib
-import os
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -48,6 +47,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ._text import PAD_ID, UNK_ID
+from ._threads import in_forked_children
 from .nn._functional import log_sigmoid
 
 __all__ = [
@@ -100,7 +100,7 @@ def _new_liblinear_lock() -> None:
     _LIBLINEAR = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_new_liblinear_lock)
+in_forked_children(_new_liblinear_lock)
 
 #: Smoothing count added to every feature's naive Bayes counts.
 NB_ALPHA = 1.0

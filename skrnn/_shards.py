@@ -39,7 +39,7 @@ import numpy as np
 from joblib import effective_n_jobs
 from joblib.parallel import get_active_backend
 
-from ._threads import single_threaded_blas, worker_processes
+from ._threads import in_forked_children, single_threaded_blas, worker_processes
 from .nn import NetworkConfig, loss_and_grad
 from .nn._cells import BUILTIN_CELLS
 from .nn._heads import BUILTIN_HEADS
@@ -142,13 +142,33 @@ def _allocate(size: int) -> SharedMemory:
     return memory
 
 
-def _attach(name: str, layout) -> tuple[SharedMemory, Params]:
-    """The parameters that another process keeps in the shared memory ``name``."""
+def _attach(name: str, layout) -> tuple[SharedMemory, Params, np.ndarray]:
+    """The parameters that another process keeps in the shared memory ``name``.
+
+    Read only, and the shards it took (:func:`_taken`).
+    """
     # Python 3.13 lets a process attach without tracking the memory, which
     # its creator frees; before, the worker shares its creator's tracker.
     kwargs = {"track": False} if sys.version_info >= (3, 13) else {}
     memory = SharedMemory(name=name, **kwargs)
-    return memory, _views(memory, layout)
+    params = _views(memory, layout)
+    for value in params.values():
+        value.flags.writeable = False
+    return memory, params, _taken(memory)
+
+
+def _taken(memory: SharedMemory) -> np.ndarray:
+    """The first :data:`TAKEN_SLOTS` numbers of the block: shards taken back.
+
+    ``taken[i] == step`` when the training process computes shard ``i`` of
+    ``step`` itself, which a worker then skips if it has not started it.
+    """
+    return np.frombuffer(memory.buf, np.int64, count=TAKEN_SLOTS)
+
+
+#: Shards of a step whose taking back a worker is told of (the first ones;
+#: a worker computes the others, if it starts them, for nothing).
+TAKEN_SLOTS = 1024
 
 
 def _views(memory: SharedMemory, layout) -> Params:
@@ -205,6 +225,9 @@ def _worker_pool(n_workers: int, renew: bool = False):
 #: The pool of :func:`_worker_pool`, and its size.
 _POOL: dict = {}
 
+# A forked child has none of the parent's pool's threads: a pool of its own.
+in_forked_children(_POOL.clear)
+
 
 def _serve(
     connection, memory_name: str, layout, config: NetworkConfig, errstate: dict
@@ -215,16 +238,21 @@ def _serve(
     says ``("started", step, index)`` before each shard and
     ``("done", step, index, (loss, grads))`` after it, or
     ``("failed", step, index)`` if it raised (the other process computes the
-    shard again, and raises there).  Floating-point errors are handled as
-    ``errstate`` says, as in the training process.
+    shard again, and raises there); ``("skipped", step, index)`` for a shard
+    that the other process took back before the worker started it.
+    Floating-point errors are handled as ``errstate`` says, as in the
+    training process.
     """
-    memory, params = _attach(memory_name, layout)
+    memory, params, taken = _attach(memory_name, layout)
     try:
         connection.send(("ready", os.getpid()))
         with single_threaded_blas(), np.errstate(**errstate):
             while (message := connection.recv()) is not None:
                 step, shards = message
                 for index, task in shards:
+                    if index < TAKEN_SLOTS and taken[index] == step:
+                        connection.send(("skipped", step, index))
+                        continue
                     connection.send(("started", step, index))
                     try:
                         result = shard_gradient(params, config, task)
@@ -235,7 +263,7 @@ def _serve(
     except (EOFError, OSError):
         pass  # the training process closed the pipe: the fit is over
     finally:
-        del params
+        del params, taken
         _close(memory)
         connection.close()
 
@@ -282,17 +310,19 @@ class ShardWorkers:
         self._config = config
         self._step = 0
         self._workers: list[_Worker] = []
+        self._taken = None
         # steps to compute here alone, and how many the next judgement gives
         self._alone = 0
         self._backoff = 1
         self._judged: list[tuple[float, float]] = []
-        layout, offset = [], 0
+        layout, offset = [], TAKEN_SLOTS * 8
         for name, value in params.items():
             offset = -(-offset // 64) * 64  # aligned for SIMD loads
             layout.append((name, value.shape, value.dtype.str, offset))
             offset += value.nbytes
         self._memory = _allocate(max(offset, 1))
         try:
+            self._taken = _taken(self._memory)
             shared = _views(self._memory, layout)
             for name, value in params.items():
                 shared[name][...] = value
@@ -379,6 +409,8 @@ class ShardWorkers:
             if worker.step == self._step:
                 for i in sorted(worker.pending - worker.started):
                     if results[i] is None:
+                        if i < TAKEN_SLOTS:
+                            self._taken[i] = self._step
                         results[i] = self._compute(tasks[i])
         while waiting := [
             worker
@@ -500,6 +532,7 @@ class ShardWorkers:
         self._drop_all()
         for name, value in self._params.items():
             self._params[name] = value.copy()
+        self._taken = None
         with contextlib.suppress(FileNotFoundError):
             self._memory.unlink()
         _close(self._memory)

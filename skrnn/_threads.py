@@ -20,6 +20,16 @@ from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
 
+def in_forked_children(func: Callable[[], object]) -> None:
+    """Call ``func`` in every child process forked from now on.
+
+    Where processes fork (not on Windows, whose ``os`` has no
+    ``register_at_fork``).
+    """
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=func)
+
+
 @functools.cache
 def _blas_controller() -> ThreadpoolController:
     """The loaded BLAS libraries, found once; ``threadpool_limits`` searches anew."""
@@ -42,7 +52,7 @@ class _SingleThreadedBLAS:
     def __init__(self) -> None:
         self._reset()
         # A forked child has none of the parent's threads, maybe inside.
-        os.register_at_fork(after_in_child=self._reset)
+        in_forked_children(self._reset)
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
@@ -101,7 +111,7 @@ class _WorkerProcesses:
     def __init__(self) -> None:
         self._reset()
         # A forked child has none of the parent's threads, maybe inside.
-        os.register_at_fork(after_in_child=self._reset)
+        in_forked_children(self._reset)
 
     def _reset(self) -> None:
         self._lock = threading.Lock()

@@ -24,6 +24,7 @@ from skrnn._shards import (
     shard_gradient,
     shard_workers,
 )
+from skrnn._threads import in_forked_children
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import NetworkConfig, RowGrad
 from skrnn.nn._network import init_params
@@ -279,7 +280,22 @@ def test_the_shards_of_a_worker_that_has_not_started_them_are_taken():
         assert waited < shards_module.WORKER_TIMEOUT
         assert workers._workers == [worker]
         _assert_same_results(results, expected)
+        # Woken, it skips the shard taken back (it says so) rather than
+        # computing it for nothing, and is free for the next step.
+        assert worker.connection.poll(30)
+        assert worker.connection.recv()[0] == "skipped"
+        worker.pending.clear()
         _assert_same_results(workers.run(_problem(n_shards=2)[2]), expected)
+
+
+def test_forked_children_are_told_where_processes_fork(monkeypatch):
+    calls = []
+    monkeypatch.setattr(os, "register_at_fork", lambda **kw: calls.append(kw))
+    in_forked_children(print)
+    assert calls == [{"after_in_child": print}]
+    monkeypatch.delattr(os, "register_at_fork")  # Windows has none
+    in_forked_children(print)
+    assert len(calls) == 1
 
 
 def _long_shard(n_docs=3000, n_steps=60):
