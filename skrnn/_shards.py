@@ -25,6 +25,7 @@ BLAS thread in each), and the shards are the same whatever ``n_jobs``: so is
 the model.
 """
 
+import collections
 import contextlib
 import math
 import multiprocessing.connection
@@ -69,11 +70,12 @@ SHARD_WORKERS_MIN_TOKENS = 2**18
 WORKER_TIMEOUT = 10.0
 WORKER_TIMEOUT_FACTOR = 50.0
 
-#: Steps with workers over which their gain is judged (see
-#: :meth:`ShardWorkers._judge`), and the most steps computed alone after a
-#: judgement that they did not pay.
-JUDGED_STEPS = 8
-MAX_ALONE_STEPS = 256
+#: One step in this many is computed the way that has been the slower (with
+#: the workers or alone), and each way is judged by the seconds per padded
+#: token position of its last :data:`JUDGED_STEPS` steps: see
+#: :meth:`ShardWorkers._with_workers`.
+EXPLORE_EVERY = 16
+JUDGED_STEPS = 16
 
 
 @dataclass(frozen=True)
@@ -311,10 +313,12 @@ class ShardWorkers:
         self._step = 0
         self._workers: list[_Worker] = []
         self._taken = None
-        # steps to compute here alone, and how many the next judgement gives
-        self._alone = 0
-        self._backoff = 1
-        self._judged: list[tuple[float, float]] = []
+        # seconds per padded position of the last steps, with and without
+        # the workers
+        self._rates = {
+            True: collections.deque(maxlen=JUDGED_STEPS),
+            False: collections.deque(maxlen=JUDGED_STEPS),
+        }
         layout, offset = [], TAKEN_SLOTS * 8
         for name, value in params.items():
             offset = -(-offset // 64) * 64  # aligned for SIMD loads
@@ -384,11 +388,13 @@ class ShardWorkers:
         for worker in list(self._workers):
             self._read_waiting(worker)
         free = [worker for worker in self._workers if worker.free]
-        if self._alone > 0 or not free:
-            self._alone = max(0, self._alone - 1)
-            return [self._compute(task) for task in tasks]
-        n_parts = 1 + len(free)
+        positions = sum(task.ids.size for task in tasks)
         start = time.perf_counter()
+        if not (free and self._with_workers()):
+            results = [self._compute(task) for task in tasks]
+            self._rates[False].append((time.perf_counter() - start) / positions)
+            return results
+        n_parts = 1 + len(free)
         for k, worker in enumerate(free, start=1):
             shards = [(i, tasks[i]) for i in range(k, len(tasks), n_parts)]
             if shards:
@@ -432,30 +438,25 @@ class ShardWorkers:
         for i, result in enumerate(results):
             if result is None:  # a worker failed or died
                 results[i] = self._compute(tasks[i])
-        self._judge(time.perf_counter() - start, own_seconds / len(own) * len(tasks))
+        self._rates[True].append((time.perf_counter() - start) / positions)
         return results
 
-    def _judge(self, seconds: float, alone: float) -> None:
-        """Compute steps alone for a while if the workers do not pay.
+    def _with_workers(self) -> bool:
+        """Whether this step's shards are shared with the workers.
 
-        ``seconds`` is what a step with the workers took, ``alone`` what
-        this process would have taken without them, judging by its own
-        shards.  After :data:`JUDGED_STEPS` steps with workers that took
-        longer in all than alone, the next steps are computed here alone:
-        one, then twice as many after each such judgement in a row, up to
-        :data:`MAX_ALONE_STEPS`, as when the machine's other work keeps a
-        core busy.
+        The way (with the workers, or alone) whose last steps took fewer
+        seconds per padded token position, but one step in
+        :data:`EXPLORE_EVERY` the other way, so that each is measured as the
+        machine's other work comes and goes.  Alone is the faster way when
+        another process keeps a core busy: the workers' steps wait for
+        processes that the system's scheduler keeps waiting.  Either way
+        gives the same results.
         """
-        self._judged.append((seconds, alone))
-        if len(self._judged) < JUDGED_STEPS:
-            return
-        with_workers, without = map(sum, zip(*self._judged, strict=True))
-        self._judged.clear()
-        if with_workers > without:
-            self._alone = self._backoff
-            self._backoff = min(2 * self._backoff, MAX_ALONE_STEPS)
-        else:
-            self._backoff = 1
+        rates = {way: sum(r) / len(r) for way, r in self._rates.items() if r}
+        faster = len(rates) < 2 or rates[True] <= rates[False]
+        if self._step % EXPLORE_EVERY == 0:
+            return not faster
+        return faster
 
     def _compute(self, task: ShardTask) -> tuple[float, Params]:
         return shard_gradient(self._params, self._config, task)

@@ -341,20 +341,27 @@ def test_a_worker_suspended_in_its_shard_is_dropped_after_the_timeout(monkeypatc
     _assert_same_results(results, expected)
 
 
-def test_steps_are_computed_alone_while_the_workers_do_not_pay():
+def test_each_step_goes_the_faster_way_and_one_in_a_while_the_other():
     config, params, _ = _problem()
     with ShardWorkers(params, config, n_workers=0) as workers:
-        judge = workers._judge
-        for _ in range(shards_module.JUDGED_STEPS):
-            judge(2.0, 1.0)  # with workers twice as long as alone
-        assert workers._alone == 1
-        for _ in range(shards_module.JUDGED_STEPS):
-            judge(2.0, 1.0)
-        assert workers._alone == 2  # twice as long after another judgement
-        workers._alone = 0
-        for _ in range(shards_module.JUDGED_STEPS):
-            judge(1.0, 2.0)  # the workers pay again
-        assert workers._alone == 0 and workers._backoff == 1
+        every = shards_module.EXPLORE_EVERY
+
+        def ways(n_steps):
+            chosen = []
+            for _ in range(n_steps):
+                workers._step += 1
+                chosen.append(workers._with_workers())
+            return chosen
+
+        # with the workers until measured otherwise, alone one step in every
+        assert ways(every) == [True] * (every - 1) + [False]
+        # alone while it is the faster (another process keeps a core busy)
+        workers._rates[True].extend([2.0] * shards_module.JUDGED_STEPS)
+        workers._rates[False].extend([1.0] * shards_module.JUDGED_STEPS)
+        assert ways(every) == [False] * (every - 1) + [True]
+        # with the workers again once they are faster
+        workers._rates[True].extend([0.5] * shards_module.JUDGED_STEPS)
+        assert ways(every) == [True] * (every - 1) + [False]
 
 
 def test_steps_alone_give_the_same_results():
@@ -362,10 +369,14 @@ def test_steps_alone_give_the_same_results():
     expected = _expected(3)
     with ShardWorkers(params, config, n_workers=1) as workers:
         _wait_until_ready(workers)
-        workers._alone = 1
+        workers._rates[True].append(2.0)
+        workers._rates[False].append(1.0)
         _assert_same_results(workers.run(tasks), expected)
-        assert workers._alone == 0
-        _assert_same_results(workers.run(tasks), expected)
+        assert len(workers._rates[False]) == 2  # computed alone
+        assert not workers._workers[0].pending
+        workers._rates[False].extend([3.0] * shards_module.JUDGED_STEPS)
+        _assert_same_results(workers.run(_problem(n_shards=3)[2]), expected)
+        assert len(workers._rates[True]) == 2  # with the worker
 
 
 def test_which_fits_start_workers():
