@@ -13,10 +13,10 @@ from fit to fit) compute shards beside this process:
   some of the step's shards (one message through a pipe) and computes the
   others itself;
 * a worker says when it starts a shard, and sends back its loss and
-  gradients when done; this process takes any shard that its worker has not
-  started by the time its own are done, so that a worker that the machine's
-  other work keeps waiting, or that is still starting, costs at most that
-  shard's time, and a worker that dies costs nothing but itself;
+  gradients when done; this process takes the shards of a worker that has
+  started none of them by the time its own are done, so that a worker that
+  the machine's other work keeps waiting, or that is still starting, costs
+  at most their time, and a worker that dies costs nothing but itself;
 * a worker only reads the parameters, and only during a step: this process
   updates them once every shard of the step is in.
 
@@ -30,7 +30,9 @@ import contextlib
 import math
 import multiprocessing.connection
 import os
+import queue
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -246,28 +248,45 @@ def _serve(
     training process.
     """
     memory, params, taken = _attach(memory_name, layout)
+    # A thread sends the messages: a result larger than the pipe holds waits
+    # there until the training process reads it, after its own shards, and
+    # the worker goes on with its next shard meanwhile.
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(connection, outbox))
+    sender.start()
     try:
-        connection.send(("ready", os.getpid()))
+        outbox.put(("ready", os.getpid()))
         with single_threaded_blas(), np.errstate(**errstate):
             while (message := connection.recv()) is not None:
                 step, shards = message
                 for index, task in shards:
                     if index < TAKEN_SLOTS and taken[index] == step:
-                        connection.send(("skipped", step, index))
+                        outbox.put(("skipped", step, index))
                         continue
-                    connection.send(("started", step, index))
+                    outbox.put(("started", step, index))
                     try:
                         result = shard_gradient(params, config, task)
                     except Exception:
-                        connection.send(("failed", step, index))
+                        outbox.put(("failed", step, index))
                     else:
-                        connection.send(("done", step, index, result))
+                        outbox.put(("done", step, index, result))
     except (EOFError, OSError):
         pass  # the training process closed the pipe: the fit is over
     finally:
+        outbox.put(None)
+        sender.join()
         del params, taken
         _close(memory)
         connection.close()
+
+
+def _send_all(connection, outbox: queue.SimpleQueue) -> None:
+    """Send the messages put in ``outbox`` until None, or the pipe breaks."""
+    while (message := outbox.get()) is not None:
+        try:
+            connection.send(message)
+        except (OSError, ValueError):
+            return
 
 
 class _Worker:
@@ -409,11 +428,13 @@ class ShardWorkers:
         deadline = time.perf_counter() + max(
             WORKER_TIMEOUT, WORKER_TIMEOUT_FACTOR * own_seconds
         )
-        # Take the shards that no worker has started; wait for the others.
+        # Take the shards of a worker that has started none of them (kept
+        # waiting by the system, or still starting); wait for the others: a
+        # worker at work gets to its next shard in a moment.
         for worker in list(self._workers):
             self._read_waiting(worker, results)
-            if worker.step == self._step:
-                for i in sorted(worker.pending - worker.started):
+            if worker.step == self._step and not worker.started:
+                for i in sorted(worker.pending):
                     if results[i] is None:
                         if i < TAKEN_SLOTS:
                             self._taken[i] = self._step
