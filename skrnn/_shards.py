@@ -72,11 +72,14 @@ SHARD_WORKERS_MIN_TOKENS = 2**18
 WORKER_TIMEOUT = 10.0
 WORKER_TIMEOUT_FACTOR = 50.0
 
-#: One step in this many is computed the way that has been the slower (with
-#: the workers or alone), and each way is judged by the seconds per padded
-#: token position of its last :data:`JUDGED_STEPS` steps: see
-#: :meth:`ShardWorkers._with_workers`.
-EXPLORE_EVERY = 16
+#: In every :data:`EXPLORE_EVERY` steps, the first :data:`EXPLORE_STEPS` go
+#: the way that has been the slower (with the workers or alone), and each
+#: way is judged by the seconds per padded token position of its last
+#: :data:`JUDGED_STEPS` steps but those just after a change of way (a worker
+#: idle for a while, or the training process's caches, start slow): see
+#: :meth:`ShardWorkers._way`.
+EXPLORE_EVERY = 32
+EXPLORE_STEPS = 3
 JUDGED_STEPS = 16
 
 
@@ -409,9 +412,11 @@ class ShardWorkers:
         free = [worker for worker in self._workers if worker.free]
         positions = sum(task.ids.size for task in tasks)
         start = time.perf_counter()
-        if not (free and self._with_workers()):
+        with_workers, judged = self._way()
+        if not (free and with_workers):
             results = [self._compute(task) for task in tasks]
-            self._rates[False].append((time.perf_counter() - start) / positions)
+            if judged:
+                self._rates[False].append((time.perf_counter() - start) / positions)
             return results
         n_parts = 1 + len(free)
         for k, worker in enumerate(free, start=1):
@@ -459,25 +464,28 @@ class ShardWorkers:
         for i, result in enumerate(results):
             if result is None:  # a worker failed or died
                 results[i] = self._compute(tasks[i])
-        self._rates[True].append((time.perf_counter() - start) / positions)
+        if judged:
+            self._rates[True].append((time.perf_counter() - start) / positions)
         return results
 
-    def _with_workers(self) -> bool:
-        """Whether this step's shards are shared with the workers.
+    def _way(self) -> tuple[bool, bool]:
+        """Whether this step goes with the workers, and whether it is judged.
 
         The way (with the workers, or alone) whose last steps took fewer
-        seconds per padded token position, but one step in
-        :data:`EXPLORE_EVERY` the other way, so that each is measured as the
-        machine's other work comes and goes.  Alone is the faster way when
-        another process keeps a core busy: the workers' steps wait for
-        processes that the system's scheduler keeps waiting.  Either way
-        gives the same results.
+        seconds per padded token position, but for the first
+        :data:`EXPLORE_STEPS` of every :data:`EXPLORE_EVERY` steps, which go
+        the other way, so that each is measured as the machine's other work
+        comes and goes.  Alone is the faster when another process keeps a
+        core busy: the steps with the workers wait for processes that the
+        system keeps waiting.  The first step after a change of way is not
+        judged.  Either way gives the same results.
         """
         rates = {way: sum(r) / len(r) for way, r in self._rates.items() if r}
         faster = len(rates) < 2 or rates[True] <= rates[False]
-        if self._step % EXPLORE_EVERY == 0:
-            return not faster
-        return faster
+        position = self._step % EXPLORE_EVERY
+        exploring = position < EXPLORE_STEPS
+        judged = position not in (0, EXPLORE_STEPS)
+        return faster != exploring, judged
 
     def _compute(self, task: ShardTask) -> tuple[float, Params]:
         return shard_gradient(self._params, self._config, task)

@@ -85,6 +85,7 @@ def _assert_same_results(results, expected):
 
 
 def _wait_until_ready(workers, timeout=60.0):
+    """Wait for the workers to start; the next steps go with them."""
     deadline = time.monotonic() + timeout
     while not all(worker.ready for worker in workers._workers):
         assert time.monotonic() < deadline, [
@@ -93,6 +94,7 @@ def _wait_until_ready(workers, timeout=60.0):
         for worker in list(workers._workers):
             workers._read_waiting(worker)
         time.sleep(0.01)
+    workers._step = shards_module.EXPLORE_STEPS  # past the first steps alone
 
 
 def _expected(n_shards, dropout=0.0):
@@ -341,27 +343,34 @@ def test_a_worker_suspended_in_its_shard_is_dropped_after_the_timeout(monkeypatc
     _assert_same_results(results, expected)
 
 
-def test_each_step_goes_the_faster_way_and_one_in_a_while_the_other():
+def test_each_step_goes_the_faster_way_and_a_few_in_a_while_the_other():
     config, params, _ = _problem()
     with ShardWorkers(params, config, n_workers=0) as workers:
         every = shards_module.EXPLORE_EVERY
+        explore = shards_module.EXPLORE_STEPS
 
         def ways(n_steps):
-            chosen = []
+            chosen, judged = [], []
             for _ in range(n_steps):
                 workers._step += 1
-                chosen.append(workers._with_workers())
-            return chosen
+                way, judge = workers._way()
+                chosen.append(way)
+                judged.append(judge)
+            return chosen, judged
 
-        # with the workers until measured otherwise, alone one step in every
-        assert ways(every) == [True] * (every - 1) + [False]
+        workers._step = every - 1  # the next step starts a period
+        # with the workers until measured otherwise, a few steps alone in every
+        chosen, judged = ways(every)
+        assert chosen == [False] * explore + [True] * (every - explore)
+        # the first step of each way after a change is not judged
+        assert [i for i, judge in enumerate(judged) if not judge] == [0, explore]
         # alone while it is the faster (another process keeps a core busy)
         workers._rates[True].extend([2.0] * shards_module.JUDGED_STEPS)
         workers._rates[False].extend([1.0] * shards_module.JUDGED_STEPS)
-        assert ways(every) == [False] * (every - 1) + [True]
+        assert ways(every)[0] == [True] * explore + [False] * (every - explore)
         # with the workers again once they are faster
         workers._rates[True].extend([0.5] * shards_module.JUDGED_STEPS)
-        assert ways(every) == [True] * (every - 1) + [False]
+        assert ways(every)[0] == [False] * explore + [True] * (every - explore)
 
 
 def test_steps_alone_give_the_same_results():
