@@ -12,7 +12,7 @@ from fit to fit) compute shards beside this process:
 * at each step, this process gives a worker that has nothing left to do
   some of the step's shards (one message through a pipe) and computes the
   others itself;
-* a worker says when it starts a shard, and sends back its loss and
+* a worker marks each shard it starts, and sends back its loss and
   gradients when done; this process takes the shards of a worker that has
   started none of them by the time its own are done, so that a worker that
   the machine's other work keeps waiting, or that is still starting, costs
@@ -165,16 +165,21 @@ def _attach(name: str, layout) -> tuple[SharedMemory, Params, np.ndarray]:
 
 
 def _taken(memory: SharedMemory) -> np.ndarray:
-    """The first :data:`TAKEN_SLOTS` numbers of the block: shards taken back.
+    """The block's first numbers: which process computes each shard of a step.
 
-    ``taken[i] == step`` when the training process computes shard ``i`` of
-    ``step`` itself, which a worker then skips if it has not started it.
+    ``taken[0, i] == step`` when the training process computes shard ``i``
+    of ``step`` itself, which a worker then skips if it has not started it;
+    ``taken[1, i] == step`` once a worker has started it.  Written and read
+    in shared memory, not sent: a message from a worker whose computing
+    holds the interpreter could wait for it for milliseconds.
     """
-    return np.frombuffer(memory.buf, np.int64, count=TAKEN_SLOTS)
+    return np.frombuffer(memory.buf, np.int64, count=2 * TAKEN_SLOTS).reshape(
+        2, TAKEN_SLOTS
+    )
 
 
-#: Shards of a step whose taking back a worker is told of (the first ones;
-#: a worker computes the others, if it starts them, for nothing).
+#: Shards of a step whose taking back and starting are told (the first ones;
+#: a worker computes the others, if it starts them, perhaps for nothing).
 TAKEN_SLOTS = 1024
 
 
@@ -242,7 +247,7 @@ def _serve(
     """A worker: the shards it is sent, until it is sent None or the pipe closes.
 
     Each message is a step and a list of ``(index, ShardTask)``.  The worker
-    says ``("started", step, index)`` before each shard and
+    marks each shard started in the block (:func:`_taken`) and sends
     ``("done", step, index, (loss, grads))`` after it, or
     ``("failed", step, index)`` if it raised (the other process computes the
     shard again, and raises there); ``("skipped", step, index)`` for a shard
@@ -263,10 +268,11 @@ def _serve(
             while (message := connection.recv()) is not None:
                 step, shards = message
                 for index, task in shards:
-                    if index < TAKEN_SLOTS and taken[index] == step:
-                        outbox.put(("skipped", step, index))
-                        continue
-                    outbox.put(("started", step, index))
+                    if index < TAKEN_SLOTS:
+                        if taken[0, index] == step:
+                            outbox.put(("skipped", step, index))
+                            continue
+                        taken[1, index] = step
                     try:
                         result = shard_gradient(params, config, task)
                     except Exception:
@@ -305,7 +311,6 @@ class _Worker:
         # the step and shard indices sent and not yet done (or failed)
         self.step = 0
         self.pending: set[int] = set()
-        self.started: set[int] = set()
 
     @property
     def free(self) -> bool:
@@ -341,7 +346,7 @@ class ShardWorkers:
             True: collections.deque(maxlen=JUDGED_STEPS),
             False: collections.deque(maxlen=JUDGED_STEPS),
         }
-        layout, offset = [], TAKEN_SLOTS * 8
+        layout, offset = [], 2 * TAKEN_SLOTS * 8
         for name, value in params.items():
             offset = -(-offset // 64) * 64  # aligned for SIMD loads
             layout.append((name, value.shape, value.dtype.str, offset))
@@ -438,11 +443,11 @@ class ShardWorkers:
         # worker at work gets to its next shard in a moment.
         for worker in list(self._workers):
             self._read_waiting(worker, results)
-            if worker.step == self._step and not worker.started:
+            if worker.step == self._step and not self._started(worker):
                 for i in sorted(worker.pending):
                     if results[i] is None:
                         if i < TAKEN_SLOTS:
-                            self._taken[i] = self._step
+                            self._taken[0, i] = self._step
                         results[i] = self._compute(tasks[i])
         while waiting := [
             worker
@@ -487,6 +492,13 @@ class ShardWorkers:
         judged = position not in (0, EXPLORE_STEPS)
         return faster != exploring, judged
 
+    def _started(self, worker: _Worker) -> bool:
+        """Whether ``worker`` has started a shard of this step (or might have)."""
+        slots = [i for i in worker.pending if i < TAKEN_SLOTS]
+        return len(slots) < len(worker.pending) or bool(
+            (self._taken[1, slots] == self._step).any()
+        )
+
     def _compute(self, task: ShardTask) -> tuple[float, Params]:
         return shard_gradient(self._params, self._config, task)
 
@@ -498,7 +510,6 @@ class ShardWorkers:
             return
         worker.step = self._step
         worker.pending = {i for i, _ in shards}
-        worker.started = set()
 
     def _read_waiting(self, worker: _Worker, results=None) -> None:
         """Read what ``worker`` has sent, without waiting."""
@@ -526,9 +537,6 @@ class ShardWorkers:
             return
         step, index = message[1], message[2]
         if step != worker.step:
-            return
-        if kind == "started":
-            worker.started.add(index)
             return
         worker.pending.discard(index)
         if (

@@ -324,11 +324,11 @@ def test_a_worker_suspended_in_its_shard_is_dropped_after_the_timeout(monkeypatc
         original = workers._read_waiting
 
         def stop_once_started(w, results=None):
-            # once the worker says it started its long shard, it is stopped
+            # once the worker marks its long shard started, it is stopped
             original(w, results)
             if w is worker and results is not None:
-                while not w.started:
-                    original(w, results)
+                while not workers._started(w):
+                    time.sleep(0.001)
                 os.kill(worker.pid, signal.SIGSTOP)
 
         monkeypatch.setattr(workers, "_read_waiting", stop_once_started)
