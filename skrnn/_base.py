@@ -20,7 +20,6 @@ from typing import ClassVar
 import numpy as np
 from joblib import effective_n_jobs
 from joblib.externals.loky.backend.reduction import dumps as worker_pickle
-from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import train_test_split
@@ -46,7 +45,12 @@ from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import Predictor, text_chunks, text_logits
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
-from ._threads import beside, single_threaded_blas, worker_processes
+from ._threads import (
+    beside,
+    processes_can_run,
+    single_threaded_blas,
+    worker_processes,
+)
 from ._training import (
     Dataset,
     TrainingDivergedError,
@@ -64,8 +68,7 @@ from .nn import (
     init_params,
     penalized_names,
 )
-from .nn._cells import BUILTIN_CELLS
-from .nn._heads import BUILTIN_HEADS, TargetScaling, get_head
+from .nn._heads import TargetScaling, get_head
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -730,14 +733,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             or self.verbose
             or getattr(self, "_skl_callbacks", None)
             or hasattr(self, "_parent_callback_ctx")
-            or ensemble[0].config.cell not in BUILTIN_CELLS
-            or ensemble[0].config.head not in BUILTIN_HEADS
+            or not processes_can_run(ensemble[0].config)
         ):
             return 1
         rounds_saved = len(ensemble) - math.ceil(len(ensemble) / n_workers)
         saved = rounds_saved * int(data.lengths.sum()) * max_epochs
-        backend, _ = get_active_backend()
-        if saved < MEMBER_WORKERS_MIN_SAVING or getattr(backend, "uses_threads", False):
+        if saved < MEMBER_WORKERS_MIN_SAVING:
             return 1
         return n_workers
 
@@ -1294,14 +1295,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         the outputs.
         """
         n_workers = min(effective_n_jobs(self.n_jobs), len(chunks))
-        if (
-            n_workers < 2
-            or config.cell not in BUILTIN_CELLS
-            or config.head not in BUILTIN_HEADS
-        ):
-            return 1
-        backend, _ = get_active_backend()
-        if getattr(backend, "uses_threads", False):
+        if n_workers < 2 or not processes_can_run(config):
             return 1
         n_characters = sum(len(text) for chunk in chunks for text in chunk)
         if n_characters < _prediction.PREDICT_WORKERS_MIN_CHARACTERS:

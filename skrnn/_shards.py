@@ -40,12 +40,14 @@ from multiprocessing.shared_memory import SharedMemory
 
 import numpy as np
 from joblib import effective_n_jobs
-from joblib.parallel import get_active_backend
 
-from ._threads import in_forked_children, single_threaded_blas, worker_processes
+from ._threads import (
+    in_forked_children,
+    processes_can_run,
+    single_threaded_blas,
+    worker_processes,
+)
 from .nn import NetworkConfig, loss_and_grad
-from .nn._cells import BUILTIN_CELLS
-from .nn._heads import BUILTIN_HEADS
 
 __all__ = [
     "SHARD_WORKERS_MIN_TOKENS",
@@ -611,12 +613,8 @@ def n_shard_workers(
     if (
         n_processes < 2
         or token_epochs < SHARD_WORKERS_MIN_TOKENS
-        or config.cell not in BUILTIN_CELLS
-        or config.head not in BUILTIN_HEADS
+        or not processes_can_run(config)
     ):
-        return 0
-    backend, _ = get_active_backend()
-    if getattr(backend, "uses_threads", False):
         return 0
     return n_processes - 1
 

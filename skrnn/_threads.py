@@ -17,7 +17,36 @@ from typing import TypeVar
 
 import threadpoolctl
 from joblib import effective_n_jobs
+from joblib.parallel import get_active_backend
 from threadpoolctl import ThreadpoolController
+
+from .nn._cells import BUILTIN_CELLS
+from .nn._heads import BUILTIN_HEADS
+
+
+def processes_can_run(config) -> bool:
+    """Whether worker processes can compute for a network of ``config``.
+
+    They need joblib's processes, not its threads (as inside a parallel
+    search, whose workers are busy), and a built-in cell and head: another
+    process knows only the cells and heads that a module it imports
+    registers.
+
+    Parameters
+    ----------
+    config : NetworkConfig
+        The network's architecture.
+
+    Returns
+    -------
+    bool
+    """
+    backend, _ = get_active_backend()
+    return (
+        config.cell in BUILTIN_CELLS
+        and config.head in BUILTIN_HEADS
+        and not getattr(backend, "uses_threads", False)
+    )
 
 
 def in_forked_children(func: Callable[[], object]) -> None:
