@@ -420,6 +420,8 @@ class ShardWorkers:
         positions = sum(task.ids.size for task in tasks)
         start = time.perf_counter()
         with_workers, judged = self._way()
+        # a step of empty documents only (no position) says nothing of speed
+        judged = judged and positions > 0
         if not (free and with_workers):
             results = [self._compute(task) for task in tasks]
             if judged:

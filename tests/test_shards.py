@@ -488,3 +488,21 @@ def test_an_interrupt_with_workers_keeps_the_last_epoch_in_ordinary_arrays(
     for name, value in expected.weights_.items():
         assert clf.weights_[name].base is None
         assert_array_equal(clf.weights_[name], value, err_msg=name)
+
+
+def test_a_step_of_empty_documents_only_is_computed_and_not_judged():
+    config, params, _ = _problem()
+    n = 3
+    task = ShardTask(
+        np.zeros((0, n), np.int32),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+        np.ones(n),
+        None,
+        0.0,
+    )
+    expected = [shard_gradient(params, config, task) for _ in range(2)]
+    with ShardWorkers(params, config, n_workers=0) as workers:
+        workers._step = shards_module.EXPLORE_STEPS  # a judged step
+        _assert_same_results(workers.run([task, task]), expected)
+        assert not any(workers._rates.values())
