@@ -448,11 +448,12 @@ class ShardWorkers:
         for worker in list(self._workers):
             self._read_waiting(worker, results)
             if worker.step == self._step and not self._started(worker):
-                for i in sorted(worker.pending):
-                    if results[i] is None:
-                        if i < TAKEN_SLOTS:
-                            self._taken[0, i] = self._step
-                        results[i] = self._compute(tasks[i])
+                # all marked at once: a worker that wakes while this process
+                # computes the first skips the others too
+                taken = [i for i in sorted(worker.pending) if results[i] is None]
+                self._taken[0, [i for i in taken if i < TAKEN_SLOTS]] = self._step
+                for i in taken:
+                    results[i] = self._compute(tasks[i])
         while waiting := [
             worker
             for worker in self._workers

@@ -506,3 +506,32 @@ def test_a_step_of_empty_documents_only_is_computed_and_not_judged():
         workers._step = shards_module.EXPLORE_STEPS  # a judged step
         _assert_same_results(workers.run([task, task]), expected)
         assert not any(workers._rates.values())
+
+
+def test_the_shards_taken_back_are_all_marked_before_any_is_computed(monkeypatch):
+    # A worker that wakes while this process computes the first shard it
+    # took back skips the others too, rather than computing them for nothing.
+    config, params, tasks = _problem(n_shards=5)
+    expected = _expected(5)
+    original = ShardWorkers._compute
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+
+        def wake_at_the_first_taken(self, task):
+            if any(task is tasks[i] for i in worker.pending):
+                os.kill(worker.pid, signal.SIGCONT)
+                time.sleep(0.5)  # time enough for it to read its shards
+            return original(self, task)
+
+        monkeypatch.setattr(ShardWorkers, "_compute", wake_at_the_first_taken)
+        os.kill(worker.pid, signal.SIGSTOP)
+        try:
+            results = workers.run(tasks)
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+        _assert_same_results(results, expected)
+        said = []
+        while len(said) < 2 and worker.connection.poll(30):
+            said.append(worker.connection.recv()[0])
+        assert said == ["skipped", "skipped"]
