@@ -31,6 +31,7 @@ import math
 import multiprocessing.connection
 import os
 import queue
+import socket
 import sys
 import threading
 import time
@@ -246,7 +247,7 @@ in_forked_children(_POOL.clear)
 def _serve(
     connection, memory_name: str, layout, config: NetworkConfig, errstate: dict
 ) -> None:
-    """A worker: the shards it is sent, until it is sent None or the pipe closes.
+    """A worker: the shards it is sent, until the pipe closes.
 
     Each message is a step and a list of ``(index, ShardTask)``.  The worker
     marks each shard started in the block (:func:`_taken`) and sends
@@ -267,8 +268,8 @@ def _serve(
     try:
         outbox.put(("ready", os.getpid()))
         with single_threaded_blas(), np.errstate(**errstate):
-            while (message := connection.recv()) is not None:
-                step, shards = message
+            while True:
+                step, shards = connection.recv()
                 for index, task in shards:
                     if index < TAKEN_SLOTS:
                         if taken[0, index] == step:
@@ -305,6 +306,15 @@ class _Worker:
 
     def __init__(self, connection, other_end, future) -> None:
         self.connection = connection
+        # A thread sends the shards: a message larger than the pipe holds
+        # waits there until the worker reads it, and this process computes
+        # its own shards meanwhile (and takes the worker's back if it is
+        # kept from reading them).
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.sender = threading.Thread(
+            target=_send_all, args=(connection, self.outbox), daemon=True
+        )
+        self.sender.start()
         # the worker's end, kept open until the worker has it
         self.other_end = other_end
         self.future = future
@@ -508,11 +518,7 @@ class ShardWorkers:
         return shard_gradient(self._params, self._config, task)
 
     def _send(self, worker: _Worker, shards) -> None:
-        try:
-            worker.connection.send((self._step, shards))
-        except (OSError, ValueError):
-            self._drop(worker)
-            return
+        worker.outbox.put((self._step, shards))
         worker.step = self._step
         worker.pending = {i for i, _ in shards}
 
@@ -553,7 +559,18 @@ class ShardWorkers:
             results[index] = message[3]
 
     def _drop(self, worker: _Worker) -> None:
-        """Stop using a worker (it died, or its pipe broke)."""
+        """Stop using a worker (it died, or its pipe broke, or the fit is over).
+
+        The pipe is shut at both ends: the worker finds it closed, and a
+        message that it did not read no longer keeps the sender waiting.
+        """
+        worker.outbox.put(None)
+        if os.name == "posix":
+            with contextlib.suppress(OSError, ValueError):
+                fileno = worker.connection.fileno()
+                with socket.fromfd(fileno, socket.AF_UNIX, socket.SOCK_STREAM) as end:
+                    end.shutdown(socket.SHUT_RDWR)
+            worker.sender.join()
         with contextlib.suppress(Exception):
             worker.connection.close()
             worker.other_end.close()
@@ -562,15 +579,13 @@ class ShardWorkers:
 
     def _drop_all(self) -> None:
         for worker in list(self._workers):
-            with contextlib.suppress(Exception):
-                worker.connection.send(None)
             self._drop(worker)
 
     def close(self) -> None:
         """Stop the workers and put ordinary arrays back into the parameters.
 
-        The workers are told to stop and not waited for: one still starting
-        stops as soon as it finds the pipe closed.
+        The workers find their pipes closed, and are not waited for: one
+        still starting stops as soon as it has its pipe.
         """
         self._drop_all()
         for name, value in self._params.items():

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 
@@ -535,3 +536,30 @@ def test_the_shards_taken_back_are_all_marked_before_any_is_computed(monkeypatch
         while len(said) < 2 and worker.connection.poll(30):
             said.append(worker.connection.recv()[0])
         assert said == ["skipped", "skipped"]
+
+
+def test_a_worker_kept_from_reading_shards_larger_than_the_pipe_is_not_waited_for():
+    # The long shard is more than a pipe holds: sent from this process's own
+    # thread, it waited for the stopped worker to read it, for ever.
+    config, params, tasks = _problem(n_shards=1)
+    tasks = [tasks[0], _long_shard()]
+    expected = [shard_gradient(params, config, task) for task in tasks]
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        os.kill(worker.pid, signal.SIGSTOP)
+        # woken in a while, if this process waits for it
+        waking = threading.Timer(5.0, os.kill, (worker.pid, signal.SIGCONT))
+        waking.start()
+        try:
+            start = time.monotonic()
+            results = workers.run(tasks)
+            waited = time.monotonic() - start
+            # the fit ends without it
+            workers._drop_all()
+            assert not worker.sender.is_alive()
+        finally:
+            waking.cancel()
+            os.kill(worker.pid, signal.SIGCONT)
+    assert waited < 5.0
+    _assert_same_results(results, expected)
