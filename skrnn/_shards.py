@@ -31,6 +31,7 @@ import math
 import multiprocessing.connection
 import os
 import queue
+import signal
 import socket
 import sys
 import threading
@@ -232,9 +233,21 @@ def _worker_pool(n_workers: int, renew: bool = False):
     if renew or size != n_workers:
         if pool is not None:
             pool.shutdown(wait=False)
-        pool = ProcessPoolExecutor(n_workers, timeout=WORKER_IDLE_TIMEOUT)
+        pool = ProcessPoolExecutor(
+            n_workers, timeout=WORKER_IDLE_TIMEOUT, initializer=_leave_interrupts
+        )
         _POOL["pool"] = (n_workers, pool)
     return pool
+
+
+def _leave_interrupts() -> None:
+    """Ignore ^C in this worker: the training process ends it.
+
+    A terminal sends ^C to every process of the job; a worker that it ended
+    broke the pool (the next fit started a new one) and printed its traceback.
+    The training process closes the pipes of an interrupted fit.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 #: The pool of :func:`_worker_pool`, and its size.

@@ -563,3 +563,18 @@ def test_a_worker_kept_from_reading_shards_larger_than_the_pipe_is_not_waited_fo
             os.kill(worker.pid, signal.SIGCONT)
     assert waited < 5.0
     _assert_same_results(results, expected)
+
+
+def test_an_interrupt_sent_to_a_worker_is_left_to_this_process():
+    # ^C in a terminal reaches the workers too: one ended by it broke the
+    # pool (the next fit started a new one) and printed its traceback.
+    config, params, tasks = _problem(n_shards=2)
+    expected = _expected(2)
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        os.kill(worker.pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert not worker.future.done()
+        _assert_same_results(workers.run(tasks), expected)
+        assert workers._workers == [worker]
