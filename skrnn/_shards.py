@@ -365,8 +365,10 @@ class ShardWorkers:
         self._step = 0
         self._workers: list[_Worker] = []
         self._taken = None
+        # the way of the last step (with the workers or alone), and the
         # seconds per padded position of the last steps, with and without
         # the workers
+        self._last_way: bool | None = None
         self._rates = {
             True: collections.deque(maxlen=JUDGED_STEPS),
             False: collections.deque(maxlen=JUDGED_STEPS),
@@ -442,10 +444,13 @@ class ShardWorkers:
         free = [worker for worker in self._workers if worker.free]
         positions = sum(task.ids.size for task in tasks)
         start = time.perf_counter()
-        with_workers, judged = self._way()
-        # a step of empty documents only (no position) says nothing of speed
-        judged = judged and positions > 0
-        if not (free and with_workers):
+        with_workers = bool(free) and self._way()
+        # Not judged: the first step after a change of way (a worker idle
+        # for a while, or this process's caches, start slow), and a step of
+        # empty documents only (no position).
+        judged = with_workers == self._last_way and positions > 0
+        self._last_way = with_workers
+        if not with_workers:
             results = [self._compute(task) for task in tasks]
             if judged:
                 self._rates[False].append((time.perf_counter() - start) / positions)
@@ -501,8 +506,8 @@ class ShardWorkers:
             self._rates[True].append((time.perf_counter() - start) / positions)
         return results
 
-    def _way(self) -> tuple[bool, bool]:
-        """Whether this step goes with the workers, and whether it is judged.
+    def _way(self) -> bool:
+        """Whether this step goes with the workers (if one is free).
 
         The way (with the workers, or alone) whose last steps took fewer
         seconds per padded token position, but for the first
@@ -510,15 +515,13 @@ class ShardWorkers:
         the other way, so that each is measured as the machine's other work
         comes and goes.  Alone is the faster when another process keeps a
         core busy: the steps with the workers wait for processes that the
-        system keeps waiting.  The first step after a change of way is not
-        judged.  Either way gives the same results.
+        system keeps waiting.  Either way gives the same results.
         """
         rates = {way: sum(r) / len(r) for way, r in self._rates.items() if r}
         faster = len(rates) < 2 or rates[True] <= rates[False]
         position = self._step % EXPLORE_EVERY
         exploring = position < EXPLORE_STEPS
-        judged = position not in (0, EXPLORE_STEPS)
-        return faster != exploring, judged
+        return faster != exploring
 
     def _started(self, worker: _Worker) -> bool:
         """Whether ``worker`` has started a shard of this step (or might have)."""

@@ -351,27 +351,22 @@ def test_each_step_goes_the_faster_way_and_a_few_in_a_while_the_other():
         explore = shards_module.EXPLORE_STEPS
 
         def ways(n_steps):
-            chosen, judged = [], []
+            chosen = []
             for _ in range(n_steps):
                 workers._step += 1
-                way, judge = workers._way()
-                chosen.append(way)
-                judged.append(judge)
-            return chosen, judged
+                chosen.append(workers._way())
+            return chosen
 
         workers._step = every - 1  # the next step starts a period
         # with the workers until measured otherwise, a few steps alone in every
-        chosen, judged = ways(every)
-        assert chosen == [False] * explore + [True] * (every - explore)
-        # the first step of each way after a change is not judged
-        assert [i for i, judge in enumerate(judged) if not judge] == [0, explore]
+        assert ways(every) == [False] * explore + [True] * (every - explore)
         # alone while it is the faster (another process keeps a core busy)
         workers._rates[True].extend([2.0] * shards_module.JUDGED_STEPS)
         workers._rates[False].extend([1.0] * shards_module.JUDGED_STEPS)
-        assert ways(every)[0] == [True] * explore + [False] * (every - explore)
+        assert ways(every) == [True] * explore + [False] * (every - explore)
         # with the workers again once they are faster
         workers._rates[True].extend([0.5] * shards_module.JUDGED_STEPS)
-        assert ways(every)[0] == [False] * explore + [True] * (every - explore)
+        assert ways(every) == [False] * explore + [True] * (every - explore)
 
 
 def test_steps_alone_give_the_same_results():
@@ -382,11 +377,11 @@ def test_steps_alone_give_the_same_results():
         workers._rates[True].append(2.0)
         workers._rates[False].append(1.0)
         _assert_same_results(workers.run(tasks), expected)
-        assert len(workers._rates[False]) == 2  # computed alone
+        assert workers._last_way is False  # computed alone
         assert not workers._workers[0].pending
         workers._rates[False].extend([3.0] * shards_module.JUDGED_STEPS)
         _assert_same_results(workers.run(_problem(n_shards=3)[2]), expected)
-        assert len(workers._rates[True]) == 2  # with the worker
+        assert workers._last_way is True  # with the worker
 
 
 def test_which_fits_start_workers():
@@ -578,3 +573,29 @@ def test_an_interrupt_sent_to_a_worker_is_left_to_this_process():
         assert not worker.future.done()
         _assert_same_results(workers.run(tasks), expected)
         assert workers._workers == [worker]
+
+
+def test_the_first_step_after_any_change_of_way_is_not_judged():
+    config, params, tasks = _problem(n_shards=3)
+    judged = shards_module.JUDGED_STEPS
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        workers._step = 10  # far from the steps that explore
+        workers._rates[True].extend([1.0] * judged)
+        workers._rates[False].extend([2.0] * judged)
+        workers.run(tasks)  # with the worker
+        # alone now the faster: its first step is not judged, the next is
+        workers._rates[True].extend([3.0] * judged)
+        workers.run(_problem(n_shards=3)[2])
+        assert list(workers._rates[False]) == [2.0] * judged
+        workers.run(_problem(n_shards=3)[2])
+        assert list(workers._rates[False])[:-1] == [2.0] * (judged - 1)
+        # with the worker the faster again, but it is not free (busy with an
+        # earlier step): alone, and the next step, with it, is not judged
+        workers._rates[False].extend([4.0] * judged)
+        workers._workers[0].pending = {0}
+        workers.run(_problem(n_shards=3)[2])
+        assert workers._rates[False][-1] < 4.0
+        workers._workers[0].pending = set()
+        workers.run(_problem(n_shards=3)[2])
+        assert list(workers._rates[True]) == [3.0] * judged
