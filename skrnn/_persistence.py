@@ -1709,7 +1709,11 @@ def _check_solver_is_registered(metadata: dict) -> None:
                 f"Register it with skrnn.register_optimizer({solver!r:.60}, "
                 "optimizer) before skrnn.load."
             )
-        if section == "optimizer_params" and solver in OPTIMIZERS:
+        if (
+            section == "optimizer_params"
+            and isinstance(solver, str)
+            and solver in OPTIMIZERS
+        ):
             fitted = sorted(set(params) - {"solver"})
             reads = sorted(OPTIMIZERS[solver].hyperparameters)
             if solver not in BUILTIN_OPTIMIZERS and fitted != reads:

@@ -1115,6 +1115,11 @@ TAMPERINGS = {
         lambda m, a: m["optimizer"].update(solver=["adam"]),
         r"optimizer\.solver is \['adam'\], but optimizer_params make a",
     ),
+    # Regression: a TypeError (unhashable type: 'list'), not a ValueError.
+    "optimizer_params solver as a list": (
+        lambda m, a: m["optimizer_params"].update(solver=["adam"]),
+        r"optimizer_params\.solver is \['adam'\], not one of",
+    ),
     "solver of another optimizer": (
         lambda m, a: m["optimizer"].update(solver="sgd"),
         r"optimizer\.solver is 'sgd', but optimizer_params make a AdamOptimizer",
