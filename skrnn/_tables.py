@@ -543,7 +543,8 @@ def read_table(
     ------
     TableError
         If the file is not valid CSV (a quote never closed, say), has no
-        column or too few fields where asked, or an empty label.
+        column or too few fields where asked, a row with more non-blank
+        fields than the header (or the first row) has, or an empty label.
     TableArgumentError
         If the arguments are wrong in themselves: a delimiter of more than
         one character, a column given by name with ``header=False``, or the
@@ -593,6 +594,14 @@ def read_table(
             raise TableError(
                 f"{source}, line {line}: expected at least {needed} fields "
                 f"(delimiter {delimiter!r}), found {len(row)}"
+            )
+        if any(cell.strip() for cell in row[columns.n_columns :]):
+            # an unquoted delimiter inside a field, which would shift the label
+            raise TableError(
+                f"{source}, line {line}: found {len(row)} fields (delimiter "
+                f"{delimiter!r}), but the {'header' if header else 'first row'} "
+                f"has {columns.n_columns}; quote a field that holds the "
+                'delimiter (as in "good, really good",pos)'
             )
         documents.append(row[text_index])
         if labelled:

@@ -204,6 +204,12 @@ def test_read_table_negative_indexes_count_from_the_end():
     )
 
 
+def test_read_table_accepts_blank_fields_after_the_last_column():
+    # As spreadsheets write them: only a non-blank extra field is refused.
+    text = "text,label\ngood,pos,\nbad,neg, ,\n"
+    assert read_table(text, "x.csv") == (["good", "bad"], ["pos", "neg"])
+
+
 def test_read_table_reads_classic_mac_line_endings():
     text = 'text,label\rgood,pos\r"bad\rfilm",neg\r'
     assert read_table(text, "x.csv") == (["good", "bad\rfilm"], ["pos", "neg"])
@@ -283,6 +289,13 @@ def test_read_table_hints_at_the_delimiter_of_a_tab_separated_csv():
         ("text,label\ngood,pos\n", {"text_column": "txt"}, "no column 'txt'"),
         ("a,b,c\nx,y,z\n", {}, "3 columns; choose them with text_column"),
         ("good,pos\nbad\n", {"header": False}, "line 2: expected at least 2"),
+        # Regression: an unquoted comma in the text made "really good" the label.
+        (
+            "text,label\ngood, really good,pos\nbad,neg\n",
+            {},
+            "line 2: found 3 fields .* but the header has 2; quote a field",
+        ),
+        ("good,pos\nbad,neg,x\n", {"header": False}, "but the first row has 2"),
         ("text,label\ngood,pos\nbad, \n", {}, "line 3: the label .* is empty"),
         ("", {}, "holds no data"),
         ("text,label\n", {}, "no data rows"),
