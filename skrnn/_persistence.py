@@ -1221,7 +1221,18 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         raise _unreadable(file.read(_SNIFF_SIZE), exc) from exc
     with archive:
         file.seek(0, os.SEEK_END)
-        members = _model_members(archive, file.tell())
+        size = file.tell()
+        try:
+            members = _model_members(archive, size)
+        except _NotAModelError:
+            file.seek(start)
+            if _starts_as_a_model(file.read(_SNIFF_SIZE)):
+                raise _CorruptFileError(
+                    "a damaged ZIP archive: it starts as a model file, but its "
+                    "end is missing or damaged (was it truncated, such as by an "
+                    "interrupted copy or download?)"
+                ) from None
+            raise
         try:
             metadata_bytes = archive.read(members[_METADATA])
             arrays_bytes = archive.read(members[_ARRAYS])
@@ -1238,6 +1249,18 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         raise _CorruptFileError(f"{_METADATA} is not valid JSON ({exc})") from exc
     _check_depth(metadata)
     return metadata, _read_npz(arrays_bytes)
+
+
+def _starts_as_a_model(head: bytes) -> bool:
+    """Whether ``head`` starts with the ZIP entry of a model file's member.
+
+    zipfile reads a model file cut short before its own directory as the
+    ``arrays.npz`` stored inside it, whose directory is intact.
+    """
+    if not head.startswith(b"PK\x03\x04") or len(head) < 30:
+        return False
+    name_length = int.from_bytes(head[26:28], "little")
+    return head[30 : 30 + name_length] in (_METADATA.encode(), _ARRAYS.encode())
 
 
 #: What zipfile raises for a damaged archive: among others, a negative seek

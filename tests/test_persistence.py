@@ -1458,6 +1458,12 @@ BROKEN_ARCHIVES = {
         lambda file, members: file[:-10],
         r"a damaged ZIP archive",
     ),
+    # Regression: zipfile read it as the arrays.npz stored inside, and load
+    # called it a NumPy .npz archive to read with numpy.load.
+    "truncated in its directory": (
+        lambda file, members: file[:-50],
+        r"a damaged ZIP archive: it starts as a model file, but its end is missing",
+    ),
     "bit flipped in the arrays": (
         lambda file, members: file[:-2000] + bytes([file[-2000] ^ 1]) + file[-1999:],
         r"a damaged ZIP archive \(Bad CRC-32",
