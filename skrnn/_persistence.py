@@ -233,6 +233,7 @@ from ._ngrams import COMPANION_HEADS, NgramModel, check_ngram_range
 from ._optimizers import (
     BUILTIN_OPTIMIZERS,
     OPTIMIZERS,
+    AdamOptimizer,
     BaseOptimizer,
     build_optimizer,
 )
@@ -2271,6 +2272,16 @@ def _decode_optimizer(
             name = key.partition(".")[2]
             shape = weights[name].shape if name in weights else array.shape
             _check_array(array, shape, dtype, f"optimizer array {key!r}")
+            if (
+                isinstance(optimizer, AdamOptimizer)
+                and key.startswith("vs.")
+                and (array < 0).any()
+            ):
+                # a mean of squared gradients, whose square root Adam takes
+                raise _CorruptFileError(
+                    f"optimizer array {key!r} holds negative values, which a "
+                    "mean of squared gradients cannot"
+                )
             state[key] = array
     try:
         optimizer.set_state(state)

@@ -1142,6 +1142,12 @@ TAMPERINGS = {
         lambda m, a: m["optimizer"]["scalars"].update(t=-1),
         r"optimizer\.scalars\.t is -1",
     ),
+    # Regression: loaded, and a warm start then said the learning rate was
+    # too large (Adam's square root of them was NaN).
+    "negative Adam second moments": (
+        _edit_array("optimizer/vs.head.b_y", lambda array: -1 - array),
+        r"optimizer array 'vs\.head\.b_y' holds negative values",
+    ),
     "optimizer step beyond an int64": (
         lambda m, a: m["optimizer"]["scalars"].update(t=2**63),
         r"optimizer\.scalars\.t is 9223372036854775808",
