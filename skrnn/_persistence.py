@@ -502,7 +502,12 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     if isinstance(file, (str, os.PathLike)):
         _write_atomically(file, write)
     else:
-        write(file)
+        # Written whole, in one call: zipfile seeks back to complete each
+        # member's header, which a file opened for appending ("ab") writes
+        # at its end instead, making a file that load refuses.
+        buffer = io.BytesIO()
+        write(buffer)
+        file.write(buffer.getvalue())
 
 
 def _check_loadable(text: bytes, arrays: dict[str, np.ndarray]) -> None:

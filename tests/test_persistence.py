@@ -807,6 +807,17 @@ def test_save_to_a_device_writes_in_place():
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
+def test_save_to_a_file_opened_for_appending(tmp_path):
+    # Regression: zipfile's seeks back to complete each member's header were
+    # written at the end of the file, which load then refused as damaged.
+    model = _fit()
+    path = tmp_path / "model.skrnn"
+    with open(path, "ab") as file:
+        skrnn.save(model, file)
+    assert path.read_bytes() == _saved_bytes(model)
+    assert_array_equal(skrnn.load(path).predict_proba(X), model.predict_proba(X))
+
+
 def test_save_through_a_symlink_replaces_its_target(tmp_path):
     target = tmp_path / "models" / "v1.skrnn"
     target.parent.mkdir()
