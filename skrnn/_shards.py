@@ -36,6 +36,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
@@ -264,7 +265,8 @@ def _serve(
 
     Each message is a step and a list of ``(index, ShardTask)``.  The worker
     marks each shard started in the block (:func:`_taken`) and sends
-    ``("done", step, index, (loss, grads))`` after it, or
+    ``("done", step, index, (loss, grads), warned)`` after it, ``warned``
+    the warnings that computing it issued (:func:`_caught`), or
     ``("failed", step, index)`` if it raised (the other process computes the
     shard again, and raises there); ``("skipped", step, index)`` for a shard
     that the other process took back before the worker started it.
@@ -290,11 +292,14 @@ def _serve(
                             continue
                         taken[1, index] = step
                     try:
-                        result = shard_gradient(params, config, task)
+                        # all of them, for the training process's filters
+                        with warnings.catch_warnings(record=True) as records:
+                            warnings.simplefilter("always")
+                            result = shard_gradient(params, config, task)
                     except Exception:
                         outbox.put(("failed", step, index))
                     else:
-                        outbox.put(("done", step, index, result))
+                        outbox.put(("done", step, index, result, _caught(records)))
     except (EOFError, OSError):
         pass  # the training process closed the pipe: the fit is over
     finally:
@@ -303,6 +308,50 @@ def _serve(
         del params, taken
         _close(memory)
         connection.close()
+
+
+def _caught(records: list[warnings.WarningMessage]) -> list[tuple]:
+    """The distinct warnings of ``records``, as :func:`_warn_here` takes them.
+
+    Each is its category, text, place (file and line) and the name of the
+    module where it was issued, which filters match.
+    """
+    modules = {}
+    if records:
+        modules = {
+            getattr(module, "__file__", None): name
+            for name, module in list(sys.modules.items())
+        }
+    caught = (
+        (
+            record.category,
+            str(record.message),
+            record.filename,
+            record.lineno,
+            modules.get(record.filename),
+        )
+        for record in records
+    )
+    return list(dict.fromkeys(caught))
+
+
+def _warn_here(warned: Sequence[tuple]) -> None:
+    """Issue in this process the warnings that a worker caught (:func:`_caught`).
+
+    As if issued here: the same filters decide, and a warning shown is not
+    shown again where the module's record of them (or, for a module not
+    found here, this module's) says it was.
+    """
+    for category, text, filename, lineno, module in warned:
+        registry = _WARNING_REGISTRY
+        if module in sys.modules:
+            registry = vars(sys.modules[module]).setdefault("__warningregistry__", {})
+        warnings.warn_explicit(text, category, filename, lineno, module, registry)
+
+
+#: The record of the warnings of workers that :func:`_warn_here` issued for
+#: modules that it did not find.
+_WARNING_REGISTRY: dict = {}
 
 
 def _send_all(connection, outbox: queue.SimpleQueue) -> None:
@@ -365,6 +414,8 @@ class ShardWorkers:
         self._step = 0
         self._workers: list[_Worker] = []
         self._taken = None
+        # the warnings that the workers' shards of this step issued, by shard
+        self._warned: dict[int, list] = {}
         # the way of the last step (with the workers or alone), and the
         # seconds per padded position of the last steps, with and without
         # the workers
@@ -438,6 +489,7 @@ class ShardWorkers:
             What :func:`shard_gradient` returns for each.
         """
         self._step += 1
+        self._warned = {}
         results: list = [None] * len(tasks)
         for worker in list(self._workers):
             self._read_waiting(worker)
@@ -504,6 +556,9 @@ class ShardWorkers:
                 results[i] = self._compute(tasks[i])
         if judged:
             self._rates[True].append((time.perf_counter() - start) / positions)
+        # what the shards computed elsewhere would have issued here
+        for i in sorted(self._warned):
+            _warn_here(self._warned[i])
         return results
 
     def _way(self) -> bool:
@@ -573,6 +628,7 @@ class ShardWorkers:
             and results[index] is None
         ):
             results[index] = message[3]
+            self._warned[index] = message[4]
 
     def _drop(self, worker: _Worker) -> None:
         """Stop using a worker (it died, or its pipe broke, or the fit is over).

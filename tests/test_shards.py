@@ -108,19 +108,28 @@ def _expected(n_shards, dropout=0.0):
     return [shard_gradient(params, config, task) for task in tasks]
 
 
-@pytest.mark.parametrize("dropout", [0.0, 0.4])
-def test_workers_give_the_shards_of_this_process_to_the_bit(monkeypatch, dropout):
-    config, params, tasks = _problem(n_shards=4, dropout=dropout)
-    expected = _expected(4, dropout)
+def _slow_here(monkeypatch):
+    """The tasks that this process computes, each slowly.
+
+    Time enough for a worker to start its shards: they are not taken back.
+    """
     computed_here = []
     original = ShardWorkers._compute
 
     def spy(self, task):
         computed_here.append(task)
-        time.sleep(0.5)  # time enough for the worker to start its shards
+        time.sleep(0.5)
         return original(self, task)
 
     monkeypatch.setattr(ShardWorkers, "_compute", spy)
+    return computed_here
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+def test_workers_give_the_shards_of_this_process_to_the_bit(monkeypatch, dropout):
+    config, params, tasks = _problem(n_shards=4, dropout=dropout)
+    expected = _expected(4, dropout)
+    computed_here = _slow_here(monkeypatch)
     with ShardWorkers(params, config, n_workers=1) as workers:
         _wait_until_ready(workers)
         results = workers.run(tasks)
@@ -599,3 +608,69 @@ def test_the_first_step_after_any_change_of_way_is_not_judged():
         workers._workers[0].pending = set()
         workers.run(_problem(n_shards=3)[2])
         assert list(workers._rates[True]) == [3.0] * judged
+
+
+def _warning_problem():
+    """Two shards of which only the second, a worker's, issues warnings."""
+    config, params, tasks = _problem(n_shards=2)
+    tasks[0].ids[tasks[0].ids == 39] = 38
+    tasks[1].ids[0, 0] = 39
+    params["embed.E"][39] = np.inf  # NaN in the products of that shard only
+    return config, params, tasks
+
+
+def _said(records):
+    return {(w.category, str(w.message), w.filename, w.lineno) for w in records}
+
+
+def test_the_warnings_of_a_workers_shards_are_issued_in_this_process(monkeypatch):
+    # as on one core: seen by the caller's filters, catch_warnings, pytest.warns
+    config, params, tasks = _warning_problem()
+    with warnings.catch_warnings(record=True) as alone:
+        warnings.simplefilter("always")
+        for task in tasks:
+            shard_gradient(params, config, task)
+    assert alone
+    computed_here = _slow_here(monkeypatch)
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            workers.run(tasks)
+        assert len(computed_here) == 1 and computed_here[0] is tasks[0]
+        assert _said(caught) == _said(alone)
+        # shown once, as the same warning of one process is
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            workers.run(tasks)
+            workers.run(tasks)
+        assert len(caught) == len(_said(alone))
+        # filtered by the module that issued it
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.filterwarnings("ignore", module="skrnn.nn._recurrent")
+            workers.run(tasks)
+        assert not caught
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(RuntimeWarning, match="invalid value"):
+                workers.run(tasks)
+        # each time, the worker computed its shard
+        assert all(task is tasks[0] for task in computed_here)
+
+
+def test_a_shard_that_fails_in_a_worker_raises_what_it_raises_here(monkeypatch):
+    config, params, tasks = _problem(n_shards=2)
+    tasks[1].ids[0, 0] = config.n_vocab  # no such word
+    with pytest.raises(IndexError) as alone:
+        shard_gradient(params, config, tasks[1])
+    computed_here = _slow_here(monkeypatch)
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        with pytest.raises(IndexError) as caught:
+            workers.run(tasks)
+        # computed here again after the worker failed it, which is kept
+        assert [task is tasks[1] for task in computed_here] == [False, True]
+        assert workers._workers == [worker] and worker.free
+    assert str(caught.value) == str(alone.value)
