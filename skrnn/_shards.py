@@ -33,6 +33,7 @@ import os
 import queue
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -355,12 +356,57 @@ _WARNING_REGISTRY: dict = {}
 
 
 def _send_all(connection, outbox: queue.SimpleQueue) -> None:
-    """Send the messages put in ``outbox`` until None, or the pipe breaks."""
-    while (message := outbox.get()) is not None:
-        try:
+    """Send the messages put in ``outbox`` until None; shut the pipe on a failure.
+
+    A message that cannot be sent (the pipe broke, or the message cannot be
+    pickled) ends the sending, and the pipe is shut: the other process
+    finds it closed at once and stops using this one, rather than waiting
+    for messages that will never come.  A failure other than of the pipe is
+    raised again, for the thread's hook to show.
+    """
+    try:
+        while (message := outbox.get()) is not None:
             connection.send(message)
-        except (OSError, ValueError):
-            return
+    except (OSError, ValueError):
+        _shut(connection)
+    except BaseException:
+        _shut(connection)
+        raise
+
+
+def _shut(connection) -> None:
+    """Shut both ways of the pipe ``connection``, for both its ends.
+
+    A process (or thread) that waits to read from it or to write to it finds
+    it closed.  Where pipes are sockets (POSIX); elsewhere, nothing.
+    """
+    if os.name == "posix":
+        with contextlib.suppress(OSError, ValueError), _socket(connection) as end:
+            end.shutdown(socket.SHUT_RDWR)
+
+
+def _socket(connection) -> socket.socket:
+    """A socket of the pipe ``connection`` (on POSIX), to close after use."""
+    end = socket.fromfd(connection.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+    # A default timeout (socket.setdefaulttimeout) makes a new socket, and
+    # so the pipe, non-blocking: the pipe's reads and writes would fail.
+    end.settimeout(None)
+    return end
+
+
+def _limit_reads(connection, seconds: float) -> None:
+    """Make a read of ``connection`` wait at most ``seconds`` for each part.
+
+    A worker stopped, or dead with its process kept, in the middle of
+    sending a message, kept ``connection.recv()`` waiting for the rest for
+    ever; it now raises OSError once it gets nothing for ``seconds``
+    (``SO_RCVTIMEO``, where pipes are sockets).
+    """
+    if os.name == "posix":
+        whole, fraction = divmod(seconds, 1.0)
+        limit = struct.pack("@ll", int(whole), int(fraction * 1e6))
+        with contextlib.suppress(OSError, ValueError), _socket(connection) as end:
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
 
 
 class _Worker:
@@ -368,6 +414,7 @@ class _Worker:
 
     def __init__(self, connection, other_end, future) -> None:
         self.connection = connection
+        _limit_reads(connection, WORKER_TIMEOUT)
         # A thread sends the shards: a message larger than the pipe holds
         # waits there until the worker reads it, and this process computes
         # its own shards meanwhile (and takes the worker's back if it is
@@ -608,7 +655,11 @@ class ShardWorkers:
         """Read one message of ``worker``'s; one of another step only frees it."""
         try:
             message = worker.connection.recv()
-        except (EOFError, OSError, ValueError):
+        except Exception:
+            # The pipe closed or broke, a part of the message did not come
+            # in time (_limit_reads), or it could not be unpickled here: the
+            # worker's shards are computed here, which raises what the same
+            # shards raise in one process.
             self._drop(worker)
             return
         kind = message[0]
@@ -638,10 +689,7 @@ class ShardWorkers:
         """
         worker.outbox.put(None)
         if os.name == "posix":
-            with contextlib.suppress(OSError, ValueError):
-                fileno = worker.connection.fileno()
-                with socket.fromfd(fileno, socket.AF_UNIX, socket.SOCK_STREAM) as end:
-                    end.shutdown(socket.SHUT_RDWR)
+            _shut(worker.connection)
             worker.sender.join()
         with contextlib.suppress(Exception):
             worker.connection.close()

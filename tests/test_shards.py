@@ -1,9 +1,13 @@
 """Tests for skrnn._shards: minibatch shards computed in worker processes."""
 
+import concurrent.futures
 import errno
+import multiprocessing
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -674,3 +678,96 @@ def test_a_shard_that_fails_in_a_worker_raises_what_it_raises_here(monkeypatch):
         assert [task is tasks[1] for task in computed_here] == [False, True]
         assert workers._workers == [worker] and worker.free
     assert str(caught.value) == str(alone.value)
+
+
+def test_a_worker_that_cannot_send_a_result_is_dropped_at_once(monkeypatch):
+    # Its sender thread died (an exception other than OSError), and this
+    # process waited for the result until the timeout.
+    monkeypatch.setattr(shards_module, "WORKER_TIMEOUT", 5.0)
+    monkeypatch.setattr(shards_module, "WORKER_TIMEOUT_FACTOR", 1.0)
+
+    def serve_unpicklable_results(*args):
+        # In the worker (cloudpickle sends this function whole), whose
+        # skrnn._shards is not patched.
+        import skrnn._shards as module
+
+        original = module.shard_gradient
+        module.shard_gradient = lambda *_: (threading.Lock(), {})
+        try:
+            module._serve(*args)
+        finally:
+            module.shard_gradient = original
+
+    monkeypatch.setattr(shards_module, "_serve", serve_unpicklable_results)
+    config, params, tasks = _problem(n_shards=2)
+    expected = _expected(2)
+    computed_here = _slow_here(monkeypatch)
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        start = time.monotonic()
+        results = workers.run(tasks)
+        waited = time.monotonic() - start
+        assert workers._workers == []
+    assert len(computed_here) == 2
+    assert waited < 2.5
+    _assert_same_results(results, expected)
+
+
+@pytest.mark.parametrize("then", ["stalls", "dies", "garbles"])
+def test_a_worker_that_breaks_off_a_message_is_not_waited_for(monkeypatch, then):
+    # A worker stopped in the middle of sending its result kept this
+    # process's read waiting for the rest for ever; a message that could
+    # not be unpickled failed the fit.
+    monkeypatch.setattr(shards_module, "WORKER_TIMEOUT", 0.5)
+    config, params, tasks = _problem(n_shards=2)
+    expected = _expected(2)
+    original = ShardWorkers._compute
+    with ShardWorkers(params, config, n_workers=0) as workers:
+        # a worker whose end of the pipe is this test's
+        here, there = multiprocessing.Pipe()
+        worker = shards_module._Worker(here, there, concurrent.futures.Future())
+        worker.ready = True
+        workers._workers.append(worker)
+        workers._step = shards_module.EXPLORE_STEPS  # the next step is with it
+        workers._taken[1] = workers._step + 1  # it starts its shard at once
+
+        def compute_while_it_sends(self, task):
+            if task is tasks[0] and then == "garbles":
+                there.send_bytes(b"not a pickle")
+            elif task is tasks[0]:
+                os.write(there.fileno(), struct.pack("!i", 1000) + bytes(10))
+                if then == "dies":
+                    there.close()
+            return original(self, task)
+
+        monkeypatch.setattr(ShardWorkers, "_compute", compute_while_it_sends)
+        outcome = []
+        step = threading.Thread(
+            target=lambda: outcome.append(workers.run(tasks)), daemon=True
+        )
+        start = time.monotonic()
+        step.start()
+        step.join(10.0)
+        waited = time.monotonic() - start
+        if step.is_alive():
+            there.close()  # ends the read that waits
+        step.join()
+        assert workers._workers == []
+    assert waited < 5.0
+    _assert_same_results(outcome[0], expected)
+
+
+def test_pipes_stay_blocking_under_a_default_socket_timeout():
+    # A socket made from a pipe's descriptor with a default timeout made
+    # the pipe non-blocking: its reads and writes failed.
+    config, params, tasks = _problem(n_shards=2)
+    expected = _expected(2)
+    socket.setdefaulttimeout(1.0)
+    try:
+        with ShardWorkers(params, config, n_workers=1) as workers:
+            _wait_until_ready(workers)
+            _assert_same_results(workers.run(tasks), expected)
+            (worker,) = workers._workers
+            assert os.get_blocking(worker.connection.fileno())
+    finally:
+        socket.setdefaulttimeout(None)
