@@ -702,18 +702,53 @@ class ShardWorkers:
             self._drop(worker)
 
     def close(self) -> None:
-        """Stop the workers and put ordinary arrays back into the parameters.
+        """Put ordinary arrays back into the parameters and stop the workers.
 
         The workers find their pipes closed, and are not waited for: one
-        still starting stops as soon as it has its pipe.
+        still starting stops as soon as it has its pipe.  A ^C meanwhile
+        (a second one, after the one that ended the fit) is held back until
+        all that is done: it left the parameters views of the shared memory,
+        some of them, or the memory in ``/dev/shm`` and workers that waited
+        for their next shards for ever.
         """
-        self._drop_all()
-        for name, value in self._params.items():
-            self._params[name] = value.copy()
-        self._taken = None
-        with contextlib.suppress(FileNotFoundError):
-            self._memory.unlink()
-        _close(self._memory)
+        with _interrupts_held():
+            try:
+                # all at once: the parameters are either all ordinary arrays
+                # or all shared, whatever stops this
+                self._params.update(
+                    {name: value.copy() for name, value in self._params.items()}
+                )
+                self._taken = None
+                with contextlib.suppress(FileNotFoundError):
+                    self._memory.unlink()
+            finally:
+                self._drop_all()
+                _close(self._memory)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold back ^C (SIGINT) during the block, and take it after.
+
+    Only the main thread takes it (as KeyboardInterrupt), and only there can
+    its handler change: in another thread, the block runs as it is.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is None  # a handler not of Python's
+    ):
+        yield
+        return
+    held = []
+    handler = signal.signal(signal.SIGINT, lambda *args: held.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        if held and callable(handler):
+            handler(*held[0])
+        elif held and handler == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
 
 
 def n_shard_workers(

@@ -757,6 +757,38 @@ def test_a_worker_that_breaks_off_a_message_is_not_waited_for(monkeypatch, then)
     _assert_same_results(outcome[0], expected)
 
 
+@pytest.mark.parametrize("where", ["_drop", "unlink"])
+def test_an_interrupt_while_closing_still_closes(monkeypatch, where):
+    # A second ^C, in the cleanup after the first: the parameters stayed
+    # views of the shared memory, and the memory and the worker were kept.
+    config, params, _ = _problem()
+    before = {name: value.copy() for name, value in params.items()}
+    blocks = _shared_blocks()
+    workers = ShardWorkers(params, config, n_workers=1)
+    try:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        target = workers if where == "_drop" else workers._memory
+        original = getattr(target, where)
+
+        def interrupted(*args, **kwargs):
+            signal.raise_signal(signal.SIGINT)  # ^C
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(target, where, interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            workers.close()
+        for name, value in params.items():
+            assert value.base is None
+            assert_array_equal(value, before[name])
+        assert _shared_blocks() <= blocks
+        assert workers._workers == []
+        worker.future.result(timeout=30)  # it ended, free for the next fit
+    finally:
+        monkeypatch.undo()
+        workers.close()
+
+
 def test_pipes_stay_blocking_under_a_default_socket_timeout():
     # A socket made from a pipe's descriptor with a default timeout made
     # the pipe non-blocking: its reads and writes failed.
