@@ -18,7 +18,10 @@ from fit to fit) compute shards beside this process:
   the machine's other work keeps waiting, or that is still starting, costs
   at most their time, and a worker that dies costs nothing but itself;
 * a worker only reads the parameters, and only during a step: this process
-  updates them once every shard of the step is in.
+  updates them once every shard of the step is in;
+* the warnings that a worker's shards issue are issued again in this
+  process, and a shard that raises in a worker is computed again here,
+  where it raises the same: the caller sees what one process shows.
 
 Whichever process computes a shard, its gradient is the same to the bit (one
 BLAS thread in each), and the shards are the same whatever ``n_jobs``: so is
