@@ -400,8 +400,8 @@ def _socket(connection) -> socket.socket:
 def _limit_reads(connection, seconds: float) -> None:
     """Make a read of ``connection`` wait at most ``seconds`` for each part.
 
-    A worker stopped, or dead with its process kept, in the middle of
-    sending a message, kept ``connection.recv()`` waiting for the rest for
+    A worker stopped (suspended, or kept off the cores) in the middle of
+    sending a message kept ``connection.recv()`` waiting for the rest for
     ever; it now raises OSError once it gets nothing for ``seconds``
     (``SO_RCVTIMEO``, where pipes are sockets).
     """
