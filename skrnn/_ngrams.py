@@ -15,10 +15,14 @@ coarser grid of ``C`` and liblinear's own tolerance (see :data:`C_GRID` and
 * for each class ``c`` (only the second of two), the naive Bayes log-count
   ratio ``r = log((p / |p|_1) / (q / |q|_1))``, with ``p = 1 + the weighted
   feature counts of class c`` and ``q`` the same over the other documents,
-  scales the features, and liblinear's dual ``LogisticRegression`` is fitted
-  on them; ``C`` is chosen from :data:`C_GRID` by an inner 3-fold
-  cross-validation on the training data (deterministic: unshuffled folds,
-  the first best ``C`` on ties);
+  scales the features; each document's are divided by its norm
+  ``sqrt(x @ scale)``, where ``x`` is its binary features and ``scale`` each
+  feature's mean over the classes of ``r ** 2`` (for two classes, the
+  features then have norm 1 whatever the document's length), and
+  liblinear's dual ``LogisticRegression`` is fitted on them; ``C`` is
+  chosen from :data:`C_GRID` by an inner 3-fold cross-validation on the
+  training data (deterministic: unshuffled folds, the first best ``C`` on
+  ties);
 * probabilities are the sigmoid of the decision for two classes, the
   one-vs-rest sigmoids normalised to sum 1 for more (as ``LogisticRegression``
   gives them one-vs-rest), and one independent sigmoid per label for a
@@ -67,8 +71,10 @@ __all__ = [
 #: The values of ``C`` the inner cross-validation chooses from, a factor of
 #: 10 apart: NBSVM-bi's grid is 0.1, 0.3, 1, 3, 10, but the accuracy varies
 #: little within a factor of 3 of the best ``C`` (under 0.1 point on MR and
-#: SST-2), and TREC's six classes do best at 30.
-C_GRID = (0.3, 3.0, 30.0)
+#: SST-2), and the features divided by the documents' norms are smaller than
+#: NBSVM's: TREC's six classes then do best at 300, MPQA's short phrases at
+#: 10 to 30.
+C_GRID = (3.0, 30.0, 300.0)
 
 #: Folds of the inner cross-validation that chooses ``C``.
 N_FOLDS = 3
@@ -153,6 +159,7 @@ class NgramModel:
     intercept: np.ndarray
     head: str
     C: float
+    scale: np.ndarray | None = None
 
     @property
     def n_outputs(self) -> int:
@@ -360,10 +367,10 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
         if start < stop:
             idx = short[start:stop]
             X = ngram_features(model, [sequences[i] for i in idx])
-            decision[idx] = X @ model.coef + model.intercept
+            decision[idx] = _decisions(X, model.coef, model.intercept, model.scale)
     for i in np.flatnonzero(long):
         X = _long_document_features(model, sequences[i])
-        decision[i] = X @ model.coef + model.intercept
+        decision[i] = _decisions(X, model.coef, model.intercept, model.scale)
     return _as_logits(decision, model.head)
 
 
@@ -417,14 +424,19 @@ def staged_ngram_logits(
     first[1:] = (doc[1:] != doc[:-1]) | (column[1:] != column[:-1])
     lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     offsets = np.cumsum(lengths) - lengths
+    at = offsets[doc[first]] + end[first]
     steps = np.zeros((int(lengths.sum()), model.coef.shape[1]))
-    np.add.at(steps, offsets[doc[first]] + end[first], model.coef[column[first]])
-    return [
-        _as_logits(
-            np.cumsum(steps[start : start + n], axis=0) + model.intercept, model.head
-        )
-        for start, n in zip(offsets, lengths, strict=True)
-    ]
+    np.add.at(steps, at, model.coef[column[first]])
+    squares = np.zeros(len(steps))
+    if model.scale is not None:
+        np.add.at(squares, at, model.scale[column[first]])
+    logits = []
+    for start, n in zip(offsets, lengths, strict=True):
+        decision = np.cumsum(steps[start : start + n], axis=0)
+        if model.scale is not None:
+            decision /= _norms(np.cumsum(squares[start : start + n]))[:, None]
+        logits.append(_as_logits(decision + model.intercept, model.head))
+    return logits
 
 
 # ------------------------------------------------------------------ fitting
@@ -482,7 +494,7 @@ def fit_ngrams(
     # generator shared by the process, so fits on threads would draw from it
     # in the threads' order and the model would change from run to run.
     C = _select_C(X, targets, sample_weight, y, head)
-    coef, intercept = _fit_columns(X, targets, sample_weight, C)
+    coef, intercept, scale = _fit_columns(X, targets, sample_weight, C)
     return NgramModel(
         ngram_range=ngram_range,
         n_vocab=int(n_vocab),
@@ -491,6 +503,7 @@ def fit_ngrams(
         intercept=intercept,
         head=head,
         C=C,
+        scale=scale,
     )
 
 
@@ -537,40 +550,51 @@ def _fit_columns(
     targets: np.ndarray,
     sample_weight: np.ndarray,
     C: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """NB-scaled logistic regressions, one per column of ``targets``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NB-scaled, normalised logistic regressions, one per column of ``targets``.
 
     Only the features present in documents of positive weight take part (as
     a vectorizer fitted on those documents would have them); the others get
-    weight 0, so that a document of weight 0 is one left out.
+    weight 0, so that a document of weight 0 is one left out.  Returns the
+    features' weights, the intercepts and the features' squared scales (see
+    :func:`_decisions`).
     """
     present = np.flatnonzero(X.T @ (sample_weight > 0))
     X_present = X[:, present]
     # one weighted count of every feature; a column's negatives are the rest
     total = X_present.T @ sample_weight
-
-    def fit(positive: np.ndarray) -> tuple[np.ndarray | None, float]:
+    n_columns = targets.shape[1]
+    ratios = np.zeros((len(present), n_columns))
+    fitted = np.zeros(n_columns, bool)
+    intercept = np.zeros(n_columns)
+    for j, positive in enumerate(targets.T):
         w_pos = sample_weight * positive
         w_neg = sample_weight - w_pos
         if not (w_pos.any() and w_neg.any() and len(present)):
             # One side has no weight (a label never or always on), or no
             # document has an n-gram: the smoothed log-odds of the label's
             # frequency, whatever the features.
-            return None, np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
+            intercept[j] = np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
+            continue
         counts = X_present.T @ w_pos
         p = NB_ALPHA + counts
         q = NB_ALPHA + (total - counts)
         # log((p / |p|_1) / (q / |q|_1)), one logarithm per feature
-        ratio = np.log(p / q)
-        ratio += np.log(q.sum() / p.sum())
-        # the features scaled by their ratios: the same sparsity pattern
+        ratios[:, j] = np.log(p / q) + np.log(q.sum() / p.sum())
+        fitted[j] = True
+    scale = np.zeros(X.shape[1])
+    if fitted.any():
+        scale[present] = np.mean(np.square(ratios[:, fitted]), axis=1)
+    norm = _norms(X_present @ scale[present])
+    coef = np.zeros((X.shape[1], n_columns))
+    for j in np.flatnonzero(fitted):
+        ratio = ratios[:, j]
+        # the features scaled by their ratios and each document's norm: the
+        # same sparsity pattern
+        data = X_present.data * ratio[X_present.indices]
+        data /= np.repeat(norm, np.diff(X_present.indptr))
         scaled = sp.csr_matrix(
-            (
-                X_present.data * ratio[X_present.indices],
-                X_present.indices,
-                X_present.indptr,
-            ),
-            shape=X_present.shape,
+            (data, X_present.indices, X_present.indptr), shape=X_present.shape
         )
         # liblinear's dual solver: fast with more features than samples.
         model = LogisticRegression(
@@ -582,17 +606,37 @@ def _fit_columns(
             random_state=0,
         )
         with _LIBLINEAR:
-            model.fit(scaled, positive, sample_weight)
-        return ratio * model.coef_[0], model.intercept_[0]
+            model.fit(scaled, targets[:, j], sample_weight)
+        coef[present, j] = ratio * model.coef_[0]
+        intercept[j] = model.intercept_[0]
+    return coef, intercept, scale
 
-    coef = np.zeros((X.shape[1], targets.shape[1]))
-    intercept = np.zeros(targets.shape[1])
-    for j, positive in enumerate(targets.T):
-        weights, bias = fit(positive)
-        if weights is not None:
-            coef[present, j] = weights
-        intercept[j] = bias
-    return coef, intercept
+
+def _norms(squares: np.ndarray) -> np.ndarray:
+    """The documents' norms from their sums of squares; 1 for a norm of 0."""
+    norm = np.sqrt(squares)
+    norm[norm == 0] = 1.0
+    return norm
+
+
+def _decisions(
+    X: sp.csr_matrix,
+    coef: np.ndarray,
+    intercept: np.ndarray,
+    scale: np.ndarray | None,
+) -> np.ndarray:
+    """The regressions' decisions for binary features ``X``.
+
+    Each document's features are divided by its norm, ``sqrt(X @ scale)``:
+    ``scale`` holds the mean over the columns of each feature's squared
+    log-count ratio, so that for two classes a document's NB-scaled features
+    have norm 1, whatever its length.  A companion without ``scale`` (one
+    saved before the norms) divides by 1.
+    """
+    decision = X @ coef
+    if scale is not None:
+        decision /= _norms(X @ scale)[:, None]
+    return decision + intercept
 
 
 def _select_C(
@@ -637,10 +681,10 @@ def _select_C(
         test = test[scored[test]]
         weight = sample_weight[test]
         for i, C in enumerate(C_GRID):
-            coef, intercept = _fit_columns(
+            coef, intercept, scale = _fit_columns(
                 X[train], targets[train], sample_weight[train], C
             )
-            decision = X[test] @ coef + intercept
+            decision = _decisions(X[test], coef, intercept, scale)
             if head == "logistic":
                 correct = ((decision > 0) == targets[test]).mean(axis=1)
             elif decision.shape[1] == 1:

@@ -9,8 +9,8 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 9
-----------------------
+File format, version 10
+-----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
 reader refuses other compression methods, members that declare more
@@ -29,7 +29,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``9``. Readers refuse files of a newer version, and read the older
+        ``10``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -157,7 +157,12 @@ max_n`` and keys of ``max_n``-grams within int64, and the arrays
 vectorizer's number of ids), ``ngrams/coef`` (float64, finite, of shape
 ``(n_keys, n_columns)``) and ``ngrams/intercept`` (float64, finite, of
 shape ``(n_columns,)``), where ``n_columns`` is 1 for two classes and the
-number of classes or labels otherwise.
+number of classes or labels otherwise; from version 10 also
+``ngrams/scale`` (float64, finite, non-negative, of shape ``(n_keys,)``),
+each feature's mean squared log-count ratio: the companion divides a
+document's decisions by ``sqrt(x @ scale)`` for its binary features ``x``
+(by 1 where that is 0).  A companion without it (one of a version 9 file,
+saved again) divides by 1.
 
 ``arrays.npz`` also has ``targets/mean`` and ``targets/scale`` (from
 version 9) for a regressor fitted on standardized targets, which only the
@@ -171,6 +176,8 @@ trained on the targets as they were.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
+Version 9 and older have no ``ngrams/scale``: their companions did not
+divide by the documents' norms, and :func:`load` reads them so.
 Version 8 and older have no ``targets/mean`` and ``targets/scale``: their
 regressors trained on the targets as they were, and :func:`load` reads
 them so (a mean of 0 and a scale of 1), predicting and continuing as they
@@ -262,7 +269,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -806,6 +813,8 @@ def _encode_classifier(
                 "ngrams/intercept": ngrams.intercept,
             }
         )
+        if ngrams.scale is not None:
+            arrays["ngrams/scale"] = ngrams.scale
     if (scaling := fitted.target_scaling) is not None:
         arrays.update({"targets/mean": scaling.mean, "targets/scale": scaling.scale})
     for k, member in enumerate(fitted.members, start=1):
@@ -1874,11 +1883,15 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
                 f"{_ARRAYS} holds unexpected arrays {[prefix + k for k in unexpected]}"
             )
         member_keys.update(prefix + key for key in own)
-    ngrams = _decode_ngrams(metadata.get("ngrams"), arrays, config)
+    ngrams = _decode_ngrams(
+        metadata.get("ngrams"), arrays, config, metadata["format_version"]
+    )
     scaling = _decode_target_scaling(arrays, config, metadata["format_version"])
     expected = {"classes_", *(f"weights/{name}" for name in weights)}
     if ngrams is not None:
         expected.update(f"ngrams/{name}" for name in ("keys", "coef", "intercept"))
+        if ngrams.scale is not None:
+            expected.add("ngrams/scale")
     if scaling is not None:
         expected.update(_TARGET_SCALING_ARRAYS)
     expected.update(key for key in arrays if key.startswith("optimizer/"))
@@ -1927,9 +1940,13 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
 
 
 def _decode_ngrams(
-    section: Any, arrays: dict[str, np.ndarray], config: NetworkConfig
+    section: Any, arrays: dict[str, np.ndarray], config: NetworkConfig, version: int
 ) -> NgramModel | None:
-    """The n-gram companion of the ``ngrams`` section and arrays, or None."""
+    """The n-gram companion of the ``ngrams`` section and arrays, or None.
+
+    Its ``ngrams/scale`` (from version 10) is optional: a companion fitted
+    before the documents' norms, saved again, has none.
+    """
     if section is None:
         return None
     if config.head not in COMPANION_HEADS:
@@ -1983,6 +2000,22 @@ def _decode_ngrams(
             )
         if not np.isfinite(array).all():
             raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
+    scale = arrays.get("ngrams/scale")
+    if scale is not None:
+        if version < 10:
+            raise _CorruptFileError(
+                f"a file of version {version} has no ngrams/scale array"
+            )
+        if scale.shape != keys.shape or scale.dtype != np.float64:
+            raise _CorruptFileError(
+                f"ngrams/scale is a {scale.dtype} array of shape {scale.shape}; "
+                f"the companion needs float64 of shape {keys.shape}"
+            )
+        if not (np.isfinite(scale).all() and (scale >= 0).all()):
+            raise _CorruptFileError(
+                "ngrams/scale holds negative, NaN or infinite values"
+            )
+        scale = np.array(scale)
     return NgramModel(
         ngram_range=(min_n, max_n),
         n_vocab=n_vocab,
@@ -1991,6 +2024,7 @@ def _decode_ngrams(
         intercept=np.array(arrays["ngrams/intercept"]),
         head=config.head,
         C=C,
+        scale=scale,
     )
 
 

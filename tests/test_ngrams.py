@@ -1,6 +1,8 @@
 """The n-gram companion: keys, features, NBSVM fitting, staged logits."""
 
+import dataclasses
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -156,38 +158,47 @@ def test_the_longest_range_that_fits_in_int64_is_accepted():
 
 
 class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
-    """benchmarks/_baselines.py's NBLogisticRegression, LR seeded, at TOL."""
+    """benchmarks/_baselines.py's NBLogisticRegression, LR seeded, at TOL,
+    each document's NB-scaled features divided by their root mean square
+    norm over the classes."""
 
     def __init__(self, C=1.0):
         self.C = C
+
+    def _scaled(self, X, r):
+        norm = np.sqrt(X @ self.scale_)
+        norm[norm == 0] = 1
+        return sp.diags(1 / norm) @ X @ sp.diags(r)
 
     def fit(self, X, y):
         X = sp.csr_matrix(X, dtype=np.float64)
         self.classes_ = np.unique(y)
         positives = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        self.ratios_, self.models_ = [], []
+        self.ratios_ = []
         for c in positives:
             mask = y == c
             p = 1 + np.asarray(X[mask].sum(axis=0)).ravel()
             q = 1 + np.asarray(X[~mask].sum(axis=0)).ravel()
-            r = np.log(p / p.sum()) - np.log(q / q.sum())
-            model = LogisticRegression(
+            self.ratios_.append(np.log(p / p.sum()) - np.log(q / q.sum()))
+        self.scale_ = np.mean(np.square(self.ratios_), axis=0)
+        self.models_ = [
+            LogisticRegression(
                 C=self.C,
                 solver="liblinear",
                 dual=True,
                 tol=TOL,
                 max_iter=1000,
                 random_state=0,
-            )
-            self.ratios_.append(sp.diags(r))
-            self.models_.append(model.fit(X @ self.ratios_[-1], mask))
+            ).fit(self._scaled(X, r), y == c)
+            for r, c in zip(self.ratios_, positives, strict=True)
+        ]
         return self
 
     def decision_function(self, X):
         X = sp.csr_matrix(X, dtype=np.float64)
         scores = np.column_stack(
             [
-                m.decision_function(X @ r)
+                m.decision_function(self._scaled(X, r))
                 for r, m in zip(self.ratios_, self.models_, strict=True)
             ]
         )
@@ -198,6 +209,13 @@ class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _decision(model, X):
+    """The companion's decisions for its binary features ``X``, written out."""
+    norm = np.sqrt(X @ model.scale)
+    norm[norm == 0] = 1
+    return (X @ model.coef) / norm[:, None] + model.intercept
 
 
 def _grams(seq):
@@ -237,7 +255,7 @@ def test_the_companion_is_nbsvm_bi_with_c_by_inner_cross_validation(n_classes):
         cv=3,
     ).fit(train, y[:60])
     assert reference.best_params_["_referencenblr__C"] == model.C
-    decision = ngram_features(model, test) @ model.coef + model.intercept
+    decision = _decision(model, ngram_features(model, test))
     expected = reference.decision_function(test)
     assert_allclose(decision.squeeze(), expected, rtol=1e-6, atol=1e-8)
 
@@ -253,7 +271,7 @@ def test_probabilities_are_sigmoids_normalised_one_vs_rest():
         n_classes=3,
         head="softmax",
     )
-    decision = ngram_features(model, sequences) @ model.coef + model.intercept
+    decision = _decision(model, ngram_features(model, sequences))
     p = sigmoid(decision)
     assert_allclose(
         np.exp(ngram_logits(model, sequences)), p / p.sum(axis=1, keepdims=True)
@@ -271,13 +289,13 @@ def test_binary_probabilities_are_the_sigmoid_of_the_decision():
         n_classes=2,
         head="softmax",
     )
-    decision = ngram_features(model, sequences) @ model.coef[:, 0] + model.intercept
+    decision = _decision(model, ngram_features(model, sequences))[:, 0]
     proba = np.exp(ngram_logits(model, sequences))
     assert_allclose(proba[:, 1], sigmoid(decision))
     assert_allclose(proba.sum(axis=1), 1)
 
 
-def test_multilabel_columns_are_independent_binary_models():
+def test_multilabel_columns_are_binary_models_on_the_documents_norms():
     sequences, y = _labelled(60, 3)
     Y = np.column_stack([y == 0, y != 1, np.zeros(60, bool)]).astype(float)
     model = fit_ngrams(
@@ -290,14 +308,21 @@ def test_multilabel_columns_are_independent_binary_models():
         head="logistic",
     )
     X = ngram_features(model, sequences)
-    coef, _ = _fit_columns(X, Y.astype(bool), np.ones(60), model.C)
+    coef, _, scale = _fit_columns(X, Y.astype(bool), np.ones(60), model.C)
     assert_array_equal(model.coef, coef)
+    assert_array_equal(model.scale, scale)
     # a label never on: its prior log-odds, whatever the words
     assert not model.coef[:, 2].any() and model.intercept[2] < -3
     logits = ngram_logits(model, sequences)
-    assert_allclose(logits, X @ model.coef + model.intercept)
-    single, _ = _fit_columns(X, Y[:, :1].astype(bool), np.ones(60), model.C)
-    assert_allclose(model.coef[:, :1], single)
+    assert_allclose(logits, _decision(model, X))
+    # each label's regression, on the features its ratios scale and the norms
+    # that all the labels' ratios give
+    ratios = np.zeros((X.shape[1], 2))
+    for j, positive in enumerate(Y[:, :2].T.astype(bool)):
+        p = 1 + np.asarray(X[positive].sum(axis=0)).ravel()
+        q = 1 + np.asarray(X[~positive].sum(axis=0)).ravel()
+        ratios[:, j] = np.log(p / p.sum()) - np.log(q / q.sum())
+    assert_allclose(model.scale, np.mean(np.square(ratios), axis=1))
 
 
 def test_a_zero_weight_is_a_document_left_out():
@@ -317,12 +342,15 @@ def test_a_zero_weight_is_a_document_left_out():
     targets = (y == 1)[:, None]
     weights = np.ones(60)
     weights[:10] = 0
-    coef, intercept = _fit_columns(X, targets, weights, 1.0)
+    coef, intercept, scale = _fit_columns(X, targets, weights, 1.0)
     # the features only the left-out documents have get weight 0 either way
-    expected, expected_intercept = _fit_columns(X[10:], targets[10:], weights[10:], 1.0)
+    expected, expected_intercept, expected_scale = _fit_columns(
+        X[10:], targets[10:], weights[10:], 1.0
+    )
     assert_allclose(coef, expected, atol=1e-5)
     assert_allclose(intercept, expected_intercept, atol=1e-5)
-    unweighted, _ = _fit_columns(X, targets, np.ones(60), 1.0)
+    assert_allclose(scale, expected_scale)
+    unweighted, _, _ = _fit_columns(X, targets, np.ones(60), 1.0)
     assert not np.allclose(coef, unweighted, atol=1e-3)
 
 
@@ -547,8 +575,9 @@ def test_few_documents_of_a_class_still_fit():
     assert np.isfinite(ngram_logits(model, sequences)).all()
 
 
+@pytest.mark.parametrize("normed", [True, False], ids=["norms", "no norms"])
 @pytest.mark.parametrize("head, n_classes", [("softmax", 2), ("softmax", 3)])
-def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes):
+def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes, normed):
     sequences, y = _labelled(60, n_classes)
     model = fit_ngrams(
         sequences,
@@ -559,6 +588,8 @@ def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes):
         n_classes=n_classes,
         head=head,
     )
+    if not normed:  # a companion fitted before the norms
+        model = dataclasses.replace(model, scale=None)
     # repeated n-grams and unknown words count once, from where they end
     test = [*_sequences(20, seed=1), np.array([3, 3, 3, 3]), np.array([], int)]
     staged = staged_ngram_logits(model, test)
@@ -567,6 +598,29 @@ def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes):
         prefixes = [seq[: t + 1] for t in range(len(seq))]
         if prefixes:
             assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
+
+
+def test_a_companion_pickled_before_the_norms_predicts_without_them():
+    sequences, y = _labelled(60, 2)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=2,
+        head="softmax",
+    )
+    old = dataclasses.replace(model)
+    object.__delattr__(old, "scale")  # as pickled before the field existed
+    loaded = pickle.loads(pickle.dumps(old))
+    assert loaded.scale is None
+    X = ngram_features(model, sequences)
+    assert_allclose(
+        np.exp(ngram_logits(loaded, sequences))[:, 1],
+        sigmoid(X @ model.coef[:, 0] + model.intercept),
+    )
+    assert model.scale is not None and (model.scale > 0).any()
 
 
 def test_documents_without_ngrams_give_the_prior():

@@ -332,7 +332,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 9
+    assert metadata["format_version"] == FORMAT_VERSION == 10
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -2347,7 +2347,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 9
+    assert metadata["format_version"] == FORMAT_VERSION == 10
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2625,8 +2625,19 @@ def test_a_regressor_has_no_companion():
     )
 
 
+def _as_before_companion_norms(model):
+    """``model`` as skrnn made it before version 10: a companion without norms."""
+    fitted = model._fitted
+    model._fitted = dataclasses.replace(
+        fitted, ngrams=dataclasses.replace(fitted.ngrams, scale=None)
+    )
+    return model
+
+
 def test_a_version_6_file_blends_its_companion_as_it_did():
-    model = _fit(X3, Y3, ngram_range=(1, 2), ngram_blend="arithmetic")
+    model = _as_before_companion_norms(
+        _fit(X3, Y3, ngram_range=(1, 2), ngram_blend="arithmetic")
+    )
     metadata, arrays = _read(_saved_bytes(model))
     del metadata["params"]["ngram_blend"]
     metadata["format_version"] = 6
@@ -2636,6 +2647,60 @@ def test_a_version_6_file_blends_its_companion_as_it_did():
     metadata["params"]["ngram_blend"] = "arithmetic"
     _refused_because(
         _write(metadata, arrays), "params.ngram_blend is in a file of a version before"
+    )
+
+
+def test_the_companions_norms_are_saved_and_loaded():
+    model = _fit(X3, Y3, ngram_range=(1, 2))
+    metadata, arrays = _read(_saved_bytes(model))
+    assert_array_equal(arrays["ngrams/scale"], model._fitted.ngrams.scale)
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert_array_equal(loaded._fitted.ngrams.scale, model._fitted.ngrams.scale)
+    assert_array_equal(loaded.predict_proba(X3), model.predict_proba(X3))
+
+
+def test_a_version_9_companion_predicts_without_norms_as_it_did():
+    # a companion fitted before version 10 did not divide by the documents'
+    # norms: its file, and the same model saved again, predict as it did
+    model = _as_before_companion_norms(_fit(X3, Y3, ngram_range=(1, 2)))
+    expected = model.predict_proba(X3)
+    metadata, arrays = _read(_saved_bytes(model))
+    assert "ngrams/scale" not in arrays
+    metadata["format_version"] = 9
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded._fitted.ngrams.scale is None
+    assert_array_equal(loaded.predict_proba(X3), expected)
+    again = skrnn.load(io.BytesIO(_saved_bytes(loaded)))
+    assert_array_equal(again.predict_proba(X3), expected)
+    # and the norms change the companion's predictions
+    assert not np.allclose(_fit(X3, Y3, ngram_range=(1, 2)).predict_proba(X3), expected)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda a: a.update({"ngrams/scale": -a["ngrams/scale"] - 1}), "negative"),
+        (lambda a: a["ngrams/scale"].__setitem__(0, np.nan), "NaN"),
+        (lambda a: a.update({"ngrams/scale": a["ngrams/scale"][1:]}), "of shape"),
+        (
+            lambda a: a.update({"ngrams/scale": a["ngrams/scale"].astype("f4")}),
+            "float32",
+        ),
+    ],
+    ids=["negative", "nan", "shape", "dtype"],
+)
+def test_damaged_companion_norms_are_refused(change, reason):
+    metadata, arrays = _read(_saved_bytes(_fit(X3, Y3, ngram_range=(1, 2))))
+    arrays = {k: np.array(v) for k, v in arrays.items()}
+    change(arrays)
+    _refused_because(_write(metadata, arrays), reason)
+
+
+def test_companion_norms_in_a_version_9_file_are_refused():
+    metadata, arrays = _read(_saved_bytes(_fit(X3, Y3, ngram_range=(1, 2))))
+    metadata["format_version"] = 9
+    _refused_because(
+        _write(metadata, arrays), "a file of version 9 has no ngrams/scale array"
     )
 
 
@@ -2776,7 +2841,8 @@ def test_a_standardization_of_targets_where_none_belongs_is_refused():
     arrays.update({"targets/mean": np.zeros(1), "targets/scale": np.ones(1)})
     _refused_because(
         _write(metadata, arrays),
-        "a network with a 'softmax' head in a file of version 9 has no targets/mean",
+        f"a network with a 'softmax' head in a file of version {FORMAT_VERSION} "
+        "has no targets/mean",
     )
 
 
