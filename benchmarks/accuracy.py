@@ -8,6 +8,7 @@ Usage::
     python benchmarks/accuracy.py --quick                # checks that it runs
     python benchmarks/accuracy.py --corpora trec --seeds 10
     python benchmarks/accuracy.py --tuned '{"cell": "lstm", "pooling": "max"}'
+    python benchmarks/accuracy.py --corpora cr,mpqa,subj --data-dir DIR
 
 Models, all fitted by this script on the same splits:
 
@@ -36,6 +37,14 @@ Protocols (those of Kim, 2014):
 
 * MR: ``StratifiedKFold(--folds, shuffle=True, random_state=0)`` (10 folds by
   default), mean ± standard deviation of the fold accuracies;
+* CR, MPQA and Subj (``--data-dir``), likewise: customer reviews (3,775
+  sentences), opinion-polarity phrases of about three words (10,606) and
+  subjectivity (10,000), two classes each.  skrnn does not bundle them:
+  ``--data-dir`` names a folder holding Kim's files ``custrev.all``,
+  ``mpqa.all`` and ``subj.all`` (a label, a space and a tokenized sentence
+  on each line), as https://github.com/harvardnlp/sent-conv-torch/tree/master/data
+  has them.  They stand in for corpora the defaults were not chosen on:
+  nothing was tuned on them;
 * TREC: fit on the 5,452 training questions, score on the 500 test questions;
 * SST-2: fit on the 6,920 training sentences, score on the 1,821 test
   sentences; SST-5 likewise, 8,544 -> 2,210 sentences, five classes.  The dev
@@ -107,8 +116,16 @@ from _baselines import (  # a sibling module, not a package
 )
 
 CORPORA = ("mr", "trec", "sst2", "sst5")
+#: Corpora read from ``--data-dir``: their file there, by Kim (2014)'s name.
+KIM_FILES = {"cr": "custrev.all", "mpqa": "mpqa.all", "subj": "subj.all"}
+#: Corpora scored by cross-validation (the others by their test set).
+CV_CORPORA = ("mr", *KIM_FILES)
+ALL_CORPORA = (*CORPORA, *KIM_FILES)
 CORPUS_TITLES = {
     "mr": "MR ({folds}-fold CV)",
+    "cr": "CR ({folds}-fold CV)",
+    "mpqa": "MPQA ({folds}-fold CV)",
+    "subj": "Subj ({folds}-fold CV)",
     "trec": "TREC (train -> test)",
     "sst2": "SST-2 (train -> test)",
     "sst5": "SST-5 (train -> test)",
@@ -145,13 +162,32 @@ IYYER_2015 = (
 #: -> (citation, {corpus: accuracy}).  Kim (2014) reports NBSVM and MNB from
 #: Wang and Manning (2012) and RAE from Socher et al. (2011).
 PUBLISHED = {
-    "CNN-rand": (KIM_2014, {"mr": 76.1, "trec": 91.2, "sst2": 82.7, "sst5": 45.0}),
+    "CNN-rand": (
+        KIM_2014,
+        {
+            "mr": 76.1,
+            "trec": 91.2,
+            "sst2": 82.7,
+            "sst5": 45.0,
+            "cr": 79.8,
+            "mpqa": 83.4,
+            "subj": 89.6,
+        },
+    ),
     "CNN-non-static (word2vec)": (
         KIM_2014,
-        {"mr": 81.5, "trec": 93.6, "sst2": 87.2, "sst5": 48.0},
+        {
+            "mr": 81.5,
+            "trec": 93.6,
+            "sst2": 87.2,
+            "sst5": 48.0,
+            "cr": 84.3,
+            "mpqa": 89.5,
+            "subj": 93.4,
+        },
     ),
-    "NBSVM": (KIM_2014, {"mr": 79.4}),
-    "MNB": (KIM_2014, {"mr": 79.0}),
+    "NBSVM": (KIM_2014, {"mr": 79.4, "cr": 81.8, "mpqa": 86.3, "subj": 93.2}),
+    "MNB": (KIM_2014, {"mr": 79.0, "cr": 80.0, "mpqa": 86.3, "subj": 93.6}),
     "RAE": (KIM_2014, {"mr": 77.7}),
     "LSTM (pre-trained vectors)": (TAI_2015, {"sst2": 84.9}),
     "Bi-LSTM (pre-trained vectors)": (TAI_2015, {"sst2": 87.5}),
@@ -245,9 +281,23 @@ def stratified_subset(X, y, size):
     return X_sub, y_sub
 
 
-def mr_folds(folds, quick):
-    """MR's sentences and labels, and the (train, test) indices of each fold."""
-    X, y = load_movie_reviews(return_X_y=True)
+def load_kim_file(path: Path) -> tuple[list[str], np.ndarray]:
+    """The sentences and labels of one of Kim's files: ``label sentence`` lines."""
+    X, y = [], []
+    # Subj holds Latin-1 bytes, the others are ASCII
+    for line in path.read_text(encoding="latin-1").splitlines():
+        label, _, text = line.strip().partition(" ")
+        X.append(text)
+        y.append(int(label))
+    return X, np.asarray(y)
+
+
+def cv_folds(corpus, folds, quick, data_dir=None):
+    """A corpus's sentences and labels, and the (train, test) indices of each fold."""
+    if corpus == "mr":
+        X, y = load_movie_reviews(return_X_y=True)
+    else:
+        X, y = load_kim_file(Path(data_dir) / KIM_FILES[corpus])
     if quick:
         X, y = stratified_subset(X, y, QUICK_MR_SIZE)
     X = np.asarray(X, dtype=object)
@@ -255,9 +305,9 @@ def mr_folds(folds, quick):
     return X, y, list(cv.split(X, y))
 
 
-def run_mr(models, tuned, folds, quick, jobs):
-    """10-fold (``folds``-fold) cross-validation on MR."""
-    X, y, splits = mr_folds(folds, quick)
+def run_cv(corpus, models, tuned, folds, quick, jobs, data_dir=None):
+    """10-fold (``folds``-fold) cross-validation on MR, CR, MPQA or Subj."""
+    X, y, splits = cv_folds(corpus, folds, quick, data_dir)
     tasks = [
         (name, fold, train, test)
         for fold, (train, test) in enumerate(splits, start=1)
@@ -271,7 +321,7 @@ def run_mr(models, tuned, folds, quick, jobs):
     )
     by_model = {name: [] for name in models}
     for (name, fold, *_), result in zip(tasks, results, strict=True):
-        by_model[name].append(progress(f"mr fold {fold}/{folds}", name, result))
+        by_model[name].append(progress(f"{corpus} fold {fold}/{folds}", name, result))
     return by_model, f"{len(y):,} sentences, {folds} folds"
 
 
@@ -300,14 +350,15 @@ def run_split(corpus, models, tuned, quick):
     return by_model, f"{len(y_train):,} train, {len(y_test):,} test"
 
 
-def run_seed_spread(corpus, models, tuned, seeds, first, folds, quick):
+def run_seed_spread(corpus, models, tuned, seeds, first, folds, quick, data_dir):
     """skrnn with ``random_state`` 1 .. seeds - 1 on a corpus's split.
 
     ``first`` holds each model's result with ``random_state=0`` on the same
-    split (MR: its first fold), taken from the main run.
+    split (the cross-validated corpora: their first fold), taken from the
+    main run.
     """
-    if corpus == "mr":
-        X, y, splits = mr_folds(folds, quick)
+    if corpus in CV_CORPORA:
+        X, y, splits = cv_folds(corpus, folds, quick, data_dir)
         train, test = splits[0]
         X_train, y_train, X_test, y_test = (
             list(X[train]),
@@ -445,9 +496,9 @@ def report(results, sizes, corpora, models, folds) -> str:
 def report_seed_spread(spread, corpora, folds) -> str:
     """Test accuracy of skrnn over random states: mean ± std, range, fit time."""
     titles = {
-        c: "MR (fold 1 of the CV)"
-        if c == "mr"
-        else CORPUS_TITLES[c].format(folds=folds)
+        c: CORPUS_TITLES[c]
+        .format(folds=folds)
+        .replace(f"({folds}-fold CV)", "(fold 1 of the CV)")
         for c in corpora
     }
     models = list(next(iter(spread.values())))
@@ -558,7 +609,7 @@ def header(args, tuned) -> str:
             f"SST-2 and SST-5 training sets cut to {QUICK_TRAIN_SIZE:,}, 2 seeds; "
             "checks the script, numbers not comparable"
         )
-    lines.append(f"MR folds run with joblib n_jobs={args.jobs}")
+    lines.append(f"cross-validation folds run with joblib n_jobs={args.jobs}")
     return "\n".join(f"- {line}" for line in lines)
 
 
@@ -584,7 +635,15 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--corpora",
         default=",".join(CORPORA),
-        help=f"comma-separated subset of {','.join(CORPORA)} (default: all)",
+        help=f"comma-separated subset of {','.join(ALL_CORPORA)} (default: "
+        f"{','.join(CORPORA)}; {','.join(KIM_FILES)} need --data-dir)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        type=Path,
+        help="folder of Kim's custrev.all, mpqa.all and subj.all "
+        "(for --corpora cr,mpqa,subj)",
     )
     parser.add_argument(
         "--folds", type=int, default=10, help="MR cross-validation folds (10)"
@@ -600,7 +659,10 @@ def main(argv=None) -> None:
         "--quick", action="store_true", help="small subsets: checks that it runs"
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="parallel MR fits with joblib (1)"
+        "--jobs",
+        type=int,
+        default=1,
+        help="parallel cross-validation fits with joblib (1)",
     )
     parser.add_argument(
         "--seeds",
@@ -611,10 +673,16 @@ def main(argv=None) -> None:
     parser.add_argument("--no-toy", action="store_true", help="skip the toy set")
     args = parser.parse_args(argv)
     corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
-    unknown = set(corpora) - set(CORPORA)
+    unknown = set(corpora) - set(ALL_CORPORA)
     if unknown or not corpora:
-        parser.error(f"--corpora: choose among {','.join(CORPORA)}")
-    corpora = [c for c in CORPORA if c in corpora]
+        parser.error(f"--corpora: choose among {','.join(ALL_CORPORA)}")
+    corpora = [c for c in ALL_CORPORA if c in corpora]
+    for corpus in set(corpora) & set(KIM_FILES):
+        if args.data_dir is None or not (args.data_dir / KIM_FILES[corpus]).is_file():
+            parser.error(
+                f"--corpora {corpus} reads {KIM_FILES[corpus]} from --data-dir "
+                "(see the module's docstring for where to find it)"
+            )
     if args.folds < 2:
         parser.error("--folds must be at least 2")
     if args.seeds < 1:
@@ -635,9 +703,9 @@ def main(argv=None) -> None:
 
     results, sizes = {}, {}
     for corpus in corpora:
-        if corpus == "mr":
-            results[corpus], sizes[corpus] = run_mr(
-                models, tuned, folds, args.quick, args.jobs
+        if corpus in CV_CORPORA:
+            results[corpus], sizes[corpus] = run_cv(
+                corpus, models, tuned, folds, args.quick, args.jobs, args.data_dir
             )
         else:
             results[corpus], sizes[corpus] = run_split(
@@ -654,6 +722,7 @@ def main(argv=None) -> None:
                 {name: results[corpus][name][0] for name in skrnn_models},
                 folds,
                 args.quick,
+                args.data_dir,
             )
             for corpus in corpora
         }
