@@ -284,8 +284,11 @@ def stratified_subset(X, y, size):
 def load_kim_file(path: Path) -> tuple[list[str], np.ndarray]:
     """The sentences and labels of one of Kim's files: ``label sentence`` lines."""
     X, y = [], []
-    # Subj holds Latin-1 bytes, the others are ASCII
-    for line in path.read_text(encoding="latin-1").splitlines():
+    # Subj holds Latin-1 bytes (the others are ASCII), among them 0x85, which
+    # str.splitlines would take for a line break
+    for line in path.read_text(encoding="latin-1").split("\n"):
+        if not line.strip():
+            continue
         label, _, text = line.strip().partition(" ")
         X.append(text)
         y.append(int(label))
