@@ -514,7 +514,29 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
         # at its end instead, making a file that load refuses.
         buffer = io.BytesIO()
         write(buffer)
-        file.write(buffer.getvalue())
+        _write_all(file, buffer.getvalue())
+
+
+def _write_all(file: BinaryIO, data: bytes) -> None:
+    """Write ``data`` whole, as often as a raw stream writes only part of it.
+
+    An unbuffered file object (a socket's ``makefile("wb", buffering=0)``
+    with a timeout, say) may write fewer bytes than it is given and say how
+    many: the rest would be silently missing from the model file.  A write
+    that returns no count (None from a file-like object of one's own) is
+    taken as whole.
+    """
+    view = memoryview(data)
+    while view:
+        written = file.write(view if len(view) < len(data) else data)
+        if type(written) is not int:
+            return
+        if written <= 0:
+            raise OSError(
+                f"could not save: the file object wrote {written} of the "
+                f"{len(view)} bytes left of the model"
+            )
+        view = view[written:]
 
 
 def _check_loadable(text: bytes, arrays: dict[str, np.ndarray]) -> None:

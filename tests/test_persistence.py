@@ -818,6 +818,36 @@ def test_save_to_a_file_opened_for_appending(tmp_path):
     assert_array_equal(skrnn.load(path).predict_proba(X), model.predict_proba(X))
 
 
+class _ShortWrites(io.RawIOBase):
+    """A raw stream that writes at most ``limit`` bytes a call, as raw
+    streams may (a socket's unbuffered file with a timeout)."""
+
+    def __init__(self, limit):
+        self.limit, self.data = limit, bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        chunk = bytes(b)[: self.limit]
+        self.data += chunk
+        return len(chunk)
+
+
+def test_save_to_a_stream_that_writes_part_of_each_call():
+    # Regression: the part a short write left was missing from the file,
+    # silently: load refused it as damaged.
+    model = _fit()
+    stream = _ShortWrites(1000)
+    skrnn.save(model, stream)
+    assert bytes(stream.data) == _saved_bytes(model)
+
+
+def test_save_to_a_stream_that_writes_nothing_is_an_error():
+    with pytest.raises(OSError, match="wrote 0 of the"):
+        skrnn.save(_fit(), _ShortWrites(0))
+
+
 def test_save_through_a_symlink_replaces_its_target(tmp_path):
     target = tmp_path / "models" / "v1.skrnn"
     target.parent.mkdir()
