@@ -347,6 +347,11 @@ def _misnamed_tab_separated(rows: list[list[str]], delimiter: str, how: str) -> 
     )
 
 
+def _extent(row: list[str]) -> int:
+    """The number of fields up to the row's last non-blank one."""
+    return next((j + 1 for j in range(len(row) - 1, -1, -1) if row[j].strip()), 0)
+
+
 def _is_int(text: str) -> bool:
     try:
         int(text)
@@ -543,8 +548,9 @@ def read_table(
     ------
     TableError
         If the file is not valid CSV (a quote never closed, say), has no
-        column or too few fields where asked, a row with more non-blank
-        fields than the header (or the first row) has, or an empty label.
+        column or too few fields where asked, a row with more fields (up to
+        its last non-blank one) than the header names (or the first row
+        has), or an empty label.
     TableArgumentError
         If the arguments are wrong in themselves: a delimiter of more than
         one character, a column given by name with ``header=False``, or the
@@ -585,6 +591,11 @@ def read_table(
     columns = _Columns(rows, header_row, source, option)
     text_index, label_index = columns.choose(text_column, label_column, labelled)
     needed = max(text_index, -1 if label_index is None else label_index) + 1
+    # the columns a row may fill: those the header names (blank names after
+    # them, as a trailing delimiter makes, do not hide a shifted label)
+    width = columns.n_columns
+    if header_row is not None:
+        width = max(_extent(header_row), needed)
     documents, labels = [], []
     for line, row in records:
         if not labelled and not row:
@@ -595,13 +606,19 @@ def read_table(
                 f"{source}, line {line}: expected at least {needed} fields "
                 f"(delimiter {delimiter!r}), found {len(row)}"
             )
-        if any(cell.strip() for cell in row[columns.n_columns :]):
+        if _extent(row) > width:
             # an unquoted delimiter inside a field, which would shift the label
+            if header_row is None:
+                reference, name = f"the first row has {width}", ""
+            elif width == len(header_row):
+                reference, name = f"the header has {width}", ""
+            else:
+                reference = f"the header names {width} (its cells after are blank)"
+                name = ", or name the column in the header"
             raise TableError(
-                f"{source}, line {line}: found {len(row)} fields (delimiter "
-                f"{delimiter!r}), but the {'header' if header else 'first row'} "
-                f"has {columns.n_columns}; quote a field that holds the "
-                'delimiter (as in "good, really good",pos)'
+                f"{source}, line {line}: found {_extent(row)} fields (delimiter "
+                f"{delimiter!r}), but {reference}; quote a field that holds the "
+                f'delimiter (as in "good, really good",pos){name}'
             )
         documents.append(row[text_index])
         if labelled:

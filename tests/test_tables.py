@@ -210,6 +210,34 @@ def test_read_table_accepts_blank_fields_after_the_last_column():
     assert read_table(text, "x.csv") == (["good", "bad"], ["pos", "neg"])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "text,label,\ngood,pos,\ngood, really good,pos,\n",
+        "text,label,\ngood,pos\ngood, really good,pos\n",
+    ],
+    ids=["every row", "the header only"],
+)
+def test_a_trailing_delimiter_in_the_header_hides_no_shifted_label(text):
+    # Regression: the header's blank last cell let a row of one field more
+    # through, and "really good" became a label.
+    with pytest.raises(TableError, match=r"line 3: found 3 fields .* names 2"):
+        read_table(text, "x.csv")
+    quoted = text.replace("good, really good", '"good, really good"')
+    assert read_table(quoted, "x.csv") == (
+        ["good", "good, really good"],
+        ["pos", "pos"],
+    )
+    # a column given by index may be one the header leaves unnamed
+    unnamed = "text,label,\ngood,pos,x\n"
+    with pytest.raises(TableError, match="or name the column in the header"):
+        read_table(unnamed, "x.csv")
+    assert read_table(unnamed, "x.csv", text_column="0", label_column="2") == (
+        ["good"],
+        ["x"],
+    )
+
+
 def test_read_table_reads_classic_mac_line_endings():
     text = 'text,label\rgood,pos\r"bad\rfilm",neg\r'
     assert read_table(text, "x.csv") == (["good", "bad\rfilm"], ["pos", "neg"])
