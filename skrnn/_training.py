@@ -35,7 +35,13 @@ from ._optimizers import (
 )
 from ._prediction import predict_logits
 from ._progress import PROGRESS_DELAY, batch_progress
-from ._shards import ShardTask, ShardWorkers, shard_gradient, shard_workers
+from ._shards import (
+    ShardTask,
+    ShardWorkers,
+    _interrupts_held,
+    shard_gradient,
+    shard_workers,
+)
 from ._threads import map_tasks, thread_pool
 from .nn import (
     HEADS,
@@ -730,7 +736,8 @@ def fit_epochs(
     A ``KeyboardInterrupt`` during an epoch puts the parameters, the
     optimizer and the random generator back as they were after the last
     completed epoch, sets ``state.interrupted`` and returns False, as
-    scikit-learn's MLP keeps its weights when interrupted.
+    scikit-learn's MLP keeps its weights when interrupted; a second one
+    while they are put back is held back until they all are.
 
     With ``settings.n_jobs`` of 2 or more, worker processes may compute
     shards of the minibatches (:func:`~skrnn._shards.shard_workers`): for the
@@ -816,7 +823,10 @@ def _fit_epochs(
                 logits = predict_logits(params, validation.sequences, config)
                 score = head.score(logits, validation.y, validation.sample_weight)
         except KeyboardInterrupt:
-            checkpoint.restore(params, optimizer, rng)
+            # whole, even if ^C comes again: a second one while undoing left
+            # some parameters of the epoch, and its optimizer state
+            with _interrupts_held():
+                checkpoint.restore(params, optimizer, rng)
             raise
         finally:
             if close is not None:

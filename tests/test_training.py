@@ -13,6 +13,7 @@ plain-loss stopping rule are tested in test_classifier.py.
 """
 
 import re
+import signal
 import sys
 import warnings
 from contextlib import contextmanager
@@ -889,6 +890,48 @@ def test_an_interrupted_epoch_leaves_no_scratch_arrays(monkeypatch):
     (member,) = clf._fitted.ensemble
     assert member.training.n_iter == 1
     assert member.optimizer._flat_layouts == {}
+
+
+def test_a_second_interrupt_while_an_epoch_is_undone_undoes_it_whole(monkeypatch):
+    # A second Ctrl-C while the interrupted epoch was undone left some of the
+    # parameters of the last completed epoch and some of the interrupted one
+    # (and its optimizer state), under "keeps the weights of the last
+    # completed epoch".
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = _fit(**{**CONSTANT, "max_iter": 1})
+    calls = []
+    run_epoch = training_module.run_epoch
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        result = run_epoch(*args, **kwargs)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return result
+
+    class InterruptedAgain(dict):
+        def items(self):
+            for k, item in enumerate(super().items()):
+                if k == 1:
+                    signal.raise_signal(signal.SIGINT)
+                yield item
+
+    checkpoint = training_module._Checkpoint.__init__
+
+    def restored_with_an_interrupt(self, *args):
+        checkpoint(self, *args)
+        self.params = InterruptedAgain(self.params)
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    monkeypatch.setattr(
+        training_module._Checkpoint, "__init__", restored_with_an_interrupt
+    )
+    with pytest.warns(UserWarning, match="Training interrupted"):
+        clf = _fit(**{**CONSTANT, "max_iter": 3})
+    assert clf.n_iter_ == 1
+    for name, value in expected.weights_.items():
+        assert_array_equal(clf.weights_[name], value, err_msg=name)
 
 
 def test_a_warm_cosine_fit_interrupted_at_once_keeps_its_schedule(monkeypatch):
