@@ -76,6 +76,11 @@ __all__ = [
 #: 10 to 30.
 C_GRID = (3.0, 30.0, 300.0)
 
+#: Whether each document's NB-scaled features are divided by its norm (see
+#: :func:`_decisions`); ``benchmarks/companion_settings.py`` turns it off to
+#: measure NBSVM-bi's own features beside them.
+NORMS = True
+
 #: Folds of the inner cross-validation that chooses ``C``.
 N_FOLDS = 3
 
@@ -550,14 +555,17 @@ def _fit_columns(
     targets: np.ndarray,
     sample_weight: np.ndarray,
     C: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    columns: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """NB-scaled, normalised logistic regressions, one per column of ``targets``.
 
     Only the features present in documents of positive weight take part (as
     a vectorizer fitted on those documents would have them); the others get
     weight 0, so that a document of weight 0 is one left out.  Returns the
     features' weights, the intercepts and the features' squared scales (see
-    :func:`_decisions`).
+    :func:`_decisions`; None without :data:`NORMS`).  ``columns`` (all by
+    default) are the columns whose regressions are fitted, the others'
+    weights and intercepts left 0: the norms are those of every column.
     """
     present = np.flatnonzero(X.T @ (sample_weight > 0))
     X_present = X[:, present]
@@ -583,11 +591,13 @@ def _fit_columns(
         ratios[:, j] = np.log(p / q) + np.log(q.sum() / p.sum())
         fitted[j] = True
     scale = np.zeros(X.shape[1])
-    if fitted.any():
+    if NORMS and fitted.any():
         scale[present] = np.mean(np.square(ratios[:, fitted]), axis=1)
     norm = _norms(X_present @ scale[present])
     coef = np.zeros((X.shape[1], n_columns))
-    for j in np.flatnonzero(fitted):
+    chosen = np.zeros(n_columns, bool)
+    chosen[slice(None) if columns is None else columns] = True
+    for j in np.flatnonzero(fitted & chosen):
         ratio = ratios[:, j]
         # the features scaled by their ratios and each document's norm: the
         # same sparsity pattern
@@ -609,7 +619,7 @@ def _fit_columns(
             model.fit(scaled, targets[:, j], sample_weight)
         coef[present, j] = ratio * model.coef_[0]
         intercept[j] = model.intercept_[0]
-    return coef, intercept, scale
+    return coef, intercept, scale if NORMS else None
 
 
 def _norms(squares: np.ndarray) -> np.ndarray:
@@ -659,7 +669,6 @@ def _select_C(
     """
     frequency = sample_weight @ targets
     columns = np.sort(np.argsort(-frequency, kind="stable")[:CV_COLUMNS])
-    targets = targets[:, columns]
     if head == "logistic":
         n_splits = min(N_FOLDS, len(y))
         splitter, strata, scored = KFold, None, np.ones(len(y), bool)
@@ -681,14 +690,15 @@ def _select_C(
         test = test[scored[test]]
         weight = sample_weight[test]
         for i, C in enumerate(C_GRID):
+            # the regressions of ``columns`` only, on the norms of all of them
             coef, intercept, scale = _fit_columns(
-                X[train], targets[train], sample_weight[train], C
+                X[train], targets[train], sample_weight[train], C, columns
             )
-            decision = _decisions(X[test], coef, intercept, scale)
+            decision = _decisions(X[test], coef[:, columns], intercept[columns], scale)
             if head == "logistic":
-                correct = ((decision > 0) == targets[test]).mean(axis=1)
+                correct = ((decision > 0) == targets[test][:, columns]).mean(axis=1)
             elif decision.shape[1] == 1:
-                correct = (decision[:, 0] > 0) == targets[test, 0]
+                correct = (decision[:, 0] > 0) == targets[test, columns[0]]
             else:
                 correct = columns[decision.argmax(axis=1)] == y[test]
             scores[i] += np.average(correct, weights=weight if weight.any() else None)

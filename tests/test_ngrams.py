@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNTextClassifier
@@ -479,6 +479,47 @@ def test_c_is_chosen_on_the_most_frequent_classes_models(monkeypatch, head):
         assert min(f.sum() for f in fits[:n_cv_fits]) >= 6
     assert model.C in ngrams_module.C_GRID
     assert model.coef.shape[1] == n_classes
+
+
+def test_the_cross_validation_divides_by_the_norms_of_every_class(monkeypatch):
+    # Regression: with more classes than CV_COLUMNS, the inner CV computed
+    # the documents' norms from its few classes' ratios only, while the final
+    # fit takes every class's: C was chosen on other features than it weighs.
+    sequences, y = _labelled(120, 6)
+    monkeypatch.setattr(ngrams_module, "CV_COLUMNS", 2)
+    scales = []
+    decisions = ngrams_module._decisions
+
+    def recording(X, coef, intercept, scale):
+        scales.append(scale)
+        return decisions(X, coef, intercept, scale)
+
+    monkeypatch.setattr(ngrams_module, "_decisions", recording)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(120),
+        ngram_range=(1, 1),
+        n_vocab=N_VOCAB,
+        n_classes=6,
+        head="softmax",
+    )
+    assert model.coef.shape[1] == 6
+    # every fit of the CV divides by the norms of the six classes' ratios on
+    # its training part (the CV's folds: classes 0 and 1, the rest as one)
+    X = ngram_features(model, sequences)
+    strata = np.where(np.isin(y, [0, 1]), y, -1)
+    folds = StratifiedKFold(ngrams_module.N_FOLDS).split(np.zeros(120), strata)
+    expected = [
+        _fit_columns(X[train], y[train, None] == np.arange(6), np.ones(80), 1.0)[2]
+        for train, _ in folds
+    ]
+    assert len(scales) == len(C_GRID) * len(expected)
+    for k, scale in enumerate(scales):
+        assert_allclose(scale, expected[k // len(C_GRID)])
+    # which two classes' alone would not give
+    two = _fit_columns(X, y[:, None] == np.arange(2), np.ones(120), 1.0)[2]
+    assert not np.allclose(two, model.scale)
 
 
 def test_the_liblinear_iteration_limit_warns_no_one(monkeypatch, recwarn):
