@@ -31,13 +31,17 @@ from skrnn import SequenceVectorizer, _ngrams
 from skrnn.datasets import load_movie_reviews, load_sst2, load_trec
 
 #: NBSVM-bi as Wang and Manning ran it, with scikit-learn's tolerance.
-ORIGINAL = {"C_GRID": NBSVM_C_GRID, "TOL": 1e-4, "CV_COLUMNS": None}
+ORIGINAL = {"C_GRID": NBSVM_C_GRID, "TOL": 1e-4, "CV_COLUMNS": None, "NORMS": False}
 #: The package's settings.
 PACKAGE = {
     "C_GRID": _ngrams.C_GRID,
     "TOL": _ngrams.TOL,
     "CV_COLUMNS": _ngrams.CV_COLUMNS,
+    "NORMS": _ngrams.NORMS,
+    "NORMS_C_GRID": _ngrams.NORMS_C_GRID,
 }
+#: The package's settings before the documents' norms (session 12).
+WITHOUT_NORMS = {**PACKAGE, "NORMS": False}
 
 
 def _corpus(loader, **subset):

@@ -9,8 +9,9 @@ stratified CV), one network (``RNNTextClassifier(ngram_range=None)``,
 ``random_state`` = repeat) is fitted per split, and beside it the companion
 (``skrnn._ngrams.fit_ngrams`` on the network's own token ids) at each
 variant's module settings: NBSVM-bi's (``C`` in 0.1, 0.3, 1, 3, 10,
-liblinear stopped at scikit-learn's tolerance 1e-4) and the package's
-(``C_GRID``, ``TOL``).  The network is the same for every variant, so the
+liblinear stopped at scikit-learn's tolerance 1e-4, no norms), the package's
+without the documents' norms, and the package's (``C_GRID``, ``TOL``,
+``NORMS``).  The network is the same for every variant, so the
 differences are the companion's alone: its accuracy, the blend's at each
 ``--weights`` value and each of ``--blends`` (``ngram_blend``: the
 arithmetic mean of the probabilities, or their normalised geometric mean),
@@ -25,7 +26,7 @@ import json
 
 import numpy as np
 from _env import environment_lines, markdown_table
-from companion_fit import ORIGINAL, PACKAGE, fit_companion
+from companion_fit import ORIGINAL, PACKAGE, WITHOUT_NORMS, fit_companion
 from selection import CORPORA, mean_se
 from sklearn.model_selection import StratifiedKFold
 
@@ -33,6 +34,7 @@ from skrnn import RNNTextClassifier, _ngrams
 
 VARIANTS = {
     "NBSVM-bi's settings": ORIGINAL,
+    "the package's settings without norms": WITHOUT_NORMS,
     "the package's settings": PACKAGE,
 }
 

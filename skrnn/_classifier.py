@@ -302,7 +302,7 @@ see SequenceVectorizer
         probabilities: a bag of n-grams of ``min_n`` to ``max_n`` tokens
         (the tokens the network reads), NBSVM in its logistic-regression
         form (naive Bayes log-count ratios scaling binary n-gram features,
-        divided by each document's norm, then liblinear's
+        for two classes divided by each document's norm, then liblinear's
         ``LogisticRegression``, one-vs-rest for more than
         two classes, one per label for multi-label ``y``, ``C`` chosen by an
         inner 3-fold cross-validation), fitted first on the same training

@@ -157,12 +157,12 @@ max_n`` and keys of ``max_n``-grams within int64, and the arrays
 vectorizer's number of ids), ``ngrams/coef`` (float64, finite, of shape
 ``(n_keys, n_columns)``) and ``ngrams/intercept`` (float64, finite, of
 shape ``(n_columns,)``), where ``n_columns`` is 1 for two classes and the
-number of classes or labels otherwise; from version 10 also
-``ngrams/scale`` (float64, finite, non-negative, of shape ``(n_keys,)``),
-each feature's mean squared log-count ratio: the companion divides a
-document's decisions by ``sqrt(x @ scale)`` for its binary features ``x``
-(by 1 where that is 0).  A companion without it (one of a version 9 file,
-saved again) divides by 1.
+number of classes or labels otherwise; from version 10, for two classes,
+also ``ngrams/scale`` (float64, finite, non-negative, of shape
+``(n_keys,)``), each feature's squared log-count ratio: the companion
+divides a document's decision by ``sqrt(x @ scale)`` for its binary
+features ``x`` (by 1 where that is 0).  A companion without it (more
+classes, or one of a version 9 file saved again) divides by 1.
 
 ``arrays.npz`` also has ``targets/mean`` and ``targets/scale`` (from
 version 9) for a regressor fitted on standardized targets, which only the

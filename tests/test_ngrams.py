@@ -21,13 +21,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNTextClassifier
 from skrnn import _ngrams as ngrams_module
 from skrnn._ngrams import (
     C_GRID,
+    NORMS_C_GRID,
     TOL,
     _fit_columns,
     check_ngram_range,
@@ -158,17 +159,20 @@ def test_the_longest_range_that_fits_in_int64_is_accepted():
 
 
 class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
-    """benchmarks/_baselines.py's NBLogisticRegression, LR seeded, at TOL,
-    each document's NB-scaled features divided by their root mean square
-    norm over the classes."""
+    """benchmarks/_baselines.py's NBLogisticRegression, LR seeded, at TOL;
+    for two classes each document's NB-scaled features divided by their
+    norm."""
 
     def __init__(self, C=1.0):
         self.C = C
 
     def _scaled(self, X, r):
-        norm = np.sqrt(X @ self.scale_)
+        scaled = X @ sp.diags(r)
+        if len(self.classes_) > 2:
+            return scaled
+        norm = np.sqrt(scaled.multiply(scaled).sum(axis=1)).A.ravel()
         norm[norm == 0] = 1
-        return sp.diags(1 / norm) @ X @ sp.diags(r)
+        return sp.diags(1 / norm) @ scaled
 
     def fit(self, X, y):
         X = sp.csr_matrix(X, dtype=np.float64)
@@ -180,7 +184,6 @@ class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
             p = 1 + np.asarray(X[mask].sum(axis=0)).ravel()
             q = 1 + np.asarray(X[~mask].sum(axis=0)).ravel()
             self.ratios_.append(np.log(p / p.sum()) - np.log(q / q.sum()))
-        self.scale_ = np.mean(np.square(self.ratios_), axis=0)
         self.models_ = [
             LogisticRegression(
                 C=self.C,
@@ -213,6 +216,8 @@ class _ReferenceNBLR(ClassifierMixin, BaseEstimator):
 
 def _decision(model, X):
     """The companion's decisions for its binary features ``X``, written out."""
+    if model.scale is None:
+        return X @ model.coef + model.intercept
     norm = np.sqrt(X @ model.scale)
     norm[norm == 0] = 1
     return (X @ model.coef) / norm[:, None] + model.intercept
@@ -249,9 +254,10 @@ def test_the_companion_is_nbsvm_bi_with_c_by_inner_cross_validation(n_classes):
         n_classes=n_classes,
         head="softmax",
     )
+    grid = list(NORMS_C_GRID if n_classes == 2 else C_GRID)
     reference = GridSearchCV(
         make_pipeline(CountVectorizer(analyzer=_grams, binary=True), _ReferenceNBLR()),
-        {"_referencenblr__C": list(C_GRID)},
+        {"_referencenblr__C": grid},
         cv=3,
     ).fit(train, y[:60])
     assert reference.best_params_["_referencenblr__C"] == model.C
@@ -295,7 +301,7 @@ def test_binary_probabilities_are_the_sigmoid_of_the_decision():
     assert_allclose(proba.sum(axis=1), 1)
 
 
-def test_multilabel_columns_are_binary_models_on_the_documents_norms():
+def test_multilabel_columns_are_independent_binary_models():
     sequences, y = _labelled(60, 3)
     Y = np.column_stack([y == 0, y != 1, np.zeros(60, bool)]).astype(float)
     model = fit_ngrams(
@@ -310,19 +316,14 @@ def test_multilabel_columns_are_binary_models_on_the_documents_norms():
     X = ngram_features(model, sequences)
     coef, _, scale = _fit_columns(X, Y.astype(bool), np.ones(60), model.C)
     assert_array_equal(model.coef, coef)
-    assert_array_equal(model.scale, scale)
+    assert scale is None
     # a label never on: its prior log-odds, whatever the words
     assert not model.coef[:, 2].any() and model.intercept[2] < -3
     logits = ngram_logits(model, sequences)
-    assert_allclose(logits, _decision(model, X))
-    # each label's regression, on the features its ratios scale and the norms
-    # that all the labels' ratios give
-    ratios = np.zeros((X.shape[1], 2))
-    for j, positive in enumerate(Y[:, :2].T.astype(bool)):
-        p = 1 + np.asarray(X[positive].sum(axis=0)).ravel()
-        q = 1 + np.asarray(X[~positive].sum(axis=0)).ravel()
-        ratios[:, j] = np.log(p / p.sum()) - np.log(q / q.sum())
-    assert_allclose(model.scale, np.mean(np.square(ratios), axis=1))
+    assert model.scale is None  # the norms are for one column
+    assert_allclose(logits, X @ model.coef + model.intercept)
+    single, _, _ = _fit_columns(X, Y[:, :1].astype(bool), np.ones(60), model.C)
+    assert_allclose(model.coef[:, :1], single)
 
 
 def test_a_zero_weight_is_a_document_left_out():
@@ -342,15 +343,15 @@ def test_a_zero_weight_is_a_document_left_out():
     targets = (y == 1)[:, None]
     weights = np.ones(60)
     weights[:10] = 0
-    coef, intercept, scale = _fit_columns(X, targets, weights, 1.0)
+    coef, intercept, scale = _fit_columns(X, targets, weights, 1.0, norms=True)
     # the features only the left-out documents have get weight 0 either way
     expected, expected_intercept, expected_scale = _fit_columns(
-        X[10:], targets[10:], weights[10:], 1.0
+        X[10:], targets[10:], weights[10:], 1.0, norms=True
     )
     assert_allclose(coef, expected, atol=1e-5)
     assert_allclose(intercept, expected_intercept, atol=1e-5)
     assert_allclose(scale, expected_scale)
-    unweighted, _, _ = _fit_columns(X, targets, np.ones(60), 1.0)
+    unweighted, _, _ = _fit_columns(X, targets, np.ones(60), 1.0, norms=True)
     assert not np.allclose(coef, unweighted, atol=1e-3)
 
 
@@ -481,45 +482,36 @@ def test_c_is_chosen_on_the_most_frequent_classes_models(monkeypatch, head):
     assert model.coef.shape[1] == n_classes
 
 
-def test_the_cross_validation_divides_by_the_norms_of_every_class(monkeypatch):
-    # Regression: with more classes than CV_COLUMNS, the inner CV computed
-    # the documents' norms from its few classes' ratios only, while the final
-    # fit takes every class's: C was chosen on other features than it weighs.
-    sequences, y = _labelled(120, 6)
-    monkeypatch.setattr(ngrams_module, "CV_COLUMNS", 2)
-    scales = []
-    decisions = ngrams_module._decisions
-
-    def recording(X, coef, intercept, scale):
-        scales.append(scale)
-        return decisions(X, coef, intercept, scale)
-
-    monkeypatch.setattr(ngrams_module, "_decisions", recording)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_norms_are_for_two_classes_only(n_classes):
+    sequences, y = _labelled(90, n_classes)
     model = fit_ngrams(
         sequences,
         y,
-        np.ones(120),
-        ngram_range=(1, 1),
+        np.ones(90),
+        ngram_range=(1, 2),
         n_vocab=N_VOCAB,
-        n_classes=6,
+        n_classes=n_classes,
         head="softmax",
     )
-    assert model.coef.shape[1] == 6
-    # every fit of the CV divides by the norms of the six classes' ratios on
-    # its training part (the CV's folds: classes 0 and 1, the rest as one)
     X = ngram_features(model, sequences)
-    strata = np.where(np.isin(y, [0, 1]), y, -1)
-    folds = StratifiedKFold(ngrams_module.N_FOLDS).split(np.zeros(120), strata)
-    expected = [
-        _fit_columns(X[train], y[train, None] == np.arange(6), np.ones(80), 1.0)[2]
-        for train, _ in folds
-    ]
-    assert len(scales) == len(C_GRID) * len(expected)
-    for k, scale in enumerate(scales):
-        assert_allclose(scale, expected[k // len(C_GRID)])
-    # which two classes' alone would not give
-    two = _fit_columns(X, y[:, None] == np.arange(2), np.ones(120), 1.0)[2]
-    assert not np.allclose(two, model.scale)
+    if n_classes > 2:
+        assert model.scale is None and model.C in C_GRID
+        return
+    assert model.C in NORMS_C_GRID
+    # each feature's squared log-count ratio: every document's NB-scaled
+    # features have norm 1, whatever its length
+    p = 1 + np.asarray(X[y == 1].sum(axis=0)).ravel()
+    q = 1 + np.asarray(X[y == 0].sum(axis=0)).ravel()
+    ratio = np.log(p / p.sum()) - np.log(q / q.sum())
+    assert_allclose(model.scale, ratio**2)
+    scaled = X @ sp.diags(ratio)
+    norms = np.sqrt(scaled.multiply(scaled).sum(axis=1)).A.ravel()
+    assert_allclose(
+        _decision(model, X)[:, 0],
+        (X @ model.coef[:, 0]) / norms + model.intercept,
+    )
+    assert norms.min() < 0.5 * norms.max()  # the documents' lengths differ
 
 
 def test_the_liblinear_iteration_limit_warns_no_one(monkeypatch, recwarn):

@@ -2681,29 +2681,29 @@ def test_a_version_6_file_blends_its_companion_as_it_did():
 
 
 def test_the_companions_norms_are_saved_and_loaded():
-    model = _fit(X3, Y3, ngram_range=(1, 2))
+    model = _fit(X, Y, ngram_range=(1, 2))
     metadata, arrays = _read(_saved_bytes(model))
     assert_array_equal(arrays["ngrams/scale"], model._fitted.ngrams.scale)
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert_array_equal(loaded._fitted.ngrams.scale, model._fitted.ngrams.scale)
-    assert_array_equal(loaded.predict_proba(X3), model.predict_proba(X3))
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def test_a_version_9_companion_predicts_without_norms_as_it_did():
     # a companion fitted before version 10 did not divide by the documents'
     # norms: its file, and the same model saved again, predict as it did
-    model = _as_before_companion_norms(_fit(X3, Y3, ngram_range=(1, 2)))
-    expected = model.predict_proba(X3)
+    model = _as_before_companion_norms(_fit(X, Y, ngram_range=(1, 2)))
+    expected = model.predict_proba(X)
     metadata, arrays = _read(_saved_bytes(model))
     assert "ngrams/scale" not in arrays
     metadata["format_version"] = 9
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded._fitted.ngrams.scale is None
-    assert_array_equal(loaded.predict_proba(X3), expected)
+    assert_array_equal(loaded.predict_proba(X), expected)
     again = skrnn.load(io.BytesIO(_saved_bytes(loaded)))
-    assert_array_equal(again.predict_proba(X3), expected)
+    assert_array_equal(again.predict_proba(X), expected)
     # and the norms change the companion's predictions
-    assert not np.allclose(_fit(X3, Y3, ngram_range=(1, 2)).predict_proba(X3), expected)
+    assert not np.allclose(_fit(X, Y, ngram_range=(1, 2)).predict_proba(X), expected)
 
 
 @pytest.mark.parametrize(
@@ -2720,14 +2720,14 @@ def test_a_version_9_companion_predicts_without_norms_as_it_did():
     ids=["negative", "nan", "shape", "dtype"],
 )
 def test_damaged_companion_norms_are_refused(change, reason):
-    metadata, arrays = _read(_saved_bytes(_fit(X3, Y3, ngram_range=(1, 2))))
+    metadata, arrays = _read(_saved_bytes(_fit(X, Y, ngram_range=(1, 2))))
     arrays = {k: np.array(v) for k, v in arrays.items()}
     change(arrays)
     _refused_because(_write(metadata, arrays), reason)
 
 
 def test_companion_norms_in_a_version_9_file_are_refused():
-    metadata, arrays = _read(_saved_bytes(_fit(X3, Y3, ngram_range=(1, 2))))
+    metadata, arrays = _read(_saved_bytes(_fit(X, Y, ngram_range=(1, 2))))
     metadata["format_version"] = 9
     _refused_because(
         _write(metadata, arrays), "a file of version 9 has no ngrams/scale array"
