@@ -9,6 +9,7 @@ encode ``y`` and in what they make of the network's outputs.  The estimator
 classes say only that; everything else is here.
 """
 
+import copy
 import dataclasses
 import math
 import os
@@ -1013,10 +1014,20 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         return weights, config, n_found / max(1, len(vectorizer.vocabulary_))
 
     def _make_vectorizer(self):
-        """An unfitted vectorizer with the estimator's text parameters."""
-        return SequenceVectorizer(
-            **{name: getattr(self, name) for name in _TEXT_PARAMS}
-        )
+        """An unfitted vectorizer with the estimator's text parameters.
+
+        A list of ``stop_words`` and a ``vocabulary`` container are copies: the
+        fitted vectorizer reads its stop words at every ``transform``, so a
+        list that the caller changes in place after ``fit`` changed the tokens
+        that ``predict`` read, and the change went unseen by ``warm_start``
+        and :func:`skrnn.save`, which compare the parameters with the
+        vectorizer's.
+        """
+        params = {name: getattr(self, name) for name in _TEXT_PARAMS}
+        for name in ("stop_words", "vocabulary"):
+            if isinstance(params[name], (list, dict, set, np.ndarray)):
+                params[name] = copy.copy(params[name])
+        return SequenceVectorizer(**params)
 
     def _optimizer_params(self, params=None):
         """The solver and its hyperparameters, of the estimator or of ``params``.

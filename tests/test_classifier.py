@@ -897,6 +897,30 @@ def test_equal_parameter_values_do_not_block_a_warm_start(before, after):
     assert clf.n_iter_ == 2 * FAST["max_iter"]
 
 
+def test_stop_words_changed_in_place_after_fit_change_nothing_fitted():
+    # Regression: the fitted vectorizer shared the caller's list, so words
+    # appended to it after fit were dropped by predict (silently other
+    # probabilities), and neither warm_start nor save saw the change.
+    stop_words = ["a"]
+    clf = _fit(stop_words=stop_words)
+    proba = clf.predict_proba(X_BIN)
+    stop_words.extend(["good", "bad"])
+    assert_array_equal(clf.predict_proba(X_BIN), proba)
+    assert clf.vectorizer_.stop_words == ["a"]
+    with pytest.raises(ValueError, match="stop_words changed"):
+        clf.set_params(warm_start=True).fit(X_BIN, Y_BIN)
+
+
+def test_a_vocabulary_changed_in_place_after_fit_is_a_change():
+    # Regression: the fitted vectorizer shared the caller's mapping, so a
+    # warm start continued the old vocabulary as if it were unchanged.
+    vocabulary = {"good": 2, "bad": 3}
+    clf = _fit(vocabulary=vocabulary, warm_start=True)
+    vocabulary["film"] = 4
+    with pytest.raises(ValueError, match="vocabulary changed"):
+        clf.fit(X_BIN, Y_BIN)
+
+
 def test_warm_start_applies_new_dropout_rates():
     # Regression: the rates of the first fit were kept.
     clf = _fit(
