@@ -306,6 +306,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     * ``_encode_y(y, model)``: the targets the head trains on (class indices,
       or floats of shape (n_samples, n_outputs)), checked against ``model``.
     * ``_training_weights(y, sample_weight)``: the weights of the loss.
+    * ``_check_continued_targets(targets, sample_weight, model)``: warn about
+      the targets of a warm start or a later ``partial_fit`` call that
+      continues ``model`` (nothing by default).
     * ``_min_validation(targets)``: the fewest samples a hold-out may have.
     * ``_stratify(targets, tell=False)``: what to stratify the hold-out by, or
       None; ``tell`` warns the caller when it cannot be stratified.
@@ -525,6 +528,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         targets = self._encode_y(y, start)
         if not continued:
             _start_at_constant_guess(start, targets, sample_weight)
+        else:
+            self._check_continued_targets(targets, sample_weight, start)
         if self.adversarial_epsilon > 0 and start.config.one_hot:
             raise ValueError(
                 f"adversarial_epsilon={self.adversarial_epsilon} perturbs the "
@@ -1211,6 +1216,15 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
         Nothing to refuse here: the classifier's heads-only subclasses
         need it (see :meth:`RNNTextClassifier._check_head_is_kept`).
+        """
+
+    def _check_continued_targets(
+        self, targets: np.ndarray, sample_weight: np.ndarray, model: FittedModel
+    ) -> None:
+        """Warn about the targets of a fit that continues ``model``.
+
+        Nothing to warn about here: the regressor's standardized targets
+        need it (see :meth:`RNNTextRegressor._check_continued_targets`).
         """
 
     def _model(self) -> FittedModel:

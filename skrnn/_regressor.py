@@ -17,8 +17,15 @@ from ._base import (
 )
 from ._explain import RegressionExplanation, explain_document, staged_outputs
 from ._text import DEFAULT_TOKEN_PATTERN
+from ._warnings import warn
 from .nn import HEADS
 from .nn._heads import get_head
+
+#: Standard deviations of the first call's targets (root mean square over a
+#: later call's standardized targets) past which a warm start or a later
+#: ``partial_fit`` call warns that the standardization does not fit them: a
+#: representative chunk's are about 1.
+FAR_TARGETS = 10.0
 
 
 class _Losses(Mapping):
@@ -166,7 +173,10 @@ dtype : see RNNTextClassifier
     With ``loss="squared_error"``, the network trains on each output
     standardized, ``(y - mean) / std`` with the weighted mean and standard
     deviation of the first fit (or first ``partial_fit``), which warm starts
-    and later ``partial_fit`` calls keep, and its outputs are mapped back:
+    and later ``partial_fit`` calls keep (they warn when their targets lie
+    more than 10 of those standard deviations away, root mean square: a
+    first chunk that did not span the targets), and its outputs are mapped
+    back:
     predictions, staged predictions and explanations are in the targets'
     units, and a fit on ``a * y + b`` predicts ``a`` times a fit on ``y``,
     plus ``b`` (the learning rate, clipping and Adam are tuned for targets of
@@ -439,6 +449,31 @@ dtype : see RNNTextClassifier
 
     def _training_weights(self, y, sample_weight):
         return sample_weight
+
+    def _check_continued_targets(self, targets, sample_weight, model):
+        """Warn when standardized targets are far from those of the scaling.
+
+        The scaling was fitted on the first fit or ``partial_fit`` call: a
+        later chunk whose targets lie, on average (the weighted root mean
+        square of the standardized targets), more than
+        :data:`FAR_TARGETS` of its standard deviations from its mean shows a
+        first chunk that did not span the targets (a few near-equal values),
+        on whose scale the network then trains badly.
+        """
+        if model.target_scaling is None or not sample_weight.any():
+            return
+        squares = np.square(targets.astype(np.float64)).mean(axis=1)
+        spread = float(np.sqrt(np.average(squares, weights=sample_weight)))
+        if spread > FAR_TARGETS:
+            warn(
+                f"The targets of this call lie {spread:.3g} standard deviations "
+                "(root mean square) from the mean of those the model's "
+                "standardization was fitted on, in its first fit or partial_fit "
+                "call: the network trains on them in that call's units and may "
+                "fit them poorly. Make the first call's targets span the range "
+                "of the others, or fit on all the data at once.",
+                UserWarning,
+            )
 
     def _min_validation(self, targets):
         """R^2 needs two held-out samples."""

@@ -386,6 +386,37 @@ def test_auto_early_stopping_from_1000_documents():
     assert reg.validation_scores_ is None
 
 
+def test_a_later_call_far_from_the_first_calls_targets_warns():
+    # A prober's finding: a first partial_fit chunk of near-equal targets
+    # fixed a scale of 0.0005, and later chunks of targets 30-80 trained,
+    # silently, 100,000 standard deviations away (R^2 -3.5).
+    far = 30 + 50 * np.arange(len(X)) / len(X)
+    reg = RNNTextRegressor(**FAST)
+    reg.partial_fit(X[:2], [5.0, 5.001])
+    with pytest.warns(UserWarning, match="standard deviations"):
+        reg.partial_fit(X, far)
+    # and a warm start on targets a thousand times the first fit's
+    reg = RNNTextRegressor(**FAST, warm_start=True).fit(X, Y)
+    with pytest.warns(UserWarning, match="first fit or partial_fit call"):
+        reg.fit(X, 1000 * Y)
+
+
+def test_later_calls_on_targets_like_the_first_calls_do_not_warn():
+    reg = RNNTextRegressor(**FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg.partial_fit(X[::2], Y[::2])
+        reg.partial_fit(X[1::2], Y[1::2])
+        reg.partial_fit(X[:1], Y[:1])  # one document, a standard deviation off
+        reg.partial_fit(X, Y, sample_weight=np.arange(len(X)) + 1.0)
+    # the Poisson deviance trains on the counts as they are: nothing to warn
+    counts = np.arange(len(X)) % 3
+    poisson = RNNTextRegressor(**FAST, loss="poisson").partial_fit(X[:2], counts[:2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        poisson.partial_fit(X, 1000 * counts)
+
+
 def test_warm_start_and_partial_fit_continue():
     constant = {**FAST, "learning_rate": "constant"}
     one = RNNTextRegressor(**{**constant, "max_iter": 2}).fit(X, Y)
