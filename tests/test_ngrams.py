@@ -241,6 +241,19 @@ def _labelled(n_docs, n_classes, seed=0):
     return sequences, y
 
 
+def _companion(sequences, y, n_classes, ngram_range=(1, 2)):
+    """A softmax head's companion of the documents, weights of 1."""
+    return fit_ngrams(
+        sequences,
+        y,
+        np.ones(len(y)),
+        ngram_range=ngram_range,
+        n_vocab=N_VOCAB,
+        n_classes=n_classes,
+        head="softmax",
+    )
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_the_companion_is_nbsvm_bi_with_c_by_inner_cross_validation(n_classes):
     sequences, y = _labelled(90, n_classes)
@@ -485,15 +498,7 @@ def test_c_is_chosen_on_the_most_frequent_classes_models(monkeypatch, head):
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_the_norms_are_for_two_classes_only(n_classes):
     sequences, y = _labelled(90, n_classes)
-    model = fit_ngrams(
-        sequences,
-        y,
-        np.ones(90),
-        ngram_range=(1, 2),
-        n_vocab=N_VOCAB,
-        n_classes=n_classes,
-        head="softmax",
-    )
+    model = _companion(sequences, y, n_classes)
     X = ngram_features(model, sequences)
     if n_classes > 2:
         assert model.scale is None and model.C in C_GRID
@@ -609,18 +614,10 @@ def test_few_documents_of_a_class_still_fit():
 
 
 @pytest.mark.parametrize("normed", [True, False], ids=["norms", "no norms"])
-@pytest.mark.parametrize("head, n_classes", [("softmax", 2), ("softmax", 3)])
-def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes, normed):
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_staged_logits_are_the_logits_of_every_prefix(n_classes, normed):
     sequences, y = _labelled(60, n_classes)
-    model = fit_ngrams(
-        sequences,
-        y,
-        np.ones(60),
-        ngram_range=(1, 3),
-        n_vocab=N_VOCAB,
-        n_classes=n_classes,
-        head=head,
-    )
+    model = _companion(sequences, y, n_classes, ngram_range=(1, 3))
     if not normed:  # a companion fitted before the norms
         model = dataclasses.replace(model, scale=None)
     # repeated n-grams and unknown words count once, from where they end
@@ -635,15 +632,7 @@ def test_staged_logits_are_the_logits_of_every_prefix(head, n_classes, normed):
 
 def test_a_companion_pickled_before_the_norms_predicts_without_them():
     sequences, y = _labelled(60, 2)
-    model = fit_ngrams(
-        sequences,
-        y,
-        np.ones(60),
-        ngram_range=(1, 2),
-        n_vocab=N_VOCAB,
-        n_classes=2,
-        head="softmax",
-    )
+    model = _companion(sequences, y, 2)
     old = dataclasses.replace(model)
     object.__delattr__(old, "scale")  # as pickled before the field existed
     loaded = pickle.loads(pickle.dumps(old))
