@@ -870,9 +870,8 @@ def test_interrupting_an_ensemble_keeps_the_members_trained_so_far(monkeypatch):
     assert len(clf.predict_proba(X_TOY)) == len(X_TOY)
 
 
-def test_an_interrupted_epoch_leaves_no_scratch_arrays(monkeypatch):
-    # the epoch's steps ran (and made the flat steps' scratch arrays) before
-    # Ctrl-C; the fitted model holds its state, not the scratch
+def _interrupt_at_the_end_of_the_second_epoch(monkeypatch):
+    """Ctrl-C once the second epoch's steps have run, before it completes."""
     calls = []
     run_epoch = training_module.run_epoch
 
@@ -884,6 +883,12 @@ def test_an_interrupted_epoch_leaves_no_scratch_arrays(monkeypatch):
         return result
 
     monkeypatch.setattr(training_module, "run_epoch", interrupted)
+
+
+def test_an_interrupted_epoch_leaves_no_scratch_arrays(monkeypatch):
+    # the epoch's steps ran (and made the flat steps' scratch arrays) before
+    # Ctrl-C; the fitted model holds its state, not the scratch
+    _interrupt_at_the_end_of_the_second_epoch(monkeypatch)
     clf = RNNTextClassifier(**{**FAST, "max_iter": 3})
     with pytest.warns(UserWarning):
         clf.fit(X_TOY, Y_TOY)
@@ -900,15 +905,7 @@ def test_a_second_interrupt_while_an_epoch_is_undone_undoes_it_whole(monkeypatch
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         expected = _fit(**{**CONSTANT, "max_iter": 1})
-    calls = []
-    run_epoch = training_module.run_epoch
-
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        result = run_epoch(*args, **kwargs)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return result
+    _interrupt_at_the_end_of_the_second_epoch(monkeypatch)
 
     class InterruptedAgain(dict):
         def items(self):
@@ -923,7 +920,6 @@ def test_a_second_interrupt_while_an_epoch_is_undone_undoes_it_whole(monkeypatch
         checkpoint(self, *args)
         self.params = InterruptedAgain(self.params)
 
-    monkeypatch.setattr(training_module, "run_epoch", interrupted)
     monkeypatch.setattr(
         training_module._Checkpoint, "__init__", restored_with_an_interrupt
     )
