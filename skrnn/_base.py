@@ -1026,12 +1026,19 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         list that the caller changes in place after ``fit`` changed the tokens
         that ``predict`` read, and the change went unseen by ``warm_start``
         and :func:`skrnn.save`, which compare the parameters with the
-        vectorizer's.
+        vectorizer's.  A mapping is copied as the dict that fit reads of it,
+        an array-like (a pandas Series or Index) as an array, which
+        :func:`_same_param` compares with the caller's element by element.
         """
         params = {name: getattr(self, name) for name in _TEXT_PARAMS}
         for name in ("stop_words", "vocabulary"):
-            if isinstance(params[name], (list, dict, set, np.ndarray)):
-                params[name] = copy.copy(params[name])
+            value = params[name]
+            if isinstance(value, Mapping):
+                params[name] = dict(value)
+            elif isinstance(value, (list, set)):
+                params[name] = copy.copy(value)
+            elif hasattr(value, "__array__"):
+                params[name] = np.array(value)
         return SequenceVectorizer(**params)
 
     def _optimizer_params(self, params=None):

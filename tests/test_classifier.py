@@ -15,6 +15,7 @@ import os
 import pickle
 import sys
 import threading
+import types
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -919,6 +920,32 @@ def test_a_vocabulary_changed_in_place_after_fit_is_a_change():
     vocabulary["film"] = 4
     with pytest.raises(ValueError, match="vocabulary changed"):
         clf.fit(X_BIN, Y_BIN)
+
+
+def _series_vocabulary():
+    vocabulary = pd.Series(["good", "bad"])
+    return vocabulary, lambda: vocabulary.__setitem__(0, "film")
+
+
+def _mapping_proxy_vocabulary():
+    words = {"good": 2, "bad": 3}
+    return types.MappingProxyType(words), lambda: words.update(film=4)
+
+
+@pytest.mark.parametrize("make", [_series_vocabulary, _mapping_proxy_vocabulary])
+def test_a_vocabulary_series_or_mapping_changed_in_place_is_a_change(make):
+    # Regression: a pandas Series and a mapping other than a dict were not
+    # copied, so a warm start continued the old vocabulary, and save wrote
+    # the changed one beside it, silently.
+    vocabulary, edit = make()
+    clf = _fit(vocabulary=vocabulary, warm_start=True)
+    clf.fit(X_BIN, Y_BIN)  # unchanged: no false change
+    assert clf.n_iter_ == 2 * FAST["max_iter"]
+    edit()
+    with pytest.raises(ValueError, match="vocabulary changed"):
+        clf.fit(X_BIN, Y_BIN)
+    with pytest.raises(ValueError, match="vocabulary changed"):
+        skrnn.save(clf, io.BytesIO())
 
 
 def test_warm_start_applies_new_dropout_rates():
