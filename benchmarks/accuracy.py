@@ -61,10 +61,10 @@ start and the end.  The toy set (``load_toy_sentiment``) is fitted with
 ``random_state`` 0 to 9, and the table counts how many reach 100% test
 accuracy (``--no-toy`` skips it).
 
-``--quick`` only checks that the script runs: MR is cut to 2,000 sentences and
-2 folds, the TREC, SST-2 and SST-5 training sets to 1,000 sentences (test sets
-whole), the seed spread to 2 seeds and the toy set to 2 random states.  Its
-numbers are not comparable.
+``--quick`` only checks that the script runs: MR (and CR, MPQA and Subj) is
+cut to 2,000 sentences and 2 folds, the TREC, SST-2 and SST-5 training sets
+to 1,000 sentences (test sets whole), the seed spread to 2 seeds and the toy
+set to 2 random states.  Its numbers are not comparable.
 
 The published numbers are copied from the papers (see ``PUBLISHED``); they
 were not reproduced here.  Kim's and Tai et al.'s SST-2 models were trained on
@@ -608,7 +608,8 @@ def header(args, tuned) -> str:
         )
     if args.quick:
         lines.append(
-            f"**--quick**: MR {QUICK_MR_SIZE:,} sentences and 2 folds, TREC, "
+            f"**--quick**: MR, CR, MPQA and Subj cut to {QUICK_MR_SIZE:,} "
+            "sentences and 2 folds, TREC, "
             f"SST-2 and SST-5 training sets cut to {QUICK_TRAIN_SIZE:,}, 2 seeds; "
             "checks the script, numbers not comparable"
         )
@@ -649,7 +650,10 @@ def main(argv=None) -> None:
         "(for --corpora cr,mpqa,subj)",
     )
     parser.add_argument(
-        "--folds", type=int, default=10, help="MR cross-validation folds (10)"
+        "--folds",
+        type=int,
+        default=10,
+        help="cross-validation folds of MR, CR, MPQA and Subj (10)",
     )
     parser.add_argument(
         "--tuned",

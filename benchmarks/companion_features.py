@@ -115,7 +115,12 @@ def score(variant, X_train, y_train, X_test, y_test):
         train, test = scaled(A, ratio, norm, rms), scaled(B, ratio, norm, rms)
         for C in grid:
             model = LogisticRegression(
-                C=C, solver="liblinear", dual=True, tol=0.1, max_iter=1000
+                C=C,
+                solver="liblinear",
+                dual=True,
+                tol=0.1,
+                max_iter=1000,
+                random_state=0,
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -133,12 +138,27 @@ def score(variant, X_train, y_train, X_test, y_test):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default="mr,sst2,trec")
-    parser.add_argument("--data-dir", default=None, help="Kim's files (cr,mpqa,subj)")
+    names = (*CORPORA, *KIM_FILES, "long")
+    parser.add_argument(
+        "--corpora", default="mr,sst2,trec", help=f"among {','.join(names)}"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="Kim's files (cr,mpqa,subj)"
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    corpora = args.corpora.split(",")
+    corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
+    if not corpora or set(corpora) - set(names):
+        parser.error(f"--corpora: choose among {','.join(names)}")
+    for name in set(corpora) & set(KIM_FILES):
+        if args.data_dir is None or not (args.data_dir / KIM_FILES[name]).is_file():
+            parser.error(
+                f"--corpora {name} reads {KIM_FILES[name]} from --data-dir "
+                "(see accuracy.py's docstring for where to find it)"
+            )
+    if args.folds < 2:
+        parser.error("--folds must be at least 2")
     print("\n".join(environment_lines()))
     rows = {variant[0]: [variant[0]] for variant in VARIANTS}
     for name in corpora:
