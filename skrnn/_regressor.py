@@ -462,8 +462,9 @@ dtype : see RNNTextClassifier
         """
         if model.target_scaling is None or not sample_weight.any():
             return
-        squares = np.square(targets.astype(np.float64)).mean(axis=1)
-        spread = float(np.sqrt(np.average(squares, weights=sample_weight)))
+        with np.errstate(over="ignore"):  # inf is far enough
+            squares = np.square(targets.astype(np.float64)).mean(axis=1)
+            spread = float(np.sqrt(np.average(squares, weights=sample_weight)))
         if spread > FAR_TARGETS:
             warn(
                 f"The targets of this call lie {spread:.3g} standard deviations "
