@@ -633,14 +633,29 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             fitted = dataclasses.replace(
                 fitted[0], members=tuple(fitted[1:]), ngrams=ngrams()
             )
+            message = (
+                "Training interrupted by user: the estimator keeps the weights "
+                f"of the last completed epoch (n_iter_={fitted.training.n_iter})"
+                f"{kept}."
+            )
+            if (
+                interrupted
+                and not continued
+                and previous is not None
+                and fitted.training.n_iter == 0
+            ):
+                # A new fit stopped before it completed an epoch has nothing
+                # worth the model the estimator held: that one stays.
+                fitted = previous
+                message = (
+                    "Training interrupted by user before the first epoch of this "
+                    "fit completed: the estimator keeps the model it held before "
+                    f"the fit (n_iter_={fitted.training.n_iter})."
+                )
             if hooks:
                 hooks[2](fitted)
             if interrupted:
-                warn(
-                    "Training interrupted by user: the estimator keeps the weights "
-                    f"of the last completed epoch (n_iter_={fitted.training.n_iter})"
-                    f"{kept}.",
-                )
+                warn(message)
             elif not (incremental or all_stopped or self.learning_rate == "cosine"):
                 # (the cosine schedule ends at max_iter by design)
                 warn(

@@ -885,6 +885,36 @@ def _interrupt_at_the_end_of_the_second_epoch(monkeypatch):
     monkeypatch.setattr(training_module, "run_epoch", interrupted)
 
 
+@pytest.mark.parametrize("n_estimators", [1, 2])
+def test_a_new_fit_interrupted_in_its_first_epoch_keeps_the_model_held(
+    monkeypatch, n_estimators
+):
+    # A prober's finding: a new fit of a fitted estimator, interrupted before
+    # it completed an epoch, replaced the fitted model with an untrained one
+    # (n_iter_=0), though no epoch of the new one was worth keeping.
+    clf = RNNTextClassifier(**{**FAST, "max_iter": 2, "n_estimators": n_estimators})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_TOY, Y_TOY)
+    held = clf._fitted
+    expected = clf.predict_proba(X_TOY)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    with pytest.warns(UserWarning, match="keeps the model it held before"):
+        clf.set_params(hidden_size=4).fit(X_TOY, Y_TOY)
+    assert clf._fitted is held
+    assert clf.n_iter_ == 2
+    assert_array_equal(clf.predict_proba(X_TOY), expected)
+    # with nothing held before, the untrained model is what there is
+    fresh = RNNTextClassifier(**FAST)
+    with pytest.warns(UserWarning, match="last completed epoch .n_iter_=0."):
+        fresh.fit(X_TOY, Y_TOY)
+    assert fresh.n_iter_ == 0
+
+
 def test_an_interrupted_epoch_leaves_no_scratch_arrays(monkeypatch):
     # the epoch's steps ran (and made the flat steps' scratch arrays) before
     # Ctrl-C; the fitted model holds its state, not the scratch
