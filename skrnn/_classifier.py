@@ -739,6 +739,10 @@ see SequenceVectorizer
 
     def _check_y(self, y):
         """``y`` as a 1-D array of class labels, or a dense indicator matrix."""
+        if not isinstance(y, Iterable) and hasattr(y, "__array__"):
+            # An array-like known only by its __array__ may refuse numpy's
+            # functions (scikit-learn's _NotAnArray refuses np.ndim).
+            y = np.asarray(y)
         try:
             ndim = None if issparse(y) else np.ndim(y)
         except ValueError:  # numpy's "inhomogeneous shape"

@@ -39,6 +39,7 @@ from sklearn.multioutput import ClassifierChain
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import estimator_checks, get_tags
+from sklearn.utils.estimator_checks import _NotAnArray
 from sklearn.utils.validation import check_is_fitted
 
 from skrnn import RNNTextClassifier, RNNTextRegressor, SequenceVectorizer
@@ -330,6 +331,17 @@ def test_methods_sample_order_and_subset_invariance(estimator):
         kwargs = {} if exact else {"rtol": 1e-6}
         compare(getattr(clf, method)(X[order]), full[order], **kwargs)
         compare(getattr(clf, method)(X[::3]), full[::3], **kwargs)
+
+
+def test_targets_known_only_by_their_array_interface(estimator):
+    # Regression: the classifier asked numpy for the dimensions of y, which
+    # an array-like refusing numpy's functions (scikit-learn's _NotAnArray,
+    # as in check_classifier_data_not_an_array) refused with its own error.
+    cls, y = estimator
+    expected = _predictions(cls(**FAST).fit(X_TEXT, y), X_TEXT)
+    clf = cls(**FAST).fit(X_TEXT, _NotAnArray(y), sample_weight=_NotAnArray(np.ones(8)))
+    for name, values in _predictions(clf, X_TEXT).items():
+        assert_array_equal(values, expected[name], err_msg=name)
 
 
 def test_decision_function_ranks_like_predict_proba():
