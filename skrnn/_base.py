@@ -550,6 +550,14 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # network's steps take one core in a minibatch of up to 64
         # documents), but for verbose output, whose lines would mix.
         fit_companion = self._companion_fit(sequences, targets, sample_weight, start)
+        if continued and previous.ngrams is not None and fit_companion is None:
+            warn(
+                "ngram_range=None: this fit drops the n-gram companion that the "
+                "model was fitted with, and it predicts with its network alone "
+                "from now on. Set ngram_range back to keep one (a warm start "
+                "refits it; partial_fit cannot).",
+                UserWarning,
+            )
         with (
             quiet_liblinear(),
             beside(fit_companion, None if self.verbose else self.n_jobs) as ngrams,

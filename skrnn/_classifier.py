@@ -312,7 +312,8 @@ see SequenceVectorizer
         network at a fraction of its fit time.
         None: no companion, the network alone.  It cannot learn
         incrementally, so ``partial_fit`` is unavailable when it is set (set
-        ``ngram_range=None`` to train on a stream); a warm start refits it
+        ``ngram_range=None`` to train on a stream: a model fitted with a
+        companion then drops it, with a warning); a warm start refits it
         on each call's data while the network continues.  See
         :ref:`ngram-companion`.
     ngram_weight : float, default=0.7

@@ -2388,6 +2388,31 @@ def test_partial_fit_is_unavailable_with_a_companion():
     clf.set_params(ngram_range=None).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
 
 
+def test_dropping_a_fitted_companion_warns():
+    # A prober's finding: ngram_range=None on a model fitted with the
+    # companion (as partial_fit needs) dropped it without a word, and the
+    # 2-3 points it adds with it.
+    clf = _with_companion(warm_start=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.set_params(ngram_range=None).partial_fit(X_BIN, Y_BIN)
+    assert [w for w in caught if "drops the n-gram companion" in str(w.message)]
+    assert clf._fitted.ngrams is None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.partial_fit(X_BIN, Y_BIN)  # once: there is none to drop now
+    assert not [w for w in caught if "n-gram companion" in str(w.message)]
+    clf = _with_companion(warm_start=True)
+    with pytest.warns(UserWarning, match="drops the n-gram companion"):
+        clf.set_params(ngram_range=None).fit(X_BIN, Y_BIN)
+    # a new fit drops nothing: it fits what its parameters say
+    clf = _with_companion().set_params(ngram_range=None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X_BIN, Y_BIN)
+    assert not [w for w in caught if "n-gram companion" in str(w.message)]
+
+
 def test_warm_start_refits_the_companion_on_the_new_data():
     clf = _with_companion(warm_start=True)
     first = clf._fitted.ngrams
@@ -2407,7 +2432,8 @@ def test_warm_start_refits_the_companion_on_the_new_data():
     )
     assert_array_equal(clf._fitted.ngrams.keys, expected.keys)
     assert_array_equal(clf._fitted.ngrams.coef, expected.coef)
-    clf.set_params(ngram_range=None).fit(X_BIN, Y_BIN)
+    with pytest.warns(UserWarning, match="drops the n-gram companion"):
+        clf.set_params(ngram_range=None).fit(X_BIN, Y_BIN)
     assert clf._fitted.ngrams is None
 
 
