@@ -617,6 +617,24 @@ def header(args, tuned) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
+def parse_corpora(parser, text: str, choices, data_dir) -> list[str]:
+    """``--corpora``'s names among ``choices``, in their order, checked.
+
+    Kim's corpora need their file in ``data_dir``: ``parser`` exits with a
+    message saying so otherwise.
+    """
+    corpora = [c.strip() for c in text.split(",") if c.strip()]
+    if not corpora or set(corpora) - set(choices):
+        parser.error(f"--corpora: choose among {','.join(choices)}")
+    for corpus in set(corpora) & set(KIM_FILES):
+        if data_dir is None or not (Path(data_dir) / KIM_FILES[corpus]).is_file():
+            parser.error(
+                f"--corpora {corpus} reads {KIM_FILES[corpus]} from --data-dir "
+                "(see accuracy.py's docstring for where to find it)"
+            )
+    return [c for c in choices if c in corpora]
+
+
 def parse_tuned(text: str | None) -> dict | None:
     """The ``--tuned`` JSON, checked by ``set_params``."""
     if text is None:
@@ -679,17 +697,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--no-toy", action="store_true", help="skip the toy set")
     args = parser.parse_args(argv)
-    corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
-    unknown = set(corpora) - set(ALL_CORPORA)
-    if unknown or not corpora:
-        parser.error(f"--corpora: choose among {','.join(ALL_CORPORA)}")
-    corpora = [c for c in ALL_CORPORA if c in corpora]
-    for corpus in set(corpora) & set(KIM_FILES):
-        if args.data_dir is None or not (args.data_dir / KIM_FILES[corpus]).is_file():
-            parser.error(
-                f"--corpora {corpus} reads {KIM_FILES[corpus]} from --data-dir "
-                "(see the module's docstring for where to find it)"
-            )
+    corpora = parse_corpora(parser, args.corpora, ALL_CORPORA, args.data_dir)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
     if args.seeds < 1:

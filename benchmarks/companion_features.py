@@ -29,7 +29,7 @@ import joblib
 import numpy as np
 import scipy.sparse as sp
 from _env import environment_lines, markdown_table
-from accuracy import KIM_FILES, load_kim_file
+from accuracy import KIM_FILES, load_kim_file, parse_corpora
 from long_documents import load_long
 from selection import CORPORA
 from sklearn.feature_extraction.text import CountVectorizer
@@ -148,15 +148,7 @@ def main():
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
-    if not corpora or set(corpora) - set(names):
-        parser.error(f"--corpora: choose among {','.join(names)}")
-    for name in set(corpora) & set(KIM_FILES):
-        if args.data_dir is None or not (args.data_dir / KIM_FILES[name]).is_file():
-            parser.error(
-                f"--corpora {name} reads {KIM_FILES[name]} from --data-dir "
-                "(see accuracy.py's docstring for where to find it)"
-            )
+    corpora = parse_corpora(parser, args.corpora, names, args.data_dir)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
     print("\n".join(environment_lines()))
