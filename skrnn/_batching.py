@@ -137,7 +137,8 @@ def minibatches(
     lengths : ndarray of shape (n_samples,)
         Sequence lengths.
     batch_size : int
-        Number of sequences per batch (the last one may be smaller).
+        Number of sequences per batch (the last one may be smaller); one
+        batch of all of them when it is larger than their number.
     shuffle : bool
         Whether to shuffle (and bucket) the data.
     rng : numpy.random.Generator, optional
@@ -148,6 +149,9 @@ def minibatches(
     ndarray of int
         The indices of one batch, in decreasing order of length.
     """
+    # A batch holds all the samples at most: a larger batch_size (up to any
+    # Python int, which the parameter allows) would overflow numpy's int64.
+    batch_size = min(batch_size, max(1, len(lengths)))
     order, starts = _epoch_order(lengths, batch_size, shuffle, rng)
     for start in starts:
         batch = order[start : start + batch_size]

@@ -103,6 +103,14 @@ def test_minibatches_cover_every_index_once(batch_size, shuffle):
         assert (np.diff(LENGTHS[batch]) <= 0).all()  # decreasing lengths
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("batch_size", [2**63, 2**63 + 5, 2**64])
+def test_minibatches_larger_than_int64_make_one_batch(batch_size, shuffle):
+    # batch_size takes any int: 2**63 made float starts, which cannot slice
+    (batch,) = epoch(batch_size, shuffle, seed=1)
+    assert_array_equal(np.sort(batch), np.arange(len(LENGTHS)))
+
+
 def test_minibatches_without_shuffle_are_consecutive():
     batches = epoch(5, shuffle=False)
     assert len(batches) == 5
