@@ -1870,7 +1870,7 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         arrays,
         weights,
         dtype,
-        build_optimizer(weights, optimizer_params, penalized=penalized_names(config)),
+        _new_optimizer(weights, optimizer_params, config),
     )
     member_sections = metadata.get("members", [])
     if len(member_sections) + 1 != params["n_estimators"]:
@@ -2222,13 +2222,31 @@ def _decode_member(
             arrays,
             weights,
             dtype,
-            build_optimizer(
-                weights, optimizer_params, penalized=penalized_names(config)
-            ),
+            _new_optimizer(weights, optimizer_params, config),
         ),
         "training": _decode_training_state(section["training_state"]),
         "rng": _decode_rng(section["rng"]),
     }
+
+
+def _new_optimizer(
+    weights: dict[str, np.ndarray],
+    optimizer_params: dict[str, Any],
+    config: NetworkConfig,
+) -> BaseOptimizer:
+    """The new optimizer of the file's ``optimizer_params`` for ``weights``.
+
+    Settings that the constraints accept may still make no optimizer for the
+    weights' dtype (an ``epsilon`` that rounds to 0 in float32, an AdamW
+    decay ``learning_rate_init * alpha`` above 1): a fit would have refused
+    them, so the file was not written by one.
+    """
+    try:
+        return build_optimizer(
+            weights, optimizer_params, penalized=penalized_names(config)
+        )
+    except ValueError as exc:
+        raise _CorruptFileError(f"optimizer_params: {exc}") from exc
 
 
 def _decode_weights(

@@ -1214,6 +1214,11 @@ TAMPERINGS = {
         lambda m, a: m["optimizer_params"].update(beta_2=2.0),
         r"optimizer_params: The 'beta_2' parameter",
     ),
+    "optimizer parameter that the weights' dtype cannot hold": (
+        # a ValueError of the optimizer's, which told to pass another dtype
+        lambda m, a: m["optimizer_params"].update(epsilon=1e-308),
+        r"optimizer_params: epsilon=1e-308 rounds to 0 in float32",
+    ),
     "negative epochs": (
         lambda m, a: m["training_state"].update(n_iter=-1),
         r"training_state\.n_iter is -1, not an int >= 0",
