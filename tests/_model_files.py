@@ -507,6 +507,7 @@ REFUSALS = (
     "This skrnn model file sets parameters that do more than the file says",
     "This skrnn model file has format version",
     "This model's cell",
+    "This model's output head",
     "This model's solver",
 )
 

@@ -2153,6 +2153,14 @@ def test_mutated_model_files_load_and_predict_or_are_refused(seed, fuzz_bases):
     assert outcomes["refused"] > 50
 
 
+@pytest.mark.parametrize("head", ["x", "lstm"])
+def test_mutant_whose_head_is_not_registered_is_refused(head):
+    # A documented refusal, which outcome() took for a bug of load (the
+    # cell's and the solver's were listed, not the head's).
+    data = _tampered(_set("network", "head", head))
+    assert _model_files.outcome(data, X)[0] == "refused"
+
+
 # ------------------------------------------------- parameters that need trust
 
 #: Backtracks catastrophically: predict(["a" * 28]) took 10 s, doubling with
