@@ -971,7 +971,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     unseen = np.setdiff1d(y_true, clf.classes_)
     if len(unseen):
         _note(f"labels the model does not know: {', '.join(map(str, unseen))}")
-    print(f"accuracy: {accuracy_score(y_true, y_pred):.4f} ({len(y_true)} documents)")
+    accuracy = accuracy_score(y_true, y_pred)
+    print(f"accuracy: {accuracy:.4f} ({_plural(len(y_true), 'document')})")
     print()
     print(classification_report(y_true, y_pred, labels=classes, zero_division=0))
     print("confusion matrix (rows: true label, columns: predicted label)")
@@ -997,7 +998,9 @@ def _evaluate_regression(model, documents, labels, source) -> int:
             f"{source} holds one target per document, but the model predicts "
             f"{y_pred.shape[1]} outputs"
         )
-    print(f"R^2:  {r2_score(y_true, y_pred):.4f} ({len(y_true)} documents)")
+    with _warnings_as_notes():  # R^2 of one document is undefined
+        r2 = r2_score(y_true, y_pred)
+    print(f"R^2:  {r2:.4f} ({_plural(len(y_true), 'document')})")
     print(f"RMSE: {np.sqrt(mean_squared_error(y_true, y_pred)):.4f}")
     print(f"MAE:  {mean_absolute_error(y_true, y_pred):.4f}")
     if getattr(model, "loss", None) == "poisson":

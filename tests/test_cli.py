@@ -1157,6 +1157,20 @@ def test_numeric_labels_that_are_not_all_integers_train_a_regressor(
     assert out.startswith("R^2:") and "RMSE:" in out and "MAE:" in out
 
 
+def test_evaluate_a_regressor_on_one_document(capsys, tmp_path):
+    # Regression: scikit-learn's UndefinedMetricWarning (R^2 of one sample)
+    # came out as a Python warning with its source line, and "1 documents".
+    data, path = _ratings_csv(tmp_path), tmp_path / "ratings.skrnn"
+    assert run(capsys, "train", data, "-o", path, *FAST)[0] == 0
+    one = _ratings_csv(tmp_path, RATINGS[:1])
+    code, out, err = run(capsys, "evaluate", path, one)
+    assert code == 0, err
+    assert out.startswith("R^2:  nan (1 document)\n")
+    assert err == (
+        "skrnn: warning: R^2 score is not well-defined with less than two samples.\n"
+    )
+
+
 @pytest.mark.parametrize("flaw", ["nan", "NA", "4.5.1"])
 def test_numeric_labels_with_a_flaw_train_a_classifier_with_a_warning(
     capsys, persistence, tmp_path, flaw
