@@ -145,7 +145,8 @@ class Explanation:
             For each token: its position, the token, ``p(prediction)`` after
             reading it, and its attribution.  A token that is white space or
             holds unprintable characters (such as ``analyzer="char"`` makes)
-            is shown as its Python literal, such as ``' '``.  A multi-label
+            is shown as its Python literal, such as ``' '``, and so is such
+            a class label.  A multi-label
             explanation has a pair of columns per label.
         """
         if self.multilabel:
@@ -153,7 +154,8 @@ class Explanation:
         k = self.predicted_index
         tokens = [_displayed(token) for token in self.tokens]
         width = max([5, *map(len, tokens)])
-        belief = f"p({self.prediction})"
+        label = _displayed(str(self.prediction))
+        belief = f"p({label})"
         p_width = max(9, len(belief))
         m_width = max(9, len(self.method))
         header = f"{'#':>3}  {'token':<{width}}  {belief:>{p_width}}  "
@@ -163,7 +165,7 @@ class Explanation:
                 f"{t:>3}  {token:<{width}}  {self.staged_proba[t, k]:>{p_width}.3f}  "
                 f"{self.attributions[t]:>+{m_width}.3f}"
             )
-        lines.append(f"prediction: {self.prediction} (p = {self.proba[k]:.3f})")
+        lines.append(f"prediction: {label} (p = {self.proba[k]:.3f})")
         return "\n".join(lines)
 
     def _multilabel_text(self) -> str:

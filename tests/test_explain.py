@@ -335,6 +335,25 @@ def test_text_table_shows_blank_tokens_and_aligns_long_class_names():
     assert len(widths) == 1, lines
 
 
+def test_text_table_shows_a_class_label_with_a_line_break_as_a_literal():
+    # Regression: the label "po\ns" split the header and the last line in two.
+    classes = np.array(["neg", "po\ns"])
+    explanation = Explanation(
+        tokens=["so", "good"],
+        token_ids=np.array([2, 3]),
+        staged_proba=np.array([[0.4, 0.6], [0.2, 0.8]]),
+        prediction=classes[1],
+        proba=np.array([0.2, 0.8]),
+        attributions=np.array([0.1, 0.3]),
+        method="occlusion",
+        classes=classes,
+    )
+    lines = explanation.to_text().splitlines()
+    assert len(lines) == 1 + 2 + 1
+    assert "p('po\\ns')" in lines[0]
+    assert lines[-1] == "prediction: 'po\\ns' (p = 0.800)"
+
+
 @pytest.mark.parametrize("truncating", ["post", "pre"])
 def test_tokens_are_truncated_as_the_ids(truncating):
     clf = tiny(max_length=3)
