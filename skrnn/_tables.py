@@ -347,6 +347,31 @@ def _misnamed_tab_separated(rows: list[list[str]], delimiter: str, how: str) -> 
     )
 
 
+#: Delimiters that a labelled table read as one column by its extension may
+#: have instead (a semicolon-separated ".csv", as spreadsheets write where
+#: the comma is the decimal mark): one column cannot hold text and labels.
+_OTHER_DELIMITERS = (";", "|")
+
+
+def _misnamed_delimiter(
+    rows: list[list[str]], delimiter: str, how: str, labelled: bool
+) -> str | None:
+    """The delimiter every row of a labelled one-column table holds, if any."""
+    if how != "extension" or not labelled or not rows:
+        return None
+    sample = rows[:_SNIFF_ROWS]
+    if any(len(row) != 1 for row in sample):
+        return None
+    return next(
+        (
+            other
+            for other in _OTHER_DELIMITERS
+            if other != delimiter and all(other in row[0] for row in sample)
+        ),
+        None,
+    )
+
+
 def _extent(row: list[str]) -> int:
     """The number of fields up to the row's last non-blank one."""
     return next((j + 1 for j in range(len(row) - 1, -1, -1) if row[j].strip()), 0)
@@ -578,6 +603,12 @@ def read_table(
             f"{source} looks tab-separated: every row holds a tab and no "
             f"{delimiter!r}; give {flag} tab (or {flag} {delimiter!r} to read it "
             "as it is)"
+        )
+    if other := _misnamed_delimiter(rows, delimiter, how, labelled):
+        raise TableError(
+            f"{source} looks {other!r}-separated: every row holds a {other!r} and "
+            f"no {delimiter!r}, so it reads as one column; give "
+            f"{option('delimiter')} {other!r}"
         )
     detected = header is None and not any(
         s and not _is_int(s) for s in (text_column, label_column)

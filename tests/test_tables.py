@@ -311,6 +311,20 @@ def test_read_table_hints_at_the_delimiter_of_a_tab_separated_csv():
     assert documents == text.splitlines()
 
 
+@pytest.mark.parametrize("other", [";", "|"])
+def test_read_table_hints_at_the_delimiter_of_a_semicolon_separated_csv(other):
+    # Regression: "x.csv has 1 column; choose them with --text-column and
+    # --label-column", which one column cannot give.
+    text = "text;label\ngood movie;pos\nbad movie;neg\n".replace(";", other)
+    with pytest.raises(TableError, match=f"looks '\\{other}'-separated"):
+        read_table(text, "x.csv", option=lambda name: "--" + name.replace("_", "-"))
+    documents, labels = read_table(text, "x.csv", delimiter=other)
+    assert labels == ["pos", "neg"]
+    # Without labels, one column is the text.
+    documents, _ = read_table(text, "x.csv", labelled=False)
+    assert documents == text.splitlines()
+
+
 @pytest.mark.parametrize(
     ("text", "kwargs", "message"),
     [
