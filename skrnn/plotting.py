@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 
-from ._explain import Explanation
+from ._explain import Explanation, _displayed
 
 __all__ = ["plot_explanation"]
 
@@ -18,7 +18,9 @@ def plot_explanation(
 ) -> Any:
     """Draw the tokens coloured by attribution over the belief curve.
 
-    Above the axes, each token on a patch whose colour is its attribution
+    Above the axes, each token (as the table of ``to_text`` shows it: a
+    blank or unprintable one as its literal) on a patch whose colour is its
+    attribution
     (blue for tokens that pushed towards the predicted class, red for those
     that pushed away, on a scale symmetric around 0); in the axes, the
     probability of the predicted class after reading each token, with the
@@ -94,7 +96,7 @@ def plot_explanation(
         ax.text(
             t,
             1.04,
-            token,
+            _displayed(token),
             parse_math=False,
             transform=ax.get_xaxis_transform(),
             ha="center" if rotation == 0 else "left",

@@ -12,6 +12,7 @@ import dataclasses
 import io
 import sys
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -458,6 +459,30 @@ def test_plot_explanation_draws_dollar_signs_literally():
     try:
         ax.figure.savefig(io.BytesIO(), format="png")
         assert [text.get_text() for text in ax.texts] == ["price", "$\\bad$", "x"]
+    finally:
+        plt.close("all")
+
+
+def test_plot_explanation_draws_blank_and_unprintable_tokens_as_literals():
+    # Regression: " " drew an empty patch and "\x00" warned of a glyph
+    # missing from the font.
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skrnn.plotting import plot_explanation
+
+    clf = RNNTextClassifier(analyzer="char", max_iter=1, random_state=0)
+    explanation = clf.fit(X_BIN, Y_BIN).explain("a \x00")
+    ax = plot_explanation(explanation)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ax.figure.savefig(io.BytesIO(), format="png")
+        shown = [text.get_text() for text in ax.texts]
+        assert shown == ["a", "' '", "'\\x00'"]
     finally:
         plt.close("all")
 
