@@ -263,9 +263,9 @@ def _not_a_document(doc: Any) -> str:
         return (
             f"{_type_name(doc)} of {len(doc)} integers, token ids such as a "
             "SequenceVectorizer gives, where raw text (str) is expected. "
-            "RNNTextClassifier tokenizes raw text itself: instead of a "
-            "SequenceVectorizer step before it, set its text parameters, e.g. "
-            "RNNTextClassifier(min_df=2)"
+            "RNNTextClassifier and RNNTextRegressor tokenize raw text "
+            "themselves: instead of a SequenceVectorizer step before one, set "
+            "its text parameters, e.g. RNNTextClassifier(min_df=2)"
         )
     if isinstance(doc, (list, tuple)) and all(isinstance(t, str) for t in doc):
         return (

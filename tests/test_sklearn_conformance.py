@@ -420,13 +420,18 @@ def test_pipeline_with_a_text_transformer_in_front():
     assert not np.array_equal(raw.predict_proba(test), builtin.predict_proba(test))
 
 
-def test_a_sequence_vectorizer_step_before_it_says_what_to_do_instead():
-    # Regression: the error blamed missing values (None, NaN).
-    pipe = make_pipeline(SequenceVectorizer(), RNNTextClassifier(**FAST))
+@pytest.mark.parametrize(
+    "estimator, y",
+    [(RNNTextClassifier(**FAST), Y_TEXT), (RNNTextRegressor(**FAST), Y_RATED)],
+)
+def test_a_sequence_vectorizer_step_before_it_says_what_to_do_instead(estimator, y):
+    # Regression: the error blamed missing values (None, NaN); then it said
+    # "RNNTextClassifier tokenizes raw text itself" before a regressor too.
+    pipe = make_pipeline(SequenceVectorizer(), estimator)
     with pytest.raises(TypeError, match="token ids") as info:
-        pipe.fit(X_TEXT, Y_TEXT)
+        pipe.fit(X_TEXT, y)
     message = str(info.value)
-    assert "RNNTextClassifier tokenizes raw text itself" in message
+    assert "RNNTextClassifier and RNNTextRegressor tokenize raw text" in message
     assert "RNNTextClassifier(min_df=2)" in message
     assert "missing values" not in message
 
