@@ -518,13 +518,14 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         if not continued:
             if previous is not None:
                 self._check_head_is_kept(previous)
-            start, sequences = self._new_training(
+            start, whole = self._new_training(
                 documents, y, classes, dtype, sample_weight
             )
         else:
-            start, sequences = self._continued_training(
-                previous, documents, incremental
-            )
+            start, whole = self._continued_training(previous, documents, incremental)
+        # The network reads up to max_length tokens of each document (views),
+        # the n-gram companion the whole of it.
+        sequences = start.vectorizer._window(whole)
         targets = self._encode_y(y, start)
         if not continued:
             _start_at_constant_guess(start, targets, sample_weight)
@@ -549,7 +550,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # network's, on a thread of its own (liblinear releases the GIL, the
         # network's steps take one core in a minibatch of up to 64
         # documents), but for verbose output, whose lines would mix.
-        fit_companion = self._companion_fit(sequences, targets, sample_weight, start)
+        fit_companion = self._companion_fit(whole, targets, sample_weight, start)
         if continued and previous.ngrams is not None and fit_companion is None:
             warn(
                 "ngram_range=None: this fit drops the n-gram companion that the "
@@ -842,7 +843,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         return fitted, stopped
 
     def _new_training(self, documents, y, classes, dtype, sample_weight):
-        """The untrained model of a first fit, and the documents' token ids.
+        """The untrained model of a first fit, and the documents' whole token ids.
 
         Member 0 of an ensemble draws from the generator that a single
         network has always had, so that ``n_estimators=1`` trains the same
@@ -857,7 +858,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             scaling = TargetScaling.fit(np.reshape(y, (len(y), -1)), sample_weight)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         vectorizer = self._make_vectorizer()
-        sequences = vectorizer.fit_transform(documents)
+        vectorizer._validate_params()
+        sequences = vectorizer._fit_transform_whole(documents)
         _check_tokens(vectorizer, sequences)
         vectors = self._pretrained_vectors(vectorizer.vocabulary_)
         members = []
@@ -896,7 +898,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         optimizer.  Every member of an ensemble continues.
         """
         self._check_warm_start_compatible()
-        sequences = previous.vectorizer.transform(documents)
+        sequences = previous.vectorizer._transform_whole(documents)
         config = dataclasses.replace(
             previous.config,
             dropout=float(self.dropout),

@@ -159,14 +159,15 @@ see SequenceVectorizer
         reads characters one at a time (for text without spaces between
         words).
     max_length : int or None, default=1000
-        Documents longer than this many tokens keep their first
-        ``max_length`` tokens (``truncating="post"``) or their last
-        (``"pre"``), in ``fit`` and in prediction alike; None reads them
-        whole.  Passed to the :class:`SequenceVectorizer`, whose default is
-        None: here it is 1000, because a document costs time and memory in
-        proportion to its length and backpropagation through thousands of
-        steps is slow and unsteady, while sentences and reviews are far
-        shorter (see :ref:`long-documents`).
+        The network reads the first ``max_length`` tokens of a longer
+        document (``truncating="post"``) or its last (``"pre"``), in ``fit``
+        and in prediction alike; None reads them whole.  The n-gram
+        companion (``ngram_range``) reads every document whole, which costs
+        little.  Passed to the :class:`SequenceVectorizer`, whose default is
+        None: here it is 1000, because a document costs the network time and
+        memory in proportion to its length and backpropagation through
+        thousands of steps is slow and unsteady, while sentences and reviews
+        are far shorter (see :ref:`long-documents`).
     truncating : see SequenceVectorizer
         Which end of a long document to cut.
     solver : {"adam", "adamw", "sgd"} or a registered name, default="adam"
@@ -711,6 +712,7 @@ see SequenceVectorizer
                 n_vocab=start.config.n_vocab,
                 n_classes=start.config.n_outputs,
                 head=start.config.head,
+                whole_documents=True,
             )
             if verbose:
                 print(

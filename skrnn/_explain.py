@@ -353,6 +353,7 @@ def occlusion_attributions(
     ngrams: NgramModel | None = None,
     ngram_weight: float = 0.0,
     ngram_blend: str = "geometric",
+    contexts: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Leave-one-out occlusion: how much each token raises the predicted class.
 
@@ -391,6 +392,12 @@ def occlusion_attributions(
         The companion's weight in the blend.
     ngram_blend : {"geometric", "arithmetic"}, default="geometric"
         How the companion is blended.
+    contexts : sequence of (ndarray, ndarray), optional
+        For a companion that reads whole documents of which the sequences are
+        the network's windows (``max_length``), the ids before and after each
+        window: the companion reads ``head + variant + tail``, so that only
+        the window's tokens are explained, and the whole documents' outputs
+        are those of prediction.  None: the sequences are the documents.
 
     Returns
     -------
@@ -401,21 +408,38 @@ def occlusion_attributions(
     """
     members = [params] if isinstance(params, Mapping) else list(params)
     output = _output(config)
+    empty = np.empty(0, np.intp)
+    if contexts is None or ngrams is None:
+        contexts = [(empty, empty)] * len(sequences)
 
-    def blend(logits, variants):
-        companion = None if ngrams is None else ngram_logits(ngrams, variants)
+    def blend(logits, variants, context):
+        companion = None
+        if ngrams is not None:
+            head, tail = context
+            if len(head) or len(tail):
+                variants = [np.concatenate([head, v, tail]) for v in variants]
+            companion = ngram_logits(ngrams, variants)
         return blended_logits(logits, config.head, companion, ngram_weight, ngram_blend)
 
+    documents = [
+        np.concatenate([head, seq, tail]) if len(head) or len(tail) else seq
+        for seq, (head, tail) in zip(sequences, contexts, strict=True)
+    ]
     proba = output(
-        blend([predict_logits(p, sequences, config) for p in members], sequences)
+        blend(
+            [predict_logits(p, sequences, config) for p in members],
+            documents,
+            (empty, empty),
+        )
     )
     by_class = get_head(config.head).kind == "classes"
     attributions = []
-    for seq, p in zip(sequences, proba, strict=True):
+    for seq, p, context in zip(sequences, proba, contexts, strict=True):
         c = p.argmax()
         drop = np.empty((len(seq),) if by_class else (len(seq), len(p)), proba.dtype)
         n_steps = max(0, len(seq) - 1)
-        for start, stop in _occlusion_groups(len(seq)):
+        n_read = n_steps + len(context[0]) + len(context[1])
+        for start, stop in _occlusion_groups(len(seq), n_read):
             # Column k is seq without its token start + k: earlier tokens
             # stay in place, later ones move one step earlier.
             steps = np.arange(n_steps)[:, None]
@@ -427,6 +451,7 @@ def occlusion_attributions(
                 blend(
                     [predict_forward(p, ids, lengths, config) for p in members],
                     list(ids.T),
+                    context,
                 )
             )
             drop[start:stop] = p[c] - out[:, c] if by_class else p - out
@@ -434,9 +459,16 @@ def occlusion_attributions(
     return proba, attributions
 
 
-def _occlusion_groups(n_tokens: int) -> list[tuple[int, int]]:
-    """Ranges of the tokens whose variants are predicted together."""
-    size = max(1, EXPLAIN_BATCH_TOKENS // max(1, n_tokens - 1))
+def _occlusion_groups(
+    n_tokens: int, n_read: int | None = None
+) -> list[tuple[int, int]]:
+    """Ranges of the tokens whose variants are predicted together.
+
+    A variant is ``n_read`` tokens long (``n_tokens - 1`` by default; more
+    where the companion reads the context of a window).
+    """
+    n_read = n_tokens - 1 if n_read is None else n_read
+    size = max(1, EXPLAIN_BATCH_TOKENS // max(1, n_read))
     return [(i, min(i + size, n_tokens)) for i in range(0, n_tokens, size)]
 
 
@@ -499,17 +531,19 @@ def staged_outputs(estimator: Any, X: Iterable[str]) -> list[np.ndarray]:
         :meth:`RNNTextRegressor.staged_predict`.
     """
     model = estimator._model()
-    sequences = model.vectorizer.transform(check_text(X))
+    whole = model.vectorizer._transform_whole(check_text(X))
+    sequences = model.vectorizer._window(whole)
     blend = estimator._companion_blend(model)
     return [
         _output(model.config)(block)
-        for block in _staged_ensemble(model, sequences, *blend)
+        for block in _staged_ensemble(model, sequences, whole, *blend)
     ]
 
 
 def _staged_ensemble(
     model: Any,
     sequences: Sequence[np.ndarray],
+    whole: Sequence[np.ndarray],
     ngram_weight: float,
     ngram_blend: str = "geometric",
 ) -> list[np.ndarray]:
@@ -517,6 +551,8 @@ def _staged_ensemble(
 
     The members' mean output, blended with the n-gram companion's when the
     model has one, in the targets' units (see :meth:`FittedModel.to_targets`).
+    ``sequences`` are the network's windows of the documents ``whole`` (see
+    :func:`_staged_companion`).
     """
     with single_threaded_blas():
         staged = [
@@ -525,7 +561,9 @@ def _staged_ensemble(
         ]
     companions = [None] * len(sequences)
     if model.ngrams is not None:
-        companions = staged_ngram_logits(model.ngrams, sequences)
+        companions = _staged_companion(
+            model.ngrams, sequences, whole, model.vectorizer.truncating
+        )
     return [
         model.to_targets(
             blended_logits(
@@ -533,6 +571,63 @@ def _staged_ensemble(
             )
         )
         for *blocks, companion in zip(*staged, companions, strict=True)
+    ]
+
+
+def _window_starts(
+    sequences: Sequence[np.ndarray], whole: Sequence[np.ndarray], truncating: str
+) -> list[int]:
+    """Where each window of ``max_length`` tokens starts in its document."""
+    if truncating != "pre":
+        return [0] * len(sequences)
+    return [len(doc) - len(seq) for seq, doc in zip(sequences, whole, strict=True)]
+
+
+def _staged_companion(
+    ngrams: NgramModel,
+    sequences: Sequence[np.ndarray],
+    whole: Sequence[np.ndarray],
+    truncating: str,
+) -> list[np.ndarray]:
+    """The companion's logits at each step of the network's windows.
+
+    A companion that reads whole documents knows, at step ``t`` of a window,
+    the tokens before the window (``truncating="pre"``) and the window's
+    first ``t + 1``; at the window's last step, the whole document, as
+    prediction gives it (for ``"post"``, the tokens after the window come in
+    there).  Documents no longer than ``max_length`` are their windows.
+    """
+    if not ngrams.whole_documents:
+        return staged_ngram_logits(ngrams, sequences)
+    if truncating == "pre":
+        starts = _window_starts(sequences, whole, truncating)
+        return staged_ngram_logits(ngrams, whole, starts)
+    staged = staged_ngram_logits(ngrams, sequences)
+    cut = [
+        i
+        for i, (seq, doc) in enumerate(zip(sequences, whole, strict=True))
+        if len(doc) > len(seq)
+    ]
+    if cut:
+        last = ngram_logits(ngrams, [whole[i] for i in cut])
+        for i, logits in zip(cut, last, strict=True):
+            staged[i][-1] = logits
+    return staged
+
+
+def _contexts(
+    ngrams: NgramModel | None,
+    sequences: Sequence[np.ndarray],
+    whole: Sequence[np.ndarray],
+    truncating: str,
+) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """The ids before and after each window that the companion reads, or None."""
+    if ngrams is None or not ngrams.whole_documents:
+        return None
+    starts = _window_starts(sequences, whole, truncating)
+    return [
+        (doc[:start], doc[start + len(seq) :])
+        for seq, doc, start in zip(sequences, whole, starts, strict=True)
     ]
 
 
@@ -567,11 +662,14 @@ def explain_documents(
         )
     documents = check_text(X)
     vectorizer = model.vectorizer
-    token_lists = vectorizer._tokenize(documents)
-    sequences = vectorizer._encode(token_lists)
+    whole_tokens = vectorizer._tokenize(documents, whole=True)
+    whole = vectorizer._encode(whole_tokens)
+    # the network's windows (max_length) of the documents, which are explained
+    token_lists = vectorizer._truncate(whole_tokens)
+    sequences = vectorizer._window(whole)
     config = model.config
     weight, blend = estimator._companion_blend(model)
-    staged = _staged_ensemble(model, sequences, weight, blend)
+    staged = _staged_ensemble(model, sequences, whole, weight, blend)
     with single_threaded_blas():
         proba, attributions = occlusion_attributions(
             [member.weights for member in model.ensemble],
@@ -580,6 +678,7 @@ def explain_documents(
             ngrams=model.ngrams,
             ngram_weight=weight,
             ngram_blend=blend,
+            contexts=_contexts(model.ngrams, sequences, whole, vectorizer.truncating),
         )
     output = _output(config)
     proba = model.to_targets(proba)

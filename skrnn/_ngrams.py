@@ -8,8 +8,9 @@ coarser grid of ``C`` and liblinear's own tolerance (see :data:`C_GRID` and
 :data:`TOL`):
 
 * the features are the binary presence of the n-grams of the token ids that
-  the fitted :class:`~skrnn.SequenceVectorizer` gives (the tokens the network
-  reads, after stop words and ``max_length``); an n-gram of ids is one int64
+  the fitted :class:`~skrnn.SequenceVectorizer` gives (the network's
+  vocabulary, after stop words; the whole document, where the network reads
+  up to ``max_length`` tokens of it); an n-gram of ids is one int64
   key, ``ids[0] * n_vocab ** (n - 1) + ... + ids[n - 1]``, and the model
   keeps the sorted keys seen in training;
 * for each class ``c`` (only the second of two), the naive Bayes log-count
@@ -167,6 +168,12 @@ class NgramModel:
         decision is divided by the square root of their sum over its
         features (see :func:`_decisions`).  None for more classes or labels,
         and for a companion fitted before the norms.
+    whole_documents : bool, default=False
+        Whether the companion reads whole documents, as a classifier's now
+        does, while its network reads the first (or last) ``max_length``
+        tokens.  False for a companion fitted before (a model file of
+        version 10 or older, or an older pickle), which read the network's
+        tokens and goes on doing so.
     """
 
     ngram_range: tuple[int, int]
@@ -177,6 +184,7 @@ class NgramModel:
     head: str
     C: float
     scale: np.ndarray | None = None
+    whole_documents: bool = False
 
     @property
     def n_outputs(self) -> int:
@@ -411,7 +419,9 @@ def _long_document_features(model: NgramModel, sequence: np.ndarray) -> sp.csr_m
 
 
 def staged_ngram_logits(
-    model: NgramModel, sequences: Sequence[np.ndarray]
+    model: NgramModel,
+    sequences: Sequence[np.ndarray],
+    starts: Sequence[int] | None = None,
 ) -> list[np.ndarray]:
     """The companion's logits for every prefix of every sequence.
 
@@ -425,13 +435,20 @@ def staged_ngram_logits(
         A fitted companion.
     sequences : sequence of 1-D int arrays
         Token ids of each document.
+    starts : sequence of int, optional
+        For each sequence, the first prefix to return: that of its
+        ``starts[i] + 1`` tokens (0 for all by default), so that a document's
+        prefixes within a window of it cost memory for the window's rows only.
 
     Returns
     -------
-    list of ndarray of shape (n_tokens, n_outputs)
-        Row ``t`` holds the logits of ``seq[: t + 1]``, as
+    list of ndarray of shape (n_tokens - start, n_outputs)
+        Row ``t`` holds the logits of ``seq[: start + t + 1]``, as
         :func:`ngram_logits` gives them.
     """
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
+    starts = np.zeros_like(lengths) if starts is None else np.asarray(starts, np.intp)
+    kept = lengths - starts
     doc, end, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
     column, found = _lookup(model.keys, key, model.n_vocab)
     doc, end, column = doc[found], end[found], column[found]
@@ -439,16 +456,16 @@ def staged_ngram_logits(
     doc, end, column = doc[order], end[order], column[order]
     first = np.ones(len(doc), bool)
     first[1:] = (doc[1:] != doc[:-1]) | (column[1:] != column[:-1])
-    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
-    offsets = np.cumsum(lengths) - lengths
-    at = offsets[doc[first]] + end[first]
-    steps = np.zeros((int(lengths.sum()), model.coef.shape[1]))
-    np.add.at(steps, at, model.coef[column[first]])
+    doc, end, column = doc[first], end[first], column[first]
+    # (a feature present before a document's first kept prefix is in all)
+    at = (np.cumsum(kept) - kept)[doc] + np.maximum(end - starts[doc], 0)
+    steps = np.zeros((int(kept.sum()), model.coef.shape[1]))
+    np.add.at(steps, at, model.coef[column])
     squares = np.zeros(len(steps))
     if model.scale is not None:
-        np.add.at(squares, at, model.scale[column[first]])
+        np.add.at(squares, at, model.scale[column])
     logits = []
-    for start, n in zip(offsets, lengths, strict=True):
+    for start, n in zip(np.cumsum(kept) - kept, kept, strict=True):
         decision = np.cumsum(steps[start : start + n], axis=0)
         if model.scale is not None:
             decision /= _norms(np.cumsum(squares[start : start + n]))[:, None]
@@ -468,6 +485,7 @@ def fit_ngrams(
     n_vocab: int,
     n_classes: int,
     head: str,
+    whole_documents: bool = False,
 ) -> NgramModel:
     """Fit the companion on the training documents' token ids.
 
@@ -491,6 +509,9 @@ def fit_ngrams(
         ``y``) or labels.
     head : {"softmax", "logistic"}
         The classifier's output head.
+    whole_documents : bool, default=False
+        Whether ``sequences`` are the whole documents (see
+        :class:`NgramModel`), which prediction then reads too.
 
     Returns
     -------
@@ -522,6 +543,7 @@ def fit_ngrams(
         head=head,
         C=C,
         scale=scale,
+        whole_documents=whole_documents,
     )
 
 

@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 10
+File format, version 11
 -----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -150,8 +150,10 @@ vocabulary, network configuration and ``optimizer_params``; the
 
 ``metadata.json`` also has ``ngrams`` (from version 5): ``null``, or for a
 classifier with an n-gram companion (``ngram_range``)
-``{"ngram_range": [min_n, max_n], "C": float}``, with ``1 <= min_n <=
-max_n`` and keys of ``max_n``-grams within int64, and the arrays
+``{"ngram_range": [min_n, max_n], "C": float, "whole_documents": bool}``
+(``whole_documents`` from version 11: whether the companion reads whole
+documents, or the tokens its network reads, up to ``max_length``), with
+``1 <= min_n <= max_n`` and keys of ``max_n``-grams within int64, and the arrays
 ``ngrams/keys`` (int64, the sorted unique n-gram keys, each in
 ``[2 * n_vocab ** (min_n - 1), n_vocab ** max_n)``, ``n_vocab`` being the
 vectorizer's number of ids), ``ngrams/coef`` (float64, finite, of shape
@@ -176,6 +178,9 @@ trained on the targets as they were.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
+Version 10 and older have no ``ngrams.whole_documents``: their companions
+read the network's tokens (up to ``max_length``), and :func:`load` reads
+them so.
 Version 9 and older have no ``ngrams/scale``: their companions did not
 divide by the documents' norms, and :func:`load` reads them so.
 Version 8 and older have no ``targets/mean`` and ``targets/scale``: their
@@ -269,7 +274,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -827,7 +832,11 @@ def _encode_classifier(
     arrays = {} if classes is None else {"classes_": classes}
     arrays.update(_member_arrays(state, ""))
     if (ngrams := fitted.ngrams) is not None:
-        metadata["ngrams"] = {"ngram_range": list(ngrams.ngram_range), "C": ngrams.C}
+        metadata["ngrams"] = {
+            "ngram_range": list(ngrams.ngram_range),
+            "C": ngrams.C,
+            "whole_documents": ngrams.whole_documents,
+        }
         arrays.update(
             {
                 "ngrams/keys": ngrams.keys,
@@ -1967,13 +1976,22 @@ def _decode_ngrams(
     """The n-gram companion of the ``ngrams`` section and arrays, or None.
 
     Its ``ngrams/scale`` (from version 10) is optional: a companion fitted
-    before the documents' norms, saved again, has none.
+    before the documents' norms, saved again, has none.  Its
+    ``whole_documents`` is in files from version 11; older companions read
+    the network's tokens.
     """
     if section is None:
         return None
     if config.head not in COMPANION_HEADS:
         raise _CorruptFileError(f"a network with a {config.head!r} head has no ngrams")
-    _check_keys(section, {"ngram_range", "C"}, "ngrams")
+    whole_documents = False
+    if version >= 11:
+        _check_keys(section, {"ngram_range", "C", "whole_documents"}, "ngrams")
+        whole_documents = _expect(
+            section["whole_documents"], bool, "ngrams.whole_documents"
+        )
+    else:
+        _check_keys(section, {"ngram_range", "C"}, "ngrams")
     ngram_range = section["ngram_range"]
     if not (
         isinstance(ngram_range, list)
@@ -2047,6 +2065,7 @@ def _decode_ngrams(
         head=config.head,
         C=C,
         scale=scale,
+        whole_documents=whole_documents,
     )
 
 

@@ -229,8 +229,11 @@ def text_logits(
     ndarray of shape (n_samples, n_outputs)
         What :func:`blended_logits` gives.
     """
-    sequences = predictor.vectorizer.transform(texts)
+    whole = predictor.vectorizer._transform_whole(texts)
+    sequences = predictor.vectorizer._window(whole)
     ngrams, members = predictor.ngrams, predictor.members
+    if ngrams is not None and not ngrams.whole_documents:
+        whole = sequences  # a companion fitted before it read whole documents
     # Threads for two batches or more, as predict_logits takes them: beside a
     # single batch, the companion's thread cost more than it saved (thread
     # start-up, GIL hand-offs).
@@ -241,7 +244,7 @@ def text_logits(
         pending = None
         if ngrams is not None and executor is not None:
             # the companion on one of the threads, beside the batches
-            pending = executor.submit(ngram_logits, ngrams, sequences)
+            pending = executor.submit(ngram_logits, ngrams, whole)
         logits = [
             predict_logits(
                 weights,
@@ -256,7 +259,7 @@ def text_logits(
         if pending is not None:
             companion = pending.result()
         elif ngrams is not None:
-            companion = ngram_logits(ngrams, sequences)
+            companion = ngram_logits(ngrams, whole)
     return blended_logits(
         logits,
         predictor.config.head,

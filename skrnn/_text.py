@@ -595,6 +595,30 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             return self.transform(documents)
         return self._encode(self._truncate(token_lists))
 
+    def _fit_transform_whole(self, documents: list[str]) -> list[np.ndarray]:
+        """:meth:`fit_transform` of checked documents, none of them truncated.
+
+        The estimators' n-gram companion reads whole documents, their network
+        :meth:`_window` of them.
+        """
+        token_lists = self._fit(documents)
+        if token_lists is None:
+            return self._transform_whole(documents)
+        return self._encode(token_lists)
+
+    def _transform_whole(self, X: Iterable[str]) -> list[np.ndarray]:
+        """:meth:`transform`, none of the documents truncated."""
+        check_is_fitted(self)
+        documents = check_text(X)
+        sequences = self._encode_by_chunks(documents, whole=True)
+        if sequences is None:
+            sequences = self._encode(self._tokenize(documents, whole=True))
+        return sequences
+
+    def _window(self, sequences: list[np.ndarray]) -> list[np.ndarray]:
+        """What :meth:`transform` keeps of whole documents' ids (views of them)."""
+        return self._truncate(sequences)
+
     def transform(self, X: Iterable[str]) -> list[np.ndarray]:
         """Turn each document into the array of its token ids.
 
@@ -834,13 +858,14 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 "is not None'",
             )
 
-    def _tokenize(self, documents: list[str]) -> list[list[str]]:
-        """The tokens of each document, truncated to ``max_length``."""
+    def _tokenize(self, documents: list[str], whole: bool = False) -> list[list[str]]:
+        """The tokens of each document, truncated to ``max_length`` unless whole."""
         # fit has already warned about inconsistent stop words, if need be.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_STOP_WORDS_WARNING)
             analyze = self.build_analyzer()
-        return self._truncate([_token_list(analyze(doc)) for doc in documents])
+        token_lists = [_token_list(analyze(doc)) for doc in documents]
+        return token_lists if whole else self._truncate(token_lists)
 
     def _truncate(self, documents: list[Sequence]) -> list[Sequence]:
         """Keep the first (or last) ``max_length`` tokens (or ids) of each."""
@@ -867,8 +892,10 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         )
         return _cut(ids, lengths)
 
-    def _encode_by_chunks(self, documents: list[str]) -> list[np.ndarray] | None:
-        """What ``_encode(_tokenize(documents))`` gives, about twice as fast.
+    def _encode_by_chunks(
+        self, documents: list[str], whole: bool = False
+    ) -> list[np.ndarray] | None:
+        """What ``_encode(_tokenize(documents, whole))`` gives, about twice as fast.
 
         With the default ``token_pattern`` (and no ``tokenizer`` or stop
         words), tokens never span white space and a run of characters without
@@ -899,7 +926,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             return None  # a preprocessor of one's own: the analyzer's errors
         ids, lengths = _ids_by_chunks(texts, self.vocabulary_, np.dtype(self.dtype))
         sequences = _cut(ids, lengths)
-        kept = self._truncate(sequences)
+        kept = sequences if whole else self._truncate(sequences)
         if kept is sequences:
             return sequences
         # The kept ids in a buffer of their own, as _encode gives them: views

@@ -2346,6 +2346,73 @@ def test_occlusion_includes_the_companion():
     assert_allclose(explanation.attributions, expected, rtol=1e-8, atol=1e-12)
 
 
+#: A document longer than the networks' window of the tests below, whose
+#: telling words ("bad", "good") come after its first three tokens.
+LONG_DOC = "a film , not bad at all , a good story"
+
+
+def test_the_companion_reads_the_whole_of_documents_longer_than_max_length():
+    # Regression: the companion read the network's max_length tokens only,
+    # and lost what came after (real reviews: 88.8 -> 89.6 on RT-2k).
+    y = ["pos", "neg"] * 6
+    X = [f"a film , so {word}" for word in ("good", "bad")] * 6
+    clf = _with_companion(X, y, max_length=3, ngram_weight=1.0)
+    assert clf._fitted.ngrams.whole_documents
+    proba = clf.predict_proba(["a film , so good", "a film , so bad"])
+    assert_array_equal(clf.classes_[proba.argmax(axis=1)], ["pos", "neg"])
+    # what the network reads is cut, and it cannot tell them apart
+    network = clf.set_params(ngram_weight=0.0).predict_proba(X[:2])
+    assert_allclose(network[0], network[1])
+
+
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+def test_a_long_documents_stages_and_explanation_end_at_its_prediction(truncating):
+    # The companion reads the whole document, the network its window: the
+    # last stage and the explanation's probabilities are those of prediction.
+    clf = _with_companion(
+        X_MORE, ["pos", "neg"] * 6, max_length=3, truncating=truncating
+    )
+    p = clf.predict_proba([LONG_DOC])[0]
+    (staged,) = clf.staged_predict_proba([LONG_DOC])
+    assert len(staged) == 3
+    assert_allclose(staged[-1], p, rtol=1e-8)
+    explanation = clf.explain(LONG_DOC)
+    assert_allclose(explanation.proba, p, rtol=1e-8)
+    assert_allclose(explanation.staged_proba, staged, rtol=1e-8)
+    # and the whole document counts: its window alone predicts otherwise
+    window = " ".join(explanation.tokens)
+    assert not np.allclose(clf.predict_proba([window])[0], p)
+
+
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+def test_the_companions_stages_and_occlusion_of_a_long_document(truncating):
+    # With the companion alone, stage t is the text before the window and the
+    # window's first t + 1 tokens (the whole document at the last), and
+    # occluding a token of the window removes it from the whole document.
+    clf = _with_companion(
+        X_MORE,
+        ["pos", "neg"] * 6,
+        max_length=3,
+        truncating=truncating,
+        ngram_weight=1.0,
+    )
+    words = LONG_DOC.split()
+    start = 0 if truncating == "post" else len(words) - 3
+    p = clf.predict_proba([LONG_DOC])[0]
+    expected = clf.predict_proba([" ".join(words[: start + t + 1]) for t in range(3)])
+    expected[-1] = p
+    assert_allclose(clf.staged_predict_proba([LONG_DOC])[0], expected, rtol=1e-8)
+    explanation = clf.explain(LONG_DOC)
+    c = explanation.predicted_index
+    without = [" ".join(words[:i] + words[i + 1 :]) for i in range(start, start + 3)]
+    assert_allclose(
+        explanation.attributions,
+        p[c] - clf.predict_proba(without)[:, c],
+        rtol=1e-8,
+        atol=1e-12,
+    )
+
+
 @pytest.mark.parametrize("blend", ["geometric", "arithmetic"])
 def test_multilabel_with_a_companion(blend):
     Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 2)

@@ -630,6 +630,29 @@ def test_staged_logits_are_the_logits_of_every_prefix(n_classes, normed):
             assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_staged_logits_from_a_start_are_those_of_the_later_prefixes(n_classes):
+    sequences, y = _labelled(60, n_classes)
+    model = _companion(sequences, y, n_classes, ngram_range=(1, 3))
+    test = [*_sequences(20, seed=1), np.array([3, 3, 3, 3]), np.array([], int)]
+    starts = [len(seq) // 2 for seq in test]
+    staged = staged_ngram_logits(model, test, starts)
+    for seq, start, block in zip(test, starts, staged, strict=True):
+        assert block.shape == (len(seq) - start, model.n_outputs)
+        prefixes = [seq[: t + 1] for t in range(start, len(seq))]
+        if prefixes:
+            assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
+
+
+def test_a_companion_pickled_before_it_read_whole_documents_reads_windows():
+    sequences, y = _labelled(60, 2)
+    model = dataclasses.replace(_companion(sequences, y, 2), whole_documents=True)
+    old = dataclasses.replace(model)
+    object.__delattr__(old, "whole_documents")  # pickled before the field
+    assert not pickle.loads(pickle.dumps(old)).whole_documents
+    assert not _companion(sequences, y, 2).whole_documents  # fit_ngrams' default
+
+
 def test_a_companion_pickled_before_the_norms_predicts_without_them():
     sequences, y = _labelled(60, 2)
     model = _companion(sequences, y, 2)

@@ -332,7 +332,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 10
+    assert metadata["format_version"] == FORMAT_VERSION == 11
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -2390,7 +2390,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 10
+    assert metadata["format_version"] == FORMAT_VERSION == 11
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2672,7 +2672,8 @@ def _as_before_companion_norms(model):
     """``model`` as skrnn made it before version 10: a companion without norms."""
     fitted = model._fitted
     model._fitted = dataclasses.replace(
-        fitted, ngrams=dataclasses.replace(fitted.ngrams, scale=None)
+        fitted,
+        ngrams=dataclasses.replace(fitted.ngrams, scale=None, whole_documents=False),
     )
     return model
 
@@ -2682,7 +2683,7 @@ def test_a_version_6_file_blends_its_companion_as_it_did():
         _fit(X3, Y3, ngram_range=(1, 2), ngram_blend="arithmetic")
     )
     metadata, arrays = _read(_saved_bytes(model))
-    del metadata["params"]["ngram_blend"]
+    del metadata["params"]["ngram_blend"], metadata["ngrams"]["whole_documents"]
     metadata["format_version"] = 6
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded.ngram_blend == "arithmetic"
@@ -2709,6 +2710,7 @@ def test_a_version_9_companion_predicts_without_norms_as_it_did():
     expected = model.predict_proba(X)
     metadata, arrays = _read(_saved_bytes(model))
     assert "ngrams/scale" not in arrays
+    del metadata["ngrams"]["whole_documents"]
     metadata["format_version"] = 9
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded._fitted.ngrams.scale is None
@@ -2717,6 +2719,44 @@ def test_a_version_9_companion_predicts_without_norms_as_it_did():
     assert_array_equal(again.predict_proba(X), expected)
     # and the norms change the companion's predictions
     assert not np.allclose(_fit(X, Y, ngram_range=(1, 2)).predict_proba(X), expected)
+
+
+#: A document longer than the ``max_length=3`` of the tests below.
+LONG = "a film , not bad at all , a good story"
+
+
+def test_a_companion_that_reads_whole_documents_is_saved_so():
+    model = _fit(X, Y, ngram_range=(1, 2), max_length=3)
+    metadata, arrays = _read(_saved_bytes(model))
+    assert metadata["ngrams"]["whole_documents"] is True
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded._fitted.ngrams.whole_documents
+    assert_array_equal(loaded.predict_proba([LONG]), model.predict_proba([LONG]))
+    metadata["ngrams"]["whole_documents"] = 1
+    _refused_because(_write(metadata, arrays), "ngrams.whole_documents is 1")
+
+
+def test_a_version_10_companion_reads_the_networks_tokens_as_it_did():
+    # a companion fitted before version 11 read the max_length tokens that
+    # the network reads: its file, and the same model saved again, predict so
+    model = _fit(X, Y, ngram_range=(1, 2), max_length=3)
+    fitted = model._fitted
+    model._fitted = dataclasses.replace(
+        fitted, ngrams=dataclasses.replace(fitted.ngrams, whole_documents=False)
+    )
+    window = " ".join(LONG.split()[:3])
+    expected = model.predict_proba([window])
+    assert_array_equal(model.predict_proba([LONG]), expected)
+    metadata, arrays = _read(_saved_bytes(model))
+    del metadata["ngrams"]["whole_documents"]
+    metadata["format_version"] = 10
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert not loaded._fitted.ngrams.whole_documents
+    assert_array_equal(loaded.predict_proba([LONG]), expected)
+    again = skrnn.load(io.BytesIO(_saved_bytes(loaded)))
+    assert_array_equal(again.predict_proba([LONG]), expected)
+    metadata["ngrams"]["whole_documents"] = False
+    _refused_because(_write(metadata, arrays), "unexpected keys ['whole_documents']")
 
 
 @pytest.mark.parametrize(
@@ -2741,6 +2781,7 @@ def test_damaged_companion_norms_are_refused(change, reason):
 
 def test_companion_norms_in_a_version_9_file_are_refused():
     metadata, arrays = _read(_saved_bytes(_fit(X, Y, ngram_range=(1, 2))))
+    del metadata["ngrams"]["whole_documents"]
     metadata["format_version"] = 9
     _refused_because(
         _write(metadata, arrays), "a file of version 9 has no ngrams/scale array"
