@@ -35,7 +35,12 @@ from typing import Any
 import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
-from ._ngrams import NgramModel, ngram_logits, staged_ngram_logits
+from ._ngrams import (
+    NgramModel,
+    ngram_logits,
+    occluded_ngram_logits,
+    staged_ngram_logits,
+)
 from ._prediction import (
     blended_logits,
     predict_logits,
@@ -412,13 +417,7 @@ def occlusion_attributions(
     if contexts is None or ngrams is None:
         contexts = [(empty, empty)] * len(sequences)
 
-    def blend(logits, variants, context):
-        companion = None
-        if ngrams is not None:
-            head, tail = context
-            if len(head) or len(tail):
-                variants = [np.concatenate([head, v, tail]) for v in variants]
-            companion = ngram_logits(ngrams, variants)
+    def blend(logits, companion):
         return blended_logits(logits, config.head, companion, ngram_weight, ngram_blend)
 
     documents = [
@@ -428,18 +427,18 @@ def occlusion_attributions(
     proba = output(
         blend(
             [predict_logits(p, sequences, config) for p in members],
-            documents,
-            (empty, empty),
+            None if ngrams is None else ngram_logits(ngrams, documents),
         )
     )
     by_class = get_head(config.head).kind == "classes"
     attributions = []
-    for seq, p, context in zip(sequences, proba, contexts, strict=True):
+    for seq, document, p, context in zip(
+        sequences, documents, proba, contexts, strict=True
+    ):
         c = p.argmax()
         drop = np.empty((len(seq),) if by_class else (len(seq), len(p)), proba.dtype)
         n_steps = max(0, len(seq) - 1)
-        n_read = n_steps + len(context[0]) + len(context[1])
-        for start, stop in _occlusion_groups(len(seq), n_read):
+        for start, stop in _occlusion_groups(len(seq)):
             # Column k is seq without its token start + k: earlier tokens
             # stay in place, later ones move one step earlier.
             steps = np.arange(n_steps)[:, None]
@@ -447,11 +446,20 @@ def occlusion_attributions(
                 steps < np.arange(start, stop), seq[:-1, None], seq[1:, None]
             )
             lengths = np.full(stop - start, n_steps)
+            companion = None
+            if ngrams is not None and document is seq:
+                companion = ngram_logits(ngrams, list(ids.T))
+            elif ngrams is not None:
+                # the whole document without the token: the n-grams it
+                # changes, whose cost is not that of the document
+                at = len(context[0])
+                companion = occluded_ngram_logits(
+                    ngrams, document, at + start, at + stop
+                )
             out = output(
                 blend(
                     [predict_forward(p, ids, lengths, config) for p in members],
-                    list(ids.T),
-                    context,
+                    companion,
                 )
             )
             drop[start:stop] = p[c] - out[:, c] if by_class else p - out
@@ -459,16 +467,9 @@ def occlusion_attributions(
     return proba, attributions
 
 
-def _occlusion_groups(
-    n_tokens: int, n_read: int | None = None
-) -> list[tuple[int, int]]:
-    """Ranges of the tokens whose variants are predicted together.
-
-    A variant is ``n_read`` tokens long (``n_tokens - 1`` by default; more
-    where the companion reads the context of a window).
-    """
-    n_read = n_tokens - 1 if n_read is None else n_read
-    size = max(1, EXPLAIN_BATCH_TOKENS // max(1, n_read))
+def _occlusion_groups(n_tokens: int) -> list[tuple[int, int]]:
+    """Ranges of the tokens whose variants are predicted together."""
+    size = max(1, EXPLAIN_BATCH_TOKENS // max(1, n_tokens - 1))
     return [(i, min(i + size, n_tokens)) for i in range(0, n_tokens, size)]
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "ngram_features",
     "ngram_logits",
     "ngram_occurrences",
+    "occluded_ngram_logits",
     "quiet_liblinear",
     "staged_ngram_logits",
 ]
@@ -471,6 +472,101 @@ def staged_ngram_logits(
             decision /= _norms(np.cumsum(squares[start : start + n]))[:, None]
         logits.append(_as_logits(decision + model.intercept, model.head))
     return logits
+
+
+def occluded_ngram_logits(
+    model: NgramModel, sequence: np.ndarray, start: int, stop: int
+) -> np.ndarray:
+    """The companion's logits of one document without each of some of its tokens.
+
+    Row ``k`` holds what :func:`ngram_logits` gives for ``sequence`` without
+    its token ``start + k``, computed from the n-grams that removing it takes
+    away (those holding it) and makes (those spanning the gap it leaves), a
+    few for each: the document's n-grams are counted once, so that the cost
+    is that of the document plus that of the ``stop - start`` rows, where
+    building and reading every variant of a long document would cost their
+    product.
+
+    Parameters
+    ----------
+    model : NgramModel
+        A fitted companion.
+    sequence : 1-D int array
+        Token ids of the document.
+    start, stop : int
+        The positions of the tokens removed, one at a time.
+
+    Returns
+    -------
+    ndarray of float64 of shape (stop - start, n_outputs)
+    """
+    n_features, n_rows = len(model.keys), stop - start
+    counts = _ngram_counts(model, sequence)
+    present = counts > 0
+    min_n, max_n = model.ngram_range
+    # each variant's (row, column, change of the feature's count)
+    rows, columns, changes = [], [], []
+    offset = max(0, start - (max_n - 1))
+    around = sequence[offset : stop + max_n - 1]
+    left = [sequence[max(0, p - (max_n - 1)) : p] for p in range(start, stop)]
+    joined = [
+        np.concatenate([before, sequence[p + 1 : p + max_n]])
+        for p, before in zip(range(start, stop), left, strict=True)
+    ]
+    gap = np.fromiter(map(len, left), np.intp, n_rows)
+    for n in range(min_n, max_n + 1):
+        # the n-grams holding a removed token
+        _, end, key = ngram_occurrences([around], (n, n), model.n_vocab)
+        column, found = _lookup(model.keys, key, model.n_vocab)
+        end, column = end[found] + offset, column[found]
+        for j in range(n):
+            row = end - j - start
+            kept = (row >= 0) & (row < n_rows)
+            rows.append(row[kept])
+            columns.append(column[kept])
+            changes.append(np.full(int(kept.sum()), -1))
+        # and those spanning the gap that it leaves
+        doc, end, key = ngram_occurrences(joined, (n, n), model.n_vocab)
+        column, found = _lookup(model.keys, key, model.n_vocab)
+        spans = found & (end - n + 1 < gap[doc]) & (end >= gap[doc])
+        rows.append(doc[spans])
+        columns.append(column[spans])
+        changes.append(np.ones(int(spans.sum()), int))
+    pair = np.concatenate(rows) * n_features + np.concatenate(columns)
+    pair, index = np.unique(pair, return_inverse=True)
+    row, column = np.divmod(pair, n_features)
+    count = counts[column] + np.bincount(index, np.concatenate(changes), len(pair))
+    change = (count > 0).astype(float) - present[column]
+    delta = sp.csr_matrix((change, (row, column)), shape=(n_rows, n_features))
+    X = sp.csr_matrix(present.astype(float)[None, :])
+    decision = (X @ model.coef) + delta @ model.coef
+    # A variant without features has none of the sums' rounding: 0 exactly.
+    empty = int(present.sum()) + np.bincount(row, change, n_rows) == 0
+    decision[empty] = 0.0
+    if model.scale is not None:
+        squares = (X @ model.scale) + delta @ model.scale
+        squares[empty] = 0.0
+        decision /= _norms(squares)[:, None]
+    return _as_logits(decision + model.intercept, model.head)
+
+
+def _ngram_counts(model: NgramModel, sequence: np.ndarray) -> np.ndarray:
+    """How many times each of the model's n-grams occurs in one document.
+
+    Looked up ``PREDICT_TOKENS`` tokens at a time (the n-grams that end
+    among them), so that memory stays bounded whatever its length.
+    """
+    overlap = model.ngram_range[1] - 1
+    counts = np.zeros(len(model.keys), np.intp)
+    for begin in range(0, len(sequence), PREDICT_TOKENS):
+        first = max(0, begin - overlap)
+        chunk = sequence[first : begin + PREDICT_TOKENS]
+        _, end, key = ngram_occurrences([chunk], model.ngram_range, model.n_vocab)
+        column, found = _lookup(model.keys, key, model.n_vocab)
+        counts += np.bincount(
+            column[found & (end >= begin - first)], minlength=len(counts)
+        )
+    return counts
 
 
 # ------------------------------------------------------------------ fitting

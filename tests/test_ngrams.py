@@ -36,6 +36,7 @@ from skrnn._ngrams import (
     ngram_features,
     ngram_logits,
     ngram_occurrences,
+    occluded_ngram_logits,
     staged_ngram_logits,
 )
 from skrnn._text import PAD_ID, UNK_ID
@@ -642,6 +643,31 @@ def test_staged_logits_from_a_start_are_those_of_the_later_prefixes(n_classes):
         prefixes = [seq[: t + 1] for t in range(start, len(seq))]
         if prefixes:
             assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
+
+
+@pytest.mark.parametrize("normed", [True, False])
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 3)])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_occluded_logits_are_those_of_the_document_without_each_token(
+    monkeypatch, n_classes, ngram_range, normed
+):
+    sequences, y = _labelled(60, n_classes)
+    model = _companion(sequences, y, n_classes, ngram_range=ngram_range)
+    if not normed:
+        model = dataclasses.replace(model, scale=None)
+    rng = np.random.default_rng(2)
+    test = [*_sequences(20, seed=1), np.array([3]), np.array([UNK_ID, 3, 3])]
+    # and a long one, counted a few tokens at a time
+    monkeypatch.setattr(ngrams_module, "PREDICT_TOKENS", 7)
+    test.append(rng.integers(PAD_ID, N_VOCAB, size=50))
+    for seq in test:
+        for start, stop in [(0, len(seq)), (len(seq) // 3, len(seq) // 2 + 1)]:
+            stop = min(stop, len(seq))
+            got = occluded_ngram_logits(model, seq, start, stop)
+            assert got.shape == (stop - start, model.n_outputs)
+            if stop > start:
+                variants = [np.delete(seq, i) for i in range(start, stop)]
+                assert_allclose(got, ngram_logits(model, variants), atol=1e-12)
 
 
 def test_a_companion_pickled_before_it_read_whole_documents_reads_windows():
