@@ -96,8 +96,9 @@ class RNNTextClassifier(ClassifierMixin, BaseRNNText):
     time, over minibatches of padded, length-bucketed documents.  Text goes
     straight in: a :class:`SequenceVectorizer` learns the
     vocabulary in ``fit`` and turns every document into token ids.  By
-    default an n-gram companion (NBSVM-bi) is fitted on the same tokens and
-    blended into the network's probabilities: see ``ngram_range``.
+    default an n-gram companion (NBSVM-bi) is fitted on the same tokens (of
+    the whole document, where the network reads up to ``max_length`` of
+    them) and blended into the network's probabilities: see ``ngram_range``.
 
     ``y`` may also be a multi-label indicator matrix, as for
     :class:`~sklearn.neural_network.MLPClassifier`: the output layer then
@@ -301,7 +302,8 @@ see SequenceVectorizer
     ngram_range : tuple (min_n, max_n) or None, default=(1, 2)
         Fit an n-gram companion beside the network(s) and blend their
         probabilities: a bag of n-grams of ``min_n`` to ``max_n`` tokens
-        (the tokens the network reads), NBSVM in its logistic-regression
+        (the network's tokens, of the whole document: it is not cut at
+        ``max_length``), NBSVM in its logistic-regression
         form (naive Bayes log-count ratios scaling binary n-gram features,
         for two classes divided by each document's norm, then liblinear's
         ``LogisticRegression``, one-vs-rest for more than
@@ -1029,7 +1031,12 @@ see SequenceVectorizer
 
         With an n-gram companion (``ngram_range``), row ``t`` blends in the
         companion's probabilities of the same prefix, whose n-grams are those
-        ending by token ``t``.
+        ending by token ``t``.  The stages of a document longer than
+        ``max_length`` are the tokens that the network reads (its first
+        ``max_length``, or its last with ``truncating="pre"``), while the
+        companion reads the whole document: at row ``t`` the text before
+        those tokens and their first ``t + 1``, at the last row the whole
+        document, so that the last row is ``predict_proba`` of the document.
 
         Parameters
         ----------
@@ -1080,7 +1087,10 @@ see SequenceVectorizer
         (see :ref:`long-documents`).  With an n-gram companion
         (``ngram_range``), both views read the blended probabilities, the
         companion's of each prefix and of each document without a token
-        included.
+        included.  Of a document longer than ``max_length``, the tokens that
+        the network reads are explained (see :meth:`staged_predict_proba`):
+        the network reads them without token ``i``, the companion the whole
+        document without it.
 
         Parameters
         ----------
