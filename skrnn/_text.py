@@ -297,33 +297,57 @@ def _is_token_ids(doc: Any) -> bool:
 #: spaces (Chinese, Japanese, Thai), which the word analyzers cannot split.
 UNSPLIT_TOKEN_LENGTH = 20
 
+#: ... and so is a token of this many Chinese or Japanese characters (Han,
+#: hiragana, katakana), whose words are one to four characters long: the
+#: clauses between the commas and full stops of such text are seldom 20
+#: characters long.
+UNSPLIT_CJK_LENGTH = 8
+
+_CJK_RUN = re.compile(
+    rf"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{{{UNSPLIT_CJK_LENGTH},}}"
+)
+
+
+def _unsplit_words(tokens: list[str]) -> list[str]:
+    """The tokens of a document that look like runs of text without spaces.
+
+    Its one word (punctuation marks aside) if that is
+    :data:`UNSPLIT_TOKEN_LENGTH` characters or more, and every token of
+    :data:`UNSPLIT_CJK_LENGTH` Chinese or Japanese characters or more.
+    """
+    words = [token for token in tokens if any(map(str.isalnum, token))]
+    if len(words) == 1 and len(words[0]) >= UNSPLIT_TOKEN_LENGTH:
+        return words
+    return [word for word in words if _CJK_RUN.fullmatch(word)]
+
 
 def _warn_if_unsplit(token_lists: list[list[str]], analyzer: Any) -> None:
-    """Warn when most documents are one long word: text written without spaces.
+    """Warn when most documents are long words: text written without spaces.
 
-    Such documents each make one token of their own, seen once, so a model
-    learns next to nothing from them (chance level on Chinese sentences),
-    silently.  Long words that recur in other documents are not counted.
+    Such documents make words of their own, each seen once (a sentence, or
+    the clauses between its punctuation marks), so a model learns next to
+    nothing from them (chance level on Chinese sentences), silently.  Long
+    words that recur in other documents are not counted.
     """
     if analyzer != "word":
         return
     tokenized = [tokens for tokens in token_lists if tokens]
-    long_words = Counter(
-        tokens[0]
-        for tokens in tokenized
-        if len(tokens) == 1 and len(tokens[0]) >= UNSPLIT_TOKEN_LENGTH
-    )
+    candidates = [set(_unsplit_words(tokens)) for tokens in tokenized]
+    document_frequency = Counter(chain.from_iterable(candidates))
     # a long word that recurs (a product code) is one a model can learn
-    unsplit = sum(count == 1 for count in long_words.values())
+    unsplit = sum(
+        any(document_frequency[word] == 1 for word in words) for words in candidates
+    )
     if tokenized and unsplit >= max(2, len(tokenized) / 2):
         warn(
-            f"{unsplit} of {len(tokenized)} training documents are each one "
-            f"token of {UNSPLIT_TOKEN_LENGTH} characters or more: is the text "
-            "written without spaces (Chinese, Japanese, Thai)? Words are "
-            "found at spaces and punctuation, so each such document is one "
-            "word of its own; use analyzer='char' (the network then reads "
-            "characters) or a tokenizer for the language (such as jieba.cut "
-            "for Chinese).",
+            f"{unsplit} of {len(tokenized)} training documents hold a word seen "
+            f"in no other document that is {UNSPLIT_TOKEN_LENGTH} characters "
+            f"long or more (their only word), or {UNSPLIT_CJK_LENGTH} Chinese or "
+            "Japanese characters or more: is the text written without spaces "
+            "(Chinese, Japanese, Thai)? Words are found at spaces and "
+            "punctuation, so each sentence or clause is one word of its own; "
+            "use analyzer='char' (the network then reads characters) or a "
+            "tokenizer for the language (such as jieba.cut for Chinese).",
             UserWarning,
         )
 

@@ -1033,7 +1033,7 @@ def test_documents_that_are_one_long_word_each_are_a_warning():
     # Regression: Chinese sentences each made one token of their own, and a
     # model of them predicted at chance level without a word.
     docs = _unspaced(30)
-    with pytest.warns(UserWarning, match="30 of 30 training documents are each one"):
+    with pytest.warns(UserWarning, match="30 of 30 training documents hold a word"):
         SequenceVectorizer().fit(docs)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -1043,3 +1043,29 @@ def test_documents_that_are_one_long_word_each_are_a_warning():
         SequenceVectorizer().fit([*docs[:10], *(["a few words"] * 20)])
         # long codes that recur: words a model can learn
         SequenceVectorizer().fit([doc for doc in docs[:10] for _ in range(3)])
+
+
+def test_sentences_without_spaces_but_with_punctuation_are_a_warning():
+    # Regression: Chinese sentences end with a full stop and hold commas, so
+    # each made several tokens (its clauses, of 8 to 12 characters, and the
+    # marks), and the warning for documents of one long word missed them: a
+    # default fit on such sentences predicted at chance level, silently.
+    rng = np.random.default_rng(0)
+    chars = [chr(c) for c in range(0x4E00, 0x4E00 + 300)]
+
+    def clause():
+        return "".join(rng.choice(chars, rng.integers(8, 13)))
+
+    # clauses, a fullwidth comma between them and a full stop at the end
+    docs = [f"{clause()}\uff0c{clause()}\u3002" for _ in range(30)]
+    with pytest.warns(UserWarning, match="30 of 30 training documents hold a word"):
+        SequenceVectorizer().fit(docs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # words of one to four characters between spaces, as segmented text has
+        segmented = [
+            " ".join(doc[i : i + 2] for i in range(0, len(doc), 2)) for doc in docs
+        ]
+        SequenceVectorizer().fit(segmented)
+        # a long katakana word that recurs in every document is a word
+        SequenceVectorizer().fit([f"{doc[:3]} アプリケーション" for doc in docs])
