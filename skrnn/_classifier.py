@@ -1,5 +1,6 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
+import math
 import time
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
@@ -60,6 +61,28 @@ def _check_labels(labels: np.ndarray, name: str) -> np.ndarray:
                 f"{name}[{missing}] is a missing label ({labels[missing]!r}): "
                 "every document needs a class. Drop the documents without a "
                 "label, or give them one."
+            )
+        text = next(
+            (i for i, label in enumerate(labels) if isinstance(label, str)), None
+        )
+        # NaN and infinity are left to assert_all_finite, as above
+        number = next(
+            (
+                i
+                for i, label in enumerate(labels)
+                if isinstance(label, Real) and math.isfinite(label)
+            ),
+            None,
+        )
+        if text is not None and number is not None:
+            # scikit-learn's checks fail on them in numpy's sort ("'<' not
+            # supported between instances of 'int' and 'str'"), or say that
+            # the labels may be continuous values
+            raise ValueError(
+                f"{name} mixes strings and numbers ({name}[{text}] is "
+                f"{labels[text]!r}, {name}[{number}] is {labels[number]!r}): "
+                "class labels must all be of one kind. Make them all strings "
+                f"(e.g. {name}.astype(str)) or all numbers."
             )
     assert_all_finite(labels, input_name=name)
     return labels

@@ -592,6 +592,19 @@ def test_missing_labels_are_a_clear_error(y):
         RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=y[:2])
 
 
+@pytest.mark.parametrize("first", ["neg", 1], ids=["str-first", "int-first"])
+def test_labels_mixing_strings_and_numbers_are_a_clear_error(first):
+    # Regression: a column of labels of both kinds (pandas reads such a
+    # column as objects) failed in numpy's sort, "'<' not supported between
+    # instances of 'int' and 'str'", or was said to be continuous values.
+    other = 1 if first == "neg" else "neg"
+    y = pd.Series([first, other] * 4, dtype=object)
+    with pytest.raises(ValueError, match=r"y mixes strings and numbers \(y\[\d\] is"):
+        RNNTextClassifier(**FAST).fit(X_BIN, y)
+    with pytest.raises(ValueError, match="classes mixes strings and numbers"):
+        RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=y[:2])
+
+
 def test_labels_from_an_iterator_are_read_as_a_list():
     # Regression: X may be a generator, but y from one failed with "y should
     # be a 1d array, got an array of shape () instead".
