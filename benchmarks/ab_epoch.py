@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/ab_epoch.py HEAD~1                  # HEAD~1 against the work tree
     python benchmarks/ab_epoch.py main HEAD --configs b,c,e --alternations 5
+    python benchmarks/ab_epoch.py main --configs b,c --full --n-jobs 2
 
 A change to the recurrent loops gains a few percent per epoch, less than a
 shared machine's drift over a minute: two separate runs cannot show it.  This
@@ -11,7 +12,10 @@ script keeps one worker process per version (``git archive`` of the ref's
 ``skrnn/`` in a temporary directory, or the work tree), each holding a warmed
 up ``RNNTextClassifier`` of a configuration of ``speed.py`` (one epoch per
 warm-started ``fit``, ``n_jobs=1``, one BLAS thread), and asks them for an
-epoch in turn: A, B, A, B...  It prints each version's median epoch time and
+epoch in turn: A, B, A, B...  (``--n-jobs 2`` times the estimator's
+``n_jobs=2``, whose shards go to a worker process beside each version's:
+with ``--full``, as a fit of MR's 9,595 sentences starts one, not of the
+first 2,400.)  It prints each version's median epoch time and
 the median of the per-alternation ratios A / B (above 1, B is faster), of the
 epochs' wall time and of the ``fit`` calls' CPU time (which a process
 waiting for the core does not accumulate), and the ratio of the least CPU
@@ -82,7 +86,7 @@ def trec_worker(config: str) -> None:
             print(json.dumps({"seconds": wall, "cpu": cpu}), flush=True)
 
 
-def worker(config: str, full: bool) -> None:
+def worker(config: str, full: bool, n_jobs: int = 1) -> None:
     """Serve epochs of one configuration: read a line, fit one epoch, answer."""
     if config in TREC_FITS:
         trec_worker(config)
@@ -93,7 +97,7 @@ def worker(config: str, full: bool) -> None:
 
     X, _, y, _ = mr_split(quick=not full)
     with threadpool_limits(1, user_api="blas"):
-        runner = SkrnnRunner(bench_configs()[config].params, X, y, n_jobs=1)
+        runner = SkrnnRunner(bench_configs()[config].params, X, y, n_jobs=n_jobs)
         runner.warm_up()
         weights = runner.clf._fitted.weights
         np.savez(sys.argv[-1], **weights)
@@ -123,10 +127,10 @@ def source_of(ref: str, tmp: Path) -> Path:
     return out
 
 
-def start(source: Path, config: str, full: bool, weights: Path):
+def start(source: Path, config: str, full: bool, weights: Path, n_jobs: int = 1):
     """A worker process importing skrnn from ``source``."""
     env = {**os.environ, "PYTHONPATH": str(source)}
-    cmd = [sys.executable, __file__, "--worker", config]
+    cmd = [sys.executable, __file__, "--worker", config, f"--n-jobs={n_jobs}"]
     if full:
         cmd.append("--full")
     proc = subprocess.Popen(
@@ -165,6 +169,12 @@ def main() -> None:
     parser.add_argument("--configs", default="b,c,e")
     parser.add_argument("--alternations", type=int, default=5)
     parser.add_argument("--full", action="store_true", help="all of MR's training")
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="the estimator's n_jobs (2: shards in a worker process, with --full)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     from _env import environment_lines, load_average, markdown_table
@@ -177,7 +187,8 @@ def main() -> None:
         for config in args.configs.split(","):
             files = {v: tmp / f"{config}{v}.npz" for v in sources}
             procs = {
-                v: start(src, config, args.full, files[v]) for v, src in sources.items()
+                v: start(src, config, args.full, files[v], args.n_jobs)
+                for v, src in sources.items()
             }
             seconds = {v: [] for v in procs}
             cpu = {v: [] for v in procs}
@@ -204,7 +215,10 @@ def main() -> None:
                 ]
             )
             print(f"  [{config}: load {load_average()}]", file=sys.stderr, flush=True)
-    print(f"\nA = {args.a}, B = {args.b}; {args.alternations} alternations\n")
+    print(
+        f"\nA = {args.a}, B = {args.b}; n_jobs={args.n_jobs}; "
+        f"{args.alternations} alternations\n"
+    )
     headers = [
         "config",
         "A s/epoch (trec: s/fit)",
@@ -221,6 +235,11 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
-        worker(sys.argv[2], "--full" in sys.argv)
+        n_jobs = [a for a in sys.argv if a.startswith("--n-jobs=")]
+        worker(
+            sys.argv[2],
+            "--full" in sys.argv,
+            int(n_jobs[0].split("=")[1]) if n_jobs else 1,
+        )
     else:
         main()

@@ -81,7 +81,7 @@ class _TimedConnection:
         return getattr(self._connection, name)
 
 
-def profiled_serve(connection, memory_name, layout, config, errstate) -> None:
+def profiled_serve(connection, *args) -> None:
     """``skrnn._shards._serve``, timing its messages and shards.
 
     Defined in this script and sent to the worker by value; it writes its
@@ -104,9 +104,7 @@ def profiled_serve(connection, memory_name, layout, config, errstate) -> None:
 
     shards.shard_gradient = timed_gradient
     try:
-        shards._serve(
-            _TimedConnection(connection, records), memory_name, layout, config, errstate
-        )
+        shards._serve(_TimedConnection(connection, records), *args)
     finally:
         shards.shard_gradient = compute
         path = Path(os.environ[PROFILE_DIR]) / f"{os.getpid()}-{time.time_ns()}.json"

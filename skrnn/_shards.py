@@ -12,13 +12,18 @@ from fit to fit) compute shards beside this process:
 * at each step, this process gives a worker that has nothing left to do
   some of the step's shards (one message through a pipe) and computes the
   others itself;
-* a worker marks each shard it starts, and sends back its loss and
-  gradients when done; this process takes the shards of a worker that has
-  started none of them by the time its own are done, so that a worker that
-  the machine's other work keeps waiting, or that is still starting, costs
-  at most their time, and a worker that dies costs nothing but itself;
+* a worker marks each shard it starts, and when done writes its gradients
+  in a block of shared memory of its own and sends back its loss (a short
+  message: a pickled gradient took the pipe several hundred microseconds,
+  milliseconds when the machine was busy); this process takes the shards
+  of a worker that has started none of them by the time its own are done,
+  so that a worker that the machine's other work keeps waiting, or that is
+  still starting, costs at most their time, and a worker that dies costs
+  nothing but itself;
 * a worker only reads the parameters, and only during a step: this process
-  updates them once every shard of the step is in;
+  updates them once every shard of the step is in; it writes a shard's
+  gradients in its block only when given the shard, and this process
+  reads them there before it gives it the next;
 * the warnings that a worker's shards issue are issued again in this
   process, and a shard that raises in a worker is computed again here,
   where it raises the same: the caller sees what one process shows.
@@ -54,7 +59,7 @@ from ._threads import (
     single_threaded_blas,
     worker_processes,
 )
-from .nn import NetworkConfig, loss_and_grad
+from .nn import NetworkConfig, RowGrad, loss_and_grad
 
 __all__ = [
     "SHARD_WORKERS_MIN_TOKENS",
@@ -163,14 +168,19 @@ def _attach(name: str, layout) -> tuple[SharedMemory, Params, np.ndarray]:
 
     Read only, and the shards it took (:func:`_taken`).
     """
-    # Python 3.13 lets a process attach without tracking the memory, which
-    # its creator frees; before, the worker shares its creator's tracker.
-    kwargs = {"track": False} if sys.version_info >= (3, 13) else {}
-    memory = SharedMemory(name=name, **kwargs)
+    memory = _open(name)
     params = _views(memory, layout)
     for value in params.values():
         value.flags.writeable = False
     return memory, params, _taken(memory)
+
+
+def _open(name: str) -> SharedMemory:
+    """The shared memory ``name``, which another process created (and frees)."""
+    # Python 3.13 lets a process attach without tracking the memory, which
+    # its creator frees; before, the worker shares its creator's tracker.
+    kwargs = {"track": False} if sys.version_info >= (3, 13) else {}
+    return SharedMemory(name=name, **kwargs)
 
 
 def _taken(memory: SharedMemory) -> np.ndarray:
@@ -190,6 +200,108 @@ def _taken(memory: SharedMemory) -> np.ndarray:
 #: Shards of a step whose taking back and starting are told (the first ones;
 #: a worker computes the others, if it starts them, perhaps for nothing).
 TAKEN_SLOTS = 1024
+
+#: Rows of a lookup table's gradient that a worker's result slot holds (a
+#: shard of 32 short documents reads a few hundred distinct words); a
+#: gradient of more rows, as a shard of long documents has, goes through
+#: the pipe.
+SLOT_TABLE_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class _InSlot:
+    """A gradient that a worker wrote in its result slot, sent in its place.
+
+    ``n_rows`` is the number of rows of a lookup table's gradient
+    (:class:`~skrnn.nn.RowGrad`, whose ``n_vocab`` and type of ids are given
+    too), or -1 for a dense gradient.
+    """
+
+    n_rows: int = -1
+    n_vocab: int = 0
+    ids_dtype: str = ""
+
+
+def _slot_layout(
+    params: Params, config: NetworkConfig, n_slots: int
+) -> tuple[list, int]:
+    """Where the gradients of a worker's ``n_slots`` result slots lie in its block.
+
+    Entries ``((slot, name, part), shape, dtype, offset)`` as :func:`_views`
+    takes them: the part ``"array"`` of a dense gradient, and ``"ids"`` and
+    ``"rows"`` of a lookup table's (at most :data:`SLOT_TABLE_ROWS` rows);
+    and the block's size in bytes.
+    """
+    layout, offset = [], 0
+    for slot in range(n_slots):
+        for name, value in params.items():
+            if name in config.lookup_tables:
+                n_rows = min(value.shape[0], SLOT_TABLE_ROWS)
+                parts = [
+                    ("ids", (n_rows * 8,), np.dtype(np.uint8)),  # any integers
+                    ("rows", (n_rows, *value.shape[1:]), value.dtype),
+                ]
+            else:
+                parts = [("array", value.shape, value.dtype)]
+            for part, shape, dtype in parts:
+                offset = -(-offset // 64) * 64
+                layout.append(((slot, name, part), shape, dtype.str, offset))
+                offset += math.prod(shape) * dtype.itemsize
+    return layout, offset
+
+
+def _store(result: tuple[float, Params], slots: dict, slot: int) -> tuple:
+    """``result`` with the gradients that fit written in ``slots[slot]``.
+
+    Each gradient written there is replaced by an :class:`_InSlot`; one that
+    does not fit (a slot beyond the worker's, a table's gradient of too many
+    rows, another shape or type) stays, to be pickled.
+    """
+    loss, grads = result
+    stored = {}
+    for name, grad in grads.items():
+        stored[name] = grad
+        if isinstance(grad, RowGrad):
+            ids = slots.get((slot, name, "ids"))
+            rows = slots.get((slot, name, "rows"))
+            n_rows = len(grad.ids)
+            if (
+                ids is not None
+                and n_rows <= len(rows)
+                and grad.ids.dtype.itemsize <= 8
+                and grad.rows.dtype == rows.dtype
+                and grad.rows.shape[1:] == rows.shape[1:]
+            ):
+                ids.view(grad.ids.dtype)[:n_rows] = grad.ids
+                rows[:n_rows] = grad.rows
+                stored[name] = _InSlot(n_rows, grad.n_vocab, grad.ids.dtype.str)
+        elif isinstance(grad, np.ndarray):
+            array = slots.get((slot, name, "array"))
+            if (
+                array is not None
+                and array.shape == grad.shape
+                and array.dtype == grad.dtype
+            ):
+                array[...] = grad
+                stored[name] = _InSlot()
+    return loss, stored
+
+
+def _load(result: tuple, slots: dict, slot: int) -> tuple[float, Params]:
+    """A result of :func:`_store`, its gradients read-only views of ``slots``."""
+    loss, stored = result
+    grads = {}
+    for name, grad in stored.items():
+        if isinstance(grad, _InSlot) and grad.n_rows < 0:
+            grad = slots[slot, name, "array"]
+        elif isinstance(grad, _InSlot):
+            grad = RowGrad(
+                slots[slot, name, "ids"].view(grad.ids_dtype)[: grad.n_rows],
+                slots[slot, name, "rows"][: grad.n_rows],
+                grad.n_vocab,
+            )
+        grads[name] = grad
+    return loss, grads
 
 
 def _views(memory: SharedMemory, layout) -> Params:
@@ -263,14 +375,22 @@ in_forked_children(_POOL.clear)
 
 
 def _serve(
-    connection, memory_name: str, layout, config: NetworkConfig, errstate: dict
+    connection,
+    memory_name: str,
+    layout,
+    config: NetworkConfig,
+    errstate: dict,
+    slots_name: str,
+    slot_layout,
 ) -> None:
     """A worker: the shards it is sent, until the pipe closes.
 
     Each message is a step and a list of ``(index, ShardTask)``.  The worker
-    marks each shard started in the block (:func:`_taken`) and sends
-    ``("done", step, index, (loss, grads), warned)`` after it, ``warned``
-    the warnings that computing it issued (:func:`_caught`), or
+    marks each shard started in the block (:func:`_taken`), writes the
+    gradients of the message's ``k``-th shard in its slot ``k`` of the block
+    ``slots_name`` (:func:`_store`), and sends ``("done", step, index,
+    (loss, grads), warned)`` after it, ``grads`` what :func:`_store` left,
+    ``warned`` the warnings that computing it issued (:func:`_caught`), or
     ``("failed", step, index)`` if it raised (the other process computes the
     shard again, and raises there); ``("skipped", step, index)`` for a shard
     that the other process took back before the worker started it.
@@ -278,6 +398,8 @@ def _serve(
     training process.
     """
     memory, params, taken = _attach(memory_name, layout)
+    slots_memory = _open(slots_name)
+    slots = _views(slots_memory, slot_layout)
     # A thread sends the messages: a result larger than the pipe holds waits
     # there until the training process reads it, after its own shards, and
     # the worker goes on with its next shard meanwhile.
@@ -289,7 +411,7 @@ def _serve(
         with single_threaded_blas(), np.errstate(**errstate):
             while True:
                 step, shards = connection.recv()
-                for index, task in shards:
+                for slot, (index, task) in enumerate(shards):
                     if index < TAKEN_SLOTS:
                         if taken[0, index] == step:
                             outbox.put(("skipped", step, index))
@@ -303,14 +425,16 @@ def _serve(
                     except Exception:
                         outbox.put(("failed", step, index))
                     else:
+                        result = _store(result, slots, slot)
                         outbox.put(("done", step, index, result, _caught(records)))
     except (EOFError, OSError):
         pass  # the training process closed the pipe: the fit is over
     finally:
         outbox.put(None)
         sender.join()
-        del params, taken
+        del params, taken, slots
         _close(memory)
+        _close(slots_memory)
         connection.close()
 
 
@@ -415,7 +539,7 @@ def _limit_reads(connection, seconds: float) -> None:
 class _Worker:
     """One worker as the training process sees it: its pipe, what it was sent."""
 
-    def __init__(self, connection, other_end, future) -> None:
+    def __init__(self, connection, other_end, future, slots=None) -> None:
         self.connection = connection
         _limit_reads(connection, WORKER_TIMEOUT)
         # A thread sends the shards: a message larger than the pipe holds
@@ -435,6 +559,10 @@ class _Worker:
         # the step and shard indices sent and not yet done (or failed)
         self.step = 0
         self.pending: set[int] = set()
+        # the worker's result slots (read only), and the slot of each shard
+        # sent: the k-th of the step's message
+        self.slots = slots or {}
+        self.slot_of: dict[int, int] = {}
 
     @property
     def free(self) -> bool:
@@ -456,13 +584,22 @@ class ShardWorkers:
         The architecture.
     n_workers : int
         Worker processes to start (those of :func:`_worker_pool`).
+    n_slots : int, default=2
+        Shards of a step whose gradients a worker writes in shared memory
+        (a block of its own for each); it sends those of any others it is
+        given through its pipe.
     """
 
-    def __init__(self, params: Params, config: NetworkConfig, n_workers: int) -> None:
+    def __init__(
+        self, params: Params, config: NetworkConfig, n_workers: int, n_slots: int = 2
+    ) -> None:
         self._params = params
         self._config = config
+        self._n_slots = n_slots
         self._step = 0
         self._workers: list[_Worker] = []
+        # the blocks of the workers' result slots
+        self._slot_memories: list[SharedMemory] = []
         self._taken = None
         # the warnings that the workers' shards of this step issued, by shard
         self._warned: dict[int, list] = {}
@@ -512,12 +649,25 @@ class ShardWorkers:
         if n_workers == 0:
             return
         pool = _worker_pool(n_workers, renew=renew)
+        slot_layout, size = _slot_layout(self._params, self._config, self._n_slots)
         for _ in range(n_workers):
+            memory = _allocate(max(size, 1))
+            self._slot_memories.append(memory)
+            slots = _views(memory, slot_layout)
+            for value in slots.values():
+                value.flags.writeable = False
             here, there = multiprocessing.Pipe()
             future = pool.submit(
-                _serve, there, self._memory.name, layout, self._config, np.geterr()
+                _serve,
+                there,
+                self._memory.name,
+                layout,
+                self._config,
+                np.geterr(),
+                memory.name,
+                slot_layout,
             )
-            self._workers.append(_Worker(here, there, future))
+            self._workers.append(_Worker(here, there, future, slots))
 
     def __enter__(self) -> "ShardWorkers":
         return self
@@ -642,6 +792,7 @@ class ShardWorkers:
         worker.outbox.put((self._step, shards))
         worker.step = self._step
         worker.pending = {i for i, _ in shards}
+        worker.slot_of = {i: slot for slot, (i, _) in enumerate(shards)}
 
     def _read_waiting(self, worker: _Worker, results=None) -> None:
         """Read what ``worker`` has sent, without waiting."""
@@ -681,7 +832,7 @@ class ShardWorkers:
             and results is not None
             and results[index] is None
         ):
-            results[index] = message[3]
+            results[index] = _load(message[3], worker.slots, worker.slot_of[index])
             self._warned[index] = message[4]
 
     def _drop(self, worker: _Worker) -> None:
@@ -691,6 +842,7 @@ class ShardWorkers:
         message that it did not read no longer keeps the sender waiting.
         """
         worker.outbox.put(None)
+        worker.slots = {}  # the block is unmapped once no result uses it
         if os.name == "posix":
             _shut(worker.connection)
             worker.sender.join()
@@ -722,11 +874,13 @@ class ShardWorkers:
                     {name: value.copy() for name, value in self._params.items()}
                 )
                 self._taken = None
-                with contextlib.suppress(FileNotFoundError):
-                    self._memory.unlink()
+                for memory in [self._memory, *self._slot_memories]:
+                    with contextlib.suppress(FileNotFoundError):
+                        memory.unlink()
             finally:
                 self._drop_all()
-                _close(self._memory)
+                for memory in [self._memory, *self._slot_memories]:
+                    _close(memory)
 
 
 @contextlib.contextmanager
@@ -819,6 +973,8 @@ def shard_workers(
             # without shared memory enough, the shards are computed as
             # without workers
             with contextlib.suppress(OSError):
-                workers = ShardWorkers(params, config, n_workers)
+                workers = ShardWorkers(
+                    params, config, n_workers, n_slots=-(-n_shards // (n_workers + 1))
+                )
         with workers or contextlib.nullcontext() as runner:
             yield runner

@@ -143,6 +143,68 @@ def test_workers_give_the_shards_of_this_process_to_the_bit(monkeypatch, dropout
     assert len(computed_here) < len(tasks)
 
 
+def _sent_results(monkeypatch):
+    """The results as the worker sent them, before this process reads them."""
+    sent = []
+    original = shards_module._load
+
+    def spy(result, slots, slot):
+        sent.append(result)
+        return original(result, slots, slot)
+
+    monkeypatch.setattr(shards_module, "_load", spy)
+    return sent
+
+
+def test_a_workers_gradients_come_through_shared_memory(monkeypatch):
+    config, params, tasks = _problem(n_shards=4)
+    expected = _expected(4)
+    _slow_here(monkeypatch)
+    sent = _sent_results(monkeypatch)
+    blocks = _shared_blocks()
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        assert len(_shared_blocks() - blocks) == 2  # the parameters, the slots
+        results = workers.run(tasks)
+        _assert_same_results(results, expected)
+        # the worker's two shards: no array through the pipe, and what this
+        # process reads are read-only views of the worker's block
+        assert len(sent) == 2
+        for _, grads in sent:
+            assert all(isinstance(g, shards_module._InSlot) for g in grads.values())
+        slots = workers._slot_memories[0].buf
+        for index in (1, 3):
+            for grad in results[index][1].values():
+                for array in (
+                    (grad.ids, grad.rows) if isinstance(grad, RowGrad) else (grad,)
+                ):
+                    assert np.shares_memory(array, slots)
+                    assert not array.flags.writeable
+    assert _shared_blocks() <= blocks
+
+
+def test_gradients_beyond_a_workers_slots_come_through_the_pipe(monkeypatch):
+    config, params, tasks = _problem(n_shards=4)
+    expected = _expected(4)
+    _slow_here(monkeypatch)
+    sent = _sent_results(monkeypatch)
+    # one slot, of one row of the table's gradient: the worker's first shard
+    # sends its table's gradient, its second all of them, through the pipe
+    monkeypatch.setattr(shards_module, "SLOT_TABLE_ROWS", 1)
+    with ShardWorkers(params, config, n_workers=1, n_slots=1) as workers:
+        _wait_until_ready(workers)
+        _assert_same_results(workers.run(tasks), expected)
+    assert len(sent) == 2
+    first, second = (grads for _, grads in sent)
+    assert isinstance(first["embed.E"], RowGrad)
+    assert all(
+        isinstance(g, shards_module._InSlot)
+        for name, g in first.items()
+        if name != "embed.E"
+    )
+    assert not any(isinstance(g, shards_module._InSlot) for g in second.values())
+
+
 def test_the_parameters_are_ordinary_arrays_again_after_close():
     config, params, _ = _problem()
     before = {name: value.copy() for name, value in params.items()}
