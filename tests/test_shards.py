@@ -423,6 +423,7 @@ def test_each_step_goes_the_faster_way_and_a_few_in_a_while_the_other():
     config, params, _ = _problem()
     with ShardWorkers(params, config, n_workers=0) as workers:
         every = shards_module.EXPLORE_EVERY
+        every_alone = shards_module.EXPLORE_ALONE_EVERY
         explore = shards_module.EXPLORE_STEPS
 
         def ways(n_steps):
@@ -432,16 +433,19 @@ def test_each_step_goes_the_faster_way_and_a_few_in_a_while_the_other():
                 chosen.append(workers._way())
             return chosen
 
-        workers._step = every - 1  # the next step starts a period
-        # with the workers until measured otherwise, a few steps alone in every
-        assert ways(every) == [False] * explore + [True] * (every - explore)
-        # alone while it is the faster (another process keeps a core busy)
+        workers._step = every_alone - 1  # the next step starts a period
+        # with the workers until measured otherwise, a few steps alone in
+        # every EXPLORE_ALONE_EVERY
+        assert ways(every_alone) == [False] * explore + [True] * (every_alone - explore)
+        # alone while it is the faster (another process keeps a core busy),
+        # a few steps with the workers in every EXPLORE_EVERY
         workers._rates[True].extend([2.0] * shards_module.JUDGED_STEPS)
         workers._rates[False].extend([1.0] * shards_module.JUDGED_STEPS)
-        assert ways(every) == [True] * explore + [False] * (every - explore)
+        assert ways(2 * every) == 2 * ([True] * explore + [False] * (every - explore))
         # with the workers again once they are faster
         workers._rates[True].extend([0.5] * shards_module.JUDGED_STEPS)
-        assert ways(every) == [False] * explore + [True] * (every - explore)
+        workers._step = every_alone - 1
+        assert ways(every_alone) == [False] * explore + [True] * (every_alone - explore)
 
 
 def test_steps_alone_give_the_same_results():
