@@ -205,6 +205,37 @@ def test_gradients_beyond_a_workers_slots_come_through_the_pipe(monkeypatch):
     assert not any(isinstance(g, shards_module._InSlot) for g in second.values())
 
 
+class _RecordingQueue:
+    """A queue's ``put`` that records what it is given."""
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.put_items = []
+
+    def put(self, item):
+        self.put_items.append(item)
+        self.queue.put(item)
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_small_messages_go_down_the_pipe_at_once_others_through_the_thread(
+    monkeypatch, direct
+):
+    config, params, tasks = _problem(n_shards=4)
+    expected = _expected(4)
+    _slow_here(monkeypatch)
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        assert worker.direct_bytes > 0
+        if not direct:
+            worker.direct_bytes = 10  # less than any message
+        worker.outbox = _RecordingQueue(worker.outbox)
+        _assert_same_results(workers.run(tasks), expected)
+        assert len(worker.outbox.put_items) == (0 if direct else 1)
+        assert len(workers._workers) == 1
+
+
 def test_the_parameters_are_ordinary_arrays_again_after_close():
     config, params, _ = _problem()
     before = {name: value.copy() for name, value in params.items()}
