@@ -88,16 +88,22 @@ WORKER_TIMEOUT = 10.0
 WORKER_TIMEOUT_FACTOR = 50.0
 
 #: In every :data:`EXPLORE_EVERY` steps (:data:`EXPLORE_ALONE_EVERY` while
-#: the workers are the faster), the first :data:`EXPLORE_STEPS` go the way
-#: that has been the slower (with the workers or alone), and each way is
-#: judged by the seconds per padded token position of its last
-#: :data:`JUDGED_STEPS` steps but those just after a change of way (a worker
-#: idle for a while, or the training process's caches, start slow): see
-#: :meth:`ShardWorkers._way`.
+#: the workers are clearly the faster: :data:`CLEARLY_FASTER`), the first
+#: :data:`EXPLORE_STEPS` go the way that has been the slower (with the
+#: workers or alone), and each way is judged by the seconds per padded token
+#: position of its last :data:`JUDGED_STEPS` steps but those just after a
+#: change of way (a worker idle for a while, or the training process's
+#: caches, start slow): see :meth:`ShardWorkers._way`.
 EXPLORE_EVERY = 32
 EXPLORE_ALONE_EVERY = 256
 EXPLORE_STEPS = 3
 JUDGED_STEPS = 16
+
+#: The workers are clearly the faster when their steps take at most this
+#: share of the time of the steps alone (per padded position), over at
+#: least :data:`CLEARLY_JUDGED` steps alone.
+CLEARLY_FASTER = 0.8
+CLEARLY_JUDGED = 4
 
 
 @dataclass(frozen=True)
@@ -784,15 +790,20 @@ class ShardWorkers:
         core busy: the steps with the workers wait for processes that the
         system keeps waiting.  Either way gives the same results.
 
-        While the workers are the faster, the steps alone are taken only in
-        every :data:`EXPLORE_ALONE_EVERY` (each costs about what the workers
-        gain, 3-5% of an epoch in every 32): the steps with the workers are
-        measured all along, and once another process slows them past the
-        last steps alone, the steps go alone, and are measured again.
+        While the workers are clearly the faster (:data:`CLEARLY_FASTER`),
+        the steps alone are taken only in every :data:`EXPLORE_ALONE_EVERY`
+        (each costs about what the workers gain: 3 in 32 were 3-5% of an
+        epoch): the steps with the workers are measured all along, and once
+        another process slows them near the last steps alone, the steps
+        alone come in every :data:`EXPLORE_EVERY` again.
         """
         rates = {way: sum(r) / len(r) for way, r in self._rates.items() if r}
         faster = len(rates) < 2 or rates[True] <= rates[False]
-        every = EXPLORE_ALONE_EVERY if faster else EXPLORE_EVERY
+        clearly = (
+            len(self._rates[False]) >= CLEARLY_JUDGED
+            and rates[True] <= CLEARLY_FASTER * rates[False]
+        )
+        every = EXPLORE_ALONE_EVERY if clearly else EXPLORE_EVERY
         exploring = self._step % every < EXPLORE_STEPS
         return faster != exploring
 

@@ -464,19 +464,33 @@ def test_each_step_goes_the_faster_way_and_a_few_in_a_while_the_other():
                 chosen.append(workers._way())
             return chosen
 
+        def periods(n, way):
+            return n * ([not way] * explore + [way] * (every - explore))
+
         workers._step = every_alone - 1  # the next step starts a period
         # with the workers until measured otherwise, a few steps alone in
-        # every EXPLORE_ALONE_EVERY
-        assert ways(every_alone) == [False] * explore + [True] * (every_alone - explore)
+        # every EXPLORE_EVERY
+        assert ways(2 * every) == periods(2, True)
         # alone while it is the faster (another process keeps a core busy),
         # a few steps with the workers in every EXPLORE_EVERY
-        workers._rates[True].extend([2.0] * shards_module.JUDGED_STEPS)
-        workers._rates[False].extend([1.0] * shards_module.JUDGED_STEPS)
-        assert ways(2 * every) == 2 * ([True] * explore + [False] * (every - explore))
-        # with the workers again once they are faster
-        workers._rates[True].extend([0.5] * shards_module.JUDGED_STEPS)
+        judged = shards_module.JUDGED_STEPS
+        workers._rates[True].extend([2.0] * judged)
+        workers._rates[False].extend([1.0] * judged)
+        assert ways(2 * every) == periods(2, False)
+        # with the workers again once they are faster, a few steps alone in
+        # every EXPLORE_EVERY while they are not clearly the faster...
+        workers._rates[True].extend([0.9] * judged)
+        workers._step = every_alone - 1
+        assert ways(2 * every) == periods(2, True)
+        # ...and in every EXPLORE_ALONE_EVERY once they are
+        workers._rates[True].extend([0.5] * judged)
         workers._step = every_alone - 1
         assert ways(every_alone) == [False] * explore + [True] * (every_alone - explore)
+        # judged on a few steps alone at least
+        workers._rates[False].clear()
+        workers._rates[False].extend([1.0] * (shards_module.CLEARLY_JUDGED - 1))
+        workers._step = every_alone - 1
+        assert ways(2 * every) == periods(2, True)
 
 
 def test_steps_alone_give_the_same_results():
