@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/shard_steps.py                    # configs b,c; ~2 min
     python benchmarks/shard_steps.py --configs a,b,c,e --epochs 3
+    python benchmarks/shard_steps.py --concurrent --configs a,b,c,d
 
 With ``n_jobs=2`` a minibatch's shards (``SHARD_SIZE`` documents each) are
 computed by the fitting process and a worker process (``skrnn/_shards.py``).
@@ -26,6 +27,13 @@ replaced by one that times its messages and shards with the same clock,
   process has read them, and its idle time per step;
 * the imbalance: the padded positions and tokens of the two processes'
   shards, and the time the earlier one of the two waits for the other.
+
+With ``--concurrent``, it measures first what two cores give at all: the
+half shards of a configuration's batches (random ids of MR's lengths, as
+``two_cores.py`` makes them) computed over and over by this process alone,
+by a forked process alone, then by both at once, each on its own shards;
+the time per shard of each, least of ``--repeats``.  What both at once lose
+against alone no change to the exchange between the processes can win back.
 
 The steps of the first epoch are left out (the worker starts during it), and
 so are the steps that went without the worker (exploring, or judged faster):
@@ -393,13 +401,125 @@ def report(name, config, X, y, epochs, profile_dir) -> None:
     print(markdown_table(["n_jobs=2, per step with the worker", "us"], rows))
 
 
+def _shards_in_turn(params, config, shards, rounds) -> float:
+    """Seconds per shard of ``rounds`` passes over ``shards``."""
+    from skrnn.nn._network import loss_and_grad
+
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for shard in shards:
+            loss_and_grad(params, *shard, config)
+    return (time.perf_counter() - start) / (rounds * len(shards))
+
+
+def _serve_shards(connection, params, config, shards) -> None:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        while (rounds := connection.recv()) is not None:
+            connection.send(_shards_in_turn(params, config, shards, rounds))
+
+
+def concurrent(names, repeats: int, rounds: int = 5) -> None:
+    """Half shards alone in each process, and in both at once (see above)."""
+    import multiprocessing
+
+    from threadpoolctl import threadpool_limits
+    from two_cores import halves, make_batches, shared_params
+
+    from skrnn import SequenceVectorizer
+    from skrnn.nn import NetworkConfig
+    from skrnn.nn._network import init_params
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        print("(no fork here: --concurrent skipped)")
+        return
+    X, *_ = mr_split()
+    vectorizer = SequenceVectorizer().fit(X)
+    pool = np.array([len(s) for s in vectorizer.transform(X) if len(s)])
+    n_vocab = len(vectorizer.vocabulary_) + 2
+    configs = bench_configs()
+    rows = []
+    for name in names:
+        cfg = configs[name].params
+        rng = np.random.default_rng(0)
+        config = NetworkConfig(
+            n_vocab=n_vocab,
+            n_outputs=2,
+            cell=cfg["cell"],
+            hidden_size=cfg["hidden_size"],
+            embedding_dim=cfg["embedding_dim"],
+            pooling=cfg["pooling"],
+        )
+        params = shared_params(init_params(config, rng, np.dtype(np.float32)))
+        batches = make_batches(cfg, pool, n_vocab, 10, rng)
+        split = [halves(batch) for batch in batches]
+        mine = [first for first, _ in split]
+        theirs = [second for _, second in split]
+        context = multiprocessing.get_context("fork")
+        here, there = context.Pipe()
+        worker = context.Process(
+            target=_serve_shards, args=(there, params, config, theirs)
+        )
+        worker.start()
+        times = collections.defaultdict(list)
+        try:
+            with threadpool_limits(1, user_api="blas"):
+                _shards_in_turn(params, config, mine, 1)
+                here.send(1)
+                here.recv()
+                for _ in range(repeats):
+                    times["this process alone"].append(
+                        _shards_in_turn(params, config, mine, rounds)
+                    )
+                    here.send(rounds)
+                    times["the other alone"].append(here.recv())
+                    here.send(rounds)
+                    times["this process, both at once"].append(
+                        _shards_in_turn(params, config, mine, rounds)
+                    )
+                    times["the other, both at once"].append(here.recv())
+        finally:
+            here.send(None)
+            worker.join()
+        best = {key: min(values) for key, values in times.items()}
+        rows.append(
+            [name, configs[name].describe()]
+            + [f"{1e6 * value:.0f}" for value in best.values()]
+            + [
+                f"{best['this process alone'] / best['this process, both at once']:.2f}"
+                f" / {best['the other alone'] / best['the other, both at once']:.2f}"
+            ]
+        )
+    print(
+        "\nHalf shards, us per shard, least of the repeats (both at once: each"
+        " process's shards while the other computes its own)\n"
+    )
+    print(
+        markdown_table(
+            ["config", "network", *best, "alone / both at once (this / other)"],
+            rows,
+        )
+    )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default="b,c")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="only the half shards alone and both at once",
+    )
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     print("\n".join(environment_lines()))
     print(f"- load average at the start {load_average()}")
+    if args.concurrent:
+        concurrent(args.configs.split(","), args.repeats)
+        print(f"\nload average at the end {load_average()}")
+        return
     configs = bench_configs()
     X, _, y, _ = mr_split()
     with tempfile.TemporaryDirectory() as profile_dir:

@@ -800,7 +800,8 @@ class ShardWorkers:
         rates = {way: sum(r) / len(r) for way, r in self._rates.items() if r}
         faster = len(rates) < 2 or rates[True] <= rates[False]
         clearly = (
-            len(self._rates[False]) >= CLEARLY_JUDGED
+            len(rates) == 2
+            and len(self._rates[False]) >= CLEARLY_JUDGED
             and rates[True] <= CLEARLY_FASTER * rates[False]
         )
         every = EXPLORE_ALONE_EVERY if clearly else EXPLORE_EVERY

@@ -469,13 +469,14 @@ def test_each_step_goes_the_faster_way_and_a_few_in_a_while_the_other():
 
         workers._step = every_alone - 1  # the next step starts a period
         # with the workers until measured otherwise, a few steps alone in
-        # every EXPLORE_EVERY
+        # every EXPLORE_EVERY, however many steps alone were measured
+        assert ways(2 * every) == periods(2, True)
+        judged = shards_module.JUDGED_STEPS
+        workers._rates[False].extend([1.0] * judged)
         assert ways(2 * every) == periods(2, True)
         # alone while it is the faster (another process keeps a core busy),
         # a few steps with the workers in every EXPLORE_EVERY
-        judged = shards_module.JUDGED_STEPS
         workers._rates[True].extend([2.0] * judged)
-        workers._rates[False].extend([1.0] * judged)
         assert ways(2 * every) == periods(2, False)
         # with the workers again once they are faster, a few steps alone in
         # every EXPLORE_EVERY while they are not clearly the faster...
