@@ -15,7 +15,9 @@ from fit to fit) compute shards beside this process:
 * a worker marks each shard it starts, and when done writes its gradients
   in a block of shared memory of its own and sends back its loss (a short
   message: a pickled gradient took the pipe several hundred microseconds,
-  milliseconds when the machine was busy); this process takes the shards
+  milliseconds when the machine was busy), or sends them whole for a shard
+  beyond the block's few slots, or without shared memory enough for the
+  block; this process takes the shards
   of a worker that has started none of them by the time its own are done,
   so that a worker that the machine's other work keeps waiting, or that is
   still starting, costs at most their time, and a worker that dies costs
@@ -210,6 +212,13 @@ def _taken(memory: SharedMemory) -> np.ndarray:
 #: a worker computes the others, if it starts them, perhaps for nothing).
 TAKEN_SLOTS = 1024
 
+#: Result slots of a worker: the shards of a step (its first ones) whose
+#: gradients it writes in shared memory; those of any other shard it is
+#: given come through the pipe.  Each slot holds every dense gradient in
+#: full: slots for all of a large batch's shards took several times the
+#: parameters' memory (456 MB for 67 MB of parameters, batches of 2,048).
+SLOTS_PER_WORKER = 2
+
 #: Rows of a lookup table's gradient that a worker's result slot holds (a
 #: shard of 32 short documents reads a few hundred distinct words); a
 #: gradient of more rows, as a shard of long documents has, goes through
@@ -324,6 +333,13 @@ def _views(memory: SharedMemory, layout) -> Params:
     }
 
 
+def _free(memory: SharedMemory) -> None:
+    """Unlink ``memory`` (this process created it) and unmap it (:func:`_close`)."""
+    with contextlib.suppress(FileNotFoundError):
+        memory.unlink()
+    _close(memory)
+
+
 def _close(memory: SharedMemory) -> None:
     """Unmap ``memory``, or if arrays still use it, once they no longer do."""
     _LINGERING.append(memory)
@@ -389,7 +405,7 @@ def _serve(
     layout,
     config: NetworkConfig,
     errstate: dict,
-    slots_name: str,
+    slots_name: str | None,
     slot_layout,
 ) -> None:
     """A worker: the shards it is sent, until the pipe closes.
@@ -397,9 +413,10 @@ def _serve(
     Each message is a step and a list of ``(index, ShardTask)``.  The worker
     marks each shard started in the block (:func:`_taken`), writes the
     gradients of the message's ``k``-th shard in its slot ``k`` of the block
-    ``slots_name`` (:func:`_store`), and sends ``("done", step, index,
-    (loss, grads), warned)`` after it, ``grads`` what :func:`_store` left,
-    ``warned`` the warnings that computing it issued (:func:`_caught`), or
+    ``slots_name`` (:func:`_store`; None: no block, all through the pipe),
+    and sends ``("done", step, index, (loss, grads), warned)`` after it,
+    ``grads`` what :func:`_store` left, ``warned`` the warnings that
+    computing it issued (:func:`_caught`), or
     ``("failed", step, index)`` if it raised (the other process computes the
     shard again, and raises there); ``("skipped", step, index)`` for a shard
     that the other process took back before the worker started it.
@@ -407,8 +424,8 @@ def _serve(
     training process.
     """
     memory, params, taken = _attach(memory_name, layout)
-    slots_memory = _open(slots_name)
-    slots = _views(slots_memory, slot_layout)
+    slots_memory = None if slots_name is None else _open(slots_name)
+    slots = {} if slots_memory is None else _views(slots_memory, slot_layout)
     # A thread sends the messages: a result larger than the pipe holds waits
     # there until the training process reads it, after its own shards, and
     # the worker goes on with its next shard meanwhile.
@@ -443,7 +460,8 @@ def _serve(
         sender.join()
         del params, taken, slots
         _close(memory)
-        _close(slots_memory)
+        if slots_memory is not None:
+            _close(slots_memory)
         connection.close()
 
 
@@ -548,7 +566,9 @@ def _limit_reads(connection, seconds: float) -> None:
 class _Worker:
     """One worker as the training process sees it: its pipe, what it was sent."""
 
-    def __init__(self, connection, other_end, future, slots=None) -> None:
+    def __init__(
+        self, connection, other_end, future, slots=None, slot_memory=None
+    ) -> None:
         self.connection = connection
         _limit_reads(connection, WORKER_TIMEOUT)
         # A thread sends the shards: a message larger than the pipe holds
@@ -577,9 +597,11 @@ class _Worker:
         # the step and shard indices sent and not yet done (or failed)
         self.step = 0
         self.pending: set[int] = set()
-        # the worker's result slots (read only), and the slot of each shard
-        # sent: the k-th of the step's message
+        # the worker's result slots (read only) and their block (None: its
+        # results come through the pipe), and the slot of each shard sent:
+        # the k-th of the step's message
         self.slots = slots or {}
+        self.slot_memory: SharedMemory | None = slot_memory
         self.slot_of: dict[int, int] = {}
 
     @property
@@ -602,22 +624,25 @@ class ShardWorkers:
         The architecture.
     n_workers : int
         Worker processes to start (those of :func:`_worker_pool`).
-    n_slots : int, default=2
+    n_slots : int, default=SLOTS_PER_WORKER
         Shards of a step whose gradients a worker writes in shared memory
         (a block of its own for each); it sends those of any others it is
-        given through its pipe.
+        given through its pipe, and all of them where the system has not
+        shared memory enough for its block.
     """
 
     def __init__(
-        self, params: Params, config: NetworkConfig, n_workers: int, n_slots: int = 2
+        self,
+        params: Params,
+        config: NetworkConfig,
+        n_workers: int,
+        n_slots: int = SLOTS_PER_WORKER,
     ) -> None:
         self._params = params
         self._config = config
         self._n_slots = n_slots
         self._step = 0
         self._workers: list[_Worker] = []
-        # the blocks of the workers' result slots
-        self._slot_memories: list[SharedMemory] = []
         self._taken = None
         # the warnings that the workers' shards of this step issued, by shard
         self._warned: dict[int, list] = {}
@@ -669,23 +694,32 @@ class ShardWorkers:
         pool = _worker_pool(n_workers, renew=renew)
         slot_layout, size = _slot_layout(self._params, self._config, self._n_slots)
         for _ in range(n_workers):
-            memory = _allocate(max(size, 1))
-            self._slot_memories.append(memory)
-            slots = _views(memory, slot_layout)
+            # Without shared memory enough for the slots, the worker sends
+            # its results through the pipe, as it does those beyond them.
+            memory, slots = None, {}
+            with contextlib.suppress(OSError):
+                memory = _allocate(max(size, 1))
+                slots = _views(memory, slot_layout)
             for value in slots.values():
                 value.flags.writeable = False
-            here, there = multiprocessing.Pipe()
-            future = pool.submit(
-                _serve,
-                there,
-                self._memory.name,
-                layout,
-                self._config,
-                np.geterr(),
-                memory.name,
-                slot_layout,
-            )
-            self._workers.append(_Worker(here, there, future, slots))
+            try:
+                here, there = multiprocessing.Pipe()
+                future = pool.submit(
+                    _serve,
+                    there,
+                    self._memory.name,
+                    layout,
+                    self._config,
+                    np.geterr(),
+                    None if memory is None else memory.name,
+                    slot_layout,
+                )
+            except BaseException:
+                slots = {}
+                if memory is not None:
+                    _free(memory)
+                raise
+            self._workers.append(_Worker(here, there, future, slots, memory))
 
     def __enter__(self) -> "ShardWorkers":
         return self
@@ -886,9 +920,11 @@ class ShardWorkers:
 
         The pipe is shut at both ends: the worker finds it closed, and a
         message that it did not read no longer keeps the sender waiting.
+        Its block of result slots is freed at once (unmapped here once no
+        result of this step uses it).
         """
         worker.outbox.put(None)
-        worker.slots = {}  # the block is unmapped once no result uses it
+        worker.slots = {}
         if os.name == "posix":
             _shut(worker.connection)
             worker.sender.join()
@@ -897,6 +933,9 @@ class ShardWorkers:
             worker.other_end.close()
         if worker in self._workers:
             self._workers.remove(worker)
+        memory, worker.slot_memory = worker.slot_memory, None
+        if memory is not None:
+            _free(memory)
 
     def _drop_all(self) -> None:
         for worker in list(self._workers):
@@ -920,13 +959,11 @@ class ShardWorkers:
                     {name: value.copy() for name, value in self._params.items()}
                 )
                 self._taken = None
-                for memory in [self._memory, *self._slot_memories]:
-                    with contextlib.suppress(FileNotFoundError):
-                        memory.unlink()
+                with contextlib.suppress(FileNotFoundError):
+                    self._memory.unlink()
             finally:
-                self._drop_all()
-                for memory in [self._memory, *self._slot_memories]:
-                    _close(memory)
+                self._drop_all()  # and their blocks
+                _close(self._memory)
 
 
 @contextlib.contextmanager
@@ -1007,7 +1044,9 @@ def shard_workers(
 
     None when :func:`n_shard_workers` says none, while another thread of
     this process uses joblib's workers (``_threads.worker_processes``), or
-    when the system has not shared memory enough for the parameters.
+    when the system has not shared memory enough for the parameters (its
+    workers send their results through their pipes when it has not enough
+    for their result slots too).
     """
     n_workers = n_shard_workers(n_jobs, config, n_shards, token_epochs)
     if n_workers == 0:
@@ -1019,8 +1058,7 @@ def shard_workers(
             # without shared memory enough, the shards are computed as
             # without workers
             with contextlib.suppress(OSError):
-                workers = ShardWorkers(
-                    params, config, n_workers, n_slots=-(-n_shards // (n_workers + 1))
-                )
+                n_slots = min(SLOTS_PER_WORKER, -(-n_shards // (n_workers + 1)))
+                workers = ShardWorkers(params, config, n_workers, n_slots)
         with workers or contextlib.nullcontext() as runner:
             yield runner

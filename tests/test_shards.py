@@ -129,6 +129,29 @@ def _slow_here(monkeypatch):
     return computed_here
 
 
+def _created_blocks(monkeypatch):
+    """The names of the blocks of shared memory that skrnn creates from now on.
+
+    Only this process's: others on the machine use ``/dev/shm`` too.
+    """
+    names = []
+    original = shards_module.SharedMemory
+
+    def recording(*args, **kwargs):
+        memory = original(*args, **kwargs)
+        if kwargs.get("create"):
+            names.append(memory.name)
+        return memory
+
+    monkeypatch.setattr(shards_module, "SharedMemory", recording)
+    return names
+
+
+def _existing(names):
+    """Those of the blocks ``names`` that are still in ``/dev/shm``."""
+    return [name for name in names if os.path.exists(f"/dev/shm/{name.lstrip('/')}")]
+
+
 @pytest.mark.parametrize("dropout", [0.0, 0.4])
 def test_workers_give_the_shards_of_this_process_to_the_bit(monkeypatch, dropout):
     config, params, tasks = _problem(n_shards=4, dropout=dropout)
@@ -172,7 +195,7 @@ def test_a_workers_gradients_come_through_shared_memory(monkeypatch):
         assert len(sent) == 2
         for _, grads in sent:
             assert all(isinstance(g, shards_module._InSlot) for g in grads.values())
-        slots = workers._slot_memories[0].buf
+        slots = workers._workers[0].slot_memory.buf
         for index in (1, 3):
             for grad in results[index][1].values():
                 for array in (
@@ -203,6 +226,71 @@ def test_gradients_beyond_a_workers_slots_come_through_the_pipe(monkeypatch):
         if name != "embed.E"
     )
     assert not any(isinstance(g, shards_module._InSlot) for g in second.values())
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="Linux")
+def test_a_worker_without_shared_memory_for_its_slots_uses_the_pipe(monkeypatch):
+    # Docker's 64 MB of /dev/shm held the parameters but not the slots too:
+    # the fit had no worker at all
+    config, params, tasks = _problem(n_shards=4)
+    expected = _expected(4)
+    _slow_here(monkeypatch)
+    sent = _sent_results(monkeypatch)
+    reserved = []
+    real_fallocate = os.posix_fallocate
+
+    def space_for_the_parameters_only(fd, offset, size):
+        if reserved:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        reserved.append(size)
+        real_fallocate(fd, offset, size)
+
+    monkeypatch.setattr(os, "posix_fallocate", space_for_the_parameters_only)
+    created = _created_blocks(monkeypatch)
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        assert len(workers._workers) == 1
+        _wait_until_ready(workers)
+        _assert_same_results(workers.run(tasks), expected)
+        assert len(workers._workers) == 1
+    assert len(sent) == 2
+    for _, grads in sent:
+        assert not any(isinstance(g, shards_module._InSlot) for g in grads.values())
+    assert not _existing(created)
+
+
+def test_a_worker_has_a_few_slots_whatever_the_batch():
+    # a slot for each of its shards of a batch of 2,048 reserved 456 MB of
+    # shared memory for 67 MB of parameters
+    config, params, _ = _problem()
+    with shard_workers(params, config, 2, 64, 10**9) as workers:
+        (worker,) = workers._workers
+        n_slots = len({slot for slot, _, _ in worker.slots})
+    assert n_slots == shards_module.SLOTS_PER_WORKER
+
+
+def test_the_slots_of_a_failed_start_are_freed_at_once(monkeypatch):
+    from joblib.externals.loky import BrokenProcessPool
+
+    class Pool:
+        def __init__(self, broken):
+            self.broken = broken
+
+        def submit(self, *args):
+            if self.broken:
+                raise BrokenProcessPool("a worker of an earlier fit died")
+            return concurrent.futures.Future()  # a worker still starting
+
+    monkeypatch.setattr(
+        shards_module, "_worker_pool", lambda n_workers, renew=False: Pool(not renew)
+    )
+    created = _created_blocks(monkeypatch)
+    config, params, _ = _problem()
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        # the parameters, the slots of the failed attempt, those of the next
+        assert len(created) == 3
+        assert _existing(created) == [created[0], created[2]]
+        assert workers._workers[0].slot_memory.name == created[2]
+    assert not _existing(created)
 
 
 class _RecordingQueue:
@@ -254,9 +342,10 @@ def test_the_parameters_are_ordinary_arrays_again_after_close():
     assert params["head.W_hy"][0, 0] == before["head.W_hy"][0, 0] + 1.0
 
 
-def test_a_worker_that_dies_costs_only_itself():
+def test_a_worker_that_dies_costs_only_itself(monkeypatch):
     config, params, tasks = _problem(n_shards=4)
     expected = _expected(4)
+    created = _created_blocks(monkeypatch)
     with ShardWorkers(params, config, n_workers=1) as workers:
         _wait_until_ready(workers)
         worker = workers._workers[0]
@@ -264,6 +353,8 @@ def test_a_worker_that_dies_costs_only_itself():
         assert worker.connection.poll(30)  # the end of the pipe: dead
         results = [workers.run(tasks) for _ in range(2)]
         assert workers._workers == []
+        # its slots freed at once, not at the end of the fit
+        assert _existing(created) == [workers._memory.name]
     for result in results:
         _assert_same_results(result, expected)
     # A fit right after computes its shards to the same results (here, if
