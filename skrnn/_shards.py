@@ -740,9 +740,19 @@ class ShardWorkers:
         list of (float, dict)
             What :func:`shard_gradient` returns for each.
         """
+        results: list = [None] * len(tasks)
+        try:
+            return self._run(tasks, results)
+        except BaseException:
+            # A worker's results are views of its block: kept by the
+            # traceback, they would keep the block mapped past close().
+            results.clear()
+            raise
+
+    def _run(self, tasks: Sequence[ShardTask], results: list) -> list:
+        """:meth:`run`, its results put in ``results`` (a None for each task)."""
         self._step += 1
         self._warned = {}
-        results: list = [None] * len(tasks)
         for worker in list(self._workers):
             self._read_waiting(worker)
         free = [worker for worker in self._workers if worker.free]
@@ -755,7 +765,7 @@ class ShardWorkers:
         judged = with_workers == self._last_way and positions > 0
         self._last_way = with_workers
         if not with_workers:
-            results = [self._compute(task) for task in tasks]
+            results[:] = [self._compute(task) for task in tasks]
             if judged:
                 self._rates[False].append((time.perf_counter() - start) / positions)
             return results

@@ -883,6 +883,38 @@ def test_a_shard_that_fails_in_a_worker_raises_what_it_raises_here(monkeypatch):
     assert str(caught.value) == str(alone.value)
 
 
+@pytest.mark.parametrize("then", ["raises", "interrupted"])
+def test_a_step_that_fails_keeps_no_slot_mapped(monkeypatch, then):
+    # The views of a worker's result in the traceback kept its block mapped
+    # past close(), until another fit's.
+    config, params, tasks = _problem(n_shards=4)
+    if then == "raises":
+        tasks[3].ids[0, 0] = config.n_vocab  # no such word: the worker's second
+    _slow_here(monkeypatch)
+    sent = _sent_results(monkeypatch)
+    if then == "interrupted":
+        original = ShardWorkers._read
+
+        def read_then_interrupted(self, worker, results=None):
+            original(self, worker, results)
+            if sent:  # ^C once the worker's first result is read
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(ShardWorkers, "_read", read_then_interrupted)
+    created = _created_blocks(monkeypatch)
+    workers = ShardWorkers(params, config, n_workers=1)
+    with pytest.raises((IndexError, KeyboardInterrupt)) as caught, workers:
+        _wait_until_ready(workers)
+        slots = workers._workers[0].slot_memory.name
+        workers.run(tasks)
+    assert caught.traceback  # kept, as an interrupted fit keeps it
+    assert len(sent) == 1
+    assert not _existing(created)
+    # (a shard that raises here keeps the parameters' block mapped: its
+    # frames in the traceback hold them)
+    assert slots not in [memory.name for memory in shards_module._LINGERING]
+
+
 def test_a_worker_that_cannot_send_a_result_is_dropped_at_once(monkeypatch):
     # Its sender thread died (an exception other than OSError), and this
     # process waited for the result until the timeout.
