@@ -512,6 +512,8 @@ _WARNING_REGISTRY: dict = {}
 def _send_all(connection, outbox: queue.SimpleQueue) -> None:
     """Send the messages put in ``outbox`` until None; shut the pipe on a failure.
 
+    A message of bytes (a memoryview) is sent as it is: pickled already.
+
     A message that cannot be sent (the pipe broke, or the message cannot be
     pickled) ends the sending, and the pipe is shut: the other process
     finds it closed at once and stops using this one, rather than waiting
@@ -520,7 +522,10 @@ def _send_all(connection, outbox: queue.SimpleQueue) -> None:
     """
     try:
         while (message := outbox.get()) is not None:
-            connection.send(message)
+            if isinstance(message, (bytes, memoryview)):
+                connection.send_bytes(message)
+            else:
+                connection.send(message)
     except (OSError, ValueError):
         _shut(connection)
     except BaseException:
@@ -879,7 +884,9 @@ class ShardWorkers:
                 self._drop(worker)
                 return
         else:
-            worker.outbox.put(message)
+            # pickled already (the thread sends the bytes), or the thread
+            # says why it cannot be
+            worker.outbox.put(message if data is None else data)
         worker.step = self._step
         worker.pending = {i for i, _ in shards}
         worker.slot_of = {i: slot for slot, (i, _) in enumerate(shards)}

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import warnings
+from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 import pytest
@@ -319,9 +320,20 @@ def test_small_messages_go_down_the_pipe_at_once_others_through_the_thread(
         if not direct:
             worker.direct_bytes = 10  # less than any message
         worker.outbox = _RecordingQueue(worker.outbox)
+        pickled = []
+        original = ForkingPickler.dumps
+
+        def dumps(obj, *args, **kwargs):
+            pickled.append(obj)
+            return original(obj, *args, **kwargs)
+
+        monkeypatch.setattr(ForkingPickler, "dumps", dumps)
         _assert_same_results(workers.run(tasks), expected)
         assert len(worker.outbox.put_items) == (0 if direct else 1)
         assert len(workers._workers) == 1
+        # the step's message pickled once, whichever way it went
+        step = (workers._step, [(1, tasks[1]), (3, tasks[3])])
+        assert pickled.count(step) == 1
 
 
 def test_the_parameters_are_ordinary_arrays_again_after_close():
