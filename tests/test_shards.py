@@ -185,10 +185,12 @@ def test_a_workers_gradients_come_through_shared_memory(monkeypatch):
     expected = _expected(4)
     _slow_here(monkeypatch)
     sent = _sent_results(monkeypatch)
-    blocks = _shared_blocks()
+    created = _created_blocks(monkeypatch)
     with ShardWorkers(params, config, n_workers=1) as workers:
         _wait_until_ready(workers)
-        assert len(_shared_blocks() - blocks) == 2  # the parameters, the slots
+        # the parameters, the slots
+        assert _existing(created) == created
+        assert created == [workers._memory.name, workers._workers[0].slot_memory.name]
         results = workers.run(tasks)
         _assert_same_results(results, expected)
         # the worker's two shards: no array through the pipe, and what this
@@ -204,7 +206,7 @@ def test_a_workers_gradients_come_through_shared_memory(monkeypatch):
                 ):
                     assert np.shares_memory(array, slots)
                     assert not array.flags.writeable
-    assert _shared_blocks() <= blocks
+    assert not _existing(created)
 
 
 def test_gradients_beyond_a_workers_slots_come_through_the_pipe(monkeypatch):
@@ -393,10 +395,6 @@ def test_joblib_calls_after_workers_run_on_joblibs_pool():
     assert Parallel(n_jobs=2)(delayed(abs)(-k) for k in range(4)) == [0, 1, 2, 3]
 
 
-def _shared_blocks():
-    return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
-
-
 def test_without_shared_memory_the_shards_are_computed_as_without_workers(
     monkeypatch,
 ):
@@ -419,11 +417,11 @@ def test_shared_memory_that_cannot_be_reserved_is_not_used(monkeypatch):
     monkeypatch.setattr(os, "posix_fallocate", no_space)
     config, params, _ = _problem()
     before = dict(params)
-    blocks = _shared_blocks()
+    created = _created_blocks(monkeypatch)
     with shard_workers(params, config, 2, 4, 10**9) as workers:
         assert workers is None
     assert all(params[name] is value for name, value in before.items())
-    assert _shared_blocks() <= blocks
+    assert created and not _existing(created)
 
 
 def test_an_interrupt_while_workers_start_keeps_no_shared_memory(monkeypatch):
@@ -433,13 +431,13 @@ def test_an_interrupt_while_workers_start_keeps_no_shared_memory(monkeypatch):
     monkeypatch.setattr(ShardWorkers, "_start_workers", interrupted)
     config, params, _ = _problem()
     before = {name: value.copy() for name, value in params.items()}
-    blocks = _shared_blocks()
+    created = _created_blocks(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         ShardWorkers(params, config, n_workers=1)
     for name, value in params.items():
         assert value.base is None
         assert_array_equal(value, before[name])
-    assert _shared_blocks() <= blocks
+    assert created and not _existing(created)
 
 
 #: A fit whose parameters (32 MB) exceed the free shared memory (8 MB).
@@ -1010,7 +1008,7 @@ def test_an_interrupt_while_closing_still_closes(monkeypatch, where):
     # views of the shared memory, and the memory and the worker were kept.
     config, params, _ = _problem()
     before = {name: value.copy() for name, value in params.items()}
-    blocks = _shared_blocks()
+    created = _created_blocks(monkeypatch)
     workers = ShardWorkers(params, config, n_workers=1)
     try:
         _wait_until_ready(workers)
@@ -1028,7 +1026,7 @@ def test_an_interrupt_while_closing_still_closes(monkeypatch, where):
         for name, value in params.items():
             assert value.base is None
             assert_array_equal(value, before[name])
-        assert _shared_blocks() <= blocks
+        assert len(created) == 2 and not _existing(created)
         assert workers._workers == []
         worker.future.result(timeout=30)  # it ended, free for the next fit
     finally:
