@@ -345,7 +345,7 @@ def run_cv(corpus, models, tuned, folds, quick, jobs, data_dir=None):
     by_model = {name: [] for name in models}
     for (name, fold, *_), result in zip(tasks, results, strict=True):
         by_model[name].append(progress(f"{corpus} fold {fold}/{folds}", name, result))
-    return by_model, f"{len(y):,} sentences, {folds} folds"
+    return by_model, f"{len(y):,} documents, {folds} folds"
 
 
 def train_test(corpus, quick):

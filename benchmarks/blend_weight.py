@@ -10,8 +10,9 @@ geometric).  Where the network overfits a small training set, its confident
 log-probabilities can pull the blend far below the companion alone.  For
 each corpus this fits the defaults (``random_state=0``) on nine tenths of the
 training documents (stratified; the held-out part has one document of every
-class at least, so a seventh of ``topics200``'s), then reports on the test documents: the
-network alone, the companion alone, the fixed blend, and the blend whose
+class at least, so a seventh of ``topics200``'s), then reports on the test
+documents: the network alone, the companion alone, the fixed blend, and the
+blend whose
 weight (among :data:`WEIGHTS`) has the least log-loss on the held-out
 tenth; beside them the defaults fitted on all the training documents, and
 TF-IDF (1-2 grams, sublinear) + LogisticRegression (C=10).  A first look at

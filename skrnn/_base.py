@@ -858,7 +858,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             scaling = TargetScaling.fit(np.reshape(y, (len(y), -1)), sample_weight)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         vectorizer = self._make_vectorizer()
-        vectorizer._validate_params()
+        # (its parameters are the estimator's own, validated by fit)
         sequences = vectorizer._fit_transform_whole(documents)
         _check_tokens(vectorizer, sequences)
         vectors = self._pretrained_vectors(vectorizer.vocabulary_)
