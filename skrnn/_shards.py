@@ -69,6 +69,7 @@ __all__ = [
     "ShardTask",
     "ShardWorkers",
     "n_shard_workers",
+    "release_lingering",
     "shard_gradient",
     "shard_workers",
 ]
@@ -167,7 +168,7 @@ def _allocate(size: int) -> SharedMemory:
     try:
         if fd >= 0 and hasattr(os, "posix_fallocate"):
             os.posix_fallocate(fd, 0, size)
-    except OSError:
+    except BaseException:  # an interrupt too: a large block takes a while
         memory.close()
         memory.unlink()
         raise
@@ -343,6 +344,15 @@ def _free(memory: SharedMemory) -> None:
 def _close(memory: SharedMemory) -> None:
     """Unmap ``memory``, or if arrays still use it, once they no longer do."""
     _LINGERING.append(memory)
+    release_lingering()
+
+
+def release_lingering() -> None:
+    """Unmap the shared memory of :data:`_LINGERING` that no array uses now.
+
+    Called by :func:`_close`, and once an interrupted fit's traceback, whose
+    frames held views of its workers' results, is gone.
+    """
     for kept in list(_LINGERING):
         with contextlib.suppress(BufferError):
             kept.close()
@@ -719,12 +729,13 @@ class ShardWorkers:
                     None if memory is None else memory.name,
                     slot_layout,
                 )
+                # (its sender thread may fail to start, or be interrupted)
+                self._workers.append(_Worker(here, there, future, slots, memory))
             except BaseException:
                 slots = {}
                 if memory is not None:
                     _free(memory)
                 raise
-            self._workers.append(_Worker(here, there, future, slots, memory))
 
     def __enter__(self) -> "ShardWorkers":
         return self

@@ -39,6 +39,7 @@ from ._shards import (
     ShardTask,
     ShardWorkers,
     _interrupts_held,
+    release_lingering,
     shard_gradient,
     shard_workers,
 )
@@ -770,7 +771,9 @@ def fit_epochs(
             )
     except KeyboardInterrupt:
         state.interrupted = True
-        return False
+    # the interrupted step's traceback held views of the workers' results
+    release_lingering()
+    return False
 
 
 def _fit_epochs(

@@ -14,6 +14,8 @@ import threading
 import time
 import warnings
 from multiprocessing.reduction import ForkingPickler
+from multiprocessing.shared_memory import SharedMemory
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -149,8 +151,20 @@ def _created_blocks(monkeypatch):
 
 
 def _existing(names):
-    """Those of the blocks ``names`` that are still in ``/dev/shm``."""
-    return [name for name in names if os.path.exists(f"/dev/shm/{name.lstrip('/')}")]
+    """Those of the blocks ``names`` that still exist (are not unlinked).
+
+    Attached by name, which works where blocks are not files of ``/dev/shm``
+    (macOS) too.
+    """
+    existing = []
+    for name in names:
+        try:
+            memory = SharedMemory(name=name)
+        except FileNotFoundError:
+            continue
+        memory.close()
+        existing.append(name)
+    return existing
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.4])
@@ -294,6 +308,78 @@ def test_the_slots_of_a_failed_start_are_freed_at_once(monkeypatch):
         assert _existing(created) == [created[0], created[2]]
         assert workers._workers[0].slot_memory.name == created[2]
     assert not _existing(created)
+
+
+def test_the_slots_of_a_worker_that_fails_to_start_are_freed(monkeypatch):
+    # Regression: a worker whose sender thread could not start (or a ^C
+    # while it started) left its slots' block in /dev/shm until the process
+    # ended, since no worker held it.
+    class Pool:
+        def submit(self, *args):
+            return concurrent.futures.Future()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        shards_module, "_worker_pool", lambda n_workers, renew=False: Pool()
+    )
+    monkeypatch.setattr(shards_module, "_Worker", interrupted)
+    created = _created_blocks(monkeypatch)
+    config, params, _ = _problem()
+    with pytest.raises(KeyboardInterrupt):
+        ShardWorkers(params, config, n_workers=1)
+    assert len(created) == 2  # the parameters and the worker's slots
+    assert not _existing(created)
+
+
+def test_an_interrupted_fit_unmaps_the_slots_its_step_read(monkeypatch):
+    # Regression: a ^C while the step summed its workers' results (their
+    # views in the traceback's frames) left the slots' block mapped, its
+    # pages held, until some later fit closed its own workers: fit_epochs
+    # now unmaps it once the interrupt is handled.
+    from skrnn import _training as training_module
+
+    monkeypatch.setattr(shards_module, "_LINGERING", [])
+    config, params, tasks = _problem(n_shards=4)
+    _slow_here(monkeypatch)
+
+    def step(workers):
+        results = workers.run(tasks)
+        assert any(  # views of the worker's slots
+            isinstance(value, np.ndarray) and not value.flags.owndata
+            for _, grads in results
+            for value in grads.values()
+        )
+        raise KeyboardInterrupt  # while the results are summed
+
+    def interrupted_epochs(*args, workers, **kwargs):
+        _wait_until_ready(workers)
+        step(workers)
+
+    def with_a_worker(*args, **kwargs):
+        return ShardWorkers(params, config, n_workers=1)
+
+    monkeypatch.setattr(training_module, "shard_workers", with_a_worker)
+    monkeypatch.setattr(training_module, "_fit_epochs", interrupted_epochs)
+    monkeypatch.setattr(training_module, "takes_per_sample_steps", lambda *a: False)
+    monkeypatch.setattr(training_module, "_n_shards", lambda *a: 4)
+    state = training_module.TrainingState()
+    train = SimpleNamespace(lengths=np.ones(4, int))
+    stopped = training_module.fit_epochs(
+        params,
+        None,
+        train,
+        config,
+        SimpleNamespace(n_jobs=2),
+        state,
+        None,
+        max_epochs=1,
+        tol=0,
+        n_iter_no_change=1,
+    )
+    assert not stopped and state.interrupted
+    assert shards_module._LINGERING == []
 
 
 class _RecordingQueue:
