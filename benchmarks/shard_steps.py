@@ -425,11 +425,9 @@ def concurrent(names, repeats: int, rounds: int = 5) -> None:
     import multiprocessing
 
     from threadpoolctl import threadpool_limits
-    from two_cores import halves, make_batches, shared_params
+    from two_cores import network_and_batches
 
     from skrnn import SequenceVectorizer
-    from skrnn.nn import NetworkConfig
-    from skrnn.nn._network import init_params
 
     if "fork" not in multiprocessing.get_all_start_methods():
         print("(no fork here: --concurrent skipped)")
@@ -441,19 +439,9 @@ def concurrent(names, repeats: int, rounds: int = 5) -> None:
     configs = bench_configs()
     rows = []
     for name in names:
-        cfg = configs[name].params
-        rng = np.random.default_rng(0)
-        config = NetworkConfig(
-            n_vocab=n_vocab,
-            n_outputs=2,
-            cell=cfg["cell"],
-            hidden_size=cfg["hidden_size"],
-            embedding_dim=cfg["embedding_dim"],
-            pooling=cfg["pooling"],
+        config, params, _, split = network_and_batches(
+            configs[name].params, pool, n_vocab, 10
         )
-        params = shared_params(init_params(config, rng, np.dtype(np.float32)))
-        batches = make_batches(cfg, pool, n_vocab, 10, rng)
-        split = [halves(batch) for batch in batches]
         mine = [first for first, _ in split]
         theirs = [second for _, second in split]
         context = multiprocessing.get_context("fork")

@@ -151,8 +151,8 @@ def halves(batch):
     ]
 
 
-def gradient_scaling(cfg, lengths_pool, n_vocab, repeats, n_batches):
-    """Least seconds per batch of each way to compute one batch's gradient."""
+def network_and_batches(cfg, lengths_pool, n_vocab, n_batches):
+    """A configuration's network (its weights shared), batches, and their halves."""
     rng = np.random.default_rng(0)
     config = NetworkConfig(
         n_vocab=n_vocab,
@@ -164,7 +164,14 @@ def gradient_scaling(cfg, lengths_pool, n_vocab, repeats, n_batches):
     )
     params = shared_params(init_params(config, rng, np.dtype(np.float32)))
     batches = make_batches(cfg, lengths_pool, n_vocab, n_batches, rng)
-    split = [halves(batch) for batch in batches]
+    return config, params, batches, [halves(batch) for batch in batches]
+
+
+def gradient_scaling(cfg, lengths_pool, n_vocab, repeats, n_batches):
+    """Least seconds per batch of each way to compute one batch's gradient."""
+    config, params, batches, split = network_and_batches(
+        cfg, lengths_pool, n_vocab, n_batches
+    )
 
     def grad(part):
         return loss_and_grad(params, *part, config)
