@@ -95,9 +95,10 @@ def read_text(path: str | os.PathLike, *, source: str | None = None) -> str:
     Gzip data (a name ending with ``.gz``, or the gzip signature at the
     start, as on a piped standard input) is decompressed first. A UTF-8 byte
     order mark is dropped; a UTF-16 or UTF-32 one makes the file read in that
-    encoding. Bytes that are not valid UTF-8 make the whole file
-    read as Latin-1, which never fails (the encoding of the original movie
-    review files).
+    encoding, and so does UTF-16 without one, whose text of Latin letters
+    holds a NUL byte beside each of them. Bytes that are not valid UTF-8 make
+    the whole file read as Latin-1, which never fails (the encoding of the
+    original movie review files).
 
     Parameters
     ----------
@@ -134,10 +135,38 @@ def read_text(path: str | os.PathLike, *, source: str | None = None) -> str:
                     f"{encoding.upper()} but is not valid {encoding.upper()} "
                     f"({exc.reason} at byte {exc.start}); save it again as UTF-8"
                 ) from exc
+    if (text := _utf16_without_bom(data)) is not None:
+        return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+#: Bytes of a file that :func:`_utf16_without_bom` looks at.
+_SNIFF_BYTES = 4096
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """The text of UTF-16 data without a byte order mark, or None.
+
+    Text in the Latin script encoded so has a NUL byte beside each
+    character: most of one half of the bytes (the odd ones little-endian,
+    the even ones big-endian) are NUL and none of the other. UTF-8 and
+    Latin-1 text holds no NUL; data that the pattern fits but does not
+    decode is left to them.
+    """
+    sample = data[: _SNIFF_BYTES - _SNIFF_BYTES % 2]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= len(zeros) / 2 and not other.count(0):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 #: Byte order marks of the encodings a file is read in instead of UTF-8 (as

@@ -43,6 +43,31 @@ def test_read_text_decodes_utf16_and_utf32_by_their_bom(tmp_path, encoding):
     assert read_text(path) == text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_read_text_decodes_utf16_without_a_bom(tmp_path, encoding):
+    # Regression (a prober's): UTF-16 without a byte order mark was read as
+    # UTF-8 with a NUL beside every character, and a table of it failed with
+    # "line 14: expected at least 2 fields".
+    path = tmp_path / "x.csv"
+    text = "text,label\ngood caf\xe9 \u263a,pos\n" + "bad film,neg\n" * 20
+    path.write_bytes(text.encode(encoding))
+    assert read_text(path) == text
+    documents, labels = read_table(read_text(path), "x.csv")
+    assert documents[0] == "good caf\xe9 \u263a" and labels[-1] == "neg"
+
+
+def test_read_text_leaves_text_without_the_utf16_pattern_alone(tmp_path):
+    path = tmp_path / "x.txt"
+    for data, text in [
+        (b"good\x00film\n", "good\x00film\n"),  # one NUL, in UTF-8 text
+        ("caf\xe9\n".encode("latin-1"), "caf\xe9\n"),
+        ("\u263a\u263a\n".encode(), "\u263a\u263a\n"),
+        (b"a\x00\x00\x00b\x00\x00\x00", "a\x00\x00\x00b\x00\x00\x00"),  # UTF-32
+    ]:
+        path.write_bytes(data)
+        assert read_text(path) == text
+
+
 def test_read_text_names_a_file_that_its_bom_does_not_fit(tmp_path):
     path = tmp_path / "x.tsv"
     path.write_bytes("\ufeffgood\n".encode("utf-16-le") + b"\x00")
