@@ -791,7 +791,13 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         high = max_df if isinstance(max_df, Integral) else max_df * n_documents
         low = min_df if isinstance(min_df, Integral) else min_df * n_documents
         if high < low:
-            raise ValueError("max_df corresponds to < documents than min_df")
+            # scikit-learn's words first, then what they mean here
+            raise ValueError(
+                "max_df corresponds to < documents than min_df: "
+                f"max_df={max_df!r} keeps the words of at most {high:g} of the "
+                f"{n_documents} documents, min_df={min_df!r} those of at least "
+                f"{low:g}; raise max_df or lower min_df"
+            )
 
         for word in doc_counts:
             if not isinstance(word, str):

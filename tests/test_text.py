@@ -556,6 +556,13 @@ def test_max_df_below_min_df_raises_as_sklearn():
         SequenceVectorizer(min_df=3, max_df=2).fit(CORPUS)
 
 
+def test_max_df_below_min_df_says_what_each_keeps():
+    # Regression (a prober's): scikit-learn's message alone did not say
+    # which documents either bound meant, e.g. for max_df=0.0.
+    with pytest.raises(ValueError, match=r"max_df=0\.0 keeps .* at most 0 of the 2"):
+        SequenceVectorizer(max_df=0.0).fit(["a b", "c d"])
+
+
 @pytest.mark.parametrize("method", ["fit", "fit_transform"])
 def test_fit_on_no_documents_raises(method):
     with pytest.raises(ValueError, match="X is empty: at least one document"):
