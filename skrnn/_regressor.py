@@ -66,6 +66,27 @@ class _Losses(Mapping):
 LOSSES: Mapping[str, str] = _Losses()
 
 
+def _check_magnitude(y: np.ndarray, dtype: np.dtype, *, centred: bool) -> None:
+    """Refuse targets whose squares ``dtype`` cannot hold.
+
+    ``centred``: the loss takes targets of any sign, which the message's
+    StandardScaler gives (the Poisson deviance refuses negative ones).
+    """
+    largest = np.abs(y).max(initial=0.0)
+    if largest <= np.sqrt(np.finfo(dtype).max):
+        return
+    if centred:
+        how, scaler = "", "StandardScaler"
+    else:
+        how, scaler = " down, keeping their sign", "MaxAbsScaler"
+    raise ValueError(
+        f"y holds values as large as {largest:.3g}, too large for "
+        f"training in {dtype.name}. Scale the targets{how}, e.g. with "
+        f"TransformedTargetRegressor(regressor, transformer={scaler}())"
+        + (", or pass dtype=numpy.float64." if dtype != np.float64 else ".")
+    )
+
+
 def loss_of_head(head: str) -> str:
     """The ``loss`` whose head is ``head``: what a regressor of it was fitted with."""
     return "squared_error" if head == "identity" else head
@@ -395,23 +416,15 @@ dtype : see RNNTextClassifier
                 f"y must have shape (n_samples,) or (n_samples, n_outputs); "
                 f"got {y.shape}."
             )
-        check = get_head(LOSSES[self.loss]).check_y
-        if check is not None:
-            check(y.reshape(len(y), -1))
+        head = get_head(LOSSES[self.loss])
+        if head.check_y is not None:
+            head.check_y(y.reshape(len(y), -1))
         dtype = self._check_dtype()
-        largest = np.abs(y).max(initial=0.0)
-        if largest > np.sqrt(np.finfo(dtype).max):
-            if self.loss == "squared_error":
-                how, scaler = "", "StandardScaler"
-            else:
-                # not standardised: the Poisson deviance refuses negative targets
-                how, scaler = " down, keeping their sign", "MaxAbsScaler"
-            raise ValueError(
-                f"y holds values as large as {largest:.3g}, too large for "
-                f"training in {dtype.name}. Scale the targets{how}, e.g. with "
-                f"TransformedTargetRegressor(regressor, transformer={scaler}())"
-                + (", or pass dtype=numpy.float64." if dtype != np.float64 else ".")
-            )
+        if head.standardize_y:
+            # trained on in units of its spread, computed in float64
+            _check_magnitude(y, np.dtype(np.float64), centred=True)
+        else:
+            _check_magnitude(y, dtype, centred=False)
         return y
 
     def _new_outputs(self, y, classes):
@@ -443,9 +456,23 @@ dtype : see RNNTextClassifier
                 f"{model.config.n_outputs}; {TRAIN_ANEW} one."
             )
         targets = y.reshape(len(y), n_outputs)
-        if model.target_scaling is not None:
-            targets = model.target_scaling.transform(targets)
-        return targets.astype(model.weights["head.b_y"].dtype)
+        dtype = model.weights["head.b_y"].dtype
+        if model.target_scaling is None:
+            # (a model of a head without standardize_y, or saved before it)
+            _check_magnitude(targets, dtype, centred=self.loss == "squared_error")
+            return targets.astype(dtype)
+        targets = model.target_scaling.transform(targets)
+        largest = np.abs(targets).max(initial=0.0)
+        if largest > np.sqrt(np.finfo(dtype).max):
+            # a warm start or later partial_fit call: a first fit's are ~1
+            raise ValueError(
+                f"The targets of this call lie up to {largest:.3g} standard "
+                "deviations from the mean of those the model's standardization "
+                "was fitted on, in its first fit or partial_fit call: too far "
+                f"to train on in {dtype.name}. Make the first call's targets "
+                "span the range of the others, or fit on all the data at once."
+            )
+        return targets.astype(dtype)
 
     def _training_weights(self, y, sample_weight):
         return sample_weight

@@ -454,18 +454,43 @@ def test_bad_targets_are_clear_errors(y, match):
         RNNTextRegressor(**FAST).fit(X, y)
 
 
-@pytest.mark.parametrize(
-    ("scale", "dtype"), [(1e20, np.float32), (1e39, np.float32), (1e300, np.float64)]
-)
-def test_targets_whose_squares_overflow_are_a_clear_error(scale, dtype):
-    # Regression: training "diverged" and blamed the learning rate (1e39 even
-    # became inf in float32, silently).
-    reg = RNNTextRegressor(**FAST, dtype=dtype)
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_targets_whose_squares_overflow_are_a_clear_error(loss, dtype):
+    # Regression: training "diverged" and blamed the learning rate.
+    reg = RNNTextRegressor(**FAST, loss=loss, dtype=dtype)
     with pytest.raises(ValueError, match=r"y holds values as large as .*Scale"):
-        reg.fit(X, scale * Y)
+        reg.fit(X, 1e300 * np.abs(Y))
     assert not hasattr(reg, "weights_")
-    if dtype == np.float32:
-        reg.set_params(dtype=np.float64).fit(X, 1e20 * Y)
+
+
+def test_float32_trains_on_huge_targets_since_they_are_standardized_in_float64():
+    # A prober's finding: targets past 1.8e19 (float32's square root of its
+    # largest) were refused, "too large for training in float32", though the
+    # squared error trains on them standardized in float64 (and 1e39 is no
+    # float32 at all), as a fit on y predicts in other units.
+    reg = RNNTextRegressor(**LEARNS, dtype=np.float32)
+    expected = reg.fit(X, Y).predict(X)
+    for unit in (1e20, 1e39, 1e100):
+        assert_allclose(reg.fit(X, unit * Y).predict(X) / unit, expected, rtol=1e-5)
+    # the Poisson deviance trains on them unstandardized, in float32
+    reg.set_params(loss="poisson")
+    with pytest.raises(ValueError, match=r"as large as 2e.*float32.*MaxAbsScaler"):
+        reg.fit(X, 1e20 * np.abs(Y))
+
+
+def test_later_targets_too_far_from_the_first_calls_for_the_dtype_are_an_error():
+    # Once standardized by the first call's scale, a later call's targets
+    # 1e25 times as large overflowed float32 ("Training diverged", blaming
+    # the learning rate); the model is kept.
+    for reg in (
+        RNNTextRegressor(**FAST).partial_fit(X, Y),
+        RNNTextRegressor(**FAST, warm_start=True).fit(X, Y),
+    ):
+        fitted = reg.predict(X)
+        with pytest.raises(ValueError, match=r"standard deviations.*too far.*float32"):
+            (reg.partial_fit if reg.warm_start is False else reg.fit)(X, 1e25 * Y)
+        assert_array_equal(reg.predict(X), fitted)
 
 
 def test_targets_from_an_iterator_are_read_as_a_list():
