@@ -711,8 +711,9 @@ def check_output(output: str, inputs: Sequence[str | os.PathLike]) -> None:
     """Check, before training, that the model can be saved at ``output``.
 
     The output must not be a folder or one of the input files (writing the
-    model would destroy them), and its folder must exist and take a new
-    file: a temporary one is made and removed there, as saving will.
+    model would destroy them), nor a read-only file, and its folder must
+    exist and take a new file: a temporary one is made and removed there, as
+    saving will.
 
     Raises
     ------
@@ -752,6 +753,12 @@ def check_output(output: str, inputs: Sequence[str | os.PathLike]) -> None:
             f"cannot save to {output}: cannot write in the folder {folder} "
             f"({_reason(exc)})"
         ) from exc
+    from ._persistence import _check_replaceable
+
+    try:
+        _check_replaceable(path)
+    except OSError as exc:
+        raise CommandError(f"cannot save to {output}: {_reason(exc)}") from exc
 
 
 def _embeddings_error(path: str | os.PathLike, exc: OSError) -> CommandError:

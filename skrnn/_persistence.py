@@ -423,7 +423,9 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     OSError
         If the file cannot be written, such as when the disk is full or the
         folder is not writable (the temporary file needs a writable
-        folder). A file already at the path is left as it was.
+        folder), or :class:`PermissionError` if the file at the path is
+        read-only (no one may write it, or you may not). A file already at
+        the path is left as it was.
     ValueError
         If a string of the model holds a UTF-16 surrogate pair as two code
         points, which a JSON reader would read back as one character (a
@@ -604,9 +606,9 @@ def _write_atomically(
     fails, Ctrl-C included; a process killed during the write leaves it
     behind, named ``.<name>.<random>.tmp``, and the old file intact. The new
     file has the permissions of the file it replaces, or those that
-    ``open(path, "wb")`` would give it. A path that is not a regular file (a
-    device such as ``/dev/stdout``, a named pipe) cannot be replaced and is
-    written in place.
+    ``open(path, "wb")`` would give it; a read-only file is not replaced. A
+    path that is not a regular file (a device such as ``/dev/stdout``, a
+    named pipe) cannot be replaced and is written in place.
     """
     if os.fspath(path).endswith(_SEPARATORS):
         # As open() does: realpath would drop the separator and write a file
@@ -625,6 +627,7 @@ def _write_atomically(
         with open(target, "wb") as opened:
             write(opened)
         return
+    _check_replaceable(path)
     folder, name = os.path.split(target)
     temporary = os.path.join(folder, f".{name[:200]}.{secrets.token_hex(6)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -650,6 +653,29 @@ def _write_atomically(
         _remove(temporary)
         raise
     _sync_folder(folder)
+
+
+def _check_replaceable(path: str | os.PathLike) -> None:
+    """Raise PermissionError if the regular file at ``path`` is read-only.
+
+    :func:`os.replace` needs only the folder's permission: a file made
+    read-only to keep it is kept, as ``open(path, "wb")`` would keep it
+    (and for root too, who may open it, when no one has write permission).
+    """
+    target = os.path.realpath(path)
+    try:
+        existing = os.stat(target)
+    except OSError:
+        return
+    if stat.S_ISREG(existing.st_mode) and not (
+        existing.st_mode & 0o222 and os.access(target, os.W_OK)
+    ):
+        raise PermissionError(
+            errno.EACCES,
+            "Permission denied: the file is read-only, and was kept; make it "
+            "writable (chmod u+w) or save under another name",
+            os.fspath(path),
+        )
 
 
 #: What ends a path that names a folder.

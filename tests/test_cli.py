@@ -797,6 +797,25 @@ def test_train_checks_the_folder_is_writable_before_training(
     assert_one_line_error(err, f"cannot save to {output}", "cannot write in the folder")
 
 
+def test_train_refuses_a_read_only_output_before_training(
+    capsys, monkeypatch, data_csv, tmp_path
+):
+    # A prober's finding: the model replaced a read-only file at -o.
+    from skrnn import RNNTextClassifier
+
+    def fit(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(RNNTextClassifier, "fit", fit)
+    output = tmp_path / "model.skrnn"
+    output.write_bytes(b"kept")
+    output.chmod(0o444)
+    code, out, err = run(capsys, "train", data_csv, "-o", str(output), *FAST)
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, f"cannot save to {output}", "read-only")
+    assert output.read_bytes() == b"kept"
+
+
 @pytest.mark.parametrize("command", ["train", "predict"])
 def test_memory_error_is_one_line(capsys, monkeypatch, model, data_csv, command):
     # Regression: a traceback (--hidden-size 100000000, a 40 MB line).

@@ -873,6 +873,26 @@ def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
     assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
 
 
+def test_save_keeps_a_read_only_file(tmp_path):
+    # A prober's finding: os.replace needs only the folder's permission, so
+    # save replaced a model made read-only to keep it (open(path, "wb"),
+    # pickle and joblib refuse), through a symbolic link too.
+    path = tmp_path / "model.skrnn"
+    before = _model_at(path)
+    path.chmod(0o444)
+    link = tmp_path / "link.skrnn"
+    link.symlink_to(path)
+    for where in (path, link):
+        with pytest.raises(PermissionError, match="read-only") as info:
+            skrnn.save(_fit(hidden_size=5), where)
+        assert info.value.filename == str(where)
+        assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.skrnn", "model.skrnn"]
+    path.chmod(0o644)
+    skrnn.save(_fit(hidden_size=5), path)
+    assert path.read_bytes() != before
+
+
 def test_save_to_a_missing_folder_names_the_path(tmp_path):
     path = tmp_path / "missing" / "model.skrnn"
     with pytest.raises(FileNotFoundError) as info:
