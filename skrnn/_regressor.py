@@ -75,6 +75,9 @@ def _check_magnitude(y: np.ndarray, dtype: np.dtype, *, centred: bool) -> None:
     largest = np.abs(y).max(initial=0.0)
     if largest <= np.sqrt(np.finfo(dtype).max):
         return
+    if np.isnan(largest) or np.isinf(largest):
+        # only under assume_finite=True, which skips check_array's test
+        raise ValueError("y holds NaN or infinity; drop or fill those targets.")
     if centred:
         how, scaler = "", "StandardScaler"
     else:

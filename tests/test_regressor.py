@@ -19,6 +19,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -462,6 +463,19 @@ def test_targets_whose_squares_overflow_are_a_clear_error(loss, dtype):
     with pytest.raises(ValueError, match=r"y holds values as large as .*Scale"):
         reg.fit(X, 1e300 * np.abs(Y))
     assert not hasattr(reg, "weights_")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_targets_under_assume_finite_say_so(value):
+    # A prober's finding: scikit-learn's assume_finite=True skips the check,
+    # and the fit "diverged" (NaN) or said y was "too large" (inf).
+    targets = Y.copy()
+    targets[2] = value
+    with (
+        config_context(assume_finite=True),
+        pytest.raises(ValueError, match="y holds NaN or infinity"),
+    ):
+        RNNTextRegressor(**FAST).fit(X, targets)
 
 
 def test_float32_trains_on_huge_targets_since_they_are_standardized_in_float64():

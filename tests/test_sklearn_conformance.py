@@ -389,6 +389,20 @@ def test_sample_weight_of_the_wrong_shape_is_an_error(estimator):
         cls(**FAST).fit(X_TEXT, y, sample_weight=np.ones(3))
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_sample_weight_under_assume_finite_says_so(value, estimator):
+    # A prober's finding: scikit-learn's assume_finite=True skips the check,
+    # and the error said the weights "sum to more than float32 can hold".
+    cls, y = estimator
+    weights = np.ones(len(y))
+    weights[2] = value
+    with (
+        config_context(assume_finite=True),
+        pytest.raises(ValueError, match="sample_weight holds NaN or infinity"),
+    ):
+        cls(**FAST).fit(X_TEXT, y, sample_weight=weights)
+
+
 # ------------------------------------------------------ pipelines
 
 
