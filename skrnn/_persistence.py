@@ -949,12 +949,16 @@ def _storable_vocabulary(vocabulary: Any, what: str) -> Any:
 def _encode_classes(classes: np.ndarray) -> tuple[np.ndarray, bool]:
     """``classes_`` as an array npz stores without pickle, and whether it was object."""
     as_object = classes.dtype == object
-    array = np.asarray(classes.tolist()) if as_object else classes
+    labels = classes.tolist()
+    if as_object:
+        # numpy's str scalars (a subclass of str, equal to theirs) as str
+        labels = [str(c) if isinstance(c, np.str_) else c for c in labels]
+    array = np.asarray(labels) if as_object else classes
     if (
         array.ndim != 1
         or array.dtype.kind not in _CLASS_KINDS
-        or array.tolist() != classes.tolist()
-        or [type(c) for c in array.tolist()] != [type(c) for c in classes.tolist()]
+        or array.tolist() != labels
+        or [type(c) for c in array.tolist()] != [type(c) for c in labels]
     ):
         raise TypeError(
             f"Cannot save a model with the class labels {classes.tolist()[:5]!r}: "

@@ -184,6 +184,19 @@ def test_round_trip_keeps_the_labels(y):
     assert_array_equal(loaded.decision_function(X), model.decision_function(X))
 
 
+def test_round_trip_of_labels_that_are_numpy_strings_in_an_object_array():
+    # A prober's finding: fit took them (numpy.str_ is a str), and save
+    # refused them after training, "a plain array of ... strings".
+    y = np.array([np.str_(label) for label in Y], dtype=object)
+    model = _fit(y=y)
+    loaded = _round_trip(model)
+    assert loaded.classes_.dtype == object
+    assert loaded.classes_.tolist() == model.classes_.tolist()
+    assert [type(c) for c in loaded.classes_] == [str, str]
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
 def test_round_trip_of_numpy_scalar_parameters():
     # Regression: numpy scalars (a grid over np.arange) reached the network
     # configuration, which json could not write.
