@@ -38,7 +38,7 @@ from sklearn.model_selection import (
 from sklearn.multioutput import ClassifierChain
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sklearn.utils import estimator_checks, get_tags
+from sklearn.utils import estimator_checks, estimator_html_repr, get_tags
 from sklearn.utils.estimator_checks import _NotAnArray
 from sklearn.utils.validation import check_is_fitted
 
@@ -142,6 +142,38 @@ def test_sklearn_data_free_check(check_name, unusual, estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(cls.__name__, cls(**FAST, **params))
+
+
+class _Vector(list):
+    """A word vector that counts how often its repr is written."""
+
+    reprs = 0
+
+    def __repr__(self):
+        type(self).reprs += 1
+        return super().__repr__()
+
+
+def test_repr_of_a_long_mapping_parameter_writes_out_a_few_items(estimator):
+    # A prober's finding: scikit-learn's repr wrote out every vector of
+    # embeddings given as a dict, several times, before it cut the text:
+    # 3.5 s for 3,000 vectors, minutes for GloVe's 400,000 (and as long for
+    # a notebook's display of the estimator).
+    cls, _ = estimator
+    embeddings = {f"word{i}": _Vector([0.5] * 8) for i in range(1000)}
+    model = cls(embeddings=embeddings, hidden_size=8)
+    _Vector.reprs = 0
+    text = repr(model)
+    html = estimator_html_repr(model)
+    assert _Vector.reprs <= 20  # (a few per repr; each of 1,000 before)
+    assert text.startswith(f"{cls.__name__}(embeddings={{'word0': [0.5")
+    assert "(1000 items), hidden_size=8)" in text
+    assert "(1000 items)" in html
+    assert model.embeddings is embeddings
+    # a short one as scikit-learn writes it
+    assert repr(cls(vocabulary={"bad": 3, "good": 2})) == (
+        f"{cls.__name__}(vocabulary={{'bad': 3, 'good': 2}})"
+    )
 
 
 def test_is_classifier_and_tags_say_text():
