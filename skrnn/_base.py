@@ -513,7 +513,15 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             documents,
             dtype=np.float64,
             ensure_non_negative=True,
-        ).astype(dtype, copy=False)
+        )
+        if not np.isfinite(sample_weight).all():
+            # only under assume_finite=True, which skips that check
+            raise ValueError(
+                "sample_weight holds NaN or infinity; give those samples a "
+                "finite weight."
+            )
+        with np.errstate(over="ignore"):  # (the sum below says so)
+            sample_weight = sample_weight.astype(dtype, copy=False)
         if not sample_weight.any():
             raise ValueError(
                 f"The sample weights are too small for {dtype.name}: every one "
@@ -525,12 +533,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         with np.errstate(over="ignore"):
             total_weight = sample_weight.sum()
         if not np.isfinite(total_weight):
-            if not np.isfinite(sample_weight).all():
-                # only under assume_finite=True, which skips that check
-                raise ValueError(
-                    "sample_weight holds NaN or infinity; give those samples "
-                    "a finite weight."
-                )
             wider = ", or pass dtype=numpy.float64" if dtype != np.float64 else ""
             raise ValueError(
                 f"The sample weights sum to more than {dtype.name} can hold; "
