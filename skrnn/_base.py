@@ -493,7 +493,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         self.verbose = verbose
         self.dtype = dtype
 
-    def _fit(self, X, y, *, sample_weight, incremental, classes=None):
+    def _fit(self, X, y, *, sample_weight, incremental, classes=None, probe=False):
         documents = check_text(X, allow_empty=False)
         if y is None:
             raise ValueError(
@@ -540,6 +540,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         previous = self.__dict__.get("_fitted")
         continued = previous is not None and (incremental or self.warm_start)
+        try:
+            blend_weight = self._blend_weight(
+                documents, y, metadata, sample_weight, previous if continued else None
+            )
+        except KeyboardInterrupt:
+            warn(
+                "Training interrupted by user while ngram_weight='auto' chose the "
+                "companion's weight, before this fit trained: the estimator "
+                "keeps what it held before the fit."
+            )
+            return self
         if not continued:
             if previous is not None:
                 self._check_head_is_kept(previous)
@@ -575,7 +586,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # network's, on a thread of its own (liblinear releases the GIL, the
         # network's steps take one core in a minibatch of up to 64
         # documents), but for verbose output, whose lines would mix.
-        fit_companion = self._companion_fit(whole, targets, sample_weight, start)
+        fit_companion = self._companion_fit(
+            whole, targets, sample_weight, start, blend_weight
+        )
         if continued and previous.ngrams is not None and fit_companion is None:
             warn(
                 "ngram_range=None: this fit drops the n-gram companion that the "
@@ -646,6 +659,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 if member.training.interrupted:
                     break
             interrupted = fitted[-1].training.interrupted
+            if interrupted and probe:
+                raise KeyboardInterrupt
             fitted[-1].training.interrupted = False
             kept = ""
             if interrupted and len(ensemble) > 1:
@@ -701,11 +716,23 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         self._fitted = fitted
         return self
 
-    def _companion_fit(self, sequences, targets, sample_weight, start):
+    def _blend_weight(self, documents, y, metadata, sample_weight, previous):
+        """The companion's weight in the blend that this fit stores, or None.
+
+        ``documents`` and ``y`` are the checked training data, ``metadata``
+        holds the caller's ``sample_weight`` (None without), ``sample_weight``
+        the weights of the loss, and ``previous`` the model a warm start or
+        ``partial_fit`` continues (None for a new fit).  None here: only the
+        classifier has a companion (``ngram_range``).
+        """
+        return None
+
+    def _companion_fit(self, sequences, targets, sample_weight, start, weight):
         """A function that fits the n-gram companion on the training data, or None.
 
-        The settings are checked before it is returned.  None here: only the
-        classifier has a companion (``ngram_range``).
+        The settings are checked before it is returned; the companion keeps
+        ``weight``, its weight in the blend.  None here: only the classifier
+        has a companion (``ngram_range``).
         """
         return None
 

@@ -1,7 +1,9 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
+import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from numbers import Real
@@ -11,8 +13,13 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.sparse import issparse
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils import assert_all_finite, check_array, column_or_1d
+from sklearn.base import ClassifierMixin, _fit_context, clone
+from sklearn.utils import (
+    assert_all_finite,
+    check_array,
+    check_random_state,
+    column_or_1d,
+)
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -28,10 +35,60 @@ from ._base import (
 from ._explain import Explanation, explain_document, staged_outputs
 from ._fitted import FittedModel
 from ._ngrams import COMPANION_HEADS, check_ngram_range, fit_ngrams
-from ._prediction import BLENDS
+from ._prediction import BLENDS, held_out_blend_weight
 from ._text import _is_missing
 from ._warnings import warn
 from .nn._heads import get_head
+
+#: The companion's weight in the blend for ``ngram_weight="auto"`` where no
+#: documents are held out to choose it: chosen by the selection protocol of
+#: ``benchmarks/selection.py`` on thousands of documents.
+AUTO_NGRAM_WEIGHT = 0.7
+
+#: The weights that ``ngram_weight="auto"`` chooses among.
+AUTO_WEIGHT_GRID = tuple(i / 10 for i in range(11))
+
+#: ``ngram_weight="auto"`` holds documents out to choose the weight for
+#: training sets of fewer documents than this, or fewer than
+#: :data:`AUTO_WEIGHT_PER_CLASS` per class...
+AUTO_WEIGHT_DOCUMENTS = 2000
+AUTO_WEIGHT_PER_CLASS = 100
+
+#: ... and at least this many documents held out.
+AUTO_WEIGHT_HELD_OUT = 20
+
+
+def _held_out_part(y: np.ndarray, random_state: np.random.RandomState):
+    """The documents ``ngram_weight="auto"`` holds out, or None.
+
+    A tenth of each class's documents, rounded up, of every class of two
+    documents or more (the others stay to train on, so that every class is
+    learned); for multi-label ``y``, a tenth of the documents.  None where
+    the training set is large (see :data:`AUTO_WEIGHT_DOCUMENTS`) or the part
+    held out would be smaller than :data:`AUTO_WEIGHT_HELD_OUT`.
+    """
+    n_documents = len(y)
+    if y.ndim == 2:
+        n_classes = y.shape[1]
+        held = random_state.permutation(n_documents)[: math.ceil(0.1 * n_documents)]
+    else:
+        labels, index = np.unique(y, return_inverse=True)
+        n_classes = len(labels)
+        order = random_state.permutation(n_documents)
+        parts = []
+        for k in range(n_classes):
+            members = order[index[order] == k]
+            if len(members) >= 2:
+                parts.append(members[: math.ceil(0.1 * len(members))])
+        held = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+    small = (
+        n_documents < AUTO_WEIGHT_DOCUMENTS
+        or n_documents < AUTO_WEIGHT_PER_CLASS * n_classes
+    )
+    if not small or len(held) < AUTO_WEIGHT_HELD_OUT:
+        return None
+    return np.sort(held)
+
 
 #: What a y of each document's labels, as MultiLabelBinarizer takes them, is told.
 _LABEL_SETS = (
@@ -440,6 +497,9 @@ see SequenceVectorizer
     embeddings_coverage_ : float
         Share of the vocabulary that found a pre-trained vector (only when
         ``embeddings`` is given).
+    ngram_weight_ : float
+        The n-gram companion's weight in the blend that ``fit`` chose, with
+        ``ngram_weight="auto"``, or was given (only with a companion).
 
     See Also
     --------
@@ -479,7 +539,7 @@ see SequenceVectorizer
         **BaseRNNText._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "ngram_range": [tuple, None],
-        "ngram_weight": [Interval(Real, 0, 1, closed="both")],
+        "ngram_weight": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
         "ngram_blend": [StrOptions(set(BLENDS))],
     }
 
@@ -710,10 +770,69 @@ see SequenceVectorizer
             X, y, sample_weight=sample_weight, incremental=True, classes=classes
         )
 
-    def _companion_fit(self, sequences, targets, sample_weight, start):
+    def _blend_weight(self, documents, y, metadata, sample_weight, previous):
+        """The companion's weight that this fit stores, or None without one.
+
+        A number given as ``ngram_weight``, or for ``"auto"`` the weight that
+        a warm start's model chose, or else that
+        :func:`~skrnn._prediction.held_out_blend_weight` chooses when
+        :func:`_held_out_part` holds documents out (a small training set),
+        or :data:`AUTO_NGRAM_WEIGHT`.
+        """
+        if self.ngram_range is None:
+            return None
+        if self.ngram_weight != "auto":
+            return float(self.ngram_weight)
+        if previous is not None:
+            if previous.ngrams is not None and previous.ngrams.weight is not None:
+                return previous.ngrams.weight
+            return AUTO_NGRAM_WEIGHT
+        held = _held_out_part(y, check_random_state(self.random_state))
+        if held is None or not sample_weight[held].any():
+            return AUTO_NGRAM_WEIGHT
+        kept = np.ones(len(y), dtype=bool)
+        kept[held] = False
+        kept = np.flatnonzero(kept)
+        user_weight = metadata and metadata["sample_weight"]
+        begin = time.perf_counter()
+        probe = clone(self).set_params(
+            ngram_weight=AUTO_NGRAM_WEIGHT, warm_start=False, verbose=0
+        )
+        with warnings.catch_warnings():
+            # the fit on all the documents gives them
+            warnings.simplefilter("ignore")
+            probe._fit(
+                [documents[i] for i in kept],
+                y[kept],
+                sample_weight=None if user_weight is None else user_weight[kept],
+                incremental=False,
+                probe=True,
+            )
+            texts = [documents[i] for i in held]
+            network = probe.set_params(ngram_weight=0.0)._logits(texts)
+            companion = probe.set_params(ngram_weight=1.0)._logits(texts)
+        model = probe._model()
+        weight = held_out_blend_weight(
+            network,
+            companion,
+            model.config.head,
+            self._encode_y(y[held], model),
+            sample_weight[held],
+            AUTO_WEIGHT_GRID,
+            self.ngram_blend,
+        )
+        if self.verbose:
+            print(
+                f"ngram_weight='auto': {weight:g}, by the loss of {len(held)} "
+                f"held-out documents, {time.perf_counter() - begin:.1f} s"
+            )
+        return weight
+
+    def _companion_fit(self, sequences, targets, sample_weight, start, weight):
         """A function that fits the n-gram companion on the training data, or None.
 
-        ``ngram_range`` is checked before it is returned.
+        ``ngram_range`` is checked before it is returned; the companion keeps
+        ``weight``, its weight in the blend.
         """
         if self.ngram_range is None:
             return None
@@ -739,6 +858,7 @@ see SequenceVectorizer
                 head=start.config.head,
                 whole_documents=True,
             )
+            companion = dataclasses.replace(companion, weight=weight)
             if verbose:
                 print(
                     f"N-gram companion: {len(companion.keys)} n-grams, "
@@ -753,9 +873,13 @@ see SequenceVectorizer
         if model.ngrams is None:
             return 0.0, "geometric"
         weight, blend = self.ngram_weight, self.ngram_blend
+        if isinstance(weight, str) and weight == "auto":
+            weight = model.ngrams.weight
+            # (a model fitted before "auto": the default of its time)
+            weight = AUTO_NGRAM_WEIGHT if weight is None else weight
         if not (isinstance(weight, Real) and 0 <= weight <= 1):
             raise ValueError(
-                f"ngram_weight must be a number in [0, 1]; got {weight!r}."
+                f"ngram_weight must be 'auto' or a number in [0, 1]; got {weight!r}."
             )
         if blend not in BLENDS:
             raise ValueError(
@@ -1171,3 +1295,7 @@ see SequenceVectorizer
     # ------------------------------------------------------- fitted attributes
 
     classes_ = _FittedAttribute(lambda model: model.classes)
+    ngram_weight_ = _FittedAttribute(
+        lambda model: None if model.ngrams is None else model.ngrams.weight,
+        optional=True,
+    )

@@ -175,6 +175,11 @@ class NgramModel:
         tokens.  False for a companion fitted before (a model file of
         version 10 or older, or an older pickle), which read the network's
         tokens and goes on doing so.
+    weight : float or None, default=None
+        The companion's weight in the blend that ``fit`` chose (with
+        ``ngram_weight="auto"``) or was given; None for a companion fitted
+        before ``"auto"`` (a model file of version 11 or older, or an older
+        pickle).
     """
 
     ngram_range: tuple[int, int]
@@ -186,6 +191,7 @@ class NgramModel:
     C: float
     scale: np.ndarray | None = None
     whole_documents: bool = False
+    weight: float | None = None
 
     @property
     def n_outputs(self) -> int:

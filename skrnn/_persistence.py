@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 11
+File format, version 12
 -----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -150,9 +150,12 @@ vocabulary, network configuration and ``optimizer_params``; the
 
 ``metadata.json`` also has ``ngrams`` (from version 5): ``null``, or for a
 classifier with an n-gram companion (``ngram_range``)
-``{"ngram_range": [min_n, max_n], "C": float, "whole_documents": bool}``
-(``whole_documents`` from version 11: whether the companion reads whole
-documents, or the tokens its network reads, up to ``max_length``), with
+``{"ngram_range": [min_n, max_n], "C": float, "whole_documents": bool,
+"weight": float or null}`` (``whole_documents`` from version 11: whether the
+companion reads whole documents, or the tokens its network reads, up to
+``max_length``; ``weight`` from version 12: the companion's weight in the
+blend that ``fit`` chose with ``ngram_weight="auto"`` or was given, in
+[0, 1], null for a companion fitted before), with
 ``1 <= min_n <= max_n`` and keys of ``max_n``-grams within int64, and the arrays
 ``ngrams/keys`` (int64, the sorted unique n-gram keys, each in
 ``[2 * n_vocab ** (min_n - 1), n_vocab ** max_n)``, ``n_vocab`` being the
@@ -178,6 +181,9 @@ trained on the targets as they were.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
+Version 11 and older have no ``ngrams.weight``: their companions were
+fitted before ``ngram_weight="auto"``, and :func:`load` reads them with
+null, which ``"auto"`` blends with the default weight of their time, 0.7.
 Version 10 and older have no ``ngrams.whole_documents``: their companions
 read the network's tokens (up to ``max_length``), and :func:`load` reads
 them so.
@@ -274,7 +280,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -862,6 +868,7 @@ def _encode_classifier(
             "ngram_range": list(ngrams.ngram_range),
             "C": ngrams.C,
             "whole_documents": ngrams.whole_documents,
+            "weight": ngrams.weight,
         }
         arrays.update(
             {
@@ -2008,20 +2015,29 @@ def _decode_ngrams(
     Its ``ngrams/scale`` (from version 10) is optional: a companion fitted
     before the documents' norms, saved again, has none.  Its
     ``whole_documents`` is in files from version 11; older companions read
-    the network's tokens.
+    the network's tokens.  ``weight`` is in files from version 12.
     """
     if section is None:
         return None
     if config.head not in COMPANION_HEADS:
         raise _CorruptFileError(f"a network with a {config.head!r} head has no ngrams")
-    whole_documents = False
-    if version >= 11:
+    whole_documents, weight = False, None
+    if version >= 12:
+        _check_keys(
+            section, {"ngram_range", "C", "whole_documents", "weight"}, "ngrams"
+        )
+    elif version == 11:
         _check_keys(section, {"ngram_range", "C", "whole_documents"}, "ngrams")
+    else:
+        _check_keys(section, {"ngram_range", "C"}, "ngrams")
+    if version >= 11:
         whole_documents = _expect(
             section["whole_documents"], bool, "ngrams.whole_documents"
         )
-    else:
-        _check_keys(section, {"ngram_range", "C"}, "ngrams")
+    if version >= 12 and section["weight"] is not None:
+        weight = _float(section["weight"], "ngrams.weight")
+        if not 0 <= weight <= 1:
+            raise _CorruptFileError(f"ngrams.weight is {weight!r}, not in [0, 1]")
     ngram_range = section["ngram_range"]
     if not (
         isinstance(ngram_range, list)
@@ -2096,6 +2112,7 @@ def _decode_ngrams(
         C=C,
         scale=scale,
         whole_documents=whole_documents,
+        weight=weight,
     )
 
 

@@ -405,3 +405,52 @@ def blended_logits(
     if head == "softmax":
         blended -= np.logaddexp.reduce(blended, axis=-1, keepdims=True)
     return blended
+
+
+def held_out_blend_weight(
+    network: np.ndarray,
+    companion: np.ndarray,
+    head: str,
+    targets: np.ndarray,
+    sample_weight: np.ndarray,
+    weights: Sequence[float],
+    blend: str = "geometric",
+) -> float:
+    """The companion's weight in the blend of least loss on held-out documents.
+
+    Parameters
+    ----------
+    network : ndarray of shape (n_samples, n_outputs)
+        The logits of the members' mean output for the held-out documents.
+    companion : ndarray of shape (n_samples, n_outputs)
+        The companion's logits for them.
+    head : str
+        The output head, whose ``loss`` measures the blend.
+    targets : ndarray
+        The documents' targets, as the head trains on them.
+    sample_weight : ndarray of shape (n_samples,)
+        The documents' weights in the loss.
+    weights : sequence of float
+        The weights in [0, 1] to choose among.
+    blend : {"geometric", "arithmetic"}, default="geometric"
+        How the two are blended (see :func:`blended_logits`).
+
+    Returns
+    -------
+    float
+        The first of ``weights`` whose blend has the least weighted mean
+        loss.
+    """
+    loss = get_head(head).loss
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    losses = [
+        loss(
+            np.asarray(
+                blended_logits([network], head, companion, w, blend), np.float64
+            ),
+            targets,
+            sample_weight,
+        )[0]
+        for w in weights
+    ]
+    return float(weights[int(np.argmin(losses))])

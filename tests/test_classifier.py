@@ -17,6 +17,7 @@ import sys
 import threading
 import types
 import warnings
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import joblib
@@ -31,6 +32,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import skrnn
 import skrnn._base as base_module
+import skrnn._classifier as classifier_module
 import skrnn._prediction as prediction_module
 import skrnn._training as training
 from skrnn import RNNTextClassifier, SequenceVectorizer
@@ -2561,8 +2563,181 @@ def test_bad_ngram_weight(bad):
     with pytest.raises(InvalidParameterError, match="ngram_weight"):
         _with_companion(ngram_weight=bad)
     clf = _with_companion().set_params(ngram_weight=bad)
-    with pytest.raises(ValueError, match="ngram_weight must be a number in"):
+    with pytest.raises(ValueError, match="ngram_weight must be 'auto' or a number"):
         clf.predict_proba(X_BIN)
+
+
+# ------------------------------------------------------ ngram_weight="auto"
+
+#: 24 documents of three classes, a network that overfits them, and the
+#: held-out part of ``ngram_weight="auto"`` allowed at their size.
+X_AUTO = [
+    f"{word} {filler} {i}"
+    for i in range(8)
+    for word, filler in (("red", "apple"), ("green", "leaf"), ("blue", "sky"))
+]
+Y_AUTO = ["red", "green", "blue"] * 8
+
+
+@pytest.fixture
+def small_held_out(monkeypatch):
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_HELD_OUT", 3)
+
+
+def test_held_out_part_holds_a_tenth_of_each_class_and_keeps_one_to_train(
+    small_held_out,
+):
+    rng = np.random.RandomState(0)
+    y = np.array(["a"] * 25 + ["b"] * 9 + ["c"] * 2 + ["d"])
+    held = classifier_module._held_out_part(y, rng)
+    # ceil(2.5) + ceil(0.9) + ceil(0.2), and none of the single "d"
+    assert sorted(Counter(y[held]).items()) == [("a", 3), ("b", 1), ("c", 1)]
+    assert len(set(held)) == len(held) == 5
+    assert set(y[np.setdiff1d(np.arange(len(y)), held)]) == {"a", "b", "c", "d"}
+
+
+def test_held_out_part_is_none_for_large_sets_or_too_few_held_out(monkeypatch):
+    rng = np.random.RandomState(0)
+    y = np.repeat(np.arange(2), 150)  # 30 held out, 150 a class
+    assert classifier_module._held_out_part(y, rng) is not None
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_DOCUMENTS", 300)
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_PER_CLASS", 150)
+    assert classifier_module._held_out_part(y, rng) is None
+    # many classes: fewer than AUTO_WEIGHT_PER_CLASS documents each
+    assert (
+        classifier_module._held_out_part(np.repeat(np.arange(3), 100), rng) is not None
+    )
+    monkeypatch.undo()
+    assert classifier_module._held_out_part(np.repeat(np.arange(2), 90), rng) is None
+    # multi-label: a tenth of the documents
+    labels = rng.randint(0, 2, size=(200, 3))
+    assert len(classifier_module._held_out_part(labels, rng)) == 20
+
+
+@pytest.mark.parametrize("blend", ["geometric", "arithmetic"])
+def test_held_out_blend_weight_has_the_least_log_loss(blend):
+    rng = np.random.default_rng(0)
+    network = np.log(rng.dirichlet(np.ones(3), size=40))
+    companion = np.log(rng.dirichlet(np.ones(3), size=40))
+    targets = rng.integers(0, 3, size=40)
+    weights = rng.uniform(0.5, 2.0, size=40)
+    grid = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+    def log_loss(w):
+        if blend == "arithmetic":
+            p = (1 - w) * np.exp(network) + w * np.exp(companion)
+        else:
+            p = np.exp((1 - w) * network + w * companion)
+        p /= p.sum(axis=1, keepdims=True)
+        return np.average(-np.log(p[np.arange(40), targets]), weights=weights)
+
+    chosen = prediction_module.held_out_blend_weight(
+        network, companion, "softmax", targets, weights, grid, blend
+    )
+    assert chosen == min(grid, key=log_loss)
+    # a companion that knows the answers wins, a network that does too
+    sure = np.log(np.eye(3)[targets] * 0.98 + 0.01)
+    assert (
+        prediction_module.held_out_blend_weight(
+            network, sure, "softmax", targets, weights, grid, blend
+        )
+        == 1.0
+    )
+    assert (
+        prediction_module.held_out_blend_weight(
+            sure, companion, "softmax", targets, weights, grid, blend
+        )
+        == 0.0
+    )
+
+
+def test_auto_weight_is_chosen_on_held_out_documents_and_blends(small_held_out):
+    clf = _with_companion(X_AUTO, Y_AUTO, ngram_weight="auto")
+    chosen = clf.ngram_weight_
+    assert chosen in classifier_module.AUTO_WEIGHT_GRID
+    proba = clf.predict_proba(X_AUTO)
+    assert_array_equal(clf.set_params(ngram_weight=chosen).predict_proba(X_AUTO), proba)
+    # the fit on all the documents is the one a fixed weight makes
+    fixed = _with_companion(X_AUTO, Y_AUTO, ngram_weight=chosen)
+    assert fixed.ngram_weight_ == chosen
+    assert_array_equal(fixed.predict_proba(X_AUTO), proba)
+    # and the choice is that of a probe fitted on the rest
+    y = np.array(Y_AUTO)
+    held = classifier_module._held_out_part(y, np.random.RandomState(0))
+    kept = np.setdiff1d(np.arange(len(y)), held)
+    probe = _with_companion([X_AUTO[i] for i in kept], y[kept], ngram_weight=0.7)
+    texts = [X_AUTO[i] for i in held]
+    network = probe.set_params(ngram_weight=0.0).predict_log_proba(texts)
+    companion = probe.set_params(ngram_weight=1.0).predict_log_proba(texts)
+    expected = prediction_module.held_out_blend_weight(
+        network,
+        companion,
+        "softmax",
+        np.searchsorted(probe.classes_, y[held]),
+        np.ones(len(held)),
+        classifier_module.AUTO_WEIGHT_GRID,
+    )
+    assert chosen == expected
+
+
+def test_auto_weight_on_a_large_set_is_the_fixed_default(monkeypatch):
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_HELD_OUT", 3)
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_DOCUMENTS", 10)
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_PER_CLASS", 1)
+    clf = _with_companion(X_AUTO, Y_AUTO, ngram_weight="auto")
+    assert clf.ngram_weight_ == classifier_module.AUTO_NGRAM_WEIGHT == 0.7
+    assert _with_companion(ngram_weight=0.3).ngram_weight_ == 0.3
+    assert not hasattr(_fit(ngram_range=None, ngram_weight="auto"), "ngram_weight_")
+
+
+def test_auto_weight_prints_its_choice_and_reproduces(small_held_out, capsys):
+    first = _with_companion(X_AUTO, Y_AUTO, ngram_weight="auto", verbose=1)
+    assert "ngram_weight='auto': " in capsys.readouterr().out
+    again = _with_companion(X_AUTO, Y_AUTO, ngram_weight="auto")
+    assert again.ngram_weight_ == first.ngram_weight_
+    assert_array_equal(again.predict_proba(X_AUTO), first.predict_proba(X_AUTO))
+
+
+def test_auto_weight_is_kept_by_a_warm_start_pickle_and_file(small_held_out):
+    clf = _with_companion(X_AUTO, Y_AUTO, ngram_weight="auto")
+    chosen = clf.ngram_weight_
+    buffer = io.BytesIO()
+    skrnn.save(clf, buffer)
+    buffer.seek(0)
+    for copy_ in (pickle.loads(pickle.dumps(clf)), skrnn.load(buffer)):
+        assert copy_.ngram_weight_ == chosen
+        assert_array_equal(copy_.predict_proba(X_AUTO), clf.predict_proba(X_AUTO))
+    clf.set_params(warm_start=True, max_iter=1).fit(X_AUTO[:12], Y_AUTO[:12])
+    assert clf.ngram_weight_ == chosen
+
+
+def test_auto_weight_of_a_model_fitted_before_it_is_the_old_default():
+    clf = _with_companion(ngram_weight=0.3)
+    fitted = clf._fitted
+    clf._fitted = dataclasses.replace(
+        fitted, ngrams=dataclasses.replace(fitted.ngrams, weight=None)
+    )
+    assert_array_equal(
+        clf.set_params(ngram_weight="auto").predict_proba(X_BIN),
+        clf.set_params(ngram_weight=0.7).predict_proba(X_BIN),
+    )
+
+
+def test_an_interrupt_while_auto_chooses_keeps_the_previous_model(
+    small_held_out, monkeypatch
+):
+    clf = _with_companion(X_AUTO, Y_AUTO, ngram_weight="auto")
+    before = clf.predict_proba(X_AUTO)
+    fitted = clf._fitted
+
+    def interrupting(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "shard_gradient", interrupting)
+    with pytest.warns(UserWarning, match="interrupted by user while ngram_weight"):
+        assert clf.fit(X_AUTO[:21], Y_AUTO[:21]) is clf
+    assert clf._fitted is fitted
+    assert_array_equal(clf.predict_proba(X_AUTO), before)
 
 
 def test_a_companion_survives_pickle_and_clone():

@@ -345,7 +345,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 11
+    assert metadata["format_version"] == FORMAT_VERSION == 12
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -2423,7 +2423,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 11
+    assert metadata["format_version"] == FORMAT_VERSION == 12
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2717,6 +2717,7 @@ def test_a_version_6_file_blends_its_companion_as_it_did():
     )
     metadata, arrays = _read(_saved_bytes(model))
     del metadata["params"]["ngram_blend"], metadata["ngrams"]["whole_documents"]
+    del metadata["ngrams"]["weight"]
     metadata["format_version"] = 6
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded.ngram_blend == "arithmetic"
@@ -2743,7 +2744,7 @@ def test_a_version_9_companion_predicts_without_norms_as_it_did():
     expected = model.predict_proba(X)
     metadata, arrays = _read(_saved_bytes(model))
     assert "ngrams/scale" not in arrays
-    del metadata["ngrams"]["whole_documents"]
+    del metadata["ngrams"]["whole_documents"], metadata["ngrams"]["weight"]
     metadata["format_version"] = 9
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded._fitted.ngrams.scale is None
@@ -2769,6 +2770,41 @@ def test_a_companion_that_reads_whole_documents_is_saved_so():
     _refused_because(_write(metadata, arrays), "ngrams.whole_documents is 1")
 
 
+def test_the_companions_weight_is_saved_and_checked():
+    model = _fit(X, Y, ngram_range=(1, 2), ngram_weight=0.4)
+    metadata, arrays = _read(_saved_bytes(model))
+    assert metadata["ngrams"]["weight"] == 0.4
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded.ngram_weight_ == 0.4
+    for bad, reason in (
+        (1.5, "ngrams.weight is 1.5, not in [0, 1]"),
+        ("0.4", "ngrams.weight is '0.4', not a number"),
+        (True, "ngrams.weight is True, not a number"),
+    ):
+        metadata["ngrams"]["weight"] = bad
+        _refused_because(_write(metadata, arrays), reason)
+    metadata["ngrams"]["weight"] = None
+    assert not hasattr(
+        skrnn.load(io.BytesIO(_write(metadata, arrays))), "ngram_weight_"
+    )
+
+
+def test_a_version_11_companion_has_no_weight_and_auto_blends_it_at_0_7():
+    model = _fit(X, Y, ngram_range=(1, 2), ngram_weight=0.4)
+    metadata, arrays = _read(_saved_bytes(model))
+    del metadata["ngrams"]["weight"]
+    metadata["format_version"] = 11
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert loaded._fitted.ngrams.weight is None
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert_array_equal(
+        loaded.set_params(ngram_weight="auto").predict_proba(X),
+        model.set_params(ngram_weight=0.7).predict_proba(X),
+    )
+    metadata["ngrams"]["weight"] = 0.4
+    _refused_because(_write(metadata, arrays), "unexpected keys ['weight']")
+
+
 def test_a_version_10_companion_reads_the_networks_tokens_as_it_did():
     # a companion fitted before version 11 read the max_length tokens that
     # the network reads: its file, and the same model saved again, predict so
@@ -2781,7 +2817,7 @@ def test_a_version_10_companion_reads_the_networks_tokens_as_it_did():
     expected = model.predict_proba([window])
     assert_array_equal(model.predict_proba([LONG]), expected)
     metadata, arrays = _read(_saved_bytes(model))
-    del metadata["ngrams"]["whole_documents"]
+    del metadata["ngrams"]["whole_documents"], metadata["ngrams"]["weight"]
     metadata["format_version"] = 10
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert not loaded._fitted.ngrams.whole_documents
@@ -2814,7 +2850,7 @@ def test_damaged_companion_norms_are_refused(change, reason):
 
 def test_companion_norms_in_a_version_9_file_are_refused():
     metadata, arrays = _read(_saved_bytes(_fit(X, Y, ngram_range=(1, 2))))
-    del metadata["ngrams"]["whole_documents"]
+    del metadata["ngrams"]["whole_documents"], metadata["ngrams"]["weight"]
     metadata["format_version"] = 9
     _refused_because(
         _write(metadata, arrays), "a file of version 9 has no ngrams/scale array"
