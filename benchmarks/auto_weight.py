@@ -56,6 +56,9 @@ def draws(name, sizes, n_draws, data_dir):
         X, y, test_size=N_SCORED, stratify=y, random_state=0
     )
     for size in sizes:
+        if size >= len(y_rest):
+            print(f"{name}: no draw of {size} documents out of {len(y_rest)}")
+            continue
         for draw in range(n_draws):
             X_train, _, y_train, _ = train_test_split(
                 rest, y_rest, train_size=size, stratify=y_rest, random_state=draw

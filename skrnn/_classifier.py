@@ -820,6 +820,7 @@ see SequenceVectorizer
             sample_weight[held],
             AUTO_WEIGHT_GRID,
             self.ngram_blend,
+            default=AUTO_NGRAM_WEIGHT,
         )
         if self.verbose:
             print(

@@ -407,6 +407,12 @@ def blended_logits(
     return blended
 
 
+#: The temperatures at which :func:`held_out_blend_weight` measures each
+#: blend's loss, the least of which counts: the weight then decides how the
+#: two are mixed, not how sure the mix is.
+TEMPERATURES = tuple(float(t) for t in np.geomspace(1 / 16, 4, 25))
+
+
 def held_out_blend_weight(
     network: np.ndarray,
     companion: np.ndarray,
@@ -415,8 +421,17 @@ def held_out_blend_weight(
     sample_weight: np.ndarray,
     weights: Sequence[float],
     blend: str = "geometric",
+    default: float | None = None,
 ) -> float:
-    """The companion's weight in the blend of least loss on held-out documents.
+    """The companion's weight in the blend, chosen on held-out documents.
+
+    Each weight's blend (see :func:`blended_logits`) is scored by the
+    head's loss at its best temperature among :data:`TEMPERATURES` (the
+    logits times the temperature): with the network's overconfident
+    log-probabilities, a blend's loss at its own temperature tells how well
+    it mixes the two, which the loss at temperature 1 conflates with how
+    sure the mix is.  The weight of least loss is chosen, unless it scores
+    no better than ``default`` by the head's ``score`` (accuracy).
 
     Parameters
     ----------
@@ -425,32 +440,39 @@ def held_out_blend_weight(
     companion : ndarray of shape (n_samples, n_outputs)
         The companion's logits for them.
     head : str
-        The output head, whose ``loss`` measures the blend.
+        The output head, whose ``loss`` and ``score`` measure the blends.
     targets : ndarray
         The documents' targets, as the head trains on them.
     sample_weight : ndarray of shape (n_samples,)
-        The documents' weights in the loss.
+        The documents' weights.
     weights : sequence of float
         The weights in [0, 1] to choose among.
     blend : {"geometric", "arithmetic"}, default="geometric"
-        How the two are blended (see :func:`blended_logits`).
+        How the two are blended.
+    default : float or None, default=None
+        The weight kept unless the chosen one scores better; None keeps
+        none.
 
     Returns
     -------
     float
-        The first of ``weights`` whose blend has the least weighted mean
-        loss.
+        The chosen weight.
     """
-    loss = get_head(head).loss
+    head_ = get_head(head)
     sample_weight = np.asarray(sample_weight, dtype=np.float64)
+
+    def logits(w):
+        return np.asarray(
+            blended_logits([network], head, companion, w, blend), dtype=np.float64
+        )
+
     losses = [
-        loss(
-            np.asarray(
-                blended_logits([network], head, companion, w, blend), np.float64
-            ),
-            targets,
-            sample_weight,
-        )[0]
-        for w in weights
+        min(head_.loss(t * z, targets, sample_weight)[0] for t in TEMPERATURES)
+        for z in map(logits, weights)
     ]
-    return float(weights[int(np.argmin(losses))])
+    best = float(weights[int(np.argmin(losses))])
+    if default is not None and head_.score(
+        logits(best), targets, sample_weight
+    ) <= head_.score(logits(default), targets, sample_weight):
+        return float(default)
+    return best
