@@ -2615,37 +2615,57 @@ def test_held_out_part_is_none_for_large_sets_or_too_few_held_out(monkeypatch):
 
 
 @pytest.mark.parametrize("blend", ["geometric", "arithmetic"])
-def test_held_out_blend_weight_has_the_least_log_loss(blend):
-    rng = np.random.default_rng(0)
-    network = np.log(rng.dirichlet(np.ones(3), size=40))
-    companion = np.log(rng.dirichlet(np.ones(3), size=40))
-    targets = rng.integers(0, 3, size=40)
-    weights = rng.uniform(0.5, 2.0, size=40)
+def test_held_out_blend_weight_has_the_least_log_loss_at_its_temperature(blend):
+    # (a draw where some weights are as accurate as the best, some less)
+    rng = np.random.default_rng(4)
+    network = np.log(rng.dirichlet(np.ones(3) * 0.3, size=60))
+    companion = np.log(rng.dirichlet(np.ones(3), size=60))
+    targets = rng.integers(0, 3, size=60)
+    weights = rng.uniform(0.5, 2.0, size=60)
     grid = (0.0, 0.25, 0.5, 0.75, 1.0)
 
-    def log_loss(w):
+    def log_proba(w):
         if blend == "arithmetic":
             p = (1 - w) * np.exp(network) + w * np.exp(companion)
         else:
             p = np.exp((1 - w) * network + w * companion)
-        p /= p.sum(axis=1, keepdims=True)
-        return np.average(-np.log(p[np.arange(40), targets]), weights=weights)
+        return np.log(p / p.sum(axis=1, keepdims=True))
 
-    chosen = prediction_module.held_out_blend_weight(
-        network, companion, "softmax", targets, weights, grid, blend
+    def log_loss(w):
+        losses = []
+        for t in prediction_module.TEMPERATURES:
+            z = t * log_proba(w)
+            z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
+            losses.append(np.average(-z[np.arange(60), targets], weights=weights))
+        return min(losses)
+
+    def accuracy(w):
+        right = log_proba(w).argmax(axis=1) == targets
+        return np.average(right, weights=weights)
+
+    args = (network, companion, "softmax", targets, weights, grid, blend)
+    best = min(grid, key=log_loss)
+    assert prediction_module.held_out_blend_weight(*args) == best
+    # a default is kept unless the best is more accurate
+    others = [w for w in grid if w != best]
+    worse = [w for w in others if accuracy(w) < accuracy(best)]
+    as_good = [w for w in others if accuracy(w) >= accuracy(best)]
+    assert worse and as_good
+    assert prediction_module.held_out_blend_weight(*args, default=worse[0]) == best
+    assert (
+        prediction_module.held_out_blend_weight(*args, default=as_good[0]) == as_good[0]
     )
-    assert chosen == min(grid, key=log_loss)
     # a companion that knows the answers wins, a network that does too
     sure = np.log(np.eye(3)[targets] * 0.98 + 0.01)
     assert (
         prediction_module.held_out_blend_weight(
-            network, sure, "softmax", targets, weights, grid, blend
+            network, sure, "softmax", targets, weights, grid, blend, 0.5
         )
         == 1.0
     )
     assert (
         prediction_module.held_out_blend_weight(
-            sure, companion, "softmax", targets, weights, grid, blend
+            sure, companion, "softmax", targets, weights, grid, blend, 0.5
         )
         == 0.0
     )
@@ -2676,6 +2696,7 @@ def test_auto_weight_is_chosen_on_held_out_documents_and_blends(small_held_out):
         np.searchsorted(probe.classes_, y[held]),
         np.ones(len(held)),
         classifier_module.AUTO_WEIGHT_GRID,
+        default=0.7,
     )
     assert chosen == expected
 
