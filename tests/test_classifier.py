@@ -2659,13 +2659,13 @@ def test_held_out_blend_weight_has_the_least_log_loss_at_its_temperature(blend):
     sure = np.log(np.eye(3)[targets] * 0.98 + 0.01)
     assert (
         prediction_module.held_out_blend_weight(
-            network, sure, "softmax", targets, weights, grid, blend, 0.5
+            network, sure, "softmax", targets, weights, grid, blend
         )
         == 1.0
     )
     assert (
         prediction_module.held_out_blend_weight(
-            sure, companion, "softmax", targets, weights, grid, blend, 0.5
+            sure, companion, "softmax", targets, weights, grid, blend
         )
         == 0.0
     )
