@@ -1294,9 +1294,10 @@ see SequenceVectorizer
 
     def __setstate__(self, state):
         state = dict(state)
-        # pickled before the n-gram companion: none
+        # pickled before the n-gram companion: none, and the default weight,
+        # which a companion turned on later blends by
         state.setdefault("ngram_range", None)
-        state.setdefault("ngram_weight", 0.7)
+        state.setdefault("ngram_weight", "auto")
         # pickled before the geometric blend: as it predicted
         state.setdefault("ngram_blend", "arithmetic")
         super().__setstate__(state)

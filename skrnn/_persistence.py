@@ -289,7 +289,9 @@ and every older one."""
 _ADDED_PARAMS = {
     3: ("ensembles", {"n_estimators": 1}),
     4: ("adversarial training", {"adversarial_epsilon": 0.0}),
-    5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": 0.7}),
+    # (the weight is read only with a companion: a file without one gets
+    # today's default, which a companion turned on later blends by)
+    5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": "auto"}),
     7: ("the geometric blend", {"ngram_blend": "arithmetic"}),
     8: ("the loss parameter", {"loss": "squared_error"}),
 }

@@ -2270,7 +2270,7 @@ def _with_companion(X=X_BIN, y=Y_BIN, **params):
 @pytest.mark.parametrize("blend", ["geometric", "arithmetic"])
 def test_the_companion_is_blended_into_every_prediction(X, y, params, blend):
     clf = _with_companion(X, y, ngram_blend=blend, **params)
-    weight = clf.ngram_weight
+    weight = clf.ngram_weight_
     docs = [*X, "an unseen word", "", "good blue red"]
     proba = clf.predict_proba(docs)
     network = clf.set_params(ngram_weight=0.0).predict_proba(docs)
