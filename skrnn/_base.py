@@ -240,6 +240,22 @@ class _Registered(StrOptions):
         )
 
 
+def _in_range(sample_weight: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float64 sample weights in ``dtype``, divided by the largest if need be.
+
+    Only the weights' ratios matter to training, so weights whose sum
+    ``dtype`` cannot hold, or whose smallest positive one it rounds to 0
+    (1e38 or 1e-300 in float32), train as those weights divided by the
+    largest; others are cast as they are, to the same model as before.
+    """
+    info = np.finfo(dtype)
+    largest = sample_weight.max()
+    smallest = sample_weight[sample_weight > 0].min()
+    if largest * len(sample_weight) > info.max or smallest < info.tiny:
+        sample_weight = sample_weight / largest
+    return sample_weight.astype(dtype, copy=False)
+
+
 class _FittedAttribute:
     """A fitted ``*_`` attribute: a read-only view of the fitted state.
 
@@ -520,15 +536,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 "sample_weight holds NaN or infinity; give those samples a "
                 "finite weight."
             )
-        with np.errstate(over="ignore"):  # (the sum below says so)
-            sample_weight = sample_weight.astype(dtype, copy=False)
-        if not sample_weight.any():
-            raise ValueError(
-                f"The sample weights are too small for {dtype.name}: every one "
-                "rounds to 0. Scale them up, or pass dtype=numpy.float64."
-            )
         if metadata is not None:
             metadata["sample_weight"] = sample_weight
+        sample_weight = _in_range(sample_weight, dtype)
         sample_weight = self._training_weights(y, sample_weight)
         with np.errstate(over="ignore"):
             total_weight = sample_weight.sum()
