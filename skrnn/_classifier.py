@@ -1046,7 +1046,8 @@ see SequenceVectorizer
                 "document belongs to several labels, so it has no one class "
                 "to weigh. Weigh documents with sample_weight instead."
             )
-        sample_weight = sample_weight * self._class_weights(y, sample_weight.dtype)
+        with np.errstate(over="ignore"):  # (fit says when the sum overflows)
+            sample_weight = sample_weight * self._class_weights(y, sample_weight.dtype)
         if not sample_weight.any():
             raise ValueError(
                 "Every sample has weight 0 once multiplied by class_weight="
