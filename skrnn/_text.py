@@ -412,7 +412,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         A fixed vocabulary; fit then learns nothing from the text (``min_df``,
         ``max_df`` and ``max_features`` are unused). Either a mapping from word
         to id whose ids are exactly 2, 3, ..., ``len(vocabulary) + 1`` (such as
-        the ``vocabulary_`` of a fitted vectorizer), or an iterable of distinct
+        the ``vocabulary_`` of a fitted vectorizer), or 0, 1, ...,
+        ``len(vocabulary) - 1`` (the ``vocabulary_`` of scikit-learn's
+        ``CountVectorizer``), which then move up by 2, or an iterable of distinct
         words, which get ids 2, 3, ... in iteration order (a set is sorted
         first).  It must hold at least one word.
     max_length : int, default=None
@@ -824,17 +826,24 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             )
         if isinstance(vocabulary, Mapping):
             words = dict(vocabulary)
-            expected = range(_N_RESERVED, len(words) + _N_RESERVED)
-            ids = words.values()
-            if not all(isinstance(i, Integral) for i in ids) or sorted(ids) != list(
-                expected
+            ids = list(words.values())
+            integral = all(isinstance(i, Integral) for i in ids)
+            # (scikit-learn's vectorizers number their words from 0: those ids
+            # move up past the reserved ones)
+            shift = _N_RESERVED if integral and 0 in ids else 0
+            if words and (
+                not integral
+                or sorted(ids)
+                != list(range(_N_RESERVED - shift, len(ids) + _N_RESERVED - shift))
             ):
                 raise ValueError(
                     "the ids of a vocabulary mapping must be exactly 2, 3, ..., "
                     f"{len(words) + 1} (0 and 1 are reserved for padding and "
-                    "unknown words)"
+                    "unknown words), or 0, 1, ..., "
+                    f"{len(words) - 1} as scikit-learn's vectorizers number "
+                    "them, which become 2, 3, ..."
                 )
-            words = {word: int(index) for word, index in words.items()}
+            words = {word: int(index) + shift for word, index in words.items()}
         else:
             if isinstance(vocabulary, (set, frozenset)):
                 vocabulary = sorted(vocabulary)

@@ -489,7 +489,8 @@ def test_fixed_vocabulary_is_not_mutated_or_aliased():
     ("vocabulary", "error", "match"),
     [
         (["cat", "dog", "cat"], ValueError, "Duplicate term in vocabulary: 'cat'"),
-        ({"cat": 0, "dog": 1}, ValueError, "exactly 2, 3, ..., 3"),
+        ({"cat": 0, "dog": 2}, ValueError, "exactly 2, 3, ..., 3"),
+        ({"cat": 1, "dog": 2}, ValueError, "or 0, 1, ..., 1 as scikit-learn's"),
         ({"cat": 2, "dog": 4}, ValueError, "0 and 1 are reserved"),
         ({"cat": 2, "dog": 2}, ValueError, "exactly 2, 3"),
         ({"cat": "2"}, ValueError, "exactly 2"),
@@ -503,6 +504,20 @@ def test_fixed_vocabulary_is_not_mutated_or_aliased():
 def test_bad_fixed_vocabulary(vocabulary, error, match):
     with pytest.raises(error, match=re.escape(match)):
         SequenceVectorizer(vocabulary=vocabulary).fit(["cat"])
+
+
+def test_a_vocabulary_numbered_from_0_as_scikit_learn_does_moves_up_by_2():
+    # A prober's design question: CountVectorizer's vocabulary_ was refused.
+    counts = CountVectorizer().fit(["the cat sat", "a dog ran"])
+    vectorizer = SequenceVectorizer(vocabulary=counts.vocabulary_).fit(["cat"])
+    assert vectorizer.vocabulary_ == {
+        word: index + 2 for word, index in counts.vocabulary_.items()
+    }
+    assert vectorizer.transform(["dog sat here"])[0].tolist() == [
+        counts.vocabulary_["dog"] + 2,
+        counts.vocabulary_["sat"] + 2,
+        UNK_ID,
+    ]
 
 
 def test_a_generator_vocabulary_read_twice_is_an_error_not_an_empty_vocabulary():
