@@ -31,7 +31,13 @@ from skrnn import SequenceVectorizer, _ngrams
 from skrnn.datasets import load_movie_reviews, load_sst2, load_trec
 
 #: NBSVM-bi as Wang and Manning ran it, with scikit-learn's tolerance.
-ORIGINAL = {"C_GRID": NBSVM_C_GRID, "TOL": 1e-4, "CV_COLUMNS": None, "NORMS": False}
+ORIGINAL = {
+    "C_GRID": NBSVM_C_GRID,
+    "TOL": 1e-4,
+    "CV_COLUMNS": None,
+    "NORMS": False,
+    "IDF": False,
+}
 #: The package's settings.
 PACKAGE = {
     "C_GRID": _ngrams.C_GRID,
@@ -39,9 +45,11 @@ PACKAGE = {
     "CV_COLUMNS": _ngrams.CV_COLUMNS,
     "NORMS": _ngrams.NORMS,
     "NORMS_C_GRID": _ngrams.NORMS_C_GRID,
+    "IDF": _ngrams.IDF,
+    "IDF_C_GRID": _ngrams.IDF_C_GRID,
 }
 #: The package's settings before the documents' norms (session 12).
-WITHOUT_NORMS = {**PACKAGE, "NORMS": False}
+WITHOUT_NORMS = {**PACKAGE, "NORMS": False, "IDF": False}
 
 
 def _corpus(loader, **subset):
