@@ -162,12 +162,13 @@ blend that ``fit`` chose with ``ngram_weight="auto"`` or was given, in
 vectorizer's number of ids), ``ngrams/coef`` (float64, finite, of shape
 ``(n_keys, n_columns)``) and ``ngrams/intercept`` (float64, finite, of
 shape ``(n_columns,)``), where ``n_columns`` is 1 for two classes and the
-number of classes or labels otherwise; from version 10, for two classes,
-also ``ngrams/scale`` (float64, finite, non-negative, of shape
-``(n_keys,)``), each feature's squared log-count ratio: the companion
-divides a document's decision by ``sqrt(x @ scale)`` for its binary
-features ``x`` (by 1 where that is 0).  A companion without it (more
-classes, or one of a version 9 file saved again) divides by 1.
+number of classes or labels otherwise; from version 10, for two classes
+or a companion of TF-IDF rows, also ``ngrams/scale`` (float64, finite,
+non-negative, of shape ``(n_keys,)``), each feature's squared log-count
+ratio (or squared inverse document frequency): the companion divides a
+document's decision by ``sqrt(x @ scale)`` for its binary features ``x``
+(by 1 where that is 0).  A companion without it (more classes of NB
+ratios, or one of a version 9 file saved again) divides by 1.
 
 ``arrays.npz`` also has ``targets/mean`` and ``targets/scale`` (from
 version 9) for a regressor fitted on standardized targets, which only the

@@ -36,6 +36,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import skrnn
+import skrnn._ngrams as ngrams_module
 import skrnn._persistence as persistence
 import skrnn._versioning as versioning
 from skrnn import RNNTextClassifier, SequenceVectorizer
@@ -2768,6 +2769,18 @@ def test_a_companion_that_reads_whole_documents_is_saved_so():
     assert_array_equal(loaded.predict_proba([LONG]), model.predict_proba([LONG]))
     metadata["ngrams"]["whole_documents"] = 1
     _refused_because(_write(metadata, arrays), "ngrams.whole_documents is 1")
+
+
+def test_a_companion_of_tf_idf_rows_is_saved_with_its_norms(monkeypatch):
+    # its inner CV may prefer TF-IDF rows, which are divided by their norms
+    # whatever the number of classes
+    monkeypatch.setattr(ngrams_module, "IDF_MARGIN", -1.0)
+    model = _fit(X3, Y3, ngram_range=(1, 2))
+    assert model._fitted.ngrams.coef.shape[1] == 3
+    metadata, arrays = _read(_saved_bytes(model))
+    assert_array_equal(arrays["ngrams/scale"], model._fitted.ngrams.scale)
+    loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
+    assert_array_equal(loaded.predict_proba(X3), model.predict_proba(X3))
 
 
 def test_the_companions_weight_is_saved_and_checked():
