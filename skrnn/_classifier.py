@@ -1,5 +1,6 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
+import copy
 import dataclasses
 import math
 import time
@@ -13,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.sparse import issparse
-from sklearn.base import ClassifierMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import (
     assert_all_finite,
     check_array,
@@ -65,27 +66,32 @@ def _held_out_part(y: np.ndarray, random_state: np.random.RandomState):
     documents or more (the others stay to train on, so that every class is
     learned); for multi-label ``y``, a tenth of the documents.  None where
     the training set is large (see :data:`AUTO_WEIGHT_DOCUMENTS`) or the part
-    held out would be smaller than :data:`AUTO_WEIGHT_HELD_OUT`.
+    held out would be smaller than :data:`AUTO_WEIGHT_HELD_OUT`.  Draws from
+    ``random_state`` only for a small set: a large one is fitted as with
+    ``ngram_weight=0.7``, a ``RandomState`` instance too.
     """
     n_documents = len(y)
     if y.ndim == 2:
         n_classes = y.shape[1]
-        held = random_state.permutation(n_documents)[: math.ceil(0.1 * n_documents)]
     else:
         labels, index = np.unique(y, return_inverse=True)
         n_classes = len(labels)
-        order = random_state.permutation(n_documents)
+    if (
+        n_documents >= AUTO_WEIGHT_DOCUMENTS
+        and n_documents >= AUTO_WEIGHT_PER_CLASS * n_classes
+    ):
+        return None
+    order = random_state.permutation(n_documents)
+    if y.ndim == 2:
+        held = order[: math.ceil(0.1 * n_documents)]
+    else:
         parts = []
         for k in range(n_classes):
             members = order[index[order] == k]
             if len(members) >= 2:
                 parts.append(members[: math.ceil(0.1 * len(members))])
         held = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
-    small = (
-        n_documents < AUTO_WEIGHT_DOCUMENTS
-        or n_documents < AUTO_WEIGHT_PER_CLASS * n_classes
-    )
-    if not small or len(held) < AUTO_WEIGHT_HELD_OUT:
+    if len(held) < AUTO_WEIGHT_HELD_OUT:
         return None
     return np.sort(held)
 
@@ -801,15 +807,28 @@ see SequenceVectorizer
                 return previous.ngrams.weight
             return AUTO_NGRAM_WEIGHT
         held = _held_out_part(y, check_random_state(self.random_state))
-        if held is None or not sample_weight[held].any():
+        if held is None:
             return AUTO_NGRAM_WEIGHT
         kept = np.ones(len(y), dtype=bool)
         kept[held] = False
         kept = np.flatnonzero(kept)
+        if not (sample_weight[held].any() and sample_weight[kept].any()):
+            # nothing to measure, or nothing for the probe to learn
+            return AUTO_NGRAM_WEIGHT
         user_weight = metadata and metadata["sample_weight"]
         begin = time.perf_counter()
-        probe = clone(self).set_params(
-            ngram_weight=AUTO_NGRAM_WEIGHT, warm_start=False, verbose=0
+        # The estimator's parameters as they are (not clone's deep copies: a
+        # dict of embeddings can be large) but for its random state, which
+        # the fit on all the documents draws from, and without the callbacks
+        # set on it, which follow that fit, not this one.
+        probe = type(self)(
+            **{
+                **self.get_params(deep=False),
+                "random_state": copy.deepcopy(self.random_state),
+                "ngram_weight": AUTO_NGRAM_WEIGHT,
+                "warm_start": False,
+                "verbose": 0,
+            }
         )
         with warnings.catch_warnings():
             # the fit on all the documents gives them

@@ -2764,6 +2764,83 @@ def test_an_interrupt_while_auto_chooses_keeps_the_previous_model(
     assert_array_equal(clf.predict_proba(X_AUTO), before)
 
 
+class _FitSpy:
+    """A callback that records its hooks' calls and the estimators they see."""
+
+    def __init__(self):
+        self.calls = []
+
+    def setup(self, estimator, context):
+        self.calls.append(("setup", estimator))
+
+    def teardown(self, estimator, context):
+        self.calls.append(("teardown", estimator))
+
+    def on_fit_task_begin(self, estimator, context):
+        if context.task_name == "fit":
+            self.calls.append(("fit", estimator))
+
+    def on_fit_task_end(self, estimator, context):
+        return False
+
+
+def test_auto_weight_probe_is_not_seen_by_the_callbacks(small_held_out):
+    pytest.importorskip("sklearn.callback")
+    spy = _FitSpy()
+    clf = RNNTextClassifier(**{**FAST, "ngram_range": (1, 2)}).set_callbacks(spy)
+    clf.fit(X_AUTO, Y_AUTO)
+    assert [(hook, estimator is clf) for hook, estimator in spy.calls] == [
+        ("setup", True),
+        ("fit", True),
+        ("teardown", True),
+    ]
+
+
+def test_auto_weight_probe_shares_the_parameters_but_the_random_state(
+    small_held_out, monkeypatch
+):
+    # (a dict of embeddings can be large: the probe does not copy it)
+    vectors = {"red": [0.5] * 8, "sky": [-0.5] * 8}
+    rng = np.random.RandomState(0)
+    seen = []
+    fit = RNNTextClassifier._fit
+
+    def spy(self, *args, **kwargs):
+        seen.append((self.embeddings is vectors, self.random_state is rng))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(RNNTextClassifier, "_fit", spy)
+    _with_companion(X_AUTO, Y_AUTO, embeddings=vectors, random_state=rng)
+    assert seen == [(True, True), (True, False)]
+
+
+def test_auto_weight_with_no_weight_left_to_train_the_probe(small_held_out):
+    # Every document of positive weight held out: nothing to choose by.
+    y = np.array(Y_AUTO)
+    held = classifier_module._held_out_part(y, np.random.RandomState(0))
+    weights = np.zeros(len(y))
+    weights[held] = 1.0
+    clf = RNNTextClassifier(**{**FAST, "ngram_range": (1, 2)})
+    clf.fit(X_AUTO, Y_AUTO, sample_weight=weights)
+    assert clf.ngram_weight_ == classifier_module.AUTO_NGRAM_WEIGHT
+
+
+def test_auto_weight_on_a_large_set_draws_nothing_from_the_random_state(
+    monkeypatch,
+):
+    # A large set is fitted as with the fixed default, whatever random_state.
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_DOCUMENTS", 10)
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_PER_CLASS", 1)
+    auto, fixed = (
+        _with_companion(
+            X_AUTO, Y_AUTO, ngram_weight=weight, random_state=np.random.RandomState(0)
+        )
+        for weight in ("auto", 0.7)
+    )
+    assert auto.ngram_weight_ == 0.7
+    assert_array_equal(auto.predict_proba(X_AUTO), fixed.predict_proba(X_AUTO))
+
+
 def test_a_companion_survives_pickle_and_clone():
     clf = _with_companion(X_MULTI, Y_MULTI)
     again = pickle.loads(pickle.dumps(clf))
