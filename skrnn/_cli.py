@@ -820,8 +820,9 @@ def _train(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         raise CommandError(f"training failed: {_reason(exc)}") from exc
     seconds = time.perf_counter() - start
-    if clf.n_iter_ == 0:
-        # Ctrl-C before the first epoch ended: the network is untrained, and
+    if getattr(clf, "n_iter_", 0) == 0:
+        # Ctrl-C before the first epoch ended: the network is untrained (or,
+        # stopped while ngram_weight="auto" chose, not fitted at all), and
         # must not replace a model already at args.output.
         print(
             "skrnn train: interrupted before the first epoch ended; "

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils._param_validation import Interval, StrOptions
 
+import skrnn._classifier as classifier_module
 import skrnn._persistence as skrnn_persistence
 import skrnn._training as training_module
 from skrnn._cli import (
@@ -712,6 +713,26 @@ def test_training_interrupted_in_its_first_epoch_keeps_the_old_model_file(
     assert (code, out) == (130, "")
     assert "skrnn train: interrupted before the first epoch ended" in err
     assert out_path.read_bytes() == before
+
+
+def test_training_interrupted_while_auto_chooses_the_weight_saves_nothing(
+    capsys, data_csv, tmp_path, monkeypatch
+):
+    # Regression: Ctrl-C while ngram_weight="auto" fitted its probe left the
+    # estimator unfitted, and the command crashed reading its n_iter_.
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_HELD_OUT", 2)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    out_path = tmp_path / "m"
+    options = ["-q", "--ngram-range", "1,2", "--ngram-weight", "auto"]
+    code, out, err = run(capsys, "train", data_csv, "-o", out_path, *FAST, *options)
+    assert (code, out) == (130, "")
+    assert "while ngram_weight='auto' chose" in err
+    assert "skrnn train: interrupted before the first epoch ended" in err
+    assert not out_path.exists()
 
 
 @pytest.mark.parametrize("where", ["missing-folder/model.skrnn", "."])
