@@ -421,9 +421,11 @@ see SequenceVectorizer
         is far better than the fixed blend, and ``"auto"`` finds it;
         elsewhere it keeps 0.7, chosen by the selection protocol.  That
         costs a second fit on small sets only; larger ones, and sets whose
-        held-out part would have fewer than 20 documents, get 0.7.  A
-        number is read at prediction: changing it needs no refit.  Not used
-        without ``ngram_range``.  See :ref:`ngram-companion`.
+        held-out part would have fewer than 20 documents, get 0.7.  The
+        part held out is drawn from ``random_state``; a warm start keeps
+        that of the model it continues.  A number is read at prediction:
+        changing it needs no refit.  Not used without ``ngram_range``.  See
+        :ref:`ngram-companion`.
     ngram_blend : {"geometric", "arithmetic"}, default="geometric"
         How the companion's probabilities are blended with the network's:
         their weighted geometric mean, normalised (for one class per
