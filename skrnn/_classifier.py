@@ -421,10 +421,12 @@ see SequenceVectorizer
         is far better than the fixed blend, and ``"auto"`` finds it;
         elsewhere it keeps 0.7, chosen by the selection protocol.  That
         costs a second fit on small sets only; larger ones, and sets whose
-        held-out part would have fewer than 20 documents, get 0.7.  The
-        part held out is drawn from ``random_state``; a warm start keeps
-        that of the model it continues.  A number is read at prediction:
-        changing it needs no refit.  Not used without ``ngram_range``.  See
+        held-out part would have fewer than 20 documents or whose nine
+        tenths cannot be fitted (say, early stopping's hold-out of every
+        class), get 0.7.  The part held out is drawn from
+        ``random_state``; a warm start keeps the weight of the model it
+        continues.  A number is read at prediction: changing it needs no
+        refit.  Not used without ``ngram_range``.  See
         :ref:`ngram-companion`.
     ngram_blend : {"geometric", "arithmetic"}, default="geometric"
         How the companion's probabilities are blended with the network's:
@@ -835,13 +837,24 @@ see SequenceVectorizer
         with warnings.catch_warnings():
             # the fit on all the documents gives them
             warnings.simplefilter("ignore")
-            probe._fit(
-                [documents[i] for i in kept],
-                y[kept],
-                sample_weight=None if user_weight is None else user_weight[kept],
-                incremental=False,
-                probe=True,
-            )
+            try:
+                probe._fit(
+                    [documents[i] for i in kept],
+                    y[kept],
+                    sample_weight=None if user_weight is None else user_weight[kept],
+                    incremental=False,
+                    probe=True,
+                )
+            except ValueError as exc:
+                # What all the documents allow, nine tenths may not (early
+                # stopping's hold-out of every class, min_df): the fit on all
+                # of them says what is wrong with them, if anything.
+                if self.verbose:
+                    print(
+                        f"ngram_weight='auto': {AUTO_NGRAM_WEIGHT:g}, the model "
+                        f"could not be fitted on {len(kept)} documents ({exc})"
+                    )
+                return AUTO_NGRAM_WEIGHT
             texts = [documents[i] for i in held]
             network = probe.set_params(ngram_weight=0.0)._logits(texts)
             companion = probe.set_params(ngram_weight=1.0)._logits(texts)

@@ -2841,6 +2841,19 @@ def test_auto_weight_on_a_large_set_draws_nothing_from_the_random_state(
     assert_array_equal(auto.predict_proba(X_AUTO), fixed.predict_proba(X_AUTO))
 
 
+def test_auto_weight_where_nine_tenths_cannot_be_fitted_is_the_default(capsys):
+    # Regression: early stopping holds out a document of each of 25 classes
+    # from 250, not from the probe's 225, and the fit failed where 0.7 did not.
+    X = [f"word{k} filler{i}" for k in range(25) for i in range(10)]
+    y = np.repeat(np.arange(25), 10)
+    params = {**FAST, "ngram_range": (1, 2), "early_stopping": True, "max_iter": 2}
+    auto = RNNTextClassifier(**params, verbose=1).fit(X, y)
+    assert "could not be fitted on 225 documents" in capsys.readouterr().out
+    assert auto.ngram_weight_ == classifier_module.AUTO_NGRAM_WEIGHT
+    fixed = RNNTextClassifier(**params, ngram_weight=0.7).fit(X, y)
+    assert_array_equal(auto.predict_proba(X), fixed.predict_proba(X))
+
+
 def test_a_companion_survives_pickle_and_clone():
     clf = _with_companion(X_MULTI, Y_MULTI)
     again = pickle.loads(pickle.dumps(clf))
