@@ -839,6 +839,7 @@ def _select_C(
     with fewer than 2, the middle of the grid.
     """
     grid = [("nb", C) for C in (NORMS_C_GRID if norms else C_GRID)]
+    n_nb = len(grid)
     if IDF:
         grid += [("idf", C) for C in IDF_C_GRID]
     frequency = sample_weight @ targets
@@ -859,8 +860,7 @@ def _select_C(
         strata = np.where(scored, y, other)
         splitter = StratifiedKFold
     if n_splits < 2:
-        weighting, C = grid[len(C_GRID) // 2]
-        return weighting, float(C)
+        return "nb", float(grid[n_nb // 2][1])
     scores = np.zeros(len(grid))
     for train, test in splitter(n_splits).split(np.zeros(len(y)), strata):
         test = test[scored[test]]
@@ -878,7 +878,6 @@ def _select_C(
                 correct = columns[decision.argmax(axis=1)] == y[test]
             scores[i] += np.average(correct, weights=weight if weight.any() else None)
     scores /= n_splits
-    n_nb = len(grid) - len(IDF_C_GRID) if IDF else len(grid)
     best = int(np.argmax(scores[:n_nb]))
     if n_nb < len(grid) and scores[n_nb:].max() > scores[best] + IDF_MARGIN:
         best = n_nb + int(np.argmax(scores[n_nb:]))
