@@ -550,6 +550,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         previous = self.__dict__.get("_fitted")
         continued = previous is not None and (incremental or self.warm_start)
+        if not continued and previous is not None:
+            # (before ngram_weight="auto" fits anything)
+            self._check_head_is_kept(previous)
         try:
             blend_weight = self._blend_weight(
                 documents, y, metadata, sample_weight, previous if continued else None
@@ -562,8 +565,6 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
             return self
         if not continued:
-            if previous is not None:
-                self._check_head_is_kept(previous)
             start, whole = self._new_training(
                 documents, y, classes, dtype, sample_weight
             )

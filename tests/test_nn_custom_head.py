@@ -27,6 +27,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import skrnn
 import skrnn._base as base_module
+import skrnn._classifier as classifier_module
 from skrnn import RNNTextClassifier, RNNTextRegressor
 from skrnn._batching import pad_batch
 from skrnn._explain import RegressionExplanation
@@ -387,6 +388,26 @@ def test_a_loaded_heads_subclass_classifier_is_not_refitted_with_another_head(
     # a fresh classifier of its parameters trains its own head
     fresh = clone(loaded).set_params(warm_start=False).fit(X, Y > 1)
     assert fresh._fitted.config.head == "softmax"
+
+
+def test_a_refit_refused_for_its_head_fits_no_probe_first(softmax2, monkeypatch):
+    # Regression: ngram_weight="auto" fitted a model on nine tenths of the
+    # documents before the fit was refused.
+    monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_HELD_OUT", 1)
+    clf = Other(**QUICK, ngram_range=None).fit(X, Y > 1)
+    loaded = skrnn.load(io.BytesIO(_saved(clf)))
+    loaded.set_params(ngram_range=(1, 2), ngram_weight="auto")
+    fits = []
+    fit = RNNTextClassifier._fit
+
+    def spy(self, *args, **kwargs):
+        fits.append(kwargs.get("probe", False))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(RNNTextClassifier, "_fit", spy)
+    with pytest.raises(ValueError, match=r"'softmax2' head.*warm_start=True"):
+        loaded.fit(X, Y > 1)
+    assert fits == [False]
 
 
 def test_a_classifier_file_of_a_values_head_is_refused(gamma):
