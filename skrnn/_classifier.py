@@ -522,7 +522,9 @@ see SequenceVectorizer
     ngram_weight_ : float
         The n-gram companion's weight in the blend that ``fit`` chose, with
         ``ngram_weight="auto"``, or was given (only with a companion): what
-        ``"auto"`` predicts with.
+        ``"auto"`` predicts with.  A companion fitted before ``"auto"`` (a
+        model file of format 11 or older, or an older pickle) has none, and
+        ``"auto"`` blends it at 0.7.
 
     See Also
     --------
