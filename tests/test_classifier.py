@@ -2612,6 +2612,10 @@ def test_held_out_part_is_none_for_large_sets_or_too_few_held_out(monkeypatch):
     )
     monkeypatch.undo()
     assert classifier_module._held_out_part(np.repeat(np.arange(2), 90), rng) is None
+    # never from AUTO_WEIGHT_MAX_DOCUMENTS documents on, however many classes
+    many = np.repeat(np.arange(200), 60)
+    assert classifier_module._held_out_part(many[:9600], rng) is not None
+    assert classifier_module._held_out_part(many, rng) is None
     # multi-label: a tenth of the documents
     labels = rng.randint(0, 2, size=(200, 3))
     assert len(classifier_module._held_out_part(labels, rng)) == 20
