@@ -30,10 +30,16 @@ in turn, ``--repeats`` times, with ``n_jobs=1`` (by the process's CPU time)
 and ``n_jobs=2`` (by the wall clock).  The table gives the median
 milliseconds of a call, the ratio of the medians (above 1: this checkout is
 faster) and the largest difference between the two's probabilities.
+``--hog`` runs the A/B again beside a process spinning on one core
+(``prediction.py``'s ``cpu_hog``), every call then timed by the wall clock,
+and adds each version's ``n_jobs=2`` over its ``n_jobs=1`` with and without
+the hog (the target: never below 0.9); ``--no-stages`` leaves out the
+stage table.
 """
 
 import argparse
 import collections
+import contextlib
 import io
 import pickle
 import statistics
@@ -55,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _env import environment_lines, load_average, markdown_table
 from _skrnn_side import TIMED_FIT, bench_configs, mr_split
 from overhead import timer
-from prediction import import_package
+from prediction import cpu_hog, import_package
 
 #: (owner, attribute, label): the stages timed, where the modules call them.
 STAGES = [
@@ -129,24 +135,38 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def against(clf, base, X, repeats: int) -> list[str]:
-    """A/B of ``predict_proba`` between this checkout and the ``base`` package."""
+def against(clf, base, X, repeats: int, hog: bool = False) -> list[str]:
+    """A/B of ``predict_proba`` between this checkout and the ``base`` package.
+
+    With ``hog``, the same again beside a process spinning on one core
+    (``prediction.py``'s ``cpu_hog``), and each version's ``n_jobs=2`` over
+    its ``n_jobs=1`` in both settings.
+    """
     old = _Unpickler(base.__name__, io.BytesIO(pickle.dumps(clf))).load()
     difference = float(np.max(np.abs(old.predict_proba(X) - clf.predict_proba(X))))
-    row = []
-    for n_jobs in (1, 2):
-        # one thread by its CPU time, which other processes disturb less
-        clock = time.process_time if n_jobs == 1 else time.perf_counter
-        times = {"base": [], "this": []}
-        for estimator in (old, clf):
-            estimator.set_params(n_jobs=n_jobs).predict_proba(X)  # warm up
-        for _ in range(repeats):
-            for name, estimator in (("base", old), ("this", clf)):
-                begin = clock()
-                estimator.predict_proba(X)
-                times[name].append(clock() - begin)
-        base_ms, this_ms = (1e3 * statistics.median(times[k]) for k in times)
-        row += [f"{base_ms:.2f}", f"{this_ms:.2f}", f"{base_ms / this_ms:.2f}"]
+    row, medians = [], {}
+    for busy in (False, True) if hog else (False,):
+        with cpu_hog() if busy else contextlib.nullcontext():
+            for n_jobs in (1, 2):
+                # one thread by its CPU time, which other processes disturb
+                # less, unless beside the hog (then, as two, the wall clock)
+                one_cpu = n_jobs == 1 and not hog
+                clock = time.process_time if one_cpu else time.perf_counter
+                times = {"base": [], "this": []}
+                for estimator in (old, clf):
+                    estimator.set_params(n_jobs=n_jobs).predict_proba(X)  # warm up
+                for _ in range(repeats):
+                    for name, estimator in (("base", old), ("this", clf)):
+                        estimator.set_params(n_jobs=n_jobs)
+                        begin = clock()
+                        estimator.predict_proba(X)
+                        times[name].append(clock() - begin)
+                base_ms, this_ms = (1e3 * statistics.median(times[k]) for k in times)
+                medians[busy, n_jobs] = base_ms, this_ms
+                row += [f"{base_ms:.2f}", f"{this_ms:.2f}", f"{base_ms / this_ms:.2f}"]
+    if hog:
+        for busy in (False, True):
+            row += [f"{medians[busy, 1][k] / medians[busy, 2][k]:.2f}" for k in (0, 1)]
     clf.set_params(n_jobs=1)
     return [*row, f"{difference:.1e}"]
 
@@ -157,6 +177,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--against", metavar="REV", help="A/B predict_proba")
     parser.add_argument("--repeats", type=int, default=15, help="of the A/B")
+    parser.add_argument(
+        "--hog", action="store_true", help="the A/B beside a busy core too"
+    )
+    parser.add_argument("--no-stages", action="store_true", help="only the A/B")
     args = parser.parse_args()
     base = import_package(args.against) if args.against else None
     print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
@@ -170,58 +194,65 @@ def main() -> None:
         for name in names:
             fitted_models[name] = clf = fitted(configs[name].params, X_train, y_train)
             before = load_average()
-            row = against(clf, base, X_test, args.repeats)
+            row = against(clf, base, X_test, args.repeats, args.hog)
             ab_rows.append([name, *row, f"{before} / {load_average()}"])
             print(ab_rows[-1], file=sys.stderr, flush=True)
-    instrument(seconds, calls)
-    with threadpool_limits(1, user_api="blas"):
-        for name in names:
-            clf = fitted_models.get(name) or fitted(
-                configs[name].params, X_train, y_train
-            )
-            n_tokens = sum(len(s) for s in clf.vectorizer_.transform(X_test))
-            before = load_average()
-            results[name] = (
-                *profile(clf, X_test, args.seconds, seconds, calls),
-                n_tokens,
-            )
-            print(f"  [{name}: load {before} / {load_average()}]", file=sys.stderr)
-    labels = [label for _, _, label in STAGES]
-    rows = []
-    for label in ["predict_proba (mean)", "predict_proba (median)", *labels]:
-        row = [label]
-        for name in names:
-            total, median, _, stages, _ = results[name]
-            if label.startswith("predict_proba"):
-                value = total if "mean" in label else median
-                row.append(f"{value:.2f}")
-            elif label in stages:
-                row.append(f"{stages[label]:.2f} ({100 * stages[label] / total:.0f}%)")
-            else:
-                row.append("")
-        rows.append(row)
-    rows.append(
-        ["tokens/s (mean)"]
-        + [f"{1e3 * results[n][4] / results[n][0]:,.0f}" for n in names]
-    )
-    rows.append(["calls"] + [str(results[n][2]) for n in names])
-    print(
-        f"\n`predict_proba` of MR's {len(X_test):,} held-out sentences, n_jobs=1: "
-        "milliseconds per call (share of the call)\n"
-    )
-    print(markdown_table(["stage", *(f"config {n}" for n in names)], rows))
+    if not args.no_stages:
+        instrument(seconds, calls)
+        with threadpool_limits(1, user_api="blas"):
+            for name in names:
+                clf = fitted_models.get(name) or fitted(
+                    configs[name].params, X_train, y_train
+                )
+                n_tokens = sum(len(s) for s in clf.vectorizer_.transform(X_test))
+                before = load_average()
+                results[name] = (
+                    *profile(clf, X_test, args.seconds, seconds, calls),
+                    n_tokens,
+                )
+                print(f"  [{name}: load {before} / {load_average()}]", file=sys.stderr)
+        labels = [label for _, _, label in STAGES]
+        rows = []
+        for label in ["predict_proba (mean)", "predict_proba (median)", *labels]:
+            row = [label]
+            for name in names:
+                total, median, _, stages, _ = results[name]
+                if label.startswith("predict_proba"):
+                    value = total if "mean" in label else median
+                    row.append(f"{value:.2f}")
+                elif label in stages:
+                    row.append(
+                        f"{stages[label]:.2f} ({100 * stages[label] / total:.0f}%)"
+                    )
+                else:
+                    row.append("")
+            rows.append(row)
+        rows.append(
+            ["tokens/s (mean)"]
+            + [f"{1e3 * results[n][4] / results[n][0]:,.0f}" for n in names]
+        )
+        rows.append(["calls"] + [str(results[n][2]) for n in names])
+        print(
+            f"\n`predict_proba` of MR's {len(X_test):,} held-out sentences, n_jobs=1: "
+            "milliseconds per call (share of the call)\n"
+        )
+        print(markdown_table(["stage", *(f"config {n}" for n in names)], rows))
     if ab_rows:
         print(
             f"\n`predict_proba`, {args.against} against this checkout: median "
             f"milliseconds of {args.repeats} alternating calls\n"
         )
         headers = ["config"]
-        for n_jobs in (1, 2):
-            headers += [
-                f"{args.against}, n_jobs={n_jobs}",
-                f"this, n_jobs={n_jobs}",
-                f"{args.against} / this",
-            ]
+        for setting in ("", ", hog") if args.hog else ("",):
+            for n_jobs in (1, 2):
+                headers += [
+                    f"{args.against}, n_jobs={n_jobs}{setting}",
+                    f"this, n_jobs={n_jobs}{setting}",
+                    f"{args.against} / this",
+                ]
+        if args.hog:
+            for setting in ("", ", hog"):
+                headers += [f"{args.against} 2 / 1{setting}", f"this 2 / 1{setting}"]
         headers += ["max |difference|", "load before / after"]
         print(markdown_table(headers, ab_rows))
     print(f"\nload average at the end {load_average()}")

@@ -10,7 +10,6 @@ documents.
 """
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 
 from ._batching import length_runs, length_sorted, pad_batch
 from ._ngrams import NgramModel, ngram_logits
-from ._threads import map_tasks, single_threaded_blas, thread_pool
+from ._threads import Helpers, helper_threads, map_shared, single_threaded_blas
 from .nn import NetworkConfig
 from .nn._heads import get_head
 from .nn._network import predict_prepared, prepare_predict, streams
@@ -106,7 +105,7 @@ def predict_logits(
     config: NetworkConfig,
     n_jobs: int | None = None,
     on_batch: Callable[[int], None] | None = None,
-    executor: Executor | None = None,
+    helpers: Helpers | None = None,
 ) -> np.ndarray:
     """Logits of many sequences, batched by length, in their original order.
 
@@ -119,14 +118,15 @@ def predict_logits(
     config : NetworkConfig
         The architecture.
     n_jobs : int or None
-        Number of threads that run the batches, unless ``executor`` is given.
+        Number of threads that run the batches (this one and helpers),
+        unless ``helpers`` are given.
     on_batch : callable, optional
         Called with the number of sequences of each batch once it is done,
         from the thread that ran it (a progress display).
-    executor : concurrent.futures.Executor, optional
-        Threads to run the batches on, shared with other work (such as
-        :func:`~skrnn._threads.thread_pool` gives); by default, threads of
-        their own for ``n_jobs``.
+    helpers : Helpers, optional
+        Threads that run the batches beside this one, shared with other
+        work (as :func:`~skrnn._threads.helper_threads` gives them); by
+        default, threads of their own for ``n_jobs``.
 
     Returns
     -------
@@ -151,11 +151,11 @@ def predict_logits(
         if on_batch is not None:
             on_batch(len(idx))
 
-    if executor is not None:
-        map_tasks(executor, run, batches)
+    if helpers is not None:
+        map_shared(helpers, run, batches)
         return logits
-    with thread_pool(n_jobs, len(batches)) as own:
-        map_tasks(own, run, batches)
+    with helper_threads(n_jobs, len(batches)) as own:
+        map_shared(own, run, batches)
     return logits
 
 
@@ -240,18 +240,18 @@ def text_logits(
     n_tasks = len(sequences) + (ngrams is not None)
     if one_batch(members[0], sequences, predictor.config):
         n_tasks = 1
-    with single_threaded_blas(), thread_pool(n_jobs, n_tasks) as executor:
+    with single_threaded_blas(), helper_threads(n_jobs, n_tasks) as helpers:
         pending = None
-        if ngrams is not None and executor is not None:
-            # the companion on one of the threads, beside the batches
-            pending = executor.submit(ngram_logits, ngrams, whole)
+        if ngrams is not None and helpers is not None:
+            # the companion on a helper, which then joins in the batches
+            pending = helpers.executor.submit(ngram_logits, ngrams, whole)
         logits = [
             predict_logits(
                 weights,
                 sequences,
                 predictor.config,
                 on_batch=on_batch,
-                executor=executor,
+                helpers=helpers,
             )
             for weights in members
         ]

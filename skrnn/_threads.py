@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 
 import threadpoolctl
@@ -228,3 +229,82 @@ def map_tasks(executor: Executor | None, func: Callable, items: Sequence) -> lis
     if executor is None:
         return [func(item) for item in items]
     return list(executor.map(func, items))
+
+
+@dataclass(frozen=True)
+class Helpers:
+    """Threads that help the calling thread, which works beside them.
+
+    Parameters
+    ----------
+    executor : concurrent.futures.Executor
+        The helper threads; work submitted to it runs beside the caller's.
+    n_threads : int
+        How many threads the executor has.
+    """
+
+    executor: Executor
+    n_threads: int
+
+
+@contextlib.contextmanager
+def helper_threads(n_jobs: int | None, n_tasks: int) -> Iterator[Helpers | None]:
+    """Threads that help this one with ``n_tasks`` tasks, or None to run them alone.
+
+    With ``n_jobs`` threads in all (as in :func:`thread_pool`), this one is
+    one of them: ``n_jobs - 1`` helpers.  The calling thread works rather than
+    waits (:func:`map_shared`), so that the tasks of a short call are not all
+    handed to threads that a busy machine keeps waiting, and there is one
+    thread fewer to hand the GIL to.
+
+    Yields
+    ------
+    Helpers or None
+        None when one thread is all there is to use.
+    """
+    n_threads = min(effective_n_jobs(n_jobs), n_tasks)
+    if n_threads <= 1:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=n_threads - 1) as executor:
+        yield Helpers(executor, n_threads - 1)
+
+
+def map_shared(helpers: Helpers | None, func: Callable, items: Sequence) -> list:
+    """``[func(item) for item in items]``, by this thread and ``helpers``.
+
+    Every thread takes the next item from one queue, in the order given, as
+    it finishes the one before: a thread that the machine keeps waiting
+    holds back only the item it is on.  A helper busy with earlier work
+    joins in when done.  The first exception raised stops the others from
+    taking more items and is raised here, once they are done.
+    """
+    if helpers is None:
+        return [func(item) for item in items]
+    results = [None] * len(items)
+    pending = iter(enumerate(items))
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def work() -> None:
+        while not failed.is_set():
+            with lock:
+                taken = next(pending, None)
+            if taken is None:
+                return
+            index, item = taken
+            try:
+                results[index] = func(item)
+            except BaseException:
+                failed.set()
+                raise
+
+    futures = [helpers.executor.submit(work) for _ in range(helpers.n_threads)]
+    try:
+        work()
+    finally:
+        errors = [future.exception() for future in futures]  # waits for them
+    for error in errors:
+        if error is not None:
+            raise error
+    return results

@@ -1,6 +1,7 @@
 """Tests for skrnn._threads: BLAS at one thread, and the setting restored."""
 
 import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +13,7 @@ from threadpoolctl import threadpool_info
 import skrnn._classifier as classifier_module
 import skrnn._prediction as prediction_module
 from skrnn import RNNTextClassifier
-from skrnn._threads import beside
+from skrnn._threads import beside, helper_threads, map_shared
 from skrnn.datasets import load_toy_sentiment
 
 
@@ -50,6 +51,61 @@ def test_blas_threads_are_restored_after_overlapping_calls_from_threads(monkeypa
     assert _blas_threads() == before
     for proba in results:
         assert_array_equal(proba, results[0])
+
+
+# ------------------------------------------- tasks shared with helper threads
+
+
+@pytest.mark.parametrize(("n_jobs", "n_helpers"), [(None, 0), (1, 0), (2, 1), (3, 2)])
+def test_map_shared_runs_on_this_thread_and_its_helpers(n_jobs, n_helpers):
+    # The calling thread works beside n_jobs - 1 helpers: each item waits for
+    # every thread to have taken one, so all of them take part.
+    n_threads = n_helpers + 1
+    together = threading.Barrier(n_threads, timeout=30)
+    threads = []
+
+    def square(item):
+        threads.append(threading.current_thread())
+        if len(threads) <= n_threads:
+            together.wait()
+        return item * item
+
+    with helper_threads(n_jobs, n_tasks=10) as helpers:
+        assert (helpers is None) == (n_helpers == 0)
+        assert map_shared(helpers, square, range(10)) == [i * i for i in range(10)]
+    assert len(set(threads)) == n_threads
+    assert threading.current_thread() in threads
+
+
+def test_helper_threads_are_no_more_than_the_tasks_need():
+    with helper_threads(4, n_tasks=1) as helpers:
+        assert helpers is None
+    with helper_threads(4, n_tasks=2) as helpers:
+        assert helpers.n_threads == 1
+
+
+@pytest.mark.parametrize("failing", ["first", "last"])
+def test_map_shared_raises_what_a_task_raised_and_stops_taking_more(failing):
+    # Whichever thread takes the failing item, the error comes out of
+    # map_shared once every thread is done, and no thread takes another item
+    # after it (the others take long enough for it to fail first).
+    done = []
+
+    def task(item):
+        if (failing == "first" and item == 0) or (failing == "last" and item == 9):
+            raise ValueError(f"task {item}")
+        time.sleep(0.01)
+        done.append(item)
+
+    with (
+        helper_threads(2, n_tasks=10) as helpers,
+        pytest.raises(ValueError, match="task"),
+    ):
+        map_shared(helpers, task, range(10))
+    if failing == "first":
+        assert len(done) < 9
+    else:
+        assert sorted(done) == list(range(9))
 
 
 # ------------------------------------------------------ work beside a block
