@@ -78,7 +78,7 @@ SIGMOID_GATES = {"rnn": 0, "lstm": 3, "gru": 2}
 #
 # One step of each cell, giving the values of the cells' own forward loops
 # (:mod:`skrnn.nn._cells`) to the last bit wherever the matrix products see
-# the same operands, in fewer and more contiguous passes.  Sigmoids are
+# the same operands, in fewer and contiguous passes.  Sigmoids are
 # ``(1 + tanh(a / 2)) / 2`` there; here the steps keep ``1 + tanh(a / 2)``,
 # twice the gate, and move the halving to where it is a contiguous pass or
 # free: a product by a power of two is exact (short of subnormal numbers), so
@@ -87,46 +87,48 @@ SIGMOID_GATES = {"rnn": 0, "lstm": 3, "gru": 2}
 # take the half back), and the GRU multiplies twice its reset gate by half of
 # ``W_hn h + b_hn``.
 #
-# ``x`` holds the step's input projection in contiguous parts (:data:`PARTS`),
-# sigmoid columns halved (overwritten); ``h_prev`` the previous states and
-# ``h`` where the new ones go; ``c`` the LSTM's cell states, updated in place;
-# ``buf`` a scratch of the gates' width and ``tmp`` one of the states'.
+# The gates are laid out gate-major, (n_gates, n_samples, hidden_size), so
+# that every gate is one contiguous block: numpy runs a ufunc over a column
+# block of a (n_samples, n_gates * hidden_size) array through its buffered
+# iterator, 2-5 times slower than over contiguous memory, and each gate's
+# product ``h W_hh[:, gate]`` is the same dot products as the whole one's.
+# ``x`` holds the step's input projection (overwritten), sigmoid gates
+# halved; ``W_hh`` is (n_gates, hidden_size, hidden_size); ``h_prev`` the
+# previous states and ``h`` where the new ones go; ``c`` the LSTM's cell
+# states, updated in place; ``buf`` a scratch of ``x``'s shape and ``tmp``
+# one of the states'.
 
 
 def _rnn_step(x, h_prev, h, c, d, buf, tmp):
-    (a,) = x
-    np.matmul(h_prev, d.W_hh, out=h)
-    h += a
+    np.matmul(h_prev, d.W_hh[0], out=h)
+    h += x[0]
     np.tanh(h, out=h)
 
 
 def _lstm_step(x, h_prev, h, c, d, buf, tmp):
-    (a,) = x
-    H = h.shape[1]
-    a += np.matmul(h_prev, d.W_hh, out=buf)
-    np.tanh(a, out=a)
-    ifo = a[:, : 3 * H]
-    ifo += 1.0  # twice the input, forget and output gates
-    c *= a[:, H : 2 * H]
-    c += np.multiply(a[:, :H], a[:, 3 * H :], out=tmp)
+    x += np.matmul(h_prev, d.W_hh, out=buf)
+    np.tanh(x, out=x)
+    i, f, o, g = x
+    x[:3] += 1.0  # twice the input, forget and output gates
+    c *= f
+    c += np.multiply(i, g, out=tmp)
     c *= 0.5
     np.tanh(c, out=h)
-    h *= a[:, 2 * H : 3 * H]  # twice the state
+    h *= o  # twice the state
 
 
 def _gru_step(x, h_prev, h, c, d, buf, tmp):
-    rz, cand = x
-    H = h.shape[1]
     u = np.matmul(h_prev, d.W_hh, out=buf)
-    rz += u[:, : 2 * H]
+    rz, cand = x[:2], x[2]
+    rz += u[:2]
     np.tanh(rz, out=rz)
     rz += 1.0  # twice the reset and update gates
-    u_n = u[:, 2 * H :]
+    u_n = u[2]
     u_n += d.b_hn  # half of W_hn h + b_hn
-    cand += np.multiply(rz[:, :H], u_n, out=tmp)
+    cand += np.multiply(rz[0], u_n, out=tmp)
     np.tanh(cand, out=cand)
     np.subtract(h_prev, cand, out=h)
-    h *= rz[:, H:]
+    h *= rz[1]
     h *= 0.5
     h += cand
 
@@ -137,13 +139,16 @@ STEPS: dict[str, Callable[..., None]] = {
     "gru": _gru_step,
 }
 
-#: The contiguous parts of each cell's input projection, in hidden widths: the
-#: GRU's candidate apart from its gates, which take ``W_hh h`` as a whole.
-PARTS = {"rnn": (1,), "lstm": (4,), "gru": (2, 1)}
-
 #: What the steps carry in place of each cell's state ``h``: twice it for
 #: the LSTM.
 STATE_SCALE = {"rnn": 1.0, "lstm": 2.0, "gru": 1.0}
+
+
+def _gate_major(W: np.ndarray, n_gates: int) -> np.ndarray:
+    """(..., n_gates * H) columns as a contiguous (n_gates, ..., H) array."""
+    H = W.shape[-1] // n_gates
+    split = W.reshape(*W.shape[:-1], n_gates, H)
+    return np.ascontiguousarray(np.moveaxis(split, -2, 0))
 
 
 # ------------------------------------------------------------------ directions
@@ -153,9 +158,10 @@ STATE_SCALE = {"rnn": 1.0, "lstm": 2.0, "gru": 1.0}
 class _Direction:
     """One direction of one layer, its weights ready for :data:`STEPS`.
 
-    ``table`` holds the first layer's projected table in :data:`PARTS` (one
-    row per distinct token id of the batch); later layers project with
-    ``W_xh`` and ``b_h``.  Its states come out multiplied by ``scale``.
+    ``table`` holds the first layer's projected table, gate-major (one row
+    per distinct token id of the batch in each gate); later layers project
+    with ``W_xh`` and ``b_h``.  ``W_hh`` is gate-major.  Its states come out
+    multiplied by ``scale``.
     """
 
     step: Callable[..., None]
@@ -165,10 +171,17 @@ class _Direction:
     b_h: np.ndarray
     W_xh: np.ndarray
     b_hn: np.ndarray | None
-    table: tuple[np.ndarray, ...] | None
+    table: np.ndarray | None
     has_cell_state: bool
-    parts: tuple[tuple[int, int], ...]
     scale: float
+
+    @property
+    def n_gates(self) -> int:
+        return self.W_hh.shape[0]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.W_hh.shape[2]
 
 
 def _prepare(
@@ -187,6 +200,7 @@ def _prepare(
     """
     name = f"layer{layer}.{direction}."
     H = params[name + "W_hh"].shape[0]
+    n_gates = params[name + "W_hh"].shape[1] // H
     n_sigmoid = SIGMOID_GATES[cell] * H
     W_xh, b_h = params[name + "W_xh"], params[name + "b_h"]
     scale = STATE_SCALE[cell]
@@ -199,33 +213,31 @@ def _prepare(
         b_hn = b_hn * b_hn.dtype.type(0.5)
     if input_scale != 1.0:
         W_xh = W_xh * W_xh.dtype.type(1.0 / input_scale)
-    bounds = np.cumsum((0, *PARTS[cell])) * H
-    parts = tuple(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
     table = None
     if layer == 0:
-        # As recurrent_forward computes it: the product (or gather) first, then
-        # the bias, then the halving; each distinct row once.
-        projected = W_xh[rows] if one_hot else rows @ W_xh
-        projected += b_h
-        projected[:, :n_sigmoid] *= 0.5
-        table = tuple(np.ascontiguousarray(projected[:, lo:hi]) for lo, hi in parts)
+        # As recurrent_forward computes it (the product or gather, then the
+        # bias, then the halving), each distinct row once, gate by gate: the
+        # halving folded into the weights and the bias gives the same bits.
+        halved = _gate_major(_half_sigmoid_columns(W_xh, n_sigmoid), n_gates)
+        bias = _gate_major(_half_sigmoid_columns(b_h, n_sigmoid), n_gates)
+        table = halved[:, rows] if one_hot else np.matmul(rows, halved)
+        table += bias[:, None]
     return _Direction(
         step=STEPS[cell],
         n_sigmoid=n_sigmoid,
         backward=direction == "bwd",
-        W_hh=W_hh,
+        W_hh=_gate_major(W_hh, n_gates),
         b_h=b_h,
         W_xh=W_xh,
         b_hn=b_hn,
         table=table,
         has_cell_state=cell == "lstm",
-        parts=parts,
         scale=scale,
     )
 
 
 def _zero_state(d: _Direction, n_samples: int, dtype: np.dtype) -> State:
-    H = d.W_hh.shape[0]
+    H = d.hidden_size
     h = np.zeros((n_samples, H), dtype)
     return h, (np.zeros((n_samples, H), dtype) if d.has_cell_state else None)
 
@@ -259,25 +271,30 @@ def _run_chunk(
     """
     h0, c = state
     n_steps, n_samples = inputs.shape[:2]
-    width = d.W_hh.shape[1]
-    buf = np.empty((n_samples, width), h0.dtype)
+    G, H = d.n_gates, d.hidden_size
+    # Each step's gates in the first G * n * H numbers of flat buffers, as a
+    # contiguous (G, n, H) array whatever the number n of rows running.
+    flat_x = np.empty(G * n_samples * H, h0.dtype)
+    flat_buf = np.empty_like(flat_x)
     tmp = np.empty_like(h0)
     if d.table is not None:
-        gates = [np.empty((n_samples, hi - lo), h0.dtype) for lo, hi in d.parts]
 
-        def xproj(k: int, n: int) -> list[np.ndarray]:
-            return [
-                np.take(table, inputs[k, :n], axis=0, out=out[:n], mode="clip")
-                for table, out in zip(d.table, gates, strict=True)
-            ]
+        def xproj(k: int, n: int) -> np.ndarray:
+            x = flat_x[: G * n * H].reshape(G, n, H)
+            return np.take(d.table, inputs[k, :n], axis=1, out=x, mode="clip")
 
     else:
         projected = _project(inputs, d.W_xh)
         projected += d.b_h
         projected[..., : d.n_sigmoid] *= 0.5
 
-        def xproj(k: int, n: int) -> list[np.ndarray]:
-            return [projected[k, :n, lo:hi] for lo, hi in d.parts]
+        def xproj(k: int, n: int) -> np.ndarray:
+            x = flat_x[: G * n * H].reshape(G, n, H)
+            np.copyto(x, np.moveaxis(projected[k, :n].reshape(n, G, H), 1, 0))
+            return x
+
+    def scratch(n: int) -> np.ndarray:
+        return flat_buf[: G * n * H].reshape(G, n, H)
 
     # hs[k] holds the states before step k (forward) or after it (backward):
     # the carried state sits at one end, and padding stays 0.
@@ -288,13 +305,13 @@ def _run_chunk(
         for k in range(n_steps - 1, -1, -1):
             n = n_active[k]
             cn = None if c is None else c[:n]
-            d.step(xproj(k, n), hs[k + 1, :n], hs[k, :n], cn, d, buf[:n], tmp[:n])
+            d.step(xproj(k, n), hs[k + 1, :n], hs[k, :n], cn, d, scratch(n), tmp[:n])
         return hs[:n_steps], (hs[0].copy(), c)
     hs[0] = h0
     for k in range(n_steps):
         n = n_active[k]
         cn = None if c is None else c[:n]
-        d.step(xproj(k, n), hs[k, :n], hs[k + 1, :n], cn, d, buf[:n], tmp[:n])
+        d.step(xproj(k, n), hs[k, :n], hs[k + 1, :n], cn, d, scratch(n), tmp[:n])
     return hs[1:], (hs[n_steps].copy(), c)
 
 
@@ -571,7 +588,7 @@ def stream_pooled(
         dtype=dtype,
     )
     top = layers[-1]
-    hidden = top[0].W_hh.shape[0]
+    hidden = top[0].hidden_size
     pools = [_pool_start(pooling, n_samples, hidden, dtype) for _ in top]
     if len(batch.chunks) <= 1 or not bidirectional:
         # One pass through all the layers: every direction either runs the
