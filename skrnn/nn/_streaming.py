@@ -11,10 +11,11 @@ state, a running sum or a running maximum):
 * The first layer's input projection ``x @ W_xh + b_h`` is computed once per
   distinct token id of the batch, into a table of the projected rows with the
   sigmoid gates' inputs already halved (see
-  :func:`~skrnn.nn._cells._half_sigmoid_columns`), and each step gathers its
-  rows into a buffer of one step's size: the whole (n_steps, n_samples,
-  n_gates * hidden_size) projection is never built.  Later layers project one
-  chunk of their inputs at a time.
+  :func:`~skrnn.nn._cells._half_sigmoid_columns`), gate by gate, and each
+  step gathers its rows into a gate-major buffer of one step's size (see the
+  cell steps below): the whole (n_steps, n_samples, n_gates * hidden_size)
+  projection is never built.  Later layers project one chunk of their inputs
+  at a time.
 * The backward direction runs over the padded batch from its last step to its
   first.  Sequences are sorted by decreasing length, so at step ``t`` the
   first ``n_active[t]`` rows are running, each having joined at its own last
