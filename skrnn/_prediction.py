@@ -9,16 +9,24 @@ bounded by the chunk and the batch sizes below, whatever the number of
 documents.
 """
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
+from joblib import effective_n_jobs
 
 from ._batching import length_runs, length_sorted, pad_batch
 from ._ngrams import NgramModel, ngram_logits
-from ._threads import Helpers, helper_threads, map_shared, single_threaded_blas
+from ._threads import (
+    Helpers,
+    WayJudge,
+    helper_threads,
+    map_shared,
+    single_threaded_blas,
+)
 from .nn import NetworkConfig
 from .nn._heads import get_head
 from .nn._network import predict_prepared, prepare_predict, streams
@@ -61,6 +69,16 @@ PREDICT_CHUNK = 2**14
 #: (``benchmarks/prediction.py``); processes do not, but starting them takes
 #: a second or two the first time (joblib keeps them for later calls).
 PREDICT_WORKERS_MIN_CHARACTERS = 2**23
+
+#: Whether a prediction with ``n_jobs`` of 2 or more on threads runs its
+#: batches and companion with helper threads or alone, by network: the way
+#: that has been the faster per token, but one call in eight the other way
+#: (see :class:`~skrnn._threads.WayJudge`).  Beside a core that other work
+#: keeps busy, helper threads made a call of a thousand sentences up to 1.7
+#: times slower than one thread (the thread that holds the GIL is often the
+#: one the system keeps waiting); on free cores they make it 1.2-1.6 times
+#: faster (``benchmarks/prediction_stages.py --hog``).
+PREDICT_WAYS = WayJudge()
 
 
 def prediction_batch_size(
@@ -240,7 +258,16 @@ def text_logits(
     n_tasks = len(sequences) + (ngrams is not None)
     if one_batch(members[0], sequences, predictor.config):
         n_tasks = 1
-    with single_threaded_blas(), helper_threads(n_jobs, n_tasks) as helpers:
+    # With helpers or alone, as has been the faster (PREDICT_WAYS): the same
+    # results either way.
+    judged = min(effective_n_jobs(n_jobs), n_tasks) > 1
+    key = (predictor.config, len(members), ngrams is not None)
+    with_helpers = judged and PREDICT_WAYS.way(key)
+    start = time.perf_counter()
+    with (
+        single_threaded_blas(),
+        helper_threads(n_jobs if with_helpers else 1, n_tasks) as helpers,
+    ):
         pending = None
         if ngrams is not None and helpers is not None:
             # the companion on a helper, which then joins in the batches
@@ -260,6 +287,10 @@ def text_logits(
             companion = pending.result()
         elif ngrams is not None:
             companion = ngram_logits(ngrams, whole)
+    if judged:
+        seconds = time.perf_counter() - start
+        n_tokens = max(1, sum(map(len, sequences)))
+        PREDICT_WAYS.record(key, with_helpers, seconds / n_tokens)
     return blended_logits(
         logits,
         predictor.config.head,

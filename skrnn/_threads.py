@@ -7,11 +7,12 @@ work (the shards of a minibatch, the batches of a prediction) over threads
 of its own: numpy releases the GIL in its loops and products.
 """
 
+import collections
 import contextlib
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -308,3 +309,66 @@ def map_shared(helpers: Helpers | None, func: Callable, items: Sequence) -> list
         if error is not None:
             raise error
     return results
+
+
+class WayJudge:
+    """Which of two ways of doing some work has been the faster, as it runs.
+
+    Some work (predicting text with helper threads, or alone) can go two
+    ways that give the same results, and which is the faster depends on the
+    machine's other work: threads gain on free cores and lose beside a busy
+    one, where the thread that holds the GIL is often the one the system
+    keeps waiting.  Each kind of work (a ``key``) goes the way whose last
+    :attr:`judged` runs took fewer seconds per item, but one run in
+    :attr:`explore_every` goes the other way, so that both are measured as
+    the machine's other work comes and goes; the second run of a key
+    explores, the first goes ``True``.  Shared by the threads of a process.
+
+    Parameters
+    ----------
+    explore_every : int
+        One run in this many goes the way that has been the slower.
+    judged : int
+        How many of each way's last runs are averaged.
+    max_keys : int
+        Kinds of work remembered; past it, the oldest is forgotten.
+    """
+
+    def __init__(self, explore_every: int = 8, judged: int = 4, max_keys: int = 64):
+        self.explore_every = explore_every
+        self.judged = judged
+        self.max_keys = max_keys
+        self._reset()
+        # A forked child has none of the parent's threads, maybe inside.
+        in_forked_children(self._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[Hashable, int] = {}
+        self._rates: dict[Hashable, dict[bool, collections.deque]] = {}
+
+    def way(self, key: Hashable) -> bool:
+        """The way the next run of ``key`` goes (``True`` for the first run)."""
+        with self._lock:
+            n_runs = self._runs.get(key, 0)
+            if key not in self._runs and len(self._runs) >= self.max_keys:
+                oldest = next(iter(self._runs))
+                del self._runs[oldest]
+                self._rates.pop(oldest, None)
+            self._runs[key] = n_runs + 1
+            rates = {
+                way: sum(r) / len(r) for way, r in self._rates.get(key, {}).items() if r
+            }
+        faster = rates.get(True, 0.0) <= rates.get(False, float("inf"))
+        exploring = n_runs % self.explore_every == 1
+        return faster != exploring
+
+    def record(self, key: Hashable, way: bool, seconds_per_item: float) -> None:
+        """What a run of ``key`` that went ``way`` took."""
+        with self._lock:
+            if key in self._runs:
+                rates = self._rates.setdefault(
+                    key,
+                    {w: collections.deque(maxlen=self.judged) for w in (True, False)},
+                )
+                rates[way].append(seconds_per_item)

@@ -320,6 +320,38 @@ def test_text_functions_that_workers_cannot_take_keep_prediction_here(
     assert seen == ([2] if in_workers else [])
 
 
+def test_threads_or_alone_as_the_way_judge_says_to_the_same_results(monkeypatch):
+    # With n_jobs=2 a call runs with a helper thread or alone, as has been
+    # the faster: the first call with it, the second alone (exploring), and
+    # each way's time is recorded; one thread never asks.
+    model, docs = _fitted_on_text()
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    monkeypatch.setattr(_prediction, "PREDICT_BATCH_GATES", 1)  # batches of 32
+    judge = _prediction.WayJudge()
+    monkeypatch.setattr(_prediction, "PREDICT_WAYS", judge)
+    helped = []
+    real = _prediction.map_shared
+    monkeypatch.setattr(
+        _prediction,
+        "map_shared",
+        lambda helpers, *args: (
+            helped.append(helpers is not None) or real(helpers, *args)
+        ),
+    )
+    model.set_params(n_jobs=1).predict_proba(docs)
+    assert not judge._runs
+    assert helped == [False]
+    helped.clear()
+    model.set_params(n_jobs=2)
+    for _ in range(3):
+        assert_array_equal(model.predict_proba(docs), one)
+    assert helped[:2] == [True, False]
+    ((key, rates),) = judge._rates.items()
+    assert judge._runs[key] == 3
+    assert len(rates[True]) + len(rates[False]) == 3
+    assert min(len(rates[True]), len(rates[False])) >= 1
+
+
 def test_chunks_predict_as_the_whole(monkeypatch):
     model, docs = _fitted_on_text(n_estimators=2)
     whole = model.predict_proba(docs)

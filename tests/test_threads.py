@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_info
 import skrnn._classifier as classifier_module
 import skrnn._prediction as prediction_module
 from skrnn import RNNTextClassifier
-from skrnn._threads import beside, helper_threads, map_shared
+from skrnn._threads import WayJudge, beside, helper_threads, map_shared
 from skrnn.datasets import load_toy_sentiment
 
 
@@ -106,6 +106,40 @@ def test_map_shared_raises_what_a_task_raised_and_stops_taking_more(failing):
         assert len(done) < 9
     else:
         assert sorted(done) == list(range(9))
+
+
+def test_way_judge_goes_the_faster_way_and_explores_the_other():
+    judge = WayJudge(explore_every=4, judged=2)
+    ways = []
+    for _ in range(9):
+        way = judge.way("work")
+        ways.append(way)
+        judge.record("work", way, 1.0 if way else 3.0)  # with helpers faster
+    # first with helpers, the second run exploring alone, then with helpers
+    # but one run in four alone
+    assert ways == [True, False, True, True, True, False, True, True, True]
+    slower = WayJudge(explore_every=4, judged=2)
+    ways = []
+    for _ in range(6):
+        way = slower.way("work")
+        ways.append(way)
+        slower.record("work", way, 3.0 if way else 1.0)  # alone faster
+    assert ways == [True, False, False, False, False, True]
+
+
+def test_way_judge_keeps_each_kind_apart_and_forgets_the_oldest():
+    judge = WayJudge(judged=1, max_keys=2)
+    for key, alone_faster in (("a", True), ("b", False)):
+        for _ in range(2):
+            way = judge.way(key)
+            judge.record(key, way, 1.0 if way != alone_faster else 2.0)
+    assert not judge.way("a")
+    assert judge.way("b")
+    judge.way("c")  # a third kind: "a", the oldest, is forgotten
+    assert set(judge._runs) == {"b", "c"}
+    assert judge.way("a")  # a first run again
+    judge.record("gone", True, 1.0)  # a kind never asked about: ignored
+    assert "gone" not in judge._rates
 
 
 # ------------------------------------------------------ work beside a block
