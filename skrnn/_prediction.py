@@ -76,8 +76,8 @@ PREDICT_WORKERS_MIN_CHARACTERS = 2**23
 #: (see :class:`~skrnn._threads.WayJudge`).  Beside a core that other work
 #: keeps busy, helper threads made a call of a thousand sentences up to 1.7
 #: times slower than one thread (the thread that holds the GIL is often the
-#: one the system keeps waiting); on free cores they make it 1.2-1.6 times
-#: faster (``benchmarks/prediction_stages.py --hog``).
+#: one the system keeps waiting); on free cores they made it 1.3-1.6 times
+#: faster (``benchmarks/RESULTS.md``, session 15).
 PREDICT_WAYS = WayJudge()
 
 
@@ -237,7 +237,8 @@ def text_logits(
         The documents (one chunk of :data:`PREDICT_CHUNK` at most, as the
         estimators call it).
     n_jobs : int or None
-        Threads that run the batches and, beside them, the companion.
+        Threads that run the batches and, beside them, the companion: this
+        one and helpers, or this one alone, as :data:`PREDICT_WAYS` says.
     on_batch : callable, optional
         Called with the number of documents of each member's batch once it
         is done (a progress display).
