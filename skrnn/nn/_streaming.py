@@ -43,6 +43,7 @@ than ``P / STACKED_BIDIRECTIONAL_MIN_GROUP`` (4,096) tokens into chunks,
 which recomputes its lower layers: about ``L`` times the work.
 """
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -277,25 +278,35 @@ def _run_chunk(
     # contiguous (G, n, H) array whatever the number n of rows running.
     flat_x = np.empty(G * n_samples * H, h0.dtype)
     flat_buf = np.empty_like(flat_x)
-    tmp = np.empty_like(h0)
+    flat_tmp = np.empty_like(h0)
+
+    @functools.cache
+    def buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The step's ``x``, ``buf`` and ``tmp`` for ``n`` rows (made once)."""
+        size = G * n * H
+        return (
+            flat_x[:size].reshape(G, n, H),
+            flat_buf[:size].reshape(G, n, H),
+            flat_tmp[:n],
+        )
+
     if d.table is not None:
 
-        def xproj(k: int, n: int) -> np.ndarray:
-            x = flat_x[: G * n * H].reshape(G, n, H)
-            return np.take(d.table, inputs[k, :n], axis=1, out=x, mode="clip")
+        def xproj(k: int, x: np.ndarray) -> np.ndarray:
+            ids = inputs[k, : x.shape[1]]
+            return np.take(d.table, ids, axis=1, out=x, mode="clip")
 
     else:
         projected = _project(inputs, d.W_xh)
         projected += d.b_h
         projected[..., : d.n_sigmoid] *= 0.5
 
-        def xproj(k: int, n: int) -> np.ndarray:
-            x = flat_x[: G * n * H].reshape(G, n, H)
+        def xproj(k: int, x: np.ndarray) -> np.ndarray:
+            n = x.shape[1]
+            if G == 1:  # contiguous already
+                return projected[k, :n][None]
             np.copyto(x, np.moveaxis(projected[k, :n].reshape(n, G, H), 1, 0))
             return x
-
-    def scratch(n: int) -> np.ndarray:
-        return flat_buf[: G * n * H].reshape(G, n, H)
 
     # hs[k] holds the states before step k (forward) or after it (backward):
     # the carried state sits at one end, and padding stays 0.
@@ -305,14 +316,16 @@ def _run_chunk(
         hs[n_steps] = h0
         for k in range(n_steps - 1, -1, -1):
             n = n_active[k]
+            x, buf, tmp = buffers(n)
             cn = None if c is None else c[:n]
-            d.step(xproj(k, n), hs[k + 1, :n], hs[k, :n], cn, d, scratch(n), tmp[:n])
+            d.step(xproj(k, x), hs[k + 1, :n], hs[k, :n], cn, d, buf, tmp)
         return hs[:n_steps], (hs[0].copy(), c)
     hs[0] = h0
     for k in range(n_steps):
         n = n_active[k]
+        x, buf, tmp = buffers(n)
         cn = None if c is None else c[:n]
-        d.step(xproj(k, n), hs[k, :n], hs[k + 1, :n], cn, d, scratch(n), tmp[:n])
+        d.step(xproj(k, x), hs[k, :n], hs[k + 1, :n], cn, d, buf, tmp)
     return hs[1:], (hs[n_steps].copy(), c)
 
 
