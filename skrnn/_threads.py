@@ -11,6 +11,7 @@ import collections
 import contextlib
 import functools
 import os
+import statistics
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -319,7 +320,8 @@ class WayJudge:
     machine's other work: threads gain on free cores and lose beside a busy
     one, where the thread that holds the GIL is often the one the system
     keeps waiting.  Each kind of work (a ``key``) goes the way whose last
-    :attr:`judged` runs took fewer seconds per item, but one run in
+    :attr:`judged` runs took fewer seconds per item (the median: one run
+    that other work held back does not turn the judgement), but one run in
     :attr:`explore_every` goes the other way, so that both are measured as
     the machine's other work comes and goes; the second run of a key
     explores, the first goes ``True``.  Shared by the threads of a process.
@@ -357,7 +359,9 @@ class WayJudge:
                 self._rates.pop(oldest, None)
             self._runs[key] = n_runs + 1
             rates = {
-                way: sum(r) / len(r) for way, r in self._rates.get(key, {}).items() if r
+                way: statistics.median(r)
+                for way, r in self._rates.get(key, {}).items()
+                if r
             }
         faster = rates.get(True, 0.0) <= rates.get(False, float("inf"))
         exploring = n_runs % self.explore_every == 1
