@@ -838,9 +838,12 @@ def _train(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         raise CommandError(f"cannot save to {args.output}: {_reason(exc)}") from exc
     if not args.quiet:
+        weight = getattr(clf, "ngram_weight_", None)
+        companion = "" if weight is None else f", n-gram companion at {weight:g}"
         _note(
             f"trained {_plural(clf.n_iter_, 'epoch')} in {seconds:.1f} s "
-            f"(vocabulary of {clf.vectorizer_.n_vocab_} ids); saved to {args.output}"
+            f"(vocabulary of {clf.vectorizer_.n_vocab_} ids{companion}); saved to "
+            f"{args.output}"
         )
     return EXIT_OK
 

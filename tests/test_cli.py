@@ -669,6 +669,21 @@ def test_train_parameters_reach_the_model(capsys, persistence, data_csv, tmp_pat
     assert clf.n_iter_ == 2
 
 
+@pytest.mark.parametrize(
+    ("options", "note"),
+    [
+        (["--ngram-weight", "0.3"], "ids, n-gram companion at 0.3); saved"),
+        (["--ngram-range", "none"], " ids); saved"),
+    ],
+)
+def test_train_says_the_companions_weight(capsys, data_csv, tmp_path, options, note):
+    # ngram_weight="auto" (the default) may choose it: the note says which
+    out_path = tmp_path / "m"
+    code, _, err = run(capsys, "train", data_csv, "-o", out_path, *FAST, *options)
+    assert code == 0, err
+    assert note in err
+
+
 def test_interrupted_ensemble_training_saves_the_members_trained(
     capsys, persistence, data_csv, tmp_path, monkeypatch
 ):
