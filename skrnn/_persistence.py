@@ -257,7 +257,12 @@ from ._optimizers import (
     build_optimizer,
 )
 from ._regressor import LOSSES, RNNTextRegressor, loss_of_head
-from ._text import _N_RESERVED, DEFAULT_TOKEN_PATTERN, SequenceVectorizer
+from ._text import (
+    _FORMER_TOKEN_PATTERN,
+    _N_RESERVED,
+    DEFAULT_TOKEN_PATTERN,
+    SequenceVectorizer,
+)
 from ._training import TrainingState
 from ._versioning import SkrnnVersionWarning
 from ._warnings import warn
@@ -1155,11 +1160,19 @@ _TRUSTABLE = {
     ),
     "embeddings": "a new fit of the model, or of a clone, reads that file",
 }
-#: Token patterns accepted from any file: the defaults of skrnn and
-#: scikit-learn, and the usual word and whitespace patterns, all of which
-#: run in time linear in the text.
+#: Token patterns accepted from any file: the defaults of skrnn (the current
+#: one and the former, which the files saved with it keep) and of
+#: scikit-learn, and the usual word and whitespace patterns, all of which run
+#: in time linear in the text.
 _SAFE_TOKEN_PATTERNS = frozenset(
-    {DEFAULT_TOKEN_PATTERN, r"(?u)\b\w\w+\b", r"(?u)\b\w+\b", r"\w+", r"\S+"}
+    {
+        DEFAULT_TOKEN_PATTERN,
+        _FORMER_TOKEN_PATTERN,
+        r"(?u)\b\w\w+\b",
+        r"(?u)\b\w+\b",
+        r"\w+",
+        r"\S+",
+    }
 )
 _MAX_MESSAGE = 500
 

@@ -52,8 +52,114 @@ UNK_TOKEN = "<unk>"
 
 _N_RESERVED = 2  # ids 0 and 1; the first word gets id 2
 
-DEFAULT_TOKEN_PATTERN = r"(?u)\b\w+\b|[^\w\s]"
-"""Words of one or more characters, and each punctuation mark as its own token."""
+# The combining marks (Unicode categories Mn, Mc and Me) and the format
+# characters (Cf) of Unicode 14.0, Python 3.11's, as character-class ranges.
+# Python's ``re`` has no ``\p{M}``, and finding them in ``unicodedata`` at
+# import would take a tenth of a second, so they are written out here, the
+# same for every Python (a model tokenizes as it did where it was saved);
+# tests/test_text.py checks them against ``unicodedata`` and prints them anew
+# for another Unicode version.  A range of marks runs on over the word
+# characters (``\w``) between them: Devanagari's letters and signs are one.
+_UNICODE_VERSION = "14.0.0"
+_MARKS_BMP = (
+    r"\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+    r"\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"
+    r"\u0711-\u074a\u07a6-\u07b0\u07eb-\u07f3\u07fd\u0816-\u082d\u0859-\u085b"
+    r"\u0898-\u08e1\u08e3-\u0963\u0981-\u0983\u09bc-\u09c4\u09c7\u09c8\u09cb-\u09cd"
+    r"\u09d7\u09e2\u09e3\u09fe\u0a01-\u0a03\u0a3c\u0a3e-\u0a42\u0a47\u0a48"
+    r"\u0a4b-\u0a4d\u0a51\u0a70-\u0a75\u0a81-\u0a83\u0abc-\u0ac5\u0ac7-\u0ac9"
+    r"\u0acb-\u0acd\u0ae2\u0ae3\u0afa-\u0aff\u0b01-\u0b03\u0b3c-\u0b44\u0b47\u0b48"
+    r"\u0b4b-\u0b4d\u0b55-\u0b57\u0b62\u0b63\u0b82\u0bbe-\u0bc2\u0bc6-\u0bc8"
+    r"\u0bca-\u0bcd\u0bd7\u0c00-\u0c04\u0c3c-\u0c44\u0c46-\u0c48\u0c4a-\u0c4d"
+    r"\u0c55\u0c56\u0c62\u0c63\u0c81-\u0c83\u0cbc-\u0cc4\u0cc6-\u0cc8\u0cca-\u0ccd"
+    r"\u0cd5\u0cd6\u0ce2\u0ce3\u0d00-\u0d03\u0d3b-\u0d44\u0d46-\u0d48\u0d4a-\u0d4d"
+    r"\u0d57-\u0d63\u0d81-\u0d83\u0dca\u0dcf-\u0dd4\u0dd6\u0dd8-\u0ddf\u0df2\u0df3"
+    r"\u0e31-\u0e3a\u0e47-\u0e4e\u0eb1-\u0ebc\u0ec8-\u0ecd\u0f18\u0f19\u0f35\u0f37"
+    r"\u0f39\u0f3e\u0f3f\u0f71-\u0f84\u0f86-\u0f97\u0f99-\u0fbc\u0fc6\u102b-\u103e"
+    r"\u1056-\u109d\u135d-\u135f\u1712-\u1715\u1732-\u1734\u1752\u1753\u1772\u1773"
+    r"\u17b4-\u17d3\u17dd\u180b-\u180d\u180f\u1885-\u18a9\u1920-\u192b\u1930-\u193b"
+    r"\u1a17-\u1a1b\u1a55-\u1a5e\u1a60-\u1a7c\u1a7f\u1ab0-\u1ace\u1b00-\u1b44"
+    r"\u1b6b-\u1b73\u1b80-\u1bf3\u1c24-\u1c37\u1cd0-\u1cd2\u1cd4-\u1cf9\u1dc0-\u1dff"
+    r"\u20d0-\u20f0\u2cef-\u2cf1\u2d7f\u2de0-\u2dff\u302a-\u302f\u3099\u309a"
+    r"\ua66f-\ua672\ua674-\ua67d\ua69e-\ua6f1\ua802-\ua827\ua82c\ua880-\ua8c5"
+    r"\ua8e0-\ua8f1\ua8ff-\ua92d\ua947-\ua953\ua980-\ua9c0\ua9e5\uaa29-\uaa36"
+    r"\uaa43-\uaa4d\uaa7b-\uaac1\uaaeb-\uaaef\uaaf5\uaaf6\uabe3-\uabea\uabec\uabed"
+    r"\ufb1e\ufe00-\ufe0f\ufe20-\ufe2f"
+)
+_MARKS_ASTRAL = (
+    r"\U000101fd\U000102e0\U00010376-\U0001037a\U00010a01-\U00010a03"
+    r"\U00010a05\U00010a06\U00010a0c-\U00010a0f\U00010a38-\U00010a3a\U00010a3f"
+    r"\U00010ae5\U00010ae6\U00010d24-\U00010d27\U00010eab\U00010eac"
+    r"\U00010f46-\U00010f50\U00010f82-\U00010f85\U00011000-\U00011046"
+    r"\U00011070-\U00011074\U0001107f-\U000110ba\U000110c2\U00011100-\U00011134"
+    r"\U00011145\U00011146\U00011173\U00011180-\U000111c0\U000111c9-\U000111cc"
+    r"\U000111ce\U000111cf\U0001122c-\U00011237\U0001123e\U000112df-\U000112ea"
+    r"\U00011300-\U00011303\U0001133b-\U00011344\U00011347\U00011348"
+    r"\U0001134b-\U0001134d\U00011357\U00011362\U00011363\U00011366-\U0001136c"
+    r"\U00011370-\U00011374\U00011435-\U00011446\U0001145e\U000114b0-\U000114c3"
+    r"\U000115af-\U000115b5\U000115b8-\U000115c0\U000115dc\U000115dd"
+    r"\U00011630-\U00011640\U000116ab-\U000116b7\U0001171d-\U0001172b"
+    r"\U0001182c-\U0001183a\U00011930-\U00011935\U00011937\U00011938"
+    r"\U0001193b-\U00011943\U000119d1-\U000119d7\U000119da-\U000119e0\U000119e4"
+    r"\U00011a01-\U00011a3e\U00011a47\U00011a51-\U00011a99\U00011c2f-\U00011c36"
+    r"\U00011c38-\U00011c3f\U00011c92-\U00011ca7\U00011ca9-\U00011cb6"
+    r"\U00011d31-\U00011d36\U00011d3a\U00011d3c\U00011d3d\U00011d3f-\U00011d47"
+    r"\U00011d8a-\U00011d8e\U00011d90\U00011d91\U00011d93-\U00011d97"
+    r"\U00011ef3-\U00011ef6\U00016af0-\U00016af4\U00016b30-\U00016b36"
+    r"\U00016f4f-\U00016f87\U00016f8f-\U00016f92\U00016fe4\U00016ff0\U00016ff1"
+    r"\U0001bc9d\U0001bc9e\U0001cf00-\U0001cf2d\U0001cf30-\U0001cf46"
+    r"\U0001d165-\U0001d169\U0001d16d-\U0001d172\U0001d17b-\U0001d182"
+    r"\U0001d185-\U0001d18b\U0001d1aa-\U0001d1ad\U0001d242-\U0001d244"
+    r"\U0001da00-\U0001da36\U0001da3b-\U0001da6c\U0001da75\U0001da84"
+    r"\U0001da9b-\U0001da9f\U0001daa1-\U0001daaf\U0001e000-\U0001e006"
+    r"\U0001e008-\U0001e018\U0001e01b-\U0001e021\U0001e023\U0001e024"
+    r"\U0001e026-\U0001e02a\U0001e130-\U0001e136\U0001e2ae\U0001e2ec-\U0001e2ef"
+    r"\U0001e8d0-\U0001e8d6\U0001e944-\U0001e94a\U000e0100-\U000e01ef"
+)
+_FORMAT_BMP = (
+    r"\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_FORMAT_ASTRAL = (
+    r"\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    r"\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+
+#: The zero-width non-joiner and joiner, inside Persian and Indic words.
+_JOINERS = r"[\u200c\u200d]"
+_ASTRAL = r"[\U00010000-\U0010ffff]"
+#: A mark outside the Basic Multilingual Plane, looked up only for such a
+#: character, so that the long list of ranges costs nothing to other text.
+_ASTRAL_MARK = rf"{_ASTRAL}(?<=[{_MARKS_ASTRAL}])"
+
+DEFAULT_TOKEN_PATTERN = (
+    rf"(?u)\w+(?:(?:[{_MARKS_BMP}]|{_ASTRAL_MARK}"
+    rf"|{_JOINERS}+(?=[\w{_MARKS_BMP}]|{_ASTRAL_MARK}))\w*)*"
+    rf"|[^\w\s{_MARKS_BMP}{_FORMAT_BMP}\U00010000-\U0010ffff]"
+    rf"|{_ASTRAL}(?<![{_MARKS_ASTRAL}{_FORMAT_ASTRAL}])"
+)
+r"""Words with their combining marks, and each punctuation mark as its own token.
+
+A word is a run of word characters (``\w``) and the combining marks that
+follow them (the vowel signs of Devanagari, the diacritics of Arabic, the
+accents of decomposed text), joined across zero-width joiners and
+non-joiners.  Every other character that is neither white space nor a format
+character (Unicode category Cf: bidirectional marks, zero-width space, byte
+order mark) is a token of its own; format characters, and marks that follow
+no word, are no tokens.  On text without marks or format characters the
+tokens are those of :data:`_FORMER_TOKEN_PATTERN`.
+"""
+
+_FORMER_TOKEN_PATTERN = r"(?u)\b\w+\b|[^\w\s]"
+"""The former default token pattern, which cut words at their marks.
+
+Models fitted with it, saved or pickled, keep it and tokenize as before.
+"""
+
+#: Patterns whose tokens never span white space and cut a run of characters
+#: without white space whatever surrounds it: transform may look runs up in
+#: the vocabulary whole (see ``SequenceVectorizer._encode_by_chunks``).
+_CHUNK_PATTERNS = (DEFAULT_TOKEN_PATTERN, _FORMER_TOKEN_PATTERN)
 
 _STOP_WORDS_WARNING = "Your stop_words may be inconsistent"
 
@@ -376,11 +482,18 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Override the string tokenization step while preserving the
         preprocessing and stop-word stages. ``token_pattern`` is then unused
         (a warning says so unless ``token_pattern=None``).
-    token_pattern : str or None, default=r"(?u)\b\w+\b|[^\w\s]"
+    token_pattern : str or None, default=DEFAULT_TOKEN_PATTERN
         Regular expression denoting what constitutes a token. The default keeps
         words of a single character (``"i"``, ``"a"``) and makes each
         punctuation mark a token of its own (``"bad!"`` gives ``"bad"``,
         ``"!"``), unlike ``CountVectorizer``'s default, which drops both.
+        It is ``CountVectorizer``'s ``r"(?u)\b\w+\b"`` and ``r"[^\w\s]"``,
+        except that a word keeps its combining marks (Devanagari's vowel
+        signs, Arabic's diacritics, decomposed accents: ``"हिन्दी"`` is one
+        word, not six pieces) and its zero-width joiners, and that invisible
+        format characters (bidirectional marks, byte order mark) are no
+        tokens.  The former default, ``r"(?u)\b\w+\b|[^\w\s]"``, cut words
+        at their marks; models fitted with it keep it.
         A pattern that matches the empty string (``""``, ``r"\w*"``) is
         refused: it would find empty tokens.
     analyzer : {"word", "char"}, default="word"
@@ -774,10 +887,17 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self.n_vocab_ = len(vocabulary) + _N_RESERVED
         self.fixed_vocabulary_ = fixed
         # The vocabulary that transform may look runs of text up in whole:
-        # this one if each of its words is one token of the default pattern
-        # (not "it's", learned with a tokenizer since unset), checked once and
-        # tied to this dict, so that a dict assigned later is not taken for it.
-        self._token_vocabulary_ = vocabulary if _holds_only_tokens(vocabulary) else None
+        # this one if each of its words is one token of the pattern (not
+        # "it's", learned with a tokenizer since unset), checked once and tied
+        # to this dict, so that a dict assigned later is not taken for it.
+        # The pattern is the one set if it is a default, former or current.
+        pattern = self.token_pattern
+        if pattern not in _CHUNK_PATTERNS:
+            pattern = DEFAULT_TOKEN_PATTERN
+        self._chunk_pattern_ = pattern
+        self._token_vocabulary_ = (
+            vocabulary if _holds_only_tokens(vocabulary, pattern) else None
+        )
 
     def _learn_vocabulary(self, token_lists: list[list[str]]) -> dict[str, int]:
         """Select words as CountVectorizer does, numbered by frequency."""
@@ -880,11 +1000,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             unused = [
                 name
                 for name, value, default in (
-                    ("tokenizer", self.tokenizer, None),
-                    ("token_pattern", self.token_pattern, DEFAULT_TOKEN_PATTERN),
-                    ("stop_words", self.stop_words, None),
+                    ("tokenizer", self.tokenizer, (None,)),
+                    ("token_pattern", self.token_pattern, _CHUNK_PATTERNS),
+                    ("stop_words", self.stop_words, (None,)),
                 )
-                if value is not None and value != default
+                if value is not None and value not in default
             ]
             for name in unused:
                 warn(
@@ -936,9 +1056,10 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     ) -> list[np.ndarray] | None:
         """What ``_encode(_tokenize(documents, whole))`` gives, about twice as fast.
 
-        With the default ``token_pattern`` (and no ``tokenizer`` or stop
-        words), tokens never span white space and a run of characters without
-        white space (a *chunk*) is cut into tokens whatever surrounds it.
+        With the default ``token_pattern``, current or former (and no
+        ``tokenizer`` or stop words), tokens never span white space and a run
+        of characters without white space (a *chunk*) is cut into tokens
+        whatever surrounds it.
         Most chunks are one token of the vocabulary: ``str.split`` and one
         dictionary look-up per chunk (both in C) find them, and only the
         chunks not in the vocabulary (unknown words, or words with
@@ -954,16 +1075,21 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             type(self).build_analyzer is not SequenceVectorizer.build_analyzer
             or self.analyzer != "word"
             or self.tokenizer is not None
-            or self.token_pattern != DEFAULT_TOKEN_PATTERN
             or self.stop_words is not None
             # None if pickled before the record, or for another vocabulary
             or getattr(self, "_token_vocabulary_", None) is not self.vocabulary_
+            # the pattern it was checked with: pickled before the record of
+            # it, the default of then, now the former one
+            or self.token_pattern
+            != getattr(self, "_chunk_pattern_", _FORMER_TOKEN_PATTERN)
         ):
             return None
         texts = list(map(self._count_vectorizer().build_preprocessor(), documents))
         if not all(map(isinstance, texts, repeat(str))):
             return None  # a preprocessor of one's own: the analyzer's errors
-        ids, lengths = _ids_by_chunks(texts, self.vocabulary_, np.dtype(self.dtype))
+        ids, lengths = _ids_by_chunks(
+            texts, self.vocabulary_, np.dtype(self.dtype), self.token_pattern
+        )
         sequences = _cut(ids, lengths)
         kept = sequences if whole else self._truncate(sequences)
         if kept is sequences:
@@ -974,9 +1100,12 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
 
 def _ids_by_chunks(
-    texts: list[str], vocabulary: Mapping[str, int], dtype: np.dtype
+    texts: list[str],
+    vocabulary: Mapping[str, int],
+    dtype: np.dtype,
+    pattern: str = DEFAULT_TOKEN_PATTERN,
 ) -> tuple[np.ndarray, list[int]]:
-    """The ids of preprocessed texts' tokens by the default token pattern.
+    """The ids of preprocessed texts' tokens by a pattern of ``_CHUNK_PATTERNS``.
 
     ``vocabulary`` must hold only tokens of that pattern (see
     :func:`_holds_only_tokens`).
@@ -996,7 +1125,7 @@ def _ids_by_chunks(
     others = ids == PAD_ID
     if not others.any():
         return ids, n_chunks.tolist()
-    findall = re.compile(DEFAULT_TOKEN_PATTERN).findall
+    findall = re.compile(pattern).findall
     pieces = [findall(chunks[i]) for i in np.flatnonzero(others).tolist()]
     # each chunk's tokens: its id, or in the place of those of the others,
     # their pieces' ids
@@ -1022,9 +1151,11 @@ def _token_list(tokens: Iterable[str]) -> list[str]:
     return tokens if isinstance(tokens, list) else list(tokens)
 
 
-def _holds_only_tokens(vocabulary: Iterable[str]) -> bool:
-    """Whether each word is one whole token of the default token pattern."""
-    findall = re.compile(DEFAULT_TOKEN_PATTERN).findall
+def _holds_only_tokens(
+    vocabulary: Iterable[str], pattern: str = DEFAULT_TOKEN_PATTERN
+) -> bool:
+    """Whether each word is one whole token of ``pattern``."""
+    findall = re.compile(pattern).findall
     return all(findall(word) == [word] for word in vocabulary)
 
 

@@ -38,6 +38,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 import skrnn
 import skrnn._ngrams as ngrams_module
 import skrnn._persistence as persistence
+import skrnn._text as _text
 import skrnn._versioning as versioning
 from skrnn import RNNTextClassifier, SequenceVectorizer
 from skrnn._base import _ARCHITECTURE_PARAMS
@@ -2305,6 +2306,25 @@ def test_a_loaded_vectorizer_looks_runs_of_text_up_as_the_fitted_one():
 #: Model files saved by skrnn at 2c130fb, and what that version predicted.
 OLD_FILES = Path(__file__).parent / "data"
 OLD_MODELS = json.loads((OLD_FILES / "models_2c130fb.json").read_text())
+
+
+@pytest.mark.parametrize("solver", sorted(OLD_MODELS["models"]))
+def test_files_saved_with_the_former_default_pattern_keep_it(solver):
+    # Files written before words kept their combining marks hold the former
+    # default pattern: they load without trusted=, keep it (the current one
+    # would not find the pieces their vocabulary holds) and tokenize, save,
+    # pickle and predict as before.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkrnnVersionWarning)
+        model = skrnn.load(OLD_FILES / OLD_MODELS["models"][solver]["file"])
+    former = _text._FORMER_TOKEN_PATTERN
+    assert model.token_pattern == model.vectorizer_.token_pattern == former
+    assert model.vectorizer_.build_analyzer()("cafe\u0301!") == ["cafe", "\u0301", "!"]
+    documents = [*OLD_MODELS["X"], "a cafe\u0301 \u200fgood\u200e film"]
+    expected = model.predict_proba(documents)
+    for copy_ in (_round_trip(model), pickle.loads(pickle.dumps(model))):
+        assert copy_.token_pattern == copy_.vectorizer_.token_pattern == former
+        assert_array_equal(copy_.predict_proba(documents), expected)
 
 
 @pytest.mark.parametrize("solver", sorted(OLD_MODELS["models"]))

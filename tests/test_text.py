@@ -1,6 +1,9 @@
+import functools
+import operator
 import pickle
 import re
 import sys
+import unicodedata
 import warnings
 from collections import Counter
 from types import MappingProxyType
@@ -17,6 +20,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils import estimator_checks
 from sklearn.utils._tags import get_tags
 
+from skrnn import _text, datasets
 from skrnn._text import (
     DEFAULT_TOKEN_PATTERN,
     PAD_ID,
@@ -100,6 +104,265 @@ def test_inconsistent_stop_words_warn_in_fit_only():
         warnings.simplefilter("always")
         vectorizer.transform(CORPUS)
     assert not caught
+
+
+# Combining marks and format characters
+
+
+@functools.cache
+def _unicode_ranges():
+    """The ranges of ``_text``'s mark and format classes, from ``unicodedata``.
+
+    Marks (Mn, Mc, Me) in runs of marks and word characters, each run from
+    its first mark to its last; format characters (Cf) in runs.
+    """
+    characters = list(map(chr, range(sys.maxunicode + 1)))
+    categories = list(map(unicodedata.category, characters))
+    marks = [category[0] == "M" for category in categories]
+    words = [char.isalnum() or char == "_" for char in characters]
+    mark_ranges = []
+    for start, end in _runs(list(map(operator.or_, marks, words))):
+        inside = [i for i in range(start, end + 1) if marks[i]]
+        if inside:
+            mark_ranges.append((inside[0], inside[-1]))
+    format_ranges = _runs([category == "Cf" for category in categories])
+    return mark_ranges, format_ranges
+
+
+def _runs(flags):
+    """The (first, last) index of each run of true flags."""
+    runs, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    return runs
+
+
+def _class_source(name, ranges):
+    """The source of a constant of ``_text`` holding these ranges."""
+
+    def escape(i):
+        return f"\\u{i:04x}" if i <= 0xFFFF else f"\\U{i:08x}"
+
+    items = [
+        escape(a) if a == b else escape(a) + ("-" if b > a + 1 else "") + escape(b)
+        for a, b in ranges
+    ]
+    lines = [""]
+    for item in items:
+        if len(lines[-1]) + len(item) > 78:
+            lines.append("")
+        lines[-1] += item
+    return f"{name} = (\n" + "".join(f'    r"{line}"\n' for line in lines) + ")\n"
+
+
+def _class_code_points(text):
+    """The code points of character-class ranges written as ``_class_source``."""
+    points = set()
+    for first, last in re.findall(
+        r"(\\u\w{4}|\\U\w{8})(?:-(\\u\w{4}|\\U\w{8}))?", text
+    ):
+        start = int(first[2:], 16)
+        points.update(range(start, int(last[2:], 16) + 1 if last else start + 1))
+    return points
+
+
+@pytest.mark.skipif(
+    unicodedata.unidata_version != _text._UNICODE_VERSION,
+    reason="the classes are written for another version of Unicode",
+)
+def test_the_mark_and_format_classes_are_unicodedatas():
+    marks, formats = _unicode_ranges()
+    source = "".join(
+        _class_source(name, ranges)
+        for name, ranges in [
+            ("_MARKS_BMP", [r for r in marks if r[1] <= 0xFFFF]),
+            ("_MARKS_ASTRAL", [r for r in marks if r[0] > 0xFFFF]),
+            ("_FORMAT_BMP", [r for r in formats if r[1] <= 0xFFFF]),
+            ("_FORMAT_ASTRAL", [r for r in formats if r[0] > 0xFFFF]),
+        ]
+    )
+    namespace = {}
+    exec(source, namespace)
+    got = {name: getattr(_text, name) for name in namespace if name.startswith("_")}
+    expected = {name: value for name, value in namespace.items() if name in got}
+    assert got == expected, f"write these into skrnn/_text.py:\n{source}"
+
+
+def test_the_mark_and_format_classes_hold_only_marks_words_and_formats():
+    # On any Python (the classes' own version of Unicode is checked above):
+    # the classes hold nothing that it calls another kind of character.
+    classes = {
+        "M": _class_code_points(_text._MARKS_BMP + _text._MARKS_ASTRAL),
+        "Cf": _class_code_points(_text._FORMAT_BMP + _text._FORMAT_ASTRAL),
+    }
+    for kind, points in classes.items():
+        for point in points:
+            char = chr(point)
+            category = unicodedata.category(char)
+            assert (
+                category.startswith(kind)
+                or category == "Cn"
+                or (kind == "M" and re.fullmatch(r"\w", char))
+            ), f"U+{point:04X} is {category}"
+
+
+def _marks_and_formats(text):
+    """Whether `text` holds a character of the classes that make the difference."""
+    return _MARKED.search(text) is not None
+
+
+_MARKED = re.compile(
+    f"[{_text._MARKS_BMP}{_text._MARKS_ASTRAL}"
+    f"{_text._FORMAT_BMP}{_text._FORMAT_ASTRAL}]"
+)
+
+
+def _random_text(rng, n_documents):
+    """Documents of random code points of every plane, no mark or format among them.
+
+    Each of letters, digits, punctuation, symbols, emoji, CJK, white space,
+    unassigned and private-use code points: one code point in four from the
+    whole of Unicode (surrogates aside), the rest from ASCII and Latin-1.
+    """
+    documents = []
+    while len(documents) < n_documents:
+        wide = rng.integers(0, sys.maxunicode + 1, 40)
+        narrow = rng.integers(0, 0x100, 120)
+        points = np.concatenate([wide, narrow])
+        rng.shuffle(points)
+        text = "".join(
+            chr(point) for point in points.tolist() if not 0xD800 <= point < 0xE000
+        )
+        documents.append(_MARKED.sub("", text))
+    return documents
+
+
+def test_the_default_pattern_gives_the_former_tokens_on_text_without_marks():
+    # Every bundled corpus, and random code points of every plane: where no
+    # combining mark or format character is, the tokens are the same.
+    new = re.compile(DEFAULT_TOKEN_PATTERN).findall
+    former = re.compile(_text._FORMER_TOKEN_PATTERN).findall
+    corpora = [
+        load(**params).data
+        for load, params in [
+            (datasets.load_movie_reviews, {}),
+            (datasets.load_trec, {}),
+            (datasets.load_sst2, {}),
+            (datasets.load_sst5, {"subset": "test"}),
+            (datasets.load_toy_sentiment, {}),
+        ]
+    ]
+    corpora.append(_random_text(np.random.default_rng(0), 3000))
+    for documents in corpora:
+        plain = [doc for doc in documents if not _marks_and_formats(doc)]
+        assert len(plain) > 0.9 * len(documents)
+        for document in plain:
+            assert new(document) == former(document), repr(document)
+
+
+#: "I want" in Persian, with a zero-width non-joiner, and "peace" in Hebrew.
+PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+HEBREW = "\u05e9\u05dc\u05d5\u05dd"
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("हिन्दी भाषा", ["हिन्दी", "भाषा"]),  # Devanagari vowel signs, virama
+        ("ภาษาไทย ก็ได้", ["ภาษาไทย", "ก็ได้"]),  # Thai vowel and tone marks
+        ("كَتَبَ الوَلَدُ.", ["كَتَبَ", "الوَلَدُ", "."]),  # Arabic harakat
+        ("שָׁלוֹם!", ["שָׁלוֹם", "!"]),  # Hebrew points
+        ("cafe\u0301, nai\u0308ve", ["cafe\u0301", ",", "nai\u0308ve"]),  # NFD
+        (PERSIAN, [PERSIAN]),  # a zero-width non-joiner
+        ("क्\u200dष", ["क्\u200dष"]),  # a zero-width joiner
+        (f"\u200f{HEBREW}\u200e (abc)\u202c", [HEBREW, "(", "abc", ")"]),  # bidi
+        ("\ufeffa\u200bb\u2066c\u2069", ["a", "b", "c"]),  # BOM, ZWSP, isolates
+        ("x\u200d y\u200c", ["x", "y"]),  # joiners outside a word
+        ("\u0301a !\u0301", ["a", "!"]),  # marks after no word
+        ("\u2764\ufe0f 1\ufe0f\u20e3", ["\u2764", "1\ufe0f\u20e3"]),  # emoji
+        ("\U0001f468\u200d\U0001f469", ["\U0001f468", "\U0001f469"]),
+        (
+            "\U00011013\U00011038 \U0001d158\U0001d165",
+            ["\U00011013\U00011038", "\U0001d158"],
+        ),
+        ("\U00011013\U00011038\U0001d165x", ["\U00011013\U00011038\U0001d165x"]),
+    ],
+)
+def test_the_default_pattern_keeps_marks_in_words_and_drops_format_marks(text, tokens):
+    assert SequenceVectorizer(lowercase=False).build_analyzer()(text) == tokens
+
+
+def test_words_with_marks_are_one_feature():
+    # The example of the user guide, cut into single letters and marks before.
+    names = SequenceVectorizer().fit(["हिन्दी भाषा", "cafe\u0301"])
+    assert names.get_feature_names_out().tolist() == [
+        "<pad>",
+        "<unk>",
+        "cafe\u0301",
+        "भाषा",
+        "हिन्दी",
+    ]
+
+
+#: Characters the default pattern treats apart from the others: marks of the
+#: Basic Multilingual Plane and beyond, joiners, bidirectional and other
+#: format characters, and letters and punctuation around them.
+MARKS_ALPHABET = (
+    "ab_1हि्नदीक\u0301\u0308\u064e\u0e47"
+    "\U00011013\U00011038\U0001d165\U000e0100"
+    "\u200c\u200d\u200e\u200f\u202b\u2067\ufeff\u200b\u00ad\U000e0061"
+    ".,!😀 \t\u00a0"
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    documents=st.lists(st.text(MARKS_ALPHABET, max_size=30), min_size=2, max_size=30),
+    pattern=st.sampled_from([DEFAULT_TOKEN_PATTERN, _text._FORMER_TOKEN_PATTERN]),
+)
+def test_transform_gives_the_analyzers_ids_on_text_with_marks(documents, pattern):
+    # The run look-up of transform, for the current default and the former
+    # one, on the characters where they differ.
+    vectorizer = SequenceVectorizer(token_pattern=pattern)
+    vectorizer.fit([*documents[::2], "x"])
+    assert vectorizer._encode_by_chunks(documents) is not None
+    got = vectorizer.transform(documents)
+    assert [sequence.tolist() for sequence in got] == _reference_ids(
+        vectorizer, documents
+    )
+
+
+def test_a_vocabulary_of_the_default_pattern_is_read_by_the_former_one():
+    # Regression: the run look-up assumed the vocabulary's words to be tokens
+    # of whichever default is set, so a word with a mark, one token of the
+    # current default, was looked up whole once the former one was set.
+    documents = ["cafe\u0301 noir", "हिन्दी"]
+    vectorizer = SequenceVectorizer().fit(documents)
+    vectorizer.set_params(token_pattern=_text._FORMER_TOKEN_PATTERN)
+    got = vectorizer.transform(documents)
+    assert [sequence.tolist() for sequence in got] == _reference_ids(
+        vectorizer, documents
+    )
+    assert UNK_ID in got[0].tolist()
+
+
+def test_a_vectorizer_pickled_before_the_current_default_keeps_its_tokens():
+    # A vectorizer pickled with the former default (and before the record of
+    # the pattern its vocabulary was checked with) tokenizes as it did.
+    documents = ["cafe\u0301 noir", "हिन्दी भाषा", "\u200fabc"]
+    vectorizer = SequenceVectorizer(token_pattern=_text._FORMER_TOKEN_PATTERN)
+    vectorizer.fit(documents)
+    del vectorizer._chunk_pattern_
+    loaded = pickle.loads(pickle.dumps(vectorizer))
+    assert loaded.token_pattern == _text._FORMER_TOKEN_PATTERN
+    assert loaded._encode_by_chunks(documents) is not None
+    got = loaded.transform(documents)
+    assert [sequence.tolist() for sequence in got] == _reference_ids(loaded, documents)
+    assert "\u0301" in loaded.vocabulary_ and "\u200f" in loaded.vocabulary_
 
 
 # Ids
