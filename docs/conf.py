@@ -40,6 +40,9 @@ default_role = "literal"
 
 autosummary_generate = True
 autodoc_typehints = "none"  # numpydoc renders the types of the docstrings
+# Defaults as written: token_pattern=DEFAULT_TOKEN_PATTERN, not its 11,000
+# characters of Unicode ranges.
+autodoc_preserve_defaults = True
 numpydoc_show_class_members = False  # the class template lists the members
 numpydoc_xref_param_type = False
 

@@ -132,9 +132,15 @@ _ASTRAL = r"[\U00010000-\U0010ffff]"
 #: character, so that the long list of ranges costs nothing to other text.
 _ASTRAL_MARK = rf"{_ASTRAL}(?<=[{_MARKS_ASTRAL}])"
 
+#: What may follow a run of word characters inside a word: one test of it
+#: ends most words, before the alternatives are tried (each of which starts
+#: with a class, ``J J*`` rather than ``J+``, so that a branch that cannot
+#: match is skipped at once).  The former default's speed, measured on MR.
+_WORD_GOES_ON = rf"(?=[{_MARKS_BMP}\u200c\u200d\U00010000-\U0010ffff])"
+
 DEFAULT_TOKEN_PATTERN = (
-    rf"(?u)\w+(?:(?:[{_MARKS_BMP}]|{_ASTRAL_MARK}"
-    rf"|{_JOINERS}+(?=[\w{_MARKS_BMP}]|{_ASTRAL_MARK}))\w*)*"
+    rf"(?u)\w+(?:{_WORD_GOES_ON}(?:[{_MARKS_BMP}]|{_ASTRAL_MARK}"
+    rf"|{_JOINERS}{_JOINERS}*(?=[\w{_MARKS_BMP}]|{_ASTRAL_MARK}))\w*)*"
     rf"|[^\w\s{_MARKS_BMP}{_FORMAT_BMP}\U00010000-\U0010ffff]"
     rf"|{_ASTRAL}(?<![{_MARKS_ASTRAL}{_FORMAT_ASTRAL}])"
 )
