@@ -345,6 +345,10 @@ def _choices(constraints) -> list[str] | None:
     return list(choices) or None
 
 
+#: Defaults longer than this many characters are not written out in ``--help``.
+_LONGEST_SHOWN = 200
+
+
 def _parameter_help(doc: str | None, default, choices: list[str] | None) -> str:
     """An option's help: the docstring entry, with the default as typed.
 
@@ -353,7 +357,13 @@ def _parameter_help(doc: str | None, default, choices: list[str] | None) -> str:
     both of theirs), and its type by the choices, when given, which say
     what can be typed (``{float32,float64}``, not ``numpy.float32``).
     """
-    shown = f"default={as_typed(default)}"
+    typed = as_typed(default)
+    # (the default token pattern is 12,600 characters of Unicode ranges)
+    shown = (
+        f"default={typed}"
+        if len(typed) <= _LONGEST_SHOWN
+        else "default: the estimator's own, too long to show here"
+    )
     if not doc:
         return f"{{{','.join(choices)}}}, {shown}" if choices else shown
     spec, _, sentence = doc.partition(". ")

@@ -83,6 +83,16 @@ def test_help(capsys, command):
     assert out.startswith("usage: skrnn")
 
 
+def test_train_help_does_not_write_out_the_default_token_pattern(capsys):
+    # Regression: the default token pattern's 12,600 characters of Unicode
+    # ranges filled the help.
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    section = out[out.index("--token-pattern") :].split("\n  --", 1)[0]
+    assert "too long to show" in " ".join(section.split())
+    assert len(section) < 1000
+
+
 def test_train_help_lists_the_parameters(capsys):
     _, out, _ = run(capsys, "train", "--help")
     out = " ".join(out.split())  # as wrapped to any width
