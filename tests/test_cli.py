@@ -1390,6 +1390,10 @@ def test_every_option_shows_the_default_that_train_uses(
     assert len(actions) > 30
     for action in actions:
         name, help_text = action.parameter, action.help.replace("%%", "%")
+        if "default: the estimator's own, too long to show" in help_text:
+            # (the default token pattern)
+            assert used[name] == getattr(estimator_class(), name), name
+            continue
         shown = re.fullmatch(r"(?:.*, )?default=(.*?)(?:\. .*|\.)?", help_text)
         assert shown, help_text
         value = parameter_value(estimator_class, name, shown.group(1))
