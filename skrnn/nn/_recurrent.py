@@ -66,6 +66,13 @@ def _project(x: np.ndarray, W: np.ndarray) -> np.ndarray:
     return (x.reshape(-1, width) @ W).reshape(n_steps, n_samples, W.shape[1])
 
 
+def _add_bias(x: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """``x + bias`` in place (``x`` is a new array), or ``x`` if no bias."""
+    if bias is not None:
+        x += bias
+    return x
+
+
 def directions(bidirectional: bool) -> tuple[str, ...]:
     """Names of the directions of a layer: ``("fwd",)`` or ``("fwd", "bwd")``."""
     return ("fwd", "bwd") if bidirectional else ("fwd",)
@@ -140,14 +147,14 @@ def recurrent_forward(
             name = f"layer{layer}.{direction}."
             p = {key: params[name + key] for key in spec.param_names}
             W_xh = params[name + spec.input_weight]
+            bias = None if spec.input_bias is None else p[spec.input_bias]
             if one_hot and layer == 0:
-                xproj = W_xh[x]
+                xproj = _add_bias(W_xh[x], bias)
             elif isinstance(x, DistinctRows):
-                xproj = (x.table @ W_xh)[x.index]
+                # the bias added once per distinct row: the same sums
+                xproj = _add_bias(x.table @ W_xh, bias)[x.index]
             else:
-                xproj = _project(x, W_xh)
-            if spec.input_bias is not None:
-                xproj += p[spec.input_bias]
+                xproj = _add_bias(_project(x, W_xh), bias)
             if direction == "bwd":
                 xproj = _reverse(xproj, rev)
             out, cache = spec.forward(xproj, n_active, p, training)
