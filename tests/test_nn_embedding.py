@@ -5,7 +5,12 @@ import pytest
 from _gradcheck import assert_gradients_match
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skrnn.nn._embedding import distinct_rows, embedding_backward, embedding_forward
+from skrnn.nn._embedding import (
+    DistinctRows,
+    distinct_rows,
+    embedding_backward,
+    embedding_forward,
+)
 
 N_VOCAB = 6
 WIDTH = 3
@@ -91,6 +96,24 @@ def test_distinct_rows_expand_to_the_gathered_rows():
     assert_array_equal(rows.toarray(), embedding_forward(table, ids))
     empty = distinct_rows(table, np.zeros((0, 4), dtype=int))
     assert empty.toarray().shape == (0, 4, WIDTH)
+
+
+@pytest.mark.parametrize("n_steps", [0, 1, 9, 60])
+def test_sum_by_row_sums_the_positions_that_read_each_row(n_steps):
+    # Runs of every length: single reads, short runs summed a row at a time,
+    # long runs (past 16 reads) summed one reduction each.
+    rng = np.random.default_rng(n_steps)
+    table = rng.normal(size=(N_VOCAB + 4, WIDTH))
+    ids = rng.integers(0, N_VOCAB + 4, size=(n_steps, 7))
+    ids[: n_steps // 2, :3] = 2  # a frequent word
+    rows = distinct_rows(table, ids)
+    values = rng.normal(size=(n_steps, 7, 11))
+    expected = reference_backward(values, rows.index, len(rows.table))
+    assert_allclose(rows.sum_by_row(values), expected, rtol=1e-12, atol=1e-14)
+    # a row that no position reads sums to 0
+    unread = DistinctRows(np.zeros((3, WIDTH)), np.array([[0, 2], [2, 2]]))
+    summed = unread.sum_by_row(np.ones((2, 2, 1)))
+    assert_array_equal(summed, [[1.0], [0.0], [3.0]])
 
 
 def test_backward_is_the_gradient_of_forward():

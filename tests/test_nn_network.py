@@ -407,6 +407,37 @@ def test_padding_id_gets_no_gradient(embedding_dim):
         assert np.abs(grads[name][1:]).max() > 0
 
 
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_embedding_gradient_by_distinct_word_equals_by_position(
+    cell, bidirectional, num_layers
+):
+    # loss_and_grad differentiates the first layer's input projection once
+    # per distinct word; the gradients of every position, summed by word, are
+    # the same to rounding (float32, as training runs).
+    config = make_config(
+        cell=cell,
+        embedding_dim=EMBED,
+        bidirectional=bidirectional,
+        num_layers=num_layers,
+    )
+    params = make_params(config, dtype=np.float32)
+    ids, lengths, y, w = make_batch(3)
+    w = w.astype(np.float32)
+    loss, grads = _loss_and_grad(params, ids, lengths, y, config, sample_weight=w)
+    by_position, position_grads, dinputs = _loss_grad_and_dinputs(
+        params, ids, lengths, y, config, w, None
+    )
+    assert dinputs.shape == (*ids.shape, EMBED)
+    assert loss == by_position
+    assert_array_equal(grads["embed.E"].ids, position_grads["embed.E"].ids)
+    assert grads.keys() == position_grads.keys()
+    for name, grad in dense(position_grads).items():
+        assert dense(grads)[name].dtype == np.float32
+        assert_allclose(dense(grads)[name], grad, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 # --------------------------------------------------------- adversarial training
 
 ADV_EPSILON = 0.7

@@ -260,6 +260,20 @@ def test_distinct_rows_inputs_match_dense_inputs(cell, bidirectional, num_layers
     assert grads_r.keys() == grads_d.keys()
     for name, grad in grads_d.items():
         assert_allclose(grads_r[name], grad, rtol=1e-12, atol=1e-14, err_msg=name)
+    # the first layer differentiated once per distinct row: the gradient in
+    # the table of distinct rows, the sum of its positions' gradients
+    _, cache = run(
+        params, rows, lengths, cell, num_layers, bidirectional, training=True
+    )
+    grads_t, dtable = recurrent_backward(
+        doutputs, cache, params, per_position=False, **kwargs
+    )
+    expected = np.zeros_like(rows.table)
+    np.add.at(expected, rows.index.reshape(-1), dx_d.reshape(-1, EMBED))
+    assert_allclose(dtable, expected, rtol=1e-12, atol=1e-14)
+    assert grads_t.keys() == grads_d.keys()
+    for name, grad in grads_d.items():
+        assert_allclose(grads_t[name], grad, rtol=1e-12, atol=1e-14, err_msg=name)
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))

@@ -39,10 +39,14 @@ class DistinctRows:
         The distinct rows that the batch reads, each once.
     index : ndarray of int of shape (n_steps, n_samples)
         For each position, its row of ``table``.
+    ids : ndarray of int of shape (n_distinct,), optional
+        The rows' ids in the table they were read from, in increasing order
+        (see :func:`distinct_rows`).
     """
 
     table: np.ndarray
     index: np.ndarray
+    ids: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -52,6 +56,63 @@ class DistinctRows:
     def toarray(self) -> np.ndarray:
         """The embedded inputs ``table[index]``."""
         return self.table[self.index]
+
+    def sum_by_row(self, values: np.ndarray) -> np.ndarray:
+        """Sum the positions' ``values`` that read each distinct row.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_steps, n_samples, width)
+            One row of values per position, such as the gradient in a
+            product of the inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_distinct, width)
+            Row ``k`` is the sum of ``values`` over the positions whose
+            ``index`` is ``k``: the gradient in ``table`` of a gradient in
+            ``table[index]``.
+        """
+        width = values.shape[-1]
+        return _sum_by_index(
+            self.index.reshape(-1), values.reshape(-1, width), len(self.table)
+        )
+
+
+def _sum_by_index(
+    index: np.ndarray, values: np.ndarray, n_rows: int, long_run: int = 16
+) -> np.ndarray:
+    """``out[k] = values[index == k].sum(axis=0)`` for ``k < n_rows``.
+
+    For wide rows (a gated cell's input projection, 4 x hidden_size) this is
+    several times faster than :func:`_sum_rows`' ``reduceat``, which makes an
+    inner-loop call per column and run.  The runs of each index, sorted by
+    decreasing length: those longer than ``long_run`` (the frequent words)
+    are summed one reduction each; the others' first rows are gathered in
+    one go, then their second rows added, their third...: each a prefix of
+    the runs, at most ``long_run`` calls.
+    """
+    counts = np.bincount(index, minlength=n_rows)
+    order = np.argsort(index, kind="stable")
+    runs = np.argsort(-counts, kind="stable")
+    lengths = counts[runs]
+    starts = (np.cumsum(counts) - counts)[runs]
+    # runs longer than k, for every k, are a prefix of the runs
+    n_longer = np.searchsorted(-lengths, -np.arange(long_run + 1), side="left")
+    n_long, n_read = n_longer[long_run], n_longer[0]
+    summed = np.zeros((n_rows, values.shape[1]), dtype=values.dtype)
+    for r in range(n_long):
+        rows = order[starts[r] : starts[r] + lengths[r]]
+        np.add.reduce(values[rows], axis=0, out=summed[r])
+    summed[n_long:n_read] = values[order[starts[n_long:n_read]]]
+    for k in range(1, long_run):
+        m = n_longer[k]
+        if m == n_long:
+            break
+        summed[n_long:m] += values[order[starts[n_long:m] + k]]
+    out = np.empty_like(summed)
+    out[runs] = summed
+    return out
 
 
 def distinct_rows(table: np.ndarray, ids: np.ndarray) -> DistinctRows:
@@ -70,7 +131,7 @@ def distinct_rows(table: np.ndarray, ids: np.ndarray) -> DistinctRows:
         Equal to :func:`embedding_forward` once expanded.
     """
     rows, index = np.unique(ids, return_inverse=True)
-    return DistinctRows(table[rows], index.reshape(ids.shape))
+    return DistinctRows(table[rows], index.reshape(ids.shape), rows)
 
 
 @dataclass(frozen=True)

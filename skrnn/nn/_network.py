@@ -38,6 +38,7 @@ import numpy as np
 
 from ._cells import Params, get_cell
 from ._embedding import (
+    DistinctRows,
     RowGrad,
     distinct_rows,
     embedding_backward,
@@ -448,6 +449,7 @@ def _forward(params, ids, lengths, config, rng, training, perturbation=None):
         "input_mask": input_mask,
         "features": features,
         "n_steps": ids.shape[0],
+        "inputs": inputs,
     }
     return logits, cache
 
@@ -679,7 +681,7 @@ def loss_and_grad(
         sample_weight = np.ones(len(y), dtype=params["head.b_y"].dtype)
     if not adversarial_epsilon:
         loss, grads, _ = _loss_grad_and_dinputs(
-            params, ids, lengths, y, config, sample_weight, rng
+            params, ids, lengths, y, config, sample_weight, rng, need_dinputs=False
         )
         return loss, grads
     if config.one_hot:
@@ -695,18 +697,38 @@ def loss_and_grad(
     )
     r = adversarial_perturbation(dinputs, lengths, adversarial_epsilon)
     adv_loss, adv_grads, _ = _loss_grad_and_dinputs(
-        params, ids, lengths, y, config, sample_weight, replay, perturbation=r
+        params,
+        ids,
+        lengths,
+        y,
+        config,
+        sample_weight,
+        replay,
+        perturbation=r,
+        need_dinputs=False,
     )
     return loss + adv_loss, _add_grads(grads, adv_grads)
 
 
 def _loss_grad_and_dinputs(
-    params, ids, lengths, y, config, sample_weight, rng, perturbation=None
+    params,
+    ids,
+    lengths,
+    y,
+    config,
+    sample_weight,
+    rng,
+    perturbation=None,
+    need_dinputs=True,
 ):
     """The head's loss, its gradients, and its gradient in the first layer's inputs.
 
     The inputs are the embedded words after the input dropout, plus
-    ``perturbation`` if given; their gradient is None for one-hot inputs.
+    ``perturbation`` if given; their gradient is None for one-hot inputs,
+    and may be None unless ``need_dinputs``: the embedding's gradient is
+    then taken from the gradient in the distinct words a batch reads, which
+    spares the first layer's input projection a backward product per
+    position.
     """
     logits, cache = _forward(
         params, ids, lengths, config, rng, training=True, perturbation=perturbation
@@ -725,15 +747,21 @@ def _loss_grad_and_dinputs(
         dpooled, cache["pool"], cache["n_steps"], config.pooling, config.bidirectional
     )
     # undo the recurrent layers
+    inputs = cache["inputs"]
     rec_grads, dinputs = recurrent_backward(
         doutputs,
         cache["rec"],
         params,
         n_vocab=config.n_vocab,
+        per_position=need_dinputs,
         **config._recurrent_kwargs(),
     )
     grads.update(rec_grads)
     if config.one_hot:
+        return loss, grads, None
+    if isinstance(inputs, DistinctRows) and not need_dinputs:
+        # the gradient in the distinct rows is that in the table's rows
+        grads["embed.E"] = RowGrad(inputs.ids, dinputs, config.n_vocab)
         return loss, grads, None
     # undo the input dropout and the embedding lookup (the perturbation added
     # after them is a constant)

@@ -162,8 +162,6 @@ def recurrent_forward(
                 out = _reverse(out, rev)
             outs.append(out)
             dir_caches.append(cache)
-        if training and isinstance(x, DistinctRows):
-            x = x.toarray()
         layer_caches.append({"x": x, "mask": mask, "dirs": dir_caches})
         x = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)
     cache = {}
@@ -199,6 +197,7 @@ def recurrent_backward(
     bidirectional: bool,
     one_hot: bool,
     n_vocab: int,
+    per_position: bool = True,
 ) -> tuple[Params, np.ndarray | None]:
     """Gradients of :func:`recurrent_forward`.
 
@@ -214,6 +213,13 @@ def recurrent_backward(
         As given to :func:`recurrent_forward`.
     n_vocab : int
         Number of token ids (rows of the first ``W_xh`` when ``one_hot``).
+    per_position : bool, default=True
+        For inputs given as :class:`~skrnn.nn._embedding.DistinctRows`,
+        whether to return the gradient in the embedded input of every
+        position; if False, the gradient in their ``table`` of distinct
+        rows, which is all an embedding's gradient needs: the first layer's
+        input projection is then differentiated once per distinct row, its
+        positions' gradients summed first.
 
     Returns
     -------
@@ -221,7 +227,10 @@ def recurrent_backward(
         Gradients of every recurrent parameter; a one-hot first layer's
         input weight as a :class:`~skrnn.nn.RowGrad`.
     dinputs : ndarray or None
-        Gradient in the embedded inputs; None when ``one_hot``.
+        Gradient in the embedded inputs, of their shape; of shape
+        (n_distinct, embedding_dim), in the distinct rows, for
+        :class:`~skrnn.nn._embedding.DistinctRows` inputs unless
+        ``per_position``; None when ``one_hot``.
     """
     spec = get_cell(cell)
     n_active, rev = cache["n_active"], cache["rev"]
@@ -230,6 +239,8 @@ def recurrent_backward(
     for layer in range(num_layers - 1, -1, -1):
         lc = cache["layers"][layer]
         x = lc["x"]
+        if isinstance(x, DistinctRows) and per_position:
+            x = x.toarray()
         hidden = dx_out.shape[2] // (2 if bidirectional else 1)
         dx = None
         for k, direction in enumerate(directions(bidirectional)):
@@ -248,17 +259,24 @@ def recurrent_backward(
                 grads[name + key] = g
             # undo xproj = x @ W_xh + b_h (or the row gather of W_xh)
             W_xh = params[name + spec.input_weight]
-            flat = dxproj.reshape(-1, dxproj.shape[2])
+            if isinstance(x, DistinctRows):
+                # each distinct row was projected once: sum its positions
+                inputs, flat = x.table, x.sum_by_row(dxproj)
+            else:
+                flat = dxproj.reshape(-1, dxproj.shape[2])
+                inputs = None if one_hot and layer == 0 else x.reshape(-1, x.shape[2])
             if spec.input_bias is not None:
                 grads[name + spec.input_bias] = np.add.reduce(flat, axis=0)
-            if one_hot and layer == 0:
+            if inputs is None:
                 grads[name + spec.input_weight] = embedding_backward(dxproj, x, n_vocab)
             else:
-                grads[name + spec.input_weight] = x.reshape(-1, x.shape[2]).T @ flat
-                d = _project(dxproj, W_xh.T)
+                grads[name + spec.input_weight] = inputs.T @ flat
+                d = flat @ W_xh.T
                 dx = d if dx is None else dx + d
-        if dx is not None and lc["mask"] is not None:
-            dx *= lc["mask"]
+        if dx is not None and not isinstance(x, DistinctRows):
+            dx = dx.reshape(x.shape)
+            if lc["mask"] is not None:
+                dx *= lc["mask"]
         dx_out = dx
     return grads, dx_out
 
