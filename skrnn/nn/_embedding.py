@@ -57,7 +57,7 @@ class DistinctRows:
         """The embedded inputs ``table[index]``."""
         return self.table[self.index]
 
-    def sum_by_row(self, values: np.ndarray) -> np.ndarray:
+    def sum_by_row(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sum the positions' ``values`` that read each distinct row.
 
         Parameters
@@ -68,10 +68,15 @@ class DistinctRows:
 
         Returns
         -------
-        ndarray of shape (n_distinct, width)
-            Row ``k`` is the sum of ``values`` over the positions whose
-            ``index`` is ``k``: the gradient in ``table`` of a gradient in
-            ``table[index]``.
+        rows : ndarray of int of shape (n_distinct,)
+            The distinct rows in the order of ``sums``, a permutation of
+            their indices (the order in which the sums were quickest made:
+            by decreasing number of positions).
+        sums : ndarray of shape (n_distinct, width)
+            ``sums[k]`` is the sum of ``values`` over the positions whose
+            ``index`` is ``rows[k]``, 0 for a row that none reads: summed by
+            row, the gradient in ``table`` of a gradient in ``table[index]``
+            is ``sums`` scattered to ``rows``.
         """
         width = values.shape[-1]
         return _sum_by_index(
@@ -81,8 +86,8 @@ class DistinctRows:
 
 def _sum_by_index(
     index: np.ndarray, values: np.ndarray, n_rows: int, long_run: int = 16
-) -> np.ndarray:
-    """``out[k] = values[index == k].sum(axis=0)`` for ``k < n_rows``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """``values[index == k].sum(axis=0)`` for every ``k < n_rows``, in some order.
 
     For wide rows (a gated cell's input projection, 4 x hidden_size) this is
     several times faster than :func:`_sum_rows`' ``reduceat``, which makes an
@@ -90,7 +95,9 @@ def _sum_by_index(
     decreasing length: those longer than ``long_run`` (the frequent words)
     are summed one reduction each; the others' first rows are gathered in
     one go, then their second rows added, their third...: each a prefix of
-    the runs, at most ``long_run`` calls.
+    the runs, at most ``long_run`` calls.  The sums are returned in that
+    order, with the indices they belong to (a scatter of the wide sums back
+    to index order would cost another pass over them).
     """
     counts = np.bincount(index, minlength=n_rows)
     order = np.argsort(index, kind="stable")
@@ -100,19 +107,18 @@ def _sum_by_index(
     # runs longer than k, for every k, are a prefix of the runs
     n_longer = np.searchsorted(-lengths, -np.arange(long_run + 1), side="left")
     n_long, n_read = n_longer[long_run], n_longer[0]
-    summed = np.zeros((n_rows, values.shape[1]), dtype=values.dtype)
+    sums = np.empty((n_rows, values.shape[1]), dtype=values.dtype)
     for r in range(n_long):
         rows = order[starts[r] : starts[r] + lengths[r]]
-        np.add.reduce(values[rows], axis=0, out=summed[r])
-    summed[n_long:n_read] = values[order[starts[n_long:n_read]]]
+        np.add.reduce(values[rows], axis=0, out=sums[r])
+    sums[n_long:n_read] = values[order[starts[n_long:n_read]]]
+    sums[n_read:] = 0.0
     for k in range(1, long_run):
         m = n_longer[k]
         if m == n_long:
             break
-        summed[n_long:m] += values[order[starts[n_long:m] + k]]
-    out = np.empty_like(summed)
-    out[runs] = summed
-    return out
+        sums[n_long:m] += values[order[starts[n_long:m] + k]]
+    return runs, sums
 
 
 def distinct_rows(table: np.ndarray, ids: np.ndarray) -> DistinctRows:

@@ -261,7 +261,8 @@ def recurrent_backward(
             W_xh = params[name + spec.input_weight]
             if isinstance(x, DistinctRows):
                 # each distinct row was projected once: sum its positions
-                inputs, flat = x.table, x.sum_by_row(dxproj)
+                rows, flat = x.sum_by_row(dxproj)
+                inputs = x.table[rows]
             else:
                 flat = dxproj.reshape(-1, dxproj.shape[2])
                 inputs = None if one_hot and layer == 0 else x.reshape(-1, x.shape[2])
@@ -273,7 +274,12 @@ def recurrent_backward(
                 grads[name + spec.input_weight] = inputs.T @ flat
                 d = flat @ W_xh.T
                 dx = d if dx is None else dx + d
-        if dx is not None and not isinstance(x, DistinctRows):
+        if isinstance(x, DistinctRows):
+            # back to the order of the distinct rows (the same for both
+            # directions: it depends on the index alone)
+            dx_rows, dx = dx, np.empty_like(dx)
+            dx[rows] = dx_rows
+        elif dx is not None:
             dx = dx.reshape(x.shape)
             if lc["mask"] is not None:
                 dx *= lc["mask"]
