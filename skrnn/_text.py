@@ -1131,8 +1131,18 @@ def _ids_by_chunks(
     others = ids == PAD_ID
     if not others.any():
         return ids, n_chunks.tolist()
+    # An unknown chunk of letters and digits alone (``str.isalnum``: ``\w``
+    # but ``_``) is one token of either pattern, an unknown one: no regex.
+    unknown = np.flatnonzero(others)
+    words = np.fromiter(
+        map(str.isalnum, map(chunks.__getitem__, unknown.tolist())), bool, len(unknown)
+    )
+    ids[unknown[words]] = UNK_ID
+    others[unknown[words]] = False
+    if not others.any():
+        return ids, n_chunks.tolist()
     findall = re.compile(pattern).findall
-    pieces = [findall(chunks[i]) for i in np.flatnonzero(others).tolist()]
+    pieces = [findall(chunks[i]) for i in unknown[~words].tolist()]
     # each chunk's tokens: its id, or in the place of those of the others,
     # their pieces' ids
     n_tokens = np.ones(len(chunks), np.intp)

@@ -336,6 +336,57 @@ def test_transform_gives_the_analyzers_ids_on_text_with_marks(documents, pattern
     )
 
 
+#: Every letter and digit of this Python's Unicode (``str.isalnum``).
+ALNUM = "".join(
+    c
+    for c in map(chr, range(sys.maxunicode + 1))
+    if not "\ud800" <= c <= "\udfff" and c.isalnum()
+)
+
+
+def test_isalnum_is_re_word_characters_but_the_underscore():
+    # transform cuts an unknown run of text without white space for which
+    # str.isalnum() is true into one token without the regex: that needs
+    # Python's \w to be exactly isalnum() or "_", for every character.
+    word = re.compile(r"\w")
+    for c in map(chr, range(sys.maxunicode + 1)):
+        assert c.isalnum() == (c != "_" and word.fullmatch(c) is not None), hex(ord(c))
+
+
+@pytest.mark.parametrize(
+    "pattern", [DEFAULT_TOKEN_PATTERN, _text._FORMER_TOKEN_PATTERN]
+)
+def test_a_run_of_letters_and_digits_is_one_token_of_either_pattern(pattern):
+    findall = re.compile(pattern).findall
+    assert [c for c in ALNUM if findall(c) != [c]] == []
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        run = "".join(rng.choice(list(ALNUM[:: 1 + int(rng.integers(50))]), 5))
+        assert findall(run) == [run]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    documents=st.lists(
+        st.text(MARKS_ALPHABET + "Z9\u0663\u00b2\u2167\U0001d7ce\u4e00", max_size=30),
+        min_size=2,
+        max_size=30,
+    ),
+    pattern=st.sampled_from([DEFAULT_TOKEN_PATTERN, _text._FORMER_TOKEN_PATTERN]),
+)
+def test_unknown_runs_of_letters_and_digits_are_one_unknown_token(documents, pattern):
+    # Digits of other scripts, superscripts, Roman numerals, astral digits
+    # and ideographs beside the marks: fitted on a few words, so that most
+    # runs are unknown, the fast path's ids are the analyzer's.
+    vectorizer = SequenceVectorizer(token_pattern=pattern, lowercase=False)
+    vectorizer.fit([documents[0], "x"])
+    assert vectorizer._encode_by_chunks(documents) is not None
+    got = vectorizer.transform(documents)
+    assert [sequence.tolist() for sequence in got] == _reference_ids(
+        vectorizer, documents
+    )
+
+
 def test_a_vocabulary_of_the_default_pattern_is_read_by_the_former_one():
     # Regression: the run look-up assumed the vocabulary's words to be tokens
     # of whichever default is set, so a word with a mark, one token of the
