@@ -31,6 +31,7 @@ from skrnn._ngrams import (
     IDF_C_GRID,
     NORMS_C_GRID,
     TOL,
+    NgramModel,
     _fit_columns,
     check_ngram_range,
     fit_ngrams,
@@ -88,17 +89,62 @@ def test_occurrences_are_every_ngram_of_every_document(ngram_range):
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (1, 3), (2, 3)])
 @pytest.mark.parametrize("n_fitted", [0, 1, 40, 400])
 def test_the_lookup_finds_every_fitted_key_and_nothing_else(ngram_range, n_fitted):
-    # Unigrams through a table by id, longer n-grams by a sorted binary
-    # search: against a dictionary of the fitted keys.
+    # Unigrams through a table by id, longer n-grams through the model's hash
+    # table: against a dictionary of the fitted keys.
     rng = np.random.default_rng(n_fitted)
     _, _, every = ngram_occurrences(_sequences(300, seed=1), ngram_range, N_VOCAB)
     keys = np.unique(rng.choice(every, size=min(n_fitted, len(every))))
     query = np.concatenate([every, keys, [keys.max(initial=2) + 1]])
     rng.shuffle(query)
-    column, found = ngrams_module._lookup(keys, query, N_VOCAB)
+    model = NgramModel(ngram_range, N_VOCAB, keys, None, None, "softmax", 0.0)
+    column, found = ngrams_module._lookup(model, query)
     columns = {key: i for i, key in enumerate(keys.tolist())}
     assert found.tolist() == [key in columns for key in query.tolist()]
     assert column[found].tolist() == [columns[key] for key in query[found].tolist()]
+
+
+@pytest.mark.parametrize("n_keys", [0, 1, 2, 3, 1000])
+def test_the_hash_table_holds_every_key_once(n_keys):
+    keys = np.unique(np.random.default_rng(0).integers(2, 10**12, n_keys))
+    slots = ngrams_module._key_slots(keys)
+    assert len(slots) >= 4 * len(keys) and len(slots) & (len(slots) - 1) == 0
+    assert sorted(slots[slots < len(keys)].tolist()) == list(range(len(keys)))
+    query = np.concatenate([keys, keys + 1, [0]])
+    index, found = ngrams_module._probe(keys, slots, query)
+    assert found.tolist() == np.isin(query, keys).tolist()
+    assert_array_equal(keys[index[found]], query[found])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_features_are_scipys_sum_of_duplicates_to_the_bit(seed):
+    # What the sparse features were made as before: scipy's COO to CSR, which
+    # sums the duplicates and sorts each row's columns, then the data set to 1.
+    rng = np.random.default_rng(seed)
+    n_docs, n_features = int(rng.integers(1, 50)), int(rng.integers(1, 300))
+    n = int(rng.integers(0, 2000))
+    doc, column = rng.integers(0, n_docs, n), rng.integers(0, n_features, n)
+    doc[: n // 2].sort()  # runs in order, as the n-grams of one length come
+    got = ngrams_module._features(doc, column, n_docs, n_features)
+    expected = sp.csr_matrix((np.ones(n), (doc, column)), shape=(n_docs, n_features))
+    expected.data[:] = 1.0
+    for name in ("indptr", "indices", "data"):
+        assert_array_equal(getattr(got, name), getattr(expected, name))
+    coef = rng.normal(size=(n_features, 2))
+    assert_array_equal(got @ coef, expected @ coef)
+
+
+def test_the_hash_table_is_not_pickled_but_made_again():
+    keys = np.arange(2, 40, 3)
+    model = NgramModel((1, 2), N_VOCAB, keys, None, None, "softmax", 0.0)
+    state = model.__getstate__()
+    assert "slots" not in state
+    assert "slots" not in dataclasses.asdict(model)
+    loaded = pickle.loads(pickle.dumps(model))
+    assert_array_equal(loaded.slots, model.slots)
+    # as pickled before the table: the state has none
+    old = NgramModel.__new__(NgramModel)
+    old.__setstate__(state)
+    assert_array_equal(old.slots, model.slots)
 
 
 def test_keys_of_ngrams_of_different_lengths_never_collide():
