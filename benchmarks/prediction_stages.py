@@ -27,7 +27,9 @@ the float64 cast) is the difference.
 --against`` does) and this checkout's, the same fitted model in both
 (pickled by one, unpickled as the other's objects), one call of each
 in turn, ``--repeats`` times, with ``n_jobs=1`` (by the process's CPU time)
-and ``n_jobs=2`` (by the wall clock).  The table gives the median
+and ``n_jobs=2`` (by the wall clock), the four calls alternating (so that
+the ratio of ``n_jobs=2`` to ``n_jobs=1`` is not that of two spells of
+other processes' work).  The table gives the median
 milliseconds of a call, the ratio of the medians (above 1: this checkout is
 faster) and the largest difference between the two's probabilities.
 ``--hog`` runs the A/B again beside a process spinning on one core
@@ -147,21 +149,28 @@ def against(clf, base, X, repeats: int, hog: bool = False) -> list[str]:
     row, medians = [], {}
     for busy in (False, True) if hog else (False,):
         with cpu_hog() if busy else contextlib.nullcontext():
+            times = {(n_jobs, name): [] for n_jobs in (1, 2) for name in "ab"}
             for n_jobs in (1, 2):
-                # one thread by its CPU time, which other processes disturb
-                # less, unless beside the hog (then, as two, the wall clock)
-                one_cpu = n_jobs == 1 and not hog
-                clock = time.process_time if one_cpu else time.perf_counter
-                times = {"base": [], "this": []}
                 for estimator in (old, clf):
                     estimator.set_params(n_jobs=n_jobs).predict_proba(X)  # warm up
-                for _ in range(repeats):
-                    for name, estimator in (("base", old), ("this", clf)):
+            # n_jobs=1 and 2 alternate too, so that their ratio is not that
+            # of two spells of other processes' work
+            for _ in range(repeats):
+                for n_jobs in (1, 2):
+                    # one thread by its CPU time, which other processes
+                    # disturb less, unless beside the hog (then, as two, the
+                    # wall clock)
+                    one_cpu = n_jobs == 1 and not hog
+                    clock = time.process_time if one_cpu else time.perf_counter
+                    for name, estimator in (("a", old), ("b", clf)):
                         estimator.set_params(n_jobs=n_jobs)
                         begin = clock()
                         estimator.predict_proba(X)
-                        times[name].append(clock() - begin)
-                base_ms, this_ms = (1e3 * statistics.median(times[k]) for k in times)
+                        times[n_jobs, name].append(clock() - begin)
+            for n_jobs in (1, 2):
+                base_ms, this_ms = (
+                    1e3 * statistics.median(times[n_jobs, name]) for name in "ab"
+                )
                 medians[busy, n_jobs] = base_ms, this_ms
                 row += [f"{base_ms:.2f}", f"{this_ms:.2f}", f"{base_ms / this_ms:.2f}"]
     if hog:
