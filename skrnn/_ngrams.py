@@ -202,11 +202,12 @@ class NgramModel:
 
     Attributes
     ----------
-    slots : ndarray of int
+    slots : ndarray of int or None
         The hash table of the keys of n-grams longer than one (see
-        :func:`_key_slots`), which :func:`_lookup` searches: derived from
-        ``keys`` when the model is made or unpickled, and neither compared,
-        saved nor pickled.
+        :func:`_key_slots`), which :func:`_lookup` searches, or None for
+        keys that the hash crowds together (found by binary search): derived
+        from ``keys`` when the model is made or unpickled, and neither
+        compared, saved nor pickled.
     """
 
     ngram_range: tuple[int, int]
@@ -345,7 +346,15 @@ def _slot_of(key: np.ndarray, bits: int) -> np.ndarray:
     return (product >> np.uint64(64 - bits)).astype(np.intp)
 
 
-def _key_slots(keys: np.ndarray) -> np.ndarray:
+#: The most slots that a run of filled slots of the keys' hash table may
+#: span, and so the most probes that building it or finding a key may take.
+#: Keys that the hash crowds together (a model file made to, say, where
+#: every key falls in one slot and the build would take hours) get no table:
+#: they are found by binary search (:func:`_lookup`).  MR's bigrams took 7.
+MAX_PROBES = 64
+
+
+def _key_slots(keys: np.ndarray) -> np.ndarray | None:
     """A hash table of the keys: in each slot, the index of a key, or ``len(keys)``.
 
     Open addressing with linear probing, in at least four times as many
@@ -354,6 +363,11 @@ def _key_slots(keys: np.ndarray) -> np.ndarray:
     changes nothing but the number of probes that :func:`_probe` takes to
     find it.  With twice as many slots, MR's bigrams took 19 rounds of probes
     rather than 7 and their look-up 1.6 times as long.
+
+    Returns None when the keys would take more than :data:`MAX_PROBES`
+    probes to place, or leave a run of more than that many filled slots
+    (which a key that is not there would probe to its end): the time of the
+    build and of every look-up is bounded whatever the keys.
     """
     n = len(keys)
     bits = max(1, (4 * n - 1).bit_length())
@@ -361,12 +375,22 @@ def _key_slots(keys: np.ndarray) -> np.ndarray:
     slots = np.full(1 << bits, n, np.int32 if n < 2**31 - 1 else np.int64)
     pending = np.arange(n)
     slot = _slot_of(keys, bits)
-    while len(pending):
+    for _ in range(MAX_PROBES):
+        if not len(pending):
+            break
         free = slots[slot] == n
         slots[slot[free]] = pending[free]  # of several, one takes the slot
         placed = slots[slot] == pending
         pending, slot = pending[~placed], (slot[~placed] + 1) & mask
+    if len(pending) or _longest_run(slots != n) > MAX_PROBES:
+        return None
     return slots
+
+
+def _longest_run(filled: np.ndarray) -> int:
+    """The most consecutive True values of a circular array with a False in it."""
+    empty = np.flatnonzero(~filled)
+    return int(np.max(np.diff(empty, append=empty[0] + len(filled)))) - 1
 
 
 def _probe(
@@ -398,7 +422,8 @@ def _lookup(model: NgramModel, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     A unigram's key is its id, below ``n_vocab``, and the sorted keys start
     with the unigrams': those are read from a table indexed by id, the
-    others found in the longer n-grams' hash table (:func:`_probe`).
+    others found in the longer n-grams' hash table (:func:`_probe`), or by
+    binary search where the keys have none.
     """
     keys, n_vocab = model.keys, model.n_vocab
     n_unigrams = int(np.searchsorted(keys, n_vocab))
@@ -411,9 +436,17 @@ def _lookup(model: NgramModel, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         column[unigram] = table[key[unigram]]
         found[unigram] = column[unigram] >= 0
     longer = np.flatnonzero(~unigram)
-    if len(longer) and len(keys) > n_unigrams:
-        index, found[longer] = _probe(keys[n_unigrams:], model.slots, key[longer])
-        column[longer] = index + n_unigrams
+    if not len(longer) or len(keys) == n_unigrams:
+        return column, found
+    if model.slots is None:  # keys crowded by the hash: binary search
+        column[longer] = np.minimum(
+            np.searchsorted(keys[n_unigrams:], key[longer]) + n_unigrams,
+            len(keys) - 1,
+        )
+        found[longer] = keys[column[longer]] == key[longer]
+        return column, found
+    index, found[longer] = _probe(keys[n_unigrams:], model.slots, key[longer])
+    column[longer] = index + n_unigrams
     return column, found
 
 

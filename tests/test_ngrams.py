@@ -115,6 +115,48 @@ def test_the_hash_table_holds_every_key_once(n_keys):
     assert_array_equal(keys[index[found]], query[found])
 
 
+def _crowded_keys(n_keys: int, bits: int, spread: int) -> np.ndarray:
+    """Sorted keys whose first slots in a table of 2**bits lie in ``spread`` slots.
+
+    Fibonacci hashing multiplies by an odd number, which has an inverse
+    modulo 2**64: the keys are that inverse times products whose top bits
+    are chosen, as a model file made to slow the table down would hold.
+    """
+    multiplier = int(ngrams_module._HASH_MULTIPLIER)
+    inverse = pow(multiplier, -1, 2**64)
+    products = (((i % spread) << (64 - bits)) + i for i in range(8 * n_keys))
+    keys = sorted({product * inverse % 2**64 for product in products})
+    return np.array([key for key in keys if 2 <= key < 2**62][:n_keys], np.int64)
+
+
+@pytest.mark.parametrize("spread", [1, 200])
+def test_keys_crowded_by_the_hash_get_no_table_and_are_found_by_search(spread):
+    # Regression: keys that all fall in one slot (or in a few consecutive
+    # ones) made the build take time quadratic in their number (24,000 keys:
+    # 2.3 s; a million: about an hour), and a key that is not there probe
+    # the whole run of them, from a model file.
+    n_keys = 6000
+    keys = _crowded_keys(n_keys, (4 * n_keys - 1).bit_length(), spread)
+    assert len(keys) == n_keys
+    start = time.perf_counter()
+    assert ngrams_module._key_slots(keys) is None
+    assert time.perf_counter() - start < 2.0  # ~0.2 s unbounded, ~10 ms now
+    model = NgramModel((2, 2), 2**31, keys, None, None, "softmax", 0.0)
+    assert model.slots is None
+    query = np.concatenate([keys[::7], keys[::11] + 1, [keys.max() + 5]])
+    column, found = ngrams_module._lookup(model, query)
+    assert found.tolist() == np.isin(query, keys).tolist()
+    assert_array_equal(keys[column[found]], query[found])
+
+
+@pytest.mark.parametrize(
+    "filled, longest",
+    [([0, 0], 0), ([1, 0], 1), ([1, 1, 0, 1], 3), ([0, 1, 1, 0, 1], 2)],
+)
+def test_longest_run_wraps_around(filled, longest):
+    assert ngrams_module._longest_run(np.array(filled, bool)) == longest
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_the_features_are_scipys_sum_of_duplicates_to_the_bit(seed):
     # What the sparse features were made as before: scipy's COO to CSR, which
