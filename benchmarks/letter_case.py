@@ -23,6 +23,14 @@ JSON candidate cannot name, since they are tokenizers:
   the documents as written and lowercased, on the same splits (one row
   each: it has no companion weight).
 
+``--views`` measures instead each way of reading case for the network
+with each for the companion: on every split one model a way, and the
+network's probabilities of one (``ngram_weight=0``) blended with the
+companion's of another (``ngram_weight=1``) as the defaults blend them,
+``p_network ** (1 - w) * p_ngrams ** w`` normalised, at ``w = 0.7`` and at
+each of ``--ngram-weights`` (the blend of a model with itself is that
+model's own prediction at ``w``).
+
 ``--params`` adds the same parameters (JSON) to every candidate, e.g.
 ``'{"n_estimators": 5}'``; ``--ngram-weights`` scores every fit at other
 companion weights too, as in ``selection.py``.
@@ -40,6 +48,7 @@ from joblib import Parallel, delayed
 from selection import CORPORA, mean_se, score
 from sklearn.model_selection import StratifiedKFold
 
+from skrnn import RNNTextClassifier
 from skrnn._text import DEFAULT_TOKEN_PATTERN
 
 _WORDS = re.compile(DEFAULT_TOKEN_PATTERN)
@@ -110,6 +119,81 @@ def _job(case, common, X, y, train, val, seed, weights):
     return delayed(score)({**common, **CASES[case]}, X, y, train, val, seed, weights)
 
 
+def views(cases, common, X, y, train, val, seed):
+    """Each way's network and companion probabilities on one split."""
+    X_train, X_val = [X[i] for i in train], [X[i] for i in val]
+    probabilities = {}
+    for case in cases:
+        model = RNNTextClassifier(**{**common, **CASES[case], "random_state": seed})
+        model.fit(X_train, y[train])
+        model.set_params(ngram_weight=0.0)
+        network = model.predict_proba(X_val)
+        model.set_params(ngram_weight=1.0)
+        probabilities[case] = (network, model.predict_proba(X_val), model.classes_)
+    return probabilities
+
+
+def blend_accuracy(network, ngrams, classes, y_val, weight):
+    """Accuracy of the normalised weighted geometric mean of two models."""
+    logits = (1 - weight) * np.log(np.clip(network, 1e-30, 1.0)) + weight * np.log(
+        np.clip(ngrams, 1e-30, 1.0)
+    )
+    return float(np.mean(classes[logits.argmax(axis=1)] == y_val))
+
+
+def print_views(corpus, args, cases, common, weights, X, y, splits):
+    """The table of ``--views``: network of one way, companion of another."""
+    results = Parallel(n_jobs=args.jobs)(
+        delayed(views)(cases, common, X, y, train, val, repeat)
+        for repeat, train, val in splits
+    )
+    accuracy = {
+        (net, comp, w): np.array(
+            [
+                blend_accuracy(r[net][0], r[comp][1], r[net][2], y[val], w)
+                for r, (_, _, val) in zip(results, splits, strict=True)
+            ]
+        )
+        for net in cases
+        for comp in cases
+        for w in [0.7, *weights]
+    }
+    reference = accuracy[cases[0], cases[0], 0.7]
+    rows = []
+    for (net, comp, w), values in accuracy.items():
+        mean, se = mean_se(100 * values)
+        diff, diff_se = mean_se(100 * (values - reference))
+        rows.append(
+            [
+                net,
+                comp,
+                str(w),
+                f"{mean:.2f} ± {se:.2f}",
+                f"{diff:+.2f} ± {diff_se:.2f}",
+            ]
+        )
+    print()
+    print(
+        f"{corpus}: {len(X)} training documents, {args.repeats} x "
+        f"{args.folds}-fold stratified CV, random_state = repeat, "
+        f"parameters {json.dumps(common)}: the network of one way, the "
+        "companion of another"
+    )
+    print()
+    print(
+        markdown_table(
+            [
+                "network",
+                "companion",
+                "ngram_weight",
+                "accuracy % ± SE",
+                "difference ± SE",
+            ],
+            rows,
+        )
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default="trec", help="subset of mr,trec,sst2,sst5")
@@ -119,6 +203,11 @@ def main():
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--ngram-weights", default="")
+    parser.add_argument(
+        "--views",
+        action="store_true",
+        help="blend each way's network with each way's companion",
+    )
     args = parser.parse_args()
     cases = args.cases.split(",")
     common = json.loads(args.params)
@@ -134,6 +223,9 @@ def main():
                 n_splits=args.folds, shuffle=True, random_state=repeat
             ).split(X, y)
         ]
+        if args.views:
+            print_views(corpus, args, cases, common, weights, X, y, splits)
+            continue
         results = Parallel(n_jobs=args.jobs)(
             _job(case, common, X, y, train, val, repeat, weights)
             for case in cases
