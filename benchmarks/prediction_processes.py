@@ -94,28 +94,59 @@ def predictor_of(clf: RNNTextClassifier) -> Predictor:
     )
 
 
-def cut(texts: list, n_pieces: int) -> list[list]:
-    """``texts`` in ``n_pieces`` pieces of equal sizes (they differ by one at most)."""
+def cut(texts: list, n_pieces: int, bands: bool = False) -> tuple[list, np.ndarray]:
+    """``texts`` in ``n_pieces`` pieces, and the order of the texts in them.
+
+    Pieces of equal numbers of documents in their order (they differ by one
+    at most); or, with ``bands``, length bands: the documents sorted by
+    their numbers of characters (stably) and cut where the characters reach
+    each ``k / n_pieces`` of the whole, so that each piece's batches are
+    about those of the whole call's that hold its lengths.  Either cut
+    depends on the texts alone, not on ``n_jobs``.
+    """
     n_pieces = max(1, min(n_pieces, len(texts)))
-    bounds = [len(texts) * k // n_pieces for k in range(n_pieces + 1)]
-    return [texts[start:stop] for start, stop in pairwise(bounds)]
+    if not bands:
+        order = np.arange(len(texts))
+        bounds = [len(texts) * k // n_pieces for k in range(n_pieces + 1)]
+    else:
+        lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+        order = np.argsort(lengths, kind="stable")
+        ends = np.cumsum(lengths[order])
+        total = ends[-1] if len(ends) else 0
+        inner = np.searchsorted(ends, total * np.arange(1, n_pieces) / n_pieces)
+        bounds = [0, *np.maximum.accumulate(inner + 1).tolist(), len(texts)]
+        bounds = np.minimum(bounds, len(texts)).tolist()
+    pieces = [[texts[i] for i in order[a:b]] for a, b in pairwise(bounds)]
+    return [piece for piece in pieces if piece] or [[]], order
+
+
+def take(counter) -> int:
+    """The index of the next piece to predict, from the counter both processes share."""
+    with counter.get_lock():
+        index = counter.value
+        counter.value = index + 1
+    return index
 
 
 # ------------------------------------------------------------ the worker
 
 
-def serve(connection) -> None:
+def serve(connection, counter) -> None:
     """The worker: keeps the predictors it is sent, predicts the texts it is sent.
 
     Messages: ``("keep", key, predictor)``, answered ``("kept", key)``;
-    ``("predict", key, pieces)``, answered with the list of the pieces'
-    logits and the worker's CPU seconds for them, or ``("unknown", key)``
+    ``("predict", key, pieces)``: the worker predicts the pieces whose index
+    it takes from ``counter`` (shared with the calling process, which takes
+    the others), and answers with a list of ``(index, logits)`` and its CPU
+    seconds for them, or ``("unknown", key)``
     when it does not hold ``key`` (the caller would then send the
     predictor); None ends it.
     """
     kept: dict = {}
     with single_threaded_blas():
         while True:
+            # the CPU time of unpickling the texts counts, not the wait
+            start = time.thread_time()
             message = connection.recv()
             if message is None:
                 return
@@ -129,9 +160,10 @@ def serve(connection) -> None:
                 if predictor is None:
                     connection.send(("unknown", key))
                     continue
-                start = time.thread_time()
-                logits = [text_logits(predictor, piece, 1) for piece in pieces]
-                connection.send((logits, time.thread_time() - start))
+                done = []
+                while (index := take(counter)) < len(pieces):
+                    done.append((index, text_logits(predictor, pieces[index], 1)))
+                connection.send((done, time.thread_time() - start))
 
 
 class Worker:
@@ -140,8 +172,11 @@ class Worker:
     def __init__(self) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, theirs = context.Pipe()
+        self.counter = context.Value("l", 0)
         start = time.perf_counter()
-        self.process = context.Process(target=serve, args=(theirs,), daemon=True)
+        self.process = context.Process(
+            target=serve, args=(theirs, self.counter), daemon=True
+        )
         self.process.start()
         theirs.close()
         self.start_seconds = time.perf_counter() - start
@@ -168,29 +203,40 @@ class Worker:
         self.connection.close()
 
 
-def pieces_proba(clf, X, n_pieces: int, worker: Worker | None = None) -> np.ndarray:
-    """``predict_proba`` of ``X`` cut in ``n_pieces``, on this process or two.
+def pieces_proba(
+    clf, X, n_pieces: int, worker: Worker | None = None, bands: bool = False
+) -> np.ndarray:
+    """``predict_proba`` of ``X`` cut in ``n_pieces`` (:func:`cut`), on 1 process or 2.
 
-    With a ``worker`` (which keeps the model's predictor already), the
-    second half of the pieces are its, predicted while this process
-    predicts the first; without, this process predicts them all, one after
-    another.  The same bits either way.
+    With a ``worker`` (which keeps the model's predictor already), it is
+    sent all the pieces, and each process predicts the next piece that
+    neither has taken until none is left (a counter they share): a worker
+    that the machine keeps waiting takes fewer.  Without, this process
+    predicts them all, one after another.  The same bits either way.
     """
     model = clf._model()
     texts = check_text(X)
     predictor = predictor_of(clf)
-    pieces = cut(texts, n_pieces)
-    mine = len(pieces) if worker is None else -(-len(pieces) // 2)
-    if mine < len(pieces):
-        worker.connection.send(("predict", worker.key, pieces[mine:]))
-    parts = [text_logits(predictor, piece, 1) for piece in pieces[:mine]]
-    if mine < len(pieces):
+    pieces, order = cut(texts, n_pieces, bands)
+    parts = [None] * len(pieces)
+    if worker is None:
+        parts = [text_logits(predictor, piece, 1) for piece in pieces]
+    else:
+        worker.counter.value = 0
+        worker.connection.send(("predict", worker.key, pieces))
+        while (index := take(worker.counter)) < len(pieces):
+            parts[index] = text_logits(predictor, pieces[index], 1)
         answer = worker.connection.recv()
         if answer[0] == "unknown":
             raise RuntimeError(f"the worker does not hold the model: {answer}")
-        parts += answer[0]
+        for index, logits in answer[0]:
+            parts[index] = logits
         worker.cpu_seconds.append(answer[1])
     logits = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    if bands:
+        unsorted = np.empty_like(logits)
+        unsorted[order] = logits
+        logits = unsorted
     logits = model.to_targets(logits.astype(np.float64, copy=False))
     return get_head(model.config.head).output(logits)
 
@@ -260,18 +306,22 @@ def alternate(calls: dict, X, repeats: int, worker: Worker, seed: int = 0) -> di
     }
 
 
-def skrnn_calls(clf, workers: dict, pieces: list[int]) -> dict:
+def skrnn_calls(clf, workers: dict, pieces: list[int], bands: list[int]) -> dict:
     """skrnn's timed variants, by name."""
 
     def today(n_jobs):
         return lambda X: clf.set_params(n_jobs=n_jobs).predict_proba(X)
 
     calls = {"n_jobs=1": today(1), "n_jobs=2": today(2)}
-    for k in pieces:
-        calls[f"{k} pieces, 1 process"] = lambda X, k=k: pieces_proba(clf, X, k)
-        calls[f"{k} pieces, 2 processes"] = lambda X, k=k: pieces_proba(
-            clf, X, k, workers["w"]
-        )
+    for kind, counts in (("pieces", pieces), ("bands", bands)):
+        for k in counts:
+            b = kind == "bands"
+            calls[f"{k} {kind}, 1 process"] = lambda X, k=k, b=b: pieces_proba(
+                clf, X, k, bands=b
+            )
+            calls[f"{k} {kind}, 2 processes"] = lambda X, k=k, b=b: pieces_proba(
+                clf, X, k, workers["w"], bands=b
+            )
     return calls
 
 
@@ -281,11 +331,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--hog-repeats", type=int, default=11)
     parser.add_argument(
-        "--pieces", default="2,8", help="numbers of pieces of the cut, comma-separated"
+        "--pieces", default="2,4", help="numbers of pieces of the cut, comma-separated"
+    )
+    parser.add_argument(
+        "--bands", default="", help="numbers of length bands, comma-separated"
     )
     parser.add_argument("--no-hog", action="store_true")
     args = parser.parse_args()
-    pieces = [int(k) for k in args.pieces.split(",")]
+    pieces = [int(k) for k in args.pieces.split(",") if k]
+    bands = [int(k) for k in args.bands.split(",") if k]
     print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
     torch = import_torch(2)
     configs = bench_configs()
@@ -301,13 +355,18 @@ def main() -> None:
             seconds, n_bytes = worker.keep(predictor_of(clf))
             setup_rows.append([name, f"{n_bytes / 1e6:.2f}", f"{1e3 * seconds:.1f}"])
             whole = clf.set_params(n_jobs=1).predict_proba(X_test)
-            for k in pieces:
-                alone = pieces_proba(clf, X_test, k)
-                two = pieces_proba(clf, X_test, k, worker)
-                assert np.array_equal(alone, two), "not the same bits"
-                difference = float(np.max(np.abs(alone - whole)))
-                print(f"  [{name}: {k} pieces vs whole, max |diff| {difference:.1e}]")
-            calls = skrnn_calls(clf, workers, pieces)
+            for kind, counts in (("pieces", pieces), ("bands", bands)):
+                for k in counts:
+                    b = kind == "bands"
+                    alone = pieces_proba(clf, X_test, k, bands=b)
+                    for _ in range(3):  # the worker taking 0, some or all
+                        two = pieces_proba(clf, X_test, k, worker, bands=b)
+                        assert np.array_equal(alone, two), "not the same bits"
+                    difference = float(np.max(np.abs(alone - whole)))
+                    print(
+                        f"  [{name}: {k} {kind} vs whole, max |diff| {difference:.1e}]"
+                    )
+            calls = skrnn_calls(clf, workers, pieces, bands)
             torch_calls = torch_runners(torch, clf, params, X_train, y_train)
             before = load_average()
             ms = alternate({**calls, **torch_calls}, X_test, args.repeats, worker)
@@ -329,7 +388,7 @@ def main() -> None:
         "until `start` returns); sending it the predictor once:\n"
     )
     print(markdown_table(["config", "pickled MB", "ms until kept"], setup_rows))
-    variants = list(skrnn_calls(None, workers, pieces))
+    variants = list(skrnn_calls(None, workers, pieces, bands))
     print(
         f"\n`predict_proba` of MR's {len(X_test):,} held-out sentences: median "
         f"wall-clock milliseconds of {args.repeats} alternating calls (ratio to "
