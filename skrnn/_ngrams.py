@@ -399,19 +399,23 @@ def _probe(
     """The index of each key among ``keys`` by their table ``slots``, and whether found.
 
     A probe at a time for all the keys at once, until each is found or an
-    empty slot says that it is not there.
+    empty slot says that it is not there.  Its memory and time are those of
+    the keys looked up, whatever the number of ``keys``.
     """
     n = len(keys)
-    held_keys = np.append(keys, -1)  # an empty slot's: no key is negative
     mask = len(slots) - 1
     index = np.full(len(key), n, np.intp)
+    if not n:
+        return index, index < n
     pending = np.arange(len(key))
     slot = _slot_of(key, mask.bit_length())
     while len(pending):
         held = slots[slot]
-        hit = held_keys[held] == key
+        filled = held != n
+        # (an empty slot's n reads the last key, which ``filled`` discards)
+        hit = filled & (keys.take(held, mode="clip") == key)
         index[pending[hit]] = held[hit]
-        go_on = ~hit & (held != n)
+        go_on = ~hit & filled
         pending, slot = pending[go_on], (slot[go_on] + 1) & mask
         key = key[go_on]
     return index, index < n

@@ -149,6 +149,25 @@ def test_keys_crowded_by_the_hash_get_no_table_and_are_found_by_search(spread):
     assert_array_equal(keys[column[found]], query[found])
 
 
+def test_looking_up_a_few_keys_costs_no_copy_of_the_models_keys():
+    # Regression: each look-up in the hash table copied the model's keys
+    # (to append an empty slot's key), so that predicting one document at a
+    # time with 4,000,000 keys took 15 times as long as by binary search.
+    n_vocab = 10**5  # bigrams' keys: [2 * n_vocab + 2, n_vocab ** 2)
+    keys = np.unique(np.random.default_rng(0).integers(3 * n_vocab, n_vocab**2, 10**6))
+    model = NgramModel((2, 2), n_vocab, keys, None, None, "softmax", 0.0)
+    query = np.concatenate([keys[:5], keys[:5] + 1])
+    tracemalloc.start()
+    try:
+        column, found = ngrams_module._lookup(model, query)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < keys.nbytes / 10  # 8 MB before
+    assert found.tolist() == np.isin(query, keys).tolist()
+    assert_array_equal(keys[column[found]], query[found])
+
+
 @pytest.mark.parametrize(
     "filled, longest",
     [([0, 0], 0), ([1, 0], 1), ([1, 1, 0, 1], 3), ([0, 1, 1, 0, 1], 2)],
