@@ -176,6 +176,34 @@ def test_longest_run_wraps_around(filled, longest):
     assert ngrams_module._longest_run(np.array(filled, bool)) == longest
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_longest_run_is_the_longest_of_the_circle(seed):
+    rng = np.random.default_rng(seed)
+    filled = rng.random(int(rng.integers(1, 60))) < rng.random()
+    filled[rng.integers(len(filled))] = False
+    doubled = np.concatenate([filled, filled]).tolist()
+    longest = max(
+        next((k for k in range(len(filled)) if not doubled[i + k]), len(filled))
+        for i in range(len(filled))
+    )
+    assert ngrams_module._longest_run(filled) == longest
+
+
+def test_the_hash_tables_build_takes_memory_in_proportion_to_the_keys():
+    # Regression: the longest run of filled slots was measured between the
+    # positions of the empty ones, three to seven times as many as the keys:
+    # 98 bytes a key at the build's peak, 6 times the model's 16 (a key and
+    # its weight), at every load and unpickling.
+    keys = np.unique(np.random.default_rng(0).integers(2, 2**62, 10**6))
+    tracemalloc.start()
+    try:
+        slots = ngrams_module._key_slots(keys)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < slots.nbytes + 40 * len(keys)  # 17 + 33 bytes a key
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_the_features_are_scipys_sum_of_duplicates_to_the_bit(seed):
     # What the sparse features were made as before: scipy's COO to CSR, which
