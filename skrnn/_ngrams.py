@@ -431,6 +431,26 @@ def _probe(
     return index, index < n
 
 
+def _unigram_columns(
+    unigrams: np.ndarray, key: np.ndarray, n_vocab: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The column of each unigram key among the sorted ``unigrams``, and whether found.
+
+    Read from a table indexed by id when there are keys enough to pay for
+    making it (an eighth of the vocabulary or more), else found by binary
+    search: a call with a few documents then costs nothing in proportion
+    to the vocabulary (a table of 2,000,000 ids took 9 ms a call).
+    """
+    if 8 * len(key) >= n_vocab:
+        table = np.full(n_vocab, -1, np.intp)
+        table[unigrams] = np.arange(len(unigrams))
+        column = table[key]
+        return column, column >= 0
+    column = np.minimum(np.searchsorted(unigrams, key), len(unigrams) - 1)
+    found = unigrams[column] == key
+    return np.where(found, column, -1), found
+
+
 def _lookup(model: NgramModel, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The column of each key among the model's keys, and whether it is there.
 
@@ -445,10 +465,9 @@ def _lookup(model: NgramModel, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     column = np.zeros(len(key), np.intp)
     found = np.zeros(len(key), bool)
     if n_unigrams:
-        table = np.full(n_vocab, -1, np.intp)
-        table[keys[:n_unigrams]] = np.arange(n_unigrams)
-        column[unigram] = table[key[unigram]]
-        found[unigram] = column[unigram] >= 0
+        column[unigram], found[unigram] = _unigram_columns(
+            keys[:n_unigrams], key[unigram], n_vocab
+        )
     longer = np.flatnonzero(~unigram)
     if not len(longer) or len(keys) == n_unigrams:
         return column, found

@@ -168,6 +168,37 @@ def test_looking_up_a_few_keys_costs_no_copy_of_the_models_keys():
     assert_array_equal(keys[column[found]], query[found])
 
 
+def test_looking_up_a_few_unigrams_costs_nothing_in_proportion_to_the_vocabulary():
+    # Regression: each look-up made a table of the whole vocabulary's ids,
+    # 9 ms a call at 2,000,000 words, whatever the number of keys.
+    n_vocab = 2 * 10**6
+    keys = np.unique(np.random.default_rng(0).integers(2, n_vocab, 10**5))
+    model = NgramModel((1, 1), n_vocab, keys, None, None, "softmax", 0.0)
+    query = np.concatenate([keys[:5], keys[:5] + 1, [0, n_vocab - 1]])
+    tracemalloc.start()
+    try:
+        column, found = ngrams_module._lookup(model, query)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < n_vocab  # a table of the ids: 16 MB
+    assert found.tolist() == np.isin(query, keys).tolist()
+    assert_array_equal(keys[column[found]], query[found])
+    assert (column[~found] == -1).all()
+
+
+@pytest.mark.parametrize("n_query", [0, 1, 7, 124, 125, 400])
+def test_unigrams_by_search_or_by_table_are_found_alike(n_query):
+    # 1,000 ids: binary search below 125 keys, a table from 125 on
+    rng = np.random.default_rng(n_query)
+    unigrams = np.unique(rng.integers(2, 1000, 300))
+    key = rng.integers(0, 1000, n_query)
+    column, found = ngrams_module._unigram_columns(unigrams, key, 1000)
+    index = {unigram: i for i, unigram in enumerate(unigrams.tolist())}
+    assert column.tolist() == [index.get(k, -1) for k in key.tolist()]
+    assert found.tolist() == [k in index for k in key.tolist()]
+
+
 @pytest.mark.parametrize(
     "filled, longest",
     [([0, 0], 0), ([1, 0], 1), ([1, 1, 0, 1], 3), ([0, 1, 1, 0, 1], 2)],
