@@ -45,6 +45,11 @@ batch, not per step).  Unless ``--no-measure``, one epoch of the estimator
 (``RNNTextClassifier`` with ``n_jobs=1``, through ``_skrnn_side.SkrnnRunner``)
 is timed on the same sentences, and its share of each limit is printed.
 
+``benchmarks/reach.py`` puts these one-core limits beside torch's training
+tokens/s on one and two threads, measured in the same run: the two-core
+limit (twice this one) over torch's best is the highest ratio to torch that
+any numpy implementation of the algorithm could reach.
+
 Data: the training part of MR's split in ``speed.py``, its first 2,400
 sentences unless ``--full``.  On this machine ``OPENBLAS_CORETYPE`` and
 ``OPENBLAS_L2_SIZE`` may be set for older OpenBLAS builds; they slow the
