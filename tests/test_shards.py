@@ -1134,3 +1134,66 @@ def test_pipes_stay_blocking_under_a_default_socket_timeout():
             assert os.get_blocking(worker.connection.fileno())
     finally:
         socket.setdefaulttimeout(None)
+
+
+def test_polling_in_sleeps_returns_once_a_message_is_there():
+    here, there = multiprocessing.Pipe()
+    timer = threading.Timer(0.05, here.send, args=("shards",))
+    timer.start()
+    start = time.monotonic()
+    shards_module._poll_in_sleeps(there, seconds=30.0)
+    assert time.monotonic() - start < 10.0
+    assert there.recv() == "shards"  # left to read
+    timer.join()
+
+
+def test_polling_in_sleeps_gives_up_after_its_seconds():
+    here, there = multiprocessing.Pipe()
+    start = time.monotonic()
+    shards_module._poll_in_sleeps(there, seconds=0.05)
+    assert 0.05 <= time.monotonic() - start < 10.0
+    assert not there.poll()
+    here.close()
+    shards_module._poll_in_sleeps(there, seconds=30.0)  # a closed pipe: at once
+    with pytest.raises(EOFError):
+        there.recv()
+
+
+def test_a_worker_waits_for_its_next_shards_polling_in_sleeps(monkeypatch):
+    # Blocked on its pipe, the worker was woken onto the core of the process
+    # that wrote to it, which then waited for the scheduler at every step.
+    polls = []
+    poll = shards_module._poll_in_sleeps
+
+    def counted(connection):
+        polls.append(connection)
+        poll(connection, seconds=0.01)
+
+    monkeypatch.setattr(shards_module, "_poll_in_sleeps", counted)
+    layouts = []
+    monkeypatch.setattr(
+        ShardWorkers, "_start_workers", lambda self, layout, n: layouts.append(layout)
+    )
+    config, params, tasks = _problem(n_shards=2)
+    expected = _expected(2)
+    here, there = multiprocessing.Pipe()
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        # the worker's loop, on a thread of this process
+        serve = threading.Thread(
+            target=shards_module._serve,
+            args=(there, workers._memory.name, layouts[0], config, np.geterr()),
+            kwargs={"slots_name": None, "slot_layout": []},
+        )
+        serve.start()
+        try:
+            assert here.recv()[0] == "ready"
+            for step, index in ((1, 0), (2, 1)):
+                here.send((step, [(index, tasks[index])]))
+                kind, _, done, result, _ = here.recv()
+                assert (kind, done) == ("done", index)
+                _assert_same_results([result], [expected[index]])
+        finally:
+            here.close()
+            serve.join(30)
+    assert not serve.is_alive()
+    assert len(polls) == 3  # before each message, and before the end
