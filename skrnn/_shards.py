@@ -446,7 +446,6 @@ def _serve(
         outbox.put(("ready", os.getpid()))
         with single_threaded_blas(), np.errstate(**errstate):
             while True:
-                _poll_in_sleeps(connection)
                 step, shards = connection.recv()
                 for slot, (index, task) in enumerate(shards):
                     if index < TAKEN_SLOTS:
@@ -474,34 +473,6 @@ def _serve(
         if slots_memory is not None:
             _close(slots_memory)
         connection.close()
-
-
-#: Seconds that a worker polls its pipe for its next shards, sleeping
-#: :data:`POLL_INTERVAL` between polls, before it waits on the pipe itself;
-#: longer than the training process takes between steps (its sum of the
-#: gradients and its update: a few milliseconds).
-POLL_SECONDS = 0.02
-POLL_INTERVAL = 1e-4
-
-
-def _poll_in_sleeps(
-    connection, seconds: float = POLL_SECONDS, interval: float = POLL_INTERVAL
-) -> None:
-    """Return once ``connection`` has something to read, or after ``seconds``.
-
-    Between steps a worker waits for its next shards here, not in ``recv``.
-    Woken by the training process's message while blocked on the pipe, the
-    worker took the training process's core: its ``send_bytes`` of a step's
-    shards (7 kB) took 1.4-1.7 ms, of which 25-60 us its own, at every step
-    (Linux wakes a process that waits on a pipe as if the writer were about
-    to wait too, on the writer's core, until the scheduler moves one of the
-    two).  A worker that sleeps between polls is woken by its timer on its
-    own core, and the send took 15-18 us.  The polls cost the worker about
-    a seventh of its core while it waits, a few milliseconds a step.
-    """
-    deadline = time.monotonic() + seconds
-    while not connection.poll() and time.monotonic() < deadline:
-        time.sleep(interval)
 
 
 def _caught(records: list[warnings.WarningMessage]) -> list[tuple]:
