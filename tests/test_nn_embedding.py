@@ -7,9 +7,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skrnn.nn._embedding import (
     DistinctRows,
+    RowGrad,
+    _sum_rows,
     distinct_rows,
     embedding_backward,
     embedding_forward,
+    sum_row_grads,
 )
 
 N_VOCAB = 6
@@ -130,3 +133,49 @@ def test_backward_is_the_gradient_of_forward():
 
     grads = {"E": embedding_backward(weights, ids, N_VOCAB)}
     assert_gradients_match(loss, params, grads)
+
+
+def _row_grads(rng, n_parts, n_vocab, width=3):
+    """Row gradients of a table, each row once, a fifth of the values -0.0."""
+    parts = []
+    for _ in range(n_parts):
+        ids = np.sort(rng.choice(n_vocab, rng.integers(0, n_vocab + 1), replace=False))
+        rows = rng.standard_normal((len(ids), width)).astype(np.float32)
+        rows[rng.random(rows.shape) < 0.2] = -0.0
+        parts.append(RowGrad(ids, rows, n_vocab))
+    return parts
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sum_row_grads_adds_each_rows_scaled_gradients_in_turn(seed):
+    rng = np.random.default_rng(seed)
+    n_vocab = int(rng.integers(1, 30))
+    parts = _row_grads(rng, int(rng.integers(1, 6)), n_vocab)
+    scales = list(rng.random(len(parts)))
+    summed = {}
+    for part, scale in zip(parts, scales, strict=True):
+        for i, row in zip(part.ids, part.rows * np.float32(scale), strict=True):
+            summed[i] = row if i not in summed else summed[i] + row
+    result = sum_row_grads(parts, scales)
+    assert_array_equal(result.ids, sorted(summed))
+    assert result.n_vocab == n_vocab
+    expected = np.array([summed[i] for i in sorted(summed)], np.float32)
+    expected = expected.reshape(len(summed), 3)
+    # to the bit, the sign of zeros included
+    assert_array_equal(result.rows.view(np.uint32), expected.view(np.uint32))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sum_row_grads_of_two_shards_keeps_the_bits_of_the_sorted_sum(seed):
+    # the sum of a minibatch's two shards, as it was summed before
+    rng = np.random.default_rng(seed)
+    parts = _row_grads(rng, 2, 40)
+    scales = list(rng.random(2))
+    ids = np.concatenate([part.ids for part in parts])
+    rows = np.concatenate(
+        [part.rows * np.float32(s) for part, s in zip(parts, scales, strict=True)]
+    )
+    expected = _sum_rows(ids, rows, 40)
+    result = sum_row_grads(parts, scales)
+    assert_array_equal(result.ids, expected.ids)
+    assert_array_equal(result.rows.view(np.uint32), expected.rows.view(np.uint32))
