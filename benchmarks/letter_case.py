@@ -45,8 +45,7 @@ import numpy as np
 from _baselines import FastTextClassifier
 from _env import environment_lines, markdown_table
 from joblib import Parallel, delayed
-from selection import CORPORA, mean_se, score
-from sklearn.model_selection import StratifiedKFold
+from selection import mean_se, score, selection_splits
 
 from skrnn import RNNTextClassifier
 from skrnn._text import DEFAULT_TOKEN_PATTERN
@@ -214,15 +213,7 @@ def main():
     weights = [float(w) for w in args.ngram_weights.split(",") if w]
     print("\n".join(environment_lines()))
     for corpus in args.corpora.split(","):
-        X, y = CORPORA[corpus]()
-        X, y = list(X), np.asarray(y)
-        splits = [
-            (repeat, train, val)
-            for repeat in range(args.repeats)
-            for train, val in StratifiedKFold(
-                n_splits=args.folds, shuffle=True, random_state=repeat
-            ).split(X, y)
-        ]
+        X, y, splits = selection_splits(corpus, args.repeats, args.folds)
         if args.views:
             print_views(corpus, args, cases, common, weights, X, y, splits)
             continue

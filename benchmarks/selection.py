@@ -95,6 +95,24 @@ def mean_se(values):
     return values.mean(), values.std(ddof=1) / np.sqrt(len(values))
 
 
+def selection_splits(corpus: str, repeats: int, folds: int):
+    """A corpus's selection data and its splits: ``(X, y, [(repeat, train, val)])``.
+
+    Stratified ``folds``-fold splits, each repeat shuffled with
+    ``random_state=repeat`` (which also seeds that repeat's fits).
+    """
+    X, y = CORPORA[corpus]()
+    X, y = list(X), np.asarray(y)
+    splits = [
+        (repeat, train, val)
+        for repeat in range(repeats)
+        for train, val in StratifiedKFold(
+            n_splits=folds, shuffle=True, random_state=repeat
+        ).split(X, y)
+    ]
+    return X, y, splits
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default="trec", help="subset of mr,trec,sst2,sst5")
@@ -121,15 +139,7 @@ def main():
     ]
     print("\n".join(environment_lines()))
     for corpus in args.corpora.split(","):
-        X, y = CORPORA[corpus]()
-        X, y = list(X), np.asarray(y)
-        splits = [
-            (repeat, train, val)
-            for repeat in range(args.repeats)
-            for train, val in StratifiedKFold(
-                n_splits=args.folds, shuffle=True, random_state=repeat
-            ).split(X, y)
-        ]
+        X, y, splits = selection_splits(corpus, args.repeats, args.folds)
         results = Parallel(n_jobs=args.jobs)(
             delayed(score)(params, X, y, train, val, seed=repeat, weights=weights)
             for params in candidates

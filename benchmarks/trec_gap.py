@@ -31,10 +31,9 @@ import numpy as np
 from _baselines import FastTextClassifier, make_nbsvm_bi
 from _env import environment_lines, markdown_table
 from joblib import Parallel, delayed
-from selection import CORPORA, mean_se
+from selection import mean_se, selection_splits
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from skrnn import RNNTextClassifier
 from skrnn.datasets import load_trec
@@ -88,19 +87,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     print("\n".join(environment_lines()))
-    X, y = CORPORA["trec"]()
-    X, y = list(X), np.asarray(y)
+    X, y, splits = selection_splits("trec", args.repeats, args.folds)
     _, y_test = load_trec(subset="test", return_X_y=True)
     classes = np.unique(y)
     train_share = np.array([np.mean(y == c) for c in classes])
     test_share = np.array([np.mean(np.asarray(y_test) == c) for c in classes])
-    splits = [
-        (repeat, train, val)
-        for repeat in range(args.repeats)
-        for train, val in StratifiedKFold(
-            n_splits=args.folds, shuffle=True, random_state=repeat
-        ).split(X, y)
-    ]
     results = Parallel(n_jobs=args.jobs)(
         delayed(fit_split)(X, y, train, val, seed) for seed, train, val in splits
     )

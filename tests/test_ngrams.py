@@ -149,6 +149,16 @@ def test_keys_crowded_by_the_hash_get_no_table_and_are_found_by_search(spread):
     assert_array_equal(keys[column[found]], query[found])
 
 
+def _with_peak_memory(function, *args):
+    """What ``function(*args)`` returns, and the most bytes it held at once."""
+    tracemalloc.start()
+    try:
+        result = function(*args)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_looking_up_a_few_keys_costs_no_copy_of_the_models_keys():
     # Regression: each look-up in the hash table copied the model's keys
     # (to append an empty slot's key), so that predicting one document at a
@@ -157,12 +167,7 @@ def test_looking_up_a_few_keys_costs_no_copy_of_the_models_keys():
     keys = np.unique(np.random.default_rng(0).integers(3 * n_vocab, n_vocab**2, 10**6))
     model = NgramModel((2, 2), n_vocab, keys, None, None, "softmax", 0.0)
     query = np.concatenate([keys[:5], keys[:5] + 1])
-    tracemalloc.start()
-    try:
-        column, found = ngrams_module._lookup(model, query)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    (column, found), peak = _with_peak_memory(ngrams_module._lookup, model, query)
     assert peak < keys.nbytes / 10  # 8 MB before
     assert found.tolist() == np.isin(query, keys).tolist()
     assert_array_equal(keys[column[found]], query[found])
@@ -175,12 +180,7 @@ def test_looking_up_a_few_unigrams_costs_nothing_in_proportion_to_the_vocabulary
     keys = np.unique(np.random.default_rng(0).integers(2, n_vocab, 10**5))
     model = NgramModel((1, 1), n_vocab, keys, None, None, "softmax", 0.0)
     query = np.concatenate([keys[:5], keys[:5] + 1, [0, n_vocab - 1]])
-    tracemalloc.start()
-    try:
-        column, found = ngrams_module._lookup(model, query)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    (column, found), peak = _with_peak_memory(ngrams_module._lookup, model, query)
     assert peak < n_vocab  # a table of the ids: 16 MB
     assert found.tolist() == np.isin(query, keys).tolist()
     assert_array_equal(keys[column[found]], query[found])
