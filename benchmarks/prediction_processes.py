@@ -82,16 +82,7 @@ def fitted(params: dict, X, y) -> RNNTextClassifier:
 
 def predictor_of(clf: RNNTextClassifier) -> Predictor:
     """What ``_logits`` makes of the fitted estimator for each call."""
-    model = clf._model()
-    weight, blend = clf._companion_blend(model)
-    return Predictor(
-        vectorizer=model.vectorizer,
-        members=tuple(member.weights for member in model.ensemble),
-        config=model.config,
-        ngrams=model.ngrams,
-        ngram_weight=weight,
-        ngram_blend=blend,
-    )
+    return clf._predictor(clf._model())
 
 
 def cut(texts: list, n_pieces: int, bands: bool = False) -> tuple[list, np.ndarray]:

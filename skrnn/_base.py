@@ -1339,6 +1339,18 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             check_params(member.weights, model.config)
         return model
 
+    def _predictor(self, model: FittedModel) -> Predictor:
+        """What predicting text reads of the fitted ``model``, blended as now set."""
+        weight, blend = self._companion_blend(model)
+        return Predictor(
+            vectorizer=model.vectorizer,
+            members=tuple(member.weights for member in model.ensemble),
+            config=model.config,
+            ngrams=model.ngrams,
+            ngram_weight=weight,
+            ngram_blend=blend,
+        )
+
     def _logits(self, X, model=None):
         """The network's outputs for the documents, as float64 whatever ``dtype``.
 
@@ -1354,15 +1366,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """
         model = self._model() if model is None else model
         texts = check_text(X)
-        weight, blend = self._companion_blend(model)
-        predictor = Predictor(
-            vectorizer=model.vectorizer,
-            members=tuple(member.weights for member in model.ensemble),
-            config=model.config,
-            ngrams=model.ngrams,
-            ngram_weight=weight,
-            ngram_blend=blend,
-        )
+        predictor = self._predictor(model)
         chunks = text_chunks(texts)
         n_members = len(predictor.members)
         on_batch, close = None, None
