@@ -1,7 +1,6 @@
 """RNNTextClassifier: a recurrent network over raw text, for scikit-learn."""
 
 import copy
-import dataclasses
 import math
 import time
 import warnings
@@ -912,8 +911,8 @@ see SequenceVectorizer
                 n_classes=start.config.n_outputs,
                 head=start.config.head,
                 whole_documents=True,
+                weight=weight,
             )
-            companion = dataclasses.replace(companion, weight=weight)
             if verbose:
                 print(
                     f"N-gram companion: {len(companion.keys)} n-grams, "

@@ -756,6 +756,7 @@ def fit_ngrams(
     n_classes: int,
     head: str,
     whole_documents: bool = False,
+    weight: float | None = None,
 ) -> NgramModel:
     """Fit the companion on the training documents' token ids.
 
@@ -782,6 +783,9 @@ def fit_ngrams(
     whole_documents : bool, default=False
         Whether ``sequences`` are the whole documents (see
         :class:`NgramModel`), which prediction then reads too.
+    weight : float or None, default=None
+        The companion's weight in the blend, kept with it (see
+        :class:`NgramModel`).
 
     Returns
     -------
@@ -816,6 +820,7 @@ def fit_ngrams(
         C=C,
         scale=scale,
         whole_documents=whole_documents,
+        weight=weight,
     )
 
 
