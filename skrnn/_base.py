@@ -251,7 +251,7 @@ def _in_range(sample_weight: np.ndarray, dtype: np.dtype) -> np.ndarray:
     info = np.finfo(dtype)
     largest = sample_weight.max()
     smallest = sample_weight[sample_weight > 0].min()
-    if largest * len(sample_weight) > info.max or smallest < info.tiny:
+    if largest > info.max / len(sample_weight) or smallest < info.tiny:
         sample_weight = sample_weight / largest
     return sample_weight.astype(dtype, copy=False)
 

@@ -1515,6 +1515,24 @@ def test_sample_weights_of_any_finite_scale_train_as_their_ratios(dtype, scale):
         assert_allclose(scaled.weights_[name], value, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sample_weights_near_the_float64_limit_train_without_numpy_warnings(dtype):
+    # Regression (a prober's finding): weights whose sum float64 cannot hold
+    # (8 weights of 1e308) trained as their ratios, but numpy first warned
+    # "overflow encountered in scalar multiply" from the check of their sum.
+    ratios = np.array([1.0, 2.0, 0.5, 1.0, 0.0, 1.0, 4.0, 1.0])
+    expected = RNNTextClassifier(**FAST, dtype=dtype).fit(
+        X_BIN, Y_BIN, sample_weight=ratios / 4
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = RNNTextClassifier(**FAST, dtype=dtype).fit(
+            X_BIN, Y_BIN, sample_weight=ratios * 4e307
+        )
+    for name, value in expected.weights_.items():
+        assert_allclose(scaled.weights_[name], value, rtol=1e-4, atol=1e-6)
+
+
 def test_all_zero_sample_weights_are_an_error():
     with pytest.raises(ValueError, match="non-zero"):
         RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=np.zeros(8))
