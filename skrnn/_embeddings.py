@@ -21,6 +21,10 @@ _SEPARATORS = re.compile(r"\s+", re.ASCII)
 #: memory.
 MAX_LINE_BYTES = 2**20
 
+#: How Python and numpy write an infinite number, without its sign: a
+#: component written so is kept as infinite, unlike one beyond float32's range.
+_INFINITY = ("inf", "infinity")
+
 #: The first bytes of every gzip file.
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -80,7 +84,8 @@ def load_word_vectors(
         If a line has fewer or more components than ``dim``, the first
         non-blank line has none or a field after its first that is not a
         number, a component of a kept word (every word, without
-        ``vocabulary``) is not a number, a line is not text in ``encoding``
+        ``vocabulary``) is not a number or is too large for float32 (1e39,
+        say; one written ``inf`` is kept), a line is not text in ``encoding``
         (a binary word2vec file, say) or is longer than
         :data:`MAX_LINE_BYTES`, or the compressed data are corrupt; the
         message names the file and the line.  Also if ``encoding`` is unknown
@@ -126,13 +131,32 @@ def load_word_vectors(
         word = " ".join(fields[:-dim])
         if vocabulary is not None and word not in vocabulary:
             continue
-        try:
-            vectors[word] = np.array(fields[-dim:], dtype=np.float32)
-        except ValueError as exc:
-            raise ValueError(
-                f"{where}: {exc}; is this a word2vec or GloVe text file?"
-            ) from None
+        vectors[word] = _vector(fields[-dim:], word, where)
     return vectors
+
+
+def _vector(components: list[str], word: str, where: str) -> np.ndarray:
+    """The float32 vector of the ``components`` of ``word``'s line ``where``.
+
+    A component beyond float32's range (1e39, or 1e400) is refused: it would
+    become infinite, with numpy's overflow warning.  Those written ``inf``
+    and ``nan`` are kept as they are.
+    """
+    try:
+        with np.errstate(over="ignore"):
+            vector = np.array(components, dtype=np.float32)
+    except ValueError as exc:
+        raise ValueError(
+            f"{where}: {exc}; is this a word2vec or GloVe text file?"
+        ) from None
+    if np.isinf(vector).any():
+        for component, value in zip(components, vector, strict=True):
+            if np.isinf(value) and component.lstrip("+-").lower() not in _INFINITY:
+                raise ValueError(
+                    f"{where}: the component {component!r:.40} of {word!r:.60} "
+                    "is too large for float32, which the vectors are read as."
+                )
+    return vector
 
 
 def _check_encoding(encoding: str) -> None:

@@ -9,6 +9,7 @@ checked in test_nn_embedding.py.)
 
 import gzip
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -152,6 +153,33 @@ def test_malformed_lines_raise_value_error_naming_the_line(tmp_path, text, line)
     path = _write(tmp_path / "broken.txt", text)
     with pytest.raises(ValueError, match=rf"broken\.txt, line {line}\b"):
         load_word_vectors(path)
+
+
+@pytest.mark.parametrize("component", ["1e39", "-1e50", "1e400"])
+def test_a_component_too_large_for_float32_is_refused_naming_the_line(
+    tmp_path, component
+):
+    # Regression (a prober's finding): it became inf, with numpy's warning
+    # "overflow encountered in cast", and the estimators then refused the
+    # word's vector, even with dtype=float64.
+    text = f"good 1 2 3\nbad 1 {component} 3\n"
+    path = _write(tmp_path / "huge.txt", text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(
+            ValueError, match=rf"huge\.txt, line 2: the component '{component}' of "
+        ):
+            load_word_vectors(path)
+    assert list(load_word_vectors(path, vocabulary={"good"})) == ["good"]
+
+
+def test_components_written_inf_and_nan_are_kept(tmp_path):
+    path = _write(tmp_path / "odd.txt", "good inf -Infinity nan\nbad 1 2 3.4e38\n")
+    vectors = load_word_vectors(path)
+    _assert_vectors_equal(
+        vectors,
+        {"good": [np.inf, -np.inf, np.nan], "bad": [1, 2, np.float32(3.4e38)]},
+    )
 
 
 @pytest.mark.parametrize(
