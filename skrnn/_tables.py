@@ -517,14 +517,16 @@ class _Columns:
                 return text, None
             if self.n_columns != 2:
                 raise TableError(
-                    f"{self.source} has {self.n_columns} columns; give {label_flag} too"
+                    f"{self.source} has {_plural(self.n_columns, 'column')}; "
+                    f"give {label_flag} too"
                 )
             return text, 1 - text
         if label_column is not None:
             label = self.index(label_column, "label")
             if self.n_columns != 2:
                 raise TableError(
-                    f"{self.source} has {self.n_columns} columns; give {text_flag} too"
+                    f"{self.source} has {_plural(self.n_columns, 'column')}; "
+                    f"give {text_flag} too"
                 )
             return 1 - label, label
         text = self.by_usual_name(TEXT_COLUMN_NAMES)

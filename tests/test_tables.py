@@ -368,6 +368,9 @@ def test_read_table_hints_at_the_delimiter_of_a_semicolon_separated_csv(other):
         ("text,label\n", {}, "no data rows"),
         ("a,b\nx,y\n", {"text_column": "5"}, "text_column 5 is out of range"),
         ("a,b,c\nx,y,z\n", {"text_column": "0"}, "give label_column too"),
+        # Regression: "x.csv has 1 columns".
+        ("good\nbad\n", {"label_column": "0"}, "has 1 column; give text_column"),
+        ("good\nbad\n", {"text_column": "0"}, "has 1 column; give label_column"),
     ],
 )
 def test_read_table_errors(text, kwargs, message):
