@@ -761,7 +761,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         low, high = AUTO_EPOCHS
         if self.learning_rate != "cosine":
             return high
-        steps = -(-n_train // int(self.batch_size))
+        # (no step when a hold-out leaves no document, which its split refuses)
+        steps = max(1, -(-n_train // int(self.batch_size)))
         epochs = min(high, max(low, -(-AUTO_MIN_STEPS // steps)))
         return max(1, min(epochs, AUTO_MAX_TOKENS // max(1, n_tokens)))
 
@@ -1283,11 +1284,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 stratify=self._stratify(data.y),
             )
         except ValueError as exc:
+            n_samples = len(indices)
+            # train_test_split holds out the ceiling
+            if math.ceil(self.validation_fraction * n_samples) >= n_samples:
+                remedy = "a smaller validation_fraction"
+            else:
+                remedy = "a larger validation_fraction"
             raise ValueError(
                 f"early_stopping cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {len(indices)} samples ({exc}); "
-                "pass more samples, a larger validation_fraction, or "
-                "early_stopping=False."
+                f"{self.validation_fraction} of {n_samples} sample"
+                f"{'' if n_samples == 1 else 's'} ({exc}); pass more samples, "
+                f"{remedy}, or early_stopping=False."
             ) from exc
 
         for name, idx in (("validation", val_idx), ("training", train_idx)):

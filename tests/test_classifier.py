@@ -1087,12 +1087,24 @@ def test_early_stopping_says_when_it_cannot_stratify():
         _fit(early_stopping=True, validation_fraction=0.3)
 
 
-@pytest.mark.parametrize("validation_fraction", [0.1, 0.99])
-def test_early_stopping_too_few_samples_names_validation_fraction(validation_fraction):
+@pytest.mark.parametrize("max_iter", [5, "auto"])
+@pytest.mark.parametrize(
+    ("validation_fraction", "remedy"), [(0.1, "larger"), (0.99, "smaller")]
+)
+def test_early_stopping_too_few_samples_names_validation_fraction(
+    validation_fraction, remedy, max_iter
+):
     # 0.1 of 8 documents holds out 1, fewer than the 2 classes (stratified);
-    # 0.99 leaves nothing to train on.
-    with pytest.raises(ValueError, match="validation_fraction"):
-        _fit(early_stopping=True, validation_fraction=validation_fraction)
+    # 0.99 leaves nothing to train on.  Regression (a prober's finding): with
+    # max_iter="auto", the default, that was a ZeroDivisionError (planning
+    # the epochs of no training document), and the error asked for a larger
+    # validation_fraction either way.
+    with pytest.raises(ValueError, match=f"{remedy} validation_fraction"):
+        _fit(
+            early_stopping=True,
+            validation_fraction=validation_fraction,
+            max_iter=max_iter,
+        )
 
 
 def test_stopping_on_a_training_loss_plateau():

@@ -377,6 +377,13 @@ def test_early_stopping_refuses_a_hold_out_of_one_sample():
     assert len(reg.validation_scores_) == reg.n_iter_
 
 
+def test_early_stopping_on_one_document_is_a_clear_error():
+    # Regression (a prober's finding): under max_iter="auto", the default,
+    # it was a ZeroDivisionError, planning the epochs of no training document.
+    with pytest.raises(ValueError, match=r"validation_fraction=0\.1 of 1 sample "):
+        RNNTextRegressor(early_stopping=True).fit(X[:1], Y[:1])
+
+
 def test_auto_early_stopping_from_1000_documents():
     reg = RNNTextRegressor(**{**FAST, "max_iter": 1, "learning_rate": "constant"})
     reg.fit(X * 125, np.tile(Y, 125))
