@@ -125,7 +125,8 @@ def load_word_vectors(
             n_components = _n_components(fields, dim)
         if n_components != dim:
             raise ValueError(
-                f"{where}: {n_components} components after the word, but "
+                f"{where}: {n_components} component"
+                f"{'' if n_components == 1 else 's'} after the word, but "
                 f"{source} {dim}; every vector must have as many."
             )
         word = " ".join(fields[:-dim])

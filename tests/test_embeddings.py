@@ -197,6 +197,11 @@ def test_components_written_inf_and_nan_are_kept(tmp_path):
             "2 3\ngood 1 2 3 4\n",
             "line 2: 4 components after the word, but the header gives 3",
         ),
+        # Regression: "1 components".
+        (
+            "good 1 2\nbad 3\n",
+            "line 2: 1 component after the word, but line 1 has 2",
+        ),
     ],
 )
 def test_component_count_errors_give_the_counts(tmp_path, text, message):
