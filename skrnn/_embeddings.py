@@ -6,7 +6,7 @@ import gzip
 import os
 import re
 import zlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -39,7 +39,7 @@ _NOT_TEXT = (
 def load_word_vectors(
     path: str | os.PathLike,
     *,
-    vocabulary: Collection[str] | None = None,
+    vocabulary: Iterable[str] | None = None,
     encoding: str = "utf-8",
 ) -> dict[str, np.ndarray]:
     r"""Read word vectors from a word2vec or GloVe text file.
@@ -67,8 +67,9 @@ def load_word_vectors(
     ----------
     path : str or path-like
         The file.
-    vocabulary : collection of str, optional
-        Keep only these words (saves memory on large files).
+    vocabulary : iterable of str, optional
+        Keep only these words (saves memory on large files): a set, a list,
+        an array, a mapping's keys or an iterator, read once.
     encoding : str, default="utf-8"
         Text encoding of the file; one that encodes ASCII as ASCII (UTF-8,
         Latin-1, cp1252, ...), as every word-vector file is.
@@ -90,6 +91,8 @@ def load_word_vectors(
         :data:`MAX_LINE_BYTES`, or the compressed data are corrupt; the
         message names the file and the line.  Also if ``encoding`` is unknown
         or does not encode ASCII as ASCII.
+    TypeError
+        If ``vocabulary`` is a single string rather than words.
 
     Examples
     --------
@@ -105,6 +108,15 @@ def load_word_vectors(
     """
     name = os.fspath(path)
     _check_encoding(encoding)
+    if vocabulary is not None:
+        if isinstance(vocabulary, str):
+            raise TypeError(
+                "vocabulary must be an iterable of words, got a single string; "
+                "wrap it in a list: [word]"
+            )
+        # looked up once per line: a set, whatever the container (an
+        # iterator would be consumed, a list searched through)
+        vocabulary = frozenset(vocabulary)
     vectors: dict[str, np.ndarray] = {}
     dim = None
     for number, line in _lines(name, encoding):

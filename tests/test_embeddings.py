@@ -91,6 +91,31 @@ def test_vocabulary_keeps_only_the_given_words(tmp_path):
     assert load_word_vectors(path, vocabulary=[]) == {}
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        lambda: iter(["film", "good"]),
+        lambda: (word for word in ["film", "good"]),
+        lambda: np.array(["film", "good"]),
+        lambda: {"film": 2, "good": 3}.keys(),
+    ],
+    ids=["iterator", "generator", "array", "keys"],
+)
+def test_vocabulary_may_be_any_iterable_of_words(tmp_path, words):
+    # Regression (a prober's finding): an iterator was consumed by the look-up
+    # of the first lines (film's vector was dropped, silently), and a list
+    # was searched through for every line of the file.
+    path = _write(tmp_path / "v.txt", "good 1 2\nbad 3 4\nfilm 5 6\n")
+    assert sorted(load_word_vectors(path, vocabulary=words())) == ["film", "good"]
+
+
+def test_vocabulary_of_a_single_string_is_a_type_error(tmp_path):
+    # Regression: its substrings were the words kept ("good film" kept "od").
+    path = _write(tmp_path / "v.txt", "good 1 2\nod 3 4\n")
+    with pytest.raises(TypeError, match="single string"):
+        load_word_vectors(path, vocabulary="good film")
+
+
 def test_words_with_spaces_take_all_but_the_last_dim_fields(tmp_path):
     # GloVe 840B holds such words; the header (or the first line) fixes dim.
     text = "3 2\nnew york 1 2\ngood 3 4\n. . . 5 6\n"
