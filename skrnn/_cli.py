@@ -971,6 +971,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 
+    from ._explain import _displayed
+
     clf = _load_model(args.model, args.trust, args.n_jobs)
     documents, labels = read_dataset(args)
     if not hasattr(clf, "classes_"):
@@ -989,15 +991,23 @@ def _evaluate(args: argparse.Namespace) -> int:
     if y_true.dtype.kind != y_pred.dtype.kind:
         y_true, y_pred = y_true.astype(str), y_pred.astype(str)
     classes = np.union1d(y_true, y_pred)
+    # A label that is blank or holds a tab or a line break is shown as its
+    # literal, as explanations show it, so that each keeps its row and column.
+    names = [_displayed(str(label)) for label in classes]
     unseen = np.setdiff1d(y_true, clf.classes_)
     if len(unseen):
-        _note(f"labels the model does not know: {', '.join(map(str, unseen))}")
+        shown = ", ".join(_displayed(str(label)) for label in unseen)
+        _note(f"labels the model does not know: {shown}")
     accuracy = accuracy_score(y_true, y_pred)
     print(f"accuracy: {accuracy:.4f} ({_plural(len(y_true), 'document')})")
     print()
-    print(classification_report(y_true, y_pred, labels=classes, zero_division=0))
+    print(
+        classification_report(
+            y_true, y_pred, labels=classes, target_names=names, zero_division=0
+        )
+    )
     print("confusion matrix (rows: true label, columns: predicted label)")
-    print(_format_matrix(confusion_matrix(y_true, y_pred, labels=classes), classes))
+    print(_format_matrix(confusion_matrix(y_true, y_pred, labels=classes), names))
     return EXIT_OK
 
 
@@ -1036,8 +1046,7 @@ def _evaluate_regression(model, documents, labels, source) -> int:
     return EXIT_OK
 
 
-def _format_matrix(matrix, classes) -> str:
-    names = [str(c) for c in classes]
+def _format_matrix(matrix, names: list[str]) -> str:
     width = max(len(n) for n in [*names, *(str(v) for v in matrix.ravel())])
     first = max(len(n) for n in names)
     lines = [" " * first + "".join(f"  {n:>{width}}" for n in names)]

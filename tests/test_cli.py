@@ -512,6 +512,38 @@ def test_evaluate(capsys, model, data_csv):
     assert sum(int(v) for line in matrix for v in line.split()[1:]) == 6
 
 
+def test_evaluate_shows_labels_that_would_break_its_tables_as_literals(
+    capsys, persistence, tmp_path
+):
+    # Regression (a prober's finding): a label holding a tab or a newline
+    # split the rows of the classification report and of the confusion matrix.
+    from skrnn import RNNTextClassifier
+
+    odd = {"neg": "neg\tative", "pos": "pos\nitive"}
+    labels = [odd[label] for _, label in ROWS]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged
+        clf = RNNTextClassifier(hidden_size=4, embedding_dim=4, max_iter=2).fit(
+            DOCUMENTS, labels
+        )
+    path = tmp_path / "odd.skrnn"
+    persistence.save(clf, path)
+    data = tmp_path / "odd.csv"
+    rows = [*zip(DOCUMENTS, labels, strict=True), ("ok", "new\tlabel")]
+    with open(data, "w", newline="") as f:
+        csv.writer(f).writerows([("text", "label"), *rows])
+    code, out, err = run(capsys, "evaluate", path, data)
+    assert code == 0, err
+    names = ["'neg\\tative'", "'new\\tlabel'", "'pos\\nitive'"]
+    report, matrix = out.split("confusion matrix")
+    report_rows = [line.split() for line in report.splitlines()]
+    assert [row[0] for row in report_rows if len(row) == 5] == names
+    header, *matrix_rows = matrix.splitlines()[1:]
+    assert header.split() == names
+    assert [row.split()[0] for row in matrix_rows] == names
+    assert "does not know: 'new\\tlabel'" in err
+
+
 # ------------------------------------ predict reads what train and evaluate read
 
 
