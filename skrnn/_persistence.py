@@ -1084,7 +1084,9 @@ def load(
     file : str, path-like or binary file object
         The file to read: a path to a regular file, or a seekable file
         object opened for reading bytes, such as ``open(path, "rb")`` or
-        ``io.BytesIO(data)``.
+        ``io.BytesIO(data)``, read from its position and left after the
+        model: models that :func:`save` wrote one after another to a file
+        object load one after another, as pickle's do.
     trusted : list of str, default=None
         The parameters whose values you accept from this file, for files
         that you trust: ``"token_pattern"`` (a regular expression other
@@ -1311,8 +1313,22 @@ def _open_regular_file(path: str | os.PathLike) -> BinaryIO:
 
 
 def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
-    """The parsed ``metadata.json`` and the arrays of ``arrays.npz``."""
+    """The parsed ``metadata.json`` and the arrays of ``arrays.npz``.
+
+    Read from the file's position, which is left at the end of the archive:
+    of a stream of models that ``save`` wrote one after another, the next.
+    """
     start = file.tell()
+    file.seek(0, os.SEEK_END)
+    end = _archive_end(file, start, file.tell())
+    if end < file.tell():
+        # zipfile reads the archive that ends the file, the stream's last:
+        # this one is read alone
+        file.seek(start)
+        file = io.BytesIO(file.read(end - start))
+        start = 0
+    else:
+        file.seek(start)
     try:
         archive = zipfile.ZipFile(file)
     except _ZIP_ERRORS as exc:
@@ -1337,6 +1353,7 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
             arrays_bytes = archive.read(members[_ARRAYS])
         except _ZIP_ERRORS as exc:
             raise _CorruptFileError(f"a damaged ZIP archive ({exc})") from exc
+    file.seek(0, os.SEEK_END)
     try:
         text = metadata_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -1348,6 +1365,53 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         raise _CorruptFileError(f"{_METADATA} is not valid JSON ({exc})") from exc
     _check_depth(metadata)
     return metadata, _read_npz(arrays_bytes)
+
+
+def _archive_end(file: BinaryIO, start: int, size: int) -> int:
+    """Where the ZIP archive that starts at ``start`` ends, in a file of ``size`` bytes.
+
+    There the first end-of-central-directory record after ``start`` ends
+    whose central directory ends where the record begins, as the offsets of
+    an archive written from ``start`` say (those of the ``arrays.npz`` stored
+    inside count from the member's own start): ``size`` for a file of one
+    model, found at its end first; before it for a stream of models, or of a
+    model and other data.  ``size`` if there is none (a damaged archive, or
+    one after other data): zipfile reads the file as it is.
+    """
+    record = _END_RECORD.size
+
+    def ends_here(position: int, data: bytes) -> int | None:
+        fields = _END_RECORD.unpack(data[:record]) if len(data) >= record else None
+        if fields is None or fields[0] != _END_SIGNATURE:
+            return None
+        *_, cd_size, cd_offset, comment = fields
+        if position - start != cd_offset + cd_size:
+            return None
+        return position + record + comment
+
+    if size - record >= start:
+        file.seek(size - record)
+        if ends_here(size - record, file.read(record)) == size:
+            return size
+    for position in range(start, size, _SCAN_SIZE):
+        file.seek(position)
+        block = file.read(_SCAN_SIZE + record - 1)
+        found = block.find(_END_SIGNATURE)
+        while 0 <= found < _SCAN_SIZE:
+            end = ends_here(position + found, block[found : found + record])
+            if end is not None and end <= size:
+                return end
+            found = block.find(_END_SIGNATURE, found + 1)
+    return size
+
+
+#: The end-of-central-directory record of a ZIP archive: its signature, disk
+#: numbers and entry counts, the size and offset of the central directory,
+#: and the length of the comment that follows it.
+_END_RECORD = struct.Struct("<4s4H2LH")
+_END_SIGNATURE = b"PK\x05\x06"
+#: Bytes read at a time to find where an archive ends.
+_SCAN_SIZE = 1 << 20
 
 
 def _starts_as_a_model(head: bytes) -> bool:

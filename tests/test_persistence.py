@@ -40,7 +40,7 @@ import skrnn._ngrams as ngrams_module
 import skrnn._persistence as persistence
 import skrnn._text as _text
 import skrnn._versioning as versioning
-from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn import RNNTextClassifier, RNNTextRegressor, SequenceVectorizer
 from skrnn._base import _ARCHITECTURE_PARAMS
 from skrnn._optimizers import OPTIMIZERS
 from skrnn._persistence import FORMAT, FORMAT_VERSION
@@ -831,6 +831,34 @@ def test_save_to_a_file_opened_for_appending(tmp_path):
         skrnn.save(model, file)
     assert path.read_bytes() == _saved_bytes(model)
     assert_array_equal(skrnn.load(path).predict_proba(X), model.predict_proba(X))
+
+
+def test_models_saved_one_after_another_to_a_file_load_one_after_another(tmp_path):
+    # Regression (a prober's finding): load read the archive that ends the
+    # file, the last model of the stream, whatever the file's position: the
+    # first load gave the second model, silently.
+    first = _fit()
+    second = RNNTextRegressor(**TINY).fit(X, np.arange(len(X), dtype=float))
+    path = tmp_path / "models.skrnn"
+    with open(path, "wb") as file:
+        skrnn.save(first, file)
+        skrnn.save(second, file)
+    with open(path, "rb") as file:
+        loaded = skrnn.load(file), skrnn.load(file)
+        assert [type(model) for model in loaded] == [
+            RNNTextClassifier,
+            RNNTextRegressor,
+        ]
+        assert file.read() == b""
+    assert_array_equal(loaded[0].predict_proba(X), first.predict_proba(X))
+    assert_array_equal(loaded[1].predict(X), second.predict(X))
+    # a model followed by other data is left where that begins
+    with open(path, "ab") as file:
+        file.write(b"other data")
+    with open(path, "rb") as file:
+        assert type(skrnn.load(file)) is RNNTextClassifier
+        assert type(skrnn.load(file)) is RNNTextRegressor
+        assert file.read() == b"other data"
 
 
 class _ShortWrites(io.RawIOBase):
