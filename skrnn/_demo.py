@@ -71,9 +71,12 @@ def run_demo(
     X_test, y_test = load_toy_sentiment(subset="test", return_X_y=True)
     params = {**SEED_PARAMS, "max_iter": every}
     clf = RNNTextClassifier(**params, warm_start=True, random_state=random_state)
+    # the whole run's settings: its max_iter is the epochs that the fits of
+    # ``every`` epochs add up to
+    settings = {**SEED_PARAMS, "max_iter": epochs}
     print(
         f"Training the seed's RNN on {len(X_train)} sentences, testing on "
-        f"{len(X_test)}: {SEED_PARAMS}, random_state={random_state}"
+        f"{len(X_test)}: {settings}, random_state={random_state}"
     )
     fit_seconds = 0.0
     start = time.perf_counter()

@@ -33,6 +33,15 @@ def test_demo_prints_the_posts_progress_and_reaches_full_accuracy(capsys, epochs
     assert last_test_line.endswith("Accuracy: 1.000")
 
 
+def test_demo_prints_the_epochs_it_trains_for(capsys):
+    # Regression (a prober's finding): the first line printed SEED_PARAMS,
+    # 'max_iter': 1000, whatever --epochs said.
+    run_demo(epochs=3, every=100)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "'max_iter': 3," in first
+    assert "'max_iter': 1000" not in first
+
+
 def test_seed_params_mirror_the_post():
     assert SEED_PARAMS["cell"] == "rnn"
     assert SEED_PARAMS["embedding_dim"] is None
