@@ -45,6 +45,7 @@ import argparse
 import collections
 import json
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -105,9 +106,14 @@ def profiled_serve(connection, *args) -> None:
     compute = shards.shard_gradient
 
     def timed_gradient(params, config, task):
+        cpu, faults = _cpu_and_faults()
         start = time.perf_counter()
         result = compute(params, config, task)
-        records["shard"].append((start, time.perf_counter(), int(task.ids.size)))
+        end = time.perf_counter()
+        cpu_end, faults_end = _cpu_and_faults()
+        records["shard"].append(
+            (start, end, int(task.ids.size), cpu_end - cpu, faults_end - faults)
+        )
         return result
 
     shards.shard_gradient = timed_gradient
@@ -117,6 +123,12 @@ def profiled_serve(connection, *args) -> None:
         shards.shard_gradient = compute
         path = Path(os.environ[PROFILE_DIR]) / f"{os.getpid()}-{time.time_ns()}.json"
         path.write_text(json.dumps(records))
+
+
+def _cpu_and_faults() -> tuple[float, int]:
+    """This thread's CPU seconds and minor page faults so far."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return time.thread_time(), usage.ru_minflt
 
 
 class MainTimers:
@@ -180,9 +192,13 @@ class MainTimers:
 
         def compute(original):
             def wrapped(self, task):
+                cpu, faults = _cpu_and_faults()
                 start = time.perf_counter()
                 result = original(self, task)
                 timers._step["own"] += time.perf_counter() - start
+                cpu_end, faults_end = _cpu_and_faults()
+                timers._step["own_cpu"] += cpu_end - cpu
+                timers._step["own_faults"] += faults_end - faults
                 timers._step.setdefault("own_positions", 0)
                 timers._step["own_positions"] += int(task.ids.size)
                 timers._step["own_end"] = time.perf_counter()
@@ -279,7 +295,7 @@ def worker_by_step(worker):
     # a shard belongs to the last message received before it started
     receive_times = [(r[1], r[2]) for r in recvs]
     k = 0
-    for start, end, positions in shards_done:
+    for start, end, positions, cpu, faults in shards_done:
         while k + 1 < len(receive_times) and receive_times[k + 1][0] <= start:
             k += 1
         if receive_times and receive_times[k][0] <= start:
@@ -288,6 +304,8 @@ def worker_by_step(worker):
             entry["compute_end"] = end
             entry["compute_start"] = min(entry.get("compute_start", start), start)
             entry["positions"] = entry.get("positions", 0) + positions
+            entry["cpu"] = entry.get("cpu", 0.0) + cpu
+            entry["faults"] = entry.get("faults", 0) + faults
     return by_step
 
 
@@ -369,6 +387,14 @@ def summarize_two(steps, worker):
     worker_rate = sum(e["compute"] for e in w) / worker_positions
     out["ns per position: own / worker"] = (
         f"{1e9 * own_rate:.0f} / {1e9 * worker_rate:.0f}"
+    )
+    out["CPU ns per position: own / worker"] = (
+        f"{1e9 * sum(s['own_cpu'] for s in shared) / own_positions:.0f} / "
+        f"{1e9 * sum(e['cpu'] for e in w) / worker_positions:.0f}"
+    )
+    out["minor page faults per step: own / worker"] = (
+        f"{statistics.fmean(s['own_faults'] for s in shared):.0f} / "
+        f"{statistics.fmean(e['faults'] for e in w):.0f}"
     )
     return out
 

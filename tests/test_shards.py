@@ -1134,3 +1134,31 @@ def test_pipes_stay_blocking_under_a_default_socket_timeout():
             assert os.get_blocking(worker.connection.fileno())
     finally:
         socket.setdefaulttimeout(None)
+
+
+@pytest.mark.skipif(
+    not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"),
+    reason="glibc's malloc",
+)
+def test_a_worker_keeps_its_arrays_memory_from_step_to_step():
+    # A new worker process returned its freed arrays' pages to the system
+    # at every step, and faulted them in again at the next (657 page faults
+    # a step against the training process's 1): it computed 22% slower.
+    def faults_per_step(n_steps=20):
+        import resource
+
+        import numpy as np
+
+        def step():
+            arrays = [np.ones((48 + k, 16, 512), np.float32) for k in range(6)]
+            return sum(float(a[-1, -1, -1]) for a in arrays)
+
+        step()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(n_steps):
+            step()
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / n_steps
+
+    pool = shards_module._worker_pool(1, renew=True)  # a new process
+    # six arrays of 1.5 MB a step: 2,300 pages
+    assert pool.submit(faults_per_step).result(timeout=60) < 50
