@@ -102,8 +102,15 @@ def profiled_serve(connection, *args) -> None:
 
     import skrnn._shards as shards
 
-    records = {"recv": [], "send": [], "shard": []}
+    records = {"recv": [], "send": [], "shard": [], "store": []}
     compute = shards.shard_gradient
+    store = shards._store
+
+    def timed_store(*args):
+        start = time.perf_counter()
+        result = store(*args)
+        records["store"].append((start, time.perf_counter()))
+        return result
 
     def timed_gradient(params, config, task):
         cpu, faults = _cpu_and_faults()
@@ -117,10 +124,12 @@ def profiled_serve(connection, *args) -> None:
         return result
 
     shards.shard_gradient = timed_gradient
+    shards._store = timed_store
     try:
         shards._serve(_TimedConnection(connection, records), *args)
     finally:
         shards.shard_gradient = compute
+        shards._store = store
         path = Path(os.environ[PROFILE_DIR]) / f"{os.getpid()}-{time.time_ns()}.json"
         path.write_text(json.dumps(records))
 
@@ -263,7 +272,7 @@ def fit(params, X, y, n_jobs, epochs, profile_dir):
     with MainTimers() as timers:
         _, seconds = timed_fit(clf, X, y)
     # the worker writes its records once its pipe is closed
-    worker = {"recv": [], "send": [], "shard": []}
+    worker = {"recv": [], "send": [], "shard": [], "store": []}
     deadline = time.perf_counter() + 10
     while n_jobs > 1 and time.perf_counter() < deadline:
         files = list(Path(profile_dir).glob("*.json"))
@@ -282,7 +291,7 @@ def worker_by_step(worker):
     """The worker's records, by the step number of the messages."""
     by_step = collections.defaultdict(dict)
     recvs = sorted(worker["recv"], key=lambda r: r[1])
-    shards_done = sorted(worker["shard"])
+    shards_done = sorted(map(tuple, worker["shard"]))
     for waiting, received, step, indices in recvs:
         entry = by_step[step]
         entry["received"] = received
@@ -291,11 +300,15 @@ def worker_by_step(worker):
     for step, _index, start, end in worker["send"]:
         entry = by_step[step]
         entry["sent"] = max(entry.get("sent", 0.0), end)
+        entry["send_start"] = max(entry.get("send_start", 0.0), start)
         entry["send_seconds"] = entry.get("send_seconds", 0.0) + (end - start)
     # a shard belongs to the last message received before it started
     receive_times = [(r[1], r[2]) for r in recvs]
     k = 0
-    for start, end, positions, cpu, faults in shards_done:
+    # each shard done is followed by the copy of its gradients into its slot
+    stores = dict(zip(shards_done, sorted(worker["store"]), strict=False))
+    for shard in shards_done:
+        start, end, positions, cpu, faults = shard
         while k + 1 < len(receive_times) and receive_times[k + 1][0] <= start:
             k += 1
         if receive_times and receive_times[k][0] <= start:
@@ -306,6 +319,10 @@ def worker_by_step(worker):
             entry["positions"] = entry.get("positions", 0) + positions
             entry["cpu"] = entry.get("cpu", 0.0) + cpu
             entry["faults"] = entry.get("faults", 0) + faults
+            if shard in stores:
+                store_start, store_end = stores[shard]
+                entry["store"] = entry.get("store", 0.0) + store_end - store_start
+                entry["store_end"] = store_end
     return by_step
 
 
@@ -368,8 +385,17 @@ def summarize_two(steps, worker):
     out["worker: result read after its end"] = mean(
         s["read_end"] - e["compute_end"] for s, e in zip(shared, w, strict=True)
     )
+    out["worker: writing its gradients in its slot"] = mean(
+        e.get("store", 0.0) for e in w
+    )
+    out["worker: its thread starts sending after that by"] = mean(
+        e["send_start"] - e["store_end"] for e in w
+    )
     out["worker: sending (pickling) in its thread"] = mean(
         e.get("send_seconds", 0.0) for e in w
+    )
+    out["worker: sent to read here"] = mean(
+        s["read_end"] - e["sent"] for s, e in zip(shared, w, strict=True)
     )
     out["worker: idle per step"] = mean(
         (s["end"] - s["start"]) - e["compute"] for s, e in zip(shared, w, strict=True)
