@@ -49,6 +49,7 @@ import resource
 import statistics
 import tempfile
 import time
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,15 @@ class _TimedConnection:
             self._records["send"].append(
                 (message[1], message[2], start, time.perf_counter())
             )
+
+    def send_bytes(self, data):
+        # the worker's last result of a step, sent by its main thread
+        start = time.perf_counter()
+        self._connection.send_bytes(data)
+        message = ForkingPickler.loads(data)
+        self._records["send"].append(
+            (message[1], message[2], start, time.perf_counter())
+        )
 
     def __getattr__(self, name):
         return getattr(self._connection, name)
@@ -388,7 +398,7 @@ def summarize_two(steps, worker):
     out["worker: writing its gradients in its slot"] = mean(
         e.get("store", 0.0) for e in w
     )
-    out["worker: its thread starts sending after that by"] = mean(
+    out["worker: its send starts after that by"] = mean(
         e["send_start"] - e["store_end"] for e in w
     )
     out["worker: sending (pickling) in its thread"] = mean(

@@ -479,7 +479,8 @@ def _serve(
     ``slots_name`` (:func:`_store`; None: no block, all through the pipe),
     and sends ``("done", step, index, (loss, grads), warned)`` after it,
     ``grads`` what :func:`_store` left, ``warned`` the warnings that
-    computing it issued (:func:`_caught`), or
+    computing it issued (:func:`_caught`), through its sender thread
+    but for the message's last shard, sent at once (:func:`_send_now`), or
     ``("failed", step, index)`` if it raised (the other process computes the
     shard again, and raises there); ``("skipped", step, index)`` for a shard
     that the other process took back before the worker started it.
@@ -491,10 +492,13 @@ def _serve(
     slots = {} if slots_memory is None else _views(slots_memory, slot_layout)
     # A thread sends the messages: a result larger than the pipe holds waits
     # there until the training process reads it, after its own shards, and
-    # the worker goes on with its next shard meanwhile.
+    # the worker goes on with its next shard meanwhile.  The result of the
+    # message's last shard, if small, goes at once (_send_now).
     outbox: queue.SimpleQueue = queue.SimpleQueue()
-    sender = threading.Thread(target=_send_all, args=(connection, outbox))
+    sending = threading.Lock()
+    sender = threading.Thread(target=_send_all, args=(connection, outbox, sending))
     sender.start()
+    direct_bytes = _direct_bytes(connection)
     try:
         outbox.put(("ready", os.getpid()))
         with single_threaded_blas(), np.errstate(**errstate):
@@ -515,7 +519,11 @@ def _serve(
                         outbox.put(("failed", step, index))
                     else:
                         result = _store(result, slots, slot)
-                        outbox.put(("done", step, index, result, _caught(records)))
+                        message = ("done", step, index, result, _caught(records))
+                        if slot < len(shards) - 1 or not _send_now(
+                            connection, message, outbox, sending, direct_bytes
+                        ):
+                            outbox.put(message)
     except (EOFError, OSError):
         pass  # the training process closed the pipe: the fit is over
     finally:
@@ -572,10 +580,56 @@ def _warn_here(warned: Sequence[tuple]) -> None:
 _WARNING_REGISTRY: dict = {}
 
 
-def _send_all(connection, outbox: queue.SimpleQueue) -> None:
+def _send_now(
+    connection,
+    message: tuple,
+    outbox: queue.SimpleQueue,
+    sending: threading.Lock,
+    direct_bytes: int,
+) -> bool:
+    """Send ``message`` from this thread, if it is small and the sender is idle.
+
+    The last result of a worker's step, its gradients in its slot, is a
+    message of a few hundred bytes, and the worker has nothing else to do:
+    handed to the sender thread, it waited for the thread to be woken and
+    scheduled (0.1-0.6 ms, ``benchmarks/shard_steps.py``) while the
+    training process waited for it.  Sent here only when nothing waits in
+    ``outbox`` and the sender thread is not sending (it holds ``sending``
+    while it does): two threads writing to the pipe at once would mix their
+    messages.  A message of at most ``direct_bytes`` bytes (a quarter of
+    the pipe's buffer), which the training process, waiting for the step's
+    results, reads at once.
+
+    Returns
+    -------
+    bool
+        Whether it was sent; if not, it is the sender thread's to send.
+        A failure of the pipe is raised (OSError, ValueError).
+    """
+    if not outbox.empty() or not sending.acquire(blocking=False):
+        return False
+    try:
+        try:
+            data = ForkingPickler.dumps(message)
+        except Exception:
+            return False  # the sender thread fails on it, and says why
+        if len(data) > direct_bytes:
+            return False
+        connection.send_bytes(data)
+    finally:
+        sending.release()
+    return True
+
+
+def _send_all(
+    connection,
+    outbox: queue.SimpleQueue,
+    sending: contextlib.AbstractContextManager | None = None,
+) -> None:
     """Send the messages put in ``outbox`` until None; shut the pipe on a failure.
 
     A message of bytes (a memoryview) is sent as it is: pickled already.
+    The thread holds ``sending``, if given, while it sends.
 
     A message that cannot be sent (the pipe broke, or the message cannot be
     pickled) ends the sending, and the pipe is shut: the other process
@@ -585,10 +639,11 @@ def _send_all(connection, outbox: queue.SimpleQueue) -> None:
     """
     try:
         while (message := outbox.get()) is not None:
-            if isinstance(message, (bytes, memoryview)):
-                connection.send_bytes(message)
-            else:
-                connection.send(message)
+            with sending or contextlib.nullcontext():
+                if isinstance(message, (bytes, memoryview)):
+                    connection.send_bytes(message)
+                else:
+                    connection.send(message)
     except (OSError, ValueError):
         _shut(connection)
     except BaseException:
@@ -614,6 +669,17 @@ def _socket(connection) -> socket.socket:
     # so the pipe, non-blocking: the pipe's reads and writes would fail.
     end.settimeout(None)
     return end
+
+
+def _direct_bytes(connection) -> int:
+    """A quarter of the send buffer of the pipe ``connection``.
+
+    Where pipes are sockets (POSIX); 0 elsewhere.
+    """
+    if os.name == "posix":
+        with contextlib.suppress(OSError, ValueError), _socket(connection) as end:
+            return end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 4
+    return 0
 
 
 def _limit_reads(connection, seconds: float) -> None:
@@ -649,14 +715,8 @@ class _Worker:
         )
         self.sender.start()
         # Messages of at most this many bytes are sent by this process's
-        # own thread, not the sender: a quarter of the pipe's buffer (where
-        # pipes are sockets; 0 elsewhere), so that sending never waits.
-        self.direct_bytes = 0
-        if os.name == "posix":
-            with contextlib.suppress(OSError, ValueError), _socket(connection) as end:
-                self.direct_bytes = (
-                    end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 4
-                )
+        # own thread, not the sender, so that sending never waits.
+        self.direct_bytes = _direct_bytes(connection)
         # the worker's end, kept open until the worker has it
         self.other_end = other_end
         self.future = future

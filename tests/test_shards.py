@@ -1162,3 +1162,44 @@ def test_a_worker_keeps_its_arrays_memory_from_step_to_step():
     pool = shards_module._worker_pool(1, renew=True)  # a new process
     # six arrays of 1.5 MB a step: 2,300 pages
     assert pool.submit(faults_per_step).result(timeout=60) < 50
+
+
+def test_a_workers_last_result_of_a_step_does_not_wait_for_its_thread(monkeypatch):
+    # Handed to the worker's sender thread, its last result waited for the
+    # thread to be woken and scheduled, while this process waited for it.
+    def serve_with_a_slow_thread(*args):
+        # in the worker (cloudpickle sends this function whole)
+        import time
+
+        import skrnn._shards as module
+
+        original = module._send_all
+
+        def send_all_late(connection, outbox, sending=None):
+            class Late:
+                def get(self):
+                    message = outbox.get()
+                    if message is not None and message[0] == "done":
+                        time.sleep(3.0)
+                    return message
+
+            original(connection, Late(), sending)
+
+        module._send_all = send_all_late
+        try:
+            module._serve(*args)
+        finally:
+            module._send_all = original
+
+    monkeypatch.setattr(shards_module, "_serve", serve_with_a_slow_thread)
+    config, params, tasks = _problem(n_shards=2)
+    expected = _expected(2)
+    with ShardWorkers(params, config, n_workers=1) as workers:
+        _wait_until_ready(workers)
+        worker = workers._workers[0]
+        start = time.monotonic()
+        results = workers.run(tasks)
+        waited = time.monotonic() - start
+        assert workers._workers == [worker]
+    _assert_same_results(results, expected)
+    assert waited < 2.0
