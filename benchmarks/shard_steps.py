@@ -23,8 +23,16 @@ replaced by one that times its messages and shards with the same clock,
   shards' gradients, clipping and the optimizer's update, the rest of the
   step;
 * the worker: how long after the step's start its shards arrive (sending
-  and pickling included), its shards, how long after their end the fitting
-  process has read them, and its idle time per step;
+  and pickling included), its shards, the copy of their gradients into its
+  slot, the hand-off to its send and the send, how long after their end
+  the fitting process has read them, and its idle time per step;
+* both: the CPU time (``time.thread_time``) and the minor page faults
+  (``getrusage(RUSAGE_THREAD)``) of each process's shards, per padded
+  position and per step: a process that the machine's other work keeps
+  waiting loses wall time, not CPU time, and a process whose malloc gives
+  its arrays' pages back to the system at every step takes them again as
+  faults (``skrnn._shards._keep_heap``: 657 a step in b's worker, none in
+  the fitting process, before it);
 * the imbalance: the padded positions and tokens of the two processes'
   shards, and the time the earlier one of the two waits for the other.
 
