@@ -1011,25 +1011,36 @@ def test_a_step_that_fails_keeps_no_slot_mapped(monkeypatch, then):
     assert slots not in [memory.name for memory in shards_module._LINGERING]
 
 
+def _serve_with(name, replace):
+    """A ``_serve`` whose worker's ``skrnn._shards.<name>`` is ``replace(it)``.
+
+    Cloudpickle sends it whole (a closure), and the worker's module is not
+    the one this test patches.
+    """
+
+    def serve(*args):
+        import skrnn._shards as module
+
+        original = getattr(module, name)
+        setattr(module, name, replace(original))
+        try:
+            module._serve(*args)
+        finally:
+            setattr(module, name, original)
+
+    return serve
+
+
 def test_a_worker_that_cannot_send_a_result_is_dropped_at_once(monkeypatch):
     # Its sender thread died (an exception other than OSError), and this
     # process waited for the result until the timeout.
     monkeypatch.setattr(shards_module, "WORKER_TIMEOUT", 5.0)
     monkeypatch.setattr(shards_module, "WORKER_TIMEOUT_FACTOR", 1.0)
 
-    def serve_unpicklable_results(*args):
-        # In the worker (cloudpickle sends this function whole), whose
-        # skrnn._shards is not patched.
-        import skrnn._shards as module
-
-        original = module.shard_gradient
-        module.shard_gradient = lambda *_: (threading.Lock(), {})
-        try:
-            module._serve(*args)
-        finally:
-            module.shard_gradient = original
-
-    monkeypatch.setattr(shards_module, "_serve", serve_unpicklable_results)
+    unpicklable_results = _serve_with(
+        "shard_gradient", lambda original: lambda *_: (threading.Lock(), {})
+    )
+    monkeypatch.setattr(shards_module, "_serve", unpicklable_results)
     config, params, tasks = _problem(n_shards=2)
     expected = _expected(2)
     computed_here = _slow_here(monkeypatch)
@@ -1167,14 +1178,7 @@ def test_a_worker_keeps_its_arrays_memory_from_step_to_step():
 def test_a_workers_last_result_of_a_step_does_not_wait_for_its_thread(monkeypatch):
     # Handed to the worker's sender thread, its last result waited for the
     # thread to be woken and scheduled, while this process waited for it.
-    def serve_with_a_slow_thread(*args):
-        # in the worker (cloudpickle sends this function whole)
-        import time
-
-        import skrnn._shards as module
-
-        original = module._send_all
-
+    def late(send_all):
         def send_all_late(connection, outbox, sending=None):
             class Late:
                 def get(self):
@@ -1183,15 +1187,11 @@ def test_a_workers_last_result_of_a_step_does_not_wait_for_its_thread(monkeypatc
                         time.sleep(3.0)
                     return message
 
-            original(connection, Late(), sending)
+            send_all(connection, Late(), sending)
 
-        module._send_all = send_all_late
-        try:
-            module._serve(*args)
-        finally:
-            module._send_all = original
+        return send_all_late
 
-    monkeypatch.setattr(shards_module, "_serve", serve_with_a_slow_thread)
+    monkeypatch.setattr(shards_module, "_serve", _serve_with("_send_all", late))
     config, params, tasks = _problem(n_shards=2)
     expected = _expected(2)
     with ShardWorkers(params, config, n_workers=1) as workers:
