@@ -52,7 +52,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from ._text import PAD_ID, UNK_ID
 from ._threads import in_forked_children
-from .nn._functional import log_sigmoid
+from .nn._functional import log_sigmoid, log_sum_exp
 
 __all__ = [
     "COMPANION_HEADS",
@@ -537,7 +537,7 @@ def _as_logits(decision: np.ndarray, head: str) -> np.ndarray:
     if decision.shape[1] == 1:
         return np.hstack([log_sigmoid(-decision), log_sigmoid(decision)])
     log_p = log_sigmoid(decision)
-    return log_p - np.logaddexp.reduce(log_p, axis=1, keepdims=True)
+    return log_p - log_sum_exp(log_p, axis=1)
 
 
 def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarray:

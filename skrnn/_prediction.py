@@ -28,6 +28,7 @@ from ._threads import (
     single_threaded_blas,
 )
 from .nn import NetworkConfig
+from .nn._functional import log_sum_exp
 from .nn._heads import get_head
 from .nn._network import predict_prepared, prepare_predict, streams
 
@@ -435,7 +436,7 @@ def blended_logits(
     mean = mean_output_logits(members, head).astype(np.float64, copy=False)
     blended = (1 - w) * mean + w * companion.astype(np.float64, copy=False)
     if head == "softmax":
-        blended -= np.logaddexp.reduce(blended, axis=-1, keepdims=True)
+        blended -= log_sum_exp(blended)
     return blended
 
 

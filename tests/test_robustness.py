@@ -33,7 +33,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skrnn._training as training_module
-from skrnn import RNNTextClassifier, SequenceVectorizer
+from skrnn import RNNTextClassifier, RNNTextRegressor, SequenceVectorizer
 from skrnn._text import check_text
 from skrnn.datasets import load_movie_reviews
 from skrnn.nn import CELLS
@@ -593,11 +593,13 @@ def test_a_failing_grid_search_candidate_loses_no_other(params, grid, phrase):
 
 @contextlib.contextmanager
 def strict_floating_point():
-    """Warnings as errors, and numpy's overflow, division and NaN as errors."""
-    with (
-        warnings.catch_warnings(),
-        np.errstate(over="raise", divide="raise", invalid="raise"),
-    ):
+    """Warnings as errors, and numpy's overflow, underflow, division and NaN too.
+
+    Underflow is the exact rounding of a confident prediction's tiny
+    probability: prediction ignores it, so that code under
+    ``np.errstate(all="raise")`` gets predictions.
+    """
+    with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
         yield
 
@@ -630,6 +632,47 @@ def test_logits_at_the_float_limits_do_not_warn():
         warnings.simplefilter("error")
         proba = clf.predict_proba(X4)
     assert_array_equal(proba, [[1.0, 0.0]] * 4)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "y", "params", "bias"),
+    [
+        (RNNTextClassifier, Y12, {"ngram_range": (1, 2)}, [1e4, -1e4]),
+        (RNNTextClassifier, ["a", "b", "c"] * 4, {"n_estimators": 2}, [1e4, 0, -1e4]),
+        (RNNTextClassifier, [[1, 0], [0, 1], [1, 1]] * 4, {}, [1e4, -1e4]),
+        (RNNTextRegressor, [0.0, 1.0, 2.0] * 4, {"loss": "poisson"}, [-1e4]),
+        (
+            RNNTextRegressor,
+            [0.0, 1.0, 2.0] * 4,
+            {"loss": "poisson", "n_estimators": 2},
+            [-1e4],
+        ),
+    ],
+    ids=["companion", "ensemble", "multi-label", "poisson", "poisson-ensemble"],
+)
+def test_confident_predictions_underflow_silently_under_errstate_raise(
+    estimator, y, params, bias
+):
+    # exp of a logit of -1e4 is 0: code under np.errstate(all="raise") got
+    # FloatingPointError("underflow encountered in exp") or "in reduce"
+    tiny = {k: v for k, v in TINY.items() if k in estimator().get_params()}
+    est = estimator(**{**tiny, **params}).fit(X12, y)
+    for weights in est.estimators_weights_:
+        weights["head.W_hy"][...] = 0.0
+        weights["head.b_y"][...] = bias
+    methods = ["predict_proba", "predict_log_proba", "decision_function"]
+    with strict_floating_point():
+        for method in [m for m in methods if hasattr(est, m)]:
+            assert np.isfinite(getattr(est, method)(X12)).all()
+        est.predict(X12)
+        est.score(X12, y)
+        staged = (
+            est.staged_predict(X12[:2])
+            if estimator is RNNTextRegressor
+            else (est.staged_predict_proba(X12[:2]))
+        )
+        assert all(np.isfinite(stage).all() for stage in staged)
+        str(est.explain("good film"))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])

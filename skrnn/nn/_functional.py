@@ -6,7 +6,10 @@ is what the backward passes have cached.  Every function here is finite for
 finite input of any magnitude and never emits an overflow warning, but for
 :func:`poisson_deviance`, whose rates ``exp(z)`` are infinite past ``z`` of
 about 88 in float32 (709 in float64), without a warning: its loss is then
-infinite, which training reports as divergence.
+infinite, which training reports as divergence.  Nor do they emit underflow
+warnings, or raise under ``np.errstate(under="raise")``: an ``exp`` too small
+for the float type is 0, which is the right probability, rate or term of a
+sum here.
 """
 
 import numpy as np
@@ -32,6 +35,26 @@ def dtanh_from_output(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
     return np.subtract(1.0, d, out=d)
 
 
+def log_sum_exp(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log(sum(exp(z)))`` along an axis, stable for values of any magnitude.
+
+    Parameters
+    ----------
+    z : ndarray
+        Values, in the log domain.
+    axis : int, default=-1
+        The axis to sum along; it is kept, of length 1.
+
+    Returns
+    -------
+    ndarray
+        ``np.logaddexp.reduce(z, axis=axis, keepdims=True)``, whose terms
+        too small for the float type count as 0 without an underflow error.
+    """
+    with np.errstate(under="ignore"):
+        return np.logaddexp.reduce(z, axis=axis, keepdims=True)
+
+
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise log-softmax, stable for logits of any magnitude.
 
@@ -47,9 +70,9 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     """
     # Logits further apart than the float range overflow to -inf here, which
     # is the right log-probability; the warning would only be noise.
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
+        shifted -= np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
     return shifted
 
 
@@ -66,7 +89,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
     ndarray of shape (n_samples, n_classes)
         Probabilities; each row sums to one.
     """
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         e = np.exp(z - z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
     return e
@@ -103,7 +126,8 @@ def cross_entropy(
     logp = log_softmax(z)
     scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
     loss = -float(np.dot(scale, logp[rows, y]))
-    dz = np.exp(logp, out=logp)
+    with np.errstate(under="ignore"):
+        dz = np.exp(logp, out=logp)
     dz[rows, y] -= 1.0
     dz *= scale[:, None]
     return loss, dz
@@ -139,7 +163,8 @@ def log_sigmoid(z: np.ndarray) -> np.ndarray:
     ndarray
         ``-log(1 + exp(-z))``, computed by ``logaddexp``.
     """
-    return -np.logaddexp(0.0, -z)
+    with np.errstate(under="ignore"):
+        return -np.logaddexp(0.0, -z)
 
 
 def binary_cross_entropy(
@@ -173,7 +198,8 @@ def binary_cross_entropy(
     softmax's.
     """
     scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
-    per_sample = np.add.reduce(np.logaddexp(0.0, z) - y * z, axis=1)
+    with np.errstate(under="ignore"):
+        per_sample = np.add.reduce(np.logaddexp(0.0, z) - y * z, axis=1)
     loss = float(np.dot(scale, per_sample))
     dz = sigmoid(z) - y
     dz *= scale[:, None]
@@ -272,7 +298,7 @@ def poisson_deviance(
     shortcut of the softmax again, with the rate for the probability.
     """
     scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         mu = np.exp(z)
     log_y = np.log(np.where(y > 0, y, 1.0)).astype(z.dtype, copy=False)
     # y log(y / mu) - y + mu, written y (log y - z) so that y = 0 gives 0

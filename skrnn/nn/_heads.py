@@ -41,6 +41,7 @@ from ._functional import (
     cross_entropy,
     log_sigmoid,
     log_softmax,
+    log_sum_exp,
     poisson_deviance,
     sigmoid,
     softmax,
@@ -102,7 +103,7 @@ def rate_r2_score(z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> fl
 
     An infinite rate scores ``-inf``, without an overflow warning.
     """
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return r2_score(np.exp(z), y, sample_weight)
 
 
@@ -179,27 +180,31 @@ def _log_mean(log_values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     Computed without underflow; a weight of 0 leaves its member out.
     """
     if weights is None:
-        return np.logaddexp.reduce(log_values, axis=0) - np.log(len(log_values))
+        return log_sum_exp(log_values, axis=0)[0] - np.log(len(log_values))
     with np.errstate(divide="ignore"):
         log_weights = np.log(weights).reshape(-1, *[1] * (log_values.ndim - 1))
-    return np.logaddexp.reduce(log_values + log_weights, axis=0)
+    return log_sum_exp(log_values + log_weights, axis=0)[0]
 
 
 def _softmax_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     # log of the mean probabilities, from each member's log-softmax
-    return _log_mean(z - np.logaddexp.reduce(z, axis=-1, keepdims=True), weights)
+    return _log_mean(z - log_sum_exp(z), weights)
 
 
 def _logistic_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     # log-odds of the mean probabilities: log p = -log(1 + e^-z), log(1 - p)
     # = -log(1 + e^z); saturated sigmoids would make them infinite
-    return _log_mean(-np.logaddexp(0.0, -z), weights) - _log_mean(
-        -np.logaddexp(0.0, z), weights
-    )
+    return _log_mean(log_sigmoid(z), weights) - _log_mean(log_sigmoid(-z), weights)
 
 
 def _identity_mean(z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return z.mean(axis=0) if weights is None else np.tensordot(weights, z, axes=1)
+
+
+def _rates(z: np.ndarray) -> np.ndarray:
+    """The rates ``exp(z)``; one too small for the float type is 0, without an error."""
+    with np.errstate(under="ignore"):
+        return np.exp(z)
 
 
 def _identity(z: np.ndarray) -> np.ndarray:
@@ -394,8 +399,8 @@ _BUILTIN: dict[str, Head] = {
     "poisson": Head(
         kind="values",
         loss=poisson_deviance,
-        output=np.exp,
-        predict=np.exp,
+        output=_rates,
+        predict=_rates,
         mean_logits=_log_mean,
         score=rate_r2_score,
         score_name="R^2",
