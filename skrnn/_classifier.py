@@ -30,6 +30,7 @@ from ._base import (
     TRAIN_ANEW,
     BaseRNNText,
     _FittedAttribute,
+    _in_range,
     raveled_column,
 )
 from ._explain import Explanation, explain_document, staged_outputs
@@ -1077,7 +1078,15 @@ see SequenceVectorizer
         return np.searchsorted(model.classes, y)
 
     def _training_weights(self, y, sample_weight):
-        """The sample weights times the class weights."""
+        """The sample weights times the class weights.
+
+        Only their ratios matter, so a product whose sum the weights' dtype
+        cannot hold, or whose smallest positive weight it rounds to 0
+        (class weights of 1e38 or 1e-30 in float32), is that of the two
+        factors divided by their largest, computed in float64 (see
+        :func:`~skrnn._base._in_range`); others are multiplied in the
+        dtype, to the same model as before.
+        """
         if self.class_weight is None:
             return sample_weight
         if y.ndim == 2:
@@ -1086,14 +1095,21 @@ see SequenceVectorizer
                 "document belongs to several labels, so it has no one class "
                 "to weigh. Weigh documents with sample_weight instead."
             )
-        with np.errstate(over="ignore"):  # (fit says when the sum overflows)
-            sample_weight = sample_weight * self._class_weights(y, sample_weight.dtype)
-        if not sample_weight.any():
+        class_weights = self._class_weights(y)
+        positive = (sample_weight > 0) & (class_weights > 0)
+        if not positive.any():
             raise ValueError(
                 "Every sample has weight 0 once multiplied by class_weight="
                 f"{self.class_weight!r}: there is nothing to train on."
             )
-        return sample_weight
+        dtype = sample_weight.dtype
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            product = sample_weight * class_weights.astype(dtype)
+            total = np.add.reduce(product)
+        if np.isfinite(total) and product[positive].min() >= np.finfo(dtype).tiny:
+            return product
+        ratios = (sample_weight / sample_weight.max()).astype(np.float64)
+        return _in_range(ratios * (class_weights / class_weights.max()), dtype)
 
     def _min_validation(self, y_index):
         """A stratified hold-out needs a sample of every class seen."""
@@ -1121,15 +1137,15 @@ see SequenceVectorizer
             )
         return None
 
-    def _class_weights(self, y, dtype):
-        """The weight of each sample's class, checked like sample weights."""
+    def _class_weights(self, y):
+        """The weight of each sample's class in float64, checked like sample weights."""
         weights = compute_sample_weight(self.class_weight, y)
         if not np.isfinite(weights).all() or (weights < 0).any():
             raise ValueError(
                 "class_weight must give every class a finite, non-negative "
                 f"weight; got {self.class_weight!r}."
             )
-        return weights.astype(dtype)
+        return weights
 
     # --------------------------------------------------------------- predicting
 

@@ -1550,12 +1550,30 @@ def test_all_zero_sample_weights_are_an_error():
         RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=np.zeros(8))
 
 
-def test_class_weights_whose_product_overflows_are_an_error():
-    with warnings.catch_warnings(), pytest.raises(ValueError, match="sum to more"):
-        warnings.simplefilter("error", RuntimeWarning)  # not numpy's first
-        RNNTextClassifier(**FAST, class_weight={"pos": 1e38, "neg": 1e38}).fit(
-            X_BIN, Y_BIN, sample_weight=np.full(8, 1e3)
-        )
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("scale", "sample_scale"),
+    [(1e38, None), (1e38, 1e3), (1e300, 1e300), (1e-30, 1e-20), (1e-300, 1e-300)],
+)
+def test_class_weights_of_any_finite_scale_train_as_their_ratios(
+    dtype, scale, sample_scale
+):
+    # Regression (a prober's finding): a product of class and sample weights
+    # whose sum the dtype cannot hold was an error that blamed "the sample
+    # weights", even without any, and one that it rounds to 0 left "nothing
+    # to train on": only the ratios matter, as for sample weights alone.
+    ratios = np.array([1.0, 2.0, 0.5, 1.0, 0.0, 1.0, 4.0, 1.0])
+    expected = RNNTextClassifier(
+        **FAST, dtype=dtype, class_weight={"pos": 3.0, "neg": 1.0}
+    ).fit(X_BIN, Y_BIN, sample_weight=ratios)
+    sample_weight = ratios if sample_scale is None else ratios * sample_scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = RNNTextClassifier(
+            **FAST, dtype=dtype, class_weight={"pos": 3 * scale, "neg": scale}
+        ).fit(X_BIN, Y_BIN, sample_weight=sample_weight)
+    for name, value in expected.weights_.items():
+        assert_allclose(scaled.weights_[name], value, rtol=1e-4, atol=1e-6)
 
 
 #: "film" is ambiguous (6 negative, 3 positive); "boring" always negative, so
