@@ -861,6 +861,48 @@ def test_models_saved_one_after_another_to_a_file_load_one_after_another(tmp_pat
         assert file.read() == b"other data"
 
 
+class _CountedReads(io.BytesIO):
+    """An in-memory file that counts the bytes read from it."""
+
+    n_read = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.n_read += len(data)
+        return data
+
+
+def test_load_reads_the_ends_of_a_large_file_that_is_not_a_model():
+    # Regression: looking for the end of the archive at the position read
+    # the whole of any file whose last bytes were not a model's end (6.6 s
+    # for a 2 GB file passed by mistake): zipfile reads its end alone.
+    file = _CountedReads(bytes(8 << 20))
+    with pytest.raises(ValueError, match=r"^not a skrnn model file"):
+        skrnn.load(file)
+    assert file.n_read < 1 << 17
+
+
+def test_the_end_of_a_model_is_found_among_many_false_ends():
+    # A model's first entry followed by a million end-record signatures (a
+    # hostile file) is scanned with numpy: 0.2 s a MB one by one in Python.
+    model = _saved_bytes(_fit())
+    signatures = b"PK\x05\x06" * (1 << 18)
+    with pytest.raises(ValueError, match=CORRUPT):
+        skrnn.load(io.BytesIO(model[:-22] + signatures))
+    file = io.BytesIO(model + signatures)
+    assert type(skrnn.load(file)) is RNNTextClassifier
+    assert file.tell() == len(model)
+
+
+def test_the_first_model_of_a_stream_loads_without_a_copy_of_its_archive():
+    # Regression: it was read through io.BytesIO(file.read(...)), a copy of
+    # the whole archive beside the members that zipfile reads from it.
+    data = _saved_bytes(_fit(embedding_dim=300, hidden_size=256))  # 5 MB
+    files = io.BytesIO(data), io.BytesIO(data + data)
+    alone, first = (_peak_memory(lambda f=file: skrnn.load(f)) for file in files)
+    assert first < alone + len(data) / 2
+
+
 class _ShortWrites(io.RawIOBase):
     """A raw stream that writes at most ``limit`` bytes a call, as raw
     streams may (a socket's unbuffered file with a timeout)."""
