@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from numbers import Real
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -156,15 +156,29 @@ def _check_labels(labels: np.ndarray, name: str) -> np.ndarray:
     return labels
 
 
+def _labels_1d(values: Any, name: str) -> np.ndarray:
+    """``column_or_1d`` of class labels, checked by :func:`_check_labels`.
+
+    A list or tuple whose labels numpy makes strings is checked as the
+    objects it holds: numpy makes the numbers among strings strings too
+    (``["a", 1]`` gives ``['a', '1']``), which would be classes of another
+    type than the labels, silently.
+    """
+    labels = column_or_1d(values)
+    if isinstance(values, (list, tuple)) and labels.dtype.kind == "U":
+        _check_labels(np.array(values, dtype=object), name)
+    return _check_labels(labels, name)
+
+
 def _check_classes(classes) -> np.ndarray:
     """The sorted unique classes of ``partial_fit``'s ``classes`` argument."""
     try:
-        classes = column_or_1d(classes)
+        column_or_1d(classes)
     except ValueError as exc:
         raise ValueError(
             f"classes must be a 1-D array-like of class labels; got {classes!r}."
         ) from exc
-    classes = _check_labels(classes, "classes")
+    classes = _labels_1d(classes, "classes")
     try:
         check_classification_targets(classes)
     except ValueError as exc:
@@ -974,7 +988,7 @@ see SequenceVectorizer
                     f"makes it); got {got}."
                 )
             return y
-        y = _check_labels(column_or_1d(raveled_column(y)), "y")
+        y = _labels_1d(raveled_column(y), "y")
         try:
             check_classification_targets(y)
         except ValueError:

@@ -607,6 +607,22 @@ def test_labels_mixing_strings_and_numbers_are_a_clear_error(first):
         RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=y[:2])
 
 
+@pytest.mark.parametrize("container", [list, tuple])
+def test_a_list_of_labels_mixing_strings_and_numbers_is_a_clear_error(container):
+    # Regression (a prober's finding): numpy made the numbers of a list
+    # strings, so y=["neg", 1, ...] trained the classes ['1', 'neg'] and
+    # predicted '1' for the documents labelled 1, silently.
+    y = container(["neg", 1] * 4)
+    with pytest.raises(ValueError, match=r"y mixes strings and numbers \(y\[0\] is"):
+        RNNTextClassifier(**FAST).fit(X_BIN, y)
+    with pytest.raises(ValueError, match="classes mixes strings and numbers"):
+        RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos", 1])
+    assert (
+        RNNTextClassifier(**FAST).fit(X_BIN, container(Y_BIN)).classes_.dtype.kind
+        == "U"
+    )
+
+
 def test_labels_from_an_iterator_are_read_as_a_list():
     # Regression: X may be a generator, but y from one failed with "y should
     # be a 1d array, got an array of shape () instead".
