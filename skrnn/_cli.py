@@ -1278,7 +1278,6 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
         ("csv", "lines", "text"),
         "documents; - or absent for stdin",
         nargs="?",
-        default="-",
     )
     predict.add_argument(
         "--proba",
@@ -1364,6 +1363,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         estimator = _import(TRAIN_ESTIMATORS[_task(argv)])
     parser = build_parser(estimator)
     args, extras = parser.parse_known_args(argv)
+    if args.command == "predict" and args.data is None:
+        # argparse matches the optional DATA, empty, with MODEL when an
+        # option follows MODEL (skrnn predict MODEL --proba DATA): DATA is
+        # then the first argument left over
+        given = bool(extras) and (extras[0] == "-" or not extras[0].startswith("-"))
+        args.data = extras.pop(0) if given else "-"
     if extras and args.command == "train":
         known = list(estimator().get_params(deep=False))
         flag = next((extra for extra in extras if extra.startswith("--")), None)

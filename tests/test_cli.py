@@ -424,6 +424,27 @@ def test_train_then_predict(capsys, model, tmp_path):
     assert labels == expected.tolist()
 
 
+@pytest.mark.parametrize(
+    "options",
+    [["--proba"], ["--format", "text"], ["--n-jobs", "1", "--proba"]],
+    ids=["proba", "format", "two-options"],
+)
+def test_predict_takes_its_options_between_the_model_and_the_data(
+    capsys, model, tmp_path, options
+):
+    # Regression (a prober's finding): argparse gave the optional DATA its
+    # default when an option followed MODEL, so `skrnn predict MODEL --proba
+    # DATA` was "skrnn: error: unrecognized arguments: DATA".
+    docs = tmp_path / "docs.txt"
+    docs.write_text("good movie\nbad movie\n")
+    expected = run(capsys, "predict", model, docs, *options)
+    assert expected[0] == 0
+    assert run(capsys, "predict", model, *options, docs) == expected
+    code, _, err = run(capsys, "predict", model, *options, docs, "other.txt")
+    assert code == 2
+    assert "unrecognized arguments: other.txt" in err
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_a_model_of_another_version_is_a_warning_line(
     capsys, persistence, model, data_csv, monkeypatch, command
