@@ -1047,11 +1047,16 @@ def _evaluate_regression(model, documents, labels, source) -> int:
 
 
 def _format_matrix(matrix, names: list[str]) -> str:
-    width = max(len(n) for n in [*names, *(str(v) for v in matrix.ravel())])
-    first = max(len(n) for n in names)
-    lines = [" " * first + "".join(f"  {n:>{width}}" for n in names)]
+    from ._explain import _display_width, _padded
+
+    cells = [*names, *(str(v) for v in matrix.ravel())]
+    width = max(map(_display_width, cells))
+    first = max(map(_display_width, names))
+    lines = [" " * first + "".join(f"  {_padded(n, width, '>')}" for n in names)]
     for name, row in zip(names, matrix, strict=True):
-        lines.append(f"{name:>{first}}" + "".join(f"  {v:>{width}}" for v in row))
+        lines.append(
+            _padded(name, first, ">") + "".join(f"  {v:>{width}}" for v in row)
+        )
     return "\n".join(lines)
 
 

@@ -28,6 +28,7 @@ whatever the document's length.  Time grows with the square of the length:
 ``n`` variants of ``n - 1`` tokens.
 """
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -158,16 +159,17 @@ class Explanation:
             return self._multilabel_text()
         k = self.predicted_index
         tokens = [_displayed(token) for token in self.tokens]
-        width = max([5, *map(len, tokens)])
+        width = max([5, *map(_display_width, tokens)])
         label = _displayed(str(self.prediction))
         belief = f"p({label})"
-        p_width = max(9, len(belief))
+        p_width = max(9, _display_width(belief))
         m_width = max(9, len(self.method))
-        header = f"{'#':>3}  {'token':<{width}}  {belief:>{p_width}}  "
+        header = f"{'#':>3}  {'token':<{width}}  {_padded(belief, p_width, '>')}  "
         lines = [header + f"{self.method:>{m_width}}"]
         for t, token in enumerate(tokens):
             lines.append(
-                f"{t:>3}  {token:<{width}}  {self.staged_proba[t, k]:>{p_width}.3f}  "
+                f"{t:>3}  {_padded(token, width, '<')}  "
+                f"{self.staged_proba[t, k]:>{p_width}.3f}  "
                 f"{self.attributions[t]:>+{m_width}.3f}"
             )
         lines.append(f"prediction: {label} (p = {self.proba[k]:.3f})")
@@ -175,7 +177,7 @@ class Explanation:
 
     def _multilabel_text(self) -> str:
         tokens = [_displayed(token) for token in self.tokens]
-        width = max([5, *map(len, tokens)])
+        width = max([5, *map(_display_width, tokens)])
         names = [f"[{label}]" for label in self.classes]
         m_width = max(10, *(len(self.method + name) for name in names))
         header = f"{'#':>3}  {'token':<{width}}"
@@ -183,7 +185,7 @@ class Explanation:
             header += f"  {'p' + name:>9}  {self.method + name:>{m_width}}"
         lines = [header]
         for t, token in enumerate(tokens):
-            line = f"{t:>3}  {token:<{width}}"
+            line = f"{t:>3}  {_padded(token, width, '<')}"
             for k in range(len(names)):
                 line += (
                     f"  {self.staged_proba[t, k]:>9.3f}"
@@ -238,7 +240,7 @@ class RegressionExplanation:
             reading it and its attribution (a pair of columns per output).
         """
         tokens = [_displayed(token) for token in self.tokens]
-        width = max([5, *map(len, tokens)])
+        width = max([5, *map(_display_width, tokens)])
         # the prediction counts the outputs: an empty document has no rows
         n_outputs = np.size(self.prediction)
         staged = self.staged_prediction.reshape(len(tokens), n_outputs)
@@ -251,7 +253,7 @@ class RegressionExplanation:
             header += f"  {'f' + name:>{f_width}}  {self.method + name:>{m_width}}"
         lines = [header]
         for t, token in enumerate(tokens):
-            line = f"{t:>3}  {token:<{width}}"
+            line = f"{t:>3}  {_padded(token, width, '<')}"
             for k in range(n_outputs):
                 line += (
                     f"  {staged[t, k]:>{f_width}.3f}"
@@ -271,6 +273,29 @@ def _displayed(token: str) -> str:
     if token and token.isprintable() and token.strip() == token:
         return token
     return repr(token)
+
+
+def _display_width(text: str) -> int:
+    """The columns of a terminal that ``text`` takes.
+
+    A wide or full-width character (East Asian scripts, most emoji) takes
+    two, a combining mark none, any other character one: ``len`` counted
+    one for each, and the table's columns came apart.
+    """
+    return sum(
+        0
+        if unicodedata.category(char) in ("Mn", "Me")
+        else 2
+        if unicodedata.east_asian_width(char) in ("W", "F")
+        else 1
+        for char in text
+    )
+
+
+def _padded(text: str, width: int, align: str) -> str:
+    """``text`` filled with spaces to ``width`` columns, after it for ``"<"``."""
+    fill = " " * max(0, width - _display_width(text))
+    return text + fill if align == "<" else fill + text
 
 
 # ------------------------------------------------------------ array functions

@@ -24,6 +24,7 @@ import skrnn._persistence as skrnn_persistence
 import skrnn._training as training_module
 from skrnn._cli import (
     UsageError,
+    _format_matrix,
     add_parameter_options,
     main,
     make_estimator,
@@ -422,6 +423,13 @@ def test_train_then_predict(capsys, model, tmp_path):
         ["good movie", "bad movie", "", "really awful"]
     )
     assert labels == expected.tolist()
+
+
+def test_the_confusion_matrix_aligns_labels_of_wide_characters():
+    # Regression (a prober's finding): its widths came from len(), which
+    # counts a wide character as one of the two columns it takes.
+    lines = _format_matrix(np.array([[1, 20], [3, 4]]), ["日本", "neg"]).splitlines()
+    assert lines == ["      日本   neg", "日本     1    20", " neg     3     4"]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import dataclasses
 import io
 import sys
 import tracemalloc
+import unicodedata
 import warnings
 
 import numpy as np
@@ -24,6 +25,7 @@ from skrnn import _ngrams as ngrams_module
 from skrnn._demo import SEED_PARAMS
 from skrnn._explain import (
     Explanation,
+    RegressionExplanation,
     _running_logits,
     explain_document,
     explain_documents,
@@ -391,6 +393,56 @@ def test_text_table_shows_a_class_label_with_a_line_break_as_a_literal():
     assert lines[-1] == "prediction: 'po\\ns' (p = 0.800)"
 
 
+def _terminal_columns(line):
+    """Where each column of a table's line ends, as a terminal shows it."""
+    widths = [
+        0
+        if unicodedata.combining(c)
+        else 2
+        if unicodedata.east_asian_width(c) in "WF"
+        else 1
+        for c in line
+    ]
+    ends, column = [], 0
+    for char, width in zip(line, widths, strict=True):
+        column += width
+        if char != " ":
+            ends.append(column)
+    return ends[-1]
+
+
+@pytest.mark.parametrize("multilabel", [False, True], ids=["classes", "labels"])
+def test_text_table_aligns_wide_characters(multilabel):
+    # Regression (a prober's finding): column widths came from len(), which
+    # counts a wide character (an emoji, a CJK ideograph) as one column of
+    # the two it takes, so the rows of such tokens stuck out.
+    tokens = ["a", "🙂🙂🙂", "日本語", "cafe\u0301"]
+    classes = np.array([0, 1]) if multilabel else np.array(["neg", "日本"])
+    staged = np.linspace(0.1, 0.9, 8).reshape(4, 2)
+    explanation = Explanation(
+        tokens=tokens,
+        token_ids=np.arange(2, 6),
+        staged_proba=staged,
+        prediction=np.array([0, 1]) if multilabel else classes[1],
+        proba=staged[-1],
+        attributions=staged if multilabel else staged[:, 1],
+        method="occlusion",
+        classes=classes,
+    )
+    lines = explanation.to_text().splitlines()[:-1]
+    assert len({_terminal_columns(line) for line in lines}) == 1, lines
+    regression = RegressionExplanation(
+        tokens=tokens,
+        token_ids=np.arange(2, 6),
+        staged_prediction=staged[:, 0],
+        prediction=staged[-1, 0],
+        attributions=staged[:, 1],
+        method="occlusion",
+    )
+    lines = regression.to_text().splitlines()[:-1]
+    assert len({_terminal_columns(line) for line in lines}) == 1, lines
+
+
 @pytest.mark.parametrize("truncating", ["post", "pre"])
 def test_tokens_are_truncated_as_the_ids(truncating):
     clf = tiny(max_length=3)
@@ -489,7 +541,7 @@ def test_plot_explanation_draws_dollar_signs_literally():
     from skrnn.plotting import plot_explanation
 
     X = [*X_BIN, "price $\\bad$ x", "costs $5$"]
-    y = [*Y_BIN, "$\\pos$", "$\\pos$"]
+    y = [*map(str, Y_BIN), "$\\pos$", "$\\pos$"]  # strings, as numpy made them
     explanation = explain_document(tiny(X, y, token_pattern=r"\S+"), X[-2])
     ax = plot_explanation(explanation)
     try:
