@@ -536,8 +536,16 @@ def _almost_continuous(labels: Sequence[str]) -> tuple[int, str] | None:
     return first if fractional else None
 
 
-def _targets(labels: Sequence[str], source: str):
-    """The labels as the float targets of a regression, or a one-line error."""
+def _targets(
+    labels: Sequence[str],
+    source: str,
+    hint: str = "--task classification treats the labels as classes",
+):
+    """The labels as the float targets of a regression, or a one-line error.
+
+    ``hint``, in brackets after the error, says what else the command can
+    do: train a classifier, by default.
+    """
     import numpy as np
 
     values = []
@@ -547,8 +555,7 @@ def _targets(labels: Sequence[str], source: str):
         except ValueError:
             raise CommandError(
                 f"{source}: label {label!r} of document {row} is not a finite "
-                "number, which regression needs (--task classification treats "
-                "the labels as classes)"
+                f"number, which regression needs ({hint})"
             ) from None
     return np.asarray(values)
 
@@ -1019,7 +1026,7 @@ def _evaluate_regression(model, documents, labels, source) -> int:
     import numpy as np
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
-    y_true = _targets(labels, source)
+    y_true = _targets(labels, source, "the model is a regressor: it predicts numbers")
     try:
         y_pred = model.predict(documents)
     except (ValueError, TypeError) as exc:

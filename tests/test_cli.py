@@ -1297,6 +1297,21 @@ def test_evaluate_a_regressor_on_one_document(capsys, tmp_path):
     )
 
 
+def test_evaluate_a_regressor_on_class_labels_says_it_predicts_numbers(
+    capsys, tmp_path, data_csv
+):
+    # Regression (a prober's finding): the error pointed at train's option,
+    # "--task classification treats the labels as classes", which evaluate
+    # does not take.
+    data, path = _ratings_csv(tmp_path), tmp_path / "ratings.skrnn"
+    assert run(capsys, "train", data, "-o", path, *FAST)[0] == 0
+    code, out, err = run(capsys, "evaluate", path, data_csv)
+    assert code == 1
+    assert out == ""
+    assert_one_line_error(err, "not a finite number", "the model is a regressor")
+    assert "--task" not in err
+
+
 @pytest.mark.parametrize("flaw", ["nan", "NA", "4.5.1"])
 def test_numeric_labels_with_a_flaw_train_a_classifier_with_a_warning(
     capsys, persistence, tmp_path, flaw
