@@ -1320,8 +1320,9 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
     """
     start = file.tell()
     file.seek(0, os.SEEK_END)
-    end = _archive_end(file, start, file.tell())
-    if end < file.tell():
+    size = file.tell()
+    end = _archive_end(file, start, size)
+    if end < size:
         # zipfile reads the archive that ends the file, the stream's last:
         # this one is read alone, through a window that ends with it
         file = _Window(file, start, end)

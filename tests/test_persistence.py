@@ -894,6 +894,21 @@ def test_the_end_of_a_model_is_found_among_many_false_ends():
     assert file.tell() == len(model)
 
 
+@pytest.mark.parametrize("scan_size", [1, 7, 22])
+def test_the_end_of_a_model_is_found_across_the_blocks_of_the_scan(
+    monkeypatch, scan_size
+):
+    # The end record of the first model may straddle two blocks, or start
+    # on the last byte of one. Regression: then the scan left the file where
+    # the model ends, which load took for the end of the file, and the first
+    # model of a stream of models of n MiB + 21 bytes loaded as the last.
+    monkeypatch.setattr(persistence, "_SCAN_SIZE", scan_size)
+    model = _saved_bytes(_fit())
+    file = io.BytesIO(model + model)
+    assert type(skrnn.load(file)) is RNNTextClassifier
+    assert file.tell() == len(model)
+
+
 def test_the_first_model_of_a_stream_loads_without_a_copy_of_its_archive():
     # Regression: it was read through io.BytesIO(file.read(...)), a copy of
     # the whole archive beside the members that zipfile reads from it.
