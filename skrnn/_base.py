@@ -46,6 +46,7 @@ from ._fitted import FittedModel
 from ._ngrams import quiet_liblinear
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import Predictor, text_chunks, text_logits
+from ._prediction_workers import model_key
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import (
@@ -1356,6 +1357,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             ngrams=model.ngrams,
             ngram_weight=weight,
             ngram_blend=blend,
+            key=(model_key(model), weight, blend),
         )
 
     def _logits(self, X, model=None):

@@ -10,7 +10,7 @@ documents.
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -71,15 +71,17 @@ PREDICT_CHUNK = 2**14
 #: a second or two the first time (joblib keeps them for later calls).
 PREDICT_WORKERS_MIN_CHARACTERS = 2**23
 
-#: Whether a prediction with ``n_jobs`` of 2 or more on threads runs its
-#: batches and companion with helper threads or alone, by network: the way
-#: that has been the faster per token, but one call in eight the other way
-#: (see :class:`~skrnn._threads.WayJudge`).  Beside a core that other work
-#: keeps busy, helper threads made a call of a thousand sentences up to 1.7
-#: times slower than one thread (the thread that holds the GIL is often the
-#: one the system keeps waiting); on free cores they made it 1.3-1.6 times
-#: faster (``benchmarks/RESULTS.md``, session 15).
-PREDICT_WAYS = WayJudge()
+#: How a prediction with ``n_jobs`` of 2 or more runs, by network and by
+#: whether a worker process could take part: on two processes (this one and
+#: a worker that keeps the model, :mod:`skrnn._prediction_workers`), on
+#: helper threads, or alone: the way that has been the fastest per token,
+#: but one call in eight another way (see :class:`~skrnn._threads.WayJudge`).
+#: Beside a core that other work keeps busy, helper threads made a call of a
+#: thousand sentences up to 1.7 times slower than one thread (the thread
+#: that holds the GIL is often the one the system keeps waiting); on free
+#: cores they made it 1.3-1.6 times faster (``benchmarks/RESULTS.md``,
+#: session 15), and two processes more (session 17).
+PREDICT_WAYS = WayJudge(ways=("processes", "threads", "alone"))
 
 
 def prediction_batch_size(
@@ -152,21 +154,12 @@ def predict_logits(
     ndarray of shape (n_samples, n_classes)
         Logits, row i for ``sequences[i]``.
     """
-    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
-    order = length_sorted(lengths, np.arange(len(sequences)))
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
-    batches = length_runs(order, lengths, _batch_size_rule(params, config))
-    # The first layer's projection of every distinct id, once for all the
-    # batches (each would otherwise project its own ids anew), unless that
-    # table could outgrow the batches' own.
-    prepared = None
-    distinct = _distinct_ids(sequences, config.n_vocab)
-    if len(distinct) * _first_layer_row_size(params, config) <= PREPARED_TABLE_VALUES:
-        prepared = prepare_predict(params, [distinct], config)
+    batches = prediction_batches(params, sequences, config)
+    prepared = prepared_table(params, sequences, config)
 
     def run(idx: np.ndarray) -> None:
-        ids, batch_lengths = pad_batch([sequences[i] for i in idx])
-        logits[idx] = predict_prepared(params, ids, batch_lengths, config, prepared)
+        logits[idx] = batch_logits(params, sequences, idx, config, prepared)
         if on_batch is not None:
             on_batch(len(idx))
 
@@ -176,6 +169,48 @@ def predict_logits(
     with helper_threads(n_jobs, len(batches)) as own:
         map_shared(own, run, batches)
     return logits
+
+
+def prediction_batches(
+    params: Params, sequences: Sequence[np.ndarray], config: NetworkConfig
+) -> list[np.ndarray]:
+    """The batches of :func:`predict_logits`: indices of sequences of similar lengths.
+
+    The sequences sorted by decreasing length (ties in their order) and cut
+    into runs sized by :func:`prediction_batch_size`; the same for every
+    member of an ensemble, whose networks have the same architecture.
+    """
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
+    order = length_sorted(lengths, np.arange(len(sequences)))
+    return length_runs(order, lengths, _batch_size_rule(params, config))
+
+
+def prepared_table(
+    params: Params, sequences: Sequence[np.ndarray], config: NetworkConfig
+) -> Any:
+    """The first layer's projection of the sequences' distinct ids, or None.
+
+    Made once for all the batches of a call (each would otherwise project
+    its own ids anew), unless that table could outgrow the batches' own
+    (:data:`PREPARED_TABLE_VALUES`): None then, and each batch projects its
+    ids.
+    """
+    distinct = _distinct_ids(sequences, config.n_vocab)
+    if len(distinct) * _first_layer_row_size(params, config) > PREPARED_TABLE_VALUES:
+        return None
+    return prepare_predict(params, [distinct], config)
+
+
+def batch_logits(
+    params: Params,
+    sequences: Sequence[np.ndarray],
+    idx: np.ndarray,
+    config: NetworkConfig,
+    prepared: Any,
+) -> np.ndarray:
+    """The logits of the batch ``idx`` of the sequences (:func:`prediction_batches`)."""
+    ids, batch_lengths = pad_batch([sequences[i] for i in idx])
+    return predict_prepared(params, ids, batch_lengths, config, prepared)
 
 
 def text_chunks(texts: Sequence[str]) -> list[Sequence[str]]:
@@ -212,6 +247,10 @@ class Predictor:
         The companion's weight in the blend (see :func:`blended_logits`).
     ngram_blend : {"geometric", "arithmetic"}
         How the companion is blended.
+    key : hashable or None
+        What tells this predictor from any other of the process's: a worker
+        process that keeps a predictor is sent it once under its key
+        (:mod:`skrnn._prediction_workers`).  None keeps it from workers.
     """
 
     vectorizer: Any
@@ -220,6 +259,7 @@ class Predictor:
     ngrams: NgramModel | None = None
     ngram_weight: float = 0.0
     ngram_blend: str = "geometric"
+    key: Hashable | None = None
 
 
 def text_logits(
@@ -238,8 +278,11 @@ def text_logits(
         The documents (one chunk of :data:`PREDICT_CHUNK` at most, as the
         estimators call it).
     n_jobs : int or None
-        Threads that run the batches and, beside them, the companion: this
-        one and helpers, or this one alone, as :data:`PREDICT_WAYS` says.
+        With 2 or more, the call runs on this process and a worker process
+        that keeps the model (:mod:`skrnn._prediction_workers`), or on
+        threads that run the batches and, beside them, the companion (this
+        one and helpers), or on this one alone, as :data:`PREDICT_WAYS`
+        says: the same bits every way.
     on_batch : callable, optional
         Called with the number of documents of each member's batch once it
         is done (a progress display).
@@ -249,27 +292,79 @@ def text_logits(
     ndarray of shape (n_samples, n_outputs)
         What :func:`blended_logits` gives.
     """
+    # (imported here: the workers' module builds on this one)
+    from ._prediction_workers import prediction_worker, two_process_logits
+
+    start = time.perf_counter()
+    with prediction_worker(predictor, len(texts), n_jobs) as worker:
+        key = (
+            predictor.config,
+            len(predictor.members),
+            predictor.ngrams is not None,
+            worker is not None,
+        )
+        way = None
+        if worker is not None:
+            way = PREDICT_WAYS.way(key)
+        if way == "processes":
+            logits, companion, sequences = two_process_logits(
+                worker, predictor, texts, on_batch
+            )
+    if way != "processes":
+        sequences, whole = text_ids(predictor, texts)
+        # Threads for two batches or more, as predict_logits takes them:
+        # beside a single batch, the companion's thread cost more than it
+        # saved (thread start-up, GIL hand-offs).
+        n_tasks = len(sequences) + (predictor.ngrams is not None)
+        if one_batch(predictor.members[0], sequences, predictor.config):
+            n_tasks = 1
+        if way is None and min(effective_n_jobs(n_jobs), n_tasks) > 1:
+            way = PREDICT_WAYS.way(key, ("threads", "alone"))
+        logits, companion = _in_process_logits(
+            predictor, sequences, whole, n_jobs if way == "threads" else 1, on_batch
+        )
+    if way is not None:
+        seconds = time.perf_counter() - start
+        n_tokens = max(1, sum(map(len, sequences)))
+        PREDICT_WAYS.record(key, way, seconds / n_tokens)
+    return blended_logits(
+        logits,
+        predictor.config.head,
+        companion,
+        predictor.ngram_weight,
+        predictor.ngram_blend,
+    )
+
+
+def text_ids(
+    predictor: Predictor, texts: Sequence[str]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The token ids of the documents: what the network reads, and the companion.
+
+    The network reads each document's window (``max_length``), the companion
+    the whole document (but a companion fitted before it read whole
+    documents, which reads the windows too).  Each document's ids are its
+    own, whatever the other documents of the call.
+    """
     whole = predictor.vectorizer._transform_whole(texts)
     sequences = predictor.vectorizer._window(whole)
-    ngrams, members = predictor.ngrams, predictor.members
+    ngrams = predictor.ngrams
     if ngrams is not None and not ngrams.whole_documents:
-        whole = sequences  # a companion fitted before it read whole documents
-    # Threads for two batches or more, as predict_logits takes them: beside a
-    # single batch, the companion's thread cost more than it saved (thread
-    # start-up, GIL hand-offs).
+        whole = sequences
+    return sequences, whole
+
+
+def _in_process_logits(
+    predictor: Predictor,
+    sequences: Sequence[np.ndarray],
+    whole: Sequence[np.ndarray],
+    n_jobs: int | None,
+    on_batch: Callable[[int], None] | None,
+) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Each member's logits and the companion's, on ``n_jobs`` threads or this one."""
+    ngrams = predictor.ngrams
     n_tasks = len(sequences) + (ngrams is not None)
-    if one_batch(members[0], sequences, predictor.config):
-        n_tasks = 1
-    # With helpers or alone, as has been the faster (PREDICT_WAYS): the same
-    # results either way.
-    judged = min(effective_n_jobs(n_jobs), n_tasks) > 1
-    key = (predictor.config, len(members), ngrams is not None)
-    with_helpers = judged and PREDICT_WAYS.way(key)
-    start = time.perf_counter()
-    with (
-        single_threaded_blas(),
-        helper_threads(n_jobs if with_helpers else 1, n_tasks) as helpers,
-    ):
+    with single_threaded_blas(), helper_threads(n_jobs, n_tasks) as helpers:
         pending = None
         if ngrams is not None and helpers is not None:
             # the companion on a helper, which then joins in the batches
@@ -282,24 +377,14 @@ def text_logits(
                 on_batch=on_batch,
                 helpers=helpers,
             )
-            for weights in members
+            for weights in predictor.members
         ]
         companion = None
         if pending is not None:
             companion = pending.result()
         elif ngrams is not None:
             companion = ngram_logits(ngrams, whole)
-    if judged:
-        seconds = time.perf_counter() - start
-        n_tokens = max(1, sum(map(len, sequences)))
-        PREDICT_WAYS.record(key, with_helpers, seconds / n_tokens)
-    return blended_logits(
-        logits,
-        predictor.config.head,
-        companion,
-        predictor.ngram_weight,
-        predictor.ngram_blend,
-    )
+    return logits, companion
 
 
 def one_batch(

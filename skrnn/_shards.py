@@ -370,7 +370,7 @@ _LINGERING: list[SharedMemory] = []
 WORKER_IDLE_TIMEOUT = 300
 
 
-def _worker_pool(n_workers: int, renew: bool = False):
+def _worker_pool(n_workers: int, renew: bool = False, kind: str = "shards"):
     """The pool of ``n_workers`` worker processes of skrnn's, kept from fit to fit.
 
     Not joblib's reusable pool, which joblib's calls make with arguments of
@@ -378,18 +378,20 @@ def _worker_pool(n_workers: int, renew: bool = False):
     fail, and a call of joblib's replaces one.  A pool of another size, or
     any with ``renew`` (a worker of it died: loky's pool is then broken), is
     replaced by a new one; the processes of the old one end once their
-    tasks do.
+    tasks do.  Each ``kind`` of work has a pool of its own: the shards of a
+    fit, and prediction's worker (:mod:`skrnn._prediction_workers`), whose
+    task lasts as long as the worker.
     """
     from joblib.externals.loky import ProcessPoolExecutor
 
-    size, pool = _POOL.get("pool", (None, None))
+    size, pool = _POOL.get(kind, (None, None))
     if renew or size != n_workers:
         if pool is not None:
             pool.shutdown(wait=False)
         pool = ProcessPoolExecutor(
             n_workers, timeout=WORKER_IDLE_TIMEOUT, initializer=_prepare_worker
         )
-        _POOL["pool"] = (n_workers, pool)
+        _POOL[kind] = (n_workers, pool)
     return pool
 
 
@@ -455,7 +457,7 @@ def _keep_heap(block_bytes: int = HEAP_BLOCK_BYTES) -> bool:
     )
 
 
-#: The pool of :func:`_worker_pool`, and its size.
+#: The pools of :func:`_worker_pool` by kind, and their sizes.
 _POOL: dict = {}
 
 # A forked child has none of the parent's pool's threads: a pool of its own.

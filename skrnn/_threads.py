@@ -313,33 +313,45 @@ def map_shared(helpers: Helpers | None, func: Callable, items: Sequence) -> list
 
 
 class WayJudge:
-    """Which of two ways of doing some work has been the faster, as it runs.
+    """Which of several ways of doing some work has been the fastest, as it runs.
 
-    Some work (predicting text with helper threads, or alone) can go two
-    ways that give the same results, and which is the faster depends on the
-    machine's other work: threads gain on free cores and lose beside a busy
-    one, where the thread that holds the GIL is often the one the system
-    keeps waiting.  Each kind of work (a ``key``) goes the way whose last
-    :attr:`judged` runs took fewer seconds per item (the median: one run
-    that other work held back does not turn the judgement), but one run in
-    :attr:`explore_every` goes the other way, so that both are measured as
-    the machine's other work comes and goes; the second run of a key
-    explores, the first goes ``True``.  Shared by the threads of a process.
+    Some work (predicting text on two processes, with helper threads, or
+    alone) can go ways that give the same results, and which is the fastest
+    depends on the machine's other work: threads and processes gain on free
+    cores and lose beside a busy one, where the thread that holds the GIL is
+    often the one the system keeps waiting.  Each kind of work (a ``key``)
+    goes the way whose last :attr:`judged` runs took the fewest seconds per
+    item (the median: one run that other work held back does not turn the
+    judgement), but one run in :attr:`explore_every` goes another way, the
+    one of those measured least, so that every way is measured as the
+    machine's other work comes and goes; a way never measured counts as the
+    fastest if it is the first of those allowed, as the slowest otherwise
+    (the first run of a key goes the first way, the second explores).
+    Shared by the threads of a process.
 
     Parameters
     ----------
     explore_every : int
-        One run in this many goes the way that has been the slower.
+        One run in this many goes a way that has been slower.
     judged : int
         How many of each way's last runs are averaged.
     max_keys : int
         Kinds of work remembered; past it, the oldest is forgotten.
+    ways : tuple of hashable, default=(True, False)
+        The ways, in order of preference.
     """
 
-    def __init__(self, explore_every: int = 8, judged: int = 4, max_keys: int = 64):
+    def __init__(
+        self,
+        explore_every: int = 8,
+        judged: int = 4,
+        max_keys: int = 64,
+        ways: tuple[Hashable, ...] = (True, False),
+    ):
         self.explore_every = explore_every
         self.judged = judged
         self.max_keys = max_keys
+        self.ways = ways
         self._reset()
         # A forked child has none of the parent's threads, maybe inside.
         in_forked_children(self._reset)
@@ -347,10 +359,15 @@ class WayJudge:
     def _reset(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[Hashable, int] = {}
-        self._rates: dict[Hashable, dict[bool, collections.deque]] = {}
+        self._rates: dict[Hashable, dict[Hashable, collections.deque]] = {}
 
-    def way(self, key: Hashable) -> bool:
-        """The way the next run of ``key`` goes (``True`` for the first run)."""
+    def way(self, key: Hashable, ways: Sequence[Hashable] | None = None) -> Hashable:
+        """The way the next run of ``key`` goes, among ``ways`` (by default all).
+
+        ``ways`` are those this run may take, in order of preference: the
+        first for the first run of ``key``.
+        """
+        ways = self.ways if ways is None else tuple(ways)
         with self._lock:
             n_runs = self._runs.get(key, 0)
             if key not in self._runs and len(self._runs) >= self.max_keys:
@@ -358,21 +375,44 @@ class WayJudge:
                 del self._runs[oldest]
                 self._rates.pop(oldest, None)
             self._runs[key] = n_runs + 1
-            rates = {
-                way: statistics.median(r)
-                for way, r in self._rates.get(key, {}).items()
-                if r
-            }
-        faster = rates.get(True, 0.0) <= rates.get(False, float("inf"))
-        exploring = n_runs % self.explore_every == 1
-        return faster != exploring
+            measured = self._rates.get(key, {})
+            rates = {w: statistics.median(measured[w]) for w in ways if measured.get(w)}
+            counts = {w: len(measured.get(w, ())) for w in ways}
+        return judged_way(ways, rates, counts, n_runs % self.explore_every == 1)
 
-    def record(self, key: Hashable, way: bool, seconds_per_item: float) -> None:
+    def record(self, key: Hashable, way: Hashable, seconds_per_item: float) -> None:
         """What a run of ``key`` that went ``way`` took."""
         with self._lock:
             if key in self._runs:
-                rates = self._rates.setdefault(
-                    key,
-                    {w: collections.deque(maxlen=self.judged) for w in (True, False)},
-                )
+                rates = self._rates.setdefault(key, {})
+                if way not in rates:
+                    rates[way] = collections.deque(maxlen=self.judged)
                 rates[way].append(seconds_per_item)
+
+
+def judged_way(
+    ways: Sequence[Hashable],
+    rates: dict[Hashable, float],
+    counts: dict[Hashable, int],
+    exploring: bool,
+) -> Hashable:
+    """The way of a run (:class:`WayJudge`): the fastest, or another when exploring.
+
+    Parameters
+    ----------
+    ways : sequence of hashable
+        The ways allowed, in order of preference.
+    rates : dict
+        Each measured way's seconds per item.
+    counts : dict
+        How many runs of each way were measured.
+    exploring : bool
+        Whether this run goes another way than the fastest: the one measured
+        the fewest times (the first of those in ``ways`` on a tie).
+    """
+    unmeasured = {ways[0]: 0.0}
+    fastest = min(ways, key=lambda w: rates.get(w, unmeasured.get(w, float("inf"))))
+    others = [w for w in ways if w != fastest]
+    if not exploring or not others:
+        return fastest
+    return min(others, key=lambda w: counts[w])

@@ -327,7 +327,7 @@ def test_threads_or_alone_as_the_way_judge_says_to_the_same_results(monkeypatch)
     model, docs = _fitted_on_text()
     one = model.set_params(n_jobs=1).predict_proba(docs)
     monkeypatch.setattr(_prediction, "PREDICT_BATCH_GATES", 1)  # batches of 32
-    judge = _prediction.WayJudge()
+    judge = _prediction.WayJudge(ways=("processes", "threads", "alone"))
     monkeypatch.setattr(_prediction, "PREDICT_WAYS", judge)
     helped = []
     real = _prediction.map_shared
@@ -348,8 +348,8 @@ def test_threads_or_alone_as_the_way_judge_says_to_the_same_results(monkeypatch)
     assert helped[:2] == [True, False]
     ((key, rates),) = judge._rates.items()
     assert judge._runs[key] == 3
-    assert len(rates[True]) + len(rates[False]) == 3
-    assert min(len(rates[True]), len(rates[False])) >= 1
+    assert len(rates["threads"]) + len(rates["alone"]) == 3
+    assert min(len(rates["threads"]), len(rates["alone"])) >= 1
 
 
 def test_chunks_predict_as_the_whole(monkeypatch):
