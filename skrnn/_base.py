@@ -1419,16 +1419,20 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
     def _prediction_workers(self, config, chunks, vectorizer=None):
         """How many worker processes predict the chunks; 1 predicts them here.
 
-        Workers need ``n_jobs`` of 2 or more, two chunks or more, text enough
-        to pay for them (:data:`~skrnn._prediction.PREDICT_WORKERS_MIN_CHARACTERS`),
+        Workers need ``n_jobs`` of 3 or more (with 2, each chunk runs on this
+        process and the worker process that keeps the model, as any call of
+        enough documents: :mod:`skrnn._prediction_workers`), two chunks or
+        more, text enough to pay for them
+        (:data:`~skrnn._prediction.PREDICT_WORKERS_MIN_CHARACTERS`),
         joblib's processes (not its threads, as inside a parallel search), a
         built-in cell and head, which every process knows, and text functions
         of the ``vectorizer`` (a ``tokenizer``, a ``preprocessor``...) that
         can be sent to them.  Either way the chunks are the same, and so are
         the outputs.
         """
-        n_workers = min(effective_n_jobs(self.n_jobs), len(chunks))
-        if n_workers < 2 or not processes_can_run(config):
+        n_jobs = effective_n_jobs(self.n_jobs)
+        n_workers = min(n_jobs, len(chunks))
+        if n_jobs < 3 or n_workers < 2 or not processes_can_run(config):
             return 1
         n_characters = sum(len(text) for chunk in chunks for text in chunk)
         if n_characters < _prediction.PREDICT_WORKERS_MIN_CHARACTERS:

@@ -62,8 +62,10 @@ PREDICT_MAX_POSITIONS = 2**20
 #: the same to the bit.
 PREDICT_CHUNK = 2**14
 
-#: Characters of text from which a prediction with ``n_jobs`` of 2 or more
-#: runs its chunks in worker processes: some 70,000 sentences, about two
+#: Characters of text from which a prediction with ``n_jobs`` of 3 or more
+#: runs its chunks in worker processes (with 2, each chunk runs on this
+#: process and the worker that keeps the model, as any call of enough
+#: documents: :mod:`skrnn._prediction_workers`): some 70,000 sentences, about two
 #: seconds of the defaults' prediction on one core.  Tokenizing holds the
 #: GIL (a third of the defaults' time), and so do the many small calls of a
 #: narrow network's steps, so threads share one core for much of a call

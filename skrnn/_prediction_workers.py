@@ -98,6 +98,10 @@ PREDICT_PROCESSES_MIN_DOCUMENTS = 256
 WORKER_TIMEOUT = 1.0
 WORKER_TIMEOUT_FACTOR = 20.0
 
+#: Seconds between two looks at whether the worker's process died, while
+#: this process waits for it (its pipe may not tell at once).
+POLL_SECONDS = 0.05
+
 #: Pieces of a call whose taking the two processes mark in shared memory:
 #: the two halves of the texts, then the network's batches (each member's
 #: in turn); a batch beyond them is this process's.
@@ -187,12 +191,19 @@ class _Network:
     computed.
     """
 
-    def __init__(self, predictor: Predictor, sequences: Sequence[np.ndarray]):
+    def __init__(
+        self,
+        predictor: Predictor,
+        sequences: Sequence[np.ndarray],
+        batches: list[np.ndarray] | None = None,
+    ):
         self.predictor = predictor
         self.sequences = sequences
-        self.batches = prediction_batches(
-            predictor.members[0], sequences, predictor.config
-        )
+        if batches is None:
+            batches = prediction_batches(
+                predictor.members[0], sequences, predictor.config
+            )
+        self.batches = batches
         self.n_pieces = len(predictor.members) * len(self.batches)
         self._tables: dict[int, object] = {}
 
@@ -268,7 +279,8 @@ def _serve_call(connection, outbox, marks, kept, message) -> tuple | None:
     The worker takes the second half of the texts unless the calling process
     has (``marks``), and sends ``("ids", call, ids, companion, warned)``
     (else ``("skipped", call)``); waits for the calling process's ids of
-    the halves it read, ``("ids", call, first, second)``; then takes the
+    the halves it read and the batches, ``("ids", call, first, second,
+    batches)``; then takes the
     network's pieces from the last one while the calling process has not,
     sending ``("logits", call, piece, logits, warned)`` for each, and
     ``("stop", call)`` after them.  It stops early for a message that comes
@@ -299,10 +311,10 @@ def _take_part(connection, outbox, marks, predictor, call, texts) -> tuple | Non
         message = connection.recv()
         if message[:2] != ("ids", call):
             return message
-        first, second = message[2], message[3]
+        first, second, batches = message[2:]
         sequences = _unpack(first)
         sequences += own[0] if second is None else _unpack(second)
-        network = _Network(predictor, sequences)
+        network = _Network(predictor, sequences, batches)
         for piece in reversed(range(min(network.n_pieces, MARK_SLOTS - HALVES))):
             if connection.poll() or not _take(marks, WORKER, HALVES + piece, call):
                 break
@@ -336,6 +348,7 @@ class _Worker:
         self.ready = False
         self.broken = False
         self.future = None
+        self.pid: int | None = None
         #: the key of the predictor the worker holds, of the one last sent
         self.held: Hashable | None = None
         self.sent: Hashable | None = None
@@ -390,9 +403,11 @@ class _Worker:
         """
         while not self.broken:
             timeout = deadline - time.perf_counter()
+            if timeout <= 0 or (self.future is not None and self.future.done()):
+                break  # late, or its task ended (loky saw the process die)
             try:
-                if timeout <= 0 or not self.connection.poll(timeout):
-                    break
+                if not self.connection.poll(min(timeout, POLL_SECONDS)):
+                    continue
                 message = self.connection.recv()
             except Exception:
                 break
@@ -405,7 +420,7 @@ class _Worker:
         """Take in a message about the worker; whether it was one."""
         kind = message[0]
         if kind == "ready":
-            self.ready = True
+            self.ready, self.pid = True, message[1]
             self.other_end.close()
         elif kind == "kept":
             self.held = message[1]
@@ -569,12 +584,13 @@ def two_process_logits(
         if second is None:
             second = _read_half(predictor, texts[middle:])
             sent = _pack(second[0])
-        worker.send(("ids", call, _pack(first[0]), sent))
         sequences = first[0] + second[0]
+        network = _Network(predictor, sequences)
+        # the batches too: the worker's constants may differ (a test's)
+        worker.send(("ids", call, _pack(first[0]), sent, network.batches))
         companion = None
         if predictor.ngrams is not None:
             companion = np.concatenate([first[1], second[1]])
-        network = _Network(predictor, sequences)
         dtype = predictor.members[0]["head.b_y"].dtype
         logits = [
             np.empty((len(sequences), predictor.config.n_outputs), dtype)

@@ -284,8 +284,8 @@ def test_chunks_in_worker_processes_give_the_bits_of_one_process(
     seen = _small_chunks_for_workers(monkeypatch)
     one = getattr(model.set_params(n_jobs=1), method)(docs)
     assert seen == []
-    two = getattr(model.set_params(n_jobs=2), method)(docs)
-    assert seen == [2]
+    two = getattr(model.set_params(n_jobs=3), method)(docs)
+    assert seen == [3]
     assert_array_equal(two, one)
 
 
@@ -316,8 +316,8 @@ def test_text_functions_that_workers_cannot_take_keep_prediction_here(
     model, docs = _fitted_on_text(**text_params)
     seen = _small_chunks_for_workers(monkeypatch)
     one = model.set_params(n_jobs=1).predict_proba(docs)
-    assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
-    assert seen == ([2] if in_workers else [])
+    assert_array_equal(model.set_params(n_jobs=3).predict_proba(docs), one)
+    assert seen == ([3] if in_workers else [])
 
 
 def test_threads_or_alone_as_the_way_judge_says_to_the_same_results(monkeypatch):
@@ -384,7 +384,7 @@ def test_progress_counts_the_chunks_that_workers_return(monkeypatch):
     monkeypatch.setattr(
         base_module, "progress", lambda *args, **kwargs: (done.append, lambda: None)
     )
-    model.set_params(verbose=2, n_jobs=2).predict_proba(docs)
+    model.set_params(verbose=2, n_jobs=3).predict_proba(docs)
     assert sum(done) == 2 * len(docs)
     assert max(done) <= 2 * 7
 
@@ -405,9 +405,9 @@ def test_a_call_while_another_thread_has_the_workers_runs_in_its_thread(
 
     def call_beside():
         if beside == "predict":
-            other.append(clone_fitted.set_params(n_jobs=3).predict_proba(docs))
+            other.append(clone_fitted.set_params(n_jobs=4).predict_proba(docs))
         else:
-            other.append(ensemble.set_params(n_jobs=3).fit(docs[:50], [0, 1] * 25))
+            other.append(ensemble.set_params(n_jobs=4).fit(docs[:50], [0, 1] * 25))
 
     class Overlapping(_RecordingParallel):
         def __init__(self, n_jobs=None, **kwargs):
@@ -420,8 +420,8 @@ def test_a_call_while_another_thread_has_the_workers_runs_in_its_thread(
     monkeypatch.setattr(base_module, "Parallel", Overlapping)
     clone_fitted = copy.deepcopy(model)
     expected = {k: v.copy() for k, v in ensemble.estimators_weights_[0].items()}
-    assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), alone)
-    assert seen == [2]
+    assert_array_equal(model.set_params(n_jobs=3).predict_proba(docs), alone)
+    assert seen == [3]
     if beside == "predict":
         assert_array_equal(other[0], alone)
     else:
@@ -437,11 +437,13 @@ def test_prediction_workers_only_where_they_can_pay(monkeypatch):
     chunks = [docs[:70], docs[70:]]
     n_characters = sum(map(len, docs))
     monkeypatch.setattr(_prediction, "PREDICT_WORKERS_MIN_CHARACTERS", n_characters)
-    workers = model.set_params(n_jobs=-1)._prediction_workers
+    workers = model.set_params(n_jobs=3)._prediction_workers
     assert workers(config, chunks) == 2  # as many as the chunks
     assert workers(config, [docs]) == 1
     assert model.set_params(n_jobs=1)._prediction_workers(config, chunks) == 1
-    model.set_params(n_jobs=2)
+    # with 2, the chunks run here and on prediction's worker
+    assert model.set_params(n_jobs=2)._prediction_workers(config, chunks) == 1
+    model.set_params(n_jobs=3)
     # a cell or head that another process may not know
     assert workers(SimpleNamespace(cell="own", head=config.head), chunks) == 1
     assert workers(SimpleNamespace(cell=config.cell, head="own"), chunks) == 1

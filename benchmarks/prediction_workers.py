@@ -1,0 +1,207 @@
+"""``predict_proba`` with ``n_jobs=2`` on two processes, on threads, and alone.
+
+Usage::
+
+    python benchmarks/prediction_workers.py                  # configs a-e
+    python benchmarks/prediction_workers.py --configs e,a --repeats 21
+    python benchmarks/prediction_workers.py --sizes 128,256,512 --no-hog
+
+Each configuration of ``speed.py`` (``_skrnn_side.bench_configs``) is fitted
+for one epoch on MR's 9,595 training sentences, as ``prediction_stages.py``
+does, and the 1,067 held-out raw sentences (or their first ``--sizes``) are
+predicted by ``predict_proba``, one whole call after another, in these ways:
+
+* ``n_jobs=1``;
+* ``threads``: ``n_jobs=2`` on threads (the way of the sessions before 17);
+* ``processes``: ``n_jobs=2`` on this process and the worker process that
+  keeps the model (``skrnn/_prediction_workers.py``; started and sent the
+  model before the timing);
+* ``judged``: ``n_jobs=2`` as ``PREDICT_WAYS`` chooses (what a user gets);
+* unless ``--no-torch``, torch's twin (``_torch_twin.py``, untrained),
+  padded and packed, on 1 and 2 threads, the best of which is "torch".
+
+``threads`` and ``processes`` are forced by a judge that always answers
+that way.  Every variant is timed by the wall clock, one call of each in
+turn in an order shuffled every round, ``--repeats`` rounds; the table gives
+median milliseconds per call and the ratios to ``n_jobs=1`` and to torch's
+best (above 1: faster).  The outputs of every variant are checked to be the
+bits of ``n_jobs=1``.  Then, unless ``--no-hog``, skrnn's variants again
+beside a process spinning on one core (``prediction.py``'s ``cpu_hog``):
+the issue requires ``n_jobs=2`` never to be more than 10% slower than
+``n_jobs=1`` there.  The load average is printed before and after each
+measurement: other processes on the two cores change every figure.
+"""
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skrnn import _prediction, _prediction_workers
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _env import environment_lines, load_average, markdown_table
+from _skrnn_side import bench_configs, mr_split
+from _torch_twin import import_torch
+from prediction import cpu_hog
+from prediction_processes import fitted, torch_runners
+
+
+class FixedWay:
+    """A judge that sends every call ``way`` (the first allowed otherwise)."""
+
+    def __init__(self, way: str) -> None:
+        self.ways = _prediction.PREDICT_WAYS.ways
+        self.fixed = way
+
+    def way(self, key, ways=None):
+        ways = self.ways if ways is None else ways
+        return self.fixed if self.fixed in ways else ways[0]
+
+    def record(self, key, way, seconds_per_item) -> None:
+        pass
+
+
+def with_way(clf, way: str | None, n_jobs: int):
+    """``predict_proba`` with ``n_jobs``, every call going ``way`` (None: judged)."""
+    judge = _prediction.PREDICT_WAYS
+
+    def call(X):
+        if way is not None:
+            _prediction.PREDICT_WAYS = FixedWay(way)
+        try:
+            return clf.set_params(n_jobs=n_jobs).predict_proba(X)
+        finally:
+            _prediction.PREDICT_WAYS = judge
+
+    return call
+
+
+def worker_ready(clf, X, seconds: float = 60.0) -> None:
+    """Call until the worker holds the model's predictor (started, sent it)."""
+    key = clf._predictor(clf._model()).key
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        clf.set_params(n_jobs=2).predict_proba(X)
+        worker = _prediction_workers._WORKER[0] if _prediction_workers._WORKER else None
+        if worker is not None and worker.ready and worker.held == key:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("the worker did not get the model in time")
+
+
+def alternate(calls: dict, X, repeats: int, seed: int = 0) -> dict:
+    """Median wall-clock milliseconds of each call, one of each in turn, shuffled."""
+    for call in calls.values():
+        call(X)  # warm up
+    wall = {name: [] for name in calls}
+    order = list(calls)
+    rng = random.Random(seed)
+    for _ in range(repeats):
+        rng.shuffle(order)
+        for name in order:
+            start = time.perf_counter()
+            calls[name](X)
+            wall[name].append(time.perf_counter() - start)
+    return {name: 1e3 * statistics.median(wall[name]) for name in calls}
+
+
+def skrnn_calls(clf) -> dict:
+    """skrnn's timed variants, by name."""
+    return {
+        "n_jobs=1": with_way(clf, None, 1),
+        "threads": with_way(clf, "threads", 2),
+        "processes": with_way(clf, "processes", 2),
+        "judged": with_way(clf, None, 2),
+    }
+
+
+def ratio_row(name, ms, variants, best=None, load="") -> list:
+    one = ms["n_jobs=1"]
+    row = [name]
+    for v in variants:
+        to_torch = f"; {best / ms[v]:.2f}" if best else ""
+        row.append(f"{ms[v]:.1f} ({one / ms[v]:.2f}{to_torch})")
+    return [*row, load] if load else row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", default="a,b,c,d,e")
+    parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--hog-repeats", type=int, default=9)
+    parser.add_argument(
+        "--sizes", default="", help="numbers of held-out documents, comma-separated"
+    )
+    parser.add_argument("--no-hog", action="store_true")
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args()
+    print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
+    torch = None if args.no_torch else import_torch(2)
+    configs = bench_configs()
+    X_train, X_test, y_train, _ = mr_split()
+    sizes = [int(n) for n in args.sizes.split(",") if n] or [len(X_test)]
+    quiet_rows, hog_rows = [], []
+    for name in args.configs.split(","):
+        params = configs[name].params
+        clf = fitted(params, X_train, y_train)
+        torch_calls = torch_runners(torch, clf, params, X_train, y_train)
+        for size in sizes:
+            X = X_test[:size]
+            label = name if len(sizes) == 1 else f"{name}, {size} docs"
+            worker_ready(clf, X_test)
+            calls = skrnn_calls(clf)
+            one = calls["n_jobs=1"](X)
+            for variant, call in calls.items():
+                for _ in range(3):
+                    assert np.array_equal(call(X), one), f"{variant}: not the same bits"
+            before = load_average()
+            ms = alternate({**calls, **torch_calls}, X, args.repeats)
+            load = f"{before} / {load_average()}"
+            best = min((ms[t] for t in torch_calls), default=None)
+            quiet_rows.append((label, ms, best, load))
+            print(f"  [{label}: {ms}, load {load}]", file=sys.stderr, flush=True)
+            if not args.no_hog:
+                with cpu_hog():
+                    before = load_average()
+                    ms_hog = alternate(calls, X, args.hog_repeats)
+                    load = f"{before} / {load_average()}"
+                hog_rows.append((label, ms_hog, load))
+                print(f"  [{label} hog: {ms_hog}, load {load}]", file=sys.stderr)
+    variants = list(skrnn_calls(None))
+    print(
+        f"\n`predict_proba` of MR's held-out sentences: median wall-clock "
+        f"milliseconds of {args.repeats} alternating calls (ratio to n_jobs=1; "
+        "to torch's best)\n"
+    )
+    rows = []
+    for label, ms, best, load in quiet_rows:
+        row = ratio_row(label, ms, variants, best)
+        for threads in (1, 2):
+            own = [
+                ms[t]
+                for t in ms
+                if t.startswith("torch") and t.endswith(f"{threads} thr")
+            ]
+            row.append(f"{min(own):.1f}" if own else "n/a")
+        rows.append([*row, load])
+    headers = ["config", *variants, "torch 1 thr", "torch 2 thr", "load before / after"]
+    print(markdown_table(headers, rows))
+    if hog_rows:
+        print(
+            f"\nBeside a process spinning on one core: median wall-clock "
+            f"milliseconds of {args.hog_repeats} alternating calls (ratio to n_jobs=1)\n"
+        )
+        rows = [
+            ratio_row(label, ms, variants, load=load) for label, ms, load in hog_rows
+        ]
+        print(markdown_table(["config", *variants, "load before / after"], rows))
+    print(f"\nload average at the end {load_average()}")
+
+
+if __name__ == "__main__":
+    main()

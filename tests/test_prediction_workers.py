@@ -1,0 +1,401 @@
+"""Tests for skrnn._prediction_workers: prediction on this process and a worker."""
+
+import gc
+import io
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+
+import skrnn
+from skrnn import RNNTextClassifier, RNNTextRegressor, _prediction
+from skrnn import _prediction_workers as workers_module
+from skrnn._ngrams import ngram_logits
+from skrnn._prediction import text_ids
+from skrnn._prediction_workers import model_key
+from skrnn.datasets import load_toy_sentiment
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="/proc and /dev/shm"
+)
+
+
+class _OnProcesses:
+    """A judge that sends every call that can go on two processes there."""
+
+    ways = _prediction.PREDICT_WAYS.ways
+
+    def way(self, key, ways=None):
+        ways = self.ways if ways is None else ways
+        return "processes" if "processes" in ways else ways[0]
+
+    def record(self, *args):
+        pass
+
+
+@pytest.fixture
+def processes(monkeypatch):
+    """Calls of 16 documents or more on two processes, in batches of 32."""
+    monkeypatch.setattr(_prediction, "PREDICT_WAYS", _OnProcesses())
+    monkeypatch.setattr(workers_module, "PREDICT_PROCESSES_MIN_DOCUMENTS", 16)
+    monkeypatch.setattr(_prediction, "PREDICT_BATCH_GATES", 1)
+
+
+def _fitted(estimator=RNNTextClassifier, X=None, y=None, **params):
+    if X is None:
+        X, y = load_toy_sentiment(return_X_y=True)
+        if estimator is RNNTextRegressor:
+            y = y + 0.5
+    model = estimator(max_iter=2, hidden_size=8, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return model
+
+
+def _docs():
+    X, _ = load_toy_sentiment(return_X_y=True)
+    # several batches of 32, some documents empty or unseen
+    return [*X, "", "words never seen", *X, *X, *X[::-1]]
+
+
+def _worker():
+    return workers_module._WORKER[0] if workers_module._WORKER else None
+
+
+def _two_process_output(model, docs, method="predict_proba", seconds=60.0):
+    """The output of a call of ``model``'s in which the worker computed batches.
+
+    Calls until the worker (started and sent the model in the background)
+    holds the model and takes part in a call.
+    """
+    key = model._predictor(model._model()).key
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        worker = _worker()
+        ready = (
+            worker is not None
+            and worker.ready
+            and not worker.broken
+            and worker.held == key
+        )
+        pieces = worker.pieces if ready else None
+        output = getattr(model.set_params(n_jobs=2), method)(docs)
+        if ready and worker.pieces > pieces:
+            return output
+        time.sleep(0.02)
+    pytest.fail("the worker took no part in any call")
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params", "method"),
+    [
+        (RNNTextClassifier, {}, "predict_proba"),
+        (RNNTextClassifier, {"ngram_range": None}, "predict_proba"),
+        (RNNTextClassifier, {"n_estimators": 3}, "predict_proba"),
+        (RNNTextClassifier, {"bidirectional": True, "cell": "lstm"}, "predict"),
+        (RNNTextRegressor, {}, "predict"),
+        (RNNTextRegressor, {"n_estimators": 2, "bidirectional": True}, "predict"),
+    ],
+)
+def test_two_processes_give_the_bits_of_one(processes, estimator, params, method):
+    model = _fitted(estimator, **params)
+    docs = _docs()
+    one = getattr(model.set_params(n_jobs=1), method)(docs)
+    for _ in range(2):
+        assert_array_equal(_two_process_output(model, docs, method), one)
+
+
+def test_ids_and_companion_are_the_same_bits_whatever_the_cut():
+    # what each process makes of its half of the texts
+    model = _fitted()
+    predictor = model._predictor(model._model())
+    docs = _docs()
+    sequences, whole = text_ids(predictor, docs)
+    companion = ngram_logits(predictor.ngrams, whole)
+    for cut in (1, 37, len(docs) // 2, len(docs) - 1):
+        parts = [text_ids(predictor, docs[:cut]), text_ids(predictor, docs[cut:])]
+        cut_sequences = parts[0][0] + parts[1][0]
+        assert len(cut_sequences) == len(sequences)
+        for got, want in zip(cut_sequences, sequences, strict=True):
+            assert got.dtype == want.dtype
+            assert_array_equal(got, want)
+        cut_companion = [ngram_logits(predictor.ngrams, part[1]) for part in parts]
+        assert_array_equal(np.concatenate(cut_companion), companion)
+
+
+def _refit(model, docs):
+    model.set_params(random_state=1)
+    return _fitted_again(model.fit, docs)
+
+
+def _fitted_again(fit, docs):
+    X, y = load_toy_sentiment(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit(X[::-1], y[::-1])
+
+
+def _warm_start(model, docs):
+    model.set_params(warm_start=True, max_iter=1)
+    return _fitted_again(model.fit, docs)
+
+
+def _partial_fit(model, docs):
+    return _fitted_again(model.partial_fit, docs)
+
+
+def _other_blend_weight(model, docs):
+    return model.set_params(ngram_weight=0.2)
+
+
+def _other_blend(model, docs):
+    return model.set_params(ngram_blend="arithmetic")
+
+
+@pytest.mark.parametrize(
+    ("change", "params"),
+    [
+        (_refit, {}),
+        (_warm_start, {}),
+        (_partial_fit, {"ngram_range": None, "learning_rate": "constant"}),
+        (_other_blend_weight, {}),
+        (_other_blend, {}),
+    ],
+)
+def test_the_worker_never_predicts_with_a_changed_model(processes, change, params):
+    model = _fitted(**params)
+    docs = _docs()
+    before = model._predictor(model._model()).key
+    _two_process_output(model, docs)  # the worker holds the model
+    one_before = model.set_params(n_jobs=1).predict_proba(docs)
+    change(model, docs)
+    assert model._predictor(model._model()).key != before
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    assert not np.array_equal(one, one_before)
+    assert_array_equal(_two_process_output(model, docs), one)
+
+
+def _saved_and_loaded(model):
+    buffer = io.BytesIO()
+    skrnn.save(model, buffer)
+    buffer.seek(0)
+    return skrnn.load(buffer)
+
+
+@pytest.mark.parametrize(
+    "reload", [_saved_and_loaded, lambda model: pickle.loads(pickle.dumps(model))]
+)
+def test_the_worker_never_predicts_with_another_model_than_the_loaded_one(
+    processes, reload
+):
+    # a model loaded while the worker holds another (its refit) predicts as
+    # itself
+    model = _fitted()
+    docs = _docs()
+    stored = pickle.dumps(model)
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    loaded = reload(model)
+    _refit(model, docs)
+    _two_process_output(model, docs)  # the worker holds the refit model
+    assert not np.array_equal(model.set_params(n_jobs=1).predict_proba(docs), one)
+    assert_array_equal(_two_process_output(loaded, docs), one)
+    assert_array_equal(_two_process_output(pickle.loads(stored), docs), one)
+
+
+def test_model_keys_are_never_reused():
+    class Model:
+        pass
+
+    seen = set()
+    for _ in range(5):
+        model = Model()
+        key = model_key(model)
+        assert model_key(model) == key
+        assert key not in seen
+        seen.add(key)
+        del model
+        gc.collect()  # the next model may get its id
+
+
+def test_a_call_while_another_thread_has_the_worker_runs_here(processes):
+    model = _fitted()
+    docs = _docs()
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    _two_process_output(model, docs)
+    worker = _worker()
+    pieces = worker.pieces
+    with worker.lock:  # another thread's call
+        assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+    assert worker.pieces == pieces
+
+
+def _shared_memory_exists(name):
+    return Path("/dev/shm", name.lstrip("/")).exists()
+
+
+def _gone_or_reaped(pid):
+    # not a zombie: no process, or not one that has ended unwaited for
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@linux_only
+def test_a_killed_worker_loses_no_call_nor_memory(processes):
+    model = _fitted(n_estimators=2)
+    docs = _docs()
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    _two_process_output(model, docs)
+    worker = _worker()
+    name = worker.memory.name
+    os.kill(worker.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not worker.broken and time.monotonic() < deadline:
+        # (loky tells that the process died a moment later)
+        assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+    assert worker.broken
+    assert not _shared_memory_exists(name)
+    # a new worker, started in the background, takes part again
+    assert_array_equal(_two_process_output(model, docs), one)
+    assert _worker() is not worker
+    deadline = time.monotonic() + 30
+    while not _gone_or_reaped(worker.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone_or_reaped(worker.pid)
+
+
+def _slow_in_workers():
+    """A tokenizer that is slow in another process than the tests'."""
+    parent = os.getpid()
+
+    def tokenize(doc):
+        if os.getpid() != parent and doc == "slow here":
+            time.sleep(3)
+        return doc.split()
+
+    return tokenize
+
+
+@linux_only
+def test_a_hung_worker_loses_no_call(processes, monkeypatch):
+    model = _fitted(tokenizer=_slow_in_workers(), token_pattern=None)
+    docs = [*_docs(), "slow here"]
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    _two_process_output(model, docs[:-1])
+    worker = _worker()
+    name = worker.memory.name
+    monkeypatch.setattr(workers_module, "WORKER_TIMEOUT", 0.2)
+    monkeypatch.setattr(workers_module, "WORKER_TIMEOUT_FACTOR", 1.0)
+    start = time.monotonic()
+    assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+    assert time.monotonic() - start < 2.5
+    assert worker.broken
+    assert not _shared_memory_exists(name)
+
+
+def _warns_in_workers():
+    """A tokenizer that warns in another process than the tests', slow in this one."""
+    parent = os.getpid()
+
+    def tokenize(doc):
+        if os.getpid() != parent:
+            # (issued from skrnn's module that tokenizes: this closure's own
+            # place, sent by value, has no module that filters can match)
+            warnings.warn("tokenized in the worker", UserWarning, stacklevel=2)
+        else:
+            time.sleep(0.001)  # the worker takes its half meanwhile
+        return doc.split()
+
+    return tokenize
+
+
+def test_the_warnings_of_the_worker_are_issued_here(processes):
+    model = _fitted(tokenizer=_warns_in_workers(), token_pattern=None)
+    docs = _docs()
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _two_process_output(model, docs)
+    for _ in range(20):
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+        texts = [str(record.message) for record in records]
+        if "tokenized in the worker" in texts:
+            # once, however many documents warned
+            assert texts.count("tokenized in the worker") == 1
+            return
+    pytest.fail("no warning of the worker's came")
+
+
+@pytest.mark.slow
+def test_the_interpreter_exits_with_a_worker_running(tmp_path):
+    script = textwrap.dedent(
+        """
+        import time
+        from skrnn import RNNTextClassifier, _prediction_workers
+        from skrnn.datasets import load_toy_sentiment
+
+        X, y = load_toy_sentiment(return_X_y=True)
+        model = RNNTextClassifier(max_iter=1, hidden_size=8, n_jobs=2).fit(X, y)
+        docs = list(X) * 8
+        for _ in range(200):
+            model.predict_proba(docs)
+            worker = _prediction_workers._WORKER[0]
+            if worker.ready and worker.held is not None:
+                break
+            time.sleep(0.05)
+        assert worker.ready and worker.held is not None
+        print(worker.memory.name)
+        """
+    )
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "leaked" not in done.stderr
+    assert time.monotonic() - start < 60
+    if sys.platform.startswith("linux"):
+        assert not _shared_memory_exists(done.stdout.strip())
+
+
+def test_threads_stay_for_a_worker_still_starting(processes, monkeypatch):
+    # a call goes on threads while the worker starts or gets the model
+    model = _fitted()
+    docs = _docs()
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    held = threading.Event()
+    real = workers_module._Worker._send_keep
+
+    def slow_keep(self, predictor):
+        held.wait(30)
+        real(self, predictor)
+
+    monkeypatch.setattr(workers_module._Worker, "_send_keep", slow_keep)
+    workers_module._stop_worker()  # a new worker, which gets no model yet
+    try:
+        for _ in range(3):
+            assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+            assert _worker().held is None
+    finally:
+        held.set()
+    assert_array_equal(_two_process_output(model, docs), one)
