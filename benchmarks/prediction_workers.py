@@ -193,8 +193,9 @@ def main() -> None:
     print(markdown_table(headers, rows))
     if hog_rows:
         print(
-            f"\nBeside a process spinning on one core: median wall-clock "
-            f"milliseconds of {args.hog_repeats} alternating calls (ratio to n_jobs=1)\n"
+            "\nBeside a process spinning on one core: median wall-clock "
+            f"milliseconds of {args.hog_repeats} alternating calls "
+            "(ratio to n_jobs=1)\n"
         )
         rows = [
             ratio_row(label, ms, variants, load=load) for label, ms, load in hog_rows
