@@ -18,11 +18,11 @@ pool of its own, as :mod:`skrnn._shards` keeps those of training), as
    ids (the worker its companion's logits too): both then have the whole
    call's ids;
 3. the network's work is the whole call's own batches, each member's, as
-   :func:`~skrnn._prediction.predict_logits` cuts them for one thread; this
-   process takes them from the first, the worker from the last, each
-   marking in shared memory the ones it takes, until they meet; each makes
-   the first layer's table of the call's distinct ids (BLAS on one thread),
-   and the worker sends back the logits of its batches.
+   :func:`~skrnn._prediction.predict_logits` cuts them for one thread; each
+   process takes the next batch that neither has taken, the largest first,
+   marking in shared memory the ones it takes; each makes the first
+   layer's table of the call's distinct ids (BLAS on one thread), and the
+   worker sends back the logits of its batches.
 
 Token ids, the companion's logits and each batch's logits are the same to
 the bit whichever process makes them, and the batches are those of one
@@ -188,7 +188,8 @@ class _Network:
 
     Piece ``i`` is batch ``i % n_batches`` of member ``i // n_batches``;
     each member's first layer's table is made when a piece of it is first
-    computed.
+    computed.  Both processes take the pieces in :attr:`order`, the largest
+    first (:func:`largest_first`).
     """
 
     def __init__(
@@ -205,6 +206,8 @@ class _Network:
             )
         self.batches = batches
         self.n_pieces = len(predictor.members) * len(self.batches)
+        positions = [len(batch) * len(sequences[batch[0]]) for batch in batches]
+        self.order = largest_first(np.tile(positions, len(predictor.members)))
         self._tables: dict[int, object] = {}
 
     def batch(self, piece: int) -> np.ndarray:
@@ -226,6 +229,17 @@ class _Network:
             self.predictor.config,
             self._tables[member],
         )
+
+
+def largest_first(costs: np.ndarray) -> np.ndarray:
+    """The pieces by decreasing cost (ties in their order).
+
+    Two processes that each take the next piece that neither has taken, in
+    this order, share the work about evenly: the last pieces, the smallest,
+    even it out (a batch's cost is its padded positions, some ten times
+    the smallest's for the largest of a call of sentences).
+    """
+    return np.argsort(-np.asarray(costs), kind="stable")
 
 
 # ------------------------------------------------------------ the worker
@@ -281,8 +295,9 @@ def _serve_call(connection, outbox, marks, kept, message) -> tuple | None:
     (else ``("skipped", call)``); waits for the calling process's ids of
     the halves it read and the batches, ``("ids", call, first, second,
     batches)``; then takes the
-    network's pieces from the last one while the calling process has not,
-    sending ``("logits", call, piece, logits, warned)`` for each, and
+    network's pieces that the calling process has not, in the order of
+    :class:`_Network`, sending ``("logits", call, piece, logits, warned)``
+    for each, and
     ``("stop", call)`` after them.  It stops early for a message that comes
     meanwhile (a new call: this one was given up), and returns it.
     """
@@ -315,9 +330,13 @@ def _take_part(connection, outbox, marks, predictor, call, texts) -> tuple | Non
         sequences = _unpack(first)
         sequences += own[0] if second is None else _unpack(second)
         network = _Network(predictor, sequences, batches)
-        for piece in reversed(range(min(network.n_pieces, MARK_SLOTS - HALVES))):
-            if connection.poll() or not _take(marks, WORKER, HALVES + piece, call):
-                break
+        for piece in network.order:
+            if connection.poll():
+                break  # a new call: this one was given up
+            if piece >= MARK_SLOTS - HALVES or not _take(
+                marks, WORKER, HALVES + piece, call
+            ):
+                continue
             logits = network.logits(piece)
             outbox.put(("logits", call, piece, logits, _caught(records)))
             records.clear()
@@ -605,14 +624,14 @@ def two_process_logits(
             if on_batch is not None:
                 on_batch(len(network.batch(piece)))
 
-        for piece in range(network.n_pieces):
+        for piece in network.order:
             marks = worker.marks
             if (
                 piece < MARK_SLOTS - HALVES
                 and marks is not None
                 and not _take(marks, CALLER, HALVES + piece, call)
             ):
-                break
+                continue  # the worker's
             put(piece, network.logits(piece))
         # the worker's pieces, until it says it stopped
         while not done.all():
