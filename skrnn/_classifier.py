@@ -467,9 +467,15 @@ see SequenceVectorizer
         threading backend, for a cell or head added at run time, or for a
         fit too short to pay for starting them, under 262,144 tokens times
         ``max_iter``, on threads instead: numpy releases the GIL in its
-        products and loops); prediction batches are
-        shared out on threads.  The shards do not depend on ``n_jobs``, so
-        neither does the model: it is the same to the bit.  ``None`` means 1
+        products and loops).  A prediction of 256 documents or more runs on
+        this process and a worker process that keeps the fitted model (sent
+        it once, in the background, at the first such call after each fit,
+        load or change of ``ngram_weight`` or ``ngram_blend``; calls go on
+        threads meanwhile), or on threads, or on one thread, as has been the
+        faster; changes made in place to the fitted arrays (``weights_``'s)
+        are not seen by that worker.  The shards and the prediction batches
+        do not depend on ``n_jobs``, so neither do the model and its
+        predictions: they are the same to the bit.  ``None`` means 1
         unless in a :func:`joblib.parallel_config` context; ``-1`` means all
         processors.  Each process's and thread's BLAS runs single-threaded,
         so this is the way to use a second core.  With 2 or more, the n-gram

@@ -468,8 +468,14 @@ _WORKER: list[_Worker] = []
 _WORKER_LOCK = threading.Lock()
 
 
+#: The parent's workers, in a forked child: kept, for their shared memory
+#: not to be closed (an error) under the views of their marks.
+_PARENTS: list[_Worker] = []
+
+
 def _reset() -> None:
     global _WORKER_LOCK
+    _PARENTS.extend(_WORKER)
     _WORKER.clear()
     _WORKER_LOCK = threading.Lock()
 
