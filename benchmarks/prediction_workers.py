@@ -24,9 +24,14 @@ predicted by ``predict_proba``, one whole call after another, in these ways:
 that way.  Every variant is timed by the wall clock, one call of each in
 turn in an order shuffled every round, ``--repeats`` rounds; the table gives
 median milliseconds per call and the ratios to ``n_jobs=1`` and to torch's
-best (above 1: faster).  The outputs of every variant are checked to be the
-bits of ``n_jobs=1``.  Then, unless ``--no-hog``, skrnn's variants again
-beside a process spinning on one core (``prediction.py``'s ``cpu_hog``):
+best (above 1: faster).  A second table gives the calls by CPU time, which
+other processes on a busy machine disturb less: this thread's, and for
+``processes`` the larger of this thread's and the worker's main thread's
+(Linux's ``/proc/PID/schedstat``): what the call would take on two free
+cores, but for the pipe's latency.  The outputs of every variant are
+checked to be the bits of ``n_jobs=1``.  Then, unless ``--no-hog``,
+skrnn's variants again beside a process spinning on one core
+(``prediction.py``'s ``cpu_hog``):
 the issue requires ``n_jobs=2`` never to be more than 10% slower than
 ``n_jobs=1`` there.  The load average is printed before and after each
 measurement: other processes on the two cores change every figure.
@@ -94,20 +99,41 @@ def worker_ready(clf, X, seconds: float = 60.0) -> None:
     raise RuntimeError("the worker did not get the model in time")
 
 
-def alternate(calls: dict, X, repeats: int, seed: int = 0) -> dict:
-    """Median wall-clock milliseconds of each call, one of each in turn, shuffled."""
+def worker_seconds() -> float:
+    """The CPU seconds of the worker's main thread so far (Linux's schedstat)."""
+    pid = _prediction_workers._WORKER[0].pid
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+
+
+def alternate(calls: dict, X, repeats: int, seed: int = 0) -> tuple[dict, dict]:
+    """Median milliseconds of each call, one of each in turn, shuffled.
+
+    By the wall clock, and by CPU time: this thread's, and for the calls on
+    two processes the larger of this thread's and the worker's main
+    thread's (what the call would take on two free cores, but for the
+    pipe's latency); none for the calls on threads, whose times add up.
+    """
     for call in calls.values():
         call(X)  # warm up
     wall = {name: [] for name in calls}
+    cpu = {name: [] for name in calls}
     order = list(calls)
     rng = random.Random(seed)
     for _ in range(repeats):
         rng.shuffle(order)
         for name in order:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            start_worker = worker_seconds()
             calls[name](X)
             wall[name].append(time.perf_counter() - start)
-    return {name: 1e3 * statistics.median(wall[name]) for name in calls}
+            seconds = time.thread_time() - start_cpu
+            if name == "processes":
+                seconds = max(seconds, worker_seconds() - start_worker)
+            cpu[name].append(seconds)
+    return (
+        {name: 1e3 * statistics.median(wall[name]) for name in calls},
+        {name: 1e3 * statistics.median(cpu[name]) for name in calls},
+    )
 
 
 def skrnn_calls(clf) -> dict:
@@ -145,7 +171,7 @@ def main() -> None:
     configs = bench_configs()
     X_train, X_test, y_train, _ = mr_split()
     sizes = [int(n) for n in args.sizes.split(",") if n] or [len(X_test)]
-    quiet_rows, hog_rows = [], []
+    quiet_rows, hog_rows, cpu_rows = [], [], []
     for name in args.configs.split(","):
         params = configs[name].params
         clf = fitted(params, X_train, y_train)
@@ -160,15 +186,16 @@ def main() -> None:
                 for _ in range(3):
                     assert np.array_equal(call(X), one), f"{variant}: not the same bits"
             before = load_average()
-            ms = alternate({**calls, **torch_calls}, X, args.repeats)
+            ms, cpu = alternate({**calls, **torch_calls}, X, args.repeats)
             load = f"{before} / {load_average()}"
             best = min((ms[t] for t in torch_calls), default=None)
             quiet_rows.append((label, ms, best, load))
-            print(f"  [{label}: {ms}, load {load}]", file=sys.stderr, flush=True)
+            cpu_rows.append((label, cpu, load))
+            print(f"  [{label}: {ms} {cpu}, load {load}]", file=sys.stderr, flush=True)
             if not args.no_hog:
                 with cpu_hog():
                     before = load_average()
-                    ms_hog = alternate(calls, X, args.hog_repeats)
+                    ms_hog, _ = alternate(calls, X, args.hog_repeats)
                     load = f"{before} / {load_average()}"
                 hog_rows.append((label, ms_hog, load))
                 print(f"  [{label} hog: {ms_hog}, load {load}]", file=sys.stderr)
@@ -190,6 +217,19 @@ def main() -> None:
             row.append(f"{min(own):.1f}" if own else "n/a")
         rows.append([*row, load])
     headers = ["config", *variants, "torch 1 thr", "torch 2 thr", "load before / after"]
+    print(markdown_table(headers, rows))
+    print(
+        "\nThe same by CPU time (this thread's; for processes, the larger of "
+        "this thread's and the worker's: two free cores, the pipe's latency "
+        "left out), ratio to n_jobs=1 and to torch's on one thread\n"
+    )
+    rows = []
+    for label, cpu, load in cpu_rows:
+        torch_one = [cpu[t] for t in cpu if t.startswith("torch") and "1 thr" in t]
+        best = min(torch_one, default=None)
+        row = ratio_row(label, cpu, ["n_jobs=1", "processes"], best)
+        rows.append([*row, f"{best:.1f}" if best else "n/a", load])
+    headers = ["config", "n_jobs=1", "processes", "torch 1 thr", "load before / after"]
     print(markdown_table(headers, rows))
     if hog_rows:
         print(
