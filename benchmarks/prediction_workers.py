@@ -13,20 +13,20 @@ predicted by ``predict_proba``, one whole call after another, in these ways:
 
 * ``n_jobs=1``;
 * ``threads``: ``n_jobs=2`` on threads (the way of the sessions before 17);
-* ``processes``: ``n_jobs=2`` on this process and the worker process that
+* ``2 processes``: ``n_jobs=2`` on this process and the worker process that
   keeps the model (``skrnn/_prediction_workers.py``; started and sent the
   model before the timing);
-* ``judged``: ``n_jobs=2`` as ``PREDICT_WAYS`` chooses (what a user gets);
+* ``n_jobs=2``: as ``PREDICT_WAYS`` chooses (what a user gets);
 * unless ``--no-torch``, torch's twin (``_torch_twin.py``, untrained),
   padded and packed, on 1 and 2 threads, the best of which is "torch".
 
-``threads`` and ``processes`` are forced by a judge that always answers
+``threads`` and ``2 processes`` are forced by a judge that always answers
 that way.  Every variant is timed by the wall clock, one call of each in
 turn in an order shuffled every round, ``--repeats`` rounds; the table gives
 median milliseconds per call and the ratios to ``n_jobs=1`` and to torch's
 best (above 1: faster).  A second table gives the calls by CPU time, which
 other processes on a busy machine disturb less: this thread's, and for
-``processes`` the larger of this thread's and the worker's main thread's
+``2 processes`` the larger of this thread's and the worker's main thread's
 (Linux's ``/proc/PID/schedstat``): what the call would take on two free
 cores, but for the pipe's latency.  The outputs of every variant are
 checked to be the bits of ``n_jobs=1``.  Then, unless ``--no-hog``,
@@ -38,8 +38,6 @@ measurement: other processes on the two cores change every figure.
 """
 
 import argparse
-import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -53,7 +51,7 @@ from _env import environment_lines, load_average, markdown_table
 from _skrnn_side import bench_configs, mr_split
 from _torch_twin import import_torch
 from prediction import cpu_hog
-from prediction_processes import fitted, torch_runners
+from prediction_processes import alternate, fitted, torch_runners
 
 
 class FixedWay:
@@ -105,44 +103,31 @@ def worker_seconds() -> float:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
 
 
-def alternate(calls: dict, X, repeats: int, seed: int = 0) -> tuple[dict, dict]:
-    """Median milliseconds of each call, one of each in turn, shuffled.
+class WorkerClock:
+    """The worker's CPU seconds of each timed call, as ``alternate`` reads them."""
 
-    By the wall clock, and by CPU time: this thread's, and for the calls on
-    two processes the larger of this thread's and the worker's main
-    thread's (what the call would take on two free cores, but for the
-    pipe's latency); none for the calls on threads, whose times add up.
-    """
-    for call in calls.values():
-        call(X)  # warm up
-    wall = {name: [] for name in calls}
-    cpu = {name: [] for name in calls}
-    order = list(calls)
-    rng = random.Random(seed)
-    for _ in range(repeats):
-        rng.shuffle(order)
-        for name in order:
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            start_worker = worker_seconds()
-            calls[name](X)
-            wall[name].append(time.perf_counter() - start)
-            seconds = time.thread_time() - start_cpu
-            if name == "processes":
-                seconds = max(seconds, worker_seconds() - start_worker)
-            cpu[name].append(seconds)
-    return (
-        {name: 1e3 * statistics.median(wall[name]) for name in calls},
-        {name: 1e3 * statistics.median(cpu[name]) for name in calls},
-    )
+    def __init__(self) -> None:
+        self.cpu_seconds: list[float] = []
+
+    def timed(self, call):
+        """``call``, its worker's CPU seconds appended to :attr:`cpu_seconds`."""
+
+        def timed_call(X):
+            start = worker_seconds()
+            output = call(X)
+            self.cpu_seconds.append(worker_seconds() - start)
+            return output
+
+        return timed_call
 
 
-def skrnn_calls(clf) -> dict:
-    """skrnn's timed variants, by name."""
+def skrnn_calls(clf, clock: WorkerClock) -> dict:
+    """skrnn's timed variants, by name (``alternate`` reads "2 processes")."""
     return {
         "n_jobs=1": with_way(clf, None, 1),
         "threads": with_way(clf, "threads", 2),
-        "processes": with_way(clf, "processes", 2),
-        "judged": with_way(clf, None, 2),
+        "2 processes": clock.timed(with_way(clf, "processes", 2)),
+        "n_jobs=2": with_way(clf, None, 2),
     }
 
 
@@ -180,13 +165,16 @@ def main() -> None:
             X = X_test[:size]
             label = name if len(sizes) == 1 else f"{name}, {size} docs"
             worker_ready(clf, X_test)
-            calls = skrnn_calls(clf)
+            clock = WorkerClock()
+            calls = skrnn_calls(clf, clock)
             one = calls["n_jobs=1"](X)
             for variant, call in calls.items():
                 for _ in range(3):
                     assert np.array_equal(call(X), one), f"{variant}: not the same bits"
             before = load_average()
-            ms, cpu = alternate({**calls, **torch_calls}, X, args.repeats)
+            times = alternate({**calls, **torch_calls}, X, args.repeats, clock)
+            ms = {name: wall for name, (wall, _) in times.items()}
+            cpu = {name: cpu for name, (_, cpu) in times.items()}
             load = f"{before} / {load_average()}"
             best = min((ms[t] for t in torch_calls), default=None)
             quiet_rows.append((label, ms, best, load))
@@ -195,11 +183,12 @@ def main() -> None:
             if not args.no_hog:
                 with cpu_hog():
                     before = load_average()
-                    ms_hog, _ = alternate(calls, X, args.hog_repeats)
+                    times = alternate(calls, X, args.hog_repeats, clock)
+                    ms_hog = {name: wall for name, (wall, _) in times.items()}
                     load = f"{before} / {load_average()}"
                 hog_rows.append((label, ms_hog, load))
                 print(f"  [{label} hog: {ms_hog}, load {load}]", file=sys.stderr)
-    variants = list(skrnn_calls(None))
+    variants = list(skrnn_calls(None, WorkerClock()))
     print(
         f"\n`predict_proba` of MR's held-out sentences: median wall-clock "
         f"milliseconds of {args.repeats} alternating calls (ratio to n_jobs=1; "
@@ -227,9 +216,15 @@ def main() -> None:
     for label, cpu, load in cpu_rows:
         torch_one = [cpu[t] for t in cpu if t.startswith("torch") and "1 thr" in t]
         best = min(torch_one, default=None)
-        row = ratio_row(label, cpu, ["n_jobs=1", "processes"], best)
+        row = ratio_row(label, cpu, ["n_jobs=1", "2 processes"], best)
         rows.append([*row, f"{best:.1f}" if best else "n/a", load])
-    headers = ["config", "n_jobs=1", "processes", "torch 1 thr", "load before / after"]
+    headers = [
+        "config",
+        "n_jobs=1",
+        "2 processes",
+        "torch 1 thr",
+        "load before / after",
+    ]
     print(markdown_table(headers, rows))
     if hog_rows:
         print(

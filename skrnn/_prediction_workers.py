@@ -381,10 +381,11 @@ class _Worker:
         try:
             pool = _worker_pool(1, renew=renew, kind="prediction")
             self.future = pool.submit(_serve, self.other_end, self.memory.name)
+            _stop_at_exit()
         except Exception:
-            self.broken = True
-            return
-        _stop_at_exit()
+            # no processes here (a daemonic process): none is tried again
+            _UNSTARTABLE.append(True)
+            self.drop()
 
     def keep(self, predictor: Predictor) -> None:
         """Send the worker ``predictor`` (once per key), from a thread of its own."""
@@ -467,6 +468,9 @@ class _Worker:
 _WORKER: list[_Worker] = []
 _WORKER_LOCK = threading.Lock()
 
+#: Not empty once a worker could not be started: prediction stays here.
+_UNSTARTABLE: list[bool] = []
+
 
 #: The parent's workers, in a forked child: kept, for their shared memory
 #: not to be closed (an error) under the views of their marks.
@@ -477,6 +481,7 @@ def _reset() -> None:
     global _WORKER_LOCK
     _PARENTS.extend(_WORKER)
     _WORKER.clear()
+    _UNSTARTABLE.clear()
     _WORKER_LOCK = threading.Lock()
 
 
@@ -488,6 +493,8 @@ def _current_worker() -> _Worker | None:
     """The worker, started (in the background) if there is none or it broke."""
     with _WORKER_LOCK:
         renew = False
+        if _UNSTARTABLE:
+            return None
         if _WORKER:
             worker = _WORKER[0]
             if not worker.broken:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
+from test_prediction import _fitted_on_text
 
 import skrnn
 from skrnn import RNNTextClassifier, RNNTextRegressor, _prediction
@@ -50,24 +51,6 @@ def processes(monkeypatch):
     monkeypatch.setattr(_prediction, "PREDICT_WAYS", _OnProcesses())
     monkeypatch.setattr(workers_module, "PREDICT_PROCESSES_MIN_DOCUMENTS", 16)
     monkeypatch.setattr(_prediction, "PREDICT_BATCH_GATES", 1)
-
-
-def _fitted(estimator=RNNTextClassifier, X=None, y=None, **params):
-    if X is None:
-        X, y = load_toy_sentiment(return_X_y=True)
-        if estimator is RNNTextRegressor:
-            y = y + 0.5
-    model = estimator(max_iter=2, hidden_size=8, random_state=0, **params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    return model
-
-
-def _docs():
-    X, _ = load_toy_sentiment(return_X_y=True)
-    # several batches of 32, some documents empty or unseen
-    return [*X, "", "words never seen", *X, *X, *X[::-1]]
 
 
 def _worker():
@@ -110,8 +93,7 @@ def _two_process_output(model, docs, method="predict_proba", seconds=60.0):
     ],
 )
 def test_two_processes_give_the_bits_of_one(processes, estimator, params, method):
-    model = _fitted(estimator, **params)
-    docs = _docs()
+    model, docs = _fitted_on_text(estimator, **params)
     one = getattr(model.set_params(n_jobs=1), method)(docs)
     for _ in range(2):
         assert_array_equal(_two_process_output(model, docs, method), one)
@@ -119,9 +101,8 @@ def test_two_processes_give_the_bits_of_one(processes, estimator, params, method
 
 def test_ids_and_companion_are_the_same_bits_whatever_the_cut():
     # what each process makes of its half of the texts
-    model = _fitted()
+    model, docs = _fitted_on_text()
     predictor = model._predictor(model._model())
-    docs = _docs()
     sequences, whole = text_ids(predictor, docs)
     companion = ngram_logits(predictor.ngrams, whole)
     for cut in (1, 37, len(docs) // 2, len(docs) - 1):
@@ -175,8 +156,7 @@ def _other_blend(model, docs):
     ],
 )
 def test_the_worker_never_predicts_with_a_changed_model(processes, change, params):
-    model = _fitted(**params)
-    docs = _docs()
+    model, docs = _fitted_on_text(**params)
     before = model._predictor(model._model()).key
     _two_process_output(model, docs)  # the worker holds the model
     one_before = model.set_params(n_jobs=1).predict_proba(docs)
@@ -202,8 +182,7 @@ def test_the_worker_never_predicts_with_another_model_than_the_loaded_one(
 ):
     # a model loaded while the worker holds another (its refit) predicts as
     # itself
-    model = _fitted()
-    docs = _docs()
+    model, docs = _fitted_on_text()
     stored = pickle.dumps(model)
     one = model.set_params(n_jobs=1).predict_proba(docs)
     loaded = reload(model)
@@ -230,8 +209,7 @@ def test_model_keys_are_never_reused():
 
 
 def test_a_call_while_another_thread_has_the_worker_runs_here(processes):
-    model = _fitted()
-    docs = _docs()
+    model, docs = _fitted_on_text()
     one = model.set_params(n_jobs=1).predict_proba(docs)
     _two_process_output(model, docs)
     worker = _worker()
@@ -256,8 +234,7 @@ def _gone_or_reaped(pid):
 
 @linux_only
 def test_a_killed_worker_loses_no_call_nor_memory(processes):
-    model = _fitted(n_estimators=2)
-    docs = _docs()
+    model, docs = _fitted_on_text(n_estimators=2)
     one = model.set_params(n_jobs=1).predict_proba(docs)
     _two_process_output(model, docs)
     worker = _worker()
@@ -292,8 +269,8 @@ def _slow_in_workers():
 
 @linux_only
 def test_a_hung_worker_loses_no_call(processes, monkeypatch):
-    model = _fitted(tokenizer=_slow_in_workers(), token_pattern=None)
-    docs = [*_docs(), "slow here"]
+    model, docs = _fitted_on_text(tokenizer=_slow_in_workers(), token_pattern=None)
+    docs = [*docs, "slow here"]
     one = model.set_params(n_jobs=1).predict_proba(docs)
     _two_process_output(model, docs[:-1])
     worker = _worker()
@@ -324,8 +301,7 @@ def _warns_in_workers():
 
 
 def test_the_warnings_of_the_worker_are_issued_here(processes):
-    model = _fitted(tokenizer=_warns_in_workers(), token_pattern=None)
-    docs = _docs()
+    model, docs = _fitted_on_text(tokenizer=_warns_in_workers(), token_pattern=None)
     one = model.set_params(n_jobs=1).predict_proba(docs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -390,8 +366,7 @@ def test_the_interpreter_exits_with_a_worker_running(tmp_path):
 
 def test_threads_stay_for_a_worker_still_starting(processes, monkeypatch):
     # a call goes on threads while the worker starts or gets the model
-    model = _fitted()
-    docs = _docs()
+    model, docs = _fitted_on_text()
     one = model.set_params(n_jobs=1).predict_proba(docs)
     held = threading.Event()
     real = workers_module._Worker._send_keep
@@ -409,3 +384,21 @@ def test_threads_stay_for_a_worker_still_starting(processes, monkeypatch):
     finally:
         held.set()
     assert_array_equal(_two_process_output(model, docs), one)
+
+
+def test_a_worker_that_cannot_start_keeps_prediction_here(processes, monkeypatch):
+    # (a daemonic process may have no children)
+    model, docs = _fitted_on_text()
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    monkeypatch.setattr(workers_module, "_UNSTARTABLE", [])
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr(workers_module, "_worker_pool", no_pool)
+    workers_module._stop_worker()
+    for _ in range(20):
+        assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+        time.sleep(0.01)
+    assert workers_module._UNSTARTABLE
+    assert _worker() is None or _worker().broken
