@@ -46,7 +46,7 @@ from ._fitted import FittedModel
 from ._ngrams import quiet_liblinear
 from ._optimizers import LR_SCHEDULES, OPTIMIZERS, build_optimizer
 from ._prediction import Predictor, text_chunks, text_logits
-from ._prediction_workers import model_key
+from ._prediction_workers import model_key, two_processes
 from ._progress import PROGRESS_DELAY, progress
 from ._text import DEFAULT_TOKEN_PATTERN, PAD_ID, UNK_ID, SequenceVectorizer, check_text
 from ._threads import (
@@ -1404,9 +1404,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         """Each chunk's logits, in ``n_workers`` processes or, for 1, here."""
         n_members = len(predictor.members)
         if n_workers < 2:
-            return [
-                text_logits(predictor, chunk, self.n_jobs, on_batch) for chunk in chunks
-            ]
+            parts = []
+            for chunk in chunks:
+                with two_processes(predictor, len(chunk), self.n_jobs) as processes:
+                    parts.append(
+                        text_logits(predictor, chunk, self.n_jobs, on_batch, processes)
+                    )
+            return parts
         parts = []
         for part in Parallel(n_jobs=n_workers, max_nbytes=None, return_as="generator")(
             delayed(text_logits)(predictor, chunk) for chunk in chunks

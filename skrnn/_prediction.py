@@ -264,11 +264,21 @@ class Predictor:
     key: Hashable | None = None
 
 
+#: A call's logits on this process and a worker process, given its texts
+#: and ``on_batch``: each member's logits, the companion's (or None) and the
+#: token ids (see :func:`skrnn._prediction_workers.two_processes`).
+TwoProcesses = Callable[
+    [Sequence[str], Callable[[int], None] | None],
+    tuple[list[np.ndarray], np.ndarray | None, list[np.ndarray]],
+]
+
+
 def text_logits(
     predictor: Predictor,
     texts: Sequence[str],
     n_jobs: int | None = None,
     on_batch: Callable[[int], None] | None = None,
+    two_processes: TwoProcesses | None = None,
 ) -> np.ndarray:
     """The blended logits of the members and the companion for some documents.
 
@@ -280,39 +290,35 @@ def text_logits(
         The documents (one chunk of :data:`PREDICT_CHUNK` at most, as the
         estimators call it).
     n_jobs : int or None
-        With 2 or more, the call runs on this process and a worker process
-        that keeps the model (:mod:`skrnn._prediction_workers`), or on
+        With 2 or more, the call runs on ``two_processes`` if given, or on
         threads that run the batches and, beside them, the companion (this
         one and helpers), or on this one alone, as :data:`PREDICT_WAYS`
         says: the same bits every way.
     on_batch : callable, optional
         Called with the number of documents of each member's batch once it
         is done (a progress display).
+    two_processes : callable, optional
+        The call on this process and a worker process that keeps the model,
+        when one can take part (:func:`skrnn._prediction_workers.two_processes`).
 
     Returns
     -------
     ndarray of shape (n_samples, n_outputs)
         What :func:`blended_logits` gives.
     """
-    # (imported here: the workers' module builds on this one)
-    from ._prediction_workers import prediction_worker, two_process_logits
-
     start = time.perf_counter()
-    with prediction_worker(predictor, len(texts), n_jobs) as worker:
-        key = (
-            predictor.config,
-            len(predictor.members),
-            predictor.ngrams is not None,
-            worker is not None,
-        )
-        way = None
-        if worker is not None:
-            way = PREDICT_WAYS.way(key)
-        if way == "processes":
-            logits, companion, sequences = two_process_logits(
-                worker, predictor, texts, on_batch
-            )
-    if way != "processes":
+    key = (
+        predictor.config,
+        len(predictor.members),
+        predictor.ngrams is not None,
+        two_processes is not None,
+    )
+    way = None
+    if two_processes is not None:
+        way = PREDICT_WAYS.way(key)
+    if way == "processes":
+        logits, companion, sequences = two_processes(texts, on_batch)
+    else:
         sequences, whole = text_ids(predictor, texts)
         # Threads for two batches or more, as predict_logits takes them:
         # beside a single batch, the companion's thread cost more than it

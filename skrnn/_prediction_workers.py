@@ -60,6 +60,7 @@ from joblib.externals.loky.backend.reduction import dumps as worker_pickle
 from ._ngrams import ngram_logits
 from ._prediction import (
     Predictor,
+    TwoProcesses,
     batch_logits,
     prediction_batches,
     prepared_table,
@@ -83,8 +84,8 @@ from ._threads import in_forked_children, processes_can_run, single_threaded_bla
 __all__ = [
     "PREDICT_PROCESSES_MIN_DOCUMENTS",
     "model_key",
-    "prediction_worker",
     "two_process_logits",
+    "two_processes",
 ]
 
 #: The fewest documents of a call on two processes: below, sending the texts
@@ -530,10 +531,10 @@ def _stop_at_exit() -> None:
 
 
 @contextlib.contextmanager
-def prediction_worker(
+def two_processes(
     predictor: Predictor, n_documents: int, n_jobs: int | None
-) -> Iterator[_Worker | None]:
-    """The worker for a call, if it can take part now; None otherwise.
+) -> Iterator[TwoProcesses | None]:
+    """A call on this process and the worker, if it can take part now; None otherwise.
 
     A call of ``n_documents`` documents on two processes needs ``n_jobs`` of
     2 or more, :data:`PREDICT_PROCESSES_MIN_DOCUMENTS` documents, a keyed
@@ -542,6 +543,12 @@ def prediction_worker(
     predictor and that no other thread's call is using.  A worker that does
     not hold it yet is started and sent it in the background, for later
     calls.
+
+    Yields
+    ------
+    callable or None
+        :func:`two_process_logits` with the worker and ``predictor``, as
+        :func:`~skrnn._prediction.text_logits` takes it.
     """
     if (
         predictor.key is None
@@ -560,7 +567,9 @@ def prediction_worker(
         if not worker.broken:
             worker.keep(predictor)
         usable = worker.ready and not worker.broken and worker.held == predictor.key
-        yield worker if usable else None
+        yield (
+            functools.partial(two_process_logits, worker, predictor) if usable else None
+        )
     finally:
         worker.lock.release()
 
@@ -576,7 +585,7 @@ def two_process_logits(
     Parameters
     ----------
     worker : _Worker
-        The worker, holding ``predictor`` (:func:`prediction_worker`).
+        The worker, holding ``predictor`` (:func:`two_processes`).
     predictor : Predictor
         The fitted model.
     texts : sequence of str
