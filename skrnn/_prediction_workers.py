@@ -52,6 +52,7 @@ import time
 import warnings
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -71,11 +72,13 @@ from ._shards import (
     _allocate,
     _caught,
     _close,
+    _direct_bytes,
     _free,
     _limit_reads,
     _open,
     _send_all,
     _shut,
+    _unsent_bytes,
     _warn_here,
     _worker_pool,
 )
@@ -243,6 +246,88 @@ def largest_first(costs: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(costs), kind="stable")
 
 
+class _Outbox:
+    """Messages to the other process, in order: sent here when that cannot wait.
+
+    A thread of its own sends what :meth:`put` is given, so that a message
+    larger than the pipe holds waits there rather than here.  :meth:`send`
+    sends a message from the calling thread when nothing is waiting or being
+    sent and it fits in what is free of half the pipe's buffer (so that the
+    write cannot wait for the other process to read): handed to the thread,
+    it waited for the interpreter while this thread worked, up to its switch
+    interval (5 ms), and so did the other process (the worker's start on its
+    half of a call's texts: 3-5 ms of a 25 ms call of config e,
+    ``benchmarks/RESULTS.md``, session 17).
+    """
+
+    def __init__(self, connection, daemon: bool = False) -> None:
+        self.connection = connection
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.sending = threading.Lock()
+        self.counting = threading.Lock()
+        self.pending = 0
+        self.buffer = 4 * _direct_bytes(connection)
+        self.thread = threading.Thread(target=self._send_all, daemon=daemon)
+        self.thread.start()
+
+    def put(self, message) -> None:
+        """Send ``message`` (a tuple, or bytes pickled) from the thread, in turn."""
+        with self.counting:
+            self.pending += 1
+        self.queue.put(message)
+
+    def send(self, message: tuple) -> None:
+        """Send ``message`` from this thread if that cannot wait, else :meth:`put` it.
+
+        A failure of the pipe is raised (OSError, ValueError).
+        """
+        if self.sending.acquire(blocking=False):
+            try:
+                if not self.pending:
+                    data = ForkingPickler.dumps(message)
+                    if self._fits(len(data)):
+                        self.connection.send_bytes(data)
+                        return
+            finally:
+                self.sending.release()
+        self.put(message)
+
+    def _fits(self, n_bytes: int) -> bool:
+        """Whether ``n_bytes`` fit in half the buffer beside what is unread there.
+
+        Where the unread bytes are not known, a quarter of the buffer.
+        """
+        unsent = _unsent_bytes(self.connection)
+        if unsent is None:
+            return n_bytes <= self.buffer // 4
+        return n_bytes + unsent <= self.buffer // 2
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the thread once it has sent what it was given."""
+        self.queue.put(None)
+        if wait:
+            self.thread.join()
+
+    def _send_all(self) -> None:
+        """The thread: :func:`~skrnn._shards._send_all`, counting what it sent."""
+        _send_all(self.connection, self.queue, _Sending(self))
+
+
+class _Sending:
+    """What :class:`_Outbox`'s thread holds while it sends a message."""
+
+    def __init__(self, outbox: _Outbox) -> None:
+        self.outbox = outbox
+
+    def __enter__(self) -> None:
+        self.outbox.sending.acquire()
+
+    def __exit__(self, *exc_info) -> None:
+        with self.outbox.counting:
+            self.outbox.pending -= 1
+        self.outbox.sending.release()
+
+
 # ------------------------------------------------------------ the worker
 
 
@@ -257,9 +342,7 @@ def _serve(connection, memory_name: str) -> None:
     """
     memory = _open(memory_name)
     marks = _marks(memory)
-    outbox: queue.SimpleQueue = queue.SimpleQueue()
-    sender = threading.Thread(target=_send_all, args=(connection, outbox))
-    sender.start()
+    outbox = _Outbox(connection)
     kept: tuple[Hashable, Predictor] | None = None
     try:
         outbox.put(("ready", os.getpid()))
@@ -281,8 +364,7 @@ def _serve(connection, memory_name: str) -> None:
     except (EOFError, OSError):
         pass  # the calling process closed the pipe
     finally:
-        outbox.put(None)
-        sender.join()
+        outbox.close()
         del marks
         _close(memory)
         connection.close()
@@ -320,10 +402,10 @@ def _take_part(connection, outbox, marks, predictor, call, texts) -> tuple | Non
         own = None
         if _take(marks, WORKER, 1, call):
             own = _read_half(predictor, texts)
-            outbox.put(("ids", call, _pack(own[0]), own[1], _caught(records)))
+            outbox.send(("ids", call, _pack(own[0]), own[1], _caught(records)))
             records.clear()
         else:
-            outbox.put(("skipped", call))
+            outbox.send(("skipped", call))
         message = connection.recv()
         if message[:2] != ("ids", call):
             return message
@@ -339,7 +421,7 @@ def _take_part(connection, outbox, marks, predictor, call, texts) -> tuple | Non
             ):
                 continue
             logits = network.logits(piece)
-            outbox.put(("logits", call, piece, logits, _caught(records)))
+            outbox.send(("logits", call, piece, logits, _caught(records)))
             records.clear()
     return None
 
@@ -356,13 +438,7 @@ class _Worker:
         self.marks[...] = 0
         self.connection, self.other_end = multiprocessing.Pipe()
         _limit_reads(self.connection, WORKER_TIMEOUT)
-        # A thread sends the messages: the worker may be busy (with a call
-        # given up) and not read them for a while.
-        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
-        self.sender = threading.Thread(
-            target=_send_all, args=(self.connection, self.outbox), daemon=True
-        )
-        self.sender.start()
+        self.outbox = _Outbox(self.connection, daemon=True)
         self.calls = itertools.count(1)
         self.lock = threading.Lock()  # one call at a time
         self.ready = False
@@ -403,8 +479,11 @@ class _Worker:
         self.outbox.put(data)
 
     def send(self, message: tuple) -> None:
-        """Send ``message`` (through the sender thread)."""
-        self.outbox.put(message)
+        """Send ``message`` (:meth:`_Outbox.send`); drop the worker if that fails."""
+        try:
+            self.outbox.send(message)
+        except (OSError, ValueError):
+            self.drop()
 
     def read_waiting(self) -> None:
         """Read the messages that have come, without waiting (see :meth:`_note`)."""
@@ -454,7 +533,7 @@ class _Worker:
     def drop(self) -> None:
         """Stop using the worker: its pipe is shut, its marks freed."""
         self.broken = True
-        self.outbox.put(None)
+        self.outbox.close(wait=False)
         _shut(self.connection)
         with contextlib.suppress(Exception):
             self.connection.close()

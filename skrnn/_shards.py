@@ -35,6 +35,7 @@ BLAS thread in each), and the shards are the same whatever ``n_jobs``: so is
 the model.
 """
 
+import array
 import collections
 import contextlib
 import ctypes
@@ -682,6 +683,23 @@ def _direct_bytes(connection) -> int:
         with contextlib.suppress(OSError, ValueError), _socket(connection) as end:
             return end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 4
     return 0
+
+
+def _unsent_bytes(connection) -> int | None:
+    """Bytes sent through the pipe ``connection`` that the other end has not read.
+
+    Where the system tells (Linux's ``SIOCOUTQ`` of a socket); None elsewhere.
+    """
+    try:
+        import fcntl
+        import termios
+    except ImportError:  # not POSIX
+        return None
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        count = array.array("i", [0])
+        fcntl.ioctl(connection.fileno(), termios.TIOCOUTQ, count, True)
+        return count[0]
+    return None
 
 
 def _limit_reads(connection, seconds: float) -> None:
