@@ -18,7 +18,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from skrnn import SEED_PARAMS, RNNTextClassifier, SequenceVectorizer
+from skrnn import (
+    SEED_PARAMS,
+    RNNTextClassifier,
+    SequenceVectorizer,
+    _prediction_workers,
+)
 from skrnn.datasets import load_movie_reviews, load_toy_sentiment
 
 QUICK_TRAIN_SIZE = 2400
@@ -301,3 +306,23 @@ def bench_toy():
         seconds, _ = timed_fit(clf, X, y)
         rows.append((max_iter, clf.n_iter_, seconds, clf.score(X_test, y_test)))
     return rows
+
+
+def worker_ready(clf, X, seconds: float = 60.0) -> None:
+    """Call ``predict_proba`` until the worker process holds the model.
+
+    With ``n_jobs=2``, ``predict_proba`` runs on threads until the worker
+    process that keeps the model has started and been sent it (in the
+    background, after the first call of enough documents,
+    ``skrnn/_prediction_workers.py``): timings of calls after this one are
+    those of the steady state.
+    """
+    key = clf._predictor(clf._model()).key
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        clf.set_params(n_jobs=2).predict_proba(X)
+        worker = _prediction_workers._WORKER[0] if _prediction_workers._WORKER else None
+        if worker is not None and worker.ready and worker.held == key:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("the worker did not get the model in time")

@@ -39,7 +39,6 @@ measurement: other processes on the two cores change every figure.
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ from skrnn import _prediction, _prediction_workers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _env import environment_lines, load_average, markdown_table
-from _skrnn_side import bench_configs, mr_split
+from _skrnn_side import bench_configs, mr_split, worker_ready
 from _torch_twin import import_torch
 from prediction import cpu_hog
 from prediction_processes import alternate, fitted, torch_runners
@@ -82,19 +81,6 @@ def with_way(clf, way: str | None, n_jobs: int):
             _prediction.PREDICT_WAYS = judge
 
     return call
-
-
-def worker_ready(clf, X, seconds: float = 60.0) -> None:
-    """Call until the worker holds the model's predictor (started, sent it)."""
-    key = clf._predictor(clf._model()).key
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        clf.set_params(n_jobs=2).predict_proba(X)
-        worker = _prediction_workers._WORKER[0] if _prediction_workers._WORKER else None
-        if worker is not None and worker.ready and worker.held == key:
-            return
-        time.sleep(0.05)
-    raise RuntimeError("the worker did not get the model in time")
 
 
 def worker_seconds() -> float:
