@@ -46,6 +46,7 @@ import functools
 import itertools
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 import time
@@ -334,10 +335,12 @@ class _Sending:
 def _serve(connection, memory_name: str) -> None:
     """The worker: keeps the predictor it is sent, takes its part of calls.
 
-    Messages: ``("keep", key, predictor)``, answered ``("kept", key)``;
-    ``("call", call, key, texts)``, the second half of a call's texts (see
-    :func:`_serve_call`), answered ``("unknown", call)`` when the worker does
-    not hold ``key``.  Ends when the pipe closes or after
+    Messages: ``("keep", key, data)``, the predictor pickled, answered
+    ``("kept", key)``, or ``("refused", key)`` if it cannot be unpickled
+    here (the worker then keeps the one it held); ``("call", call, key,
+    texts)``, the second half of a call's texts (see :func:`_serve_call`),
+    answered ``("unknown", call)`` when the worker does not hold ``key``.
+    Ends when the pipe closes or after
     :data:`~skrnn._shards.WORKER_IDLE_TIMEOUT` seconds without a message.
     """
     memory = _open(memory_name)
@@ -356,10 +359,11 @@ def _serve(connection, memory_name: str) -> None:
                         return
                     message = connection.recv()
                 if message[0] == "keep":
-                    kept = (message[1], message[2])
-                    outbox.put(("kept", message[1]))
+                    kept = _unpickled(outbox, kept, message[1], message[2])
                 elif message[0] == "call":
-                    pending = _serve_call(connection, outbox, marks, kept, message)
+                    kept, pending = _serve_call(
+                        connection, outbox, marks, kept, message
+                    )
                 # ("ids" of a call given up: nothing to do)
     except (EOFError, OSError):
         pass  # the calling process closed the pipe
@@ -370,8 +374,29 @@ def _serve(connection, memory_name: str) -> None:
         connection.close()
 
 
-def _serve_call(connection, outbox, marks, kept, message) -> tuple | None:
-    """The worker's part of a call; a message of another that came meanwhile.
+def _unpickled(
+    outbox: _Outbox, kept: tuple | None, key: Hashable, data: bytes
+) -> tuple | None:
+    """The key and predictor that the worker holds once sent ``data``.
+
+    A predictor whose text functions cannot be unpickled here (a class or
+    module that this process does not have, a ``__setstate__`` that fails)
+    is refused, and the one held is kept: the calling process does not send
+    it again, nor start another worker for it.
+    """
+    try:
+        predictor = pickle.loads(data)
+    except Exception:
+        outbox.put(("refused", key))
+        return kept
+    outbox.put(("kept", key))
+    return key, predictor
+
+
+def _serve_call(
+    connection, outbox, marks, kept, message
+) -> tuple[tuple | None, tuple | None]:
+    """The worker's part of a call: the model it holds then, a message that came.
 
     The worker takes the second half of the texts unless the calling process
     has (``marks``), and sends ``("ids", call, ids, companion, warned)``
@@ -383,13 +408,23 @@ def _serve_call(connection, outbox, marks, kept, message) -> tuple | None:
     for each, and
     ``("stop", call)`` after them.  It stops early for a message that comes
     meanwhile (a new call: this one was given up), and returns it.
+
+    A part that fails here (text functions that work only in the calling
+    process) is left to the calling process, and so are the calls of that
+    model: the worker forgets it, and says ``("refused", key)`` before
+    ``("stop", call)``.  A failure of the pipe ends the worker.
     """
     _, call, key, texts = message
     if kept is None or kept[0] != key:
         outbox.put(("unknown", call))
-        return None
+        return kept, None
     try:
-        return _take_part(connection, outbox, marks, kept[1], call, texts)
+        return kept, _take_part(connection, outbox, marks, kept[1], call, texts)
+    except (EOFError, OSError):
+        raise
+    except Exception:
+        outbox.put(("refused", key))
+        return None, None
     finally:
         outbox.put(("stop", call))
 
@@ -448,6 +483,8 @@ class _Worker:
         #: the key of the predictor the worker holds, of the one last sent
         self.held: Hashable | None = None
         self.sent: Hashable | None = None
+        #: the keys of the predictors that the worker cannot use
+        self.refused: set[Hashable] = set()
         #: network pieces that the worker computed (tests, benchmarks)
         self.pieces = 0
         # loky's pool starts the process: in the background, as the
@@ -465,18 +502,23 @@ class _Worker:
             self.drop()
 
     def keep(self, predictor: Predictor) -> None:
-        """Send the worker ``predictor`` (once per key), from a thread of its own."""
-        if self.sent == predictor.key:
+        """Send the worker ``predictor`` (once per key), from a thread of its own.
+
+        Never one that it refused.
+        """
+        if self.sent == predictor.key or predictor.key in self.refused:
             return
         self.sent = predictor.key
         threading.Thread(target=self._send_keep, args=(predictor,), daemon=True).start()
 
     def _send_keep(self, predictor: Predictor) -> None:
         try:
-            data = worker_pickle(("keep", predictor.key, predictor))
+            data = worker_pickle(predictor)
         except Exception:
             return  # a text function that no pickle carries: never sent
-        self.outbox.put(data)
+        # the predictor pickled apart: a worker that cannot unpickle it says so
+        message = ("keep", predictor.key, pickle.PickleBuffer(data))
+        self.outbox.put(ForkingPickler.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     def send(self, message: tuple) -> None:
         """Send ``message`` (:meth:`_Outbox.send`); drop the worker if that fails."""
@@ -526,6 +568,10 @@ class _Worker:
             self.held = message[1]
         elif kind == "unknown":
             self.held = self.sent = None
+        elif kind == "refused":
+            self.refused.add(message[1])
+            if self.held == message[1]:
+                self.held = None
         else:
             return False
         return True
@@ -695,9 +741,11 @@ def two_process_logits(
 
     with single_threaded_blas():
         first = _read_half(predictor, texts[:middle])
-        second, sent = None, None
+        second, sent, stopped = None, None, False
         if worker.marks is not None and not _take(worker.marks, CALLER, 1, call):
-            message = worker.receive(call, ("ids", "skipped"), deadline())
+            message = worker.receive(call, ("ids", "skipped", "stop"), deadline())
+            # (stopped: its half failed there)
+            stopped = message is not None and message[0] == "stop"
             if message is not None and message[0] == "ids":
                 second = (_unpack(message[2]), message[3])
                 warned += message[4]
@@ -735,7 +783,7 @@ def two_process_logits(
                 continue  # the worker's
             put(piece, network.logits(piece))
         # the worker's pieces, until it says it stopped
-        while not done.all():
+        while not stopped and not done.all():
             message = worker.receive(call, ("logits", "stop"), deadline())
             if message is None or message[0] == "stop":
                 break

@@ -256,12 +256,18 @@ def test_a_killed_worker_loses_no_call_nor_memory(processes):
 
 
 def _slow_in_workers():
-    """A tokenizer that is slow in another process than the tests'."""
+    """A tokenizer that is slow in another process than the tests'.
+
+    A little slow in this one too: the worker takes its half meanwhile (on a
+    busy machine, this process took it first).
+    """
     parent = os.getpid()
 
     def tokenize(doc):
         if os.getpid() != parent and doc == "slow here":
             time.sleep(3)
+        elif os.getpid() == parent:
+            time.sleep(0.001)
         return doc.split()
 
     return tokenize
@@ -402,3 +408,53 @@ def test_a_worker_that_cannot_start_keeps_prediction_here(processes, monkeypatch
         time.sleep(0.01)
     assert workers_module._UNSTARTABLE
     assert _worker() is None or _worker().broken
+
+
+class _RestoredOnlyHere:
+    """A tokenizer that cannot be unpickled in another process than the tests'."""
+
+    def __init__(self):
+        self.parent = os.getpid()
+
+    def __call__(self, doc):
+        return doc.split()
+
+    def __setstate__(self, state):
+        if os.getpid() != state["parent"]:
+            raise RuntimeError("cannot be restored in this process")
+        self.__dict__.update(state)
+
+
+def _failing_in_workers():
+    """A tokenizer that fails in another process than the tests'."""
+    parent = os.getpid()
+
+    def tokenize(doc):
+        if os.getpid() != parent:
+            raise RuntimeError("no tokenizer in this process")
+        time.sleep(0.001)  # the worker takes its half meanwhile
+        return doc.split()
+
+    return tokenize
+
+
+@pytest.mark.parametrize(
+    "tokenizer", [_RestoredOnlyHere, _failing_in_workers], ids=["unpickled", "run"]
+)
+def test_a_model_the_worker_cannot_use_is_refused_not_restarted(processes, tokenizer):
+    # the worker ended at each such model, and a new one was started (and
+    # sent the model again) at every call, for ever
+    model, docs = _fitted_on_text(tokenizer=tokenizer(), token_pattern=None)
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    key = model._predictor(model._model()).key
+    deadline = time.monotonic() + 60.0
+    while _worker() is None or key not in _worker().refused:
+        assert time.monotonic() < deadline, "the worker never refused the model"
+        assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+        time.sleep(0.02)
+    worker = _worker()
+    for _ in range(10):
+        assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+    assert _worker() is worker
+    assert not worker.broken
+    assert worker.held is None
