@@ -575,7 +575,16 @@ def _warn_here(warned: Sequence[tuple]) -> None:
         registry = _WARNING_REGISTRY
         if module in sys.modules:
             registry = vars(sys.modules[module]).setdefault("__warningregistry__", {})
+        # what Python makes of a place of no module (a function sent by
+        # value): a module of None was never shown
+        module = module or _module_of(filename)
         warnings.warn_explicit(text, category, filename, lineno, module, registry)
+
+
+def _module_of(filename: str | None) -> str:
+    """The module name that :mod:`warnings` gives a place of no known module."""
+    module = filename or "<unknown>"
+    return module[:-3] if module[-3:].lower() == ".py" else module
 
 
 #: The record of the warnings of workers that :func:`_warn_here` issued for

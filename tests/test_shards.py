@@ -1203,3 +1203,16 @@ def test_a_workers_last_result_of_a_step_does_not_wait_for_its_thread(monkeypatc
         assert workers._workers == [worker]
     _assert_same_results(results, expected)
     assert waited < 2.0
+
+
+@pytest.mark.parametrize("filename", ["<dynamic-code>", "/elsewhere/tokenizers.py"])
+def test_a_workers_warning_of_no_module_here_is_issued(filename):
+    # a function sent by value (a closure, a lambda, __main__'s) has no
+    # module here: its warnings, given warn_explicit a module of None, were
+    # never shown
+    warned = [(RuntimeWarning, "overflow encountered", filename, 7, None)]
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        shards_module._warn_here(warned)
+    assert [str(record.message) for record in records] == ["overflow encountered"]
+    assert records[0].filename == filename
