@@ -338,7 +338,8 @@ def _serve(connection, memory_name: str) -> None:
     Messages: ``("keep", key, data)``, the predictor pickled, answered
     ``("kept", key)``, or ``("refused", key)`` if it cannot be unpickled
     here (the worker then keeps the one it held); ``("call", call, key,
-    texts)``, the second half of a call's texts (see :func:`_serve_call`),
+    texts, errstate)``, the second half of a call's texts and the calling
+    thread's :func:`numpy.geterr` (see :func:`_serve_call`),
     answered ``("unknown", call)`` when the worker does not hold ``key``.
     Ends when the pipe closes or after
     :data:`~skrnn._shards.WORKER_IDLE_TIMEOUT` seconds without a message.
@@ -412,16 +413,21 @@ def _serve_call(
     A part that fails here (text functions that work only in the calling
     process) is left to the calling process, and so are the calls of that
     model: the worker forgets it, and says ``("refused", key)`` before
-    ``("stop", call)``.  A failure of the pipe ends the worker.
+    ``("stop", call)``; but for a floating-point error, of this call only.
+    A failure of the pipe ends the worker.
     """
-    _, call, key, texts = message
+    _, call, key, texts, errstate = message
     if kept is None or kept[0] != key:
         outbox.put(("unknown", call))
         return kept, None
     try:
-        return kept, _take_part(connection, outbox, marks, kept[1], call, texts)
+        with np.errstate(**errstate):  # as in the calling thread
+            part = _take_part(connection, outbox, marks, kept[1], call, texts)
+        return kept, part
     except (EOFError, OSError):
         raise
+    except ArithmeticError:
+        return kept, None  # of this call's numbers (np.errstate's "raise")
     except Exception:
         outbox.put(("refused", key))
         return None, None
@@ -733,7 +739,7 @@ def two_process_logits(
     call = next(worker.calls)
     middle = len(texts) // 2
     warned: list[tuple] = []
-    worker.send(("call", call, predictor.key, texts[middle:]))
+    worker.send(("call", call, predictor.key, texts[middle:], np.geterr()))
 
     def deadline() -> float:
         now = time.perf_counter()

@@ -458,3 +458,37 @@ def test_a_model_the_worker_cannot_use_is_refused_not_restarted(processes, token
     assert _worker() is worker
     assert not worker.broken
     assert worker.held is None
+
+
+def _overflowing_in_workers():
+    """A tokenizer that overflows in another process than the tests'."""
+    parent = os.getpid()
+
+    def tokenize(doc):
+        if os.getpid() != parent:
+            np.float64(1e308) * 10.0
+        else:
+            time.sleep(0.001)  # the worker takes its half meanwhile
+        return doc.split()
+
+    return tokenize
+
+
+def test_the_worker_handles_floating_point_errors_as_the_calling_thread(processes):
+    model, docs = _fitted_on_text(
+        tokenizer=_overflowing_in_workers(), token_pattern=None
+    )
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    with warnings.catch_warnings(record=True) as records, np.errstate(over="ignore"):
+        warnings.simplefilter("always")
+        for _ in range(5):
+            assert_array_equal(_two_process_output(model, docs), one)
+    assert not [record for record in records if "overflow" in str(record.message)]
+    # the worker's part raises there, and this process computes it; the
+    # worker keeps the model
+    with np.errstate(over="raise"):
+        for _ in range(5):
+            assert_array_equal(model.set_params(n_jobs=2).predict_proba(docs), one)
+    key = model._predictor(model._model()).key
+    assert key not in _worker().refused
+    assert_array_equal(_two_process_output(model, docs), one)
