@@ -63,7 +63,8 @@ its forward in ``eval()`` mode under ``no_grad()``, in length-sorted batches
 of 256.  Both include tokenizing; the detail table gives the tokenizer's rate
 alone.  skrnn's ``n_jobs=2`` is timed once the worker process that keeps its
 model holds it (``_skrnn_side.worker_ready``): the calls before run on
-threads while it starts, in the background.  Ratios are skrnn / torch: above 1, skrnn is faster.
+threads while it starts, in the background.  Ratios are skrnn / torch:
+above 1, skrnn is faster.
 
 Without torch installed, skrnn's figures are reported alone.  On a shared
 machine, compare the ratios and read the load averages printed with them:
