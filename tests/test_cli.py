@@ -494,13 +494,10 @@ def test_predict_reads_gzip_on_stdin(capsys, model, monkeypatch):
     assert len(out.splitlines()) == 3
 
 
-def test_predict_quotes_labels_that_would_break_rows(
-    capsys, persistence, monkeypatch, tmp_path
-):
-    # Regression: a label holding a tab or a newline split its row.
+def _saved_with_labels(persistence, tmp_path, labels):
+    """A small classifier of ``DOCUMENTS`` fitted on ``labels``, and its saved file."""
     from skrnn import RNNTextClassifier
 
-    labels = ["neg\tative" if label == "neg" else 'pos\n"itive"' for _, label in ROWS]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # not converged
         clf = RNNTextClassifier(hidden_size=4, embedding_dim=4, max_iter=2).fit(
@@ -508,6 +505,16 @@ def test_predict_quotes_labels_that_would_break_rows(
         )
     path = tmp_path / "odd.skrnn"
     persistence.save(clf, path)
+    return clf, path
+
+
+def test_predict_quotes_labels_that_would_break_rows(
+    capsys, persistence, monkeypatch, tmp_path
+):
+    # Regression: a label holding a tab or a newline split its row.
+
+    labels = ["neg\tative" if label == "neg" else 'pos\n"itive"' for _, label in ROWS]
+    clf, path = _saved_with_labels(persistence, tmp_path, labels)
     for options in ([], ["--proba"]):
         stdin = io.TextIOWrapper(io.BytesIO(b"good movie\nbad\n"), encoding="utf-8")
         monkeypatch.setattr(sys, "stdin", stdin)
@@ -546,17 +553,10 @@ def test_evaluate_shows_labels_that_would_break_its_tables_as_literals(
 ):
     # Regression (a prober's finding): a label holding a tab or a newline
     # split the rows of the classification report and of the confusion matrix.
-    from skrnn import RNNTextClassifier
 
     odd = {"neg": "neg\tative", "pos": "pos\nitive"}
     labels = [odd[label] for _, label in ROWS]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # not converged
-        clf = RNNTextClassifier(hidden_size=4, embedding_dim=4, max_iter=2).fit(
-            DOCUMENTS, labels
-        )
-    path = tmp_path / "odd.skrnn"
-    persistence.save(clf, path)
+    _, path = _saved_with_labels(persistence, tmp_path, labels)
     data = tmp_path / "odd.csv"
     rows = [*zip(DOCUMENTS, labels, strict=True), ("ok", "new\tlabel")]
     with open(data, "w", newline="") as f:
