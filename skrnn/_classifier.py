@@ -345,7 +345,9 @@ see SequenceVectorizer
         of its schedule.  "auto" gives the cosine schedule as many epochs as
         make at least 1000 steps of ``batch_size`` documents, at least 8 and
         at most 200 (at the default ``batch_size``: 200 for up to 160
-        training documents, 32 for 1000, 8 from about 4000), but no more than
+        training documents, 32 for 1000, 8 from about 4000), and as read at
+        least 600,000 tokens in all (short documents train more epochs: TREC's
+        5,452 questions 11), but no more than
         read 5 million tokens in all (each network of an ensemble), and at
         least one epoch: long documents (or very many) train fewer epochs,
         ``5_000_000 // n_tokens`` for ``n_tokens`` tokens an epoch (counted

@@ -1303,8 +1303,9 @@ NO_LOSS_STOP = {"n_iter_no_change": 1000, "solver": "sgd"}
     ],
 )
 def test_max_iter_auto_gives_the_cosine_at_least_1000_steps(
-    n_docs, batch_size, early_stopping, epochs
+    monkeypatch, n_docs, batch_size, early_stopping, epochs
 ):
+    monkeypatch.setattr(base_module, "AUTO_MIN_TOKENS", 0)  # the steps' rule alone
     X = [f"w{i % 7} w{i % 5} x" for i in range(n_docs)]
     y = [i % 2 for i in range(n_docs)]
     clf = RNNTextClassifier(
@@ -1339,6 +1340,7 @@ def test_max_iter_auto_reads_at_most_auto_max_tokens(
     monkeypatch, max_tokens, params, epochs
 ):
     monkeypatch.setattr(base_module, "AUTO_MAX_TOKENS", max_tokens)
+    monkeypatch.setattr(base_module, "AUTO_MIN_TOKENS", 0)
     n_docs = 30 if params.get("early_stopping") else 24
     X = [f"w{i % 7} w{i % 5} x" for i in range(n_docs)]
     y = [i % 2 for i in range(n_docs)]
@@ -1357,6 +1359,40 @@ def test_max_iter_auto_token_budget_leaves_the_sentence_corpora_alone():
         vectorizer = RNNTextClassifier()._make_vectorizer()
         n_tokens = sum(map(len, vectorizer.fit_transform(X)))
         assert 2 * 8 * n_tokens <= base_module.AUTO_MAX_TOKENS, load.__name__
+
+
+@pytest.mark.parametrize(
+    ("min_tokens", "params", "epochs"),
+    [
+        (0, {}, 42),  # the steps' rule: 1000 steps of 24 documents
+        (3600, {}, 50),  # 72 tokens an epoch: 50 epochs read 3600
+        (3601, {}, 51),  # ... and one more past it
+        (10**6, {}, 200),  # at most 200
+        (3600, {"max_length": 2}, 75),  # the tokens read: 48 an epoch
+        (3600, {"max_iter": 30}, 30),  # an integer max_iter is kept
+    ],
+)
+def test_max_iter_auto_reads_at_least_auto_min_tokens(
+    monkeypatch, min_tokens, params, epochs
+):
+    monkeypatch.setattr(base_module, "AUTO_MIN_TOKENS", min_tokens)
+    X = [f"w{i % 7} w{i % 5} x" for i in range(24)]
+    y = [i % 2 for i in range(24)]
+    clf = RNNTextClassifier(
+        **{**FAST, **NO_LOSS_STOP, "max_iter": "auto", **params}, batch_size=1
+    ).fit(X, y)
+    assert _optimizer(clf).schedule_epoch == epochs
+
+
+def test_max_iter_auto_gives_short_documents_more_epochs():
+    # TREC's questions (about 11 tokens) train 11 epochs; sentences of 19
+    # tokens or more (MR, SST-2, SST-5) the 8 of the steps' rule.
+    expected = {load_trec: 11, load_movie_reviews: 8, load_sst2: 8, load_sst5: 8}
+    for load, epochs in expected.items():
+        X, _ = load(return_X_y=True)
+        clf = RNNTextClassifier()
+        n_tokens = sum(map(len, clf._make_vectorizer().fit_transform(X)))
+        assert clf._n_epochs(len(X), n_tokens) == epochs, load.__name__
 
 
 def test_max_iter_auto_runs_other_schedules_200_epochs():

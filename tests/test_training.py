@@ -31,6 +31,7 @@ from sklearn.neural_network._stochastic_optimizers import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+import skrnn._base as base_module
 import skrnn._training as training_module
 from skrnn import SEED_PARAMS, RNNTextClassifier
 from skrnn._batching import length_sorted, pad_batch
@@ -631,9 +632,13 @@ class _Subtasks(_StopAfter):
 
 
 @pytest.mark.parametrize("n_estimators", [1, 2])
-def test_callbacks_are_told_the_epochs_of_max_iter_auto(callback_module, n_estimators):
+def test_callbacks_are_told_the_epochs_of_max_iter_auto(
+    monkeypatch, callback_module, n_estimators
+):
     # max_iter="auto" is resolved before the fit's task begins: 50 documents
-    # one at a time make 50 steps an epoch, 20 epochs for 1,000 steps
+    # one at a time make 50 steps an epoch, 20 epochs for 1,000 steps (the
+    # steps' rule alone)
+    monkeypatch.setattr(base_module, "AUTO_MIN_TOKENS", 0)
     spy = _Subtasks()
     clf = RNNTextClassifier(
         **{**FAST, "max_iter": "auto", "n_iter_no_change": 1000},
