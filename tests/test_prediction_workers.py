@@ -116,6 +116,18 @@ def test_ids_and_companion_are_the_same_bits_whatever_the_cut():
         assert_array_equal(np.concatenate(cut_companion), companion)
 
 
+@pytest.mark.parametrize("lengths", [[], [0], [3, 0, 1], [0, 0], [5, 2, 7, 1]])
+def test_packed_ids_unpack_to_the_same_sequences(lengths):
+    # what the two processes send each other of a call's token ids
+    rng = np.random.default_rng(0)
+    sequences = [rng.integers(0, 100, n).astype(np.intp) for n in lengths]
+    unpacked = workers_module._unpack(workers_module._pack(sequences))
+    assert len(unpacked) == len(sequences)
+    for got, want in zip(unpacked, sequences, strict=True):
+        assert got.dtype == want.dtype
+        assert_array_equal(got, want)
+
+
 def _refit(model, docs):
     model.set_params(random_state=1)
     return _fitted_again(model.fit, docs)
