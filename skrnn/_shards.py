@@ -647,7 +647,10 @@ def _send_all(
     pickled) ends the sending, and the pipe is shut: the other process
     finds it closed at once and stops using this one, rather than waiting
     for messages that will never come.  A failure other than of the pipe is
-    raised again, for the thread's hook to show.
+    raised again, for the thread's hook to show; but not once this process
+    has closed the pipe (a worker dropped, the interpreter exiting) in the
+    middle of a message, whose next write then fails with a TypeError
+    (``multiprocessing`` writes to a handle of None): that is the pipe's end.
     """
     try:
         while (message := outbox.get()) is not None:
@@ -660,7 +663,8 @@ def _send_all(
         _shut(connection)
     except BaseException:
         _shut(connection)
-        raise
+        if not connection.closed:
+            raise
 
 
 def _shut(connection) -> None:

@@ -337,6 +337,35 @@ def test_the_warnings_of_the_worker_are_issued_here(processes):
 
 
 @pytest.mark.slow
+def test_the_interpreter_exits_quietly_while_the_model_is_sent_to_the_worker():
+    # A prober's finding: a script that predicted once with n_jobs=2 and
+    # exited at once printed "Exception in thread ... (_send_all)" and a
+    # TypeError (most runs): the worker, still starting, was dropped while
+    # the sender thread wrote the model to its pipe.
+    script = textwrap.dedent(
+        """
+        from skrnn import RNNTextClassifier
+        from skrnn.datasets import load_movie_reviews
+
+        X, y = load_movie_reviews(return_X_y=True)
+        X, y = list(X[:250]) + list(X[-250:]), list(y[:250]) + list(y[-250:])
+        # a model larger than the pipe holds: its sending takes a while
+        model = RNNTextClassifier(max_iter=1, hidden_size=16, n_jobs=2).fit(X, y)
+        model.predict_proba(X)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Exception in thread" not in done.stderr
+
+
+@pytest.mark.slow
 @linux_only
 def test_the_interpreter_exits_with_a_worker_running(tmp_path):
     script = textwrap.dedent(

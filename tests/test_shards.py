@@ -4,6 +4,7 @@ import concurrent.futures
 import errno
 import multiprocessing
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -1053,6 +1054,29 @@ def test_a_worker_that_cannot_send_a_result_is_dropped_at_once(monkeypatch):
     assert len(computed_here) == 2
     assert waited < 2.5
     _assert_same_results(results, expected)
+
+
+def test_a_pipe_closed_here_in_the_middle_of_a_message_ends_the_sending_quietly():
+    # A prober's finding: a script that predicted once with n_jobs=2 and
+    # exited printed "Exception in thread ... (_send_all)" and a TypeError:
+    # at exit the worker, not started yet, was dropped (its pipe shut and
+    # closed) while the sender thread wrote the model to it, and the next
+    # write of the message was to a handle of None.
+    here, there = multiprocessing.Pipe()
+    send = here._send
+
+    def closed_after_a_first_part(buf):
+        send(buf[:1])
+        here.close()  # as _Worker.drop does, on another thread
+        send(buf[1:])
+
+    here._send = closed_after_a_first_part
+    outbox = queue.SimpleQueue()
+    outbox.put(b"a message")
+    outbox.put(None)
+    shards_module._send_all(here, outbox)
+    assert here.closed
+    there.close()
 
 
 @pytest.mark.parametrize("then", ["stalls", "dies", "garbles"])
