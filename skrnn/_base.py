@@ -562,9 +562,21 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         if not continued and previous is not None:
             # (before ngram_weight="auto" fits anything)
             self._check_head_is_kept(previous)
+        # A vocabulary given as an iterator (a generator) can be read once:
+        # it is read here, for ngram_weight="auto"'s probe and the fit alike.
+        words = (
+            list(self.vocabulary)
+            if not continued and isinstance(self.vocabulary, Iterator)
+            else None
+        )
         try:
             blend_weight = self._blend_weight(
-                documents, y, metadata, sample_weight, previous if continued else None
+                documents,
+                y,
+                metadata,
+                sample_weight,
+                previous if continued else None,
+                words=words,
             )
         except KeyboardInterrupt:
             warn(
@@ -575,7 +587,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             return self
         if not continued:
             start, whole = self._new_training(
-                documents, y, classes, dtype, sample_weight
+                documents, y, classes, dtype, sample_weight, words=words
             )
         else:
             start, whole = self._continued_training(previous, documents, incremental)
@@ -736,14 +748,17 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         self._fitted = fitted
         return self
 
-    def _blend_weight(self, documents, y, metadata, sample_weight, previous):
+    def _blend_weight(
+        self, documents, y, metadata, sample_weight, previous, *, words=None
+    ):
         """The companion's weight in the blend that this fit stores, or None.
 
         ``documents`` and ``y`` are the checked training data, ``metadata``
         holds the caller's ``sample_weight`` (None without), ``sample_weight``
-        the weights of the loss, and ``previous`` the model a warm start or
-        ``partial_fit`` continues (None for a new fit).  None here: only the
-        classifier has a companion (``ngram_range``).
+        the weights of the loss, ``previous`` the model a warm start or
+        ``partial_fit`` continues (None for a new fit), and ``words`` the
+        words of a ``vocabulary`` iterator, read already (else None).  None
+        here: only the classifier has a companion (``ngram_range``).
         """
         return None
 
@@ -916,8 +931,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         )
         return fitted, stopped
 
-    def _new_training(self, documents, y, classes, dtype, sample_weight):
+    def _new_training(self, documents, y, classes, dtype, sample_weight, *, words=None):
         """The untrained model of a first fit, and the documents' whole token ids.
+
+        ``words`` are those of a ``vocabulary`` iterator, read already by
+        ``_fit`` (else None): the vectorizer learns them, and keeps the
+        iterator as its parameter, as the estimator does.
 
         Member 0 of an ensemble draws from the generator that a single
         network has always had, so that ``n_estimators=1`` trains the same
@@ -931,9 +950,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             # (y holds the float targets of a head of the "values" kind)
             scaling = TargetScaling.fit(np.reshape(y, (len(y), -1)), sample_weight)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        vectorizer = self._make_vectorizer()
+        vectorizer = self._make_vectorizer(words)
         # (its parameters are the estimator's own, validated by fit)
         sequences = vectorizer._fit_transform_whole(documents)
+        if words is not None:
+            # the caller's iterator, as without a probe: warm_start and
+            # skrnn.save compare it with the estimator's by identity
+            vectorizer.vocabulary = self.vocabulary
         _check_tokens(vectorizer, sequences)
         vectors = self._pretrained_vectors(vectorizer.vocabulary_)
         members = []
@@ -1117,8 +1140,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
         return weights, config, n_found / max(1, len(vectorizer.vocabulary_))
 
-    def _make_vectorizer(self):
+    def _make_vectorizer(self, words=None):
         """An unfitted vectorizer with the estimator's text parameters.
+
+        ``words``, if given, are the words of a ``vocabulary`` iterator,
+        read already: the vectorizer's ``vocabulary``.
 
         A list of ``stop_words`` and a ``vocabulary`` container are copies: the
         fitted vectorizer reads its stop words at every ``transform``, so a
@@ -1130,6 +1156,8 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         :func:`_same_param` compares with the caller's element by element.
         """
         params = {name: getattr(self, name) for name in _TEXT_PARAMS}
+        if words is not None:
+            params["vocabulary"] = words
         for name in ("stop_words", "vocabulary"):
             value = params[name]
             if isinstance(value, Mapping):

@@ -822,14 +822,18 @@ see SequenceVectorizer
             X, y, sample_weight=sample_weight, incremental=True, classes=classes
         )
 
-    def _blend_weight(self, documents, y, metadata, sample_weight, previous):
+    def _blend_weight(
+        self, documents, y, metadata, sample_weight, previous, *, words=None
+    ):
         """The companion's weight that this fit stores, or None without one.
 
         A number given as ``ngram_weight``, or for ``"auto"`` the weight that
         a warm start's model chose, or else that
         :func:`~skrnn._prediction.held_out_blend_weight` chooses when
         :func:`_held_out_part` holds documents out (a small training set),
-        or :data:`AUTO_NGRAM_WEIGHT`.
+        or :data:`AUTO_NGRAM_WEIGHT`.  ``words`` are those of a
+        ``vocabulary`` iterator, read already (else None): the probe's
+        vocabulary, which the fit on all the documents reads too.
         """
         if self.ngram_range is None:
             return None
@@ -861,6 +865,7 @@ see SequenceVectorizer
                 "ngram_weight": AUTO_NGRAM_WEIGHT,
                 "warm_start": False,
                 "verbose": 0,
+                **({} if words is None else {"vocabulary": words}),
             }
         )
         with warnings.catch_warnings():

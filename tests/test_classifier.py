@@ -2936,6 +2936,26 @@ def test_auto_weight_probe_shares_the_parameters_but_the_random_state(
     assert seen == [(True, True), (True, False)]
 
 
+def test_a_vocabulary_iterator_is_read_once_for_the_probe_and_the_fit(
+    small_held_out,
+):
+    # A prober's finding: the probe of ngram_weight="auto" read a generator
+    # given as vocabulary, and the fit on all the documents then failed
+    # with "empty vocabulary passed to fit (... pass a list to fit more than
+    # once)", on the first fit.
+    words = ["red", "green", "blue", "sky"]
+    expected = _with_companion(X_AUTO, Y_AUTO, vocabulary=words)
+    vocabulary = (word for word in words)
+    clf = _with_companion(X_AUTO, Y_AUTO, vocabulary=vocabulary)
+    assert clf.vocabulary is vocabulary
+    assert clf.vectorizer_.vocabulary_ == expected.vectorizer_.vocabulary_
+    assert clf.ngram_weight_ == expected.ngram_weight_
+    assert_array_equal(clf.predict_proba(X_AUTO), expected.predict_proba(X_AUTO))
+    # a warm start continues it, as without the probe
+    clf.set_params(warm_start=True, max_iter=1).fit(X_AUTO, Y_AUTO)
+    assert clf.n_iter_ == expected.n_iter_ + 1
+
+
 def test_auto_weight_with_no_weight_left_to_train_the_probe(small_held_out):
     # Every document of positive weight held out: nothing to choose by.
     y = np.array(Y_AUTO)
