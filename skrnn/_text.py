@@ -1162,9 +1162,21 @@ def _token_list(tokens: Iterable[str]) -> list[str]:
 
     A tokenizer may return an iterator (``jieba.cut`` returns a generator),
     which ``CountVectorizer`` reads once; the tokens are counted and measured
-    here, so they are read into a list.
+    here, so they are read into a list.  One that returns no iterable (a
+    function without ``return``: None) is a TypeError that says so.
     """
-    return tokens if isinstance(tokens, list) else list(tokens)
+    if isinstance(tokens, list):
+        return tokens
+    try:
+        return list(tokens)
+    except TypeError:
+        if isinstance(tokens, Iterable):
+            raise  # raised while the tokens were read
+        raise TypeError(
+            f"the tokenizer returned {_type_name(tokens)} ({tokens!r:.40}) for "
+            "a document, where it must return its tokens: a list of str (does "
+            "it end with return?)"
+        ) from None
 
 
 def _holds_only_tokens(

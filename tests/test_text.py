@@ -503,6 +503,24 @@ def test_a_tokenizer_that_gives_tokens_other_than_str_is_a_clear_error(tokenizer
         vectorizer.fit(CORPUS)
 
 
+def _tokenizer_without_return(text):
+    text.split()
+
+
+@pytest.mark.parametrize("tokenizer", [_tokenizer_without_return, len])
+def test_a_tokenizer_that_returns_no_tokens_is_a_clear_error(tokenizer):
+    # A prober's finding: "'NoneType' object is not iterable", from deep in
+    # fit (a tokenizer that forgot its return), or in transform.
+    vectorizer = SequenceVectorizer(tokenizer=tokenizer, token_pattern=None)
+    what = type(tokenizer(CORPUS[0])).__name__
+    with pytest.raises(TypeError, match=f"tokenizer returned {what} .*list of str"):
+        vectorizer.fit(CORPUS)
+    fitted = SequenceVectorizer(tokenizer=str.split, token_pattern=None).fit(CORPUS)
+    fitted.set_params(tokenizer=tokenizer)
+    with pytest.raises(TypeError, match=f"tokenizer returned {what} "):
+        fitted.transform(CORPUS)
+
+
 def test_char_analyzer_with_default_token_pattern_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
