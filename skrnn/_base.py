@@ -1313,6 +1313,12 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         )
 
     def _split_validation(self, data, seed):
+        """The training part of ``data`` and the part early stopping holds out.
+
+        With ``early_stopping="auto"``, ``(data, None)`` (nothing held out)
+        where either part would have only samples of weight 0; with
+        ``True``, a ValueError.
+        """
         indices = np.arange(len(data.y))
         try:
             train_idx, val_idx = train_test_split(
@@ -1337,6 +1343,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
 
         for name, idx in (("validation", val_idx), ("training", train_idx)):
             if not data.sample_weight[idx].any():
+                if self.early_stopping == "auto":
+                    # nothing to score or to train on: "auto" holds nothing
+                    # out for this network, as for too small a hold-out
+                    return data, None
                 raise ValueError(
                     f"early_stopping held out a {name} part whose samples all "
                     "have weight 0, so it cannot be scored or trained on; give "

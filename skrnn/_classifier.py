@@ -376,7 +376,9 @@ see SequenceVectorizer
         training loss decides; also off when the hold-out would have fewer
         documents than there are classes, and off under
         ``learning_rate="cosine"``, whose last epoch is nearly always its
-        best: there the hold-out would only take a tenth of the data.  The
+        best: there the hold-out would only take a tenth of the data; off
+        too for a network whose held-out part, or the part left to train on,
+        has only samples of weight 0 (``True`` is then an error).  The
         held-out accuracy is weighted by the sample and class weights, and a
         warm start holds out the same documents as the first fit.
     validation_fraction : float, default=0.1

@@ -142,7 +142,9 @@ see RNNTextClassifier
         Hold out ``validation_fraction`` of the training data (not
         stratified), stop when its R^2 stops improving, and keep the weights
         of the best epoch.  "auto" turns it on from 1000 training documents,
-        unless ``learning_rate="cosine"`` (the default).
+        unless ``learning_rate="cosine"`` (the default), and off for a
+        network whose held-out part, or the part left to train on, has only
+        samples of weight 0.
     validation_fraction, warm_start, n_estimators, n_jobs, random_state, verbose, \
 dtype : see RNNTextClassifier
         As for :class:`RNNTextClassifier`; ``verbose`` prints the training
@@ -518,6 +520,8 @@ dtype : see RNNTextClassifier
         weights.
         """
         train, validation = super()._split_validation(data, seed)
+        if validation is None:  # (early_stopping="auto" held nothing out)
+            return train, validation
         n_min = self._min_validation(validation.y)
         if len(validation.y) < n_min:
             raise ValueError(

@@ -1732,6 +1732,27 @@ def test_auto_early_stopping_needs_room_for_every_class(n_classes, uses_it):
     assert len(clf.classes_) == n_classes
 
 
+def test_auto_early_stopping_holds_nothing_out_where_a_part_has_no_weight():
+    # A prober's finding: early_stopping="auto" (the default), once on,
+    # failed the fit when one of the two parts had only samples of weight 0,
+    # and said to set early_stopping=False, which the user had not asked
+    # for.  With one document of nonzero weight, one part has none.
+    n = base_module.EARLY_STOPPING_AUTO_MIN_SAMPLES
+    X = [f"w{i % 7} x" for i in range(n)]
+    y = [i % 2 for i in range(n)]
+    sample_weight = np.zeros(n)
+    sample_weight[0] = 1.0
+    for seed in range(3):
+        params = {"max_iter": 1, "learning_rate": "constant", "random_state": seed}
+        clf = RNNTextClassifier(**{**FAST, **params})
+        clf.fit(X, y, sample_weight=sample_weight)
+        assert clf.validation_scores_ is None
+        assert clf.best_loss_ is not None
+        # and holds a tenth out where both parts have weight
+        clf.fit(X, y, sample_weight=np.ones(n))
+        assert clf.validation_scores_ is not None
+
+
 def test_warm_starts_hold_out_the_same_documents(monkeypatch):
     # Regression: every warm fit drew a new split, so the documents held out
     # by the first fit were trained on by the next and validation was leaky.

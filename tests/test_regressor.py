@@ -395,6 +395,26 @@ def test_auto_early_stopping_from_1000_documents():
     assert reg.validation_scores_ is None
 
 
+def test_auto_early_stopping_holds_nothing_out_where_a_part_has_no_weight():
+    # A prober's finding: with early_stopping="auto" (the default) turned on,
+    # sample weights of 0 but for a few documents failed the fit, telling the
+    # user to set early_stopping=False, which they had not asked for.  With
+    # one document of nonzero weight, one of the two parts has none.
+    sample_weight = np.zeros(len(X) * 125)
+    sample_weight[0] = 1.0
+    reg = RNNTextRegressor(**{**FAST, "max_iter": 1, "learning_rate": "constant"})
+    for seed in range(3):
+        reg.set_params(random_state=seed).fit(
+            X * 125, np.tile(Y, 125), sample_weight=sample_weight
+        )
+        assert reg.validation_scores_ is None
+        assert reg.best_loss_ is not None
+    with pytest.raises(ValueError, match="weight 0"):
+        reg.set_params(early_stopping=True).fit(
+            X * 125, np.tile(Y, 125), sample_weight=sample_weight
+        )
+
+
 def test_a_later_call_far_from_the_first_calls_targets_warns():
     # A prober's finding: a first partial_fit chunk of near-equal targets
     # fixed a scale of 0.0005, and later chunks of targets 30-80 trained,
