@@ -57,6 +57,7 @@ from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 from joblib import effective_n_jobs
+from joblib.externals.loky import process_executor
 from joblib.externals.loky.backend.reduction import dumps as worker_pickle
 
 from ._ngrams import ngram_logits
@@ -661,9 +662,31 @@ def _stop_at_exit() -> None:
     Loky shuts its pools when the interpreter exits (a hook of threading's,
     called before ``atexit``'s), waiting for their tasks: the worker's lasts
     until its pipe closes.  Threading's hooks are called last registered
-    first, and loky's was registered with its first pool.
+    first, and loky's was registered with its first pool; but loky registers
+    its hook again with every pool it starts later (its record of the
+    registration is the None that ``threading._register_atexit`` returns),
+    and a pool started after the worker (joblib's, for a
+    ``cross_val_score(n_jobs=2)``, or one that replaces a worker that died)
+    waited for the worker, up to :data:`~skrnn._shards.WORKER_IDLE_TIMEOUT`
+    seconds, before this hook ran.  So loky's hook registered from now on
+    stops the worker first (:func:`_stopping_first`).
     """
     threading._register_atexit(_stop_worker)
+    process_executor._python_exit = _stopping_first(process_executor._python_exit)
+
+
+def _stopping_first(python_exit: Callable[[], None]) -> Callable[[], None]:
+    """Loky's exit hook ``python_exit``, that stops the worker first."""
+    if getattr(python_exit, "stops_the_worker", False):
+        return python_exit
+
+    @functools.wraps(python_exit)
+    def stop_then_exit() -> None:
+        _stop_worker()
+        python_exit()
+
+    stop_then_exit.stops_the_worker = True
+    return stop_then_exit
 
 
 @contextlib.contextmanager

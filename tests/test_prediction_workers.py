@@ -336,6 +336,58 @@ def test_the_warnings_of_the_worker_are_issued_here(processes):
     pytest.fail("no warning of the worker's came")
 
 
+def test_loky_exit_hooks_registered_after_the_worker_stop_it_first(monkeypatch):
+    # A prober's finding: loky registers its exit hook again with every pool
+    # it starts, and one started after the worker (a cross_val_score with
+    # n_jobs=2) waited at exit for the worker's task, 300 s, before
+    # _stop_worker ran.
+    from joblib.externals.loky import process_executor
+
+    workers_module._stop_at_exit()
+    assert process_executor._python_exit.stops_the_worker
+    calls = []
+    monkeypatch.setattr(workers_module, "_stop_worker", lambda: calls.append("stop"))
+    hook = workers_module._stopping_first(lambda: calls.append("loky"))
+    hook()
+    assert calls == ["stop", "loky"]
+    assert workers_module._stopping_first(hook) is hook
+
+
+@pytest.mark.slow
+def test_the_interpreter_exits_at_once_after_a_later_pool_of_loky():
+    script = textwrap.dedent(
+        """
+        import time
+        from joblib import Parallel, delayed
+        from skrnn import RNNTextClassifier, _prediction_workers
+        from skrnn.datasets import load_toy_sentiment
+
+        X, y = load_toy_sentiment(return_X_y=True)
+        model = RNNTextClassifier(max_iter=1, hidden_size=8, n_jobs=2).fit(X, y)
+        docs = list(X) * 8
+        for _ in range(200):
+            model.predict_proba(docs)
+            worker = _prediction_workers._WORKER[0]
+            if worker.ready and worker.held is not None:
+                break
+            time.sleep(0.05)
+        assert worker.ready and worker.held is not None
+        # a new pool of loky's, as cross_val_score(n_jobs=2) starts
+        Parallel(n_jobs=2, backend="loky")(delayed(abs)(i) for i in range(4))
+        """
+    )
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start < 60
+
+
 @pytest.mark.slow
 def test_the_interpreter_exits_quietly_while_the_model_is_sent_to_the_worker():
     # A prober's finding: a script that predicted once with n_jobs=2 and
