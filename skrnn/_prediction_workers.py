@@ -610,17 +610,29 @@ _WORKER_LOCK = threading.Lock()
 _UNSTARTABLE: list[bool] = []
 
 
-#: The parent's workers, in a forked child: kept, for their shared memory
-#: not to be closed (an error) under the views of their marks.
-_PARENTS: list[_Worker] = []
-
-
 def _reset() -> None:
     global _WORKER_LOCK
-    _PARENTS.extend(_WORKER)
+    for worker in _WORKER:
+        _leave_to_parent(worker)
     _WORKER.clear()
     _UNSTARTABLE.clear()
     _WORKER_LOCK = threading.Lock()
+
+
+def _leave_to_parent(worker: _Worker) -> None:
+    """Forget the parent's ``worker`` in a forked child: unmap the child's copy.
+
+    The worker's pipe and shared memory are the parent's, which the child
+    must neither shut nor unlink (as :meth:`_Worker.drop` would): the
+    child only unmaps its copy of the memory, once the view of the marks is
+    gone (:func:`~skrnn._shards._close`).  Freed with the view of its marks
+    still held, the memory was closed under it: "Exception ignored in:
+    SharedMemory.__del__ ... BufferError" when the child exited.
+    """
+    worker.marks = None
+    memory, worker.memory = worker.memory, None
+    if memory is not None:
+        _close(memory)
 
 
 # A forked child has none of the parent's worker, nor its threads.

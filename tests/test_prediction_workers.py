@@ -11,6 +11,7 @@ import textwrap
 import threading
 import time
 import warnings
+from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 
 import numpy as np
@@ -461,6 +462,40 @@ def test_the_interpreter_exits_with_a_worker_running(tmp_path):
     assert time.monotonic() - start < 60
     if sys.platform.startswith("linux"):
         assert not _shared_memory_exists(done.stdout.strip())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_unmaps_the_parents_worker_memory_and_leaves_it():
+    # Regression: a child forked from a process with a worker kept the
+    # worker's memory mapped under the view of its marks, which, freed at
+    # the child's exit, printed "Exception ignored in: SharedMemory.__del__
+    # ... BufferError: cannot close exported pointers exist".
+    worker = workers_module._current_worker()
+    assert worker is not None
+    name = worker.memory.name
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            gc.collect()
+            mapped = [
+                memory
+                for memory in gc.get_objects()
+                if isinstance(memory, SharedMemory)
+                and memory.name == name
+                and memory.buf is not None
+            ]
+            code = 0 if not mapped and not workers_module._WORKER else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # the parent's worker, its pipe and its memory are as they were
+    assert workers_module._WORKER[0] is worker
+    assert not worker.broken
+    assert worker.memory.buf is not None
+    if sys.platform.startswith("linux"):
+        assert _shared_memory_exists(name)
 
 
 def test_threads_stay_for_a_worker_still_starting(processes, monkeypatch):
