@@ -41,6 +41,7 @@ import contextlib
 import ctypes
 import math
 import multiprocessing.connection
+import multiprocessing.resource_sharer
 import os
 import queue
 import signal
@@ -463,6 +464,31 @@ _POOL: dict = {}
 
 # A forked child has none of the parent's pool's threads: a pool of its own.
 in_forked_children(_POOL.clear)
+
+
+def _forget_parents_resource_sharer() -> None:
+    """In a forked child, drop the parent's sharer of the pipes sent to workers.
+
+    A pipe end given to a pool's task (the workers' of training and of
+    prediction) goes to the worker through multiprocessing's resource
+    sharer: registered under a number, fetched by the worker from the
+    sharer's listening thread.  A child forked by ``os.fork`` (not by
+    multiprocessing, which resets it) kept the parent's: its workers asked
+    the parent's thread for the child's numbers, which were not there
+    ("KeyError" tracebacks printed by the parent, workers that never
+    started, a new process spawned at each call) or were the parent's own
+    (a child's worker given the parent's pipe).  Reset as multiprocessing
+    resets it in the children it forks: the parent's listener is closed
+    here (not unlinked: its finalizer is the parent's) and a new one is
+    started at the next pipe sent.
+    """
+    sharer = getattr(multiprocessing.resource_sharer, "_resource_sharer", None)
+    after_fork = getattr(sharer, "_afterfork", None)
+    if callable(after_fork):
+        after_fork()
+
+
+in_forked_children(_forget_parents_resource_sharer)
 
 
 def _serve(

@@ -3,6 +3,8 @@
 import concurrent.futures
 import errno
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.resource_sharer
 import os
 import queue
 import shutil
@@ -593,6 +595,53 @@ def test_forked_children_are_told_where_processes_fork(monkeypatch):
     monkeypatch.delattr(os, "register_at_fork")  # Windows has none
     in_forked_children(print)
     assert len(calls) == 1
+
+
+def _in_forked_child(check, seconds=90.0):
+    """The exit code of a forked child that runs ``check`` (0 if it returns True).
+
+    A child still running after ``seconds`` is killed: None.
+    """
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            code = 0 if check() else 2
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + seconds
+    while not (finished := os.waitpid(pid, os.WNOHANG))[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.05)
+    return os.waitstatus_to_exitcode(finished[1])
+
+
+def _pipe_sent_to_a_new_pool():
+    """Whether a worker of a new pool gets a pipe end sent to its task."""
+    here, there = multiprocessing.Pipe()
+    pool = shards_module._worker_pool(1, kind="forked child's")
+    try:
+        pool.submit(multiprocessing.connection.Connection.send, there, "hello")
+        return here.poll(30) and here.recv() == "hello"
+    finally:
+        pool.shutdown(wait=True, kill_workers=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_by_os_fork_sends_pipes_to_its_own_workers():
+    # Regression: a child forked by os.fork (not by multiprocessing) kept
+    # the parent's resource sharer, through which a pipe end reaches a
+    # worker: its workers asked the parent for the child's pipes, which it
+    # had not ("KeyError" printed by the parent; the child's prediction
+    # worker never started, a new process at each call) or were the
+    # parent's own.
+    _, parent_end = multiprocessing.Pipe()
+    # the parent has sent a pipe end: its sharer listens
+    multiprocessing.resource_sharer.DupFd(parent_end.fileno())
+    assert _in_forked_child(_pipe_sent_to_a_new_pool) == 0
 
 
 def _long_shard(n_docs=3000, n_steps=60):
