@@ -42,6 +42,7 @@ import ctypes
 import math
 import multiprocessing.connection
 import multiprocessing.resource_sharer
+import multiprocessing.resource_tracker
 import os
 import queue
 import signal
@@ -489,6 +490,28 @@ def _forget_parents_resource_sharer() -> None:
 
 
 in_forked_children(_forget_parents_resource_sharer)
+
+
+def _free_resource_tracker_lock() -> None:
+    """In a forked child, a new lock for multiprocessing's resource tracker.
+
+    A thread of the parent may hold it at the fork: one that starts a
+    worker process in the background (as prediction's worker starts,
+    :mod:`skrnn._prediction_workers`) holds it while loky launches the
+    process.  The child inherited it held, by a thread it does not have:
+    its first block of shared memory (an ``n_jobs=2`` fit's or prediction's)
+    waited for it forever.  Python 3.14's tracker makes a new one itself
+    (``_after_fork_in_child``), as loky's does for its own tracker.
+    """
+    tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
+    if tracker is None or hasattr(tracker, "_after_fork_in_child"):
+        return
+    reinit = getattr(getattr(tracker, "_lock", None), "_at_fork_reinit", None)
+    if callable(reinit):
+        reinit()
+
+
+in_forked_children(_free_resource_tracker_lock)
 
 
 def _serve(

@@ -5,6 +5,7 @@ import errno
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.resource_sharer
+import multiprocessing.resource_tracker
 import os
 import queue
 import shutil
@@ -642,6 +643,36 @@ def test_a_child_forked_by_os_fork_sends_pipes_to_its_own_workers():
     # the parent has sent a pipe end: its sharer listens
     multiprocessing.resource_sharer.DupFd(parent_end.fileno())
     assert _in_forked_child(_pipe_sent_to_a_new_pool) == 0
+
+
+def _shared_memory_allocated():
+    memory = shards_module._allocate(64)
+    shards_module._free(memory)
+    return True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_process_forked_while_a_thread_uses_the_resource_tracker_allocates():
+    # Regression: a process forked while another thread held the lock of
+    # multiprocessing's resource tracker (prediction's worker starting in
+    # the background, as loky launched it) inherited the lock held, by a
+    # thread it does not have: its first shared memory waited forever.
+    tracker = multiprocessing.resource_tracker._resource_tracker
+    held, done = threading.Event(), threading.Event()
+
+    def launching():
+        with tracker._lock:
+            held.set()
+            done.wait()
+
+    thread = threading.Thread(target=launching)
+    thread.start()
+    held.wait()
+    try:
+        assert _in_forked_child(_shared_memory_allocated, seconds=30) == 0
+    finally:
+        done.set()
+        thread.join()
 
 
 def _long_shard(n_docs=3000, n_steps=60):
