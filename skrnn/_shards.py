@@ -39,6 +39,7 @@ import array
 import collections
 import contextlib
 import ctypes
+import functools
 import math
 import multiprocessing.connection
 import multiprocessing.resource_sharer
@@ -52,6 +53,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
@@ -870,12 +872,16 @@ class ShardWorkers:
             layout.append((name, value.shape, value.dtype.str, offset))
             offset += value.nbytes
         self._memory = _allocate(max(offset, 1))
+        # a fit on a daemon thread, whose workers are stopped at exit
+        self._daemon = threading.current_thread().daemon
         try:
             self._taken = _taken(self._memory)
             shared = _views(self._memory, layout)
             for name, value in params.items():
                 shared[name][...] = value
             params.update(shared)
+            with _RUNNING_LOCK:
+                _RUNNING.add(self)
             self._start_workers(layout, n_workers)
         except BaseException:
             # an interrupt (^C) before the fit starts: no memory is kept
@@ -899,7 +905,7 @@ class ShardWorkers:
             self._drop_all()
 
     def _submit(self, layout, n_workers: int, renew: bool) -> None:
-        if n_workers == 0:
+        if n_workers == 0 or _EXITING:
             return
         pool = _worker_pool(n_workers, renew=renew)
         slot_layout, size = _slot_layout(self._params, self._config, self._n_slots)
@@ -924,8 +930,11 @@ class ShardWorkers:
                     None if memory is None else memory.name,
                     slot_layout,
                 )
+                _stop_at_exit()
                 # (its sender thread may fail to start, or be interrupted)
                 self._workers.append(_Worker(here, there, future, slots, memory))
+                if _EXITING and self._daemon:  # since the exit's look
+                    _shut(here)
             except BaseException:
                 slots = {}
                 if memory is not None:
@@ -1175,6 +1184,8 @@ class ShardWorkers:
         for their next shards for ever.
         """
         with _interrupts_held():
+            with _RUNNING_LOCK:
+                _RUNNING.discard(self)
             try:
                 # all at once: the parameters are either all ordinary arrays
                 # or all shared, whatever stops this
@@ -1247,12 +1258,116 @@ def n_shard_workers(
     """
     n_processes = min(effective_n_jobs(n_jobs), n_shards)
     if (
-        n_processes < 2
+        _EXITING
+        or n_processes < 2
         or token_epochs < SHARD_WORKERS_MIN_TOKENS
         or not processes_can_run(config)
     ):
         return 0
     return n_processes - 1
+
+
+#: The :class:`ShardWorkers` of the fits running now, and a lock for the set.
+_RUNNING: "weakref.WeakSet[ShardWorkers]" = weakref.WeakSet()
+_RUNNING_LOCK = threading.Lock()
+#: Not empty once the interpreter exits: no fit starts workers then.
+_EXITING: list[bool] = []
+
+
+def _stop_daemon_fits() -> None:
+    """Shut the pipes of the workers of the fits on daemon threads.
+
+    Called when the interpreter exits, before loky's pools are shut: loky
+    waits for their tasks, and a worker's lasts as long as its fit, which a
+    daemon thread (stopped at exit) may go on with for hours: the exit
+    waited for it.  Each worker finds its pipe closed and ends; the fit
+    computes its shards itself for as long as its thread still runs.  A
+    fit on any other thread keeps its workers: the exit waits for that
+    thread anyway.
+    """
+    _EXITING.append(True)
+    with _RUNNING_LOCK:
+        running = [workers for workers in _RUNNING if workers._daemon]
+    for workers in running:
+        for worker in list(workers._workers):
+            _shut(worker.connection)
+
+
+def _stop_at_exit() -> None:
+    """Call :func:`_stop_daemon_fits` when the interpreter exits (:func:`_at_exit`)."""
+    _at_exit(_stop_daemon_fits)
+
+
+#: What stops skrnn's workers when the interpreter exits (:func:`_at_exit`),
+#: and a lock for it.
+_AT_EXIT: list = []
+_AT_EXIT_LOCK = threading.Lock()
+
+
+def _at_exit(stop) -> None:
+    """Call ``stop`` when the interpreter exits, before loky waits for its pools.
+
+    Loky waits at the exit for the tasks of its pools, and those of skrnn's
+    workers last until their pipes close: ``stop`` closes them.  Loky's
+    exit function is one of threading's exit hooks, which are called last
+    registered first, and loky registers it anew whenever a pool starts
+    (joblib's own too): a pool started after skrnn's hooks put loky's in
+    front of them, and the exit waited for the workers (as prediction's
+    worker, :func:`skrnn._prediction_workers._stop_at_exit`).  So ``stop`` is also
+    called by loky's exit function itself, as loky registers it from then
+    on; the hook of threading's calls it before the registrations made
+    before.  Each ``stop`` is called once.
+    """
+    with _AT_EXIT_LOCK:
+        if stop in _AT_EXIT:
+            return
+        if not _AT_EXIT:
+            threading._register_atexit(_stop_all)
+            _call_before_loky_exits()
+        _AT_EXIT.append(stop)
+
+
+def _stop_all() -> None:
+    """Call the functions of :func:`_at_exit`, each once, last given first."""
+    while _AT_EXIT:
+        stop = _AT_EXIT.pop()
+        with contextlib.suppress(Exception):
+            stop()
+
+
+def _call_before_loky_exits() -> None:
+    """Make loky's exit function call :func:`_stop_all` first.
+
+    As loky registers it from now on: it looks the function up by name.
+    """
+    from joblib.externals.loky import process_executor
+
+    loky_exit = getattr(process_executor, "_python_exit", None)
+    if not callable(loky_exit) or getattr(loky_exit, "calls_skrnn_stops", False):
+        return
+
+    @functools.wraps(loky_exit)
+    def python_exit(*args, **kwargs):
+        _stop_all()
+        return loky_exit(*args, **kwargs)
+
+    python_exit.calls_skrnn_stops = True
+    process_executor._python_exit = python_exit
+
+
+def _forget_parents_fits() -> None:
+    """In a forked child, the parent's fits are not this process's to stop.
+
+    Shutting their pipes at the child's exit would shut the parent's.
+    """
+    global _RUNNING_LOCK, _AT_EXIT_LOCK
+    _RUNNING_LOCK = threading.Lock()
+    _AT_EXIT_LOCK = threading.Lock()
+    _RUNNING.clear()
+    _EXITING.clear()
+
+
+in_forked_children(_forget_parents_fits)
 
 
 @contextlib.contextmanager

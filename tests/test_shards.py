@@ -14,6 +14,7 @@ import socket
 import struct
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import warnings
@@ -673,6 +674,53 @@ def test_a_process_forked_while_a_thread_uses_the_resource_tracker_allocates():
     finally:
         done.set()
         thread.join()
+
+
+@pytest.mark.slow
+def test_the_interpreter_exits_while_a_daemon_thread_fits_on_workers():
+    # Regression: loky waits at the exit for its pools' tasks, and a
+    # worker's lasted as long as its fit: the exit waited for a daemon
+    # thread's fit to end (for ever for one that fits again and again).
+    script = textwrap.dedent(
+        """
+        import threading
+        import time
+        import warnings
+        import numpy as np
+        from skrnn import RNNTextClassifier, _shards
+        from skrnn.datasets import load_toy_sentiment
+
+        _shards.SHARD_WORKERS_MIN_TOKENS = 0
+        X, y = load_toy_sentiment(return_X_y=True)
+        X, y = list(X) * 6, np.tile(y, 6)
+
+        def fit_for_ever():
+            warnings.simplefilter("ignore")
+            while True:
+                RNNTextClassifier(
+                    max_iter=10**6, n_iter_no_change=10**6, batch_size=256,
+                    hidden_size=8, n_jobs=2, ngram_range=None,
+                ).fit(X, y)
+
+        threading.Thread(target=fit_for_ever, daemon=True).start()
+        deadline = time.monotonic() + 60
+        while not any(
+            worker.ready for fit in list(_shards._RUNNING) for worker in fit._workers
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        """
+    )
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start < 90
 
 
 def _long_shard(n_docs=3000, n_steps=60):
