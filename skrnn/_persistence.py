@@ -1110,7 +1110,9 @@ def load(
     ValueError
         If the file is not a skrnn model file (the message starts with "not
         a skrnn model file" and says what the file looks like, such as a
-        pickle), or it is corrupt or was tampered with (the message starts
+        pickle; so does a file object with nothing after its position, the
+        end of a stream whose models were all read, or one inside the model
+        that ends it), or it is corrupt or was tampered with (the message starts
         with "corrupt or tampered skrnn model file" and gives the reason),
         or it has a newer format version than this skrnn reads, or it sets
         a ``token_pattern`` or ``embeddings`` that ``trusted`` does not
@@ -1321,6 +1323,12 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
     start = file.tell()
     file.seek(0, os.SEEK_END)
     size = file.tell()
+    if start >= size > 0:
+        file.seek(start)
+        raise _NotAModelError(
+            f"nothing follows the file object's position ({start}), the end of "
+            f"its {size} bytes: were all the models of the stream read?"
+        )
     end = _archive_end(file, start, size)
     if end < size:
         # zipfile reads the archive that ends the file, the stream's last:
@@ -1335,6 +1343,14 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         file.seek(start)
         raise _unreadable(file.read(_SNIFF_SIZE), exc) from exc
     with archive:
+        # (zipfile reads the archive that ends the file, wherever it starts)
+        offsets = [info.header_offset for info in archive.infolist()]
+        if offsets and min(offsets) < start:
+            file.seek(start)
+            raise _NotAModelError(
+                f"no model starts at the file object's position ({start}): "
+                f"the archive that ends the file starts before it, at {min(offsets)}"
+            )
         file.seek(0, os.SEEK_END)
         size = file.tell()
         try:

@@ -909,6 +909,25 @@ def test_the_end_of_a_model_is_found_across_the_blocks_of_the_scan(
     assert file.tell() == len(model)
 
 
+def test_a_stream_read_to_its_end_loads_no_model_again():
+    # Regression: zipfile reads the archive that ends the file, wherever the
+    # file object is: at the end of a stream, or inside its last model, load
+    # gave the last model again (a loop loading until an error never ended).
+    model = _saved_bytes(_fit())
+    file = io.BytesIO(model + model)
+    for _ in range(2):
+        assert type(skrnn.load(file)) is RNNTextClassifier
+    assert file.tell() == 2 * len(model)
+    with pytest.raises(ValueError, match=r"^not a skrnn model file: nothing follows"):
+        skrnn.load(file)
+    assert file.tell() == 2 * len(model)
+    for position in (len(model) + 1, 2 * len(model) - 1):
+        file.seek(position)
+        with pytest.raises(ValueError, match=r"^not a skrnn model file: no model"):
+            skrnn.load(file)
+        assert file.tell() == position
+
+
 def test_the_first_model_of_a_stream_loads_without_a_copy_of_its_archive():
     # Regression: it was read through io.BytesIO(file.read(...)), a copy of
     # the whole archive beside the members that zipfile reads from it.
