@@ -19,6 +19,7 @@ from skrnn.nn._functional import (
     dropout_mask,
     dtanh_from_output,
     log_softmax,
+    poisson_deviance,
     sigmoid,
     softmax,
     squared_error,
@@ -174,6 +175,28 @@ def test_squared_error_value_and_gradient():
     assert squared_error(params["z"], y, ones)[0] == pytest.approx(
         ((params["z"] - y) ** 2).mean() / 2
     )
+
+
+@pytest.mark.parametrize(
+    "loss", [cross_entropy, binary_cross_entropy, squared_error, poisson_deviance]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_losses_of_weights_whose_sum_overflows_are_those_of_unit_weights(loss, dtype):
+    # Regression: the squared error divided the weights by their sum times
+    # the number of outputs, which overflowed to inf (three weights of 1e38
+    # and three outputs in float32): the loss and its gradient were 0.
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(3, 3)).astype(dtype)
+    y = rng.uniform(size=(3, 3)).astype(dtype)
+    if loss is cross_entropy:
+        y = np.array([0, 2, 1])
+    huge = np.full(3, np.finfo(dtype).max / 3, dtype=dtype)
+    expected, expected_dz = loss(z, y, np.ones(3, dtype=dtype))
+    with strict_floating_point():
+        value, dz = loss(z, y, huge)
+    assert value == pytest.approx(expected, rel=1e-6)
+    assert dz.dtype == dtype
+    assert_allclose(dz, expected_dz, rtol=1e-6)
 
 
 def _gates(x, n_sigmoid):

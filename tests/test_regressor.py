@@ -338,6 +338,18 @@ def test_huge_sample_weights_train_as_unit_ones():
     assert_allclose(b.predict(X), a.predict(X), rtol=1e-6)
 
 
+def test_float32_weights_whose_batch_sum_times_outputs_overflows_train_as_ones():
+    # Regression: weights that float32 holds the sum of (so not divided by
+    # the largest), but not that sum times two outputs, made the squared
+    # error of a batch and its gradient 0: batches went untrained.
+    params = {**FAST, "batch_size": len(X)}
+    weights = np.full(len(X), np.finfo(np.float32).max / len(X))
+    a = RNNTextRegressor(**params).fit(X, Y2)
+    b = RNNTextRegressor(**params).fit(X, Y2, sample_weight=weights)
+    assert_allclose(b.loss_curve_, a.loss_curve_, rtol=1e-5)
+    assert_allclose(b.predict(X), a.predict(X), rtol=1e-5, atol=1e-6)
+
+
 def test_zero_weights_ignore_samples():
     # Only the "good" documents count: every prediction is pulled up.
     weights = (Y > 0).astype(float)

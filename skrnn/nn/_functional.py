@@ -15,6 +15,25 @@ sum here.
 import numpy as np
 
 
+def _weight_shares(
+    sample_weight: np.ndarray, dtype: np.dtype, n_outputs: int = 1
+) -> np.ndarray:
+    """Each sample's share of the total weight, divided by ``n_outputs``.
+
+    ``sample_weight / (sum(sample_weight) * n_outputs)`` in ``dtype``.  Only
+    the ratios of the weights matter: weights whose sum (times
+    ``n_outputs``) overflows their dtype are divided by the largest first,
+    so that the shares are not 0 (3e38 in float32, times two outputs, made
+    the squared error and its gradient 0).
+    """
+    with np.errstate(over="ignore"):
+        total = np.add.reduce(sample_weight) * n_outputs
+    if np.isinf(total):
+        sample_weight = sample_weight / sample_weight.max()
+        total = np.add.reduce(sample_weight) * n_outputs
+    return (sample_weight / total).astype(dtype, copy=False)
+
+
 def dtanh_from_output(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Derivative of tanh at the point whose output is ``y``: ``1 - y**2``.
 
@@ -124,7 +143,7 @@ def cross_entropy(
     """
     rows = np.arange(len(y))
     logp = log_softmax(z)
-    scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
+    scale = _weight_shares(sample_weight, z.dtype)
     loss = -float(np.dot(scale, logp[rows, y]))
     with np.errstate(under="ignore"):
         dz = np.exp(logp, out=logp)
@@ -197,7 +216,7 @@ def binary_cross_entropy(
     derivative is ``sigmoid(z) - y``, the same ``p - y`` shortcut as the
     softmax's.
     """
-    scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
+    scale = _weight_shares(sample_weight, z.dtype)
     with np.errstate(under="ignore"):
         per_sample = np.add.reduce(np.logaddexp(0.0, z) - y * z, axis=1)
     loss = float(np.dot(scale, per_sample))
@@ -229,9 +248,7 @@ def squared_error(
         Gradient of the loss in ``z``: ``(z - y)`` scaled by each sample's
         share of the total weight and by ``1 / n_outputs``.
     """
-    scale = (sample_weight / (np.add.reduce(sample_weight) * z.shape[1])).astype(
-        z.dtype, copy=False
-    )
+    scale = _weight_shares(sample_weight, z.dtype, z.shape[1])
     dz = z - y
     loss = 0.5 * float(np.dot(scale, np.add.reduce(dz * dz, axis=1)))
     dz *= scale[:, None]
@@ -297,7 +314,7 @@ def poisson_deviance(
     free of ``z``, whose derivative is ``exp(z) - y``: the ``p - y``
     shortcut of the softmax again, with the rate for the probability.
     """
-    scale = (sample_weight / np.add.reduce(sample_weight)).astype(z.dtype, copy=False)
+    scale = _weight_shares(sample_weight, z.dtype)
     with np.errstate(over="ignore", under="ignore"):
         mu = np.exp(z)
     log_y = np.log(np.where(y > 0, y, 1.0)).astype(z.dtype, copy=False)
