@@ -606,6 +606,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 "the network reads one-hot words; set an embedding_dim, or "
                 "adversarial_epsilon=0."
             )
+        if self.adversarial_epsilon > float(np.finfo(dtype).max):
+            raise ValueError(
+                f"adversarial_epsilon={self.adversarial_epsilon:g} is larger than "
+                f"{dtype.name} can hold ({np.finfo(dtype).max:.2g}): the perturbed "
+                "words would be infinite. Use a smaller adversarial_epsilon, or "
+                "dtype=numpy.float64."
+            )
         if self.freeze_embeddings and start.config.one_hot:
             warn(
                 "freeze_embeddings=True has no effect: with embedding_dim=None "

@@ -2317,6 +2317,16 @@ def test_adversarial_epsilon_refuses_one_hot_inputs_and_keeps_the_model():
         RNNTextClassifier(embedding_dim=None, adversarial_epsilon=1.0).fit(X_BIN, Y_BIN)
 
 
+def test_adversarial_epsilon_too_large_for_float32_says_so():
+    # Regression: 1e39 became inf in float32, the perturbed words NaN, and
+    # the error said that training diverged and blamed the learning rate.
+    with pytest.raises(ValueError, match=r"adversarial_epsilon=1e\+39 is larger"):
+        _fit(adversarial_epsilon=1e39)
+    largest = float(np.finfo(np.float32).max)
+    assert np.isfinite(_fit(max_iter=1, adversarial_epsilon=largest).loss_curve_).all()
+    _fit(max_iter=1, adversarial_epsilon=1e39, dtype=np.float64)
+
+
 @pytest.mark.parametrize("bad", [-0.1, "1", None])
 def test_bad_adversarial_epsilon(bad):
     with pytest.raises(InvalidParameterError, match="adversarial_epsilon"):

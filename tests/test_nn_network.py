@@ -582,6 +582,18 @@ def test_adversarial_perturbation_of_extreme_gradients_in_float32(scale):
     assert_allclose(np.sqrt((r.astype(np.float64) ** 2).sum(axis=(0, 2))), 3.0)
 
 
+def test_adversarial_epsilon_larger_than_float32_holds_is_an_error():
+    # Regression: 1e39 became inf in float32, and the loss NaN, silently.
+    config = make_config(cell="gru", embedding_dim=EMBED)
+    params = make_params(config, dtype=np.float32)
+    ids, lengths, y, _ = make_batch(3)
+    with pytest.raises(ValueError, match=r"1e\+39 is larger than float32"):
+        _loss_and_grad(params, ids, lengths, y, config, adversarial_epsilon=1e39)
+    wide = {name: value.astype(np.float64) for name, value in params.items()}
+    loss, _ = _loss_and_grad(wide, ids, lengths, y, config, adversarial_epsilon=1e39)
+    assert np.isfinite(loss)
+
+
 def test_adversarial_perturbation_raises_the_loss_most_to_first_order():
     # L(x + r) - L(x) ~ epsilon * sum_b ||dL/dx_b|| for a small epsilon: the
     # sign and the per-sequence norm of r, which the gradient check (r held

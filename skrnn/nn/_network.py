@@ -675,7 +675,8 @@ def loss_and_grad(
     ------
     ValueError
         If ``adversarial_epsilon`` is positive and the network has no
-        embedding (one-hot inputs): there are no input vectors to perturb.
+        embedding (one-hot inputs): there are no input vectors to perturb;
+        or if it is larger than the parameters' dtype can hold.
     """
     if sample_weight is None:
         sample_weight = np.ones(len(y), dtype=params["head.b_y"].dtype)
@@ -796,7 +797,20 @@ def adversarial_perturbation(
     ndarray of shape (n_steps, n_samples, width)
         ``r``, of ``dinputs``' dtype: 0 at padded positions, and 0 for a
         sequence whose gradient is 0 (empty, or of sample weight 0).
+
+    Raises
+    ------
+    ValueError
+        If ``epsilon`` is larger than ``dinputs``' dtype can hold (1e39 in
+        float32): the perturbation would be infinite.
     """
+    largest = float(np.finfo(dinputs.dtype).max)
+    if epsilon > largest:
+        raise ValueError(
+            f"adversarial_epsilon={epsilon:g} is larger than "
+            f"{dinputs.dtype.name} can hold ({largest:.2g}): the perturbed "
+            "inputs would be infinite."
+        )
     real = np.arange(dinputs.shape[0])[:, None] < lengths[None, :]
     g = np.where(real[:, :, None], dinputs, 0)
     # Divided by its largest entry first, so that squaring neither
