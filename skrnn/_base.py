@@ -345,8 +345,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
       kind of ``y``.
     * ``_check_head_is_kept(previous)``: refuse a new fit of an estimator
       that holds a fitted model, when it would train another head silently.
-    * ``_encode_y(y, model)``: the targets the head trains on (class indices,
-      or floats of shape (n_samples, n_outputs)), checked against ``model``.
+    * ``_encode_y(y, model, sample_weight)``: the targets the head trains on
+      (class indices, or floats of shape (n_samples, n_outputs)), checked
+      against ``model``; ``sample_weight`` are the weights of the loss.
     * ``_training_weights(y, sample_weight)``: the weights of the loss.
     * ``_check_continued_targets(targets, sample_weight, model)``: warn about
       the targets of a warm start or a later ``partial_fit`` call that
@@ -594,7 +595,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         # The network reads up to max_length tokens of each document (views),
         # the n-gram companion the whole of it.
         sequences = start.vectorizer._window(whole)
-        targets = self._encode_y(y, start)
+        targets = self._encode_y(y, start, sample_weight)
         if not continued:
             _start_at_constant_guess(start, targets, sample_weight)
         else:

@@ -899,7 +899,7 @@ see SequenceVectorizer
             network,
             companion,
             model.config.head,
-            self._encode_y(y[held], model),
+            self._encode_y(y[held], model, sample_weight[held]),
             sample_weight[held],
             AUTO_WEIGHT_GRID,
             self.ngram_blend,
@@ -1080,8 +1080,11 @@ see SequenceVectorizer
                 f"or clone this {name} to train its own head anew."
             )
 
-    def _encode_y(self, y, model):
-        """The index in ``classes_`` of each label, or the indicator as floats."""
+    def _encode_y(self, y, model, sample_weight):
+        """The index in ``classes_`` of each label, or the indicator as floats.
+
+        Labels need no ``sample_weight``: they are encoded whatever it is.
+        """
         multilabel = get_head(model.config.head).kind == "labels"
         if multilabel != (y.ndim == 2):
             fitted, given = "a multi-label indicator matrix", "class labels"

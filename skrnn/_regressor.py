@@ -449,10 +449,13 @@ dtype : see RNNTextClassifier
             )
         return None, 1 if y.ndim == 1 else y.shape[1], LOSSES[self.loss]
 
-    def _encode_y(self, y, model):
+    def _encode_y(self, y, model, sample_weight):
         """``y`` as floats of shape (n_samples, n_outputs), in the weights' type.
 
-        Standardized by the model's ``target_scaling``, if it has one.
+        Standardized by the model's ``target_scaling``, if it has one; the
+        targets of samples of weight 0, which the loss and its gradient
+        ignore whatever their value, as 0, so that their squares stay finite
+        however far they lie.
         """
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if n_outputs != model.config.n_outputs:
@@ -467,6 +470,7 @@ dtype : see RNNTextClassifier
             _check_magnitude(targets, dtype, centred=self.loss == "squared_error")
             return targets.astype(dtype)
         targets = model.target_scaling.transform(targets)
+        targets[sample_weight == 0] = 0.0
         largest = np.abs(targets).max(initial=0.0)
         if largest > np.sqrt(np.finfo(dtype).max):
             # a warm start or later partial_fit call: a first fit's are ~1

@@ -350,6 +350,31 @@ def test_float32_weights_whose_batch_sum_times_outputs_overflows_train_as_ones()
     assert_allclose(b.predict(X), a.predict(X), rtol=1e-5, atol=1e-6)
 
 
+def test_targets_of_weight_0_train_as_any_other_value_however_far():
+    # Regression: a target of weight 0 far from the others (a fill value of
+    # 1e30) is ignored by the standardization, so it lay 1e30 standard
+    # deviations away, and a first fit in float32 refused it as a later
+    # call's target "too far" from its first call's.
+    weights = np.ones(len(X))
+    weights[[0, 3]] = 0.0
+    far, near = Y2.copy(), Y2.copy()
+    far[0], far[3] = 1e30, -1e25
+    near[0], near[3] = 0.5, 7.0
+    # (a constant rate: partial_fit after the cosine's end would not move)
+    params = {**FAST, "warm_start": True, "learning_rate": "constant"}
+    a = RNNTextRegressor(**params).fit(X, far, sample_weight=weights)
+    b = RNNTextRegressor(**params).fit(X, near, sample_weight=weights)
+    for name, value in b.weights_.items():
+        assert_array_equal(a.weights_[name], value, err_msg=name)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*standard deviations")
+        a.fit(X, far, sample_weight=weights)
+        a.partial_fit(X, far, sample_weight=weights)
+    b.fit(X, near, sample_weight=weights).partial_fit(X, near, sample_weight=weights)
+    for name, value in b.weights_.items():
+        assert_array_equal(a.weights_[name], value, err_msg=name)
+
+
 def test_zero_weights_ignore_samples():
     # Only the "good" documents count: every prediction is pulled up.
     weights = (Y > 0).astype(float)
