@@ -209,6 +209,22 @@ def test_gradients_with_dropout(
     check_gradients(config, dropout_seed=7, seed=2)
 
 
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_gradients_of_three_layers_with_dropout(cell):
+    # The middle layer reads a layer and feeds one: dropout on both sides.
+    k = sorted(CELLS).index(cell)
+    config = make_config(
+        cell=cell,
+        bidirectional=k != 1,
+        num_layers=3,
+        pooling=POOLINGS[k % len(POOLINGS)],
+        embedding_dim=EMBED,
+        dropout=DROPOUT,
+        input_dropout=DROPOUT,
+    )
+    check_gradients(config, dropout_seed=6, seed=k)
+
+
 @pytest.mark.parametrize("pooling", ["last", "mean"])
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_gradients_with_input_dropout_alone(cell, pooling):
@@ -219,21 +235,25 @@ def test_gradients_with_input_dropout_alone(cell, pooling):
 
 
 def head_targets(head, n_samples, n_outputs, seed=0):
-    """Targets as the logistic (0/1 per label) or identity head takes them."""
+    """Targets as the logistic (0/1 per label), Poisson or identity head takes them."""
     rng = np.random.default_rng(seed + 3000)
     if head == "logistic":
         return rng.integers(0, 2, size=(n_samples, n_outputs)).astype(np.float64)
+    if head == "poisson":
+        return rng.poisson(1.5, size=(n_samples, n_outputs)).astype(np.float64)
     return 2.0 * rng.standard_normal((n_samples, n_outputs))
 
 
 def head_reference_loss(
     config, ids, lengths, Y, sample_weight, alpha, dropout_seed, perturbation=None
 ):
-    """The documented losses of the logistic and identity heads, written out.
+    """The documented losses of the logistic, Poisson and identity heads.
 
     logistic: ``sum_k -(y log p + (1 - y) log(1 - p))`` per sample (scikit-
-    learn's ``binary_log_loss``); identity: ``0.5 * mean_k (z - y)**2`` per
-    sample (``squared_loss``); both then weighted, plus the L2 penalty.
+    learn's ``binary_log_loss``); Poisson: ``sum_k y log(y / mu) - y + mu``
+    with ``mu = exp(z)`` and ``0 log 0 = 0`` (``poisson_loss``); identity:
+    ``0.5 * mean_k (z - y)**2`` per sample (``squared_loss``); all then
+    weighted, plus the L2 penalty.
     ``perturbation`` as for :func:`reference_loss`.
     """
     total = sample_weight.sum()
@@ -246,6 +266,9 @@ def head_reference_loss(
         if config.head == "logistic":
             p = 1.0 / (1.0 + np.exp(-z))
             per_sample = -(Y * np.log(p) + (1 - Y) * np.log(1 - p)).sum(axis=1)
+        elif config.head == "poisson":
+            y_log_y = Y * np.log(np.where(Y > 0, Y, 1.0))
+            per_sample = (y_log_y - Y * z - Y + np.exp(z)).sum(axis=1)
         else:
             per_sample = 0.5 * ((z - Y) ** 2).mean(axis=1)
         penalty = sum(
@@ -274,7 +297,7 @@ def check_head_gradients(config, *, dropout_seed=None, seed=0):
 
 @pytest.mark.parametrize("pooling", POOLINGS)
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("head", ["logistic", "identity"])
+@pytest.mark.parametrize("head", ["logistic", "identity", "poisson"])
 def test_head_gradients_match_finite_differences(head, bidirectional, pooling):
     # Every pooling and direction, padded mixed-length batches, sample
     # weights, L2 penalty; the cells and input kinds taken in turn.
@@ -291,7 +314,7 @@ def test_head_gradients_match_finite_differences(head, bidirectional, pooling):
     check_head_gradients(config, seed=k)
 
 
-@pytest.mark.parametrize("head", ["logistic", "identity"])
+@pytest.mark.parametrize("head", ["logistic", "identity", "poisson"])
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_head_gradients_with_dropout_and_one_output(cell, head):
     config = make_config(
