@@ -75,6 +75,11 @@ MAX_SHARD_POSITIONS = 2**16
 #: diverged even if every number is still finite.
 DIVERGED_LOSS_FACTOR = 1000.0
 
+#: Weights that sum to more than this count, in an epoch's totals of losses
+#: times weights, in units of a power of two near their sum (see
+#: :func:`weight_unit`).
+LARGE_TOTAL_WEIGHT = 2.0**512
+
 
 @dataclass
 class Dataset:
@@ -155,6 +160,24 @@ class TrainingDivergedError(FloatingPointError):
     """The loss or the weights became NaN or infinite during training."""
 
 
+def weight_unit(sample_weight: np.ndarray) -> float:
+    """The power of two that an epoch's totals count the weights in.
+
+    An epoch sums each batch's loss times its weight, in float64: weights
+    whose sum float64 only just holds (fifty of 3.6e306) made that total
+    infinite for a mean loss above 1 (five classes, three labels, the
+    Poisson deviance), a divergence that was none.  Such weights count in
+    units of a power of two near their sum, which divides the totals
+    exactly: the mean loss is the same.  Weights that sum to at most
+    :data:`LARGE_TOTAL_WEIGHT` (or to more than float64 holds, which the
+    estimators divide by the largest first) count as they are.
+    """
+    total = float(np.sum(sample_weight, dtype=np.float64))
+    if total <= LARGE_TOTAL_WEIGHT or math.isinf(total):
+        return 1.0
+    return 2.0 ** (math.frexp(total)[1] - 1)
+
+
 def _shard_piece_size(length: int) -> int:
     return MAX_SHARD_POSITIONS // max(1, length)
 
@@ -211,14 +234,15 @@ def run_epoch(
     dominates the cost of a batch of one document.
     """
     per_sample = takes_per_sample_steps(params, optimizer, config, settings)
+    unit = weight_unit(data.sample_weight)
     if per_sample and _PER_SAMPLE_STEPS:
         total_loss, total_weight = _per_sample_epoch(
-            params, optimizer, data, settings, rng, on_batch
+            params, optimizer, data, settings, rng, on_batch, unit
         )
         total_penalty = 0.0
     else:
         total_loss, total_penalty, total_weight = _minibatch_epoch(
-            params, optimizer, data, config, settings, rng, on_batch, workers
+            params, optimizer, data, config, settings, rng, on_batch, unit, workers
         )
     if not all(np.isfinite(value).all() for value in params.values()):
         raise TrainingDivergedError("the weights became NaN or infinite")
@@ -238,9 +262,12 @@ def _n_shards(settings: TrainingSettings, data: Dataset) -> int:
 
 
 def _minibatch_epoch(
-    params, optimizer, data, config, settings, rng, on_batch, workers=None
+    params, optimizer, data, config, settings, rng, on_batch, unit=1.0, workers=None
 ):
-    """The steps of :func:`run_epoch`; the total loss, penalty and weight."""
+    """The steps of :func:`run_epoch`; the total loss, penalty and weight.
+
+    The totals count the weights in units of ``unit`` (see :func:`weight_unit`).
+    """
     total_loss = 0.0
     total_penalty = 0.0
     total_weight = 0.0
@@ -258,9 +285,10 @@ def _minibatch_epoch(
                 loss, penalty = _train_step(
                     params, optimizer, data, idx, config, settings, dropout_rng, pool
                 )
-                total_loss += loss * batch_weight
-                total_penalty += penalty * batch_weight
-                total_weight += batch_weight
+                share = batch_weight / unit
+                total_loss += loss * share
+                total_penalty += penalty * share
+                total_weight += share
             else:
                 optimizer.skip_step()
             if on_batch is not None:
@@ -465,6 +493,7 @@ def _per_sample_epoch(
     settings: TrainingSettings,
     rng: np.random.Generator,
     on_batch: Callable[[int], None] | None,
+    unit: float = 1.0,
 ) -> tuple[float, float]:
     """An epoch of :func:`run_epoch` for :func:`takes_per_sample_steps`.
 
@@ -479,7 +508,7 @@ def _per_sample_epoch(
     follow the dense gradients in theirs, and the table is updated by rows.
 
     Returns the epoch's total loss weighted by sample weight, and the total
-    weight.
+    weight, the weights counted in units of ``unit`` (see :func:`weight_unit`).
     """
     W_xh, dtype = params[_TABLE], params[_TABLE].dtype
     velocity, table_velocity = optimizer.velocities, optimizer.velocities[_TABLE]
@@ -549,8 +578,9 @@ def _per_sample_epoch(
             loss = -float(z[0, target])
             if not math.isfinite(loss):
                 raise TrainingDivergedError(f"the training loss became {loss}")
-            total_loss += loss * weight
-            total_weight += weight
+            share = weight / unit
+            total_loss += loss * share
+            total_weight += share
             # undo the softmax and logits = h_n @ W_hy + b_y
             np.exp(z, out=dz)
             dz[0, target] -= 1.0

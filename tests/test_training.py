@@ -45,6 +45,7 @@ from skrnn._training import (
     batch_loss_and_grad,
     run_epoch,
     takes_per_sample_steps,
+    weight_unit,
 )
 from skrnn.datasets import load_toy_sentiment
 from skrnn.nn import NetworkConfig, add_l2_penalty, init_params, loss_and_grad
@@ -824,6 +825,31 @@ def test_a_large_l2_penalty_is_not_divergence():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = RNNTextClassifier(alpha=100.0, max_iter=3, random_state=0).fit(X, y)
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def test_weights_count_in_a_power_of_two_near_their_sum_only_when_huge():
+    assert weight_unit(np.full(50, 1e150)) == 1.0
+    assert weight_unit(np.ones(3, dtype=np.float32)) == 1.0
+    weights = np.full(50, np.finfo(np.float64).max / 50)
+    unit = weight_unit(weights)
+    assert unit == 2.0 ** round(np.log2(unit))
+    assert 1 <= weights.sum() / unit < 2
+
+
+@pytest.mark.parametrize("per_sample", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_weights_that_float64_only_just_sums_are_not_divergence(per_sample, n_classes):
+    # Regression: fifty weights of 3.6e306 sum to float64's largest value,
+    # and the epoch's total of losses times weights overflowed for a mean
+    # loss above 1 (five classes): training "diverged".
+    y = np.arange(N_TOY) % n_classes
+    params = {**FAST, "max_iter": 2, "dtype": np.float64}
+    if per_sample:
+        params = {**SEED_PARAMS, **params, "hidden_size": 8, "embedding_dim": None}
+    weights = np.full(N_TOY, np.finfo(np.float64).max / N_TOY)
+    ones = RNNTextClassifier(**params).fit(X_TOY, y)
+    huge = RNNTextClassifier(**params).fit(X_TOY, y, sample_weight=weights)
+    assert_allclose(huge.loss_curve_, ones.loss_curve_, rtol=1e-12)
 
 
 def test_n_jobs_does_not_change_the_model():
