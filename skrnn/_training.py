@@ -13,12 +13,14 @@ import contextlib
 import copy
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ._batching import (
     concatenate_sequences,
@@ -74,6 +76,13 @@ MAX_SHARD_POSITIONS = 2**16
 #: the softmax, the cross-entropy ``log(n_classes)`` of a uniform guess) has
 #: diverged even if every number is still finite.
 DIVERGED_LOSS_FACTOR = 1000.0
+
+#: A network whose training loss stays above this many times the head's
+#: reference loss in every epoch of a call fits worse than a guess that knows
+#: nothing, and is warned about (:func:`_warn_if_worse_than_a_guess`): a
+#: healthy fit starts at the constant guess, at most the reference, and ends
+#: well below it.
+WORSE_THAN_A_GUESS = 2.0
 
 #: Weights that sum to more than this count, in an epoch's totals of losses
 #: times weights, in units of a power of two near their sum (see
@@ -778,11 +787,12 @@ def fit_epochs(
     token_epochs = int(train.lengths.sum()) * max_epochs
     per_sample = takes_per_sample_steps(params, optimizer, config, settings)
     n_shards = 1 if per_sample else _n_shards(settings, train)
+    first = len(state.loss_curve)
     try:
         with shard_workers(
             params, config, settings.n_jobs, n_shards, token_epochs
         ) as workers:
-            return _fit_epochs(
+            stopped = _fit_epochs(
                 params,
                 optimizer,
                 train,
@@ -799,11 +809,46 @@ def fit_epochs(
                 on_epoch_end=on_epoch_end,
                 workers=workers,
             )
+        _warn_if_worse_than_a_guess(state.loss_curve[first:], train, config, settings)
+        return stopped
     except KeyboardInterrupt:
         state.interrupted = True
     # the interrupted step's traceback held views of the workers' results
     release_lingering()
     return False
+
+
+def _warn_if_worse_than_a_guess(
+    losses: Sequence[float], train: Dataset, config, settings: TrainingSettings
+) -> None:
+    """Warn if every epoch of ``losses`` fit worse than a guess that knows nothing.
+
+    A ConvergenceWarning when the least of the training losses of a call's
+    epochs (with the ``alpha`` penalty; twice the reference with the
+    adversarial loss, the sum of two) exceeds :data:`WORSE_THAN_A_GUESS`
+    times the head's reference loss (for the softmax, ``log(n_classes)``,
+    a uniform guess's): a learning rate too large for training to diverge
+    outright (:data:`DIVERGED_LOSS_FACTOR`) left a model that predicts worse
+    than the constant guess it started from, and said nothing.
+    """
+    if not losses:
+        return
+    reference = HEADS[config.head].reference_loss(
+        train.y, train.sample_weight, config.n_outputs
+    )
+    if settings.adversarial_epsilon:
+        reference *= 2.0
+    best = min(losses)
+    if best > WORSE_THAN_A_GUESS * reference:
+        warnings.warn(
+            f"The training loss stayed at {best:.4g} or above, {best / reference:.3g} "
+            f"times that of a guess that knows nothing ({reference:.4g}): the "
+            "network fits its training data worse than the constant guess it "
+            "started from. The learning rate (learning_rate_init) is probably "
+            "too large, or alpha.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
 
 
 def _fit_epochs(

@@ -33,7 +33,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 import skrnn._base as base_module
 import skrnn._training as training_module
-from skrnn import SEED_PARAMS, RNNTextClassifier
+from skrnn import SEED_PARAMS, RNNTextClassifier, RNNTextRegressor
 from skrnn._batching import length_sorted, pad_batch
 from skrnn._optimizers import SGDOptimizer
 from skrnn._prediction import predict_logits
@@ -1246,3 +1246,54 @@ def test_a_dataset_copies_its_tokens_only_for_batches_of_several_documents():
     assert_array_equal(lengths, [3, 1, 0])
     assert_array_equal(ids, pad_batch(sequences)[0])
     assert "_concatenated" in vars(data)
+
+
+WORSE_THAN_A_GUESS = "The training loss stayed at .* worse than the constant guess"
+
+
+@pytest.mark.parametrize(
+    ("estimator", "learning_rate_init"),
+    [(RNNTextClassifier, 30.0), (RNNTextRegressor, 1.0)],
+)
+def test_a_fit_worse_than_a_guess_warns(estimator, learning_rate_init):
+    # a learning rate too large for training to diverge outright: the
+    # network ends far above the loss of a guess that knows nothing (the
+    # classifier scored 0.64 on its own training set, the regressor an R^2
+    # of -100, and neither said anything)
+    y = Y_TOY if estimator is RNNTextClassifier else np.asarray(Y_TOY, float)
+    bad = estimator(random_state=0, max_iter=5, learning_rate_init=learning_rate_init)
+    with pytest.warns(ConvergenceWarning, match=WORSE_THAN_A_GUESS):
+        bad.fit(X_TOY, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", WORSE_THAN_A_GUESS, ConvergenceWarning)
+        estimator(random_state=0, max_iter=5).fit(X_TOY, y)
+
+
+@pytest.mark.parametrize(
+    ("losses", "adversarial_epsilon", "warns"),
+    [
+        ([3.0, 1.5], 0.0, True),  # both above 2 log 2 = 1.386
+        ([3.0, 1.3], 0.0, False),  # one epoch below: the best counts
+        ([3.0, 2.5], 0.5, False),  # the adversarial loss doubles the reference
+        ([3.0, 2.9], 0.5, True),
+        ([], 0.0, False),  # no epoch (an interrupt before the first)
+    ],
+)
+def test_worse_than_a_guess_reads_the_best_epoch_and_the_adversarial_loss(
+    losses, adversarial_epsilon, warns
+):
+    train = Dataset([np.array([2, 3])] * 4, np.array([0, 1, 0, 1]), np.ones(4))
+    config = NetworkConfig(n_vocab=5, n_outputs=2, hidden_size=4, embedding_dim=4)
+    settings = TrainingSettings(
+        batch_size=2,
+        shuffle=False,
+        alpha=0.0,
+        clip_value=None,
+        clip_norm=None,
+        adversarial_epsilon=adversarial_epsilon,
+    )
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        training_module._warn_if_worse_than_a_guess(losses, train, config, settings)
+    caught = [r for r in records if issubclass(r.category, ConvergenceWarning)]
+    assert len(caught) == warns
