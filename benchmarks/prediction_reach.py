@@ -52,13 +52,12 @@ from skrnn._ngrams import ngram_logits
 from skrnn._prediction import text_ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _env import busy, environment_lines, git_state, load_average, markdown_table
-from _skrnn_side import bench_configs, mr_split, worker_ready
-from _torch_twin import import_torch
+from _env import git_state, load_average, markdown_table
+from _skrnn_side import mr_split, worker_ready
 from floor import STEP_OPS, call_seconds, ufunc_costs
 from prediction_processes import alternate, fitted, predictor_of, torch_runners
 from prediction_workers import WorkerClock, skrnn_calls
-from reach import peak_gflops
+from reach import peak_gflops, start_report
 
 #: The prediction target of issue 22: skrnn's speed over torch's best.
 TARGET = 1.5
@@ -206,23 +205,13 @@ def main(argv=None) -> None:
     parser.add_argument("--configs", default="a,b,c,d,e")
     parser.add_argument("--repeats", type=int, default=11)
     args = parser.parse_args(argv)
-    configs = bench_configs()
-    names = [c.strip() for c in args.configs.split(",") if c.strip()]
-    if not names or set(names) - set(configs):
-        parser.error(f"--configs: choose among {','.join(configs)}")
-    torch = import_torch(2)
-    if torch is None:
-        parser.error("torch is not installed: nothing to compare the floors with")
+    configs, names, torch = start_report(
+        parser,
+        args.configs,
+        "The prediction targets against what numpy can reach",
+        "torch's two threads and skrnn's two processes are slowed",
+    )
     start = time.perf_counter()
-    print("# The prediction targets against what numpy can reach\n")
-    lines = environment_lines()
-    lines.append(f"torch {torch.__version__}")
-    if busy():
-        lines.append(
-            "**warning: the machine is busy**: torch's two threads and skrnn's "
-            "two processes are slowed; compare with a run on a quiet machine."
-        )
-    print("\n".join(f"- {line}" for line in lines), flush=True)
     X_train, X_test, y_train, _ = mr_split()
     rng = np.random.default_rng(0)
     with threadpool_limits(1, user_api="blas"):

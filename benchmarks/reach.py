@@ -212,6 +212,30 @@ def report(results, configs, with_skrnn) -> str:
     return "\n".join(parts)
 
 
+def start_report(parser, chosen: str, title: str, slowed: str, threads: int = 2):
+    """The configurations, the names ``chosen`` of them, and torch; the header printed.
+
+    ``parser`` reports a name that is no configuration, and torch missing;
+    ``slowed`` says what a busy machine slows, ``threads`` torch's threads.
+    """
+    configs = bench_configs()
+    names = [c.strip() for c in chosen.split(",") if c.strip()]
+    if not names or set(names) - set(configs):
+        parser.error(f"--configs: choose among {','.join(configs)}")
+    torch = import_torch(threads)
+    if torch is None:
+        parser.error("torch is not installed: nothing to compare the limits with")
+    print(f"# {title}\n")
+    lines = [*environment_lines(), f"torch {torch.__version__}"]
+    if busy():
+        lines.append(
+            f"**warning: the machine is busy**: {slowed}; compare with a run on "
+            "a quiet machine."
+        )
+    print("\n".join(f"- {line}" for line in lines), flush=True)
+    return configs, names, torch
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
@@ -226,24 +250,13 @@ def main(argv=None) -> None:
         "--no-skrnn", action="store_true", help="time torch only beside the limits"
     )
     args = parser.parse_args(argv)
-    configs = bench_configs()
-    names = [c.strip() for c in args.configs.split(",") if c.strip()]
-    if not names or set(names) - set(configs):
-        parser.error(f"--configs: choose among {','.join(configs)}")
-    torch = import_torch()
-    if torch is None:
-        parser.error("torch is not installed: nothing to compare the limits with")
-
+    configs, names, torch = start_report(
+        parser,
+        args.configs,
+        "The training targets against what numpy can reach",
+        "the epochs are slowed, and torch's two threads most",
+    )
     start = time.perf_counter()
-    print("# The training targets against what numpy can reach\n")
-    lines = environment_lines()
-    lines.append(f"torch {torch.__version__}")
-    if busy():
-        lines.append(
-            "**warning: the machine is busy**: the epochs are slowed, and "
-            "torch's two threads most; compare with a run on a quiet machine."
-        )
-    print("\n".join(f"- {line}" for line in lines), flush=True)
     split = mr_split(quick=args.quick)
     rng = np.random.default_rng(0)
     with threadpool_limits(1, user_api="blas"):

@@ -5,7 +5,6 @@ import io
 import os
 import pickle
 import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _subprocess import WITH_A_WORKER, run_python
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from test_prediction import _fitted_on_text
@@ -356,37 +356,17 @@ def test_loky_exit_hooks_registered_after_the_worker_stop_it_first(monkeypatch):
 
 @pytest.mark.slow
 def test_the_interpreter_exits_at_once_after_a_later_pool_of_loky():
-    script = textwrap.dedent(
+    script = WITH_A_WORKER + textwrap.dedent(
         """
-        import time
         from joblib import Parallel, delayed
-        from skrnn import RNNTextClassifier, _prediction_workers
-        from skrnn.datasets import load_toy_sentiment
 
-        X, y = load_toy_sentiment(return_X_y=True)
-        model = RNNTextClassifier(max_iter=1, hidden_size=8, n_jobs=2).fit(X, y)
-        docs = list(X) * 8
-        for _ in range(200):
-            model.predict_proba(docs)
-            worker = _prediction_workers._WORKER[0]
-            if worker.ready and worker.held is not None:
-                break
-            time.sleep(0.05)
-        assert worker.ready and worker.held is not None
         # a new pool of loky's, as cross_val_score(n_jobs=2) starts
         Parallel(n_jobs=2, backend="loky")(delayed(abs)(i) for i in range(4))
         """
     )
-    start = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    done, seconds = run_python(script)
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - start < 60
+    assert seconds < 60
 
 
 @pytest.mark.slow
@@ -407,13 +387,7 @@ def test_the_interpreter_exits_quietly_while_the_model_is_sent_to_the_worker():
         model.predict_proba(X)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    done, _ = run_python(script)
     assert done.returncode == 0, done.stderr
     assert "Exception in thread" not in done.stderr
 
@@ -421,23 +395,10 @@ def test_the_interpreter_exits_quietly_while_the_model_is_sent_to_the_worker():
 @pytest.mark.slow
 @linux_only
 def test_the_interpreter_exits_with_a_worker_running(tmp_path):
-    script = textwrap.dedent(
+    script = WITH_A_WORKER + textwrap.dedent(
         """
         import multiprocessing
-        import time
-        from skrnn import RNNTextClassifier, _prediction_workers
-        from skrnn.datasets import load_toy_sentiment
 
-        X, y = load_toy_sentiment(return_X_y=True)
-        model = RNNTextClassifier(max_iter=1, hidden_size=8, n_jobs=2).fit(X, y)
-        docs = list(X) * 8
-        for _ in range(200):
-            model.predict_proba(docs)
-            worker = _prediction_workers._WORKER[0]
-            if worker.ready and worker.held is not None:
-                break
-            time.sleep(0.05)
-        assert worker.ready and worker.held is not None
         print(worker.memory.name)
         # a child forked now leaves the worker's memory alone (it closed it
         # under the marks' views: "Exception ignored ... BufferError")
@@ -448,18 +409,11 @@ def test_the_interpreter_exits_with_a_worker_running(tmp_path):
         child.join()
         """
     )
-    start = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    done, seconds = run_python(script)
     assert done.returncode == 0, done.stderr
     assert "leaked" not in done.stderr
     assert "BufferError" not in done.stderr
-    assert time.monotonic() - start < 60
+    assert seconds < 60
     if sys.platform.startswith("linux"):
         assert not _shared_memory_exists(done.stdout.strip())
 

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _subprocess import run_python
 from joblib import Parallel, delayed, parallel_config
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
@@ -711,16 +712,9 @@ def test_the_interpreter_exits_while_a_daemon_thread_fits_on_workers():
             time.sleep(0.05)
         """
     )
-    start = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    done, seconds = run_python(script, timeout=150)
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - start < 90
+    assert seconds < 90
 
 
 def _long_shard(n_docs=3000, n_steps=60):
