@@ -345,8 +345,9 @@ see SequenceVectorizer
         of its schedule.  "auto" gives the cosine schedule as many epochs as
         make at least 1000 steps of ``batch_size`` documents, at least 8 and
         at most 200 (at the default ``batch_size``: 200 for up to 160
-        training documents, 32 for 1000, 8 from about 4000), and as read at
-        least 600,000 tokens in all (short documents train more epochs: TREC's
+        training documents, 32 for 1000 and 8 from about 4000 of 19 tokens or
+        more), and as read at least 600,000 tokens in all, each document
+        counting as one at least (short documents train more epochs: TREC's
         5,452 questions 11), but no more than
         read 5 million tokens in all (each network of an ensemble), and at
         least one epoch: long documents (or very many) train fewer epochs,

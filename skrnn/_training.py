@@ -809,7 +809,9 @@ def fit_epochs(
                 on_epoch_end=on_epoch_end,
                 workers=workers,
             )
-        _warn_if_worse_than_a_guess(state.loss_curve[first:], train, config, settings)
+        _warn_if_worse_than_a_guess(
+            params, state.loss_curve[first:], train, config, settings
+        )
         return stopped
     except KeyboardInterrupt:
         state.interrupted = True
@@ -819,33 +821,45 @@ def fit_epochs(
 
 
 def _warn_if_worse_than_a_guess(
-    losses: Sequence[float], train: Dataset, config, settings: TrainingSettings
+    params: Params,
+    losses: Sequence[float],
+    train: Dataset,
+    config,
+    settings: TrainingSettings,
 ) -> None:
-    """Warn if every epoch of ``losses`` fit worse than a guess that knows nothing.
+    """Warn if a trained network fits its training data worse than a guess.
 
-    A ConvergenceWarning when the least of the training losses of a call's
-    epochs (with the ``alpha`` penalty; twice the reference with the
-    adversarial loss, the sum of two) exceeds :data:`WORSE_THAN_A_GUESS`
-    times the head's reference loss (for the softmax, ``log(n_classes)``,
-    a uniform guess's): a learning rate too large for training to diverge
-    outright (:data:`DIVERGED_LOSS_FACTOR`) left a model that predicts worse
-    than the constant guess it started from, and said nothing.
+    A ConvergenceWarning when the network's loss on its training data, as
+    it predicts (no dropout, no ``alpha`` penalty, no adversarial term),
+    exceeds :data:`WORSE_THAN_A_GUESS` times the head's reference loss (for
+    the softmax, ``log(n_classes)``, a uniform guess's): a learning rate too
+    large for training to diverge outright (:data:`DIVERGED_LOSS_FACTOR`)
+    left a model that predicts worse than the constant guess it started
+    from, and said nothing.  That loss is computed only when the least of
+    the training losses of the call's epochs (``losses``, which dropout,
+    the penalty and the adversarial term raise) exceeds it, which a fit that
+    learns does not.
     """
     if not losses:
         return
-    reference = HEADS[config.head].reference_loss(
-        train.y, train.sample_weight, config.n_outputs
-    )
+    head = HEADS[config.head]
+    reference = head.reference_loss(train.y, train.sample_weight, config.n_outputs)
+    bound = WORSE_THAN_A_GUESS * reference
     if settings.adversarial_epsilon:
-        reference *= 2.0
-    best = min(losses)
-    if best > WORSE_THAN_A_GUESS * reference:
+        bound *= 2.0  # the loss of the clean and of the perturbed words
+    if min(losses) <= bound:
+        return
+    logits = predict_logits(params, train.sequences, config)
+    loss, _ = head.loss(
+        logits.astype(np.float64), train.y, train.sample_weight.astype(np.float64)
+    )
+    if loss > WORSE_THAN_A_GUESS * reference:
         warnings.warn(
-            f"The training loss stayed at {best:.4g} or above, {best / reference:.3g} "
-            f"times that of a guess that knows nothing ({reference:.4g}): the "
-            "network fits its training data worse than the constant guess it "
-            "started from. The learning rate (learning_rate_init) is probably "
-            "too large, or alpha.",
+            f"The network's loss on its training data is {loss:.4g}, "
+            f"{loss / reference:.3g} times that of a guess that knows nothing "
+            f"({reference:.4g}): it fits its training data worse than the "
+            "constant guess it started from. The learning rate "
+            "(learning_rate_init) is probably too large.",
             ConvergenceWarning,
             stacklevel=2,
         )

@@ -1384,6 +1384,15 @@ def test_max_iter_auto_reads_at_least_auto_min_tokens(
     assert _optimizer(clf).schedule_epoch == epochs
 
 
+def test_max_iter_auto_counts_an_empty_document_as_a_token():
+    # a review's finding: documents of no tokens asked for 200 epochs of
+    # steps that cost as much as any (20,000 empty documents: 625 a epoch)
+    clf = RNNTextClassifier()
+    assert clf._n_epochs(20_000, 0) == 30  # 600,000 / 20,000
+    assert clf._n_epochs(20_000, 400) == 30
+    assert clf._n_epochs(4_000, 4_000) == 150
+
+
 def test_max_iter_auto_gives_short_documents_more_epochs():
     # TREC's questions (about 11 tokens) train 11 epochs; sentences of 19
     # tokens or more (MR, SST-2, SST-5) the 8 of the steps' rule.
