@@ -1,9 +1,12 @@
 """Scripts run in a fresh interpreter, as the tests of a process's exit do."""
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 
 #: The start of a script: a small model fitted with ``n_jobs=2``, and
 #: predictions until prediction's worker process holds it (``worker``).
@@ -41,3 +44,27 @@ def run_python(
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     return done, time.monotonic() - start
+
+
+@contextlib.contextmanager
+def held_by_a_thread(lock) -> Iterator[None]:
+    """``lock`` held by another thread for the ``with`` block.
+
+    As a thread of the process holds it when the process forks: the child
+    inherits it held, by a thread it does not have.
+    """
+    held, done = threading.Event(), threading.Event()
+
+    def holding() -> None:
+        with lock:
+            held.set()
+            done.wait()
+
+    thread = threading.Thread(target=holding)
+    thread.start()
+    held.wait()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

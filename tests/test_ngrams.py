@@ -6,7 +6,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 import warnings
@@ -16,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _subprocess import held_by_a_thread
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -1088,17 +1088,7 @@ def test_a_process_forked_while_a_companion_fits_fits_its_own():
     # lock (a companion fitting there) inherited it held, by a thread it does
     # not have: its first companion waited forever.
     sequences, y = _labelled(30, 2)
-    held, done = threading.Event(), threading.Event()
-
-    def fitting():
-        with ngrams_module._LIBLINEAR:
-            held.set()
-            done.wait()
-
-    thread = threading.Thread(target=fitting)
-    thread.start()
-    held.wait()
-    try:
+    with held_by_a_thread(ngrams_module._LIBLINEAR):
         pid = os.fork()
         if pid == 0:  # the child
             code = 1
@@ -1115,9 +1105,6 @@ def test_a_process_forked_while_a_companion_fits_fits_its_own():
                 code = 0
             finally:
                 os._exit(code)
-    finally:
-        done.set()
-        thread.join()
     deadline = time.monotonic() + 30
     while not (finished := os.waitpid(pid, os.WNOHANG))[0]:
         if time.monotonic() > deadline:

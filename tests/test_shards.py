@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from _subprocess import run_python
+from _subprocess import held_by_a_thread, run_python
 from joblib import Parallel, delayed, parallel_config
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
@@ -660,21 +660,8 @@ def test_a_process_forked_while_a_thread_uses_the_resource_tracker_allocates():
     # the background, as loky launched it) inherited the lock held, by a
     # thread it does not have: its first shared memory waited forever.
     tracker = multiprocessing.resource_tracker._resource_tracker
-    held, done = threading.Event(), threading.Event()
-
-    def launching():
-        with tracker._lock:
-            held.set()
-            done.wait()
-
-    thread = threading.Thread(target=launching)
-    thread.start()
-    held.wait()
-    try:
+    with held_by_a_thread(tracker._lock):
         assert _in_forked_child(_shared_memory_allocated, seconds=30) == 0
-    finally:
-        done.set()
-        thread.join()
 
 
 @pytest.mark.slow
