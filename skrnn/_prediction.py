@@ -299,7 +299,9 @@ def text_logits(
         is done (a progress display).
     two_processes : callable, optional
         The call on this process and a worker process that keeps the model,
-        when one can take part (:func:`skrnn._prediction_workers.two_processes`).
+        when one can take part (:func:`skrnn._prediction_workers.two_processes`);
+        a call whose attribute ``cold`` is true (the worker's first of this
+        model) is not judged.
 
     Returns
     -------
@@ -331,7 +333,10 @@ def text_logits(
         logits, companion = _in_process_logits(
             predictor, sequences, whole, n_jobs if way == "threads" else 1, on_batch
         )
-    if way is not None:
+    # (not a worker's first call of the model: cold, it misjudged the way)
+    if way is not None and not (
+        way == "processes" and getattr(two_processes, "cold", False)
+    ):
         seconds = time.perf_counter() - start
         n_tokens = max(1, sum(map(len, sequences)))
         PREDICT_WAYS.record(key, way, seconds / n_tokens)

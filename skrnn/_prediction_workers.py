@@ -499,6 +499,10 @@ class _Worker:
         self.refused: set[Hashable] = set()
         #: network pieces that the worker computed (tests, benchmarks)
         self.pieces = 0
+        #: the key of the predictor of the worker's last call on two
+        #: processes: the first call of another is cold (its caches, the
+        #: model's pages), and not judged (:func:`two_processes`)
+        self.warm: Hashable | None = None
         # loky's pool starts the process: in the background, as the
         # predictor's sending, while the calls go on threads
         threading.Thread(target=self._start, args=(renew,), daemon=True).start()
@@ -719,7 +723,9 @@ def two_processes(
     ------
     callable or None
         :func:`two_process_logits` with the worker and ``predictor``, as
-        :func:`~skrnn._prediction.text_logits` takes it.
+        :func:`~skrnn._prediction.text_logits` takes it; its attribute
+        ``cold`` says whether it is the worker's first call of this
+        predictor, whose time says little of the next ones'.
     """
     if (
         predictor.key is None
@@ -738,9 +744,12 @@ def two_processes(
         if not worker.broken:
             worker.keep(predictor)
         usable = worker.ready and not worker.broken and worker.held == predictor.key
-        yield (
-            functools.partial(two_process_logits, worker, predictor) if usable else None
-        )
+        if not usable:
+            yield None
+            return
+        call = functools.partial(two_process_logits, worker, predictor)
+        call.cold = worker.warm != predictor.key
+        yield call
     finally:
         worker.lock.release()
 
@@ -841,6 +850,7 @@ def two_process_logits(
         # what it left, or did not send back
         for piece in np.flatnonzero(~done):
             put(piece, network.logits(piece))
+    worker.warm = predictor.key
     # what the worker's part would have issued here
     _warn_here(list(dict.fromkeys(warned)))
     return logits, companion, sequences

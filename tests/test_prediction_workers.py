@@ -575,3 +575,35 @@ def test_the_worker_handles_floating_point_errors_as_the_calling_thread(processe
     assert key not in _worker().refused
     with np.errstate(over="ignore"):
         assert_array_equal(_two_process_output(model, docs), one)
+
+
+def test_the_workers_first_call_of_a_model_is_not_judged(processes, monkeypatch):
+    # Its time, cold (the worker's caches, the model's pages), had the judge
+    # send a's next 15 calls to threads, 8% slower (session 18's trace).
+    recorded, calls = [], []
+
+    class Judge(type(_prediction.PREDICT_WAYS)):
+        def record(self, key, way, seconds_per_item):
+            recorded.append(way)
+
+    monkeypatch.setattr(_prediction, "PREDICT_WAYS", Judge())
+    real = workers_module.two_process_logits
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workers_module, "two_process_logits", counted)
+    model, docs = _fitted_on_text()
+    _two_process_output(model, docs)
+    model.set_params(n_jobs=2).predict_proba(docs)
+    assert len(calls) >= 2
+    assert recorded.count("processes") == len(calls) - 1
+    # and again for another model (a refit: a new key)
+    model.set_params(random_state=1)
+    _fitted_again(model.fit, docs)
+    calls.clear()
+    recorded.clear()
+    _two_process_output(model, docs)
+    model.set_params(n_jobs=2).predict_proba(docs)
+    assert recorded.count("processes") == len(calls) - 1
