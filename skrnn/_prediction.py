@@ -9,7 +9,10 @@ bounded by the chunk and the batch sizes below, whatever the number of
 documents.
 """
 
+import collections
+import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -24,6 +27,7 @@ from ._threads import (
     Helpers,
     WayJudge,
     helper_threads,
+    in_forked_children,
     map_shared,
     single_threaded_blas,
 )
@@ -31,6 +35,7 @@ from .nn import NetworkConfig
 from .nn._functional import log_sum_exp
 from .nn._heads import get_head
 from .nn._network import predict_prepared, prepare_predict, streams
+from .nn._streaming import prepared_rows
 
 Params = dict[str, np.ndarray]
 
@@ -129,6 +134,7 @@ def predict_logits(
     n_jobs: int | None = None,
     on_batch: Callable[[int], None] | None = None,
     helpers: Helpers | None = None,
+    tables: "VocabularyTables | None" = None,
 ) -> np.ndarray:
     """Logits of many sequences, batched by length, in their original order.
 
@@ -150,6 +156,10 @@ def predict_logits(
         Threads that run the batches beside this one, shared with other
         work (as :func:`~skrnn._threads.helper_threads` gives them); by
         default, threads of their own for ``n_jobs``.
+    tables : VocabularyTables, optional
+        Where a fitted network's table of its whole vocabulary is kept
+        (:data:`VOCABULARY_TABLES`): not for arrays that change, as in
+        training.
 
     Returns
     -------
@@ -158,7 +168,7 @@ def predict_logits(
     """
     logits = np.empty((len(sequences), config.n_outputs), params["head.b_y"].dtype)
     batches = prediction_batches(params, sequences, config)
-    prepared = prepared_table(params, sequences, config)
+    prepared = prepared_table(params, sequences, config, tables)
 
     def run(idx: np.ndarray) -> None:
         logits[idx] = batch_logits(params, sequences, idx, config, prepared)
@@ -187,19 +197,123 @@ def prediction_batches(
     return length_runs(order, lengths, _batch_size_rule(params, config))
 
 
-def prepared_table(
-    params: Params, sequences: Sequence[np.ndarray], config: NetworkConfig
-) -> Any:
-    """The first layer's projection of the sequences' distinct ids, or None.
+#: The most bytes of a network's first layer projected for every id of its
+#: vocabulary (ids x gate width x directions), which prediction makes once and
+#: keeps while the network lives (:class:`VocabularyTables`): 75 MB for an
+#: LSTM of 256 over MR's 18,396 words, 14 MB for the defaults'.
+VOCABULARY_TABLE_BYTES = 2**27
 
-    Made once for all the batches of a call (each would otherwise project
-    its own ids anew), unless that table could outgrow the batches' own
-    (:data:`PREPARED_TABLE_VALUES`): None then, and each batch projects its
-    ids.
+#: The most bytes of such tables that a process keeps: past it, those of the
+#: networks used least recently are dropped (made again if used again).
+VOCABULARY_TABLES_BYTES = 2**28
+
+
+class VocabularyTables:
+    """Each network's first layer projected for its whole vocabulary, made once.
+
+    A call projects the distinct ids of its documents, at every call: 8-13%
+    of a call of a thousand sentences for an LSTM (``benchmarks/RESULTS.md``,
+    session 19), made by both processes of a call on two.  The table of
+    every id of the vocabulary costs a few calls' once, and then nothing.
+    The rows of a product are the same bits whichever other rows are in it
+    but for one row alone (a matrix-vector product), and not for every
+    width of the gates (BLAS's edge kernels): so a network whose whole table
+    fits :data:`VOCABULARY_TABLE_BYTES` predicts through it from its first
+    call, at every call, in every process, and its outputs do not depend on
+    the other documents of a call.  Made with one BLAS thread, as prediction
+    runs.
+
+    The tables are kept by the identity of the arrays they were made from
+    (the embedding, each layer's weights): a fitted model's arrays never
+    change, as training works on copies; arrays changed in place are not seen,
+    as by the worker process of :mod:`skrnn._prediction_workers`.  Shared by
+    the threads of a process.
+
+    Parameters
+    ----------
+    max_bytes : int
+        The most bytes of the tables kept, those used most recently.
     """
+
+    def __init__(self, max_bytes: int = VOCABULARY_TABLES_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._reset()
+        # A forked child has none of the parent's threads, maybe inside.
+        in_forked_children(self._reset)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._tables: collections.OrderedDict[int, tuple] = collections.OrderedDict()
+
+    def get(self, params: Params, config: NetworkConfig) -> Any:
+        """The prepared network of every id of the vocabulary, or None.
+
+        None for a network without an embedding (a one-hot first layer's
+        table is a gather of its weights' rows: nothing to save), one that
+        does not predict in chunks of time, or a table larger than
+        :data:`VOCABULARY_TABLE_BYTES` or :attr:`max_bytes`.
+        """
+        if config.one_hot or not streams(config):
+            return None
+        embedding = params["embed.E"]
+        n_bytes = (
+            len(embedding)
+            * _first_layer_row_size(params, config)
+            * embedding.dtype.itemsize
+        )
+        if n_bytes > min(VOCABULARY_TABLE_BYTES, self.max_bytes):
+            return None
+        sources = tuple(params[name] for name in sorted(params) if "layer" in name)
+        key = id(embedding)
+        with self._lock:
+            kept = self._tables.get(key)
+            if kept is not None and _same_arrays(kept[0], sources):
+                self._tables.move_to_end(key)
+                return kept[1]
+            with single_threaded_blas():
+                prepared = prepare_predict(params, [np.arange(len(embedding))], config)
+            if kept is None:
+                weakref.finalize(embedding, self._tables.pop, key, None).atexit = False
+            self._tables[key] = (sources, prepared, n_bytes)
+            self._tables.move_to_end(key)
+            while sum(entry[2] for entry in self._tables.values()) > self.max_bytes:
+                self._tables.popitem(last=False)
+        return prepared
+
+
+def _same_arrays(kept: tuple, sources: tuple) -> bool:
+    """Whether two tuples hold the very same arrays, in order."""
+    return len(kept) == len(sources) and all(
+        a is b for a, b in zip(kept, sources, strict=True)
+    )
+
+
+#: This process's tables (:class:`VocabularyTables`).
+VOCABULARY_TABLES = VocabularyTables()
+
+
+def prepared_table(
+    params: Params,
+    sequences: Sequence[np.ndarray],
+    config: NetworkConfig,
+    tables: VocabularyTables | None = None,
+) -> Any:
+    """The first layer's projection of the sequences' ids, or None.
+
+    The table of the sequences' distinct ids, made once for all the batches
+    of a call (each would otherwise project its own ids anew): its rows
+    gathered from the network's table of its whole vocabulary when
+    ``tables`` has one (:meth:`VocabularyTables.get`; a smaller table for
+    the steps to gather from), projected otherwise.  Unless that table
+    could outgrow the batches' own (:data:`PREPARED_TABLE_VALUES`): then
+    the vocabulary's table, or None, and each batch projects its ids.
+    """
+    whole = None if tables is None else tables.get(params, config)
     distinct = _distinct_ids(sequences, config.n_vocab)
     if len(distinct) * _first_layer_row_size(params, config) > PREPARED_TABLE_VALUES:
-        return None
+        return whole
+    if whole is not None:
+        return prepared_rows(whole, distinct)
     return prepare_predict(params, [distinct], config)
 
 
@@ -389,6 +503,7 @@ def _in_process_logits(
                 predictor.config,
                 on_batch=on_batch,
                 helpers=helpers,
+                tables=VOCABULARY_TABLES,
             )
             for weights in predictor.members
         ]

@@ -62,6 +62,7 @@ from joblib.externals.loky.backend.reduction import dumps as worker_pickle
 
 from ._ngrams import ngram_logits
 from ._prediction import (
+    VOCABULARY_TABLES,
     Predictor,
     TwoProcesses,
     batch_logits,
@@ -231,7 +232,7 @@ class _Network:
         params = self.predictor.members[member]
         if member not in self._tables:
             self._tables[member] = prepared_table(
-                params, self.sequences, self.predictor.config
+                params, self.sequences, self.predictor.config, VOCABULARY_TABLES
             )
         return batch_logits(
             params,

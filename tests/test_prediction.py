@@ -18,6 +18,7 @@ import skrnn._base as base_module
 from skrnn import RNNTextClassifier, RNNTextRegressor, _prediction
 from skrnn._batching import pad_batch
 from skrnn._prediction import (
+    VocabularyTables,
     blended_logits,
     mean_output_logits,
     one_batch,
@@ -135,9 +136,11 @@ def test_predict_logits_equals_forward_batch_by_batch(monkeypatch):
 
 
 def test_a_wide_first_layer_is_projected_batch_by_batch(monkeypatch):
-    # The table of the whole vocabulary's projection is made once per call
-    # only while it is small: past PREPARED_TABLE_VALUES each batch projects
-    # its own ids (memory bounded by the batch), with the same logits.
+    # Without the vocabulary's table, the table of the documents' ids is made
+    # once per call only while it is small: past PREPARED_TABLE_VALUES each
+    # batch projects its own ids (memory bounded by the batch), with the same
+    # logits.
+    monkeypatch.setattr(_prediction, "VOCABULARY_TABLE_BYTES", 0)
     sequences, config, params = _problem(cell="lstm", num_layers=2)
     once = predict_logits(params, sequences, config)
     calls = _prepared_tables(monkeypatch)
@@ -156,6 +159,7 @@ def test_the_table_is_bounded_by_the_documents_ids_not_the_vocabulary(monkeypatc
     # only holds the ids the documents use (the LSTMs of speed.py, b and d,
     # then projected each batch's ids anew: 5 and 9 tables for MR's 1,067
     # sentences).
+    monkeypatch.setattr(_prediction, "VOCABULARY_TABLE_BYTES", 0)
     sequences, config, params = _problem(cell="lstm", num_layers=2)
     calls = _prepared_tables(monkeypatch)
     # the whole vocabulary: 30 ids x 40 numbers; the documents: 28 ids
@@ -164,6 +168,82 @@ def test_the_table_is_bounded_by_the_documents_ids_not_the_vocabulary(monkeypatc
     assert len(calls) == 1
     (distinct,) = calls[0][1]
     assert_array_equal(distinct, np.unique(np.concatenate(sequences)))
+
+
+def test_the_vocabulary_table_is_made_once_per_network(monkeypatch):
+    # A fitted network whose whole vocabulary's table fits
+    # VOCABULARY_TABLE_BYTES projects every id once, at its first call, and
+    # predicts through that table at every call: the logits of the per-call
+    # tables.
+    sequences, config, params = _problem(cell="lstm", num_layers=2)
+    per_call = predict_logits(params, sequences, config)
+    tables = VocabularyTables()
+    calls = _prepared_tables(monkeypatch)
+    first = predict_logits(params, sequences, config, tables=tables)
+    second = predict_logits(params, sequences[:7], config, tables=tables)
+    assert len(calls) == 1
+    (ids,) = calls[0][1]
+    assert_array_equal(ids, np.arange(config.n_vocab))
+    assert_allclose(first, per_call, rtol=1e-12, atol=1e-12)
+    assert_allclose(second, first[:7], rtol=1e-12, atol=1e-12)
+    # the table of the documents' ids when the vocabulary's is too large
+    # (30 ids x 4 gates x 5 units x 2 directions x 8 bytes = 9,600)
+    monkeypatch.setattr(_prediction, "VOCABULARY_TABLE_BYTES", 9_599)
+    predict_logits(params, sequences, config, tables=tables)
+    assert len(calls) == 2
+    assert len(calls[1][1][0]) == 28
+
+
+def test_a_vocabulary_table_follows_the_arrays_it_was_made_from():
+    # Kept by the identity of the arrays: new arrays in place of a layer's
+    # make a new table (no stale outputs), and a network's table goes with
+    # its embedding.
+    sequences, config, params = _problem(cell="gru")
+    tables = VocabularyTables()
+    before = predict_logits(params, sequences, config, tables=tables)
+    changed = dict(params)
+    changed["layer0.fwd.W_xh"] = params["layer0.fwd.W_xh"] * 2.0
+    after = predict_logits(changed, sequences, config, tables=tables)
+    assert not np.allclose(after, before)
+    assert_allclose(after, predict_logits(changed, sequences, config), rtol=1e-12)
+    assert len(tables._tables) == 1
+    del params, changed
+    assert not tables._tables
+
+
+def test_vocabulary_tables_keep_the_most_recent_within_their_bytes():
+    sequences, config, params = _problem(cell="gru")
+    # 30 ids x 3 gates x 5 units x 2 directions x 8 bytes = 7,200 a table
+    tables = VocabularyTables(max_bytes=2 * 7_200)
+    networks = [
+        {name: value.copy() for name, value in params.items()} for _ in range(3)
+    ]
+    for network in networks:
+        predict_logits(network, sequences[:5], config, tables=tables)
+    kept = [id(network["embed.E"]) for network in networks[1:]]
+    assert list(tables._tables) == kept
+    # nor a table alone larger than them all
+    assert VocabularyTables(max_bytes=7_199).get(params, config) is None
+    one_hot = dataclasses.replace(config, embedding_dim=None)
+    one_hot_params = init_params(
+        one_hot, np.random.default_rng(0), np.dtype(np.float64)
+    )
+    assert tables.get(one_hot_params, one_hot) is None
+
+
+def test_predictions_during_training_keep_no_table(monkeypatch):
+    # Regression: the scores printed at each epoch (verbose) predicted
+    # through the vocabulary tables with the arrays being trained, and the
+    # fitted model then predicted with the first epoch's table.
+    tables = VocabularyTables()
+    monkeypatch.setattr(_prediction, "VOCABULARY_TABLES", tables)
+    X, y = load_toy_sentiment(return_X_y=True)
+    params = dict(max_iter=3, random_state=0, ngram_weight=0.0, hidden_size=8)
+    quiet = RNNTextClassifier(**params).fit(X, y)
+    loud = RNNTextClassifier(**params, verbose=1).fit(X, y)
+    assert not tables._tables
+    assert_array_equal(loud.predict_proba(X), quiet.predict_proba(X))
+    assert len(tables._tables) == 2  # each fitted model's
 
 
 def test_prediction_memory_does_not_grow_with_the_length():
