@@ -286,7 +286,9 @@ def embedding_table(
 
     Rows of words without a vector keep their random values, rescaled to
     the standard deviation of the pre-trained ones, so that both kinds of
-    rows start on the same scale; ``zero_ids`` rows stay 0.
+    rows start on the same scale; if the pre-trained ones give no finite,
+    nonzero scale (one vector of zeros, say, which would make every such row
+    0, the padding's), the random rows keep theirs.  ``zero_ids`` rows stay 0.
 
     Parameters
     ----------
@@ -314,9 +316,11 @@ def embedding_table(
             rows.append(vector)
     if rows:
         pretrained = np.asarray(rows, dtype=table.dtype)
-        std = table.std()
-        if std > 0:
-            table *= pretrained.std() / std
+        # (infinite if the squares of the components overflow: 1e20 in float32)
+        with np.errstate(over="ignore"):
+            std, target = table.std(), pretrained.std()
+        if std > 0 and 0 < target < np.inf:
+            table *= target / std
         table[ids] = pretrained
     table[list(zero_ids)] = 0.0
     return len(ids)

@@ -356,6 +356,32 @@ def test_uncovered_rows_start_on_the_scale_of_the_vectors():
     assert 0.7 * pretrained_std < uncovered.std() < 1.3 * pretrained_std
 
 
+@pytest.mark.parametrize(
+    "vectors",
+    [
+        {"good": np.zeros(3)},
+        {"good": np.full(3, 0.5), "bad": np.full(3, 0.5)},
+        # finite in float32, but their squares overflow
+        {"good": np.array([1e20, -1e20, 1e20]), "bad": np.array([-1e20, 0, 1])},
+    ],
+    ids=["zeros", "equal-components", "overflowing-spread"],
+)
+def test_uncovered_rows_stay_random_when_the_vectors_give_no_scale(vectors):
+    # Rescaled to a spread of 0, every uncovered row was 0, the padding's: a
+    # frozen table told none of those words apart; an infinite spread made
+    # the table NaN, and fit failed as "Training diverged".
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        clf = _clf(embeddings=vectors, freeze_embeddings=True, max_iter=1).fit(X, Y)
+    table = clf.weights_["embed.E"]
+    assert np.isfinite(table).all()
+    uncovered = np.array([_row(clf, word) for word in ("a", "story", "film")])
+    assert np.all(uncovered != 0)
+    assert 0.1 < uncovered.std() < 1.0  # their U(-0.5, 0.5) start, std 0.29
+    for word, vector in vectors.items():
+        assert_array_equal(_row(clf, word), vector.astype(np.float32), err_msg=word)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_frozen_embeddings_do_not_change_while_the_rest_trains(dtype):
     params = {"embeddings": VECTORS, "dtype": dtype, "learning_rate_init": 0.1}
