@@ -237,7 +237,9 @@ def check_text(
         a mapping or a view of one, whose order could not match the labels')
         or not iterable, or if a document is not a ``str`` (``bytes``,
         ``None``, ``NaN``, a number, a list of tokens, an array of token
-        ids...).  The message gives the position of the first bad document.
+        ids...).  The message gives the position of the first bad document
+        (and its index label, for a pandas Series whose labels are not the
+        positions).
 
     Examples
     --------
@@ -298,7 +300,7 @@ def check_text(
     if not all(map(isinstance, documents, repeat(str))):
         for i, doc in enumerate(documents):
             if not isinstance(doc, str):
-                raise TypeError(f"{name}[{i}] is {_not_a_document(doc)}")
+                raise TypeError(f"{_position(X, name, i)} is {_not_a_document(doc)}")
     if not documents and not allow_empty:
         raise ValueError(f"{name} is empty: at least one document is required")
     return documents
@@ -359,6 +361,25 @@ def _text_column(X: Any) -> int:
         if any(isinstance(entry, str) for entry in head[:, j]):
             return j
     return 0
+
+
+def _position(X: Any, name: str, i: int) -> str:
+    """How to look up document ``i`` of ``X`` for an error message.
+
+    ``X[i]``; but ``X[i]`` of a pandas Series looks up the index label ``i``,
+    which, after a shuffle or a split (``train_test_split``), is another
+    document or none: then ``X.iloc[i]`` and the document's label.
+    """
+    index = getattr(X, "index", None)
+    # (pandas only: a lazy frame's index, dask's, is no list of labels)
+    if index is None or type(X).__module__.partition(".")[0] != "pandas":
+        return f"{name}[{i}]"
+    label = index[i]
+    if isinstance(label, np.generic):  # 9, not np.int64(9)
+        label = label.item()
+    if isinstance(label, Integral) and not isinstance(label, bool) and label == i:
+        return f"{name}[{i}]"
+    return f"{name}.iloc[{i}] (index label {label!r:.40})"
 
 
 def _not_a_document(doc: Any) -> str:

@@ -1215,6 +1215,23 @@ def test_a_missing_value_in_a_single_column_is_reported_by_row():
     assert "replace missing values" in str(info.value)
 
 
+@pytest.mark.parametrize("frame", [False, True])
+def test_a_missing_value_after_a_split_is_reported_by_position_and_label(frame):
+    # Regression: "X[4] is float (nan)" for a Series shuffled by
+    # train_test_split, where X[4] looks up the label 4: another document.
+    pd = pytest.importorskip("pandas")
+    X = pd.Series(["fine", "good", None, "bad"], index=[7, 2, 9, 0], name="text")
+    with pytest.raises(TypeError) as info:
+        check_text(X.to_frame() if frame else X)
+    assert str(info.value).startswith("X.iloc[2] (index label 9) is ")
+    assert "replace missing values" in str(info.value)
+    # labels that are the positions: X[i] finds the document
+    with pytest.raises(TypeError, match=re.escape("X[2] is ")):
+        check_text(X.set_axis([0, 5, 2, 1]))
+    with pytest.raises(TypeError, match=re.escape("X.iloc[2] (index label 'c') is")):
+        check_text(X.set_axis(list("abcd")))
+
+
 def test_a_wider_dataframe_is_an_error_naming_the_text_column():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame({"stars": [4, 1], "text": ["good", "bad"], "price": [1.0, 2.0]})
