@@ -98,7 +98,8 @@ def read_text(path: str | os.PathLike, *, source: str | None = None) -> str:
     encoding, and so does UTF-16 without one, whose text of Latin letters
     holds a NUL byte beside each of them. Bytes that are not valid UTF-8 make
     the whole file read as Latin-1, which never fails (the encoding of the
-    original movie review files).
+    original movie review files), but in a file that begins with a byte
+    order mark, which says what it is: an error then.
 
     Parameters
     ----------
@@ -125,20 +126,20 @@ def read_text(path: str | os.PathLike, *, source: str | None = None) -> str:
             data = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise TableError(f"cannot read {source}: {_reason(exc)}") from exc
-    for bom, encoding in _UNICODE_BOMS:
+    for bom, codec, name in _UNICODE_BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding)
+                return data[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
                 raise TableError(
                     f"cannot read {source}: it begins with the byte order mark of "
-                    f"{encoding.upper()} but is not valid {encoding.upper()} "
-                    f"({exc.reason} at byte {exc.start}); save it again as UTF-8"
+                    f"{name} but is not valid {name} ({exc.reason} at byte "
+                    f"{len(bom) + exc.start}); save it again as UTF-8"
                 ) from exc
     if (text := _utf16_without_bom(data)) is not None:
         return text
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
 
@@ -169,14 +170,17 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-#: Byte order marks of the encodings a file is read in instead of UTF-8 (as
-#: spreadsheets export "Unicode text"), UTF-32's first: it begins with UTF-16
-#: LE's. Python's codecs of these names read the mark and drop it.
+#: Byte order marks, the codec that reads the file after its mark, and the
+#: encoding's name: UTF-32's first (it begins with UTF-16 LE's), read
+#: instead of UTF-8 (as spreadsheets export "Unicode text"); and UTF-8's, whose
+#: file is not read as Latin-1 when it is not valid UTF-8 (its mark would
+#: become the first document's "ï»¿" and every other letter out of ASCII two).
 _UNICODE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
 )
 
 

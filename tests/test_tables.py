@@ -75,6 +75,19 @@ def test_read_text_names_a_file_that_its_bom_does_not_fit(tmp_path):
         read_text(path)
 
 
+def test_read_text_refuses_a_utf8_bom_on_bytes_that_are_not_utf8(tmp_path):
+    # Regression (a prober's): such a file was read as Latin-1, its mark the
+    # first document's "\xef\xbb\xbf" and each of its accented letters two.
+    path = tmp_path / "x.txt"
+    path.write_bytes(b"\xef\xbb\xbfcaf\xc3\xa9\nna\xefve\n")
+    with pytest.raises(
+        TableError, match=r"x\.txt: .*byte order mark of UTF-8 .*byte 11\)"
+    ):
+        read_text(path)
+    path.write_bytes(b"\xef\xbb\xbfcaf\xc3\xa9\n")
+    assert read_text(path) == "caf\xe9\n"
+
+
 def test_read_text_detects_gzip_on_stdin(monkeypatch):
     piped = io.BytesIO(gzip.compress(b"good\nbad\n"))
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(piped))
