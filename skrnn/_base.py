@@ -546,6 +546,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 "sample_weight holds NaN or infinity; give those samples a "
                 "finite weight."
             )
+        if not sample_weight.any():
+            # scikit-learn >= 1.9's check says so; 1.6 to 1.8's let them through
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number."
+            )
         if metadata is not None:
             metadata["sample_weight"] = sample_weight
         sample_weight = _in_range(sample_weight, dtype)

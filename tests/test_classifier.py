@@ -1611,6 +1611,29 @@ def test_all_zero_sample_weights_are_an_error():
         RNNTextClassifier(**FAST).fit(X_BIN, Y_BIN, sample_weight=np.zeros(8))
 
 
+@pytest.mark.parametrize(
+    ("estimator", "y"),
+    [
+        (RNNTextClassifier, Y_BIN),
+        (skrnn.RNNTextRegressor, np.arange(8.0)),
+    ],
+    ids=["classifier", "regressor"],
+)
+def test_all_zero_sample_weights_are_an_error_whatever_scikit_learn_checks(
+    monkeypatch, estimator, y
+):
+    # Regression (a prober's finding): scikit-learn 1.6 to 1.8, which skrnn
+    # supports, let all-zero weights through their check, and fit failed
+    # with numpy's "zero-size array to reduction operation minimum".
+    def as_before_scikit_learn_1_9(sample_weight, X, **kwargs):
+        return np.asarray(sample_weight, dtype=np.float64)
+
+    monkeypatch.setattr(base_module, "_check_sample_weight", as_before_scikit_learn_1_9)
+    model = estimator(hidden_size=4, embedding_dim=4, max_iter=2, random_state=0)
+    with pytest.raises(ValueError, match="at least one non-zero number"):
+        model.fit(X_BIN, y, sample_weight=np.zeros(8))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     ("scale", "sample_scale"),
