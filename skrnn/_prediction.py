@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -208,6 +208,19 @@ VOCABULARY_TABLE_BYTES = 2**27
 VOCABULARY_TABLES_BYTES = 2**28
 
 
+class _Table(NamedTuple):
+    """A network's table of its whole vocabulary, kept by :class:`VocabularyTables`."""
+
+    #: The layers' arrays it was made from (with the embedding, its key).
+    sources: tuple
+    #: The prepared network of every id.
+    prepared: Any
+    #: The bytes of its first layer's table.
+    n_bytes: int
+    #: What forgets it when the embedding dies (one for as long as it is kept).
+    watch: weakref.finalize
+
+
 class VocabularyTables:
     """Each network's first layer projected for its whole vocabulary, made once.
 
@@ -243,7 +256,7 @@ class VocabularyTables:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._tables: collections.OrderedDict[int, tuple] = collections.OrderedDict()
+        self._tables: collections.OrderedDict[int, _Table] = collections.OrderedDict()
 
     def get(self, params: Params, config: NetworkConfig) -> Any:
         """The prepared network of every id of the vocabulary, or None.
@@ -267,18 +280,27 @@ class VocabularyTables:
         key = id(embedding)
         with self._lock:
             kept = self._tables.get(key)
-            if kept is not None and _same_arrays(kept[0], sources):
+            if kept is not None and _same_arrays(kept.sources, sources):
                 self._tables.move_to_end(key)
-                return kept[1]
+                return kept.prepared
             with single_threaded_blas():
                 prepared = prepare_predict(params, [np.arange(len(embedding))], config)
             if kept is None:
-                weakref.finalize(embedding, self._tables.pop, key, None).atexit = False
-            self._tables[key] = (sources, prepared, n_bytes)
+                watch = weakref.finalize(embedding, self._tables.pop, key, None)
+                watch.atexit = False
+            else:
+                watch = kept.watch
+            self._tables[key] = _Table(sources, prepared, n_bytes, watch)
             self._tables.move_to_end(key)
-            while sum(entry[2] for entry in self._tables.values()) > self.max_bytes:
-                self._tables.popitem(last=False)
+            self._keep_within_bytes()
         return prepared
+
+    def _keep_within_bytes(self) -> None:
+        """Drop the tables used least recently while they hold more than allowed."""
+        while sum(table.n_bytes for table in self._tables.values()) > self.max_bytes:
+            _, dropped = self._tables.popitem(last=False)
+            # its embedding lives on, unwatched until its table is kept again
+            dropped.watch.detach()
 
 
 def _same_arrays(kept: tuple, sources: tuple) -> bool:

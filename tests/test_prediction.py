@@ -5,6 +5,7 @@ import dataclasses
 import threading
 import tracemalloc
 import warnings
+import weakref
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -229,6 +230,30 @@ def test_vocabulary_tables_keep_the_most_recent_within_their_bytes():
         one_hot, np.random.default_rng(0), np.dtype(np.float64)
     )
     assert tables.get(one_hot_params, one_hot) is None
+
+
+def _watches(array):
+    """The finalizers that watch ``array`` (those of :class:`VocabularyTables`)."""
+    return sum(info.weakref() is array for info in weakref.finalize._registry.values())
+
+
+def test_vocabulary_tables_watch_each_embedding_once():
+    # Regression: every table made again for a network (evicted for another
+    # one, used again) added a finalizer to its embedding, which lived as
+    # long as the embedding: networks that took turns beyond max_bytes (an
+    # ensemble's members, two large models) gained one at every call, without
+    # bound.
+    sequences, config, params = _problem(cell="gru")
+    tables = VocabularyTables(max_bytes=7_200)  # one table
+    networks = [
+        {name: value.copy() for name, value in params.items()} for _ in range(2)
+    ]
+    for _ in range(5):
+        for network in networks:
+            predict_logits(network, sequences[:5], config, tables=tables)
+    assert [_watches(network["embed.E"]) for network in networks] == [0, 1]
+    del networks[1], network
+    assert not tables._tables
 
 
 def test_predictions_during_training_keep_no_table(monkeypatch):
