@@ -240,7 +240,10 @@ class VocabularyTables:
     (the embedding, each layer's weights): a fitted model's arrays never
     change, as training works on copies; arrays changed in place are not seen,
     as by the worker process of :mod:`skrnn._prediction_workers`.  Shared by
-    the threads of a process.
+    the threads of a process, which change them under a lock.  A table goes
+    with its embedding: the embedding's finalizer, which runs in whatever
+    thread drops it (maybe one that holds the lock, collecting garbage),
+    leaves its key for whichever thread holds the lock, or takes it.
 
     Parameters
     ----------
@@ -257,6 +260,8 @@ class VocabularyTables:
     def _reset(self) -> None:
         self._lock = threading.Lock()
         self._tables: collections.OrderedDict[int, _Table] = collections.OrderedDict()
+        # the keys of embeddings that died, whose tables go at the lock's next holder
+        self._dead: collections.deque[int] = collections.deque()
 
     def get(self, params: Params, config: NetworkConfig) -> Any:
         """The prepared network of every id of the vocabulary, or None.
@@ -277,23 +282,60 @@ class VocabularyTables:
         if n_bytes > min(VOCABULARY_TABLE_BYTES, self.max_bytes):
             return None
         sources = tuple(params[name] for name in sorted(params) if "layer" in name)
-        key = id(embedding)
         with self._lock:
-            kept = self._tables.get(key)
-            if kept is not None and _same_arrays(kept.sources, sources):
-                self._tables.move_to_end(key)
-                return kept.prepared
-            with single_threaded_blas():
-                prepared = prepare_predict(params, [np.arange(len(embedding))], config)
-            if kept is None:
-                watch = weakref.finalize(embedding, self._tables.pop, key, None)
-                watch.atexit = False
-            else:
-                watch = kept.watch
-            self._tables[key] = _Table(sources, prepared, n_bytes, watch)
-            self._tables.move_to_end(key)
+            # before a new embedding takes a dead one's key
+            self._drop_dead()
+            kept = self._tables.get(id(embedding))
+            if kept is None or not _same_arrays(kept.sources, sources):
+                kept = self._make(params, config, sources, n_bytes, kept)
+            self._tables.move_to_end(id(embedding))
             self._keep_within_bytes()
-        return prepared
+        # those that died meanwhile, which could not take the lock
+        self._collect()
+        return kept.prepared
+
+    def _make(
+        self,
+        params: Params,
+        config: NetworkConfig,
+        sources: tuple,
+        n_bytes: int,
+        kept: _Table | None,
+    ) -> _Table:
+        """Make and keep the network's table, in place of ``kept`` (other layers')."""
+        embedding = params["embed.E"]
+        with single_threaded_blas():
+            prepared = prepare_predict(params, [np.arange(len(embedding))], config)
+        if kept is None:
+            watch = weakref.finalize(embedding, self._forget, id(embedding))
+            watch.atexit = False
+        else:
+            watch = kept.watch
+        table = _Table(sources, prepared, n_bytes, watch)
+        self._tables[id(embedding)] = table
+        return table
+
+    def _forget(self, key: int) -> None:
+        """Drop the table of the embedding ``key``, which died, now or soon.
+
+        Never waits for the lock, which this thread may hold: the lock's
+        next holder drops it if this cannot.
+        """
+        self._dead.append(key)
+        self._collect()
+
+    def _collect(self) -> None:
+        """Drop the dead embeddings' tables, unless another holds the lock."""
+        if self._dead and self._lock.acquire(blocking=False):
+            try:
+                self._drop_dead()
+            finally:
+                self._lock.release()
+
+    def _drop_dead(self) -> None:
+        """Drop the dead embeddings' tables (with the lock held)."""
+        while self._dead:
+            self._tables.pop(self._dead.popleft(), None)
 
     def _keep_within_bytes(self) -> None:
         """Drop the tables used least recently while they hold more than allowed."""

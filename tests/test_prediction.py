@@ -2,7 +2,9 @@
 
 import copy
 import dataclasses
+import sys
 import threading
+import time
 import tracemalloc
 import warnings
 import weakref
@@ -254,6 +256,62 @@ def test_vocabulary_tables_watch_each_embedding_once():
     assert [_watches(network["embed.E"]) for network in networks] == [0, 1]
     del networks[1], network
     assert not tables._tables
+
+
+def _another_embedding(params):
+    return {**params, "embed.E": params["embed.E"].copy()}
+
+
+def test_a_network_that_dies_while_another_thread_makes_a_table():
+    # Regression: the finalizer of a dead network's embedding dropped its
+    # table without the lock, in whatever thread dropped the network, while
+    # another made a table and summed the tables' bytes: RuntimeError
+    # ('OrderedDict mutated during iteration') in that thread's prediction.
+    _, config, params = _problem(cell="gru")
+    errors = []
+
+    def make(tables, doomed):
+        kept = []
+        try:
+            while doomed:
+                kept.append(_another_embedding(params))
+                tables.get(kept[-1], config)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(5):
+            tables = VocabularyTables(max_bytes=2**40)
+            doomed = [_another_embedding(params) for _ in range(300)]
+            for network in doomed:
+                tables.get(network, config)
+            del network
+            thread = threading.Thread(target=make, args=(tables, doomed))
+            thread.start()
+            while doomed:
+                doomed.pop()
+                time.sleep(1e-4)
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert not errors
+
+
+def test_a_network_that_dies_while_its_thread_holds_the_lock():
+    # The finalizer runs in whatever thread drops the embedding, maybe one
+    # that holds the lock (garbage collected within get): it must not wait
+    # for it, and leaves the table to the lock's next holder.
+    _, config, params = _problem(cell="gru")
+    tables = VocabularyTables()
+    network = _another_embedding(params)
+    tables.get(network, config)
+    with tables._lock:
+        del network
+    assert len(tables._tables) == 1
+    tables.get(params, config)
+    assert list(tables._tables) == [id(params["embed.E"])]
 
 
 def test_predictions_during_training_keep_no_table(monkeypatch):
