@@ -477,8 +477,11 @@ see SequenceVectorizer
         it once, in the background, at the first such call after each fit,
         load or change of ``ngram_weight`` or ``ngram_blend``; calls go on
         threads meanwhile), or on threads, or on one thread, as has been the
-        faster; changes made in place to the fitted arrays (``weights_``'s)
-        are not seen by that worker.  The shards and the prediction batches
+        faster; changes made to the fitted arrays (``weights_``'s) are not
+        seen by that worker, nor, made in place to the embedding's or the
+        recurrent layers', by any process, which keeps their first layer
+        projected for the whole vocabulary from its first prediction.  The
+        shards and the prediction batches
         do not depend on ``n_jobs``, so neither do the model and its
         predictions: they are the same to the bit.  ``None`` means 1
         unless in a :func:`joblib.parallel_config` context; ``-1`` means all

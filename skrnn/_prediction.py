@@ -232,14 +232,17 @@ class VocabularyTables:
     but for one row alone (a matrix-vector product), and not for every
     width of the gates (BLAS's edge kernels): so a network whose whole table
     fits :data:`VOCABULARY_TABLE_BYTES` predicts through it from its first
-    call, at every call, in every process, and its outputs do not depend on
-    the other documents of a call.  Made with one BLAS thread, as prediction
-    runs.
+    call, at every call, in every process, and its first layer's rows do not
+    depend on the other documents of a call (its batches still do: the
+    recurrent products' rows are those of their batch).  Made with one BLAS
+    thread, as prediction runs.
 
     The tables are kept by the identity of the arrays they were made from
     (the embedding, each layer's weights): a fitted model's arrays never
-    change, as training works on copies; arrays changed in place are not seen,
-    as by the worker process of :mod:`skrnn._prediction_workers`.  Shared by
+    change, as training works on copies; arrays changed in place (a user's
+    ``clf.weights_["embed.E"][i] = v``) are not seen, as by the worker
+    process of :mod:`skrnn._prediction_workers`, while new arrays in their
+    place are.  Shared by
     the threads of a process, which change them under a lock.  A table goes
     with its embedding: the embedding's finalizer, which runs in whatever
     thread drops it (maybe one that holds the lock, collecting garbage),

@@ -20,9 +20,12 @@ pool of its own, as :mod:`skrnn._shards` keeps those of training), as
 3. the network's work is the whole call's own batches, each member's, as
    :func:`~skrnn._prediction.predict_logits` cuts them for one thread; each
    process takes the next batch that neither has taken, the largest first,
-   marking in shared memory the ones it takes; each makes the first
-   layer's table of the call's distinct ids (BLAS on one thread), and the
-   worker sends back the logits of its batches.
+   marking in shared memory the ones it takes; each gathers the first
+   layer's rows of the call's distinct ids from its table of the member's
+   whole vocabulary (:class:`~skrnn._prediction.VocabularyTables`, made at
+   the member's first call in that process), or without one projects them
+   (BLAS on one thread), and the worker sends back the logits of its
+   batches.
 
 Token ids, the companion's logits and each batch's logits are the same to
 the bit whichever process makes them, and the batches are those of one
@@ -35,9 +38,11 @@ not sent back: no call is lost, and the worker is replaced (in the
 background) at the next call.  The warnings of the worker's work are issued
 again in this process (``_shards._warn_here``).
 
-The worker keeps its copy of the model: changes made in place to a fitted
-model's arrays (``weights_``'s, the vocabulary's) are not seen by it, so
-that a call on two processes could predict with the model as it was.  Every
+The worker keeps its copy of the model: changes made to a fitted model's
+arrays (``weights_``'s, the vocabulary's) are not seen by it, so that a call
+on two processes could predict with the model as it was (nor are changes
+made in place to the embedding's or the layers', by either process: see
+:class:`~skrnn._prediction.VocabularyTables`).  Every
 way that skrnn changes a model makes a new one (a new key).
 """
 

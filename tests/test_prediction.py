@@ -314,6 +314,19 @@ def test_a_network_that_dies_while_its_thread_holds_the_lock():
     assert list(tables._tables) == [id(params["embed.E"])]
 
 
+def test_new_arrays_in_weights_are_seen_by_prediction():
+    # Prediction keeps the first layer projected for the whole vocabulary
+    # (VocabularyTables): made again from new arrays in place of the
+    # embedding or of a layer's weights.
+    model, docs = _fitted_on_text(ngram_range=None)
+    before = model.predict_proba(docs)
+    for name in ("embed.E", "layer0.fwd.W_xh"):
+        model.weights_[name] = model.weights_[name] * 3.0
+        after = model.predict_proba(docs)
+        assert not np.allclose(after, before)
+        before = after
+
+
 def test_predictions_during_training_keep_no_table(monkeypatch):
     # Regression: the scores printed at each epoch (verbose) predicted
     # through the vocabulary tables with the arrays being trained, and the
