@@ -277,11 +277,7 @@ class VocabularyTables:
         if config.one_hot or not streams(config):
             return None
         embedding = params["embed.E"]
-        n_bytes = (
-            len(embedding)
-            * _first_layer_row_size(params, config)
-            * embedding.dtype.itemsize
-        )
+        n_bytes = _table_bytes(params, config)
         if n_bytes > min(VOCABULARY_TABLE_BYTES, self.max_bytes):
             return None
         sources = tuple(params[name] for name in sorted(params) if "layer" in name)
@@ -355,8 +351,40 @@ def _same_arrays(kept: tuple, sources: tuple) -> bool:
     )
 
 
+def _table_bytes(params: Params, config: NetworkConfig) -> int:
+    """Bytes of the network's first layer projected for its whole vocabulary.
+
+    0 for a one-hot first layer, which has no such table.
+    """
+    if config.one_hot:
+        return 0
+    embedding = params["embed.E"]
+    row_size = _first_layer_row_size(params, config)
+    return len(embedding) * row_size * embedding.dtype.itemsize
+
+
 #: This process's tables (:class:`VocabularyTables`).
 VOCABULARY_TABLES = VocabularyTables()
+
+
+def vocabulary_tables(
+    members: Sequence[Params], config: NetworkConfig
+) -> VocabularyTables | None:
+    """Where the networks ``members`` keep their vocabulary's tables, or None.
+
+    None when their tables together would not all stay in
+    :data:`VOCABULARY_TABLES`: the members of an ensemble, used in turn,
+    would each drop another's (the one used least recently) and make its
+    own again at every call, which took twice a call that projects its
+    documents' ids (an LSTM of 256 over MR's vocabulary,
+    ``benchmarks/RESULTS.md``, review of 2fb5950).  Each call then
+    projects its own, as without the tables.  A function of the networks
+    alone, so the same in every process.
+    """
+    n_bytes = sum(_table_bytes(params, config) for params in members)
+    if n_bytes > VOCABULARY_TABLES.max_bytes:
+        return None
+    return VOCABULARY_TABLES
 
 
 def prepared_table(
@@ -558,6 +586,7 @@ def _in_process_logits(
     """Each member's logits and the companion's, on ``n_jobs`` threads or this one."""
     ngrams = predictor.ngrams
     n_tasks = len(sequences) + (ngrams is not None)
+    tables = vocabulary_tables(predictor.members, predictor.config)
     with single_threaded_blas(), helper_threads(n_jobs, n_tasks) as helpers:
         pending = None
         if ngrams is not None and helpers is not None:
@@ -570,7 +599,7 @@ def _in_process_logits(
                 predictor.config,
                 on_batch=on_batch,
                 helpers=helpers,
-                tables=VOCABULARY_TABLES,
+                tables=tables,
             )
             for weights in predictor.members
         ]

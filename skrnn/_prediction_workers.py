@@ -67,13 +67,13 @@ from joblib.externals.loky.backend.reduction import dumps as worker_pickle
 
 from ._ngrams import ngram_logits
 from ._prediction import (
-    VOCABULARY_TABLES,
     Predictor,
     TwoProcesses,
     batch_logits,
     prediction_batches,
     prepared_table,
     text_ids,
+    vocabulary_tables,
 )
 from ._shards import (
     WORKER_IDLE_TIMEOUT,
@@ -226,6 +226,7 @@ class _Network:
         positions = [len(batch) * len(sequences[batch[0]]) for batch in batches]
         self.order = largest_first(np.tile(positions, len(predictor.members)))
         self._tables: dict[int, object] = {}
+        self._vocabulary = vocabulary_tables(predictor.members, predictor.config)
 
     def batch(self, piece: int) -> np.ndarray:
         """The documents of piece ``piece``."""
@@ -237,7 +238,7 @@ class _Network:
         params = self.predictor.members[member]
         if member not in self._tables:
             self._tables[member] = prepared_table(
-                params, self.sequences, self.predictor.config, VOCABULARY_TABLES
+                params, self.sequences, self.predictor.config, self._vocabulary
             )
         return batch_logits(
             params,

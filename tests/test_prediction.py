@@ -327,6 +327,30 @@ def test_new_arrays_in_weights_are_seen_by_prediction():
         before = after
 
 
+def test_an_ensemble_whose_tables_would_not_all_stay_keeps_none(monkeypatch):
+    # Regression: the members of an ensemble whose tables together outgrew
+    # max_bytes, used in turn, each dropped another's (least recently used):
+    # every call made every member's table of the whole vocabulary again,
+    # twice the time of a call that projects its documents' ids (an LSTM of
+    # 256 over MR's vocabulary).  Its members project their calls' ids.
+    model, docs = _fitted_on_text(n_estimators=3, ngram_range=None)
+    members = model.estimators_weights_
+    config = model._model().config
+    one = VocabularyTables().get(members[0], config)
+    n_bytes = sum(layer.table.nbytes for layer in one.layers[0])
+    tables = VocabularyTables(max_bytes=3 * n_bytes - 1)
+    monkeypatch.setattr(_prediction, "VOCABULARY_TABLES", tables)
+    calls = _prepared_tables(monkeypatch)
+    for _ in range(2):
+        model.predict_proba(docs)
+    assert not tables._tables
+    assert all(len(ids) < config.n_vocab for _, (ids,), _ in calls)
+    tables.max_bytes = 3 * n_bytes
+    for _ in range(2):
+        model.predict_proba(docs)
+    assert len(tables._tables) == 3
+
+
 def test_predictions_during_training_keep_no_table(monkeypatch):
     # Regression: the scores printed at each epoch (verbose) predicted
     # through the vocabulary tables with the arrays being trained, and the
