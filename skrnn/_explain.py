@@ -43,9 +43,11 @@ from ._ngrams import (
     staged_ngram_logits,
 )
 from ._prediction import (
+    VocabularyTables,
     blended_logits,
     predict_logits,
     prediction_batch_size,
+    vocabulary_tables,
 )
 from ._text import check_text
 from ._threads import single_threaded_blas
@@ -384,6 +386,7 @@ def occlusion_attributions(
     ngram_weight: float = 0.0,
     ngram_blend: str = "geometric",
     contexts: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    tables: VocabularyTables | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Leave-one-out occlusion: how much each token raises the predicted class.
 
@@ -428,6 +431,10 @@ def occlusion_attributions(
         window: the companion reads ``head + variant + tail``, so that only
         the window's tokens are explained, and the whole documents' outputs
         are those of prediction.  None: the sequences are the documents.
+    tables : VocabularyTables, optional
+        Where fitted networks keep their vocabulary's table, as prediction
+        reads them (:func:`~skrnn._prediction.vocabulary_tables`): the whole
+        sequences' outputs are then prediction's, to the bit.
 
     Returns
     -------
@@ -451,7 +458,7 @@ def occlusion_attributions(
     ]
     proba = output(
         blend(
-            [predict_logits(p, sequences, config) for p in members],
+            [predict_logits(p, sequences, config, tables=tables) for p in members],
             None if ngrams is None else ngram_logits(ngrams, documents),
         )
     )
@@ -696,15 +703,17 @@ def explain_documents(
     config = model.config
     weight, blend = estimator._companion_blend(model)
     staged = _staged_ensemble(model, sequences, whole, weight, blend)
+    members = [member.weights for member in model.ensemble]
     with single_threaded_blas():
         proba, attributions = occlusion_attributions(
-            [member.weights for member in model.ensemble],
+            members,
             sequences,
             config,
             ngrams=model.ngrams,
             ngram_weight=weight,
             ngram_blend=blend,
             contexts=_contexts(model.ngrams, sequences, whole, vectorizer.truncating),
+            tables=vocabulary_tables(members, config),
         )
     output = _output(config)
     proba = model.to_targets(proba)

@@ -605,3 +605,16 @@ def test_staged_probabilities_and_explanations_are_float64_as_predict_proba():
     explanation = clf.explain("good day")
     for name in ("staged_proba", "proba", "attributions"):
         assert getattr(explanation, name).dtype == np.float64, name
+
+
+def test_an_explanations_probabilities_are_predict_probas_bits():
+    # Regression: prediction gathers the first layer's rows from the table of
+    # the whole vocabulary (VocabularyTables) and explain projected the
+    # document's ids: at widths whose products' rows depend on the product's
+    # other rows (37 units), the two differed in the last bits.
+    X, y = load_toy_sentiment(return_X_y=True)
+    clf = RNNTextClassifier(
+        random_state=0, max_iter=2, hidden_size=37, ngram_range=None
+    ).fit(X, y)
+    for doc in X[:10]:
+        assert_array_equal(clf.explain(doc).proba, clf.predict_proba([doc])[0])
