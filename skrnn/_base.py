@@ -1055,7 +1055,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         ensemble) a sub-task; a callback can evaluate the model as it stands
         at the end of any epoch: ``model()`` is the fitted state being
         trained (the members trained so far and the one in training), and
-        the fitted state handed to the callback a copy of it.  A callback
+        the fitted state handed to the callback a copy of it, made only
+        when a callback asks for it: ``model()`` waits for an n-gram
+        companion that fits beside the network, which would otherwise wait
+        for it at the end of every epoch, callbacks or not.  A callback
         that stops an epoch ends the training of its member.  ``metadata``
         holds the ``sample_weight`` given to fit, if any.
         """
@@ -1077,8 +1080,9 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             )
 
         def snapshot(fitted):
+            # (fitted: a function that gives the fitted state)
             def copy_of_the_model():
-                members = [copy_of(member) for member in fitted.ensemble]
+                members = [copy_of(member) for member in fitted().ensemble]
                 return {
                     "_fitted": dataclasses.replace(
                         members[0], members=tuple(members[1:])
@@ -1097,7 +1101,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 X=X,
                 y=y,
                 metadata=metadata,
-                reconstruction_attributes=snapshot(model()),
+                reconstruction_attributes=snapshot(model),
             )
 
         def finish(fitted):
@@ -1106,7 +1110,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 X=X,
                 y=y,
                 metadata=metadata,
-                reconstruction_attributes=snapshot(fitted),
+                reconstruction_attributes=snapshot(lambda: fitted),
             )
 
         return begin, end, finish

@@ -2492,6 +2492,37 @@ def test_with_threads_the_companion_runs_beside_the_networks(monkeypatch):
     assert threads[1] is threading.main_thread()
 
 
+def test_with_two_jobs_the_network_trains_all_its_epochs_beside_the_companion(
+    monkeypatch,
+):
+    # Regression: with scikit-learn's callback support (1.9 and later), the
+    # end of every epoch built the model for the callbacks, the companion
+    # included, even with no callback set: from its first epoch's end the
+    # network waited for the companion's fit, and the two ran one after the
+    # other.  The companion here waits for the network's last epoch.
+    max_iter = FAST["max_iter"]
+    epochs_done, waited = [], []
+    network_done = threading.Event()
+    real_epoch, real_companion = training.run_epoch, classifier_module.fit_ngrams
+
+    def counted_epoch(*args, **kwargs):
+        loss = real_epoch(*args, **kwargs)
+        epochs_done.append(loss)
+        if len(epochs_done) == max_iter:
+            network_done.set()
+        return loss
+
+    def waiting_companion(*args, **kwargs):
+        waited.append(network_done.wait(timeout=5.0))
+        return real_companion(*args, **kwargs)
+
+    monkeypatch.setattr(training, "run_epoch", counted_epoch)
+    monkeypatch.setattr(classifier_module, "fit_ngrams", waiting_companion)
+    clf = _with_companion(n_jobs=2, ngram_weight=0.7)
+    assert waited == [True]
+    assert clf.n_iter_ == max_iter == len(epochs_done)
+
+
 def test_with_threads_one_batch_and_the_companion_run_on_the_calling_thread(
     monkeypatch,
 ):
