@@ -849,7 +849,10 @@ see SequenceVectorizer
             if previous.ngrams is not None and previous.ngrams.weight is not None:
                 return previous.ngrams.weight
             return AUTO_NGRAM_WEIGHT
-        held = _held_out_part(y, check_random_state(self.random_state))
+        # (from a copy of a RandomState instance, as the probe's network: the
+        # fit on all the documents draws the network's seed from the
+        # instance as it is, as without the companion)
+        held = _held_out_part(y, check_random_state(copy.deepcopy(self.random_state)))
         if held is None:
             return AUTO_NGRAM_WEIGHT
         kept = np.ones(len(y), dtype=bool)

@@ -3077,6 +3077,25 @@ def test_auto_weight_on_a_large_set_draws_nothing_from_the_random_state(
     assert_array_equal(auto.predict_proba(X_AUTO), fixed.predict_proba(X_AUTO))
 
 
+def test_auto_weight_on_a_small_set_leaves_a_random_state_instance_to_the_network(
+    small_held_out,
+):
+    # Regression: the part held out was drawn from the RandomState instance
+    # itself, and the network then drew its seed after that draw: another
+    # network than with a fixed weight or none, where the companion promises
+    # not to touch the network's random draws.
+    auto, fixed, alone = (
+        _with_companion(X_AUTO, Y_AUTO, random_state=np.random.RandomState(0), **params)
+        for params in (
+            {"ngram_weight": "auto"},
+            {"ngram_weight": 0.7},
+            {"ngram_range": None},
+        )
+    )
+    _assert_weights_equal(auto.weights_, alone.weights_)
+    _assert_weights_equal(fixed.weights_, alone.weights_)
+
+
 def test_auto_weight_where_nine_tenths_cannot_be_fitted_is_the_default(capsys):
     # Regression: early stopping holds out a document of each of 25 classes
     # from 250, not from the probe's 225, and the fit failed where 0.7 did not.
