@@ -707,6 +707,18 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
             if interrupted and probe:
                 raise KeyboardInterrupt
             fitted[-1].training.interrupted = False
+            # The n-gram companion, whose fit beside the network may not have
+            # ended: a Ctrl-C while waiting for it cannot stop its thread,
+            # which leaving the block waits for anyway, and the network's
+            # epochs are done: the estimator keeps both.
+            late = False
+            try:
+                companion = ngrams()
+            except KeyboardInterrupt:
+                if probe:
+                    raise
+                late = True
+                companion = ngrams()
             kept = ""
             if interrupted and len(ensemble) > 1:
                 if continued:
@@ -725,7 +737,7 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                         "them)"
                     )
             fitted = dataclasses.replace(
-                fitted[0], members=tuple(fitted[1:]), ngrams=ngrams()
+                fitted[0], members=tuple(fitted[1:]), ngrams=companion
             )
             message = (
                 "Training interrupted by user: the estimator keeps the weights "
@@ -750,6 +762,13 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 hooks[2](fitted)
             if interrupted:
                 warn(message)
+            elif late:
+                warn(
+                    "Training interrupted by user while the n-gram companion "
+                    "fitted beside the network, after the network's last epoch: "
+                    "the fit waited for the companion, and the estimator keeps "
+                    f"both (n_iter_={fitted.training.n_iter})."
+                )
             elif not (incremental or all_stopped or self.learning_rate == "cosine"):
                 # (the cosine schedule ends at max_iter by design)
                 warn(

@@ -7,6 +7,7 @@ The networks are tiny and the corpora a few documents, so that the whole file
 runs in seconds.
 """
 
+import contextlib
 import copy
 import dataclasses
 import io
@@ -2521,6 +2522,41 @@ def test_with_two_jobs_the_network_trains_all_its_epochs_beside_the_companion(
     clf = _with_companion(n_jobs=2, ngram_weight=0.7)
     assert waited == [True]
     assert clf.n_iter_ == max_iter == len(epochs_done)
+
+
+def test_ctrl_c_while_waiting_for_the_companion_keeps_the_trained_network(
+    monkeypatch,
+):
+    # Regression: a Ctrl-C while the fit waited for the companion beside it,
+    # the network's epochs all done, left the fit with a KeyboardInterrupt
+    # and the estimator without the network just trained (unfitted, for a
+    # first fit).  The companion's thread cannot be stopped: the fit waits
+    # for it, keeps both, and says so.
+    expected = _with_companion(n_jobs=2)
+    real_beside = base_module.beside
+
+    @contextlib.contextmanager
+    def interrupted_wait(func, n_jobs):
+        with real_beside(func, n_jobs) as result:
+            calls = []
+
+            def companion():
+                calls.append(None)
+                if len(calls) == 1:
+                    raise KeyboardInterrupt  # ^C while waiting
+                return result()
+
+            yield companion
+
+    monkeypatch.setattr(base_module, "beside", interrupted_wait)
+    try:
+        with pytest.warns(UserWarning, match="while the n-gram companion fitted"):
+            clf = _with_companion(n_jobs=2)
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C ended the fit, and the network was lost")
+    assert clf.n_iter_ == expected.n_iter_ == FAST["max_iter"]
+    assert clf.ngram_weight_ == expected.ngram_weight_
+    assert_array_equal(clf.predict_proba(X_BIN), expected.predict_proba(X_BIN))
 
 
 def test_with_threads_one_batch_and_the_companion_run_on_the_calling_thread(
