@@ -11,6 +11,7 @@ classes say only that; everything else is here.
 
 import copy
 import dataclasses
+import inspect
 import itertools
 import math
 import os
@@ -147,6 +148,14 @@ _ARCHITECTURE_PARAMS = (
     "pooling",
     "dtype",
 )
+
+
+def _text_defaults(estimator_class):
+    """The text parameters of ``estimator_class`` at their defaults, by name."""
+    parameters = inspect.signature(estimator_class.__init__).parameters
+    return {
+        name: parameters[name].default for name in _TEXT_PARAMS if name in parameters
+    }
 
 
 def _start_at_constant_guess(model, targets, sample_weight):
@@ -838,10 +847,15 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         with worker_processes(n_workers) as n_workers:
             if n_workers > 1:
                 # The workers need the training parameters only: not the
-                # pre-trained vectors, already in the members' weights.
+                # pre-trained vectors, already in the members' weights, nor
+                # the text parameters and the vectorizer, the documents being
+                # token ids already (a vocabulary iterator, a tokenizer that
+                # holds a lock, cannot be pickled), nor member 0's task the
+                # other members.
                 worker = type(self)(
                     **{
                         **self.get_params(deep=False),
+                        **_text_defaults(type(self)),
                         "embeddings": None,
                         "n_jobs": max(1, effective_n_jobs(self.n_jobs) // n_workers),
                     }
@@ -850,13 +864,18 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 # not memory-mapped read-only)
                 trained = Parallel(n_jobs=n_workers, max_nbytes=None)(
                     delayed(worker._fit_member)(
-                        member, data, hold_out, epochs, None, False
+                        dataclasses.replace(member, vectorizer=None, members=()),
+                        data,
+                        hold_out,
+                        epochs,
+                        None,
+                        False,
                     )
                     for member in ensemble
                 )
         if trained is not None:
-            # Each comes back with copies of the vocabulary and classes that
-            # the members share.
+            # Each comes back without the vocabulary, and with a copy of the
+            # classes, that the members share.
             for start, (member, stopped) in zip(ensemble, trained, strict=True):
                 shared = {"classes": start.classes, "vectorizer": start.vectorizer}
                 yield dataclasses.replace(member, **shared), stopped

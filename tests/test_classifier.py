@@ -2160,6 +2160,36 @@ def test_ensemble_does_not_depend_on_n_jobs(monkeypatch):
     assert_array_equal(one.predict_proba(X), two.predict_proba(X))
 
 
+@pytest.mark.parametrize("text_param", ["vocabulary", "tokenizer"])
+def test_members_train_in_workers_whatever_the_text_parameters(monkeypatch, text_param):
+    # Regression: the workers were sent the estimator's text parameters and
+    # each member's vectorizer (member 0's task all the members), which they
+    # do not need: a vocabulary given as an iterator, or a tokenizer holding
+    # a lock, failed the fit with "Could not pickle the task to send it to
+    # the workers", where n_jobs=1 fitted.
+    X, _ = load_toy_sentiment(return_X_y=True)
+    words = sorted({word for doc in X for word in doc.lower().split()})
+    lock = threading.Lock()
+
+    def tokenizer(doc):
+        with lock:
+            return doc.lower().split()
+
+    def params():
+        if text_param == "vocabulary":
+            return {"vocabulary": (word for word in words)}
+        return {"tokenizer": tokenizer, "token_pattern": None}
+
+    one, X, _ = _ensemble(n_jobs=1, batch_size=80, **params())
+    workers = _spy_on_workers(monkeypatch)
+    two, _, _ = _ensemble(n_jobs=2, batch_size=80, **params())
+    assert workers == [2]
+    _assert_same_members(one, two)
+    for member in two._fitted.members:
+        assert member.vectorizer is two._fitted.vectorizer
+    assert_array_equal(one.predict_proba(X), two.predict_proba(X))
+
+
 @pytest.mark.parametrize(
     "case",
     [
