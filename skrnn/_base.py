@@ -9,6 +9,7 @@ encode ``y`` and in what they make of the network's outputs.  The estimator
 classes say only that; everything else is here.
 """
 
+import contextlib
 import copy
 import dataclasses
 import inspect
@@ -651,10 +652,22 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 "refits it; partial_fit cannot).",
                 UserWarning,
             )
-        with (
-            quiet_liblinear(),
-            beside(fit_companion, None if self.verbose else self.n_jobs) as ngrams,
-        ):
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(quiet_liblinear())
+            try:
+                ngrams = stack.enter_context(
+                    beside(fit_companion, None if self.verbose else self.n_jobs)
+                )
+            except KeyboardInterrupt:
+                # (with one job, or verbose output, the companion fits first)
+                if probe:
+                    raise
+                warn(
+                    "Training interrupted by user while the n-gram companion "
+                    "fitted, before the network trained: the estimator keeps "
+                    "what it held before the fit."
+                )
+                return self
             data = Dataset(sequences, targets, sample_weight)
             hold_out = (
                 self._uses_early_stopping(len(documents), self._min_validation(targets))

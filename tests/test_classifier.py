@@ -2589,6 +2589,33 @@ def test_ctrl_c_while_waiting_for_the_companion_keeps_the_trained_network(
     assert_array_equal(clf.predict_proba(X_BIN), expected.predict_proba(X_BIN))
 
 
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_ctrl_c_while_the_companion_fits_first_keeps_the_model_held_before(
+    monkeypatch, warm_start
+):
+    # Regression: with one job the companion fits before the network, and a
+    # Ctrl-C then left the fit with a KeyboardInterrupt, where one during
+    # the epochs, or while ngram_weight="auto" chooses the weight, warns and
+    # returns the estimator as the user guide says.
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    clf = _with_companion(ngram_weight=0.7, warm_start=warm_start)
+    before = clf.predict_proba(X_BIN)
+    fitted = clf._fitted
+    monkeypatch.setattr(classifier_module, "fit_ngrams", interrupted)
+    new = RNNTextClassifier(**{**FAST, "ngram_range": (1, 2), "ngram_weight": 0.7})
+    for estimator in (clf, new):
+        try:
+            with pytest.warns(UserWarning, match="while the n-gram companion fitted"):
+                estimator.fit(X_BIN, Y_BIN)
+        except KeyboardInterrupt:
+            pytest.fail("the Ctrl-C ended the fit")
+    assert clf._fitted is fitted
+    assert_array_equal(clf.predict_proba(X_BIN), before)
+    assert not hasattr(new, "classes_")
+
+
 def test_with_threads_one_batch_and_the_companion_run_on_the_calling_thread(
     monkeypatch,
 ):
