@@ -799,7 +799,8 @@ see SequenceVectorizer
         self : RNNTextClassifier
             The updated estimator.
         """
-        if self.early_stopping is True:
+        # (True, or numpy's True, but not "auto")
+        if not isinstance(self.early_stopping, str) and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True, as in "
                 "MLPClassifier: there is no held-out set across chunks. Set "

@@ -396,7 +396,8 @@ dtype : see RNNTextClassifier
         self : RNNTextRegressor
             The updated estimator.
         """
-        if self.early_stopping is True:
+        # (True, or numpy's True, but not "auto")
+        if not isinstance(self.early_stopping, str) and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True, as in "
                 "MLPRegressor: there is no held-out set across chunks. Set "

@@ -1062,10 +1062,18 @@ def test_partial_fit_rejects_other_classes_on_a_later_call():
 
 
 @pytest.mark.parametrize(
-    "params", [{"class_weight": "balanced"}, {"early_stopping": True}]
+    "params",
+    [
+        {"class_weight": "balanced"},
+        {"early_stopping": True},
+        {"early_stopping": np.True_},
+    ],
+    ids=["balanced", "early_stopping", "numpy's True"],
 )
 def test_partial_fit_refuses_unsupported_settings_on_later_calls_too(params):
-    # Regression: only the first call checked them.
+    # Regression: only the first call checked them; and numpy's True (from
+    # an array of settings), which the parameter's validation takes as a
+    # boolean, trained without early stopping, silently.
     clf = RNNTextClassifier(**FAST).partial_fit(X_BIN, Y_BIN, classes=["neg", "pos"])
     clf.set_params(**params)
     (name,) = params

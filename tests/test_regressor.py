@@ -498,8 +498,10 @@ def test_partial_fit_keeps_the_number_of_outputs():
     reg = RNNTextRegressor(**FAST).partial_fit(X, Y2)
     with pytest.raises(ValueError, match=r"y has 1 output.*predicts 2"):
         reg.partial_fit(X, Y)
-    with pytest.raises(ValueError, match="early_stopping=True"):
-        RNNTextRegressor(early_stopping=True).partial_fit(X, Y)
+    # (numpy's True too, which the parameter's validation takes as a boolean)
+    for early_stopping in (True, np.True_):
+        with pytest.raises(ValueError, match="early_stopping=True"):
+            RNNTextRegressor(early_stopping=early_stopping).partial_fit(X, Y)
 
 
 @pytest.mark.parametrize(
