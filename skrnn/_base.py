@@ -742,10 +742,25 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                 late = True
                 companion = ngrams()
             kept = ""
+            if interrupted and continued:
+                # A member that completed no epoch of this call stays as it
+                # was, and so do those not reached yet: the fitted members,
+                # not the copies trained on, whose stopping history a warm
+                # start restarted and whose optimizer it may have renewed.
+                k = len(fitted) - 1
+                if fitted[k].training.n_iter == previous.ensemble[k].training.n_iter:
+                    fitted[k] = previous.ensemble[k]
+                fitted.extend(previous.ensemble[len(fitted) :])
+            untouched = (
+                interrupted
+                and continued
+                and all(
+                    now is then
+                    for now, then in zip(fitted, previous.ensemble, strict=True)
+                )
+            )
             if interrupted and len(ensemble) > 1:
                 if continued:
-                    # The fitted members not reached yet stay as they were.
-                    fitted.extend(ensemble[len(fitted) :])
                     kept = ", and the members not reached yet keep theirs"
                 else:
                     if fitted[-1].training.n_iter == 0 and len(fitted) > 1:
@@ -779,6 +794,14 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                     "Training interrupted by user before the first epoch of this "
                     "fit completed: the estimator keeps the model it held before "
                     f"the fit (n_iter_={fitted.training.n_iter})."
+                )
+            elif untouched:
+                # (its companion too, which a warm start refits first)
+                fitted = previous
+                message = (
+                    "Training interrupted by user before an epoch of this call "
+                    "completed: the estimator keeps the model it held before the "
+                    f"call (n_iter_={fitted.training.n_iter})."
                 )
             if hooks:
                 hooks[2](fitted)

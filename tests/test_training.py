@@ -1012,6 +1012,62 @@ def test_a_warm_cosine_fit_interrupted_at_once_keeps_its_schedule(monkeypatch):
         assert_array_equal(clf.weights_[name], value)
 
 
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_continued_fit_interrupted_at_once_keeps_the_model_held(monkeypatch, how):
+    # Regression: the weights stayed, but a warm start had already restarted
+    # the copy's early stopping, so that validation_scores_ became [] and
+    # best_validation_score_ -inf, describing no model.
+    if how == "partial_fit":
+        clf = RNNTextClassifier(**FAST).partial_fit(X_TOY, Y_TOY, classes=[0, 1])
+    else:
+        params = {**FAST, "early_stopping": True, "validation_fraction": 0.2}
+        clf = RNNTextClassifier(**params).fit(X_TOY, Y_TOY)
+    held = clf._fitted
+    scores = (clf.validation_scores_, clf.best_validation_score_, clf.best_loss_)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    with pytest.warns(UserWarning, match="keeps the model it held before the call"):
+        if how == "partial_fit":
+            clf.partial_fit(X_TOY, Y_TOY)
+        else:
+            clf.set_params(warm_start=True).fit(X_TOY, Y_TOY)
+    assert clf._fitted is held
+    assert (clf.validation_scores_, clf.best_validation_score_, clf.best_loss_) == (
+        scores
+    )
+
+
+def test_members_a_warm_start_did_not_train_keep_their_optimizer(monkeypatch):
+    # Regression: an ensemble's warm start with another learning rate gave
+    # every member a new optimizer before training them; interrupted in
+    # member 1's first epoch, members 1 and 2 kept their weights ("keep
+    # theirs"), but with the new optimizer's empty moments and a restarted
+    # stopping history, so that partial_fit went on from another state.
+    clf = RNNTextClassifier(**{**CONSTANT, "max_iter": 2, "n_estimators": 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_TOY, Y_TOY)
+    held = clf._fitted.members
+    calls = []
+    run_epoch = training_module.run_epoch
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # in member 1's first epoch, member 2 not reached
+            raise KeyboardInterrupt
+        return run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "run_epoch", interrupted)
+    with pytest.warns(UserWarning, match="members not reached yet keep theirs"):
+        clf.set_params(warm_start=True, max_iter=1, learning_rate_init=0.02)
+        clf.fit(X_TOY, Y_TOY)
+    assert clf.n_iter_ == 3
+    assert all(now is then for now, then in zip(clf._fitted.members, held, strict=True))
+
+
 def test_a_member_interrupted_in_its_first_epoch_is_left_out(monkeypatch):
     calls = []
     run_epoch = training_module.run_epoch
