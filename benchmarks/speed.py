@@ -61,7 +61,13 @@ half a second has passed), measured after every training epoch: skrnn's
 ``predict_proba``, and the torch twin's tokenizing by the same vectorizer then
 its forward in ``eval()`` mode under ``no_grad()``, in length-sorted batches
 of 256.  Both include tokenizing; the detail table gives the tokenizer's rate
-alone.  skrnn's ``n_jobs=2`` is timed once the worker process that keeps its
+alone.  Every runner's epoch and prediction window starts after a full
+garbage collection (``gc.collect()``, untimed), as ``timeit`` keeps the
+collector out of its timings: a collection of the oldest generation, which
+the process's heap (torch's and scikit-learn's modules, the fitted models)
+makes take about 200 ms, otherwise falls into whichever window comes when
+the heap has grown enough, 40% of a half-second window (session 19).
+skrnn's ``n_jobs=2`` is timed once the worker process that keeps its
 model holds it (``_skrnn_side.worker_ready``): the calls before run on
 threads while it starts, in the background.  Ratios are skrnn / torch:
 above 1, skrnn is faster.
@@ -76,6 +82,7 @@ is contention.
 """
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -181,7 +188,9 @@ def bench_network(cfg, split, torch, repeats, min_predict_seconds, torch_threads
     loads = [load_average()]
     for _ in range(repeats):
         for name, runner in runners.items():
+            gc.collect()
             train[name].append(sizes["train_tokens"] / runner.epoch())
+            gc.collect()
             predict[name].append(
                 tokens_per_second(
                     runner.predict_proba,
