@@ -82,13 +82,15 @@ PREDICT_WORKERS_MIN_CHARACTERS = 2**23
 #: whether a worker process could take part: on two processes (this one and
 #: a worker that keeps the model, :mod:`skrnn._prediction_workers`), on
 #: helper threads, or alone: the way that has been the fastest per token,
-#: but one call in eight another way (see :class:`~skrnn._threads.WayJudge`).
+#: but one call in eight another way, one not measured in the last second
+#: (see :class:`~skrnn._threads.WayJudge`).
 #: Beside a core that other work keeps busy, helper threads made a call of a
 #: thousand sentences up to 1.7 times slower than one thread (the thread
 #: that holds the GIL is often the one the system keeps waiting); on free
 #: cores they made it 1.3-1.6 times faster (``benchmarks/RESULTS.md``,
-#: session 15), and two processes more (session 17).
-PREDICT_WAYS = WayJudge(ways=("processes", "threads", "alone"))
+#: session 15), and two processes more (session 17).  Calls of 20 ms lost
+#: 5% to exploring one in eight (session 19).
+PREDICT_WAYS = WayJudge(ways=("processes", "threads", "alone"), explore_seconds=1.0)
 
 
 def prediction_batch_size(

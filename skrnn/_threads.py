@@ -13,7 +13,8 @@ import functools
 import os
 import statistics
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence, Set
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -326,8 +327,11 @@ class WayJudge:
     one of those measured least, so that every way is measured as the
     machine's other work comes and goes; a way never measured counts as the
     fastest if it is the first of those allowed, as the slowest otherwise
-    (the first run of a key goes the first way, the second explores).
-    Shared by the threads of a process.
+    (the first run of a key goes the first way, the second explores).  With
+    ``explore_seconds``, a way measured less than that long ago is not
+    explored again: runs of a few milliseconds then explore about once
+    every ``explore_seconds`` rather than one in ``explore_every``, and
+    lose little to the slower ways.  Shared by the threads of a process.
 
     Parameters
     ----------
@@ -339,6 +343,8 @@ class WayJudge:
         Kinds of work remembered; past it, the oldest is forgotten.
     ways : tuple of hashable, default=(True, False)
         The ways, in order of preference.
+    explore_seconds : float, default=0.0
+        The least time between two measures of a way that a run explores.
     """
 
     def __init__(
@@ -347,11 +353,13 @@ class WayJudge:
         judged: int = 4,
         max_keys: int = 64,
         ways: tuple[Hashable, ...] = (True, False),
+        explore_seconds: float = 0.0,
     ):
         self.explore_every = explore_every
         self.judged = judged
         self.max_keys = max_keys
         self.ways = ways
+        self.explore_seconds = explore_seconds
         self._reset()
         # A forked child has none of the parent's threads, maybe inside.
         in_forked_children(self._reset)
@@ -360,6 +368,8 @@ class WayJudge:
         self._lock = threading.Lock()
         self._runs: dict[Hashable, int] = {}
         self._rates: dict[Hashable, dict[Hashable, collections.deque]] = {}
+        # when each way of each key was last measured (time.monotonic)
+        self._measured: dict[Hashable, dict[Hashable, float]] = {}
 
     def way(self, key: Hashable, ways: Sequence[Hashable] | None = None) -> Hashable:
         """The way the next run of ``key`` goes, among ``ways`` (by default all).
@@ -374,11 +384,18 @@ class WayJudge:
                 oldest = next(iter(self._runs))
                 del self._runs[oldest]
                 self._rates.pop(oldest, None)
+                self._measured.pop(oldest, None)
             self._runs[key] = n_runs + 1
             measured = self._rates.get(key, {})
             rates = {w: statistics.median(measured[w]) for w in ways if measured.get(w)}
             counts = {w: len(measured.get(w, ())) for w in ways}
-        return judged_way(ways, rates, counts, n_runs % self.explore_every == 1)
+            # ways measured too recently to explore: as measured enough
+            since = time.monotonic() - self.explore_seconds
+            recent = {
+                w for w, when in self._measured.get(key, {}).items() if when > since
+            }
+        exploring = n_runs % self.explore_every == 1
+        return judged_way(ways, rates, counts, exploring, recent)
 
     def record(self, key: Hashable, way: Hashable, seconds_per_item: float) -> None:
         """What a run of ``key`` that went ``way`` took."""
@@ -388,6 +405,7 @@ class WayJudge:
                 if way not in rates:
                     rates[way] = collections.deque(maxlen=self.judged)
                 rates[way].append(seconds_per_item)
+                self._measured.setdefault(key, {})[way] = time.monotonic()
 
 
 def judged_way(
@@ -395,6 +413,7 @@ def judged_way(
     rates: dict[Hashable, float],
     counts: dict[Hashable, int],
     exploring: bool,
+    recent: Set[Hashable] = frozenset(),
 ) -> Hashable:
     """The way of a run (:class:`WayJudge`): the fastest, or another when exploring.
 
@@ -409,10 +428,12 @@ def judged_way(
     exploring : bool
         Whether this run goes another way than the fastest: the one measured
         the fewest times (the first of those in ``ways`` on a tie).
+    recent : set of hashable, optional
+        Ways measured too recently to be explored.
     """
     unmeasured = {ways[0]: 0.0}
     fastest = min(ways, key=lambda w: rates.get(w, unmeasured.get(w, float("inf"))))
-    others = [w for w in ways if w != fastest]
+    others = [w for w in ways if w != fastest and w not in recent]
     if not exploring or not others:
         return fastest
     return min(others, key=lambda w: counts[w])

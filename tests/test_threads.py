@@ -127,6 +127,27 @@ def test_way_judge_goes_the_faster_way_and_explores_the_other():
     assert ways == [True, False, False, False, False, True]
 
 
+def test_way_judge_explores_a_way_measured_recently_no_more(monkeypatch):
+    # With explore_seconds, a run that would explore a way measured less
+    # than that long ago goes the fastest way instead: calls of a few
+    # milliseconds explore about once in explore_seconds, not one in
+    # explore_every (5% of a's 20 ms calls went to the slower ways).
+    now = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    judge = WayJudge(explore_every=2, judged=2, explore_seconds=10.0)
+    ways = []
+    for _ in range(7):
+        way = judge.way("work")
+        ways.append(way)
+        judge.record("work", way, 1.0 if way else 3.0)  # with helpers faster
+        now[0] += 1.0
+    # the second run explores (never measured), the others within 10 s do not
+    assert ways == [True, False, True, True, True, True, True]
+    now[0] += 10.0
+    assert judge.way("work") is False  # exploring, 10 s since alone's measure
+    assert judge.way("work") is True  # not an exploring run
+
+
 def test_way_judge_keeps_each_kind_apart_and_forgets_the_oldest():
     judge = WayJudge(judged=1, max_keys=2)
     for key, alone_faster in (("a", True), ("b", False)):
