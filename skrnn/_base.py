@@ -176,7 +176,12 @@ def _start_at_constant_guess(model, targets, sample_weight):
 
 
 def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
-    """Refuse training documents without tokens; warn of an empty vocabulary."""
+    """Refuse training documents without tokens; warn of a vocabulary that reads none.
+
+    An empty learned vocabulary, or a given one that none of the documents'
+    tokens is in, leaves the model only the documents' lengths to learn
+    from.
+    """
     if not any(len(sequence) for sequence in sequences):
         raise ValueError(
             "The training documents hold no tokens once tokenized: there is "
@@ -188,6 +193,16 @@ def _check_tokens(vectorizer: SequenceVectorizer, sequences) -> None:
             "The learned vocabulary is empty (stop_words, min_df and max_df "
             "left no word): every word maps to the unknown-word id, and the "
             "model can only learn from the lengths of the documents.",
+            UserWarning,
+        )
+    elif vectorizer.fixed_vocabulary_ and np.all(np.concatenate(sequences) == UNK_ID):
+        warn(
+            "No token of the training documents is in the given vocabulary "
+            f"({len(vectorizer.vocabulary_)} words): every word maps to the "
+            "unknown-word id, and the model can only learn from the lengths "
+            "of the documents. Check that the vocabulary holds the tokens as "
+            "the text parameters make them (lowercase, token_pattern, "
+            "analyzer).",
             UserWarning,
         )
 

@@ -323,6 +323,19 @@ def test_empty_learned_vocabulary_warns_and_learns_from_lengths():
     assert_array_equal(clf.predict(["x", "x y z"]), ["short", "long"])
 
 
+def test_a_given_vocabulary_that_no_training_token_is_in_warns():
+    # Regression (a prober's): a fixed vocabulary none of whose words the
+    # training documents hold trained on unknown words alone, silently.
+    X = ["good film", "bad film", "great plot", "awful plot"] * 3
+    y = ["pos", "neg"] * 6
+    with pytest.warns(UserWarning, match="No token of the training documents"):
+        _fit(X, y, vocabulary=["excellent", "terrible"], max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _fit(X, y, vocabulary=["good", "bad"], max_iter=2)
+
+
 def test_some_documents_without_tokens_do_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
