@@ -393,7 +393,8 @@ def occlusion_attributions(
     Every sequence and its ``n`` variants without one token are predicted;
     the attribution of token ``i`` is
     ``p(c | seq) - p(c | seq without token i)`` for the class ``c`` predicted
-    for the whole sequence.  Deleting a token shifts the
+    for the whole sequence (by the head's ``predict``, as the estimator's
+    ``predict`` gives it).  Deleting a token shifts the
     later ones one step earlier, which is what "the document without that
     word" means to a recurrent network; the attributions need not sum to
     anything in particular.  Removing the only token of a one-token sequence
@@ -443,6 +444,27 @@ def occlusion_attributions(
     attributions : list of ndarray of shape (n_tokens,) or (n_tokens, n_outputs)
         One array per sequence, in ``[-1, 1]`` for probabilities.
     """
+    _, proba, attributions = _occlusion(
+        params, sequences, config, ngrams, ngram_weight, ngram_blend, contexts, tables
+    )
+    return proba, attributions
+
+
+def _occlusion(
+    params: Params | Sequence[Params],
+    sequences: Sequence[np.ndarray],
+    config: NetworkConfig,
+    ngrams: NgramModel | None = None,
+    ngram_weight: float = 0.0,
+    ngram_blend: str = "geometric",
+    contexts: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    tables: VocabularyTables | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """:func:`occlusion_attributions`, and what ``predict`` makes of the sequences.
+
+    The head's ``predict`` of the whole sequences' logits, first: class
+    indices, a label indicator, or values.
+    """
     members = [params] if isinstance(params, Mapping) else list(params)
     output = _output(config)
     empty = np.empty(0, np.intp)
@@ -456,18 +478,18 @@ def occlusion_attributions(
         np.concatenate([head, seq, tail]) if len(head) or len(tail) else seq
         for seq, (head, tail) in zip(sequences, contexts, strict=True)
     ]
-    proba = output(
-        blend(
-            [predict_logits(p, sequences, config, tables=tables) for p in members],
-            None if ngrams is None else ngram_logits(ngrams, documents),
-        )
+    logits = blend(
+        [predict_logits(p, sequences, config, tables=tables) for p in members],
+        None if ngrams is None else ngram_logits(ngrams, documents),
     )
+    proba = output(logits)
     by_class = get_head(config.head).kind == "classes"
+    # the class that predict gives, by the head's rule
+    predicted = _predicted(config, logits)
     attributions = []
-    for seq, document, p, context in zip(
-        sequences, documents, proba, contexts, strict=True
+    for seq, document, p, c, context in zip(
+        sequences, documents, proba, predicted, contexts, strict=True
     ):
-        c = p.argmax()
         drop = np.empty((len(seq),) if by_class else (len(seq), len(p)), proba.dtype)
         n_steps = max(0, len(seq) - 1)
         for start, stop in _occlusion_groups(len(seq)):
@@ -496,7 +518,18 @@ def occlusion_attributions(
             )
             drop[start:stop] = p[c] - out[:, c] if by_class else p - out
         attributions.append(drop)
-    return proba, attributions
+    return predicted, proba, attributions
+
+
+def _predicted(config: NetworkConfig, logits: np.ndarray) -> np.ndarray:
+    """What the estimator's ``predict`` makes of logits: the head's ``predict``.
+
+    Class indices for the ``"classes"`` kind, the indicator of the predicted
+    labels for ``"labels"``, by the head's own rule (a registered head may
+    predict otherwise than the most probable class, or the labels above one
+    half).
+    """
+    return get_head(config.head).predict(np.asarray(logits, dtype=np.float64))
 
 
 def _occlusion_groups(n_tokens: int) -> list[tuple[int, int]]:
@@ -705,7 +738,7 @@ def explain_documents(
     staged = _staged_ensemble(model, sequences, whole, weight, blend)
     members = [member.weights for member in model.ensemble]
     with single_threaded_blas():
-        proba, attributions = occlusion_attributions(
+        predicted, proba, attributions = _occlusion(
             members,
             sequences,
             config,
@@ -735,20 +768,21 @@ def explain_documents(
             )
         ]
     classes = model.classes
-    multilabel = head.kind == "labels"
+    if head.kind == "classes":
+        predicted = classes[predicted]
     return [
         Explanation(
             tokens=tokens,
             token_ids=np.asarray(ids),
-            staged_proba=output(logits),
-            prediction=(p > 0.5).astype(int) if multilabel else classes[p.argmax()],
+            staged_proba=output(stages),
+            prediction=prediction,
             proba=p,
             attributions=a,
             method=method,
             classes=classes,
         )
-        for tokens, ids, logits, p, a in zip(
-            token_lists, sequences, staged, proba, attributions, strict=True
+        for tokens, ids, stages, prediction, p, a in zip(
+            token_lists, sequences, staged, predicted, proba, attributions, strict=True
         )
     ]
 

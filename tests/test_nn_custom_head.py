@@ -12,6 +12,7 @@ a head of its own by a subclass that sets ``heads``.
 import io
 import json
 import pickle
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -408,6 +409,60 @@ def test_a_refit_refused_for_its_head_fits_no_probe_first(softmax2, monkeypatch)
     with pytest.raises(ValueError, match=r"'softmax2' head.*warm_start=True"):
         loaded.fit(X, Y > 1)
     assert fits == [False]
+
+
+def _first_unless_sure(z):
+    """Class 0 unless another class is 20 times as probable (log 20 ~ 3)."""
+    best = z.argmax(axis=1)
+    return np.where(z.max(axis=1) - z[:, 0] > 3.0, best, 0)
+
+
+def _eager_labels(z):
+    """Every label of probability above sigmoid(-3), some 5%."""
+    return (z > -3.0).astype(int)
+
+
+@pytest.fixture
+def thresholds():
+    register_head("cautious", replace(HEADS["softmax"], predict=_first_unless_sure))
+    register_head("eager", replace(HEADS["logistic"], predict=_eager_labels))
+    yield
+    unregister_head("cautious")
+    unregister_head("eager")
+
+
+def test_an_explanation_predicts_what_predict_does_with_the_heads_rule(thresholds):
+    # Regression: explain took the most probable class, or the labels of
+    # probability above 1/2, whatever the head's predict: its prediction, its
+    # table and the class whose probability the attributions explain
+    # disagreed with predict.
+    class Thresholds(RNNTextClassifier):
+        heads: ClassVar = {"classes": "cautious", "labels": "eager"}
+
+    alone = {**QUICK, "ngram_range": None}
+    y = np.array([["bad", "good"][doc.split().count("good") > 0] for doc in X])
+    clf = Thresholds(**alone).fit(X, y)
+    indicator = np.column_stack([Y > 1, Y > 2, Y > 3]).astype(int)
+    tagger = Thresholds(**alone).fit(X, indicator)
+    predicted = clf.predict(X)
+    assert (predicted != clf.classes_[clf.predict_proba(X).argmax(axis=1)]).any()
+    assert (tagger.predict(X) != (tagger.predict_proba(X) > 0.5)).any()
+    explanations = [clf.explain(doc) for doc in X]
+    assert_array_equal([e.prediction for e in explanations], predicted)
+    for doc, label, explanation in zip(X, predicted, explanations, strict=True):
+        k = list(clf.classes_).index(label)
+        words = doc.split()
+        shorter = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
+        assert_allclose(
+            explanation.attributions,
+            clf.predict_proba([doc])[0, k] - clf.predict_proba(shorter)[:, k],
+            atol=1e-6,
+        )
+        assert str(explanation).endswith(
+            f"prediction: {label} (p = {explanation.proba[k]:.3f})"
+        )
+    labels = [tagger.explain(doc).prediction for doc in X]
+    assert_array_equal(labels, tagger.predict(X))
 
 
 def test_a_classifier_file_of_a_values_head_is_refused(gamma):
