@@ -286,3 +286,12 @@ def test_constant_targets_are_not_scaled():
     scaling = TargetScaling.fit(y, np.ones(10))
     assert_array_equal(scaling.scale, [1.0, 1.0])
     assert_allclose(scaling.transform(y), 0, atol=1e-15)
+
+
+def test_constant_targets_far_from_zero_standardize_within_one():
+    # Their weighted mean rounds off by 1.8e44 for 1e60, which was trained on.
+    for value in (1e60, 1e154):
+        y = np.full((8, 1), value)
+        scaling = TargetScaling.fit(y, np.arange(1.0, 9.0))
+        assert np.abs(scaling.transform(y)).max() <= 1.0
+        assert_allclose(scaling.inverse_transform(scaling.transform(y)), y)

@@ -288,6 +288,18 @@ def test_constant_outputs_are_centred_but_not_scaled():
     assert_allclose(reg.predict(X)[:, 1], 7.0, atol=0.05)
 
 
+@pytest.mark.parametrize("value", [1e60, 1e154])
+def test_constant_targets_far_from_zero_fit_and_predict_themselves(value):
+    # Regression: the rounding of their weighted mean (some 1e-16 of the
+    # value), left unscaled, was trained on: 1e60 was refused as lying
+    # "1.78e+44 standard deviations from the mean" in the very first fit.
+    sample_weight = np.arange(1.0, len(X) + 1)
+    y = np.full(len(X), value)
+    reg = RNNTextRegressor(**FAST).fit(X, y, sample_weight=sample_weight)
+    assert np.abs(reg._fitted.target_scaling.transform(y[:, None])).max() <= 1.0
+    assert_allclose(reg.predict(X), value, rtol=1e-12)
+
+
 def test_a_pickle_from_before_the_standardization_predicts_as_it_did():
     reg = RNNTextRegressor(**FAST).fit(X, 100 * Y)
     state = reg.__getstate__()

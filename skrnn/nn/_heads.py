@@ -431,7 +431,8 @@ class TargetScaling:
         Each output's weighted mean, float64.
     scale : ndarray of shape (n_outputs,)
         Each output's weighted standard deviation, float64, or 1 for an
-        output whose targets are constant.
+        output whose targets are constant (or, far from 0, the rounding of
+        their mean, if it exceeds 1).
     """
 
     mean: np.ndarray
@@ -454,9 +455,13 @@ class TargetScaling:
         scale = largest * np.sqrt(
             np.average((deviations / largest) ** 2, axis=0, weights=weights)
         )
-        # constant targets (up to the rounding of their mean) are left unscaled
-        constant = scale <= 10 * np.finfo(np.float64).eps * np.abs(mean)
-        scale[constant | (scale == 0)] = 1.0
+        # constant targets (up to the rounding of their mean) are left
+        # unscaled, but for that rounding, which far from 0 exceeds a unit
+        # (1.8e44 for targets of 1e60): standardized, they stay within 1
+        constant = (scale <= 10 * np.finfo(np.float64).eps * np.abs(mean)) | (
+            scale == 0
+        )
+        scale[constant] = np.maximum(largest[constant], 1.0)
         return cls(mean=mean, scale=scale)
 
     def transform(self, y: np.ndarray) -> np.ndarray:
