@@ -90,6 +90,28 @@ def _check_magnitude(y: np.ndarray, dtype: np.dtype, *, centred: bool) -> None:
     )
 
 
+def _check_precision(y: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse targets all too small for ``dtype``, trained on as they are.
+
+    Below the smallest normal number of ``dtype`` they lose their precision
+    or round to 0: a head that trains on the targets unstandardized (the
+    Poisson deviance's) would fit zeros.  A few such targets among larger
+    ones are as good as 0, and kept.
+    """
+    largest = np.abs(y).max(initial=0.0)
+    if largest == 0 or largest >= np.finfo(dtype).tiny:
+        return
+    # (MaxAbsScaler leaves scales this small as they are)
+    factor = f"1e{-int(np.floor(np.log10(largest)))}"
+    raise ValueError(
+        f"y holds values no larger than {largest:.3g}, too small for training "
+        f"in {dtype.name}, which rounds them to 0. Scale the targets up, e.g. "
+        f"with TransformedTargetRegressor(regressor, func=lambda y: y * "
+        f"{factor}, inverse_func=lambda y: y / {factor})"
+        + (", or pass dtype=numpy.float64." if dtype != np.float64 else ".")
+    )
+
+
 def loss_of_head(head: str) -> str:
     """The ``loss`` whose head is ``head``: what a regressor of it was fitted with."""
     return "squared_error" if head == "identity" else head
@@ -431,6 +453,7 @@ dtype : see RNNTextClassifier
             _check_magnitude(y, np.dtype(np.float64), centred=True)
         else:
             _check_magnitude(y, dtype, centred=False)
+            _check_precision(y, dtype)
         return y
 
     def _new_outputs(self, y, classes):
@@ -469,6 +492,7 @@ dtype : see RNNTextClassifier
         if model.target_scaling is None:
             # (a model of a head without standardize_y, or saved before it)
             _check_magnitude(targets, dtype, centred=self.loss == "squared_error")
+            _check_precision(targets, dtype)
             return targets.astype(dtype)
         targets = model.target_scaling.transform(targets)
         targets[sample_weight == 0] = 0.0

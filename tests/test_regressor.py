@@ -752,6 +752,30 @@ def test_poisson_targets_too_large_are_told_a_scaling_that_keeps_them_positive()
     TransformedTargetRegressor(reg, transformer=MaxAbsScaler()).fit(X, 1e30 * COUNTS)
 
 
+def test_poisson_targets_too_small_for_the_dtype_are_an_error():
+    # Regression: counts times 1e-300 became 0 in float32, silently: the
+    # model started, and stayed near, a rate of 1 (1e300 times too large).
+    reg = RNNTextRegressor(**{**FAST, "max_iter": 1}, loss="poisson")
+    for fit in (reg.fit, reg.partial_fit):
+        with pytest.raises(ValueError, match=r"no larger than 2e-300.*float32") as info:
+            fit(X, 1e-300 * COUNTS)
+        assert "func=lambda y: y * 1e300, inverse_func=lambda y: y / 1e300" in str(
+            info.value
+        )
+    assert not hasattr(reg, "weights_")
+    scaled = TransformedTargetRegressor(
+        reg, func=lambda y: y * 1e300, inverse_func=lambda y: y / 1e300
+    )
+    scaled.fit(X, 1e-300 * COUNTS)
+    # float64 holds them, as float32 holds counts times 1e-30; one such
+    # target among counts is as good as 0, and so are zeros
+    for dtype, unit in ((np.float64, 1e-300), (np.float32, 1e-30)):
+        reg.set_params(dtype=dtype).fit(X, unit * COUNTS)
+        assert_allclose(reg.predict(X) / unit, COUNTS.mean(), rtol=1.0)
+    reg.set_params(dtype=np.float32).fit(X, np.where(COUNTS == 0, 1e-300, COUNTS))
+    RNNTextRegressor(**{**FAST, "max_iter": 1}, loss="poisson").fit(X, 0 * COUNTS)
+
+
 def test_the_poisson_loss_refuses_negative_targets():
     reg = RNNTextRegressor(**FAST, loss="poisson")
     for fit in (reg.fit, reg.partial_fit):
