@@ -49,7 +49,7 @@ def plot_explanation(
         If ``explanation`` is not a classifier's, such as a regressor's.
     ValueError
         If it is a multi-label explanation, which has no single predicted
-        class.
+        class, or ``cmap`` names no colormap (before any figure is made).
     ImportError
         If matplotlib is not installed.
     """
@@ -72,13 +72,14 @@ def plot_explanation(
 
     tokens = explanation.tokens
     n_tokens = len(tokens)
+    # (the arguments refused before a figure is made, which would stay open)
     k = explanation.predicted_index
+    colormap = plt.get_cmap(cmap)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4.0, 0.7 * n_tokens + 2.0), 3.0))
     attributions = np.asarray(explanation.attributions, dtype=float)
     limit = max(float(np.abs(attributions).max(initial=0.0)), 1e-12)
     norm = Normalize(vmin=-limit, vmax=limit)
-    colormap = plt.get_cmap(cmap)
 
     steps = np.arange(n_tokens)
     ax.plot(steps, explanation.staged_proba[:, k], marker="o", color="black")

@@ -575,6 +575,27 @@ def test_plot_explanation_draws_blank_and_unprintable_tokens_as_literals():
         plt.close("all")
 
 
+def test_plot_explanation_refused_arguments_leave_no_figure_open():
+    # Regression: an unknown cmap was refused after the figure was made, which
+    # stayed open (and showed, empty, in a notebook).
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skrnn.plotting import plot_explanation
+
+    plt.close("all")
+    explanation = explain_document(tiny(), "good film")
+    with pytest.raises(ValueError, match="not a valid value"):
+        plot_explanation(explanation, cmap="no such colormap")
+    tagger = RNNTextClassifier(**TINY).fit(X_MULTI, np.eye(6, 2, dtype=int))
+    with pytest.raises(ValueError, match="multi-label"):
+        plot_explanation(tagger.explain("good film"))
+    assert plt.get_fignums() == []
+
+
 def test_plot_explanation_of_a_regression_is_a_clear_error():
     # Regression: an AttributeError ("no attribute 'predicted_index'").
     from skrnn.plotting import plot_explanation
