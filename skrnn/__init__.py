@@ -6,7 +6,7 @@ that ``import skrnn`` is quick and the numpy-only core (``skrnn.nn``) can be
 imported without scikit-learn.
 """
 
-import importlib
+import importlib as _importlib
 
 __version__ = "0.1.0.dev0"
 
@@ -61,9 +61,9 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+        return getattr(_importlib.import_module(_PUBLIC[name], __name__), name)
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return _importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
