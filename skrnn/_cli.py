@@ -1378,8 +1378,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     if args.command == "predict" and args.data is None:
         # argparse matches the optional DATA, empty, with MODEL when an
         # option follows MODEL (skrnn predict MODEL --proba DATA): DATA is
-        # then the first argument left over
+        # then the first argument left over (after a "--", which makes the
+        # arguments after it positional, whatever their first character)
         given = bool(extras) and (extras[0] == "-" or not extras[0].startswith("-"))
+        if extras[:1] == ["--"]:
+            extras.pop(0)
+            given = bool(extras)
         args.data = extras.pop(0) if given else "-"
     if extras and args.command == "train":
         known = list(estimator().get_params(deep=False))

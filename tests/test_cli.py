@@ -453,6 +453,23 @@ def test_predict_takes_its_options_between_the_model_and_the_data(
     assert "unrecognized arguments: other.txt" in err
 
 
+def test_predict_takes_data_after_a_double_dash_that_follows_an_option(
+    capsys, model, tmp_path, monkeypatch
+):
+    # Regression (a prober's finding): `skrnn predict MODEL --proba -- -x.txt`
+    # was "unrecognized arguments: -- -x.txt", though `skrnn predict MODEL --
+    # -x.txt` read the file, as "--" makes the arguments after it positional.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-docs.txt").write_text("good movie\nbad movie\n")
+    expected = run(capsys, "predict", model, "--proba", "./-docs.txt")
+    assert expected[0] == 0
+    assert run(capsys, "predict", model, "--proba", "--", "-docs.txt") == expected
+    assert (
+        run(capsys, "predict", model, "--", "-docs.txt")[1]
+        == run(capsys, "predict", model, "./-docs.txt")[1]
+    )
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_a_model_of_another_version_is_a_warning_line(
     capsys, persistence, model, data_csv, monkeypatch, command
