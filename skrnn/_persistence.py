@@ -624,6 +624,9 @@ def _write_atomically(
     path that is not a regular file (a device such as ``/dev/stdout``, a
     named pipe) cannot be replaced and is written in place.
     """
+    if not os.fspath(path):
+        # As open("", "wb") does: realpath would make it the current folder.
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "")
     if os.fspath(path).endswith(_SEPARATORS):
         # As open() does: realpath would drop the separator and write a file
         # named like the folder meant.

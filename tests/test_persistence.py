@@ -1019,6 +1019,16 @@ def test_save_to_a_missing_folder_names_the_path(tmp_path):
     assert info.value.filename == str(path)
 
 
+def test_save_to_an_empty_path_is_refused_as_open_refuses_it(tmp_path, monkeypatch):
+    # Regression (a prober's finding): realpath("") is the current folder, so
+    # save(model, "") raised IsADirectoryError naming that folder.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        skrnn.save(_fit(), "")
+    assert info.value.filename == ""
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_to_a_path_that_ends_with_a_separator_writes_no_file(tmp_path):
     # Regression: the separator was dropped, and save wrote a file named
     # like the folder meant ("models/" made a file "models"), or replaced the
