@@ -1400,6 +1400,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
             raise _unknown_option(flag, args.options, known)
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    for name, shown in (("model", "MODEL"), ("data", "DATA"), ("output", "-o")):
+        if getattr(args, name, None) == "":
+            # Path("") is the current folder: it was "cannot read : is a
+            # directory" or "cannot save to : it is a folder".
+            raise UsageError(f"{shown} is an empty file name; give a file's name")
     return args
 
 

@@ -470,6 +470,30 @@ def test_predict_takes_data_after_a_double_dash_that_follows_an_option(
     )
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "", "-o", "model.skrnn"],
+        ["train", "{data}", "-o", ""],
+        ["predict", "{model}", ""],
+        ["predict", "", "{data}"],
+        ["evaluate", "{model}", ""],
+    ],
+    ids=["train-data", "train-output", "predict-data", "predict-model", "evaluate"],
+)
+def test_an_empty_file_name_is_a_usage_error(
+    capsys, model, data_csv, tmp_path, monkeypatch, argv
+):
+    # Regression (a prober's finding): Path("") is the current folder, so an
+    # empty DATA was "cannot read : is a directory" and an empty -o "cannot
+    # save to : it is a folder", with exit code 1.
+    monkeypatch.chdir(tmp_path)
+    argv = [arg.format(model=model, data=data_csv) for arg in argv]
+    code, out, err = run(capsys, *argv, *(FAST if argv[0] == "train" else []))
+    assert code == 2 and not out
+    assert_one_line_error(err, "is an empty file name")
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_a_model_of_another_version_is_a_warning_line(
     capsys, persistence, model, data_csv, monkeypatch, command
