@@ -494,9 +494,16 @@ class _Columns:
         return next((lowered.index(n) for n in names if n in lowered), None)
 
     def label_of_two(self) -> int:
-        """In a table of two columns, the label is the one with fewer values."""
-        sample = self.rows[:_SNIFF_ROWS]
-        n_distinct = [len({row[j] for row in sample if len(row) == 2}) for j in (0, 1)]
+        """In a table of two columns, the label is the one with fewer values.
+
+        Of two columns with as many distinct values (a few rows, each
+        different), the label is the one of shorter values: the text is the
+        longer.
+        """
+        sample = [row for row in self.rows[:_SNIFF_ROWS] if len(row) == 2]
+        n_distinct = [len({row[j] for row in sample}) for j in (0, 1)]
+        if n_distinct[0] == n_distinct[1]:
+            n_distinct = [sum(len(row[j]) for row in sample) for j in (0, 1)]
         return 1 if n_distinct[1] < n_distinct[0] else 0
 
     def choose(
@@ -585,8 +592,8 @@ def read_table(
         Column names or 0-based indexes (negative ones count from the end);
         by default a column with a usual name (``text``, ``label``...), else
         the two columns of a two-column file, the label being the one with
-        fewer distinct values. Without labels, a one-column file is the
-        text.
+        fewer distinct values (or, of as many, the shorter values). Without
+        labels, a one-column file is the text.
     labelled : bool, default=True
         Whether to read a label column. With labels, blank rows are skipped;
         without (to predict), every row is a document, a blank row an empty

@@ -183,6 +183,26 @@ def test_read_table_without_header_takes_the_label_from_fewer_values():
     assert by_index == (documents, labels)
 
 
+@pytest.mark.parametrize("labelled", [True, False])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what a good film,A1\nbad and dull,A2\n",
+        "A1,what a good film\nA2,bad and dull\n",
+        "what a good film,A1\nbad and dull,A2\nnot bad at all,A3\n",
+        "good film,pos\nbad film,neg\ngood film,pos\nbad film,neg\n",
+    ],
+)
+def test_read_table_of_two_columns_of_as_many_values_takes_the_longer_as_text(
+    text, labelled
+):
+    # Regression (a prober's finding): of two columns with as many distinct
+    # values, the first was the label, so that `skrnn predict` of the rows
+    # "what a good film,A1" and "bad and dull,A2" predicted "A1" and "A2".
+    documents, _ = read_table(text, "x.csv", labelled=labelled)
+    assert all(" " in document for document in documents)
+
+
 def test_read_table_no_header_keeps_the_first_row():
     text = "text,label\ngood,pos\n"
     documents, labels = read_table(
