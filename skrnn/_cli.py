@@ -1408,6 +1408,24 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _of_stdout(exc: UnicodeEncodeError) -> bool:
+    """Whether ``exc`` is stdout's, in an encoding that cannot write a label.
+
+    A label or a class name in a script that a Windows code page (of output
+    redirected to a file) or an ASCII locale lacks.
+    """
+    encoding = getattr(sys.stdout, "encoding", None)
+    if not isinstance(exc.object, str) or encoding is None:
+        return False
+    try:
+        exc.object[exc.start : exc.end].encode(encoding, sys.stdout.errors or "strict")
+    except UnicodeEncodeError:
+        return True
+    except LookupError:
+        return False
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``skrnn`` command line.
 
@@ -1430,7 +1448,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exit_:  # argparse has printed the help or the error
             return EXIT_OK if exit_.code in (0, None) else EXIT_USAGE
         command = f"skrnn {args.command}"
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        except UnicodeEncodeError as exc:
+            if not _of_stdout(exc):
+                raise
+            raise CommandError(
+                f"the output's encoding, {sys.stdout.encoding}, cannot write "
+                f"{exc.object[exc.start : exc.end]!r:.60}; set "
+                "PYTHONIOENCODING=utf-8 to write UTF-8"
+            ) from exc
     except CommandError as exc:
         print(f"{command}: error: {exc}", file=sys.stderr)
         return exc.exit_code

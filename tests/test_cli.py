@@ -495,6 +495,28 @@ def test_an_empty_file_name_is_a_usage_error(
 
 
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_label_that_stdout_cannot_encode_is_a_one_line_error(
+    capsys, tmp_path, monkeypatch, command
+):
+    # Regression (a prober's finding): a label that stdout's encoding lacks
+    # (a Windows code page of output redirected to a file, an ASCII locale)
+    # was a UnicodeEncodeError traceback.
+    data = tmp_path / "data.csv"
+    rows = [("good movie", "日本"), ("bad movie", "neg")] * 3
+    data.write_text(
+        "text,label\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8"
+    )
+    path = tmp_path / "model.skrnn"
+    assert run(capsys, "train", data, "-o", path, *FAST, "-q")[0] == 0
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    code = main([command, str(path), str(data)])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert_one_line_error(err, "cp1252", "'日本'", "PYTHONIOENCODING=utf-8")
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_a_model_of_another_version_is_a_warning_line(
     capsys, persistence, model, data_csv, monkeypatch, command
 ):
