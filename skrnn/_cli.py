@@ -1269,6 +1269,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
     options = ("format", *_TABLE_OPTIONS, "no_header", "output", "quiet", "help")
     options = (*options, "param")
     train.set_defaults(
+        usage_error=train.error,
         handler=_train,
         estimator=estimator,
         parameters=None,
@@ -1297,7 +1298,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
         help="also print the class probabilities, tab separated, after a header "
         "line naming the classes",
     )
-    predict.set_defaults(handler=_predict)
+    predict.set_defaults(handler=_predict, usage_error=predict.error)
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -1310,7 +1311,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
     _add_trust_option(evaluate)
     _add_jobs_option(evaluate)
     _add_data_options(evaluate, ("csv", "lines"), "labelled documents")
-    evaluate.set_defaults(handler=_evaluate)
+    evaluate.set_defaults(handler=_evaluate, usage_error=evaluate.error)
 
     demo = commands.add_parser(
         "demo",
@@ -1335,7 +1336,7 @@ def build_parser(estimator: type | None = None) -> argparse.ArgumentParser:
         type=_seed,
         help="seed of the weights and shuffling (default: the documented run's)",
     )
-    demo.set_defaults(handler=_demo)
+    demo.set_defaults(handler=_demo, usage_error=demo.error)
     return parser
 
 
@@ -1399,7 +1400,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                 )
             raise _unknown_option(flag, args.options, known)
     if extras:
-        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        # The command's usage and name, as for its other usage errors (the
+        # main parser's were "usage: skrnn [-h] COMMAND ..." and "skrnn:").
+        args.usage_error(f"unrecognized arguments: {' '.join(extras)}")
     for name, shown in (("model", "MODEL"), ("data", "DATA"), ("output", "-o")):
         if getattr(args, name, None) == "":
             # Path("") is the current folder: it was "cannot read : is a

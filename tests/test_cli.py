@@ -494,6 +494,30 @@ def test_an_empty_file_name_is_a_usage_error(
     assert_one_line_error(err, "is an empty file name")
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "{data}", "-o", "m.skrnn", "extra"],
+        ["predict", "{model}", "{data}", "extra"],
+        ["evaluate", "{model}", "{data}", "extra"],
+        ["demo", "extra"],
+    ],
+    ids=["train", "predict", "evaluate", "demo"],
+)
+def test_an_extra_argument_is_reported_with_the_commands_usage(
+    capsys, model, data_csv, tmp_path, monkeypatch, argv
+):
+    # Regression (a prober's finding): it came with the main parser's usage
+    # and name, "usage: skrnn [-h] COMMAND ..." and "skrnn: error: ...".
+    monkeypatch.chdir(tmp_path)
+    argv = [arg.format(model=model, data=data_csv) for arg in argv]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and not out
+    assert err.startswith(f"usage: skrnn {argv[0]} ")
+    last = err.strip().splitlines()[-1]
+    assert last == f"skrnn {argv[0]}: error: unrecognized arguments: extra"
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_a_label_that_stdout_cannot_encode_is_a_one_line_error(
     capsys, tmp_path, monkeypatch, command
