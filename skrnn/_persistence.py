@@ -1807,6 +1807,14 @@ def _unreadable(head: bytes, exc: Exception) -> "_CorruptFileError":
             f"this looks like a text file (it starts with {first_line!r:.60}). "
             f"{_WHAT_LOAD_READS}"
         )
+    if (compression := _compressed_model(head)) is not None:
+        how = (
+            "gunzip, or gzip.decompress" if compression == "gzip" else "zlib.decompress"
+        )
+        return _NotAModelError(
+            f"this is a {compression}-compressed skrnn model file. "
+            f"{_WHAT_LOAD_READS}, uncompressed: decompress it first ({how})"
+        )
     for signature, what, advice in _SIGNATURES:
         if head.startswith(signature):
             return _NotAModelError(
@@ -1815,6 +1823,22 @@ def _unreadable(head: bytes, exc: Exception) -> "_CorruptFileError":
     return _NotAModelError(
         f"it is not a ZIP archive (it starts with {head[:16]!r}). {_WHAT_LOAD_READS}"
     )
+
+
+def _compressed_model(head: bytes) -> str | None:
+    """``"gzip"`` or ``"zlib"`` if ``head`` starts a model file compressed so.
+
+    Its first bytes are inflated (no more than a few hundred come out of
+    ``head``, :data:`_SNIFF_SIZE` bytes), and looked at as a model file's.
+    """
+    for name, wbits in (("gzip", 16 + zlib.MAX_WBITS), ("zlib", zlib.MAX_WBITS)):
+        try:
+            inflated = zlib.decompressobj(wbits).decompress(head, _SNIFF_SIZE)
+        except zlib.error:
+            continue
+        if _starts_as_a_model(inflated):
+            return name
+    return None
 
 
 def _as_text(head: bytes) -> str | None:

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import errno
 import gc
+import gzip
 import io
 import json
 import os
@@ -2062,6 +2063,17 @@ NOT_MODELS = {
     "joblib gzip": (
         lambda tmp_path: _joblib_bytes(tmp_path, compress=("gzip", 3)),
         r"this looks like a gzip-compressed file .*use joblib\.load",
+    ),
+    # Regression (a prober's finding): a model file compressed with gzip was
+    # "a gzip-compressed file (joblib.dump(..., compress=...) writes them)",
+    # with the advice to use joblib.load.
+    "gzip model": (
+        lambda tmp_path: gzip.compress(_saved_bytes()),
+        r"this is a gzip-compressed skrnn model file\. .*: decompress it first",
+    ),
+    "zlib model": (
+        lambda tmp_path: zlib.compress(_saved_bytes()),
+        r"this is a zlib-compressed skrnn model file\. .*: decompress it first",
     ),
     "plain zip": (
         lambda tmp_path: _archive({"data.csv": b"label,text\npos,good\n"}),
