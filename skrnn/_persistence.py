@@ -1333,9 +1333,11 @@ def _read_archive(file: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
             f"its {size} bytes: were all the models of the stream read?"
         )
     end = _archive_end(file, start, size)
-    if end < size:
+    if end < size or not callable(getattr(file, "seekable", None)):
         # zipfile reads the archive that ends the file, the stream's last:
-        # this one is read alone, through a window that ends with it
+        # this one is read alone, through a window that ends with it. (The
+        # window also has the seekable() that zipfile calls, which a file
+        # object that only reads, seeks and tells lacks.)
         file = _Window(file, start, end)
         start = 0
     else:

@@ -929,6 +929,28 @@ def test_a_stream_read_to_its_end_loads_no_model_again():
         assert file.tell() == position
 
 
+class _ReadSeekTell:
+    """A file object that only reads, seeks and tells, as duck-typed ones do."""
+
+    def __init__(self, data):
+        self._file = io.BytesIO(data)
+        self.read, self.seek, self.tell = (
+            self._file.read,
+            self._file.seek,
+            self._file.tell,
+        )
+
+
+def test_load_reads_a_file_object_without_seekable():
+    # Regression (a prober's finding): zipfile calls seekable(), which a
+    # duck-typed file object may lack: AttributeError rather than the model.
+    model = _saved_bytes(_fit())
+    for data in (model, model + model):
+        file = _ReadSeekTell(data)
+        assert type(skrnn.load(file)) is RNNTextClassifier
+        assert file.tell() == len(model)
+
+
 def test_the_first_model_of_a_stream_loads_without_a_copy_of_its_archive():
     # Regression: it was read through io.BytesIO(file.read(...)), a copy of
     # the whole archive beside the members that zipfile reads from it.
