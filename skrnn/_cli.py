@@ -761,6 +761,10 @@ def check_output(output: str, inputs: Sequence[str | os.PathLike]) -> None:
         )
     folder = path.parent
     if not folder.is_dir():
+        if folder.exists():
+            raise CommandError(
+                f"cannot save to {output}: {folder} is a file, not a folder"
+            )
         raise CommandError(f"cannot save to {output}: there is no folder {folder}")
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".skrnn-check-"):

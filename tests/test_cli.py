@@ -470,6 +470,14 @@ def test_predict_takes_data_after_a_double_dash_that_follows_an_option(
     )
 
 
+def test_an_output_under_a_file_says_that_it_is_a_file(capsys, data_csv, tmp_path):
+    # Regression (a prober's finding): -o data.csv/model.skrnn was "there is
+    # no folder data.csv", which is there, as a file.
+    code, _, err = run(capsys, "train", data_csv, "-o", data_csv / "m.skrnn", *FAST)
+    assert code == 1
+    assert_one_line_error(err, f"{data_csv} is a file, not a folder")
+
+
 @pytest.mark.parametrize(
     "argv",
     [
