@@ -640,6 +640,9 @@ def _write_atomically(
         existing = os.stat(target)
     except FileNotFoundError:
         existing = None
+    except OSError as exc:  # a file where a folder should be, a loop of links
+        exc.filename = os.fspath(path)
+        raise
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         with open(target, "wb") as opened:
             write(opened)

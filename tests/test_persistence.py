@@ -1042,6 +1042,16 @@ def test_save_to_a_missing_folder_names_the_path(tmp_path):
     assert info.value.filename == str(path)
 
 
+def test_save_under_a_file_names_the_path(tmp_path, monkeypatch):
+    # Regression (a prober's finding): NotADirectoryError named the resolved
+    # path ('/home/me/data.csv/model.skrnn'), not the one given.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("text,label\n")
+    with pytest.raises(NotADirectoryError) as info:
+        skrnn.save(_fit(), os.path.join("data.csv", "model.skrnn"))
+    assert info.value.filename == os.path.join("data.csv", "model.skrnn")
+
+
 def test_save_to_an_empty_path_is_refused_as_open_refuses_it(tmp_path, monkeypatch):
     # Regression (a prober's finding): realpath("") is the current folder, so
     # save(model, "") raised IsADirectoryError naming that folder.
