@@ -34,7 +34,8 @@ in the target's folder, which then replaces the target in one step.
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
         :class:`SkrnnVersionWarning` when ``skrnn_version`` is not the
-        running version.
+        running version, and refuses one that is not a version (up to 64
+        letters, digits and ``.+!_-``), which the warning would show.
     ``estimator``
         ``"RNNTextClassifier"`` or ``"RNNTextRegressor"``.
     ``params``
@@ -348,6 +349,9 @@ _METADATA_KEYS = frozenset(
         "attributes",
     }
 )
+#: A version of skrnn, as the files that it writes record it (PEP 440, with
+#: a local label).
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+!_-]{0,63}")
 #: The keys of metadata.json whose values are strings; the others but
 #: format_version are objects.
 _STRING_KEYS = frozenset(
@@ -1957,6 +1961,12 @@ def _check_header(metadata: Any) -> None:
         raise _CorruptFileError(
             f"estimator is {metadata['estimator']!r:.60}, not one of "
             f"{sorted(_ESTIMATORS)}"
+        )
+    if not _VERSION.fullmatch(metadata["skrnn_version"]):
+        # The warning shows it: no line breaks, terminal escape sequences or
+        # megabytes of text from a file.
+        raise _CorruptFileError(
+            f"skrnn_version is {metadata['skrnn_version']!r:.60}, not a version"
         )
     if metadata["skrnn_version"] != __version__:
         warn(

@@ -2439,6 +2439,27 @@ def test_load_warns_when_another_skrnn_version_saved_the_file(monkeypatch):
     assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
+@pytest.mark.parametrize(
+    "version", ["0.9\n\x1b[31mred\x1b[0m", "0.9 and more", "9" * 65, ""]
+)
+def test_load_refuses_a_skrnn_version_that_is_not_a_version(version):
+    # Regression (a prober's finding): the version warning showed whatever
+    # the file held, line breaks, terminal escape sequences and megabytes of
+    # text included, which `skrnn predict` printed on stderr.
+    data = _tampered(_set(None, "skrnn_version", version))
+    with pytest.raises(
+        ValueError, match=f"^{CORRUPT}: skrnn_version is .*not a version"
+    ):
+        skrnn.load(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("version", ["0.2.0", "1.0.0rc1", "0.1.dev3+g1a2b3c.d20261208"])
+def test_load_warns_of_other_versions(version):
+    data = _tampered(_set(None, "skrnn_version", version))
+    with pytest.warns(SkrnnVersionWarning, match=re.escape(f"skrnn {version} ")):
+        skrnn.load(io.BytesIO(data))
+
+
 def test_load_of_the_same_version_does_not_warn():
     data = _saved_bytes()
     with warnings.catch_warnings():
