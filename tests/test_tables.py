@@ -4,6 +4,7 @@ import gzip
 import io
 import subprocess
 import sys
+import tracemalloc
 import warnings
 
 import pytest
@@ -308,6 +309,26 @@ def test_read_table_reads_fields_longer_than_the_csv_default_limit():
     documents, labels = read_table(f"text,label\n{long_text},pos\n", "x.csv")
     assert documents == [long_text]
     assert labels == ["pos"]
+
+
+def test_read_table_takes_memory_of_a_few_times_the_text():
+    # Regression (a prober's finding): the text went through io.StringIO,
+    # a copy of 4 bytes a character, twice, and a list of all its lines
+    # (91 MB rather than 285 to read 22 MB of short rows,
+    # benchmarks/table_memory.py).
+    rows = [
+        f"{'good fun ' * 50}film {k},{'pos' if k % 2 else 'neg'}" for k in range(4000)
+    ]
+    text = "text,label\r\n" + "\r\n".join(rows) + "\n"
+    tracemalloc.start()
+    try:
+        documents, labels = read_table(text, "x.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(documents) == len(labels) == 4000
+    assert documents[-1].endswith("film 3999")
+    assert peak < 7 * len(text)  # 5 times; 10.7 through io.StringIO
 
 
 def test_read_table_leaves_the_csv_field_limit_as_it_was():
