@@ -29,7 +29,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``10``. Readers refuse files of a newer version, and read the older
+        ``12``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -466,7 +466,7 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     Notes
     -----
     The file is a ZIP archive with two members. ``metadata.json`` holds the
-    format name (``"skrnn-model"``) and version (2), the versions of skrnn,
+    format name (``"skrnn-model"``) and version (12), the versions of skrnn,
     scikit-learn and numpy that wrote it, ``get_params()``, the vectorizer's
     parameters and its words in id order, the network configuration, the
     optimizer's solver, hyperparameters and scalars, the training state, the

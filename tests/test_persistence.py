@@ -335,6 +335,15 @@ def test_model_fitted_with_early_stopping_and_partial_fit():
         assert_same_fitted_state(_round_trip(model), model)
 
 
+def test_documented_format_version_is_the_written_one():
+    # The format's specification and save's Notes name the version written
+    # (they said 10 and 2 when files were of version 12).
+    module_doc = persistence.__doc__
+    assert f"File format, version {FORMAT_VERSION}\n" in module_doc
+    assert f"``format_version``\n        ``{FORMAT_VERSION}``." in module_doc
+    assert f"and version ({FORMAT_VERSION})," in " ".join(skrnn.save.__doc__.split())
+
+
 def test_file_layout_and_metadata():
     model = _fit()
     buffer = io.BytesIO()
