@@ -6,6 +6,7 @@ padded batch equals the per-document loop, the seed's equations), then
 behaviour (padding invariance, dtypes, initialisation).
 """
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -1172,3 +1173,40 @@ def test_init_params_biases_and_zero_ids(config):
 def test_the_configuration_validates_itself(field, value, match):
     with pytest.raises(ValueError, match=match):
         NetworkConfig(**{"n_vocab": 5, "n_outputs": 2, field: value})
+
+
+def test_the_configuration_takes_numpy_scalars_as_their_python_values():
+    # A grid of numpy values gave np.int64(64) and np.float64(0.1), which
+    # are ints and rates: refused as "must be an int >= 1" and "a number in
+    # [0, 1)" until the configuration took numpy scalars.
+    config = NetworkConfig(
+        n_vocab=np.int64(5),
+        n_outputs=np.int32(2),
+        cell=np.str_("gru"),
+        hidden_size=np.int64(4),
+        embedding_dim=np.int16(3),
+        num_layers=np.int64(2),
+        bidirectional=np.True_,
+        pooling=np.str_("max"),
+        dropout=np.float64(0.1),
+        input_dropout=np.float32(0.5),
+    )
+    expected = NetworkConfig(
+        n_vocab=5,
+        n_outputs=2,
+        cell="gru",
+        hidden_size=4,
+        embedding_dim=3,
+        num_layers=2,
+        bidirectional=True,
+        pooling="max",
+        dropout=0.1,
+        input_dropout=0.5,
+    )
+    assert config == expected
+    for field in dataclasses.fields(config):
+        assert type(getattr(config, field.name)) is type(getattr(expected, field.name))
+    with pytest.raises(ValueError, match="hidden_size must be an int >= 1"):
+        NetworkConfig(n_vocab=5, n_outputs=2, hidden_size=np.float64(4.0))
+    with pytest.raises(ValueError, match="n_outputs must be an int >= 1"):
+        NetworkConfig(n_vocab=5, n_outputs=np.True_)

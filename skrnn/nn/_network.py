@@ -29,9 +29,9 @@ those that ``alpha`` penalises.
 """
 
 import copy
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -71,7 +71,7 @@ def _check_count(name: str, value: object) -> None:
         raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class NetworkConfig:
     """Architecture of a network: everything but its weights.
 
@@ -121,6 +121,10 @@ class NetworkConfig:
     def __post_init__(self) -> None:
         """Refuse a configuration that describes no network.
 
+        NumPy scalars (``np.int64(64)``, ``np.float32(0.2)``, ``np.True_``,
+        as a grid of numpy values gives) are taken as the Python values they
+        hold, so that the configuration stays plain JSON.
+
         Raises
         ------
         ValueError
@@ -128,6 +132,10 @@ class NetworkConfig:
             cell, the pooling or the head is unknown, or a dropout rate is
             outside [0, 1).
         """
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, np.generic):
+                object.__setattr__(self, field.name, value.item())
         for name in ("n_vocab", "n_outputs", "hidden_size", "num_layers"):
             _check_count(name, getattr(self, name))
         if self.embedding_dim is not None:
