@@ -247,3 +247,23 @@ def test_memory_does_not_grow_with_the_length(cell, pooling, bidirectional, num_
     # layers: here 2 states of 32 numbers per 128 tokens, 6 KB in all.
     assert peaks[1] - peaks[0] < 16 * 1024, peaks
     assert peaks[1] < 512 * 1024, peaks
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_a_one_hot_layer_prepares_in_memory_of_its_ids_not_its_vocabulary(cell):
+    # Regression: a one-hot first layer's W_xh (n_vocab, gates) was halved
+    # and laid out gate-major whole before its ids' rows were gathered: two
+    # copies of it at every call, 20 ms to predict one sentence with an LSTM
+    # of 128 over MR's vocabulary (against 0.7 ms with an embedding).
+    n_vocab = 20_000
+    config = make_config(n_vocab=n_vocab, cell=cell, hidden_size=32, embedding_dim=None)
+    params = make_params(config, dtype=np.float32)
+    ids, lengths = pad_batch(make_docs([5, 3], n_vocab))
+    W_xh = params["layer0.fwd.W_xh"]
+    peak = peak_bytes(prepare_predict, params, [ids], config)
+    # the remap of the vocabulary's ids (8 bytes each) and the rows of a few ids
+    assert peak < 8 * n_vocab + W_xh.nbytes // 10, (peak, W_xh.nbytes)
+    assert_array_equal(
+        predict_prepared(params, ids, lengths, config, None),
+        forward(params, ids, lengths, config),
+    )

@@ -221,9 +221,12 @@ def _prepare(
         # As recurrent_forward computes it (the product or gather, then the
         # bias, then the halving), each distinct row once, gate by gate: the
         # halving folded into the weights and the bias gives the same bits.
-        halved = _gate_major(_half_sigmoid_columns(W_xh, n_sigmoid), n_gates)
+        # A one-hot layer's rows are gathered first: halving the whole
+        # (n_vocab, gates) matrix took two copies of it at every call.
+        source = W_xh[rows] if one_hot else W_xh
+        halved = _gate_major(_half_sigmoid_columns(source, n_sigmoid), n_gates)
         bias = _gate_major(_half_sigmoid_columns(b_h, n_sigmoid), n_gates)
-        table = halved[:, rows] if one_hot else np.matmul(rows, halved)
+        table = halved if one_hot else np.matmul(rows, halved)
         table += bias[:, None]
     return _Direction(
         step=STEPS[cell],
