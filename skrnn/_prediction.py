@@ -248,7 +248,11 @@ class VocabularyTables:
     the threads of a process, which change them under a lock.  A table goes
     with its embedding: the embedding's finalizer, which runs in whatever
     thread drops it (maybe one that holds the lock, collecting garbage),
-    leaves its key for whichever thread holds the lock, or takes it.
+    leaves its key for whichever thread holds the lock, or takes it.  A
+    forked child keeps the parent's tables (pages it shares with the parent,
+    as the networks' own) under a lock of its own: made again, they took
+    each child of a server that forks its workers from a loaded model the
+    time of many calls at its first, and private memory of their size.
 
     Parameters
     ----------
@@ -258,15 +262,16 @@ class VocabularyTables:
 
     def __init__(self, max_bytes: int = VOCABULARY_TABLES_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._reset()
-        # A forked child has none of the parent's threads, maybe inside.
-        in_forked_children(self._reset)
-
-    def _reset(self) -> None:
-        self._lock = threading.Lock()
+        self._new_lock()
         self._tables: collections.OrderedDict[int, _Table] = collections.OrderedDict()
         # the keys of embeddings that died, whose tables go at the lock's next holder
         self._dead: collections.deque[int] = collections.deque()
+        # A forked child has none of the parent's threads, maybe one that
+        # held the lock; the tables, changed under the GIL, are whole.
+        in_forked_children(self._new_lock)
+
+    def _new_lock(self) -> None:
+        self._lock = threading.Lock()
 
     def get(self, params: Params, config: NetworkConfig) -> Any:
         """The prepared network of every id of the vocabulary, or None.

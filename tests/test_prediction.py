@@ -2,6 +2,8 @@
 
 import copy
 import dataclasses
+import os
+import signal
 import sys
 import threading
 import time
@@ -13,6 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from _subprocess import held_by_a_thread
 from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
@@ -312,6 +315,33 @@ def test_a_network_that_dies_while_its_thread_holds_the_lock():
     assert len(tables._tables) == 1
     tables.get(params, config)
     assert list(tables._tables) == [id(params["embed.E"])]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_keeps_the_parents_vocabulary_tables():
+    # Regression: a forked child dropped the parent's tables with its lock
+    # (which a parent's thread may hold): each worker of a server forked
+    # from a loaded model made its table again at its first call (0.14-0.26
+    # s for an LSTM of 256 over MR, against 4 ms), in 77 MB of its own.
+    _, config, params = _problem(cell="gru")
+    tables = VocabularyTables()
+    kept = tables.get(params, config)
+    with held_by_a_thread(tables._lock):
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                code = 0 if tables.get(params, config) is kept else 2
+            finally:
+                os._exit(code)
+    deadline = time.monotonic() + 60
+    while not (finished := os.waitpid(pid, os.WNOHANG))[0]:
+        if time.monotonic() > deadline:  # the lock the parent's thread held
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the child waited for the parent's lock")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(finished[1]) == 0
 
 
 def test_new_arrays_in_weights_are_seen_by_prediction():
