@@ -85,12 +85,26 @@ class _SingleThreadedBLAS:
     def __init__(self) -> None:
         self._reset()
         # A forked child has none of the parent's threads, maybe inside.
-        in_forked_children(self._reset)
+        in_forked_children(self._in_child)
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
         self._depth = 0
         self._limiter = None
+
+    def _in_child(self) -> None:
+        """In a forked child: none inside, and BLAS as it was before any was.
+
+        A child forked while a parent's thread was inside inherits BLAS at
+        one thread, which no thread of its own would restore: the child gets
+        back the setting that the parent's first thread in found.
+        """
+        limiter = self._limiter
+        self._reset()
+        if limiter is not None:
+            _release_openblas_control()
+            limiter.restore_original_limits()
+            _release_openblas_control()
 
     def __enter__(self) -> None:
         with self._lock:

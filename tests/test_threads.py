@@ -1,5 +1,7 @@
 """Tests for skrnn._threads: BLAS at one thread, and the setting restored."""
 
+import os
+import signal
 import threading
 import time
 import warnings
@@ -13,7 +15,13 @@ from threadpoolctl import threadpool_info
 import skrnn._classifier as classifier_module
 import skrnn._prediction as prediction_module
 from skrnn import RNNTextClassifier
-from skrnn._threads import WayJudge, beside, helper_threads, map_shared
+from skrnn._threads import (
+    WayJudge,
+    beside,
+    helper_threads,
+    map_shared,
+    single_threaded_blas,
+)
 from skrnn.datasets import load_toy_sentiment
 
 
@@ -51,6 +59,51 @@ def test_blas_threads_are_restored_after_overlapping_calls_from_threads(monkeypa
     assert _blas_threads() == before
     for proba in results:
         assert_array_equal(proba, results[0])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_while_a_thread_predicts_gets_its_blas_threads_back():
+    # Regression: a child forked while another thread was inside skrnn's
+    # single-threaded BLAS (a prediction, a fit) kept BLAS at one thread for
+    # the rest of its life: no thread of its own was inside to restore it.
+    before = _blas_threads()
+    if before == {1}:
+        pytest.skip("BLAS runs one thread already: nothing to restore")
+    inside, leave = threading.Event(), threading.Event()
+
+    def predicting():
+        with single_threaded_blas():
+            inside.set()
+            leave.wait()
+
+    thread = threading.Thread(target=predicting)
+    thread.start()
+    inside.wait()
+    try:
+        assert _blas_threads() == {1}
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                code = 0 if _blas_threads() == before else 2
+                with single_threaded_blas():
+                    code = code or (0 if _blas_threads() == {1} else 3)
+                code = code or (0 if _blas_threads() == before else 4)
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 60
+        while not (finished := os.waitpid(pid, os.WNOHANG))[0]:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail("the forked child hung")
+            time.sleep(0.01)
+        assert os.waitstatus_to_exitcode(finished[1]) == 0
+        assert _blas_threads() == {1}  # the parent's thread is still inside
+    finally:
+        leave.set()
+        thread.join()
+    assert _blas_threads() == before
 
 
 # ------------------------------------------- tasks shared with helper threads
