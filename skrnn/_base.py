@@ -25,6 +25,7 @@ from typing import ClassVar
 import numpy as np
 from joblib import effective_n_jobs
 from joblib.externals.loky.backend.reduction import dumps as worker_pickle
+from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import train_test_split
@@ -1555,7 +1556,11 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
         return model.to_targets(logits.astype(np.float64, copy=False))
 
     def _chunk_logits(self, predictor, chunks, n_workers, on_batch):
-        """Each chunk's logits, in ``n_workers`` processes or, for 1, here."""
+        """Each chunk's logits, in ``n_workers`` processes or, for 1, here.
+
+        The workers' chunks come back as they finish, where joblib's backend
+        can give them so (its multiprocessing backend cannot: all at the end).
+        """
         n_members = len(predictor.members)
         if n_workers < 2:
             parts = []
@@ -1565,8 +1570,10 @@ class BaseRNNText(VersionedPickleMixin, CallbackSupportMixin, BaseEstimator):
                         text_logits(predictor, chunk, self.n_jobs, on_batch, processes)
                     )
             return parts
+        backend, _ = get_active_backend()
+        return_as = "generator" if backend.supports_return_generator else "list"
         parts = []
-        for part in Parallel(n_jobs=n_workers, max_nbytes=None, return_as="generator")(
+        for part in Parallel(n_jobs=n_workers, max_nbytes=None, return_as=return_as)(
             delayed(text_logits)(predictor, chunk) for chunk in chunks
         ):
             parts.append(part)

@@ -519,6 +519,19 @@ def test_chunks_in_worker_processes_give_the_bits_of_one_process(
     assert_array_equal(two, one)
 
 
+def test_chunks_in_the_processes_of_joblibs_multiprocessing_backend(monkeypatch):
+    # Regression: the chunks were asked back as a generator, which joblib's
+    # multiprocessing backend refuses: "ValueError: Backend ... does not
+    # support return_as=generator" for 8 million characters or more.
+    model, docs = _fitted_on_text()
+    seen = _small_chunks_for_workers(monkeypatch)
+    one = model.set_params(n_jobs=1).predict_proba(docs)
+    with parallel_config(backend="multiprocessing"):
+        two = model.set_params(n_jobs=3).predict_proba(docs)
+    assert seen == [3]
+    assert_array_equal(two, one)
+
+
 class _Locked:
     """A text function that works here but that no pickle carries (its lock)."""
 
