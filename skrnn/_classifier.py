@@ -35,7 +35,7 @@ from ._base import (
 )
 from ._explain import Explanation, explain_document, staged_outputs
 from ._fitted import FittedModel
-from ._ngrams import COMPANION_HEADS, check_ngram_range, fit_ngrams
+from ._ngrams import COMPANION_HEADS, check_char_range, check_ngram_range, fit_ngrams
 from ._prediction import BLENDS, held_out_blend_weight
 from ._text import _is_missing
 from ._warnings import warn
@@ -429,6 +429,17 @@ see SequenceVectorizer
         companion then drops it, with a warning); a warm start refits it
         on each call's data while the network continues.  See
         :ref:`ngram-companion`.
+    char_ngram_range : tuple (min_n, max_n) or None, default=None
+        Give the companion the character n-grams of each of its words too:
+        the n-grams of ``min_n`` to ``max_n`` characters of each vocabulary
+        word padded with a space on either side (as scikit-learn's
+        ``analyzer="char_wb"`` reads them), present in a document when one
+        of its words holds them, beside its word n-grams in one model.
+        Words that share a stem, a prefix or a misspelling then share
+        features.  A word unknown to the vocabulary has none (the
+        companion reads the network's tokens), so ``min_df`` and
+        ``max_features`` bound them too.  ``max_n`` is at most 16.  Not
+        used without ``ngram_range``.  See :ref:`ngram-companion`.
     ngram_weight : "auto" or float, default="auto"
         Weight of the companion's probabilities in the blend, in [0, 1]:
         with ``w = ngram_weight``, ``predict_proba`` is proportional to
@@ -597,6 +608,7 @@ see SequenceVectorizer
         **BaseRNNText._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "ngram_range": [tuple, None],
+        "char_ngram_range": [tuple, None],
         "ngram_weight": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
         "ngram_blend": [StrOptions(set(BLENDS))],
     }
@@ -651,6 +663,7 @@ see SequenceVectorizer
         warm_start=False,
         n_estimators=1,
         ngram_range=(1, 2),
+        char_ngram_range=None,
         ngram_weight="auto",
         ngram_blend="geometric",
         n_jobs=None,
@@ -711,6 +724,7 @@ see SequenceVectorizer
         )
         self.class_weight = class_weight
         self.ngram_range = ngram_range
+        self.char_ngram_range = char_ngram_range
         self.ngram_weight = ngram_weight
         self.ngram_blend = ngram_blend
 
@@ -936,6 +950,10 @@ see SequenceVectorizer
                 "ngram_range=None."
             )
         ngram_range = check_ngram_range(self.ngram_range, start.config.n_vocab)
+        char_range, words = self.char_ngram_range, None
+        if char_range is not None:
+            char_range = check_char_range(char_range)
+            words = start.vectorizer.get_feature_names_out()
         verbose = self.verbose
 
         def fit():
@@ -950,6 +968,8 @@ see SequenceVectorizer
                 head=start.config.head,
                 whole_documents=True,
                 weight=weight,
+                char_range=char_range,
+                words=words,
             )
             if verbose:
                 print(
@@ -1397,6 +1417,8 @@ see SequenceVectorizer
         state.setdefault("ngram_weight", "auto")
         # pickled before the geometric blend: as it predicted
         state.setdefault("ngram_blend", "arithmetic")
+        # pickled before the companion read characters
+        state.setdefault("char_ngram_range", None)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

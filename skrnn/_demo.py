@@ -39,6 +39,7 @@ SEED_PARAMS = {
     "n_iter_no_change": 1000,
     "n_estimators": 1,
     "ngram_range": None,
+    "char_ngram_range": None,
 }
 
 #: The random_state with which ``python -m skrnn demo`` is documented.

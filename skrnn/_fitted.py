@@ -221,9 +221,12 @@ class FittedModel:
         # ... and a state pickled before the n-gram companion, no companion.
         ngrams = state.get("ngrams")
         if ngrams is not None:
-            ngrams = NgramModel(
-                **{**ngrams, "ngram_range": tuple(ngrams["ngram_range"])}
-            )
+            ranges = {
+                name: tuple(ngrams[name])
+                for name in ("ngram_range", "char_range")
+                if ngrams.get(name) is not None
+            }
+            ngrams = NgramModel(**{**ngrams, **ranges})
         return cls(
             **shared,
             **_member_fields(state, config),

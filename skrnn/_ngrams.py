@@ -154,6 +154,9 @@ MAX_ITER = 1000
 #: fit of ``C = 10`` takes a half to a third of the time.
 TOL = 0.1
 
+#: The longest character n-grams that ``char_ngram_range`` may ask for.
+MAX_CHAR_N = 16
+
 #: Tokens whose n-grams :func:`ngram_logits` looks up at a time, so that its
 #: memory stays bounded however many documents it is given (its work arrays
 #: take some 130 bytes a token).
@@ -170,11 +173,13 @@ class NgramModel:
         The lengths ``(min_n, max_n)`` of the n-grams.
     n_vocab : int
         The base of the keys: the vectorizer's number of ids.
-    keys : ndarray of int64 of shape (n_features,)
+    keys : ndarray of int64 of shape (n_keys,)
         The sorted unique keys of the n-grams seen in training.
     coef : ndarray of float64 of shape (n_features, n_columns)
         Each feature's weight in each decision: the logistic regression's
-        coefficient times the feature's log-count ratio.  One column for two
+        coefficient times the feature's log-count ratio.  The features are
+        the keys' n-grams, then, with ``char_range``, the words' character
+        n-grams.  One column for two
         classes (the decision for the second), else one per class or label.
     intercept : ndarray of float64 of shape (n_columns,)
         The decisions' intercepts.
@@ -199,6 +204,14 @@ class NgramModel:
         ``ngram_weight="auto"``) or was given; None for a companion fitted
         before ``"auto"`` (a model file of version 11 or older, or an older
         pickle).
+    char_range : tuple of (int, int) or None, default=None
+        The lengths of the character n-grams of each word that the features
+        also hold (see :func:`char_ngram_map`), or None for none.
+    char_indptr, char_indices : ndarray of int64 or None, default=None
+        With ``char_range``, the character n-grams of each id as a CSR
+        matrix of ``n_vocab`` rows: id ``i``'s are the features
+        ``len(keys) + char_indices[char_indptr[i]:char_indptr[i + 1]]``,
+        the columns after the keys' (``coef``'s last ``n_chars`` rows).
 
     Attributes
     ----------
@@ -220,6 +233,9 @@ class NgramModel:
     scale: np.ndarray | None = None
     whole_documents: bool = False
     weight: float | None = None
+    char_range: tuple[int, int] | None = None
+    char_indptr: np.ndarray | None = None
+    char_indices: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         longer = self.keys[np.searchsorted(self.keys, self.n_vocab) :]
@@ -233,6 +249,11 @@ class NgramModel:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.__post_init__()
+
+    @property
+    def n_features(self) -> int:
+        """The number of features: the n-grams' keys, then the characters'."""
+        return len(self.coef)
 
     @property
     def n_outputs(self) -> int:
@@ -263,7 +284,7 @@ def check_ngram_range(ngram_range, n_vocab: int) -> tuple[int, int]:
     """
     try:
         min_n, max_n = (int(n) for n in ngram_range)
-        whole = all(int(n) == n for n in ngram_range)
+        whole = all(int(n) == n and not isinstance(n, bool) for n in ngram_range)
     except (TypeError, ValueError, OverflowError):
         whole = False
     if not whole or not 1 <= min_n <= max_n:
@@ -520,9 +541,130 @@ def ngram_features(model: NgramModel, sequences: Sequence[np.ndarray]) -> sp.csr
         1 where the document holds the n-gram; n-grams not seen in training
         are left out.
     """
-    doc, _, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
+    doc, _, column = _occurrences(model, sequences)
+    return _features(doc, column, len(sequences), model.n_features)
+
+
+def _occurrences(
+    model: NgramModel, sequences: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every occurrence of a feature of the model: its document, last position, column.
+
+    The n-grams of the model's keys (those not seen in training are left
+    out), then each known word's character n-grams, at the word's position.
+    """
+    doc, end, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
     column, found = _lookup(model, key)
-    return _features(doc[found], column[found], len(sequences), len(model.keys))
+    doc, end, column = doc[found], end[found], column[found]
+    if model.char_range is None:
+        return doc, end, column
+    char_doc, char_end, char_column = _char_occurrences(
+        model.char_indptr, model.char_indices, sequences
+    )
+    return (
+        np.concatenate([doc, char_doc]),
+        np.concatenate([end, char_end]),
+        np.concatenate([column, char_column + len(model.keys)]),
+    )
+
+
+def _char_occurrences(
+    indptr: np.ndarray, indices: np.ndarray, sequences: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each token's character n-grams: document, position and index among them.
+
+    ``indptr`` and ``indices`` are :func:`char_ngram_map`'s.  Ids without
+    characters there (padding, unknown words, words absent from the training
+    documents) have none.
+    """
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
+    flat = np.zeros(0, np.int64)
+    if lengths.sum():
+        flat = np.concatenate(sequences, dtype=np.int64, casting="unsafe")
+    # ids outside the vocabulary have none (prediction refuses them earlier)
+    ids = np.where((flat >= 0) & (flat < len(indptr) - 1), flat, 0)
+    first, count = indptr[ids], indptr[ids + 1] - indptr[ids]
+    token = np.repeat(np.arange(len(flat)), count)
+    # the k-th character n-gram of a token is the k-th of its id's row
+    k = np.arange(len(token)) - np.repeat(np.cumsum(count) - count, count)
+    doc_of = np.repeat(np.arange(len(sequences)), lengths)
+    position = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return (
+        doc_of[token],
+        position[token],
+        indices[first[token] + k].astype(np.intp),
+    )
+
+
+def char_ngram_map(
+    words: Sequence[str], char_range: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The character n-grams of each word, as scikit-learn's ``char_wb`` reads them.
+
+    Each word padded with a space on either side, its n-grams of
+    ``char_range`` lengths, found for all the words at once on their code
+    points and numbered in sorted order (of their lengths, then of their code
+    points): the same numbers whatever the order of the words.
+
+    Parameters
+    ----------
+    words : sequence of str
+        The words; an empty string for one that gets none.
+    char_range : tuple of (int, int)
+        ``(min_n, max_n)``, checked by :func:`check_ngram_range`.
+
+    Returns
+    -------
+    indptr : ndarray of int64 of shape (len(words) + 1,)
+    indices : ndarray of int64
+        Word ``i``'s character n-grams are
+        ``indices[indptr[i]:indptr[i + 1]]``, each once, in increasing order;
+        they are numbered from 0 to their number less one.
+    """
+    min_n, max_n = char_range
+    padded = [f" {word} " if word else "" for word in words]
+    lengths = np.fromiter(map(len, padded), np.intp, len(padded))
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), np.uint32)
+    word_of = np.repeat(np.arange(len(padded)), lengths)
+    position = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    starts = [
+        np.flatnonzero(position + n <= lengths[word_of])
+        for n in range(min_n, max_n + 1)
+    ]
+    owners = np.concatenate([word_of[start] for start in starts])
+    # the code points' ranks among those present, packed with the n-gram's
+    # length into one int64 where they fit (the common case: a few hundred
+    # distinct characters), else the n-grams' rows of code points
+    distinct, rank = np.unique(codes, return_inverse=True)
+    bits = max(1, (len(distinct) - 1).bit_length())
+    if MAX_CHAR_N.bit_length() + bits * max_n <= 63:
+        packed = []
+        for n, start in zip(range(min_n, max_n + 1), starts, strict=True):
+            key = np.full(len(start), n, np.int64)
+            for j in range(n):
+                key = (key << bits) | rank[start + j]
+            packed.append(key << (bits * (max_n - n)))
+        distinct, number = np.unique(np.concatenate(packed), return_inverse=True)
+        n_grams = len(distinct)
+    else:
+        rows = []
+        for n, start in zip(range(min_n, max_n + 1), starts, strict=True):
+            # the n-gram's length, then its code points (0 beyond its length)
+            row = np.zeros((len(start), max_n + 1), np.uint32)
+            row[:, 0] = n
+            for j in range(n):
+                row[:, j + 1] = codes[start + j]
+            rows.append(row)
+        grams, number = np.unique(np.concatenate(rows), axis=0, return_inverse=True)
+        n_grams, number = len(grams), number.ravel()
+    # (sorted and deduplicated by hand: numpy's hashing unique took 0.9 s
+    # for SST-2's 600,000 pairs, the sort 0.03 s)
+    pair = np.sort(owners * n_grams + number)
+    pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]
+    word, indices = np.divmod(pair, n_grams)
+    indptr = np.zeros(len(padded) + 1, np.int64)
+    np.cumsum(np.bincount(word, minlength=len(padded)), out=indptr[1:])
+    return indptr, indices.astype(np.int64)
 
 
 def _as_logits(decision: np.ndarray, head: str) -> np.ndarray:
@@ -556,12 +698,12 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
         Log-probabilities of the classes (softmax head), or log-odds of the
         labels (logistic head).
     """
-    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
+    costs = _document_costs(model, sequences)
     decision = np.empty((len(sequences), model.coef.shape[1]))
-    long = lengths > PREDICT_TOKENS
+    long = costs > PREDICT_TOKENS
     short = np.flatnonzero(~long)
-    # runs of shorter documents of about PREDICT_TOKENS tokens
-    run = np.cumsum(lengths[short]) // PREDICT_TOKENS
+    # runs of shorter documents of about PREDICT_TOKENS tokens' work
+    run = np.cumsum(costs[short]) // PREDICT_TOKENS
     bounds = [0, *(np.flatnonzero(np.diff(run)) + 1).tolist(), len(short)]
     for start, stop in pairwise(bounds):
         if start < stop:
@@ -574,22 +716,56 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
     return _as_logits(decision, model.head)
 
 
+def _token_costs(model: NgramModel, sequence: np.ndarray) -> np.ndarray:
+    """The work of each token's features: 1, and 1 a character n-gram of its word."""
+    if model.char_range is None:
+        return np.ones(len(sequence), np.intp)
+    indptr = model.char_indptr
+    ids = np.asarray(sequence, np.intp)
+    ids = np.where((ids >= 0) & (ids < len(indptr) - 1), ids, 0)
+    return 1 + (indptr[ids + 1] - indptr[ids])
+
+
+def _document_costs(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarray:
+    """The work of each document's features: the sum of its tokens' (a token's 1)."""
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
+    if model.char_range is None or not lengths.sum():
+        return lengths
+    flat = np.concatenate(sequences, dtype=np.int64, casting="unsafe")
+    doc_of = np.repeat(np.arange(len(sequences)), lengths)
+    costs = np.bincount(doc_of, _token_costs(model, flat), len(sequences))
+    return costs.astype(np.intp)
+
+
+def _blocks(model: NgramModel, sequence: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of a document's tokens, of about ``PREDICT_TOKENS`` work each.
+
+    ``PREDICT_TOKENS`` tokens each without characters; with them, fewer (a
+    token's work past the limit starts the next range).
+    """
+    cost = _token_costs(model, sequence)
+    block = (np.cumsum(cost) - cost) // PREDICT_TOKENS
+    bounds = [0, *(np.flatnonzero(np.diff(block)) + 1).tolist(), len(sequence)]
+    return pairwise(bounds)
+
+
 def _long_document_features(model: NgramModel, sequence: np.ndarray) -> sp.csr_matrix:
     """:func:`ngram_features` of one document, looked up a window at a time.
 
-    Windows of ``PREDICT_TOKENS`` tokens, overlapping by ``max_n - 1`` so
-    that every n-gram lies whole in one of them, mark the features present;
-    memory is then bounded by the window, whatever the document's length.
+    Windows of about ``PREDICT_TOKENS`` tokens' work (:func:`_blocks`),
+    overlapping by ``max_n - 1`` tokens so that every n-gram lies whole in one
+    of them, mark the features present; memory is then bounded by the
+    window, whatever the document's length.
     """
     overlap = model.ngram_range[1] - 1
-    present = np.zeros(len(model.keys), dtype=bool)
-    for start in range(0, len(sequence) - overlap, PREDICT_TOKENS):
-        window = sequence[start : start + PREDICT_TOKENS + overlap]
+    present = np.zeros(model.n_features, dtype=bool)
+    for begin, stop in _blocks(model, sequence):
+        window = sequence[begin : stop + overlap]
         present[ngram_features(model, [window]).indices] = True
     columns = np.flatnonzero(present)
     return sp.csr_matrix(
         (np.ones(len(columns)), columns, [0, len(columns)]),
-        shape=(1, len(model.keys)),
+        shape=(1, model.n_features),
     )
 
 
@@ -624,9 +800,7 @@ def staged_ngram_logits(
     lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     starts = np.zeros_like(lengths) if starts is None else np.asarray(starts, np.intp)
     kept = lengths - starts
-    doc, end, key = ngram_occurrences(sequences, model.ngram_range, model.n_vocab)
-    column, found = _lookup(model, key)
-    doc, end, column = doc[found], end[found], column[found]
+    doc, end, column = _occurrences(model, sequences)
     order = np.lexsort((end, column, doc))
     doc, end, column = doc[order], end[order], column[order]
     first = np.ones(len(doc), bool)
@@ -674,7 +848,7 @@ def occluded_ngram_logits(
     -------
     ndarray of float64 of shape (stop - start, n_outputs)
     """
-    n_features, n_rows = len(model.keys), stop - start
+    n_features, n_rows = model.n_features, stop - start
     counts = _ngram_counts(model, sequence)
     present = counts > 0
     min_n, max_n = model.ngram_range
@@ -706,6 +880,14 @@ def occluded_ngram_logits(
         rows.append(doc[spans])
         columns.append(column[spans])
         changes.append(np.ones(int(spans.sum()), int))
+    if model.char_range is not None:
+        # and the removed word's characters
+        _, row, column = _char_occurrences(
+            model.char_indptr, model.char_indices, [sequence[start:stop]]
+        )
+        rows.append(row)
+        columns.append(column + len(model.keys))
+        changes.append(np.full(len(row), -1))
     pair = np.concatenate(rows) * n_features + np.concatenate(columns)
     pair, index = np.unique(pair, return_inverse=True)
     row, column = np.divmod(pair, n_features)
@@ -727,19 +909,16 @@ def occluded_ngram_logits(
 def _ngram_counts(model: NgramModel, sequence: np.ndarray) -> np.ndarray:
     """How many times each of the model's n-grams occurs in one document.
 
-    Looked up ``PREDICT_TOKENS`` tokens at a time (the n-grams that end
-    among them), so that memory stays bounded whatever its length.
+    Looked up a range of tokens at a time (:func:`_blocks`: the n-grams
+    that end among them), so that memory stays bounded whatever its length.
     """
     overlap = model.ngram_range[1] - 1
-    counts = np.zeros(len(model.keys), np.intp)
-    for begin in range(0, len(sequence), PREDICT_TOKENS):
+    counts = np.zeros(model.n_features, np.intp)
+    for begin, stop in _blocks(model, sequence):
         first = max(0, begin - overlap)
-        chunk = sequence[first : begin + PREDICT_TOKENS]
-        _, end, key = ngram_occurrences([chunk], model.ngram_range, model.n_vocab)
-        column, found = _lookup(model, key)
-        counts += np.bincount(
-            column[found & (end >= begin - first)], minlength=len(counts)
-        )
+        chunk = sequence[first:stop]
+        _, end, column = _occurrences(model, [chunk])
+        counts += np.bincount(column[end >= begin - first], minlength=len(counts))
     return counts
 
 
@@ -757,6 +936,8 @@ def fit_ngrams(
     head: str,
     whole_documents: bool = False,
     weight: float | None = None,
+    char_range: tuple[int, int] | None = None,
+    words: Sequence[str] | None = None,
 ) -> NgramModel:
     """Fit the companion on the training documents' token ids.
 
@@ -786,6 +967,12 @@ def fit_ngrams(
     weight : float or None, default=None
         The companion's weight in the blend, kept with it (see
         :class:`NgramModel`).
+    char_range : tuple of (int, int) or None, default=None
+        The lengths of the character n-grams of the words that the features
+        also hold, or None for none.
+    words : sequence of str, optional
+        Each id's word (the vectorizer's ``get_feature_names_out()``), whose
+        character n-grams those of the id are; needed with ``char_range``.
 
     Returns
     -------
@@ -795,6 +982,13 @@ def fit_ngrams(
     doc, _, key = ngram_occurrences(sequences, ngram_range, n_vocab)
     keys = np.unique(key)
     X = _features(doc, np.searchsorted(keys, key), len(sequences), len(keys))
+    char_indptr = char_indices = None
+    if char_range is not None:
+        char_range = check_char_range(char_range)
+        char_indptr, char_indices = _training_chars(sequences, words, char_range)
+        doc, _, column = _char_occurrences(char_indptr, char_indices, sequences)
+        n_chars = int(char_indices.max(initial=-1)) + 1
+        X = sp.hstack([X, _features(doc, column, len(sequences), n_chars)], "csr")
     if head == "logistic":
         targets = np.asarray(y, bool)
     elif n_classes == 2:
@@ -821,7 +1015,59 @@ def fit_ngrams(
         scale=scale,
         whole_documents=whole_documents,
         weight=weight,
+        char_range=char_range,
+        char_indptr=char_indptr,
+        char_indices=char_indices,
     )
+
+
+def check_char_range(char_range) -> tuple[int, int]:
+    """The character n-grams' lengths as a pair of ints.
+
+    Parameters
+    ----------
+    char_range : tuple of (int, int)
+        ``(min_n, max_n)``, with ``1 <= min_n <= max_n <=``
+        :data:`MAX_CHAR_N`.
+
+    Returns
+    -------
+    tuple of (int, int)
+
+    Raises
+    ------
+    ValueError
+        If it is not two whole numbers ``1 <= min_n <= max_n <= MAX_CHAR_N``.
+    """
+    try:
+        min_n, max_n = (int(n) for n in char_range)
+        whole = all(int(n) == n and not isinstance(n, bool) for n in char_range)
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or not 1 <= min_n <= max_n <= MAX_CHAR_N:
+        raise ValueError(
+            "char_ngram_range must be None or a tuple (min_n, max_n) of whole "
+            f"numbers with 1 <= min_n <= max_n <= {MAX_CHAR_N}, such as (2, 5); "
+            f"got {char_range!r:.80}."
+        )
+    return min_n, max_n
+
+
+def _training_chars(
+    sequences: Sequence[np.ndarray], words: Sequence[str], char_range: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`char_ngram_map` of the words of the ids in the training documents.
+
+    The others (padding, unknown words, words of the vocabulary that no
+    training document holds) get none: their n-grams would have no weight.
+    """
+    n_vocab = len(words)
+    seen = np.zeros(n_vocab, bool)
+    for sequence in sequences:
+        seen[sequence] = True
+    seen[[PAD_ID, UNK_ID]] = False
+    names = [str(words[i]) if seen[i] else "" for i in range(n_vocab)]
+    return char_ngram_map(names, char_range)
 
 
 def _in_documents(sample_weight: np.ndarray) -> np.ndarray:

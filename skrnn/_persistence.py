@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 12
+File format, version 13
 -----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -29,7 +29,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``12``. Readers refuse files of a newer version, and read the older
+        ``13``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -152,24 +152,35 @@ vocabulary, network configuration and ``optimizer_params``; the
 ``metadata.json`` also has ``ngrams`` (from version 5): ``null``, or for a
 classifier with an n-gram companion (``ngram_range``)
 ``{"ngram_range": [min_n, max_n], "C": float, "whole_documents": bool,
-"weight": float or null}`` (``whole_documents`` from version 11: whether the
+"weight": float or null, "char_range": [min_n, max_n] or null}``
+(``whole_documents`` from version 11: whether the
 companion reads whole documents, or the tokens its network reads, up to
 ``max_length``; ``weight`` from version 12: the companion's weight in the
 blend that ``fit`` chose with ``ngram_weight="auto"`` or was given, in
-[0, 1], null for a companion fitted before), with
+[0, 1], null for a companion fitted before; ``char_range`` from version
+13: the lengths of its words' character n-grams, ``char_ngram_range``,
+with ``1 <= min_n <= max_n <= 16``, or null for none), with
 ``1 <= min_n <= max_n`` and keys of ``max_n``-grams within int64, and the arrays
 ``ngrams/keys`` (int64, the sorted unique n-gram keys, each in
 ``[2 * n_vocab ** (min_n - 1), n_vocab ** max_n)``, ``n_vocab`` being the
 vectorizer's number of ids), ``ngrams/coef`` (float64, finite, of shape
-``(n_keys, n_columns)``) and ``ngrams/intercept`` (float64, finite, of
+``(n_features, n_columns)``, ``n_features`` being ``n_keys`` without
+characters) and ``ngrams/intercept`` (float64, finite, of
 shape ``(n_columns,)``), where ``n_columns`` is 1 for two classes and the
 number of classes or labels otherwise; from version 10, for two classes
 or a companion of TF-IDF rows, also ``ngrams/scale`` (float64, finite,
-non-negative, of shape ``(n_keys,)``), each feature's squared log-count
+non-negative, of shape ``(n_features,)``), each feature's squared log-count
 ratio (or squared inverse document frequency): the companion divides a
 document's decision by ``sqrt(x @ scale)`` for its binary features ``x``
 (by 1 where that is 0).  A companion without it (more classes of NB
-ratios, or one of a version 9 file saved again) divides by 1.
+ratios, or one of a version 9 file saved again) divides by 1.  A companion
+with ``char_range`` also has ``ngrams/char_indptr`` (int64 of shape
+``(n_vocab + 1,)``, non-decreasing from 0 to the length of the indices)
+and ``ngrams/char_indices`` (int64, non-negative, increasing within each
+id's row): the character n-grams of id ``i`` are the features
+``n_keys + char_indices[char_indptr[i]:char_indptr[i + 1]]``, after the
+keys' n-grams, so that ``ngrams/coef`` and ``ngrams/scale`` have ``n_keys +
+n_chars`` rows, ``n_chars`` being the largest index plus one.
 
 ``arrays.npz`` also has ``targets/mean`` and ``targets/scale`` (from
 version 9) for a regressor fitted on standardized targets, which only the
@@ -183,6 +194,9 @@ trained on the targets as they were.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
+Version 12 and older have no ``ngrams.char_range`` and no
+``char_ngram_range`` in a classifier's ``params``: their companions read
+words only, and :func:`load` reads them with ``char_ngram_range=None``.
 Version 11 and older have no ``ngrams.weight``: their companions were
 fitted before ``ngram_weight="auto"``, and :func:`load` reads them with
 null, which ``"auto"`` blends with the default weight of their time, 0.7.
@@ -249,7 +263,7 @@ from . import __version__
 from ._base import _ARCHITECTURE_PARAMS, BaseRNNText
 from ._classifier import RNNTextClassifier
 from ._fitted import TRAINING_FIELDS, FittedModel
-from ._ngrams import COMPANION_HEADS, NgramModel, check_ngram_range
+from ._ngrams import COMPANION_HEADS, NgramModel, check_char_range, check_ngram_range
 from ._optimizers import (
     BUILTIN_OPTIMIZERS,
     OPTIMIZERS,
@@ -287,7 +301,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -301,6 +315,7 @@ _ADDED_PARAMS = {
     5: ("the n-gram companion", {"ngram_range": None, "ngram_weight": "auto"}),
     7: ("the geometric blend", {"ngram_blend": "arithmetic"}),
     8: ("the loss parameter", {"loss": "squared_error"}),
+    13: ("characters in the companion", {"char_ngram_range": None}),
 }
 
 
@@ -466,7 +481,7 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     Notes
     -----
     The file is a ZIP archive with two members. ``metadata.json`` holds the
-    format name (``"skrnn-model"``) and version (12), the versions of skrnn,
+    format name (``"skrnn-model"``) and version (13), the versions of skrnn,
     scikit-learn and numpy that wrote it, ``get_params()``, the vectorizer's
     parameters and its words in id order, the network configuration, the
     optimizer's solver, hyperparameters and scalars, the training state, the
@@ -887,7 +902,13 @@ def _encode_classifier(
             "C": ngrams.C,
             "whole_documents": ngrams.whole_documents,
             "weight": ngrams.weight,
+            "char_range": None
+            if ngrams.char_range is None
+            else list(ngrams.char_range),
         }
+        if ngrams.char_range is not None:
+            arrays["ngrams/char_indptr"] = ngrams.char_indptr
+            arrays["ngrams/char_indices"] = ngrams.char_indices
         arrays.update(
             {
                 "ngrams/keys": ngrams.keys,
@@ -2182,6 +2203,8 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         expected.update(f"ngrams/{name}" for name in ("keys", "coef", "intercept"))
         if ngrams.scale is not None:
             expected.add("ngrams/scale")
+        if ngrams.char_range is not None:
+            expected.update(("ngrams/char_indptr", "ngrams/char_indices"))
     if scaling is not None:
         expected.update(_TARGET_SCALING_ARRAYS)
     expected.update(key for key in arrays if key.startswith("optimizer/"))
@@ -2237,14 +2260,21 @@ def _decode_ngrams(
     Its ``ngrams/scale`` (from version 10) is optional: a companion fitted
     before the documents' norms, saved again, has none.  Its
     ``whole_documents`` is in files from version 11; older companions read
-    the network's tokens.  ``weight`` is in files from version 12.
+    the network's tokens.  ``weight`` is in files from version 12,
+    ``char_range`` from version 13.
     """
     if section is None:
         return None
     if config.head not in COMPANION_HEADS:
         raise _CorruptFileError(f"a network with a {config.head!r} head has no ngrams")
     whole_documents, weight = False, None
-    if version >= 12:
+    if version >= 13:
+        _check_keys(
+            section,
+            {"ngram_range", "C", "whole_documents", "weight", "char_range"},
+            "ngrams",
+        )
+    elif version == 12:
         _check_keys(
             section, {"ngram_range", "C", "whole_documents", "weight"}, "ngrams"
         )
@@ -2299,7 +2329,9 @@ def _decode_ngrams(
         raise _CorruptFileError(
             f"ngrams/keys must be sorted, unique and in [{low}, {high})"
         )
-    for name, shape in (("coef", (len(keys), n_columns)), ("intercept", (n_columns,))):
+    chars = _decode_chars(section.get("char_range"), arrays, n_vocab)
+    n_features = len(keys) + (0 if chars is None else chars[3])
+    for name, shape in (("coef", (n_features, n_columns)), ("intercept", (n_columns,))):
         array = arrays[f"ngrams/{name}"]
         if array.shape != shape or array.dtype != np.float64:
             raise _CorruptFileError(
@@ -2314,10 +2346,10 @@ def _decode_ngrams(
             raise _CorruptFileError(
                 f"a file of version {version} has no ngrams/scale array"
             )
-        if scale.shape != keys.shape or scale.dtype != np.float64:
+        if scale.shape != (n_features,) or scale.dtype != np.float64:
             raise _CorruptFileError(
                 f"ngrams/scale is a {scale.dtype} array of shape {scale.shape}; "
-                f"the companion needs float64 of shape {keys.shape}"
+                f"the companion needs float64 of shape {(n_features,)}"
             )
         if not (np.isfinite(scale).all() and (scale >= 0).all()):
             raise _CorruptFileError(
@@ -2335,7 +2367,71 @@ def _decode_ngrams(
         scale=scale,
         whole_documents=whole_documents,
         weight=weight,
+        **({} if chars is None else dict(zip(_CHAR_FIELDS, chars[:3], strict=True))),
     )
+
+
+#: The fields of :class:`~skrnn._ngrams.NgramModel` that its characters fill.
+_CHAR_FIELDS = ("char_range", "char_indptr", "char_indices")
+
+
+def _decode_chars(
+    char_range: Any, arrays: dict[str, np.ndarray], n_vocab: int
+) -> tuple[tuple[int, int], np.ndarray, np.ndarray, int] | None:
+    """The companion's characters: their range, CSR arrays and number, or None.
+
+    ``ngrams.char_range`` null (or a file before version 13) has none, and
+    no ``ngrams/char_*`` arrays; else ``ngrams/char_indptr`` (int64 of shape
+    ``(n_vocab + 1,)``, from 0, non-decreasing, ending at the length of the
+    indices) and ``ngrams/char_indices`` (int64, non-negative, increasing
+    within each id's row), whose number of character n-grams is their
+    largest index plus one.
+    """
+    if char_range is None:
+        return None
+    if not (
+        isinstance(char_range, list)
+        and len(char_range) == 2
+        and all(type(n) is int for n in char_range)
+    ):
+        raise _CorruptFileError(
+            f"ngrams.char_range is {char_range!r:.60}, not null or [min_n, max_n]"
+        )
+    try:
+        char_range = check_char_range(char_range)
+    except ValueError as error:
+        raise _CorruptFileError(f"ngrams.char_range: {error}") from None
+    for name in ("char_indptr", "char_indices"):
+        if f"ngrams/{name}" not in arrays:
+            raise _CorruptFileError(f"{_ARRAYS} has no 'ngrams/{name}' array")
+    indptr, indices = arrays["ngrams/char_indptr"], arrays["ngrams/char_indices"]
+    for name, array in (("char_indptr", indptr), ("char_indices", indices)):
+        if array.dtype != np.int64 or array.ndim != 1:
+            raise _CorruptFileError(
+                f"ngrams/{name} is a {array.ndim}-D {array.dtype} array, not 1-D int64"
+            )
+    if not (
+        len(indptr) == n_vocab + 1
+        and indptr[0] == 0
+        and (np.diff(indptr) >= 0).all()
+        and indptr[-1] == len(indices)
+    ):
+        raise _CorruptFileError(
+            f"ngrams/char_indptr must have {n_vocab + 1} non-decreasing offsets "
+            f"from 0 to the length of ngrams/char_indices ({len(indices)})"
+        )
+    # increasing within each row: a step down only where a row starts
+    starts = np.zeros(len(indices), bool)
+    starts[indptr[:-1][np.diff(indptr) > 0]] = True
+    if len(indices) and (
+        indices.min() < 0 or ((np.diff(indices) <= 0) & ~starts[1:]).any()
+    ):
+        raise _CorruptFileError(
+            "ngrams/char_indices must be non-negative and increasing within each "
+            "id's row"
+        )
+    n_chars = int(indices.max(initial=-1)) + 1
+    return char_range, np.array(indptr), np.array(indices), n_chars
 
 
 #: The arrays of a model whose head trains on standardized targets (version 9).

@@ -2482,8 +2482,16 @@ def _with_companion(X=X_BIN, y=Y_BIN, **params):
         (X_BIN, Y_BIN, {}),
         (X_MULTI, Y_MULTI, {"n_estimators": 2, "ngram_weight": 0.3}),
         (X_MULTI, Y_MULTI, {"bidirectional": True, "ngram_range": (1, 3)}),
+        (X_BIN, Y_BIN, {"char_ngram_range": (2, 4)}),
+        (X_MULTI, Y_MULTI, {"char_ngram_range": (1, 3), "ngram_range": (1, 1)}),
     ],
-    ids=["binary", "multi-class ensemble", "bidirectional"],
+    ids=[
+        "binary",
+        "multi-class ensemble",
+        "bidirectional",
+        "characters",
+        "multi-class characters",
+    ],
 )
 @pytest.mark.parametrize("blend", ["geometric", "arithmetic"])
 def test_the_companion_is_blended_into_every_prediction(X, y, params, blend):
@@ -2871,6 +2879,43 @@ def test_class_weight_weighs_the_companion_as_sample_weight_does():
 def test_bad_ngram_range(ngram_range, error, match):
     with pytest.raises(error, match=match):
         _with_companion(ngram_range=ngram_range)
+
+
+@pytest.mark.parametrize(
+    ("char_ngram_range", "error", "match"),
+    [
+        ([2, 4], InvalidParameterError, "char_ngram_range"),
+        ((4, 2), ValueError, "char_ngram_range must be None or a tuple"),
+        ((0, 2), ValueError, "char_ngram_range must be None or a tuple"),
+        ((1, 17), ValueError, "max_n <= 16"),
+    ],
+)
+def test_bad_char_ngram_range(char_ngram_range, error, match):
+    with pytest.raises(error, match=match):
+        _with_companion(char_ngram_range=char_ngram_range)
+
+
+def test_characters_join_the_companions_words():
+    # "goodish" and "baddish" are in one document of each class: their words
+    # say nothing of the class; their characters are those of "good" and "bad"
+    X = ["good film", "bad film"] * 3 + ["goodish baddish"] * 2
+    y = ["pos", "neg"] * 4
+    docs = ["goodish", "baddish"]
+    words = _with_companion(X, y, ngram_weight=1.0)
+    chars = _with_companion(X, y, ngram_weight=1.0, char_ngram_range=(2, 4))
+    assert words._fitted.ngrams.char_range is None
+    assert chars._fitted.ngrams.char_range == (2, 4)
+    assert chars._fitted.ngrams.n_features > len(chars._fitted.ngrams.keys)
+    assert_allclose(words.predict_proba(docs), 0.5, atol=0.02)
+    assert_array_equal(chars.predict(docs), ["pos", "neg"])
+    # the network is the same: only the companion reads characters
+    assert_array_equal(words.weights_["embed.E"], chars.weights_["embed.E"])
+
+
+def test_without_a_companion_characters_change_nothing():
+    clf = _fit(X_BIN, Y_BIN, ngram_range=None)
+    chars = _fit(X_BIN, Y_BIN, ngram_range=None, char_ngram_range=(2, 4))
+    assert_array_equal(clf.predict_proba(X_BIN), chars.predict_proba(X_BIN))
 
 
 def test_bad_ngram_blend():

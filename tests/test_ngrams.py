@@ -293,6 +293,8 @@ def test_no_documents_and_empty_documents():
         ((1,), "tuple \\(min_n, max_n\\)"),
         ("12", "tuple \\(min_n, max_n\\)"),
         ((1, None), "tuple \\(min_n, max_n\\)"),
+        # (a bool is no length: True passed as 1)
+        ((True, 2), "whole numbers"),
         ((1, 5), "too long for a vocabulary of 10000 token ids"),
     ],
 )
@@ -414,8 +416,28 @@ def _labelled(n_docs, n_classes, seed=0):
     return sequences, y
 
 
-def _companion(sequences, y, n_classes, ngram_range=(1, 2)):
-    """A softmax head's companion of the documents, weights of 1."""
+#: Words of the ids 2, 3, ... of N_VOCAB, some sharing characters.
+WORDS = [
+    "<pad>",
+    "<unk>",
+    "good",
+    "goods",
+    "bad",
+    "badly",
+    "fine",
+    "finer",
+    "awful",
+    "awfully",
+    "ok",
+    "okay",
+]
+
+
+def _companion(sequences, y, n_classes, ngram_range=(1, 2), chars=False):
+    """A softmax head's companion of the documents, weights of 1.
+
+    With ``chars``, it also reads the character 2-4 grams of the ids' WORDS.
+    """
     return fit_ngrams(
         sequences,
         y,
@@ -424,6 +446,8 @@ def _companion(sequences, y, n_classes, ngram_range=(1, 2)):
         n_vocab=N_VOCAB,
         n_classes=n_classes,
         head="softmax",
+        char_range=(2, 4) if chars else None,
+        words=WORDS if chars else None,
     )
 
 
@@ -882,11 +906,12 @@ def test_few_documents_of_a_class_still_fit():
     assert np.isfinite(ngram_logits(model, sequences)).all()
 
 
+@pytest.mark.parametrize("chars", [False, True], ids=["words", "chars"])
 @pytest.mark.parametrize("normed", [True, False], ids=["norms", "no norms"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_staged_logits_are_the_logits_of_every_prefix(n_classes, normed):
+def test_staged_logits_are_the_logits_of_every_prefix(n_classes, normed, chars):
     sequences, y = _labelled(60, n_classes)
-    model = _companion(sequences, y, n_classes, ngram_range=(1, 3))
+    model = _companion(sequences, y, n_classes, ngram_range=(1, 3), chars=chars)
     if not normed:  # a companion fitted before the norms
         model = dataclasses.replace(model, scale=None)
     # repeated n-grams and unknown words count once, from where they end
@@ -899,10 +924,11 @@ def test_staged_logits_are_the_logits_of_every_prefix(n_classes, normed):
             assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
 
 
+@pytest.mark.parametrize("chars", [False, True], ids=["words", "chars"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_staged_logits_from_a_start_are_those_of_the_later_prefixes(n_classes):
+def test_staged_logits_from_a_start_are_those_of_the_later_prefixes(n_classes, chars):
     sequences, y = _labelled(60, n_classes)
-    model = _companion(sequences, y, n_classes, ngram_range=(1, 3))
+    model = _companion(sequences, y, n_classes, ngram_range=(1, 3), chars=chars)
     test = [*_sequences(20, seed=1), np.array([3, 3, 3, 3]), np.array([], int)]
     starts = [len(seq) // 2 for seq in test]
     staged = staged_ngram_logits(model, test, starts)
@@ -913,14 +939,15 @@ def test_staged_logits_from_a_start_are_those_of_the_later_prefixes(n_classes):
             assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
 
 
+@pytest.mark.parametrize("chars", [False, True], ids=["words", "chars"])
 @pytest.mark.parametrize("normed", [True, False])
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 3)])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_occluded_logits_are_those_of_the_document_without_each_token(
-    monkeypatch, n_classes, ngram_range, normed
+    monkeypatch, n_classes, ngram_range, normed, chars
 ):
     sequences, y = _labelled(60, n_classes)
-    model = _companion(sequences, y, n_classes, ngram_range=ngram_range)
+    model = _companion(sequences, y, n_classes, ngram_range=ngram_range, chars=chars)
     if not normed:
         model = dataclasses.replace(model, scale=None)
     rng = np.random.default_rng(2)
@@ -1008,27 +1035,24 @@ def test_prediction_looks_up_the_documents_in_runs_of_bounded_memory(monkeypatch
     assert ngram_logits(model, []).shape == (0, 3)
 
 
+@pytest.mark.parametrize("chars", [False, True], ids=["words", "chars"])
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 3)])
-def test_a_long_document_is_looked_up_in_overlapping_windows(monkeypatch, ngram_range):
+def test_a_long_document_is_looked_up_in_overlapping_windows(
+    monkeypatch, ngram_range, chars
+):
     # Regression: a document longer than PREDICT_TOKENS was looked up whole
     # (1,000,000 tokens: 154 MB above the model, the target being 100). Its
     # windows overlap by max_n - 1 tokens, so no n-gram across a window's
     # edge is lost, and the logits are those of the whole document, beside
-    # shorter documents before and after it.
+    # shorter documents before and after it.  With characters, a window
+    # holds fewer tokens (as few as one, whose characters' work is past the
+    # limit), and the same holds.
     sequences, y = _labelled(60, 3)
-    model = fit_ngrams(
-        sequences,
-        y,
-        np.ones(60),
-        ngram_range=ngram_range,
-        n_vocab=N_VOCAB,
-        n_classes=3,
-        head="softmax",
-    )
+    model = _companion(sequences, y, 3, ngram_range=ngram_range, chars=chars)
     rng = np.random.default_rng(1)
     documents = [rng.integers(0, N_VOCAB, size=n) for n in (5, 400, 3, 37, 0, 9)]
     whole = ngram_logits(model, documents)
-    for window in (1, 7, 36, 37):
+    for window in (1, 7, 36, 37, 200):
         monkeypatch.setattr(ngrams_module, "PREDICT_TOKENS", window)
         assert_array_equal(ngram_logits(model, documents), whole)
 
@@ -1113,3 +1137,163 @@ def test_a_process_forked_while_a_companion_fits_fits_its_own():
             pytest.fail("the forked process's companion did not finish")
         time.sleep(0.05)
     assert os.waitstatus_to_exitcode(finished[1]) == 0
+
+
+# --------------------------------------------------------------- characters
+
+
+def _char_wb_grams(words, char_range):
+    """Each word's set of n-gram strings, as scikit-learn's ``char_wb`` reads them."""
+    analyzer = CountVectorizer(
+        analyzer="char_wb", ngram_range=char_range, lowercase=False
+    ).build_analyzer()
+    # (scikit-learn also gives a padded word shorter than n, whole, as an
+    # n-gram: only lengths it holds are kept)
+    return [
+        {gram for gram in analyzer(word) if len(gram) >= char_range[0]}
+        if word
+        else set()
+        for word in words
+    ]
+
+
+@pytest.mark.parametrize("char_range", [(1, 1), (2, 4), (2, 5), (3, 3)])
+@pytest.mark.parametrize(
+    "alphabet",
+    [
+        "abcde",
+        "aé中😀\x00",
+        # more characters than the n-grams' lengths can pack into an int64
+        "".join(map(chr, range(0x4E00, 0x4E00 + 5000))),
+    ],
+    ids=["ascii", "unicode", "many"],
+)
+def test_each_words_character_ngrams_are_those_of_char_wb(char_range, alphabet):
+    rng = np.random.default_rng(0)
+    letters = list(alphabet)
+    words = ["".join(rng.choice(letters, size=rng.integers(1, 8))) for _ in range(300)]
+    words[5] = ""  # a word that gets none
+    words[7] = words[3]  # and a word twice
+    indptr, indices = ngrams_module.char_ngram_map(words, char_range)
+    expected = _char_wb_grams(words, char_range)
+    # numbered in the order of their lengths, then of their code points
+    grams = sorted(set().union(*expected), key=lambda g: (len(g), list(map(ord, g))))
+    number = {gram: i for i, gram in enumerate(grams)}
+    assert indptr[0] == 0 and len(indptr) == len(words) + 1
+    for i, word_grams in enumerate(expected):
+        assert_array_equal(
+            indices[indptr[i] : indptr[i + 1]], sorted(number[g] for g in word_grams)
+        )
+    assert indptr[-1] == len(indices)
+
+
+def test_a_documents_character_features_are_those_of_its_known_words():
+    sequences, y = _labelled(60, 2)
+    # id 11 ("okay") is in no training document: its characters are not kept
+    sequences = [seq[seq != 11] for seq in sequences]
+    model = _companion(sequences, y, 2, chars=True)
+    test = [*_sequences(30, seed=3), np.array([11, 10]), np.array([UNK_ID, PAD_ID])]
+    X = ngram_features(model, test).toarray()
+    n_keys = len(model.keys)
+    assert_array_equal(
+        X[:, :n_keys], ngram_features(_without_chars(model), test).toarray()
+    )
+    grams = _char_wb_grams(WORDS, (2, 4))
+    number = {}
+    for i in range(2, 11):  # the training documents' words
+        row = model.char_indices[model.char_indptr[i] : model.char_indptr[i + 1]]
+        number.update(
+            zip(sorted(grams[i], key=lambda g: (len(g), g)), row, strict=True)
+        )
+    for seq, x in zip(test, X, strict=True):
+        held = set().union(*(grams[i] for i in seq if 2 <= i < 11))
+        assert_array_equal(np.flatnonzero(x[n_keys:]), sorted(number[g] for g in held))
+    # "okay" shares "ok" and " ok" with "ok", and brings nothing of its own
+    assert_array_equal(
+        X[-2, n_keys:], ngram_features(model, [np.array([10])]).toarray()[0, n_keys:]
+    )
+
+
+def _without_chars(model):
+    """The companion's word n-grams alone, with their weights."""
+    return dataclasses.replace(
+        model,
+        coef=model.coef[: len(model.keys)],
+        scale=None if model.scale is None else model.scale[: len(model.keys)],
+        char_range=None,
+        char_indptr=None,
+        char_indices=None,
+    )
+
+
+def test_characters_join_words_that_share_them():
+    # "good" and "goods" are one class's, "bad" and "badly" the other's; a
+    # document of "goods" alone is read as its class by its characters,
+    # which the training documents of "good" taught, though "goods" is rare
+    sequences = [np.array([2])] * 20 + [np.array([4])] * 20 + [np.array([3, 5])]
+    y = np.array([1] * 20 + [0] * 20 + [0])
+    words = _companion(sequences, y, 2)
+    chars = _companion(sequences, y, 2, chars=True)
+    test = [np.array([3])]
+    assert np.exp(ngram_logits(words, test))[0, 1] < 0.5
+    assert np.exp(ngram_logits(chars, test))[0, 1] > 0.5
+
+
+@pytest.mark.parametrize(
+    "char_range",
+    [(0, 2), (3, 2), (1, 17), (True, 2), (1.5, 2), (1,), "ab", None, (1, 2, 3)],
+)
+def test_bad_character_ranges_are_refused(char_range):
+    with pytest.raises(ValueError, match="char_ngram_range must be"):
+        ngrams_module.check_char_range(char_range)
+
+
+def test_the_longest_character_range_is_accepted():
+    assert ngrams_module.check_char_range((1, ngrams_module.MAX_CHAR_N)) == (
+        1,
+        ngrams_module.MAX_CHAR_N,
+    )
+    assert ngrams_module.check_char_range([np.int64(2), 5.0]) == (2, 5)
+
+
+def test_a_document_of_long_words_is_looked_up_in_bounded_memory():
+    # A document's characters are several times its tokens: the runs and
+    # windows are cut by their work, not by their tokens.
+    rng = np.random.default_rng(4)
+    words = ["<pad>", "<unk>"] + [
+        "".join(rng.choice(list("abcdefghij"), size=300)) for _ in range(10)
+    ]
+    sequences, y = _labelled(60, 2)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 2),
+        n_vocab=N_VOCAB,
+        n_classes=2,
+        head="softmax",
+        char_range=(2, 5),
+        words=words,
+    )
+    assert len(model.char_indices) > 9_000  # some 950 a word
+    documents = [rng.integers(2, N_VOCAB, size=4_000), *sequences[:100]]
+    tracemalloc.start()
+    try:
+        logits = ngram_logits(model, documents)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20  # 3,800,000 occurrences: some 400 MB at once
+    assert_allclose(logits[1:], ngram_logits(model, sequences[:100]))
+
+
+def test_a_companion_with_characters_is_deterministic_and_pickles():
+    sequences, y = _labelled(60, 3)
+    model = _companion(sequences, y, 3, chars=True)
+    again = _companion(sequences, y, 3, chars=True)
+    for field in ("keys", "coef", "intercept", "char_indptr", "char_indices"):
+        assert_array_equal(getattr(model, field), getattr(again, field))
+    assert model.n_features == len(model.keys) + model.char_indices.max() + 1
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded.char_range == (2, 4)
+    assert_array_equal(ngram_logits(loaded, sequences), ngram_logits(model, sequences))

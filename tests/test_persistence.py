@@ -357,7 +357,7 @@ def test_file_layout_and_metadata():
         metadata = json.loads(archive.read("metadata.json"), parse_constant=refuse)
         npz = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
     assert metadata["format"] == FORMAT == "skrnn-model"
-    assert metadata["format_version"] == FORMAT_VERSION == 12
+    assert metadata["format_version"] == FORMAT_VERSION == 13
     assert metadata["network"]["head"] == "softmax"
     assert metadata["skrnn_version"] == skrnn.__version__
     assert {"sklearn_version", "numpy_version"} <= set(metadata)
@@ -508,6 +508,7 @@ def test_a_version_5_file_loads_adam_with_the_constant_schedule(n_estimators):
         _write(metadata, arrays), "optimizer_params has missing keys ['learning_rate']"
     )
     del metadata["params"]["ngram_blend"]
+    _before_characters(metadata)
     metadata["format_version"] = 5
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded._fitted.optimizer.learning_rate == "constant"
@@ -1506,7 +1507,13 @@ def _refused_because(data, reason):
 def test_the_estimator_name_must_match_the_model():
     metadata, arrays = _read(_saved_bytes())
     metadata["estimator"] = "RNNTextRegressor"
-    for name in ("class_weight", "ngram_range", "ngram_weight", "ngram_blend"):
+    for name in (
+        "class_weight",
+        "ngram_range",
+        "char_ngram_range",
+        "ngram_weight",
+        "ngram_blend",
+    ):
         del metadata["params"][name]
     metadata["params"]["loss"] = "squared_error"
     _refused_because(_write(metadata, arrays), "a RNNTextRegressor has no classes")
@@ -1514,7 +1521,11 @@ def test_the_estimator_name_must_match_the_model():
     metadata["estimator"] = "RNNTextClassifier"
     del metadata["params"]["loss"]
     metadata["params"].update(
-        class_weight=None, ngram_range=None, ngram_weight=0.5, ngram_blend="geometric"
+        class_weight=None,
+        ngram_range=None,
+        char_ngram_range=None,
+        ngram_weight=0.5,
+        ngram_blend="geometric",
     )
     _refused_because(_write(metadata, arrays), "classes is not a JSON object")
 
@@ -2632,7 +2643,7 @@ def test_format_1_files_load_with_a_softmax_head(solver):
     skrnn.save(model, buffer)
     with zipfile.ZipFile(buffer) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format_version"] == FORMAT_VERSION == 12
+    assert metadata["format_version"] == FORMAT_VERSION == 13
     assert metadata["network"]["n_outputs"] == old["network"]["n_classes"]
     assert "n_classes" not in metadata["network"]
 
@@ -2705,6 +2716,7 @@ def test_a_version_2_file_loads_as_one_network():
     del metadata["params"]["adversarial_epsilon"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
     del metadata["params"]["ngram_blend"]
+    _before_characters(metadata)
     metadata["format_version"] = 2
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).n_estimators == 1
     metadata["params"]["n_estimators"] = 1
@@ -2717,6 +2729,7 @@ def test_a_version_3_file_loads_without_adversarial_training():
     del metadata["params"]["adversarial_epsilon"], metadata["ngrams"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
     del metadata["params"]["ngram_blend"]
+    _before_characters(metadata)
     metadata["format_version"] = 3
     assert skrnn.load(io.BytesIO(_write(metadata, arrays))).adversarial_epsilon == 0
     metadata["params"]["adversarial_epsilon"] = 0.0
@@ -2760,8 +2773,16 @@ def _companion_bytes():
         (Y, {"ngram_range": (1, 2)}),
         (Y3, {"ngram_range": (1, 3), "n_estimators": 2, "ngram_weight": 0.3}),
         (np.eye(4, dtype=int)[[0, 1, 2, 3, 0, 1, 2, 3]], {"ngram_range": (2, 2)}),
+        (Y3, {"ngram_range": (1, 2), "char_ngram_range": (2, 4)}),
+        (Y, {"ngram_range": (1, 1), "char_ngram_range": (3, 3)}),
     ],
-    ids=["binary", "multi-class ensemble", "multi-label"],
+    ids=[
+        "binary",
+        "multi-class ensemble",
+        "multi-label",
+        "characters",
+        "binary characters",
+    ],
 )
 def test_a_companion_round_trips_through_a_file(y, params):
     model = _fit(X3[: len(y)], y, **params)
@@ -2774,7 +2795,11 @@ def test_a_companion_round_trips_through_a_file(y, params):
         b.head,
         b.C,
     )
-    for name in ("keys", "coef", "intercept"):
+    assert a.char_range == b.char_range
+    for name in ("keys", "coef", "intercept", "scale", "char_indptr", "char_indices"):
+        if getattr(b, name) is None:
+            assert getattr(a, name) is None
+            continue
         assert_array_equal(getattr(a, name), getattr(b, name))
         assert getattr(a, name).dtype == getattr(b, name).dtype
     assert loaded.get_params() == model.get_params()
@@ -2785,6 +2810,13 @@ def test_a_model_without_companion_saves_ngrams_null():
     metadata, arrays = _read(_saved_bytes())
     assert metadata["ngrams"] is None
     assert not any(key.startswith("ngrams/") for key in arrays)
+
+
+def _before_characters(metadata):
+    """Metadata as versions before 13 wrote it: no characters in the companion."""
+    metadata["params"].pop("char_ngram_range", None)
+    if metadata.get("ngrams"):
+        metadata["ngrams"].pop("char_range", None)
 
 
 def _swap_first_keys(keys):
@@ -2888,6 +2920,83 @@ COMPANION_TAMPERINGS = {
 }
 
 
+def _chars_bytes():
+    return _saved_bytes(_fit(X3, Y3, ngram_range=(1, 2), char_ngram_range=(2, 4)))
+
+
+def _edit_chars(name, change):
+    return lambda m, a: a.update({name: change(np.array(a[name]))})
+
+
+def _descending_in_a_row(indices):
+    indices[[0, 1]] = indices[[1, 0]]
+    return indices
+
+
+#: Each tampering of a companion's characters, and the reason load gives.
+CHAR_TAMPERINGS = {
+    "reversed range": (
+        _ngrams_edit("char_range", [3, 2]),
+        "ngrams.char_range: char_ngram_range must be",
+    ),
+    "range too long": (
+        _ngrams_edit("char_range", [1, 17]),
+        "ngrams.char_range: char_ngram_range must be",
+    ),
+    "range of strings": (
+        _ngrams_edit("char_range", ["2", 4]),
+        "ngrams.char_range is ['2', 4], not null or [min_n, max_n]",
+    ),
+    "no characters' arrays": (
+        lambda m, a: [a.pop("ngrams/char_indptr"), a.pop("ngrams/char_indices")],
+        "arrays.npz has no 'ngrams/char_indptr' array",
+    ),
+    "arrays without a range": (
+        _ngrams_edit("char_range", None),
+        "ngrams/coef is a float64 array of shape",
+    ),
+    "float offsets": (
+        _edit_chars("ngrams/char_indptr", lambda a: a.astype(float)),
+        "ngrams/char_indptr is a 1-D float64 array, not 1-D int64",
+    ),
+    "offsets too short": (
+        _edit_chars("ngrams/char_indptr", lambda a: a[:-1]),
+        "ngrams/char_indptr must have",
+    ),
+    "offsets past the indices": (
+        _edit_chars("ngrams/char_indptr", lambda a: a + (np.arange(len(a)) > 3)),
+        "ngrams/char_indptr must have",
+    ),
+    "negative index": (
+        _edit_chars("ngrams/char_indices", lambda a: a - 1),
+        "ngrams/char_indices must be non-negative and increasing",
+    ),
+    "descending in a row": (
+        _edit_chars("ngrams/char_indices", _descending_in_a_row),
+        "ngrams/char_indices must be non-negative and increasing",
+    ),
+    "more characters than weights": (
+        _edit_chars("ngrams/char_indices", lambda a: a + 1),
+        "ngrams/coef is a float64 array of shape",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit, reason", CHAR_TAMPERINGS.values(), ids=CHAR_TAMPERINGS)
+def test_load_refuses_tampered_characters(edit, reason):
+    metadata, arrays = _read(_chars_bytes())
+    edit(metadata, arrays)
+    _refused_because(_write(metadata, arrays), reason)
+
+
+def test_characters_in_a_version_12_file_are_refused():
+    metadata, arrays = _read(_chars_bytes())
+    metadata["format_version"] = 12
+    _refused_because(_write(metadata, arrays), "params.char_ngram_range is in a file")
+    del metadata["params"]["char_ngram_range"]
+    _refused_because(_write(metadata, arrays), "unexpected keys ['char_range']")
+
+
 @pytest.mark.parametrize(
     "edit, reason", COMPANION_TAMPERINGS.values(), ids=COMPANION_TAMPERINGS
 )
@@ -2927,6 +3036,7 @@ def test_a_version_6_file_blends_its_companion_as_it_did():
     metadata, arrays = _read(_saved_bytes(model))
     del metadata["params"]["ngram_blend"], metadata["ngrams"]["whole_documents"]
     del metadata["ngrams"]["weight"]
+    _before_characters(metadata)
     metadata["format_version"] = 6
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded.ngram_blend == "arithmetic"
@@ -2954,6 +3064,7 @@ def test_a_version_9_companion_predicts_without_norms_as_it_did():
     metadata, arrays = _read(_saved_bytes(model))
     assert "ngrams/scale" not in arrays
     del metadata["ngrams"]["whole_documents"], metadata["ngrams"]["weight"]
+    _before_characters(metadata)
     metadata["format_version"] = 9
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded._fitted.ngrams.scale is None
@@ -3014,6 +3125,7 @@ def test_a_version_11_companion_has_no_weight_and_auto_blends_it_at_0_7():
     model = _fit(X, Y, ngram_range=(1, 2), ngram_weight=0.4)
     metadata, arrays = _read(_saved_bytes(model))
     del metadata["ngrams"]["weight"]
+    _before_characters(metadata)
     metadata["format_version"] = 11
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded._fitted.ngrams.weight is None
@@ -3039,6 +3151,7 @@ def test_a_version_10_companion_reads_the_networks_tokens_as_it_did():
     assert_array_equal(model.predict_proba([LONG]), expected)
     metadata, arrays = _read(_saved_bytes(model))
     del metadata["ngrams"]["whole_documents"], metadata["ngrams"]["weight"]
+    _before_characters(metadata)
     metadata["format_version"] = 10
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert not loaded._fitted.ngrams.whole_documents
@@ -3072,6 +3185,7 @@ def test_damaged_companion_norms_are_refused(change, reason):
 def test_companion_norms_in_a_version_9_file_are_refused():
     metadata, arrays = _read(_saved_bytes(_fit(X, Y, ngram_range=(1, 2))))
     del metadata["ngrams"]["whole_documents"], metadata["ngrams"]["weight"]
+    _before_characters(metadata)
     metadata["format_version"] = 9
     _refused_because(
         _write(metadata, arrays), "a file of version 9 has no ngrams/scale array"
@@ -3083,6 +3197,7 @@ def test_a_version_4_file_loads_without_companion():
     del metadata["ngrams"]
     del metadata["params"]["ngram_range"], metadata["params"]["ngram_weight"]
     del metadata["params"]["ngram_blend"]
+    _before_characters(metadata)
     metadata["format_version"] = 4
     loaded = skrnn.load(io.BytesIO(_write(metadata, arrays)))
     assert loaded.ngram_range is None and loaded._fitted.ngrams is None
@@ -3094,6 +3209,7 @@ def test_a_version_4_file_loads_without_companion():
         _write(metadata, arrays), "params.ngram_range is in a file of a version before"
     )
     metadata, arrays = _read(_companion_bytes())
+    _before_characters(metadata)
     metadata["format_version"] = 4
     _refused_because(_write(metadata, arrays), "unexpected keys ['ngrams']")
 
@@ -3118,6 +3234,7 @@ def test_a_version_7_regressor_file_loads_with_the_loss_of_its_head(loss):
     model = skrnn.RNNTextRegressor(**TINY, loss=loss).fit(X, np.arange(len(X)) % 3)
     _as_before_standardized_targets(model)
     metadata, arrays = _read(_saved_bytes(model))
+    _before_characters(metadata)
     metadata["format_version"] = 7
     _refused_because(
         _write(metadata, arrays),
@@ -3204,6 +3321,7 @@ def test_a_damaged_standardization_of_targets_is_refused(change, reason):
 def test_a_standardization_of_targets_where_none_belongs_is_refused():
     model = skrnn.RNNTextRegressor(**TINY).fit(X, 100.0 * (np.arange(len(X)) % 3))
     metadata, arrays = _read(_saved_bytes(model))
+    _before_characters(metadata)
     metadata["format_version"] = 8
     _refused_because(
         _write(metadata, arrays),

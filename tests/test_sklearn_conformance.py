@@ -214,6 +214,7 @@ def test_the_estimators_differ_only_in_class_weight_the_companion_and_loss():
     assert classifier - regressor == {
         "class_weight",
         "ngram_range",
+        "char_ngram_range",
         "ngram_weight",
         "ngram_blend",
     }
