@@ -206,12 +206,26 @@ class NgramModel:
         pickle).
     char_range : tuple of (int, int) or None, default=None
         The lengths of the character n-grams of each word that the features
-        also hold (see :func:`char_ngram_map`), or None for none.
+        also hold (see :func:`char_ngram_map`), or None for none.  They
+        are the character part's: ``coef`` and ``scale`` (the naive Bayes
+        part's) are 0 for them.
     char_indptr, char_indices : ndarray of int64 or None, default=None
         With ``char_range``, the character n-grams of each id as a CSR
         matrix of ``n_vocab`` rows: id ``i``'s are the features
         ``len(keys) + char_indices[char_indptr[i]:char_indptr[i + 1]]``,
         the columns after the keys' (``coef``'s last ``n_chars`` rows).
+    char_coef : ndarray of shape (n_features, n_columns) or None, default=None
+        With ``char_range``, the character part's weights: a second
+        regression, of binary TF-IDF rows of all the features (the word
+        n-grams and the characters), each document's divided by its norm
+        ``sqrt(x @ char_scale)``, whose logits the companion's average with
+        the naive Bayes part's (see :func:`ngram_logits`).
+    char_intercept : ndarray of shape (n_columns,) or None, default=None
+        Its intercepts.
+    char_scale : ndarray of shape (n_features,) or None, default=None
+        Its features' squared inverse document frequencies.
+    char_C : float or None, default=None
+        The regularisation its inner cross-validation chose.
 
     Attributes
     ----------
@@ -236,6 +250,10 @@ class NgramModel:
     char_range: tuple[int, int] | None = None
     char_indptr: np.ndarray | None = None
     char_indices: np.ndarray | None = None
+    char_coef: np.ndarray | None = None
+    char_intercept: np.ndarray | None = None
+    char_scale: np.ndarray | None = None
+    char_C: float | None = None
 
     def __post_init__(self) -> None:
         longer = self.keys[np.searchsorted(self.keys, self.n_vocab) :]
@@ -249,6 +267,14 @@ class NgramModel:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.__post_init__()
+
+    @property
+    def parts(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """Each regression's ``(coef, intercept, scale)``: naive Bayes', characters'."""
+        parts = [(self.coef, self.intercept, self.scale)]
+        if self.char_coef is not None:
+            parts.append((self.char_coef, self.char_intercept, self.char_scale))
+        return parts
 
     @property
     def n_features(self) -> int:
@@ -682,6 +708,26 @@ def _as_logits(decision: np.ndarray, head: str) -> np.ndarray:
     return log_p - log_sum_exp(log_p, axis=1)
 
 
+def _blended(logits: list[np.ndarray], head: str) -> np.ndarray:
+    """The parts' logits blended: their mean, as log-probabilities for a softmax head.
+
+    The normalised geometric mean of the parts' probabilities (the mean of
+    their log-odds for a logistic head's labels); one part's are its own.
+    """
+    if len(logits) == 1:
+        return logits[0]
+    mean = sum(logits) / len(logits)
+    return mean if head == "logistic" else mean - log_sum_exp(mean, axis=1)
+
+
+def _feature_logits(model: NgramModel, X: sp.csr_matrix) -> np.ndarray:
+    """The companion's logits for binary features ``X``: its parts', blended."""
+    return _blended(
+        [_as_logits(_decisions(X, *part), model.head) for part in model.parts],
+        model.head,
+    )
+
+
 def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarray:
     """The companion's logits for the sequences, as the classifier's head reads them.
 
@@ -699,7 +745,7 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
         labels (logistic head).
     """
     costs = _document_costs(model, sequences)
-    decision = np.empty((len(sequences), model.coef.shape[1]))
+    logits = np.empty((len(sequences), model.n_outputs))
     long = costs > PREDICT_TOKENS
     short = np.flatnonzero(~long)
     # runs of shorter documents of about PREDICT_TOKENS tokens' work
@@ -709,11 +755,10 @@ def ngram_logits(model: NgramModel, sequences: Sequence[np.ndarray]) -> np.ndarr
         if start < stop:
             idx = short[start:stop]
             X = ngram_features(model, [sequences[i] for i in idx])
-            decision[idx] = _decisions(X, model.coef, model.intercept, model.scale)
+            logits[idx] = _feature_logits(model, X)
     for i in np.flatnonzero(long):
-        X = _long_document_features(model, sequences[i])
-        decision[i] = _decisions(X, model.coef, model.intercept, model.scale)
-    return _as_logits(decision, model.head)
+        logits[i] = _feature_logits(model, _long_document_features(model, sequences[i]))
+    return logits
 
 
 def _token_costs(model: NgramModel, sequence: np.ndarray) -> np.ndarray:
@@ -808,18 +853,22 @@ def staged_ngram_logits(
     doc, end, column = doc[first], end[first], column[first]
     # (a feature present before a document's first kept prefix is in all)
     at = (np.cumsum(kept) - kept)[doc] + np.maximum(end - starts[doc], 0)
-    steps = np.zeros((int(kept.sum()), model.coef.shape[1]))
-    np.add.at(steps, at, model.coef[column])
-    squares = np.zeros(len(steps))
-    if model.scale is not None:
-        np.add.at(squares, at, model.scale[column])
-    logits = []
-    for start, n in zip(np.cumsum(kept) - kept, kept, strict=True):
-        decision = np.cumsum(steps[start : start + n], axis=0)
-        if model.scale is not None:
-            decision /= _norms(np.cumsum(squares[start : start + n]))[:, None]
-        logits.append(_as_logits(decision + model.intercept, model.head))
-    return logits
+    offsets = np.cumsum(kept) - kept
+    parts = []
+    for coef, intercept, scale in model.parts:
+        steps = np.zeros((int(kept.sum()), coef.shape[1]))
+        np.add.at(steps, at, coef[column])
+        squares = np.zeros(len(steps))
+        if scale is not None:
+            np.add.at(squares, at, scale[column])
+        part = []
+        for start, n in zip(offsets, kept, strict=True):
+            decision = np.cumsum(steps[start : start + n], axis=0)
+            if scale is not None:
+                decision /= _norms(np.cumsum(squares[start : start + n]))[:, None]
+            part.append(_as_logits(decision + intercept, model.head))
+        parts.append(part)
+    return [_blended(list(logits), model.head) for logits in zip(*parts, strict=True)]
 
 
 def occluded_ngram_logits(
@@ -895,15 +944,18 @@ def occluded_ngram_logits(
     change = (count > 0).astype(float) - present[column]
     delta = sp.csr_matrix((change, (row, column)), shape=(n_rows, n_features))
     X = sp.csr_matrix(present.astype(float)[None, :])
-    decision = (X @ model.coef) + delta @ model.coef
     # A variant without features has none of the sums' rounding: 0 exactly.
     empty = int(present.sum()) + np.bincount(row, change, n_rows) == 0
-    decision[empty] = 0.0
-    if model.scale is not None:
-        squares = (X @ model.scale) + delta @ model.scale
-        squares[empty] = 0.0
-        decision /= _norms(squares)[:, None]
-    return _as_logits(decision + model.intercept, model.head)
+    logits = []
+    for coef, intercept, scale in model.parts:
+        decision = (X @ coef) + delta @ coef
+        decision[empty] = 0.0
+        if scale is not None:
+            squares = (X @ scale) + delta @ scale
+            squares[empty] = 0.0
+            decision /= _norms(squares)[:, None]
+        logits.append(_as_logits(decision + intercept, model.head))
+    return _blended(logits, model.head)
 
 
 def _ngram_counts(model: NgramModel, sequence: np.ndarray) -> np.ndarray:
@@ -982,13 +1034,6 @@ def fit_ngrams(
     doc, _, key = ngram_occurrences(sequences, ngram_range, n_vocab)
     keys = np.unique(key)
     X = _features(doc, np.searchsorted(keys, key), len(sequences), len(keys))
-    char_indptr = char_indices = None
-    if char_range is not None:
-        char_range = check_char_range(char_range)
-        char_indptr, char_indices = _training_chars(sequences, words, char_range)
-        doc, _, column = _char_occurrences(char_indptr, char_indices, sequences)
-        n_chars = int(char_indices.max(initial=-1)) + 1
-        X = sp.hstack([X, _features(doc, column, len(sequences), n_chars)], "csr")
     if head == "logistic":
         targets = np.asarray(y, bool)
     elif n_classes == 2:
@@ -1004,6 +1049,30 @@ def fit_ngrams(
     coef, intercept, scale = _fit_columns(
         X, targets, sample_weight, C, norms, weighting
     )
+    chars = {}
+    if char_range is not None:
+        char_range = check_char_range(char_range)
+        indptr, indices = _training_chars(sequences, words, char_range)
+        doc, _, column = _char_occurrences(indptr, indices, sequences)
+        n_chars = int(indices.max(initial=-1)) + 1
+        X = sp.hstack([X, _features(doc, column, len(sequences), n_chars)], "csr")
+        _, char_C = _select_C(X, targets, sample_weight, y, head, weightings=("idf",))
+        char_coef, char_intercept, char_scale = _fit_columns(
+            X, targets, sample_weight, char_C, weighting="idf"
+        )
+        # the naive Bayes part reads the word n-grams only
+        coef = np.vstack([coef, np.zeros((n_chars, coef.shape[1]))])
+        if scale is not None:
+            scale = np.concatenate([scale, np.zeros(n_chars)])
+        chars = {
+            "char_range": char_range,
+            "char_indptr": indptr,
+            "char_indices": indices,
+            "char_coef": char_coef,
+            "char_intercept": char_intercept,
+            "char_scale": char_scale,
+            "char_C": char_C,
+        }
     return NgramModel(
         ngram_range=ngram_range,
         n_vocab=int(n_vocab),
@@ -1015,9 +1084,7 @@ def fit_ngrams(
         scale=scale,
         whole_documents=whole_documents,
         weight=weight,
-        char_range=char_range,
-        char_indptr=char_indptr,
-        char_indices=char_indices,
+        **chars,
     )
 
 
@@ -1219,6 +1286,7 @@ def _select_C(
     y: np.ndarray,
     head: str,
     norms: bool = False,
+    weightings: tuple[str, ...] = ("nb", "idf"),
 ) -> tuple[str, float]:
     """The weighting and ``C`` of the grid with the best mean inner-CV accuracy.
 
@@ -1227,7 +1295,8 @@ def _select_C(
     :func:`_fit_columns`), then, with :data:`IDF`, the inverse document
     frequencies' (``"idf"``) with those of :data:`IDF_C_GRID`, if its best
     beats the ratios' by more than :data:`IDF_MARGIN`; the first best on
-    ties.
+    ties.  ``weightings=("idf",)`` chooses among the inverse document
+    frequencies' alone (the character part's), whatever :data:`IDF`.
 
     Accuracy is weighted by the sample weights, and for a multi-label ``y``
     averaged over the labels.  With more than :data:`CV_COLUMNS` classes or
@@ -1238,9 +1307,11 @@ def _select_C(
     :data:`N_FOLDS` documents of one of them, as many folds as it has, and
     with fewer than 2, the middle of the grid.
     """
-    grid = [("nb", C) for C in (NORMS_C_GRID if norms else C_GRID)]
+    grid = []
+    if "nb" in weightings:
+        grid += [("nb", C) for C in (NORMS_C_GRID if norms else C_GRID)]
     n_nb = len(grid)
-    if IDF:
+    if IDF or not n_nb:
         grid += [("idf", C) for C in IDF_C_GRID]
     frequency = sample_weight @ targets
     columns = np.sort(np.argsort(-frequency, kind="stable")[:CV_COLUMNS])
@@ -1260,7 +1331,8 @@ def _select_C(
         strata = np.where(scored, y, other)
         splitter = StratifiedKFold
     if n_splits < 2:
-        return "nb", float(grid[n_nb // 2][1])
+        weighting, C = grid[(n_nb or len(grid)) // 2]
+        return weighting, float(C)
     scores = np.zeros(len(grid))
     for train, test in splitter(n_splits).split(np.zeros(len(y)), strata):
         test = test[scored[test]]
@@ -1278,8 +1350,11 @@ def _select_C(
                 correct = columns[decision.argmax(axis=1)] == y[test]
             scores[i] += np.average(correct, weights=weight if weight.any() else None)
     scores /= n_splits
-    best = int(np.argmax(scores[:n_nb]))
-    if n_nb < len(grid) and scores[n_nb:].max() > scores[best] + IDF_MARGIN:
-        best = n_nb + int(np.argmax(scores[n_nb:]))
+    if not n_nb:
+        best = int(np.argmax(scores))
+    else:
+        best = int(np.argmax(scores[:n_nb]))
+        if n_nb < len(grid) and scores[n_nb:].max() > scores[best] + IDF_MARGIN:
+            best = n_nb + int(np.argmax(scores[n_nb:]))
     weighting, C = grid[best]
     return weighting, float(C)

@@ -152,14 +152,16 @@ vocabulary, network configuration and ``optimizer_params``; the
 ``metadata.json`` also has ``ngrams`` (from version 5): ``null``, or for a
 classifier with an n-gram companion (``ngram_range``)
 ``{"ngram_range": [min_n, max_n], "C": float, "whole_documents": bool,
-"weight": float or null, "char_range": [min_n, max_n] or null}``
+"weight": float or null, "char_range": [min_n, max_n] or null,
+"char_C": float or null}``
 (``whole_documents`` from version 11: whether the
 companion reads whole documents, or the tokens its network reads, up to
 ``max_length``; ``weight`` from version 12: the companion's weight in the
 blend that ``fit`` chose with ``ngram_weight="auto"`` or was given, in
 [0, 1], null for a companion fitted before; ``char_range`` from version
 13: the lengths of its words' character n-grams, ``char_ngram_range``,
-with ``1 <= min_n <= max_n <= 16``, or null for none), with
+with ``1 <= min_n <= max_n <= 16``, or null for none, and ``char_C``, the
+positive ``C`` of its character part, null without one), with
 ``1 <= min_n <= max_n`` and keys of ``max_n``-grams within int64, and the arrays
 ``ngrams/keys`` (int64, the sorted unique n-gram keys, each in
 ``[2 * n_vocab ** (min_n - 1), n_vocab ** max_n)``, ``n_vocab`` being the
@@ -180,7 +182,14 @@ and ``ngrams/char_indices`` (int64, non-negative, increasing within each
 id's row): the character n-grams of id ``i`` are the features
 ``n_keys + char_indices[char_indptr[i]:char_indptr[i + 1]]``, after the
 keys' n-grams, so that ``ngrams/coef`` and ``ngrams/scale`` have ``n_keys +
-n_chars`` rows, ``n_chars`` being the largest index plus one.
+n_chars`` rows, ``n_chars`` being the largest index plus one (the naive
+Bayes part's weights of the characters are 0); and its character part,
+a second regression of all ``n_features`` blended with the first:
+``ngrams/char_coef`` (float64, finite, of shape ``(n_features,
+n_columns)``), ``ngrams/char_intercept`` (float64, finite, of shape
+``(n_columns,)``) and ``ngrams/char_scale`` (float64, finite,
+non-negative, of shape ``(n_features,)``, its features' squared inverse
+document frequencies).
 
 ``arrays.npz`` also has ``targets/mean`` and ``targets/scale`` (from
 version 9) for a regressor fitted on standardized targets, which only the
@@ -905,10 +914,12 @@ def _encode_classifier(
             "char_range": None
             if ngrams.char_range is None
             else list(ngrams.char_range),
+            "char_C": ngrams.char_C,
         }
         if ngrams.char_range is not None:
-            arrays["ngrams/char_indptr"] = ngrams.char_indptr
-            arrays["ngrams/char_indices"] = ngrams.char_indices
+            arrays.update(
+                {f"ngrams/{name}": getattr(ngrams, name) for name in _CHAR_ARRAYS}
+            )
         arrays.update(
             {
                 "ngrams/keys": ngrams.keys,
@@ -2204,7 +2215,7 @@ def _build_estimator(metadata: dict, arrays: dict[str, np.ndarray]) -> BaseRNNTe
         if ngrams.scale is not None:
             expected.add("ngrams/scale")
         if ngrams.char_range is not None:
-            expected.update(("ngrams/char_indptr", "ngrams/char_indices"))
+            expected.update(f"ngrams/{name}" for name in _CHAR_ARRAYS)
     if scaling is not None:
         expected.update(_TARGET_SCALING_ARRAYS)
     expected.update(key for key in arrays if key.startswith("optimizer/"))
@@ -2271,7 +2282,7 @@ def _decode_ngrams(
     if version >= 13:
         _check_keys(
             section,
-            {"ngram_range", "C", "whole_documents", "weight", "char_range"},
+            {"ngram_range", "C", "whole_documents", "weight", "char_range", "char_C"},
             "ngrams",
         )
     elif version == 12:
@@ -2330,7 +2341,9 @@ def _decode_ngrams(
             f"ngrams/keys must be sorted, unique and in [{low}, {high})"
         )
     chars = _decode_chars(section.get("char_range"), arrays, n_vocab)
-    n_features = len(keys) + (0 if chars is None else chars[3])
+    if chars is None and section.get("char_C") is not None:
+        raise _CorruptFileError("ngrams.char_C is given without ngrams.char_range")
+    n_features = len(keys) + (0 if chars is None else chars.pop("n_chars"))
     for name, shape in (("coef", (n_features, n_columns)), ("intercept", (n_columns,))):
         array = arrays[f"ngrams/{name}"]
         if array.shape != shape or array.dtype != np.float64:
@@ -2367,17 +2380,64 @@ def _decode_ngrams(
         scale=scale,
         whole_documents=whole_documents,
         weight=weight,
-        **({} if chars is None else dict(zip(_CHAR_FIELDS, chars[:3], strict=True))),
+        **(
+            {}
+            if chars is None
+            else _char_part(section, arrays, chars, (n_features, n_columns))
+        ),
     )
 
 
-#: The fields of :class:`~skrnn._ngrams.NgramModel` that its characters fill.
-_CHAR_FIELDS = ("char_range", "char_indptr", "char_indices")
+#: The arrays of a companion's characters (from version 13).
+_CHAR_ARRAYS = (
+    "char_indptr",
+    "char_indices",
+    "char_coef",
+    "char_intercept",
+    "char_scale",
+)
+
+
+def _char_part(
+    section: dict, arrays: dict[str, np.ndarray], chars: dict, shape: tuple[int, int]
+) -> dict:
+    """:func:`_decode_chars`' fields, and the character part's regression.
+
+    ``ngrams.char_C`` a positive number; ``ngrams/char_coef`` (float64,
+    finite, of ``shape``, ``(n_features, n_columns)``),
+    ``ngrams/char_intercept`` (float64, finite, of shape ``(n_columns,)``)
+    and ``ngrams/char_scale`` (float64, finite, non-negative, of shape
+    ``(n_features,)``).
+    """
+    n_features, n_columns = shape
+    C = _float(section["char_C"], "ngrams.char_C")
+    if not (math.isfinite(C) and C > 0):
+        raise _CorruptFileError(f"ngrams.char_C is {C!r}, not a positive number")
+    part = {"char_C": C}
+    for name, shape in (
+        ("char_coef", (n_features, n_columns)),
+        ("char_intercept", (n_columns,)),
+        ("char_scale", (n_features,)),
+    ):
+        if f"ngrams/{name}" not in arrays:
+            raise _CorruptFileError(f"{_ARRAYS} has no 'ngrams/{name}' array")
+        array = arrays[f"ngrams/{name}"]
+        if array.shape != shape or array.dtype != np.float64:
+            raise _CorruptFileError(
+                f"ngrams/{name} is a {array.dtype} array of shape {array.shape}; "
+                f"the companion needs float64 of shape {shape}"
+            )
+        if not np.isfinite(array).all():
+            raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
+        part[name] = np.array(array, order="C")
+    if (part["char_scale"] < 0).any():
+        raise _CorruptFileError("ngrams/char_scale holds negative values")
+    return {**chars, **part}
 
 
 def _decode_chars(
     char_range: Any, arrays: dict[str, np.ndarray], n_vocab: int
-) -> tuple[tuple[int, int], np.ndarray, np.ndarray, int] | None:
+) -> dict | None:
     """The companion's characters: their range, CSR arrays and number, or None.
 
     ``ngrams.char_range`` null (or a file before version 13) has none, and
@@ -2430,8 +2490,12 @@ def _decode_chars(
             "ngrams/char_indices must be non-negative and increasing within each "
             "id's row"
         )
-    n_chars = int(indices.max(initial=-1)) + 1
-    return char_range, np.array(indptr), np.array(indices), n_chars
+    return {
+        "char_range": char_range,
+        "char_indptr": np.array(indptr),
+        "char_indices": np.array(indices),
+        "n_chars": int(indices.max(initial=-1)) + 1,
+    }
 
 
 #: The arrays of a model whose head trains on standardized targets (version 9).

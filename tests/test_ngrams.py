@@ -1227,16 +1227,58 @@ def _without_chars(model):
 
 
 def test_characters_join_words_that_share_them():
-    # "good" and "goods" are one class's, "bad" and "badly" the other's; a
-    # document of "goods" alone is read as its class by its characters,
-    # which the training documents of "good" taught, though "goods" is rare
-    sequences = [np.array([2])] * 20 + [np.array([4])] * 20 + [np.array([3, 5])]
-    y = np.array([1] * 20 + [0] * 20 + [0])
+    # "good" is one class's, "bad" the other's; "goods" and "badly" are in a
+    # document of each: their words say nothing of the class, and their
+    # characters, those of "good" and "bad", say which
+    sequences = [np.array([2])] * 20 + [np.array([4])] * 20 + [np.array([3, 5])] * 2
+    y = np.array([1] * 20 + [0] * 20 + [1, 0])
     words = _companion(sequences, y, 2)
     chars = _companion(sequences, y, 2, chars=True)
-    test = [np.array([3])]
-    assert np.exp(ngram_logits(words, test))[0, 1] < 0.5
-    assert np.exp(ngram_logits(chars, test))[0, 1] > 0.5
+    test = [np.array([3]), np.array([5])]
+    assert_allclose(np.exp(ngram_logits(words, test))[:, 1], 0.5, atol=0.05)
+    assert_array_equal(ngram_logits(chars, test).argmax(axis=1), [1, 0])
+
+
+def test_the_characters_are_a_second_part_blended_with_the_first():
+    sequences, y = _labelled(60, 3)
+    words = _companion(sequences, y, 3)
+    chars = _companion(sequences, y, 3, chars=True)
+    n_keys = len(chars.keys)
+    # the naive Bayes part is the words' companion, with no weight on characters
+    assert_array_equal(chars.keys, words.keys)
+    assert_array_equal(chars.coef[:n_keys], words.coef)
+    assert not chars.coef[n_keys:].any()
+    assert chars.C == words.C
+    # the character part: TF-IDF rows of every feature, its C of IDF_C_GRID
+    assert chars.char_C in IDF_C_GRID
+    assert chars.char_coef[n_keys:].any() and chars.char_coef[:n_keys].any()
+    X = ngram_features(chars, sequences)
+    assert_allclose(chars.char_scale, _idf(X) ** 2)
+    # the companion's log-probabilities: the parts' normalised geometric mean
+    first = ngram_logits(words, sequences)
+    second = ngram_logits(
+        dataclasses.replace(
+            _without_chars(chars),
+            coef=chars.char_coef,
+            intercept=chars.char_intercept,
+            scale=chars.char_scale,
+            char_range=chars.char_range,
+            char_indptr=chars.char_indptr,
+            char_indices=chars.char_indices,
+        ),
+        sequences,
+    )
+    mean = (np.exp(first) * np.exp(second)) ** 0.5
+    assert_allclose(
+        np.exp(ngram_logits(chars, sequences)),
+        mean / mean.sum(axis=1, keepdims=True),
+        rtol=1e-12,
+    )
+
+
+def _idf(X):
+    """scikit-learn's smooth inverse document frequencies of binary rows."""
+    return np.log((1 + X.shape[0]) / (1 + np.asarray(X.sum(axis=0)).ravel())) + 1
 
 
 @pytest.mark.parametrize(

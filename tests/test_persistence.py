@@ -2796,7 +2796,18 @@ def test_a_companion_round_trips_through_a_file(y, params):
         b.C,
     )
     assert a.char_range == b.char_range
-    for name in ("keys", "coef", "intercept", "scale", "char_indptr", "char_indices"):
+    assert a.char_C == b.char_C
+    for name in (
+        "keys",
+        "coef",
+        "intercept",
+        "scale",
+        "char_indptr",
+        "char_indices",
+        "char_coef",
+        "char_intercept",
+        "char_scale",
+    ):
         if getattr(b, name) is None:
             assert getattr(a, name) is None
             continue
@@ -2817,6 +2828,7 @@ def _before_characters(metadata):
     metadata["params"].pop("char_ngram_range", None)
     if metadata.get("ngrams"):
         metadata["ngrams"].pop("char_range", None)
+        metadata["ngrams"].pop("char_C", None)
 
 
 def _swap_first_keys(keys):
@@ -2952,8 +2964,34 @@ CHAR_TAMPERINGS = {
         "arrays.npz has no 'ngrams/char_indptr' array",
     ),
     "arrays without a range": (
-        _ngrams_edit("char_range", None),
+        lambda m, a: m["ngrams"].update(char_range=None, char_C=None),
         "ngrams/coef is a float64 array of shape",
+    ),
+    "C without a range": (
+        _ngrams_edit("char_range", None),
+        "ngrams.char_C is given without ngrams.char_range",
+    ),
+    "negative C": (_ngrams_edit("char_C", -1.0), "ngrams.char_C is -1.0, not a"),
+    "no C": (_ngrams_edit("char_C", None), "ngrams.char_C is None, not a number"),
+    "no part's weights": (
+        lambda m, a: a.pop("ngrams/char_coef"),
+        "arrays.npz has no 'ngrams/char_coef' array",
+    ),
+    "part's weights of the words only": (
+        _edit_chars("ngrams/char_coef", lambda a: a[:-1]),
+        "ngrams/char_coef is a float64 array of shape",
+    ),
+    "infinite part's intercept": (
+        _edit_chars("ngrams/char_intercept", lambda a: a + np.inf),
+        "ngrams/char_intercept holds NaN or infinite values",
+    ),
+    "negative part's scale": (
+        _edit_chars("ngrams/char_scale", lambda a: -a - 1),
+        "ngrams/char_scale holds negative values",
+    ),
+    "float32 part's scale": (
+        _edit_chars("ngrams/char_scale", lambda a: a.astype(np.float32)),
+        "ngrams/char_scale is a float32 array",
     ),
     "float offsets": (
         _edit_chars("ngrams/char_indptr", lambda a: a.astype(float)),
@@ -2994,7 +3032,9 @@ def test_characters_in_a_version_12_file_are_refused():
     metadata["format_version"] = 12
     _refused_because(_write(metadata, arrays), "params.char_ngram_range is in a file")
     del metadata["params"]["char_ngram_range"]
-    _refused_because(_write(metadata, arrays), "unexpected keys ['char_range']")
+    _refused_because(
+        _write(metadata, arrays), "unexpected keys ['char_C', 'char_range']"
+    )
 
 
 @pytest.mark.parametrize(
