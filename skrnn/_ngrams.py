@@ -637,7 +637,7 @@ def char_ngram_map(
     words : sequence of str
         The words; an empty string for one that gets none.
     char_range : tuple of (int, int)
-        ``(min_n, max_n)``, checked by :func:`check_ngram_range`.
+        ``(min_n, max_n)``, checked by :func:`check_char_range`.
 
     Returns
     -------
@@ -650,7 +650,10 @@ def char_ngram_map(
     min_n, max_n = char_range
     padded = [f" {word} " if word else "" for word in words]
     lengths = np.fromiter(map(len, padded), np.intp, len(padded))
-    codes = np.frombuffer("".join(padded).encode("utf-32-le"), np.uint32)
+    # (lone surrogates too: text decoded with errors="surrogateescape")
+    codes = np.frombuffer(
+        "".join(padded).encode("utf-32-le", "surrogatepass"), np.uint32
+    )
     word_of = np.repeat(np.arange(len(padded)), lengths)
     position = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     starts = [
@@ -686,7 +689,9 @@ def char_ngram_map(
     # (sorted and deduplicated by hand: numpy's hashing unique took 0.9 s
     # for SST-2's 600,000 pairs, the sort 0.03 s)
     pair = np.sort(owners * n_grams + number)
-    pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]
+    first = np.ones(len(pair), bool)
+    first[1:] = pair[1:] != pair[:-1]
+    pair = pair[first]
     word, indices = np.divmod(pair, n_grams)
     indptr = np.zeros(len(padded) + 1, np.int64)
     np.cumsum(np.bincount(word, minlength=len(padded)), out=indptr[1:])

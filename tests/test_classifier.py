@@ -2912,6 +2912,27 @@ def test_characters_join_the_companions_words():
     assert_array_equal(words.weights_["embed.E"], chars.weights_["embed.E"])
 
 
+def test_characters_of_text_decoded_with_surrogateescape():
+    # Regression: a word holding a lone surrogate (a byte that was not UTF-8)
+    # raised UnicodeEncodeError in the fit
+    X = [
+        text.encode("latin-1").decode("utf-8", "surrogateescape")
+        for text in ["café good", "bad crème", "good", "bad"] * 2
+    ]
+    clf = _with_companion(X, Y_BIN, char_ngram_range=(2, 4), ngram_weight=1.0)
+    assert any("\udce9" in word for word in clf.vectorizer_.vocabulary_)
+    assert_array_equal(clf.predict(X), Y_BIN)
+
+
+def test_characters_of_training_documents_without_a_known_word():
+    # Regression: no word of the vocabulary in the training documents, so no
+    # character n-gram at all, raised IndexError in the fit
+    with pytest.warns(UserWarning, match="No token of the training documents"):
+        clf = _with_companion(vocabulary=["foo", "bar"], char_ngram_range=(2, 4))
+    assert clf._fitted.ngrams.n_features == len(clf._fitted.ngrams.keys)
+    assert np.isfinite(clf.predict_proba([*X_BIN, "foo bar"])).all()
+
+
 def test_without_a_companion_characters_change_nothing():
     clf = _fit(X_BIN, Y_BIN, ngram_range=None)
     chars = _fit(X_BIN, Y_BIN, ngram_range=None, char_ngram_range=(2, 4))

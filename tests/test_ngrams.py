@@ -1162,7 +1162,8 @@ def _char_wb_grams(words, char_range):
     "alphabet",
     [
         "abcde",
-        "aé中😀\x00",
+        # (and a lone surrogate, of text decoded with errors="surrogateescape")
+        "aé中😀\x00\udce9",
         # more characters than the n-grams' lengths can pack into an int64
         "".join(map(chr, range(0x4E00, 0x4E00 + 5000))),
     ],
@@ -1185,6 +1186,15 @@ def test_each_words_character_ngrams_are_those_of_char_wb(char_range, alphabet):
             indices[indptr[i] : indptr[i + 1]], sorted(number[g] for g in word_grams)
         )
     assert indptr[-1] == len(indices)
+
+
+@pytest.mark.parametrize("words", [[], [""], ["", "", ""]], ids=["none", "1", "3"])
+def test_words_without_characters_have_an_empty_map(words):
+    # Regression: no character n-gram at all (training documents none of
+    # whose words is in the vocabulary) raised IndexError
+    indptr, indices = ngrams_module.char_ngram_map(words, (2, 4))
+    assert_array_equal(indptr, np.zeros(len(words) + 1))
+    assert indptr.dtype == indices.dtype == np.int64 and len(indices) == 0
 
 
 def test_a_documents_character_features_are_those_of_its_known_words():
