@@ -2334,8 +2334,9 @@ def _decode_ngrams(
             f"ngrams/keys is a {keys.ndim}-D {keys.dtype} array, not 1-D int64"
         )
     low, high = 2 * n_vocab ** (min_n - 1), n_vocab**max_n
+    # (compared, not subtracted: a difference of int64s can wrap around)
     if len(keys) and not (
-        (np.diff(keys) > 0).all() and keys[0] >= low and keys[-1] < high
+        (keys[1:] > keys[:-1]).all() and keys[0] >= low and keys[-1] < high
     ):
         raise _CorruptFileError(
             f"ngrams/keys must be sorted, unique and in [{low}, {high})"
@@ -2473,7 +2474,7 @@ def _decode_chars(
     if not (
         len(indptr) == n_vocab + 1
         and indptr[0] == 0
-        and (np.diff(indptr) >= 0).all()
+        and (indptr[1:] >= indptr[:-1]).all()
         and indptr[-1] == len(indices)
     ):
         raise _CorruptFileError(
@@ -2482,7 +2483,7 @@ def _decode_chars(
         )
     # increasing within each row: a step down only where a row starts
     starts = np.zeros(len(indices), bool)
-    starts[indptr[:-1][np.diff(indptr) > 0]] = True
+    starts[indptr[:-1][indptr[1:] > indptr[:-1]]] = True
     if len(indices) and (
         indices.min() < 0 or ((np.diff(indices) <= 0) & ~starts[1:]).any()
     ):

@@ -2841,10 +2841,23 @@ def _ngrams_edit(key, value):
     return lambda m, a: m["ngrams"].__setitem__(key, value)
 
 
+def _step_down_past_int64(array):
+    """The array with its second and third entries 2**63 - 1 and -2."""
+    array = array.copy()
+    array[[1, 2]] = [2**63 - 1, -2]
+    return array
+
+
 #: Each tampering of a file with a companion, and the reason load gives.
 COMPANION_TAMPERINGS = {
     "unsorted keys": (
         _edit_array("ngrams/keys", _swap_first_keys),
+        "ngrams/keys must be sorted, unique and in",
+    ),
+    # (a step down by more than 2**63, which int64 differences wrap to a
+    # step up: an unsorted table passed)
+    "keys stepping down past int64": (
+        _edit_array("ngrams/keys", _step_down_past_int64),
         "ngrams/keys must be sorted, unique and in",
     ),
     "repeated key": (
@@ -3003,6 +3016,11 @@ CHAR_TAMPERINGS = {
     ),
     "offsets past the indices": (
         _edit_chars("ngrams/char_indptr", lambda a: a + (np.arange(len(a)) > 3)),
+        "ngrams/char_indptr must have",
+    ),
+    # (an IndexError deep in the validation)
+    "offsets stepping down past int64": (
+        _edit_chars("ngrams/char_indptr", _step_down_past_int64),
         "ngrams/char_indptr must have",
     ),
     "negative index": (
