@@ -436,9 +436,12 @@ see SequenceVectorizer
         ``analyzer="char_wb"`` reads them), present in a document when one
         of its words holds them, beside its word n-grams in one model.
         Words that share a stem, a prefix or a misspelling then share
-        features.  A word unknown to the vocabulary has none (the
-        companion reads the network's tokens), so ``min_df`` and
-        ``max_features`` bound them too.  ``max_n`` is at most 16.  Not
+        features.  The features are the n-grams of the training
+        documents' words: a word of the vocabulary that none holds (a
+        ``vocabulary`` given) has those of its n-grams among them.  A word
+        unknown to the vocabulary has none (the companion reads the
+        network's tokens), so ``min_df`` and ``max_features`` bound them
+        too.  ``max_n`` is at most 16.  Not
         used without ``ngram_range``.  See :ref:`ngram-companion`.
     ngram_weight : "auto" or float, default="auto"
         Weight of the companion's probabilities in the blend, in [0, 1]:

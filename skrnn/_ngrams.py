@@ -1128,18 +1128,29 @@ def check_char_range(char_range) -> tuple[int, int]:
 def _training_chars(
     sequences: Sequence[np.ndarray], words: Sequence[str], char_range: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`char_ngram_map` of the words of the ids in the training documents.
+    """:func:`char_ngram_map` of the vocabulary, kept to the training words' n-grams.
 
-    The others (padding, unknown words, words of the vocabulary that no
-    training document holds) get none: their n-grams would have no weight.
+    The features are the character n-grams of the words that the training
+    documents hold, numbered as :func:`char_ngram_map` numbers them for
+    those words alone; a word of the vocabulary that no training document
+    holds (a vocabulary given, a warm start's new documents) has those of
+    its n-grams that are among them, the others having no weight.  Padding
+    and unknown words have none.
     """
     n_vocab = len(words)
     seen = np.zeros(n_vocab, bool)
     for sequence in sequences:
         seen[sequence] = True
-    seen[[PAD_ID, UNK_ID]] = False
-    names = [str(words[i]) if seen[i] else "" for i in range(n_vocab)]
-    return char_ngram_map(names, char_range)
+    names = [str(word) for word in words]
+    names[PAD_ID] = names[UNK_ID] = ""
+    indptr, indices = char_ngram_map(names, char_range)
+    word = np.repeat(np.arange(n_vocab), np.diff(indptr))
+    kept = np.zeros(int(indices.max(initial=-1)) + 1, bool)
+    kept[indices[seen[word]]] = True
+    keep = kept[indices]
+    indptr = np.zeros(n_vocab + 1, np.int64)
+    np.cumsum(np.bincount(word[keep], minlength=n_vocab), out=indptr[1:])
+    return indptr, np.cumsum(kept)[indices[keep]] - 1
 
 
 def _in_documents(sample_weight: np.ndarray) -> np.ndarray:

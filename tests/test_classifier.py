@@ -2912,6 +2912,22 @@ def test_characters_join_the_companions_words():
     assert_array_equal(words.weights_["embed.E"], chars.weights_["embed.E"])
 
 
+def test_characters_of_a_vocabulary_word_that_training_did_not_see():
+    # Regression: a word of the vocabulary given that no training document
+    # held had no characters, though "goodish" shares most of "good"'s
+    X, y = ["good film", "bad film"] * 4, ["pos", "neg"] * 4
+    vocabulary = ["good", "bad", "film", "goodish", "baddish"]
+    clf = _with_companion(
+        X, y, vocabulary=vocabulary, ngram_weight=1.0, char_ngram_range=(2, 4)
+    )
+    assert_array_equal(clf.predict(["goodish", "baddish"]), ["pos", "neg"])
+    # the fit is that of the training documents' words alone
+    seen = _with_companion(
+        X, y, vocabulary=vocabulary[:3], ngram_weight=1.0, char_ngram_range=(2, 4)
+    )
+    assert_array_equal(clf._fitted.ngrams.coef, seen._fitted.ngrams.coef)
+
+
 def test_characters_of_text_decoded_with_surrogateescape():
     # Regression: a word holding a lone surrogate (a byte that was not UTF-8)
     # raised UnicodeEncodeError in the fit

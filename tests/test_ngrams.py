@@ -1199,7 +1199,8 @@ def test_words_without_characters_have_an_empty_map(words):
 
 def test_a_documents_character_features_are_those_of_its_known_words():
     sequences, y = _labelled(60, 2)
-    # id 11 ("okay") is in no training document: its characters are not kept
+    # id 11 ("okay") is in no training document: the features are the
+    # n-grams of the others, and it has those of its own that are among them
     sequences = [seq[seq != 11] for seq in sequences]
     model = _companion(sequences, y, 2, chars=True)
     test = [*_sequences(30, seed=3), np.array([11, 10]), np.array([UNK_ID, PAD_ID])]
@@ -1215,12 +1216,15 @@ def test_a_documents_character_features_are_those_of_its_known_words():
         number.update(
             zip(sorted(grams[i], key=lambda g: (len(g), g)), row, strict=True)
         )
+    assert len(number) == model.n_features - n_keys
     for seq, x in zip(test, X, strict=True):
-        held = set().union(*(grams[i] for i in seq if 2 <= i < 11))
+        held = set().union(*(grams[i] for i in seq if 2 <= i < 12)) & number.keys()
         assert_array_equal(np.flatnonzero(x[n_keys:]), sorted(number[g] for g in held))
-    # "okay" shares "ok" and " ok" with "ok", and brings nothing of its own
+    # Regression: "okay" had none, though it shares "ok" and " ok" with "ok",
+    # and "y " with "badly" and "awfully"; "ay" and "kay" are its own
+    okay = ngram_features(model, [np.array([11])]).toarray()[0, n_keys:]
     assert_array_equal(
-        X[-2, n_keys:], ngram_features(model, [np.array([10])]).toarray()[0, n_keys:]
+        np.flatnonzero(okay), sorted(number[g] for g in ("ok", " o", " ok", "y "))
     )
 
 
