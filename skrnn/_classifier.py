@@ -433,7 +433,9 @@ see SequenceVectorizer
         Give the companion the character n-grams of each of its words too:
         the n-grams of ``min_n`` to ``max_n`` characters of each vocabulary
         word padded with a space on either side (as scikit-learn's
-        ``analyzer="char_wb"`` reads them), present in a document when one
+        ``analyzer="char_wb"`` reads them, but that a padded word shorter
+        than ``min_n``, which ``char_wb`` takes whole, has none, and that a
+        word holding white space is one word), present in a document when one
         of its words holds them, beside its word n-grams in one model.
         Words that share a stem, a prefix or a misspelling then share
         features.  The features are the n-grams of the training

@@ -630,7 +630,10 @@ def char_ngram_map(
     Each word padded with a space on either side, its n-grams of
     ``char_range`` lengths, found for all the words at once on their code
     points and numbered in sorted order (of their lengths, then of their code
-    points): the same numbers whatever the order of the words.
+    points): the same numbers whatever the order of the words.  A padded
+    word shorter than ``min_n``, which ``char_wb`` gives whole as one
+    n-gram, has none here; a word holding white space, which ``char_wb``
+    splits, is one word.
 
     Parameters
     ----------

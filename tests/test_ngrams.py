@@ -1188,6 +1188,18 @@ def test_each_words_character_ngrams_are_those_of_char_wb(char_range, alphabet):
     assert indptr[-1] == len(indices)
 
 
+def test_where_the_character_ngrams_differ_from_char_wb():
+    # as documented: a padded word shorter than min_n has none (char_wb
+    # gives it whole), a word holding a space is one word (char_wb splits it)
+    indptr, indices = ngrams_module.char_ngram_map(["ab", "a b", "abc"], (5, 5))
+    assert_array_equal(indptr, [0, 0, 1, 2])
+    assert_array_equal(indices, [0, 1])  # " a b " before " abc "
+    char_wb = CountVectorizer(analyzer="char_wb", ngram_range=(5, 5))
+    analyzer = char_wb.build_analyzer()
+    assert analyzer("ab") == [" ab "]
+    assert analyzer("a b") == [" a ", " b "]
+
+
 @pytest.mark.parametrize("words", [[], [""], ["", "", ""]], ids=["none", "1", "3"])
 def test_words_without_characters_have_an_empty_map(words):
     # Regression: no character n-gram at all (training documents none of
