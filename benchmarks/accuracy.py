@@ -664,6 +664,8 @@ def parse_tuned(text: str | None) -> dict | None:
         raise SystemExit("--tuned must be a JSON object of parameters")
     if isinstance(tuned.get("dtype"), str):
         tuned["dtype"] = np.dtype(tuned["dtype"]).type
+    # JSON has no tuples: a list is one (``"char_ngram_range": [2, 5]``).
+    tuned = {k: tuple(v) if isinstance(v, list) else v for k, v in tuned.items()}
     RNNTextClassifier().set_params(**tuned)  # unknown names fail here
     return tuned
 

@@ -436,9 +436,15 @@ see SequenceVectorizer
         ``analyzer="char_wb"`` reads them, but that a padded word shorter
         than ``min_n``, which ``char_wb`` takes whole, has none, and that a
         word holding white space is one word), present in a document when one
-        of its words holds them, beside its word n-grams in one model.
-        Words that share a stem, a prefix or a misspelling then share
-        features.  The features are the n-grams of the training
+        of its words holds them.  Words that share a stem, a prefix or a
+        misspelling then share features.  They go to a second part of the
+        companion, a logistic regression of binary TF-IDF rows of the word
+        n-grams and the characters (each document's divided by its norm,
+        ``C`` by the same inner cross-validation), and the companion's
+        probabilities are the normalised geometric mean of the two parts'.
+        By the selection protocol ``(2, 5)`` gained 0.7 point on SST-5, 0.3
+        on SST-2 and 0.2 on TREC, and nothing on MR, at several times the
+        companion's fit time.  The features are the n-grams of the training
         documents' words: a word of the vocabulary that none holds (a
         ``vocabulary`` given) has those of its n-grams among them.  A word
         unknown to the vocabulary has none (the companion reads the
