@@ -1365,3 +1365,32 @@ def test_a_companion_with_characters_is_deterministic_and_pickles():
     loaded = pickle.loads(pickle.dumps(model))
     assert loaded.char_range == (2, 4)
     assert_array_equal(ngram_logits(loaded, sequences), ngram_logits(model, sequences))
+
+
+@pytest.mark.parametrize(
+    ("best", "fitted"),
+    [(3.0, {3.0, 30.0}), (30.0, {3.0, 30.0, 300.0}), (300.0, {3.0, 30.0, 300.0})],
+)
+def test_the_character_parts_grid_stops_past_its_best(monkeypatch, best, fitted):
+    # Each C's regression predicts one class for all: the right one (80 % of
+    # the documents) for ``best`` only.  The character part's C is tried
+    # from the smallest up and no larger one is fitted once one scores below
+    # the best before it; the naive Bayes part tries its whole grid.
+    y = np.array([1] * 40 + [0] * 10)
+    X = sp.csr_matrix(np.ones((50, 1)))
+    seen = []
+
+    def stub(X, targets, sample_weight, C, norms=False, weighting="nb"):
+        seen.append(C)
+        return np.zeros((1, 1)), np.array([1.0 if best == C else -1.0]), None
+
+    monkeypatch.setattr(ngrams_module, "_fit_columns", stub)
+    targets = (y == 1)[:, None]
+    weighting, C = ngrams_module._select_C(
+        X, targets, np.ones(50), y, "softmax", weightings=("idf",)
+    )
+    assert (weighting, C) == ("idf", best)
+    assert set(seen) == fitted and len(seen) == 3 * len(fitted)
+    seen.clear()
+    ngrams_module._select_C(X, targets, np.ones(50), y, "softmax", norms=True)
+    assert set(seen) == {*NORMS_C_GRID, *IDF_C_GRID}
