@@ -658,37 +658,30 @@ def char_ngram_map(
         "".join(padded).encode("utf-32-le", "surrogatepass"), np.uint32
     )
     word_of = np.repeat(np.arange(len(padded)), lengths)
-    position = np.arange(len(codes)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    starts = [
-        np.flatnonzero(position + n <= lengths[word_of])
-        for n in range(min_n, max_n + 1)
-    ]
-    owners = np.concatenate([word_of[start] for start in starts])
-    # the code points' ranks among those present, packed with the n-gram's
-    # length into one int64 where they fit (the common case: a few hundred
-    # distinct characters), else the n-grams' rows of code points
-    distinct, rank = np.unique(codes, return_inverse=True)
-    bits = max(1, (len(distinct) - 1).bit_length())
-    if MAX_CHAR_N.bit_length() + bits * max_n <= 63:
-        packed = []
-        for n, start in zip(range(min_n, max_n + 1), starts, strict=True):
-            key = np.full(len(start), n, np.int64)
-            for j in range(n):
-                key = (key << bits) | rank[start + j]
-            packed.append(key << (bits * (max_n - n)))
-        distinct, number = np.unique(np.concatenate(packed), return_inverse=True)
-        n_grams = len(distinct)
-    else:
-        rows = []
-        for n, start in zip(range(min_n, max_n + 1), starts, strict=True):
-            # the n-gram's length, then its code points (0 beyond its length)
-            row = np.zeros((len(start), max_n + 1), np.uint32)
-            row[:, 0] = n
-            for j in range(n):
-                row[:, j + 1] = codes[start + j]
-            rows.append(row)
-        grams, number = np.unique(np.concatenate(rows), axis=0, return_inverse=True)
-        n_grams, number = len(grams), number.ravel()
+    # the characters from each position to the end of its word
+    room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(codes))
+    # the code points' ranks among those present: the 1-grams, numbered in
+    # sorted order
+    rank = np.unique(codes, return_inverse=True)[1].astype(np.int64).ravel()
+    n_chars = int(rank.max(initial=-1)) + 1
+    start, number, n_distinct = np.arange(len(codes)), rank, n_chars
+    owners, numbers, n_grams = [], [], 0
+    for n in range(1, max_n + 1):
+        if n > 1:
+            # an n-gram is the number of its first n - 1 characters, then
+            # its last's rank: numbered in the order of those pairs, which
+            # is that of its code points (one int64 whatever n)
+            longer = room[start] >= n
+            start = start[longer]
+            pair = number[longer] * n_chars + rank[start + n - 1]
+            distinct, number = np.unique(pair, return_inverse=True)
+            n_distinct = len(distinct)
+        if n >= min_n:
+            owners.append(word_of[start])
+            numbers.append(number + n_grams)
+            n_grams += n_distinct
+    owners = np.concatenate(owners)
+    number = np.concatenate(numbers)
     # (sorted and deduplicated by hand: numpy's hashing unique took 0.9 s
     # for SST-2's 600,000 pairs, the sort 0.03 s)
     pair = np.sort(owners * n_grams + number)
