@@ -1157,7 +1157,9 @@ def _char_wb_grams(words, char_range):
     ]
 
 
-@pytest.mark.parametrize("char_range", [(1, 1), (2, 4), (2, 5), (3, 3)])
+@pytest.mark.parametrize(
+    "char_range", [(1, 1), (2, 4), (2, 5), (3, 3), (1, 16), (9, 12)]
+)
 @pytest.mark.parametrize(
     "alphabet",
     [
