@@ -622,6 +622,37 @@ def _char_occurrences(
     )
 
 
+def _char_features(
+    indptr: np.ndarray, indices: np.ndarray, sequences: Sequence[np.ndarray]
+) -> sp.csr_matrix:
+    """The binary presence of the documents' tokens' character n-grams.
+
+    The ids that each document holds, each once, times the ids' character
+    n-grams (``indptr`` and ``indices`` are :func:`char_ngram_map`'s): the
+    same matrix as :func:`_features` of :func:`_char_occurrences`, but in
+    memory of the ids present and of the result, where the occurrences take
+    some 50 bytes for each character n-gram of each token (a token's word
+    repeated throughout its documents, its n-grams each time).
+    """
+    n_vocab = len(indptr) - 1
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
+    flat = np.zeros(0, np.int64)
+    if lengths.sum():
+        flat = np.concatenate(sequences, dtype=np.int64, casting="unsafe")
+    # ids outside the vocabulary have none (as in _char_occurrences)
+    ids = np.where((flat >= 0) & (flat < n_vocab), flat, PAD_ID)
+    doc_of = np.repeat(np.arange(len(sequences)), lengths)
+    held = _features(doc_of, ids, len(sequences), n_vocab)
+    n_chars = int(indices.max(initial=-1)) + 1
+    grams = sp.csr_matrix(
+        (np.ones(len(indices)), indices, indptr), shape=(n_vocab, n_chars)
+    )
+    X = (held @ grams).tocsr()
+    X.data[:] = 1.0  # present, however many of its words hold it
+    X.sort_indices()
+    return X
+
+
 def char_ngram_map(
     words: Sequence[str], char_range: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1054,9 +1085,8 @@ def fit_ngrams(
     if char_range is not None:
         char_range = check_char_range(char_range)
         indptr, indices = _training_chars(sequences, words, char_range)
-        doc, _, column = _char_occurrences(indptr, indices, sequences)
         n_chars = int(indices.max(initial=-1)) + 1
-        X = sp.hstack([X, _features(doc, column, len(sequences), n_chars)], "csr")
+        X = sp.hstack([X, _char_features(indptr, indices, sequences)], "csr")
         _, char_C = _select_C(X, targets, sample_weight, y, head, weightings=("idf",))
         char_coef, char_intercept, char_scale = _fit_columns(
             X, targets, sample_weight, char_C, weighting="idf"

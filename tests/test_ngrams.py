@@ -1357,6 +1357,44 @@ def test_a_document_of_long_words_is_looked_up_in_bounded_memory():
     assert_allclose(logits[1:], ngram_logits(model, sequences[:100]))
 
 
+def test_training_documents_characters_take_memory_of_their_words():
+    # a word's character n-grams, some 950 of them here, are present once in
+    # a document however often the word is: its fit neither lists them for
+    # each token nor keeps more than the features
+    rng = np.random.default_rng(5)
+    words = ["<pad>", "<unk>"] + [
+        "".join(rng.choice(list("abcdefghij"), size=300)) for _ in range(10)
+    ]
+    sequences = [np.repeat(rng.integers(2, 12, size=5), 100) for _ in range(10)]
+    y = np.arange(10) % 2
+    tracemalloc.start()
+    try:
+        model = fit_ngrams(
+            sequences,
+            y,
+            np.ones(10),
+            ngram_range=(1, 1),
+            n_vocab=12,
+            n_classes=2,
+            head="softmax",
+            char_range=(2, 5),
+            words=words,
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(model.char_indices) > 9_000
+    assert peak < 40 * 2**20  # 4,750,000 occurrences: some 250 MB at once
+    indptr, indices = model.char_indptr, model.char_indices
+    test = [rng.integers(0, 12, size=rng.integers(0, 30)) for _ in range(20)]
+    doc, _, column = ngrams_module._char_occurrences(indptr, indices, test)
+    expected = ngrams_module._features(doc, column, 20, indices.max() + 1)
+    X = ngrams_module._char_features(indptr, indices, test)
+    assert_array_equal(X.indptr, expected.indptr)
+    assert_array_equal(X.indices, expected.indices)
+    assert_array_equal(X.data, expected.data)
+
+
 def test_a_companion_with_characters_is_deterministic_and_pickles():
     sequences, y = _labelled(60, 3)
     model = _companion(sequences, y, 3, chars=True)
