@@ -855,7 +855,11 @@ def staged_ngram_logits(
 
     A feature is present in a prefix once its first occurrence has ended, so
     each feature's weights are added at that position and the decisions of
-    all the prefixes are a cumulative sum.
+    all the prefixes are a cumulative sum.  Documents are read in runs of
+    about ``PREDICT_TOKENS`` tokens' work, and a longer one a range of its
+    tokens at a time (:func:`_blocks`), so that memory beside the result's
+    stays bounded whatever the documents' lengths (a document's character
+    n-grams are many times its tokens).
 
     Parameters
     ----------
@@ -876,9 +880,32 @@ def staged_ngram_logits(
     """
     lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     starts = np.zeros_like(lengths) if starts is None else np.asarray(starts, np.intp)
+    costs = _document_costs(model, sequences)
+    logits = [None] * len(sequences)
+    long = costs > PREDICT_TOKENS
+    short = np.flatnonzero(~long)
+    run = np.cumsum(costs[short]) // PREDICT_TOKENS
+    bounds = [0, *(np.flatnonzero(np.diff(run)) + 1).tolist(), len(short)]
+    for begin, stop in pairwise(bounds):
+        idx = short[begin:stop]
+        staged = _staged_run(model, [sequences[i] for i in idx], starts[idx])
+        for i, rows in zip(idx, staged, strict=True):
+            logits[i] = rows
+    for i in np.flatnonzero(long):
+        logits[i] = _staged_long_document(model, sequences[i], int(starts[i]))
+    return logits
+
+
+def _staged_run(
+    model: NgramModel, sequences: Sequence[np.ndarray], starts: np.ndarray
+) -> list[np.ndarray]:
+    """:func:`staged_ngram_logits` of a few documents, read all at once."""
+    lengths = np.fromiter(map(len, sequences), np.intp, len(sequences))
     kept = lengths - starts
     doc, end, column = _occurrences(model, sequences)
+    # (a document without prefixes from its start has no rows to add to)
     order = np.lexsort((end, column, doc))
+    order = order[kept[doc[order]] > 0]
     doc, end, column = doc[order], end[order], column[order]
     first = np.ones(len(doc), bool)
     first[1:] = (doc[1:] != doc[:-1]) | (column[1:] != column[:-1])
@@ -901,6 +928,61 @@ def staged_ngram_logits(
             part.append(_as_logits(decision + intercept, model.head))
         parts.append(part)
     return [_blended(list(logits), model.head) for logits in zip(*parts, strict=True)]
+
+
+def _staged_long_document(
+    model: NgramModel, sequence: np.ndarray, start: int
+) -> np.ndarray:
+    """:func:`staged_ngram_logits` of one document, a range of tokens at a time.
+
+    The features first present in each range (:func:`_blocks`: the n-grams
+    ending in it) are added to each part's sums carried from the ranges
+    before; the ranges before ``start`` give no rows.
+    """
+    overlap = model.ngram_range[1] - 1
+    present = np.zeros(model.n_features, bool)
+    parts = model.parts
+    carried = [(np.zeros(coef.shape[1]), 0.0) for coef, _, _ in parts]
+    rows = [[] for _ in parts]
+    for begin, stop in _blocks(model, sequence):
+        first = max(0, begin - overlap)
+        _, end, column = _occurrences(model, [sequence[first:stop]])
+        # the features ending in the range (those before ended in the last)
+        # at their first occurrence, but those present before it
+        inside = end + first >= begin
+        end, column = end[inside] + first, column[inside]
+        order = np.lexsort((end, column))
+        end, column = end[order], column[order]
+        new = np.ones(len(column), bool)
+        new[1:] = column[1:] != column[:-1]
+        new &= ~present[column]
+        end, column = end[new], column[new]
+        present[column] = True
+        # rows from the later of the range's first token and start (one, of
+        # the sums alone, for a range before start)
+        low = max(begin, start)
+        at = np.maximum(end - low, 0)
+        for j, (coef, _, scale) in enumerate(parts):
+            steps = np.zeros((max(stop - low, 1), coef.shape[1]))
+            np.add.at(steps, at, coef[column])
+            steps[0] += carried[j][0]
+            squares = np.zeros(len(steps))
+            if scale is not None:
+                np.add.at(squares, at, scale[column])
+            squares[0] += carried[j][1]
+            decision, square = np.cumsum(steps, axis=0), np.cumsum(squares)
+            carried[j] = (decision[-1], square[-1])
+            if stop > start:
+                rows[j].append((decision, square))
+    logits = []
+    for (coef, intercept, scale), part in zip(parts, rows, strict=True):
+        decision = np.zeros((0, coef.shape[1]))  # no prefix from start on
+        if part:
+            decision = np.concatenate([d for d, _ in part])
+            if scale is not None:
+                decision /= _norms(np.concatenate([q for _, q in part]))[:, None]
+        logits.append(_as_logits(decision + intercept, model.head))
+    return _blended(logits, model.head)
 
 
 def occluded_ngram_logits(

@@ -939,6 +939,50 @@ def test_staged_logits_from_a_start_are_those_of_the_later_prefixes(n_classes, c
             assert_allclose(block, ngram_logits(model, prefixes), atol=1e-12)
 
 
+def test_staged_logits_from_the_end_of_a_document_are_none():
+    # (its n-grams were added to the next document's first prefix)
+    sequences, y = _labelled(60, 2)
+    model = _companion(sequences, y, 2, chars=True)
+    a, b = np.array([2, 3, 4]), np.array([5, 6])
+    staged = staged_ngram_logits(model, [a, b, a], [3, 0, 3])
+    assert [block.shape for block in staged] == [(0, 2), (2, 2), (0, 2)]
+    assert_array_equal(staged[1], staged_ngram_logits(model, [b])[0])
+
+
+@pytest.mark.parametrize("normed", [True, False], ids=["norms", "no norms"])
+def test_staged_logits_of_a_long_document_take_bounded_memory(normed):
+    # the window of a long document's last tokens (truncating="pre"): its
+    # characters, some 950 a token, are read a range of tokens at a time
+    rng = np.random.default_rng(4)
+    words = ["<pad>", "<unk>"] + [
+        "".join(rng.choice(list("abcdefghij"), size=300)) for _ in range(10)
+    ]
+    sequences, y = _labelled(60, 2)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=(1, 3),
+        n_vocab=N_VOCAB,
+        n_classes=2,
+        head="softmax",
+        char_range=(2, 5),
+        words=words,
+    )
+    if not normed:
+        model = dataclasses.replace(model, scale=None)
+    document = rng.integers(0, N_VOCAB, size=4_000)
+    tracemalloc.start()
+    try:
+        (staged,) = staged_ngram_logits(model, [document], [3_990])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20  # 3,800,000 occurrences: some 400 MB at once
+    prefixes = [document[: t + 1] for t in range(3_990, 4_000)]
+    assert_allclose(staged, ngram_logits(model, prefixes), atol=1e-12)
+
+
 @pytest.mark.parametrize("chars", [False, True], ids=["words", "chars"])
 @pytest.mark.parametrize("normed", [True, False])
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 3)])
