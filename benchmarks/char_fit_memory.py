@@ -57,6 +57,7 @@ def run(path: Path, n_tokens: int) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(n_tokens)],
         env={"PYTHONPATH": str(path)},
+        cwd=path,  # (python -c puts the working directory first on sys.path)
         capture_output=True,
         text=True,
         check=True,

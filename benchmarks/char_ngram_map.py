@@ -46,6 +46,7 @@ def run(path: Path, case: tuple[int, int, int, int]) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, *map(str, case)],
         env={"PYTHONPATH": str(path)},
+        cwd=path,  # (python -c puts the working directory first on sys.path)
         capture_output=True,
         text=True,
         check=True,
