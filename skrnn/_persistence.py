@@ -2354,6 +2354,7 @@ def _decode_ngrams(
             )
         if not np.isfinite(array).all():
             raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
+    _check_sums(arrays["ngrams/coef"], arrays["ngrams/intercept"], "ngrams/coef")
     scale = arrays.get("ngrams/scale")
     if scale is not None:
         if version < 10:
@@ -2387,6 +2388,23 @@ def _decode_ngrams(
             else _char_part(section, arrays, chars, (n_features, n_columns))
         ),
     )
+
+
+def _check_sums(coef: np.ndarray, intercept: np.ndarray, name: str) -> None:
+    """Refuse finite weights whose decisions could still overflow to NaN.
+
+    A decision adds a column's weights of the features a document holds
+    (each 0 or 1) to its intercept: bounded by the sum of their absolute
+    values, which must be finite, or a document holding a weight of 1e308
+    and one of -1e308 gets inf - inf.
+    """
+    with np.errstate(over="ignore"):
+        bound = np.abs(coef).sum(axis=0) + np.abs(intercept)
+    if not np.isfinite(bound).all():
+        raise _CorruptFileError(
+            f"the weights of a column of {name} sum beyond float64's range: its "
+            "decisions would overflow"
+        )
 
 
 #: The arrays of a companion's characters (from version 13).
@@ -2431,6 +2449,7 @@ def _char_part(
         if not np.isfinite(array).all():
             raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
         part[name] = np.array(array, order="C")
+    _check_sums(part["char_coef"], part["char_intercept"], "ngrams/char_coef")
     if (part["char_scale"] < 0).any():
         raise _CorruptFileError("ngrams/char_scale holds negative values")
     return {**chars, **part}

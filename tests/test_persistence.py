@@ -2900,6 +2900,13 @@ COMPANION_TAMPERINGS = {
         _edit_array("ngrams/intercept", lambda b: b + np.inf),
         "ngrams/intercept holds NaN or infinite values",
     ),
+    "weights that overflow": (
+        _edit_array(
+            "ngrams/coef",
+            lambda b: np.where(np.arange(len(b))[:, None] % 2 + 0 * b, 1e308, -1e308),
+        ),
+        "the weights of a column of ngrams/coef sum beyond",
+    ),
     "missing keys array": (
         lambda m, a: a.pop("ngrams/keys"),
         "arrays.npz has no 'ngrams/keys' array",
@@ -2997,6 +3004,13 @@ CHAR_TAMPERINGS = {
     "infinite part's intercept": (
         _edit_chars("ngrams/char_intercept", lambda a: a + np.inf),
         "ngrams/char_intercept holds NaN or infinite values",
+    ),
+    "part's weights that overflow": (
+        _edit_chars(
+            "ngrams/char_coef",
+            lambda a: np.where(np.arange(len(a))[:, None] % 2 + 0 * a, 1e308, -1e308),
+        ),
+        "the weights of a column of ngrams/char_coef sum beyond",
     ),
     "negative part's scale": (
         _edit_chars("ngrams/char_scale", lambda a: -a - 1),
