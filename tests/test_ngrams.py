@@ -954,21 +954,7 @@ def test_staged_logits_of_a_long_document_take_bounded_memory(normed):
     # the window of a long document's last tokens (truncating="pre"): its
     # characters, some 950 a token, are read a range of tokens at a time
     rng = np.random.default_rng(4)
-    words = ["<pad>", "<unk>"] + [
-        "".join(rng.choice(list("abcdefghij"), size=300)) for _ in range(10)
-    ]
-    sequences, y = _labelled(60, 2)
-    model = fit_ngrams(
-        sequences,
-        y,
-        np.ones(60),
-        ngram_range=(1, 3),
-        n_vocab=N_VOCAB,
-        n_classes=2,
-        head="softmax",
-        char_range=(2, 5),
-        words=words,
-    )
+    model, _ = _long_words_companion(rng, ngram_range=(1, 3))
     if not normed:
         model = dataclasses.replace(model, scale=None)
     document = rng.integers(0, N_VOCAB, size=4_000)
@@ -1186,6 +1172,26 @@ def test_a_process_forked_while_a_companion_fits_fits_its_own():
 # --------------------------------------------------------------- characters
 
 
+def _long_words_companion(rng, ngram_range):
+    """A companion of two classes whose ten words have 300 characters each."""
+    words = ["<pad>", "<unk>"] + [
+        "".join(rng.choice(list("abcdefghij"), size=300)) for _ in range(10)
+    ]
+    sequences, y = _labelled(60, 2)
+    model = fit_ngrams(
+        sequences,
+        y,
+        np.ones(60),
+        ngram_range=ngram_range,
+        n_vocab=N_VOCAB,
+        n_classes=2,
+        head="softmax",
+        char_range=(2, 5),
+        words=words,
+    )
+    return model, sequences
+
+
 def _char_wb_grams(words, char_range):
     """Each word's set of n-gram strings, as scikit-learn's ``char_wb`` reads them."""
     analyzer = CountVectorizer(
@@ -1374,21 +1380,7 @@ def test_a_document_of_long_words_is_looked_up_in_bounded_memory():
     # A document's characters are several times its tokens: the runs and
     # windows are cut by their work, not by their tokens.
     rng = np.random.default_rng(4)
-    words = ["<pad>", "<unk>"] + [
-        "".join(rng.choice(list("abcdefghij"), size=300)) for _ in range(10)
-    ]
-    sequences, y = _labelled(60, 2)
-    model = fit_ngrams(
-        sequences,
-        y,
-        np.ones(60),
-        ngram_range=(1, 2),
-        n_vocab=N_VOCAB,
-        n_classes=2,
-        head="softmax",
-        char_range=(2, 5),
-        words=words,
-    )
+    model, sequences = _long_words_companion(rng, ngram_range=(1, 2))
     assert len(model.char_indices) > 9_000  # some 950 a word
     documents = [rng.integers(2, N_VOCAB, size=4_000), *sequences[:100]]
     tracemalloc.start()
