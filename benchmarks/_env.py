@@ -1,6 +1,7 @@
 """What the benchmark scripts print about the run: load, versions, BLAS, tables."""
 
 import datetime
+import json
 import os
 import platform
 import shlex
@@ -93,3 +94,20 @@ def markdown_table(headers, rows) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def run_in_checkout(path: Path, child: str, *args) -> dict:
+    """The JSON that ``python -c child args`` prints, importing skrnn from ``path``.
+
+    The child runs in ``path`` (``python -c`` puts the working directory
+    first on ``sys.path``), so that an A/B of two checkouts times each.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", child, *map(str, args)],
+        env={"PYTHONPATH": str(path)},
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)

@@ -14,12 +14,9 @@ before the fit), alternating this checkout's ``skrnn`` and the one under
 """
 
 import argparse
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from _env import environment_lines, load_average
+from _env import environment_lines, load_average, run_in_checkout
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,15 +51,7 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak}))
 
 def run(path: Path, n_tokens: int) -> dict:
     """One fit in a subprocess importing skrnn from ``path``."""
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(n_tokens)],
-        env={"PYTHONPATH": str(path)},
-        cwd=path,  # (python -c puts the working directory first on sys.path)
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
+    return run_in_checkout(path, CHILD, n_tokens)
 
 
 def main() -> None:

@@ -14,12 +14,9 @@ table gives the median time and peak of each, and their ratio.
 """
 
 import argparse
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from _env import environment_lines, load_average
+from _env import environment_lines, load_average, run_in_checkout
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,15 +40,7 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak, "n": len(indices)}))
 
 def run(path: Path, case: tuple[int, int, int, int]) -> dict:
     """One mapping in a subprocess importing skrnn from ``path``."""
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, *map(str, case)],
-        env={"PYTHONPATH": str(path)},
-        cwd=path,  # (python -c puts the working directory first on sys.path)
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
+    return run_in_checkout(path, CHILD, *case)
 
 
 def main() -> None:
