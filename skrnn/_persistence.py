@@ -2345,16 +2345,9 @@ def _decode_ngrams(
     if chars is None and section.get("char_C") is not None:
         raise _CorruptFileError("ngrams.char_C is given without ngrams.char_range")
     n_features = len(keys) + (0 if chars is None else chars.pop("n_chars"))
-    for name, shape in (("coef", (n_features, n_columns)), ("intercept", (n_columns,))):
-        array = arrays[f"ngrams/{name}"]
-        if array.shape != shape or array.dtype != np.float64:
-            raise _CorruptFileError(
-                f"ngrams/{name} is a {array.dtype} array of shape {array.shape}; "
-                f"the companion needs float64 of shape {shape}"
-            )
-        if not np.isfinite(array).all():
-            raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
-    _check_sums(arrays["ngrams/coef"], arrays["ngrams/intercept"], "ngrams/coef")
+    coef = _companion_array(arrays, "coef", (n_features, n_columns))
+    intercept = _companion_array(arrays, "intercept", (n_columns,))
+    _check_sums(coef, intercept, "ngrams/coef")
     scale = arrays.get("ngrams/scale")
     if scale is not None:
         if version < 10:
@@ -2375,8 +2368,8 @@ def _decode_ngrams(
         ngram_range=(min_n, max_n),
         n_vocab=n_vocab,
         keys=np.array(keys),
-        coef=np.array(arrays["ngrams/coef"], order="C"),
-        intercept=np.array(arrays["ngrams/intercept"]),
+        coef=np.array(coef, order="C"),
+        intercept=np.array(intercept),
         head=config.head,
         C=C,
         scale=scale,
@@ -2388,6 +2381,23 @@ def _decode_ngrams(
             else _char_part(section, arrays, chars, (n_features, n_columns))
         ),
     )
+
+
+def _companion_array(
+    arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...]
+) -> np.ndarray:
+    """The array ``ngrams/<name>``, checked: there, float64 of ``shape``, finite."""
+    if f"ngrams/{name}" not in arrays:
+        raise _CorruptFileError(f"{_ARRAYS} has no 'ngrams/{name}' array")
+    array = arrays[f"ngrams/{name}"]
+    if array.shape != shape or array.dtype != np.float64:
+        raise _CorruptFileError(
+            f"ngrams/{name} is a {array.dtype} array of shape {array.shape}; "
+            f"the companion needs float64 of shape {shape}"
+        )
+    if not np.isfinite(array).all():
+        raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
+    return array
 
 
 def _check_sums(coef: np.ndarray, intercept: np.ndarray, name: str) -> None:
@@ -2438,17 +2448,7 @@ def _char_part(
         ("char_intercept", (n_columns,)),
         ("char_scale", (n_features,)),
     ):
-        if f"ngrams/{name}" not in arrays:
-            raise _CorruptFileError(f"{_ARRAYS} has no 'ngrams/{name}' array")
-        array = arrays[f"ngrams/{name}"]
-        if array.shape != shape or array.dtype != np.float64:
-            raise _CorruptFileError(
-                f"ngrams/{name} is a {array.dtype} array of shape {array.shape}; "
-                f"the companion needs float64 of shape {shape}"
-            )
-        if not np.isfinite(array).all():
-            raise _CorruptFileError(f"ngrams/{name} holds NaN or infinite values")
-        part[name] = np.array(array, order="C")
+        part[name] = np.array(_companion_array(arrays, name, shape), order="C")
     _check_sums(part["char_coef"], part["char_intercept"], "ngrams/char_coef")
     if (part["char_scale"] < 0).any():
         raise _CorruptFileError("ngrams/char_scale holds negative values")
