@@ -449,8 +449,8 @@ see SequenceVectorizer
         ``vocabulary`` given) has those of its n-grams among them.  A word
         unknown to the vocabulary has none (the companion reads the
         network's tokens), so ``min_df`` and ``max_features`` bound them
-        too.  ``max_n`` is at most 16.  Not
-        used without ``ngram_range``.  See :ref:`ngram-companion`.
+        too.  ``max_n`` is at most 16.  Not used (but checked) without
+        ``ngram_range``.  See :ref:`ngram-companion`.
     ngram_weight : "auto" or float, default="auto"
         Weight of the companion's probabilities in the blend, in [0, 1]:
         with ``w = ngram_weight``, ``predict_proba`` is proportional to
@@ -948,9 +948,14 @@ see SequenceVectorizer
     def _companion_fit(self, sequences, targets, sample_weight, start, weight):
         """A function that fits the n-gram companion on the training data, or None.
 
-        ``ngram_range`` is checked before it is returned; the companion keeps
+        ``ngram_range`` and ``char_ngram_range`` (even without a companion)
+        are checked before it is returned; the companion keeps
         ``weight``, its weight in the blend.
         """
+        char_range = self.char_ngram_range
+        if char_range is not None:
+            # checked even without a companion, which would read it
+            char_range = check_char_range(char_range)
         if self.ngram_range is None:
             return None
         if start.config.head not in COMPANION_HEADS:
@@ -961,9 +966,8 @@ see SequenceVectorizer
                 "ngram_range=None."
             )
         ngram_range = check_ngram_range(self.ngram_range, start.config.n_vocab)
-        char_range, words = self.char_ngram_range, None
+        words = None
         if char_range is not None:
-            char_range = check_char_range(char_range)
             words = start.vectorizer.get_feature_names_out()
         verbose = self.verbose
 

@@ -2949,6 +2949,11 @@ def test_characters_of_training_documents_without_a_known_word():
     assert np.isfinite(clf.predict_proba([*X_BIN, "foo bar"])).all()
 
 
+def test_a_bad_char_ngram_range_is_refused_without_a_companion_too():
+    with pytest.raises(ValueError, match="char_ngram_range must be None or a tuple"):
+        _fit(X_BIN, Y_BIN, ngram_range=None, char_ngram_range=(0, 3))
+
+
 def test_without_a_companion_characters_change_nothing():
     clf = _fit(X_BIN, Y_BIN, ngram_range=None)
     chars = _fit(X_BIN, Y_BIN, ngram_range=None, char_ngram_range=(2, 4))
