@@ -193,6 +193,8 @@ def parameter_value(estimator_class: type, name: str, text: str):
     ``--dtype numpy.float64`` (as the docstring spells it) is ``float64``.
     A whole number typed as a float where only an int is accepted is the
     int: ``--max-iter 1e3`` is 1000 (``--max-iter 2.5`` stays refused).
+    A list where only a tuple is accepted is the tuple: ``--ngram-range
+    "[1, 2]"`` is ``(1, 2)``.
     """
     numpy_name = _NUMPY_NAME.fullmatch(text.strip())
     if (
@@ -210,6 +212,8 @@ def parameter_value(estimator_class: type, name: str, text: str):
         and _accepts(estimator_class, name, int(value))
     ):
         return int(value)
+    if isinstance(value, list) and _accepts(estimator_class, name, tuple(value)):
+        return tuple(value)
     return text if _accepts(estimator_class, name, text) else value
 
 

@@ -173,6 +173,24 @@ def test_a_whole_float_is_an_int_where_only_ints_are_accepted(name, typed, value
     assert parsed == value and type(parsed) is type(value)
 
 
+@pytest.mark.parametrize(
+    ("name", "typed", "value"),
+    [
+        ("ngram_range", "[1, 3]", (1, 3)),
+        ("char_ngram_range", "[2, 5]", (2, 5)),
+        ("char_ngram_range", "2, 5", (2, 5)),
+        ("token_pattern", "[0-9]", "[0-9]"),  # a str, not a tuple
+    ],
+)
+def test_a_list_is_a_tuple_where_only_tuples_are_accepted(name, typed, value):
+    # Regression (a prober's note): --ngram-range "[1, 2]" was refused, a list
+    # where the constraints want a tuple.
+    from skrnn import RNNTextClassifier
+
+    parsed = parameter_value(RNNTextClassifier, name, typed)
+    assert parsed == value and type(parsed) is type(value)
+
+
 class Regressor(BaseEstimator):
     """Another estimator, as RNNTextRegressor will be: no class_weight.
 
