@@ -64,7 +64,6 @@ from skrnn._ngrams import (
     MAX_ITER,
     TOL,
     _as_logits,
-    _char_features,
     _decisions,
     _features,
     _fit_columns,
@@ -94,6 +93,18 @@ def held(sequences, n_vocab: int) -> sp.csr_matrix:
     return _features(
         doc, np.where(flat < n_vocab, flat, PAD_ID), len(sequences), n_vocab
     )
+
+
+def union(indptr, indices, sequences) -> sp.csr_matrix:
+    """The binary presence of the documents' words' character n-grams."""
+    n_vocab = len(indptr) - 1
+    grams = sp.csr_matrix(
+        (np.ones(len(indices)), indices, indptr),
+        shape=(n_vocab, int(indices.max(initial=-1)) + 1),
+    )
+    X = (held(sequences, n_vocab) @ grams).tocsr()
+    X.data[:] = 1.0
+    return X
 
 
 def idf(X: sp.csr_matrix) -> np.ndarray:
@@ -188,14 +199,14 @@ def split_scores(X, y, train, val, seed) -> dict:
     begin = time.perf_counter()
     W_train = ngram_features(cm, seq_train)
     indptr, indices = _training_chars(seq_train, words, CHAR_RANGE)
-    U_train = _char_features(indptr, indices, seq_train)
+    U_train = union(indptr, indices, seq_train)
     J = sp.hstack([W_train, U_train], "csr")
     _, C = _select_C(J, targets, ones, y_train, "softmax", weightings=("idf",))
     part = _fit_columns(J, targets, ones, C, weighting="idf")
     fit_s = time.perf_counter() - begin
     begin = time.perf_counter()
     J_val = sp.hstack(
-        [ngram_features(cm, seq_val), _char_features(indptr, indices, seq_val)], "csr"
+        [ngram_features(cm, seq_val), union(indptr, indices, seq_val)], "csr"
     )
     decision = _decisions(J_val, *part)
     out["+ IDF part"] = (decision, fit_s, time.perf_counter() - begin)
@@ -217,7 +228,7 @@ def split_scores(X, y, train, val, seed) -> dict:
     coef, intercept = ovr_fit(F, targets, C)
     fit_s = time.perf_counter() - begin
     begin = time.perf_counter()
-    U_val = _char_features(indptr, indices, seq_val)
+    U_val = union(indptr, indices, seq_val)
     F_val = sp.hstack(
         [
             words_block(ngram_features(cm, seq_val)),

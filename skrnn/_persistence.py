@@ -9,7 +9,7 @@ each other. Pickle stays fine for files you made yourself;
 :class:`VersionedPickleMixin` makes those pickles warn when another version
 of skrnn loads them.
 
-File format, version 13
+File format, version 14
 -----------------------
 A model file is a ZIP archive with exactly two members, neither encrypted:
 ``metadata.json``, deflated (or stored), and ``arrays.npz``, stored. A
@@ -29,7 +29,7 @@ in the target's folder, which then replaces the target in one step.
     ``format``
         ``"skrnn-model"``.
     ``format_version``
-        ``13``. Readers refuse files of a newer version, and read the older
+        ``14``. Readers refuse files of a newer version, and read the older
         ones (see below).
     ``skrnn_version``, ``sklearn_version``, ``numpy_version``
         The versions that wrote the file. :func:`load` warns with
@@ -176,20 +176,18 @@ ratio (or squared inverse document frequency): the companion divides a
 document's decision by ``sqrt(x @ scale)`` for its binary features ``x``
 (by 1 where that is 0).  A companion without it (more classes of NB
 ratios, or one of a version 9 file saved again) divides by 1.  A companion
-with ``char_range`` also has ``ngrams/char_indptr`` (int64 of shape
-``(n_vocab + 1,)``, non-decreasing from 0 to the length of the indices)
-and ``ngrams/char_indices`` (int64, non-negative, increasing within each
-id's row): the character n-grams of id ``i`` are the features
-``n_keys + char_indices[char_indptr[i]:char_indptr[i + 1]]``, after the
-keys' n-grams, so that ``ngrams/coef`` and ``ngrams/scale`` have ``n_keys +
-n_chars`` rows, ``n_chars`` being the largest index plus one (the naive
-Bayes part's weights of the characters are 0); and its character part,
-a second regression of all ``n_features`` blended with the first:
-``ngrams/char_coef`` (float64, finite, of shape ``(n_features,
-n_columns)``), ``ngrams/char_intercept`` (float64, finite, of shape
-``(n_columns,)``) and ``ngrams/char_scale`` (float64, finite,
-non-negative, of shape ``(n_features,)``, its features' squared inverse
-document frequencies).
+with ``char_range`` (from version 14) has features after the keys' n-grams,
+one for each id ``i`` (``n_keys + i``: the document holds the word), so that
+``ngrams/coef`` and ``ngrams/scale`` have ``n_features = n_keys + n_vocab``
+rows (the naive Bayes part's weights of the ids are 0); and its character
+part, a second regression blended with the first: ``ngrams/char_coef``
+(float64, finite, of shape ``(n_features, n_columns)``),
+``ngrams/char_intercept`` (float64, finite, of shape ``(n_columns,)``) and
+``ngrams/char_scale`` (float64, finite, non-negative, of shape
+``(n_features,)``), whose decision is that of two sections, each divided
+by the square root of its sum of ``char_scale``: the document's n-grams
+(the first ``n_keys`` features) and its words (the ids': each id's row
+holds the decision of its word's vector of character n-grams).
 
 ``arrays.npz`` also has ``targets/mean`` and ``targets/scale`` (from
 version 9) for a regressor fitted on standardized targets, which only the
@@ -203,7 +201,10 @@ trained on the targets as they were.
 Callbacks set with ``set_callbacks`` are not stored: they belong to a fit,
 not to the model.
 
-Version 12 and older have no ``ngrams.char_range`` and no
+Version 13 files with a ``ngrams.char_range`` (a development version's
+character part, which read the union of a document's character n-grams)
+are refused: refit the model.  Version 12 and older have no
+``ngrams.char_range`` and no
 ``char_ngram_range`` in a classifier's ``params``: their companions read
 words only, and :func:`load` reads them with ``char_ngram_range=None``.
 Version 11 and older have no ``ngrams.weight``: their companions were
@@ -310,7 +311,7 @@ __all__ = [
 FORMAT = "skrnn-model"
 """Value of ``format`` in ``metadata.json``."""
 
-FORMAT_VERSION = 13
+FORMAT_VERSION = 14
 """Version of the file format that :func:`save` writes; :func:`load` reads it
 and every older one."""
 
@@ -326,6 +327,10 @@ _ADDED_PARAMS = {
     8: ("the loss parameter", {"loss": "squared_error"}),
     13: ("characters in the companion", {"char_ngram_range": None}),
 }
+
+#: The first version whose character part :func:`load` reads (see
+#: :func:`_decode_chars`).
+_CHAR_SUMS_VERSION = 14
 
 
 def _loss_of_old_regressor(params: Any, network: Any) -> Any:
@@ -490,7 +495,7 @@ def save(model: BaseRNNText, file: str | os.PathLike | BinaryIO) -> None:
     Notes
     -----
     The file is a ZIP archive with two members. ``metadata.json`` holds the
-    format name (``"skrnn-model"``) and version (13), the versions of skrnn,
+    format name (``"skrnn-model"``) and version (14), the versions of skrnn,
     scikit-learn and numpy that wrote it, ``get_params()``, the vectorizer's
     parameters and its words in id order, the network configuration, the
     optimizer's solver, hyperparameters and scalars, the training state, the
@@ -2341,10 +2346,10 @@ def _decode_ngrams(
         raise _CorruptFileError(
             f"ngrams/keys must be sorted, unique and in [{low}, {high})"
         )
-    chars = _decode_chars(section.get("char_range"), arrays, n_vocab)
-    if chars is None and section.get("char_C") is not None:
+    char_range = _decode_chars(section.get("char_range"), version)
+    if char_range is None and section.get("char_C") is not None:
         raise _CorruptFileError("ngrams.char_C is given without ngrams.char_range")
-    n_features = len(keys) + (0 if chars is None else chars.pop("n_chars"))
+    n_features = len(keys) + (0 if char_range is None else n_vocab)
     coef = _companion_array(arrays, "coef", (n_features, n_columns))
     intercept = _companion_array(arrays, "intercept", (n_columns,))
     _check_sums(coef, intercept, "ngrams/coef")
@@ -2377,8 +2382,8 @@ def _decode_ngrams(
         weight=weight,
         **(
             {}
-            if chars is None
-            else _char_part(section, arrays, chars, (n_features, n_columns))
+            if char_range is None
+            else _char_part(section, arrays, char_range, (n_features, n_columns))
         ),
     )
 
@@ -2417,20 +2422,17 @@ def _check_sums(coef: np.ndarray, intercept: np.ndarray, name: str) -> None:
         )
 
 
-#: The arrays of a companion's characters (from version 13).
-_CHAR_ARRAYS = (
-    "char_indptr",
-    "char_indices",
-    "char_coef",
-    "char_intercept",
-    "char_scale",
-)
+#: The arrays of a companion's characters (from version 14).
+_CHAR_ARRAYS = ("char_coef", "char_intercept", "char_scale")
 
 
 def _char_part(
-    section: dict, arrays: dict[str, np.ndarray], chars: dict, shape: tuple[int, int]
+    section: dict,
+    arrays: dict[str, np.ndarray],
+    char_range: tuple[int, int],
+    shape: tuple[int, int],
 ) -> dict:
-    """:func:`_decode_chars`' fields, and the character part's regression.
+    """The character part's fields: its range and its regression.
 
     ``ngrams.char_C`` a positive number; ``ngrams/char_coef`` (float64,
     finite, of ``shape``, ``(n_features, n_columns)``),
@@ -2442,7 +2444,7 @@ def _char_part(
     C = _float(section["char_C"], "ngrams.char_C")
     if not (math.isfinite(C) and C > 0):
         raise _CorruptFileError(f"ngrams.char_C is {C!r}, not a positive number")
-    part = {"char_C": C}
+    part = {"char_range": char_range, "char_C": C}
     for name, shape in (
         ("char_coef", (n_features, n_columns)),
         ("char_intercept", (n_columns,)),
@@ -2452,23 +2454,27 @@ def _char_part(
     _check_sums(part["char_coef"], part["char_intercept"], "ngrams/char_coef")
     if (part["char_scale"] < 0).any():
         raise _CorruptFileError("ngrams/char_scale holds negative values")
-    return {**chars, **part}
+    return part
 
 
-def _decode_chars(
-    char_range: Any, arrays: dict[str, np.ndarray], n_vocab: int
-) -> dict | None:
-    """The companion's characters: their range, CSR arrays and number, or None.
+def _decode_chars(char_range: Any, version: int) -> tuple[int, int] | None:
+    """The lengths of the companion's character n-grams, or None for none.
 
     ``ngrams.char_range`` null (or a file before version 13) has none, and
-    no ``ngrams/char_*`` arrays; else ``ngrams/char_indptr`` (int64 of shape
-    ``(n_vocab + 1,)``, from 0, non-decreasing, ending at the length of the
-    indices) and ``ngrams/char_indices`` (int64, non-negative, increasing
-    within each id's row), whose number of character n-grams is their
-    largest index plus one.
+    no ``ngrams/char_*`` arrays.  A version 13 file's (a development
+    version's character part, which read the union of a document's
+    character n-grams) is refused: this version cannot predict with it.
     """
     if char_range is None:
         return None
+    if version < _CHAR_SUMS_VERSION:
+        raise ValueError(
+            f"This model file (format version {version}) holds an n-gram "
+            "companion with characters (char_ngram_range) fitted by a "
+            "development version of skrnn that read the union of a document's "
+            "character n-grams; this version reads the sum of its words' and "
+            "cannot predict with it. Refit the model and save it again."
+        )
     if not (
         isinstance(char_range, list)
         and len(char_range) == 2
@@ -2478,44 +2484,9 @@ def _decode_chars(
             f"ngrams.char_range is {char_range!r:.60}, not null or [min_n, max_n]"
         )
     try:
-        char_range = check_char_range(char_range)
+        return check_char_range(char_range)
     except ValueError as error:
         raise _CorruptFileError(f"ngrams.char_range: {error}") from None
-    for name in ("char_indptr", "char_indices"):
-        if f"ngrams/{name}" not in arrays:
-            raise _CorruptFileError(f"{_ARRAYS} has no 'ngrams/{name}' array")
-    indptr, indices = arrays["ngrams/char_indptr"], arrays["ngrams/char_indices"]
-    for name, array in (("char_indptr", indptr), ("char_indices", indices)):
-        if array.dtype != np.int64 or array.ndim != 1:
-            raise _CorruptFileError(
-                f"ngrams/{name} is a {array.ndim}-D {array.dtype} array, not 1-D int64"
-            )
-    if not (
-        len(indptr) == n_vocab + 1
-        and indptr[0] == 0
-        and (indptr[1:] >= indptr[:-1]).all()
-        and indptr[-1] == len(indices)
-    ):
-        raise _CorruptFileError(
-            f"ngrams/char_indptr must have {n_vocab + 1} non-decreasing offsets "
-            f"from 0 to the length of ngrams/char_indices ({len(indices)})"
-        )
-    # increasing within each row: a step down only where a row starts
-    starts = np.zeros(len(indices), bool)
-    starts[indptr[:-1][indptr[1:] > indptr[:-1]]] = True
-    if len(indices) and (
-        indices.min() < 0 or ((np.diff(indices) <= 0) & ~starts[1:]).any()
-    ):
-        raise _CorruptFileError(
-            "ngrams/char_indices must be non-negative and increasing within each "
-            "id's row"
-        )
-    return {
-        "char_range": char_range,
-        "char_indptr": np.array(indptr),
-        "char_indices": np.array(indices),
-        "n_chars": int(indices.max(initial=-1)) + 1,
-    }
 
 
 #: The arrays of a model whose head trains on standardized targets (version 9).

@@ -2925,7 +2925,13 @@ def test_characters_of_a_vocabulary_word_that_training_did_not_see():
     seen = _with_companion(
         X, y, vocabulary=vocabulary[:3], ngram_weight=1.0, char_ngram_range=(2, 4)
     )
-    assert_array_equal(clf._fitted.ngrams.coef, seen._fitted.ngrams.coef)
+    a, b = clf._fitted.ngrams, seen._fitted.ngrams
+    assert_array_equal(a.coef[: len(a.keys)], b.coef[: len(b.keys)])
+    assert_array_equal(a.char_coef[: len(a.keys)], b.char_coef[: len(b.keys)])
+    # the ids' rows: those of the words seen, then the two others' own
+    ids = a.char_coef[len(a.keys) :]
+    assert_array_equal(ids[: b.n_vocab], b.char_coef[len(b.keys) :])
+    assert ids[b.n_vocab :].any(axis=1).all()
 
 
 def test_characters_of_text_decoded_with_surrogateescape():
@@ -2945,7 +2951,7 @@ def test_characters_of_training_documents_without_a_known_word():
     # character n-gram at all, raised IndexError in the fit
     with pytest.warns(UserWarning, match="No token of the training documents"):
         clf = _with_companion(vocabulary=["foo", "bar"], char_ngram_range=(2, 4))
-    assert clf._fitted.ngrams.n_features == len(clf._fitted.ngrams.keys)
+    assert not clf._fitted.ngrams.char_coef.any()
     assert np.isfinite(clf.predict_proba([*X_BIN, "foo bar"])).all()
 
 

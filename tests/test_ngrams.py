@@ -1,6 +1,7 @@
 """The n-gram companion: keys, features, NBSVM fitting, staged logits."""
 
 import dataclasses
+import functools
 import os
 import pickle
 import signal
@@ -659,6 +660,36 @@ def test_a_zero_weight_is_a_document_left_out():
     assert not np.allclose(coef, unweighted, atol=1e-3)
 
 
+def test_a_zero_weight_is_a_document_left_out_of_the_character_part():
+    sequences, y = _labelled(60, 2)
+    model = _companion(sequences, y, 2, chars=True)
+    X = ngram_features(model, sequences)
+    targets = (y == 1)[:, None]
+    grams = _char_grams(sequences)
+    fit = functools.partial(
+        ngrams_module._fit_char_columns, split=len(model.keys), grams=grams
+    )
+    weights = np.ones(60)
+    weights[:10] = 0
+    coef, intercept, scale = fit(X, targets, weights, 3.0)
+    # the n-grams (of words or characters) that only the left-out documents
+    # hold get weight 0 either way
+    expected = fit(X[10:], targets[10:], weights[10:], 3.0)
+    for got, want in zip((coef, intercept, scale), expected, strict=True):
+        assert_allclose(got, want, atol=1e-5)
+    unweighted, _, _ = fit(X, targets, np.ones(60), 3.0)
+    assert not np.allclose(coef, unweighted, atol=1e-3)
+
+
+def _char_grams(sequences):
+    """The companion's words' character 2-4 grams, as its fit reads them."""
+    indptr, indices = ngrams_module._training_chars(sequences, WORDS, (2, 4))
+    return sp.csr_matrix(
+        (np.ones(len(indices)), indices, indptr),
+        shape=(N_VOCAB, int(indices.max()) + 1),
+    )
+
+
 @pytest.mark.parametrize(
     "scale",
     [1 / 60, 1000.0, 1e-310, 1e300],
@@ -1261,35 +1292,20 @@ def test_words_without_characters_have_an_empty_map(words):
     assert indptr.dtype == indices.dtype == np.int64 and len(indices) == 0
 
 
-def test_a_documents_character_features_are_those_of_its_known_words():
+def test_a_documents_features_with_characters_are_its_ngrams_then_its_words():
     sequences, y = _labelled(60, 2)
-    # id 11 ("okay") is in no training document: the features are the
-    # n-grams of the others, and it has those of its own that are among them
-    sequences = [seq[seq != 11] for seq in sequences]
     model = _companion(sequences, y, 2, chars=True)
     test = [*_sequences(30, seed=3), np.array([11, 10]), np.array([UNK_ID, PAD_ID])]
     X = ngram_features(model, test).toarray()
     n_keys = len(model.keys)
+    assert model.n_features == n_keys + N_VOCAB
     assert_array_equal(
         X[:, :n_keys], ngram_features(_without_chars(model), test).toarray()
     )
-    grams = _char_wb_grams(WORDS, (2, 4))
-    number = {}
-    for i in range(2, 11):  # the training documents' words
-        row = model.char_indices[model.char_indptr[i] : model.char_indptr[i + 1]]
-        number.update(
-            zip(sorted(grams[i], key=lambda g: (len(g), g)), row, strict=True)
-        )
-    assert len(number) == model.n_features - n_keys
+    # then each known word's id, once however often it is there
     for seq, x in zip(test, X, strict=True):
-        held = set().union(*(grams[i] for i in seq if 2 <= i < 12)) & number.keys()
-        assert_array_equal(np.flatnonzero(x[n_keys:]), sorted(number[g] for g in held))
-    # Regression: "okay" had none, though it shares "ok" and " ok" with "ok",
-    # and "y " with "badly" and "awfully"; "ay" and "kay" are its own
-    okay = ngram_features(model, [np.array([11])]).toarray()[0, n_keys:]
-    assert_array_equal(
-        np.flatnonzero(okay), sorted(number[g] for g in ("ok", " o", " ok", "y "))
-    )
+        words = sorted({i for i in seq.tolist() if i > UNK_ID})
+        assert_array_equal(np.flatnonzero(x[n_keys:]), words)
 
 
 def _without_chars(model):
@@ -1299,9 +1315,88 @@ def _without_chars(model):
         coef=model.coef[: len(model.keys)],
         scale=None if model.scale is None else model.scale[: len(model.keys)],
         char_range=None,
-        char_indptr=None,
-        char_indices=None,
+        char_coef=None,
+        char_intercept=None,
+        char_scale=None,
+        char_C=None,
     )
+
+
+def _char_part_rows(model, sequences, train):
+    """The character part's rows, built from scikit-learn's ``char_wb`` n-grams.
+
+    Each document's binary TF-IDF row of its word n-grams, then the sum of
+    its distinct words' TF-IDF vectors of ``char_wb`` 2-4 grams divided by
+    the square root of the sum of their squared norms, each section divided
+    by ``sqrt(2)``; IDFs and n-grams those of the documents ``train``.
+    """
+    words_only = _without_chars(model)
+
+    def text(seqs):
+        return [
+            " ".join({WORDS[i] for i in seq.tolist() if i > UNK_ID}) for seq in seqs
+        ]
+
+    word_idf = TfidfTransformer().fit(ngram_features(words_only, train)).idf_
+    chars = CountVectorizer(
+        analyzer="char_wb", ngram_range=(2, 4), lowercase=False, binary=True
+    ).fit(text(train))
+    char_idf = TfidfTransformer().fit(chars.transform(text(train))).idf_
+    vectors = chars.transform(WORDS).toarray() * char_idf
+    vectors[: UNK_ID + 1] = 0
+    X = ngram_features(words_only, sequences).toarray()
+    held = np.zeros((len(sequences), N_VOCAB))
+    for row, seq in zip(held, sequences, strict=True):
+        row[seq] = 1
+    sums = held @ vectors
+    norms = np.sqrt(held @ np.square(vectors).sum(axis=1))
+    norms[norms == 0] = 1
+    words_part = X * word_idf
+    word_norms = np.linalg.norm(words_part, axis=1)
+    word_norms[word_norms == 0] = 1
+    return np.hstack([words_part / word_norms[:, None], sums / norms[:, None]]) / (
+        np.sqrt(2)
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_character_part_is_a_regression_of_its_words_char_wb_vectors(
+    monkeypatch, n_classes
+):
+    # fitted to convergence, the part's decisions are those of scikit-learn's
+    # logistic regression on the rows that _char_part_rows builds by hand
+    monkeypatch.setattr(ngrams_module, "TOL", 1e-10)
+    monkeypatch.setattr(ngrams_module, "MAX_ITER", 100_000)
+    sequences, y = _labelled(60, n_classes)
+    # id 11 ("okay") is in no training document: it has those of its n-grams
+    # that training words have ("ok", " o", " ok", "y ")
+    sequences = [seq[seq != 11] for seq in sequences]
+    model = _companion(sequences, y, n_classes, chars=True)
+    test = [*_sequences(30, seed=3), np.array([11]), np.array([11, 10])]
+    rows = _char_part_rows(model, sequences, sequences)
+    targets = (y == 1)[:, None] if n_classes == 2 else y[:, None] == np.arange(3)
+    expected = np.column_stack(
+        [
+            LogisticRegression(
+                C=model.char_C,
+                solver="liblinear",
+                dual=True,
+                tol=1e-10,
+                max_iter=100_000,
+            )
+            .fit(rows, column)
+            .decision_function(_char_part_rows(model, test, sequences))
+            for column in targets.T
+        ]
+    )
+    coef, intercept, scale, split = model.parts[1]
+    assert split == len(model.keys)
+    decision = ngrams_module._decisions(
+        ngram_features(model, test), coef, intercept, scale, split
+    )
+    assert_allclose(decision, expected, atol=1e-6)
+    # Regression: "okay" had no characters (session 20, probe 20c)
+    assert coef[split + 11].any()
 
 
 def test_characters_join_words_that_share_them():
@@ -1327,24 +1422,16 @@ def test_the_characters_are_a_second_part_blended_with_the_first():
     assert_array_equal(chars.coef[:n_keys], words.coef)
     assert not chars.coef[n_keys:].any()
     assert chars.C == words.C
-    # the character part: TF-IDF rows of every feature, its C of IDF_C_GRID
-    assert chars.char_C in IDF_C_GRID
+    # the character part: its C of IDF_C_GRID, weights on the word n-grams
+    # and on the ids, squared IDFs for the word n-grams
+    assert chars.char_C in ngrams_module.CHAR_C_GRID
     assert chars.char_coef[n_keys:].any() and chars.char_coef[:n_keys].any()
     X = ngram_features(chars, sequences)
-    assert_allclose(chars.char_scale, _idf(X) ** 2)
+    assert_allclose(chars.char_scale[:n_keys], _idf(X[:, :n_keys]) ** 2)
     # the companion's log-probabilities: the parts' normalised geometric mean
     first = ngram_logits(words, sequences)
-    second = ngram_logits(
-        dataclasses.replace(
-            _without_chars(chars),
-            coef=chars.char_coef,
-            intercept=chars.char_intercept,
-            scale=chars.char_scale,
-            char_range=chars.char_range,
-            char_indptr=chars.char_indptr,
-            char_indices=chars.char_indices,
-        ),
-        sequences,
+    second = ngrams_module._as_logits(
+        ngrams_module._decisions(X, *chars.parts[1]), "softmax"
     )
     mean = (np.exp(first) * np.exp(second)) ** 0.5
     assert_allclose(
@@ -1377,11 +1464,10 @@ def test_the_longest_character_range_is_accepted():
 
 
 def test_a_document_of_long_words_is_looked_up_in_bounded_memory():
-    # A document's characters are several times its tokens: the runs and
-    # windows are cut by their work, not by their tokens.
+    # a word's characters are its id's at prediction: its thousand character
+    # n-grams cost nothing there
     rng = np.random.default_rng(4)
     model, sequences = _long_words_companion(rng, ngram_range=(1, 2))
-    assert len(model.char_indices) > 9_000  # some 950 a word
     documents = [rng.integers(2, N_VOCAB, size=4_000), *sequences[:100]]
     tracemalloc.start()
     try:
@@ -1389,7 +1475,7 @@ def test_a_document_of_long_words_is_looked_up_in_bounded_memory():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 40 * 2**20  # 3,800,000 occurrences: some 400 MB at once
+    assert peak < 10 * 2**20
     assert_allclose(logits[1:], ngram_logits(model, sequences[:100]))
 
 
@@ -1419,28 +1505,40 @@ def test_training_documents_characters_take_memory_of_their_words():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert len(model.char_indices) > 9_000
     assert peak < 40 * 2**20  # 4,750,000 occurrences: some 250 MB at once
-    indptr, indices = model.char_indptr, model.char_indices
-    test = [rng.integers(0, 12, size=rng.integers(0, 30)) for _ in range(20)]
-    doc, _, column = ngrams_module._char_occurrences(indptr, indices, test)
-    expected = ngrams_module._features(doc, column, 20, indices.max() + 1)
-    X = ngrams_module._char_features(indptr, indices, test)
-    assert_array_equal(X.indptr, expected.indptr)
-    assert_array_equal(X.indices, expected.indices)
-    assert_array_equal(X.data, expected.data)
+    assert model.char_coef.shape == (len(model.keys) + 12, 1)
 
 
 def test_a_companion_with_characters_is_deterministic_and_pickles():
     sequences, y = _labelled(60, 3)
     model = _companion(sequences, y, 3, chars=True)
     again = _companion(sequences, y, 3, chars=True)
-    for field in ("keys", "coef", "intercept", "char_indptr", "char_indices"):
+    for field in ("keys", "coef", "intercept", "char_coef", "char_scale"):
         assert_array_equal(getattr(model, field), getattr(again, field))
-    assert model.n_features == len(model.keys) + model.char_indices.max() + 1
     loaded = pickle.loads(pickle.dumps(model))
     assert loaded.char_range == (2, 4)
     assert_array_equal(ngram_logits(loaded, sequences), ngram_logits(model, sequences))
+
+
+def test_a_pickled_companion_of_character_unions_is_refused():
+    # session 20's development version kept each word's character n-grams
+    # and read their union; its weights mean nothing to the sums
+    sequences, y = _labelled(60, 2)
+    model = _companion(sequences, y, 2, chars=True)
+    state = {
+        **model.__getstate__(),
+        "char_indptr": np.zeros(N_VOCAB + 1, np.int64),
+        "char_indices": np.zeros(0, np.int64),
+    }
+    old = NgramModel.__new__(NgramModel)
+    with pytest.raises(ValueError, match="Refit the model"):
+        old.__setstate__(state)
+    # one of that version without characters loads
+    words = _companion(sequences, y, 2)
+    state = {**words.__getstate__(), "char_indptr": None, "char_indices": None}
+    old.__setstate__(state)
+    assert not hasattr(old, "char_indptr")
+    assert_array_equal(ngram_logits(old, sequences), ngram_logits(words, sequences))
 
 
 @pytest.mark.parametrize(
