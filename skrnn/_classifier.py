@@ -435,22 +435,26 @@ see SequenceVectorizer
         word padded with a space on either side (as scikit-learn's
         ``analyzer="char_wb"`` reads them, but that a padded word shorter
         than ``min_n``, which ``char_wb`` takes whole, has none, and that a
-        word holding white space is one word), present in a document when one
-        of its words holds them.  Words that share a stem, a prefix or a
-        misspelling then share features.  They go to a second part of the
-        companion, a logistic regression of binary TF-IDF rows of the word
-        n-grams and the characters (each document's divided by its norm,
-        ``C`` by the same inner cross-validation), and the companion's
-        probabilities are the normalised geometric mean of the two parts'.
-        By the selection protocol ``(2, 5)`` gained 0.7 point on SST-5, 0.3
-        on SST-2 and 0.2 on TREC, and nothing on MR, at several times the
-        companion's fit time.  The features are the n-grams of the training
-        documents' words: a word of the vocabulary that none holds (a
-        ``vocabulary`` given) has those of its n-grams among them.  A word
-        unknown to the vocabulary has none (the companion reads the
-        network's tokens), so ``min_df`` and ``max_features`` bound them
-        too.  ``max_n`` is at most 16.  Not used (but checked) without
-        ``ngram_range``.  See :ref:`ngram-companion`.
+        word holding white space is one word).  Words that share a stem, a
+        prefix or a misspelling then share features.  They go to a second
+        part of the companion, a logistic regression (``C`` by the same
+        inner cross-validation, among 3 and 30) of rows of two sections,
+        each of norm 1: the binary TF-IDF row of the document's word
+        n-grams, and the sum of its distinct words' TF-IDF vectors of
+        character n-grams, divided by the square root of the sum of their
+        squared norms.  That sum makes a word's decision its own, computed
+        once by the fit: prediction looks it up by the word's id, at the
+        cost of one more feature a token.  The companion's probabilities are
+        the normalised geometric mean of the two parts'.  By the selection
+        protocol ``(2, 5)`` gained 0.5 point on SST-5, 0.3 on SST-2 and 0.2
+        on TREC, and nothing on MR, for a companion's fit of about twice
+        the time.  The features are the n-grams of the training documents'
+        words: a word of the vocabulary that none holds (a ``vocabulary``
+        given) has those of its n-grams among them.  A word unknown to the
+        vocabulary has none (the companion reads the network's tokens), so
+        ``min_df`` and ``max_features`` bound them too.  ``max_n`` is at
+        most 16.  Not used (but checked) without ``ngram_range``.  See
+        :ref:`ngram-companion`.
     ngram_weight : "auto" or float, default="auto"
         Weight of the companion's probabilities in the blend, in [0, 1]:
         with ``w = ngram_weight``, ``predict_proba`` is proportional to
