@@ -884,10 +884,11 @@ def _staged_run(
             if scale is not None:
                 np.add.at(squares, at[section], scale[column[section]])
             for decision, start, n in zip(decisions, offsets, kept, strict=True):
-                step = np.cumsum(steps[start : start + n], axis=0)
-                if scale is not None:
-                    step /= _norms(np.cumsum(squares[start : start + n]))[:, None]
-                decision += step
+                decision += _section_decision(
+                    np.cumsum(steps[start : start + n], axis=0),
+                    np.cumsum(squares[start : start + n]),
+                    scale is not None,
+                )
         parts.append([_as_logits(d + intercept, model.head) for d in decisions])
     return [_blended(list(logits), model.head) for logits in zip(*parts, strict=True)]
 
