@@ -226,7 +226,7 @@ class FittedModel:
                 for name in ("ngram_range", "char_range")
                 if ngrams.get(name) is not None
             }
-            ngrams = NgramModel(**{**ngrams, **ranges})
+            ngrams = NgramModel.from_dict({**ngrams, **ranges})
         return cls(
             **shared,
             **_member_fields(state, config),

@@ -178,8 +178,25 @@ Part = tuple[np.ndarray, np.ndarray, np.ndarray | None, int | None]
 
 #: The fields of a character part of session 20's development version,
 #: which read the union of a document's character n-grams (see
-#: :meth:`NgramModel.__setstate__`).
+#: :func:`_current_fields`).
 _UNION_FIELDS = ("char_indptr", "char_indices")
+
+
+def _current_fields(state: dict) -> dict:
+    """A pickled companion's fields as this version's, or ValueError for unions.
+
+    A character part of session 20's development version (see
+    :data:`_UNION_FIELDS`) cannot predict here; the fields of one of that
+    version without characters, None, are dropped.
+    """
+    if state.get("char_indptr") is not None:
+        raise ValueError(
+            "This n-gram companion's character part was fitted by a "
+            "development version of skrnn that read the union of a "
+            "document's character n-grams; this version reads the sum of "
+            "its words' and cannot predict with it. Refit the model."
+        )
+    return {k: v for k, v in state.items() if k not in _UNION_FIELDS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,16 +299,33 @@ class NgramModel:
         return state
 
     def __setstate__(self, state: dict) -> None:
-        if state.get("char_indptr") is not None:
-            raise ValueError(
-                "This n-gram companion's character part was fitted by a "
-                "development version of skrnn that read the union of a "
-                "document's character n-grams; this version reads the sum of "
-                "its words' and cannot predict with it. Refit the model."
-            )
-        state = {k: v for k, v in state.items() if k not in _UNION_FIELDS}
-        self.__dict__.update(state)
+        self.__dict__.update(_current_fields(state))
         self.__post_init__()
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "NgramModel":
+        """The companion of its fields, as :func:`dataclasses.asdict` gives them.
+
+        Those of a pickled estimator's companion (see
+        :meth:`~skrnn._fitted.FittedModel.from_dict`), refused or read as
+        :meth:`__setstate__` reads a pickled companion's.
+
+        Parameters
+        ----------
+        fields : dict
+            The fields' values by name; those left out take their defaults.
+
+        Returns
+        -------
+        NgramModel
+
+        Raises
+        ------
+        ValueError
+            If they hold a character part of session 20's development
+            version, which read the union of a document's character n-grams.
+        """
+        return cls(**_current_fields(fields))
 
     @property
     def parts(self) -> list[Part]:

@@ -260,6 +260,29 @@ def test_an_estimator_pickled_before_the_geometric_blend_blends_as_it_did():
     assert not np.allclose(old.predict_proba(X), geometric)
 
 
+def test_an_estimator_pickled_with_character_unions_is_refused():
+    # Regression: a pickled estimator's companion is a dict of fields, which
+    # session 20's development version gave char_indptr and char_indices,
+    # and any estimator of it with a companion failed to unpickle with a
+    # TypeError (an unexpected keyword argument 'char_indptr'). One with
+    # characters is refused, asking for a refit ...
+    clf = RNNTextClassifier(**FAST, ngram_range=(1, 2), char_ngram_range=(2, 4))
+    state = clf.fit(X, Y).__getstate__()
+    state["_fitted"]["ngrams"].update(
+        char_indptr=np.zeros(clf._fitted.config.n_vocab + 1, np.int64),
+        char_indices=np.zeros(0, np.int64),
+    )
+    old = RNNTextClassifier.__new__(RNNTextClassifier)
+    with pytest.raises(ValueError, match="Refit the model"):
+        old.__setstate__(state)
+    # ... and one without loads as it was
+    clf.set_params(char_ngram_range=None).fit(X, Y)
+    state = clf.__getstate__()
+    state["_fitted"]["ngrams"].update(char_indptr=None, char_indices=None)
+    old.__setstate__(state)
+    assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+
+
 def test_a_companion_is_arrays_and_builtins(tmp_path):
     clf = RNNTextClassifier(ngram_range=(1, 2), **FAST).fit(X, Y)
     state = clf._fitted.to_dict()
