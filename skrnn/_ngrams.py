@@ -168,7 +168,8 @@ MAX_CHAR_N = 16
 
 #: Tokens whose n-grams :func:`ngram_logits` looks up at a time, so that its
 #: memory stays bounded however many documents it is given (its work arrays
-#: take some 130 bytes a token, twice that with characters).
+#: take some 140 bytes a token, with characters or without;
+#: :func:`staged_ngram_logits`'s some 190 with them).
 PREDICT_TOKENS = 2**16
 
 
@@ -214,8 +215,8 @@ class NgramModel:
     coef : ndarray of float64 of shape (n_features, n_columns)
         Each feature's weight in each decision: the logistic regression's
         coefficient times the feature's log-count ratio.  The features are
-        the keys' n-grams, then, with ``char_range``, the words' character
-        n-grams.  One column for two
+        the keys' n-grams, then, with ``char_range``, one per id (see
+        ``char_range``).  One column for two
         classes (the decision for the second), else one per class or label.
     intercept : ndarray of float64 of shape (n_columns,)
         The decisions' intercepts.

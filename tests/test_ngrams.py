@@ -982,8 +982,8 @@ def test_staged_logits_from_the_end_of_a_document_are_none():
 
 @pytest.mark.parametrize("normed", [True, False], ids=["norms", "no norms"])
 def test_staged_logits_of_a_long_document_take_bounded_memory(normed):
-    # the window of a long document's last tokens (truncating="pre"): its
-    # characters, some 950 a token, are read a range of tokens at a time
+    # the window of a long document's last tokens (truncating="pre"), read
+    # a range of tokens at a time
     rng = np.random.default_rng(4)
     model, _ = _long_words_companion(rng, ngram_range=(1, 3))
     if not normed:
@@ -995,7 +995,7 @@ def test_staged_logits_of_a_long_document_take_bounded_memory(normed):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 40 * 2**20  # 3,800,000 occurrences: some 400 MB at once
+    assert peak < 40 * 2**20
     prefixes = [document[: t + 1] for t in range(3_990, 4_000)]
     assert_allclose(staged, ngram_logits(model, prefixes), atol=1e-12)
 
@@ -1105,9 +1105,7 @@ def test_a_long_document_is_looked_up_in_overlapping_windows(
     # (1,000,000 tokens: 154 MB above the model, the target being 100). Its
     # windows overlap by max_n - 1 tokens, so no n-gram across a window's
     # edge is lost, and the logits are those of the whole document, beside
-    # shorter documents before and after it.  With characters, a window
-    # holds fewer tokens (as few as one, whose characters' work is past the
-    # limit), and the same holds.
+    # shorter documents before and after it, with characters too.
     sequences, y = _labelled(60, 3)
     model = _companion(sequences, y, 3, ngram_range=ngram_range, chars=chars)
     rng = np.random.default_rng(1)
