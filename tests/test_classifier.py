@@ -2830,9 +2830,12 @@ def test_warm_start_refits_the_companion_on_the_new_data():
         n_vocab=clf._fitted.config.n_vocab,
         n_classes=2,
         head="softmax",
+        char_range=clf.char_ngram_range,
+        words=clf.vectorizer_.get_feature_names_out(),
     )
     assert_array_equal(clf._fitted.ngrams.keys, expected.keys)
     assert_array_equal(clf._fitted.ngrams.coef, expected.coef)
+    assert_array_equal(clf._fitted.ngrams.char_coef, expected.char_coef)
     with pytest.warns(UserWarning, match="drops the n-gram companion"):
         clf.set_params(ngram_range=None).fit(X_BIN, Y_BIN)
     assert clf._fitted.ngrams is None
@@ -2901,7 +2904,7 @@ def test_characters_join_the_companions_words():
     X = ["good film", "bad film"] * 3 + ["goodish baddish"] * 2
     y = ["pos", "neg"] * 4
     docs = ["goodish", "baddish"]
-    words = _with_companion(X, y, ngram_weight=1.0)
+    words = _with_companion(X, y, ngram_weight=1.0, char_ngram_range=None)
     chars = _with_companion(X, y, ngram_weight=1.0, char_ngram_range=(2, 4))
     assert words._fitted.ngrams.char_range is None
     assert chars._fitted.ngrams.char_range == (2, 4)

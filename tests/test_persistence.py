@@ -70,7 +70,9 @@ CORRUPT = "corrupt or tampered skrnn model file"
 
 
 def _fit(X=X, y=Y, **params):
-    return RNNTextClassifier(**{**TINY, "ngram_range": None, **params}).fit(X, y)
+    """A tiny classifier; a companion (of words only) when given ``ngram_range``."""
+    params = {**TINY, "ngram_range": None, "char_ngram_range": None, **params}
+    return RNNTextClassifier(**params).fit(X, y)
 
 
 def _round_trip(model):
