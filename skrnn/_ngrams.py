@@ -1353,18 +1353,14 @@ def _fit_columns(
     intercept = np.zeros(n_columns)
     idf = None
     if weighting == "idf":
-        # scikit-learn's smooth idf, of the weighted document frequencies
-        idf = np.log((1 + sample_weight.sum()) / (1 + total)) + 1
+        idf = _idf(X_present, sample_weight)
         norms = True
     scale = np.zeros(X.shape[1]) if norms else None
     for j, positive in enumerate(targets.T):
         w_pos = sample_weight * positive
         w_neg = sample_weight - w_pos
         if not (w_pos.any() and w_neg.any() and len(present)):
-            # One side has no weight (a label never or always on), or no
-            # document has an n-gram: the smoothed log-odds of the label's
-            # frequency, whatever the features.
-            intercept[j] = np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
+            intercept[j] = _prior(w_pos, w_neg)
             continue
         if idf is None:
             counts = X_present.T @ w_pos
@@ -1388,6 +1384,16 @@ def _fit_columns(
         weights, intercept[j] = _regression(scaled, positive, sample_weight, C)
         coef[present, j] = ratio * weights
     return coef, intercept, scale
+
+
+def _prior(w_pos: np.ndarray, w_neg: np.ndarray) -> float:
+    """The intercept of a column that no regression can fit: its prior log-odds.
+
+    For one side without weight (a label never or always on), or no
+    document of positive weight with a feature: the smoothed log-odds of
+    the label's weighted frequency, whatever the features.
+    """
+    return float(np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5)))
 
 
 def _regression(
@@ -1474,9 +1480,7 @@ def _fit_char_columns(
         w_pos = sample_weight * positive
         w_neg = sample_weight - w_pos
         if not (w_pos.any() and w_neg.any() and rows.nnz):
-            # one side has no weight, or no document a feature: the smoothed
-            # log-odds of the label's frequency (as in _fit_columns)
-            intercept[j] = np.log((w_pos.sum() + 0.5) / (w_neg.sum() + 0.5))
+            intercept[j] = _prior(w_pos, w_neg)
             continue
         weights, intercept[j] = _regression(rows, positive, sample_weight, C)
         coef[:split, j] = half * word_idf * weights[:split]
