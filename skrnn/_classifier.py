@@ -439,10 +439,10 @@ see SequenceVectorizer
         prefix or a misspelling then share features.  They go to a second
         part of the companion, a logistic regression (``C`` by the same
         inner cross-validation, among 3 and 30) of rows of two sections,
-        each of norm 1: the binary TF-IDF row of the document's word
-        n-grams, and the sum of its distinct words' TF-IDF vectors of
-        character n-grams, divided by the square root of the sum of their
-        squared norms.  That sum makes a word's decision its own, computed
+        each of norm 1 and both divided by ``sqrt(2)``: the binary TF-IDF
+        row of the document's word n-grams, and the sum of its distinct
+        words' TF-IDF vectors of character n-grams, divided by the square
+        root of the sum of their squared norms.  That sum makes a word's decision its own, computed
         once by the fit: prediction looks it up by the word's id, at the
         cost of one more feature a token.  The companion's probabilities are
         the normalised geometric mean of the two parts'.  ``(2, 5)``, the

@@ -26,7 +26,13 @@ coarser grid of ``C`` and liblinear's own tolerance (see :data:`C_GRID` and
 * probabilities are the sigmoid of the decision for two classes, the
   one-vs-rest sigmoids normalised to sum 1 for more (as ``LogisticRegression``
   gives them one-vs-rest), and one independent sigmoid per label for a
-  multi-label ``y``.
+  multi-label ``y``;
+* with ``char_range``, a second part (:func:`_fit_char_columns`): a
+  logistic regression of rows of two sections, each divided by its own
+  norm, the binary TF-IDF row of the word n-grams and the sum of the
+  document's distinct words' TF-IDF vectors of character n-grams, whose
+  share of the decision is each word's, looked up by its id; the
+  companion's probabilities are the two parts' normalised geometric mean.
 
 N-grams holding the padding id or the unknown-word id are left out: an
 unknown id stands for many different words, whose n-grams a bag-of-words
@@ -631,8 +637,9 @@ def ngram_features(model: NgramModel, sequences: Sequence[np.ndarray]) -> sp.csr
     Returns
     -------
     scipy.sparse.csr_matrix of shape (n_samples, n_features)
-        1 where the document holds the n-gram; n-grams not seen in training
-        are left out.
+        1 where the document holds the n-gram (then, with characters, the
+        word of the id: see :class:`NgramModel`); n-grams not seen in
+        training are left out.
     """
     doc, _, column = _occurrences(model, sequences)
     return _features(doc, column, len(sequences), model.n_features)
@@ -1084,7 +1091,7 @@ def occluded_ngram_logits(
 
 
 def _ngram_counts(model: NgramModel, sequence: np.ndarray) -> np.ndarray:
-    """How many times each of the model's n-grams occurs in one document.
+    """How many times each of the model's features occurs in one document.
 
     Looked up a range of tokens at a time (:func:`_blocks`: the n-grams
     that end among them), so that memory stays bounded whatever its length.
@@ -1145,8 +1152,8 @@ def fit_ngrams(
         The companion's weight in the blend, kept with it (see
         :class:`NgramModel`).
     char_range : tuple of (int, int) or None, default=None
-        The lengths of the character n-grams of the words that the features
-        also hold, or None for none.
+        The lengths of the character n-grams of the words that the
+        character part reads (see :class:`NgramModel`), or None for none.
     words : sequence of str, optional
         Each id's word (the vectorizer's ``get_feature_names_out()``), whose
         character n-grams those of the id are; needed with ``char_range``.

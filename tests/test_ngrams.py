@@ -1420,7 +1420,7 @@ def test_the_characters_are_a_second_part_blended_with_the_first():
     assert_array_equal(chars.coef[:n_keys], words.coef)
     assert not chars.coef[n_keys:].any()
     assert chars.C == words.C
-    # the character part: its C of IDF_C_GRID, weights on the word n-grams
+    # the character part: its C of CHAR_C_GRID, weights on the word n-grams
     # and on the ids, squared IDFs for the word n-grams
     assert chars.char_C in ngrams_module.CHAR_C_GRID
     assert chars.char_coef[n_keys:].any() and chars.char_coef[:n_keys].any()
