@@ -677,6 +677,11 @@ def test_a_zero_weight_is_a_document_left_out_of_the_character_part():
     expected = fit(X[10:], targets[10:], weights[10:], 3.0)
     for got, want in zip((coef, intercept, scale), expected, strict=True):
         assert_allclose(got, want, atol=1e-5)
+    # nor do they count in a document's norm, as if they were not features
+    split = len(model.keys)
+    held = np.asarray(X[10:, :split].sum(axis=0)).ravel() > 0
+    assert not held.all()
+    assert not scale[:split][~held].any() and scale[:split][held].all()
     unweighted, _, _ = fit(X, targets, np.ones(60), 3.0)
     assert not np.allclose(coef, unweighted, atol=1e-3)
 
@@ -1395,6 +1400,46 @@ def test_the_character_part_is_a_regression_of_its_words_char_wb_vectors(
     assert_allclose(decision, expected, atol=1e-6)
     # Regression: "okay" had no characters (session 20, probe 20c)
     assert coef[split + 11].any()
+
+
+def test_the_character_parts_weights_give_the_decisions_of_its_rows(monkeypatch):
+    # The rows that liblinear fits, times its weights, plus its intercept,
+    # are the decisions that _decisions gives from the part's weights by
+    # sections, for every document of the fit: weights of 0 and other than
+    # 1, a word without character n-grams (id 10's, taken away), documents
+    # without words or without n-grams, and a label never on (its prior).
+    fitted = []
+    regression = ngrams_module._regression
+
+    def spy(rows, positive, sample_weight, C):
+        weights, intercept = regression(rows, positive, sample_weight, C)
+        fitted.append((rows, weights, intercept))
+        return weights, intercept
+
+    sequences, _ = _labelled(60, 3)
+    sequences += [np.array([10]), np.array([10, 10, 4]), np.array([], int)]
+    sequences += [np.array([UNK_ID, PAD_ID])]
+    model = _companion(sequences, np.arange(64) % 3, 3, chars=True)
+    monkeypatch.setattr(ngrams_module, "_regression", spy)
+    X = ngram_features(model, sequences)
+    grams = sp.lil_matrix(_char_grams(sequences))
+    grams[10] = 0
+    targets = np.column_stack([np.arange(64) % 3 == 0, np.arange(64) % 2 == 0])
+    targets = np.column_stack([targets, np.zeros(64, bool)])
+    weights = np.random.default_rng(0).choice([0.0, 0.5, 1.0, 3.0], size=64)
+    split = len(model.keys)
+    coef, intercept, scale = ngrams_module._fit_char_columns(
+        X, targets, weights, 3.0, split=split, grams=sp.csr_matrix(grams)
+    )
+    assert len(fitted) == 2
+    assert scale[split + 10] == 0 and not coef[split + 10].any()
+    for j, (rows, w, b) in enumerate(fitted):
+        decision = ngrams_module._decisions(
+            X, coef[:, [j]], intercept[[j]], scale, split
+        )
+        assert_allclose(decision[:, 0], rows @ w + b, rtol=1e-12, atol=1e-12)
+    assert not coef[:, 2].any()
+    assert intercept[2] == np.log(0.5 / (weights.sum() + 0.5))
 
 
 def test_characters_join_words_that_share_them():
