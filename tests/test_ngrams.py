@@ -1584,6 +1584,24 @@ def test_a_pickled_companion_of_character_unions_is_refused():
     assert_array_equal(ngram_logits(old, sequences), ngram_logits(words, sequences))
 
 
+def test_the_character_part_chooses_its_C_from_its_own_grid(monkeypatch):
+    # each C of CHAR_C_GRID (not IDF_C_GRID's) on each of the 3 folds, by
+    # the character part's own fit, then the final fit at the chosen one
+    tried = []
+    fit_chars = ngrams_module._fit_char_columns
+
+    def spy(X, targets, sample_weight, C, **kwargs):
+        tried.append(C)
+        return fit_chars(X, targets, sample_weight, C, **kwargs)
+
+    monkeypatch.setattr(ngrams_module, "_fit_char_columns", spy)
+    monkeypatch.setattr(ngrams_module, "CHAR_C_GRID", (7.0, 70.0))
+    sequences, y = _labelled(60, 3)
+    model = _companion(sequences, y, 3, chars=True)
+    assert model.char_C in (7.0, 70.0)
+    assert tried == [7.0] * 3 + [70.0] * 3 + [model.char_C]
+
+
 @pytest.mark.parametrize(
     ("best", "fitted"),
     [(3.0, {3.0, 30.0}), (30.0, {3.0, 30.0, 300.0}), (300.0, {3.0, 30.0, 300.0})],
