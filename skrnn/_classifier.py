@@ -442,10 +442,11 @@ see SequenceVectorizer
         each of norm 1 and both divided by ``sqrt(2)``: the binary TF-IDF
         row of the document's word n-grams, and the sum of its distinct
         words' TF-IDF vectors of character n-grams, divided by the square
-        root of the sum of their squared norms.  That sum makes a word's decision its own, computed
-        once by the fit: prediction looks it up by the word's id, at the
-        cost of one more feature a token.  The companion's probabilities are
-        the normalised geometric mean of the two parts'.  ``(2, 5)``, the
+        root of the sum of their squared norms.  That sum makes a word's
+        decision its own, computed once by the fit: prediction looks it up
+        by the word's id, at the cost of one more feature a token.  The
+        companion's probabilities are the normalised geometric mean of the
+        two parts'.  ``(2, 5)``, the
         default, gained 0.5 point on SST-5, 0.3 on SST-2 and 0.2 on TREC by
         the selection protocol, and nothing on MR; 0.2 on Subj and nothing
         on CR and MPQA, corpora the defaults were not chosen on; for a fit
