@@ -15,7 +15,8 @@ another word of the document count once.  A row that is a **sum over the
 document's distinct words** of a vector per word can instead be looked up:
 its decision is the sum of each word's precomputed decision, a gather of
 one row a word.  This compares, on the selection protocol's splits
-(``selection.py``: training data only; skrnn's defaults fitted once a
+(``selection.py``: training data only; skrnn's defaults without characters
+(``char_ngram_range=None``) fitted once a
 split, the candidates blended with its network and word companion as the
 fit blends them, the character part at half of ``ngram_weight_``):
 
@@ -46,27 +47,22 @@ and final fit) and the seconds of its decisions for the validation
 documents (from token ids, as prediction would compute them).
 """
 
-import argparse
-import json
 import time
 
 import numpy as np
 import scipy.sparse as sp
-from _env import environment_lines, markdown_table
 from char_companion import blend
-from selection import mean_se, selection_splits
-from sklearn.linear_model import LogisticRegression
+from selection import compare, comparison_parser
 from sklearn.model_selection import StratifiedKFold
 
 from skrnn import RNNTextClassifier
 from skrnn._ngrams import (
     IDF_C_GRID,
-    MAX_ITER,
-    TOL,
     _as_logits,
     _decisions,
     _features,
     _fit_columns,
+    _regression,
     _select_C,
     _training_chars,
     ngram_features,
@@ -125,15 +121,7 @@ def ovr_fit(F: sp.csr_matrix, targets: np.ndarray, C: float):
     coef = np.zeros((F.shape[1], targets.shape[1]))
     intercept = np.zeros(targets.shape[1])
     for j, positive in enumerate(targets.T):
-        model = LogisticRegression(
-            C=C,
-            solver="liblinear",
-            dual=True,
-            tol=TOL,
-            max_iter=MAX_ITER,
-            random_state=0,
-        ).fit(F, positive)
-        coef[:, j], intercept[j] = model.coef_[0], model.intercept_[0]
+        coef[:, j], intercept[j] = _regression(F, positive, np.ones(len(positive)), C)
     return coef, intercept
 
 
@@ -179,7 +167,9 @@ def char_rows(H, G, unit: bool):
 def split_scores(X, y, train, val, seed) -> dict:
     """Each candidate's accuracy, fit and decision seconds on one split."""
     X_train, X_val = [X[i] for i in train], [X[i] for i in val]
-    model = RNNTextClassifier(random_state=seed).fit(X_train, y[train])
+    model = RNNTextClassifier(random_state=seed, char_ngram_range=None).fit(
+        X_train, y[train]
+    )
     classes = model.classes_
     y_train = np.searchsorted(classes, y[train])
     n = len(classes)
@@ -298,55 +288,17 @@ def split_scores(X, y, train, val, seed) -> dict:
             part_p = np.exp(_as_logits(value, "softmax"))
             p = blend([(network, 1 - w), (companion, w / 2), (part_p, w / 2)])
         accuracy = 100 * float(np.mean(classes[p.argmax(axis=1)] == truth))
-        result[name] = (accuracy, fit_s, predict_s)
+        result[name] = (accuracy, fit_s, 1e3 * predict_s)
     return result
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default="trec,sst2")
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--folds", type=int, default=3)
-    args = parser.parse_args(argv)
-    print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
-    rows = []
-    for corpus in args.corpora.split(","):
-        X, y, splits = selection_splits(corpus, args.repeats, args.folds)
-        start = time.perf_counter()
-        scores = [split_scores(X, y, train, val, seed) for seed, train, val in splits]
-        print(json.dumps({corpus: scores}), flush=True)
-        reference = [s["defaults"][0] for s in scores]
-        for name in CANDIDATES:
-            values = [s[name][0] for s in scores]
-            mean, se = mean_se(values)
-            diff, diff_se = mean_se(np.subtract(values, reference))
-            fit_s = np.mean([s[name][1] for s in scores])
-            predict_ms = 1e3 * np.mean([s[name][2] for s in scores])
-            rows.append(
-                [
-                    corpus,
-                    name,
-                    f"{mean:.2f} ± {se:.2f}",
-                    "reference"
-                    if name == "defaults"
-                    else f"{diff:+.2f} ± {diff_se:.2f}",
-                    f"{fit_s:.1f}",
-                    f"{predict_ms:.1f}",
-                ]
-            )
-        print(f"[{corpus}: {time.perf_counter() - start:.0f} s]", flush=True)
-    print(
-        markdown_table(
-            [
-                "corpus",
-                "candidate",
-                "accuracy % ± SE",
-                "difference ± SE",
-                "part's fit s",
-                "part's decisions ms",
-            ],
-            rows,
-        )
+    args = comparison_parser(__doc__.splitlines()[0]).parse_args(argv)
+    compare(
+        args,
+        split_scores,
+        CANDIDATES,
+        extra=("part's fit s", "part's decisions ms"),
     )
 
 

@@ -7,7 +7,8 @@ Usage::
 
 The selection protocol's data and splits (``selection.py``: training data
 only, stratified K-fold repeated with ``random_state`` = repeat).  On each
-split, skrnn's defaults are fitted once, and their network's probabilities
+split, skrnn's defaults (without characters, ``char_ngram_range=None``) are
+fitted once, and their network's probabilities
 (``ngram_weight=0``) and their n-gram companion's (``ngram_weight=1``) are
 read from that fit.  Beside it, scikit-learn's logistic regression on
 sublinear TF-IDF rows of word 1-2 grams and ``char_wb`` 2-5 grams (``C`` by
@@ -28,13 +29,8 @@ error, and its mean difference from the defaults with the standard error
 of the paired differences (about two of them tell a difference apart).
 """
 
-import argparse
-import json
-import time
-
 import numpy as np
-from _env import environment_lines, markdown_table
-from selection import mean_se, selection_splits
+from selection import compare, comparison_parser
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -73,7 +69,9 @@ def blend(parts) -> np.ndarray:
 def split_scores(X, y, train, val, seed) -> dict:
     """Each candidate's validation accuracy on one split."""
     X_train, X_val = [X[i] for i in train], [X[i] for i in val]
-    model = RNNTextClassifier(random_state=seed).fit(X_train, y[train])
+    model = RNNTextClassifier(random_state=seed, char_ngram_range=None).fit(
+        X_train, y[train]
+    )
     classes = model.classes_
     fitted = model.predict_proba(X_val)
     network = model.set_params(ngram_weight=0.0).predict_proba(X_val)
@@ -99,39 +97,8 @@ def split_scores(X, y, train, val, seed) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default="trec,sst2")
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--folds", type=int, default=3)
-    args = parser.parse_args(argv)
-    print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
-    rows = []
-    for corpus in args.corpora.split(","):
-        X, y, splits = selection_splits(corpus, args.repeats, args.folds)
-        start = time.perf_counter()
-        scores = [split_scores(X, y, train, val, seed) for seed, train, val in splits]
-        print(json.dumps({corpus: scores}), flush=True)
-        reference = [s["defaults"] for s in scores]
-        for name in CANDIDATES:
-            values = [s[name] for s in scores]
-            mean, se = mean_se(values)
-            diff, diff_se = mean_se(np.subtract(values, reference))
-            rows.append(
-                [
-                    corpus,
-                    name,
-                    f"{mean:.2f} ± {se:.2f}",
-                    "reference"
-                    if name == "defaults"
-                    else f"{diff:+.2f} ± {diff_se:.2f}",
-                ]
-            )
-        print(f"[{corpus}: {time.perf_counter() - start:.0f} s]", flush=True)
-    print(
-        markdown_table(
-            ["corpus", "candidate", "accuracy % ± SE", "difference ± SE"], rows
-        )
-    )
+    args = comparison_parser(__doc__.splitlines()[0]).parse_args(argv)
+    compare(args, split_scores, CANDIDATES)
 
 
 if __name__ == "__main__":

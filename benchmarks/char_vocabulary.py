@@ -10,7 +10,8 @@ its vocabulary's words: a word unknown to the vocabulary would lose them.
 This looks at what that costs and how the characters are best combined,
 before building anything, on the selection protocol's splits
 (``selection.py``: training data only, stratified K-fold repeated with
-``random_state`` = repeat).  On each split, skrnn's defaults are fitted once;
+``random_state`` = repeat).  On each split, skrnn's defaults are fitted once
+(without characters, ``char_ngram_range=None``);
 the network's and the companion's probabilities are read from that fit, and
 blended as the fit blends them (geometric, the n-gram part at the fitted
 ``ngram_weight_``).  Candidates:
@@ -39,15 +40,10 @@ difference from the defaults with the standard error of the paired
 differences (about two of them tell a difference apart).
 """
 
-import argparse
-import json
-import time
-
 import numpy as np
 import scipy.sparse as sp
-from _env import environment_lines, markdown_table
 from char_companion import blend, char_model
-from selection import mean_se, selection_splits
+from selection import compare, comparison_parser
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -156,7 +152,9 @@ def _forced_C(X, targets, y, norms, weighting) -> float:
 def split_scores(X, y, train, val, seed, own=False) -> dict:
     """Each candidate's validation accuracy on one split (``own``: of OWN only)."""
     X_train, X_val = [X[i] for i in train], [X[i] for i in val]
-    model = RNNTextClassifier(random_state=seed).fit(X_train, y[train])
+    model = RNNTextClassifier(random_state=seed, char_ngram_range=None).fit(
+        X_train, y[train]
+    )
     classes = model.classes_
     y_train = np.searchsorted(classes, y[train])
     w = model.ngram_weight_
@@ -219,45 +217,16 @@ def split_scores(X, y, train, val, seed, own=False) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", default="sst2,sst5")
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--folds", type=int, default=3)
+    parser = comparison_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--own", action="store_true", help="only the companion's own code's candidates"
     )
     args = parser.parse_args(argv)
-    print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
-    rows = []
-    for corpus in args.corpora.split(","):
-        X, y, splits = selection_splits(corpus, args.repeats, args.folds)
-        start = time.perf_counter()
-        scores = [
-            split_scores(X, y, train, val, seed, args.own)
-            for seed, train, val in splits
-        ]
-        print(json.dumps({corpus: scores}), flush=True)
-        reference = [s["defaults"] for s in scores]
-        for name in OWN if args.own else CANDIDATES:
-            values = [s[name] for s in scores]
-            mean, se = mean_se(values)
-            diff, diff_se = mean_se(np.subtract(values, reference))
-            rows.append(
-                [
-                    corpus,
-                    name,
-                    f"{mean:.2f} ± {se:.2f}",
-                    "reference"
-                    if name == "defaults"
-                    else f"{diff:+.2f} ± {diff_se:.2f}",
-                ]
-            )
-        print(f"[{corpus}: {time.perf_counter() - start:.0f} s]", flush=True)
-    print(
-        markdown_table(
-            ["corpus", "candidate", "accuracy % ± SE", "difference ± SE"], rows
-        )
-    )
+
+    def scores(X, y, train, val, seed):
+        return split_scores(X, y, train, val, seed, args.own)
+
+    compare(args, scores, OWN if args.own else CANDIDATES)
 
 
 if __name__ == "__main__":

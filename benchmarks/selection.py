@@ -95,6 +95,53 @@ def mean_se(values):
     return values.mean(), values.std(ddof=1) / np.sqrt(len(values))
 
 
+def comparison_parser(description: str, corpora: str = "trec,sst2"):
+    """The arguments of a comparison of candidates on the selection splits."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--corpora", default=corpora)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--folds", type=int, default=3)
+    return parser
+
+
+def compare(args, split_scores, names, extra=()) -> None:
+    """Print each candidate's accuracy and paired difference from ``defaults``.
+
+    ``split_scores(X, y, train, val, seed)`` gives each candidate's
+    validation accuracy on one split (of ``args.corpora``' selection splits),
+    or its accuracy then the values of the ``extra`` columns, which the table
+    averages over the splits.
+    """
+    print("\n".join(f"- {line}" for line in environment_lines()), flush=True)
+    rows = []
+    for corpus in args.corpora.split(","):
+        X, y, splits = selection_splits(corpus, args.repeats, args.folds)
+        start = time.perf_counter()
+        scores = [split_scores(X, y, train, val, seed) for seed, train, val in splits]
+        print(json.dumps({corpus: scores}), flush=True)
+        values = {
+            name: np.array([np.atleast_1d(s[name]) for s in scores]) for name in names
+        }
+        reference = values["defaults"][:, 0]
+        for name in names:
+            mean, se = mean_se(values[name][:, 0])
+            diff, diff_se = mean_se(values[name][:, 0] - reference)
+            rows.append(
+                [
+                    corpus,
+                    name,
+                    f"{mean:.2f} ± {se:.2f}",
+                    "reference"
+                    if name == "defaults"
+                    else f"{diff:+.2f} ± {diff_se:.2f}",
+                    *(f"{v:.1f}" for v in values[name][:, 1:].mean(axis=0)),
+                ]
+            )
+        print(f"[{corpus}: {time.perf_counter() - start:.0f} s]", flush=True)
+    headers = ["corpus", "candidate", "accuracy % ± SE", "difference ± SE", *extra]
+    print(markdown_table(headers, rows))
+
+
 def selection_splits(corpus: str, repeats: int, folds: int):
     """A corpus's selection data and its splits: ``(X, y, [(repeat, train, val)])``.
 
