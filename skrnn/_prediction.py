@@ -35,7 +35,6 @@ from .nn import NetworkConfig
 from .nn._functional import log_sum_exp
 from .nn._heads import get_head
 from .nn._network import predict_prepared, prepare_predict, streams
-from .nn._streaming import prepared_rows
 
 Params = dict[str, np.ndarray]
 
@@ -402,20 +401,23 @@ def prepared_table(
 ) -> Any:
     """The first layer's projection of the sequences' ids, or None.
 
-    The table of the sequences' distinct ids, made once for all the batches
-    of a call (each would otherwise project its own ids anew): its rows
-    gathered from the network's table of its whole vocabulary when
-    ``tables`` has one (:meth:`VocabularyTables.get`; a smaller table for
-    the steps to gather from), projected otherwise.  Unless that table
-    could outgrow the batches' own (:data:`PREPARED_TABLE_VALUES`): then
-    the vocabulary's table, or None, and each batch projects its ids.
+    The network's table of its whole vocabulary when ``tables`` has one
+    (:meth:`VocabularyTables.get`), which the steps gather from: cutting a
+    table of the call's distinct ids out of it at every call (a copy of
+    1-9 MB for MR's held-out sentences) cost more than it saved in the
+    steps' gathers (``benchmarks/RESULTS.md``, "Prediction gathers from the
+    vocabulary's table").  Otherwise the table of the sequences' distinct
+    ids, projected once for all the batches of a call (each would otherwise
+    project its own ids anew), unless it could outgrow the batches' own
+    (:data:`PREPARED_TABLE_VALUES`): then None, and each batch projects its
+    ids.
     """
     whole = None if tables is None else tables.get(params, config)
+    if whole is not None:
+        return whole
     distinct = _distinct_ids(sequences, config.n_vocab)
     if len(distinct) * _first_layer_row_size(params, config) > PREPARED_TABLE_VALUES:
-        return whole
-    if whole is not None:
-        return prepared_rows(whole, distinct)
+        return None
     return prepare_predict(params, [distinct], config)
 
 

@@ -20,12 +20,12 @@ pool of its own, as :mod:`skrnn._shards` keeps those of training), as
 3. the network's work is the whole call's own batches, each member's, as
    :func:`~skrnn._prediction.predict_logits` cuts them for one thread; each
    process takes the next batch that neither has taken, the largest first,
-   marking in shared memory the ones it takes; each gathers the first
-   layer's rows of the call's distinct ids from its table of the member's
-   whole vocabulary (:class:`~skrnn._prediction.VocabularyTables`, made at
-   the member's first call in that process), or without one projects them
-   (BLAS on one thread), and the worker sends back the logits of its
-   batches.
+   marking in shared memory the ones it takes; each batch's steps gather
+   the first layer's rows from the process's table of the member's whole
+   vocabulary (:class:`~skrnn._prediction.VocabularyTables`, made at the
+   member's first call in that process), or without one each process
+   projects the call's distinct ids (BLAS on one thread), and the worker
+   sends back the logits of its batches.
 
 Token ids, the companion's logits and each batch's logits are the same to
 the bit whichever process makes them, and the batches are those of one

@@ -357,6 +357,26 @@ def test_new_arrays_in_weights_are_seen_by_prediction():
         before = after
 
 
+def test_the_batches_gather_from_the_vocabulary_table_itself(monkeypatch):
+    # The steps gather each call's rows from the network's table of its
+    # whole vocabulary: a table of the call's distinct ids cut out of it at
+    # every call cost more than it saved (benchmarks/RESULTS.md).
+    sequences, config, params = _problem(cell="lstm", num_layers=2)
+    per_call = predict_logits(params, sequences, config)
+    tables = VocabularyTables()
+    whole = tables.get(params, config)
+    used = []
+    real = _prediction.batch_logits
+    monkeypatch.setattr(
+        _prediction,
+        "batch_logits",
+        lambda *args: used.append(args[-1]) or real(*args),
+    )
+    logits = predict_logits(params, sequences[:50], config, tables=tables)
+    assert used and all(prepared is whole for prepared in used)
+    assert_allclose(logits, per_call[:50], rtol=1e-12, atol=1e-12)
+
+
 def test_an_ensemble_whose_tables_would_not_all_stay_keeps_none(monkeypatch):
     # Regression: the members of an ensemble whose tables together outgrew
     # max_bytes, used in turn, each dropped another's (least recently used):
