@@ -64,7 +64,7 @@ class FixedWay:
         ways = self.ways if ways is None else ways
         return self.fixed if self.fixed in ways else ways[0]
 
-    def record(self, key, way, seconds_per_item) -> None:
+    def record(self, key, way, seconds_per_item, items=1) -> None:
         pass
 
 

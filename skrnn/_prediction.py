@@ -82,14 +82,20 @@ PREDICT_WORKERS_MIN_CHARACTERS = 2**23
 #: a worker that keeps the model, :mod:`skrnn._prediction_workers`), on
 #: helper threads, or alone: the way that has been the fastest per token,
 #: but one call in eight another way, one not measured in the last second
-#: (see :class:`~skrnn._threads.WayJudge`).
+#: nor in the last fifty times its call's seconds of calls of its kind (see
+#: :class:`~skrnn._threads.WayJudge`).
 #: Beside a core that other work keeps busy, helper threads made a call of a
 #: thousand sentences up to 1.7 times slower than one thread (the thread
 #: that holds the GIL is often the one the system keeps waiting); on free
 #: cores they made it 1.3-1.6 times faster (``benchmarks/RESULTS.md``,
 #: session 15), and two processes more (session 17).  Calls of 20 ms lost
-#: 5% to exploring one in eight (session 19).
-PREDICT_WAYS = WayJudge(ways=("processes", "threads", "alone"), explore_seconds=1.0)
+#: 5% to exploring one in eight (session 19); calls of b's LSTM, twice as
+#: fast on two processes as the other ways, still lost 6% to exploring
+#: each other way about once a second ("The judge's explorations",
+#: ``benchmarks/RESULTS.md``).
+PREDICT_WAYS = WayJudge(
+    ways=("processes", "threads", "alone"), explore_seconds=1.0, explore_share=0.02
+)
 
 
 def prediction_batch_size(
@@ -557,7 +563,7 @@ def text_logits(
     ):
         seconds = time.perf_counter() - start
         n_tokens = max(1, sum(map(len, sequences)))
-        PREDICT_WAYS.record(key, way, seconds / n_tokens)
+        PREDICT_WAYS.record(key, way, seconds / n_tokens, n_tokens)
     return blended_logits(
         logits,
         predictor.config.head,

@@ -345,7 +345,13 @@ class WayJudge:
     ``explore_seconds``, a way measured less than that long ago is not
     explored again: runs of a few milliseconds then explore about once
     every ``explore_seconds`` rather than one in ``explore_every``, and
-    lose little to the slower ways.  Shared by the threads of a process.
+    lose little to the slower ways.  With ``explore_share``, nor is a way
+    whose last run took more than that share of the seconds that the
+    key's runs have taken since (that run's included): however the runs
+    come (many in a burst, one a minute), exploring a way whose runs take
+    ``s`` seconds where the fastest way's take ``f`` then costs at most
+    about ``explore_share * (s - f) / s`` of the key's time.  Shared by the
+    threads of a process.
 
     Parameters
     ----------
@@ -359,6 +365,10 @@ class WayJudge:
         The ways, in order of preference.
     explore_seconds : float, default=0.0
         The least time between two measures of a way that a run explores.
+    explore_share : float, default=0.0
+        If above 0, a way is explored only once the key's runs since its
+        last measure (that one included) have taken ``1 / explore_share``
+        times its seconds (see :meth:`record`'s ``items``).
     """
 
     def __init__(
@@ -368,12 +378,14 @@ class WayJudge:
         max_keys: int = 64,
         ways: tuple[Hashable, ...] = (True, False),
         explore_seconds: float = 0.0,
+        explore_share: float = 0.0,
     ):
         self.explore_every = explore_every
         self.judged = judged
         self.max_keys = max_keys
         self.ways = ways
         self.explore_seconds = explore_seconds
+        self.explore_share = explore_share
         self._reset()
         # A forked child has none of the parent's threads, maybe inside.
         in_forked_children(self._reset)
@@ -382,8 +394,11 @@ class WayJudge:
         self._lock = threading.Lock()
         self._runs: dict[Hashable, int] = {}
         self._rates: dict[Hashable, dict[Hashable, collections.deque]] = {}
-        # when each way of each key was last measured (time.monotonic)
-        self._measured: dict[Hashable, dict[Hashable, float]] = {}
+        # when each way of each key was last measured (time.monotonic), the
+        # key's seconds of runs before that run, and that run's
+        self._measured: dict[Hashable, dict[Hashable, tuple[float, float, float]]] = {}
+        # each key's seconds of runs so far
+        self._seconds: dict[Hashable, float] = {}
 
     def way(self, key: Hashable, ways: Sequence[Hashable] | None = None) -> Hashable:
         """The way the next run of ``key`` goes, among ``ways`` (by default all).
@@ -399,27 +414,45 @@ class WayJudge:
                 del self._runs[oldest]
                 self._rates.pop(oldest, None)
                 self._measured.pop(oldest, None)
+                self._seconds.pop(oldest, None)
             self._runs[key] = n_runs + 1
             measured = self._rates.get(key, {})
             rates = {w: statistics.median(measured[w]) for w in ways if measured.get(w)}
             counts = {w: len(measured.get(w, ())) for w in ways}
             # ways measured too recently to explore: as measured enough
             since = time.monotonic() - self.explore_seconds
+            spent = self._seconds.get(key, 0.0)
             recent = {
-                w for w, when in self._measured.get(key, {}).items() if when > since
+                w
+                for w, (when, mark, seconds) in self._measured.get(key, {}).items()
+                if when > since
+                or (
+                    self.explore_share > 0
+                    and self.explore_share * (spent - mark) < seconds
+                )
             }
         exploring = n_runs % self.explore_every == 1
         return judged_way(ways, rates, counts, exploring, recent)
 
-    def record(self, key: Hashable, way: Hashable, seconds_per_item: float) -> None:
-        """What a run of ``key`` that went ``way`` took."""
+    def record(
+        self, key: Hashable, way: Hashable, seconds_per_item: float, items: float = 1
+    ) -> None:
+        """What a run of ``key`` that went ``way`` took, for ``items`` items."""
         with self._lock:
             if key in self._runs:
                 rates = self._rates.setdefault(key, {})
                 if way not in rates:
                     rates[way] = collections.deque(maxlen=self.judged)
                 rates[way].append(seconds_per_item)
-                self._measured.setdefault(key, {})[way] = time.monotonic()
+                seconds = seconds_per_item * items
+                spent = self._seconds.get(key, 0.0) + seconds
+                self._seconds[key] = spent
+                # (the key's seconds before this run)
+                self._measured.setdefault(key, {})[way] = (
+                    time.monotonic(),
+                    spent - seconds,
+                    seconds,
+                )
 
 
 def judged_way(

@@ -583,7 +583,7 @@ def test_the_workers_first_call_of_a_model_is_not_judged(processes, monkeypatch)
     recorded, calls = [], []
 
     class Judge(type(_prediction.PREDICT_WAYS)):
-        def record(self, key, way, seconds_per_item):
+        def record(self, key, way, seconds_per_item, items=1):
             recorded.append(way)
 
     monkeypatch.setattr(_prediction, "PREDICT_WAYS", Judge())

@@ -201,6 +201,37 @@ def test_way_judge_explores_a_way_measured_recently_no_more(monkeypatch):
     assert judge.way("work") is True  # not an exploring run
 
 
+def test_way_judge_explores_a_slow_way_within_its_share_of_the_time(monkeypatch):
+    # With explore_share, a way is explored again only once the kind's runs
+    # since its last measure have taken 1 / explore_share times that run's
+    # seconds, however far apart the runs come: runs a second apart explored
+    # each slower way about once a second (6% of b's LSTM calls' time).
+    now = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    judge = WayJudge(
+        explore_every=2, judged=2, explore_seconds=1.0, explore_share=0.125
+    )
+    ways = []
+    for _ in range(40):
+        way = judge.way("work")
+        ways.append(way)
+        # 8 items, 0.125 s with helpers, 0.375 s alone
+        judge.record("work", way, 1 / 64 if way else 3 / 64, items=8)
+        now[0] += 2.0  # never measured within explore_seconds
+    # alone (0.375 s) is explored again after 3 s of runs, that one's
+    # included: 0.375 s and 21 runs of 0.125 s
+    explored = [i for i, way in enumerate(ways) if not way]
+    assert explored == [1, 23]
+    # without explore_share, one run in two explores
+    plain = WayJudge(explore_every=2, judged=2, explore_seconds=1.0)
+    for _ in range(6):
+        way = plain.way("work")
+        plain.record("work", way, 1 / 64 if way else 3 / 64, items=8)
+        now[0] += 2.0
+    assert plain.way("work") is True
+    assert plain.way("work") is False
+
+
 def test_way_judge_keeps_each_kind_apart_and_forgets_the_oldest():
     judge = WayJudge(judged=1, max_keys=2)
     for key, alone_faster in (("a", True), ("b", False)):
