@@ -14,11 +14,15 @@ skrnn from this checkout and from ``--other`` in turn (``--rounds`` rounds,
 ``A B B A`` order so that neither always goes first). Each child warms up
 (its first calls, its worker process holding the model), then alternates
 ``--calls`` calls of ``n_jobs=1`` with as many of ``n_jobs=2`` forced onto
-its two processes (``prediction_workers.FixedWay``), and reports each
+its two processes (``prediction_workers.FixedWay``), and records each
 call's wall-clock milliseconds, this thread's CPU milliseconds and, for the
 two processes, the worker's main thread's CPU milliseconds (Linux's
-``/proc/PID/schedstat``). The table gives the medians over every call of
-every round, and the ratios other / this (above 1: this checkout faster).
+``/proc/PID/schedstat``); then ``--windows`` windows of half a second of
+``n_jobs=2`` calls as ``PREDICT_WAYS`` judges them, 1.5 s apart (as
+``speed.py``'s windows come between training epochs), each giving its mean
+milliseconds a call, explorations of the slower ways included. The table
+gives the medians over every call (window) of every round, and the ratios
+other / this (above 1: this checkout faster).
 CPU times say what the calls cost when another process keeps a core busy
 (the wall clock of two processes then measures the other process too).
 The children check that both checkouts give the same bits (a hash of the
@@ -73,8 +77,17 @@ for _ in range(n_calls):
         call(X)
         t1, c1, w1 = time.perf_counter(), time.thread_time(), worker_ms()
         rows[name].append([1e3 * (t1 - t0), 1e3 * (c1 - c0), w1 - w0])
+judged = with_way(clf, None, 2)
+windows = []
+for _ in range(int(sys.argv[3])):
+    time.sleep(1.5)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 0.5:
+        judged(X)
+        n += 1
+    windows.append(1e3 * (time.perf_counter() - start) / n)
 digest = hashlib.sha1(np.ascontiguousarray(reference).tobytes()).hexdigest()
-print(json.dumps({"rows": rows, "digest": digest}))
+print(json.dumps({"rows": rows, "windows": windows, "digest": digest}))
 """
 
 
@@ -85,6 +98,7 @@ def main() -> None:
     parser.add_argument("--configs", default="b")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--calls", type=int, default=8)
+    parser.add_argument("--windows", type=int, default=4)
     args = parser.parse_args()
     print("\n".join(environment_lines()))
     X_train, X_test, y_train, _ = mr_split()
@@ -97,14 +111,16 @@ def main() -> None:
         with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
             pickle.dump((clf, list(X_test)), f)
         calls = {"this": [], "other": []}
+        windows = {"this": [], "other": []}
         digests = set()
         before = load_average()
         for r in range(args.rounds):
             order = ("this", "other") if r % 2 == 0 else ("other", "this")
             for side in order:
                 path = REPO if side == "this" else args.other.resolve()
-                out = run_in_checkout(path, CHILD, f.name, args.calls)
+                out = run_in_checkout(path, CHILD, f.name, args.calls, args.windows)
                 calls[side].append(out["rows"])
+                windows[side] += out["windows"]
                 digests.add(out["digest"])
         Path(f.name).unlink()
         after = load_average()
@@ -131,6 +147,18 @@ def main() -> None:
                         f"{before} / {after}",
                     ]
                 )
+        this, other = np.median(windows["this"]), np.median(windows["other"])
+        table.append(
+            [
+                name,
+                "n_jobs=2, judged",
+                "wall, windows",
+                f"{other:.1f}",
+                f"{this:.1f}",
+                f"{other / this:.3f}",
+                f"{before} / {after}",
+            ]
+        )
         print(f"[{name}: same bits in both checkouts: {len(digests) == 1}]")
     print()
     print(
