@@ -35,6 +35,7 @@ from .nn import NetworkConfig
 from .nn._functional import log_sum_exp
 from .nn._heads import get_head
 from .nn._network import predict_prepared, prepare_predict, streams
+from .nn._streaming import prepared_rows
 
 Params = dict[str, np.ndarray]
 
@@ -399,6 +400,17 @@ def vocabulary_tables(
     return VOCABULARY_TABLES
 
 
+#: The fewest bytes of an id's row of a network's first layer (gates times
+#: hidden size times directions) for which a call's steps gather from the
+#: table of the whole vocabulary itself: with wide rows (speed.py's LSTMs
+#: and GRU, b, c and d: 1.5-4 KB an id), cutting the call's distinct ids out
+#: of it into a table of their own (a copy of 7-18 MB for MR's held-out
+#: sentences) cost more than the steps' gathers from the smaller table
+#: saved; with narrow ones (a and e: 512 and 768 bytes), less
+#: (``benchmarks/RESULTS.md``, "Gathers from the vocabulary's table").
+GATHER_WHOLE_ROW_BYTES = 2**10
+
+
 def prepared_table(
     params: Params,
     sequences: Sequence[np.ndarray],
@@ -407,23 +419,27 @@ def prepared_table(
 ) -> Any:
     """The first layer's projection of the sequences' ids, or None.
 
-    The network's table of its whole vocabulary when ``tables`` has one
-    (:meth:`VocabularyTables.get`), which the steps gather from: cutting a
-    table of the call's distinct ids out of it at every call (a copy of
-    1-9 MB for MR's held-out sentences) cost more than it saved in the
-    steps' gathers (``benchmarks/RESULTS.md``, "Prediction gathers from the
-    vocabulary's table").  Otherwise the table of the sequences' distinct
-    ids, projected once for all the batches of a call (each would otherwise
-    project its own ids anew), unless it could outgrow the batches' own
+    When ``tables`` has the network's table of its whole vocabulary
+    (:meth:`VocabularyTables.get`), the steps gather from that table itself
+    if an id's row holds at least :data:`GATHER_WHOLE_ROW_BYTES`, else from
+    the rows of the sequences' distinct ids gathered from it into a smaller
+    table.  Without it, the table of the sequences' distinct ids, projected
+    once for all the batches of a call (each would otherwise project its own
+    ids anew), unless that table could outgrow the batches' own
     (:data:`PREPARED_TABLE_VALUES`): then None, and each batch projects its
     ids.
     """
     whole = None if tables is None else tables.get(params, config)
+    row_size = _first_layer_row_size(params, config)
     if whole is not None:
-        return whole
+        row_bytes = row_size * params["embed.E"].dtype.itemsize
+        if row_bytes >= GATHER_WHOLE_ROW_BYTES:
+            return whole
     distinct = _distinct_ids(sequences, config.n_vocab)
-    if len(distinct) * _first_layer_row_size(params, config) > PREPARED_TABLE_VALUES:
-        return None
+    if len(distinct) * row_size > PREPARED_TABLE_VALUES:
+        return whole
+    if whole is not None:
+        return prepared_rows(whole, distinct)
     return prepare_predict(params, [distinct], config)
 
 

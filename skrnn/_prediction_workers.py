@@ -23,9 +23,10 @@ pool of its own, as :mod:`skrnn._shards` keeps those of training), as
    marking in shared memory the ones it takes; each batch's steps gather
    the first layer's rows from the process's table of the member's whole
    vocabulary (:class:`~skrnn._prediction.VocabularyTables`, made at the
-   member's first call in that process), or without one each process
-   projects the call's distinct ids (BLAS on one thread), and the worker
-   sends back the logits of its batches.
+   member's first call in that process) or from the call's distinct ids'
+   rows cut out of it (:func:`~skrnn._prediction.prepared_table`), or
+   without one each process projects the call's distinct ids (BLAS on one
+   thread), and the worker sends back the logits of its batches.
 
 Token ids, the companion's logits and each batch's logits are the same to
 the bit whichever process makes them, and the batches are those of one

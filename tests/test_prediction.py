@@ -357,10 +357,12 @@ def test_new_arrays_in_weights_are_seen_by_prediction():
         before = after
 
 
-def test_the_batches_gather_from_the_vocabulary_table_itself(monkeypatch):
+def test_wide_rows_are_gathered_from_the_vocabulary_table_itself(monkeypatch):
     # The steps gather each call's rows from the network's table of its
-    # whole vocabulary: a table of the call's distinct ids cut out of it at
-    # every call cost more than it saved (benchmarks/RESULTS.md).
+    # whole vocabulary when an id's row holds GATHER_WHOLE_ROW_BYTES or
+    # more: cutting the call's distinct ids out of it at every call cost
+    # more than it saved for speed.py's LSTMs and GRU (b, c, d); narrower
+    # rows are cut into a table of their own, as before (a, e).
     sequences, config, params = _problem(cell="lstm", num_layers=2)
     per_call = predict_logits(params, sequences, config)
     tables = VocabularyTables()
@@ -372,9 +374,18 @@ def test_the_batches_gather_from_the_vocabulary_table_itself(monkeypatch):
         "batch_logits",
         lambda *args: used.append(args[-1]) or real(*args),
     )
-    logits = predict_logits(params, sequences[:50], config, tables=tables)
-    assert used and all(prepared is whole for prepared in used)
-    assert_allclose(logits, per_call[:50], rtol=1e-12, atol=1e-12)
+    # 4 gates x 5 units x 2 directions x 8 bytes = 320 bytes an id
+    for row_bytes, gathered_whole in ((320, True), (321, False)):
+        monkeypatch.setattr(_prediction, "GATHER_WHOLE_ROW_BYTES", row_bytes)
+        used.clear()
+        logits = predict_logits(params, sequences[:50], config, tables=tables)
+        assert used
+        assert all((prepared is whole) == gathered_whole for prepared in used)
+        if not gathered_whole:
+            (cut,) = used[0].layers[0][:1]
+            distinct = np.unique(np.concatenate(sequences[:50]))
+            assert cut.table.shape[1] == len(distinct)
+        assert_allclose(logits, per_call[:50], rtol=1e-12, atol=1e-12)
 
 
 def test_an_ensemble_whose_tables_would_not_all_stay_keeps_none(monkeypatch):

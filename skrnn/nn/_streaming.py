@@ -43,6 +43,7 @@ than ``P / STACKED_BIDIRECTIONAL_MIN_GROUP`` (4,096) tokens into chunks,
 which recomputes its lower layers: about ``L`` times the work.
 """
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -514,6 +515,23 @@ def prepare_network(
         for layer in range(num_layers)
     ]
     return PreparedNetwork(remap=remap, layers=layers)
+
+
+def prepared_rows(prepared: PreparedNetwork, ids: np.ndarray) -> PreparedNetwork:
+    """``prepared`` for the distinct ``ids`` only: its first layer's table cut to them.
+
+    The rows of ``prepared``'s table for ``ids`` (distinct, in increasing
+    order), in a table of their own: what :func:`prepare_network` gives for
+    ids that hold those (the rows of one product are the same bits whichever
+    other rows it has, but for a single row), gathered rather than projected,
+    and a smaller table for the steps to gather from.
+    """
+    remap = np.zeros_like(prepared.remap)
+    remap[ids] = np.arange(len(ids))
+    rows = prepared.remap[ids]
+    first, *others = prepared.layers
+    cut = [dataclasses.replace(d, table=np.take(d.table, rows, axis=1)) for d in first]
+    return PreparedNetwork(remap=remap, layers=[cut, *others])
 
 
 def stream_pooled(
