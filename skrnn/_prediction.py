@@ -92,8 +92,8 @@ PREDICT_WORKERS_MIN_CHARACTERS = 2**23
 #: session 15), and two processes more (session 17).  Calls of 20 ms lost
 #: 5% to exploring one in eight (session 19); calls of b's LSTM, twice as
 #: fast on two processes as the other ways, still lost 6% to exploring
-#: each other way about once a second ("The judge's explorations",
-#: ``benchmarks/RESULTS.md``).
+#: each other way about once a second (``benchmarks/RESULTS.md``, session
+#: 21, "The judge's explorations").
 PREDICT_WAYS = WayJudge(
     ways=("processes", "threads", "alone"), explore_seconds=1.0, explore_share=0.02
 )
@@ -407,7 +407,8 @@ def vocabulary_tables(
 #: of it into a table of their own (a copy of 7-18 MB for MR's held-out
 #: sentences) cost more than the steps' gathers from the smaller table
 #: saved; with narrow ones (a and e: 512 and 768 bytes), less
-#: (``benchmarks/RESULTS.md``, "Gathers from the vocabulary's table").
+#: (``benchmarks/RESULTS.md``, session 21, "The steps gather from the
+#: vocabulary's table itself").
 GATHER_WHOLE_ROW_BYTES = 2**10
 
 
