@@ -3114,7 +3114,11 @@ def test_auto_weight_is_chosen_on_held_out_documents_and_blends(small_held_out):
     y = np.array(Y_AUTO)
     held = classifier_module._held_out_part(y, np.random.RandomState(0))
     kept = np.setdiff1d(np.arange(len(y)), held)
-    probe = _with_companion([X_AUTO[i] for i in kept], y[kept], ngram_weight=0.7)
+    probe = _with_companion(
+        [X_AUTO[i] for i in kept],
+        y[kept],
+        ngram_weight=classifier_module.AUTO_NGRAM_WEIGHT,
+    )
     texts = [X_AUTO[i] for i in held]
     network = probe.set_params(ngram_weight=0.0).predict_log_proba(texts)
     companion = probe.set_params(ngram_weight=1.0).predict_log_proba(texts)
@@ -3125,7 +3129,7 @@ def test_auto_weight_is_chosen_on_held_out_documents_and_blends(small_held_out):
         np.searchsorted(probe.classes_, y[held]),
         np.ones(len(held)),
         classifier_module.AUTO_WEIGHT_GRID,
-        default=0.7,
+        default=classifier_module.AUTO_NGRAM_WEIGHT,
     )
     assert chosen == expected
 
@@ -3135,7 +3139,7 @@ def test_auto_weight_on_a_large_set_is_the_fixed_default(monkeypatch):
     monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_DOCUMENTS", 10)
     monkeypatch.setattr(classifier_module, "AUTO_WEIGHT_PER_CLASS", 1)
     clf = _with_companion(X_AUTO, Y_AUTO, ngram_weight="auto")
-    assert clf.ngram_weight_ == classifier_module.AUTO_NGRAM_WEIGHT == 0.7
+    assert clf.ngram_weight_ == classifier_module.AUTO_NGRAM_WEIGHT == 0.8
     assert _with_companion(ngram_weight=0.3).ngram_weight_ == 0.3
     assert not hasattr(_fit(ngram_range=None, ngram_weight="auto"), "ngram_weight_")
 
@@ -3281,9 +3285,9 @@ def test_auto_weight_on_a_large_set_draws_nothing_from_the_random_state(
         _with_companion(
             X_AUTO, Y_AUTO, ngram_weight=weight, random_state=np.random.RandomState(0)
         )
-        for weight in ("auto", 0.7)
+        for weight in ("auto", classifier_module.AUTO_NGRAM_WEIGHT)
     )
-    assert auto.ngram_weight_ == 0.7
+    assert auto.ngram_weight_ == classifier_module.AUTO_NGRAM_WEIGHT
     assert_array_equal(auto.predict_proba(X_AUTO), fixed.predict_proba(X_AUTO))
 
 
@@ -3308,14 +3312,17 @@ def test_auto_weight_on_a_small_set_leaves_a_random_state_instance_to_the_networ
 
 def test_auto_weight_where_nine_tenths_cannot_be_fitted_is_the_default(capsys):
     # Regression: early stopping holds out a document of each of 25 classes
-    # from 250, not from the probe's 225, and the fit failed where 0.7 did not.
+    # from 250, not from the probe's 225, and the fit failed where a fixed
+    # weight did not.
     X = [f"word{k} filler{i}" for k in range(25) for i in range(10)]
     y = np.repeat(np.arange(25), 10)
     params = {**FAST, "ngram_range": (1, 2), "early_stopping": True, "max_iter": 2}
     auto = RNNTextClassifier(**params, verbose=1).fit(X, y)
     assert "could not be fitted on 225 documents" in capsys.readouterr().out
     assert auto.ngram_weight_ == classifier_module.AUTO_NGRAM_WEIGHT
-    fixed = RNNTextClassifier(**params, ngram_weight=0.7).fit(X, y)
+    fixed = RNNTextClassifier(
+        **params, ngram_weight=classifier_module.AUTO_NGRAM_WEIGHT
+    ).fit(X, y)
     assert_array_equal(auto.predict_proba(X), fixed.predict_proba(X))
 
 

@@ -3087,6 +3087,19 @@ def test_a_regressor_has_no_companion():
     )
 
 
+def _before_the_weight(model):
+    """``model`` as skrnn fitted it before version 12: its companion at 0.7.
+
+    Its file has no ``ngrams.weight``, which ``"auto"`` then reads as the
+    default of its time (``LEGACY_NGRAM_WEIGHT``).
+    """
+    fitted = model._fitted
+    model._fitted = dataclasses.replace(
+        fitted, ngrams=dataclasses.replace(fitted.ngrams, weight=0.7)
+    )
+    return model
+
+
 def _as_before_companion_norms(model):
     """``model`` as skrnn made it before version 10: a companion without norms."""
     fitted = model._fitted
@@ -3099,7 +3112,7 @@ def _as_before_companion_norms(model):
 
 def test_a_version_6_file_blends_its_companion_as_it_did():
     model = _as_before_companion_norms(
-        _fit(X3, Y3, ngram_range=(1, 2), ngram_blend="arithmetic")
+        _before_the_weight(_fit(X3, Y3, ngram_range=(1, 2), ngram_blend="arithmetic"))
     )
     metadata, arrays = _read(_saved_bytes(model))
     del metadata["params"]["ngram_blend"], metadata["ngrams"]["whole_documents"]
@@ -3127,7 +3140,9 @@ def test_the_companions_norms_are_saved_and_loaded():
 def test_a_version_9_companion_predicts_without_norms_as_it_did():
     # a companion fitted before version 10 did not divide by the documents'
     # norms: its file, and the same model saved again, predict as it did
-    model = _as_before_companion_norms(_fit(X, Y, ngram_range=(1, 2)))
+    model = _as_before_companion_norms(
+        _before_the_weight(_fit(X, Y, ngram_range=(1, 2)))
+    )
     expected = model.predict_proba(X)
     metadata, arrays = _read(_saved_bytes(model))
     assert "ngrams/scale" not in arrays
@@ -3209,7 +3224,7 @@ def test_a_version_11_companion_has_no_weight_and_auto_blends_it_at_0_7():
 def test_a_version_10_companion_reads_the_networks_tokens_as_it_did():
     # a companion fitted before version 11 read the max_length tokens that
     # the network reads: its file, and the same model saved again, predict so
-    model = _fit(X, Y, ngram_range=(1, 2), max_length=3)
+    model = _before_the_weight(_fit(X, Y, ngram_range=(1, 2), max_length=3))
     fitted = model._fitted
     model._fitted = dataclasses.replace(
         fitted, ngrams=dataclasses.replace(fitted.ngrams, whole_documents=False)
