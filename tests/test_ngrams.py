@@ -1584,22 +1584,42 @@ def test_a_pickled_companion_of_character_unions_is_refused():
     assert_array_equal(ngram_logits(old, sequences), ngram_logits(words, sequences))
 
 
-def test_the_character_part_chooses_its_C_from_its_own_grid(monkeypatch):
+def test_the_character_part_takes_the_words_tf_idf_choice_of_C(monkeypatch):
     # each C of CHAR_C_GRID (not IDF_C_GRID's) on each of the 3 folds, by
-    # the character part's own fit, then the final fit at the chosen one
-    tried = []
-    fit_chars = ngrams_module._fit_char_columns
+    # the word n-grams' TF-IDF regressions (not the character part's own
+    # fit), then the character part's one fit at the chosen one
+    tried, fitted = [], []
+    fit_columns, fit_chars = ngrams_module._fit_columns, ngrams_module._fit_char_columns
 
-    def spy(X, targets, sample_weight, C, **kwargs):
-        tried.append(C)
+    def columns_spy(X, targets, sample_weight, C, norms=False, weighting="nb"):
+        if weighting == "idf":
+            tried.append((C, X.shape[1]))
+        return fit_columns(X, targets, sample_weight, C, norms, weighting)
+
+    def chars_spy(X, targets, sample_weight, C, **kwargs):
+        fitted.append(C)
         return fit_chars(X, targets, sample_weight, C, **kwargs)
 
-    monkeypatch.setattr(ngrams_module, "_fit_char_columns", spy)
+    monkeypatch.setattr(ngrams_module, "_fit_columns", columns_spy)
+    monkeypatch.setattr(ngrams_module, "_fit_char_columns", chars_spy)
     monkeypatch.setattr(ngrams_module, "CHAR_C_GRID", (7.0, 70.0))
     sequences, y = _labelled(60, 3)
     model = _companion(sequences, y, 3, chars=True)
-    assert model.char_C in (7.0, 70.0)
-    assert tried == [7.0] * 3 + [70.0] * 3 + [model.char_C]
+    n_keys = len(model.keys)
+    # the naive Bayes part's grid first, then the character part's C
+    words = [C for C, n_features in tried if n_features == n_keys]
+    assert words[-6:] == [7.0] * 3 + [70.0] * 3
+    assert model.char_C in (7.0, 70.0) and fitted == [model.char_C]
+    expected = ngrams_module._select_C(
+        ngram_features(_without_chars(model), sequences),
+        y[:, None] == np.arange(3),
+        np.ones(60),
+        y,
+        "softmax",
+        weightings=("idf",),
+        idf_grid=(7.0, 70.0),
+    )
+    assert model.char_C == expected[1]
 
 
 @pytest.mark.parametrize(
