@@ -445,8 +445,9 @@ see SequenceVectorizer
         than ``min_n``, which ``char_wb`` takes whole, has none, and that a
         word holding white space is one word).  Words that share a stem, a
         prefix or a misspelling then share features.  They go to a second
-        part of the companion, a logistic regression (``C`` by the same
-        inner cross-validation, among 3 and 30) of rows of two sections,
+        part of the companion, a logistic regression (``C`` among 3 and 30,
+        as the same inner cross-validation chooses it for the word n-grams'
+        TF-IDF rows alone) of rows of two sections,
         each of norm 1 and both divided by ``sqrt(2)``: the binary TF-IDF
         row of the document's word n-grams, and the sum of its distinct
         words' TF-IDF vectors of character n-grams, divided by the square
@@ -454,12 +455,11 @@ see SequenceVectorizer
         decision its own, computed once by the fit: prediction looks it up
         by the word's id, at the cost of one more feature a token.  The
         companion's probabilities are the normalised geometric mean of the
-        two parts'.  ``(2, 5)``, the
-        default, gained 0.5 point on SST-5, 0.3 on SST-2 and 0.2 on TREC by
-        the selection protocol, and nothing on MR; 0.2 on Subj and nothing
-        on CR and MPQA, corpora the defaults were not chosen on; for a fit
-        of 20-45% more time (the companion's about twice as long).  None:
-        the companion reads words only.  The features are the n-grams of
+        two parts'.  ``(2, 5)``, the default, gained 0.5 point on SST-5,
+        0.3 on SST-2 and 0.2 on TREC by the selection protocol, and nothing
+        on MR; 0.2 on Subj and nothing on CR and MPQA, corpora the defaults
+        were not chosen on; for a fit of 10-20% more time.  None: the
+        companion reads words only.  The features are the n-grams of
         the training documents' words: a word of the vocabulary that none
         holds (a ``vocabulary`` given) has those of its n-grams among them.
         A word unknown to the vocabulary has none (the companion reads the
